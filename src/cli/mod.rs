@@ -1,0 +1,53 @@
+//! The command line (SPEC 12): flags shared by every command, one file per subcommand.
+
+use std::fmt;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A terminal dashboard for intraday options traders.
+#[derive(Debug, Parser)]
+#[command(name = "coach", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// How a command failed: bad input (exit 2) or a runtime failure (exit 1).
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad usage, config or input file; the message names the file, line or key.
+    Input(String),
+    /// Something failed while running (network, database, terminal).
+    Runtime(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Input(_) => ExitCode::from(2),
+            CliError::Runtime(_) => ExitCode::from(1),
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Input(m) | CliError::Runtime(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        None => Err(CliError::Runtime("the dashboard is not built yet".into())),
+        Some(command) => match command {},
+    }
+}

@@ -1,0 +1,278 @@
+//! Value types shared by the core and the shell.
+//!
+//! Conventions: prices are in the instrument's quote currency (dollars, index points),
+//! volumes in shares (0 for an index, which has none), instants in UTC. Session logic
+//! (what "today" means, 09:30 open) lives in `market::calendar` and is in America/New_York.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A ticker, normalised: trimmed, upper case, `^[A-Z0-9.:^-]{1,12}$`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Symbol(String);
+
+/// Why a text is not a symbol; names the offending input.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SymbolError {
+    #[error("symbol is empty")]
+    Empty,
+    #[error("symbol {0:?} is longer than 12 characters")]
+    TooLong(String),
+    #[error("symbol {0:?} may only contain A-Z, 0-9 and . : ^ -")]
+    BadCharacter(String),
+}
+
+impl Symbol {
+    pub const MAX_LEN: usize = 12;
+
+    /// Normalises and validates user or provider text.
+    pub fn parse(text: &str) -> Result<Self, SymbolError> {
+        let s = text.trim().to_ascii_uppercase();
+        if s.is_empty() {
+            return Err(SymbolError::Empty);
+        }
+        if s.chars().count() > Self::MAX_LEN {
+            return Err(SymbolError::TooLong(crate::text::printable(text.trim())));
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || ".:^-".contains(c))
+        {
+            return Err(SymbolError::BadCharacter(crate::text::printable(
+                text.trim(),
+            )));
+        }
+        Ok(Symbol(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Symbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for Symbol {
+    type Err = SymbolError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Symbol::parse(s)
+    }
+}
+
+impl TryFrom<String> for Symbol {
+    type Error = SymbolError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Symbol::parse(&s)
+    }
+}
+
+impl From<Symbol> for String {
+    fn from(s: Symbol) -> String {
+        s.0
+    }
+}
+
+/// One OHLCV bar keyed by its start instant. `volume` is in shares, 0 for an index.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bar {
+    pub start: DateTime<Utc>,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: f64,
+}
+
+impl Bar {
+    /// Typical price (H + L + C) / 3, the VWAP convention.
+    pub fn typical(&self) -> f64 {
+        (self.high + self.low + self.close) / 3.0
+    }
+
+    pub fn range(&self) -> f64 {
+        self.high - self.low
+    }
+}
+
+/// A daily bar keyed by its session date (New York).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DailyBar {
+    pub date: NaiveDate,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: f64,
+}
+
+/// Trade direction of a setup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Long,
+    Short,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Long => "long",
+            Direction::Short => "short",
+        }
+    }
+
+    /// +1 for long, −1 for short: multiplies a price move into a favourable move.
+    pub fn sign(self) -> f64 {
+        match self {
+            Direction::Long => 1.0,
+            Direction::Short => -1.0,
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Direction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "long" => Ok(Direction::Long),
+            "short" => Ok(Direction::Short),
+            other => Err(format!("direction {other:?} is not long or short")),
+        }
+    }
+}
+
+/// The setup detectors of SPEC 4, by their stored names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetupKind {
+    OrbBreakout,
+    BreakRetest,
+    VwapReclaim,
+    VwapReject,
+    GapFill,
+    VolumeClimax,
+    LevelTest,
+    GammaSqueeze,
+    OpeningDrive,
+}
+
+impl SetupKind {
+    pub const ALL: [SetupKind; 9] = [
+        SetupKind::OrbBreakout,
+        SetupKind::BreakRetest,
+        SetupKind::VwapReclaim,
+        SetupKind::VwapReject,
+        SetupKind::GapFill,
+        SetupKind::VolumeClimax,
+        SetupKind::LevelTest,
+        SetupKind::GammaSqueeze,
+        SetupKind::OpeningDrive,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetupKind::OrbBreakout => "orb_breakout",
+            SetupKind::BreakRetest => "break_retest",
+            SetupKind::VwapReclaim => "vwap_reclaim",
+            SetupKind::VwapReject => "vwap_reject",
+            SetupKind::GapFill => "gap_fill",
+            SetupKind::VolumeClimax => "volume_climax",
+            SetupKind::LevelTest => "level_test",
+            SetupKind::GammaSqueeze => "gamma_squeeze",
+            SetupKind::OpeningDrive => "opening_drive",
+        }
+    }
+}
+
+impl fmt::Display for SetupKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SetupKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SetupKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown setup kind {s:?}"))
+    }
+}
+
+/// A trade plan found by a detector (SPEC 4). For a long `stop < entry < target`,
+/// for a short `target < entry < stop`; `confidence` is 0..=100.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    pub symbol: Symbol,
+    pub kind: SetupKind,
+    pub direction: Direction,
+    pub confidence: u8,
+    pub entry: f64,
+    pub stop: f64,
+    pub target: f64,
+    /// End of the signal bar (bar start + 1 minute), UTC.
+    pub detected_at: DateTime<Utc>,
+    /// Start of the signal bar, UTC.
+    pub bar_time: DateTime<Utc>,
+    /// The New York session date the signal belongs to.
+    pub market_date: NaiveDate,
+    /// Distinguishes repeated signals of one kind and direction within a session
+    /// (e.g. the level that was broken).
+    pub dedup_key: String,
+    /// One human sentence naming the numbers that fired the detector.
+    pub rationale: String,
+}
+
+impl Detection {
+    /// Reward over risk, in R: |target − entry| / |entry − stop|.
+    pub fn reward_risk(&self) -> f64 {
+        let risk = (self.entry - self.stop).abs();
+        if risk > 0.0 {
+            (self.target - self.entry).abs() / risk
+        } else {
+            0.0
+        }
+    }
+}
+
+/// What the detectors and the brief need from a gamma-exposure profile (SPEC 7).
+/// Strikes and levels are in price units; `total_gex` is dollars per 1 % move.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GammaLevels {
+    pub symbol: Symbol,
+    pub spot: f64,
+    pub as_of: DateTime<Utc>,
+    pub total_gex: f64,
+    /// The zero-gamma (flip) crossing nearest spot; `None` when no crossing in range.
+    pub zero_gamma: Option<f64>,
+    /// Strike of the largest positive net GEX.
+    pub call_wall: Option<f64>,
+    /// Strike of the most negative net GEX.
+    pub put_wall: Option<f64>,
+    /// Strike of the largest call GEX (gamma_squeeze long trigger).
+    pub max_call_gex_strike: Option<f64>,
+    /// Strike of the largest |put GEX| (gamma_squeeze short trigger).
+    pub max_put_gex_strike: Option<f64>,
+}
+
+impl GammaLevels {
+    /// Negative regime: dealers short gamma, moves get amplified.
+    pub fn is_negative_regime(&self) -> bool {
+        self.total_gex < 0.0
+    }
+}

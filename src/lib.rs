@@ -1,0 +1,9 @@
+//! coach: a terminal dashboard for intraday options traders.
+//!
+//! The core (`domain`, `market`, `detect`, `gex`, `setups`) is pure: values in, values
+//! out, time passed as a parameter. The shell (`provider`, `store`, `runtime`, `tui`,
+//! `cli`) owns I/O and wires the core to data.
+
+pub mod cli;
+pub mod domain;
+pub mod text;
