@@ -6,4 +6,5 @@
 
 pub mod cli;
 pub mod domain;
+pub mod market;
 pub mod text;

@@ -1,0 +1,3 @@
+//! Market core (SPEC 3): the trading calendar, bars and levels. Pure: no I/O, no clock.
+
+pub mod calendar;
