@@ -5,6 +5,11 @@
 //! `cli`) owns I/O and wires the core to data.
 
 pub mod cli;
+pub mod config;
 pub mod domain;
 pub mod market;
+pub mod provider;
+pub mod runtime;
+pub mod store;
 pub mod text;
+pub mod tui;

@@ -6,11 +6,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod calendar;
+pub mod dashboard;
 
 /// A terminal dashboard for intraday options traders.
 #[derive(Debug, Parser)]
 #[command(name = "coach", version, about, long_about = None)]
 pub struct Cli {
+    #[command(flatten)]
+    pub common: dashboard::CommonArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -52,7 +55,7 @@ impl std::error::Error for CliError {}
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        None => Err(CliError::Runtime("the dashboard is not built yet".into())),
+        None => dashboard::run(&cli.common),
         Some(command) => match command {
             Command::Calendar(args) => calendar::run(args),
         },

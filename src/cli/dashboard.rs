@@ -1,0 +1,188 @@
+//! `coach` with no subcommand: the dashboard on the simulated (or configured) market.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::Utc;
+use clap::Args;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use super::CliError;
+use crate::config::Config;
+use crate::market::calendar;
+use crate::runtime::feed::{SimFeedConfig, latest_session_date, run_sim_feed};
+use crate::runtime::health::Health;
+use crate::runtime::supervisor;
+use crate::store::{Store, redact_url};
+use crate::tui::app::{App, Source};
+use crate::tui::event_loop::{self, Exit, Inputs};
+use crate::tui::terminal;
+use crate::tui::theme::Theme;
+
+/// Flags shared by the dashboard and the headless commands.
+#[derive(Debug, Clone, Args, Default)]
+pub struct CommonArgs {
+    /// Configuration file (default: $COACH_CONFIG, then ~/.config/coach/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://… (default: ~/.local/share/coach/coach.db).
+    #[arg(long, global = true, value_name = "URL")]
+    pub db: Option<String>,
+    /// The trader's name (default: local).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Market data provider.
+    #[arg(long, global = true, value_parser = ["sim"])]
+    pub provider: Option<String>,
+    /// Simulated seconds per real second (default 60).
+    #[arg(long, global = true, value_name = "X")]
+    pub speed: Option<f64>,
+    /// Seed of the simulated market (default 42).
+    #[arg(long, global = true, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+impl CommonArgs {
+    /// The configuration with these flags applied on top (flags win), validated again.
+    pub fn load_config(&self) -> Result<Config, CliError> {
+        let mut config =
+            Config::load(self.config.as_deref()).map_err(|e| CliError::Input(e.to_string()))?;
+        if let Some(db) = &self.db {
+            config.general.db = db.clone();
+        }
+        if let Some(user) = &self.user {
+            config.general.user = user.clone();
+        }
+        if let Some(provider) = &self.provider {
+            config.general.provider = provider.clone();
+        }
+        if let Some(speed) = self.speed {
+            config.sim.speed = speed;
+        }
+        if let Some(seed) = self.seed {
+            config.sim.seed = seed;
+        }
+        config
+            .validate()
+            .map_err(|e| CliError::Input(format!("command line: {e}")))?;
+        Ok(config)
+    }
+}
+
+pub fn run(common: &CommonArgs) -> Result<(), CliError> {
+    let config = common.load_config()?;
+    terminal::install_hooks().map_err(|e| CliError::Runtime(e.to_string()))?;
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Runtime(format!("cannot start the runtime: {e}")))?;
+    let exit = runtime.block_on(dashboard(config));
+    // Workers may be blocked on I/O; do not wait for them past a moment.
+    runtime.shutdown_timeout(Duration::from_millis(300));
+    match exit? {
+        Exit::Quit => Ok(()),
+        Exit::Signal(n) => std::process::exit(128 + n),
+        Exit::TerminalGone => Err(CliError::Runtime("the terminal went away".into())),
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::prelude::*;
+    // Captured into the Logs pane only: nothing may write to stdout/stderr under the TUI.
+    if tui_logger::init_logger(tui_logger::LevelFilter::Info).is_err() {
+        return;
+    }
+    tui_logger::set_default_level(tui_logger::LevelFilter::Info);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COACH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let layer = tui_logger::TuiTracingSubscriberLayer.with_filter(filter);
+    let registry = tracing_subscriber::registry()
+        .with(layer)
+        .with(tracing_error::ErrorLayer::default());
+    if registry.try_init().is_err() {
+        tracing::debug!("a tracing subscriber was already installed");
+    }
+}
+
+async fn dashboard(config: Config) -> Result<Exit, CliError> {
+    let now = Utc::now();
+    let store = Store::open(&config.general.db)
+        .await
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    let user = store
+        .ensure_user(&config.general.user, now)
+        .await
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    let watchlist = store
+        .default_watchlist(user, now)
+        .await
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    let database = match config.general.db.as_str() {
+        "" => "sqlite".to_string(),
+        url if url.starts_with("sqlite:") => format!(
+            "sqlite {}",
+            url.trim_start_matches("sqlite:").trim_start_matches("//")
+        ),
+        url => redact_url(url),
+    };
+    tracing::info!(
+        "coach started: user {}, watchlist {} ({} symbols), {database}",
+        config.general.user,
+        watchlist.name,
+        watchlist.symbols.len()
+    );
+
+    let health = Health::default();
+    let cancel = CancellationToken::new();
+    let (bus, market_rx) = broadcast::channel(1024);
+    let feed_config = SimFeedConfig {
+        seed: config.sim.seed,
+        speed: config.sim.speed,
+        symbols: config.sim.symbols.clone(),
+        date: latest_session_date(calendar::ny_date(now)),
+    };
+    // The feed steps every 15 simulated seconds.
+    let feed_interval = Duration::from_secs_f64((15.0 / config.sim.speed).max(1.0));
+    let feed_bus = bus.clone();
+    supervisor::spawn(
+        "feed",
+        feed_interval,
+        health.clone(),
+        cancel.clone(),
+        move |ctx| run_sim_feed(ctx, feed_config.clone(), feed_bus.clone()),
+    );
+
+    let mut app = App::new(
+        config.keymap(),
+        Source {
+            provider: format!("sim ×{}", config.sim.speed),
+            database,
+            user: config.general.user.clone(),
+        },
+        &watchlist.symbols,
+        config.ui.confirm_quit,
+    );
+    let theme = Theme::from_config(
+        &config.ui.color,
+        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+    );
+    let mut term = terminal::enter()
+        .map_err(|e| CliError::Runtime(format!("cannot open the terminal: {e}")))?;
+    let result = event_loop::run(
+        &mut term,
+        &mut app,
+        &theme,
+        config.ui.max_fps,
+        Inputs {
+            market: market_rx,
+            health,
+        },
+    )
+    .await;
+    terminal::restore();
+    cancel.cancel();
+    store.close().await;
+    result.map_err(|e| CliError::Runtime(format!("terminal error: {e}")))
+}

@@ -1,0 +1,250 @@
+//! Configuration (SPEC 13): defaults, then a TOML file, then `COACH_<SECTION>_<KEY>`
+//! environment overrides, then command-line flags. Every key is documented with its
+//! default in `config.example.toml`; a bad file or value names the key and the reason.
+
+mod env;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Symbol;
+use crate::tui::keymap::Keymap;
+
+/// The whole configuration. Unknown keys are errors, so a typo never goes unnoticed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub general: General,
+    pub sim: Sim,
+    pub ui: Ui,
+    /// Action name → key strings, e.g. `quit = ["q"]`. Missing actions keep their default.
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct General {
+    /// The trader; single-user mode uses `local`.
+    pub user: String,
+    /// Database URL (`sqlite://…` or `postgres://…`); empty means SQLite in the XDG data dir.
+    pub db: String,
+    /// Market data provider: `sim`.
+    pub provider: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sim {
+    /// Seed of the simulated market; the same seed gives the same session.
+    pub seed: u64,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// Symbols the simulated market quotes (the default watchlist is a subset).
+    pub symbols: Vec<Symbol>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Ui {
+    /// `auto` (16 colours unless `NO_COLOR`), `16`, `truecolor` or `none`.
+    pub color: String,
+    /// Upper bound on frames drawn per second; frames are drawn only when something changed.
+    pub max_fps: u32,
+    /// Ask before `q` quits while setups are active.
+    pub confirm_quit: bool,
+}
+
+impl Default for General {
+    fn default() -> Self {
+        General {
+            user: "local".into(),
+            db: String::new(),
+            provider: "sim".into(),
+        }
+    }
+}
+
+impl Default for Sim {
+    fn default() -> Self {
+        Sim {
+            seed: 42,
+            speed: 60.0,
+            symbols: crate::provider::sim::DEFAULT_SYMBOLS
+                .iter()
+                .filter_map(|s| Symbol::parse(s).ok())
+                .collect(),
+        }
+    }
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Ui {
+            color: "auto".into(),
+            max_fps: 20,
+            confirm_quit: true,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            general: General::default(),
+            sim: Sim::default(),
+            ui: Ui::default(),
+            keys: Keymap::default().to_config(),
+        }
+    }
+}
+
+/// A configuration problem, naming the file (or variable), the key and the reason.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("config file {path}: {reason}")]
+    Parse { path: PathBuf, reason: String },
+    #[error("environment variable {var}: {reason}")]
+    Env { var: String, reason: String },
+    #[error("{key}: {reason}")]
+    Invalid { key: String, reason: String },
+}
+
+/// Where the configuration file is looked up: `--config`, then `$COACH_CONFIG`,
+/// then `~/.config/coach/config.toml`. Only an explicitly named file must exist.
+pub fn locate(flag: Option<&Path>) -> Option<(PathBuf, bool)> {
+    if let Some(p) = flag {
+        return Some((p.to_path_buf(), true));
+    }
+    if let Some(p) = std::env::var_os("COACH_CONFIG").filter(|v| !v.is_empty()) {
+        return Some((PathBuf::from(p), true));
+    }
+    directories::ProjectDirs::from("", "", "coach")
+        .map(|d| (d.config_dir().join("config.toml"), false))
+}
+
+impl Config {
+    /// Loads defaults, the located file and the environment overrides, then validates.
+    pub fn load(flag: Option<&Path>) -> Result<Config, ConfigError> {
+        let file = match locate(flag) {
+            Some((path, required)) => match std::fs::read_to_string(&path) {
+                Ok(text) => Some((path, text)),
+                Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => {
+                    return Err(ConfigError::Read {
+                        path,
+                        reason: e.to_string(),
+                    });
+                }
+            },
+            None => None,
+        };
+        let vars: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("COACH_"))
+            .collect();
+        Config::from_sources(file.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), &vars)
+    }
+
+    /// Builds the configuration from a file's text and environment variables (pure).
+    pub fn from_sources(
+        file: Option<(&Path, &str)>,
+        vars: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some((path, text)) => {
+                let parse_error = |e: toml::de::Error| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    reason: one_line(&e.to_string()),
+                };
+                // Deserialising the text itself gives errors with line, column and key.
+                toml::from_str::<Config>(text).map_err(parse_error)?;
+                text.parse::<toml::Table>().map_err(parse_error)?
+            }
+            None => toml::Table::new(),
+        };
+        env::apply_overrides(&mut table, vars)?;
+        let config: Config =
+            Config::deserialize(toml::Value::Table(table)).map_err(|e| match file {
+                Some((path, _)) => ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    reason: one_line(e.message()),
+                },
+                None => ConfigError::Invalid {
+                    key: "environment".into(),
+                    reason: one_line(e.message()),
+                },
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every value; `load` calls it, and callers that change values call it again.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, reason: String| {
+            Err(ConfigError::Invalid {
+                key: key.into(),
+                reason,
+            })
+        };
+        let user = &self.general.user;
+        if user.trim().is_empty() || user.len() > 64 || user.chars().any(char::is_control) {
+            return invalid(
+                "general.user",
+                "must be 1 to 64 printable characters".into(),
+            );
+        }
+        if self.general.provider != "sim" {
+            return invalid(
+                "general.provider",
+                format!("{:?} is not a provider (sim)", self.general.provider),
+            );
+        }
+        if !(self.sim.speed.is_finite() && self.sim.speed > 0.0 && self.sim.speed <= 3600.0) {
+            return invalid(
+                "sim.speed",
+                format!("{} is not a speed between 0 and 3600", self.sim.speed),
+            );
+        }
+        if self.sim.symbols.is_empty() {
+            return invalid("sim.symbols", "needs at least one symbol".into());
+        }
+        if !matches!(self.ui.color.as_str(), "auto" | "16" | "truecolor" | "none") {
+            return invalid(
+                "ui.color",
+                format!(
+                    "{:?} is not one of auto, 16, truecolor, none",
+                    self.ui.color
+                ),
+            );
+        }
+        if !(1..=60).contains(&self.ui.max_fps) {
+            return invalid(
+                "ui.max_fps",
+                format!("{} is not between 1 and 60", self.ui.max_fps),
+            );
+        }
+        Keymap::from_config(&self.keys).map_err(|reason| ConfigError::Invalid {
+            key: "keys".into(),
+            reason,
+        })?;
+        Ok(())
+    }
+
+    /// The keymap: defaults with the `[keys]` overrides applied (validated at load).
+    pub fn keymap(&self) -> Keymap {
+        Keymap::from_config(&self.keys).unwrap_or_default()
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,232 @@
+//! The store: the source of truth for users, watchlists, detections, setups and briefs.
+//!
+//! One `Store` over SQLite (single user, the default) or PostgreSQL (team mode), with the
+//! same SQL text on both wherever the dialects agree (`$n` placeholders, `ON CONFLICT`,
+//! `RETURNING`), and separate migration folders where they do not (DDL).
+
+mod watchlists;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+pub use watchlists::{DEFAULT_WATCHLIST, Watchlist, WatchlistError};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A user's id in the `users` table. Every user-scoped query takes one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UserId(pub i64);
+
+/// A store failure, with the operation that failed. Never contains a password.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL {0:?} is not sqlite://… or postgres://…")]
+    BadUrl(String),
+    #[error("cannot open the database {target}: {reason}")]
+    Open { target: String, reason: String },
+    #[error("database migration failed: {0}")]
+    Migrate(String),
+    #[error("{what}: {source}")]
+    Query {
+        what: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error(transparent)]
+    Watchlist(#[from] WatchlistError),
+}
+
+/// The pool, by backend.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same statement-building closure on whichever pool the store has.
+/// The closure's text is written once; each arm is compiled for its own database type.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+pub(crate) fn query_error(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Query { what, source }
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `url`.
+    /// An empty URL means `coach.db` in the XDG data dir.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let store = if url.is_empty() {
+            let path = default_sqlite_path().ok_or_else(|| StoreError::Open {
+                target: "the data directory".into(),
+                reason: "no home directory to put coach.db in; pass --db".into(),
+            })?;
+            Store::open_sqlite(&path).await?
+        } else if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            if path == ":memory:" {
+                Store::open_sqlite_options(
+                    SqliteConnectOptions::from_str("sqlite::memory:")
+                        .map_err(|e| open_error(url, e))?,
+                    url,
+                )
+                .await?
+            } else {
+                Store::open_sqlite(Path::new(path)).await?
+            }
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(|e| open_error(url, e))?;
+            Store::open_postgres(options).await?
+        } else {
+            return Err(StoreError::BadUrl(redact_url(url)));
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                target: dir.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        Store::open_sqlite_options(options, &path.display().to_string()).await
+    }
+
+    async fn open_sqlite_options(
+        options: SqliteConnectOptions,
+        target: &str,
+    ) -> Result<Store, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| open_error(target, e))?;
+        Ok(Store::Sqlite(pool))
+    }
+
+    /// Connects to PostgreSQL with explicit options (tests use this to pick a schema).
+    pub async fn open_postgres(options: PgConnectOptions) -> Result<Store, StoreError> {
+        let target = format!(
+            "postgres://{}:{}/{}",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or("")
+        );
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(|e| open_error(&target, e))?;
+        Ok(Store::Postgres(pool))
+    }
+
+    /// Applies the backend's migrations; running it twice is harmless.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let result = match self {
+            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        };
+        result.map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+
+    /// `sqlite` or `postgres`, for the header.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The user's id, creating the user on first use.
+    pub async fn ensure_user(&self, name: &str, now: DateTime<Utc>) -> Result<UserId, StoreError> {
+        const SQL: &str = "INSERT INTO users (name, created_at) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id";
+        let id: i64 = on_pool!(self, |pool| sqlx::query_scalar(SQL)
+            .bind(name)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+            .map_err(query_error("creating the user"))?);
+        Ok(UserId(id))
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// `~/.local/share/coach/coach.db` (the XDG data dir).
+pub fn default_sqlite_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "coach").map(|d| d.data_dir().join("coach.db"))
+}
+
+fn open_error(target: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Open {
+        target: redact_url(target),
+        reason: redact_url(&e.to_string()),
+    }
+}
+
+/// Hides the password of a `scheme://user:password@host` URL anywhere in a text.
+pub fn redact_url(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(scheme_end) = rest.find("://") {
+        let (head, tail) = rest.split_at(scheme_end + 3);
+        out.push_str(head);
+        let authority_end = tail.find(['/', ' ', '?', '#']).unwrap_or(tail.len());
+        let authority = &tail[..authority_end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&authority[..colon]);
+                out.push_str(":***");
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_in_database_urls_are_hidden() {
+        assert_eq!(
+            redact_url("postgres://ann:s3cret@db:5432/coach"),
+            "postgres://ann:***@db:5432/coach"
+        );
+        assert_eq!(
+            redact_url("error connecting to postgres://u:p@h/x: refused"),
+            "error connecting to postgres://u:***@h/x: refused"
+        );
+        assert_eq!(redact_url("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+    }
+}

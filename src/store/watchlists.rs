@@ -1,0 +1,186 @@
+//! Watchlists (SPEC 6): per user, at most one default, with default recovery.
+
+use chrono::{DateTime, Utc};
+
+use super::{Store, StoreError, UserId, on_pool, query_error};
+use crate::domain::{Symbol, SymbolError};
+
+/// The list a user without any watchlist gets.
+pub const DEFAULT_WATCHLIST: [&str; 4] = ["SPX", "NDX", "SPY", "QQQ"];
+/// Most symbols one list may hold.
+pub const MAX_SYMBOLS: usize = 50;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Watchlist {
+    pub id: i64,
+    pub name: String,
+    pub symbols: Vec<Symbol>,
+    pub is_default: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Why a list of symbols was refused; nothing is saved.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WatchlistError {
+    #[error("watchlist entry {position}: {error}")]
+    BadSymbol { position: usize, error: SymbolError },
+    #[error("a watchlist holds at most {MAX_SYMBOLS} symbols, got {0}")]
+    TooMany(usize),
+}
+
+/// Normalises, validates and deduplicates user input (first occurrence kept).
+pub fn parse_symbols<S: AsRef<str>>(input: &[S]) -> Result<Vec<Symbol>, WatchlistError> {
+    let mut out: Vec<Symbol> = Vec::with_capacity(input.len());
+    for (i, text) in input.iter().enumerate() {
+        let symbol = Symbol::parse(text.as_ref()).map_err(|error| WatchlistError::BadSymbol {
+            position: i + 1,
+            error,
+        })?;
+        if !out.contains(&symbol) {
+            out.push(symbol);
+        }
+    }
+    if out.len() > MAX_SYMBOLS {
+        return Err(WatchlistError::TooMany(out.len()));
+    }
+    Ok(out)
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    name: String,
+    symbols: String,
+    is_default: bool,
+    updated_at: DateTime<Utc>,
+}
+
+impl Row {
+    fn into_watchlist(self) -> Watchlist {
+        Watchlist {
+            id: self.id,
+            name: self.name,
+            symbols: self
+                .symbols
+                .split(',')
+                .filter_map(|s| Symbol::parse(s).ok())
+                .collect(),
+            is_default: self.is_default,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+fn join(symbols: &[Symbol]) -> String {
+    symbols
+        .iter()
+        .map(Symbol::as_str)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl Store {
+    /// The user's watchlists, default first, then by name.
+    pub async fn watchlists(&self, user: UserId) -> Result<Vec<Watchlist>, StoreError> {
+        const SQL: &str = "SELECT id, name, symbols, is_default, updated_at FROM watchlists \
+             WHERE user_id = $1 ORDER BY is_default DESC, name";
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
+            .bind(user.0)
+            .fetch_all(pool)
+            .await
+            .map_err(query_error("reading watchlists"))?);
+        Ok(rows.into_iter().map(Row::into_watchlist).collect())
+    }
+
+    /// The user's default watchlist, recovering it when missing: a user with no list
+    /// gets `Default = [SPX, NDX, SPY, QQQ]`; with lists but none flagged, the most
+    /// recently updated becomes the default.
+    pub async fn default_watchlist(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Watchlist, StoreError> {
+        let lists = self.watchlists(user).await?;
+        if let Some(default) = lists.iter().find(|w| w.is_default) {
+            return Ok(default.clone());
+        }
+        if let Some(latest) = lists.iter().max_by_key(|w| (w.updated_at, w.id)) {
+            const SQL: &str = "UPDATE watchlists SET is_default = TRUE \
+                 WHERE id = $1 AND user_id = $2 AND NOT EXISTS \
+                 (SELECT 1 FROM watchlists w WHERE w.user_id = $2 AND w.is_default)";
+            on_pool!(self, |pool| sqlx::query(SQL)
+                .bind(latest.id)
+                .bind(user.0)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(query_error("choosing the default watchlist"))?);
+        } else {
+            const SQL: &str = "INSERT INTO watchlists \
+                 (user_id, name, symbols, is_default, created_at, updated_at) \
+                 VALUES ($1, 'Default', $2, TRUE, $3, $3) ON CONFLICT DO NOTHING";
+            on_pool!(self, |pool| sqlx::query(SQL)
+                .bind(user.0)
+                .bind(DEFAULT_WATCHLIST.join(","))
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(query_error("creating the default watchlist"))?);
+        }
+        let lists = self.watchlists(user).await?;
+        lists
+            .into_iter()
+            .find(|w| w.is_default)
+            .ok_or(StoreError::Query {
+                what: "recovering the default watchlist",
+                source: sqlx::Error::RowNotFound,
+            })
+    }
+
+    /// Replaces the symbols of the user's default list after validating all of them.
+    pub async fn set_default_symbols<S: AsRef<str>>(
+        &self,
+        user: UserId,
+        input: &[S],
+        now: DateTime<Utc>,
+    ) -> Result<Watchlist, StoreError> {
+        let symbols = parse_symbols(input)?;
+        let list = self.default_watchlist(user, now).await?;
+        const SQL: &str =
+            "UPDATE watchlists SET symbols = $1, updated_at = $2 WHERE id = $3 AND user_id = $4";
+        on_pool!(self, |pool| sqlx::query(SQL)
+            .bind(join(&symbols))
+            .bind(now)
+            .bind(list.id)
+            .bind(user.0)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(query_error("saving the watchlist"))?);
+        self.default_watchlist(user, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_are_normalised_and_deduplicated() {
+        let parsed = parse_symbols(&[" spy", "QQQ", "Spy ", "brk.b"]).unwrap();
+        let names: Vec<&str> = parsed.iter().map(Symbol::as_str).collect();
+        assert_eq!(names, ["SPY", "QQQ", "BRK.B"]);
+    }
+
+    #[test]
+    fn a_bad_symbol_is_named_with_its_position() {
+        let err = parse_symbols(&["SPY", "QQ Q"]).unwrap_err().to_string();
+        assert!(err.contains("entry 2") && err.contains("QQ Q"), "{err}");
+        let many: Vec<String> = (0..51).map(|i| format!("S{i}")).collect();
+        assert_eq!(
+            parse_symbols(&many).unwrap_err(),
+            WatchlistError::TooMany(51)
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! The UI loop: one `select!` over terminal input, market events, health changes,
+//! signals, a 1 Hz tick and the render deadline. State changes set `dirty`; a frame is
+//! drawn only when dirty, at most `max_fps` times a second.
+
+use std::io;
+use std::time::Duration;
+
+use chrono::Utc;
+use crossterm::event::{Event, EventStream, KeyCode, KeyEventKind};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::app::{App, Effect};
+use super::terminal::{self, Term};
+use super::theme::Theme;
+use super::view;
+use crate::provider::MarketEvent;
+use crate::runtime::health::Health;
+
+/// Why the loop ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    /// SIGTERM, SIGHUP or SIGQUIT, with its number.
+    Signal(i32),
+    /// The terminal went away (input closed or failed).
+    TerminalGone,
+}
+
+pub struct Inputs {
+    pub market: broadcast::Receiver<MarketEvent>,
+    pub health: Health,
+}
+
+pub async fn run(
+    terminal: &mut Term,
+    app: &mut App,
+    theme: &Theme,
+    max_fps: u32,
+    mut inputs: Inputs,
+) -> io::Result<Exit> {
+    let frame_interval = Duration::from_secs_f64(1.0 / f64::from(max_fps.max(1)));
+    let mut events = EventStream::new();
+    let mut health_changed = inputs.health.subscribe();
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut quit = signal(SignalKind::quit())?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut last_frame = Instant::now() - frame_interval;
+
+    loop {
+        let next_frame = last_frame + frame_interval;
+        tokio::select! {
+            biased;
+            _ = term.recv() => return Ok(Exit::Signal(15)),
+            _ = hangup.recv() => return Ok(Exit::Signal(1)),
+            _ = quit.recv() => return Ok(Exit::Signal(3)),
+            input = events.next() => match input {
+                Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => {
+                    let effects = match app.keymap.action(&key) {
+                        Some(action) => app.update(action),
+                        None => match key.code {
+                            KeyCode::Char(c) => app.unbound_key(c),
+                            _ => Vec::new(),
+                        },
+                    };
+                    for effect in effects {
+                        match effect {
+                            Effect::Quit => return Ok(Exit::Quit),
+                            Effect::FullRedraw => terminal::force_full_redraw(terminal)?,
+                        }
+                    }
+                }
+                Some(Ok(Event::Resize(_, _))) => app.dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return Ok(Exit::TerminalGone),
+            },
+            event = inputs.market.recv() => match event {
+                Ok(event) => app.on_market(&event),
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!("the screen fell {n} market events behind; showing the latest");
+                }
+                Err(RecvError::Closed) => {
+                    app.say_error("the market feed stopped; see Health");
+                    // Keep the UI alive; a closed bus never reopens, so stop polling it.
+                    inputs.market = broadcast::channel(1).1;
+                }
+            },
+            changed = health_changed.changed() => {
+                if changed.is_ok() {
+                    app.on_health(inputs.health.snapshot());
+                }
+            }
+            _ = tick.tick() => {
+                // Ages in Health, freshness and the log pane move with the wall clock;
+                // the diff sends only the cells that changed.
+                tui_logger::move_events();
+                app.dirty = true;
+            }
+            _ = tokio::time::sleep_until(next_frame), if app.dirty => {
+                terminal::draw_synchronized(terminal, |f| view::draw(f, app, theme, Utc::now()))?;
+                app.dirty = false;
+                last_frame = Instant::now();
+            }
+        }
+    }
+}

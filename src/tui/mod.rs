@@ -1,0 +1,11 @@
+//! The terminal UI (SPEC 11): state and update (`app`), keys (`action`, `keymap`),
+//! drawing (`view`, `panes`, `theme`), and the shell around them (`terminal`, `event_loop`).
+
+pub mod action;
+pub mod app;
+pub mod event_loop;
+pub mod keymap;
+pub mod panes;
+pub mod terminal;
+pub mod theme;
+pub mod view;

@@ -1,0 +1,101 @@
+//! The Health pane: every background worker's state, age of its last success, cycles,
+//! errors, restarts and last error.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+
+use crate::runtime::health::{WorkerRecord, WorkerState};
+use crate::tui::app::{App, Pane};
+use crate::tui::theme::Theme;
+
+/// `3s`, `4m`, `2h`, `—` for never.
+pub fn age(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    let Some(t) = since else { return "—".into() };
+    let s = (now - t).num_seconds().max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        _ => format!("{}h", s / 3600),
+    }
+}
+
+fn state_cell(w: &WorkerRecord, theme: &Theme, now: DateTime<Utc>) -> Span<'static> {
+    match w.state {
+        WorkerState::Running if w.is_stale(now) => Span::styled("STALE", theme.warn),
+        WorkerState::Running => Span::styled("running", theme.up),
+        WorkerState::Failed => Span::styled("FAILED", theme.error),
+        other => Span::styled(other.as_str(), theme.dim),
+    }
+}
+
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    block: Block<'static>,
+    app: &App,
+    theme: &Theme,
+    now: DateTime<Utc>,
+) {
+    if app.workers.is_empty() {
+        frame.render_widget(
+            Paragraph::new("no workers running")
+                .style(theme.dim)
+                .block(block),
+            area,
+        );
+        return;
+    }
+    let selected = app.selected(Pane::Health);
+    let rows: Vec<Row> = app
+        .workers
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let row = Row::new(vec![
+                Cell::from(w.name.clone()),
+                Cell::from(state_cell(w, theme, now)),
+                Cell::from(age(w.last_success, now)),
+                Cell::from(w.cycles.to_string()),
+                Cell::from(w.errors.to_string()),
+                Cell::from(w.restarts.to_string()),
+                Cell::from(Span::styled(
+                    w.last_error.clone().unwrap_or_default(),
+                    theme.error,
+                )),
+            ]);
+            if i == selected && app.focus == Pane::Health {
+                row.style(theme.selected)
+            } else {
+                row
+            }
+        })
+        .collect();
+    let header = Row::new([
+        "Worker",
+        "State",
+        "OK ago",
+        "Cycles",
+        "Err",
+        "Rst",
+        "Last error",
+    ])
+    .style(theme.dim);
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(10),
+            Constraint::Length(8),
+            Constraint::Length(6),
+            Constraint::Length(7),
+            Constraint::Length(4),
+            Constraint::Length(4),
+            Constraint::Min(10),
+        ],
+    )
+    .header(header)
+    .block(block);
+    frame.render_widget(table, area);
+}

@@ -1,0 +1,93 @@
+//! One draw function per pane, fed from the `App`. A pane never computes market data;
+//! it formats what the state already holds.
+
+mod brief;
+mod health;
+mod logs;
+mod placeholder;
+mod scanner;
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders};
+
+use super::app::{App, Pane};
+use super::theme::Theme;
+
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    pane: Pane,
+    app: &App,
+    theme: &Theme,
+    now: DateTime<Utc>,
+) {
+    if area.width < 3 || area.height < 3 {
+        return;
+    }
+    let focused = app.focus == pane;
+    let block = pane_block(pane, focused, theme, title_extra(pane, app));
+    match pane {
+        Pane::Brief => brief::draw(frame, area, block, app, theme),
+        Pane::Scanner => scanner::draw(frame, area, block, app, theme),
+        Pane::Setups => placeholder::draw(
+            frame,
+            area,
+            block,
+            theme,
+            "Tracked setups appear here with their entry, stop, target, status, outcome and R.",
+        ),
+        Pane::Gex => placeholder::draw(
+            frame,
+            area,
+            block,
+            theme,
+            "The gamma-exposure profile appears here: net GEX per strike around spot, zero-gamma and the call and put walls.",
+        ),
+        Pane::Health => health::draw(frame, area, block, app, theme, now),
+        Pane::Logs => logs::draw(frame, area, block, theme),
+    }
+}
+
+fn title_extra(pane: Pane, app: &App) -> String {
+    match pane {
+        Pane::Scanner => format!(" · watchlist ({})", app.watchlist.len()),
+        Pane::Health => {
+            let failing = app
+                .workers
+                .iter()
+                .filter(|w| w.state == crate::runtime::health::WorkerState::Failed)
+                .count();
+            if failing > 0 {
+                format!(" · {failing} failing")
+            } else {
+                String::new()
+            }
+        }
+        _ => String::new(),
+    }
+}
+
+/// The frame of a pane: `[2 Scanner]` with a bold title and marker when focused, so focus
+/// shows without colour.
+fn pane_block(pane: Pane, focused: bool, theme: &Theme, extra: String) -> Block<'static> {
+    let (title, style, border) = if focused {
+        (
+            format!("▶ {} {}{} ", pane.number(), pane.title(), extra),
+            theme.focus_title,
+            theme.focus_border,
+        )
+    } else {
+        (
+            format!(" {} {}{} ", pane.number(), pane.title(), extra),
+            theme.title,
+            theme.border,
+        )
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .title(Span::styled(title, style))
+}

@@ -1,0 +1,147 @@
+//! The Scanner pane: the watchlist with last price, change against the prior close and a
+//! sparkline of today's regular-session minute closes.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Row, Table};
+
+use crate::tui::app::{App, Pane, SymbolRow};
+use crate::tui::theme::Theme;
+
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// The last `width` values as block characters scaled between their min and max.
+pub fn sparkline(values: &[f64], width: usize) -> String {
+    let tail = &values[values.len().saturating_sub(width)..];
+    let finite = tail.iter().copied().filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    tail.iter()
+        .map(|v| {
+            if !v.is_finite() || hi <= lo {
+                SPARK[3]
+            } else {
+                let i = ((v - lo) / (hi - lo) * 7.0).round() as usize;
+                SPARK[i.min(7)]
+            }
+        })
+        .collect()
+}
+
+/// Prices with two decimals, indices above 10 000 with one.
+pub fn price(v: f64) -> String {
+    if v.abs() >= 10_000.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn row<'a>(r: &'a SymbolRow, theme: &Theme, spark_width: usize) -> Row<'a> {
+    let (chg, pct, style) = match r.change() {
+        Some((points, percent)) => {
+            let style = if points > 0.0 {
+                theme.up
+            } else if points < 0.0 {
+                theme.down
+            } else {
+                theme.text
+            };
+            let arrow = if points > 0.0 {
+                "▲"
+            } else if points < 0.0 {
+                "▼"
+            } else {
+                " "
+            };
+            (
+                format!("{arrow}{:+.2}", points),
+                format!("{percent:+.2}%"),
+                style,
+            )
+        }
+        None => ("—".into(), "—".into(), theme.dim),
+    };
+    let last = r.last.map(price).unwrap_or_else(|| "no data".into());
+    Row::new(vec![
+        Cell::from(r.symbol.as_str()),
+        Cell::from(Line::from(last).right_aligned()),
+        Cell::from(Line::from(Span::styled(chg, style)).right_aligned()),
+        Cell::from(Line::from(Span::styled(pct, style)).right_aligned()),
+        Cell::from(Span::styled(sparkline(&r.closes, spark_width), style)),
+    ])
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, theme: &Theme) {
+    let inner_width = area.width.saturating_sub(2) as usize;
+    let fixed = 6 + 10 + 9 + 8 + 4;
+    let spark_width = inner_width.saturating_sub(fixed).max(1);
+    let rows: Vec<Row> = app
+        .watchlist
+        .iter()
+        .map(|r| row(r, theme, spark_width))
+        .collect();
+    let selected = app.selected(Pane::Scanner);
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            if i == selected && app.focus == Pane::Scanner {
+                row.style(theme.selected)
+            } else {
+                row
+            }
+        })
+        .collect();
+    let header = Row::new(vec![
+        Cell::from("Symbol"),
+        Cell::from(Line::from("Last").right_aligned()),
+        Cell::from(Line::from("Chg").right_aligned()),
+        Cell::from(Line::from("Chg%").right_aligned()),
+        Cell::from("Today"),
+    ])
+    .style(theme.dim);
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(6),
+            Constraint::Length(10),
+            Constraint::Length(9),
+            Constraint::Length(8),
+            Constraint::Min(1),
+        ],
+    )
+    .header(header)
+    .style(Style::default())
+    .block(block);
+    frame.render_widget(table, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sparkline_spans_the_lowest_to_the_highest_block() {
+        assert_eq!(sparkline(&[1.0, 2.0, 3.0, 8.0], 10), "▁▂▃█");
+        assert_eq!(
+            sparkline(&[5.0, 5.0], 10),
+            "▄▄",
+            "a flat line sits in the middle"
+        );
+        assert_eq!(
+            sparkline(&[1.0, 2.0, 3.0], 2),
+            "▁█",
+            "only the last `width` values"
+        );
+        assert_eq!(sparkline(&[], 5), "");
+        assert_eq!(sparkline(&[1.0, f64::NAN, 2.0], 5), "▁▄█");
+    }
+
+    #[test]
+    fn index_prices_drop_to_one_decimal() {
+        assert_eq!(price(683.456), "683.46");
+        assert_eq!(price(25312.04), "25312.0");
+    }
+}

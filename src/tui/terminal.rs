@@ -1,0 +1,98 @@
+//! Entering and leaving the terminal's full-screen mode, safely.
+//!
+//! Restoration runs on normal exit, on error, on a panic of the UI thread (before
+//! color-eyre's report), and on SIGTERM/SIGHUP. A panic on any other thread (a worker)
+//! must not touch the terminal: the supervisor records it and Health shows it.
+
+use std::io::{self, Stdout, Write};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::ThreadId;
+
+use crossterm::cursor::{Hide, Show};
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture};
+use crossterm::terminal::{
+    BeginSynchronizedUpdate, Clear, ClearType, EndSynchronizedUpdate, EnterAlternateScreen,
+    LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use crossterm::{execute, queue};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+static UI_THREAD: OnceLock<ThreadId> = OnceLock::new();
+
+/// Installs color-eyre and a panic hook that restores the terminal only for a panic on
+/// the UI thread (the thread that calls this). Call before `enter`.
+pub fn install_hooks() -> color_eyre::Result<()> {
+    let (panic_hook, eyre_hook) = color_eyre::config::HookBuilder::default().into_hooks();
+    eyre_hook.install()?;
+    let panic_hook = panic_hook.into_panic_hook();
+    // Only the first caller's thread is the UI thread; later calls change nothing.
+    let _ = UI_THREAD.set(std::thread::current().id());
+    std::panic::set_hook(Box::new(move |info| {
+        if Some(&std::thread::current().id()) == UI_THREAD.get() {
+            restore();
+            panic_hook(info);
+        } else {
+            // Never write to the screen from here: the worker's supervisor gets the
+            // payload through its JoinHandle and shows it in Health.
+            let location = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            tracing::error!(target: "panic", "background task panicked{location}");
+        }
+    }));
+    Ok(())
+}
+
+/// Raw mode, alternate screen, hidden cursor.
+pub fn enter() -> io::Result<Term> {
+    enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    let mut stdout = io::stdout();
+    execute!(stdout, EnterAlternateScreen, Hide)?;
+    Terminal::new(CrosstermBackend::new(stdout))
+}
+
+/// Leaves everything `enter` set up (and the modes we never enable, in case a library
+/// did). Idempotent and best-effort: errors are ignored because the terminal may be gone.
+pub fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    let mut stdout = io::stdout();
+    let _ = execute!(
+        stdout,
+        EndSynchronizedUpdate,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        Show
+    );
+    let _ = disable_raw_mode();
+    let _ = stdout.flush();
+}
+
+/// Draws one frame inside a synchronized update (DEC 2026), so a slow link never shows
+/// half a frame. The end marker is sent even when drawing fails.
+pub fn draw_synchronized(
+    terminal: &mut Term,
+    render: impl FnOnce(&mut ratatui::Frame),
+) -> io::Result<()> {
+    queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    let drawn = terminal.draw(render).map(|_| ());
+    let ended = execute!(terminal.backend_mut(), EndSynchronizedUpdate);
+    drawn.and(ended)
+}
+
+/// Clears the screen and forgets the last frame, so the next draw repaints every cell
+/// (Ctrl-L). Does not query the cursor position, which races the input reader.
+pub fn force_full_redraw(terminal: &mut Term) -> io::Result<()> {
+    execute!(terminal.backend_mut(), Clear(ClearType::All))?;
+    terminal.swap_buffers();
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Shared test helpers: stores on every backend, the shared data folder.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use coach::store::Store;
+use sqlx::postgres::PgConnectOptions;
+
+/// A store under test and what it is, for assertion messages.
+pub struct TestStore {
+    pub name: String,
+    pub store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A fresh SQLite file store, and a fresh PostgreSQL schema when
+/// `COACH_TEST_POSTGRES_URL` is set (a set but unreachable URL fails the test).
+pub async fn stores() -> Vec<TestStore> {
+    let mut out = vec![sqlite().await];
+    if let Some(pg) = postgres().await {
+        out.push(pg);
+    }
+    out
+}
+
+pub async fn sqlite() -> TestStore {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("coach.db").display());
+    let store = Store::open(&url).await.expect("open sqlite");
+    TestStore {
+        name: "sqlite".into(),
+        store,
+        _dir: Some(dir),
+    }
+}
+
+/// A PostgreSQL store in a schema of its own, or `None` (with a printed reason) when
+/// `COACH_TEST_POSTGRES_URL` is not set.
+pub async fn postgres() -> Option<TestStore> {
+    let Ok(url) = std::env::var("COACH_TEST_POSTGRES_URL") else {
+        eprintln!("skipping PostgreSQL: COACH_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let schema = format!(
+        "coach_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        chrono::Utc::now().timestamp_micros() % 1_000_000
+    );
+    let base = PgConnectOptions::from_str(&url).expect("COACH_TEST_POSTGRES_URL parses");
+    let admin = Store::open_postgres(base.clone())
+        .await
+        .expect("COACH_TEST_POSTGRES_URL is set but PostgreSQL is unreachable");
+    if let Store::Postgres(pool) = &admin {
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(pool)
+            .await
+            .expect("create test schema");
+    }
+    admin.close().await;
+    let options = base.options([("search_path", schema.as_str())]);
+    let store = Store::open_postgres(options)
+        .await
+        .expect("connect to schema");
+    store.migrate().await.expect("migrate postgres");
+    Some(TestStore {
+        name: format!("postgres ({schema})"),
+        store,
+        _dir: None,
+    })
+}
+
+/// `../shared` beside the repository, or `None` with a printed reason; with
+/// `COACH_REQUIRE_SHARED=1` a missing folder fails the test instead.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("COACH_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+        panic!("COACH_REQUIRE_SHARED=1 but {} is missing", dir.display());
+    }
+    eprintln!("skipping: {} is missing", dir.display());
+    None
+}
