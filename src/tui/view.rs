@@ -168,21 +168,33 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
     } else {
         Span::styled("live", theme.up)
     };
-    let sep = || Span::styled(" │ ", theme.dim);
-    let line = Line::from(vec![
-        Span::styled("coach", theme.header),
-        sep(),
-        Span::styled(session_line(app), theme.text),
-        sep(),
-        Span::styled(app.source.provider.clone(), theme.text),
-        Span::raw(" "),
-        freshness,
-        sep(),
-        Span::styled(app.source.database.clone(), theme.dim),
-        sep(),
-        Span::styled(app.source.user.clone(), theme.dim),
-    ]);
-    frame.render_widget(Paragraph::new(line), area);
+    // Segments in priority order; the ones that do not fit the width are left out.
+    let segments: Vec<Vec<Span>> = vec![
+        vec![Span::styled("coach", theme.header)],
+        vec![Span::styled(session_line(app), theme.text)],
+        vec![
+            Span::styled(app.source.provider.clone(), theme.text),
+            Span::raw(" "),
+            freshness,
+        ],
+        vec![Span::styled(app.source.user.clone(), theme.dim)],
+        vec![Span::styled(app.source.database.clone(), theme.dim)],
+    ];
+    let mut spans: Vec<Span> = Vec::new();
+    let mut used = 0usize;
+    for segment in segments {
+        let width: usize =
+            segment.iter().map(Span::width).sum::<usize>() + if spans.is_empty() { 0 } else { 3 };
+        if used + width > area.width as usize {
+            continue;
+        }
+        if !spans.is_empty() {
+            spans.push(Span::styled(" │ ", theme.dim));
+        }
+        spans.extend(segment);
+        used += width;
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {

@@ -12,9 +12,16 @@ use crate::tui::theme::Theme;
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// The last `width` values as block characters scaled between their min and max.
+/// The whole series in at most `width` block characters (the last value of each equal
+/// bucket, so the day's shape shows), scaled between the min and max.
 pub fn sparkline(values: &[f64], width: usize) -> String {
-    let tail = &values[values.len().saturating_sub(width)..];
+    let tail: Vec<f64> = if values.len() > width && width > 0 {
+        (0..width)
+            .map(|i| values[(i + 1) * values.len() / width - 1])
+            .collect()
+    } else {
+        values.to_vec()
+    };
     let finite = tail.iter().copied().filter(|v| v.is_finite());
     let (lo, hi) = finite.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
     tail.iter()

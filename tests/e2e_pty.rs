@@ -1,0 +1,182 @@
+//! The real binary in a pseudo-terminal: it draws the panes, answers keys, and on `q`
+//! exits 0 within 2 s, leaving the alternate screen.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+struct Screen {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Screen {
+    fn text(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, what: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let text = self.text();
+            if text.contains(what) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what:?} never appeared; screen:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_until_gone(&self, what: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.text().contains(what) {
+            assert!(
+                Instant::now() < deadline,
+                "{what:?} is still on screen:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+struct Running {
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    screen: Screen,
+    keys: Box<dyn Write + Send>,
+    /// Kept open: the child sees a hang-up when the master closes.
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+    _home: tempfile::TempDir,
+}
+
+/// Starts the real binary at 120×40 with a fresh home and database.
+fn start() -> Running {
+    let home = tempfile::tempdir().unwrap();
+    let pty = native_pty_system();
+    let pair = pty
+        .openpty(PtySize {
+            rows: 40,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_coach"));
+    cmd.args([
+        "--db",
+        &format!("sqlite://{}/coach.db", home.path().display()),
+    ]);
+    cmd.env("HOME", home.path());
+    cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
+    cmd.env("XDG_DATA_HOME", home.path().join("data"));
+    cmd.env_remove("COACH_CONFIG");
+    cmd.env("TERM", "xterm-256color");
+    let child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+
+    let screen = Screen {
+        parser: Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0))),
+        raw: Arc::new(Mutex::new(Vec::new())),
+    };
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let (parser, raw) = (screen.parser.clone(), screen.raw.clone());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            parser.lock().unwrap().process(&buf[..n]);
+            raw.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let keys = pair.master.take_writer().unwrap();
+    Running {
+        child,
+        screen,
+        keys,
+        _master: pair.master,
+        _home: home,
+    }
+}
+
+impl Running {
+    fn wait_exit(&mut self, within: Duration) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(100));
+                return status;
+            }
+            if Instant::now() > deadline {
+                self.child.kill().ok();
+                panic!("coach did not exit within {within:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn left_alternate_screen(&self) -> bool {
+        let raw = self.screen.raw.lock().unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        match (text.find("\x1b[?1049h"), text.rfind("\x1b[?1049l")) {
+            (Some(entered), Some(left)) => left > entered,
+            _ => false,
+        }
+    }
+}
+
+#[test]
+fn the_dashboard_starts_answers_keys_and_quits_cleanly() {
+    let mut app = start();
+    let (screen, keys) = (&app.screen, &mut app.keys);
+    let first = screen.wait_for("6 Logs", Duration::from_secs(10));
+    for title in ["1 Brief", "2 Scanner", "3 Setups", "4 GEX", "5 Health"] {
+        assert!(first.contains(title), "{title} missing:\n{first}");
+    }
+    screen.wait_for("SPY", Duration::from_secs(5));
+
+    keys.write_all(b"4").unwrap();
+    screen.wait_for("▶ 4 GEX", Duration::from_secs(2));
+    keys.write_all(b"2").unwrap();
+    screen.wait_for("▶ 2 Scanner", Duration::from_secs(2));
+    keys.write_all(b"?").unwrap();
+    screen.wait_for("redraw the screen", Duration::from_secs(2));
+    keys.write_all(b"\x1b").unwrap();
+    screen.wait_until_gone("redraw the screen", Duration::from_secs(2));
+
+    keys.write_all(b"q").unwrap();
+    let status = app.wait_exit(Duration::from_secs(2));
+    assert!(status.success(), "exit status {status:?}");
+    assert!(app.left_alternate_screen());
+    let raw = app.screen.raw.lock().unwrap();
+    assert!(
+        String::from_utf8_lossy(&raw).contains("\x1b[?2026h"),
+        "frames are drawn inside synchronized updates"
+    );
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal_and_exit_promptly() {
+    for (signal, code) in [("-TERM", 143), ("-HUP", 129)] {
+        let mut app = start();
+        app.screen.wait_for("6 Logs", Duration::from_secs(10));
+        let pid = app.child.process_id().expect("pid").to_string();
+        let sent = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = app.wait_exit(Duration::from_secs(2));
+        assert_eq!(status.exit_code(), code, "{signal}");
+        assert!(
+            app.left_alternate_screen(),
+            "{signal}: terminal not restored"
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! The whole screen, drawn from a fixed simulated market at a fixed instant, at the sizes
+//! a trader uses: the full grid at 120×40, one pane with tabs at 80×24, the too-small
+//! notice below that, and the help overlay.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use coach::domain::Symbol;
+use coach::provider::MarketEvent;
+use coach::provider::sim::{DEFAULT_SYMBOLS, SimMarket};
+use coach::runtime::feed::snapshot;
+use coach::runtime::health::{WorkerRecord, WorkerState};
+use coach::tui::action::Action;
+use coach::tui::app::{App, Source};
+use coach::tui::keymap::Keymap;
+use coach::tui::theme::Theme;
+use coach::tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+/// 10:30 ET on Tuesday 2026-11-24 (EST, so 15:30 UTC).
+fn market_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 15, 30, 0).unwrap()
+}
+
+fn app() -> App {
+    let symbols: Vec<Symbol> = DEFAULT_SYMBOLS
+        .iter()
+        .map(|s| Symbol::parse(s).unwrap())
+        .collect();
+    let market = SimMarket::new(42, &symbols, NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+    let watchlist: Vec<Symbol> = ["SPX", "NDX", "SPY", "QQQ"]
+        .iter()
+        .map(|s| Symbol::parse(s).unwrap())
+        .collect();
+    let mut app = App::new(
+        Keymap::default(),
+        Source {
+            provider: "sim ×60".into(),
+            database: "sqlite".into(),
+            user: "local".into(),
+        },
+        &watchlist,
+        true,
+    );
+    app.on_market(&MarketEvent::Snapshot(std::sync::Arc::new(snapshot(
+        &market,
+        market_time(),
+    ))));
+    app.on_health(vec![
+        WorkerRecord {
+            name: "feed".into(),
+            state: WorkerState::Running,
+            expected_interval: std::time::Duration::from_secs(1),
+            started_at: Some(market_time()),
+            last_cycle_start: Some(market_time()),
+            last_cycle_end: Some(market_time()),
+            last_success: Some(market_time()),
+            last_error_at: None,
+            last_error: None,
+            cycles: 240,
+            errors: 0,
+            consecutive_failures: 0,
+            restarts: 0,
+        },
+        WorkerRecord {
+            name: "replay".into(),
+            state: WorkerState::Failed,
+            expected_interval: std::time::Duration::from_secs(5),
+            started_at: Some(market_time()),
+            last_cycle_start: None,
+            last_cycle_end: None,
+            last_success: None,
+            last_error_at: Some(market_time()),
+            last_error: Some("panicked: boom".into()),
+            cycles: 0,
+            errors: 1,
+            consecutive_failures: 1,
+            restarts: 0,
+        },
+    ]);
+    app
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|f| {
+            view::draw(
+                f,
+                app,
+                &Theme::ansi16(),
+                market_time() + chrono::Duration::seconds(2),
+            )
+        })
+        .unwrap();
+    terminal
+}
+
+fn render(app: &App, width: u16, height: u16) -> String {
+    draw(app, width, height).backend().to_string()
+}
+
+#[test]
+fn the_full_grid_at_120_by_40() {
+    let screen = render(&app(), 120, 40);
+    for title in [
+        "1 Brief",
+        "2 Scanner",
+        "3 Setups",
+        "4 GEX",
+        "5 Health",
+        "6 Logs",
+    ] {
+        assert!(screen.contains(title), "{title} missing");
+    }
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn one_pane_with_tabs_at_80_by_24() {
+    let mut app = app();
+    app.update(Action::FocusHealth);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("[5 Health]"));
+    assert!(
+        !screen.contains("2 Scanner ·"),
+        "only the focused pane is drawn"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn help_overlay_lists_the_live_keymap() {
+    let mut app = app();
+    app.update(Action::Help);
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("Ctrl-L  redraw the screen"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn a_terminal_below_80_by_24_gets_the_too_small_notice() {
+    let screen = render(&app(), 79, 24);
+    assert!(screen.contains("terminal too small (need 80×24)"));
+    assert!(screen.contains("now 79×24; q quits"));
+}
+
+#[test]
+fn drawing_never_panics_at_any_size() {
+    let app = app();
+    for width in [0, 1, 2, 10, 79, 80, 81, 119, 120, 200] {
+        for height in [0, 1, 3, 23, 24, 39, 40, 60] {
+            draw(&app, width, height);
+        }
+    }
+}
