@@ -108,3 +108,42 @@ async fn an_unknown_url_scheme_is_refused_without_leaking_a_password() {
     assert!(err.contains("not sqlite"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+fn detection(minute: u32, key: &str) -> coach::domain::Detection {
+    use coach::domain::{Detection, Direction, SetupKind};
+    let bar_time = Utc.with_ymd_and_hms(2026, 11, 24, 15, minute, 0).unwrap();
+    Detection {
+        symbol: Symbol::parse("SPY").unwrap(),
+        kind: SetupKind::OrbBreakout,
+        direction: Direction::Long,
+        confidence: 72,
+        entry: 681.25,
+        stop: 679.80,
+        target: 683.50,
+        detected_at: bar_time + chrono::Duration::minutes(1),
+        bar_time,
+        market_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        dedup_key: key.into(),
+        rationale: "close 681.10 above the 15-minute range high 680.40 on 2.1x volume".into(),
+    }
+}
+
+#[tokio::test]
+async fn the_same_signal_is_stored_once_per_session() {
+    for t in support::stores().await {
+        let first = t.store.insert_detection(&detection(5, "orb15-high")).await.unwrap();
+        assert!(first.is_some(), "{}", t.name);
+        let again = t.store.insert_detection(&detection(9, "orb15-high")).await.unwrap();
+        assert_eq!(again, None, "{}: a repeat is not new", t.name);
+        let other = t.store.insert_detection(&detection(9, "orb15-high-2")).await.unwrap();
+        assert!(other.is_some());
+        let day = t
+            .store
+            .detections_on(chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(day.len(), 2, "{}", t.name);
+        assert_eq!(day[0].id, first.unwrap());
+        assert_eq!(day[0].detection, detection(5, "orb15-high"), "{}: round trip", t.name);
+    }
+}

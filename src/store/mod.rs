@@ -4,6 +4,7 @@
 //! same SQL text on both wherever the dialects agree (`$n` placeholders, `ON CONFLICT`,
 //! `RETURNING`), and separate migration folders where they do not (DDL).
 
+mod detections;
 mod watchlists;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use detections::StoredDetection;
 pub use watchlists::{DEFAULT_WATCHLIST, Watchlist, WatchlistError};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -1,0 +1,103 @@
+//! Detections (SPEC 2, 4): stored once per `(symbol, kind, direction, market_date,
+//! dedup_key)`; a repeat of the same signal is not an error, it is simply not new.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{Store, StoreError, on_pool, query_error};
+use crate::domain::{Detection, Symbol};
+
+/// A detection as stored, with its id (the `source_id` of tracked setups).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredDetection {
+    pub id: i64,
+    pub detection: Detection,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    symbol: String,
+    kind: String,
+    direction: String,
+    confidence: i32,
+    entry: f64,
+    stop: f64,
+    target: f64,
+    market_date: NaiveDate,
+    detected_at: DateTime<Utc>,
+    bar_time: DateTime<Utc>,
+    dedup_key: String,
+    rationale: String,
+}
+
+impl Row {
+    /// Rows written by another version or by hand may not parse; they are skipped with
+    /// a log line rather than failing the whole list.
+    fn into_stored(self) -> Option<StoredDetection> {
+        let parsed = (|| {
+            Some(StoredDetection {
+                id: self.id,
+                detection: Detection {
+                    symbol: Symbol::parse(&self.symbol).ok()?,
+                    kind: self.kind.parse().ok()?,
+                    direction: self.direction.parse().ok()?,
+                    confidence: u8::try_from(self.confidence).ok()?.min(100),
+                    entry: self.entry,
+                    stop: self.stop,
+                    target: self.target,
+                    detected_at: self.detected_at,
+                    bar_time: self.bar_time,
+                    market_date: self.market_date,
+                    dedup_key: self.dedup_key.clone(),
+                    rationale: self.rationale.clone(),
+                },
+            })
+        })();
+        if parsed.is_none() {
+            tracing::warn!("detection {} has unreadable fields; skipped", self.id);
+        }
+        parsed
+    }
+}
+
+impl Store {
+    /// Stores a detection; returns its id when it is new, `None` when the same signal was
+    /// already stored for that session.
+    pub async fn insert_detection(&self, d: &Detection) -> Result<Option<i64>, StoreError> {
+        const SQL: &str = "INSERT INTO detections (symbol, kind, direction, confidence, entry, \
+             stop, target, market_date, detected_at, bar_time, dedup_key, rationale) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (symbol, kind, direction, market_date, dedup_key) DO NOTHING \
+             RETURNING id";
+        let id: Option<i64> = on_pool!(self, |pool| sqlx::query_scalar(SQL)
+            .bind(d.symbol.as_str())
+            .bind(d.kind.as_str())
+            .bind(d.direction.as_str())
+            .bind(i32::from(d.confidence))
+            .bind(d.entry)
+            .bind(d.stop)
+            .bind(d.target)
+            .bind(d.market_date)
+            .bind(d.detected_at)
+            .bind(d.bar_time)
+            .bind(&d.dedup_key)
+            .bind(&d.rationale)
+            .fetch_optional(pool)
+            .await
+            .map_err(query_error("storing a detection"))?);
+        Ok(id)
+    }
+
+    /// The detections of one session, oldest first.
+    pub async fn detections_on(&self, date: NaiveDate) -> Result<Vec<StoredDetection>, StoreError> {
+        const SQL: &str = "SELECT id, symbol, kind, direction, CAST(confidence AS INTEGER) AS confidence, \
+             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale \
+             FROM detections WHERE market_date = $1 ORDER BY detected_at, id";
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
+            .bind(date)
+            .fetch_all(pool)
+            .await
+            .map_err(query_error("reading detections"))?);
+        Ok(rows.into_iter().filter_map(Row::into_stored).collect())
+    }
+}
