@@ -131,11 +131,23 @@ fn detection(minute: u32, key: &str) -> coach::domain::Detection {
 #[tokio::test]
 async fn the_same_signal_is_stored_once_per_session() {
     for t in support::stores().await {
-        let first = t.store.insert_detection(&detection(5, "orb15-high")).await.unwrap();
+        let first = t
+            .store
+            .insert_detection(&detection(5, "orb15-high"))
+            .await
+            .unwrap();
         assert!(first.is_some(), "{}", t.name);
-        let again = t.store.insert_detection(&detection(9, "orb15-high")).await.unwrap();
+        let again = t
+            .store
+            .insert_detection(&detection(9, "orb15-high"))
+            .await
+            .unwrap();
         assert_eq!(again, None, "{}: a repeat is not new", t.name);
-        let other = t.store.insert_detection(&detection(9, "orb15-high-2")).await.unwrap();
+        let other = t
+            .store
+            .insert_detection(&detection(9, "orb15-high-2"))
+            .await
+            .unwrap();
         assert!(other.is_some());
         let day = t
             .store
@@ -144,6 +156,11 @@ async fn the_same_signal_is_stored_once_per_session() {
             .unwrap();
         assert_eq!(day.len(), 2, "{}", t.name);
         assert_eq!(day[0].id, first.unwrap());
-        assert_eq!(day[0].detection, detection(5, "orb15-high"), "{}: round trip", t.name);
+        assert_eq!(
+            day[0].detection,
+            detection(5, "orb15-high"),
+            "{}: round trip",
+            t.name
+        );
     }
 }

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clap::Args;
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::CliError;
 use crate::config::Config;
 use crate::market::calendar;
+use crate::runtime::bus::MarketBus;
 use crate::runtime::feed::{SimFeedConfig, latest_session_date, run_sim_feed};
 use crate::runtime::health::Health;
 use crate::runtime::supervisor;
@@ -136,7 +136,8 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
 
     let health = Health::default();
     let cancel = CancellationToken::new();
-    let (bus, market_rx) = broadcast::channel(1024);
+    let (bus, snapshot_requests) = MarketBus::new(4096);
+    let market_rx = bus.subscribe();
     let feed_config = SimFeedConfig {
         seed: config.sim.seed,
         speed: config.sim.speed,
@@ -151,7 +152,14 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         feed_interval,
         health.clone(),
         cancel.clone(),
-        move |ctx| run_sim_feed(ctx, feed_config.clone(), feed_bus.clone()),
+        move |ctx| {
+            run_sim_feed(
+                ctx,
+                feed_config.clone(),
+                feed_bus.clone(),
+                snapshot_requests.clone(),
+            )
+        },
     );
 
     let mut app = App::new(

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use tokio::sync::broadcast;
 
+use super::bus::{MarketBus, SnapshotRequests};
 use super::clock::VirtualClock;
 use super::supervisor::WorkerCtx;
 use crate::domain::Symbol;
@@ -100,13 +100,6 @@ fn floor_minute(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp().div_euclid(60) * 60, 0).unwrap_or(t)
 }
 
-/// Sends to every subscriber; having none (yet) is not an error.
-fn publish(bus: &broadcast::Sender<MarketEvent>, event: MarketEvent) {
-    if bus.send(event).is_err() {
-        tracing::trace!("no market event subscribers");
-    }
-}
-
 /// The first step boundary strictly after `t` (steps fall every 15 s on the minute grid).
 pub fn next_step(t: DateTime<Utc>) -> DateTime<Utc> {
     let secs = t.timestamp();
@@ -118,20 +111,18 @@ fn session_start(market: &SimMarket) -> DateTime<Utc> {
     market.today.session.open - Duration::minutes(LEAD_IN_MINUTES)
 }
 
-/// Runs the feed until cancelled. Publishing never blocks: a lagging consumer loses the
-/// oldest events and is told so by the channel.
+/// Runs the feed until cancelled, answering snapshot requests between steps.
+/// Publishing never blocks: a lagging subscriber loses the oldest events and is told so.
 pub async fn run_sim_feed(
     ctx: WorkerCtx,
     config: SimFeedConfig,
-    bus: broadcast::Sender<MarketEvent>,
+    bus: MarketBus,
+    requests: SnapshotRequests,
 ) -> Result<(), String> {
     let mut market = SimMarket::new(config.seed, &config.symbols, config.date);
     let mut clock = VirtualClock::new(session_start(&market), config.speed);
     let mut cursor = clock.now();
-    publish(
-        &bus,
-        MarketEvent::Snapshot(Arc::new(snapshot(&market, cursor))),
-    );
+    bus.publish(MarketEvent::Snapshot(Arc::new(snapshot(&market, cursor))));
     ctx.heartbeat();
     loop {
         let step = next_step(cursor);
@@ -139,23 +130,27 @@ pub async fn run_sim_feed(
             market.roll();
             clock.jump_to(session_start(&market));
             cursor = clock.now();
-            publish(
-                &bus,
-                MarketEvent::Snapshot(Arc::new(snapshot(&market, cursor))),
-            );
+            bus.publish(MarketEvent::Snapshot(Arc::new(snapshot(&market, cursor))));
             ctx.heartbeat();
             continue;
         }
         let wake = tokio::time::Instant::from_std(clock.real_instant(step));
         tokio::select! {
             _ = tokio::time::sleep_until(wake) => {}
+            Some(reply) = requests.next() => {
+                // The requester may have gone away meanwhile; nothing to do then.
+                if reply.send(Arc::new(snapshot(&market, cursor))).is_err() {
+                    tracing::debug!("a snapshot requester went away");
+                }
+                continue;
+            }
             _ = ctx.cancel.cancelled() => return Ok(()),
         }
         let now = clock.now();
         let mut at = step;
         while at <= now && at <= market.today.session.close + Duration::hours(AFTER_HOURS) {
             if let Some(event) = step_event(&market, at) {
-                publish(&bus, event);
+                bus.publish(event);
             }
             cursor = at;
             at = next_step(at);
