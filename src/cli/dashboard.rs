@@ -138,6 +138,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
     let cancel = CancellationToken::new();
     let (bus, snapshot_requests) = MarketBus::new(4096);
     let market_rx = bus.subscribe();
+    let (_events_tx, events_rx) = tokio::sync::mpsc::channel(1024);
     let feed_config = SimFeedConfig {
         seed: config.sim.seed,
         speed: config.sim.speed,
@@ -185,6 +186,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         config.ui.max_fps,
         Inputs {
             market: market_rx,
+            events: events_rx,
             health,
         },
     )

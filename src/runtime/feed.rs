@@ -25,8 +25,6 @@ pub struct SimFeedConfig {
 
 /// Minutes before the open at which the virtual clock starts.
 const LEAD_IN_MINUTES: i64 = 5;
-/// After-hours trading ends four hours after the close; then the next session starts.
-const AFTER_HOURS: i64 = 4;
 
 /// The latest session on or before `today` (New York): the demo replays the day a
 /// trader would be looking at, whatever the hour.
@@ -50,10 +48,9 @@ pub fn snapshot(market: &SimMarket, now: DateTime<Utc>) -> MarketSnapshot {
                 symbol: symbol.clone(),
                 is_index: market.is_index(symbol),
                 bars: market.today.bars_until(symbol, now),
-                previous_bars: market.previous.bars_until(
-                    symbol,
-                    market.previous.session.close + Duration::hours(AFTER_HOURS),
-                ),
+                previous_bars: market
+                    .previous
+                    .bars_until(symbol, market.previous.session.after_hours_close()),
                 daily: market.daily.get(symbol).cloned().unwrap_or_default(),
                 prior_close: market.prior_close(symbol),
                 last: market.last_price(symbol, now).map(|price| Quote {
@@ -126,7 +123,7 @@ pub async fn run_sim_feed(
     ctx.heartbeat();
     loop {
         let step = next_step(cursor);
-        if step > market.today.session.close + Duration::hours(AFTER_HOURS) {
+        if step > market.today.session.after_hours_close() {
             market.roll();
             clock.jump_to(session_start(&market));
             cursor = clock.now();
@@ -148,7 +145,7 @@ pub async fn run_sim_feed(
         }
         let now = clock.now();
         let mut at = step;
-        while at <= now && at <= market.today.session.close + Duration::hours(AFTER_HOURS) {
+        while at <= now && at <= market.today.session.after_hours_close() {
             if let Some(event) = step_event(&market, at) {
                 bus.publish(event);
             }

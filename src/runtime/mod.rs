@@ -6,3 +6,11 @@ pub mod clock;
 pub mod feed;
 pub mod health;
 pub mod supervisor;
+
+/// What workers tell the screen besides market data: events that must all arrive, in order
+/// (sent on a bounded channel; a full channel makes the worker wait, never drop).
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppEvent {
+    /// A new detection, already stored.
+    Detection(crate::store::StoredDetection),
+}

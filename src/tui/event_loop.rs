@@ -10,6 +10,7 @@ use crossterm::event::{Event, EventStream, KeyCode, KeyEventKind};
 use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::app::{App, Effect};
@@ -17,6 +18,7 @@ use super::terminal::{self, Term};
 use super::theme::Theme;
 use super::view;
 use crate::provider::MarketEvent;
+use crate::runtime::AppEvent;
 use crate::runtime::health::Health;
 
 /// Why the loop ended.
@@ -31,6 +33,7 @@ pub enum Exit {
 
 pub struct Inputs {
     pub market: broadcast::Receiver<MarketEvent>,
+    pub events: mpsc::Receiver<AppEvent>,
     pub health: Health,
 }
 
@@ -89,6 +92,7 @@ pub async fn run(
                     inputs.market = broadcast::channel(1).1;
                 }
             },
+            Some(event) = inputs.events.recv() => app.on_event(event),
             changed = health_changed.changed() => {
                 if changed.is_ok() {
                     app.on_health(inputs.health.snapshot());

@@ -10,13 +10,13 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
 use crate::domain::{Bar, DailyBar, Symbol};
-use crate::market::calendar::{self, NEW_YORK, Session};
+use crate::market::calendar::{self, Session};
 
 /// The symbols the demo quotes by default.
 pub const DEFAULT_SYMBOLS: [&str; 10] = [
@@ -347,17 +347,9 @@ const EXTENDED_MINUTES: i64 = 16 * 60;
 
 fn simulate_session(seed: u64, specs: &[Spec], session: Session, prev_closes: &[f64]) -> SimDay {
     let mut rng = rng_for(seed, session.date, 0x5eed);
-    let pre_open = NEW_YORK
-        .from_local_datetime(
-            &session
-                .date
-                .and_time(NaiveTime::from_hms_opt(4, 0, 0).unwrap_or_default()),
-        )
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(session.open - Duration::minutes(330));
+    let pre_open = session.pre_market_open();
     let regular_minutes = (session.close - session.open).num_minutes().max(1) as f64;
-    let after_close = session.close + Duration::hours(4);
+    let after_close = session.after_hours_close();
     let total_minutes =
         ((after_close - pre_open).num_minutes()).clamp(0, EXTENDED_MINUTES + 60) as usize;
 

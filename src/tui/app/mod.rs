@@ -10,7 +10,9 @@ use super::keymap::Keymap;
 use crate::domain::Symbol;
 use crate::market::calendar::Session;
 use crate::provider::{MarketEvent, MarketSnapshot};
+use crate::runtime::AppEvent;
 use crate::runtime::health::WorkerRecord;
+use crate::store::StoredDetection;
 
 /// The panes, in the order of the `1`–`6` keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -126,6 +128,8 @@ pub struct App {
     /// The market's clock: the instant of the latest event (virtual in the simulation).
     pub market_now: Option<DateTime<Utc>>,
     pub watchlist: Vec<SymbolRow>,
+    /// Today's detections on the watchlist, best score first.
+    pub opportunities: Vec<StoredDetection>,
     pub workers: Vec<WorkerRecord>,
     /// Tracked setups that are still active (quitting asks first while there are any).
     pub active_setups: usize,
@@ -146,6 +150,7 @@ impl App {
             session: None,
             market_now: None,
             watchlist: watchlist.iter().cloned().map(SymbolRow::empty).collect(),
+            opportunities: Vec::new(),
             workers: Vec::new(),
             active_setups: 0,
             confirm_quit,
@@ -230,7 +235,7 @@ impl App {
 
     fn move_selection(&mut self, by: isize) {
         let len = match self.focus {
-            Pane::Scanner => self.watchlist.len(),
+            Pane::Scanner => self.watchlist.len() + self.opportunities.len(),
             Pane::Health => self.workers.len(),
             _ => 0,
         };
@@ -289,6 +294,12 @@ impl App {
     }
 
     fn apply_snapshot(&mut self, snapshot: &MarketSnapshot) {
+        if self
+            .session
+            .is_some_and(|s| s.date != snapshot.session.date)
+        {
+            self.opportunities.clear();
+        }
         self.session = Some(snapshot.session);
         self.market_now = Some(snapshot.now);
         for row in &mut self.watchlist {
@@ -309,6 +320,33 @@ impl App {
 
     fn row_mut(&mut self, symbol: &Symbol) -> Option<&mut SymbolRow> {
         self.watchlist.iter_mut().find(|r| &r.symbol == symbol)
+    }
+
+    /// Applies a worker event. Detections off the watchlist or from another session are
+    /// not opportunities here.
+    pub fn on_event(&mut self, event: AppEvent) {
+        match event {
+            AppEvent::Detection(found) => {
+                let on_watchlist = self
+                    .watchlist
+                    .iter()
+                    .any(|r| r.symbol == found.detection.symbol);
+                let this_session = self
+                    .session
+                    .is_none_or(|s| s.date == found.detection.market_date);
+                if !on_watchlist
+                    || !this_session
+                    || self.opportunities.iter().any(|o| o.id == found.id)
+                {
+                    return;
+                }
+                let at = self
+                    .opportunities
+                    .partition_point(|o| o.detection.confidence >= found.detection.confidence);
+                self.opportunities.insert(at, found);
+                self.dirty = true;
+            }
+        }
     }
 
     pub fn on_health(&mut self, workers: Vec<WorkerRecord>) {

@@ -1,14 +1,18 @@
 //! The Scanner pane: the watchlist with last price, change against the prior close and a
-//! sparkline of today's regular-session minute closes.
+//! sparkline of today's regular-session minute closes; below it today's detections on the
+//! watchlist, best score first, with their plan and age on the market clock.
 
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::style::Style;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Row, Table};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
+use crate::domain::Direction;
+use crate::store::StoredDetection;
 use crate::tui::app::{App, Pane, SymbolRow};
 use crate::tui::theme::Theme;
+use crate::tui::view::span;
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -80,21 +84,130 @@ fn row<'a>(r: &'a SymbolRow, theme: &Theme, spark_width: usize) -> Row<'a> {
     ])
 }
 
+/// `12m`, `1h05m` between a detection and the market clock.
+fn age(found: &StoredDetection, now: Option<DateTime<Utc>>) -> String {
+    now.map(|n| span(n - found.detection.detected_at))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn opportunity_row<'a>(
+    found: &'a StoredDetection,
+    theme: &Theme,
+    now: Option<DateTime<Utc>>,
+) -> Row<'a> {
+    let d = &found.detection;
+    let (arrow, style) = match d.direction {
+        Direction::Long => ("▲ long", theme.up),
+        Direction::Short => ("▼ short", theme.down),
+    };
+    Row::new(vec![
+        Cell::from(Line::from(d.confidence.to_string()).right_aligned()),
+        Cell::from(d.symbol.as_str()),
+        Cell::from(d.kind.as_str()),
+        Cell::from(Span::styled(arrow, style)),
+        Cell::from(Line::from(price(d.entry)).right_aligned()),
+        Cell::from(Line::from(price(d.stop)).right_aligned()),
+        Cell::from(Line::from(price(d.target)).right_aligned()),
+        Cell::from(Line::from(age(found, now)).right_aligned()),
+    ])
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, theme: &Theme) {
-    let inner_width = area.width.saturating_sub(2) as usize;
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let watch_height = (app.watchlist.len() as u16 + 1).min(inner.height);
+    let [watch_area, _, opp_area] = Layout::vertical([
+        Constraint::Length(watch_height),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    let selected = (app.focus == Pane::Scanner).then(|| app.selected(Pane::Scanner));
+    draw_watchlist(frame, watch_area, app, theme, selected);
+    draw_opportunities(
+        frame,
+        opp_area,
+        app,
+        theme,
+        selected.and_then(|s| s.checked_sub(app.watchlist.len())),
+    );
+}
+
+fn draw_opportunities(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    theme: &Theme,
+    selected: Option<usize>,
+) {
+    if area.height == 0 {
+        return;
+    }
+    if app.opportunities.is_empty() {
+        frame.render_widget(
+            Paragraph::new("No setups detected on the watchlist yet today.").style(theme.dim),
+            area,
+        );
+        return;
+    }
+    let rows: Vec<Row> = app
+        .opportunities
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let row = opportunity_row(o, theme, app.market_now);
+            if Some(i) == selected {
+                row.style(theme.selected)
+            } else {
+                row
+            }
+        })
+        .collect();
+    let header = Row::new(vec![
+        Cell::from(Line::from("Scr").right_aligned()),
+        Cell::from("Symbol"),
+        Cell::from("Setup"),
+        Cell::from("Dir"),
+        Cell::from(Line::from("Entry").right_aligned()),
+        Cell::from(Line::from("Stop").right_aligned()),
+        Cell::from(Line::from("Target").right_aligned()),
+        Cell::from(Line::from("Age").right_aligned()),
+    ])
+    .style(theme.dim);
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(3),
+            Constraint::Length(6),
+            Constraint::Length(13),
+            Constraint::Length(7),
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Min(4),
+        ],
+    )
+    .header(header);
+    frame.render_widget(table, area);
+}
+
+fn draw_watchlist(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    theme: &Theme,
+    selected: Option<usize>,
+) {
+    let inner_width = area.width as usize;
     let fixed = 6 + 10 + 9 + 8 + 4;
     let spark_width = inner_width.saturating_sub(fixed).max(1);
     let rows: Vec<Row> = app
         .watchlist
         .iter()
-        .map(|r| row(r, theme, spark_width))
-        .collect();
-    let selected = app.selected(Pane::Scanner);
-    let rows: Vec<Row> = rows
-        .into_iter()
         .enumerate()
-        .map(|(i, row)| {
-            if i == selected && app.focus == Pane::Scanner {
+        .map(|(i, r)| {
+            let row = row(r, theme, spark_width);
+            if Some(i) == selected {
                 row.style(theme.selected)
             } else {
                 row
@@ -119,9 +232,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
             Constraint::Min(1),
         ],
     )
-    .header(header)
-    .style(Style::default())
-    .block(block);
+    .header(header);
     frame.render_widget(table, area);
 }
 
