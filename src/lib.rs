@@ -7,4 +7,5 @@
 pub mod cli;
 pub mod domain;
 pub mod market;
+pub mod setups;
 pub mod text;
