@@ -10,6 +10,7 @@ pub mod domain;
 pub mod market;
 pub mod provider;
 pub mod runtime;
+pub mod setups;
 pub mod store;
 pub mod text;
 pub mod tui;

@@ -1,0 +1,23 @@
+//! Tracked setups (SPEC 5): the lifecycle of a trade plan the trader follows, as a pure
+//! state machine. No I/O, no clock: every instant is a parameter.
+//!
+//! - [`lifecycle`]: the tracked setup value, its statuses and outcomes, transitions and how
+//!   they are applied (with a version guard), and the manual actions.
+//! - [`evaluate`]: the automatic rules: price updates against entry/stop/target, and the
+//!   expiry of active setups at the session close.
+//! - [`book`]: live setups indexed by symbol, so a price update evaluates only its
+//!   symbol's setups.
+
+pub mod book;
+pub mod evaluate;
+pub mod lifecycle;
+
+#[cfg(test)]
+mod fixtures;
+
+pub use book::SetupBook;
+pub use evaluate::{PriceUpdate, evaluate, expire_at_close};
+pub use lifecycle::{
+    ManualAction, Outcome, PlanError, RefusedTransition, SetupStatus, TrackedSetup, Transition,
+    TransitionReason, apply_manual,
+};
