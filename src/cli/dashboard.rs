@@ -5,15 +5,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clap::Args;
-use tokio_util::sync::CancellationToken;
 
 use super::CliError;
 use crate::config::Config;
-use crate::market::calendar;
-use crate::runtime::bus::MarketBus;
-use crate::runtime::feed::{SimFeedConfig, latest_session_date, run_sim_feed};
-use crate::runtime::health::Health;
-use crate::runtime::supervisor;
+use crate::runtime::services::Services;
 use crate::store::{Store, redact_url};
 use crate::tui::app::{App, Source};
 use crate::tui::event_loop::{self, Exit, Inputs};
@@ -134,34 +129,8 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         watchlist.symbols.len()
     );
 
-    let health = Health::default();
-    let cancel = CancellationToken::new();
-    let (bus, snapshot_requests) = MarketBus::new(4096);
-    let market_rx = bus.subscribe();
-    let (_events_tx, events_rx) = tokio::sync::mpsc::channel(1024);
-    let feed_config = SimFeedConfig {
-        seed: config.sim.seed,
-        speed: config.sim.speed,
-        symbols: config.sim.symbols.clone(),
-        date: latest_session_date(calendar::ny_date(now)),
-    };
-    // The feed steps every 15 simulated seconds.
-    let feed_interval = Duration::from_secs_f64((15.0 / config.sim.speed).max(1.0));
-    let feed_bus = bus.clone();
-    supervisor::spawn(
-        "feed",
-        feed_interval,
-        health.clone(),
-        cancel.clone(),
-        move |ctx| {
-            run_sim_feed(
-                ctx,
-                feed_config.clone(),
-                feed_bus.clone(),
-                snapshot_requests.clone(),
-            )
-        },
-    );
+    let services = Services::start(&config, &store, now);
+    let market_rx = services.bus.subscribe();
 
     let mut app = App::new(
         config.keymap(),
@@ -186,13 +155,13 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         config.ui.max_fps,
         Inputs {
             market: market_rx,
-            events: events_rx,
-            health,
+            events: services.events,
+            health: services.health.clone(),
         },
     )
     .await;
     terminal::restore();
-    cancel.cancel();
+    services.cancel.cancel();
     store.close().await;
     result.map_err(|e| CliError::Runtime(format!("terminal error: {e}")))
 }

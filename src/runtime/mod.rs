@@ -5,6 +5,7 @@ pub mod bus;
 pub mod clock;
 pub mod feed;
 pub mod health;
+pub mod services;
 pub mod supervisor;
 
 /// What workers tell the screen besides market data: events that must all arrive, in order

@@ -1,0 +1,77 @@
+//! Starts the background workers one coach process runs, headless or under the TUI:
+//! the market feed and everything that consumes it.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::AppEvent;
+use super::bus::MarketBus;
+use super::feed::{SimFeedConfig, latest_session_date, run_sim_feed};
+use super::health::Health;
+use super::supervisor;
+use crate::config::Config;
+use crate::market::calendar;
+use crate::store::Store;
+
+/// Handles to the running workers. Dropping it does not stop them; `shutdown` does.
+pub struct Services {
+    pub bus: MarketBus,
+    pub health: Health,
+    pub cancel: CancellationToken,
+    /// Events for the screen (detections, transitions); headless callers may drain or drop it.
+    pub events: mpsc::Receiver<AppEvent>,
+}
+
+impl Services {
+    /// Spawns every worker on the current tokio runtime. `now` picks the simulated session.
+    pub fn start(config: &Config, store: &Store, now: DateTime<Utc>) -> Services {
+        let health = Health::default();
+        let cancel = CancellationToken::new();
+        let (bus, snapshot_requests) = MarketBus::new(4096);
+        let (events_tx, events) = mpsc::channel(1024);
+
+        let feed_config = SimFeedConfig {
+            seed: config.sim.seed,
+            speed: config.sim.speed,
+            symbols: config.sim.symbols.clone(),
+            date: latest_session_date(calendar::ny_date(now)),
+        };
+        let feed_bus = bus.clone();
+        supervisor::spawn(
+            "feed",
+            step_interval(config),
+            health.clone(),
+            cancel.clone(),
+            move |ctx| {
+                run_sim_feed(
+                    ctx,
+                    feed_config.clone(),
+                    feed_bus.clone(),
+                    snapshot_requests.clone(),
+                )
+            },
+        );
+        // Until the detector worker is wired, nothing sends screen events.
+        drop((events_tx, store));
+
+        Services {
+            bus,
+            health,
+            cancel,
+            events,
+        }
+    }
+
+    pub fn shutdown(&self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Real time between two feed steps (15 simulated seconds), at least a second so the
+/// stale threshold (3× this) never trips on scheduling noise.
+fn step_interval(config: &Config) -> Duration {
+    Duration::from_secs_f64((15.0 / config.sim.speed).max(1.0))
+}
