@@ -5,5 +5,8 @@
 //! `cli`) owns I/O and wires the core to data.
 
 pub mod cli;
+pub mod detect;
 pub mod domain;
+pub mod market;
+pub mod provider;
 pub mod text;

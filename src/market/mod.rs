@@ -1,0 +1,2 @@
+pub mod bars;
+pub mod levels;
