@@ -1,2 +1,5 @@
+//! Market core (SPEC 3): the trading calendar, bars and levels. Pure: no I/O, no clock.
+
 pub mod bars;
+pub mod calendar;
 pub mod levels;
