@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod calendar;
+pub mod replay;
 
 /// A terminal dashboard for intraday options traders.
 #[derive(Debug, Parser)]
@@ -19,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// List NYSE regular sessions (open/close in UTC, early closes) for a date range.
     Calendar(calendar::CalendarArgs),
+    /// Run all setup detectors over recorded bars and print every detection in bar order.
+    Replay(replay::ReplayArgs),
 }
 
 /// How a command failed: bad input (exit 2) or a runtime failure (exit 1).
@@ -55,6 +58,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         None => Err(CliError::Runtime("the dashboard is not built yet".into())),
         Some(command) => match command {
             Command::Calendar(args) => calendar::run(args),
+            Command::Replay(args) => replay::run(args),
         },
     }
 }

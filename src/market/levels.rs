@@ -366,6 +366,16 @@ impl LevelSet {
         }
     }
 
+    /// Whether a level of an earlier slot (prior day before pre-market before opening
+    /// range before pivots before round numbers before walls) lies within `tolerance` of
+    /// `price`: bunched levels (PDC 167.42 next to S1 167.40) are one level, named by
+    /// the earlier slot. O(slots); call it only when something happens at a level.
+    pub fn is_shadowed(&self, id: LevelId, price: f64, tolerance: f64) -> bool {
+        self.prices[..id.index()]
+            .iter()
+            .any(|p| (p - price).abs() <= tolerance)
+    }
+
     /// Known levels in slot order.
     pub fn iter(&self) -> impl Iterator<Item = (LevelId, f64)> + '_ {
         LevelId::ALL
@@ -491,6 +501,19 @@ mod tests {
             "168 stays in its slot"
         );
         assert_eq!(set.get(LevelId::RoundOdd), Some(169.0));
+    }
+
+    #[test]
+    fn a_level_next_to_an_earlier_one_is_shadowed_by_it() {
+        let mut set = LevelSet::default();
+        set.set(LevelId::PriorClose, Some(167.42));
+        set.set(LevelId::S1, Some(167.40));
+        assert!(set.is_shadowed(LevelId::S1, 167.40, 0.05));
+        assert!(!set.is_shadowed(LevelId::S1, 167.40, 0.01));
+        assert!(
+            !set.is_shadowed(LevelId::PriorClose, 167.42, 0.05),
+            "the earlier slot names it"
+        );
     }
 
     #[test]

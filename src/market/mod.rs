@@ -3,3 +3,5 @@
 pub mod bars;
 pub mod calendar;
 pub mod levels;
+pub mod session_clock;
+pub mod state;
