@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod detect;
 pub mod domain;
 pub mod market;
 pub mod provider;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod calendar;
 pub mod dashboard;
+pub mod replay;
 
 /// A terminal dashboard for intraday options traders.
 #[derive(Debug, Parser)]
@@ -22,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// List NYSE regular sessions (open/close in UTC, early closes) for a date range.
     Calendar(calendar::CalendarArgs),
+    /// Run all setup detectors over recorded bars and print every detection in bar order.
+    Replay(replay::ReplayArgs),
 }
 
 /// How a command failed: bad input (exit 2) or a runtime failure (exit 1).
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         None => dashboard::run(&cli.common),
         Some(command) => match command {
             Command::Calendar(args) => calendar::run(args),
+            Command::Replay(args) => replay::run(args),
         },
     }
 }

@@ -1,3 +1,7 @@
 //! Market core (SPEC 3): the trading calendar, bars and levels. Pure: no I/O, no clock.
 
+pub mod bars;
 pub mod calendar;
+pub mod levels;
+pub mod session_clock;
+pub mod state;

@@ -1,0 +1,401 @@
+//! `coach replay`: runs the detector engine over recorded bars (SPEC 12) and prints every
+//! detection in bar order: JSON lines (the fields of SPEC 4), CSV, or a table to check by
+//! hand. The same `detect::Engine` code runs here as in the app.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, ValueEnum};
+
+use super::CliError;
+use crate::detect::{BarOutcome, DetectorsConfig, Engine};
+use crate::domain::{Bar, DailyBar, Detection, Symbol};
+use crate::market::calendar::NEW_YORK;
+use crate::market::state::MarketState;
+use crate::provider::replay::{
+    BarFileError, BarFileKind, discover, join_minute_files, read_daily_file, read_minute_file,
+    symbol_from_file_name,
+};
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Minute-bar CSV files, or directories holding `<SYMBOL>_1min*.csv` and
+    /// `<SYMBOL>_1day*.csv` files.
+    #[arg(long, num_args = 1.., required = true, value_name = "FILE|DIR")]
+    pub bars: Vec<PathBuf>,
+    /// Daily-bar CSV files (`date,open,high,low,close[,volume]`) for the prior day and ATR(14).
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub daily: Vec<PathBuf>,
+    /// The symbol of all given files, instead of the file-name prefix before the first `_`.
+    #[arg(long, value_name = "S")]
+    pub symbol: Option<String>,
+    /// Treat these symbols as indices too (opening_drive runs on them; ETF gap threshold).
+    #[arg(long, num_args = 1.., value_name = "S")]
+    pub index: Vec<String>,
+    #[arg(long, value_enum, default_value_t = ReplayFormat::Jsonl)]
+    pub format: ReplayFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReplayFormat {
+    /// One JSON object per detection per line.
+    Jsonl,
+    /// A header line and one row per detection.
+    Csv,
+    /// An aligned table with each session's levels, for reading.
+    Table,
+}
+
+/// Bars above which a progress counter is shown on stderr (when it is a terminal).
+const PROGRESS_ABOVE: usize = 100_000;
+
+fn input(e: BarFileError) -> CliError {
+    CliError::Input(e.to_string())
+}
+
+fn parse_symbol(flag: &str, text: &str) -> Result<Symbol, CliError> {
+    Symbol::parse(text).map_err(|e| CliError::Input(format!("{flag}: {e}")))
+}
+
+/// The bars and daily bars of every symbol, read from the arguments.
+pub struct ReplayInput {
+    pub minute: BTreeMap<Symbol, Vec<Bar>>,
+    pub daily: BTreeMap<Symbol, Vec<DailyBar>>,
+    /// (file, symbol) of each daily file, for messages.
+    pub daily_files: Vec<(String, Symbol)>,
+}
+
+/// Reads the files named by `--bars` and `--daily`.
+pub fn load(args: &ReplayArgs) -> Result<ReplayInput, CliError> {
+    let forced = args
+        .symbol
+        .as_deref()
+        .map(|s| parse_symbol("--symbol", s))
+        .transpose()?;
+    let symbol_of = |path: &PathBuf| match &forced {
+        Some(s) => Ok(s.clone()),
+        None => symbol_from_file_name(path).map_err(input),
+    };
+    let mut minute_files: Vec<PathBuf> = Vec::new();
+    let mut daily_files: Vec<PathBuf> = args.daily.clone();
+    for path in &args.bars {
+        if path.is_dir() {
+            let found = discover(path).map_err(input)?;
+            if found.is_empty() {
+                return Err(CliError::Input(format!(
+                    "{}: no <SYMBOL>_1min*.csv or <SYMBOL>_1day*.csv files in this directory",
+                    path.display()
+                )));
+            }
+            for (file, kind) in found {
+                match kind {
+                    BarFileKind::Minute => minute_files.push(file),
+                    BarFileKind::Daily => daily_files.push(file),
+                }
+            }
+        } else {
+            minute_files.push(path.clone());
+        }
+    }
+    let mut parts: BTreeMap<Symbol, Vec<(String, Vec<Bar>)>> = BTreeMap::new();
+    for file in &minute_files {
+        let symbol = symbol_of(file)?;
+        let bars = read_minute_file(file).map_err(input)?;
+        parts
+            .entry(symbol)
+            .or_default()
+            .push((file.display().to_string(), bars));
+    }
+    let mut minute = BTreeMap::new();
+    for (symbol, files) in parts {
+        let bars = join_minute_files(&symbol, files).map_err(input)?;
+        minute.insert(symbol, bars);
+    }
+    let mut daily: BTreeMap<Symbol, Vec<DailyBar>> = BTreeMap::new();
+    let mut named = Vec::new();
+    for file in &daily_files {
+        let symbol = symbol_of(file)?;
+        let bars = read_daily_file(file).map_err(input)?;
+        daily.entry(symbol.clone()).or_default().extend(bars);
+        named.push((file.display().to_string(), symbol));
+    }
+    Ok(ReplayInput {
+        minute,
+        daily,
+        daily_files: named,
+    })
+}
+
+/// All bars of all symbols in feeding order: by start, a volume proxy before the index
+/// that reads it, then by symbol.
+pub fn feeding_order<'a>(
+    config: &DetectorsConfig,
+    minute: &'a BTreeMap<Symbol, Vec<Bar>>,
+) -> Vec<(&'a Symbol, &'a Bar)> {
+    let is_proxy = |s: &Symbol| config.volume_proxies.values().any(|p| p == s);
+    let mut all: Vec<(&Symbol, &Bar)> = minute
+        .iter()
+        .flat_map(|(s, bars)| bars.iter().map(move |b| (s, b)))
+        .collect();
+    all.sort_by(|a, b| {
+        a.1.start
+            .cmp(&b.1.start)
+            .then_with(|| is_proxy(b.0).cmp(&is_proxy(a.0)))
+            .then_with(|| a.0.cmp(b.0))
+    });
+    all
+}
+
+pub fn run(args: ReplayArgs) -> Result<(), CliError> {
+    let data = load(&args)?;
+    let mut config = DetectorsConfig::default();
+    for text in &args.index {
+        let symbol = parse_symbol("--index", text)?;
+        if !config.index_symbols.contains(&symbol) {
+            config.index_symbols.push(symbol);
+        }
+    }
+    let mut engine = Engine::new(config).map_err(|e| CliError::Input(e.to_string()))?;
+    for (symbol, bars) in &data.daily {
+        let rejected = engine.add_daily_bars(symbol, bars);
+        if rejected > 0 {
+            let files: Vec<&str> = data
+                .daily_files
+                .iter()
+                .filter(|(_, s)| s == symbol)
+                .map(|(f, _)| f.as_str())
+                .collect();
+            eprintln!(
+                "coach: note: {}: {rejected} daily bar(s) of {symbol} rejected as bad data \
+                 (NaN, inconsistent, or low below half the close)",
+                files.join(", ")
+            );
+        }
+    }
+    let order = feeding_order(engine.config(), &data.minute);
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = replay(&mut engine, &order, args.format, &mut out).and_then(|s| {
+        out.flush()?;
+        Ok(s)
+    });
+    match result {
+        Ok(summary) => {
+            eprintln!(
+                "coach: replayed {} bars of {} symbol(s) ({} in regular sessions): {} detection(s)",
+                order.len(),
+                data.minute.len(),
+                summary.regular,
+                summary.detections
+            );
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::Runtime(format!("writing detections failed: {e}"))),
+    }
+}
+
+struct Summary {
+    regular: usize,
+    detections: usize,
+}
+
+fn replay(
+    engine: &mut Engine,
+    order: &[(&Symbol, &Bar)],
+    format: ReplayFormat,
+    out: &mut impl Write,
+) -> io::Result<Summary> {
+    let progress = order.len() > PROGRESS_ABOVE && io::stderr().is_terminal();
+    let mut detections = Vec::new();
+    let mut summary = Summary {
+        regular: 0,
+        detections: 0,
+    };
+    let mut sessions: BTreeMap<&Symbol, NaiveDate> = BTreeMap::new();
+    match format {
+        ReplayFormat::Csv => writeln!(out, "{CSV_HEADER}")?,
+        ReplayFormat::Table => writeln!(out, "{}", table_header())?,
+        ReplayFormat::Jsonl => {}
+    }
+    for (n, (symbol, bar)) in order.iter().enumerate() {
+        if progress && n % 65_536 == 0 {
+            eprint!("\rcoach: replay {n}/{} bars", order.len());
+        }
+        detections.clear();
+        let outcome = engine.on_bar(symbol, bar, &mut detections);
+        if outcome != BarOutcome::Regular {
+            continue;
+        }
+        summary.regular += 1;
+        if format == ReplayFormat::Table
+            && let Some(market) = engine.market(symbol)
+            && let Some(day) = market.day()
+            && sessions.insert(symbol, day.date) != Some(day.date)
+        {
+            writeln!(out, "{}", session_line(symbol, day.date, market))?;
+        }
+        for d in &detections {
+            match format {
+                ReplayFormat::Jsonl => {
+                    serde_json::to_writer(&mut *out, d)?;
+                    writeln!(out)?;
+                }
+                ReplayFormat::Csv => writeln!(out, "{}", csv_row(d))?,
+                ReplayFormat::Table => writeln!(out, "{}", table_row(d))?,
+            }
+        }
+        summary.detections += detections.len();
+    }
+    if progress {
+        eprintln!("\rcoach: replay {}/{} bars", order.len(), order.len());
+    }
+    Ok(summary)
+}
+
+/// The CSV columns, in the order of SPEC 4.
+pub const CSV_HEADER: &str = "symbol,kind,direction,confidence,entry,stop,target,detected_at,bar_time,market_date,dedup_key,rationale";
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn utc(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// One detection as a CSV row.
+pub fn csv_row(d: &Detection) -> String {
+    format!(
+        "{},{},{},{},{},{},{},{},{},{},{},{}",
+        d.symbol,
+        d.kind,
+        d.direction,
+        d.confidence,
+        d.entry,
+        d.stop,
+        d.target,
+        utc(d.detected_at),
+        utc(d.bar_time),
+        d.market_date,
+        csv_field(&d.dedup_key),
+        csv_field(&d.rationale)
+    )
+}
+
+fn table_header() -> String {
+    format!(
+        "{:<11} {:<6} {:<13} {:<5} {:>4} {:>10} {:>10} {:>10} {:>5}  {}",
+        "bar (ET)", "symbol", "kind", "dir", "conf", "entry", "stop", "target", "R", "why"
+    )
+}
+
+/// One detection as an aligned table row; the bar time is New York time.
+pub fn table_row(d: &Detection) -> String {
+    let ny = d.bar_time.with_timezone(&NEW_YORK);
+    format!(
+        "{:<11} {:<6} {:<13} {:<5} {:>4} {:>10} {:>10} {:>10} {:>5.1}  {}",
+        ny.format("%m-%d %H:%M"),
+        d.symbol.as_str(),
+        d.kind.as_str(),
+        d.direction.as_str(),
+        d.confidence,
+        format!("{:.2}", d.entry),
+        format!("{:.2}", d.stop),
+        format!("{:.2}", d.target),
+        d.reward_risk(),
+        crate::text::printable(&d.rationale)
+    )
+}
+
+fn price(p: f64) -> String {
+    format!("{p:.2}")
+}
+
+/// The levels a session starts with, as the detectors see them: nothing is invented
+/// when the prior day or ATR is unknown.
+pub fn session_line(symbol: &Symbol, date: NaiveDate, market: &MarketState) -> String {
+    let prior = match market.prior_day() {
+        Some(p) => format!(
+            "prior day {} H {} L {} C {} ({})",
+            p.date,
+            price(p.high),
+            price(p.low),
+            price(p.close),
+            p.source.as_str()
+        ),
+        None => "prior day unknown (no minute bars or valid daily bar for it): detectors that need it are silent".to_string(),
+    };
+    let pivots = market
+        .pivots()
+        .map(|p| {
+            format!(
+                " · pivots P {} R1 {} R2 {} S1 {} S2 {}",
+                price(p.p),
+                price(p.r1),
+                price(p.r2),
+                price(p.s1),
+                price(p.s2)
+            )
+        })
+        .unwrap_or_default();
+    let pre = match market.pre_market() {
+        Some((h, l)) => format!(" · pre-market H {} L {}", price(h), price(l)),
+        None => " · no pre-market bars".to_string(),
+    };
+    let atr = match market.daily_atr() {
+        Some(a) => format!(" · daily ATR(14) {}", price(a)),
+        None => " · daily ATR(14) unknown (fewer than 15 daily bars)".to_string(),
+    };
+    format!("── {symbol} {date}: {prior}{pivots}{pre}{atr}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Direction, SetupKind};
+
+    #[test]
+    fn csv_rows_quote_rationales_with_commas_and_quotes() {
+        let d = Detection {
+            symbol: Symbol::parse("SPY").unwrap(),
+            kind: SetupKind::GapFill,
+            direction: Direction::Short,
+            confidence: 70,
+            entry: 168.42,
+            stop: 169.1,
+            target: 167.0,
+            detected_at: DateTime::parse_from_rfc3339("2013-10-04T13:41:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            bar_time: DateTime::parse_from_rfc3339("2013-10-04T13:40:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            market_date: NaiveDate::from_ymd_opt(2013, 10, 4).unwrap(),
+            dedup_key: "gap 168.50 from 167.43".into(),
+            rationale: "Gapped up, \"hard\"".into(),
+        };
+        assert_eq!(
+            csv_row(&d),
+            "SPY,gap_fill,short,70,168.42,169.1,167,2013-10-04T13:41:00Z,2013-10-04T13:40:00Z,2013-10-04,gap 168.50 from 167.43,\"Gapped up, \"\"hard\"\"\""
+        );
+        assert_eq!(
+            CSV_HEADER.split(',').count(),
+            csv_row(&Detection {
+                rationale: "x".into(),
+                ..d.clone()
+            })
+            .split(',')
+            .count()
+        );
+        assert!(table_row(&d).starts_with(
+            "10-04 09:40 SPY    gap_fill      short   70     168.42     169.10     167.00"
+        ));
+    }
+}

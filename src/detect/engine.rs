@@ -1,0 +1,268 @@
+//! The detector engine: owns every symbol's market state and detectors and feeds each
+//! final 1-minute bar through them.
+//!
+//! ```text
+//! engine.add_daily_bars(&spy, &daily);            // any time; prior day + ATR(14)
+//! engine.set_gamma_levels(gex);                   // optional, per symbol
+//! engine.on_bar(&spy, &bar, &mut detections);     // every final 1-minute bar, in order
+//! ```
+//!
+//! - Bars of one symbol must come in ascending start order; a bar that does not start
+//!   after the previous one is ignored (`BarOutcome::NotAfterPrevious`), so overlapping
+//!   backfills are harmless. Only final bars may be fed (a bar is final once its minute
+//!   has passed); the engine cannot tell.
+//! - Pre-market bars only update the pre-market high/low; after-hours bars and bars of
+//!   days without a session are ignored. Detectors run on regular-session bars only.
+//! - An index (no volume) reads the relative volume of its proxy (SPX→SPY) from the
+//!   proxy's bar of the **same minute**, so feed the proxy's bar first within a minute;
+//!   without it the volume tests are skipped and the rationale says so. Its VWAP is
+//!   weighted by the proxy's volume (the proxy's 20-bar average for a missing minute, and
+//!   equal weights when no proxy is fed at all).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::config::{ConfigError, DetectorsConfig};
+use super::context::{BarContext, SymbolClass, VolumeReading, VolumeSource};
+use super::plan::{Dedup, Emitter};
+use super::{Detector, Detectors};
+use crate::domain::{Bar, DailyBar, Detection, GammaLevels, Symbol};
+use crate::market::bars::RelativeVolume;
+use crate::market::state::{BarFate, MarketState};
+
+/// What the engine did with a bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BarOutcome {
+    /// A regular-session bar: levels updated and all detectors run.
+    Regular,
+    /// A pre-market bar: pre-market high/low updated.
+    PreMarket,
+    /// After hours or a day without a session: ignored.
+    OutsideSession,
+    /// Not after the symbol's previous bar (duplicate or out of order): ignored.
+    NotAfterPrevious,
+    /// NaN, non-positive or inconsistent prices, negative volume: ignored.
+    Invalid,
+}
+
+/// The last regular bar's own volume figures, read by indices that use this symbol as proxy.
+#[derive(Clone, Copy, Debug)]
+struct VolumeSnapshot {
+    start: DateTime<Utc>,
+    relative: Option<RelativeVolume>,
+    volume: f64,
+}
+
+struct Slot {
+    symbol: Symbol,
+    class: SymbolClass,
+    proxy_symbol: Option<Symbol>,
+    proxy: Option<usize>,
+    market: MarketState,
+    detectors: Detectors,
+    dedup: Dedup,
+    gamma: Option<GammaLevels>,
+    session: Option<NaiveDate>,
+    last_volume: Option<VolumeSnapshot>,
+}
+
+/// All symbols' detector state. Pure: bars in, detections out.
+pub struct Engine {
+    config: DetectorsConfig,
+    slots: Vec<Slot>,
+    by_symbol: HashMap<Symbol, usize>,
+}
+
+impl Engine {
+    /// An engine with validated thresholds.
+    pub fn new(config: DetectorsConfig) -> Result<Engine, ConfigError> {
+        config.validate()?;
+        Ok(Engine {
+            config,
+            slots: Vec::new(),
+            by_symbol: HashMap::new(),
+        })
+    }
+
+    pub fn config(&self) -> &DetectorsConfig {
+        &self.config
+    }
+
+    fn slot(&mut self, symbol: &Symbol) -> usize {
+        if let Some(&i) = self.by_symbol.get(symbol) {
+            return i;
+        }
+        let i = self.slots.len();
+        let class = if self.config.is_index(symbol) {
+            SymbolClass::Index
+        } else if self.config.is_etf(symbol) {
+            SymbolClass::Etf
+        } else {
+            SymbolClass::Stock
+        };
+        let proxy_symbol = self.config.volume_proxies.get(symbol).cloned();
+        let proxy = proxy_symbol
+            .as_ref()
+            .and_then(|p| self.by_symbol.get(p).copied());
+        for slot in &mut self.slots {
+            if slot.proxy_symbol.as_ref() == Some(symbol) {
+                slot.proxy = Some(i);
+            }
+        }
+        self.slots.push(Slot {
+            symbol: symbol.clone(),
+            class,
+            proxy_symbol,
+            proxy,
+            market: MarketState::new(
+                self.config.orb_breakout.range_minutes,
+                self.config.relative_volume_sessions,
+                self.config.relative_volume_min_sessions,
+            ),
+            detectors: Detectors::default(),
+            dedup: Dedup::new(),
+            gamma: None,
+            session: None,
+            last_volume: None,
+        });
+        self.by_symbol.insert(symbol.clone(), i);
+        i
+    }
+
+    /// Adds daily bars of a symbol (any order, any time; a date already held is
+    /// replaced). Returns how many were rejected as bad data (NaN, inconsistent, or a
+    /// low below half the close).
+    pub fn add_daily_bars(&mut self, symbol: &Symbol, bars: &[DailyBar]) -> usize {
+        let i = self.slot(symbol);
+        self.slots[i].market.add_daily_bars(bars)
+    }
+
+    /// Sets the GEX profile of `levels.symbol` (replacing the previous one); its walls
+    /// join the levels break_retest and level_test watch.
+    pub fn set_gamma_levels(&mut self, levels: GammaLevels) {
+        let i = self.slot(&levels.symbol.clone());
+        let slot = &mut self.slots[i];
+        slot.market
+            .set_gamma_walls(levels.call_wall, levels.put_wall);
+        slot.gamma = Some(levels);
+    }
+
+    /// Forgets a symbol's GEX profile.
+    pub fn clear_gamma_levels(&mut self, symbol: &Symbol) {
+        if let Some(&i) = self.by_symbol.get(symbol) {
+            let slot = &mut self.slots[i];
+            slot.market.set_gamma_walls(None, None);
+            slot.gamma = None;
+        }
+    }
+
+    /// The market picture of a symbol (VWAP, ranges, prior day, levels...).
+    pub fn market(&self, symbol: &Symbol) -> Option<&MarketState> {
+        self.by_symbol.get(symbol).map(|&i| &self.slots[i].market)
+    }
+
+    /// Symbols known to the engine, in the order first seen.
+    pub fn symbols(&self) -> impl Iterator<Item = &Symbol> {
+        self.slots.iter().map(|s| &s.symbol)
+    }
+
+    /// Feeds one final 1-minute bar of `symbol`; detections are appended to `out` in
+    /// detector order. O(1); allocates only for detections.
+    pub fn on_bar(&mut self, symbol: &Symbol, bar: &Bar, out: &mut Vec<Detection>) -> BarOutcome {
+        let i = self.slot(symbol);
+        let proxy_snapshot = self.slots[i]
+            .proxy
+            .and_then(|p| self.slots[p].last_volume)
+            .filter(|_| self.slots[i].class == SymbolClass::Index);
+        let proxy_average = self.slots[i]
+            .proxy
+            .and_then(|p| self.slots[p].market.average_volume());
+        let config = &self.config;
+        let Slot {
+            symbol,
+            class,
+            proxy_symbol,
+            market,
+            detectors,
+            dedup,
+            gamma,
+            session,
+            last_volume,
+            ..
+        } = &mut self.slots[i];
+
+        let minute = match market.begin_bar(bar) {
+            BarFate::Regular { minute } => minute,
+            BarFate::PreMarket => return BarOutcome::PreMarket,
+            BarFate::OutsideSession => return BarOutcome::OutsideSession,
+            BarFate::NotAfterPrevious => return BarOutcome::NotAfterPrevious,
+            BarFate::Invalid => return BarOutcome::Invalid,
+        };
+        let same_minute_proxy = proxy_snapshot.filter(|s| s.start == bar.start);
+        let weight = if bar.volume > 0.0 {
+            bar.volume
+        } else if let Some(p) = same_minute_proxy {
+            p.volume
+        } else {
+            proxy_average.unwrap_or(1.0)
+        };
+        let stats = market.apply_regular(bar, minute, weight);
+        let Some(day_session) = stats.day.session else {
+            return BarOutcome::OutsideSession;
+        };
+        if *session != Some(day_session.date) {
+            *session = Some(day_session.date);
+            detectors.start_session();
+            dedup.clear();
+        }
+        let volume = match (stats.relative_volume, same_minute_proxy) {
+            (Some(own), _) => VolumeReading {
+                relative: Some(own),
+                source: VolumeSource::Own,
+                skippable: *class == SymbolClass::Index,
+            },
+            (None, Some(p)) if p.relative.is_some() => VolumeReading {
+                relative: p.relative,
+                source: VolumeSource::Proxy(proxy_symbol.as_ref().unwrap_or(symbol)),
+                skippable: true,
+            },
+            (None, _) => VolumeReading {
+                relative: None,
+                source: VolumeSource::Missing {
+                    proxy: proxy_symbol.as_ref(),
+                },
+                skippable: *class == SymbolClass::Index,
+            },
+        };
+        *last_volume = Some(VolumeSnapshot {
+            start: bar.start,
+            relative: stats.relative_volume,
+            volume: bar.volume,
+        });
+        let ctx = BarContext {
+            symbol,
+            class: *class,
+            bar,
+            previous: stats.previous,
+            session: day_session,
+            minute,
+            index: stats.index,
+            atr1m: stats.atr1m,
+            average_range: stats.average_range,
+            volume,
+            high_before: stats.high_before,
+            low_before: stats.low_before,
+            session_open: stats.session_open,
+            vwap: stats.vwap,
+            market,
+            gamma: gamma.as_ref(),
+            config,
+        };
+        // re-arm what price has moved away from (this bar included), then detect
+        dedup.on_bar(bar.high, bar.low);
+        let mut emitter = Emitter::new(out, dedup);
+        detectors.on_bar(&ctx, &mut emitter);
+        BarOutcome::Regular
+    }
+}

@@ -1,0 +1,226 @@
+//! `level_test`: the third touch of one level (prior day, pre-market, opening range,
+//! round numbers, GEX walls — not the formula pivots, calibration: see BENCHMARKS.md)
+//! from the same side, all within `window_bars` (90) of the first. A touch is a bar whose range
+//! comes within tolerance (max(0.15·ATR1m, 0.06 % of price)) of the level; two counted
+//! touches are ≥ 5 bars apart and price moved ≥ 2 tolerances away in between. A touch
+//! counts only when the level holds it (the bar closes back on the approach side;
+//! calibration, see BENCHMARKS.md). A close through the level by more than the tolerance
+//! starts the count over. A level within tolerance of an earlier level is not counted twice.
+//!
+//! Direction by approach: touches from below test resistance; each test absorbs supply,
+//! so the third is played as a breakout — long, triggered above the level (from above:
+//! short below it). Plan (long): entry one tick above max(signal high, level + tolerance);
+//! stop below the signal bar's low minus the stop buffer; target 1.5 R.
+
+use super::Detector;
+use super::context::BarContext;
+use super::plan::{Description, Emitter, Plan, level_key, px, tick};
+use crate::domain::{Direction, SetupKind};
+use crate::market::levels::LevelId;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Touches {
+    level: f64,
+    count: u32,
+    /// Approach side of the counted touches: true = from below.
+    from_below: bool,
+    first_touch: u32,
+    last_touch: u32,
+    moved_away: bool,
+}
+
+fn is_pivot(id: LevelId) -> bool {
+    matches!(
+        id,
+        LevelId::Pivot | LevelId::R1 | LevelId::R2 | LevelId::S1 | LevelId::S2
+    )
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LevelTest {
+    touches: [Touches; LevelId::COUNT],
+}
+
+impl Detector for LevelTest {
+    fn start_session(&mut self) {
+        self.touches = [Touches::default(); LevelId::COUNT];
+    }
+
+    fn on_bar(&mut self, ctx: &BarContext<'_>, out: &mut Emitter<'_>) {
+        let cfg = &ctx.config.level_test;
+        if !cfg.enabled {
+            return;
+        }
+        let (Some(tol), Some(buffer)) = (
+            ctx.tolerance(cfg.tolerance_atr1m, cfg.tolerance_pct),
+            ctx.stop_buffer(),
+        ) else {
+            return;
+        };
+        let bar = ctx.bar;
+        let previous = ctx.previous_close();
+        let mut fired_at: [Option<f64>; 2] = [None; 2];
+        for (id, level) in ctx.levels().iter() {
+            if is_pivot(id) {
+                continue;
+            }
+            let t = &mut self.touches[id.index()];
+            if t.level != level {
+                *t = Touches {
+                    level,
+                    ..Touches::default()
+                };
+            }
+            let touching = bar.low <= level + tol && bar.high >= level - tol;
+            if !touching {
+                if t.count > 0 {
+                    let away = if t.from_below {
+                        level - bar.low
+                    } else {
+                        bar.high - level
+                    };
+                    if away >= cfg.move_away_tolerances * tol {
+                        t.moved_away = true;
+                    }
+                    let through = if t.from_below {
+                        bar.close - level
+                    } else {
+                        level - bar.close
+                    };
+                    if through > tol {
+                        *t = Touches {
+                            level,
+                            ..Touches::default()
+                        };
+                    }
+                }
+                continue;
+            }
+            if t.count > 0 {
+                let through = if t.from_below {
+                    bar.close - level
+                } else {
+                    level - bar.close
+                };
+                if through > 0.0 {
+                    // a close through the level: it did not hold, the sequence is over
+                    *t = Touches {
+                        level,
+                        ..Touches::default()
+                    };
+                    continue;
+                }
+            }
+            if ctx.levels().is_shadowed(id, level, tol) {
+                continue;
+            }
+            let from_below = previous < level;
+            // a test is a touch the level turns away: the bar closes back on its side
+            let held = if from_below {
+                bar.close < level
+            } else {
+                bar.close > level
+            };
+            if !held {
+                if t.count > 0 {
+                    t.last_touch = ctx.index;
+                }
+                continue;
+            }
+            let counts = t.count == 0
+                || (t.moved_away && ctx.index.saturating_sub(t.last_touch) >= cfg.min_bars_between);
+            if !counts {
+                // still the same touch: lingering at the level
+                t.last_touch = ctx.index;
+                continue;
+            }
+            let stale = ctx.index.saturating_sub(t.first_touch) > cfg.window_bars;
+            if t.count == 0 || from_below != t.from_below || stale {
+                *t = Touches {
+                    level,
+                    count: 1,
+                    from_below,
+                    first_touch: ctx.index,
+                    last_touch: ctx.index,
+                    moved_away: false,
+                };
+                continue;
+            }
+            t.count += 1;
+            t.last_touch = ctx.index;
+            t.moved_away = false;
+            if t.count != cfg.touches {
+                continue;
+            }
+            let direction = if from_below {
+                Direction::Long
+            } else {
+                Direction::Short
+            };
+            let d = usize::from(!from_below);
+            if fired_at[d].is_some_and(|l| (l - level).abs() <= 2.0 * tol) {
+                continue;
+            }
+            let key = level_key(id, level);
+            if !out.allows(SetupKind::LevelTest, direction, key) {
+                continue;
+            }
+            let plan = match direction {
+                Direction::Long => {
+                    let trigger = bar.high.max(level + tol);
+                    Plan::build(
+                        direction,
+                        trigger + tick(trigger),
+                        bar.low - buffer,
+                        None,
+                        ctx.config.min_reward_risk,
+                    )
+                }
+                Direction::Short => {
+                    let trigger = bar.low.min(level - tol);
+                    Plan::build(
+                        direction,
+                        trigger - tick(trigger),
+                        bar.high + buffer,
+                        None,
+                        ctx.config.min_reward_risk,
+                    )
+                }
+            };
+            let Some(plan) = plan else { continue };
+            let important = matches!(
+                id,
+                LevelId::PriorHigh
+                    | LevelId::PriorLow
+                    | LevelId::PreMarketHigh
+                    | LevelId::PreMarketLow
+                    | LevelId::CallWall
+                    | LevelId::PutWall
+            );
+            let confidence = 60.0
+                + if important { 8.0 } else { 0.0 }
+                + ((ctx.volume.ratio().unwrap_or(1.0) - 1.0) * 5.0).clamp(0.0, 8.0);
+            let count = t.count;
+            let fired = out.emit(ctx, SetupKind::LevelTest, plan, key, confidence, |_| {
+                let (side, role) = if from_below { ("below", "resistance") } else { ("above", "support") };
+                Description {
+                    dedup_key: format!("{} {}", id.label(), px(level)),
+                    rationale: format!(
+                        "Touch {count} of {} {} from {side} (bar {}–{}, tolerance {}, touches ≥ {} bars apart with moves ≥ {} away between); {role} tested {count} times, trigger on a break through it; {}.",
+                        id.label(),
+                        px(level),
+                        px(bar.low),
+                        px(bar.high),
+                        px(tol),
+                        cfg.min_bars_between,
+                        px(cfg.move_away_tolerances * tol),
+                        ctx.volume.describe(),
+                    ),
+                }
+            });
+            if fired {
+                fired_at[d] = Some(level);
+            }
+        }
+    }
+}

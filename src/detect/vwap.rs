@@ -1,0 +1,219 @@
+//! `vwap_reclaim` (long) and `vwap_reject` (short), after 10:00 New York, once price has
+//! closed on one side of VWAP for ≥ 5 consecutive bars:
+//! - **cross**: a close on the other side that the next bar holds (signal bar = the
+//!   holding bar): below → above is a reclaim (long), above → below a reject (short);
+//! - **wick**: a bar that trades into VWAP from its side and closes back in the half of
+//!   its range away from VWAP: from below a reject (short), from above a reclaim (long,
+//!   VWAP held as support).
+//!
+//! Plan (long; short mirrors): entry one tick above the signal bar's high; stop below the
+//! low of the cross and hold bars (or of the wick bar) minus the stop buffer; target the
+//! +1σ band when it is at least 1.5 R away, else 1.5 R.
+
+use super::Detector;
+use super::context::BarContext;
+use super::plan::{Description, Emitter, Plan, px, tick};
+use crate::domain::{Bar, Direction, SetupKind};
+
+#[derive(Clone, Copy, Debug)]
+struct Cross {
+    direction: Direction,
+    bar: Bar,
+    run: u32,
+    vwap: f64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct VwapPlay {
+    /// Consecutive closes above / below VWAP up to the previous bar.
+    above: u32,
+    below: u32,
+    cross: Option<Cross>,
+}
+
+fn kind_of(direction: Direction) -> SetupKind {
+    match direction {
+        Direction::Long => SetupKind::VwapReclaim,
+        Direction::Short => SetupKind::VwapReject,
+    }
+}
+
+impl Detector for VwapPlay {
+    fn start_session(&mut self) {
+        *self = VwapPlay::default();
+    }
+
+    fn on_bar(&mut self, ctx: &BarContext<'_>, out: &mut Emitter<'_>) {
+        let cfg = &ctx.config.vwap;
+        let Some(bands) = ctx.vwap else {
+            self.above = 0;
+            self.below = 0;
+            self.cross = None;
+            return;
+        };
+        let bar = ctx.bar;
+        let vwap = bands.vwap;
+        let cross = self.cross.take();
+        let (above_before, below_before) = (self.above, self.below);
+        if bar.close > vwap {
+            self.above += 1;
+            self.below = 0;
+        } else if bar.close < vwap {
+            self.below += 1;
+            self.above = 0;
+        } else {
+            self.above = 0;
+            self.below = 0;
+        }
+        if !cfg.enabled {
+            return;
+        }
+        let new_cross = if bar.close > vwap && below_before >= cfg.min_bars_on_side {
+            Some(Cross {
+                direction: Direction::Long,
+                bar: *bar,
+                run: below_before,
+                vwap,
+            })
+        } else if bar.close < vwap && above_before >= cfg.min_bars_on_side {
+            Some(Cross {
+                direction: Direction::Short,
+                bar: *bar,
+                run: above_before,
+                vwap,
+            })
+        } else {
+            None
+        };
+        // a cross before 10:00 may still be held by the 10:00 bar
+        self.cross = new_cross;
+        if ctx.is_before(cfg.earliest) || new_cross.is_some() {
+            return;
+        }
+        let Some(buffer) = ctx.stop_buffer() else {
+            return;
+        };
+        let min_rr = ctx.config.min_reward_risk;
+
+        // 1. a cross held by this bar
+        if let Some(c) = cross {
+            let holds = (bar.close - vwap) * c.direction.sign() > 0.0;
+            let kind = kind_of(c.direction);
+            if holds && out.allows(kind, c.direction, 0) {
+                let plan = match c.direction {
+                    Direction::Long => Plan::build(
+                        c.direction,
+                        bar.high + tick(bar.high),
+                        bar.low.min(c.bar.low) - buffer,
+                        Some(bands.band(1.0)),
+                        min_rr,
+                    ),
+                    Direction::Short => Plan::build(
+                        c.direction,
+                        bar.low - tick(bar.low),
+                        bar.high.max(c.bar.high) + buffer,
+                        Some(bands.band(-1.0)),
+                        min_rr,
+                    ),
+                };
+                if let Some(plan) = plan {
+                    let confidence = 60.0
+                        + (f64::from(c.run.saturating_sub(cfg.min_bars_on_side)) * 1.5).min(12.0)
+                        + ((ctx.volume.ratio().unwrap_or(1.0) - 1.0) * 8.0).clamp(0.0, 10.0);
+                    let fired = out.emit(ctx, kind, plan, 0, confidence, |_| {
+                        let (from, to) = if c.direction == Direction::Long {
+                            ("below", "above")
+                        } else {
+                            ("above", "below")
+                        };
+                        Description {
+                            dedup_key: "VWAP".to_string(),
+                            rationale: format!(
+                                "After {} closes {from} VWAP, closed {} {to} VWAP {} and this bar held with a close of {} (VWAP {}); {}.",
+                                c.run,
+                                px(c.bar.close),
+                                px(c.vwap),
+                                px(bar.close),
+                                px(vwap),
+                                ctx.volume.describe(),
+                            ),
+                        }
+                    });
+                    if fired {
+                        return;
+                    }
+                }
+            }
+        }
+
+        // 2. a wick into VWAP rejected from this side
+        let mid = (bar.high + bar.low) / 2.0;
+        let (direction, run) = if below_before >= cfg.min_bars_on_side
+            && bar.close < vwap
+            && bar.high >= vwap
+            && bar.close < mid
+        {
+            (Direction::Short, below_before)
+        } else if above_before >= cfg.min_bars_on_side
+            && bar.close > vwap
+            && bar.low <= vwap
+            && bar.close > mid
+        {
+            (Direction::Long, above_before)
+        } else {
+            return;
+        };
+        let kind = kind_of(direction);
+        if !out.allows(kind, direction, 0) {
+            return;
+        }
+        let plan = match direction {
+            Direction::Long => Plan::build(
+                direction,
+                bar.high + tick(bar.high),
+                bar.low - buffer,
+                Some(bands.band(1.0)),
+                min_rr,
+            ),
+            Direction::Short => Plan::build(
+                direction,
+                bar.low - tick(bar.low),
+                bar.high + buffer,
+                Some(bands.band(-1.0)),
+                min_rr,
+            ),
+        };
+        let Some(plan) = plan else { return };
+        let wick = match direction {
+            Direction::Long => bar.close.min(bar.open) - bar.low,
+            Direction::Short => bar.high - bar.close.max(bar.open),
+        };
+        let range = bar.range();
+        let confidence = 58.0
+            + (f64::from(run.saturating_sub(cfg.min_bars_on_side)) * 1.5).min(12.0)
+            + if range > 0.0 {
+                (wick / range * 15.0).min(15.0)
+            } else {
+                0.0
+            };
+        out.emit(ctx, kind, plan, 0, confidence, |_| {
+            let (side, into, half) = if direction == Direction::Long {
+                ("above", "low", "upper")
+            } else {
+                ("below", "high", "lower")
+            };
+            Description {
+                dedup_key: "VWAP".to_string(),
+                rationale: format!(
+                    "After {run} closes {side} VWAP, the bar's {into} {} reached VWAP {} and it closed {} in the {half} half of its {}–{} range; {}.",
+                    px(if direction == Direction::Long { bar.low } else { bar.high }),
+                    px(vwap),
+                    px(bar.close),
+                    px(bar.low),
+                    px(bar.high),
+                    ctx.volume.describe(),
+                ),
+            }
+        });
+    }
+}
