@@ -198,6 +198,23 @@ impl SetupKind {
     }
 }
 
+impl SetupKind {
+    /// At most 8 characters, for narrow table columns.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            SetupKind::OrbBreakout => "ORB",
+            SetupKind::BreakRetest => "brk-rtst",
+            SetupKind::VwapReclaim => "vwap-rcl",
+            SetupKind::VwapReject => "vwap-rej",
+            SetupKind::GapFill => "gap-fill",
+            SetupKind::VolumeClimax => "vol-clmx",
+            SetupKind::LevelTest => "lvl-test",
+            SetupKind::GammaSqueeze => "gamma-sq",
+            SetupKind::OpeningDrive => "open-drv",
+        }
+    }
+}
+
 impl fmt::Display for SetupKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

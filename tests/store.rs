@@ -131,31 +131,36 @@ fn detection(minute: u32, key: &str) -> coach::domain::Detection {
 #[tokio::test]
 async fn the_same_signal_is_stored_once_per_session() {
     for t in support::stores().await {
-        let first = t
+        let (first, new) = t
             .store
             .insert_detection(&detection(5, "orb15-high"))
             .await
             .unwrap();
-        assert!(first.is_some(), "{}", t.name);
+        assert!(new, "{}", t.name);
         let again = t
             .store
             .insert_detection(&detection(9, "orb15-high"))
             .await
             .unwrap();
-        assert_eq!(again, None, "{}: a repeat is not new", t.name);
+        assert_eq!(
+            again,
+            (first, false),
+            "{}: a repeat is the stored one",
+            t.name
+        );
         let other = t
             .store
             .insert_detection(&detection(9, "orb15-high-2"))
             .await
             .unwrap();
-        assert!(other.is_some());
+        assert!(other.1 && other.0 != first, "{}", t.name);
         let day = t
             .store
             .detections_on(chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap())
             .await
             .unwrap();
         assert_eq!(day.len(), 2, "{}", t.name);
-        assert_eq!(day[0].id, first.unwrap());
+        assert_eq!(day[0].id, first);
         assert_eq!(
             day[0].detection,
             detection(5, "orb15-high"),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::detect::config::DetectorsConfig;
 use crate::domain::Symbol;
 use crate::tui::keymap::Keymap;
 
@@ -18,6 +19,8 @@ pub struct Config {
     pub general: General,
     pub sim: Sim,
     pub ui: Ui,
+    /// Detector thresholds (SPEC 4), one sub-table per detector.
+    pub detectors: DetectorsConfig,
     /// Action name → key strings, e.g. `quit = ["q"]`. Missing actions keep their default.
     pub keys: std::collections::BTreeMap<String, Vec<String>>,
 }
@@ -94,6 +97,7 @@ impl Default for Config {
             general: General::default(),
             sim: Sim::default(),
             ui: Ui::default(),
+            detectors: DetectorsConfig::default(),
             keys: Keymap::default().to_config(),
         }
     }
@@ -225,6 +229,12 @@ impl Config {
                 format!("{} is not between 1 and 60", self.ui.max_fps),
             );
         }
+        self.detectors
+            .validate()
+            .map_err(|e| ConfigError::Invalid {
+                key: format!("detectors.{}", e.key),
+                reason: e.problem,
+            })?;
         Keymap::from_config(&self.keys).map_err(|reason| ConfigError::Invalid {
             key: "keys".into(),
             reason,

@@ -3,6 +3,7 @@
 
 pub mod bus;
 pub mod clock;
+pub mod detect;
 pub mod feed;
 pub mod health;
 pub mod services;

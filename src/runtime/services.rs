@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::AppEvent;
 use super::bus::MarketBus;
+use super::detect::run_detector;
 use super::feed::{SimFeedConfig, latest_session_date, run_sim_feed};
 use super::health::Health;
 use super::supervisor;
@@ -54,8 +55,23 @@ impl Services {
                 )
             },
         );
-        // Until the detector worker is wired, nothing sends screen events.
-        drop((events_tx, store));
+        let (detect_config, detect_bus, detect_store) =
+            (config.detectors.clone(), bus.clone(), store.clone());
+        supervisor::spawn(
+            "detect",
+            step_interval(config),
+            health.clone(),
+            cancel.clone(),
+            move |ctx| {
+                run_detector(
+                    ctx,
+                    detect_config.clone(),
+                    detect_bus.clone(),
+                    detect_store.clone(),
+                    events_tx.clone(),
+                )
+            },
+        );
 
         Services {
             bus,

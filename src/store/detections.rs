@@ -61,9 +61,9 @@ impl Row {
 }
 
 impl Store {
-    /// Stores a detection; returns its id when it is new, `None` when the same signal was
-    /// already stored for that session.
-    pub async fn insert_detection(&self, d: &Detection) -> Result<Option<i64>, StoreError> {
+    /// Stores a detection once. Returns its id and whether it is new (`false` when the same
+    /// signal was already stored for that session, e.g. by an earlier run).
+    pub async fn insert_detection(&self, d: &Detection) -> Result<(i64, bool), StoreError> {
         const SQL: &str = "INSERT INTO detections (symbol, kind, direction, confidence, entry, \
              stop, target, market_date, detected_at, bar_time, dedup_key, rationale) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
@@ -85,7 +85,21 @@ impl Store {
             .fetch_optional(pool)
             .await
             .map_err(query_error("storing a detection"))?);
-        Ok(id)
+        if let Some(id) = id {
+            return Ok((id, true));
+        }
+        const EXISTING: &str = "SELECT id FROM detections WHERE symbol = $1 AND kind = $2 \
+             AND direction = $3 AND market_date = $4 AND dedup_key = $5";
+        let id: i64 = on_pool!(self, |pool| sqlx::query_scalar(EXISTING)
+            .bind(d.symbol.as_str())
+            .bind(d.kind.as_str())
+            .bind(d.direction.as_str())
+            .bind(d.market_date)
+            .bind(&d.dedup_key)
+            .fetch_one(pool)
+            .await
+            .map_err(query_error("finding a stored detection"))?);
+        Ok((id, false))
     }
 
     /// The detections of one session, oldest first.

@@ -97,13 +97,13 @@ fn opportunity_row<'a>(
 ) -> Row<'a> {
     let d = &found.detection;
     let (arrow, style) = match d.direction {
-        Direction::Long => ("▲ long", theme.up),
-        Direction::Short => ("▼ short", theme.down),
+        Direction::Long => ("▲", theme.up),
+        Direction::Short => ("▼", theme.down),
     };
     Row::new(vec![
         Cell::from(Line::from(d.confidence.to_string()).right_aligned()),
         Cell::from(d.symbol.as_str()),
-        Cell::from(d.kind.as_str()),
+        Cell::from(d.kind.short_label()),
         Cell::from(Span::styled(arrow, style)),
         Cell::from(Line::from(price(d.entry)).right_aligned()),
         Cell::from(Line::from(price(d.stop)).right_aligned()),
@@ -165,9 +165,9 @@ fn draw_opportunities(
         .collect();
     let header = Row::new(vec![
         Cell::from(Line::from("Scr").right_aligned()),
-        Cell::from("Symbol"),
+        Cell::from("Sym"),
         Cell::from("Setup"),
-        Cell::from("Dir"),
+        Cell::from(""),
         Cell::from(Line::from("Entry").right_aligned()),
         Cell::from(Line::from("Stop").right_aligned()),
         Cell::from(Line::from("Target").right_aligned()),
@@ -178,13 +178,13 @@ fn draw_opportunities(
         rows,
         [
             Constraint::Length(3),
-            Constraint::Length(6),
-            Constraint::Length(13),
+            Constraint::Length(5),
+            Constraint::Length(8),
+            Constraint::Length(1),
             Constraint::Length(7),
-            Constraint::Length(8),
-            Constraint::Length(8),
-            Constraint::Length(8),
-            Constraint::Min(4),
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Min(5),
         ],
     )
     .header(header);

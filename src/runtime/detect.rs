@@ -1,0 +1,128 @@
+//! The detector worker: feeds every final bar from the bus through the detector engine,
+//! stores each detection once, and tells the screen about the new ones.
+
+use chrono::Utc;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+use super::AppEvent;
+use super::bus::MarketBus;
+use super::supervisor::WorkerCtx;
+use crate::detect::config::DetectorsConfig;
+use crate::detect::engine::Engine;
+use crate::domain::{Bar, Detection, Symbol};
+use crate::provider::{MarketEvent, MarketSnapshot};
+use crate::store::{Store, StoredDetection};
+
+/// Orders one minute's bars so an ETF comes before the index it proxies for volume
+/// (the engine reads the proxy's bar of the same minute).
+fn proxies_first(engine: &Engine, bars: &mut [(Symbol, Bar)]) {
+    bars.sort_by_key(|(symbol, bar)| (bar.start, engine.config().is_index(symbol)));
+}
+
+/// A fresh engine primed with the snapshot: daily history, the previous session, and
+/// today's bars so far. Returns the detections those bars produce.
+pub fn prime(
+    config: &DetectorsConfig,
+    snapshot: &MarketSnapshot,
+) -> Result<(Engine, Vec<Detection>), String> {
+    let mut engine = Engine::new(config.clone()).map_err(|e| e.to_string())?;
+    for s in &snapshot.symbols {
+        engine.add_daily_bars(&s.symbol, &s.daily);
+    }
+    let mut bars: Vec<(Symbol, Bar)> = snapshot
+        .symbols
+        .iter()
+        .flat_map(|s| {
+            s.previous_bars
+                .iter()
+                .chain(&s.bars)
+                .map(|b| (s.symbol.clone(), *b))
+        })
+        .collect();
+    proxies_first(&engine, &mut bars);
+    let mut found = Vec::new();
+    for (symbol, bar) in &bars {
+        engine.on_bar(symbol, bar, &mut found);
+    }
+    found.retain(|d| d.market_date == snapshot.session.date);
+    Ok((engine, found))
+}
+
+async fn publish(
+    store: &Store,
+    ui: &mpsc::Sender<AppEvent>,
+    found: Vec<Detection>,
+) -> Result<(), String> {
+    for detection in found {
+        let (id, new) = store
+            .insert_detection(&detection)
+            .await
+            .map_err(|e| e.to_string())?;
+        if new {
+            tracing::info!(
+                "{} {} {} at {:.2}: {}",
+                detection.symbol,
+                detection.kind,
+                detection.direction,
+                detection.entry,
+                detection.rationale
+            );
+        }
+        // Stored ones are sent too: a restarted screen shows the session's detections.
+        let event = AppEvent::Detection(StoredDetection { id, detection });
+        if ui.send(event).await.is_err() {
+            tracing::debug!("the screen is gone; detections are still stored");
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_detector(
+    ctx: WorkerCtx,
+    config: DetectorsConfig,
+    bus: MarketBus,
+    store: Store,
+    ui: mpsc::Sender<AppEvent>,
+) -> Result<(), String> {
+    let mut events = bus.subscribe();
+    let Some(snapshot) = bus.snapshot().await else {
+        return Err("no market feed is running".into());
+    };
+    let (mut engine, found) = prime(&config, &snapshot)?;
+    publish(&store, &ui, found).await?;
+    ctx.heartbeat();
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = ctx.cancel.cancelled() => return Ok(()),
+        };
+        match event {
+            Ok(MarketEvent::Snapshot(snapshot)) => {
+                let (fresh, found) = prime(&config, &snapshot)?;
+                engine = fresh;
+                publish(&store, &ui, found).await?;
+            }
+            Ok(MarketEvent::Step { mut bars, .. }) => {
+                if bars.is_empty() {
+                    continue;
+                }
+                proxies_first(&engine, &mut bars);
+                let mut found = Vec::new();
+                for (symbol, bar) in &bars {
+                    engine.on_bar(symbol, bar, &mut found);
+                }
+                publish(&store, &ui, found).await?;
+            }
+            Err(RecvError::Lagged(n)) => {
+                // Restarting re-primes from a snapshot, so no bar is skipped.
+                return Err(format!(
+                    "fell {n} market events behind at {}; restarting",
+                    Utc::now().format("%H:%M:%S")
+                ));
+            }
+            Err(RecvError::Closed) => return Err("the market bus closed".into()),
+        }
+        ctx.heartbeat();
+    }
+}
