@@ -60,6 +60,12 @@ impl fmt::Display for Symbol {
     }
 }
 
+impl AsRef<str> for Symbol {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl FromStr for Symbol {
     type Err = SymbolError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

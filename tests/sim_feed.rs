@@ -68,6 +68,10 @@ async fn a_late_subscriber_gets_a_snapshot_then_steps_in_order() {
             .expect("steps keep coming")
             .expect("no lag");
         if let MarketEvent::Step { at, quotes, bars } = event {
+            // Steps published between subscribing and the snapshot are already in it.
+            if at <= snapshot.now {
+                continue;
+            }
             assert!(at > last, "steps are in time order");
             assert!(!quotes.is_empty());
             for (_, bar) in &bars {

@@ -10,6 +10,7 @@ use super::CliError;
 use crate::config::Config;
 use crate::runtime::services::Services;
 use crate::store::{Store, redact_url};
+use crate::tui::actions::{ActionContext, ActionRunner};
 use crate::tui::app::{App, Source};
 use crate::tui::event_loop::{self, Exit, Inputs};
 use crate::tui::terminal;
@@ -129,7 +130,20 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         watchlist.symbols.len()
     );
 
+    // The simulation quotes every watchlist symbol too.
+    let mut config = config;
+    for symbol in &watchlist.symbols {
+        if !config.sim.symbols.contains(symbol) {
+            config.sim.symbols.push(symbol.clone());
+        }
+    }
     let services = Services::start(&config, &store, now);
+    let actions = ActionRunner::spawn(ActionContext {
+        store: store.clone(),
+        user,
+        bus: services.bus.clone(),
+        events: services.events_tx.clone(),
+    });
     let market_rx = services.bus.subscribe();
 
     let mut app = App::new(
@@ -155,6 +169,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         config.ui.max_fps,
         Inputs {
             market: market_rx,
+            actions,
             events: services.events,
             health: services.health.clone(),
         },

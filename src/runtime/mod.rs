@@ -13,6 +13,13 @@ pub mod supervisor;
 /// (sent on a bounded channel; a full channel makes the worker wait, never drop).
 #[derive(Clone, Debug, PartialEq)]
 pub enum AppEvent {
-    /// A new detection, already stored.
+    /// A detection of the current session, already stored.
     Detection(crate::store::StoredDetection),
+    /// The default watchlist was saved; `market` has the feed's view of its symbols.
+    WatchlistSaved {
+        watchlist: crate::store::Watchlist,
+        market: Option<std::sync::Arc<crate::provider::MarketSnapshot>>,
+    },
+    /// A trader's action could not be done; the text says what and why.
+    ActionFailed(String),
 }

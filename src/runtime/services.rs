@@ -24,6 +24,8 @@ pub struct Services {
     pub cancel: CancellationToken,
     /// Events for the screen (detections, transitions); headless callers may drain or drop it.
     pub events: mpsc::Receiver<AppEvent>,
+    /// For the screen's own results (saved actions) to arrive in the same stream.
+    pub events_tx: mpsc::Sender<AppEvent>,
 }
 
 impl Services {
@@ -55,8 +57,12 @@ impl Services {
                 )
             },
         );
-        let (detect_config, detect_bus, detect_store) =
-            (config.detectors.clone(), bus.clone(), store.clone());
+        let (detect_config, detect_bus, detect_store, detect_events) = (
+            config.detectors.clone(),
+            bus.clone(),
+            store.clone(),
+            events_tx.clone(),
+        );
         supervisor::spawn(
             "detect",
             step_interval(config),
@@ -68,7 +74,7 @@ impl Services {
                     detect_config.clone(),
                     detect_bus.clone(),
                     detect_store.clone(),
-                    events_tx.clone(),
+                    detect_events.clone(),
                 )
             },
         );
@@ -78,6 +84,7 @@ impl Services {
             health,
             cancel,
             events,
+            events_tx,
         }
     }
 

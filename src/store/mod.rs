@@ -16,7 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use detections::StoredDetection;
-pub use watchlists::{DEFAULT_WATCHLIST, Watchlist, WatchlistError};
+pub use watchlists::{DEFAULT_WATCHLIST, Watchlist, WatchlistError, parse_symbols};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

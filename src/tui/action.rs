@@ -16,6 +16,7 @@ pub enum Action {
     FocusLogs,
     Up,
     Down,
+    EditWatchlist,
     Help,
     Back,
     Quit,
@@ -24,7 +25,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::FocusNext,
         Action::FocusPrev,
         Action::FocusBrief,
@@ -35,6 +36,7 @@ impl Action {
         Action::FocusLogs,
         Action::Up,
         Action::Down,
+        Action::EditWatchlist,
         Action::Help,
         Action::Back,
         Action::Quit,
@@ -55,6 +57,7 @@ impl Action {
             Action::FocusLogs => "focus_logs",
             Action::Up => "up",
             Action::Down => "down",
+            Action::EditWatchlist => "edit_watchlist",
             Action::Help => "help",
             Action::Back => "back",
             Action::Quit => "quit",
@@ -76,6 +79,7 @@ impl Action {
             Action::FocusLogs => "Logs pane",
             Action::Up => "move up",
             Action::Down => "move down",
+            Action::EditWatchlist => "edit the watchlist",
             Action::Help => "help (this screen)",
             Action::Back => "close popup / cancel",
             Action::Quit => "quit (asks while setups are active)",
@@ -97,6 +101,7 @@ impl Action {
             Action::FocusLogs => &["6"],
             Action::Up => &["k", "up"],
             Action::Down => &["j", "down"],
+            Action::EditWatchlist => &["w"],
             Action::Help => &["?"],
             Action::Back => &["esc"],
             Action::Quit => &["q"],

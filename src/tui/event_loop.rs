@@ -6,13 +6,14 @@ use std::io;
 use std::time::Duration;
 
 use chrono::Utc;
-use crossterm::event::{Event, EventStream, KeyCode, KeyEventKind};
+use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::actions::ActionRunner;
 use super::app::{App, Effect};
 use super::terminal::{self, Term};
 use super::theme::Theme;
@@ -33,6 +34,7 @@ pub enum Exit {
 
 pub struct Inputs {
     pub market: broadcast::Receiver<MarketEvent>,
+    pub actions: ActionRunner,
     pub events: mpsc::Receiver<AppEvent>,
     pub health: Health,
 }
@@ -63,17 +65,11 @@ pub async fn run(
             _ = quit.recv() => return Ok(Exit::Signal(3)),
             input = events.next() => match input {
                 Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => {
-                    let effects = match app.keymap.action(&key) {
-                        Some(action) => app.update(action),
-                        None => match key.code {
-                            KeyCode::Char(c) => app.unbound_key(c),
-                            _ => Vec::new(),
-                        },
-                    };
-                    for effect in effects {
+                    for effect in app.on_key(&key) {
                         match effect {
                             Effect::Quit => return Ok(Exit::Quit),
                             Effect::FullRedraw => terminal::force_full_redraw(terminal)?,
+                            store_write => inputs.actions.submit(store_write).await,
                         }
                     }
                 }

@@ -2,6 +2,7 @@
 //! drawing (`view`, `panes`, `theme`), and the shell around them (`terminal`, `event_loop`).
 
 pub mod action;
+pub mod actions;
 pub mod app;
 pub mod event_loop;
 pub mod keymap;

@@ -46,9 +46,18 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now: DateTime<Utc>) {
     }
     draw_status(frame, status, app, theme);
     draw_footer(frame, footer, app, theme);
-    match app.overlay {
+    match &app.overlay {
         Some(Overlay::Help) => draw_help(frame, area, app, theme),
         Some(Overlay::ConfirmQuit) => draw_confirm_quit(frame, area, app, theme),
+        Some(Overlay::EditWatchlist { input, error }) => draw_editor(
+            frame,
+            area,
+            theme,
+            " Watchlist ",
+            &input.text,
+            error.as_deref(),
+            "symbols separated by spaces or commas, at most 50 · Enter saves · Esc cancels",
+        ),
         None => {}
     }
 }
@@ -227,6 +236,11 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
     let k = |a: Action| app.keymap.label(a);
     match app.overlay {
+        Some(Overlay::EditWatchlist { .. }) => vec![
+            ("Enter".into(), "save"),
+            ("Esc".into(), "cancel"),
+            ("Ctrl-U".into(), "clear"),
+        ],
         Some(Overlay::Help) => vec![(k(Action::Back), "close help")],
         Some(Overlay::ConfirmQuit) => vec![("y".into(), "quit"), ("any other key".into(), "stay")],
         None => {
@@ -302,6 +316,47 @@ fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .borders(Borders::ALL)
                 .border_style(theme.focus_border)
                 .title(Span::styled(" Help ", theme.focus_title)),
+        ),
+        rect,
+    );
+}
+
+/// A one-line editor in a box: the text with a block cursor, an error line, a hint line.
+fn draw_editor(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    title: &str,
+    text: &str,
+    error: Option<&str>,
+    hint: &str,
+) {
+    let width = area.width.saturating_sub(4).min(100);
+    let rect = centered(area, width, 5);
+    frame.render_widget(Clear, rect);
+    let inner_width = rect.width.saturating_sub(3) as usize;
+    // Show the end of a long text, where the typing happens.
+    let chars: Vec<char> = text.chars().collect();
+    let visible: String = chars[chars.len().saturating_sub(inner_width)..]
+        .iter()
+        .collect();
+    let lines = vec![
+        Line::from(vec![
+            Span::styled(visible, theme.text),
+            Span::styled("█", theme.focus_title),
+        ]),
+        match error {
+            Some(e) => Line::styled(format!("✗ {e}"), theme.error),
+            None => Line::default(),
+        },
+        Line::styled(hint.to_string(), theme.dim),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.focus_border)
+                .title(Span::styled(title.to_string(), theme.focus_title)),
         ),
         rect,
     );

@@ -5,7 +5,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::action::Action;
+pub mod editor;
+mod keys;
+
+use self::editor::TextInput;
 use super::keymap::Keymap;
 use crate::domain::Symbol;
 use crate::market::calendar::Session;
@@ -58,18 +61,27 @@ impl Pane {
 }
 
 /// A modal layer over the panes; it takes the keys while open.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Overlay {
     Help,
     ConfirmQuit,
+    /// The inline watchlist editor: symbols separated by spaces or commas, and the last
+    /// validation message.
+    EditWatchlist {
+        input: TextInput,
+        error: Option<String>,
+    },
 }
 
-/// What the shell must do after an update.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the shell must do after an update. Store writes are done by the shell, in order;
+/// their results come back as `AppEvent`s.
+#[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     Quit,
     /// Clear the screen and repaint everything (Ctrl-L).
     FullRedraw,
+    /// Replace the default watchlist's symbols (already validated).
+    SaveWatchlist(Vec<Symbol>),
 }
 
 /// One watchlist row: the last price against the prior close, and today's regular-session
@@ -159,81 +171,7 @@ impl App {
         }
     }
 
-    /// Applies a named action; returns what the shell must do.
-    pub fn update(&mut self, action: Action) -> Vec<Effect> {
-        self.dirty = true;
-        match self.overlay {
-            Some(Overlay::ConfirmQuit) => {
-                // Anything but quit/force-quit cancels; `y` is handled by `confirm`.
-                self.overlay = None;
-                return match action {
-                    Action::Quit | Action::ForceQuit => vec![Effect::Quit],
-                    _ => {
-                        self.say("quit cancelled");
-                        vec![]
-                    }
-                };
-            }
-            Some(Overlay::Help) => {
-                if matches!(action, Action::Help | Action::Back | Action::Quit) {
-                    self.overlay = None;
-                    return vec![];
-                }
-                if action != Action::ForceQuit {
-                    return vec![];
-                }
-            }
-            None => {}
-        }
-        match action {
-            Action::FocusNext => self.focus = self.focus.offset(1),
-            Action::FocusPrev => self.focus = self.focus.offset(-1),
-            Action::FocusBrief => self.focus = Pane::Brief,
-            Action::FocusScanner => self.focus = Pane::Scanner,
-            Action::FocusSetups => self.focus = Pane::Setups,
-            Action::FocusGex => self.focus = Pane::Gex,
-            Action::FocusHealth => self.focus = Pane::Health,
-            Action::FocusLogs => self.focus = Pane::Logs,
-            Action::Up => self.move_selection(-1),
-            Action::Down => self.move_selection(1),
-            Action::Help => self.overlay = Some(Overlay::Help),
-            Action::Back => self.status = None,
-            Action::Quit => {
-                if self.confirm_quit && self.active_setups > 0 {
-                    self.overlay = Some(Overlay::ConfirmQuit);
-                } else {
-                    return vec![Effect::Quit];
-                }
-            }
-            Action::ForceQuit => return vec![Effect::Quit],
-            Action::Redraw => return vec![Effect::FullRedraw],
-        }
-        vec![]
-    }
-
-    /// A key with no bound action: `y` answers the quit question, anything else is
-    /// reported so no key fails silently.
-    pub fn unbound_key(&mut self, key: char) -> Vec<Effect> {
-        self.dirty = true;
-        if self.overlay == Some(Overlay::ConfirmQuit) {
-            self.overlay = None;
-            if key == 'y' || key == 'Y' {
-                return vec![Effect::Quit];
-            }
-            self.say("quit cancelled");
-            return vec![];
-        }
-        if self.overlay == Some(Overlay::Help) {
-            return vec![];
-        }
-        let help = self.keymap.label(Action::Help);
-        self.say_error(format!(
-            "key {key:?} does nothing here; {help} lists the keys"
-        ));
-        vec![]
-    }
-
-    fn move_selection(&mut self, by: isize) {
+    pub(super) fn move_selection(&mut self, by: isize) {
         let len = match self.focus {
             Pane::Scanner => self.watchlist.len() + self.opportunities.len(),
             Pane::Health => self.workers.len(),
@@ -326,6 +264,31 @@ impl App {
     /// not opportunities here.
     pub fn on_event(&mut self, event: AppEvent) {
         match event {
+            AppEvent::WatchlistSaved { watchlist, market } => {
+                let old = std::mem::take(&mut self.watchlist);
+                self.watchlist = watchlist
+                    .symbols
+                    .iter()
+                    .map(|s| {
+                        old.iter()
+                            .find(|r| &r.symbol == s)
+                            .cloned()
+                            .unwrap_or_else(|| SymbolRow::empty(s.clone()))
+                    })
+                    .collect();
+                if let Some(snapshot) = market {
+                    self.apply_snapshot(&snapshot);
+                }
+                let symbols = &self.watchlist;
+                self.opportunities
+                    .retain(|o| symbols.iter().any(|r| r.symbol == o.detection.symbol));
+                self.selection.remove(&Pane::Scanner);
+                self.say(format!(
+                    "watchlist saved: {} symbols",
+                    watchlist.symbols.len()
+                ));
+            }
+            AppEvent::ActionFailed(reason) => self.say_error(reason),
             AppEvent::Detection(found) => {
                 let on_watchlist = self
                     .watchlist

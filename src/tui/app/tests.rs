@@ -1,4 +1,5 @@
 use super::*;
+use crate::tui::action::Action;
 
 fn app() -> App {
     let watchlist: Vec<Symbol> = ["SPX", "NDX", "SPY", "QQQ"]
@@ -127,4 +128,100 @@ fn a_quote_updates_last_price_and_change_against_the_prior_close() {
     assert!((points - 3.4).abs() < 1e-9);
     assert!((pct - 0.5).abs() < 1e-9);
     assert_eq!(a.watchlist[0].change(), None, "SPX has no quote yet");
+}
+
+fn press(a: &mut App, code: crossterm::event::KeyCode) -> Vec<Effect> {
+    a.on_key(&crossterm::event::KeyEvent::new(
+        code,
+        crossterm::event::KeyModifiers::NONE,
+    ))
+}
+
+fn type_text(a: &mut App, text: &str) {
+    for c in text.chars() {
+        press(a, crossterm::event::KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn w_opens_the_watchlist_editor_with_the_current_symbols() {
+    let mut a = app();
+    a.update(Action::FocusGex);
+    press(&mut a, crossterm::event::KeyCode::Char('w'));
+    assert_eq!(a.focus, Pane::Scanner);
+    match &a.overlay {
+        Some(Overlay::EditWatchlist { input, error }) => {
+            assert_eq!(input.text, "SPX NDX SPY QQQ");
+            assert!(error.is_none());
+        }
+        other => panic!("editor not open: {other:?}"),
+    }
+}
+
+#[test]
+fn a_bad_symbol_in_the_watchlist_editor_is_named_and_nothing_is_saved() {
+    let mut a = app();
+    press(&mut a, crossterm::event::KeyCode::Char('w'));
+    type_text(&mut a, " nv$da");
+    // `q` is typed into the field, not taken as quit.
+    let effects = press(&mut a, crossterm::event::KeyCode::Enter);
+    assert!(effects.is_empty());
+    match &a.overlay {
+        Some(Overlay::EditWatchlist { error: Some(e), .. }) => {
+            assert!(e.contains("NV$DA") || e.contains("nv$da"), "{e}");
+            assert!(e.contains("entry 5"), "{e}");
+        }
+        other => panic!("expected the error in the editor: {other:?}"),
+    }
+}
+
+#[test]
+fn a_valid_watchlist_is_saved_normalised_and_deduplicated() {
+    let mut a = app();
+    press(&mut a, crossterm::event::KeyCode::Char('w'));
+    type_text(&mut a, ", nvda,spy q");
+    let effects = press(&mut a, crossterm::event::KeyCode::Enter);
+    let expected: Vec<Symbol> = ["SPX", "NDX", "SPY", "QQQ", "NVDA", "Q"]
+        .iter()
+        .map(|s| Symbol::parse(s).unwrap())
+        .collect();
+    assert_eq!(effects, vec![Effect::SaveWatchlist(expected)]);
+    assert_eq!(a.overlay, None);
+}
+
+#[test]
+fn escape_leaves_the_watchlist_unchanged() {
+    let mut a = app();
+    press(&mut a, crossterm::event::KeyCode::Char('w'));
+    type_text(&mut a, "AAPL");
+    assert!(press(&mut a, crossterm::event::KeyCode::Esc).is_empty());
+    assert_eq!(a.overlay, None);
+    assert_eq!(a.watchlist.len(), 4);
+}
+
+#[test]
+fn a_saved_watchlist_keeps_known_rows_and_adds_new_ones() {
+    let mut a = app();
+    a.watchlist[2].last = Some(683.0);
+    let symbols: Vec<Symbol> = ["SPY", "NVDA"]
+        .iter()
+        .map(|s| Symbol::parse(s).unwrap())
+        .collect();
+    a.on_event(AppEvent::WatchlistSaved {
+        watchlist: crate::store::Watchlist {
+            id: 1,
+            name: "Default".into(),
+            symbols,
+            is_default: true,
+            updated_at: Utc::now(),
+        },
+        market: None,
+    });
+    assert_eq!(a.watchlist.len(), 2);
+    assert_eq!(a.watchlist[0].last, Some(683.0), "SPY keeps its price");
+    assert_eq!(a.watchlist[1].last, None);
+    assert_eq!(
+        a.status.as_ref().unwrap().text,
+        "watchlist saved: 2 symbols"
+    );
 }

@@ -1,0 +1,161 @@
+//! Keys and actions: `on_key` routes a key to the open editor or through the keymap;
+//! `update` applies a named action.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::editor::{InputOutcome, TextInput};
+use super::{App, Effect, Overlay, Pane};
+use crate::store::parse_symbols;
+use crate::tui::action::Action;
+
+/// Longest watchlist text the editor takes (50 symbols of up to 12 characters).
+const WATCHLIST_CHARS: usize = 50 * 13;
+
+impl App {
+    /// A key press. An open editor takes every key but Ctrl-C; otherwise the keymap
+    /// decides, and an unbound key is reported.
+    pub fn on_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        if let Some(Overlay::EditWatchlist { input, error }) = &mut self.overlay
+            && !ctrl_c
+        {
+            self.dirty = true;
+            return match input.on_key(key) {
+                InputOutcome::Editing => {
+                    *error = None;
+                    vec![]
+                }
+                InputOutcome::Cancel => {
+                    self.overlay = None;
+                    self.say("watchlist unchanged");
+                    vec![]
+                }
+                InputOutcome::Submit(text) => self.submit_watchlist(&text),
+            };
+        }
+        match self.keymap.action(key) {
+            Some(action) => self.update(action),
+            None => match key.code {
+                KeyCode::Char(c) => self.unbound_key(c),
+                _ => vec![],
+            },
+        }
+    }
+
+    fn submit_watchlist(&mut self, text: &str) -> Vec<Effect> {
+        let words: Vec<&str> = text
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let parsed = if words.is_empty() {
+            Err("a watchlist needs at least one symbol".to_string())
+        } else {
+            parse_symbols(&words).map_err(|e| e.to_string())
+        };
+        match parsed {
+            Ok(symbols) => {
+                self.overlay = None;
+                self.say(format!("saving watchlist ({} symbols)…", symbols.len()));
+                vec![Effect::SaveWatchlist(symbols)]
+            }
+            Err(message) => {
+                if let Some(Overlay::EditWatchlist { error, .. }) = &mut self.overlay {
+                    *error = Some(message);
+                }
+                vec![]
+            }
+        }
+    }
+
+    fn open_watchlist_editor(&mut self) {
+        let text = self
+            .watchlist
+            .iter()
+            .map(|r| r.symbol.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.overlay = Some(Overlay::EditWatchlist {
+            input: TextInput::new(text, WATCHLIST_CHARS),
+            error: None,
+        });
+    }
+
+    /// Applies a named action; returns what the shell must do.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        self.dirty = true;
+        match &self.overlay {
+            Some(Overlay::ConfirmQuit) => {
+                self.overlay = None;
+                return match action {
+                    Action::Quit | Action::ForceQuit => vec![Effect::Quit],
+                    _ => {
+                        self.say("quit cancelled");
+                        vec![]
+                    }
+                };
+            }
+            Some(Overlay::Help) => {
+                if matches!(action, Action::Help | Action::Back | Action::Quit) {
+                    self.overlay = None;
+                    return vec![];
+                }
+                if action != Action::ForceQuit {
+                    return vec![];
+                }
+            }
+            Some(Overlay::EditWatchlist { .. }) if action != Action::ForceQuit => return vec![],
+            Some(Overlay::EditWatchlist { .. }) | None => {}
+        }
+        match action {
+            Action::FocusNext => self.focus = self.focus.offset(1),
+            Action::FocusPrev => self.focus = self.focus.offset(-1),
+            Action::FocusBrief => self.focus = Pane::Brief,
+            Action::FocusScanner => self.focus = Pane::Scanner,
+            Action::FocusSetups => self.focus = Pane::Setups,
+            Action::FocusGex => self.focus = Pane::Gex,
+            Action::FocusHealth => self.focus = Pane::Health,
+            Action::FocusLogs => self.focus = Pane::Logs,
+            Action::Up => self.move_selection(-1),
+            Action::Down => self.move_selection(1),
+            Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Back => self.status = None,
+            Action::EditWatchlist => {
+                self.focus = Pane::Scanner;
+                self.open_watchlist_editor();
+            }
+            Action::Quit => {
+                if self.confirm_quit && self.active_setups > 0 {
+                    self.overlay = Some(Overlay::ConfirmQuit);
+                } else {
+                    return vec![Effect::Quit];
+                }
+            }
+            Action::ForceQuit => return vec![Effect::Quit],
+            Action::Redraw => return vec![Effect::FullRedraw],
+        }
+        vec![]
+    }
+
+    /// A key with no bound action: `y` answers the quit question, anything else is
+    /// reported so no key fails silently.
+    pub fn unbound_key(&mut self, key: char) -> Vec<Effect> {
+        self.dirty = true;
+        if self.overlay == Some(Overlay::ConfirmQuit) {
+            self.overlay = None;
+            if key == 'y' || key == 'Y' {
+                return vec![Effect::Quit];
+            }
+            self.say("quit cancelled");
+            return vec![];
+        }
+        if self.overlay == Some(Overlay::Help) {
+            return vec![];
+        }
+        let help = self.keymap.label(Action::Help);
+        self.say_error(format!(
+            "key {key:?} does nothing here; {help} lists the keys"
+        ));
+        vec![]
+    }
+}
