@@ -306,6 +306,15 @@ pub fn px(price: f64) -> String {
     }
 }
 
+/// A distance (a range, a tolerance, ATR) for rationales: two decimals, three below 0.10.
+pub fn dist(distance: f64) -> String {
+    if distance.abs() >= 0.1 {
+        format!("{distance:.2}")
+    } else {
+        format!("{distance:.3}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
