@@ -14,7 +14,7 @@
 
 use super::Detector;
 use super::context::BarContext;
-use super::plan::{Description, Emitter, Plan, level_key, px, tick};
+use super::plan::{Description, Emitter, Plan, dist, level_key, px, tick};
 use crate::domain::{Direction, SetupKind};
 use crate::market::levels::LevelId;
 
@@ -152,7 +152,7 @@ impl Detector for BreakRetest {
                             px(level),
                             px(p.break_close),
                             px(near),
-                            px(tol),
+                            dist(tol),
                             px(bar.close),
                         ),
                     }
@@ -198,5 +198,80 @@ impl Detector for BreakRetest {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::testkit::{Scenario, assert_plan_is_sound};
+    use crate::domain::{Direction, SetupKind};
+
+    /// Prior day high 101.00; quiet at 100.70 (ATR1m 0.10), then a close of 101.10 on
+    /// double volume through the PDH and a push to 101.30.
+    fn broken_prior_high() -> Scenario {
+        let mut s = Scenario::new("SPY").prior_day(101.0, 99.0, 100.0, 2.0);
+        s.quiet(20, 100.7, 0.05, 1000.0);
+        s.bar(100.75, 101.12, 100.74, 101.10, 2000.0); // the break, minute 20
+        s.bar(101.10, 101.30, 101.08, 101.25, 1000.0);
+        s.bar(101.25, 101.30, 101.20, 101.25, 1000.0);
+        s
+    }
+
+    #[test]
+    fn a_held_pullback_to_a_broken_prior_day_high_on_lighter_volume_is_a_long() {
+        let mut s = broken_prior_high();
+        s.bar(101.20, 101.22, 101.03, 101.15, 600.0); // retest 3 bars after the break
+        let found = s.of_kind(SetupKind::BreakRetest);
+        assert_eq!(found.len(), 1, "{:?}", s.detections);
+        let d = found[0];
+        assert_eq!(d.direction, Direction::Long);
+        assert_eq!(d.dedup_key, "PDH 101.00");
+        assert_eq!(d.entry, 101.23);
+        // tolerance max(0.15·0.122, 0.06 % of 101.15) = 0.0607; stop below 101 − 0.0607
+        // by 0.25 ATR1m (0.0305): 100.9088 → 100.90
+        assert_eq!(d.stop, 100.90);
+        assert_eq!(d.target, 101.73, "1.5 R: 101.23 + 1.5 × 0.33");
+        assert!(
+            d.rationale
+                .contains("Broke above PDH 101.00 with a close of 101.10 3 bars ago"),
+            "{}",
+            d.rationale
+        );
+        assert!(
+            d.rationale.contains("relative volume 2.0× on the break"),
+            "{}",
+            d.rationale
+        );
+        assert_plan_is_sound(d);
+    }
+
+    #[test]
+    fn a_retest_on_heavier_volume_than_the_break_is_not_a_setup() {
+        let mut s = broken_prior_high();
+        s.bar(101.20, 101.22, 101.03, 101.15, 5000.0);
+        assert!(s.of_kind(SetupKind::BreakRetest).is_empty());
+    }
+
+    #[test]
+    fn a_pullback_that_closes_back_below_the_level_cancels_the_break() {
+        let mut s = broken_prior_high();
+        // closes under both the PDH and the opening-range high 100.75
+        s.bar(101.20, 101.22, 100.60, 100.62, 600.0);
+        s.bar(100.90, 101.10, 100.98, 101.05, 500.0);
+        assert!(
+            s.of_kind(SetupKind::BreakRetest).is_empty(),
+            "{:?}",
+            s.detections
+        );
+    }
+
+    #[test]
+    fn a_break_without_follow_through_has_nothing_to_pull_back_from() {
+        let mut s = Scenario::new("SPY").prior_day(101.0, 99.0, 100.0, 2.0);
+        s.quiet(20, 100.7, 0.05, 1000.0);
+        s.bar(100.75, 101.05, 100.74, 101.04, 2000.0);
+        s.quiet(3, 101.04, 0.02, 1000.0);
+        s.bar(101.04, 101.06, 101.01, 101.05, 500.0);
+        assert!(s.of_kind(SetupKind::BreakRetest).is_empty());
     }
 }

@@ -266,3 +266,132 @@ impl Engine {
         BarOutcome::Regular
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, NaiveTime};
+
+    use super::*;
+    use crate::detect::testkit::{Scenario, at, sym};
+    use crate::domain::SetupKind;
+    use crate::market::calendar;
+
+    fn bar(start: DateTime<Utc>, o: f64, h: f64, l: f64, c: f64, v: f64) -> Bar {
+        Bar {
+            start,
+            open: o,
+            high: h,
+            low: l,
+            close: c,
+            volume: v,
+        }
+    }
+
+    #[test]
+    fn after_hours_and_holiday_bars_never_reach_the_detectors() {
+        let mut engine = Engine::new(DetectorsConfig::default()).unwrap();
+        let spy = sym("SPY");
+        let mut out = Vec::new();
+        let date = NaiveDate::from_ymd_opt(2024, 3, 5).unwrap();
+        let after = calendar::ny_instant(date, NaiveTime::from_hms_opt(16, 0, 0).unwrap());
+        assert_eq!(
+            engine.on_bar(&spy, &bar(after, 1.0, 1.0, 1.0, 1.0, 1.0), &mut out),
+            BarOutcome::OutsideSession
+        );
+        let good_friday = calendar::ny_instant(
+            NaiveDate::from_ymd_opt(2024, 3, 29).unwrap(),
+            NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+        );
+        assert_eq!(
+            engine.on_bar(&spy, &bar(good_friday, 1.0, 1.0, 1.0, 1.0, 1.0), &mut out),
+            BarOutcome::OutsideSession
+        );
+        // the day after Thanksgiving closes at 13:00
+        let friday = NaiveDate::from_ymd_opt(2024, 11, 29).unwrap();
+        let t = |h, m| calendar::ny_instant(friday, NaiveTime::from_hms_opt(h, m, 0).unwrap());
+        assert_eq!(
+            engine.on_bar(&spy, &bar(t(12, 59), 1.0, 1.0, 1.0, 1.0, 1.0), &mut out),
+            BarOutcome::Regular
+        );
+        assert_eq!(
+            engine.on_bar(&spy, &bar(t(13, 0), 1.0, 1.0, 1.0, 1.0, 1.0), &mut out),
+            BarOutcome::OutsideSession
+        );
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_bar_fed_twice_is_counted_once() {
+        let mut s = Scenario::new("SPY").prior_day(101.0, 99.0, 100.0, 2.0);
+        s.quiet(20, 100.0, 0.4, 1000.0);
+        let breakout = bar(at(s.date, 20), 100.3, 100.9, 100.25, 100.8, 2000.0);
+        let mut out = Vec::new();
+        let spy = sym("SPY");
+        assert_eq!(
+            s.engine.on_bar(&spy, &breakout, &mut out),
+            BarOutcome::Regular
+        );
+        assert_eq!(
+            s.engine.on_bar(&spy, &breakout, &mut out),
+            BarOutcome::NotAfterPrevious
+        );
+        assert_eq!(
+            out.iter()
+                .filter(|d| d.kind == SetupKind::OrbBreakout)
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn nan_bars_are_refused_and_nothing_nan_comes_out() {
+        let mut s = Scenario::new("SPY").prior_day(101.0, 99.0, 100.0, 2.0);
+        s.quiet(20, 100.0, 0.4, 1000.0);
+        let mut out = Vec::new();
+        let spy = sym("SPY");
+        let broken = bar(at(s.date, 20), f64::NAN, 100.9, 100.25, 100.8, 2000.0);
+        assert_eq!(
+            s.engine.on_bar(&spy, &broken, &mut out),
+            BarOutcome::Invalid
+        );
+        let inf_volume = bar(at(s.date, 20), 100.3, 100.9, 100.25, 100.8, f64::INFINITY);
+        assert_eq!(
+            s.engine.on_bar(&spy, &inf_volume, &mut out),
+            BarOutcome::Invalid
+        );
+        assert!(out.is_empty());
+        let market = s.engine.market(&spy).unwrap();
+        assert!(market.vwap().unwrap().vwap.is_finite());
+    }
+
+    #[test]
+    fn the_next_session_starts_clean_with_the_prior_day_from_minute_bars() {
+        let mut s = Scenario::new("SPY").prior_day(101.0, 99.0, 100.0, 2.0);
+        s.quiet(390, 100.0, 0.4, 1000.0);
+        s.date = NaiveDate::from_ymd_opt(2024, 3, 6).unwrap();
+        s.minute = 0;
+        s.bar(100.0, 100.1, 99.9, 100.0, 1000.0);
+        let market = s.engine.market(&sym("SPY")).unwrap();
+        let prior = market.prior_day().unwrap();
+        assert_eq!(prior.date, NaiveDate::from_ymd_opt(2024, 3, 5).unwrap());
+        assert_eq!((prior.high, prior.low, prior.close), (100.4, 99.6, 100.0));
+        assert_eq!(market.vwap().unwrap().vwap, 100.0);
+    }
+
+    #[test]
+    fn an_index_without_its_proxy_skips_volume_tests_and_says_so() {
+        let mut s = Scenario::new("SPX").prior_day(5040.0, 4960.0, 5000.0, 80.0);
+        s.quiet(20, 5000.0, 8.0, 0.0);
+        // a breakout of the 15-minute range 4992–5008 on no volume at all
+        s.bar(5006.0, 5020.0, 5005.0, 5018.0, 0.0);
+        let found = s.of_kind(SetupKind::OrbBreakout);
+        assert_eq!(found.len(), 1, "{:?}", s.detections);
+        assert!(
+            found[0].rationale.contains(
+                "volume test skipped (no volume of its own; proxy SPY not fed this minute)"
+            ),
+            "{}",
+            found[0].rationale
+        );
+    }
+}

@@ -98,3 +98,83 @@ impl Detector for GammaSqueeze {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use crate::detect::testkit::{Scenario, assert_plan_is_sound, at, sym};
+    use crate::domain::{Direction, GammaLevels, SetupKind};
+
+    fn profile(s: &Scenario, total_gex: f64, zero_gamma: f64, age_minutes: i64) -> GammaLevels {
+        GammaLevels {
+            symbol: sym("SPY"),
+            spot: 100.3,
+            as_of: at(s.date, 21) - Duration::minutes(age_minutes),
+            total_gex,
+            zero_gamma: Some(zero_gamma),
+            call_wall: Some(102.0),
+            put_wall: Some(98.0),
+            max_call_gex_strike: Some(100.5),
+            max_put_gex_strike: Some(99.5),
+        }
+    }
+
+    fn squeeze_bar(total_gex: f64, zero_gamma: f64, age_minutes: i64) -> Scenario {
+        let mut s = Scenario::new("SPY").prior_day(101.0, 99.0, 100.0, 2.0);
+        s.quiet(20, 100.3, 0.05, 1000.0);
+        let gex = profile(&s, total_gex, zero_gamma, age_minutes);
+        s.engine.set_gamma_levels(gex);
+        s.bar(100.35, 100.65, 100.34, 100.60, 2500.0);
+        s
+    }
+
+    #[test]
+    fn a_close_above_the_largest_call_gex_strike_in_negative_gamma_on_volume_is_a_long() {
+        let s = squeeze_bar(-2e9, 99.0, 6);
+        let found = s.of_kind(SetupKind::GammaSqueeze);
+        assert_eq!(found.len(), 1, "{:?}", s.detections);
+        let d = found[0];
+        assert_eq!(d.direction, Direction::Long);
+        assert_eq!(d.entry, 100.66);
+        assert_eq!(d.stop, 100.47, "back under the 100.50 strike by 0.25 ATR1m");
+        assert_eq!(d.target, 102.00, "the call wall, beyond 1.5 R");
+        assert!(
+            d.rationale.contains("largest call-GEX strike 100.50"),
+            "{}",
+            d.rationale
+        );
+        assert!(
+            d.rationale.contains("relative volume 2.5×"),
+            "{}",
+            d.rationale
+        );
+        assert_plan_is_sound(d);
+    }
+
+    #[test]
+    fn near_the_zero_gamma_level_a_positive_regime_still_qualifies() {
+        let s = squeeze_bar(1e9, 100.4, 6);
+        assert_eq!(s.of_kind(SetupKind::GammaSqueeze).len(), 1);
+    }
+
+    #[test]
+    fn a_positive_gamma_market_far_from_the_flip_damps_the_move() {
+        let s = squeeze_bar(1e9, 99.0, 6);
+        assert!(s.of_kind(SetupKind::GammaSqueeze).is_empty());
+    }
+
+    #[test]
+    fn a_stale_or_future_profile_is_not_used() {
+        assert!(
+            squeeze_bar(-2e9, 99.0, 120)
+                .of_kind(SetupKind::GammaSqueeze)
+                .is_empty()
+        );
+        assert!(
+            squeeze_bar(-2e9, 99.0, -10)
+                .of_kind(SetupKind::GammaSqueeze)
+                .is_empty()
+        );
+    }
+}

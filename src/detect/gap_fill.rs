@@ -167,3 +167,78 @@ impl Detector for GapFill {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::testkit::{Scenario, assert_plan_is_sound};
+    use crate::domain::{Direction, SetupKind};
+
+    /// Opens at `open` over a prior close of 100.00: a first bar 0.30 wide, four quiet
+    /// bars and one more, then a bar that pokes at the 5-minute high and closes red.
+    fn gap_then_failure(symbol: &str, open: f64, daily: bool, fill_early: bool) -> Scenario {
+        let s = Scenario::new(symbol);
+        let mut s = if daily {
+            s.prior_day(101.0, 99.0, 100.0, 2.0)
+        } else {
+            s
+        };
+        s.bar(open, open + 0.2, open - 0.1, open + 0.1, 1000.0);
+        if fill_early {
+            s.bar(open + 0.1, open + 0.15, 99.99, open + 0.1, 1000.0);
+        } else {
+            s.quiet(1, open + 0.1, 0.05, 1000.0);
+        }
+        s.quiet(4, open + 0.1, 0.05, 1000.0);
+        s.bar(open + 0.12, open + 0.19, open - 0.02, open, 1000.0);
+        s
+    }
+
+    #[test]
+    fn a_gap_up_that_fails_at_the_five_minute_high_is_a_short_to_the_prior_close() {
+        let s = gap_then_failure("SPY", 101.0, true, false);
+        let found = s.of_kind(SetupKind::GapFill);
+        assert_eq!(found.len(), 1, "{:?}", s.detections);
+        let d = found[0];
+        assert_eq!(d.direction, Direction::Short);
+        assert_eq!(d.entry, 100.97);
+        assert_eq!(d.stop, 101.24, "above the high of day 101.20 by 0.25 ATR1m");
+        assert_eq!(d.target, 100.00, "the prior close, 3.6 R away");
+        assert!(
+            d.rationale
+                .starts_with("Gapped up 1.00 % (open 101.00 vs prior close 100.00)"),
+            "{}",
+            d.rationale
+        );
+        assert!(
+            d.rationale
+                .contains("failed at the 5-minute range edge 101.20"),
+            "{}",
+            d.rationale
+        );
+        assert_plan_is_sound(d);
+    }
+
+    #[test]
+    fn a_gap_that_already_filled_never_gives_a_fill_setup() {
+        let s = gap_then_failure("SPY", 101.0, true, true);
+        assert!(s.of_kind(SetupKind::GapFill).is_empty());
+    }
+
+    #[test]
+    fn a_half_percent_gap_is_too_small_for_a_stock() {
+        let s = gap_then_failure("ACME", 100.5, true, false);
+        assert!(s.of_kind(SetupKind::GapFill).is_empty());
+        let etf = gap_then_failure("SPY", 100.5, true, false);
+        assert_eq!(
+            etf.of_kind(SetupKind::GapFill).len(),
+            1,
+            "0.5 % is a gap for an ETF"
+        );
+    }
+
+    #[test]
+    fn the_first_session_without_a_prior_day_has_no_gap() {
+        let s = gap_then_failure("SPY", 101.0, false, false);
+        assert!(s.of_kind(SetupKind::GapFill).is_empty());
+    }
+}

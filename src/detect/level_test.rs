@@ -14,7 +14,7 @@
 
 use super::Detector;
 use super::context::BarContext;
-use super::plan::{Description, Emitter, Plan, level_key, px, tick};
+use super::plan::{Description, Emitter, Plan, dist, level_key, px, tick};
 use crate::domain::{Direction, SetupKind};
 use crate::market::levels::LevelId;
 
@@ -211,9 +211,9 @@ impl Detector for LevelTest {
                         px(level),
                         px(bar.low),
                         px(bar.high),
-                        px(tol),
+                        dist(tol),
                         cfg.min_bars_between,
-                        px(cfg.move_away_tolerances * tol),
+                        dist(cfg.move_away_tolerances * tol),
                         ctx.volume.describe(),
                     ),
                 }
@@ -222,5 +222,69 @@ impl Detector for LevelTest {
                 fired_at[d] = Some(level);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::testkit::{Scenario, assert_plan_is_sound};
+    use crate::domain::{Direction, SetupKind};
+
+    /// Prior day high 101.00 (also R1 and a round number: one level). Price sits at
+    /// 100.70 and rises to touch 101 from below every `gap` bars, `touches` times.
+    fn touches_of_prior_high(touches: usize, gap: usize) -> Scenario {
+        let mut s = Scenario::new("SPY").prior_day(101.0, 99.0, 100.0, 2.0);
+        s.quiet(20, 100.7, 0.05, 1000.0);
+        for _ in 0..touches {
+            s.bar(100.85, 100.98, 100.84, 100.88, 1000.0);
+            s.quiet(gap - 1, 100.7, 0.05, 1000.0);
+        }
+        s
+    }
+
+    #[test]
+    fn the_third_held_touch_of_the_prior_day_high_from_below_is_a_long_trigger() {
+        let s = touches_of_prior_high(3, 10);
+        let found = s.of_kind(SetupKind::LevelTest);
+        assert_eq!(
+            found.len(),
+            1,
+            "one level, though PDH, R1 and 101 coincide: {:?}",
+            s.detections
+        );
+        let d = found[0];
+        assert_eq!(d.direction, Direction::Long);
+        assert_eq!(d.dedup_key, "PDH 101.00");
+        assert_eq!(d.bar_time, crate::detect::testkit::at(s.date, 40));
+        // a tick above the level plus tolerance (0.06 % of 100.88 = 0.0605): 101.0705 → 101.08
+        assert_eq!(d.entry, 101.08);
+        assert!(d.stop < 100.84, "below the touch bar's low");
+        assert!(
+            d.rationale.starts_with("Touch 3 of PDH 101.00 from below"),
+            "{}",
+            d.rationale
+        );
+        assert_plan_is_sound(d);
+    }
+
+    #[test]
+    fn two_touches_are_not_a_level_test() {
+        let s = touches_of_prior_high(2, 10);
+        assert!(s.of_kind(SetupKind::LevelTest).is_empty());
+    }
+
+    #[test]
+    fn touches_closer_than_five_bars_count_as_one() {
+        let s = touches_of_prior_high(3, 3);
+        assert!(s.of_kind(SetupKind::LevelTest).is_empty());
+    }
+
+    #[test]
+    fn a_close_through_the_level_starts_the_count_over() {
+        let mut s = touches_of_prior_high(2, 10);
+        s.bar(100.9, 101.3, 100.9, 101.2, 1000.0);
+        s.quiet(9, 100.7, 0.05, 1000.0);
+        s.bar(100.85, 100.98, 100.84, 100.88, 1000.0);
+        assert!(s.of_kind(SetupKind::LevelTest).is_empty());
     }
 }

@@ -73,3 +73,5 @@ impl Detector for Detectors {
         self.opening_drive.on_bar(ctx, out);
     }
 }
+#[cfg(test)]
+pub(crate) mod testkit;

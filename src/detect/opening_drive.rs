@@ -11,7 +11,7 @@
 
 use super::Detector;
 use super::context::{BarContext, SymbolClass};
-use super::plan::{Description, Emitter, Plan, px, tick};
+use super::plan::{Description, Emitter, Plan, dist, px, tick};
 use crate::domain::{Direction, SetupKind};
 
 #[derive(Clone, Debug, Default)]
@@ -132,18 +132,115 @@ impl Detector for OpeningDrive {
                 rationale: format!(
                     "First {} minutes drove {way} {} ({:.2} %) from the open {} to the {ext_name} {} (minimum {} = max({} %, {} × daily ATR {})), closed {} giving back {:.0} %, {with_drive} of {moving} moving bars closed {way}; {volume}.",
                     cfg.drive_minutes,
-                    px(extent),
+                    dist(extent),
                     extent / open * 100.0,
                     px(open),
                     px(extreme),
-                    px(min_move),
+                    dist(min_move),
                     cfg.min_move_pct,
                     cfg.min_move_daily_atr,
-                    px(daily_atr),
+                    dist(daily_atr),
                     px(close),
                     retrace * 100.0,
                 ),
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::testkit::{Scenario, assert_plan_is_sound, at, sym};
+    use crate::domain::{Bar, Direction, SetupKind};
+
+    /// Fifteen bars from 09:30, each one point higher: open 5000, close 5015.
+    fn drive_bar(i: f64) -> (f64, f64, f64, f64) {
+        (5000.0 + i, 5001.1 + i, 4999.9 + i, 5001.0 + i)
+    }
+
+    #[test]
+    fn fifteen_minutes_straight_up_on_an_index_is_a_long_opening_drive() {
+        let mut s = Scenario::new("SPX").prior_day(5020.0, 4980.0, 5000.0, 40.0);
+        for i in 0..15 {
+            let (o, h, l, c) = drive_bar(f64::from(i));
+            s.bar(o, h, l, c, 0.0);
+        }
+        let found = s.of_kind(SetupKind::OpeningDrive);
+        assert_eq!(found.len(), 1, "{:?}", s.detections);
+        let d = found[0];
+        assert_eq!(d.direction, Direction::Long);
+        assert_eq!(d.bar_time, at(s.date, 14), "the 09:44 bar ends the window");
+        assert_eq!(d.entry, 5015.11);
+        assert_eq!(
+            d.stop, 5007.25,
+            "drive midpoint 5007.55 minus 0.25 ATR1m (1.2)"
+        );
+        assert_eq!(d.target, 5030.20, "the measured move");
+        assert!(
+            d.rationale
+                .contains("drove up 15.10 (0.30 %) from the open 5000.00"),
+            "{}",
+            d.rationale
+        );
+        assert!(
+            d.rationale.contains("volume test skipped"),
+            "{}",
+            d.rationale
+        );
+        assert_plan_is_sound(d);
+    }
+
+    #[test]
+    fn the_index_reads_its_etf_proxy_volume() {
+        let mut s = Scenario::new("SPX").prior_day(5020.0, 4980.0, 5000.0, 40.0);
+        let spy = sym("SPY");
+        let mut ignored = Vec::new();
+        for i in 0..15 {
+            let start = at(s.date, i64::from(i));
+            // the proxy's bar of the same minute comes first, on rising volume
+            let proxy = Bar {
+                start,
+                open: 500.0,
+                high: 500.1,
+                low: 499.9,
+                close: 500.0,
+                volume: 1000.0 * f64::from(i + 1),
+            };
+            s.engine.on_bar(&spy, &proxy, &mut ignored);
+            let (o, h, l, c) = drive_bar(f64::from(i));
+            s.bar(o, h, l, c, 0.0);
+        }
+        let found = s.of_kind(SetupKind::OpeningDrive);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].rationale.contains("SPY (volume proxy) averaged"),
+            "{}",
+            found[0].rationale
+        );
+    }
+
+    #[test]
+    fn a_choppy_open_is_not_a_drive() {
+        let mut s = Scenario::new("SPX").prior_day(5020.0, 4980.0, 5000.0, 40.0);
+        for i in 0..15 {
+            let up = i % 2 == 0;
+            let base = 5000.0 + f64::from(i) * 0.5;
+            if up {
+                s.bar(base, base + 3.1, base - 0.1, base + 3.0, 0.0);
+            } else {
+                s.bar(base + 3.0, base + 3.1, base - 0.6, base - 0.5, 0.0);
+            }
+        }
+        assert!(s.of_kind(SetupKind::OpeningDrive).is_empty());
+    }
+
+    #[test]
+    fn a_stock_never_gets_an_opening_drive() {
+        let mut s = Scenario::new("ACME").prior_day(5020.0, 4980.0, 5000.0, 40.0);
+        for i in 0..15 {
+            let (o, h, l, c) = drive_bar(f64::from(i));
+            s.bar(o, h, l, c, 1000.0);
+        }
+        assert!(s.of_kind(SetupKind::OpeningDrive).is_empty());
     }
 }

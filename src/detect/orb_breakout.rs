@@ -9,7 +9,7 @@
 
 use super::Detector;
 use super::context::BarContext;
-use super::plan::{Description, Emitter, Plan, px, tick};
+use super::plan::{Description, Emitter, Plan, dist, px, tick};
 use crate::domain::{Direction, SetupKind};
 
 #[derive(Clone, Debug, Default)]
@@ -97,17 +97,108 @@ impl Detector for OrbBreakout {
                     px(bar.close),
                     cfg.range_minutes,
                     px(level),
-                    px(beyond),
+                    dist(beyond),
                     beyond_atr,
-                    px(atr1m),
+                    dist(atr1m),
                     ctx.volume.describe(),
                     px(range.low),
                     px(range.high),
-                    px(range.width()),
+                    dist(range.width()),
                     width_atr,
-                    px(daily_atr),
+                    dist(daily_atr),
                 ),
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::testkit::{Scenario, assert_plan_is_sound};
+    use crate::domain::{Direction, SetupKind};
+
+    /// Prior day 99–101 (daily ATR 2.0); a 15-minute range 99.60–100.40 (0.4 daily ATR)
+    /// of bars 0.80 wide, so ATR1m = 0.80; then quiet bars inside it until `minute`.
+    fn range_then_wait(minute: i64) -> Scenario {
+        let mut s = Scenario::new("SPY").prior_day(101.0, 99.0, 100.0, 2.0);
+        s.quiet(minute as usize, 100.0, 0.4, 1000.0);
+        s
+    }
+
+    #[test]
+    fn a_close_above_the_range_on_double_volume_is_a_long_breakout() {
+        let mut s = range_then_wait(20);
+        s.bar(100.3, 100.9, 100.25, 100.8, 2000.0);
+        let found = s.of_kind(SetupKind::OrbBreakout);
+        assert_eq!(found.len(), 1);
+        let d = found[0];
+        assert_eq!(d.direction, Direction::Long);
+        assert_eq!(d.entry, 100.91, "one tick above the signal bar's high");
+        assert_eq!(
+            d.stop, 99.80,
+            "range midpoint 100.00 minus 0.25 ATR1m (0.20)"
+        );
+        assert_eq!(d.target, 102.58, "1.5 R beats the measured move 101.20");
+        assert_eq!(d.confidence, 72);
+        assert!(
+            d.rationale.contains("15-minute opening range high 100.40"),
+            "{}",
+            d.rationale
+        );
+        assert!(
+            d.rationale
+                .contains("relative volume 2.0× (20-bar average)"),
+            "{}",
+            d.rationale
+        );
+        assert!(
+            d.rationale.contains("0.80 wide = 0.40 daily ATR 2.00"),
+            "{}",
+            d.rationale
+        );
+        assert_plan_is_sound(d);
+    }
+
+    #[test]
+    fn a_breakout_on_ordinary_volume_is_ignored() {
+        let mut s = range_then_wait(20);
+        s.bar(100.3, 100.9, 100.25, 100.8, 1400.0);
+        assert!(s.of_kind(SetupKind::OrbBreakout).is_empty());
+    }
+
+    #[test]
+    fn no_breakout_signal_from_11_30_new_york() {
+        let mut s = range_then_wait(120);
+        s.bar(100.3, 100.9, 100.25, 100.8, 3000.0);
+        assert!(s.of_kind(SetupKind::OrbBreakout).is_empty());
+    }
+
+    #[test]
+    fn a_breakout_below_the_range_is_a_short() {
+        let mut s = range_then_wait(20);
+        s.bar(99.7, 99.75, 99.1, 99.2, 2500.0);
+        let found = s.of_kind(SetupKind::OrbBreakout);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].direction, Direction::Short);
+        assert_eq!(found[0].entry, 99.09);
+        assert_eq!(found[0].stop, 100.20);
+        assert_plan_is_sound(found[0]);
+    }
+
+    #[test]
+    fn without_daily_bars_the_range_cannot_be_judged_and_nothing_fires() {
+        let mut s = Scenario::new("SPY");
+        s.quiet(20, 100.0, 0.4, 1000.0);
+        s.bar(100.3, 100.9, 100.25, 100.8, 3000.0);
+        assert!(s.of_kind(SetupKind::OrbBreakout).is_empty());
+    }
+
+    #[test]
+    fn the_same_breakout_is_not_repeated_within_the_session() {
+        let mut s = range_then_wait(20);
+        s.bar(100.3, 100.9, 100.25, 100.8, 2000.0);
+        s.quiet(3, 100.0, 0.4, 1000.0);
+        s.bar(100.3, 100.9, 100.25, 100.8, 2000.0);
+        assert_eq!(s.of_kind(SetupKind::OrbBreakout).len(), 1);
     }
 }

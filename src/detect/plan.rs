@@ -146,6 +146,8 @@ struct DedupEntry {
     reference: f64,
     reset_distance: f64,
     armed: bool,
+    /// Detections emitted for this key this session.
+    emitted: u32,
 }
 
 /// "At most once per session unless price first moves away": a fired
@@ -183,6 +185,7 @@ impl Dedup {
             .is_none_or(|e| e.armed)
     }
 
+    /// Records an emission; returns how many this key has had this session (1 = first).
     fn record(
         &mut self,
         kind: SetupKind,
@@ -190,22 +193,31 @@ impl Dedup {
         key: u64,
         reference: f64,
         reset_distance: f64,
-    ) {
-        let entry = DedupEntry {
-            kind,
-            direction,
-            key,
-            reference,
-            reset_distance,
-            armed: false,
-        };
-        match self
+    ) -> u32 {
+        let found = self
             .entries
             .iter_mut()
-            .find(|e| e.kind == kind && e.direction == direction && e.key == key)
-        {
-            Some(e) => *e = entry,
-            None => self.entries.push(entry),
+            .find(|e| e.kind == kind && e.direction == direction && e.key == key);
+        match found {
+            Some(e) => {
+                e.reference = reference;
+                e.reset_distance = reset_distance;
+                e.armed = false;
+                e.emitted += 1;
+                e.emitted
+            }
+            None => {
+                self.entries.push(DedupEntry {
+                    kind,
+                    direction,
+                    key,
+                    reference,
+                    reset_distance,
+                    armed: false,
+                    emitted: 1,
+                });
+                1
+            }
         }
     }
 }
@@ -258,7 +270,7 @@ impl<'o> Emitter<'o> {
             return false;
         }
         let reset = ctx.config.dedup_reset_atr1m * ctx.atr1m.unwrap_or(plan.risk());
-        self.dedup.record(
+        let occurrence = self.dedup.record(
             kind,
             plan.direction,
             key,
@@ -266,9 +278,14 @@ impl<'o> Emitter<'o> {
             reset.max(tick(plan.entry)),
         );
         let Description {
-            dedup_key,
+            mut dedup_key,
             rationale,
         } = describe(&plan);
+        if occurrence > 1 {
+            // a re-armed signal is a new row for the store's (symbol, kind, direction,
+            // market_date, dedup_key) uniqueness
+            dedup_key.push_str(&format!(" #{occurrence}"));
+        }
         self.out.push(Detection {
             symbol: ctx.symbol.clone(),
             kind,
@@ -303,6 +320,15 @@ pub fn px(price: f64) -> String {
         format!("{price:.2}")
     } else {
         format!("{price:.4}")
+    }
+}
+
+/// A distance (a range, a tolerance, ATR) for rationales: two decimals, three below 0.10.
+pub fn dist(distance: f64) -> String {
+    if distance.abs() >= 0.1 {
+        format!("{distance:.2}")
+    } else {
+        format!("{distance:.3}")
     }
 }
 
@@ -361,7 +387,10 @@ mod tests {
     fn a_fired_key_is_suppressed_until_price_moves_away_by_the_reset_distance() {
         let mut d = Dedup::new();
         let k = level_key(LevelId::PriorHigh, 101.25);
-        d.record(SetupKind::BreakRetest, Direction::Long, k, 101.5, 0.5);
+        assert_eq!(
+            d.record(SetupKind::BreakRetest, Direction::Long, k, 101.5, 0.5),
+            1
+        );
         assert!(!d.allows(SetupKind::BreakRetest, Direction::Long, k));
         assert!(
             d.allows(SetupKind::BreakRetest, Direction::Short, k),
@@ -381,6 +410,11 @@ mod tests {
             d.allows(SetupKind::BreakRetest, Direction::Long, k),
             "0.51 below re-arms"
         );
+        assert_eq!(
+            d.record(SetupKind::BreakRetest, Direction::Long, k, 101.0, 0.5),
+            2
+        );
+        assert!(!d.allows(SetupKind::BreakRetest, Direction::Long, k));
         d.clear();
         assert!(d.allows(SetupKind::BreakRetest, Direction::Long, k));
     }

@@ -8,7 +8,7 @@
 
 use super::Detector;
 use super::context::{BarContext, VolumeTest};
-use super::plan::{Description, Emitter, Plan, px, tick};
+use super::plan::{Description, Emitter, Plan, dist, px, tick};
 use crate::domain::{Bar, Direction, SetupKind};
 
 #[derive(Clone, Copy, Debug)]
@@ -129,12 +129,73 @@ impl VolumeClimax {
                 rationale: format!(
                     "New session {at} {} on a bar of range {} = {:.1}× the 20-bar average with {volume_text}; {how} (bar {}–{}).",
                     px(extreme),
-                    px(c.bar.range()),
+                    dist(c.bar.range()),
                     c.range_ratio,
                     px(c.bar.low),
                     px(c.bar.high),
                 ),
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::testkit::{Scenario, assert_plan_is_sound};
+    use crate::domain::{Direction, SetupKind};
+
+    fn quiet_morning() -> Scenario {
+        let mut s = Scenario::new("SPY").prior_day(101.0, 99.0, 100.0, 2.0);
+        s.quiet(20, 100.0, 0.05, 1000.0);
+        s
+    }
+
+    #[test]
+    fn a_four_times_volume_spike_to_a_new_high_that_closes_low_is_a_short_reversal() {
+        let mut s = quiet_morning();
+        let out = s.bar(100.05, 100.60, 100.00, 100.10, 4000.0);
+        let found: Vec<_> = out
+            .iter()
+            .filter(|d| d.kind == SetupKind::VolumeClimax)
+            .collect();
+        assert_eq!(found.len(), 1, "{:?}", s.detections);
+        let d = found[0];
+        assert_eq!(d.direction, Direction::Short);
+        assert_eq!(d.entry, 99.99);
+        assert_eq!(
+            d.stop, 100.63,
+            "above the climax high 100.60 by 0.25 ATR1m (0.025)"
+        );
+        assert_eq!(d.target, 99.03, "VWAP is above the entry, so 1.5 R");
+        assert!(d.rationale.contains("New session high 100.60 on a bar of range 0.60 = 6.0× the 20-bar average with relative volume 4.0× (20-bar average)"), "{}", d.rationale);
+        assert_plan_is_sound(d);
+    }
+
+    #[test]
+    fn the_reversal_may_come_on_the_next_bar() {
+        let mut s = quiet_morning();
+        s.bar(100.05, 100.60, 100.00, 100.55, 4000.0); // closes high: not yet
+        assert!(s.of_kind(SetupKind::VolumeClimax).is_empty());
+        s.bar(100.55, 100.56, 100.20, 100.25, 2000.0); // closes below the climax midpoint 100.30
+        let found = s.of_kind(SetupKind::VolumeClimax);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].entry, 100.19);
+        assert_plan_is_sound(found[0]);
+    }
+
+    #[test]
+    fn a_wide_bar_on_double_volume_is_not_a_climax() {
+        let mut s = quiet_morning();
+        s.bar(100.05, 100.60, 100.00, 100.10, 2000.0);
+        assert!(s.of_kind(SetupKind::VolumeClimax).is_empty());
+    }
+
+    #[test]
+    fn a_spike_inside_the_day_range_is_not_at_an_extreme() {
+        let mut s = Scenario::new("SPY").prior_day(101.0, 99.0, 100.0, 2.0);
+        s.bar(100.0, 100.8, 99.95, 100.0, 1000.0);
+        s.quiet(20, 100.0, 0.05, 1000.0);
+        s.bar(100.05, 100.60, 100.00, 100.10, 4000.0);
+        assert!(s.of_kind(SetupKind::VolumeClimax).is_empty());
     }
 }

@@ -217,3 +217,87 @@ impl Detector for VwapPlay {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::testkit::{Scenario, assert_plan_is_sound};
+    use crate::domain::{Direction, SetupKind};
+
+    /// `flat` bars at 100.00 (VWAP 100) from 09:30, then six closes at 99.80 below VWAP.
+    fn six_closes_below_vwap(flat: usize) -> Scenario {
+        let mut s = Scenario::new("SPY").prior_day(101.0, 99.0, 100.0, 2.0);
+        s.quiet(flat, 100.0, 0.05, 1000.0);
+        s.quiet(6, 99.8, 0.05, 1000.0);
+        s
+    }
+
+    #[test]
+    fn a_close_back_above_vwap_held_by_the_next_bar_is_a_reclaim() {
+        let mut s = six_closes_below_vwap(30);
+        s.bar(99.85, 100.12, 99.84, 100.10, 1000.0); // 10:06 crosses
+        let held = s.bar(100.10, 100.20, 100.05, 100.15, 1000.0); // 10:07 holds
+        let found: Vec<_> = held
+            .iter()
+            .filter(|d| d.kind == SetupKind::VwapReclaim)
+            .collect();
+        assert_eq!(found.len(), 1, "{:?}", s.detections);
+        let d = found[0];
+        assert_eq!(d.direction, Direction::Long);
+        assert_eq!(d.entry, 100.21);
+        // below the cross bar's low 99.84 by 0.25 ATR1m (0.1185): 99.8104 → 99.81
+        assert_eq!(d.stop, 99.81);
+        assert_eq!(d.target, 100.81);
+        assert!(
+            d.rationale
+                .starts_with("After 6 closes below VWAP, closed 100.10 above VWAP 99.97"),
+            "{}",
+            d.rationale
+        );
+        assert_plan_is_sound(d);
+    }
+
+    #[test]
+    fn a_cross_the_next_bar_gives_back_is_not_a_reclaim() {
+        let mut s = six_closes_below_vwap(30);
+        s.bar(99.85, 100.12, 99.84, 100.10, 1000.0);
+        s.bar(100.10, 100.12, 99.85, 99.90, 1000.0);
+        assert!(s.of_kind(SetupKind::VwapReclaim).is_empty());
+    }
+
+    #[test]
+    fn no_vwap_signal_before_10_00() {
+        let mut s = six_closes_below_vwap(10);
+        s.bar(99.85, 100.12, 99.84, 100.10, 1000.0); // 09:46
+        s.bar(100.10, 100.20, 100.05, 100.15, 1000.0); // 09:47
+        assert!(s.of_kind(SetupKind::VwapReclaim).is_empty());
+    }
+
+    #[test]
+    fn a_wick_into_vwap_from_below_that_closes_low_is_a_reject() {
+        let mut s = six_closes_below_vwap(30);
+        let out = s.bar(99.82, 99.98, 99.78, 99.80, 1000.0);
+        let found: Vec<_> = out
+            .iter()
+            .filter(|d| d.kind == SetupKind::VwapReject)
+            .collect();
+        assert_eq!(found.len(), 1, "{:?}", s.detections);
+        let d = found[0];
+        assert_eq!(d.direction, Direction::Short);
+        assert_eq!(d.entry, 99.77, "one tick below the wick bar's low");
+        assert!(d.stop > 99.98, "above the wick");
+        assert!(
+            d.rationale
+                .contains("the bar's high 99.98 reached VWAP 99.96"),
+            "{}",
+            d.rationale
+        );
+        assert_plan_is_sound(d);
+    }
+
+    #[test]
+    fn a_wick_that_closes_in_the_upper_half_is_not_a_reject() {
+        let mut s = six_closes_below_vwap(30);
+        s.bar(99.80, 99.98, 99.78, 99.95, 1000.0);
+        assert!(s.of_kind(SetupKind::VwapReject).is_empty());
+    }
+}
