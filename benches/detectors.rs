@@ -108,6 +108,7 @@ fn bench(c: &mut Criterion) {
         bars.len(),
         out.len()
     );
+    cpu_time_report(&config, &spy, &bars);
 
     let mut group = c.benchmark_group("detectors");
     group.throughput(Throughput::Elements(bars.len() as u64));
@@ -126,6 +127,42 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// This thread's CPU time in nanoseconds (Linux `/proc/thread-self/schedstat`), or `None`.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Criterion measures wall time, which other processes on a shared machine inflate;
+/// this reports bars per second of CPU time actually spent, over 5 passes.
+fn cpu_time_report(config: &DetectorsConfig, spy: &Symbol, bars: &[Bar]) {
+    let passes = 5;
+    let (Some(before), wall) = (thread_cpu_ns(), std::time::Instant::now()) else {
+        return;
+    };
+    for _ in 0..passes {
+        let mut engine = Engine::new(config.clone()).unwrap();
+        let mut out: Vec<Detection> = Vec::with_capacity(1024);
+        for bar in bars {
+            engine.on_bar(spy, black_box(bar), &mut out);
+            if out.len() > 1000 {
+                out.clear();
+            }
+        }
+        black_box(out.len());
+    }
+    let Some(after) = thread_cpu_ns() else { return };
+    let total = (passes * bars.len()) as f64;
+    let cpu = (after - before) as f64 / 1e9;
+    let wall = wall.elapsed().as_secs_f64();
+    eprintln!(
+        "CPU time: {:.1} ns per bar = {:.2} million bars per CPU-second (wall: {:.2} million/s)",
+        cpu * 1e9 / total,
+        total / cpu / 1e6,
+        total / wall / 1e6
+    );
 }
 
 criterion_group!(benches, bench);

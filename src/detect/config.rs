@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveTime;
+use chrono::{NaiveTime, Timelike};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::domain::Symbol;
@@ -25,8 +25,7 @@ impl NyTime {
 
     /// Minutes after 09:30 (negative before the open).
     pub fn minutes_after_open(self) -> i64 {
-        let open = NaiveTime::from_hms_opt(9, 30, 0).unwrap_or(NaiveTime::MIN);
-        (self.0 - open).num_minutes()
+        i64::from(self.0.num_seconds_from_midnight() / 60) - (9 * 60 + 30)
     }
 }
 

@@ -72,6 +72,8 @@ pub struct Engine {
     config: DetectorsConfig,
     slots: Vec<Slot>,
     by_symbol: HashMap<Symbol, usize>,
+    /// The slot of the last symbol looked up.
+    last_slot: usize,
 }
 
 impl Engine {
@@ -82,6 +84,7 @@ impl Engine {
             config,
             slots: Vec::new(),
             by_symbol: HashMap::new(),
+            last_slot: 0,
         })
     }
 
@@ -90,7 +93,14 @@ impl Engine {
     }
 
     fn slot(&mut self, symbol: &Symbol) -> usize {
+        // consecutive bars of one symbol skip the hash
+        if let Some(slot) = self.slots.get(self.last_slot)
+            && slot.symbol == *symbol
+        {
+            return self.last_slot;
+        }
         if let Some(&i) = self.by_symbol.get(symbol) {
+            self.last_slot = i;
             return i;
         }
         let i = self.slots.len();

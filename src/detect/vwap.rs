@@ -2,7 +2,8 @@
 //! closed on one side of VWAP for ≥ 5 consecutive bars:
 //! - **cross**: a close on the other side that the next bar holds (signal bar = the
 //!   holding bar): below → above is a reclaim (long), above → below a reject (short);
-//! - **wick**: a bar that trades into VWAP from its side and closes back in the half of
+//! - **wick**: a bar that trades into VWAP from its side (reaching it, but no further past
+//!   it than the level tolerance max(0.15·ATR1m, 0.06 %)) and closes back in the half of
 //!   its range away from VWAP: from below a reject (short), from above a reclaim (long,
 //!   VWAP held as support).
 //!
@@ -146,17 +147,26 @@ impl Detector for VwapPlay {
             }
         }
 
-        // 2. a wick into VWAP rejected from this side
+        // 2. a wick into VWAP rejected from this side: it reaches VWAP but not more than
+        //    the level tolerance past it (a spike far through VWAP is not a test of it)
         let mid = (bar.high + bar.low) / 2.0;
+        let Some(tol) = ctx.tolerance(
+            ctx.config.break_retest.tolerance_atr1m,
+            ctx.config.break_retest.tolerance_pct,
+        ) else {
+            return;
+        };
         let (direction, run) = if below_before >= cfg.min_bars_on_side
             && bar.close < vwap
             && bar.high >= vwap
+            && bar.high <= vwap + tol
             && bar.close < mid
         {
             (Direction::Short, below_before)
         } else if above_before >= cfg.min_bars_on_side
             && bar.close > vwap
             && bar.low <= vwap
+            && bar.low >= vwap - tol
             && bar.close > mid
         {
             (Direction::Long, above_before)
@@ -292,6 +302,13 @@ mod tests {
             d.rationale
         );
         assert_plan_is_sound(d);
+    }
+
+    #[test]
+    fn a_spike_far_through_vwap_is_not_a_test_of_it() {
+        let mut s = six_closes_below_vwap(30);
+        s.bar(99.82, 101.50, 99.78, 99.80, 1000.0);
+        assert!(s.of_kind(SetupKind::VwapReject).is_empty());
     }
 
     #[test]

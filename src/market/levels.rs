@@ -324,12 +324,19 @@ impl LevelId {
 #[derive(Clone, Copy, Debug)]
 pub struct LevelSet {
     prices: [f64; LevelId::COUNT],
+    /// The round-number step, chosen from the first price it is asked for (once per
+    /// session: a new `LevelSet` is made each day), so the hot path does no logarithms.
+    round_step: f64,
+    /// The multiple of `round_step` at or below the last price (to skip unchanged work).
+    round_index: f64,
 }
 
 impl Default for LevelSet {
     fn default() -> Self {
         LevelSet {
             prices: [f64::NAN; LevelId::COUNT],
+            round_step: f64::NAN,
+            round_index: f64::NAN,
         }
     }
 }
@@ -348,14 +355,24 @@ impl LevelSet {
 
     /// Sets the two round numbers nearest to `price` (below-or-at and above).
     pub fn set_round_numbers(&mut self, price: f64) {
-        let Some(step) = round_number_step(price) else {
+        if self.round_step.is_nan() {
+            self.round_step = round_number_step(price).unwrap_or(f64::NAN);
+        }
+        let step = self.round_step;
+        if step.is_nan() || !(price.is_finite() && price > 0.0) {
             self.set(LevelId::RoundEven, None);
             self.set(LevelId::RoundOdd, None);
+            self.round_index = f64::NAN;
             return;
-        };
+        }
         let n = (price / step).floor();
+        if n == self.round_index {
+            return;
+        }
+        self.round_index = n;
         for k in [n, n + 1.0] {
-            let slot = if k.rem_euclid(2.0) == 0.0 {
+            // parity by integer: the two nearest multiples always differ
+            let slot = if (k as i64) & 1 == 0 {
                 LevelId::RoundEven
             } else {
                 LevelId::RoundOdd
@@ -380,7 +397,9 @@ impl LevelSet {
     pub fn iter(&self) -> impl Iterator<Item = (LevelId, f64)> + '_ {
         LevelId::ALL
             .iter()
-            .filter_map(move |&id| self.get(id).map(|p| (id, p)))
+            .zip(self.prices.iter())
+            .filter(|(_, p)| !p.is_nan())
+            .map(|(&id, &p)| (id, p))
     }
 }
 

@@ -5,7 +5,7 @@
 //! Bars must be final 1-minute bars in ascending start order; a bar that does not start
 //! after the previous one is refused (replays and backfills may overlap harmlessly).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::bars::{
     MinuteAtr, OpeningRange, Range, RelativeVolume, RelativeVolumeTracker, RollingMean,
@@ -103,7 +103,8 @@ pub struct MarketState {
     relative_volume: RelativeVolumeTracker,
     atr1m: MinuteAtr,
     average_range: RollingMean<20>,
-    last_start: Option<DateTime<Utc>>,
+    /// Start of the last accepted bar, seconds since the epoch (`i64::MIN` before any).
+    last_start: i64,
     day: Option<TradingDay>,
     pre_market: HighLow,
     regular: Option<SessionAggregate>,
@@ -132,7 +133,7 @@ impl MarketState {
             relative_volume: RelativeVolumeTracker::new(volume_sessions, volume_min_sessions),
             atr1m: MinuteAtr::default(),
             average_range: RollingMean::new(5),
-            last_start: None,
+            last_start: i64::MIN,
             day: None,
             pre_market: HighLow::default(),
             regular: None,
@@ -172,13 +173,14 @@ impl MarketState {
         if !bar_is_sane(bar) {
             return BarFate::Invalid;
         }
-        if self.last_start.is_some_and(|last| bar.start <= last) {
+        let t = bar.start.timestamp();
+        if t <= self.last_start {
             return BarFate::NotAfterPrevious;
         }
         let Some((day, place)) = self.clock.place(bar.start) else {
             return BarFate::Invalid;
         };
-        self.last_start = Some(bar.start);
+        self.last_start = t;
         if self.day.map(|d| d.date) != Some(day.date) {
             self.roll_day(day);
         }
@@ -409,7 +411,7 @@ fn bar_is_sane(bar: &Bar) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{NaiveTime, TimeZone};
+    use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 
     fn et(date: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
         calendar::ny_instant(date, NaiveTime::from_hms_opt(h, m, 0).unwrap())
