@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use coach::config::Config;
 use coach::runtime::AppEvent;
-use coach::runtime::services::Services;
+use coach::runtime::services::{Feed, Services};
 use coach::store::StoredDetection;
 
 async fn first_detections(services: &mut Services, n: usize) -> Vec<StoredDetection> {
@@ -33,7 +33,7 @@ async fn detections_are_stored_once_and_survive_a_restart() {
     // Wednesday 2026-11-25, 21:00 UTC: the simulation replays that session.
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 21, 0, 0).unwrap();
 
-    let mut services = Services::start(&config, &t.store, now);
+    let mut services = Services::start(&config, &t.store, now, Feed::Sim);
     let first = first_detections(&mut services, 3).await;
     services.shutdown();
     for d in &first {
@@ -58,7 +58,7 @@ async fn detections_are_stored_once_and_survive_a_restart() {
         .unwrap();
     assert!(first.iter().all(|d| stored.iter().any(|s| s.id == d.id)));
 
-    let mut again = Services::start(&config, &t.store, now);
+    let mut again = Services::start(&config, &t.store, now, Feed::Sim);
     let replayed = first_detections(&mut again, 3).await;
     again.shutdown();
     assert_eq!(

@@ -6,8 +6,9 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use coach::domain::Symbol;
 use coach::provider::MarketEvent;
+use coach::provider::sim::SimMarket;
 use coach::runtime::bus::MarketBus;
-use coach::runtime::feed::{SimFeedConfig, run_sim_feed};
+use coach::runtime::feed::run_played_feed;
 use coach::runtime::health::Health;
 use coach::runtime::supervisor;
 use tokio_util::sync::CancellationToken;
@@ -19,12 +20,7 @@ async fn a_late_subscriber_gets_a_snapshot_then_steps_in_order() {
         .iter()
         .map(|s| Symbol::parse(s).unwrap())
         .collect();
-    let config = SimFeedConfig {
-        seed: 3,
-        speed: 1800.0,
-        symbols,
-        date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
-    };
+    let market = SimMarket::new(3, &symbols, NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
     let cancel = CancellationToken::new();
     let feed_bus = bus.clone();
     supervisor::spawn(
@@ -32,7 +28,15 @@ async fn a_late_subscriber_gets_a_snapshot_then_steps_in_order() {
         Duration::from_secs(1),
         Health::default(),
         cancel.clone(),
-        move |ctx| run_sim_feed(ctx, config.clone(), feed_bus.clone(), requests.clone()),
+        move |ctx| {
+            run_played_feed(
+                ctx,
+                market.clone(),
+                1800.0,
+                feed_bus.clone(),
+                requests.clone(),
+            )
+        },
     );
 
     tokio::time::sleep(Duration::from_millis(300)).await;

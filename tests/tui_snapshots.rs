@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use coach::domain::Symbol;
 use coach::provider::MarketEvent;
 use coach::provider::sim::{DEFAULT_SYMBOLS, SimMarket};
-use coach::runtime::feed::snapshot;
+use coach::runtime::feed::Playable;
 use coach::runtime::health::{WorkerRecord, WorkerState};
 use coach::tui::action::Action;
 use coach::tui::app::{App, Source};
@@ -41,10 +41,9 @@ fn app() -> App {
         &watchlist,
         true,
     );
-    app.on_market(&MarketEvent::Snapshot(std::sync::Arc::new(snapshot(
-        &market,
-        market_time(),
-    ))));
+    app.on_market(&MarketEvent::Snapshot(std::sync::Arc::new(
+        market.snapshot(market_time()),
+    )));
     app.on_health(vec![
         WorkerRecord {
             name: "feed".into(),

@@ -8,7 +8,8 @@ use clap::Args;
 
 use super::CliError;
 use crate::config::Config;
-use crate::runtime::services::Services;
+use crate::runtime::AppEvent;
+use crate::runtime::services::{Feed, Services};
 use crate::store::{Store, redact_url};
 use crate::tui::actions::{ActionContext, ActionRunner};
 use crate::tui::app::{App, Source};
@@ -29,9 +30,13 @@ pub struct CommonArgs {
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
     /// Market data provider.
-    #[arg(long, global = true, value_parser = ["sim"])]
+    #[arg(long, global = true, value_parser = ["sim", "replay"])]
     pub provider: Option<String>,
-    /// Simulated seconds per real second (default 60).
+    /// Recorded minute bars to replay (files, or directories of SYMBOL_1min*.csv and
+    /// SYMBOL_1day*.csv); implies --provider replay.
+    #[arg(long, global = true, num_args = 1.., value_name = "FILE|DIR")]
+    pub bars: Vec<PathBuf>,
+    /// Simulated (or replayed) seconds per real second (default 60).
     #[arg(long, global = true, value_name = "X")]
     pub speed: Option<f64>,
     /// Seed of the simulated market (default 42).
@@ -50,11 +55,16 @@ impl CommonArgs {
         if let Some(user) = &self.user {
             config.general.user = user.clone();
         }
+        if !self.bars.is_empty() {
+            config.replay.bars = self.bars.iter().map(|p| p.display().to_string()).collect();
+            config.general.provider = "replay".into();
+        }
         if let Some(provider) = &self.provider {
             config.general.provider = provider.clone();
         }
         if let Some(speed) = self.speed {
             config.sim.speed = speed;
+            config.replay.speed = speed;
         }
         if let Some(seed) = self.seed {
             config.sim.seed = seed;
@@ -137,7 +147,8 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
             config.sim.symbols.push(symbol.clone());
         }
     }
-    let services = Services::start(&config, &store, now);
+    let feed = Feed::from_config(&config).map_err(CliError::Input)?;
+    let services = Services::start(&config, &store, now, feed);
     let actions = ActionRunner::spawn(ActionContext {
         store: store.clone(),
         user,
@@ -145,11 +156,23 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         events: services.events_tx.clone(),
     });
     let market_rx = services.bus.subscribe();
+    // The feed may have published its first snapshot before we subscribed: ask for it.
+    let (bus, events) = (services.bus.clone(), services.events_tx.clone());
+    tokio::spawn(async move {
+        if let Some(snapshot) = bus.snapshot().await
+            && events.send(AppEvent::Market(snapshot)).await.is_err()
+        {
+            tracing::debug!("the screen closed before the first snapshot");
+        }
+    });
 
     let mut app = App::new(
         config.keymap(),
         Source {
-            provider: format!("sim ×{}", config.sim.speed),
+            provider: match config.general.provider.as_str() {
+                "replay" => format!("replay ×{}", config.replay.speed),
+                _ => format!("sim ×{}", config.sim.speed),
+            },
             database,
             user: config.general.user.clone(),
         },

@@ -11,13 +11,10 @@ use clap::{Args, ValueEnum};
 
 use super::CliError;
 use crate::detect::{BarOutcome, DetectorsConfig, Engine};
-use crate::domain::{Bar, DailyBar, Detection, Symbol};
+use crate::domain::{Bar, Detection, Symbol};
 use crate::market::calendar::NEW_YORK;
 use crate::market::state::MarketState;
-use crate::provider::replay::{
-    BarFileError, BarFileKind, discover, join_minute_files, read_daily_file, read_minute_file,
-    symbol_from_file_name,
-};
+use crate::provider::replay::{BarFileError, ReplayInput, load_files};
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
@@ -59,14 +56,6 @@ fn parse_symbol(flag: &str, text: &str) -> Result<Symbol, CliError> {
     Symbol::parse(text).map_err(|e| CliError::Input(format!("{flag}: {e}")))
 }
 
-/// The bars and daily bars of every symbol, read from the arguments.
-pub struct ReplayInput {
-    pub minute: BTreeMap<Symbol, Vec<Bar>>,
-    pub daily: BTreeMap<Symbol, Vec<DailyBar>>,
-    /// (file, symbol) of each daily file, for messages.
-    pub daily_files: Vec<(String, Symbol)>,
-}
-
 /// Reads the files named by `--bars` and `--daily`.
 pub fn load(args: &ReplayArgs) -> Result<ReplayInput, CliError> {
     let forced = args
@@ -74,58 +63,7 @@ pub fn load(args: &ReplayArgs) -> Result<ReplayInput, CliError> {
         .as_deref()
         .map(|s| parse_symbol("--symbol", s))
         .transpose()?;
-    let symbol_of = |path: &PathBuf| match &forced {
-        Some(s) => Ok(s.clone()),
-        None => symbol_from_file_name(path).map_err(input),
-    };
-    let mut minute_files: Vec<PathBuf> = Vec::new();
-    let mut daily_files: Vec<PathBuf> = args.daily.clone();
-    for path in &args.bars {
-        if path.is_dir() {
-            let found = discover(path).map_err(input)?;
-            if found.is_empty() {
-                return Err(CliError::Input(format!(
-                    "{}: no <SYMBOL>_1min*.csv or <SYMBOL>_1day*.csv files in this directory",
-                    path.display()
-                )));
-            }
-            for (file, kind) in found {
-                match kind {
-                    BarFileKind::Minute => minute_files.push(file),
-                    BarFileKind::Daily => daily_files.push(file),
-                }
-            }
-        } else {
-            minute_files.push(path.clone());
-        }
-    }
-    let mut parts: BTreeMap<Symbol, Vec<(String, Vec<Bar>)>> = BTreeMap::new();
-    for file in &minute_files {
-        let symbol = symbol_of(file)?;
-        let bars = read_minute_file(file).map_err(input)?;
-        parts
-            .entry(symbol)
-            .or_default()
-            .push((file.display().to_string(), bars));
-    }
-    let mut minute = BTreeMap::new();
-    for (symbol, files) in parts {
-        let bars = join_minute_files(&symbol, files).map_err(input)?;
-        minute.insert(symbol, bars);
-    }
-    let mut daily: BTreeMap<Symbol, Vec<DailyBar>> = BTreeMap::new();
-    let mut named = Vec::new();
-    for file in &daily_files {
-        let symbol = symbol_of(file)?;
-        let bars = read_daily_file(file).map_err(input)?;
-        daily.entry(symbol.clone()).or_default().extend(bars);
-        named.push((file.display().to_string(), symbol));
-    }
-    Ok(ReplayInput {
-        minute,
-        daily,
-        daily_files: named,
-    })
+    load_files(&args.bars, &args.daily, forced.as_ref()).map_err(input)
 }
 
 /// All bars of all symbols in feeding order: by start, a volume proxy before the index

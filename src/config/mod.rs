@@ -18,6 +18,7 @@ use crate::tui::keymap::Keymap;
 pub struct Config {
     pub general: General,
     pub sim: Sim,
+    pub replay: Replay,
     pub ui: Ui,
     /// Detector thresholds (SPEC 4), one sub-table per detector.
     pub detectors: DetectorsConfig,
@@ -45,6 +46,27 @@ pub struct Sim {
     pub speed: f64,
     /// Symbols the simulated market quotes (the default watchlist is a subset).
     pub symbols: Vec<Symbol>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Replay {
+    /// Minute-bar CSV files, or directories of `<SYMBOL>_1min*.csv` / `<SYMBOL>_1day*.csv`.
+    pub bars: Vec<String>,
+    /// Daily-bar CSV files (prior day, ATR).
+    pub daily: Vec<String>,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+}
+
+impl Default for Replay {
+    fn default() -> Self {
+        Replay {
+            bars: Vec::new(),
+            daily: Vec::new(),
+            speed: 60.0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -96,6 +118,7 @@ impl Default for Config {
         Config {
             general: General::default(),
             sim: Sim::default(),
+            replay: Replay::default(),
             ui: Ui::default(),
             detectors: DetectorsConfig::default(),
             keys: Keymap::default().to_config(),
@@ -199,10 +222,29 @@ impl Config {
                 "must be 1 to 64 printable characters".into(),
             );
         }
-        if self.general.provider != "sim" {
+        match self.general.provider.as_str() {
+            "sim" => {}
+            "replay" if self.replay.bars.is_empty() => {
+                return invalid(
+                    "replay.bars",
+                    "the replay provider needs bar files or directories (--bars)".into(),
+                );
+            }
+            "replay" => {}
+            other => {
+                return invalid(
+                    "general.provider",
+                    format!("{other:?} is not a provider (sim, replay)"),
+                );
+            }
+        }
+        if !(self.replay.speed.is_finite()
+            && self.replay.speed > 0.0
+            && self.replay.speed <= 3600.0)
+        {
             return invalid(
-                "general.provider",
-                format!("{:?} is not a provider (sim)", self.general.provider),
+                "replay.speed",
+                format!("{} is not a speed between 0 and 3600", self.replay.speed),
             );
         }
         if !(self.sim.speed.is_finite() && self.sim.speed > 0.0 && self.sim.speed <= 3600.0) {

@@ -1,5 +1,5 @@
-//! The simulated feed worker: reveals the simulated market step by step on the virtual
-//! clock and publishes `MarketEvent`s on the bus.
+//! The played feed worker: reveals a market that is known in advance (the simulation, or
+//! recorded bars) step by step on the virtual clock and publishes `MarketEvent`s on the bus.
 
 use std::sync::Arc;
 
@@ -8,19 +8,21 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use super::bus::{MarketBus, SnapshotRequests};
 use super::clock::VirtualClock;
 use super::supervisor::WorkerCtx;
-use crate::domain::Symbol;
-use crate::market::calendar;
-use crate::provider::sim::{STEPS_PER_MINUTE, SimMarket, step_instant};
-use crate::provider::{MarketEvent, MarketSnapshot, Quote, SymbolSnapshot};
+use crate::market::calendar::{self, Session};
+use crate::provider::{MarketEvent, MarketSnapshot};
 
-/// How the simulation starts.
-#[derive(Clone, Debug)]
-pub struct SimFeedConfig {
-    pub seed: u64,
-    pub speed: f64,
-    pub symbols: Vec<Symbol>,
-    /// The session to simulate first (normally the latest session on or before today).
-    pub date: NaiveDate,
+/// A market whose whole session is known in advance and is revealed step by step.
+pub trait Playable: Send + 'static {
+    /// The session being played.
+    fn session(&self) -> Session;
+    /// Everything known at `now`.
+    fn snapshot(&self, now: DateTime<Utc>) -> MarketSnapshot;
+    /// The event of the step ending at `at`, if anything happens then.
+    fn step_event(&self, at: DateTime<Utc>) -> Option<MarketEvent>;
+    /// The first step instant strictly after `t`.
+    fn next_step(&self, t: DateTime<Utc>) -> DateTime<Utc>;
+    /// Moves to the next session; `false` when there is none (a recording ran out).
+    fn roll(&mut self) -> bool;
 }
 
 /// Minutes before the open at which the virtual clock starts.
@@ -36,98 +38,35 @@ pub fn latest_session_date(today: NaiveDate) -> NaiveDate {
     }
 }
 
-/// The state of one simulated market as events: the snapshot at `now`.
-pub fn snapshot(market: &SimMarket, now: DateTime<Utc>) -> MarketSnapshot {
-    MarketSnapshot {
-        provider: "sim",
-        session: market.today.session,
-        now,
-        symbols: market
-            .symbols()
-            .map(|symbol| SymbolSnapshot {
-                symbol: symbol.clone(),
-                is_index: market.is_index(symbol),
-                bars: market.today.bars_until(symbol, now),
-                previous_bars: market
-                    .previous
-                    .bars_until(symbol, market.previous.session.after_hours_close()),
-                daily: market.daily.get(symbol).cloned().unwrap_or_default(),
-                prior_close: market.prior_close(symbol),
-                last: market.last_price(symbol, now).map(|price| Quote {
-                    symbol: symbol.clone(),
-                    price,
-                    at: now,
-                }),
-            })
-            .collect(),
-    }
+fn session_start(session: Session) -> DateTime<Utc> {
+    session.open - Duration::minutes(LEAD_IN_MINUTES)
 }
 
-/// The event for the 15-second step ending at `at`: every symbol's price at that instant,
-/// and the bars whose minute ended then.
-pub fn step_event(market: &SimMarket, at: DateTime<Utc>) -> Option<MarketEvent> {
-    let minute_start = floor_minute(at - Duration::seconds(1));
-    let step = ((at - minute_start).num_seconds() / 15 - 1) as usize;
-    if step >= STEPS_PER_MINUTE || step_instant(minute_start, step) != at {
-        return None;
-    }
-    let mut quotes = Vec::new();
-    let mut bars = Vec::new();
-    for series in &market.today.series {
-        let Ok(idx) = series
-            .minutes
-            .binary_search_by_key(&minute_start, |m| m.bar.start)
-        else {
-            continue;
-        };
-        let minute = &series.minutes[idx];
-        quotes.push(Quote {
-            symbol: series.symbol.clone(),
-            price: minute.steps[step],
-            at,
-        });
-        if step == STEPS_PER_MINUTE - 1 {
-            bars.push((series.symbol.clone(), minute.bar));
-        }
-    }
-    (!quotes.is_empty()).then_some(MarketEvent::Step { at, quotes, bars })
-}
-
-fn floor_minute(t: DateTime<Utc>) -> DateTime<Utc> {
-    DateTime::from_timestamp(t.timestamp().div_euclid(60) * 60, 0).unwrap_or(t)
-}
-
-/// The first step boundary strictly after `t` (steps fall every 15 s on the minute grid).
-pub fn next_step(t: DateTime<Utc>) -> DateTime<Utc> {
-    let secs = t.timestamp();
-    let next = (secs.div_euclid(15) + 1) * 15;
-    DateTime::from_timestamp(next, 0).unwrap_or(t + Duration::seconds(15))
-}
-
-fn session_start(market: &SimMarket) -> DateTime<Utc> {
-    market.today.session.open - Duration::minutes(LEAD_IN_MINUTES)
-}
-
-/// Runs the feed until cancelled, answering snapshot requests between steps.
-/// Publishing never blocks: a lagging subscriber loses the oldest events and is told so.
-pub async fn run_sim_feed(
+/// Runs the feed until cancelled (or until a recording ends), answering snapshot requests
+/// between steps. Publishing never blocks: a lagging subscriber loses the oldest events and
+/// is told so.
+pub async fn run_played_feed<M: Playable>(
     ctx: WorkerCtx,
-    config: SimFeedConfig,
+    mut market: M,
+    speed: f64,
     bus: MarketBus,
     requests: SnapshotRequests,
 ) -> Result<(), String> {
-    let mut market = SimMarket::new(config.seed, &config.symbols, config.date);
-    let mut clock = VirtualClock::new(session_start(&market), config.speed);
+    let mut clock = VirtualClock::new(session_start(market.session()), speed);
     let mut cursor = clock.now();
-    bus.publish(MarketEvent::Snapshot(Arc::new(snapshot(&market, cursor))));
+    bus.publish(MarketEvent::Snapshot(Arc::new(market.snapshot(cursor))));
     ctx.heartbeat();
     loop {
-        let step = next_step(cursor);
-        if step > market.today.session.after_hours_close() {
-            market.roll();
-            clock.jump_to(session_start(&market));
+        let end = market.session().after_hours_close();
+        let step = market.next_step(cursor);
+        if step > end {
+            if !market.roll() {
+                tracing::info!("the recording has no more sessions; the feed stops");
+                return Ok(());
+            }
+            clock.jump_to(session_start(market.session()));
             cursor = clock.now();
-            bus.publish(MarketEvent::Snapshot(Arc::new(snapshot(&market, cursor))));
+            bus.publish(MarketEvent::Snapshot(Arc::new(market.snapshot(cursor))));
             ctx.heartbeat();
             continue;
         }
@@ -136,7 +75,7 @@ pub async fn run_sim_feed(
             _ = tokio::time::sleep_until(wake) => {}
             Some(reply) = requests.next() => {
                 // The requester may have gone away meanwhile; nothing to do then.
-                if reply.send(Arc::new(snapshot(&market, cursor))).is_err() {
+                if reply.send(Arc::new(market.snapshot(cursor))).is_err() {
                     tracing::debug!("a snapshot requester went away");
                 }
                 continue;
@@ -145,12 +84,12 @@ pub async fn run_sim_feed(
         }
         let now = clock.now();
         let mut at = step;
-        while at <= now && at <= market.today.session.after_hours_close() {
-            if let Some(event) = step_event(&market, at) {
+        while at <= now && at <= end {
+            if let Some(event) = market.step_event(at) {
                 bus.publish(event);
             }
             cursor = at;
-            at = next_step(at);
+            at = market.next_step(at);
         }
         ctx.heartbeat();
     }

@@ -22,4 +22,6 @@ pub enum AppEvent {
     },
     /// A trader's action could not be done; the text says what and why.
     ActionFailed(String),
+    /// The market so far, for a screen that subscribed after the feed started.
+    Market(std::sync::Arc<crate::provider::MarketSnapshot>),
 }

@@ -1,6 +1,7 @@
 //! Starts the background workers one coach process runs, headless or under the TUI:
 //! the market feed and everything that consumes it.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -10,11 +11,14 @@ use tokio_util::sync::CancellationToken;
 use super::AppEvent;
 use super::bus::MarketBus;
 use super::detect::run_detector;
-use super::feed::{SimFeedConfig, latest_session_date, run_sim_feed};
+use super::feed::{latest_session_date, run_played_feed};
 use super::health::Health;
 use super::supervisor;
 use crate::config::Config;
 use crate::market::calendar;
+use crate::provider::recorded::RecordedMarket;
+use crate::provider::replay::load_files;
+use crate::provider::sim::SimMarket;
 use crate::store::Store;
 
 /// Handles to the running workers. Dropping it does not stop them; `shutdown` does.
@@ -30,33 +34,57 @@ pub struct Services {
 
 impl Services {
     /// Spawns every worker on the current tokio runtime. `now` picks the simulated session.
-    pub fn start(config: &Config, store: &Store, now: DateTime<Utc>) -> Services {
+    pub fn start(config: &Config, store: &Store, now: DateTime<Utc>, feed: Feed) -> Services {
         let health = Health::default();
         let cancel = CancellationToken::new();
         let (bus, snapshot_requests) = MarketBus::new(4096);
         let (events_tx, events) = mpsc::channel(1024);
 
-        let feed_config = SimFeedConfig {
-            seed: config.sim.seed,
-            speed: config.sim.speed,
-            symbols: config.sim.symbols.clone(),
-            date: latest_session_date(calendar::ny_date(now)),
-        };
+        let interval = feed.step_interval(config);
         let feed_bus = bus.clone();
-        supervisor::spawn(
-            "feed",
-            step_interval(config),
-            health.clone(),
-            cancel.clone(),
-            move |ctx| {
-                run_sim_feed(
-                    ctx,
-                    feed_config.clone(),
-                    feed_bus.clone(),
-                    snapshot_requests.clone(),
-                )
-            },
-        );
+        match feed {
+            Feed::Sim => {
+                let (seed, symbols, speed) = (
+                    config.sim.seed,
+                    config.sim.symbols.clone(),
+                    config.sim.speed,
+                );
+                let date = latest_session_date(calendar::ny_date(now));
+                supervisor::spawn(
+                    "feed",
+                    interval,
+                    health.clone(),
+                    cancel.clone(),
+                    move |ctx| {
+                        // Built on a worker thread, so the screen's first frame never waits for it.
+                        let (symbols, bus, requests) =
+                            (symbols.clone(), feed_bus.clone(), snapshot_requests.clone());
+                        async move {
+                            let market = SimMarket::new(seed, &symbols, date);
+                            run_played_feed(ctx, market, speed, bus, requests).await
+                        }
+                    },
+                );
+            }
+            Feed::Recorded(market) => {
+                let speed = config.replay.speed;
+                supervisor::spawn(
+                    "feed",
+                    interval,
+                    health.clone(),
+                    cancel.clone(),
+                    move |ctx| {
+                        run_played_feed(
+                            ctx,
+                            market.clone(),
+                            speed,
+                            feed_bus.clone(),
+                            snapshot_requests.clone(),
+                        )
+                    },
+                );
+            }
+        }
         let (detect_config, detect_bus, detect_store, detect_events) = (
             config.detectors.clone(),
             bus.clone(),
@@ -65,7 +93,7 @@ impl Services {
         );
         supervisor::spawn(
             "detect",
-            step_interval(config),
+            interval,
             health.clone(),
             cancel.clone(),
             move |ctx| {
@@ -93,8 +121,38 @@ impl Services {
     }
 }
 
-/// Real time between two feed steps (15 simulated seconds), at least a second so the
-/// stale threshold (3× this) never trips on scheduling noise.
-fn step_interval(config: &Config) -> Duration {
-    Duration::from_secs_f64((15.0 / config.sim.speed).max(1.0))
+/// Where market data comes from.
+pub enum Feed {
+    /// The simulated market of `[sim]`.
+    Sim,
+    /// Recorded bars, already read and checked.
+    Recorded(RecordedMarket),
+}
+
+impl Feed {
+    /// The feed the configuration names; recorded bars are read (and checked) here, so a
+    /// bad file is reported before anything starts.
+    pub fn from_config(config: &Config) -> Result<Feed, String> {
+        if config.general.provider != "replay" {
+            return Ok(Feed::Sim);
+        }
+        let paths = |list: &[String]| list.iter().map(PathBuf::from).collect::<Vec<_>>();
+        let input = load_files(
+            &paths(&config.replay.bars),
+            &paths(&config.replay.daily),
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        RecordedMarket::new(input.minute, input.daily).map(Feed::Recorded)
+    }
+
+    /// Real time between two feed steps (15 simulated seconds, or a recorded minute), at
+    /// least a second so the stale threshold (3× this) never trips on scheduling noise.
+    fn step_interval(&self, config: &Config) -> Duration {
+        let real = match self {
+            Feed::Sim => 15.0 / config.sim.speed,
+            Feed::Recorded(_) => 60.0 / config.replay.speed,
+        };
+        Duration::from_secs_f64(real.max(1.0))
+    }
 }

@@ -15,6 +15,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+mod play;
+
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::market::calendar::{self, Session};
 

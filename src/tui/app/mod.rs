@@ -289,6 +289,7 @@ impl App {
                 ));
             }
             AppEvent::ActionFailed(reason) => self.say_error(reason),
+            AppEvent::Market(snapshot) => self.on_market(&MarketEvent::Snapshot(snapshot)),
             AppEvent::Detection(found) => {
                 let on_watchlist = self
                     .watchlist

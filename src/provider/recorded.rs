@@ -1,0 +1,265 @@
+//! A recorded market: minute bars read from replay files (SPEC 10.2), played as a feed on
+//! the virtual clock one session after another. A quote is each bar's close at its
+//! minute's end; daily bars come from the daily files, else from the minute bars.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::{Bar, DailyBar, Symbol};
+use crate::market::calendar::{self, Session};
+use crate::provider::{MarketEvent, MarketSnapshot, Quote, SymbolSnapshot};
+use crate::runtime::feed::Playable;
+
+#[derive(Clone, Debug)]
+pub struct RecordedMarket {
+    minute: BTreeMap<Symbol, Vec<Bar>>,
+    daily: BTreeMap<Symbol, Vec<DailyBar>>,
+    /// Sessions with at least one regular-hours bar, in order.
+    sessions: Vec<Session>,
+    current: usize,
+}
+
+impl RecordedMarket {
+    /// Fails when the bars hold no regular session at all.
+    pub fn new(
+        minute: BTreeMap<Symbol, Vec<Bar>>,
+        daily: BTreeMap<Symbol, Vec<DailyBar>>,
+    ) -> Result<RecordedMarket, String> {
+        let mut dates: Vec<_> = minute
+            .values()
+            .flatten()
+            .filter_map(|b| {
+                calendar::session(calendar::ny_date(b.start)).filter(|s| s.contains(b.start))
+            })
+            .map(|s| s.date)
+            .collect();
+        dates.sort();
+        dates.dedup();
+        let sessions: Vec<Session> = dates.into_iter().filter_map(calendar::session).collect();
+        if sessions.is_empty() {
+            return Err(
+                "the bar files hold no regular-session minute of any NYSE trading day".into(),
+            );
+        }
+        Ok(RecordedMarket {
+            minute,
+            daily,
+            sessions,
+            current: 0,
+        })
+    }
+
+    pub fn sessions(&self) -> &[Session] {
+        &self.sessions
+    }
+
+    fn bars_of(&self, bars: &[Bar], session: Session) -> Vec<Bar> {
+        let from = session.pre_market_open();
+        let to = session.after_hours_close();
+        bars.iter()
+            .copied()
+            .filter(|b| b.start >= from && b.start < to)
+            .collect()
+    }
+
+    /// Daily bars before the session: the files' bars, completed by the regular-hours
+    /// minute bars of earlier sessions where the files have no bar for that date.
+    fn daily_before(&self, symbol: &Symbol, bars: &[Bar], session: Session) -> Vec<DailyBar> {
+        let mut by_date: BTreeMap<_, DailyBar> = self
+            .daily
+            .get(symbol)
+            .into_iter()
+            .flatten()
+            .filter(|d| d.date < session.date)
+            .map(|d| (d.date, *d))
+            .collect();
+        for s in self.sessions.iter().take_while(|s| s.date < session.date) {
+            if by_date.contains_key(&s.date) {
+                continue;
+            }
+            let regular: Vec<&Bar> = bars.iter().filter(|b| s.contains(b.start)).collect();
+            if let (Some(first), Some(last)) = (regular.first(), regular.last()) {
+                by_date.insert(
+                    s.date,
+                    DailyBar {
+                        date: s.date,
+                        open: first.open,
+                        high: regular.iter().map(|b| b.high).fold(f64::MIN, f64::max),
+                        low: regular.iter().map(|b| b.low).fold(f64::MAX, f64::min),
+                        close: last.close,
+                        volume: regular.iter().map(|b| b.volume).sum(),
+                    },
+                );
+            }
+        }
+        by_date.into_values().collect()
+    }
+}
+
+fn minute_end(bar: &Bar) -> DateTime<Utc> {
+    bar.start + Duration::minutes(1)
+}
+
+impl Playable for RecordedMarket {
+    fn session(&self) -> Session {
+        self.sessions[self.current]
+    }
+
+    fn snapshot(&self, now: DateTime<Utc>) -> MarketSnapshot {
+        let session = self.session();
+        let previous = self.current.checked_sub(1).map(|i| self.sessions[i]);
+        MarketSnapshot {
+            provider: "replay",
+            session,
+            now,
+            symbols: self
+                .minute
+                .iter()
+                .map(|(symbol, all)| {
+                    let today: Vec<Bar> = self
+                        .bars_of(all, session)
+                        .into_iter()
+                        .filter(|b| minute_end(b) <= now)
+                        .collect();
+                    let daily = self.daily_before(symbol, all, session);
+                    let last = today
+                        .last()
+                        .map(|b| (b.close, minute_end(b)))
+                        .or_else(|| daily.last().map(|d| (d.close, session.open)));
+                    SymbolSnapshot {
+                        symbol: symbol.clone(),
+                        is_index: all.iter().all(|b| b.volume == 0.0),
+                        previous_bars: previous.map(|p| self.bars_of(all, p)).unwrap_or_default(),
+                        prior_close: daily.last().map(|d| d.close),
+                        daily,
+                        last: last.map(|(price, at)| Quote {
+                            symbol: symbol.clone(),
+                            price,
+                            at,
+                        }),
+                        bars: today,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn step_event(&self, at: DateTime<Utc>) -> Option<MarketEvent> {
+        let start = at - Duration::minutes(1);
+        let mut quotes = Vec::new();
+        let mut bars = Vec::new();
+        for (symbol, all) in &self.minute {
+            if let Ok(i) = all.binary_search_by_key(&start, |b| b.start) {
+                let bar = all[i];
+                quotes.push(Quote {
+                    symbol: symbol.clone(),
+                    price: bar.close,
+                    at,
+                });
+                bars.push((symbol.clone(), bar));
+            }
+        }
+        (!bars.is_empty()).then_some(MarketEvent::Step { at, quotes, bars })
+    }
+
+    /// Steps fall on minute boundaries.
+    fn next_step(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let next = (t.timestamp().div_euclid(60) + 1) * 60;
+        DateTime::from_timestamp(next, 0).unwrap_or(t + Duration::minutes(1))
+    }
+
+    fn roll(&mut self) -> bool {
+        if self.current + 1 < self.sessions.len() {
+            self.current += 1;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone};
+
+    use super::*;
+
+    fn bar(h: u32, m: u32, day: u32, close: f64) -> Bar {
+        Bar {
+            start: Utc.with_ymd_and_hms(2026, 11, day, h, m, 0).unwrap(),
+            open: close,
+            high: close + 0.1,
+            low: close - 0.1,
+            close,
+            volume: 1000.0,
+        }
+    }
+
+    fn market() -> RecordedMarket {
+        let spy = Symbol::parse("SPY").unwrap();
+        // Monday 23rd and Tuesday 24th, 14:30Z = 09:30 ET; a Saturday bar is ignored.
+        let bars = vec![
+            bar(14, 30, 23, 680.0),
+            bar(20, 59, 23, 682.0),
+            bar(14, 30, 24, 683.0),
+            bar(14, 31, 24, 684.0),
+            bar(15, 0, 28, 1.0),
+        ];
+        RecordedMarket::new(BTreeMap::from([(spy, bars)]), BTreeMap::new()).unwrap()
+    }
+
+    #[test]
+    fn sessions_are_the_trading_days_in_the_recording() {
+        let m = market();
+        let dates: Vec<NaiveDate> = m.sessions().iter().map(|s| s.date).collect();
+        assert_eq!(
+            dates,
+            [
+                NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+                NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+            ]
+        );
+    }
+
+    #[test]
+    fn the_first_session_has_no_prior_day_and_the_second_derives_it_from_minutes() {
+        let mut m = market();
+        let first = m.snapshot(m.session().open);
+        assert_eq!(first.symbols[0].prior_close, None, "nothing is invented");
+        assert!(m.roll());
+        let second = m.snapshot(m.session().open + Duration::minutes(1));
+        let spy = &second.symbols[0];
+        assert_eq!(spy.prior_close, Some(682.0));
+        assert_eq!(spy.daily.len(), 1);
+        assert_eq!(spy.previous_bars.len(), 2);
+        assert_eq!(spy.bars.len(), 1, "only the minute that has ended");
+        assert!(!m.roll(), "the recording ends");
+    }
+
+    #[test]
+    fn a_step_publishes_the_bar_whose_minute_just_ended() {
+        let mut m = market();
+        m.roll();
+        let open = m.session().open;
+        match m.step_event(open + Duration::minutes(2)) {
+            Some(MarketEvent::Step { quotes, bars, .. }) => {
+                assert_eq!(quotes[0].price, 684.0);
+                assert_eq!(bars[0].1.start, open + Duration::minutes(1));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(m.step_event(open + Duration::seconds(30)), None);
+    }
+
+    #[test]
+    fn bars_without_any_session_are_refused() {
+        let spy = Symbol::parse("SPY").unwrap();
+        let err = RecordedMarket::new(
+            BTreeMap::from([(spy, vec![bar(15, 0, 28, 1.0)])]),
+            BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert!(err.contains("no regular-session minute"));
+    }
+}
