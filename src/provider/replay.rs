@@ -509,6 +509,73 @@ pub fn join_minute_files(
     Ok(tagged.into_iter().map(|(b, _)| b).collect())
 }
 
+/// The bars and daily bars of every symbol, read from files and directories.
+pub struct ReplayInput {
+    pub minute: BTreeMap<Symbol, Vec<Bar>>,
+    pub daily: BTreeMap<Symbol, Vec<DailyBar>>,
+    /// (file, symbol) of each daily file, for messages.
+    pub daily_files: Vec<(String, Symbol)>,
+}
+
+/// Reads minute-bar files (or directories holding `<SYMBOL>_1min*.csv` and
+/// `<SYMBOL>_1day*.csv`) and daily files; `forced` names the symbol of every file instead
+/// of the file-name prefix.
+pub fn load_files(
+    bars: &[PathBuf],
+    daily: &[PathBuf],
+    forced: Option<&Symbol>,
+) -> Result<ReplayInput, BarFileError> {
+    let symbol_of = |path: &PathBuf| match forced {
+        Some(s) => Ok(s.clone()),
+        None => symbol_from_file_name(path),
+    };
+    let mut minute_files: Vec<PathBuf> = Vec::new();
+    let mut daily_files: Vec<PathBuf> = daily.to_vec();
+    for path in bars {
+        if path.is_dir() {
+            let found = discover(path)?;
+            if found.is_empty() {
+                return Err(BarFileError::EmptyDirectory(path.display().to_string()));
+            }
+            for (file, kind) in found {
+                match kind {
+                    BarFileKind::Minute => minute_files.push(file),
+                    BarFileKind::Daily => daily_files.push(file),
+                }
+            }
+        } else {
+            minute_files.push(path.clone());
+        }
+    }
+    let mut parts: BTreeMap<Symbol, Vec<(String, Vec<Bar>)>> = BTreeMap::new();
+    for file in &minute_files {
+        let symbol = symbol_of(file)?;
+        let bars = read_minute_file(file)?;
+        parts
+            .entry(symbol)
+            .or_default()
+            .push((file.display().to_string(), bars));
+    }
+    let mut minute = BTreeMap::new();
+    for (symbol, files) in parts {
+        let bars = join_minute_files(&symbol, files)?;
+        minute.insert(symbol, bars);
+    }
+    let mut by_symbol: BTreeMap<Symbol, Vec<DailyBar>> = BTreeMap::new();
+    let mut named = Vec::new();
+    for file in &daily_files {
+        let symbol = symbol_of(file)?;
+        let bars = read_daily_file(file)?;
+        by_symbol.entry(symbol.clone()).or_default().extend(bars);
+        named.push((file.display().to_string(), symbol));
+    }
+    Ok(ReplayInput {
+        minute,
+        daily: by_symbol,
+        daily_files: named,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -790,71 +857,4 @@ mod tests {
             let _ = parse_daily_bars("f", text);
         }
     }
-}
-
-/// The bars and daily bars of every symbol, read from files and directories.
-pub struct ReplayInput {
-    pub minute: BTreeMap<Symbol, Vec<Bar>>,
-    pub daily: BTreeMap<Symbol, Vec<DailyBar>>,
-    /// (file, symbol) of each daily file, for messages.
-    pub daily_files: Vec<(String, Symbol)>,
-}
-
-/// Reads minute-bar files (or directories holding `<SYMBOL>_1min*.csv` and
-/// `<SYMBOL>_1day*.csv`) and daily files; `forced` names the symbol of every file instead
-/// of the file-name prefix.
-pub fn load_files(
-    bars: &[PathBuf],
-    daily: &[PathBuf],
-    forced: Option<&Symbol>,
-) -> Result<ReplayInput, BarFileError> {
-    let symbol_of = |path: &PathBuf| match forced {
-        Some(s) => Ok(s.clone()),
-        None => symbol_from_file_name(path),
-    };
-    let mut minute_files: Vec<PathBuf> = Vec::new();
-    let mut daily_files: Vec<PathBuf> = daily.to_vec();
-    for path in bars {
-        if path.is_dir() {
-            let found = discover(path)?;
-            if found.is_empty() {
-                return Err(BarFileError::EmptyDirectory(path.display().to_string()));
-            }
-            for (file, kind) in found {
-                match kind {
-                    BarFileKind::Minute => minute_files.push(file),
-                    BarFileKind::Daily => daily_files.push(file),
-                }
-            }
-        } else {
-            minute_files.push(path.clone());
-        }
-    }
-    let mut parts: BTreeMap<Symbol, Vec<(String, Vec<Bar>)>> = BTreeMap::new();
-    for file in &minute_files {
-        let symbol = symbol_of(file)?;
-        let bars = read_minute_file(file)?;
-        parts
-            .entry(symbol)
-            .or_default()
-            .push((file.display().to_string(), bars));
-    }
-    let mut minute = BTreeMap::new();
-    for (symbol, files) in parts {
-        let bars = join_minute_files(&symbol, files)?;
-        minute.insert(symbol, bars);
-    }
-    let mut by_symbol: BTreeMap<Symbol, Vec<DailyBar>> = BTreeMap::new();
-    let mut named = Vec::new();
-    for file in &daily_files {
-        let symbol = symbol_of(file)?;
-        let bars = read_daily_file(file)?;
-        by_symbol.entry(symbol.clone()).or_default().extend(bars);
-        named.push((file.display().to_string(), symbol));
-    }
-    Ok(ReplayInput {
-        minute,
-        daily: by_symbol,
-        daily_files: named,
-    })
 }
