@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod gex;
+
 /// A terminal dashboard for intraday options traders.
 #[derive(Debug, Parser)]
 #[command(name = "coach", version, about, long_about = None)]
@@ -14,7 +16,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Gamma-exposure profile of an options chain file.
+    Gex(gex::GexArgs),
+}
 
 /// How a command failed: bad input (exit 2) or a runtime failure (exit 1).
 #[derive(Debug)]
@@ -48,6 +53,8 @@ impl std::error::Error for CliError {}
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         None => Err(CliError::Runtime("the dashboard is not built yet".into())),
-        Some(command) => match command {},
+        Some(command) => match command {
+            Command::Gex(args) => gex::run(args),
+        },
     }
 }
