@@ -7,4 +7,5 @@
 pub mod cli;
 pub mod domain;
 pub mod gex;
+pub mod provider;
 pub mod text;
