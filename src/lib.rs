@@ -9,3 +9,4 @@ pub mod domain;
 pub mod gex;
 pub mod provider;
 pub mod text;
+pub mod tui;

@@ -17,6 +17,7 @@
 //! method on the exact function.
 
 use super::bs::INV_SQRT_2PI;
+use super::fastexp::{self, EXP_LIMIT};
 
 /// Contract multiplier M (shares per contract).
 pub const MULTIPLIER: f64 = 100.0;
@@ -28,26 +29,89 @@ pub const SWEEP_HIGH: f64 = 1.2;
 
 /// |d| beyond which the sweep ignores a term (exp(−40.5) ≈ 2.6e-18).
 const SWEEP_D_MAX: f64 = 9.0;
-/// |d| beyond which the exact evaluation ignores a term (exp(−722) is below f64's normal range).
-const EXACT_D_MAX: f64 = 38.0;
 /// Grid points advanced per step of the recurrence (independent lanes: vectorisable).
 const LANES: usize = 8;
 /// Relative x tolerance of the refined crossings.
 const ROOT_REL_TOL: f64 = 1e-10;
 
-/// One merged term of G: x·weight·exp(−((ln x − center)·inv_width)²/2).
+/// What one contract contributes to G, apart from its signed open interest: the term
+/// x·scale·OI·exp(−((ln x − center)·inv_width)²/2).
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Term {
-    center: f64,
-    inv_width: f64,
-    /// M·0.01·e^(−qT)/(a·√(2π)); the weight is `scale · signed_oi`.
-    scale: f64,
-    /// Σ signed OI of the merged contracts (whole numbers add exactly, so a call and a put
-    /// of equal OI cancel to exactly zero).
-    signed_oi: f64,
+pub struct CurveTerm {
+    /// c = ln K − (r − q + σ²/2)T.
+    pub center: f64,
+    /// 1/(σ√T).
+    pub inv_width: f64,
+    /// M·0.01·e^(−qT)/(σ√T·√(2π)).
+    pub scale: f64,
 }
 
-/// The curve G(x) of a chain, ready to evaluate and sweep.
+impl CurveTerm {
+    /// The term of a contract with strike K, T in years, IV σ, rate r and yield q; `None`
+    /// when the contract cannot carry gamma (σ ≤ 0, T ≤ 0, K ≤ 0, anything non-finite).
+    pub fn new(
+        strike: f64,
+        years: f64,
+        vol: f64,
+        rate: f64,
+        dividend_yield: f64,
+    ) -> Option<CurveTerm> {
+        Self::with_discount(
+            strike,
+            years,
+            vol,
+            rate,
+            dividend_yield,
+            (-dividend_yield * years).exp(),
+        )
+    }
+
+    /// As [`CurveTerm::new`] with e^(−qT) already known (one exp per expiry, not per contract).
+    pub fn with_discount(
+        strike: f64,
+        years: f64,
+        vol: f64,
+        rate: f64,
+        dividend_yield: f64,
+        discount: f64,
+    ) -> Option<CurveTerm> {
+        let valid = strike > 0.0
+            && years > 0.0
+            && vol > 0.0
+            && strike.is_finite()
+            && years.is_finite()
+            && vol.is_finite()
+            && rate.is_finite()
+            && dividend_yield.is_finite();
+        if !valid {
+            return None;
+        }
+        let inv_width = 1.0 / (vol * years.sqrt());
+        let center = strike.ln() - (rate - dividend_yield + 0.5 * vol * vol) * years;
+        let scale = MULTIPLIER * ONE_PERCENT * discount * inv_width * INV_SQRT_2PI;
+        (center.is_finite() && inv_width.is_finite() && scale.is_finite() && scale > 0.0).then_some(
+            CurveTerm {
+                center,
+                inv_width,
+                scale,
+            },
+        )
+    }
+
+    /// Dollar GEX per 1 % move of `signed_oi` contracts of this term at spot `x` whose
+    /// natural log is `ln_x`: sign·Γ·OI·M·x²·0.01.
+    #[inline]
+    pub fn gex_at(&self, x: f64, ln_x: f64, signed_oi: f64) -> f64 {
+        let d = (ln_x - self.center) * self.inv_width;
+        let half_d2 = 0.5 * d * d;
+        if half_d2 > EXP_LIMIT {
+            return 0.0;
+        }
+        x * self.scale * signed_oi * fastexp::exp(-half_d2)
+    }
+}
+
+/// The curve G(x) of a chain, ready to evaluate and sweep (terms in structure-of-arrays form).
 #[derive(Clone, Debug, Default)]
 pub struct GexCurve {
     centers: Vec<f64>,
@@ -58,7 +122,7 @@ pub struct GexCurve {
 /// Builds a [`GexCurve`] one contract at a time, merging identical terms at the end.
 #[derive(Clone, Debug, Default)]
 pub struct GexCurveBuilder {
-    terms: Vec<Term>,
+    terms: Vec<(CurveTerm, f64)>,
 }
 
 impl GexCurveBuilder {
@@ -80,68 +144,32 @@ impl GexCurveBuilder {
         rate: f64,
         dividend_yield: f64,
     ) {
-        let valid = strike > 0.0
-            && years > 0.0
-            && vol > 0.0
-            && signed_oi != 0.0
-            && strike.is_finite()
-            && years.is_finite()
-            && vol.is_finite()
-            && signed_oi.is_finite()
-            && rate.is_finite()
-            && dividend_yield.is_finite();
-        if !valid {
+        if signed_oi == 0.0 || !signed_oi.is_finite() {
             return;
         }
-        let width = vol * years.sqrt();
-        let inv_width = 1.0 / width;
-        let center = strike.ln() - (rate - dividend_yield + 0.5 * vol * vol) * years;
-        let scale =
-            MULTIPLIER * ONE_PERCENT * (-dividend_yield * years).exp() * inv_width * INV_SQRT_2PI;
-        if center.is_finite() && inv_width.is_finite() && scale.is_finite() && scale > 0.0 {
-            self.terms.push(Term {
-                center,
-                inv_width,
-                scale,
-                signed_oi,
-            });
+        if let Some(term) = CurveTerm::new(strike, years, vol, rate, dividend_yield) {
+            self.terms.push((term, signed_oi));
         }
     }
 
-    /// Merges terms with identical (center, width) and drops those whose weights cancel.
+    /// Merges terms with identical (center, width, scale), summing their signed open
+    /// interest (whole numbers add exactly, so a call and a put of equal OI cancel to
+    /// exactly zero and disappear).
     pub fn build(mut self) -> GexCurve {
-        self.terms.sort_unstable_by(|a, b| {
+        self.terms.sort_unstable_by(|(a, _), (b, _)| {
             a.center
                 .total_cmp(&b.center)
                 .then(a.inv_width.total_cmp(&b.inv_width))
                 .then(a.scale.total_cmp(&b.scale))
         });
-        let mut curve = GexCurve {
-            centers: Vec::with_capacity(self.terms.len()),
-            inv_widths: Vec::with_capacity(self.terms.len()),
-            weights: Vec::with_capacity(self.terms.len()),
-        };
-        let mut iter = self.terms.into_iter().peekable();
-        while let Some(mut term) = iter.next() {
-            while let Some(next) = iter.peek() {
-                if next.center == term.center
-                    && next.inv_width == term.inv_width
-                    && next.scale == term.scale
-                {
-                    term.signed_oi += next.signed_oi;
-                    iter.next();
-                } else {
-                    break;
-                }
-            }
-            let weight = term.scale * term.signed_oi;
-            if weight != 0.0 && weight.is_finite() {
-                curve.centers.push(term.center);
-                curve.inv_widths.push(term.inv_width);
-                curve.weights.push(weight);
+        let mut merged: Vec<(CurveTerm, f64)> = Vec::with_capacity(self.terms.len());
+        for (term, oi) in self.terms {
+            match merged.last_mut() {
+                Some((last, sum)) if *last == term => *sum += oi,
+                _ => merged.push((term, oi)),
             }
         }
-        curve
+        GexCurve::from_merged(merged)
     }
 }
 
@@ -155,6 +183,26 @@ pub struct Sweep {
 }
 
 impl GexCurve {
+    /// A curve from terms already merged by the caller (each with its net signed OI);
+    /// zero or non-finite weights are dropped.
+    pub fn from_merged(terms: impl IntoIterator<Item = (CurveTerm, f64)>) -> GexCurve {
+        let terms = terms.into_iter();
+        let mut curve = GexCurve {
+            centers: Vec::with_capacity(terms.size_hint().0),
+            inv_widths: Vec::with_capacity(terms.size_hint().0),
+            weights: Vec::with_capacity(terms.size_hint().0),
+        };
+        for (term, signed_oi) in terms {
+            let weight = term.scale * signed_oi;
+            if weight != 0.0 && weight.is_finite() {
+                curve.centers.push(term.center);
+                curve.inv_widths.push(term.inv_width);
+                curve.weights.push(weight);
+            }
+        }
+        curve
+    }
+
     /// Number of merged terms.
     pub fn len(&self) -> usize {
         self.weights.len()
@@ -164,20 +212,31 @@ impl GexCurve {
         self.weights.is_empty()
     }
 
-    /// G(x), exact (every term within |d| ≤ 38), dollars per 1 % move; 0 for x ≤ 0.
+    /// G(x), exact (every term within ½d² ≤ 708, i.e. |d| ≤ 37.6), dollars per 1 % move;
+    /// 0 for x ≤ 0. Eight independent partial sums, so the loop vectorises.
     pub fn value(&self, x: f64) -> f64 {
         if !(x > 0.0 && x.is_finite()) {
             return 0.0;
         }
         let ln_x = x.ln();
-        let limit = 2.0 * EXACT_D_MAX * EXACT_D_MAX;
-        let mut sum = 0.0;
-        for ((&c, &inv_a), &w) in self.centers.iter().zip(&self.inv_widths).zip(&self.weights) {
+        let term = |c: f64, inv_a: f64, w: f64| {
             let d = (ln_x - c) * inv_a;
             let half_d2 = 0.5 * d * d;
-            if half_d2 < limit {
-                sum += w * (-half_d2).exp();
+            let e = w * fastexp::exp(-half_d2);
+            if half_d2 <= EXP_LIMIT { e } else { 0.0 }
+        };
+        let (c_chunks, c_tail) = self.centers.as_chunks::<LANES>();
+        let (a_chunks, a_tail) = self.inv_widths.as_chunks::<LANES>();
+        let (w_chunks, w_tail) = self.weights.as_chunks::<LANES>();
+        let mut lanes = [0.0; LANES];
+        for ((c, a), w) in c_chunks.iter().zip(a_chunks).zip(w_chunks) {
+            for k in 0..LANES {
+                lanes[k] += term(c[k], a[k], w[k]);
             }
+        }
+        let mut sum: f64 = lanes.iter().sum();
+        for ((&c, &a), &w) in c_tail.iter().zip(a_tail).zip(w_tail) {
+            sum += term(c, a, w);
         }
         x * sum
     }
@@ -256,19 +315,19 @@ fn accumulate_term(acc: &mut [f64], d0: f64, delta: f64, weight: f64) {
     if window.len() < 2 * LANES {
         for (k, slot) in window.iter_mut().enumerate() {
             let d = d_first + k as f64 * delta;
-            *slot += weight * (-0.5 * d * d).exp();
+            *slot += weight * fastexp::exp(-0.5 * d * d);
         }
         return;
     }
     // Within the window |d| ≤ 9 and (≥ 16 points) delta ≤ 18/15, so every factor below
     // stays far inside f64's normal range.
-    let one_step = (-delta * delta).exp(); // r(d+δ)/r(d)
+    let one_step = fastexp::exp(-delta * delta); // r(d+δ)/r(d)
     let mut phi = [0.0; LANES];
     let mut ratio = [0.0; LANES];
-    phi[0] = weight * (-0.5 * d_first * d_first).exp();
-    let mut r = (-d_first * delta - 0.5 * delta * delta).exp(); // φ(d+δ)/φ(d)
+    phi[0] = weight * fastexp::exp(-0.5 * d_first * d_first);
+    let mut r = fastexp::exp(-d_first * delta - 0.5 * delta * delta); // φ(d+δ)/φ(d)
     let lane_stride = LANES as f64 * delta;
-    ratio[0] = (-lane_stride * d_first - 0.5 * lane_stride * lane_stride).exp(); // φ(d+8δ)/φ(d)
+    ratio[0] = fastexp::exp(-lane_stride * d_first - 0.5 * lane_stride * lane_stride); // φ(d+8δ)/φ(d)
     let ratio_step = one_step.powi((LANES * LANES) as i32); // R(d+8δ)/R(d) = exp(−64δ²)
     let lane_ratio_step = one_step.powi(LANES as i32); // R(d+δ)/R(d) = exp(−8δ²)
     for k in 1..LANES {

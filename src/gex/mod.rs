@@ -15,6 +15,7 @@ pub mod chain;
 pub mod curve;
 pub mod display;
 pub mod expiry;
+pub mod fastexp;
 pub mod filter;
 pub mod formats;
 pub mod occ;

@@ -7,14 +7,11 @@
 //! time to the expiry instant ([`super::expiry`]). Contracts at or past expiry, with OI ≤ 0
 //! or IV ≤ 0 contribute nothing.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::bs;
 use super::chain::{Chain, Right};
-use super::curve::{GexCurve, GexCurveBuilder, MULTIPLIER, ONE_PERCENT};
+use super::curve::{CurveTerm, GexCurve};
 use super::expiry::{self, Settlement};
 use super::filter::ExpiryFilter;
 use crate::domain::{GammaLevels, Symbol};
@@ -153,6 +150,66 @@ pub enum GexError {
     },
 }
 
+/// One listed series: contracts sharing a settlement style and expiry date share T.
+#[derive(Clone, Copy, Debug)]
+struct Series {
+    settlement: Settlement,
+    date: NaiveDate,
+    years: f64,
+    /// e^(−qT).
+    discount: f64,
+    selected: bool,
+}
+
+/// The series index of every contract (chrono-tz work once per series, not per contract).
+fn index_series(chain: &Chain, q: f64) -> (Vec<Series>, Vec<u32>) {
+    let mut series: Vec<Series> = Vec::new();
+    let mut index = Vec::with_capacity(chain.contracts.len());
+    let mut last: Option<(Settlement, NaiveDate, u32)> = None;
+    for c in &chain.contracts {
+        let settlement = expiry::settlement(&c.root);
+        let i = match last {
+            Some((s, d, i)) if s == settlement && d == c.expiry => i,
+            _ => {
+                let found = series
+                    .iter()
+                    .position(|s| s.settlement == settlement && s.date == c.expiry);
+                let i = found.unwrap_or_else(|| {
+                    let years = expiry::years_between(
+                        chain.as_of,
+                        expiry::expiry_instant(&c.root, c.expiry),
+                    );
+                    series.push(Series {
+                        settlement,
+                        date: c.expiry,
+                        years,
+                        discount: (-q * years).exp(),
+                        selected: false,
+                    });
+                    series.len() - 1
+                }) as u32;
+                last = Some((settlement, c.expiry, i));
+                i
+            }
+        };
+        index.push(i);
+    }
+    (series, index)
+}
+
+/// A contract that carries gamma, ready for grouping.
+#[derive(Clone, Copy, Debug)]
+struct Live {
+    strike_key: i64,
+    series: u32,
+    iv_bits: u64,
+    term: CurveTerm,
+    signed_oi: f64,
+    /// Dollar GEX at spot, signed.
+    gex: f64,
+    call: bool,
+}
+
 /// Computes the profile of `chain` at its `as_of` and `spot`.
 pub fn compute_profile(
     chain: &Chain,
@@ -171,56 +228,44 @@ pub fn compute_profile(
     }
     let (rate, q) = (params.rate, params.dividend_yield);
 
-    // T per (settlement, expiry date): chrono-tz work once per expiration, not per contract.
-    let mut years_by_expiry: HashMap<(Settlement, NaiveDate), f64> = HashMap::new();
-    let mut years_of = |root: &str, date: NaiveDate| -> f64 {
-        let key = (expiry::settlement(root), date);
-        *years_by_expiry.entry(key).or_insert_with(|| {
-            expiry::years_between(chain.as_of, expiry::expiry_instant(root, date))
-        })
-    };
-    let mut live: Vec<NaiveDate> = chain
-        .contracts
+    let (mut series, series_of) = index_series(chain, q);
+    let mut live: Vec<NaiveDate> = series
         .iter()
-        .filter(|c| years_of(&c.root, c.expiry) > 0.0)
-        .map(|c| c.expiry)
+        .filter(|s| s.years > 0.0)
+        .map(|s| s.date)
         .collect();
     live.sort_unstable();
     live.dedup();
     let selected = filter.select(&live, expiry::new_york_date(chain.as_of));
+    for s in &mut series {
+        s.selected = s.years > 0.0 && selected.binary_search(&s.date).is_ok();
+    }
 
-    let gex_scale = MULTIPLIER * spot * spot * ONE_PERCENT;
-    let mut per_contract: Vec<(i64, f64, f64)> = Vec::with_capacity(chain.contracts.len());
-    let mut curve = GexCurveBuilder::with_capacity(chain.contracts.len());
-    let mut used_dates: Vec<NaiveDate> = Vec::new();
-    for c in &chain.contracts {
-        if selected.binary_search(&c.expiry).is_err() {
-            continue;
-        }
-        let years = years_of(&c.root, c.expiry);
-        let carries_gamma = years > 0.0
-            && c.open_interest > 0.0
-            && c.open_interest.is_finite()
-            && c.iv > 0.0
-            && c.iv.is_finite()
-            && c.strike > 0.0
-            && c.strike.is_finite();
+    let ln_spot = spot.ln();
+    let mut contracts: Vec<Live> = Vec::with_capacity(chain.contracts.len());
+    for (c, &si) in chain.contracts.iter().zip(&series_of) {
+        let s = series[si as usize];
+        let carries_gamma =
+            s.selected && c.open_interest > 0.0 && c.open_interest.is_finite() && c.iv > 0.0;
         if !carries_gamma {
             continue;
         }
-        let signed_oi = c.right.dealer_sign() * c.open_interest;
-        let gex = signed_oi * bs::gamma(spot, c.strike, c.iv, years, rate, q) * gex_scale;
-        let (call, put) = match c.right {
-            Right::Call => (gex, 0.0),
-            Right::Put => (0.0, gex),
+        let Some(term) = CurveTerm::with_discount(c.strike, s.years, c.iv, rate, q, s.discount)
+        else {
+            continue;
         };
-        per_contract.push((strike_key(c.strike), call, put));
-        curve.add(c.strike, years, c.iv, signed_oi, rate, q);
-        if used_dates.last() != Some(&c.expiry) {
-            used_dates.push(c.expiry);
-        }
+        let signed_oi = c.right.dealer_sign() * c.open_interest;
+        contracts.push(Live {
+            strike_key: strike_key(c.strike),
+            series: si,
+            iv_bits: c.iv.to_bits(),
+            term,
+            signed_oi,
+            gex: term.gex_at(spot, ln_spot, signed_oi),
+            call: c.right == Right::Call,
+        });
     }
-    if per_contract.is_empty() {
+    if contracts.is_empty() {
         return Err(GexError::NoContracts {
             symbol: chain.symbol.clone(),
             filter,
@@ -232,18 +277,70 @@ pub fn compute_profile(
                 .unwrap_or_default(),
         });
     }
-    used_dates.sort_unstable();
-    used_dates.dedup();
+    let mut used: Vec<bool> = vec![false; series.len()];
+    for c in &contracts {
+        used[c.series as usize] = true;
+    }
+    let mut expirations_used: Vec<NaiveDate> = series
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| **u)
+        .map(|(s, _)| s.date)
+        .collect();
+    expirations_used.sort_unstable();
+    expirations_used.dedup();
 
-    let strikes = sum_by_strike(per_contract.as_mut_slice());
-    let contracts_used = per_contract.len();
-    let curve = curve.build();
+    // One sort by (strike, series) serves both the per-strike sums and the merging of
+    // identical curve terms (same strike, series and IV: a call and its put, or duplicates).
+    contracts.sort_unstable_by_key(|c| (c.strike_key, c.series));
+    let mut strikes: Vec<StrikeGex> = Vec::new();
+    let mut terms: Vec<(CurveTerm, f64)> = Vec::with_capacity(contracts.len());
+    let mut term_ivs: Vec<u64> = Vec::with_capacity(contracts.len());
+    let mut run_start_terms = 0;
+    for (i, c) in contracts.iter().enumerate() {
+        let new_strike = i == 0 || contracts[i - 1].strike_key != c.strike_key;
+        if new_strike {
+            strikes.push(StrikeGex {
+                strike: c.strike_key as f64 / 1000.0,
+                call_gex: 0.0,
+                put_gex: 0.0,
+                net_gex: 0.0,
+            });
+        }
+        let new_series = new_strike || contracts[i - 1].series != c.series;
+        if new_series {
+            run_start_terms = terms.len();
+        }
+        if let Some(row) = strikes.last_mut() {
+            if c.call {
+                row.call_gex += c.gex;
+            } else {
+                row.put_gex += c.gex;
+            }
+        }
+        // Within a (strike, series) run, merge with an earlier contract of the same IV.
+        match term_ivs[run_start_terms..]
+            .iter()
+            .position(|&iv| iv == c.iv_bits)
+        {
+            Some(j) => terms[run_start_terms + j].1 += c.signed_oi,
+            None => {
+                terms.push((c.term, c.signed_oi));
+                term_ivs.push(c.iv_bits);
+            }
+        }
+    }
+    for row in &mut strikes {
+        row.net_gex = row.call_gex + row.put_gex;
+    }
+    let contracts_used = contracts.len();
+    let curve = GexCurve::from_merged(terms);
     Ok(assemble(
         chain,
         strikes,
         &curve,
         params,
-        used_dates,
+        expirations_used,
         contracts_used,
     ))
 }
@@ -295,39 +392,6 @@ fn assemble(
 /// Strikes are grouped on exact thousandths (OCC precision).
 fn strike_key(strike: f64) -> i64 {
     (strike * 1000.0).round() as i64
-}
-
-fn sum_by_strike(rows: &mut [(i64, f64, f64)]) -> Vec<StrikeGex> {
-    rows.sort_unstable_by_key(|r| r.0);
-    let mut out: Vec<StrikeGex> = Vec::new();
-    let mut current: Option<(i64, f64, f64)> = None;
-    for &(key, call, put) in rows.iter() {
-        match current.as_mut() {
-            Some(cur) if cur.0 == key => {
-                cur.1 += call;
-                cur.2 += put;
-            }
-            _ => {
-                if let Some(done) = current.take() {
-                    out.push(strike_row(done));
-                }
-                current = Some((key, call, put));
-            }
-        }
-    }
-    if let Some(done) = current {
-        out.push(strike_row(done));
-    }
-    out
-}
-
-fn strike_row((key, call, put): (i64, f64, f64)) -> StrikeGex {
-    StrikeGex {
-        strike: key as f64 / 1000.0,
-        call_gex: call,
-        put_gex: put,
-        net_gex: call + put,
-    }
 }
 
 /// The strike with the largest score; ties go to the strike nearest spot, then the lower.
@@ -837,7 +901,7 @@ mod tests {
                 prop_assert!(p.strikes.windows(2).all(|w| w[0].strike < w[1].strike));
                 prop_assert!(p.key_levels.len() <= MAX_KEY_LEVELS);
                 let curve = {
-                    let mut b = GexCurveBuilder::default();
+                    let mut b = crate::gex::curve::GexCurveBuilder::default();
                     for c in &chain.contracts {
                         let years = expiry::years_between(chain.as_of, expiry::expiry_instant(&c.root, c.expiry));
                         if c.open_interest > 0.0 && c.iv > 0.0 && years > 0.0 {

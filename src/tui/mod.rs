@@ -1,0 +1,3 @@
+//! The terminal UI (SPEC 11).
+
+pub mod widgets;
