@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod domain;
+pub mod gex;
 pub mod market;
 pub mod provider;
 pub mod runtime;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod calendar;
 pub mod dashboard;
+pub mod gex;
 pub mod replay;
 
 /// A terminal dashboard for intraday options traders.
@@ -25,6 +26,8 @@ pub enum Command {
     Calendar(calendar::CalendarArgs),
     /// Run all setup detectors over recorded bars and print every detection in bar order.
     Replay(replay::ReplayArgs),
+    /// Gamma-exposure profile of an options chain file.
+    Gex(gex::GexArgs),
 }
 
 /// How a command failed: bad input (exit 2) or a runtime failure (exit 1).
@@ -61,6 +64,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         None => dashboard::run(&cli.common),
         Some(command) => match command {
             Command::Calendar(args) => calendar::run(args),
+            Command::Gex(args) => gex::run(args),
             Command::Replay(args) => replay::run(args),
         },
     }

@@ -3,6 +3,7 @@
 pub mod recorded;
 pub mod replay;
 pub mod sim;
+pub mod sim_chain;
 
 use chrono::{DateTime, Utc};
 

@@ -1,5 +1,6 @@
 //! The terminal UI (SPEC 11): state and update (`app`), keys (`action`, `keymap`),
-//! drawing (`view`, `panes`, `theme`), and the shell around them (`terminal`, `event_loop`).
+//! drawing (`view`, `panes`, `theme`), and the shell around them (`terminal`, `event_loop`);
+//! custom widgets (`widgets`).
 
 pub mod action;
 pub mod actions;
@@ -10,3 +11,4 @@ pub mod panes;
 pub mod terminal;
 pub mod theme;
 pub mod view;
+pub mod widgets;

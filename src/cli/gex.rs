@@ -1,0 +1,244 @@
+//! `coach gex`: the GEX profile of an options-chain file (SPEC 7, 12).
+//!
+//! `--json` prints one JSON document with the fields of [`GexProfile`] (dollars per 1 % move,
+//! strikes ascending, instants RFC 3339 UTC); without it a table for people.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::America::New_York;
+use clap::Args;
+
+use super::CliError;
+use crate::gex::display::{abbreviate_dollars, price};
+use crate::gex::formats::{ChainFormat, parse_chain};
+use crate::gex::{ExpiryFilter, GexParams, GexProfile, compute_profile};
+
+/// Compute the gamma-exposure profile of an options chain file.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Conventions: dealers long calls and short puts; GEX = sign·Γ·OI·100·S²·0.01 \
+in dollars per 1 % move; Γ from each contract's IV (Black-Scholes-Merton); T in calendar time to \
+16:00 New York (09:30 for AM-settled SPX/NDX/RUT/DJX monthlies); zero gamma from a 201-point sweep \
+over [0.8 S, 1.2 S] refined by Brent's method."
+)]
+pub struct GexArgs {
+    /// The chain file: CBOE quotedata CSV, CBOE delayed-quotes JSON or a Massive snapshot.
+    #[arg(long, value_name = "FILE")]
+    pub chain: PathBuf,
+    /// The file's format; guessed from its content when absent.
+    #[arg(long, value_name = "cboe-csv|cboe-json|massive", value_parser = parse_format)]
+    pub format: Option<ChainFormat>,
+    /// Evaluate at this instant (RFC 3339) instead of the snapshot time in the file.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+    pub at: Option<DateTime<Utc>>,
+    /// Expirations to include.
+    #[arg(long, value_name = "all|0dte|next:N|max-dte:N", default_value = "all", value_parser = parse_filter)]
+    pub expiry: ExpiryFilter,
+    /// Risk-free rate, continuously compounded annual decimal.
+    #[arg(long, value_name = "R", default_value_t = 0.0, allow_negative_numbers = true, value_parser = parse_rate)]
+    pub r: f64,
+    /// Dividend yield, continuously compounded annual decimal.
+    #[arg(long, value_name = "Q", default_value_t = 0.0, allow_negative_numbers = true, value_parser = parse_rate)]
+    pub q: f64,
+    /// Print the JSON document instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_format(s: &str) -> Result<ChainFormat, String> {
+    s.parse()
+}
+
+fn parse_filter(s: &str) -> Result<ExpiryFilter, String> {
+    s.parse()
+        .map_err(|e: crate::gex::filter::FilterError| e.to_string())
+}
+
+fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            format!(
+                "{:?} is not an RFC 3339 instant such as 2025-09-26T14:30:00Z: {e}",
+                crate::text::printable(s)
+            )
+        })
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v.abs() < 1.0 => Ok(v),
+        _ => Err(format!(
+            "{:?} is not an annual rate as a decimal between -1 and 1 (0.045 for 4.5 %)",
+            crate::text::printable(s)
+        )),
+    }
+}
+
+/// Runs `coach gex`.
+pub fn run(args: GexArgs) -> Result<(), CliError> {
+    let file = args.chain.display().to_string();
+    let bytes = std::fs::read(&args.chain)
+        .map_err(|e| CliError::Input(format!("{file}: cannot read: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        CliError::Input(format!(
+            "{file}: not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let format = args.format.unwrap_or_else(|| ChainFormat::guess(&text));
+    let chain = parse_chain(format, &text, &file)
+        .and_then(|raw| raw.into_chain(args.at, &file))
+        .map_err(|e| CliError::Input(format!("{e} (read as {format})")))?;
+    let params = GexParams {
+        rate: args.r,
+        dividend_yield: args.q,
+        ..GexParams::default()
+    };
+    let profile = compute_profile(&chain, &params, args.expiry)
+        .map_err(|e| CliError::Input(format!("{file}: {e}")))?;
+    let out = if args.json {
+        let mut s =
+            serde_json::to_string_pretty(&profile).map_err(|e| CliError::Runtime(e.to_string()))?;
+        s.push('\n');
+        s
+    } else {
+        table(&profile, &params, args.expiry)
+    };
+    let mut stdout = io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::Runtime(format!("writing to stdout: {e}"))),
+    }
+}
+
+/// Strikes shown in the table: within this many percent of spot.
+const TABLE_RANGE_PERCENT: f64 = 5.0;
+
+/// The readable report.
+pub fn table(p: &GexProfile, params: &GexParams, filter: ExpiryFilter) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let et = p.as_of.with_timezone(&New_York);
+    let _ = writeln!(
+        s,
+        "{}  spot {}  as of {} ({} New York)",
+        p.symbol,
+        price(p.spot),
+        p.as_of.format("%Y-%m-%d %H:%M UTC"),
+        et.format("%Y-%m-%d %H:%M %Z")
+    );
+    let span = match (p.expirations_used.first(), p.expirations_used.last()) {
+        (Some(a), Some(b)) if a != b => format!("{a} to {b}"),
+        (Some(a), _) => a.to_string(),
+        _ => "none".into(),
+    };
+    let _ = writeln!(
+        s,
+        "expiry filter {filter}: {} expirations ({span}), {} contracts; r {} q {}",
+        p.expirations_used.len(),
+        p.contracts_used,
+        params.rate,
+        params.dividend_yield
+    );
+    let _ = writeln!(
+        s,
+        "total GEX {} per 1% move: {} gamma regime ({})",
+        abbreviate_dollars(p.total_gex),
+        p.regime.as_str(),
+        match p.regime {
+            crate::gex::Regime::Positive => "dealers long gamma, moves tend to be dampened",
+            crate::gex::Regime::Negative => "dealers short gamma, moves tend to be amplified",
+        }
+    );
+    let flip = match p.zero_gamma {
+        Some(z) => {
+            let side = if p.spot < z {
+                "spot below"
+            } else {
+                "spot above"
+            };
+            let others = if p.crossings.len() > 1 {
+                format!("; all crossings {}", join_prices(&p.crossings))
+            } else {
+                String::new()
+            };
+            format!(
+                "{} ({side}, {:+.2}% away){others}",
+                price(z),
+                (z / p.spot - 1.0) * 100.0
+            )
+        }
+        None => "none within ±20% of spot".into(),
+    };
+    let _ = writeln!(s, "zero gamma {flip}");
+    let opt = |v: Option<f64>| v.map(price).unwrap_or_else(|| "-".into());
+    let _ = writeln!(
+        s,
+        "call wall {}  put wall {}  max |GEX| strike {}",
+        opt(p.call_wall),
+        opt(p.put_wall),
+        opt(p.max_gex_strike)
+    );
+    if !p.key_levels.is_empty() {
+        let levels: Vec<String> = p
+            .key_levels
+            .iter()
+            .map(|k| {
+                format!(
+                    "{} {} {}",
+                    price(k.strike),
+                    k.label.as_str(),
+                    abbreviate_dollars(k.net_gex)
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "key levels: {}", levels.join(", "));
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{:>10} {:>10} {:>10} {:>10}  marks (±{TABLE_RANGE_PERCENT}% of spot)",
+        "strike", "call", "put", "net"
+    );
+    for row in p.strikes_within(TABLE_RANGE_PERCENT).iter().rev() {
+        let mut marks = Vec::new();
+        if Some(row.strike) == p.call_wall {
+            marks.push("call wall");
+        }
+        if Some(row.strike) == p.put_wall {
+            marks.push("put wall");
+        }
+        if Some(row.strike) == p.max_gex_strike {
+            marks.push("max |GEX|");
+        }
+        let _ = writeln!(
+            s,
+            "{:>10} {:>10} {:>10} {:>10}  {}",
+            price(row.strike),
+            abbreviate_dollars(row.call_gex),
+            abbreviate_dollars(row.put_gex),
+            abbreviate_dollars(row.net_gex),
+            marks.join(", ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "(dollars per 1% move; dealers assumed long calls, short puts)"
+    );
+    s
+}
+
+fn join_prices(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|v| price(*v))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

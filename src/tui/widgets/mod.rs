@@ -1,0 +1,3 @@
+//! Custom ratatui widgets.
+
+pub mod gex_bars;
