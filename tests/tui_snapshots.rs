@@ -4,8 +4,10 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use coach::domain::Symbol;
+use coach::gex::{ExpiryFilter, GexParams, compute_profile};
 use coach::provider::MarketEvent;
 use coach::provider::sim::{DEFAULT_SYMBOLS, SimMarket};
+use coach::provider::sim_chain::synthetic_chain;
 use coach::runtime::feed::Playable;
 use coach::runtime::health::{WorkerRecord, WorkerState};
 use coach::tui::action::Action;
@@ -44,6 +46,14 @@ fn app() -> App {
     app.on_market(&MarketEvent::Snapshot(std::sync::Arc::new(
         market.snapshot(market_time()),
     )));
+    let spx = Symbol::parse("SPX").unwrap();
+    let spot = market.last_price(&spx, market_time()).unwrap();
+    let chain = synthetic_chain(&spx, spot, market_time(), 42);
+    let profile = compute_profile(&chain, &GexParams::default(), ExpiryFilter::All).unwrap();
+    app.on_gex(std::sync::Arc::new(std::collections::HashMap::from([(
+        (spx, ExpiryFilter::All),
+        std::sync::Arc::new(profile),
+    )])));
     app.on_health(vec![
         WorkerRecord {
             name: "feed".into(),
@@ -151,4 +161,16 @@ fn drawing_never_panics_at_any_size() {
             draw(&app, width, height);
         }
     }
+}
+
+#[test]
+fn the_gex_pane_at_80_by_24_marks_spot_flip_and_walls() {
+    let mut app = app();
+    app.update(Action::FocusGex);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("▶ 4 GEX · SPX all · "), "{screen}");
+    for mark in ["▶ spot", "C call wall", "P put wall"] {
+        assert!(screen.contains(mark), "{mark} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
 }

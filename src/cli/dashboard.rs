@@ -154,6 +154,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         user,
         bus: services.bus.clone(),
         events: services.events_tx.clone(),
+        gex: services.gex.requests.clone(),
     });
     let market_rx = services.bus.subscribe();
     // The feed may have published its first snapshot before we subscribed: ask for it.
@@ -179,6 +180,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         &watchlist.symbols,
         config.ui.confirm_quit,
     );
+    app.has_chains = config.general.provider == "sim";
     let theme = Theme::from_config(
         &config.ui.color,
         std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
@@ -194,6 +196,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
             market: market_rx,
             actions,
             events: services.events,
+            gex: services.gex.subscribe(),
             health: services.health.clone(),
         },
     )

@@ -81,7 +81,10 @@ impl Detector for GammaSqueeze {
                 ("below", "put")
             };
             let regime = match (negative, zero_distance_pct, gex.zero_gamma) {
-                (true, _, _) => format!("total GEX {:.0} $ per 1 % is negative", gex.total_gex),
+                (true, _, _) => format!(
+                    "total GEX {} per 1 % move is negative",
+                    crate::gex::display::abbreviate_dollars(gex.total_gex)
+                ),
                 (false, Some(d), Some(z)) => format!("spot is {d:.2} % from zero gamma {}", px(z)),
                 _ => "short gamma".to_string(),
             };

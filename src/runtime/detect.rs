@@ -3,14 +3,16 @@
 
 use chrono::Utc;
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::AppEvent;
 use super::bus::MarketBus;
+use super::gex::GexBoard;
 use super::supervisor::WorkerCtx;
 use crate::detect::config::DetectorsConfig;
 use crate::detect::engine::Engine;
 use crate::domain::{Bar, Detection, Symbol};
+use crate::gex::ExpiryFilter;
 use crate::provider::{MarketEvent, MarketSnapshot};
 use crate::store::{Store, StoredDetection};
 
@@ -78,29 +80,48 @@ async fn publish(
     Ok(())
 }
 
+/// Gives the engine every symbol's all-expirations GEX levels (the walls join the watched
+/// levels; gamma_squeeze reads the regime and strikes).
+fn apply_gamma(engine: &mut Engine, board: &GexBoard) {
+    for ((_, filter), profile) in board.iter() {
+        if *filter == ExpiryFilter::All {
+            engine.set_gamma_levels(profile.levels());
+        }
+    }
+}
+
 pub async fn run_detector(
     ctx: WorkerCtx,
     config: DetectorsConfig,
     bus: MarketBus,
     store: Store,
     ui: mpsc::Sender<AppEvent>,
+    mut gex: watch::Receiver<GexBoard>,
 ) -> Result<(), String> {
     let mut events = bus.subscribe();
     let Some(snapshot) = bus.snapshot().await else {
         return Err("no market feed is running".into());
     };
     let (mut engine, found) = prime(&config, &snapshot)?;
+    apply_gamma(&mut engine, &gex.borrow_and_update());
     publish(&store, &ui, found).await?;
     ctx.heartbeat();
     loop {
         let event = tokio::select! {
             event = events.recv() => event,
+            changed = gex.changed() => {
+                if changed.is_ok() {
+                    apply_gamma(&mut engine, &gex.borrow_and_update());
+                }
+                continue;
+            }
             _ = ctx.cancel.cancelled() => return Ok(()),
         };
         match event {
             Ok(MarketEvent::Snapshot(snapshot)) => {
                 let (fresh, found) = prime(&config, &snapshot)?;
                 engine = fresh;
+                apply_gamma(&mut engine, &gex.borrow());
                 publish(&store, &ui, found).await?;
             }
             Ok(MarketEvent::Step { mut bars, .. }) => {

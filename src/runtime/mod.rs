@@ -5,6 +5,7 @@ pub mod bus;
 pub mod clock;
 pub mod detect;
 pub mod feed;
+pub mod gex;
 pub mod health;
 pub mod services;
 pub mod supervisor;

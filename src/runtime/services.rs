@@ -12,9 +12,11 @@ use super::AppEvent;
 use super::bus::MarketBus;
 use super::detect::run_detector;
 use super::feed::{latest_session_date, run_played_feed};
+use super::gex::{GexChannels, SimChains, run_gex};
 use super::health::Health;
 use super::supervisor;
 use crate::config::Config;
+use crate::gex::GexParams;
 use crate::market::calendar;
 use crate::provider::recorded::RecordedMarket;
 use crate::provider::replay::load_files;
@@ -30,6 +32,8 @@ pub struct Services {
     pub events: mpsc::Receiver<AppEvent>,
     /// For the screen's own results (saved actions) to arrive in the same stream.
     pub events_tx: mpsc::Sender<AppEvent>,
+    /// The latest GEX profiles, and requests for other filters or a refresh.
+    pub gex: GexChannels,
 }
 
 impl Services {
@@ -41,6 +45,7 @@ impl Services {
         let (events_tx, events) = mpsc::channel(1024);
 
         let interval = feed.step_interval(config);
+        let gex = GexChannels::new();
         let feed_bus = bus.clone();
         match feed {
             Feed::Sim => {
@@ -65,6 +70,20 @@ impl Services {
                         }
                     },
                 );
+                // Only the simulation has options chains; a recording has none, and
+                // coach never invents one for real prices.
+                let chains = SimChains {
+                    seed,
+                    params: GexParams::default(),
+                };
+                let (gex_bus, gex_channels) = (bus.clone(), gex.clone());
+                supervisor::spawn(
+                    "gex",
+                    interval,
+                    health.clone(),
+                    cancel.clone(),
+                    move |ctx| run_gex(ctx, gex_bus.clone(), chains, gex_channels.clone()),
+                );
             }
             Feed::Recorded(market) => {
                 let speed = config.replay.speed;
@@ -85,6 +104,7 @@ impl Services {
                 );
             }
         }
+        let detect_gex = gex.clone();
         let (detect_config, detect_bus, detect_store, detect_events) = (
             config.detectors.clone(),
             bus.clone(),
@@ -103,6 +123,7 @@ impl Services {
                     detect_bus.clone(),
                     detect_store.clone(),
                     detect_events.clone(),
+                    detect_gex.subscribe(),
                 )
             },
         );
@@ -113,6 +134,7 @@ impl Services {
             cancel,
             events,
             events_tx,
+            gex,
         }
     }
 

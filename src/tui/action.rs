@@ -17,6 +17,9 @@ pub enum Action {
     Up,
     Down,
     EditWatchlist,
+    GexSymbol,
+    GexExpiry,
+    Refresh,
     Help,
     Back,
     Quit,
@@ -25,7 +28,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 19] = [
         Action::FocusNext,
         Action::FocusPrev,
         Action::FocusBrief,
@@ -37,6 +40,9 @@ impl Action {
         Action::Up,
         Action::Down,
         Action::EditWatchlist,
+        Action::GexSymbol,
+        Action::GexExpiry,
+        Action::Refresh,
         Action::Help,
         Action::Back,
         Action::Quit,
@@ -58,6 +64,9 @@ impl Action {
             Action::Up => "up",
             Action::Down => "down",
             Action::EditWatchlist => "edit_watchlist",
+            Action::GexSymbol => "gex_symbol",
+            Action::GexExpiry => "gex_expiry",
+            Action::Refresh => "refresh",
             Action::Help => "help",
             Action::Back => "back",
             Action::Quit => "quit",
@@ -80,6 +89,9 @@ impl Action {
             Action::Up => "move up",
             Action::Down => "move down",
             Action::EditWatchlist => "edit the watchlist",
+            Action::GexSymbol => "GEX: next watchlist symbol",
+            Action::GexExpiry => "GEX: next expiry filter (all, 0dte, next:1, next:3, max-dte:7)",
+            Action::Refresh => "refresh the focused pane (GEX: recompute now)",
             Action::Help => "help (this screen)",
             Action::Back => "close popup / cancel",
             Action::Quit => "quit (asks while setups are active)",
@@ -102,6 +114,9 @@ impl Action {
             Action::Up => &["k", "up"],
             Action::Down => &["j", "down"],
             Action::EditWatchlist => &["w"],
+            Action::GexSymbol => &["s"],
+            Action::GexExpiry => &["e"],
+            Action::Refresh => &["r"],
             Action::Help => &["?"],
             Action::Back => &["esc"],
             Action::Quit => &["q"],

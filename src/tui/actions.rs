@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use super::app::Effect;
 use crate::runtime::AppEvent;
 use crate::runtime::bus::MarketBus;
+use crate::runtime::gex::GexRequest;
 use crate::store::{Store, UserId};
 
 #[derive(Clone, Debug)]
@@ -21,6 +22,8 @@ pub struct ActionContext {
     pub user: UserId,
     pub bus: MarketBus,
     pub events: mpsc::Sender<AppEvent>,
+    /// Requests to the GEX worker.
+    pub gex: mpsc::Sender<GexRequest>,
 }
 
 impl ActionRunner {
@@ -62,6 +65,12 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Option<AppEvent> {
                 Err(e) => Some(AppEvent::ActionFailed(format!("watchlist not saved: {e}"))),
             }
         }
+        Effect::Gex(request) => match ctx.gex.try_send(request) {
+            Ok(()) => None,
+            Err(_) => Some(AppEvent::ActionFailed(
+                "the GEX worker is busy or not running; see Health".into(),
+            )),
+        },
         Effect::Quit | Effect::FullRedraw => None,
     }
 }

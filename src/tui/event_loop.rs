@@ -10,7 +10,7 @@ use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::broadcast::{self, error::RecvError};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::actions::ActionRunner;
@@ -20,6 +20,7 @@ use super::theme::Theme;
 use super::view;
 use crate::provider::MarketEvent;
 use crate::runtime::AppEvent;
+use crate::runtime::gex::GexBoard;
 use crate::runtime::health::Health;
 
 /// Why the loop ended.
@@ -36,6 +37,7 @@ pub struct Inputs {
     pub market: broadcast::Receiver<MarketEvent>,
     pub actions: ActionRunner,
     pub events: mpsc::Receiver<AppEvent>,
+    pub gex: watch::Receiver<GexBoard>,
     pub health: Health,
 }
 
@@ -55,6 +57,8 @@ pub async fn run(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut last_frame = Instant::now() - frame_interval;
+    // A closed source never reopens; its branch is switched off instead of spinning.
+    let (mut market_open, mut gex_open) = (true, true);
 
     loop {
         let next_frame = last_frame + frame_interval;
@@ -77,7 +81,7 @@ pub async fn run(
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => return Ok(Exit::TerminalGone),
             },
-            event = inputs.market.recv() => match event {
+            event = inputs.market.recv(), if market_open => match event {
                 Ok(event) => app.on_market(&event),
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!("the screen fell {n} market events behind; showing the latest");
@@ -85,10 +89,17 @@ pub async fn run(
                 Err(RecvError::Closed) => {
                     app.say_error("the market feed stopped; see Health");
                     // Keep the UI alive; a closed bus never reopens, so stop polling it.
-                    inputs.market = broadcast::channel(1).1;
+                    market_open = false;
                 }
             },
             Some(event) = inputs.events.recv() => app.on_event(event),
+            changed = inputs.gex.changed(), if gex_open => {
+                if changed.is_ok() {
+                    app.on_gex(inputs.gex.borrow_and_update().clone());
+                } else {
+                    gex_open = false;
+                }
+            }
             changed = health_changed.changed() => {
                 if changed.is_ok() {
                     app.on_health(inputs.health.snapshot());

@@ -257,6 +257,15 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
             if matches!(app.focus, Pane::Scanner | Pane::Health) {
                 hints.push((format!("{}/{}", k(Action::Down), k(Action::Up)), "move"));
             }
+            match app.focus {
+                Pane::Scanner => hints.push((k(Action::EditWatchlist), "watchlist")),
+                Pane::Gex => {
+                    hints.push((k(Action::GexSymbol), "symbol"));
+                    hints.push((k(Action::GexExpiry), "expiry"));
+                    hints.push((k(Action::Refresh), "refresh"));
+                }
+                _ => {}
+            }
             hints.push((k(Action::Help), "help"));
             hints.push((k(Action::Quit), "quit"));
             hints

@@ -5,8 +5,19 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::editor::{InputOutcome, TextInput};
 use super::{App, Effect, Overlay, Pane};
+use crate::gex::ExpiryFilter;
+use crate::runtime::gex::GexRequest;
 use crate::store::parse_symbols;
 use crate::tui::action::Action;
+
+/// The expiry filters `e` cycles through.
+const GEX_FILTERS: [ExpiryFilter; 5] = [
+    ExpiryFilter::All,
+    ExpiryFilter::ZeroDte,
+    ExpiryFilter::Next(1),
+    ExpiryFilter::Next(3),
+    ExpiryFilter::MaxDte(7),
+];
 
 /// Longest watchlist text the editor takes (50 symbols of up to 12 characters).
 const WATCHLIST_CHARS: usize = 50 * 13;
@@ -124,6 +135,9 @@ impl App {
                 self.focus = Pane::Scanner;
                 self.open_watchlist_editor();
             }
+            Action::GexSymbol => return self.next_gex_symbol(),
+            Action::GexExpiry => return self.next_gex_filter(),
+            Action::Refresh => return self.refresh(),
             Action::Quit => {
                 if self.confirm_quit && self.active_setups > 0 {
                     self.overlay = Some(Overlay::ConfirmQuit);
@@ -135,6 +149,65 @@ impl App {
             Action::Redraw => return vec![Effect::FullRedraw],
         }
         vec![]
+    }
+
+    fn gex_request(&mut self, force: bool) -> Vec<Effect> {
+        self.focus = Pane::Gex;
+        match (&self.gex_symbol, self.has_chains) {
+            (Some(symbol), true) => vec![Effect::Gex(GexRequest {
+                symbol: symbol.clone(),
+                filter: self.gex_filter,
+                force,
+            })],
+            (None, _) => {
+                self.say_error("the watchlist is empty: no symbol for GEX");
+                vec![]
+            }
+            (Some(_), false) => {
+                self.say_error("this provider has no options chains, so no GEX profile");
+                vec![]
+            }
+        }
+    }
+
+    /// `s`: the next watchlist symbol in the GEX pane.
+    fn next_gex_symbol(&mut self) -> Vec<Effect> {
+        let symbols: Vec<_> = self.watchlist.iter().map(|r| r.symbol.clone()).collect();
+        let next = match &self.gex_symbol {
+            Some(current) => symbols
+                .iter()
+                .position(|s| s == current)
+                .map(|i| symbols[(i + 1) % symbols.len()].clone())
+                .or_else(|| symbols.first().cloned()),
+            None => symbols.first().cloned(),
+        };
+        self.gex_symbol = next;
+        self.gex_request(false)
+    }
+
+    /// `e`: the next expiry filter.
+    fn next_gex_filter(&mut self) -> Vec<Effect> {
+        let i = GEX_FILTERS
+            .iter()
+            .position(|f| *f == self.gex_filter)
+            .unwrap_or(0);
+        self.gex_filter = GEX_FILTERS[(i + 1) % GEX_FILTERS.len()];
+        self.say(format!("GEX expiry filter: {}", self.gex_filter));
+        self.gex_request(false)
+    }
+
+    /// `r`: recompute what the focused pane shows.
+    fn refresh(&mut self) -> Vec<Effect> {
+        match self.focus {
+            Pane::Gex => {
+                self.say("recomputing GEX…");
+                self.gex_request(true)
+            }
+            other => {
+                self.say_error(format!("nothing to refresh in {}", other.title()));
+                vec![]
+            }
+        }
     }
 
     /// A key with no bound action: `y` answers the quit question, anything else is

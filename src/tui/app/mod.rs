@@ -2,6 +2,7 @@
 //! `on_health` for worker events. No terminal, no I/O: every key is testable here.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -11,9 +12,11 @@ mod keys;
 use self::editor::TextInput;
 use super::keymap::Keymap;
 use crate::domain::Symbol;
+use crate::gex::{ExpiryFilter, GexProfile};
 use crate::market::calendar::Session;
 use crate::provider::{MarketEvent, MarketSnapshot};
 use crate::runtime::AppEvent;
+use crate::runtime::gex::{GexBoard, GexRequest};
 use crate::runtime::health::WorkerRecord;
 use crate::store::StoredDetection;
 
@@ -82,6 +85,8 @@ pub enum Effect {
     FullRedraw,
     /// Replace the default watchlist's symbols (already validated).
     SaveWatchlist(Vec<Symbol>),
+    /// Ask the GEX worker for a profile (another filter, or recomputed now).
+    Gex(GexRequest),
 }
 
 /// One watchlist row: the last price against the prior close, and today's regular-session
@@ -134,6 +139,12 @@ pub struct App {
     pub source: Source,
     pub focus: Pane,
     pub overlay: Option<Overlay>,
+    /// The latest GEX profiles per (symbol, filter), and what the GEX pane shows.
+    pub gex_board: GexBoard,
+    pub gex_symbol: Option<Symbol>,
+    pub gex_filter: ExpiryFilter,
+    /// Whether this provider has options chains at all.
+    pub has_chains: bool,
     /// Selected row per pane.
     pub selection: HashMap<Pane, usize>,
     pub session: Option<Session>,
@@ -159,6 +170,10 @@ impl App {
             focus: Pane::Scanner,
             overlay: None,
             selection: HashMap::new(),
+            gex_board: GexBoard::default(),
+            gex_symbol: watchlist.first().cloned(),
+            gex_filter: ExpiryFilter::All,
+            has_chains: true,
             session: None,
             market_now: None,
             watchlist: watchlist.iter().cloned().map(SymbolRow::empty).collect(),
@@ -311,6 +326,17 @@ impl App {
                 self.dirty = true;
             }
         }
+    }
+
+    /// The profile the GEX pane shows, if computed.
+    pub fn gex_profile(&self) -> Option<&Arc<GexProfile>> {
+        let symbol = self.gex_symbol.clone()?;
+        self.gex_board.get(&(symbol, self.gex_filter))
+    }
+
+    pub fn on_gex(&mut self, board: GexBoard) {
+        self.gex_board = board;
+        self.dirty = true;
     }
 
     pub fn on_health(&mut self, workers: Vec<WorkerRecord>) {

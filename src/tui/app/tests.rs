@@ -1,4 +1,6 @@
 use super::*;
+use crate::gex::ExpiryFilter;
+use crate::runtime::gex::GexRequest;
 use crate::tui::action::Action;
 
 fn app() -> App {
@@ -223,5 +225,70 @@ fn a_saved_watchlist_keeps_known_rows_and_adds_new_ones() {
     assert_eq!(
         a.status.as_ref().unwrap().text,
         "watchlist saved: 2 symbols"
+    );
+}
+
+#[test]
+fn s_cycles_the_gex_symbol_through_the_watchlist_and_asks_for_its_profile() {
+    let mut a = app();
+    assert_eq!(a.gex_symbol.as_ref().map(Symbol::as_str), Some("SPX"));
+    let effects = a.update(Action::GexSymbol);
+    assert_eq!(a.focus, Pane::Gex);
+    assert_eq!(
+        effects,
+        vec![Effect::Gex(GexRequest {
+            symbol: Symbol::parse("NDX").unwrap(),
+            filter: ExpiryFilter::All,
+            force: false
+        })]
+    );
+    for _ in 0..3 {
+        a.update(Action::GexSymbol);
+    }
+    assert_eq!(
+        a.gex_symbol.as_ref().map(Symbol::as_str),
+        Some("SPX"),
+        "wraps around"
+    );
+}
+
+#[test]
+fn e_cycles_the_expiry_filter_and_r_forces_a_recompute() {
+    let mut a = app();
+    a.update(Action::GexExpiry);
+    assert_eq!(a.gex_filter, ExpiryFilter::ZeroDte);
+    a.update(Action::GexExpiry);
+    assert_eq!(a.gex_filter, ExpiryFilter::Next(1));
+    let effects = a.update(Action::Refresh);
+    assert_eq!(
+        effects,
+        vec![Effect::Gex(GexRequest {
+            symbol: Symbol::parse("SPX").unwrap(),
+            filter: ExpiryFilter::Next(1),
+            force: true
+        })]
+    );
+    a.update(Action::FocusHealth);
+    assert!(a.update(Action::Refresh).is_empty());
+    assert!(
+        a.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("nothing to refresh in Health")
+    );
+}
+
+#[test]
+fn a_provider_without_chains_says_so_instead_of_asking() {
+    let mut a = app();
+    a.has_chains = false;
+    assert!(a.update(Action::GexSymbol).is_empty());
+    assert!(
+        a.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no options chains")
     );
 }

@@ -2,6 +2,7 @@
 //! it formats what the state already holds.
 
 mod brief;
+mod gex;
 mod health;
 mod logs;
 mod placeholder;
@@ -39,13 +40,7 @@ pub fn draw(
             theme,
             "Tracked setups appear here with their entry, stop, target, status, outcome and R.",
         ),
-        Pane::Gex => placeholder::draw(
-            frame,
-            area,
-            block,
-            theme,
-            "The gamma-exposure profile appears here: net GEX per strike around spot, zero-gamma and the call and put walls.",
-        ),
+        Pane::Gex => gex::draw(frame, area, block, app, theme, now),
         Pane::Health => health::draw(frame, area, block, app, theme, now),
         Pane::Logs => logs::draw(frame, area, block, theme),
     }
@@ -54,6 +49,7 @@ pub fn draw(
 fn title_extra(pane: Pane, app: &App) -> String {
     match pane {
         Pane::Scanner => format!(" · watchlist ({})", app.watchlist.len()),
+        Pane::Gex => gex::title(app),
         Pane::Health => {
             let failing = app
                 .workers

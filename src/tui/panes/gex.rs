@@ -1,0 +1,87 @@
+//! The GEX pane: net gamma exposure per strike around spot as diverging bars, with spot,
+//! zero-gamma and the walls marked; regime, total and the profile's age in the title.
+//! Conventions (also in help): dealers long calls and short puts; dollars per 1 % move.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use crate::gex::Regime;
+use crate::gex::display::abbreviate_dollars;
+use crate::tui::app::App;
+use crate::tui::theme::Theme;
+use crate::tui::view::span;
+use crate::tui::widgets::gex_bars::{GexBarStyles, GexBars};
+
+/// `SPY all · NEG −$4.28B · flip 668.14 · 3m`, for the pane title.
+pub fn title(app: &App) -> String {
+    let symbol = app.gex_symbol.as_ref().map(|s| s.as_str()).unwrap_or("—");
+    match app.gex_profile() {
+        Some(p) => {
+            let regime = match p.regime {
+                Regime::Positive => "POS",
+                Regime::Negative => "NEG",
+            };
+            let flip = p
+                .zero_gamma
+                .map(|z| format!(" · flip {}", crate::gex::display::price(z)))
+                .unwrap_or_default();
+            let age = app
+                .market_now
+                .map(|now| format!(" · {}", span(now - p.as_of)))
+                .unwrap_or_default();
+            format!(
+                " · {symbol} {} · {regime} {}{flip}{age}",
+                app.gex_filter,
+                abbreviate_dollars(p.total_gex)
+            )
+        }
+        None => format!(" · {symbol} {}", app.gex_filter),
+    }
+}
+
+fn styles(theme: &Theme) -> GexBarStyles {
+    GexBarStyles {
+        positive: theme.up,
+        negative: theme.down,
+        marker: theme.warn,
+        text: theme.text,
+        axis: theme.dim,
+    }
+}
+
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    block: Block<'static>,
+    app: &App,
+    theme: &Theme,
+    _now: DateTime<Utc>,
+) {
+    let Some(profile) = app.gex_profile() else {
+        let why = if !app.has_chains {
+            "No options chain from this provider, so no GEX profile (coach never invents one)."
+                .to_string()
+        } else {
+            match &app.gex_symbol {
+                Some(s) => format!(
+                    "Computing the {s} profile ({})… profiles refresh every 5 market minutes; s: next symbol, e: expiry filter, r: now.",
+                    app.gex_filter
+                ),
+                None => "The watchlist is empty.".into(),
+            }
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(why, theme.dim))
+                .wrap(Wrap { trim: true })
+                .block(block),
+            area,
+        );
+        return;
+    };
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(GexBars::new(profile).styles(styles(theme)), inner);
+}
