@@ -18,8 +18,9 @@ async fn first_detections(services: &mut Services, n: usize) -> Vec<StoredDetect
             .await
             .expect("the demo produces detections within a simulated session")
             .expect("events channel open");
-        let AppEvent::Detection(d) = event;
-        found.push(d);
+        if let AppEvent::Detection(d) = event {
+            found.push(d);
+        }
     }
     found
 }

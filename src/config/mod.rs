@@ -19,6 +19,8 @@ pub struct Config {
     pub general: General,
     pub sim: Sim,
     pub ui: Ui,
+    /// Tracked setups (SPEC 5).
+    pub setups: Setups,
     /// Detector thresholds (SPEC 4), one sub-table per detector.
     pub detectors: DetectorsConfig,
     /// Action name → key strings, e.g. `quit = ["q"]`. Missing actions keep their default.
@@ -56,6 +58,14 @@ pub struct Ui {
     pub max_fps: u32,
     /// Ask before `q` quits while setups are active.
     pub confirm_quit: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Setups {
+    /// Track the configured user's watchlist detections automatically as they appear: at
+    /// most one per symbol per 5 minutes, never a detection the user already tracked.
+    pub auto_track: bool,
 }
 
 impl Default for General {
@@ -97,6 +107,7 @@ impl Default for Config {
             general: General::default(),
             sim: Sim::default(),
             ui: Ui::default(),
+            setups: Setups::default(),
             detectors: DetectorsConfig::default(),
             keys: Keymap::default().to_config(),
         }

@@ -1,12 +1,15 @@
 //! The shell's moving parts: supervised workers, their health, the market feed and the
 //! virtual clock of the simulation.
 
+pub mod auto_track;
 pub mod bus;
 pub mod clock;
 pub mod detect;
+pub mod evaluate;
 pub mod feed;
 pub mod health;
 pub mod services;
+pub mod setup_changes;
 pub mod supervisor;
 
 /// What workers tell the screen besides market data: events that must all arrive, in order
@@ -15,4 +18,11 @@ pub mod supervisor;
 pub enum AppEvent {
     /// A new detection, already stored.
     Detection(crate::store::StoredDetection),
+    /// A tracked setup was written by a worker: a transition the evaluator applied
+    /// (`transition` is `Some`), or a setup the auto-tracker tracked (`None`).
+    SetupChanged {
+        user: crate::store::UserId,
+        row: crate::store::SetupRow,
+        transition: Option<crate::setups::Transition>,
+    },
 }

@@ -8,10 +8,13 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::AppEvent;
+use super::auto_track::{DetectionInbox, run_auto_track};
 use super::bus::MarketBus;
 use super::detect::run_detector;
+use super::evaluate::run_evaluator;
 use super::feed::{SimFeedConfig, latest_session_date, run_sim_feed};
 use super::health::Health;
+use super::setup_changes::SetupChanges;
 use super::supervisor;
 use crate::config::Config;
 use crate::market::calendar;
@@ -24,6 +27,10 @@ pub struct Services {
     pub cancel: CancellationToken,
     /// Events for the screen (detections, transitions); headless callers may drain or drop it.
     pub events: mpsc::Receiver<AppEvent>,
+    /// Tracked-setup changes: publish every setup the screen changes (track, manual
+    /// transitions, notes, delete) so the evaluator's book follows; subscribe to hear the
+    /// evaluator's and the auto-tracker's.
+    pub setup_changes: SetupChanges,
 }
 
 impl Services {
@@ -33,6 +40,7 @@ impl Services {
         let cancel = CancellationToken::new();
         let (bus, snapshot_requests) = MarketBus::new(4096);
         let (events_tx, events) = mpsc::channel(1024);
+        let setup_changes = SetupChanges::default();
 
         let feed_config = SimFeedConfig {
             seed: config.sim.seed,
@@ -55,6 +63,39 @@ impl Services {
                 )
             },
         );
+        // With auto-tracking on, the detector's events pass through the auto-tracker on
+        // their way to the screen; otherwise they go straight there.
+        let detector_tx = if config.setups.auto_track {
+            let (tx, rx) = mpsc::channel(1024);
+            let inbox = DetectionInbox::new(rx);
+            let (user, bus, store, changes, ui) = (
+                config.general.user.clone(),
+                bus.clone(),
+                store.clone(),
+                setup_changes.clone(),
+                events_tx.clone(),
+            );
+            supervisor::spawn(
+                "autotrack",
+                step_interval(config),
+                health.clone(),
+                cancel.clone(),
+                move |ctx| {
+                    run_auto_track(
+                        ctx,
+                        user.clone(),
+                        bus.clone(),
+                        store.clone(),
+                        changes.clone(),
+                        inbox.clone(),
+                        ui.clone(),
+                    )
+                },
+            );
+            tx
+        } else {
+            events_tx.clone()
+        };
         let (detect_config, detect_bus, detect_store) =
             (config.detectors.clone(), bus.clone(), store.clone());
         supervisor::spawn(
@@ -68,6 +109,23 @@ impl Services {
                     detect_config.clone(),
                     detect_bus.clone(),
                     detect_store.clone(),
+                    detector_tx.clone(),
+                )
+            },
+        );
+        let (evaluate_bus, evaluate_store, evaluate_changes) =
+            (bus.clone(), store.clone(), setup_changes.clone());
+        supervisor::spawn(
+            "evaluate",
+            step_interval(config),
+            health.clone(),
+            cancel.clone(),
+            move |ctx| {
+                run_evaluator(
+                    ctx,
+                    evaluate_bus.clone(),
+                    evaluate_store.clone(),
+                    evaluate_changes.clone(),
                     events_tx.clone(),
                 )
             },
@@ -78,6 +136,7 @@ impl Services {
             health,
             cancel,
             events,
+            setup_changes,
         }
     }
 

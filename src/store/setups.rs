@@ -636,7 +636,8 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// How many of the user's setups on `symbol` were tracked in `[from, to]`.
+    /// How many of the user's setups on `symbol` were tracked strictly between `from`
+    /// and `to`.
     pub async fn setups_tracked_between(
         &self,
         user: UserId,
@@ -645,7 +646,7 @@ impl Store {
         to: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         const SQL: &str = "SELECT COUNT(*) FROM tracked_setups WHERE user_id = $1 \
-             AND symbol = $2 AND tracked_at >= $3 AND tracked_at <= $4";
+             AND symbol = $2 AND tracked_at > $3 AND tracked_at < $4";
         let n: i64 = on_pool!(self, |pool| sqlx::query_scalar(SQL)
             .bind(user.0)
             .bind(symbol.as_str())
