@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 pub mod calendar;
 pub mod dashboard;
 pub mod replay;
+pub mod setups;
+pub mod watchlist;
 
 /// A terminal dashboard for intraday options traders.
 #[derive(Debug, Parser)]
@@ -25,6 +27,10 @@ pub enum Command {
     Calendar(calendar::CalendarArgs),
     /// Run all setup detectors over recorded bars and print every detection in bar order.
     Replay(replay::ReplayArgs),
+    /// Tracked setups: `coach setups list [--status S] [--json]`.
+    Setups(setups::SetupsArgs),
+    /// The default watchlist: `coach watchlist show|set|add|remove SYMBOL...`.
+    Watchlist(watchlist::WatchlistArgs),
 }
 
 /// How a command failed: bad input (exit 2) or a runtime failure (exit 1).
@@ -62,6 +68,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(command) => match command {
             Command::Calendar(args) => calendar::run(args),
             Command::Replay(args) => replay::run(args),
+            Command::Setups(args) => setups::run(args, &cli.common),
+            Command::Watchlist(args) => watchlist::run(args, &cli.common),
         },
     }
 }
