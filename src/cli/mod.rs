@@ -9,6 +9,8 @@ pub mod calendar;
 pub mod dashboard;
 pub mod gex;
 pub mod replay;
+pub mod setups;
+pub mod watchlist;
 
 /// A terminal dashboard for intraday options traders.
 #[derive(Debug, Parser)]
@@ -28,6 +30,10 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Gamma-exposure profile of an options chain file.
     Gex(gex::GexArgs),
+    /// Tracked setups: `coach setups list [--status S] [--json]`.
+    Setups(setups::SetupsArgs),
+    /// The default watchlist: `coach watchlist show|set|add|remove SYMBOL...`.
+    Watchlist(watchlist::WatchlistArgs),
 }
 
 /// How a command failed: bad input (exit 2) or a runtime failure (exit 1).
@@ -66,6 +72,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Calendar(args) => calendar::run(args),
             Command::Gex(args) => gex::run(args),
             Command::Replay(args) => replay::run(args),
+            Command::Setups(args) => setups::run(args, &cli.common),
+            Command::Watchlist(args) => watchlist::run(args, &cli.common),
         },
     }
 }

@@ -20,6 +20,8 @@ pub struct Config {
     pub sim: Sim,
     pub replay: Replay,
     pub ui: Ui,
+    /// Tracked setups (SPEC 5).
+    pub setups: Setups,
     /// Detector thresholds (SPEC 4), one sub-table per detector.
     pub detectors: DetectorsConfig,
     /// Action name → key strings, e.g. `quit = ["q"]`. Missing actions keep their default.
@@ -80,6 +82,14 @@ pub struct Ui {
     pub confirm_quit: bool,
 }
 
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Setups {
+    /// Track the configured user's watchlist detections automatically as they appear: at
+    /// most one per symbol per 5 minutes, never a detection the user already tracked.
+    pub auto_track: bool,
+}
+
 impl Default for General {
     fn default() -> Self {
         General {
@@ -120,6 +130,7 @@ impl Default for Config {
             sim: Sim::default(),
             replay: Replay::default(),
             ui: Ui::default(),
+            setups: Setups::default(),
             detectors: DetectorsConfig::default(),
             keys: Keymap::default().to_config(),
         }

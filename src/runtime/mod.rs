@@ -1,13 +1,16 @@
 //! The shell's moving parts: supervised workers, their health, the market feed and the
 //! virtual clock of the simulation.
 
+pub mod auto_track;
 pub mod bus;
 pub mod clock;
 pub mod detect;
+pub mod evaluate;
 pub mod feed;
 pub mod gex;
 pub mod health;
 pub mod services;
+pub mod setup_changes;
 pub mod supervisor;
 
 /// What workers tell the screen besides market data: events that must all arrive, in order
@@ -25,4 +28,11 @@ pub enum AppEvent {
     ActionFailed(String),
     /// The market so far, for a screen that subscribed after the feed started.
     Market(std::sync::Arc<crate::provider::MarketSnapshot>),
+    /// A tracked setup was written by a worker: a transition the evaluator applied
+    /// (`transition` is `Some`), or a setup the auto-tracker tracked (`None`).
+    SetupChanged {
+        user: crate::store::UserId,
+        row: crate::store::SetupRow,
+        transition: Option<crate::setups::Transition>,
+    },
 }

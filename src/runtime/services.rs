@@ -9,11 +9,14 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::AppEvent;
+use super::auto_track::{DetectionInbox, run_auto_track};
 use super::bus::MarketBus;
 use super::detect::run_detector;
+use super::evaluate::run_evaluator;
 use super::feed::{latest_session_date, run_played_feed};
 use super::gex::{GexChannels, SimChains, run_gex};
 use super::health::Health;
+use super::setup_changes::SetupChanges;
 use super::supervisor;
 use crate::config::Config;
 use crate::gex::GexParams;
@@ -34,6 +37,10 @@ pub struct Services {
     pub events_tx: mpsc::Sender<AppEvent>,
     /// The latest GEX profiles, and requests for other filters or a refresh.
     pub gex: GexChannels,
+    /// Tracked-setup changes: publish every setup the screen changes (track, manual
+    /// transitions, notes, delete) so the evaluator's book follows; subscribe to hear the
+    /// evaluator's and the auto-tracker's.
+    pub setup_changes: SetupChanges,
 }
 
 impl Services {
@@ -43,6 +50,7 @@ impl Services {
         let cancel = CancellationToken::new();
         let (bus, snapshot_requests) = MarketBus::new(4096);
         let (events_tx, events) = mpsc::channel(1024);
+        let setup_changes = SetupChanges::default();
 
         let interval = feed.step_interval(config);
         let gex = GexChannels::new();
@@ -104,12 +112,44 @@ impl Services {
                 );
             }
         }
-        let detect_gex = gex.clone();
-        let (detect_config, detect_bus, detect_store, detect_events) = (
+        // With auto-tracking on, the detector's events pass through the auto-tracker on
+        // their way to the screen; otherwise they go straight there.
+        let detector_tx = if config.setups.auto_track {
+            let (tx, rx) = mpsc::channel(1024);
+            let inbox = DetectionInbox::new(rx);
+            let (user, bus, store, changes, ui) = (
+                config.general.user.clone(),
+                bus.clone(),
+                store.clone(),
+                setup_changes.clone(),
+                events_tx.clone(),
+            );
+            supervisor::spawn(
+                "autotrack",
+                interval,
+                health.clone(),
+                cancel.clone(),
+                move |ctx| {
+                    run_auto_track(
+                        ctx,
+                        user.clone(),
+                        bus.clone(),
+                        store.clone(),
+                        changes.clone(),
+                        inbox.clone(),
+                        ui.clone(),
+                    )
+                },
+            );
+            tx
+        } else {
+            events_tx.clone()
+        };
+        let (detect_config, detect_bus, detect_store, detect_gex) = (
             config.detectors.clone(),
             bus.clone(),
             store.clone(),
-            events_tx.clone(),
+            gex.clone(),
         );
         supervisor::spawn(
             "detect",
@@ -122,8 +162,29 @@ impl Services {
                     detect_config.clone(),
                     detect_bus.clone(),
                     detect_store.clone(),
-                    detect_events.clone(),
+                    detector_tx.clone(),
                     detect_gex.subscribe(),
+                )
+            },
+        );
+        let (evaluate_bus, evaluate_store, evaluate_changes, evaluate_events) = (
+            bus.clone(),
+            store.clone(),
+            setup_changes.clone(),
+            events_tx.clone(),
+        );
+        supervisor::spawn(
+            "evaluate",
+            interval,
+            health.clone(),
+            cancel.clone(),
+            move |ctx| {
+                run_evaluator(
+                    ctx,
+                    evaluate_bus.clone(),
+                    evaluate_store.clone(),
+                    evaluate_changes.clone(),
+                    evaluate_events.clone(),
                 )
             },
         );
@@ -135,6 +196,7 @@ impl Services {
             events,
             events_tx,
             gex,
+            setup_changes,
         }
     }
 

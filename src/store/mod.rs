@@ -5,6 +5,7 @@
 //! `RETURNING`), and separate migration folders where they do not (DDL).
 
 mod detections;
+mod setups;
 mod watchlists;
 
 use std::path::{Path, PathBuf};
@@ -16,7 +17,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use detections::StoredDetection;
-pub use watchlists::{DEFAULT_WATCHLIST, Watchlist, WatchlistError, parse_symbols};
+pub use setups::{MAX_NOTES_CHARS, SetupEvent, SetupRow, TrackResult};
+pub use watchlists::{DEFAULT_WATCHLIST, MAX_SYMBOLS, Watchlist, WatchlistError, parse_symbols};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -42,6 +44,20 @@ pub enum StoreError {
     },
     #[error(transparent)]
     Watchlist(#[from] WatchlistError),
+    /// The row changed (or a twin exists) since the caller looked; nothing was applied.
+    /// The message is written for the trader.
+    #[error("{0}")]
+    Conflict(String),
+    /// No such row for this user (another user's rows are reported the same way).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request itself is wrong (a plan out of order, notes too long, an action the
+    /// setup's state does not allow); the message is written for the trader.
+    #[error("{0}")]
+    Invalid(String),
+    /// A stored row cannot be read back (written by another version or by hand).
+    #[error("{0}")]
+    Corrupt(String),
 }
 
 /// The pool, by backend.
@@ -151,6 +167,16 @@ impl Store {
             Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         };
         result.map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+
+    /// How a read-modify-write transaction starts, and what locks the row it reads:
+    /// SQLite takes the write lock up front (`BEGIN IMMEDIATE`, so two writers never both
+    /// read first and then deadlock upgrading); PostgreSQL locks the row (`FOR UPDATE`).
+    pub(crate) fn write_transaction(&self) -> (&'static str, bool) {
+        match self {
+            Store::Sqlite(_) => ("BEGIN IMMEDIATE", false),
+            Store::Postgres(_) => ("BEGIN", true),
+        }
     }
 
     /// `sqlite` or `postgres`, for the header.

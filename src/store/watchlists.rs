@@ -26,6 +26,12 @@ pub enum WatchlistError {
     BadSymbol { position: usize, error: SymbolError },
     #[error("a watchlist holds at most {MAX_SYMBOLS} symbols, got {0}")]
     TooMany(usize),
+    #[error("{symbol} is not on the watchlist {list:?}")]
+    NotListed { symbol: Symbol, list: String },
+    #[error("no symbols given")]
+    NoSymbols,
+    #[error("removing {0} would leave the watchlist empty; replace it with `set` instead")]
+    WouldBeEmpty(String),
 }
 
 /// Normalises, validates and deduplicates user input (first occurrence kept).
@@ -136,6 +142,143 @@ impl Store {
                 what: "recovering the default watchlist",
                 source: sqlx::Error::RowNotFound,
             })
+    }
+
+    /// Adds symbols to the user's default list (kept in order, new ones at the end, no
+    /// duplicates). Every symbol is validated first; on any bad one nothing is saved and
+    /// the error names it.
+    pub async fn add_symbols<S: AsRef<str>>(
+        &self,
+        user: UserId,
+        input: &[S],
+        now: DateTime<Utc>,
+    ) -> Result<Watchlist, StoreError> {
+        let added = parse_symbols(input)?;
+        if added.is_empty() {
+            return Err(WatchlistError::NoSymbols.into());
+        }
+        self.edit_default(user, now, |list| {
+            let mut symbols = list.symbols.clone();
+            for symbol in added {
+                if !symbols.contains(&symbol) {
+                    symbols.push(symbol);
+                }
+            }
+            if symbols.len() > MAX_SYMBOLS {
+                return Err(WatchlistError::TooMany(symbols.len()));
+            }
+            Ok(symbols)
+        })
+        .await
+    }
+
+    /// Removes symbols from the user's default list. Every symbol is validated and must be
+    /// on the list, and the list may not become empty; otherwise nothing is saved and the
+    /// error names the symbol.
+    pub async fn remove_symbols<S: AsRef<str>>(
+        &self,
+        user: UserId,
+        input: &[S],
+        now: DateTime<Utc>,
+    ) -> Result<Watchlist, StoreError> {
+        let removed = parse_symbols(input)?;
+        if removed.is_empty() {
+            return Err(WatchlistError::NoSymbols.into());
+        }
+        self.edit_default(user, now, |list| {
+            if let Some(missing) = removed.iter().find(|s| !list.symbols.contains(s)) {
+                return Err(WatchlistError::NotListed {
+                    symbol: missing.clone(),
+                    list: list.name.clone(),
+                });
+            }
+            let symbols: Vec<Symbol> = list
+                .symbols
+                .iter()
+                .filter(|s| !removed.contains(s))
+                .cloned()
+                .collect();
+            if symbols.is_empty() {
+                return Err(WatchlistError::WouldBeEmpty(join(&removed)));
+            }
+            Ok(symbols)
+        })
+        .await
+    }
+
+    /// Deletes one of the user's lists and returns the default afterwards: deleting the
+    /// default makes the most recently updated remaining list the default, and deleting
+    /// the last list recreates `Default` (SPEC 6).
+    pub async fn delete_watchlist(
+        &self,
+        user: UserId,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Watchlist, StoreError> {
+        const SQL: &str = "DELETE FROM watchlists WHERE id = $1 AND user_id = $2";
+        let deleted = on_pool!(self, |pool| sqlx::query(SQL)
+            .bind(id)
+            .bind(user.0)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(query_error("deleting a watchlist"))?);
+        if deleted == 0 {
+            return Err(StoreError::NotFound(format!("watchlist {id} not found")));
+        }
+        self.default_watchlist(user, now).await
+    }
+
+    /// Read-modify-write of the default list's symbols in one transaction that locks the
+    /// row, so two concurrent edits never lose one another.
+    async fn edit_default(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        edit: impl FnOnce(&Watchlist) -> Result<Vec<Symbol>, WatchlistError>,
+    ) -> Result<Watchlist, StoreError> {
+        let list = self.default_watchlist(user, now).await?;
+        let (begin, lock) = self.write_transaction();
+        const READ: &str = "SELECT id, name, symbols, is_default, updated_at FROM watchlists \
+             WHERE id = $1 AND user_id = $2";
+        const READ_LOCKED: &str = "SELECT id, name, symbols, is_default, updated_at \
+             FROM watchlists WHERE id = $1 AND user_id = $2 FOR UPDATE";
+        const WRITE: &str =
+            "UPDATE watchlists SET symbols = $1, updated_at = $2 WHERE id = $3 AND user_id = $4";
+        let read = if lock { READ_LOCKED } else { READ };
+        on_pool!(self, |pool| {
+            let mut tx = pool
+                .begin_with(begin)
+                .await
+                .map_err(query_error("starting a watchlist edit"))?;
+            let current: Option<Row> = sqlx::query_as(read)
+                .bind(list.id)
+                .bind(user.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(query_error("reading the watchlist"))?;
+            let current = current
+                .ok_or_else(|| {
+                    StoreError::Conflict(format!(
+                        "the watchlist {:?} was deleted meanwhile; nothing was saved",
+                        list.name
+                    ))
+                })?
+                .into_watchlist();
+            let symbols = edit(&current)?;
+            sqlx::query(WRITE)
+                .bind(join(&symbols))
+                .bind(now)
+                .bind(list.id)
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error("saving the watchlist"))?;
+            tx.commit()
+                .await
+                .map_err(query_error("saving the watchlist"))?;
+        });
+        self.default_watchlist(user, now).await
     }
 
     /// Replaces the symbols of the user's default list after validating all of them.

@@ -13,6 +13,37 @@ pub struct TestStore {
     pub name: String,
     pub store: Store,
     _dir: Option<tempfile::TempDir>,
+    reopen: Reopen,
+}
+
+/// How to connect again to the same database (a restart).
+enum Reopen {
+    Url(String),
+    Postgres(Box<PgConnectOptions>),
+}
+
+impl TestStore {
+    /// A new connection pool on the same database, as a restarted process would open.
+    pub async fn reopen(&self) -> Store {
+        match &self.reopen {
+            Reopen::Url(url) => Store::open(url).await.expect("reopen sqlite"),
+            Reopen::Postgres(options) => {
+                let store = Store::open_postgres((**options).clone())
+                    .await
+                    .expect("reconnect to the schema");
+                store.migrate().await.expect("migrate postgres");
+                store
+            }
+        }
+    }
+
+    /// The database URL a CLI run can be pointed at (SQLite stores only).
+    pub fn url(&self) -> Option<&str> {
+        match &self.reopen {
+            Reopen::Url(url) => Some(url),
+            Reopen::Postgres(_) => None,
+        }
+    }
 }
 
 /// A fresh SQLite file store, and a fresh PostgreSQL schema when
@@ -33,6 +64,7 @@ pub async fn sqlite() -> TestStore {
         name: "sqlite".into(),
         store,
         _dir: Some(dir),
+        reopen: Reopen::Url(url),
     }
 }
 
@@ -62,7 +94,7 @@ pub async fn postgres() -> Option<TestStore> {
     }
     admin.close().await;
     let options = base.options([("search_path", schema.as_str())]);
-    let store = Store::open_postgres(options)
+    let store = Store::open_postgres(options.clone())
         .await
         .expect("connect to schema");
     store.migrate().await.expect("migrate postgres");
@@ -70,6 +102,7 @@ pub async fn postgres() -> Option<TestStore> {
         name: format!("postgres ({schema})"),
         store,
         _dir: None,
+        reopen: Reopen::Postgres(Box::new(options)),
     })
 }
 

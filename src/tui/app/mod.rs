@@ -325,6 +325,8 @@ impl App {
                 self.opportunities.insert(at, found);
                 self.dirty = true;
             }
+            // The Setups pane (issue 5, on main) shows these.
+            AppEvent::SetupChanged { .. } => {}
         }
     }
 

@@ -1,0 +1,192 @@
+//! Auto-tracking (SPEC 5, `[setups] auto_track = true`): a small worker that sits between
+//! the detector and the screen. Every detector event is forwarded to the screen first
+//! (the screen never waits on tracking); each detection is then tracked for the
+//! configured user when
+//! - its symbol is on the user's default watchlist,
+//! - the user never tracked that detection before (any status, archived included: a
+//!   setup the trader put away is not brought back),
+//! - no setup of the user on that symbol was tracked within 5 minutes of the detection
+//!   (detection time, so a replay decides the same), and
+//! - it is at most 15 minutes older than the market (the detector re-sends the session's
+//!   stored detections when it starts; a restart must not track the morning's plans).
+//!
+//! Tracked setups are armed at the detection instant (the bar end that fired it), written
+//! with actor `auto_track`, published on [`SetupChanges`] (the evaluator picks them up)
+//! and sent to the screen as [`AppEvent::SetupChanged`] without a transition.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::{Mutex, mpsc};
+
+use super::AppEvent;
+use super::bus::MarketBus;
+use super::setup_changes::{SetupChange, SetupChanges};
+use super::supervisor::WorkerCtx;
+use crate::store::{Store, StoreError, StoredDetection, TrackResult, UserId};
+
+/// The actor written on the `tracked` event of an auto-tracked setup.
+pub const AUTO_TRACK_ACTOR: &str = "auto_track";
+/// At most one auto-tracked setup per symbol within this distance of detection time.
+pub const SYMBOL_SPACING_MINUTES: i64 = 5;
+/// Detections older than the market by more than this are not auto-tracked.
+pub const MAX_AGE_MINUTES: i64 = 15;
+
+/// The detector's events on their way to the screen; shared so a restarted auto-tracker
+/// keeps reading the same channel.
+#[derive(Clone, Debug)]
+pub struct DetectionInbox(Arc<Mutex<mpsc::Receiver<AppEvent>>>);
+
+impl DetectionInbox {
+    pub fn new(rx: mpsc::Receiver<AppEvent>) -> DetectionInbox {
+        DetectionInbox(Arc::new(Mutex::new(rx)))
+    }
+}
+
+/// The market clock as far as the detections tell it: the later of the feed's instant at
+/// start and the newest detection seen. Pure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Freshness {
+    market_now: DateTime<Utc>,
+}
+
+impl Freshness {
+    pub fn new(market_now: DateTime<Utc>) -> Freshness {
+        Freshness { market_now }
+    }
+
+    /// Whether a detection made at `detected_at` is recent enough to auto-track.
+    pub fn admit(&mut self, detected_at: DateTime<Utc>) -> bool {
+        self.market_now = self.market_now.max(detected_at);
+        detected_at + Duration::minutes(MAX_AGE_MINUTES) >= self.market_now
+    }
+}
+
+/// Tracks `found` for `user` if the rules in the module documentation allow it. Returns
+/// the new setup, if one was made.
+pub async fn auto_track(
+    store: &Store,
+    user: UserId,
+    found: &StoredDetection,
+) -> Result<Option<TrackResult>, StoreError> {
+    let d = &found.detection;
+    let watchlist = store.default_watchlist(user, d.detected_at).await?;
+    if !watchlist.symbols.contains(&d.symbol) || store.has_tracked_detection(user, found.id).await?
+    {
+        return Ok(None);
+    }
+    let spacing = Duration::minutes(SYMBOL_SPACING_MINUTES);
+    let recent = store
+        .setups_tracked_between(
+            user,
+            &d.symbol,
+            d.detected_at - spacing,
+            d.detected_at + spacing,
+        )
+        .await?;
+    if recent > 0 {
+        tracing::debug!(
+            "not auto-tracking detection {} on {}: a setup on it was tracked within {SYMBOL_SPACING_MINUTES} minutes",
+            found.id,
+            d.symbol
+        );
+        return Ok(None);
+    }
+    match store
+        .track_as(user, found, false, d.detected_at, AUTO_TRACK_ACTOR)
+        .await
+    {
+        Ok(result) => Ok(Some(result)),
+        Err(StoreError::Invalid(reason)) => {
+            tracing::warn!("not auto-tracking: {reason}");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Forwards the detector's events to the screen and auto-tracks the detections, for the
+/// user named `user_name`, until cancelled or the detector side closes.
+pub async fn run_auto_track(
+    ctx: WorkerCtx,
+    user_name: String,
+    bus: MarketBus,
+    store: Store,
+    changes: SetupChanges,
+    inbox: DetectionInbox,
+    ui: mpsc::Sender<AppEvent>,
+) -> Result<(), String> {
+    let user = store
+        .ensure_user(&user_name, Utc::now())
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(snapshot) = bus.snapshot().await else {
+        return Err("no market feed is running".into());
+    };
+    let mut fresh = Freshness::new(snapshot.now);
+    let mut rx = inbox.0.lock().await;
+    ctx.heartbeat();
+    loop {
+        let event = tokio::select! {
+            event = rx.recv() => event,
+            _ = ctx.cancel.cancelled() => return Ok(()),
+        };
+        let Some(event) = event else {
+            return Ok(());
+        };
+        let found = match &event {
+            AppEvent::Detection(found) => Some(found.clone()),
+            _ => None,
+        };
+        if ui.send(event).await.is_err() {
+            tracing::debug!("the screen is gone; auto-tracking goes on");
+        }
+        if let Some(found) = found
+            && fresh.admit(found.detection.detected_at)
+            && let Some(TrackResult::Tracked(row)) = auto_track(&store, user, &found)
+                .await
+                .map_err(|e| format!("auto-tracking detection {}: {e}", found.id))?
+        {
+            let s = &row.setup;
+            tracing::info!(
+                "auto-tracked setup {} {} {} {} (entry {:.2}, stop {:.2}, target {:.2})",
+                s.id,
+                s.symbol,
+                s.kind,
+                s.direction,
+                s.entry,
+                s.stop,
+                s.target
+            );
+            changes.publish(SetupChange::written(user, row.clone()));
+            let event = AppEvent::SetupChanged {
+                user,
+                row,
+                transition: None,
+            };
+            if ui.send(event).await.is_err() {
+                tracing::debug!("the screen is gone; the setup is stored");
+            }
+        }
+        ctx.heartbeat();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn detections_older_than_the_market_by_fifteen_minutes_are_not_auto_tracked() {
+        let t = |h, m| Utc.with_ymd_and_hms(2026, 11, 25, h, m, 0).unwrap();
+        // The feed starts at 14:00 UTC; the detector first re-sends the morning's.
+        let mut fresh = Freshness::new(t(14, 0));
+        assert!(!fresh.admit(t(13, 44)), "16 minutes old");
+        assert!(fresh.admit(t(13, 45)), "exactly 15 minutes old");
+        assert!(fresh.admit(t(14, 1)), "a live one");
+        // The clock moved to 14:01 with it; an out-of-order one from 13:50 is too old now.
+        assert!(!fresh.admit(t(13, 45)));
+        assert!(fresh.admit(t(13, 50)));
+    }
+}

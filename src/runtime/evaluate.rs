@@ -1,0 +1,429 @@
+//! The evaluator worker (SPEC 5): every price update of a symbol against that symbol's
+//! live setups, in the process that receives the price (event-driven, no timer); every
+//! transition written once through the store's version guard, then published to the
+//! other holders of setups ([`SetupChanges`]), the screen ([`AppEvent::SetupChanged`])
+//! and the notifier ([`notify_transition`]).
+//!
+//! Which prices count: **regular-session prices only**, for entries and exits alike — a
+//! final minute bar starting in `[open, close)` and a quote stamped in `(open, close]` of
+//! the feed's session (early closes from the calendar). Detectors plan on regular-session
+//! bars, extended-hours prints are thin and often far from where the trader could act,
+//! and most options do not trade then; the original product let after-hours prints move
+//! regular-session setups (its weakness 19). Multi-day setups wait for the next session.
+//!
+//! Order within a step: the bars that became final first (a bar spans the whole minute),
+//! then the quotes; a quote at the same instant as a bar that just moved a setup is
+//! ignored by the pure rules (`at ≤ triggered_at`).
+//!
+//! Expiry: the first step at or after the session close expires every active single-day
+//! setup armed before that close (13:00 ET on early-close days). At start and at every
+//! snapshot, setups whose close passed while nobody watched are expired at that close.
+//!
+//! Nothing is lost across a restart: at start (and at each session roll) the evaluator
+//! replays the snapshot's regular-session bars — the previous session's and today's so
+//! far — through the book; the pure rules skip bars from before a setup was armed or
+//! triggered, and the store's guard refuses anything another process already applied.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+use super::AppEvent;
+use super::bus::MarketBus;
+use super::setup_changes::{SetupChange, SetupChanges};
+use super::supervisor::WorkerCtx;
+use crate::domain::{Bar, Symbol};
+use crate::market::calendar::{self, Session};
+use crate::provider::{MarketEvent, MarketSnapshot, Quote};
+use crate::setups::{
+    PriceUpdate, SetupBook, SetupStatus, TrackedSetup, Transition, expire_at_close,
+};
+use crate::store::{SetupRow, Store, StoreError, UserId};
+
+/// The actor written on the evaluator's `setup_events`.
+pub const EVALUATOR_ACTOR: &str = "evaluator";
+
+/// Whether a final minute bar belongs to `session`'s regular hours.
+pub fn is_regular_bar(session: &Session, bar: &Bar) -> bool {
+    session.contains(bar.start)
+}
+
+/// Whether a quote stamped `at` is a regular-session price of `session`: after the open
+/// and up to the close (a price stamped 16:00:00 is the last of the 15:59 minute).
+pub fn is_regular_quote(session: &Session, at: DateTime<Utc>) -> bool {
+    session.open < at && at <= session.close
+}
+
+/// The first session close after `t`: when a single-day setup armed at `t` expires.
+pub fn first_close_after(t: DateTime<Utc>) -> DateTime<Utc> {
+    let date = calendar::ny_date(t);
+    match calendar::session(date) {
+        Some(s) if s.close > t => s.close,
+        _ => calendar::next_session(date).close,
+    }
+}
+
+/// The notifier hook for a transition the store applied. Logs it for now; the alerting
+/// work (SPEC 9: Discord, in-terminal notice, bell) plugs its `Notifier` in here.
+pub fn notify_transition(user: UserId, row: &SetupRow, t: &Transition) {
+    let s = &row.setup;
+    let price = t.price.map_or_else(String::new, |p| format!(" at {p:.2}"));
+    tracing::info!(
+        "setup {} {} {} {}: {} → {} ({}){price}",
+        s.id,
+        s.symbol,
+        s.kind,
+        s.direction,
+        t.from,
+        describe(s),
+        t.reason,
+    );
+    let _ = user;
+}
+
+fn describe(s: &TrackedSetup) -> String {
+    match (s.status, s.outcome) {
+        (SetupStatus::Triggered, Some(o)) => format!("triggered ({o})"),
+        (status, _) => status.to_string(),
+    }
+}
+
+/// The evaluator's state: the live setups by symbol, who owns each, the last version
+/// seen of every setup, and the session whose close was swept.
+struct Evaluator {
+    store: Store,
+    changes: SetupChanges,
+    ui: mpsc::Sender<AppEvent>,
+    book: SetupBook,
+    owners: HashMap<i64, UserId>,
+    /// Last version seen per setup (`i64::MAX` once deleted): older changes are ignored.
+    versions: HashMap<i64, i64>,
+    session: Session,
+    swept: Option<NaiveDate>,
+    scratch: Vec<Transition>,
+}
+
+impl Evaluator {
+    async fn load(
+        store: Store,
+        changes: SetupChanges,
+        ui: mpsc::Sender<AppEvent>,
+        session: Session,
+    ) -> Result<Evaluator, String> {
+        let mut ev = Evaluator {
+            store,
+            changes,
+            ui,
+            book: SetupBook::new(),
+            owners: HashMap::new(),
+            versions: HashMap::new(),
+            session,
+            swept: None,
+            scratch: Vec::new(),
+        };
+        ev.reload().await?;
+        Ok(ev)
+    }
+
+    /// Replaces the book with the store's live setups.
+    async fn reload(&mut self) -> Result<(), String> {
+        let live = self
+            .store
+            .live_setups()
+            .await
+            .map_err(|e| format!("loading the live setups: {e}"))?;
+        self.book = SetupBook::new();
+        self.owners.clear();
+        self.versions.clear();
+        for (user, row) in live {
+            self.remember(user, row.setup);
+        }
+        tracing::debug!("evaluating {} live setups", self.book.len());
+        Ok(())
+    }
+
+    fn remember(&mut self, user: UserId, setup: TrackedSetup) {
+        self.owners.insert(setup.id, user);
+        self.versions.insert(setup.id, setup.version);
+        self.book.upsert(setup);
+    }
+
+    /// A setup changed elsewhere (or here: then it is already known and ignored).
+    fn on_change(&mut self, change: SetupChange) {
+        let known = self.versions.get(&change.id).copied();
+        match change.row {
+            Some(row) => {
+                if known.is_some_and(|v| v >= row.setup.version) {
+                    return;
+                }
+                self.remember(change.user, row.setup);
+            }
+            None => {
+                self.book.remove(change.id);
+                self.owners.remove(&change.id);
+                self.versions.insert(change.id, i64::MAX);
+            }
+        }
+    }
+
+    /// Writes the transitions in `scratch` through the store, one by one.
+    async fn apply_scratch(&mut self) -> Result<(), String> {
+        let transitions = std::mem::take(&mut self.scratch);
+        for t in &transitions {
+            self.apply(t).await?;
+        }
+        self.scratch = transitions;
+        self.scratch.clear();
+        Ok(())
+    }
+
+    async fn apply(&mut self, t: &Transition) -> Result<(), String> {
+        let Some(&user) = self.owners.get(&t.setup_id) else {
+            return Ok(());
+        };
+        match self.store.apply_transition(user, t, EVALUATOR_ACTOR).await {
+            Ok(row) => {
+                self.remember(user, row.setup.clone());
+                self.changes
+                    .publish(SetupChange::written(user, row.clone()));
+                notify_transition(user, &row, t);
+                let event = AppEvent::SetupChanged {
+                    user,
+                    row,
+                    transition: Some(*t),
+                };
+                if self.ui.send(event).await.is_err() {
+                    tracing::debug!("the screen is gone; the transition is stored");
+                }
+                Ok(())
+            }
+            Err(
+                e @ (StoreError::Conflict(_) | StoreError::NotFound(_) | StoreError::Invalid(_)),
+            ) => {
+                // Someone else moved the setup first: take the stored state and judge the
+                // next price update against it.
+                tracing::info!("{e}; reloading setup {}", t.setup_id);
+                self.reload_one(user, t.setup_id).await
+            }
+            Err(e) => Err(format!("writing a transition of setup {}: {e}", t.setup_id)),
+        }
+    }
+
+    async fn reload_one(&mut self, user: UserId, id: i64) -> Result<(), String> {
+        match self.store.setup(user, id).await {
+            Ok(Some(row)) => {
+                self.book.remove(id);
+                self.remember(user, row.setup);
+            }
+            Ok(None) => self.on_change(SetupChange::deleted(user, id)),
+            Err(e) => return Err(format!("reloading setup {id}: {e}")),
+        }
+        Ok(())
+    }
+
+    async fn evaluate(&mut self, symbol: &Symbol, update: &PriceUpdate) -> Result<(), String> {
+        if self.book.setups_for(symbol).is_empty() {
+            return Ok(());
+        }
+        self.book.evaluate(symbol, update, &mut self.scratch);
+        self.apply_scratch().await
+    }
+
+    /// One step of the stream: the final bars, then the quotes, then the close sweep.
+    async fn on_step(
+        &mut self,
+        at: DateTime<Utc>,
+        quotes: &[Quote],
+        bars: &[(Symbol, Bar)],
+    ) -> Result<(), String> {
+        let session = self.session;
+        for (symbol, bar) in bars {
+            if is_regular_bar(&session, bar) {
+                self.evaluate(symbol, &PriceUpdate::minute_bar(bar)).await?;
+            }
+        }
+        for quote in quotes {
+            if is_regular_quote(&session, quote.at) {
+                self.evaluate(&quote.symbol, &PriceUpdate::trade(quote.at, quote.price))
+                    .await?;
+            }
+        }
+        if at >= session.close && self.swept != Some(session.date) {
+            self.swept = Some(session.date);
+            self.expire_overdue(at).await?;
+        }
+        Ok(())
+    }
+
+    /// Expires every active single-day setup whose close (the first after it was armed)
+    /// is at or before `now`, dated at that close.
+    async fn expire_overdue(&mut self, now: DateTime<Utc>) -> Result<(), String> {
+        let symbols: Vec<Symbol> = self.book.symbols().cloned().collect();
+        for symbol in symbols {
+            for setup in self.book.setups_for(&symbol) {
+                if setup.status == SetupStatus::Active
+                    && !setup.multi_day
+                    && let Some(t) = expire_at_close(setup, first_close_after(setup.armed_at), now)
+                {
+                    self.scratch.push(t);
+                }
+            }
+        }
+        self.apply_scratch().await
+    }
+
+    /// Brings the book up to date with a snapshot: setups whose close passed expire at it;
+    /// the previous session's and today's regular-session bars so far are evaluated in
+    /// time order (bars from before a setup was armed are skipped by the rules).
+    async fn catch_up(&mut self, snapshot: &MarketSnapshot) -> Result<(), String> {
+        self.session = snapshot.session;
+        self.swept = None;
+        let previous = calendar::previous_session(snapshot.session.date);
+        self.expire_overdue(previous.open).await?;
+        for (session, today) in [(previous, false), (snapshot.session, true)] {
+            let mut updates: Vec<(DateTime<Utc>, Symbol, PriceUpdate)> = Vec::new();
+            for s in &snapshot.symbols {
+                if self.book.setups_for(&s.symbol).is_empty() {
+                    continue;
+                }
+                let bars = if today { &s.bars } else { &s.previous_bars };
+                updates.extend(
+                    bars.iter()
+                        .filter(|b| is_regular_bar(&session, b))
+                        .map(|b| (b.start, s.symbol.clone(), PriceUpdate::minute_bar(b))),
+                );
+            }
+            updates.sort_by_key(|(start, _, _)| *start);
+            for (_, symbol, update) in &updates {
+                self.evaluate(symbol, update).await?;
+            }
+            if !today {
+                self.expire_overdue(session.close).await?;
+            }
+        }
+        self.expire_overdue(snapshot.now).await?;
+        if snapshot.now >= snapshot.session.close {
+            self.swept = Some(snapshot.session.date);
+        }
+        Ok(())
+    }
+}
+
+/// Runs the evaluator until cancelled. Falling behind the market bus is an error (the
+/// supervisor restarts it, and the restart catches up from a snapshot); falling behind
+/// the setup changes reloads the book from the store.
+pub async fn run_evaluator(
+    ctx: WorkerCtx,
+    bus: MarketBus,
+    store: Store,
+    changes: SetupChanges,
+    ui: mpsc::Sender<AppEvent>,
+) -> Result<(), String> {
+    // Subscribe before loading, so no change or price between the two is missed.
+    let mut change_rx = changes.subscribe();
+    let mut events = bus.subscribe();
+    let Some(snapshot) = bus.snapshot().await else {
+        return Err("no market feed is running".into());
+    };
+    let mut ev = Evaluator::load(store, changes, ui, snapshot.session).await?;
+    ev.catch_up(&snapshot).await?;
+    ctx.heartbeat();
+    loop {
+        tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => return Ok(()),
+            change = change_rx.recv() => match change {
+                Ok(change) => ev.on_change(change),
+                Err(RecvError::Lagged(n)) => {
+                    tracing::info!("missed {n} setup changes; reloading the live setups");
+                    ev.reload().await?;
+                }
+                Err(RecvError::Closed) => return Err("the setup changes channel closed".into()),
+            },
+            event = events.recv() => match event {
+                Ok(MarketEvent::Snapshot(snapshot)) => ev.catch_up(&snapshot).await?,
+                Ok(MarketEvent::Step { at, quotes, bars }) => ev.on_step(at, &quotes, &bars).await?,
+                Err(RecvError::Lagged(n)) => {
+                    return Err(format!(
+                        "fell {n} market events behind at {}; restarting",
+                        Utc::now().format("%H:%M:%S")
+                    ));
+                }
+                Err(RecvError::Closed) => return Err("the market bus closed".into()),
+            },
+        }
+        ctx.heartbeat();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
+    }
+
+    #[test]
+    fn a_single_day_setup_expires_at_the_first_close_after_it_was_armed() {
+        // Friday after Thanksgiving 2026 closes at 13:00 ET (18:00 UTC).
+        assert_eq!(
+            first_close_after(utc(2026, 11, 27, 15, 0, 0)),
+            utc(2026, 11, 27, 18, 0, 0)
+        );
+        // Armed after that close: the next session, Monday 16:00 ET.
+        assert_eq!(
+            first_close_after(utc(2026, 11, 27, 18, 0, 0)),
+            utc(2026, 11, 30, 21, 0, 0)
+        );
+        // Armed on Thanksgiving itself (no session): Friday's early close.
+        assert_eq!(
+            first_close_after(utc(2026, 11, 26, 15, 0, 0)),
+            utc(2026, 11, 27, 18, 0, 0)
+        );
+        // Across the DST change: Friday 2026-03-06 closes 21:00 UTC, Monday 03-09 20:00 UTC.
+        assert_eq!(
+            first_close_after(utc(2026, 3, 6, 22, 0, 0)),
+            utc(2026, 3, 9, 20, 0, 0)
+        );
+    }
+
+    #[test]
+    fn only_regular_session_prices_count() {
+        let session = calendar::session(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()).unwrap();
+        let bar = |h, m| Bar {
+            start: utc(2026, 11, 27, h, m, 0),
+            open: 1.0,
+            high: 1.0,
+            low: 1.0,
+            close: 1.0,
+            volume: 0.0,
+        };
+        assert!(
+            !is_regular_bar(&session, &bar(14, 29)),
+            "09:29 ET is pre-market"
+        );
+        assert!(is_regular_bar(&session, &bar(14, 30)), "the 09:30 bar");
+        assert!(
+            is_regular_bar(&session, &bar(17, 59)),
+            "12:59 ET, the last bar of the early close"
+        );
+        assert!(
+            !is_regular_bar(&session, &bar(18, 0)),
+            "13:00 ET is after the early close"
+        );
+        assert!(
+            !is_regular_quote(&session, utc(2026, 11, 27, 14, 30, 0)),
+            "the 09:29 minute's last price"
+        );
+        assert!(is_regular_quote(&session, utc(2026, 11, 27, 14, 30, 15)));
+        assert!(
+            is_regular_quote(&session, utc(2026, 11, 27, 18, 0, 0)),
+            "the last price before 13:00"
+        );
+        assert!(!is_regular_quote(&session, utc(2026, 11, 27, 18, 0, 15)));
+    }
+}
