@@ -20,7 +20,7 @@ use coach::runtime::setup_changes::{SetupChange, SetupChanges};
 use coach::runtime::supervisor::WorkerCtx;
 use coach::setups::{ManualAction, Outcome, SetupStatus, TransitionReason, apply_manual};
 use coach::store::{SetupRow, Store, StoredDetection, TrackResult, UserId};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 /// 2026-11-24 (EST): 14:30 UTC is the 09:30 open, 21:00 UTC the 16:00 close.
@@ -38,7 +38,13 @@ struct Rig {
     changes: SetupChanges,
     events: mpsc::Receiver<AppEvent>,
     cancel: CancellationToken,
-    steps: u64,
+    /// Events the rig sent (changes and steps).
+    sent: u64,
+    /// Changes the rig published; the rest seen on `watch` are the evaluator's own,
+    /// which it also hears (one heartbeat each).
+    published: u64,
+    watch: broadcast::Receiver<SetupChange>,
+    seen: u64,
 }
 
 impl Rig {
@@ -70,6 +76,7 @@ impl Rig {
         health.register("evaluate", Duration::from_secs(1));
         let cancel = CancellationToken::new();
         let changes = SetupChanges::default();
+        let watch = changes.subscribe();
         let (ui, events) = mpsc::channel(64);
         let ctx = WorkerCtx {
             name: "evaluate",
@@ -89,7 +96,10 @@ impl Rig {
             changes,
             events,
             cancel,
-            steps: 0,
+            sent: 0,
+            published: 0,
+            watch,
+            seen: 0,
         };
         rig.settle().await;
         rig
@@ -99,22 +109,35 @@ impl Rig {
         self.health.snapshot()[0].cycles
     }
 
-    /// Waits until the evaluator has handled everything sent so far (one heartbeat per
-    /// event after the first).
+    /// Waits until the evaluator has handled everything sent so far: one heartbeat at
+    /// start, then one per event — the rig's, and the changes the evaluator published
+    /// itself (it publishes them before the heartbeat of the step that caused them).
     async fn settle(&mut self) {
-        let want = self.steps + 1;
         for _ in 0..1000 {
+            while self.watch.try_recv().is_ok() {
+                self.seen += 1;
+            }
+            let want = 1 + self.sent + (self.seen - self.published);
             if self.cycles() >= want {
-                return;
+                while self.watch.try_recv().is_ok() {
+                    self.seen += 1;
+                }
+                if self.cycles() >= 1 + self.sent + (self.seen - self.published) {
+                    return;
+                }
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        panic!("the evaluator handled {} of {want} events", self.cycles());
+        panic!(
+            "the evaluator handled {} events, fewer than were sent",
+            self.cycles()
+        );
     }
 
     async fn publish(&mut self, change: SetupChange) {
         self.changes.publish(change);
-        self.steps += 1;
+        self.sent += 1;
+        self.published += 1;
         self.settle().await;
     }
 
@@ -128,7 +151,7 @@ impl Rig {
             }],
             bars: bar.map(|b| (spy(), b)).into_iter().collect(),
         });
-        self.steps += 1;
+        self.sent += 1;
         self.settle().await;
     }
 

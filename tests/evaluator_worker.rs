@@ -134,7 +134,9 @@ async fn a_tracked_long_is_triggered_by_the_live_feed_and_its_journal_is_stored(
     // The same seed and date give the same market: plan on the bars still to come.
     let market = SimMarket::new(config.sim.seed, &config.sim.symbols, date);
     let bars = market.today.bars_until(&spy(), market.today.session.close);
-    let after = snapshot.now.max(snapshot.session.open) + chrono::Duration::minutes(3);
+    // Ten simulated minutes (a real second) of margin for the tracking to reach the
+    // evaluator before the plan can trigger.
+    let after = snapshot.now.max(snapshot.session.open) + chrono::Duration::minutes(10);
     let (plan, crossing) = long_plan_crossed_after(&bars, &snapshot.session, after);
     let row = track(&t.store, user, plan, date, "live", false, snapshot.now).await;
     services

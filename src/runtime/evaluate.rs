@@ -71,6 +71,7 @@ pub fn notify_transition(user: UserId, row: &SetupRow, t: &Transition) {
     let s = &row.setup;
     let price = t.price.map_or_else(String::new, |p| format!(" at {p:.2}"));
     tracing::info!(
+        user = user.0,
         "setup {} {} {} {}: {} → {} ({}){price}",
         s.id,
         s.symbol,
@@ -80,7 +81,6 @@ pub fn notify_transition(user: UserId, row: &SetupRow, t: &Transition) {
         describe(s),
         t.reason,
     );
-    let _ = user;
 }
 
 fn describe(s: &TrackedSetup) -> String {

@@ -17,7 +17,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use detections::StoredDetection;
-pub use setups::{MAX_NOTES_CHARS, SetupEvent, SetupRow, TrackResult};
+pub use setups::{
+    MAX_NOTES_CHARS, SetupEvent, SetupRow, TRACKED_REASON, TRADER_ACTOR, TrackResult,
+};
 pub use watchlists::{DEFAULT_WATCHLIST, MAX_SYMBOLS, Watchlist, WatchlistError, parse_symbols};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -76,6 +76,8 @@ impl TrackResult {
 
 /// The reason written on the event that creates a setup.
 pub const TRACKED_REASON: &str = "tracked";
+/// The actor of the trader's own actions (tracking with `t`, the manual hotkeys).
+pub const TRADER_ACTOR: &str = "trader";
 
 macro_rules! columns {
     () => {
@@ -295,7 +297,7 @@ impl Store {
         multi_day: bool,
         at: DateTime<Utc>,
     ) -> Result<TrackResult, StoreError> {
-        self.track_as(user, detection, multi_day, at, "trader")
+        self.track_as(user, detection, multi_day, at, TRADER_ACTOR)
             .await
     }
 
