@@ -11,13 +11,13 @@ use chrono::{TimeZone, Utc};
 use coach::config::Config;
 use coach::provider::MarketEvent;
 use coach::runtime::AppEvent;
-use coach::runtime::services::Services;
+use coach::runtime::services::{Feed, Services};
 use coach::store::{Store, UserId};
 
 /// Runs the simulated session until a step after its close; returns the setups the
 /// screen was told about without a transition (the auto-tracked ones).
 async fn run_session(config: &Config, store: &Store, now: chrono::DateTime<Utc>) -> Vec<i64> {
-    let mut services = Services::start(config, store, now);
+    let mut services = Services::start(config, store, now, Feed::Sim);
     let mut market = services.bus.subscribe();
     let close = services.bus.snapshot().await.expect("feed").session.close;
     let mut told = Vec::new();

@@ -13,7 +13,7 @@ use coach::domain::{Bar, Detection, Direction, SetupKind, Symbol};
 use coach::market::calendar;
 use coach::provider::sim::SimMarket;
 use coach::runtime::AppEvent;
-use coach::runtime::services::Services;
+use coach::runtime::services::{Feed, Services};
 use coach::runtime::setup_changes::SetupChange;
 use coach::setups::{Outcome, SetupStatus, Transition, TransitionReason};
 use coach::store::{SetupRow, Store, StoredDetection, TrackResult, UserId};
@@ -127,7 +127,7 @@ async fn a_tracked_long_is_triggered_by_the_live_feed_and_its_journal_is_stored(
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 21, 0, 0).unwrap();
     let date = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
     let user = t.store.ensure_user("local", now).await.unwrap();
-    let mut services = Services::start(&config, &t.store, now);
+    let mut services = Services::start(&config, &t.store, now, Feed::Sim);
     let snapshot = services.bus.snapshot().await.expect("the feed runs");
     assert_eq!(snapshot.session.date, date);
 
@@ -190,7 +190,7 @@ async fn an_active_setup_expires_at_13_00_et_on_an_early_close_day() {
     let date = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
     let close = Utc.with_ymd_and_hms(2026, 11, 27, 18, 0, 0).unwrap();
     let user = t.store.ensure_user("local", now).await.unwrap();
-    let mut services = Services::start(&config, &t.store, now);
+    let mut services = Services::start(&config, &t.store, now, Feed::Sim);
     let snapshot = services.bus.snapshot().await.expect("the feed runs");
     assert_eq!(snapshot.session.close, close, "13:00 EST is 18:00 UTC");
     let last = snapshot
@@ -251,7 +251,7 @@ async fn a_restart_catches_up_on_the_previous_session() {
     let far = (Direction::Short, last * 0.8, last * 1.2, last * 0.6);
     let forgotten = track(&t.store, user, far, tuesday.date, "far", false, armed).await;
 
-    let mut services = Services::start(&config, &t.store, now);
+    let mut services = Services::start(&config, &t.store, now, Feed::Sim);
     let (_, trigger) = transition_of(
         &mut services,
         crossed.setup.id,
