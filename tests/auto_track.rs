@@ -140,11 +140,24 @@ async fn watchlist_detections_are_tracked_once_at_most_one_per_symbol_per_five_m
         }
     }
 
-    // The same session again on the same database: nothing new is tracked.
+    // The same session again on the same database: no detection of the first run is
+    // tracked again. (GEX profiles reach the detector asynchronously, so a rerun may find
+    // a detection the first run did not; only those may be tracked.)
+    let first_sources: HashSet<i64> = setups.iter().filter_map(|r| r.setup.source_id).collect();
     let again = run_session(&config, &t.store, now).await;
-    assert!(again.is_empty(), "a restart auto-tracked {again:?} again");
-    assert_eq!(
-        t.store.setups(user, None).await.unwrap().len(),
-        setups.len()
-    );
+    let after = t.store.setups(user, None).await.unwrap();
+    let mut all_sources = HashSet::new();
+    for row in &after {
+        let source = row.setup.source_id.expect("tracked from a detection");
+        assert!(
+            all_sources.insert(source),
+            "detection {source} tracked twice"
+        );
+        if again.contains(&row.setup.id) {
+            assert!(
+                !first_sources.contains(&source),
+                "the restart tracked detection {source} again"
+            );
+        }
+    }
 }

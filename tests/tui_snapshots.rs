@@ -174,3 +174,15 @@ fn the_gex_pane_at_80_by_24_marks_spot_flip_and_walls() {
     }
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn help_at_80_by_24_shows_every_action_in_two_columns() {
+    let mut app = app();
+    app.update(Action::Help);
+    let screen = render(&app, 80, 24);
+    for action in Action::ALL {
+        let label = app.keymap.label(action);
+        assert!(screen.contains(&label), "{label} missing:\n{screen}");
+    }
+    insta::assert_snapshot!(screen);
+}

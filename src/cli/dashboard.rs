@@ -155,6 +155,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         bus: services.bus.clone(),
         events: services.events_tx.clone(),
         gex: services.gex.requests.clone(),
+        changes: services.setup_changes.clone(),
     });
     let market_rx = services.bus.subscribe();
     // The feed may have published its first snapshot before we subscribed: ask for it.
@@ -181,6 +182,10 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         config.ui.confirm_quit,
     );
     app.has_chains = config.general.provider == "sim";
+    app.setups = store
+        .setups(user, None)
+        .await
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
     let theme = Theme::from_config(
         &config.ui.color,
         std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),

@@ -26,6 +26,18 @@ pub enum AppEvent {
     },
     /// A trader's action could not be done; the text says what and why.
     ActionFailed(String),
+    /// The result of tracking a detection from the screen.
+    Tracked {
+        detection_id: i64,
+        result: Result<crate::store::TrackResult, String>,
+    },
+    /// A setup the screen deleted.
+    SetupDeleted(i64),
+    /// A setup's history, oldest first, for the details view.
+    History {
+        id: i64,
+        events: Vec<crate::store::SetupEvent>,
+    },
     /// The market so far, for a screen that subscribed after the feed started.
     Market(std::sync::Arc<crate::provider::MarketSnapshot>),
     /// A tracked setup was written by a worker: a transition the evaluator applied

@@ -2,14 +2,16 @@
 //! reports each result back to the screen as an `AppEvent`. Nothing a trader does is
 //! dropped: the queue is bounded, and a full queue makes the key wait, never discards it.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::app::Effect;
 use crate::runtime::AppEvent;
 use crate::runtime::bus::MarketBus;
 use crate::runtime::gex::GexRequest;
-use crate::store::{Store, UserId};
+use crate::runtime::setup_changes::{SetupChange, SetupChanges};
+use crate::setups::{ManualAction, apply_manual};
+use crate::store::{Store, TRADER_ACTOR, UserId};
 
 #[derive(Clone, Debug)]
 pub struct ActionRunner {
@@ -24,6 +26,8 @@ pub struct ActionContext {
     pub events: mpsc::Sender<AppEvent>,
     /// Requests to the GEX worker.
     pub gex: mpsc::Sender<GexRequest>,
+    /// Every setup the trader changes is published here, so the evaluator follows.
+    pub changes: SetupChanges,
 }
 
 impl ActionRunner {
@@ -71,6 +75,77 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Option<AppEvent> {
                 "the GEX worker is busy or not running; see Health".into(),
             )),
         },
+        Effect::Track { detection, at } => {
+            let result = ctx.store.track(ctx.user, &detection, false, at).await;
+            if let Ok(tracked) = &result {
+                ctx.changes
+                    .publish(SetupChange::written(ctx.user, tracked.row().clone()));
+            }
+            Some(AppEvent::Tracked {
+                detection_id: detection.id,
+                result: result.map_err(|e| e.to_string()),
+            })
+        }
+        Effect::Manual { id, action, at } => Some(manual(ctx, id, action, at).await),
+        Effect::SaveNote { id, text, at } => {
+            match ctx.store.set_notes(ctx.user, id, &text, at).await {
+                Ok(row) => {
+                    ctx.changes
+                        .publish(SetupChange::written(ctx.user, row.clone()));
+                    Some(AppEvent::SetupChanged {
+                        user: ctx.user,
+                        row,
+                        transition: None,
+                    })
+                }
+                Err(e) => Some(AppEvent::ActionFailed(format!("note not saved: {e}"))),
+            }
+        }
+        Effect::Delete { id } => match ctx.store.delete_setup(ctx.user, id).await {
+            Ok(()) => {
+                ctx.changes.publish(SetupChange::deleted(ctx.user, id));
+                Some(AppEvent::SetupDeleted(id))
+            }
+            Err(e) => Some(AppEvent::ActionFailed(format!(
+                "setup {id} not deleted: {e}"
+            ))),
+        },
+        Effect::LoadHistory { id } => match ctx.store.setup_events(ctx.user, id).await {
+            Ok(events) => Some(AppEvent::History { id, events }),
+            Err(e) => Some(AppEvent::ActionFailed(format!(
+                "history of setup {id}: {e}"
+            ))),
+        },
         Effect::Quit | Effect::FullRedraw => None,
+    }
+}
+
+/// A manual transition computed on the setup as the store has it now, written with the
+/// version guard: if the evaluator moved it meanwhile, the trader is told, nothing else.
+async fn manual(ctx: &ActionContext, id: i64, action: ManualAction, at: DateTime<Utc>) -> AppEvent {
+    let row = match ctx.store.setup(ctx.user, id).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return AppEvent::ActionFailed(format!("setup {id} no longer exists")),
+        Err(e) => return AppEvent::ActionFailed(e.to_string()),
+    };
+    let transition = match apply_manual(&row.setup, action, at) {
+        Ok(t) => t,
+        Err(refused) => return AppEvent::ActionFailed(refused.to_string()),
+    };
+    match ctx
+        .store
+        .apply_transition(ctx.user, &transition, TRADER_ACTOR)
+        .await
+    {
+        Ok(row) => {
+            ctx.changes
+                .publish(SetupChange::written(ctx.user, row.clone()));
+            AppEvent::SetupChanged {
+                user: ctx.user,
+                row,
+                transition: Some(transition),
+            }
+        }
+        Err(e) => AppEvent::ActionFailed(e.to_string()),
     }
 }

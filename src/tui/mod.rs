@@ -7,6 +7,7 @@ pub mod actions;
 pub mod app;
 pub mod event_loop;
 pub mod keymap;
+pub mod overlays;
 pub mod panes;
 pub mod terminal;
 pub mod theme;

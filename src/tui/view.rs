@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::action::Action;
 use super::app::{App, Overlay, Pane};
+use super::overlays;
 use super::panes;
 use super::theme::Theme;
 use crate::market::calendar::{self, NEW_YORK, Phase};
@@ -46,19 +47,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now: DateTime<Utc>) {
     }
     draw_status(frame, status, app, theme);
     draw_footer(frame, footer, app, theme);
-    match &app.overlay {
-        Some(Overlay::Help) => draw_help(frame, area, app, theme),
-        Some(Overlay::ConfirmQuit) => draw_confirm_quit(frame, area, app, theme),
-        Some(Overlay::EditWatchlist { input, error }) => draw_editor(
-            frame,
-            area,
-            theme,
-            " Watchlist ",
-            &input.text,
-            error.as_deref(),
-            "symbols separated by spaces or commas, at most 50 · Enter saves · Esc cancels",
-        ),
-        None => {}
+    if let Some(overlay) = &app.overlay {
+        overlays::draw(frame, area, overlay, app, theme);
     }
 }
 
@@ -236,13 +226,17 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
     let k = |a: Action| app.keymap.label(a);
     match app.overlay {
-        Some(Overlay::EditWatchlist { .. }) => vec![
+        Some(Overlay::EditWatchlist { .. } | Overlay::EditNote { .. }) => vec![
             ("Enter".into(), "save"),
             ("Esc".into(), "cancel"),
             ("Ctrl-U".into(), "clear"),
         ],
         Some(Overlay::Help) => vec![(k(Action::Back), "close help")],
         Some(Overlay::ConfirmQuit) => vec![("y".into(), "quit"), ("any other key".into(), "stay")],
+        Some(Overlay::ConfirmDelete { .. }) => {
+            vec![("y".into(), "delete"), ("any other key".into(), "keep")]
+        }
+        Some(Overlay::Details { .. }) => vec![(k(Action::Back), "close")],
         None => {
             let mut hints = vec![
                 (
@@ -254,11 +248,28 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
                     "panes",
                 ),
             ];
-            if matches!(app.focus, Pane::Scanner | Pane::Health) {
+            if matches!(app.focus, Pane::Scanner | Pane::Health | Pane::Setups) {
                 hints.push((format!("{}/{}", k(Action::Down), k(Action::Up)), "move"));
             }
             match app.focus {
-                Pane::Scanner => hints.push((k(Action::EditWatchlist), "watchlist")),
+                Pane::Scanner => {
+                    hints.push((k(Action::Track), "track"));
+                    hints.push((k(Action::EditWatchlist), "watchlist"));
+                }
+                Pane::Setups => {
+                    for (action, what) in [
+                        (Action::Trigger, "trig"),
+                        (Action::Invalidate, "inval"),
+                        (Action::Archive, "arch"),
+                        (Action::Reopen, "reopen"),
+                        (Action::Note, "note"),
+                        (Action::Delete, "del"),
+                        (Action::Filter, "filter"),
+                        (Action::Details, "details"),
+                    ] {
+                        hints.push((k(action), what));
+                    }
+                }
                 Pane::Gex => {
                     hints.push((k(Action::GexSymbol), "symbol"));
                     hints.push((k(Action::GexExpiry), "expiry"));
@@ -280,114 +291,4 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(format!(" {what}  "), theme.dim));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}
-
-/// The help text, generated from the live keymap so it can never go stale.
-pub fn help_lines(app: &App) -> Vec<(String, &'static str)> {
-    Action::ALL
-        .into_iter()
-        .map(|a| (app.keymap.label(a), a.describe()))
-        .collect()
-}
-
-fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let entries = help_lines(app);
-    let mut lines: Vec<Line> = entries
-        .iter()
-        .map(|(keys, what)| {
-            Line::from(vec![
-                Span::styled(format!("{keys:>16}  "), theme.header),
-                Span::styled(*what, theme.text),
-            ])
-        })
-        .collect();
-    lines.push(Line::default());
-    lines.push(Line::styled(
-        "Keys are remappable in the [keys] section of the config file.",
-        theme.dim,
-    ));
-    let rect = centered(area, 64, lines.len() as u16 + 2);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.focus_border)
-                .title(Span::styled(" Help ", theme.focus_title)),
-        ),
-        rect,
-    );
-}
-
-/// A one-line editor in a box: the text with a block cursor, an error line, a hint line.
-fn draw_editor(
-    frame: &mut Frame,
-    area: Rect,
-    theme: &Theme,
-    title: &str,
-    text: &str,
-    error: Option<&str>,
-    hint: &str,
-) {
-    let width = area.width.saturating_sub(4).min(100);
-    let rect = centered(area, width, 5);
-    frame.render_widget(Clear, rect);
-    let inner_width = rect.width.saturating_sub(3) as usize;
-    // Show the end of a long text, where the typing happens.
-    let chars: Vec<char> = text.chars().collect();
-    let visible: String = chars[chars.len().saturating_sub(inner_width)..]
-        .iter()
-        .collect();
-    let lines = vec![
-        Line::from(vec![
-            Span::styled(visible, theme.text),
-            Span::styled("█", theme.focus_title),
-        ]),
-        match error {
-            Some(e) => Line::styled(format!("✗ {e}"), theme.error),
-            None => Line::default(),
-        },
-        Line::styled(hint.to_string(), theme.dim),
-    ];
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.focus_border)
-                .title(Span::styled(title.to_string(), theme.focus_title)),
-        ),
-        rect,
-    );
-}
-
-fn draw_confirm_quit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let rect = centered(area, 52, 5);
-    frame.render_widget(Clear, rect);
-    let text = vec![
-        Line::styled(
-            format!("{} tracked setups are still active.", app.active_setups),
-            theme.text,
-        ),
-        Line::styled("Quit? y = quit, any other key = stay", theme.header),
-    ];
-    frame.render_widget(
-        Paragraph::new(text).alignment(Alignment::Center).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.warn)
-                .title(Span::styled(" Quit ", theme.warn)),
-        ),
-        rect,
-    );
 }

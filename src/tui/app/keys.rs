@@ -45,6 +45,14 @@ impl App {
                 InputOutcome::Submit(text) => self.submit_watchlist(&text),
             };
         }
+        if matches!(self.overlay, Some(Overlay::EditNote { .. })) && !ctrl_c {
+            self.dirty = true;
+            return self.note_key(key);
+        }
+        if matches!(self.overlay, Some(Overlay::ConfirmDelete { .. })) && !ctrl_c {
+            self.dirty = true;
+            return self.confirm_delete(key.code == KeyCode::Char('y'));
+        }
         match self.keymap.action(key) {
             Some(action) => self.update(action),
             None => match key.code {
@@ -115,8 +123,23 @@ impl App {
                     return vec![];
                 }
             }
-            Some(Overlay::EditWatchlist { .. }) if action != Action::ForceQuit => return vec![],
-            Some(Overlay::EditWatchlist { .. }) | None => {}
+            Some(Overlay::Details { .. }) => {
+                if matches!(action, Action::Back | Action::Details | Action::Quit) {
+                    self.overlay = None;
+                    return vec![];
+                }
+                if action != Action::ForceQuit {
+                    return vec![];
+                }
+            }
+            Some(
+                Overlay::EditWatchlist { .. }
+                | Overlay::EditNote { .. }
+                | Overlay::ConfirmDelete { .. },
+            ) if action != Action::ForceQuit => {
+                return vec![];
+            }
+            _ => {}
         }
         match action {
             Action::FocusNext => self.focus = self.focus.offset(1),
@@ -135,11 +158,20 @@ impl App {
                 self.focus = Pane::Scanner;
                 self.open_watchlist_editor();
             }
+            Action::Track
+            | Action::Trigger
+            | Action::Invalidate
+            | Action::Archive
+            | Action::Reopen
+            | Action::Note
+            | Action::Delete
+            | Action::Filter
+            | Action::Details => return self.setup_action(action),
             Action::GexSymbol => return self.next_gex_symbol(),
             Action::GexExpiry => return self.next_gex_filter(),
             Action::Refresh => return self.refresh(),
             Action::Quit => {
-                if self.confirm_quit && self.active_setups > 0 {
+                if self.confirm_quit && self.active_setups() > 0 {
                     self.overlay = Some(Overlay::ConfirmQuit);
                 } else {
                     return vec![Effect::Quit];

@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 
 pub mod editor;
 mod keys;
+pub mod setups_view;
+
+pub use self::setups_view::{StatusFilter, TrackState};
 
 use self::editor::TextInput;
 use super::keymap::Keymap;
@@ -18,7 +21,8 @@ use crate::provider::{MarketEvent, MarketSnapshot};
 use crate::runtime::AppEvent;
 use crate::runtime::gex::{GexBoard, GexRequest};
 use crate::runtime::health::WorkerRecord;
-use crate::store::StoredDetection;
+use crate::setups::ManualAction;
+use crate::store::{SetupEvent, SetupRow, StoredDetection};
 
 /// The panes, in the order of the `1`–`6` keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -64,7 +68,7 @@ impl Pane {
 }
 
 /// A modal layer over the panes; it takes the keys while open.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Overlay {
     Help,
     ConfirmQuit,
@@ -73,6 +77,20 @@ pub enum Overlay {
     EditWatchlist {
         input: TextInput,
         error: Option<String>,
+    },
+    /// The note of a tracked setup.
+    EditNote {
+        id: i64,
+        input: TextInput,
+    },
+    /// `d` asks before deleting a setup.
+    ConfirmDelete {
+        id: i64,
+    },
+    /// Enter on a setup: its plan, rationale and history (`None` while loading).
+    Details {
+        id: i64,
+        history: Option<Vec<SetupEvent>>,
     },
 }
 
@@ -87,6 +105,28 @@ pub enum Effect {
     SaveWatchlist(Vec<Symbol>),
     /// Ask the GEX worker for a profile (another filter, or recomputed now).
     Gex(GexRequest),
+    /// Track a detection at the market instant `at`.
+    Track {
+        detection: StoredDetection,
+        at: DateTime<Utc>,
+    },
+    /// A manual transition of a setup at the market instant `at`.
+    Manual {
+        id: i64,
+        action: ManualAction,
+        at: DateTime<Utc>,
+    },
+    SaveNote {
+        id: i64,
+        text: String,
+        at: DateTime<Utc>,
+    },
+    Delete {
+        id: i64,
+    },
+    LoadHistory {
+        id: i64,
+    },
 }
 
 /// One watchlist row: the last price against the prior close, and today's regular-session
@@ -154,8 +194,11 @@ pub struct App {
     /// Today's detections on the watchlist, best score first.
     pub opportunities: Vec<StoredDetection>,
     pub workers: Vec<WorkerRecord>,
-    /// Tracked setups that are still active (quitting asks first while there are any).
-    pub active_setups: usize,
+    /// The trader's tracked setups, newest first, as the store confirmed them.
+    pub setups: Vec<SetupRow>,
+    pub setup_filter: StatusFilter,
+    /// What tracking each detection (by id) is doing: saving, saved, duplicate, error.
+    pub track_states: HashMap<i64, TrackState>,
     pub confirm_quit: bool,
     pub status: Option<Status>,
     /// Something visible changed since the last frame.
@@ -179,7 +222,9 @@ impl App {
             watchlist: watchlist.iter().cloned().map(SymbolRow::empty).collect(),
             opportunities: Vec::new(),
             workers: Vec::new(),
-            active_setups: 0,
+            setups: Vec::new(),
+            setup_filter: StatusFilter::All,
+            track_states: HashMap::new(),
             confirm_quit,
             status: None,
             dirty: true,
@@ -189,6 +234,7 @@ impl App {
     pub(super) fn move_selection(&mut self, by: isize) {
         let len = match self.focus {
             Pane::Scanner => self.watchlist.len() + self.opportunities.len(),
+            Pane::Setups => self.visible_setups().len(),
             Pane::Health => self.workers.len(),
             _ => 0,
         };
@@ -326,7 +372,21 @@ impl App {
                 self.dirty = true;
             }
             // The Setups pane (issue 5, on main) shows these.
-            AppEvent::SetupChanged { .. } => {}
+            AppEvent::SetupChanged {
+                row, transition, ..
+            } => self.on_setup_changed(row, transition),
+            AppEvent::Tracked {
+                detection_id,
+                result,
+            } => self.on_tracked(detection_id, result),
+            AppEvent::SetupDeleted(id) => self.on_setup_deleted(id),
+            AppEvent::History { id, events } => {
+                if let Some(Overlay::Details { id: open, history }) = &mut self.overlay
+                    && *open == id
+                {
+                    *history = Some(events);
+                }
+            }
         }
     }
 

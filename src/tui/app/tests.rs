@@ -1,6 +1,8 @@
 use super::*;
 use crate::gex::ExpiryFilter;
 use crate::runtime::gex::GexRequest;
+use crate::setups::ManualAction;
+use crate::store::{SetupRow, StoredDetection, TrackResult};
 use crate::tui::action::Action;
 
 fn app() -> App {
@@ -59,7 +61,7 @@ fn quit_leaves_at_once_when_no_setup_is_active() {
 #[test]
 fn quit_asks_while_setups_are_active_and_only_y_confirms() {
     let mut a = app();
-    a.active_setups = 2;
+    a.setups = vec![active_row(1), active_row(2)];
     assert!(a.update(Action::Quit).is_empty());
     assert_eq!(a.overlay, Some(Overlay::ConfirmQuit));
     assert!(a.unbound_key('n').is_empty());
@@ -72,7 +74,7 @@ fn quit_asks_while_setups_are_active_and_only_y_confirms() {
 #[test]
 fn ctrl_c_quits_even_with_active_setups_and_help_open() {
     let mut a = app();
-    a.active_setups = 1;
+    a.setups = vec![active_row(1)];
     a.update(Action::Help);
     assert_eq!(a.update(Action::ForceQuit), vec![Effect::Quit]);
 }
@@ -291,4 +293,234 @@ fn a_provider_without_chains_says_so_instead_of_asking() {
             .text
             .contains("no options chains")
     );
+}
+
+fn at_market() -> chrono::DateTime<Utc> {
+    chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 24, 15, 30, 0).unwrap()
+}
+
+fn detection(id: i64) -> StoredDetection {
+    use crate::domain::{Detection, Direction, SetupKind};
+    StoredDetection {
+        id,
+        detection: Detection {
+            symbol: Symbol::parse("SPY").unwrap(),
+            kind: SetupKind::OrbBreakout,
+            direction: Direction::Long,
+            confidence: 80,
+            entry: 681.25,
+            stop: 679.80,
+            target: 683.50,
+            detected_at: at_market(),
+            bar_time: at_market() - chrono::Duration::minutes(1),
+            market_date: at_market().date_naive(),
+            dedup_key: format!("k{id}"),
+            rationale: "close above the range".into(),
+        },
+    }
+}
+
+fn active_row(id: i64) -> SetupRow {
+    let setup = crate::setups::TrackedSetup::track(
+        id,
+        Some(id),
+        &detection(id).detection,
+        false,
+        at_market(),
+    )
+    .unwrap();
+    SetupRow {
+        setup,
+        notes: String::new(),
+    }
+}
+
+fn with_opportunity() -> App {
+    let mut a = app();
+    a.market_now = Some(at_market());
+    a.on_event(AppEvent::Detection(detection(7)));
+    a
+}
+
+#[test]
+fn t_on_an_opportunity_tracks_it_at_market_time_and_shows_saving_then_saved() {
+    let mut a = with_opportunity();
+    for _ in 0..4 {
+        a.update(Action::Down);
+    }
+    let effects = a.update(Action::Track);
+    assert_eq!(
+        effects,
+        vec![Effect::Track {
+            detection: detection(7),
+            at: at_market()
+        }]
+    );
+    assert_eq!(a.track_states.get(&7), Some(&TrackState::Saving));
+    assert!(
+        a.update(Action::Track).is_empty(),
+        "no second write while saving"
+    );
+    a.on_event(AppEvent::Tracked {
+        detection_id: 7,
+        result: Ok(TrackResult::Tracked(active_row(1))),
+    });
+    assert_eq!(a.track_states.get(&7), Some(&TrackState::Saved));
+    assert_eq!(a.setups.len(), 1);
+    assert_eq!(a.active_setups(), 1);
+}
+
+#[test]
+fn tracking_twice_says_already_tracked_and_shows_duplicate() {
+    let mut a = with_opportunity();
+    a.on_event(AppEvent::Tracked {
+        detection_id: 7,
+        result: Ok(TrackResult::AlreadyTracked(active_row(1))),
+    });
+    assert_eq!(a.track_states.get(&7), Some(&TrackState::Duplicate));
+    let status = a.status.clone().unwrap();
+    assert!(
+        status.text.contains("already tracked as setup 1 (active)"),
+        "{}",
+        status.text
+    );
+    a.on_event(AppEvent::Tracked {
+        detection_id: 8,
+        result: Err("database is locked".into()),
+    });
+    assert!(matches!(a.track_states.get(&8), Some(TrackState::Error(_))));
+}
+
+#[test]
+fn t_on_a_watchlist_row_or_another_pane_explains_what_to_select() {
+    let mut a = with_opportunity();
+    assert!(
+        a.update(Action::Track).is_empty(),
+        "row 0 is a watchlist symbol"
+    );
+    assert!(
+        a.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("select an opportunity")
+    );
+}
+
+#[test]
+fn lifecycle_keys_act_on_the_selected_setup_in_the_setups_pane() {
+    let mut a = with_opportunity();
+    a.setups = vec![active_row(2), active_row(1)];
+    a.update(Action::FocusSetups);
+    a.update(Action::Down);
+    let manual = |action| {
+        vec![Effect::Manual {
+            id: 1,
+            action,
+            at: at_market(),
+        }]
+    };
+    assert_eq!(a.update(Action::Trigger), manual(ManualAction::Trigger));
+    assert_eq!(
+        a.update(Action::Invalidate),
+        manual(ManualAction::Invalidate)
+    );
+    assert_eq!(a.update(Action::Archive), manual(ManualAction::Archive));
+    assert_eq!(a.update(Action::Reopen), manual(ManualAction::Reopen));
+    a.update(Action::FocusScanner);
+    assert!(a.update(Action::Archive).is_empty());
+    assert!(a.status.as_ref().unwrap().text.contains("focus Setups"));
+}
+
+#[test]
+fn delete_asks_first_and_only_y_deletes() {
+    let mut a = with_opportunity();
+    a.setups = vec![active_row(3)];
+    a.update(Action::FocusSetups);
+    assert!(a.update(Action::Delete).is_empty());
+    assert_eq!(a.overlay, Some(Overlay::ConfirmDelete { id: 3 }));
+    assert!(press(&mut a, crossterm::event::KeyCode::Char('n')).is_empty());
+    assert_eq!(a.overlay, None);
+    a.update(Action::Delete);
+    assert_eq!(
+        press(&mut a, crossterm::event::KeyCode::Char('y')),
+        vec![Effect::Delete { id: 3 }]
+    );
+    a.on_event(AppEvent::SetupDeleted(3));
+    assert!(a.setups.is_empty());
+}
+
+#[test]
+fn n_edits_the_note_and_enter_saves_it() {
+    let mut a = with_opportunity();
+    a.setups = vec![active_row(4)];
+    a.update(Action::FocusSetups);
+    a.update(Action::Note);
+    type_text(&mut a, "wait for vwap");
+    let effects = press(&mut a, crossterm::event::KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::SaveNote {
+            id: 4,
+            text: "wait for vwap".into(),
+            at: at_market()
+        }]
+    );
+}
+
+#[test]
+fn f_cycles_the_status_filter() {
+    let mut a = with_opportunity();
+    let mut archived = active_row(5);
+    archived.setup.status = crate::setups::SetupStatus::Archived;
+    a.setups = vec![active_row(6), archived];
+    a.update(Action::FocusSetups);
+    assert_eq!(a.visible_setups().len(), 2, "all by default");
+    a.update(Action::Filter);
+    assert_eq!(a.setup_filter, StatusFilter::Active);
+    assert_eq!(a.visible_setups().len(), 1);
+    for _ in 0..3 {
+        a.update(Action::Filter);
+    }
+    assert_eq!(a.setup_filter, StatusFilter::Archived);
+    assert_eq!(a.visible_setups()[0].setup.id, 5);
+}
+
+#[test]
+fn enter_opens_the_details_and_loads_the_history() {
+    let mut a = with_opportunity();
+    a.setups = vec![active_row(9)];
+    a.update(Action::FocusSetups);
+    assert_eq!(
+        a.update(Action::Details),
+        vec![Effect::LoadHistory { id: 9 }]
+    );
+    a.on_event(AppEvent::History {
+        id: 9,
+        events: vec![],
+    });
+    assert_eq!(
+        a.overlay,
+        Some(Overlay::Details {
+            id: 9,
+            history: Some(vec![])
+        })
+    );
+    a.update(Action::Back);
+    assert_eq!(a.overlay, None);
+}
+
+#[test]
+fn an_older_version_of_a_setup_never_replaces_a_newer_one() {
+    let mut a = with_opportunity();
+    let mut newer = active_row(1);
+    newer.setup.version = 3;
+    newer.setup.status = crate::setups::SetupStatus::Triggered;
+    a.setups = vec![newer];
+    a.on_event(AppEvent::SetupChanged {
+        user: crate::store::UserId(1),
+        row: active_row(1),
+        transition: None,
+    });
+    assert_eq!(a.setups[0].setup.version, 3);
 }

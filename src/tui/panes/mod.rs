@@ -5,8 +5,8 @@ mod brief;
 mod gex;
 mod health;
 mod logs;
-mod placeholder;
-mod scanner;
+pub mod scanner;
+mod setups;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -33,13 +33,7 @@ pub fn draw(
     match pane {
         Pane::Brief => brief::draw(frame, area, block, app, theme),
         Pane::Scanner => scanner::draw(frame, area, block, app, theme),
-        Pane::Setups => placeholder::draw(
-            frame,
-            area,
-            block,
-            theme,
-            "Tracked setups appear here with their entry, stop, target, status, outcome and R.",
-        ),
+        Pane::Setups => setups::draw(frame, area, block, app, theme),
         Pane::Gex => gex::draw(frame, area, block, app, theme, now),
         Pane::Health => health::draw(frame, area, block, app, theme, now),
         Pane::Logs => logs::draw(frame, area, block, theme),
@@ -50,6 +44,7 @@ fn title_extra(pane: Pane, app: &App) -> String {
     match pane {
         Pane::Scanner => format!(" · watchlist ({})", app.watchlist.len()),
         Pane::Gex => gex::title(app),
+        Pane::Setups => setups::title(app),
         Pane::Health => {
             let failing = app
                 .workers

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 use crate::domain::Direction;
 use crate::store::StoredDetection;
-use crate::tui::app::{App, Pane, SymbolRow};
+use crate::tui::app::{App, Pane, SymbolRow, TrackState};
 use crate::tui::theme::Theme;
 use crate::tui::view::span;
 
@@ -94,6 +94,7 @@ fn opportunity_row<'a>(
     found: &'a StoredDetection,
     theme: &Theme,
     now: Option<DateTime<Utc>>,
+    state: Option<&TrackState>,
 ) -> Row<'a> {
     let d = &found.detection;
     let (arrow, style) = match d.direction {
@@ -108,7 +109,14 @@ fn opportunity_row<'a>(
         Cell::from(Line::from(price(d.entry)).right_aligned()),
         Cell::from(Line::from(price(d.stop)).right_aligned()),
         Cell::from(Line::from(price(d.target)).right_aligned()),
-        Cell::from(Line::from(age(found, now)).right_aligned()),
+        // While tracking is under way, or once done, the row says so instead of its age.
+        Cell::from(match state {
+            Some(TrackState::Error(_)) => {
+                Line::from(Span::styled("ERR", theme.error)).right_aligned()
+            }
+            Some(s) => Line::from(Span::styled(s.label(), theme.header)).right_aligned(),
+            None => Line::from(age(found, now)).right_aligned(),
+        }),
     ])
 }
 
@@ -155,7 +163,7 @@ fn draw_opportunities(
         .iter()
         .enumerate()
         .map(|(i, o)| {
-            let row = opportunity_row(o, theme, app.market_now);
+            let row = opportunity_row(o, theme, app.market_now, app.track_states.get(&o.id));
             if Some(i) == selected {
                 row.style(theme.selected)
             } else {

@@ -1,0 +1,299 @@
+//! Popups over the panes: help, confirmations, the one-line editors and a setup's details.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::action::Action;
+use super::app::setups_view::status_label;
+use super::app::{App, Overlay};
+use super::theme::Theme;
+use crate::market::calendar::NEW_YORK;
+use crate::tui::panes::scanner::price;
+
+/// Draws the open popup.
+pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, app: &App, theme: &Theme) {
+    match overlay {
+        Overlay::Help => draw_help(frame, area, app, theme),
+        Overlay::ConfirmQuit => draw_confirm_quit(frame, area, app, theme),
+        Overlay::EditWatchlist { input, error } => draw_editor(
+            frame,
+            area,
+            theme,
+            " Watchlist ",
+            &input.text,
+            error.as_deref(),
+            "symbols separated by spaces or commas, at most 50 · Enter saves · Esc cancels",
+        ),
+        Overlay::EditNote { id, input } => draw_editor(
+            frame,
+            area,
+            theme,
+            &format!(" Note of setup {id} "),
+            &input.text,
+            None,
+            "Enter saves · Esc cancels · Ctrl-U clears",
+        ),
+        Overlay::ConfirmDelete { id } => draw_confirm_delete(frame, area, app, *id, theme),
+        Overlay::Details { id, history } => {
+            draw_details(frame, area, app, *id, history.as_deref(), theme)
+        }
+    }
+}
+
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// The help text, generated from the live keymap so it can never go stale.
+pub fn help_lines(app: &App) -> Vec<(String, &'static str)> {
+    Action::ALL
+        .into_iter()
+        .map(|a| (app.keymap.label(a), a.describe()))
+        .collect()
+}
+
+/// Every action with its keys, in one column when it fits the height, else two; text that
+/// does not fit a column is cut, never wrapped over the next entry.
+fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let entries = help_lines(app);
+    let footer = [
+        "GEX: dealers assumed long calls, short puts; $ per 1 % move; Black-Scholes gamma from IV.",
+        "Keys are remappable in the [keys] section of the config file.",
+    ];
+    let fits_one = entries.len() + footer.len() + 3 <= area.height as usize;
+    let columns = if fits_one { 1 } else { 2 };
+    let per_column = entries.len().div_ceil(columns);
+    let column_width = ((area.width.saturating_sub(4) as usize) / columns).min(70);
+    let key_width = 12;
+    let mut lines: Vec<Line> = (0..per_column)
+        .map(|row| {
+            let mut spans = Vec::new();
+            for col in 0..columns {
+                if let Some((keys, what)) = entries.get(col * per_column + row) {
+                    let text: String = what
+                        .chars()
+                        .take(column_width.saturating_sub(key_width + 3))
+                        .collect();
+                    let pad = column_width.saturating_sub(key_width + 2 + text.chars().count());
+                    spans.push(Span::styled(format!("{keys:>key_width$}  "), theme.header));
+                    spans.push(Span::styled(
+                        format!("{text}{}", " ".repeat(pad)),
+                        theme.text,
+                    ));
+                }
+            }
+            Line::from(spans)
+        })
+        .collect();
+    lines.push(Line::default());
+    for text in footer {
+        lines.push(Line::styled(text, theme.dim));
+    }
+    let width = (column_width * columns) as u16 + 2;
+    let rect = centered(area, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.focus_border)
+                .title(Span::styled(" Help ", theme.focus_title)),
+        ),
+        rect,
+    );
+}
+
+/// A one-line editor in a box: the text with a block cursor, an error line, a hint line.
+fn draw_editor(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    title: &str,
+    text: &str,
+    error: Option<&str>,
+    hint: &str,
+) {
+    let width = area.width.saturating_sub(4).min(100);
+    let rect = centered(area, width, 5);
+    frame.render_widget(Clear, rect);
+    let inner_width = rect.width.saturating_sub(3) as usize;
+    // Show the end of a long text, where the typing happens.
+    let chars: Vec<char> = text.chars().collect();
+    let visible: String = chars[chars.len().saturating_sub(inner_width)..]
+        .iter()
+        .collect();
+    let lines = vec![
+        Line::from(vec![
+            Span::styled(visible, theme.text),
+            Span::styled("█", theme.focus_title),
+        ]),
+        match error {
+            Some(e) => Line::styled(format!("✗ {e}"), theme.error),
+            None => Line::default(),
+        },
+        Line::styled(hint.to_string(), theme.dim),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.focus_border)
+                .title(Span::styled(title.to_string(), theme.focus_title)),
+        ),
+        rect,
+    );
+}
+
+fn draw_confirm_quit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let rect = centered(area, 52, 5);
+    frame.render_widget(Clear, rect);
+    let text = vec![
+        Line::styled(
+            format!("{} tracked setups are still active.", app.active_setups()),
+            theme.text,
+        ),
+        Line::styled("Quit? y = quit, any other key = stay", theme.header),
+    ];
+    frame.render_widget(
+        Paragraph::new(text).alignment(Alignment::Center).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.warn)
+                .title(Span::styled(" Quit ", theme.warn)),
+        ),
+        rect,
+    );
+}
+
+fn draw_confirm_delete(frame: &mut Frame, area: Rect, app: &App, id: i64, theme: &Theme) {
+    let what = app
+        .setups
+        .iter()
+        .find(|r| r.setup.id == id)
+        .map(|r| format!("{} {} {}", r.setup.symbol, r.setup.kind, r.setup.direction))
+        .unwrap_or_default();
+    let rect = centered(area, 60, 5);
+    frame.render_widget(Clear, rect);
+    let text = vec![
+        Line::styled(
+            format!("Delete setup {id} ({what}) and its history?"),
+            theme.text,
+        ),
+        Line::styled("y = delete, any other key = keep", theme.header),
+    ];
+    frame.render_widget(
+        Paragraph::new(text).alignment(Alignment::Center).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.warn)
+                .title(Span::styled(" Delete ", theme.warn)),
+        ),
+        rect,
+    );
+}
+
+/// The plan, the detector's rationale (when the detection is still on screen), the note
+/// and the journal of every transition.
+fn draw_details(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    id: i64,
+    history: Option<&[crate::store::SetupEvent]>,
+    theme: &Theme,
+) {
+    let Some(row) = app.setups.iter().find(|r| r.setup.id == id) else {
+        return;
+    };
+    let s = &row.setup;
+    let ny = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&NEW_YORK).format("%m-%d %H:%M").to_string()
+    };
+    let mut lines = vec![
+        Line::styled(
+            format!(
+                "{} {} {} · entry {} · stop {} · target {} · {:.1} R planned",
+                s.symbol,
+                s.kind,
+                s.direction,
+                price(s.entry),
+                price(s.stop),
+                price(s.target),
+                s.target_r()
+            ),
+            theme.header,
+        ),
+        Line::styled(
+            format!(
+                "{}{} · tracked {} ET",
+                status_label(row),
+                s.realised_r
+                    .map(|r| format!(" · {r:+.2} R"))
+                    .unwrap_or_default(),
+                ny(s.tracked_at)
+            ),
+            theme.text,
+        ),
+    ];
+    let rationale = s
+        .source_id
+        .and_then(|source| app.opportunities.iter().find(|o| o.id == source))
+        .map(|o| o.detection.rationale.clone());
+    if let Some(r) = rationale {
+        lines.push(Line::styled(crate::text::printable(&r), theme.dim));
+    }
+    if !row.notes.is_empty() {
+        lines.push(Line::styled(
+            format!("note: {}", crate::text::printable(&row.notes)),
+            theme.text,
+        ));
+    }
+    lines.push(Line::default());
+    match history {
+        None => lines.push(Line::styled("loading history…", theme.dim)),
+        Some(events) => {
+            for e in events {
+                let from = e.from_status.map(|f| f.as_str()).unwrap_or("—");
+                let at_price = e
+                    .price
+                    .map(|p| format!(" @ {}", price(p)))
+                    .unwrap_or_default();
+                lines.push(Line::styled(
+                    format!(
+                        "{} ET  {from} → {}  {}{at_price}  ({})",
+                        ny(e.at),
+                        e.to_status.as_str(),
+                        e.reason,
+                        crate::text::printable(&e.actor)
+                    ),
+                    theme.text,
+                ));
+            }
+        }
+    }
+    let height = (lines.len() as u16 + 4).min(area.height);
+    let rect = centered(area, area.width.saturating_sub(4).min(100), height);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.focus_border)
+                .title(Span::styled(format!(" Setup {id} "), theme.focus_title))
+                .title_bottom(Span::styled(
+                    format!(" {} closes ", app.keymap.label(Action::Back)),
+                    theme.dim,
+                )),
+        ),
+        rect,
+    );
+}
