@@ -27,7 +27,11 @@ fn shared(path: &str) -> bool {
 }
 
 fn json(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
 }
 
@@ -44,10 +48,27 @@ fn the_spy_csv_gives_the_documented_json_document() {
         return;
     }
     let doc = json(&coach(&["gex", "--chain", SPY, "--json"]));
-    let keys: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     let mut expected = vec![
-        "symbol", "spot", "as_of", "total_gex", "regime", "zero_gamma", "crossings", "call_wall",
-        "put_wall", "max_gex_strike", "key_levels", "strikes", "expirations_used", "contracts_used",
+        "symbol",
+        "spot",
+        "as_of",
+        "total_gex",
+        "regime",
+        "zero_gamma",
+        "crossings",
+        "call_wall",
+        "put_wall",
+        "max_gex_strike",
+        "key_levels",
+        "strikes",
+        "expirations_used",
+        "contracts_used",
     ];
     let mut got = keys.clone();
     got.sort_unstable();
@@ -62,7 +83,10 @@ fn the_spy_csv_gives_the_documented_json_document() {
     let flip = doc["zero_gamma"].as_f64().unwrap();
     assert!(flip > 658.05 && flip < 670.0, "{flip}");
     let level = &doc["key_levels"][0];
-    assert_eq!((level["strike"].as_f64(), level["label"].as_str()), (Some(670.0), Some("magnet")));
+    assert_eq!(
+        (level["strike"].as_f64(), level["label"].as_str()),
+        (Some(670.0), Some("magnet"))
+    );
     let strike = &doc["strikes"][0];
     for k in ["strike", "call_gex", "put_gex", "net_gex"] {
         assert!(strike[k].is_number(), "{k}");
@@ -76,10 +100,21 @@ fn at_moves_the_evaluation_time_and_expiry_filters_apply() {
         return;
     }
     // Wednesday 2025-10-01 at 10:00 New York: the Oct 1 series is 0DTE.
-    let doc = json(&coach(&["gex", "--chain", SPY, "--json", "--at", "2025-10-01T14:00:00Z", "--expiry", "0dte"]));
+    let doc = json(&coach(&[
+        "gex",
+        "--chain",
+        SPY,
+        "--json",
+        "--at",
+        "2025-10-01T14:00:00Z",
+        "--expiry",
+        "0dte",
+    ]));
     assert_eq!(doc["as_of"], "2025-10-01T14:00:00Z");
     assert_eq!(doc["expirations_used"], serde_json::json!(["2025-10-01"]));
-    let next2 = json(&coach(&["gex", "--chain", SPY, "--json", "--expiry", "next:2", "--r", "0.04", "--q", "0.012"]));
+    let next2 = json(&coach(&[
+        "gex", "--chain", SPY, "--json", "--expiry", "next:2", "--r", "0.04", "--q", "0.012",
+    ]));
     assert_eq!(next2["expirations_used"].as_array().unwrap().len(), 2);
 }
 
@@ -102,7 +137,14 @@ fn the_cboe_json_and_massive_formats_are_read_and_guessed() {
     let doc = json(&coach(&["gex", "--chain", CBOE_JSON, "--json"]));
     assert_eq!(doc["symbol"], "SPX");
     assert_eq!(doc["as_of"], "2025-09-26T20:15:02Z");
-    let explicit = json(&coach(&["gex", "--chain", CBOE_JSON, "--format", "cboe-json", "--json"]));
+    let explicit = json(&coach(&[
+        "gex",
+        "--chain",
+        CBOE_JSON,
+        "--format",
+        "cboe-json",
+        "--json",
+    ]));
     assert_eq!(doc, explicit);
     if shared(MASSIVE) {
         // The AAPL fixture's snapshot is from 2022 and its one contract expires 2023-06-16.
@@ -124,7 +166,10 @@ fn bad_input_exits_2_naming_file_line_and_field() {
     let out = coach(&["gex", "--chain", &path]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains(&format!("{path}:5: Open Interest (puts)")), "{err}");
+    assert!(
+        err.contains(&format!("{path}:5: Open Interest (puts)")),
+        "{err}"
+    );
 
     let out = coach(&["gex", "--chain", "/nonexistent/chain.csv"]);
     assert_eq!(out.status.code(), Some(2));
@@ -138,14 +183,24 @@ fn bad_input_exits_2_naming_file_line_and_field() {
     ] {
         let out = coach(&["gex", "--chain", CBOE_JSON, flag, value]);
         assert_eq!(out.status.code(), Some(2), "{flag} {value}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains(needle), "{flag}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(needle),
+            "{flag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
-    let (_dir, path) = temp_file("bad.json", "{\"timestamp\":\"2025-09-26 20:15:02\",\n\"data\":{\"current_price\":1,\"options\":[{\"option\":\"SPY251001C00500000\",\n\"open_interest\":\"lots\"}]}}");
+    let (_dir, path) = temp_file(
+        "bad.json",
+        "{\"timestamp\":\"2025-09-26 20:15:02\",\n\"data\":{\"current_price\":1,\"options\":[{\"option\":\"SPY251001C00500000\",\n\"open_interest\":\"lots\"}]}}",
+    );
     let out = coach(&["gex", "--chain", &path]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains(":3:") && err.contains("data.options[0].open_interest"), "{err}");
+    assert!(
+        err.contains(":3:") && err.contains("data.options[0].open_interest"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -153,5 +208,8 @@ fn a_filter_that_leaves_nothing_says_why_and_exits_2() {
     let out = coach(&["gex", "--chain", CBOE_JSON, "--at", "2025-12-01T15:00:00Z"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("no contract with open interest and IV"), "{err}");
+    assert!(
+        err.contains("no contract with open interest and IV"),
+        "{err}"
+    );
 }

@@ -56,7 +56,11 @@ struct Running {
 
 /// Starts the real binary at 120×40 with a fresh home and database.
 fn start() -> Running {
-    let home = tempfile::tempdir().unwrap();
+    start_in(tempfile::tempdir().unwrap(), &[])
+}
+
+/// Starts the real binary at 120×40 with `home` (its database at home/coach.db).
+fn start_in(home: tempfile::TempDir, extra: &[&str]) -> Running {
     let pty = native_pty_system();
     let pair = pty
         .openpty(PtySize {
@@ -71,6 +75,7 @@ fn start() -> Running {
         "--db",
         &format!("sqlite://{}/coach.db", home.path().display()),
     ]);
+    cmd.args(extra);
     cmd.env("HOME", home.path());
     cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
     cmd.env("XDG_DATA_HOME", home.path().join("data"));
@@ -179,4 +184,77 @@ fn sigterm_and_sighup_restore_the_terminal_and_exit_promptly() {
             "{signal}: terminal not restored"
         );
     }
+}
+
+impl Running {
+    fn press(&mut self, keys: &str) {
+        self.keys.write_all(keys.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    /// `q`, answering `y` when coach asks because setups are active.
+    fn quit(mut self) -> tempfile::TempDir {
+        self.press("q");
+        std::thread::sleep(Duration::from_millis(200));
+        if self.screen.text().contains("still active") {
+            self.press("y");
+        }
+        let status = self.wait_exit(Duration::from_secs(3));
+        assert!(status.success(), "{status:?}");
+        self._home
+    }
+}
+
+/// The Setups pane's first row as the screen shows it (symbol to status).
+fn setup_row(screen: &str) -> String {
+    let start = screen.find("3 Setups").expect("the Setups pane");
+    screen[start..]
+        .lines()
+        .nth(2)
+        .map(|l| l.split('│').nth(1).unwrap_or("").trim().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
+    let mut app = start_in(tempfile::tempdir().unwrap(), &["--speed", "30"]);
+    app.screen.wait_for("Scr Sym", Duration::from_secs(40));
+    // Rows 0-3 are the watchlist; row 4 is the best opportunity.
+    app.press("jjjj");
+    app.press("t");
+    app.screen.wait_for("all (1)", Duration::from_secs(5));
+    app.press("3");
+    // The evaluator may invalidate it first (its stop already traded); either way it ends
+    // invalidated, then the trader archives and reopens it.
+    app.press("i");
+    app.screen.wait_for("invalid", Duration::from_secs(5));
+    app.press("a");
+    app.screen.wait_for("archived", Duration::from_secs(5));
+    app.press("o");
+    app.screen.wait_for("(reopen)", Duration::from_secs(5));
+    let before = setup_row(&app.screen.text());
+    let home = app.quit();
+
+    let mut again = start_in(home, &["--speed", "30"]);
+    again.screen.wait_for("6 Logs", Duration::from_secs(10));
+    again.press("3");
+    let screen = again.screen.wait_for("all (1)", Duration::from_secs(5));
+    let after = setup_row(&screen);
+    // The age column moves with the restarted market clock; the rest must match.
+    let plan = |row: &str| {
+        row.rsplit_once(' ')
+            .map(|(p, _)| p.trim().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(plan(&after), plan(&before), "the setup after the restart");
+    again.press("\r");
+    let details = again.screen.wait_for("reopen", Duration::from_secs(5));
+    for step in ["tracked", "→ invalidated", "manual_archive", "reopen"] {
+        assert!(
+            details.contains(step),
+            "{step} missing from the journal:\n{details}"
+        );
+    }
+    again.press("\x1b");
+    again.quit();
 }

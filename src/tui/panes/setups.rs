@@ -33,7 +33,7 @@ pub fn title(app: &App) -> String {
     )
 }
 
-fn row<'a>(r: &'a SetupRow, app: &App, theme: &Theme) -> Row<'a> {
+fn row<'a>(r: &'a SetupRow, app: &App, theme: &Theme, wide: bool) -> Row<'a> {
     let s = &r.setup;
     let (arrow, dir_style) = match s.direction {
         Direction::Long => ("▲", theme.up),
@@ -51,7 +51,7 @@ fn row<'a>(r: &'a SetupRow, app: &App, theme: &Theme) -> Row<'a> {
         .market_now
         .map(|now| span(now - s.tracked_at))
         .unwrap_or_default();
-    Row::new(vec![
+    let mut cells = vec![
         Cell::from(s.symbol.as_str()),
         Cell::from(s.kind.short_label()),
         Cell::from(Span::styled(arrow, dir_style)),
@@ -59,9 +59,31 @@ fn row<'a>(r: &'a SetupRow, app: &App, theme: &Theme) -> Row<'a> {
         Cell::from(Line::from(price(s.stop)).right_aligned()),
         Cell::from(Line::from(price(s.target)).right_aligned()),
         Cell::from(Span::styled(status_label(r), status_style)),
-        Cell::from(Line::from(r_text).right_aligned()),
-        Cell::from(Line::from(age).right_aligned()),
-    ])
+    ];
+    if wide {
+        cells.push(Cell::from(Line::from(r_text).right_aligned()));
+        cells.push(Cell::from(Line::from(age).right_aligned()));
+    }
+    Row::new(cells)
+}
+
+/// Columns of the table; R and age only where the pane is wide enough for them.
+fn widths(wide: bool) -> Vec<Constraint> {
+    let mut w = vec![
+        Constraint::Length(5),
+        Constraint::Length(8),
+        Constraint::Length(1),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Min(9),
+    ];
+    if wide {
+        w[6] = Constraint::Length(9);
+        w.push(Constraint::Length(5));
+        w.push(Constraint::Min(5));
+    }
+    w
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, theme: &Theme) {
@@ -84,12 +106,13 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
         );
         return;
     }
+    let wide = area.width >= 66;
     let selected = (app.focus == Pane::Setups).then(|| app.selected(Pane::Setups));
     let rows: Vec<Row> = visible
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let row = row(r, app, theme);
+            let row = row(r, app, theme, wide);
             if Some(i) == selected {
                 row.style(theme.selected)
             } else {
@@ -97,7 +120,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
             }
         })
         .collect();
-    let header = Row::new(vec![
+    let mut titles = vec![
         Cell::from("Sym"),
         Cell::from("Setup"),
         Cell::from(""),
@@ -105,26 +128,15 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
         Cell::from(Line::from("Stop").right_aligned()),
         Cell::from(Line::from("Target").right_aligned()),
         Cell::from("Status"),
-        Cell::from(Line::from("R").right_aligned()),
-        Cell::from(Line::from("Age").right_aligned()),
-    ])
-    .style(theme.dim);
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(5),
-            Constraint::Length(8),
-            Constraint::Length(1),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(9),
-            Constraint::Length(4),
-            Constraint::Min(4),
-        ],
-    )
-    .header(header)
-    .column_spacing(1)
-    .block(block);
+    ];
+    if wide {
+        titles.push(Cell::from(Line::from("R").right_aligned()));
+        titles.push(Cell::from(Line::from("Age").right_aligned()));
+    }
+    let header = Row::new(titles).style(theme.dim);
+    let table = Table::new(rows, widths(wide))
+        .header(header)
+        .column_spacing(1)
+        .block(block);
     frame.render_widget(table, area);
 }
