@@ -138,6 +138,8 @@ pub struct SymbolRow {
     pub last_at: Option<DateTime<Utc>>,
     pub prior_close: Option<f64>,
     pub closes: Vec<f64>,
+    /// Today's regular-session minute volumes, shares (an index has none).
+    pub volumes: Vec<f64>,
 }
 
 impl SymbolRow {
@@ -148,7 +150,20 @@ impl SymbolRow {
             last_at: None,
             prior_close: None,
             closes: Vec::new(),
+            volumes: Vec::new(),
         }
+    }
+
+    /// Relative volume of the last minute: its volume over the average of the 20 minutes
+    /// before it (SPEC 3's fallback baseline). `None` for an index or too little history.
+    pub fn relative_volume(&self) -> Option<f64> {
+        let (last, before) = self.volumes.split_last()?;
+        let window = &before[before.len().saturating_sub(20)..];
+        if window.len() < 5 {
+            return None;
+        }
+        let mean = window.iter().sum::<f64>() / window.len() as f64;
+        (mean > 0.0).then(|| last / mean)
     }
 
     /// Change against the prior close: (points, percent).
@@ -285,6 +300,7 @@ impl App {
                         && bar.start < s.close
                     {
                         row.closes.push(bar.close);
+                        row.volumes.push(bar.volume);
                     }
                 }
             }
@@ -308,12 +324,11 @@ impl App {
             row.prior_close = s.prior_close;
             row.last = s.last.as_ref().map(|q| q.price);
             row.last_at = s.last.as_ref().map(|q| q.at);
-            row.closes = s
+            let regular = s
                 .bars
                 .iter()
-                .filter(|b| b.start >= snapshot.session.open && b.start < snapshot.session.close)
-                .map(|b| b.close)
-                .collect();
+                .filter(|b| b.start >= snapshot.session.open && b.start < snapshot.session.close);
+            (row.closes, row.volumes) = regular.map(|b| (b.close, b.volume)).unzip();
         }
     }
 

@@ -524,3 +524,15 @@ fn an_older_version_of_a_setup_never_replaces_a_newer_one() {
     });
     assert_eq!(a.setups[0].setup.version, 3);
 }
+
+#[test]
+fn relative_volume_is_the_last_minute_against_the_twenty_before() {
+    let mut row = app().watchlist[2].clone();
+    row.volumes = vec![1000.0; 20];
+    row.volumes.push(3000.0);
+    assert_eq!(row.relative_volume(), Some(3.0));
+    row.volumes = vec![0.0; 30];
+    assert_eq!(row.relative_volume(), None, "an index has no volume");
+    row.volumes = vec![1000.0, 2000.0];
+    assert_eq!(row.relative_volume(), None, "too little history");
+}

@@ -75,11 +75,17 @@ fn row<'a>(r: &'a SymbolRow, theme: &Theme, spark_width: usize) -> Row<'a> {
         None => ("—".into(), "—".into(), theme.dim),
     };
     let last = r.last.map(price).unwrap_or_else(|| "no data".into());
+    let (rvol, rvol_style) = match r.relative_volume() {
+        Some(v) if v >= 2.0 => (format!("{v:.1}×"), theme.warn),
+        Some(v) => (format!("{v:.1}×"), theme.text),
+        None => ("—".into(), theme.dim),
+    };
     Row::new(vec![
         Cell::from(r.symbol.as_str()),
         Cell::from(Line::from(last).right_aligned()),
         Cell::from(Line::from(Span::styled(chg, style)).right_aligned()),
         Cell::from(Line::from(Span::styled(pct, style)).right_aligned()),
+        Cell::from(Line::from(Span::styled(rvol, rvol_style)).right_aligned()),
         Cell::from(Span::styled(sparkline(&r.closes, spark_width), style)),
     ])
 }
@@ -207,7 +213,7 @@ fn draw_watchlist(
     selected: Option<usize>,
 ) {
     let inner_width = area.width as usize;
-    let fixed = 6 + 10 + 9 + 8 + 4;
+    let fixed = 6 + 10 + 9 + 8 + 5 + 5;
     let spark_width = inner_width.saturating_sub(fixed).max(1);
     let rows: Vec<Row> = app
         .watchlist
@@ -227,6 +233,7 @@ fn draw_watchlist(
         Cell::from(Line::from("Last").right_aligned()),
         Cell::from(Line::from("Chg").right_aligned()),
         Cell::from(Line::from("Chg%").right_aligned()),
+        Cell::from(Line::from("RVol").right_aligned()),
         Cell::from("Today"),
     ])
     .style(theme.dim);
@@ -237,6 +244,7 @@ fn draw_watchlist(
             Constraint::Length(10),
             Constraint::Length(9),
             Constraint::Length(8),
+            Constraint::Length(5),
             Constraint::Min(1),
         ],
     )
