@@ -3,6 +3,11 @@
 //! default in `config.example.toml`; a bad file or value names the key and the reason.
 
 mod env;
+mod ops;
+mod secret;
+
+pub use ops::{AlertsConfig, DiscordConfig, HealthConfig, SentryConfig, ServeConfig};
+pub use secret::Secret;
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +25,11 @@ pub struct Config {
     pub ui: Ui,
     /// Action name → key strings, e.g. `quit = ["q"]`. Missing actions keep their default.
     pub keys: std::collections::BTreeMap<String, Vec<String>>,
+    pub health: HealthConfig,
+    pub alerts: AlertsConfig,
+    pub discord: DiscordConfig,
+    pub sentry: SentryConfig,
+    pub serve: ServeConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -95,6 +105,11 @@ impl Default for Config {
             sim: Sim::default(),
             ui: Ui::default(),
             keys: Keymap::default().to_config(),
+            health: HealthConfig::default(),
+            alerts: AlertsConfig::default(),
+            discord: DiscordConfig::default(),
+            sentry: SentryConfig::default(),
+            serve: ServeConfig::default(),
         }
     }
 }
@@ -142,12 +157,13 @@ impl Config {
             None => None,
         };
         let vars: Vec<(String, String)> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("COACH_"))
+            .filter(|(k, _)| k.starts_with("COACH_") || SECRET_VARS.contains(&k.as_str()))
             .collect();
         Config::from_sources(file.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), &vars)
     }
 
     /// Builds the configuration from a file's text and environment variables (pure).
+    /// Besides `COACH_*`, the secrets `DISCORD_WEBHOOK_URL` and `SENTRY_DSN` win over the file.
     pub fn from_sources(
         file: Option<(&Path, &str)>,
         vars: &[(String, String)],
@@ -165,7 +181,7 @@ impl Config {
             None => toml::Table::new(),
         };
         env::apply_overrides(&mut table, vars)?;
-        let config: Config =
+        let mut config: Config =
             Config::deserialize(toml::Value::Table(table)).map_err(|e| match file {
                 Some((path, _)) => ConfigError::Parse {
                     path: path.to_path_buf(),
@@ -176,6 +192,13 @@ impl Config {
                     reason: one_line(e.message()),
                 },
             })?;
+        for (var, value) in vars.iter().filter(|(_, v)| !v.trim().is_empty()) {
+            match var.as_str() {
+                "DISCORD_WEBHOOK_URL" => config.discord.webhook_url = Secret::new(value.as_str()),
+                "SENTRY_DSN" => config.sentry.dsn = Secret::new(value.as_str()),
+                _ => {}
+            }
+        }
         config.validate()?;
         Ok(config)
     }
@@ -225,6 +248,13 @@ impl Config {
                 format!("{} is not between 1 and 60", self.ui.max_fps),
             );
         }
+        ops::validate(
+            &self.health,
+            &self.alerts,
+            &self.discord,
+            &self.sentry,
+            &self.serve,
+        )?;
         Keymap::from_config(&self.keys).map_err(|reason| ConfigError::Invalid {
             key: "keys".into(),
             reason,
@@ -237,6 +267,9 @@ impl Config {
         Keymap::from_config(&self.keys).unwrap_or_default()
     }
 }
+
+/// Secrets read from the environment under their conventional names (SPEC 13).
+const SECRET_VARS: [&str; 2] = ["DISCORD_WEBHOOK_URL", "SENTRY_DSN"];
 
 fn one_line(s: &str) -> String {
     s.lines()
