@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod calendar;
 pub mod dashboard;
+pub mod serve;
 
 /// A terminal dashboard for intraday options traders.
 #[derive(Debug, Parser)]
@@ -22,6 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// List NYSE regular sessions (open/close in UTC, early closes) for a date range.
     Calendar(calendar::CalendarArgs),
+    /// Run every worker headless (no TUI) with alerting, and optionally an HTTP endpoint
+    /// (GET /health/workers, GET /metrics). SIGTERM or Ctrl-C stops it.
+    Serve(serve::ServeArgs),
 }
 
 /// How a command failed: bad input (exit 2) or a runtime failure (exit 1).
@@ -58,6 +62,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         None => dashboard::run(&cli.common),
         Some(command) => match command {
             Command::Calendar(args) => calendar::run(args),
+            Command::Serve(args) => serve::run(args, &cli.common),
         },
     }
 }

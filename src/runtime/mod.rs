@@ -5,6 +5,8 @@ pub mod bus;
 pub mod clock;
 pub mod feed;
 pub mod health;
+pub mod metrics;
+pub mod monitor;
 pub mod services;
 pub mod supervisor;
 
@@ -14,4 +16,6 @@ pub mod supervisor;
 pub enum AppEvent {
     /// A new detection, already stored.
     Detection(crate::store::StoredDetection),
+    /// A one-line notice for the trader: a trading alert or an operational incident.
+    Notice(String),
 }

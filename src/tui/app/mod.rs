@@ -346,6 +346,8 @@ impl App {
                 self.opportunities.insert(at, found);
                 self.dirty = true;
             }
+            // Already in the Logs pane (the dispatcher logs it); the lead renders it.
+            AppEvent::Notice(_) => {}
         }
     }
 
