@@ -75,8 +75,8 @@ pub struct ServeConfig {
 /// Default stale floors of the workers coach runs (seconds).
 pub const DEFAULT_FLOORS: [(&str, f64); 5] = [
     ("feed", 30.0),
-    ("detector", 60.0),
-    ("evaluator", 60.0),
+    ("detect", 60.0),
+    ("evaluate", 60.0),
     ("health", 30.0),
     ("alerts", 120.0),
 ];

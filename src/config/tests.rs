@@ -139,7 +139,7 @@ fn a_stale_floor_set_for_one_worker_keeps_the_other_defaults() {
     assert_eq!(secs("feed"), 5.0);
     assert_eq!(secs("brief"), 600.0, "an integer is read as seconds");
     assert_eq!(secs("alerts"), 7.5, "from COACH_HEALTH_FLOORS_ALERTS");
-    assert_eq!(secs("detector"), 60.0, "a default kept");
+    assert_eq!(secs("detect"), 60.0, "a default kept");
     assert_eq!(secs("gex"), 60.0, "an unlisted worker gets floor_secs");
 }
 

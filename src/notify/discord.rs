@@ -158,6 +158,8 @@ impl Discord {
             .timeout(retry.timeout)
             .connect_timeout(retry.timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("coach/", env!("CARGO_PKG_VERSION")))
+            // A webhook never redirects; following one could carry the message elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| DiscordError::Client(describe(&e.without_url(), url)))?;
         Ok(Some(Discord {
