@@ -41,6 +41,9 @@ pub fn run(args: ServeArgs, common: &CommonArgs) -> Result<(), CliError> {
         config.serve.http = addr.to_string();
     }
     init_logging();
+    if let Some(warning) = crate::config::secrets_exposed_warning(common.config.as_deref()) {
+        tracing::warn!("{warning}");
+    }
     let _sentry = notify::sentry::init(&config.sentry);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

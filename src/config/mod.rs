@@ -140,6 +140,36 @@ pub fn locate(flag: Option<&Path>) -> Option<(PathBuf, bool)> {
         .map(|d| (d.config_dir().join("config.toml"), false))
 }
 
+/// SPEC 13: a warning when the located configuration file holds a secret
+/// (`discord.webhook_url`, `sentry.dsn`) and its permissions let others read it.
+/// `None` when there is no file, no secret in it, or it is private.
+pub fn secrets_exposed_warning(flag: Option<&Path>) -> Option<String> {
+    let (path, _) = locate(flag)?;
+    let text = std::fs::read_to_string(&path).ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    let set = |section: &str, key: &str| {
+        table
+            .get(section)
+            .and_then(|s| s.get(key))
+            .and_then(toml::Value::as_str)
+            .is_some_and(|v| !v.trim().is_empty())
+    };
+    let secrets: Vec<&str> = [("discord", "webhook_url"), ("sentry", "dsn")]
+        .into_iter()
+        .filter(|(section, key)| set(section, key))
+        .map(|(section, _)| section)
+        .collect();
+    if secrets.is_empty() || !secret::readable_by_others(&path) {
+        return None;
+    }
+    Some(format!(
+        "config file {} holds secrets ({}) and others can read it: chmod 600 it, or use \
+         DISCORD_WEBHOOK_URL / SENTRY_DSN",
+        path.display(),
+        secrets.join(", ")
+    ))
+}
+
 impl Config {
     /// Loads defaults, the located file and the environment overrides, then validates.
     pub fn load(flag: Option<&Path>) -> Result<Config, ConfigError> {

@@ -61,6 +61,20 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+/// Whether group or others may read the file (Unix permissions; elsewhere: false).
+#[cfg_attr(not(unix), allow(unused_variables))]
+pub fn readable_by_others(path: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o044 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -163,3 +163,35 @@ fn bad_operational_values_name_their_key() {
         assert!(err.contains(key), "{text}: {err}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_config_file_with_a_secret_that_others_can_read_gets_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let chmod = |mode| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode));
+
+    std::fs::write(
+        &path,
+        "[discord]\nwebhook_url = \"https://x/very-secret\"\n",
+    )
+    .unwrap();
+    chmod(0o644).unwrap();
+    let warning = secrets_exposed_warning(Some(&path)).expect("a warning");
+    assert!(
+        warning.contains("discord") && warning.contains("chmod 600"),
+        "{warning}"
+    );
+    assert!(!warning.contains("very-secret"), "{warning}");
+    chmod(0o600).unwrap();
+    assert_eq!(secrets_exposed_warning(Some(&path)), None, "private: fine");
+
+    std::fs::write(&path, "[discord]\nwebhook_url = \"\"\n").unwrap();
+    chmod(0o644).unwrap();
+    assert_eq!(
+        secrets_exposed_warning(Some(&path)),
+        None,
+        "no secret: fine"
+    );
+}
