@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod dashboard;
 pub mod gex;
 pub mod replay;
+pub mod serve;
 pub mod setups;
 pub mod watchlist;
 
@@ -34,6 +35,9 @@ pub enum Command {
     Setups(setups::SetupsArgs),
     /// The default watchlist: `coach watchlist show|set|add|remove SYMBOL...`.
     Watchlist(watchlist::WatchlistArgs),
+    /// Run every worker headless (no TUI) with alerting, and optionally an HTTP endpoint
+    /// (GET /health/workers, GET /metrics). SIGTERM or Ctrl-C stops it.
+    Serve(serve::ServeArgs),
 }
 
 /// How a command failed: bad input (exit 2) or a runtime failure (exit 1).
@@ -74,6 +78,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Replay(args) => replay::run(args),
             Command::Setups(args) => setups::run(args, &cli.common),
             Command::Watchlist(args) => watchlist::run(args, &cli.common),
+            Command::Serve(args) => serve::run(args, &cli.common),
         },
     }
 }

@@ -3,6 +3,11 @@
 //! default in `config.example.toml`; a bad file or value names the key and the reason.
 
 mod env;
+mod ops;
+mod secret;
+
+pub use ops::{AlertsConfig, DiscordConfig, HealthConfig, SentryConfig, ServeConfig};
+pub use secret::Secret;
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +31,11 @@ pub struct Config {
     pub detectors: DetectorsConfig,
     /// Action name → key strings, e.g. `quit = ["q"]`. Missing actions keep their default.
     pub keys: std::collections::BTreeMap<String, Vec<String>>,
+    pub health: HealthConfig,
+    pub alerts: AlertsConfig,
+    pub discord: DiscordConfig,
+    pub sentry: SentryConfig,
+    pub serve: ServeConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -133,6 +143,11 @@ impl Default for Config {
             setups: Setups::default(),
             detectors: DetectorsConfig::default(),
             keys: Keymap::default().to_config(),
+            health: HealthConfig::default(),
+            alerts: AlertsConfig::default(),
+            discord: DiscordConfig::default(),
+            sentry: SentryConfig::default(),
+            serve: ServeConfig::default(),
         }
     }
 }
@@ -163,6 +178,36 @@ pub fn locate(flag: Option<&Path>) -> Option<(PathBuf, bool)> {
         .map(|d| (d.config_dir().join("config.toml"), false))
 }
 
+/// SPEC 13: a warning when the located configuration file holds a secret
+/// (`discord.webhook_url`, `sentry.dsn`) and its permissions let others read it.
+/// `None` when there is no file, no secret in it, or it is private.
+pub fn secrets_exposed_warning(flag: Option<&Path>) -> Option<String> {
+    let (path, _) = locate(flag)?;
+    let text = std::fs::read_to_string(&path).ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    let set = |section: &str, key: &str| {
+        table
+            .get(section)
+            .and_then(|s| s.get(key))
+            .and_then(toml::Value::as_str)
+            .is_some_and(|v| !v.trim().is_empty())
+    };
+    let secrets: Vec<&str> = [("discord", "webhook_url"), ("sentry", "dsn")]
+        .into_iter()
+        .filter(|(section, key)| set(section, key))
+        .map(|(section, _)| section)
+        .collect();
+    if secrets.is_empty() || !secret::readable_by_others(&path) {
+        return None;
+    }
+    Some(format!(
+        "config file {} holds secrets ({}) and others can read it: chmod 600 it, or use \
+         DISCORD_WEBHOOK_URL / SENTRY_DSN",
+        path.display(),
+        secrets.join(", ")
+    ))
+}
+
 impl Config {
     /// Loads defaults, the located file and the environment overrides, then validates.
     pub fn load(flag: Option<&Path>) -> Result<Config, ConfigError> {
@@ -180,12 +225,13 @@ impl Config {
             None => None,
         };
         let vars: Vec<(String, String)> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("COACH_"))
+            .filter(|(k, _)| k.starts_with("COACH_") || SECRET_VARS.contains(&k.as_str()))
             .collect();
         Config::from_sources(file.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), &vars)
     }
 
     /// Builds the configuration from a file's text and environment variables (pure).
+    /// Besides `COACH_*`, the secrets `DISCORD_WEBHOOK_URL` and `SENTRY_DSN` win over the file.
     pub fn from_sources(
         file: Option<(&Path, &str)>,
         vars: &[(String, String)],
@@ -203,7 +249,7 @@ impl Config {
             None => toml::Table::new(),
         };
         env::apply_overrides(&mut table, vars)?;
-        let config: Config =
+        let mut config: Config =
             Config::deserialize(toml::Value::Table(table)).map_err(|e| match file {
                 Some((path, _)) => ConfigError::Parse {
                     path: path.to_path_buf(),
@@ -214,6 +260,13 @@ impl Config {
                     reason: one_line(e.message()),
                 },
             })?;
+        for (var, value) in vars.iter().filter(|(_, v)| !v.trim().is_empty()) {
+            match var.as_str() {
+                "DISCORD_WEBHOOK_URL" => config.discord.webhook_url = Secret::new(value.as_str()),
+                "SENTRY_DSN" => config.sentry.dsn = Secret::new(value.as_str()),
+                _ => {}
+            }
+        }
         config.validate()?;
         Ok(config)
     }
@@ -288,6 +341,13 @@ impl Config {
                 key: format!("detectors.{}", e.key),
                 reason: e.problem,
             })?;
+        ops::validate(
+            &self.health,
+            &self.alerts,
+            &self.discord,
+            &self.sentry,
+            &self.serve,
+        )?;
         Keymap::from_config(&self.keys).map_err(|reason| ConfigError::Invalid {
             key: "keys".into(),
             reason,
@@ -300,6 +360,9 @@ impl Config {
         Keymap::from_config(&self.keys).unwrap_or_default()
     }
 }
+
+/// Secrets read from the environment under their conventional names (SPEC 13).
+const SECRET_VARS: [&str; 2] = ["DISCORD_WEBHOOK_URL", "SENTRY_DSN"];
 
 fn one_line(s: &str) -> String {
     s.lines()

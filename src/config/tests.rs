@@ -102,3 +102,96 @@ fn a_bad_environment_value_names_the_variable() {
         "{err}"
     );
 }
+
+#[test]
+fn the_webhook_comes_from_the_environment_and_is_never_shown() {
+    let url = "https://discord.com/api/webhooks/123/very-secret-token";
+    let text = "[discord]\nwebhook_url = \"https://example.com/from-file\"\n";
+    let c = Config::from_sources(
+        Some((Path::new("c.toml"), text)),
+        &vars(&[("DISCORD_WEBHOOK_URL", url), ("SENTRY_DSN", "")]),
+    )
+    .unwrap();
+    assert_eq!(c.discord.webhook_url.expose(), url, "the environment wins");
+    assert!(!c.sentry.dsn.is_set(), "an empty variable sets nothing");
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("very-secret-token"), "{shown}");
+    let dumped = toml::to_string(&c).unwrap();
+    assert!(!dumped.contains("very-secret-token"), "{dumped}");
+
+    let bad = "[discord]\nwebhook_url = \"ftp://x/very-secret-token\"\n";
+    let err = Config::from_sources(Some((Path::new("c.toml"), bad)), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("discord.webhook_url"), "{err}");
+    assert!(!err.contains("very-secret-token"), "{err}");
+}
+
+#[test]
+fn a_stale_floor_set_for_one_worker_keeps_the_other_defaults() {
+    let text = "[health.floors]\nfeed = 5.0\nbrief = 600\n";
+    let c = Config::from_sources(
+        Some((Path::new("c.toml"), text)),
+        &vars(&[("COACH_HEALTH_FLOORS_ALERTS", "7.5")]),
+    )
+    .unwrap();
+    let secs = |w: &str| c.health.floor(w).as_secs_f64();
+    assert_eq!(secs("feed"), 5.0);
+    assert_eq!(secs("brief"), 600.0, "an integer is read as seconds");
+    assert_eq!(secs("alerts"), 7.5, "from COACH_HEALTH_FLOORS_ALERTS");
+    assert_eq!(secs("detect"), 60.0, "a default kept");
+    assert_eq!(secs("gex"), 60.0, "an unlisted worker gets floor_secs");
+}
+
+#[test]
+fn bad_operational_values_name_their_key() {
+    for (text, key) in [
+        ("[health]\ncheck_secs = 0.0\n", "health.check_secs"),
+        ("[health.floors]\nfeed = -1.0\n", "health.floors.feed"),
+        ("[health.floors]\nFeed = 1.0\n", "health.floors.Feed"),
+        ("[alerts]\ncooldown_secs = 0.0\n", "alerts.cooldown_secs"),
+        (
+            "[alerts]\nfailures_in_a_row = 0\n",
+            "alerts.failures_in_a_row",
+        ),
+        ("[serve]\nhttp = \"localhost\"\n", "serve.http"),
+        ("[discord]\nusername = \"\"\n", "discord.username"),
+    ] {
+        let err = Config::from_sources(Some((Path::new("c.toml"), text)), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key), "{text}: {err}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_config_file_with_a_secret_that_others_can_read_gets_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let chmod = |mode| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode));
+
+    std::fs::write(
+        &path,
+        "[discord]\nwebhook_url = \"https://x/very-secret\"\n",
+    )
+    .unwrap();
+    chmod(0o644).unwrap();
+    let warning = secrets_exposed_warning(Some(&path)).expect("a warning");
+    assert!(
+        warning.contains("discord") && warning.contains("chmod 600"),
+        "{warning}"
+    );
+    assert!(!warning.contains("very-secret"), "{warning}");
+    chmod(0o600).unwrap();
+    assert_eq!(secrets_exposed_warning(Some(&path)), None, "private: fine");
+
+    std::fs::write(&path, "[discord]\nwebhook_url = \"\"\n").unwrap();
+    chmod(0o644).unwrap();
+    assert_eq!(
+        secrets_exposed_warning(Some(&path)),
+        None,
+        "no secret: fine"
+    );
+}

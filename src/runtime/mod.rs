@@ -9,6 +9,8 @@ pub mod evaluate;
 pub mod feed;
 pub mod gex;
 pub mod health;
+pub mod metrics;
+pub mod monitor;
 pub mod services;
 pub mod setup_changes;
 pub mod supervisor;
@@ -47,4 +49,6 @@ pub enum AppEvent {
         row: crate::store::SetupRow,
         transition: Option<crate::setups::Transition>,
     },
+    /// A one-line notice for the trader: a trading alert or an operational incident.
+    Notice(String),
 }

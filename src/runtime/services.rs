@@ -2,6 +2,7 @@
 //! the market feed and everything that consumes it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -15,12 +16,17 @@ use super::detect::run_detector;
 use super::evaluate::run_evaluator;
 use super::feed::{latest_session_date, run_played_feed};
 use super::gex::{GexChannels, SimChains, run_gex};
-use super::health::Health;
+use super::health::{Health, StaleFloors};
+use super::metrics::Metrics;
+use super::monitor::{self, Monitor};
 use super::setup_changes::SetupChanges;
 use super::supervisor;
 use crate::config::Config;
 use crate::gex::GexParams;
 use crate::market::calendar;
+use crate::notify::discord::RetryPolicy;
+use crate::notify::incidents::IncidentPolicy;
+use crate::notify::{self, Notifier};
 use crate::provider::recorded::RecordedMarket;
 use crate::provider::replay::load_files;
 use crate::provider::sim::SimMarket;
@@ -41,15 +47,30 @@ pub struct Services {
     /// transitions, notes, delete) so the evaluator's book follows; subscribe to hear the
     /// evaluator's and the auto-tracker's.
     pub setup_changes: SetupChanges,
+    /// Counters for `/metrics`; workers bump them (`metrics.detection(kind)`, …).
+    pub metrics: Arc<Metrics>,
+    /// Trading alerts go through this (`notifier.trading(alert)`).
+    pub notifier: Notifier,
 }
 
 impl Services {
     /// Spawns every worker on the current tokio runtime. `now` picks the simulated session.
     pub fn start(config: &Config, store: &Store, now: DateTime<Utc>, feed: Feed) -> Services {
-        let health = Health::default();
+        let health = Health::with_floors(StaleFloors::from_config(&config.health));
         let cancel = CancellationToken::new();
         let (bus, snapshot_requests) = MarketBus::new(4096);
         let (events_tx, events) = mpsc::channel(1024);
+        let metrics = Arc::new(Metrics::default());
+        // Alerting first, so every worker below can be handed `notifier.clone()`.
+        let notifier = spawn_alerting(
+            config,
+            &health,
+            &cancel,
+            Some(bus.clone()),
+            events_tx.clone(),
+            metrics.clone(),
+            now,
+        );
         let setup_changes = SetupChanges::default();
 
         let interval = feed.step_interval(config);
@@ -197,6 +218,8 @@ impl Services {
             events_tx,
             gex,
             setup_changes,
+            metrics,
+            notifier,
         }
     }
 
@@ -239,4 +262,50 @@ impl Feed {
         };
         Duration::from_secs_f64(real.max(1.0))
     }
+}
+
+/// Starts the alert dispatcher and the health monitor on `health`, and returns the
+/// handle trading alerts go through. `started_at` starts the incident grace; `bus`, when
+/// given, is counted for metrics. Used by `Services::start`, and by tests with their own
+/// workers.
+pub fn spawn_alerting(
+    config: &Config,
+    health: &Health,
+    cancel: &CancellationToken,
+    bus: Option<MarketBus>,
+    events: mpsc::Sender<AppEvent>,
+    metrics: Arc<Metrics>,
+    started_at: DateTime<Utc>,
+) -> Notifier {
+    let (notifier, dispatcher) =
+        notify::notifier(config, RetryPolicy::default(), events, metrics.clone());
+    if dispatcher.has_webhook() {
+        tracing::info!("alerts go to the Discord webhook (its URL is not shown)");
+    } else {
+        tracing::info!("no Discord webhook configured: alerts are logged and shown only");
+    }
+    supervisor::spawn(
+        notify::WORKER,
+        notify::HEARTBEAT,
+        health.clone(),
+        cancel.clone(),
+        move |ctx| dispatcher.clone().run(ctx),
+    );
+    let cadence = config.health.check_interval();
+    let monitor = Monitor::new(
+        IncidentPolicy::from_config(&config.alerts),
+        started_at,
+        cadence,
+        notifier.clone(),
+        metrics,
+        bus,
+    );
+    supervisor::spawn(
+        monitor::WORKER,
+        cadence,
+        health.clone(),
+        cancel.clone(),
+        move |ctx| monitor.clone().run(ctx),
+    );
+    notifier
 }

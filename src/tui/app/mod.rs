@@ -386,7 +386,6 @@ impl App {
                 self.opportunities.insert(at, found);
                 self.dirty = true;
             }
-            // The Setups pane (issue 5, on main) shows these.
             AppEvent::SetupChanged {
                 row, transition, ..
             } => self.on_setup_changed(row, transition),
@@ -402,6 +401,7 @@ impl App {
                     *history = Some(events);
                 }
             }
+            AppEvent::Notice(text) => self.say(text),
         }
     }
 

@@ -1,10 +1,10 @@
 //! The Health pane: every background worker's state, age of its last success, cycles,
-//! errors, restarts and last error.
+//! errors, restarts and last error (with its age).
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 use crate::runtime::health::{WorkerRecord, WorkerState};
@@ -28,6 +28,17 @@ fn state_cell(w: &WorkerRecord, theme: &Theme, now: DateTime<Utc>) -> Span<'stat
         WorkerState::Running => Span::styled("running", theme.up),
         WorkerState::Failed => Span::styled("FAILED", theme.error),
         other => Span::styled(other.as_str(), theme.dim),
+    }
+}
+
+/// `12s provider closed the stream`: how long ago, then what.
+fn last_error(w: &WorkerRecord, theme: &Theme, now: DateTime<Utc>) -> Line<'static> {
+    match &w.last_error {
+        Some(message) => Line::from(vec![
+            Span::styled(format!("{} ", age(w.last_error_at, now)), theme.dim),
+            Span::styled(message.clone(), theme.error),
+        ]),
+        None => Line::default(),
     }
 }
 
@@ -61,10 +72,7 @@ pub fn draw(
                 Cell::from(w.cycles.to_string()),
                 Cell::from(w.errors.to_string()),
                 Cell::from(w.restarts.to_string()),
-                Cell::from(Span::styled(
-                    w.last_error.clone().unwrap_or_default(),
-                    theme.error,
-                )),
+                Cell::from(last_error(w, theme, now)),
             ]);
             if i == selected && app.focus == Pane::Health {
                 row.style(theme.selected)

@@ -1,0 +1,84 @@
+//! The `GET /health/workers` document (pure): the overall status and every worker's
+//! record, instants as RFC 3339 UTC with milliseconds and ages in seconds.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::runtime::health::{Overall, WorkerRecord, WorkerState, overall};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WorkersDocument {
+    /// `ok` (every worker healthy), `degraded` (some) or `down` (none).
+    pub status: Overall,
+    /// When this document was made.
+    pub checked_at: String,
+    pub workers: Vec<WorkerView>,
+}
+
+/// One worker as served. `*_age_secs` are seconds before `checked_at`; absent instants
+/// and their ages are `null`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WorkerView {
+    pub name: String,
+    pub state: WorkerState,
+    pub healthy: bool,
+    pub stale: bool,
+    pub expected_interval_secs: f64,
+    pub stale_after_secs: f64,
+    pub started_at: Option<String>,
+    pub started_age_secs: Option<f64>,
+    pub last_cycle_start: Option<String>,
+    pub last_cycle_end: Option<String>,
+    pub last_success: Option<String>,
+    pub last_success_age_secs: Option<f64>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<String>,
+    pub last_error_age_secs: Option<f64>,
+    pub cycles: u64,
+    pub errors: u64,
+    pub consecutive_failures: u32,
+    pub restarts: u32,
+}
+
+/// RFC 3339 UTC with milliseconds: `2026-11-24T14:30:00.250Z`.
+pub fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Seconds from `then` to `now`, to the millisecond, never negative.
+pub fn age_secs(then: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
+    let ms = (now - then).num_milliseconds().max(0);
+    ms as f64 / 1000.0
+}
+
+pub fn document(records: &[WorkerRecord], now: DateTime<Utc>) -> WorkersDocument {
+    WorkersDocument {
+        status: overall(records, now),
+        checked_at: iso(now),
+        workers: records.iter().map(|r| view(r, now)).collect(),
+    }
+}
+
+fn view(r: &WorkerRecord, now: DateTime<Utc>) -> WorkerView {
+    WorkerView {
+        name: r.name.clone(),
+        state: r.state,
+        healthy: r.is_healthy(now),
+        stale: r.is_stale(now),
+        expected_interval_secs: r.expected_interval.as_secs_f64(),
+        stale_after_secs: r.stale_after.as_secs_f64(),
+        started_at: r.started_at.map(iso),
+        started_age_secs: r.started_at.map(|t| age_secs(t, now)),
+        last_cycle_start: r.last_cycle_start.map(iso),
+        last_cycle_end: r.last_cycle_end.map(iso),
+        last_success: r.last_success.map(iso),
+        last_success_age_secs: r.last_success.map(|t| age_secs(t, now)),
+        last_error: r.last_error.clone(),
+        last_error_at: r.last_error_at.map(iso),
+        last_error_age_secs: r.last_error_at.map(|t| age_secs(t, now)),
+        cycles: r.cycles,
+        errors: r.errors,
+        consecutive_failures: r.consecutive_failures,
+        restarts: r.restarts,
+    }
+}
