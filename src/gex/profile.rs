@@ -156,6 +156,7 @@ struct Series {
     settlement: Settlement,
     date: NaiveDate,
     years: f64,
+    sqrt_years: f64,
     /// e^(−qT).
     discount: f64,
     selected: bool,
@@ -165,12 +166,12 @@ struct Series {
 fn index_series(chain: &Chain, q: f64) -> (Vec<Series>, Vec<u32>) {
     let mut series: Vec<Series> = Vec::new();
     let mut index = Vec::with_capacity(chain.contracts.len());
-    let mut last: Option<(Settlement, NaiveDate, u32)> = None;
+    let mut last: Option<(&str, NaiveDate, u32)> = None;
     for c in &chain.contracts {
-        let settlement = expiry::settlement(&c.root);
         let i = match last {
-            Some((s, d, i)) if s == settlement && d == c.expiry => i,
+            Some((root, d, i)) if d == c.expiry && root == c.root => i,
             _ => {
+                let settlement = expiry::settlement(&c.root);
                 let found = series
                     .iter()
                     .position(|s| s.settlement == settlement && s.date == c.expiry);
@@ -183,12 +184,13 @@ fn index_series(chain: &Chain, q: f64) -> (Vec<Series>, Vec<u32>) {
                         settlement,
                         date: c.expiry,
                         years,
+                        sqrt_years: years.max(0.0).sqrt(),
                         discount: (-q * years).exp(),
                         selected: false,
                     });
                     series.len() - 1
                 }) as u32;
-                last = Some((settlement, c.expiry, i));
+                last = Some((&c.root, c.expiry, i));
                 i
             }
         };
@@ -201,12 +203,11 @@ fn index_series(chain: &Chain, q: f64) -> (Vec<Series>, Vec<u32>) {
 #[derive(Clone, Copy, Debug)]
 struct Live {
     strike_key: i64,
+    strike: f64,
     series: u32,
-    iv_bits: u64,
-    term: CurveTerm,
-    signed_oi: f64,
-    /// Dollar GEX at spot, signed.
-    gex: f64,
+    iv: f64,
+    /// Open interest, contracts (≥ 0); `call` gives its sign.
+    open_interest: f64,
     call: bool,
 }
 
@@ -241,29 +242,27 @@ pub fn compute_profile(
         s.selected = s.years > 0.0 && selected.binary_search(&s.date).is_ok();
     }
 
-    let ln_spot = spot.ln();
     let mut contracts: Vec<Live> = Vec::with_capacity(chain.contracts.len());
+    let mut used = vec![false; series.len()];
     for (c, &si) in chain.contracts.iter().zip(&series_of) {
-        let s = series[si as usize];
-        let carries_gamma =
-            s.selected && c.open_interest > 0.0 && c.open_interest.is_finite() && c.iv > 0.0;
-        if !carries_gamma {
-            continue;
+        let carries_gamma = series[si as usize].selected
+            && c.open_interest > 0.0
+            && c.open_interest.is_finite()
+            && c.iv > 0.0
+            && c.iv.is_finite()
+            && c.strike > 0.0
+            && c.strike.is_finite();
+        if carries_gamma {
+            used[si as usize] = true;
+            contracts.push(Live {
+                strike_key: strike_key(c.strike),
+                strike: c.strike,
+                series: si,
+                iv: c.iv,
+                open_interest: c.open_interest,
+                call: c.right == Right::Call,
+            });
         }
-        let Some(term) = CurveTerm::with_discount(c.strike, s.years, c.iv, rate, q, s.discount)
-        else {
-            continue;
-        };
-        let signed_oi = c.right.dealer_sign() * c.open_interest;
-        contracts.push(Live {
-            strike_key: strike_key(c.strike),
-            series: si,
-            iv_bits: c.iv.to_bits(),
-            term,
-            signed_oi,
-            gex: term.gex_at(spot, ln_spot, signed_oi),
-            call: c.right == Right::Call,
-        });
     }
     if contracts.is_empty() {
         return Err(GexError::NoContracts {
@@ -277,10 +276,6 @@ pub fn compute_profile(
                 .unwrap_or_default(),
         });
     }
-    let mut used: Vec<bool> = vec![false; series.len()];
-    for c in &contracts {
-        used[c.series as usize] = true;
-    }
     let mut expirations_used: Vec<NaiveDate> = series
         .iter()
         .zip(&used)
@@ -290,16 +285,32 @@ pub fn compute_profile(
     expirations_used.sort_unstable();
     expirations_used.dedup();
 
-    // One sort by (strike, series) serves both the per-strike sums and the merging of
-    // identical curve terms (same strike, series and IV: a call and its put, or duplicates).
-    contracts.sort_unstable_by_key(|c| (c.strike_key, c.series));
+    // Sorted by (strike, series), identical terms (same strike, series and IV: a call and
+    // its put, or duplicates) are neighbours: merge them, then compute each merged term
+    // once (one ln per strike, one exp per term) for both the curve and the per-strike sums.
+    let order = sort_by_strike_and_series(&contracts);
+    let ln_spot = spot.ln();
     let mut strikes: Vec<StrikeGex> = Vec::new();
     let mut terms: Vec<(CurveTerm, f64)> = Vec::with_capacity(contracts.len());
-    let mut term_ivs: Vec<u64> = Vec::with_capacity(contracts.len());
-    let mut run_start_terms = 0;
-    for (i, c) in contracts.iter().enumerate() {
-        let new_strike = i == 0 || contracts[i - 1].strike_key != c.strike_key;
+    let mut run: Vec<Pending> = Vec::new();
+    let mut ln_strike = 0.0;
+    let mut previous: Option<&Live> = None;
+    for c in order.iter().map(|&i| &contracts[i as usize]) {
+        let new_strike = previous.is_none_or(|p| p.strike_key != c.strike_key);
+        let new_series = new_strike || previous.is_some_and(|p| p.series != c.series);
+        if new_series {
+            flush_run(
+                &mut run,
+                &series,
+                ln_strike,
+                (spot, ln_spot),
+                (rate, q),
+                &mut strikes,
+                &mut terms,
+            );
+        }
         if new_strike {
+            ln_strike = c.strike.ln();
             strikes.push(StrikeGex {
                 strike: c.strike_key as f64 / 1000.0,
                 call_gex: 0.0,
@@ -307,29 +318,34 @@ pub fn compute_profile(
                 net_gex: 0.0,
             });
         }
-        let new_series = new_strike || contracts[i - 1].series != c.series;
-        if new_series {
-            run_start_terms = terms.len();
-        }
-        if let Some(row) = strikes.last_mut() {
-            if c.call {
-                row.call_gex += c.gex;
-            } else {
-                row.put_gex += c.gex;
+        let (call_oi, put_oi) = if c.call {
+            (c.open_interest, 0.0)
+        } else {
+            (0.0, c.open_interest)
+        };
+        match run.iter_mut().find(|p| p.iv.to_bits() == c.iv.to_bits()) {
+            Some(p) => {
+                p.call_oi += call_oi;
+                p.put_oi += put_oi;
             }
+            None => run.push(Pending {
+                series: c.series,
+                iv: c.iv,
+                call_oi,
+                put_oi,
+            }),
         }
-        // Within a (strike, series) run, merge with an earlier contract of the same IV.
-        match term_ivs[run_start_terms..]
-            .iter()
-            .position(|&iv| iv == c.iv_bits)
-        {
-            Some(j) => terms[run_start_terms + j].1 += c.signed_oi,
-            None => {
-                terms.push((c.term, c.signed_oi));
-                term_ivs.push(c.iv_bits);
-            }
-        }
+        previous = Some(c);
     }
+    flush_run(
+        &mut run,
+        &series,
+        ln_strike,
+        (spot, ln_spot),
+        (rate, q),
+        &mut strikes,
+        &mut terms,
+    );
     for row in &mut strikes {
         row.net_gex = row.call_gex + row.put_gex;
     }
@@ -343,6 +359,81 @@ pub fn compute_profile(
         expirations_used,
         contracts_used,
     ))
+}
+
+/// Open interest of one (strike, series, IV) waiting to become a curve term.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    series: u32,
+    iv: f64,
+    call_oi: f64,
+    put_oi: f64,
+}
+
+/// Turns the pending terms of one (strike, series) run into curve terms and adds their GEX
+/// at spot to the last strike row.
+fn flush_run(
+    run: &mut Vec<Pending>,
+    series: &[Series],
+    ln_strike: f64,
+    (spot, ln_spot): (f64, f64),
+    (rate, q): (f64, f64),
+    strikes: &mut [StrikeGex],
+    terms: &mut Vec<(CurveTerm, f64)>,
+) {
+    for p in run.drain(..) {
+        let s = series[p.series as usize];
+        let Some(term) =
+            CurveTerm::from_parts(ln_strike, s.years, s.sqrt_years, p.iv, rate, q, s.discount)
+        else {
+            continue;
+        };
+        let per_contract = term.gex_at(spot, ln_spot, 1.0);
+        if let Some(row) = strikes.last_mut() {
+            row.call_gex += per_contract * p.call_oi;
+            row.put_gex -= per_contract * p.put_oi;
+        }
+        terms.push((term, p.call_oi - p.put_oi));
+    }
+}
+
+/// Indices of `contracts` ordered by (strike, series). The common case packs strike,
+/// series and index into one u64 (strikes below 1,073,741.824, fewer than 16,384 series and
+/// 1,048,576 contracts) so the sort moves and compares plain integers.
+fn sort_by_strike_and_series(contracts: &[Live]) -> Vec<u32> {
+    const INDEX_BITS: u32 = 20;
+    const SERIES_BITS: u32 = 14;
+    let packable = contracts.len() < 1 << INDEX_BITS
+        && contracts.iter().all(|c| {
+            (0..1i64 << (64 - INDEX_BITS - SERIES_BITS)).contains(&c.strike_key)
+                && c.series < 1 << SERIES_BITS
+        });
+    if packable {
+        let mut keys: Vec<u64> = contracts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                ((c.strike_key as u64) << (INDEX_BITS + SERIES_BITS))
+                    | (u64::from(c.series) << INDEX_BITS)
+                    | i as u64
+            })
+            .collect();
+        // Stable sort on purpose: chains come grouped by expiry with strikes ascending, i.e.
+        // as a few already-sorted runs, which the stable sort detects and merges.
+        keys.sort();
+        keys.into_iter()
+            .map(|k| (k & ((1 << INDEX_BITS) - 1)) as u32)
+            .collect()
+    } else {
+        let mut order: Vec<u32> = (0..contracts.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| {
+            (
+                contracts[i as usize].strike_key,
+                contracts[i as usize].series,
+            )
+        });
+        order
+    }
 }
 
 /// Puts the pieces together once per-strike sums and the curve exist.
@@ -389,9 +480,10 @@ fn assemble(
     }
 }
 
-/// Strikes are grouped on exact thousandths (OCC precision).
+/// Strikes are grouped on exact thousandths (OCC precision). `strike` > 0; rounding half
+/// up without a libm call.
 fn strike_key(strike: f64) -> i64 {
-    (strike * 1000.0).round() as i64
+    (strike * 1000.0 + 0.5) as i64
 }
 
 /// The strike with the largest score; ties go to the strike nearest spot, then the lower.
