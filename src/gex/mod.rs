@@ -9,6 +9,7 @@
 //! - [`cache`]: 5-minute cache per (symbol, filter).
 //! - [`formats`]: readers for CBOE CSV, CBOE JSON and Massive snapshots (pure: text in).
 
+mod aggregate;
 pub mod bs;
 pub mod cache;
 pub mod chain;

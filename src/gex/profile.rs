@@ -10,9 +10,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::chain::{Chain, Right};
-use super::curve::{CurveTerm, GexCurve};
-use super::expiry::{self, Settlement};
+use super::aggregate::aggregate;
+use super::chain::Chain;
+use super::curve::GexCurve;
 use super::filter::ExpiryFilter;
 use crate::domain::{GammaLevels, Symbol};
 
@@ -150,67 +150,6 @@ pub enum GexError {
     },
 }
 
-/// One listed series: contracts sharing a settlement style and expiry date share T.
-#[derive(Clone, Copy, Debug)]
-struct Series {
-    settlement: Settlement,
-    date: NaiveDate,
-    years: f64,
-    sqrt_years: f64,
-    /// e^(−qT).
-    discount: f64,
-    selected: bool,
-}
-
-/// The series index of every contract (chrono-tz work once per series, not per contract).
-fn index_series(chain: &Chain, q: f64) -> (Vec<Series>, Vec<u32>) {
-    let mut series: Vec<Series> = Vec::new();
-    let mut index = Vec::with_capacity(chain.contracts.len());
-    let mut last: Option<(&str, NaiveDate, u32)> = None;
-    for c in &chain.contracts {
-        let i = match last {
-            Some((root, d, i)) if d == c.expiry && root == c.root => i,
-            _ => {
-                let settlement = expiry::settlement(&c.root);
-                let found = series
-                    .iter()
-                    .position(|s| s.settlement == settlement && s.date == c.expiry);
-                let i = found.unwrap_or_else(|| {
-                    let years = expiry::years_between(
-                        chain.as_of,
-                        expiry::expiry_instant(&c.root, c.expiry),
-                    );
-                    series.push(Series {
-                        settlement,
-                        date: c.expiry,
-                        years,
-                        sqrt_years: years.max(0.0).sqrt(),
-                        discount: (-q * years).exp(),
-                        selected: false,
-                    });
-                    series.len() - 1
-                }) as u32;
-                last = Some((&c.root, c.expiry, i));
-                i
-            }
-        };
-        index.push(i);
-    }
-    (series, index)
-}
-
-/// A contract that carries gamma, ready for grouping.
-#[derive(Clone, Copy, Debug)]
-struct Live {
-    strike_key: i64,
-    strike: f64,
-    series: u32,
-    iv: f64,
-    /// Open interest, contracts (≥ 0); `call` gives its sign.
-    open_interest: f64,
-    call: bool,
-}
-
 /// Computes the profile of `chain` at its `as_of` and `spot`.
 pub fn compute_profile(
     chain: &Chain,
@@ -227,213 +166,29 @@ pub fn compute_profile(
     if params.sweep_points < 200 {
         return Err(GexError::TooFewSweepPoints(params.sweep_points));
     }
-    let (rate, q) = (params.rate, params.dividend_yield);
-
-    let (mut series, series_of) = index_series(chain, q);
-    let mut live: Vec<NaiveDate> = series
-        .iter()
-        .filter(|s| s.years > 0.0)
-        .map(|s| s.date)
-        .collect();
-    live.sort_unstable();
-    live.dedup();
-    let selected = filter.select(&live, expiry::new_york_date(chain.as_of));
-    for s in &mut series {
-        s.selected = s.years > 0.0 && selected.binary_search(&s.date).is_ok();
-    }
-
-    let mut contracts: Vec<Live> = Vec::with_capacity(chain.contracts.len());
-    let mut used = vec![false; series.len()];
-    for (c, &si) in chain.contracts.iter().zip(&series_of) {
-        let carries_gamma = series[si as usize].selected
-            && c.open_interest > 0.0
-            && c.open_interest.is_finite()
-            && c.iv > 0.0
-            && c.iv.is_finite()
-            && c.strike > 0.0
-            && c.strike.is_finite();
-        if carries_gamma {
-            used[si as usize] = true;
-            contracts.push(Live {
-                strike_key: strike_key(c.strike),
-                strike: c.strike,
-                series: si,
-                iv: c.iv,
-                open_interest: c.open_interest,
-                call: c.right == Right::Call,
-            });
-        }
-    }
-    if contracts.is_empty() {
+    let agg = aggregate(chain, params, filter);
+    if agg.contracts_used == 0 {
         return Err(GexError::NoContracts {
             symbol: chain.symbol.clone(),
             filter,
             as_of: chain.as_of,
-            live: live.len(),
-            next: live
+            live: agg.live.len(),
+            next: agg
+                .live
                 .first()
                 .map(|d| format!(", the nearest is {d}"))
                 .unwrap_or_default(),
         });
     }
-    let mut expirations_used: Vec<NaiveDate> = series
-        .iter()
-        .zip(&used)
-        .filter(|(_, u)| **u)
-        .map(|(s, _)| s.date)
-        .collect();
-    expirations_used.sort_unstable();
-    expirations_used.dedup();
-
-    // Sorted by (strike, series), identical terms (same strike, series and IV: a call and
-    // its put, or duplicates) are neighbours: merge them, then compute each merged term
-    // once (one ln per strike, one exp per term) for both the curve and the per-strike sums.
-    let order = sort_by_strike_and_series(&contracts);
-    let ln_spot = spot.ln();
-    let mut strikes: Vec<StrikeGex> = Vec::new();
-    let mut terms: Vec<(CurveTerm, f64)> = Vec::with_capacity(contracts.len());
-    let mut run: Vec<Pending> = Vec::new();
-    let mut ln_strike = 0.0;
-    let mut previous: Option<&Live> = None;
-    for c in order.iter().map(|&i| &contracts[i as usize]) {
-        let new_strike = previous.is_none_or(|p| p.strike_key != c.strike_key);
-        let new_series = new_strike || previous.is_some_and(|p| p.series != c.series);
-        if new_series {
-            flush_run(
-                &mut run,
-                &series,
-                ln_strike,
-                (spot, ln_spot),
-                (rate, q),
-                &mut strikes,
-                &mut terms,
-            );
-        }
-        if new_strike {
-            ln_strike = c.strike.ln();
-            strikes.push(StrikeGex {
-                strike: c.strike_key as f64 / 1000.0,
-                call_gex: 0.0,
-                put_gex: 0.0,
-                net_gex: 0.0,
-            });
-        }
-        let (call_oi, put_oi) = if c.call {
-            (c.open_interest, 0.0)
-        } else {
-            (0.0, c.open_interest)
-        };
-        match run.iter_mut().find(|p| p.iv.to_bits() == c.iv.to_bits()) {
-            Some(p) => {
-                p.call_oi += call_oi;
-                p.put_oi += put_oi;
-            }
-            None => run.push(Pending {
-                series: c.series,
-                iv: c.iv,
-                call_oi,
-                put_oi,
-            }),
-        }
-        previous = Some(c);
-    }
-    flush_run(
-        &mut run,
-        &series,
-        ln_strike,
-        (spot, ln_spot),
-        (rate, q),
-        &mut strikes,
-        &mut terms,
-    );
-    for row in &mut strikes {
-        row.net_gex = row.call_gex + row.put_gex;
-    }
-    let contracts_used = contracts.len();
-    let curve = GexCurve::from_merged(terms);
+    let curve = GexCurve::from_merged(agg.terms);
     Ok(assemble(
         chain,
-        strikes,
+        agg.strikes,
         &curve,
         params,
-        expirations_used,
-        contracts_used,
+        agg.expirations_used,
+        agg.contracts_used,
     ))
-}
-
-/// Open interest of one (strike, series, IV) waiting to become a curve term.
-#[derive(Clone, Copy, Debug)]
-struct Pending {
-    series: u32,
-    iv: f64,
-    call_oi: f64,
-    put_oi: f64,
-}
-
-/// Turns the pending terms of one (strike, series) run into curve terms and adds their GEX
-/// at spot to the last strike row.
-fn flush_run(
-    run: &mut Vec<Pending>,
-    series: &[Series],
-    ln_strike: f64,
-    (spot, ln_spot): (f64, f64),
-    (rate, q): (f64, f64),
-    strikes: &mut [StrikeGex],
-    terms: &mut Vec<(CurveTerm, f64)>,
-) {
-    for p in run.drain(..) {
-        let s = series[p.series as usize];
-        let Some(term) =
-            CurveTerm::from_parts(ln_strike, s.years, s.sqrt_years, p.iv, rate, q, s.discount)
-        else {
-            continue;
-        };
-        let per_contract = term.gex_at(spot, ln_spot, 1.0);
-        if let Some(row) = strikes.last_mut() {
-            row.call_gex += per_contract * p.call_oi;
-            row.put_gex -= per_contract * p.put_oi;
-        }
-        terms.push((term, p.call_oi - p.put_oi));
-    }
-}
-
-/// Indices of `contracts` ordered by (strike, series). The common case packs strike,
-/// series and index into one u64 (strikes below 1,073,741.824, fewer than 16,384 series and
-/// 1,048,576 contracts) so the sort moves and compares plain integers.
-fn sort_by_strike_and_series(contracts: &[Live]) -> Vec<u32> {
-    const INDEX_BITS: u32 = 20;
-    const SERIES_BITS: u32 = 14;
-    let packable = contracts.len() < 1 << INDEX_BITS
-        && contracts.iter().all(|c| {
-            (0..1i64 << (64 - INDEX_BITS - SERIES_BITS)).contains(&c.strike_key)
-                && c.series < 1 << SERIES_BITS
-        });
-    if packable {
-        let mut keys: Vec<u64> = contracts
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                ((c.strike_key as u64) << (INDEX_BITS + SERIES_BITS))
-                    | (u64::from(c.series) << INDEX_BITS)
-                    | i as u64
-            })
-            .collect();
-        // Stable sort on purpose: chains come grouped by expiry with strikes ascending, i.e.
-        // as a few already-sorted runs, which the stable sort detects and merges.
-        keys.sort();
-        keys.into_iter()
-            .map(|k| (k & ((1 << INDEX_BITS) - 1)) as u32)
-            .collect()
-    } else {
-        let mut order: Vec<u32> = (0..contracts.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| {
-            (
-                contracts[i as usize].strike_key,
-                contracts[i as usize].series,
-            )
-        });
-        order
-    }
 }
 
 /// Puts the pieces together once per-strike sums and the curve exist.
@@ -478,12 +233,6 @@ fn assemble(
         expirations_used,
         contracts_used,
     }
-}
-
-/// Strikes are grouped on exact thousandths (OCC precision). `strike` > 0; rounding half
-/// up without a libm call.
-fn strike_key(strike: f64) -> i64 {
-    (strike * 1000.0 + 0.5) as i64
 }
 
 /// The strike with the largest score; ties go to the strike nearest spot, then the lower.
@@ -588,7 +337,8 @@ impl GexProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gex::chain::Contract;
+    use crate::gex::chain::{Contract, Right};
+    use crate::gex::expiry;
     use chrono::Duration;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -944,6 +694,42 @@ mod tests {
                 .collect::<Vec<_>>()
         );
         assert_eq!(p.strikes_within(5.0).len(), 3);
+    }
+
+    #[test]
+    fn the_order_contracts_are_listed_in_does_not_change_the_profile() {
+        // Chains come call-put by strike (CBOE), all calls then all puts (Massive), or
+        // interleaved roots; merging of identical terms must not depend on it.
+        let at = DateTime::parse_from_rfc3339("2025-09-23T14:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let chain = crate::provider::sim_chain::synthetic_chain(
+            &Symbol::parse("SPX").unwrap(),
+            6612.4,
+            at,
+            5,
+        );
+        let base = profile(&chain);
+        let mut calls_first = chain.clone();
+        calls_first
+            .contracts
+            .sort_by_key(|c| (c.right, c.root.clone(), c.expiry));
+        let mut reversed = chain.clone();
+        reversed.contracts.reverse();
+        for other in [profile(&calls_first), profile(&reversed)] {
+            assert!(rel(other.total_gex, base.total_gex) < 1e-12);
+            assert_eq!(other.strikes.len(), base.strikes.len());
+            assert_eq!(
+                (other.call_wall, other.put_wall, other.max_gex_strike),
+                (base.call_wall, base.put_wall, base.max_gex_strike)
+            );
+            assert_eq!(other.crossings.len(), base.crossings.len());
+            for (a, b) in other.crossings.iter().zip(&base.crossings) {
+                assert!((a - b).abs() < 1e-6 * b, "{a} vs {b}");
+            }
+            assert_eq!(other.contracts_used, base.contracts_used);
+            assert_eq!(other.expirations_used, base.expirations_used);
+        }
     }
 
     mod properties {
