@@ -13,8 +13,9 @@ Two variants are timed:
 - tuned: what a careful numpy programmer does next: identical (strike, expiry, IV) terms
   merged first (as the Rust code does), the sweep in cache-sized chunks of 256 terms with
   in-place operations.
-Parsing the file and building the arrays is not timed (the Rust bench times the profile
-from an in-memory chain too). BLAS is pinned to one thread: the comparison is one core.
+Parsing the file into arrays (roots as strings, expiry dates, rights, strikes, OI, IV) is
+not timed, as the Rust bench times the profile from an in-memory chain; everything after
+(settlement from the root, T, gamma, grouping, sweep, refinement, walls, levels) is. BLAS is pinned to one thread: the comparison is one core.
 
 Run: cargo bench --bench gex   (writes <target>/gex-bench/chain.json and reference.json)
      python3 benches/gex_numpy.py [--dir <target>/gex-bench] [--runs 30]
@@ -59,7 +60,7 @@ def load(path):
     return {
         "spot": chain["spot"],
         "as_of": as_of,
-        "am": np.array([c["root"] in AM_ROOTS for c in cs]),
+        "root": np.array([c["root"] for c in cs]),
         "expiry": np.array([c["expiry"] for c in cs], dtype="datetime64[D]"),
         "call": np.array([c["right"] == "call" for c in cs]),
         "strike": np.array([c["strike"] for c in cs], dtype=float),
@@ -72,8 +73,9 @@ def profile(ch, tuned):
     spot, as_of = ch["spot"], ch["as_of"]
     # T per series (settlement, expiry day): numpy finds the few distinct series, Python
     # converts each one's New York expiry instant.
+    am = np.isin(ch["root"], list(AM_ROOTS))
     day = ch["expiry"].astype(np.int64)
-    key = day * 2 + ch["am"]
+    key = day * 2 + am
     series, inverse = np.unique(key, return_inverse=True)
     years = np.empty(len(series))
     for i, k in enumerate(series):
