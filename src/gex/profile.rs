@@ -421,10 +421,14 @@ mod tests {
     #[test]
     fn a_put_below_and_a_call_above_flip_just_under_spot() {
         let p = profile(&toy(1.0));
-        assert!(rel(p.total_gex, 41.863_663) < 1e-8, "total {}", p.total_gex);
+        // The spec's 8 significant digits, and 1e-9 relative against the same formulas
+        // evaluated independently (Python, math.exp, scipy's brentq to 1e-12).
+        assert!((p.total_gex - 41.863_663).abs() < 5e-7, "total {}", p.total_gex);
+        assert!(rel(p.total_gex, 41.863_663_210_451_11) < 1e-9, "total {}", p.total_gex);
         assert_eq!(p.regime, Regime::Positive);
         let flip = p.zero_gamma.unwrap();
-        assert!((flip - 99.710_879).abs() < 1e-6, "flip {flip}");
+        assert!((flip - 99.710_879).abs() < 5e-7, "flip {flip}");
+        assert!(rel(flip, 99.710_878_690_458_56) < 1e-9, "flip {flip}");
         assert_eq!(p.crossings, vec![flip]);
         assert_eq!(p.call_wall, Some(105.0));
         assert_eq!(p.put_wall, Some(95.0));
@@ -435,13 +439,14 @@ mod tests {
     fn doubling_the_put_open_interest_turns_the_regime_negative_and_lifts_the_flip() {
         let p = profile(&toy(2.0));
         assert!(
-            rel(p.total_gex, -412.469_325) < 1e-8,
+            rel(p.total_gex, -412.469_325_017_399_2) < 1e-9,
             "total {}",
             p.total_gex
         );
         assert_eq!(p.regime, Regime::Negative);
         let flip = p.zero_gamma.unwrap();
-        assert!((flip - 102.007_280).abs() < 1e-6, "flip {flip}");
+        assert!((flip - 102.007_280).abs() < 5e-7, "flip {flip}");
+        assert!(rel(flip, 102.007_279_941_083_18) < 1e-9, "flip {flip}");
         assert!(p.spot < flip);
         assert_eq!(p.max_gex_strike, Some(95.0));
     }
