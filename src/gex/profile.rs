@@ -423,8 +423,16 @@ mod tests {
         let p = profile(&toy(1.0));
         // The spec's 8 significant digits, and 1e-9 relative against the same formulas
         // evaluated independently (Python, math.exp, scipy's brentq to 1e-12).
-        assert!((p.total_gex - 41.863_663).abs() < 5e-7, "total {}", p.total_gex);
-        assert!(rel(p.total_gex, 41.863_663_210_451_11) < 1e-9, "total {}", p.total_gex);
+        assert!(
+            (p.total_gex - 41.863_663).abs() < 5e-7,
+            "total {}",
+            p.total_gex
+        );
+        assert!(
+            rel(p.total_gex, 41.863_663_210_451_11) < 1e-9,
+            "total {}",
+            p.total_gex
+        );
         assert_eq!(p.regime, Regime::Positive);
         let flip = p.zero_gamma.unwrap();
         assert!((flip - 99.710_879).abs() < 5e-7, "flip {flip}");
