@@ -90,7 +90,7 @@ fn gex(c: &mut Criterion) {
         .iter()
         .filter(|c| c.open_interest > 0.0 && c.iv > 0.0)
     {
-        let t = years_between(chain.as_of, expiry_instant(&c.root, c.expiry));
+        let t = years_between(chain.as_of, expiry_instant(c.root.as_str(), c.expiry));
         builder.add(
             c.strike,
             t,

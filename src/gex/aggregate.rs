@@ -12,7 +12,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::NaiveDate;
 
-use super::chain::{Chain, Right};
+use super::chain::{Chain, Right, Root};
 use super::curve::CurveTerm;
 use super::expiry::{self, Settlement};
 use super::filter::ExpiryFilter;
@@ -110,7 +110,7 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
     let mut series: Vec<Series> = Vec::new();
     let mut series_of: Vec<u32> = Vec::with_capacity(chain.contracts.len());
     // The last two (root, date) seen: SPX and SPXW monthlies often alternate row by row.
-    let mut recent: [Option<(&str, NaiveDate, u32)>; 2] = [None, None];
+    let mut recent: [Option<(Root, NaiveDate, u32)>; 2] = [None, None];
     for c in &chain.contracts {
         let hit = recent
             .iter()
@@ -120,14 +120,14 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
         let index = match hit {
             Some(i) => i,
             None => {
-                let settlement = expiry::settlement(&c.root);
+                let settlement = expiry::settlement(c.root.as_str());
                 let found = series
                     .iter()
                     .position(|s| s.date == c.expiry && s.settlement == settlement);
                 let i = found.unwrap_or_else(|| {
                     let years = expiry::years_between(
                         chain.as_of,
-                        expiry::expiry_instant(&c.root, c.expiry),
+                        expiry::expiry_instant(c.root.as_str(), c.expiry),
                     );
                     series.push(Series {
                         settlement,
@@ -140,7 +140,7 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
                     });
                     series.len() - 1
                 }) as u32;
-                recent = [Some((&c.root, c.expiry, i)), recent[0]];
+                recent = [Some((c.root, c.expiry, i)), recent[0]];
                 i
             }
         };

@@ -337,7 +337,7 @@ impl GexProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gex::chain::{Contract, Right};
+    use crate::gex::chain::{Contract, Right, Root};
     use crate::gex::expiry;
     use chrono::Duration;
 
@@ -354,7 +354,7 @@ mod tests {
         iv: f64,
     ) -> Contract {
         Contract {
-            root: root.into(),
+            root: Root::parse(root).unwrap(),
             expiry,
             right,
             strike,
@@ -726,7 +726,7 @@ mod tests {
         let mut calls_first = chain.clone();
         calls_first
             .contracts
-            .sort_by_key(|c| (c.right, c.root.clone(), c.expiry));
+            .sort_by_key(|c| (c.right, c.root, c.expiry));
         let mut reversed = chain.clone();
         reversed.contracts.reverse();
         for other in [profile(&calls_first), profile(&reversed)] {
@@ -759,7 +759,7 @@ mod tests {
                 prop::bool::ANY,
             )
                 .prop_map(|(call, strike, oi, iv, days, am)| Contract {
-                    root: if am { "SPX".into() } else { "SPXW".into() },
+                    root: Root::parse(if am { "SPX" } else { "SPXW" }).unwrap(),
                     expiry: date(2025, 10, 1) + Duration::days(days),
                     right: if call { Right::Call } else { Right::Put },
                     strike: (strike * 2.0).round() / 2.0,
@@ -794,7 +794,7 @@ mod tests {
                 let curve = {
                     let mut b = crate::gex::curve::GexCurveBuilder::default();
                     for c in &chain.contracts {
-                        let years = expiry::years_between(chain.as_of, expiry::expiry_instant(&c.root, c.expiry));
+                        let years = expiry::years_between(chain.as_of, expiry::expiry_instant(c.root.as_str(), c.expiry));
                         if c.open_interest > 0.0 && c.iv > 0.0 && years > 0.0 {
                             b.add(c.strike, years, c.iv, c.right.dealer_sign() * c.open_interest, 0.0, 0.0);
                         }
