@@ -17,8 +17,13 @@ Parsing the file into arrays (roots as strings, expiry dates, rights, strikes, O
 not timed, as the Rust bench times the profile from an in-memory chain; everything after
 (settlement from the root, T, gamma, grouping, sweep, refinement, walls, levels) is. BLAS is pinned to one thread: the comparison is one core.
 
+Wall time on a shared machine swings with the other builders' load, so besides wall time
+the script records thread CPU time (time.thread_time), and with --with-rust it runs
+`cargo run --release --example gex_profile_time` on the same file, alternating languages
+round by round, and prints the ratio of CPU-time medians.
+
 Run: cargo bench --bench gex   (writes <target>/gex-bench/chain.json and reference.json)
-     python3 benches/gex_numpy.py [--dir <target>/gex-bench] [--runs 30]
+     python3 benches/gex_numpy.py [--dir <target>/gex-bench] [--runs 30] [--with-rust]
 Needs: pip install numpy scipy
 """
 
@@ -31,6 +36,7 @@ import argparse
 import datetime as dt
 import json
 import statistics
+import subprocess
 import sys
 import time
 from zoneinfo import ZoneInfo
@@ -182,6 +188,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", default=default_dir)
     ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=3, help="alternations with --with-rust")
+    ap.add_argument("--with-rust", action="store_true")
     args = ap.parse_args()
     chain_path = os.path.join(args.dir, "chain.json")
     if not os.path.exists(chain_path):
@@ -193,33 +201,52 @@ def main():
         with open(ref_path) as f:
             ref = json.load(f)
     failed = False
-    for tuned in (False, True):
-        name = "tuned" if tuned else "naive"
-        result = profile(ch, tuned)  # warm-up
-        times = []
-        for _ in range(args.runs):
-            t0 = time.perf_counter()
-            result = profile(ch, tuned)
-            times.append(time.perf_counter() - t0)
-        med = statistics.median(times)
-        print(f"numpy {np.__version__} {name}: {len(ch['strike'])} contracts, {result['terms']} terms, "
-              f"{POINTS}-point sweep: median {med * 1e3:.2f} ms, min {min(times) * 1e3:.2f} ms "
-              f"over {args.runs} runs")
-        if ref is None:
-            continue
-        rel = abs(result["total_gex"] - ref["total_gex"]) / abs(ref["total_gex"])
-        same = (
-            rel < 1e-9
-            and len(result["crossings"]) == len(ref["crossings"])
-            and all(abs(a - b) <= 1e-8 * b for a, b in zip(result["crossings"], ref["crossings"]))
-            and (result["call_wall"], result["put_wall"], result["max_gex_strike"])
-            == (ref["call_wall"], ref["put_wall"], ref["max_gex_strike"])
-            and result["contracts_used"] == ref["contracts_used"]
-        )
-        print(f"  total {result['total_gex']:.9e} (Rust {ref['total_gex']:.9e}), crossings "
-              f"{[round(c, 6) for c in result['crossings']]} (Rust {[round(c, 6) for c in ref['crossings']]}): "
-              f"{'same result as Rust' if same else 'DIFFERENT from Rust'}")
-        failed |= not same
+    cpu = {"naive": [], "tuned": [], "rust": []}
+    wall = {"naive": [], "tuned": [], "rust": []}
+    for _round in range(args.rounds if args.with_rust else 1):
+        for tuned in (False, True):
+            name = "tuned" if tuned else "naive"
+            result = profile(ch, tuned)  # warm-up
+            for _ in range(args.runs):
+                t0, c0 = time.perf_counter(), time.thread_time()
+                result = profile(ch, tuned)
+                cpu[name].append(time.thread_time() - c0)
+                wall[name].append(time.perf_counter() - t0)
+            if ref is not None and _round == 0:
+                rel = abs(result["total_gex"] - ref["total_gex"]) / abs(ref["total_gex"])
+                same = (
+                    rel < 1e-9
+                    and len(result["crossings"]) == len(ref["crossings"])
+                    and all(abs(a - b) <= 1e-8 * b for a, b in zip(result["crossings"], ref["crossings"]))
+                    and (result["call_wall"], result["put_wall"], result["max_gex_strike"])
+                    == (ref["call_wall"], ref["put_wall"], ref["max_gex_strike"])
+                    and result["contracts_used"] == ref["contracts_used"]
+                )
+                print(f"{name}: {result['terms']} terms, total {result['total_gex']:.9e} "
+                      f"(Rust {ref['total_gex']:.9e}), crossings {[round(c, 6) for c in result['crossings']]} "
+                      f"(Rust {[round(c, 6) for c in ref['crossings']]}): "
+                      f"{'same result as Rust' if same else 'DIFFERENT from Rust'}")
+                failed |= not same
+        if args.with_rust:
+            run = subprocess.run(
+                ["cargo", "run", "--release", "-q", "--example", "gex_profile_time", "--",
+                 chain_path, str(args.runs)],
+                capture_output=True, text=True, check=False,
+            )
+            if run.returncode != 0:
+                sys.exit(f"gex_profile_time failed: {run.stderr}")
+            r = json.loads(run.stdout)
+            cpu["rust"].append(r["cpu_ms_median"] / 1e3)
+            wall["rust"].append(r["wall_ms_median"] / 1e3)
+    print(f"numpy {np.__version__}, {len(ch['strike'])} contracts, {POINTS}-point sweep, medians:")
+    for name in ("naive", "tuned", "rust"):
+        if cpu[name]:
+            print(f"  {name:5}: cpu {statistics.median(cpu[name]) * 1e3:8.3f} ms   "
+                  f"wall {statistics.median(wall[name]) * 1e3:8.3f} ms")
+    if cpu["rust"]:
+        rust = statistics.median(cpu["rust"])
+        for name in ("naive", "tuned"):
+            print(f"  Rust is {statistics.median(cpu[name]) / rust:.0f}x faster than numpy {name} (CPU time)")
     if failed:
         sys.exit(1)
 
