@@ -83,27 +83,26 @@ fn gex(c: &mut Criterion) {
         b.iter(|| compute_profile(black_box(&chain), black_box(&params), ExpiryFilter::All))
     });
 
-    // The parts: the curve (per-contract precomputation and merge), the sweep, the refinement.
-    let terms: Vec<(f64, f64, f64, f64)> = chain
+    // The parts: the sweep and the refinement, on the curve the profile builds.
+    let mut builder = GexCurveBuilder::with_capacity(chain.contracts.len());
+    for c in chain
         .contracts
         .iter()
         .filter(|c| c.open_interest > 0.0 && c.iv > 0.0)
-        .map(|c| {
-            let t = years_between(chain.as_of, expiry_instant(&c.root, c.expiry));
-            (c.strike, t, c.iv, c.right.dealer_sign() * c.open_interest)
-        })
-        .collect();
-    let build = || {
-        let mut b = GexCurveBuilder::with_capacity(terms.len());
-        for &(k, t, v, oi) in &terms {
-            b.add(k, t, v, oi, 0.0, 0.0);
-        }
-        b.build()
-    };
-    c.bench_function("gex/curve_build", |b| b.iter(|| black_box(build())));
-    let curve = build();
+    {
+        let t = years_between(chain.as_of, expiry_instant(c.root.as_str(), c.expiry));
+        builder.add(
+            c.strike,
+            t,
+            c.iv,
+            c.right.dealer_sign() * c.open_interest,
+            0.0,
+            0.0,
+        );
+    }
+    let curve = builder.build();
     eprintln!(
-        "bench chain: {} contracts, {} curve terms after merging",
+        "bench chain: {} contracts, {} curve terms after merging identical (strike, expiry, IV)",
         CONTRACTS,
         curve.len()
     );

@@ -4,20 +4,39 @@ wrote, and checked against the Rust result written beside it.
 
 Same computation as src/gex: BSM gamma from IV with r = q = 0, T in calendar seconds to
 16:00 New York (09:30 for AM-settled SPX/NDX/RUT/DJX), dollars per 1 % move, per-strike
-call/put/net sums, total, walls, key levels, identical terms merged, a 201-point sweep over
-[0.8 S, 1.2 S] uniform in ln x (the grid the Rust sweep uses), and every sign change refined
-with scipy's brentq on the exact function to 1e-10 relative.
+call/put/net sums, total, walls, key levels, a 201-point sweep over [0.8 S, 1.2 S] uniform
+in ln x (the grid the Rust sweep uses), and every sign change refined with scipy's brentq on
+the exact function to 1e-10 relative.
+
+Two variants are timed:
+- naive: the textbook numpy version, one (contracts × 201) matrix for the sweep;
+- tuned: what a careful numpy programmer does next: identical (strike, expiry, IV) terms
+  merged first (as the Rust code does), the sweep in cache-sized chunks of 256 terms with
+  in-place operations.
+Parsing the file into arrays (roots as strings, expiry dates, rights, strikes, OI, IV) is
+not timed, as the Rust bench times the profile from an in-memory chain; everything after
+(settlement from the root, T, gamma, grouping, sweep, refinement, walls, levels) is. BLAS is pinned to one thread: the comparison is one core.
+
+Wall time on a shared machine swings with the other builders' load, so besides wall time
+the script records thread CPU time (time.thread_time), and with --with-rust it runs
+`cargo run --release --example gex_profile_time` on the same file, alternating languages
+round by round, and prints the ratio of CPU-time medians.
 
 Run: cargo bench --bench gex   (writes <target>/gex-bench/chain.json and reference.json)
-     python3 benches/gex_numpy.py [--dir <target>/gex-bench] [--runs 30]
+     python3 benches/gex_numpy.py [--dir <target>/gex-bench] [--runs 30] [--with-rust]
 Needs: pip install numpy scipy
 """
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
 
 import argparse
 import datetime as dt
 import json
-import os
 import statistics
+import subprocess
 import sys
 import time
 from zoneinfo import ZoneInfo
@@ -47,8 +66,8 @@ def load(path):
     return {
         "spot": chain["spot"],
         "as_of": as_of,
-        "root": [c["root"] for c in cs],
-        "expiry": [c["expiry"] for c in cs],
+        "root": np.array([c["root"] for c in cs]),
+        "expiry": np.array([c["expiry"] for c in cs], dtype="datetime64[D]"),
         "call": np.array([c["right"] == "call" for c in cs]),
         "strike": np.array([c["strike"] for c in cs], dtype=float),
         "oi": np.array([c["open_interest"] for c in cs], dtype=float),
@@ -56,14 +75,20 @@ def load(path):
     }
 
 
-def profile(ch):
+def profile(ch, tuned):
     spot, as_of = ch["spot"], ch["as_of"]
-    # T per (settlement, expiry): a Python loop over the few distinct series.
-    keys = [(r in AM_ROOTS, e) for r, e in zip(ch["root"], ch["expiry"])]
-    cache = {}
-    for (am, e) in set(keys):
-        cache[(am, e)] = (expiry_instant("SPX" if am else "SPY", e) - as_of).total_seconds() / (365 * 86400)
-    t = np.fromiter((cache[k] for k in keys), dtype=float, count=len(keys))
+    # T per series (settlement, expiry day): numpy finds the few distinct series, Python
+    # converts each one's New York expiry instant.
+    am = np.isin(ch["root"], list(AM_ROOTS))
+    day = ch["expiry"].astype(np.int64)
+    key = day * 2 + am
+    series, inverse = np.unique(key, return_inverse=True)
+    years = np.empty(len(series))
+    for i, k in enumerate(series):
+        d = str(np.datetime64(int(k) // 2, "D"))
+        root = "SPX" if k % 2 else "SPY"
+        years[i] = (expiry_instant(root, d) - as_of).total_seconds() / (365 * 86400)
+    t = years[inverse]
     k, oi, iv = ch["strike"], ch["oi"], ch["iv"]
     keep = (t > 0) & (oi > 0) & (iv > 0)
     k, oi, iv, t, call = k[keep], oi[keep], iv[keep], t[keep], ch["call"][keep]
@@ -81,19 +106,36 @@ def profile(ch):
     strikes = strikes / 1000.0
     total = net.sum()
 
-    # Curve terms, identical (centre, width, scale) merged with their signed OI summed.
+    # Curve terms: G(x) = x · Σ w exp(−((ln x − c)/a)²/2).
     center = np.log(k) - 0.5 * iv * iv * t
     inv_a = 1.0 / a
-    scale = 100.0 * 0.01 * inv_a * INV_SQRT_2PI
-    rows = np.stack([center, inv_a, scale], axis=1)
-    uniq, inv = np.unique(rows, axis=0, return_inverse=True)
-    w = uniq[:, 2] * np.bincount(inv.ravel(), weights=sign * oi, minlength=len(uniq))
-    nz = w != 0
-    c_, ia_, w_ = uniq[nz, 0], uniq[nz, 1], w[nz]
-
+    weight = 100.0 * 0.01 * inv_a * INV_SQRT_2PI * sign * oi
     x = np.exp(np.linspace(np.log(0.8 * spot), np.log(1.2 * spot), POINTS))
-    d = (np.log(x)[None, :] - c_[:, None]) * ia_[:, None]
-    g = x * (w_ @ np.exp(-0.5 * d * d))
+    lx = np.log(x)
+    if tuned:
+        order = np.lexsort((iv, t, k))
+        ks, ts, ivs = k[order], t[order], iv[order]
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = (ks[1:] != ks[:-1]) | (ts[1:] != ts[:-1]) | (ivs[1:] != ivs[:-1])
+        group = np.cumsum(new) - 1
+        w_ = np.bincount(group, weights=weight[order])
+        first = np.nonzero(new)[0]
+        c_, ia_ = center[order][first], inv_a[order][first]
+        nz = w_ != 0
+        c_, ia_, w_ = c_[nz], ia_[nz], w_[nz]
+        acc = np.zeros(POINTS)
+        for s0 in range(0, len(c_), 256):
+            d = lx[None, :] - c_[s0:s0 + 256, None]
+            d *= ia_[s0:s0 + 256, None]
+            d *= d
+            d *= -0.5
+            np.exp(d, out=d)
+            acc += w_[s0:s0 + 256] @ d
+        g = x * acc
+    else:
+        c_, ia_, w_ = center, inv_a, weight
+        d = (lx[None, :] - c_[:, None]) * ia_[:, None]
+        g = x * (w_ @ np.exp(-0.5 * d * d))
 
     def f(s):
         dd = (np.log(s) - c_) * ia_
@@ -121,11 +163,11 @@ def profile(ch):
     mag = np.abs(net)
     threshold = mag.mean() + mag.std()
     cand = np.nonzero((mag >= threshold) & (net != 0))[0]
-    order = sorted(cand, key=lambda j: (-mag[j], abs(strikes[j] - spot), strikes[j]))[:10]
+    chosen = sorted(cand, key=lambda j: (-mag[j], abs(strikes[j] - spot), strikes[j]))[:10]
     key_levels = [
         (float(strikes[j]), float(net[j]),
          "magnet" if strikes[j] == max_gex else ("support" if net[j] >= 0 else "resistance"))
-        for j in order
+        for j in chosen
     ]
     return {
         "total_gex": float(total),
@@ -137,7 +179,7 @@ def profile(ch):
         "key_levels": key_levels,
         "contracts_used": int(keep.sum()),
         "strikes": len(strikes),
-        "terms": int(nz.sum()),
+        "terms": len(w_),
     }
 
 
@@ -146,38 +188,67 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", default=default_dir)
     ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=3, help="alternations with --with-rust")
+    ap.add_argument("--with-rust", action="store_true")
     args = ap.parse_args()
     chain_path = os.path.join(args.dir, "chain.json")
     if not os.path.exists(chain_path):
         sys.exit(f"{chain_path} not found: run `cargo bench --bench gex` first")
     ch = load(chain_path)
-    result = profile(ch)  # warm-up
-    times = []
-    for _ in range(args.runs):
-        t0 = time.perf_counter()
-        result = profile(ch)
-        times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
-    print(f"numpy {np.__version__}: {len(ch['strike'])} contracts, {result['terms']} terms, "
-          f"{POINTS}-point sweep: median {med * 1e3:.2f} ms, min {min(times) * 1e3:.2f} ms over {args.runs} runs")
+    ref = None
     ref_path = os.path.join(args.dir, "reference.json")
     if os.path.exists(ref_path):
         with open(ref_path) as f:
             ref = json.load(f)
-        rel = abs(result["total_gex"] - ref["total_gex"]) / abs(ref["total_gex"])
-        print(f"total GEX numpy {result['total_gex']:.6e} rust {ref['total_gex']:.6e} (rel diff {rel:.1e})")
-        print(f"crossings numpy {result['crossings']} rust {ref['crossings']}")
-        same = (
-            rel < 1e-9
-            and len(result["crossings"]) == len(ref["crossings"])
-            and all(abs(a - b) <= 1e-8 * b for a, b in zip(result["crossings"], ref["crossings"]))
-            and (result["call_wall"], result["put_wall"], result["max_gex_strike"])
-            == (ref["call_wall"], ref["put_wall"], ref["max_gex_strike"])
-            and result["contracts_used"] == ref["contracts_used"]
-        )
-        print("same result as Rust:", "yes" if same else "NO")
-        if not same:
-            sys.exit(1)
+    failed = False
+    cpu = {"naive": [], "tuned": [], "rust": []}
+    wall = {"naive": [], "tuned": [], "rust": []}
+    for _round in range(args.rounds if args.with_rust else 1):
+        for tuned in (False, True):
+            name = "tuned" if tuned else "naive"
+            result = profile(ch, tuned)  # warm-up
+            for _ in range(args.runs):
+                t0, c0 = time.perf_counter(), time.thread_time()
+                result = profile(ch, tuned)
+                cpu[name].append(time.thread_time() - c0)
+                wall[name].append(time.perf_counter() - t0)
+            if ref is not None and _round == 0:
+                rel = abs(result["total_gex"] - ref["total_gex"]) / abs(ref["total_gex"])
+                same = (
+                    rel < 1e-9
+                    and len(result["crossings"]) == len(ref["crossings"])
+                    and all(abs(a - b) <= 1e-8 * b for a, b in zip(result["crossings"], ref["crossings"]))
+                    and (result["call_wall"], result["put_wall"], result["max_gex_strike"])
+                    == (ref["call_wall"], ref["put_wall"], ref["max_gex_strike"])
+                    and result["contracts_used"] == ref["contracts_used"]
+                )
+                print(f"{name}: {result['terms']} terms, total {result['total_gex']:.9e} "
+                      f"(Rust {ref['total_gex']:.9e}), crossings {[round(c, 6) for c in result['crossings']]} "
+                      f"(Rust {[round(c, 6) for c in ref['crossings']]}): "
+                      f"{'same result as Rust' if same else 'DIFFERENT from Rust'}")
+                failed |= not same
+        if args.with_rust:
+            run = subprocess.run(
+                ["cargo", "run", "--release", "-q", "--example", "gex_profile_time", "--",
+                 chain_path, str(args.runs)],
+                capture_output=True, text=True, check=False,
+            )
+            if run.returncode != 0:
+                sys.exit(f"gex_profile_time failed: {run.stderr}")
+            r = json.loads(run.stdout)
+            cpu["rust"].append(r["cpu_ms_median"] / 1e3)
+            wall["rust"].append(r["wall_ms_median"] / 1e3)
+    print(f"numpy {np.__version__}, {len(ch['strike'])} contracts, {POINTS}-point sweep, medians:")
+    for name in ("naive", "tuned", "rust"):
+        if cpu[name]:
+            print(f"  {name:5}: cpu {statistics.median(cpu[name]) * 1e3:8.3f} ms   "
+                  f"wall {statistics.median(wall[name]) * 1e3:8.3f} ms")
+    if cpu["rust"]:
+        rust = statistics.median(cpu["rust"])
+        for name in ("naive", "tuned"):
+            print(f"  Rust is {statistics.median(cpu[name]) / rust:.0f}x faster than numpy {name} (CPU time)")
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

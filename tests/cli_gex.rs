@@ -48,7 +48,7 @@ fn the_spy_csv_gives_the_documented_json_document() {
         return;
     }
     let doc = json(&coach(&["gex", "--chain", SPY, "--json"]));
-    let keys: Vec<&str> = doc
+    let mut keys: Vec<&str> = doc
         .as_object()
         .unwrap()
         .keys()
@@ -70,10 +70,9 @@ fn the_spy_csv_gives_the_documented_json_document() {
         "expirations_used",
         "contracts_used",
     ];
-    let mut got = keys.clone();
-    got.sort_unstable();
+    keys.sort_unstable();
     expected.sort_unstable();
-    assert_eq!(got, expected);
+    assert_eq!(keys, expected);
     assert_eq!(doc["symbol"], "SPY");
     assert_eq!(doc["spot"], 658.05);
     assert_eq!(doc["as_of"], "2025-09-26T01:05:00Z");
@@ -147,7 +146,7 @@ fn the_cboe_json_and_massive_formats_are_read_and_guessed() {
     ]));
     assert_eq!(doc, explicit);
     if shared(MASSIVE) {
-        // The AAPL fixture's snapshot is from 2022 and its one contract expires 2023-06-16.
+        // The AAPL fixture's snapshot is from 2022-04-29; its one call expires 2023-06-16.
         let doc = json(&coach(&["gex", "--chain", MASSIVE, "--json"]));
         assert_eq!(doc["symbol"], "AAPL");
         assert_eq!(doc["contracts_used"], 1);
@@ -183,11 +182,8 @@ fn bad_input_exits_2_naming_file_line_and_field() {
     ] {
         let out = coach(&["gex", "--chain", CBOE_JSON, flag, value]);
         assert_eq!(out.status.code(), Some(2), "{flag} {value}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(needle),
-            "{flag}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{flag}: {err}");
     }
 
     let (_dir, path) = temp_file(

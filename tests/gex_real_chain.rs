@@ -77,7 +77,7 @@ fn the_recomputed_gamma_agrees_with_cboe_near_the_money() {
             let published = c.gamma.filter(|g| *g >= 0.01)?;
             let t = coach::gex::expiry::years_between(
                 chain.as_of,
-                coach::gex::expiry::expiry_instant(&c.root, c.expiry),
+                coach::gex::expiry::expiry_instant(c.root.as_str(), c.expiry),
             );
             Some(coach::gex::bs::gamma(chain.spot, c.strike, c.iv, t, 0.0, 0.0) / published - 1.0)
         })

@@ -141,9 +141,9 @@ pub fn table(p: &GexProfile, params: &GexParams, filter: ExpiryFilter) -> String
     };
     let _ = writeln!(
         s,
-        "expiry filter {filter}: {} expirations ({span}), {} contracts; r {} q {}",
-        p.expirations_used.len(),
-        p.contracts_used,
+        "expiry filter {filter}: {} ({span}), {}; r {} q {}",
+        plural(p.expirations_used.len(), "expiration"),
+        plural(p.contracts_used, "contract"),
         params.rate,
         params.dividend_yield
     );
@@ -207,7 +207,15 @@ pub fn table(p: &GexProfile, params: &GexParams, filter: ExpiryFilter) -> String
         "{:>10} {:>10} {:>10} {:>10}  marks (±{TABLE_RANGE_PERCENT}% of spot)",
         "strike", "call", "put", "net"
     );
-    for row in p.strikes_within(TABLE_RANGE_PERCENT).iter().rev() {
+    let shown = p.strikes_within(TABLE_RANGE_PERCENT);
+    if shown.is_empty() {
+        let _ = writeln!(
+            s,
+            "{:>10}  (no strike within ±{TABLE_RANGE_PERCENT}% of spot)",
+            "-"
+        );
+    }
+    for row in shown.iter().rev() {
         let mut marks = Vec::new();
         if Some(row.strike) == p.call_wall {
             marks.push("call wall");
@@ -233,6 +241,14 @@ pub fn table(p: &GexProfile, params: &GexParams, filter: ExpiryFilter) -> String
         "(dollars per 1% move; dealers assumed long calls, short puts)"
     );
     s
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn join_prices(values: &[f64]) -> String {

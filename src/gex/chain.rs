@@ -39,11 +39,136 @@ impl fmt::Display for Right {
     }
 }
 
-/// One listed option contract.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// An OCC option root (`SPX`, `SPXW`, `SPY`, `BRKB`): 1 to 6 upper-case ASCII letters or
+/// digits, stored inline, so a chain of 30,000 contracts allocates nothing per contract and
+/// roots compare as plain bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Root {
+    len: u8,
+    bytes: [u8; Root::MAX_LEN],
+}
+
+/// Why a text is not an OCC root.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("option root {0:?} must be 1 to 6 characters A-Z or 0-9")]
+pub struct RootError(pub String);
+
+impl Root {
+    pub const MAX_LEN: usize = 6;
+
+    /// Validates a root exactly as OCC symbols spell it (no trimming, no case folding).
+    pub fn parse(text: &str) -> Result<Root, RootError> {
+        let ok = (1..=Self::MAX_LEN).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        if !ok {
+            return Err(RootError(crate::text::printable(text)));
+        }
+        let mut bytes = [0; Self::MAX_LEN];
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        Ok(Root {
+            len: text.len() as u8,
+            bytes,
+        })
+    }
+
+    /// A root for an underlying symbol when no OCC symbol names one (the simulator, a
+    /// snapshot row without a ticker): its letters and digits, upper-cased, at most six
+    /// (`BRK.B` → `BRKB`, `I:SPX` → `ISPX`; callers strip provider prefixes first).
+    pub fn for_underlying(symbol: &str) -> Root {
+        let cleaned: String = symbol
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .take(Self::MAX_LEN)
+            .collect();
+        Root::parse(&cleaned).unwrap_or(Root {
+            len: 1,
+            bytes: *b"X\0\0\0\0\0",
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII bytes are ever stored, so this cannot fail.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Root {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Root {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl PartialOrd for Root {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Root {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialEq<str> for Root {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Root {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::str::FromStr for Root {
+    type Err = RootError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Root::parse(s)
+    }
+}
+
+impl TryFrom<String> for Root {
+    type Error = RootError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Root::parse(&s)
+    }
+}
+
+impl From<Root> for String {
+    fn from(r: Root) -> String {
+        r.as_str().to_string()
+    }
+}
+
+impl Serialize for Root {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Root {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Root::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One listed option contract (a plain `Copy` value: no heap data).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Contract {
     /// The OCC root (`SPX` monthly, `SPXW` weekly, `SPY`, ...): decides AM or PM settlement.
-    pub root: String,
+    pub root: Root,
     /// Expiration date as listed (New York calendar date).
     pub expiry: NaiveDate,
     pub right: Right,
@@ -89,6 +214,26 @@ pub fn underlying_of_root(root: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roots_are_validated_inline_strings() {
+        let r = Root::parse("SPXW").unwrap();
+        assert_eq!(r, "SPXW");
+        assert_eq!(r.to_string(), "SPXW");
+        assert_eq!(format!("{r:?}"), "\"SPXW\"");
+        for bad in ["", "spy", "TOOLONG", "SP Y", "SPY.", "É"] {
+            assert!(Root::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Root::parse("SPX").unwrap() < Root::parse("SPXW").unwrap());
+        assert!(Root::parse("AAPL").unwrap() < Root::parse("SPX").unwrap());
+        assert_eq!(Root::for_underlying("BRK.B"), "BRKB");
+        assert_eq!(Root::for_underlying("verylongname"), "VERYLO");
+        assert_eq!(Root::for_underlying("..."), "X");
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(json, "\"SPXW\"");
+        assert_eq!(serde_json::from_str::<Root>(&json).unwrap(), r);
+        assert!(serde_json::from_str::<Root>("\"bad root\"").is_err());
+    }
 
     #[test]
     fn weekly_index_roots_belong_to_their_index() {

@@ -1,14 +1,22 @@
 //! Gamma exposure (SPEC 7): a pure core from an options chain to a GEX profile.
 //!
-//! - [`bs`]: Black-Scholes-Merton gamma.
-//! - [`chain`]: the chain snapshot value types; [`occ`]: OCC symbols.
+//! - [`bs`]: Black-Scholes-Merton gamma (the reference formula); [`fastexp`]: the
+//!   vectorisable exponential the hot loops use.
+//! - [`chain`]: the chain snapshot value types (`Chain`, `Contract`, `Root`); [`occ`]: OCC
+//!   symbols.
 //! - [`expiry`]: expiry instants (AM/PM settlement, New York time) and T.
 //! - [`filter`]: `all | 0dte | next:N | max-dte:N`.
 //! - [`curve`]: the total-GEX curve G(x), its sweep and zero crossings.
+//! - `aggregate` (private): one pass from contracts to per-strike GEX and curve terms.
 //! - [`profile`]: per-strike GEX, walls, key levels, [`profile::GexProfile::levels`].
+//! - [`display`]: `$1.2B`-style amounts and prices for the CLI and the TUI.
 //! - [`cache`]: 5-minute cache per (symbol, filter).
 //! - [`formats`]: readers for CBOE CSV, CBOE JSON and Massive snapshots (pure: text in).
+//!
+//! Conventions everywhere: dollar GEX per 1 % move of the underlying, dealers long calls and
+//! short puts, instants in UTC, expiry and session dates in New York.
 
+mod aggregate;
 pub mod bs;
 pub mod cache;
 pub mod chain;
@@ -21,7 +29,7 @@ pub mod formats;
 pub mod occ;
 pub mod profile;
 
-pub use chain::{Chain, Contract, Right};
+pub use chain::{Chain, Contract, Right, Root};
 pub use filter::ExpiryFilter;
 pub use profile::{
     GexError, GexParams, GexProfile, KeyLevel, LevelLabel, Regime, StrikeGex, compute_profile,

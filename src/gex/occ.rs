@@ -6,12 +6,12 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
-use super::chain::Right;
+use super::chain::{Right, Root};
 
 /// A parsed OCC symbol.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OccSymbol {
-    pub root: String,
+    pub root: Root,
     pub expiry: NaiveDate,
     pub right: Right,
     /// Strike in price units.
@@ -84,15 +84,12 @@ pub fn parse_occ(text: &str) -> Result<OccSymbol, OccError> {
             format!("{root:?} must be 1 to 6 letters or digits"),
         ));
     }
-    if !root
-        .bytes()
-        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-    {
-        return Err(fail(
+    let root = Root::parse(root).map_err(|_| {
+        fail(
             OccPart::Root,
             format!("{root:?} may only contain A-Z and 0-9"),
-        ));
-    }
+        )
+    })?;
     let (date_text, rest) = tail.split_at(6);
     let (right_text, strike_text) = rest.split_at(1);
     let expiry = parse_yymmdd(date_text).ok_or_else(|| {
@@ -119,7 +116,7 @@ pub fn parse_occ(text: &str) -> Result<OccSymbol, OccError> {
         return Err(fail(OccPart::Strike, "is zero".into()));
     }
     Ok(OccSymbol {
-        root: root.to_string(),
+        root,
         expiry,
         right,
         strike: thousandths as f64 / 1000.0,

@@ -10,9 +10,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::chain::{Chain, Right};
-use super::curve::{CurveTerm, GexCurve};
-use super::expiry::{self, Settlement};
+use super::aggregate::aggregate;
+use super::chain::Chain;
+use super::curve::GexCurve;
 use super::filter::ExpiryFilter;
 use crate::domain::{GammaLevels, Symbol};
 
@@ -150,66 +150,6 @@ pub enum GexError {
     },
 }
 
-/// One listed series: contracts sharing a settlement style and expiry date share T.
-#[derive(Clone, Copy, Debug)]
-struct Series {
-    settlement: Settlement,
-    date: NaiveDate,
-    years: f64,
-    /// e^(−qT).
-    discount: f64,
-    selected: bool,
-}
-
-/// The series index of every contract (chrono-tz work once per series, not per contract).
-fn index_series(chain: &Chain, q: f64) -> (Vec<Series>, Vec<u32>) {
-    let mut series: Vec<Series> = Vec::new();
-    let mut index = Vec::with_capacity(chain.contracts.len());
-    let mut last: Option<(Settlement, NaiveDate, u32)> = None;
-    for c in &chain.contracts {
-        let settlement = expiry::settlement(&c.root);
-        let i = match last {
-            Some((s, d, i)) if s == settlement && d == c.expiry => i,
-            _ => {
-                let found = series
-                    .iter()
-                    .position(|s| s.settlement == settlement && s.date == c.expiry);
-                let i = found.unwrap_or_else(|| {
-                    let years = expiry::years_between(
-                        chain.as_of,
-                        expiry::expiry_instant(&c.root, c.expiry),
-                    );
-                    series.push(Series {
-                        settlement,
-                        date: c.expiry,
-                        years,
-                        discount: (-q * years).exp(),
-                        selected: false,
-                    });
-                    series.len() - 1
-                }) as u32;
-                last = Some((settlement, c.expiry, i));
-                i
-            }
-        };
-        index.push(i);
-    }
-    (series, index)
-}
-
-/// A contract that carries gamma, ready for grouping.
-#[derive(Clone, Copy, Debug)]
-struct Live {
-    strike_key: i64,
-    series: u32,
-    iv_bits: u64,
-    term: CurveTerm,
-    signed_oi: f64,
-    /// Dollar GEX at spot, signed.
-    gex: f64,
-    call: bool,
-}
-
 /// Computes the profile of `chain` at its `as_of` and `spot`.
 pub fn compute_profile(
     chain: &Chain,
@@ -226,122 +166,28 @@ pub fn compute_profile(
     if params.sweep_points < 200 {
         return Err(GexError::TooFewSweepPoints(params.sweep_points));
     }
-    let (rate, q) = (params.rate, params.dividend_yield);
-
-    let (mut series, series_of) = index_series(chain, q);
-    let mut live: Vec<NaiveDate> = series
-        .iter()
-        .filter(|s| s.years > 0.0)
-        .map(|s| s.date)
-        .collect();
-    live.sort_unstable();
-    live.dedup();
-    let selected = filter.select(&live, expiry::new_york_date(chain.as_of));
-    for s in &mut series {
-        s.selected = s.years > 0.0 && selected.binary_search(&s.date).is_ok();
-    }
-
-    let ln_spot = spot.ln();
-    let mut contracts: Vec<Live> = Vec::with_capacity(chain.contracts.len());
-    for (c, &si) in chain.contracts.iter().zip(&series_of) {
-        let s = series[si as usize];
-        let carries_gamma =
-            s.selected && c.open_interest > 0.0 && c.open_interest.is_finite() && c.iv > 0.0;
-        if !carries_gamma {
-            continue;
-        }
-        let Some(term) = CurveTerm::with_discount(c.strike, s.years, c.iv, rate, q, s.discount)
-        else {
-            continue;
-        };
-        let signed_oi = c.right.dealer_sign() * c.open_interest;
-        contracts.push(Live {
-            strike_key: strike_key(c.strike),
-            series: si,
-            iv_bits: c.iv.to_bits(),
-            term,
-            signed_oi,
-            gex: term.gex_at(spot, ln_spot, signed_oi),
-            call: c.right == Right::Call,
-        });
-    }
-    if contracts.is_empty() {
+    let agg = aggregate(chain, params, filter);
+    if agg.contracts_used == 0 {
         return Err(GexError::NoContracts {
             symbol: chain.symbol.clone(),
             filter,
             as_of: chain.as_of,
-            live: live.len(),
-            next: live
+            live: agg.live.len(),
+            next: agg
+                .live
                 .first()
                 .map(|d| format!(", the nearest is {d}"))
                 .unwrap_or_default(),
         });
     }
-    let mut used: Vec<bool> = vec![false; series.len()];
-    for c in &contracts {
-        used[c.series as usize] = true;
-    }
-    let mut expirations_used: Vec<NaiveDate> = series
-        .iter()
-        .zip(&used)
-        .filter(|(_, u)| **u)
-        .map(|(s, _)| s.date)
-        .collect();
-    expirations_used.sort_unstable();
-    expirations_used.dedup();
-
-    // One sort by (strike, series) serves both the per-strike sums and the merging of
-    // identical curve terms (same strike, series and IV: a call and its put, or duplicates).
-    contracts.sort_unstable_by_key(|c| (c.strike_key, c.series));
-    let mut strikes: Vec<StrikeGex> = Vec::new();
-    let mut terms: Vec<(CurveTerm, f64)> = Vec::with_capacity(contracts.len());
-    let mut term_ivs: Vec<u64> = Vec::with_capacity(contracts.len());
-    let mut run_start_terms = 0;
-    for (i, c) in contracts.iter().enumerate() {
-        let new_strike = i == 0 || contracts[i - 1].strike_key != c.strike_key;
-        if new_strike {
-            strikes.push(StrikeGex {
-                strike: c.strike_key as f64 / 1000.0,
-                call_gex: 0.0,
-                put_gex: 0.0,
-                net_gex: 0.0,
-            });
-        }
-        let new_series = new_strike || contracts[i - 1].series != c.series;
-        if new_series {
-            run_start_terms = terms.len();
-        }
-        if let Some(row) = strikes.last_mut() {
-            if c.call {
-                row.call_gex += c.gex;
-            } else {
-                row.put_gex += c.gex;
-            }
-        }
-        // Within a (strike, series) run, merge with an earlier contract of the same IV.
-        match term_ivs[run_start_terms..]
-            .iter()
-            .position(|&iv| iv == c.iv_bits)
-        {
-            Some(j) => terms[run_start_terms + j].1 += c.signed_oi,
-            None => {
-                terms.push((c.term, c.signed_oi));
-                term_ivs.push(c.iv_bits);
-            }
-        }
-    }
-    for row in &mut strikes {
-        row.net_gex = row.call_gex + row.put_gex;
-    }
-    let contracts_used = contracts.len();
-    let curve = GexCurve::from_merged(terms);
+    let curve = GexCurve::from_merged(agg.terms);
     Ok(assemble(
         chain,
-        strikes,
+        agg.strikes,
         &curve,
         params,
-        expirations_used,
-        contracts_used,
+        agg.expirations_used,
+        agg.contracts_used,
     ))
 }
 
@@ -387,11 +233,6 @@ fn assemble(
         expirations_used,
         contracts_used,
     }
-}
-
-/// Strikes are grouped on exact thousandths (OCC precision).
-fn strike_key(strike: f64) -> i64 {
-    (strike * 1000.0).round() as i64
 }
 
 /// The strike with the largest score; ties go to the strike nearest spot, then the lower.
@@ -496,7 +337,8 @@ impl GexProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gex::chain::Contract;
+    use crate::gex::chain::{Contract, Right, Root};
+    use crate::gex::expiry;
     use chrono::Duration;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -512,7 +354,7 @@ mod tests {
         iv: f64,
     ) -> Contract {
         Contract {
-            root: root.into(),
+            root: Root::parse(root).unwrap(),
             expiry,
             right,
             strike,
@@ -579,10 +421,22 @@ mod tests {
     #[test]
     fn a_put_below_and_a_call_above_flip_just_under_spot() {
         let p = profile(&toy(1.0));
-        assert!(rel(p.total_gex, 41.863_663) < 1e-8, "total {}", p.total_gex);
+        // The spec's 8 significant digits, and 1e-9 relative against the same formulas
+        // evaluated independently (Python, math.exp, scipy's brentq to 1e-12).
+        assert!(
+            (p.total_gex - 41.863_663).abs() < 5e-7,
+            "total {}",
+            p.total_gex
+        );
+        assert!(
+            rel(p.total_gex, 41.863_663_210_451_11) < 1e-9,
+            "total {}",
+            p.total_gex
+        );
         assert_eq!(p.regime, Regime::Positive);
         let flip = p.zero_gamma.unwrap();
-        assert!((flip - 99.710_879).abs() < 1e-6, "flip {flip}");
+        assert!((flip - 99.710_879).abs() < 5e-7, "flip {flip}");
+        assert!(rel(flip, 99.710_878_690_458_56) < 1e-9, "flip {flip}");
         assert_eq!(p.crossings, vec![flip]);
         assert_eq!(p.call_wall, Some(105.0));
         assert_eq!(p.put_wall, Some(95.0));
@@ -593,13 +447,14 @@ mod tests {
     fn doubling_the_put_open_interest_turns_the_regime_negative_and_lifts_the_flip() {
         let p = profile(&toy(2.0));
         assert!(
-            rel(p.total_gex, -412.469_325) < 1e-8,
+            rel(p.total_gex, -412.469_325_017_399_2) < 1e-9,
             "total {}",
             p.total_gex
         );
         assert_eq!(p.regime, Regime::Negative);
         let flip = p.zero_gamma.unwrap();
-        assert!((flip - 102.007_280).abs() < 1e-6, "flip {flip}");
+        assert!((flip - 102.007_280).abs() < 5e-7, "flip {flip}");
+        assert!(rel(flip, 102.007_279_941_083_18) < 1e-9, "flip {flip}");
         assert!(p.spot < flip);
         assert_eq!(p.max_gex_strike, Some(95.0));
     }
@@ -854,6 +709,42 @@ mod tests {
         assert_eq!(p.strikes_within(5.0).len(), 3);
     }
 
+    #[test]
+    fn the_order_contracts_are_listed_in_does_not_change_the_profile() {
+        // Chains come call-put by strike (CBOE), all calls then all puts (Massive), or
+        // interleaved roots; merging of identical terms must not depend on it.
+        let at = DateTime::parse_from_rfc3339("2025-09-23T14:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let chain = crate::provider::sim_chain::synthetic_chain(
+            &Symbol::parse("SPX").unwrap(),
+            6612.4,
+            at,
+            5,
+        );
+        let base = profile(&chain);
+        let mut calls_first = chain.clone();
+        calls_first
+            .contracts
+            .sort_by_key(|c| (c.right, c.root, c.expiry));
+        let mut reversed = chain.clone();
+        reversed.contracts.reverse();
+        for other in [profile(&calls_first), profile(&reversed)] {
+            assert!(rel(other.total_gex, base.total_gex) < 1e-12);
+            assert_eq!(other.strikes.len(), base.strikes.len());
+            assert_eq!(
+                (other.call_wall, other.put_wall, other.max_gex_strike),
+                (base.call_wall, base.put_wall, base.max_gex_strike)
+            );
+            assert_eq!(other.crossings.len(), base.crossings.len());
+            for (a, b) in other.crossings.iter().zip(&base.crossings) {
+                assert!((a - b).abs() < 1e-6 * b, "{a} vs {b}");
+            }
+            assert_eq!(other.contracts_used, base.contracts_used);
+            assert_eq!(other.expirations_used, base.expirations_used);
+        }
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
@@ -868,7 +759,7 @@ mod tests {
                 prop::bool::ANY,
             )
                 .prop_map(|(call, strike, oi, iv, days, am)| Contract {
-                    root: if am { "SPX".into() } else { "SPXW".into() },
+                    root: Root::parse(if am { "SPX" } else { "SPXW" }).unwrap(),
                     expiry: date(2025, 10, 1) + Duration::days(days),
                     right: if call { Right::Call } else { Right::Put },
                     strike: (strike * 2.0).round() / 2.0,
@@ -903,7 +794,7 @@ mod tests {
                 let curve = {
                     let mut b = crate::gex::curve::GexCurveBuilder::default();
                     for c in &chain.contracts {
-                        let years = expiry::years_between(chain.as_of, expiry::expiry_instant(&c.root, c.expiry));
+                        let years = expiry::years_between(chain.as_of, expiry::expiry_instant(c.root.as_str(), c.expiry));
                         if c.open_interest > 0.0 && c.iv > 0.0 && years > 0.0 {
                             b.add(c.strike, years, c.iv, c.right.dealer_sign() * c.open_interest, 0.0, 0.0);
                         }

@@ -16,16 +16,16 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 
 use crate::domain::Symbol;
-use crate::gex::chain::{Chain, Contract, Right};
+use crate::gex::chain::{Chain, Contract, Right, Root};
 use crate::gex::expiry::{self, expiry_instant};
 
 /// The shape of one underlying's listed options.
 #[derive(Clone, Debug, PartialEq)]
 struct Listing {
     /// Root of the PM-settled dailies and weeklies.
-    weekly_root: String,
+    weekly_root: Root,
     /// Root of the AM-settled third-Friday monthly, when the product has one.
-    am_monthly_root: Option<String>,
+    am_monthly_root: Option<Root>,
     /// Whether options expire every weekday (indices and the index ETFs) or only Fridays.
     dailies: bool,
     /// Strike spacing near the money, price units.
@@ -86,8 +86,8 @@ fn listing(symbol: &Symbol, spot: f64) -> Listing {
         [2.5, 5.0, 10.0]
     };
     Listing {
-        weekly_root: weekly_root.to_string(),
-        am_monthly_root: am_monthly_root.map(str::to_string),
+        weekly_root: Root::for_underlying(weekly_root),
+        am_monthly_root: am_monthly_root.map(Root::for_underlying),
         dailies: index_like,
         spacing,
         atm_vol,
@@ -137,11 +137,11 @@ fn is_weekday(d: NaiveDate) -> bool {
 }
 
 /// One listed series: (root, expiry date, is the AM monthly).
-type Series = (String, NaiveDate);
+type Series = (Root, NaiveDate);
 
 fn series(listing: &Listing, as_of: DateTime<Utc>) -> Vec<Series> {
     let today = expiry::new_york_date(as_of);
-    let live = |root: &str, d: NaiveDate| expiry_instant(root, d) > as_of;
+    let live = |root: &Root, d: NaiveDate| expiry_instant(root.as_str(), d) > as_of;
     let mut dates: Vec<NaiveDate> = Vec::new();
     // Dailies: the next five weekdays (today's 0DTE while it is still trading).
     if listing.dailies {
@@ -185,14 +185,11 @@ fn series(listing: &Listing, as_of: DateTime<Utc>) -> Vec<Series> {
     dates.extend(&quarterlies);
     dates.sort_unstable();
     dates.dedup();
-    let mut out: Vec<Series> = dates
-        .iter()
-        .map(|&d| (listing.weekly_root.clone(), d))
-        .collect();
+    let mut out: Vec<Series> = dates.iter().map(|&d| (listing.weekly_root, d)).collect();
     if let Some(am) = &listing.am_monthly_root {
         for &f in monthlies.iter().chain(&quarterlies) {
             if live(am, f) {
-                out.push((am.clone(), f));
+                out.push((*am, f));
             }
         }
     }
@@ -232,8 +229,8 @@ pub fn synthetic_chain(symbol: &Symbol, spot: f64, as_of: DateTime<Utc>, seed: u
 
     let mut contracts = Vec::new();
     for (root, date) in series(&listing, as_of) {
-        let years =
-            expiry::years_between(as_of, expiry_instant(&root, date)).max(1.0 / (365.0 * 24.0));
+        let years = expiry::years_between(as_of, expiry_instant(root.as_str(), date))
+            .max(1.0 / (365.0 * 24.0));
         let sqrt_t = years.sqrt();
         let is_monthly = third_friday(date.year(), date.month()) == Some(date);
         let is_quarterly = is_monthly && date.month() % 3 == 0 && years > 0.1;
@@ -283,7 +280,7 @@ pub fn synthetic_chain(symbol: &Symbol, spot: f64, as_of: DateTime<Utc>, seed: u
                 let tail = 0.03 * (-(z * z) / 18.0).exp();
                 let oi = (size * (mass + tail) * round * noise).round();
                 contracts.push(Contract {
-                    root: root.clone(),
+                    root,
                     expiry: date,
                     right,
                     strike,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{ChainReadError, RawChain, json_error, symbol_from_roots};
 use crate::domain::Symbol;
-use crate::gex::chain::{Contract, Right};
+use crate::gex::chain::{Contract, Right, Root};
 use crate::gex::occ::parse_occ;
 
 #[derive(Deserialize)]
@@ -173,12 +173,12 @@ fn contract(snap: &Snapshot, i: usize, file: &str) -> Result<Contract, ChainRead
         }
     };
     let root = match &occ {
-        Some(o) => o.root.clone(),
+        Some(o) => o.root,
         None => snap
             .underlying_asset
             .as_ref()
             .and_then(|u| u.ticker.as_deref())
-            .map(|t| t.strip_prefix("I:").unwrap_or(t).to_string())
+            .map(|t| Root::for_underlying(t.strip_prefix("I:").unwrap_or(t)))
             .ok_or_else(|| {
                 err(
                     "details.ticker",

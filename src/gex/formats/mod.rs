@@ -168,7 +168,7 @@ pub fn parse_chain(
 fn symbol_from_roots(contracts: &[Contract]) -> Option<Symbol> {
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for c in contracts {
-        let u = underlying_of_root(&c.root);
+        let u = underlying_of_root(c.root.as_str());
         match counts.iter_mut().find(|(name, _)| *name == u) {
             Some((_, n)) => *n += 1,
             None => counts.push((u, 1)),

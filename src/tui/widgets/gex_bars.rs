@@ -109,10 +109,12 @@ struct Row {
 }
 
 /// Round bin widths, in price units, tried smallest first; only multiples of the strike
-/// spacing are used, so every bin holds the same number of listed strikes.
-const BIN_STEPS: [f64; 22] = [
-    0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 20.0, 25.0, 50.0, 100.0, 200.0, 250.0, 500.0, 1000.0, 2000.0,
-    2500.0, 5000.0, 10_000.0, 20_000.0, 25_000.0, 50_000.0, 100_000.0,
+/// spacing are used, so every bin holds the same number of listed strikes. No 2s: a bin
+/// labelled 656 that holds the 655 put wall would mislead; with 5s and 10s the round
+/// strikes where walls sit are the labels.
+const BIN_STEPS: [f64; 17] = [
+    0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10_000.0,
+    25_000.0, 50_000.0, 100_000.0,
 ];
 
 /// The smallest gap between neighbouring strikes (the listing's spacing near the money).
@@ -133,8 +135,8 @@ fn is_multiple(step: f64, spacing: f64) -> bool {
 }
 
 /// The rows to draw (highest strike first), at most `max_rows`: one per strike when they
-/// fit, else bins of the smallest round width that fits. When that leaves much of the pane
-/// empty, the next finer width is used instead, cropped to the rows nearest spot.
+/// fit, else bins of the smallest round width that fits. When that leaves more than half of
+/// the pane empty, the next finer width is used instead, cropped to the rows nearest spot.
 fn rows(profile: &GexProfile, range_percent: f64, max_rows: usize) -> Vec<Row> {
     let strikes = profile.strikes_within(range_percent);
     if strikes.is_empty() || max_rows == 0 {
@@ -162,7 +164,7 @@ fn rows(profile: &GexProfile, range_percent: f64, max_rows: usize) -> Vec<Row> {
             finer = bins;
             continue;
         }
-        if bins.len() * 5 < max_rows * 3 {
+        if bins.len() * 2 < max_rows {
             return crop_around(finer, profile.spot, max_rows);
         }
         return bins;
@@ -597,12 +599,16 @@ mod tests {
             (shown - all).abs() <= 1e-6 * all.abs().max(1.0),
             "bins keep every dollar"
         );
-        // ±3 % in 16 rows: 5-dollar bins would leave half the pane empty, so 2-dollar bins
-        // are cropped around spot.
+        // ±3 % (40 strikes) in 16 rows: 5-dollar bins, 9 rows.
         let rows = super::rows(&p, 3.0, 16);
-        assert_eq!(rows.len(), 16);
-        assert_eq!(rows[0].strike - rows[1].strike, 2.0);
-        assert!(rows.iter().any(|r| (r.strike - p.spot).abs() <= 1.0));
+        assert_eq!(rows.len(), 9);
+        assert_eq!(rows[0].strike - rows[1].strike, 5.0);
+        // ±4 % in 34 rows: 5-dollar bins would leave most of it empty, so single strikes
+        // are cropped around spot.
+        let rows = super::rows(&p, 4.0, 34);
+        assert_eq!(rows.len(), 34);
+        assert_eq!(rows[0].strike - rows[1].strike, 1.0);
+        assert!(rows.iter().any(|r| (r.strike - p.spot).abs() <= 0.5));
         // A step that is not a multiple of the spacing is never used (no uneven bins).
         assert!(!is_multiple(2.5, 1.0) && is_multiple(25.0, 5.0) && is_multiple(2.5, 0.5));
     }
