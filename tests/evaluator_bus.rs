@@ -83,12 +83,22 @@ impl Rig {
             health: health.clone(),
             cancel: cancel.clone(),
         };
+        // No webhook configured: alerts are counted and logged, nothing is sent.
+        let metrics = std::sync::Arc::new(coach::runtime::metrics::Metrics::default());
+        let (notifier, _dispatcher) = coach::notify::notifier(
+            &coach::config::Config::default(),
+            coach::notify::discord::RetryPolicy::default(),
+            ui.clone(),
+            metrics.clone(),
+        );
+        let sinks = coach::runtime::evaluate::TransitionSinks { notifier, metrics };
         tokio::spawn(run_evaluator(
             ctx,
             bus.clone(),
             store.clone(),
             changes.clone(),
             ui,
+            sinks,
         ));
         let mut rig = Rig {
             bus,

@@ -1,6 +1,8 @@
 //! The detector worker: feeds every final bar from the bus through the detector engine,
 //! stores each detection once, and tells the screen about the new ones.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{mpsc, watch};
@@ -8,6 +10,7 @@ use tokio::sync::{mpsc, watch};
 use super::AppEvent;
 use super::bus::MarketBus;
 use super::gex::GexBoard;
+use super::metrics::Metrics;
 use super::supervisor::WorkerCtx;
 use crate::detect::config::DetectorsConfig;
 use crate::detect::engine::Engine;
@@ -54,6 +57,7 @@ pub fn prime(
 async fn publish(
     store: &Store,
     ui: &mpsc::Sender<AppEvent>,
+    metrics: &Metrics,
     found: Vec<Detection>,
 ) -> Result<(), String> {
     for detection in found {
@@ -62,6 +66,7 @@ async fn publish(
             .await
             .map_err(|e| e.to_string())?;
         if new {
+            metrics.detection(detection.kind.as_str());
             tracing::info!(
                 "{} {} {} at {:.2}: {}",
                 detection.symbol,
@@ -97,6 +102,7 @@ pub async fn run_detector(
     store: Store,
     ui: mpsc::Sender<AppEvent>,
     mut gex: watch::Receiver<GexBoard>,
+    metrics: Arc<Metrics>,
 ) -> Result<(), String> {
     let mut events = bus.subscribe();
     let Some(snapshot) = bus.snapshot().await else {
@@ -104,7 +110,7 @@ pub async fn run_detector(
     };
     let (mut engine, found) = prime(&config, &snapshot)?;
     apply_gamma(&mut engine, &gex.borrow_and_update());
-    publish(&store, &ui, found).await?;
+    publish(&store, &ui, &metrics, found).await?;
     ctx.heartbeat();
     loop {
         let event = tokio::select! {
@@ -122,7 +128,7 @@ pub async fn run_detector(
                 let (fresh, found) = prime(&config, &snapshot)?;
                 engine = fresh;
                 apply_gamma(&mut engine, &gex.borrow());
-                publish(&store, &ui, found).await?;
+                publish(&store, &ui, &metrics, found).await?;
             }
             Ok(MarketEvent::Step { mut bars, .. }) => {
                 if bars.is_empty() {
@@ -133,7 +139,7 @@ pub async fn run_detector(
                 for (symbol, bar) in &bars {
                     engine.on_bar(symbol, bar, &mut found);
                 }
-                publish(&store, &ui, found).await?;
+                publish(&store, &ui, &metrics, found).await?;
             }
             Err(RecvError::Lagged(n)) => {
                 // Restarting re-primes from a snapshot, so no bar is skipped.

@@ -25,6 +25,7 @@
 //! triggered, and the store's guard refuses anything another process already applied.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::broadcast::error::RecvError;
@@ -32,10 +33,12 @@ use tokio::sync::mpsc;
 
 use super::AppEvent;
 use super::bus::MarketBus;
+use super::metrics::Metrics;
 use super::setup_changes::{SetupChange, SetupChanges};
 use super::supervisor::WorkerCtx;
 use crate::domain::{Bar, Symbol};
 use crate::market::calendar::{self, Session};
+use crate::notify::{AlertKind, Notifier, TradingAlert};
 use crate::provider::{MarketEvent, MarketSnapshot, Quote};
 use crate::setups::{
     PriceUpdate, SetupBook, SetupStatus, TrackedSetup, Transition, expire_at_close,
@@ -65,15 +68,21 @@ pub fn first_close_after(t: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
-/// The notifier hook for a transition the store applied. Logs it for now; the alerting
-/// work (SPEC 9: Discord, in-terminal notice, bell) plugs its `Notifier` in here.
-pub fn notify_transition(user: UserId, row: &SetupRow, t: &Transition) {
+/// Where an applied transition is announced besides the screen: the trading alerts
+/// (Discord, the status line) and the `/metrics` counters.
+#[derive(Clone, Debug)]
+pub struct TransitionSinks {
+    pub notifier: Notifier,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Logs a transition the store applied, counts it, and sends its trading alert
+/// (de-duplicated per setup and kind by the notifier; kinds switch off in `[alerts]`).
+pub fn notify_transition(sinks: &TransitionSinks, user: UserId, row: &SetupRow, t: &Transition) {
     let s = &row.setup;
     let price = t.price.map_or_else(String::new, |p| format!(" at {p:.2}"));
-    tracing::info!(
-        user = user.0,
-        "setup {} {} {} {}: {} → {} ({}){price}",
-        s.id,
+    let text = format!(
+        "{} {} {}: {} → {} ({}){price}",
         s.symbol,
         s.kind,
         s.direction,
@@ -81,6 +90,27 @@ pub fn notify_transition(user: UserId, row: &SetupRow, t: &Transition) {
         describe(s),
         t.reason,
     );
+    tracing::info!(user = user.0, "setup {} {text}", s.id);
+    sinks.metrics.transition(s.status.as_str());
+    let kind = match (s.status, s.outcome) {
+        (SetupStatus::Triggered, Some(crate::setups::Outcome::TargetHit)) => {
+            Some(AlertKind::TargetHit)
+        }
+        (SetupStatus::Triggered, Some(crate::setups::Outcome::StoppedOut)) => {
+            Some(AlertKind::StoppedOut)
+        }
+        (SetupStatus::Triggered, _) => Some(AlertKind::Triggered),
+        (SetupStatus::Invalidated, _) => Some(AlertKind::Invalidated),
+        _ => None,
+    };
+    if let Some(kind) = kind {
+        sinks.notifier.trading(TradingAlert {
+            kind,
+            symbol: s.symbol.clone(),
+            setup_id: s.id,
+            text,
+        });
+    }
 }
 
 fn describe(s: &TrackedSetup) -> String {
@@ -94,6 +124,7 @@ fn describe(s: &TrackedSetup) -> String {
 /// seen of every setup, and the session whose close was swept.
 struct Evaluator {
     store: Store,
+    sinks: TransitionSinks,
     changes: SetupChanges,
     ui: mpsc::Sender<AppEvent>,
     book: SetupBook,
@@ -108,12 +139,14 @@ struct Evaluator {
 impl Evaluator {
     async fn load(
         store: Store,
+        sinks: TransitionSinks,
         changes: SetupChanges,
         ui: mpsc::Sender<AppEvent>,
         session: Session,
     ) -> Result<Evaluator, String> {
         let mut ev = Evaluator {
             store,
+            sinks,
             changes,
             ui,
             book: SetupBook::new(),
@@ -188,7 +221,7 @@ impl Evaluator {
                 self.remember(user, row.setup.clone());
                 self.changes
                     .publish(SetupChange::written(user, row.clone()));
-                notify_transition(user, &row, t);
+                notify_transition(&self.sinks, user, &row, t);
                 let event = AppEvent::SetupChanged {
                     user,
                     row,
@@ -320,6 +353,7 @@ pub async fn run_evaluator(
     store: Store,
     changes: SetupChanges,
     ui: mpsc::Sender<AppEvent>,
+    sinks: TransitionSinks,
 ) -> Result<(), String> {
     // Subscribe before loading, so no change or price between the two is missed.
     let mut change_rx = changes.subscribe();
@@ -327,7 +361,7 @@ pub async fn run_evaluator(
     let Some(snapshot) = bus.snapshot().await else {
         return Err("no market feed is running".into());
     };
-    let mut ev = Evaluator::load(store, changes, ui, snapshot.session).await?;
+    let mut ev = Evaluator::load(store, sinks, changes, ui, snapshot.session).await?;
     ev.catch_up(&snapshot).await?;
     ctx.heartbeat();
     loop {

@@ -15,7 +15,8 @@ use super::bus::MarketBus;
 use super::supervisor::WorkerCtx;
 use crate::domain::Symbol;
 use crate::gex::cache::{GexCache, Refresh};
-use crate::gex::{ExpiryFilter, GexParams, GexProfile, compute_profile};
+use crate::gex::{Chain, ExpiryFilter, GexParams, GexProfile, compute_profile};
+use crate::market::calendar;
 use crate::provider::MarketEvent;
 use crate::provider::sim_chain::synthetic_chain;
 
@@ -72,6 +73,9 @@ pub struct SimChains {
 
 struct Refresher {
     chains: SimChains,
+    /// Each symbol's chain of the session, listed once at its first price of the day:
+    /// strikes and open interest stay put while spot moves, as a real chain's do.
+    listed: HashMap<Symbol, Chain>,
     cache: GexCache,
     /// Last price and its instant per symbol (market clock).
     last: HashMap<Symbol, (f64, DateTime<Utc>)>,
@@ -89,8 +93,23 @@ impl Refresher {
     ) -> Option<Arc<GexProfile>> {
         let (spot, at) = *self.last.get(symbol)?;
         let (seed, params) = (self.chains.seed, self.chains.params);
+        let day = calendar::ny_date(at);
+        let listed = self
+            .listed
+            .entry(symbol.clone())
+            .and_modify(|chain| {
+                if calendar::ny_date(chain.as_of) != day {
+                    *chain = synthetic_chain(symbol, spot, at, seed);
+                }
+            })
+            .or_insert_with(|| synthetic_chain(symbol, spot, at, seed));
         let result = self.cache.get_or_compute(symbol, filter, at, refresh, || {
-            compute_profile(&synthetic_chain(symbol, spot, at, seed), &params, filter)
+            let now = Chain {
+                spot,
+                as_of: at,
+                ..listed.clone()
+            };
+            compute_profile(&now, &params, filter)
         });
         match result {
             Ok(profile) => Some(profile),
@@ -141,6 +160,7 @@ pub async fn run_gex(
     };
     let mut refresher = Refresher {
         chains,
+        listed: HashMap::new(),
         cache: GexCache::new(),
         last: HashMap::new(),
         last_sweep: None,

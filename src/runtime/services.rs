@@ -13,7 +13,7 @@ use super::AppEvent;
 use super::auto_track::{DetectionInbox, run_auto_track};
 use super::bus::MarketBus;
 use super::detect::run_detector;
-use super::evaluate::run_evaluator;
+use super::evaluate::{TransitionSinks, run_evaluator};
 use super::feed::{latest_session_date, run_played_feed};
 use super::gex::{GexChannels, SimChains, run_gex};
 use super::health::{Health, StaleFloors};
@@ -166,6 +166,7 @@ impl Services {
         } else {
             events_tx.clone()
         };
+        let detect_metrics = metrics.clone();
         let (detect_config, detect_bus, detect_store, detect_gex) = (
             config.detectors.clone(),
             bus.clone(),
@@ -185,9 +186,14 @@ impl Services {
                     detect_store.clone(),
                     detector_tx.clone(),
                     detect_gex.subscribe(),
+                    detect_metrics.clone(),
                 )
             },
         );
+        let sinks = TransitionSinks {
+            notifier: notifier.clone(),
+            metrics: metrics.clone(),
+        };
         let (evaluate_bus, evaluate_store, evaluate_changes, evaluate_events) = (
             bus.clone(),
             store.clone(),
@@ -206,6 +212,7 @@ impl Services {
                     evaluate_store.clone(),
                     evaluate_changes.clone(),
                     evaluate_events.clone(),
+                    sinks.clone(),
                 )
             },
         );
