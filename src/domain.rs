@@ -119,6 +119,35 @@ pub struct DailyBar {
     pub volume: f64,
 }
 
+impl DailyBar {
+    /// The daily bar of `date` made from its minute bars (pass only regular-session
+    /// minutes, in time order); `None` when there are none.
+    pub fn from_minutes<'a>(
+        date: NaiveDate,
+        minutes: impl IntoIterator<Item = &'a Bar>,
+    ) -> Option<DailyBar> {
+        let mut minutes = minutes.into_iter();
+        let first = minutes.next()?;
+        Some(minutes.fold(
+            DailyBar {
+                date,
+                open: first.open,
+                high: first.high,
+                low: first.low,
+                close: first.close,
+                volume: first.volume,
+            },
+            |day, b| DailyBar {
+                high: day.high.max(b.high),
+                low: day.low.min(b.low),
+                close: b.close,
+                volume: day.volume + b.volume,
+                ..day
+            },
+        ))
+    }
+}
+
 /// Trade direction of a setup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -297,5 +326,68 @@ impl GammaLevels {
     /// Negative regime: dealers short gamma, moves get amplified.
     pub fn is_negative_regime(&self) -> bool {
         self.total_gex < 0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn bar(minute: u32, open: f64, high: f64, low: f64, close: f64, volume: f64) -> Bar {
+        Bar {
+            start: Utc
+                .with_ymd_and_hms(2026, 11, 24, 14, 30 + minute, 0)
+                .unwrap(),
+            open,
+            high,
+            low,
+            close,
+            volume,
+        }
+    }
+
+    #[test]
+    fn a_daily_bar_opens_at_the_first_minute_and_closes_at_the_last() {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let minutes = [
+            bar(0, 10.0, 11.0, 9.5, 10.5, 100.0),
+            bar(1, 10.5, 12.0, 10.0, 11.5, 50.0),
+        ];
+        let day = DailyBar::from_minutes(date, &minutes).unwrap();
+        assert_eq!(
+            day,
+            DailyBar {
+                date,
+                open: 10.0,
+                high: 12.0,
+                low: 9.5,
+                close: 11.5,
+                volume: 150.0
+            }
+        );
+        assert_eq!(
+            DailyBar::from_minutes(date, &[]),
+            None,
+            "no minutes, no bar"
+        );
+    }
+
+    #[test]
+    fn symbols_are_normalised_or_refused_with_the_input_named() {
+        assert_eq!(Symbol::parse(" spy ").unwrap().as_str(), "SPY");
+        assert_eq!(Symbol::parse("brk.b").unwrap().as_str(), "BRK.B");
+        assert_eq!(Symbol::parse(""), Err(SymbolError::Empty));
+        assert!(
+            Symbol::parse("SPY QQQ")
+                .unwrap_err()
+                .to_string()
+                .contains("\"SPY QQQ\"")
+        );
+        assert!(matches!(
+            Symbol::parse("ABCDEFGHIJKLM"),
+            Err(SymbolError::TooLong(_))
+        ));
     }
 }

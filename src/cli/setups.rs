@@ -15,11 +15,12 @@
 //!
 //! Without `--json`: a table for reading, times in New York.
 
+use crate::setups::StatusFilter;
 use std::future::Future;
 use std::io::{self, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::CliError;
@@ -62,32 +63,12 @@ const JSON_FIELDS: &str = "\
 #[command(after_long_help = JSON_FIELDS)]
 pub struct ListArgs {
     /// Only setups in this status.
-    #[arg(long, value_enum, default_value_t = StatusFilter::All)]
+    /// active, triggered, invalidated, archived or all.
+    #[arg(long, default_value_t = StatusFilter::All)]
     pub status: StatusFilter,
     /// One JSON array instead of the table (fields listed under `--help`).
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum StatusFilter {
-    Active,
-    Triggered,
-    Invalidated,
-    Archived,
-    All,
-}
-
-impl StatusFilter {
-    fn status(self) -> Option<SetupStatus> {
-        match self {
-            StatusFilter::Active => Some(SetupStatus::Active),
-            StatusFilter::Triggered => Some(SetupStatus::Triggered),
-            StatusFilter::Invalidated => Some(SetupStatus::Invalidated),
-            StatusFilter::Archived => Some(SetupStatus::Archived),
-            StatusFilter::All => None,
-        }
-    }
 }
 
 /// One setup in the `--json` output; see the module documentation.

@@ -78,19 +78,10 @@ impl RecordedMarket {
             if by_date.contains_key(&s.date) {
                 continue;
             }
-            let regular: Vec<&Bar> = bars.iter().filter(|b| s.contains(b.start)).collect();
-            if let (Some(first), Some(last)) = (regular.first(), regular.last()) {
-                by_date.insert(
-                    s.date,
-                    DailyBar {
-                        date: s.date,
-                        open: first.open,
-                        high: regular.iter().map(|b| b.high).fold(f64::MIN, f64::max),
-                        low: regular.iter().map(|b| b.low).fold(f64::MAX, f64::min),
-                        close: last.close,
-                        volume: regular.iter().map(|b| b.volume).sum(),
-                    },
-                );
+            if let Some(day) =
+                DailyBar::from_minutes(s.date, bars.iter().filter(|b| s.contains(b.start)))
+            {
+                by_date.insert(s.date, day);
             }
         }
         by_date.into_values().collect()

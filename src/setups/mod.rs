@@ -10,6 +10,7 @@
 
 pub mod book;
 pub mod evaluate;
+pub mod filter;
 pub mod lifecycle;
 
 #[cfg(test)]
@@ -17,6 +18,7 @@ mod fixtures;
 
 pub use book::SetupBook;
 pub use evaluate::{PriceUpdate, evaluate, expire_at_close};
+pub use filter::StatusFilter;
 pub use lifecycle::{
     ManualAction, Outcome, PlanError, RefusedTransition, SetupStatus, TrackedSetup, Transition,
     TransitionReason, apply_manual,

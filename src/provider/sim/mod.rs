@@ -129,21 +129,13 @@ impl SimDay {
 }
 
 fn daily_from_minutes(session: Session, minutes: &[SimMinute]) -> Option<DailyBar> {
-    let regular: Vec<&Bar> = minutes
-        .iter()
-        .map(|m| &m.bar)
-        .filter(|b| b.start >= session.open && b.start < session.close)
-        .collect();
-    let first = regular.first()?;
-    let last = regular.last()?;
-    Some(DailyBar {
-        date: session.date,
-        open: first.open,
-        high: regular.iter().map(|b| b.high).fold(f64::MIN, f64::max),
-        low: regular.iter().map(|b| b.low).fold(f64::MAX, f64::min),
-        close: last.close,
-        volume: regular.iter().map(|b| b.volume).sum(),
-    })
+    DailyBar::from_minutes(
+        session.date,
+        minutes
+            .iter()
+            .map(|m| &m.bar)
+            .filter(|b| session.contains(b.start)),
+    )
 }
 
 /// The simulated market: daily history, the previous session and the current one.

@@ -10,7 +10,8 @@ pub mod editor;
 mod keys;
 pub mod setups_view;
 
-pub use self::setups_view::{StatusFilter, TrackState};
+pub use self::setups_view::TrackState;
+pub use crate::setups::StatusFilter;
 
 use self::editor::TextInput;
 use super::keymap::Keymap;

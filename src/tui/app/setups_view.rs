@@ -11,51 +11,6 @@ use crate::setups::{ManualAction, Outcome, SetupStatus, Transition};
 use crate::store::{MAX_NOTES_CHARS, SetupRow, TrackResult};
 use crate::tui::action::Action;
 
-/// Which setups the Setups pane lists (`f` cycles).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StatusFilter {
-    Active,
-    Triggered,
-    Invalidated,
-    Archived,
-    All,
-}
-
-impl StatusFilter {
-    const CYCLE: [StatusFilter; 5] = [
-        StatusFilter::Active,
-        StatusFilter::Triggered,
-        StatusFilter::Invalidated,
-        StatusFilter::Archived,
-        StatusFilter::All,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StatusFilter::Active => "active",
-            StatusFilter::Triggered => "triggered",
-            StatusFilter::Invalidated => "invalidated",
-            StatusFilter::Archived => "archived",
-            StatusFilter::All => "all",
-        }
-    }
-
-    fn admits(self, status: SetupStatus) -> bool {
-        match self {
-            StatusFilter::All => true,
-            StatusFilter::Active => status == SetupStatus::Active,
-            StatusFilter::Triggered => status == SetupStatus::Triggered,
-            StatusFilter::Invalidated => status == SetupStatus::Invalidated,
-            StatusFilter::Archived => status == SetupStatus::Archived,
-        }
-    }
-
-    fn next(self) -> StatusFilter {
-        let i = Self::CYCLE.iter().position(|f| *f == self).unwrap_or(0);
-        Self::CYCLE[(i + 1) % Self::CYCLE.len()]
-    }
-}
-
 /// Where tracking a Scanner row stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TrackState {
