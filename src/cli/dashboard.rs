@@ -28,8 +28,8 @@ pub struct CommonArgs {
     /// The trader's name (default: local).
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
-    /// Market data provider.
-    #[arg(long, global = true, value_parser = ["sim"])]
+    /// Market data provider: sim (simulated) or massive (Massive.com; key in MASSIVE_API_KEY).
+    #[arg(long, global = true, value_parser = crate::config::PROVIDERS)]
     pub provider: Option<String>,
     /// Simulated seconds per real second (default 60).
     #[arg(long, global = true, value_name = "X")]

@@ -19,6 +19,8 @@ pub struct Config {
     pub general: General,
     pub sim: Sim,
     pub ui: Ui,
+    /// Massive.com market data (SPEC 10.3): base URLs and the API key.
+    pub massive: Massive,
     /// Detector thresholds (SPEC 4), one sub-table per detector.
     pub detectors: DetectorsConfig,
     /// Action name → key strings, e.g. `quit = ["q"]`. Missing actions keep their default.
@@ -32,8 +34,43 @@ pub struct General {
     pub user: String,
     /// Database URL (`sqlite://…` or `postgres://…`); empty means SQLite in the XDG data dir.
     pub db: String,
-    /// Market data provider: `sim`.
+    /// Market data provider: `sim` or `massive`.
     pub provider: String,
+}
+
+/// `[massive]`: where the Massive REST API and WebSocket are, and the key. The key also
+/// comes from `MASSIVE_API_KEY` (which wins over the file); it never appears in `Debug`
+/// output, logs or errors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Massive {
+    /// REST base URL.
+    pub rest_url: String,
+    /// WebSocket base URL without the cluster (`/stocks`, `/indices` are appended);
+    /// `wss://delayed.massive.com` is the 15-minute delayed stream.
+    pub ws_url: String,
+    pub api_key: crate::provider::massive::Secret,
+}
+
+impl Default for Massive {
+    fn default() -> Self {
+        Massive {
+            rest_url: "https://api.massive.com".into(),
+            ws_url: "wss://socket.massive.com".into(),
+            api_key: crate::provider::massive::Secret::default(),
+        }
+    }
+}
+
+impl Massive {
+    /// The provider's connection settings.
+    pub fn connection(&self) -> crate::provider::massive::MassiveConfig {
+        crate::provider::massive::MassiveConfig {
+            rest_url: self.rest_url.clone(),
+            ws_url: self.ws_url.clone(),
+            api_key: self.api_key.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -97,11 +134,18 @@ impl Default for Config {
             general: General::default(),
             sim: Sim::default(),
             ui: Ui::default(),
+            massive: Massive::default(),
             detectors: DetectorsConfig::default(),
             keys: Keymap::default().to_config(),
         }
     }
 }
+
+/// The market data providers `general.provider` and `--provider` accept.
+pub const PROVIDERS: [&str; 2] = ["sim", "massive"];
+
+/// The environment variable holding the Massive API key (wins over `[massive] api_key`).
+pub const MASSIVE_API_KEY_VAR: &str = "MASSIVE_API_KEY";
 
 /// A configuration problem, naming the file (or variable), the key and the reason.
 #[derive(Debug, thiserror::Error)]
@@ -146,7 +190,7 @@ impl Config {
             None => None,
         };
         let vars: Vec<(String, String)> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("COACH_"))
+            .filter(|(k, _)| k.starts_with("COACH_") || k == MASSIVE_API_KEY_VAR)
             .collect();
         Config::from_sources(file.as_ref().map(|(p, t)| (p.as_path(), t.as_str())), &vars)
     }
@@ -169,7 +213,7 @@ impl Config {
             None => toml::Table::new(),
         };
         env::apply_overrides(&mut table, vars)?;
-        let config: Config =
+        let mut config: Config =
             Config::deserialize(toml::Value::Table(table)).map_err(|e| match file {
                 Some((path, _)) => ConfigError::Parse {
                     path: path.to_path_buf(),
@@ -180,6 +224,12 @@ impl Config {
                     reason: one_line(e.message()),
                 },
             })?;
+        if let Some((_, key)) = vars
+            .iter()
+            .find(|(k, v)| k == MASSIVE_API_KEY_VAR && !v.trim().is_empty())
+        {
+            config.massive.api_key = crate::provider::massive::Secret::new(key.trim());
+        }
         config.validate()?;
         Ok(config)
     }
@@ -199,12 +249,17 @@ impl Config {
                 "must be 1 to 64 printable characters".into(),
             );
         }
-        if self.general.provider != "sim" {
+        if !PROVIDERS.contains(&self.general.provider.as_str()) {
             return invalid(
                 "general.provider",
-                format!("{:?} is not a provider (sim)", self.general.provider),
+                format!(
+                    "{:?} is not a provider ({})",
+                    self.general.provider,
+                    PROVIDERS.join(", ")
+                ),
             );
         }
+        self.validate_massive()?;
         if !(self.sim.speed.is_finite() && self.sim.speed > 0.0 && self.sim.speed <= 3600.0) {
             return invalid(
                 "sim.speed",
@@ -239,6 +294,34 @@ impl Config {
             key: "keys".into(),
             reason,
         })?;
+        Ok(())
+    }
+
+    fn validate_massive(&self) -> Result<(), ConfigError> {
+        use crate::provider::massive::rest::parse_base;
+        let invalid = |key: &str, reason: String| ConfigError::Invalid {
+            key: key.into(),
+            reason,
+        };
+        parse_base(&self.massive.rest_url, &["http", "https"])
+            .map_err(|e| invalid("massive.rest_url", e.to_string()))?;
+        parse_base(&self.massive.ws_url, &["ws", "wss"])
+            .map_err(|e| invalid("massive.ws_url", e.to_string()))?;
+        let key = self.massive.api_key.expose();
+        if !key.is_empty() && (key.trim().len() < 8 || key.chars().any(char::is_whitespace)) {
+            return Err(invalid(
+                "massive.api_key",
+                "does not look like an API key (at least 8 characters, no spaces)".into(),
+            ));
+        }
+        if self.general.provider == "massive" && self.massive.api_key.is_empty() {
+            return Err(invalid(
+                "general.provider",
+                format!(
+                    "\"massive\" needs an API key: set {MASSIVE_API_KEY_VAR} or [massive] api_key"
+                ),
+            ));
+        }
         Ok(())
     }
 

@@ -24,6 +24,9 @@ pub struct Quote {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MarketSnapshot {
     pub provider: &'static str,
+    /// The provider's data is delayed (Massive's `delayed.` stream, ~15 minutes); the
+    /// header shows DELAYED. Each quote's `at` is its source time, for staleness.
+    pub delayed: bool,
     pub session: Session,
     pub now: DateTime<Utc>,
     pub symbols: Vec<SymbolSnapshot>,

@@ -40,6 +40,7 @@ pub fn latest_session_date(today: NaiveDate) -> NaiveDate {
 pub fn snapshot(market: &SimMarket, now: DateTime<Utc>) -> MarketSnapshot {
     MarketSnapshot {
         provider: "sim",
+        delayed: false,
         session: market.today.session,
         now,
         symbols: market

@@ -15,6 +15,8 @@ use super::health::Health;
 use super::supervisor;
 use crate::config::Config;
 use crate::market::calendar;
+use crate::provider::massive::KNOWN_INDICES;
+use crate::provider::massive::feed::{MassiveFeedConfig, run_massive_feed};
 use crate::store::Store;
 
 /// Handles to the running workers. Dropping it does not stop them; `shutdown` does.
@@ -36,27 +38,46 @@ impl Services {
         let (bus, snapshot_requests) = MarketBus::new(4096);
         let (events_tx, events) = mpsc::channel(1024);
 
-        let feed_config = SimFeedConfig {
-            seed: config.sim.seed,
-            speed: config.sim.speed,
-            symbols: config.sim.symbols.clone(),
-            date: latest_session_date(calendar::ny_date(now)),
-        };
-        let feed_bus = bus.clone();
-        supervisor::spawn(
-            "feed",
-            step_interval(config),
-            health.clone(),
-            cancel.clone(),
-            move |ctx| {
-                run_sim_feed(
-                    ctx,
-                    feed_config.clone(),
-                    feed_bus.clone(),
-                    snapshot_requests.clone(),
-                )
-            },
-        );
+        if config.general.provider == "massive" {
+            let feed_config = massive_feed_config(config);
+            let feed_bus = bus.clone();
+            supervisor::spawn(
+                "feed",
+                Duration::from_secs(1),
+                health.clone(),
+                cancel.clone(),
+                move |ctx| {
+                    run_massive_feed(
+                        ctx,
+                        feed_config.clone(),
+                        feed_bus.clone(),
+                        snapshot_requests.clone(),
+                    )
+                },
+            );
+        } else {
+            let feed_config = SimFeedConfig {
+                seed: config.sim.seed,
+                speed: config.sim.speed,
+                symbols: config.sim.symbols.clone(),
+                date: latest_session_date(calendar::ny_date(now)),
+            };
+            let feed_bus = bus.clone();
+            supervisor::spawn(
+                "feed",
+                step_interval(config),
+                health.clone(),
+                cancel.clone(),
+                move |ctx| {
+                    run_sim_feed(
+                        ctx,
+                        feed_config.clone(),
+                        feed_bus.clone(),
+                        snapshot_requests.clone(),
+                    )
+                },
+            );
+        }
         let (detect_config, detect_bus, detect_store, detect_events) = (
             config.detectors.clone(),
             bus.clone(),
@@ -91,6 +112,26 @@ impl Services {
     pub fn shutdown(&self) {
         self.cancel.cancel();
     }
+}
+
+/// The live feed quotes the same symbols the simulation would (`sim.symbols`, which the
+/// dashboard extends with the watchlist); indices are the detectors' index symbols and the
+/// well-known cash indices.
+fn massive_feed_config(config: &Config) -> MassiveFeedConfig {
+    let indices = config
+        .sim
+        .symbols
+        .iter()
+        .filter(|s| {
+            config.detectors.index_symbols.contains(s) || KNOWN_INDICES.contains(&s.as_str())
+        })
+        .cloned()
+        .collect();
+    MassiveFeedConfig::new(
+        config.massive.connection(),
+        config.sim.symbols.clone(),
+        indices,
+    )
 }
 
 /// Real time between two feed steps (15 simulated seconds), at least a second so the

@@ -437,7 +437,7 @@ impl RestClient {
             )
             .await?;
         let page = wire::parse_aggs_page(&body).map_err(|e| decode_error(&what, e, &self.key))?;
-        Ok(page.bars.iter().filter_map(wire::to_daily_bar).last())
+        Ok(page.bars.iter().rev().find_map(wire::to_daily_bar))
     }
 
     /// The options chain snapshot of `underlying` as the raw JSON text of every page, in

@@ -509,7 +509,7 @@ mod tests {
         assert_eq!(instant_from_epoch(1_651_251_948), Some(at));
         assert_eq!(instant_from_epoch(1_651_251_948_000), Some(at));
         assert_eq!(instant_from_epoch(1_651_251_948_000_000_000), Some(at));
-        assert_eq!(instant_from_epoch(i64::MAX).is_some(), true);
+        assert!(instant_from_epoch(i64::MAX).is_some());
     }
 
     #[test]
