@@ -165,7 +165,7 @@ fn answer(state: &State, req: Request) -> Response {
 
 /// The recorded file for a request: `rest/<path>&<query>.json`, else `rest/<path>.json`,
 /// else `rest/<path>/index.json` (`;` stands for `:` in file names).
-fn fixture(dir: &PathBuf, path_and_query: &str) -> Option<Canned> {
+fn fixture(dir: &std::path::Path, path_and_query: &str) -> Option<Canned> {
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
