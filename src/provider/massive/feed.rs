@@ -292,6 +292,8 @@ async fn feed(
     let (ended_tx, mut ended) = mpsc::channel::<(Cluster, Result<(), MassiveError>)>(4);
     let (backfill_tx, mut backfilled) = mpsc::channel::<Backfill>(8);
     let mut clusters: BTreeMap<Cluster, ClusterState> = BTreeMap::new();
+    // Kept for later subscription changes (a watchlist edit); dropping them is harmless.
+    let mut _commands: Vec<mpsc::Sender<super::ws::StreamCommand>> = Vec::new();
     for cluster in [Cluster::Stocks, Cluster::Indices] {
         let params = config.params(cluster);
         if params.is_empty() {

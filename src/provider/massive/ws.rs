@@ -162,6 +162,8 @@ struct Ctx<'a> {
     cluster: Cluster,
     events: &'a mpsc::Sender<(Cluster, StreamEvent)>,
     commands: &'a mut mpsc::Receiver<StreamCommand>,
+    /// False once every command sender is gone (the subscriptions then stay as they are).
+    commands_open: &'a mut bool,
     desired: &'a mut BTreeSet<String>,
     stats: &'a StreamStats,
     cancel: &'a CancellationToken,
@@ -179,6 +181,7 @@ async fn run_stream(
     let mut failures: u32 = 0;
     let mut evictions: u32 = 0;
     let mut connection: u64 = 0;
+    let mut commands_open = true;
     loop {
         connection += 1;
         let ended = {
@@ -187,6 +190,7 @@ async fn run_stream(
                 cluster,
                 events: &events,
                 commands: &mut commands,
+                commands_open: &mut commands_open,
                 desired: &mut desired,
                 stats: &stats,
                 cancel: &cancel,
@@ -236,9 +240,9 @@ async fn run_stream(
             tokio::select! {
                 _ = &mut wake => break,
                 _ = cancel.cancelled() => return Ok(()),
-                command = commands.recv() => match command {
+                command = commands.recv(), if commands_open => match command {
                     Some(c) => apply(&mut desired, &c),
-                    None => return Ok(()),
+                    None => commands_open = false,
                 },
             }
         }
@@ -489,8 +493,11 @@ async fn connect_once(ctx: &mut Ctx<'_>, connection: u64) -> Ended {
                     return live_drop(format!("ping failed: {e}"), false);
                 }
             }
-            command = ctx.commands.recv() => {
-                let Some(command) = command else { return Ended::ConsumerGone };
+            command = ctx.commands.recv(), if *ctx.commands_open => {
+                let Some(command) = command else {
+                    *ctx.commands_open = false;
+                    continue;
+                };
                 apply(ctx.desired, &command);
                 let (verb, params) = match &command {
                     StreamCommand::Subscribe(p) => ("subscribe", p),
