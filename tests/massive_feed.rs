@@ -240,7 +240,7 @@ fn frame(market: &Market, i: usize, indices: bool) -> Message {
         events.push(json!({"ev":"T","sym":ticker,"i":"1","x":4,"p":bar.close,"s":100,"c":[0,12],"t":e - 500,"q":i}));
     }
     events.push(am);
-    if i % 17 == 0 {
+    if i.is_multiple_of(17) {
         events.push(json!({"ev":"AM","sym":ticker,"o":null}));
     }
     Message::text(Value::Array(events).to_string())
