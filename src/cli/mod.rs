@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod bars;
 pub mod calendar;
 pub mod dashboard;
+pub mod doctor;
 pub mod replay;
 
 /// A terminal dashboard for intraday options traders.
@@ -25,6 +27,10 @@ pub enum Command {
     Calendar(calendar::CalendarArgs),
     /// Run all setup detectors over recorded bars and print every detection in bar order.
     Replay(replay::ReplayArgs),
+    /// Download minute or daily bars from Massive into the replay CSV format.
+    Bars(bars::BarsArgs),
+    /// Check the configuration, the database and the market data provider.
+    Doctor(doctor::DoctorArgs),
 }
 
 /// How a command failed: bad input (exit 2) or a runtime failure (exit 1).
@@ -62,6 +68,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(command) => match command {
             Command::Calendar(args) => calendar::run(args),
             Command::Replay(args) => replay::run(args),
+            Command::Bars(args) => bars::run(args, &cli.common),
+            Command::Doctor(args) => doctor::run(args, &cli.common),
         },
     }
 }

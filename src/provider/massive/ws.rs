@@ -579,6 +579,77 @@ async fn read_socket(
     let _ = frames.send(Read::End(end)).await;
 }
 
+/// One short connection for `coach doctor`: connect, authenticate, subscribe to `param`
+/// and wait for the answer; `Ok` with the server's message when subscribed. A refused
+/// key is `AuthFailed`; a refused subscription is `NotEntitled`.
+pub async fn probe(
+    config: &StreamConfig,
+    cluster: Cluster,
+    param: &str,
+) -> Result<String, MassiveError> {
+    let url = config.url(cluster);
+    let what = format!("the {} stream", cluster.path());
+    let transport = |detail: String| MassiveError::Transport {
+        what: what.clone(),
+        detail,
+    };
+    let attempt = async {
+        let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
+            .await
+            .map_err(|e| transport(format!("cannot connect to {url}: {e}")))?;
+        let statuses = next_statuses(&mut socket).await.map_err(transport)?;
+        if !statuses
+            .iter()
+            .any(|(s, _)| s == "connected" || s == "success")
+        {
+            return Err(transport(format!("unexpected greeting {statuses:?}")));
+        }
+        socket
+            .send(action("auth", config.key.expose()))
+            .await
+            .map_err(|e| transport(format!("sending auth failed: {e}")))?;
+        loop {
+            let statuses = next_statuses(&mut socket).await.map_err(transport)?;
+            if statuses.iter().any(|(s, _)| s == "auth_success") {
+                break;
+            }
+            if let Some((status, message)) = statuses
+                .iter()
+                .find(|(s, _)| s.starts_with("auth_") || is_eviction(s) || s == "error")
+            {
+                let message = config.key.redact(message);
+                return Err(if status == "auth_failed" {
+                    MassiveError::AuthFailed(message)
+                } else {
+                    transport(format!("{status}: {message}"))
+                });
+            }
+        }
+        socket
+            .send(action("subscribe", param))
+            .await
+            .map_err(|e| transport(format!("sending subscribe failed: {e}")))?;
+        let statuses = next_statuses(&mut socket).await.map_err(transport)?;
+        let _ = socket.close(None).await;
+        match statuses.first() {
+            Some((status, message)) if status == "success" => Ok(message.clone()),
+            Some((status, message)) => Err(MassiveError::NotEntitled {
+                what: format!("{what} ({param})"),
+                message: format!("{status}: {message}"),
+            }),
+            None => Err(transport("no answer to subscribe".into())),
+        }
+    };
+    tokio::time::timeout(config.handshake_timeout, attempt)
+        .await
+        .unwrap_or_else(|_| {
+            Err(transport(format!(
+                "no answer within {} s",
+                config.handshake_timeout.as_secs()
+            )))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
