@@ -1,5 +1,6 @@
 //! Market data providers (SPEC 10) and the provider-neutral events they publish.
 
+pub mod cboe;
 pub mod massive;
 pub mod replay;
 pub mod sim;
