@@ -72,10 +72,15 @@ pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
             return Err(e);
         }
     };
-    let source = match crate::config::locate(common.config.as_deref()) {
-        Some((path, _)) if path.is_file() => path.display().to_string(),
-        _ => "defaults (no file)".into(),
-    };
+    let mut source = "defaults (no file)".to_string();
+    if let Some((path, _)) = crate::config::locate(common.config.as_deref())
+        && path.is_file()
+    {
+        source = path.display().to_string();
+        if let Some(warning) = crate::config::secret_file_warning(&path, &config) {
+            source = format!("{source}; warning: {warning}");
+        }
+    }
     println!(
         "{}",
         Check::ok(
