@@ -206,15 +206,24 @@ impl std::io::Write for LogBuffer {
     }
 }
 
-/// Routes every tracing event of this thread (all levels) into a buffer while the guard
-/// lives. Use with a current-thread runtime.
-pub fn capture_logs() -> (LogBuffer, tracing::subscriber::DefaultGuard) {
-    let buffer = LogBuffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    (buffer, tracing::subscriber::set_default(subscriber))
+/// Routes every tracing event of the test binary (all levels) into one shared buffer,
+/// installed once as the global subscriber. (A per-thread subscriber misses events when
+/// tests run in parallel: tracing caches interest and the level hint globally.) Tests
+/// assert on lines only they produce, and that no key appears anywhere.
+pub fn capture_logs() -> (LogBuffer, ()) {
+    static BUFFER: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    let buffer = BUFFER
+        .get_or_init(|| {
+            let buffer = LogBuffer::default();
+            let writer = buffer.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            let _ = tracing::subscriber::set_global_default(subscriber);
+            buffer
+        })
+        .clone();
+    (buffer, ())
 }
