@@ -93,6 +93,9 @@ pub struct MassiveFeedConfig {
     /// Calendar days of daily bars loaded before the previous session (ATR(14) needs 15
     /// sessions).
     pub daily_days: i64,
+    /// A backfill asked for within this long after a minute ended waits until then, so
+    /// the REST API has the minute that just ended (it may lag the stream by seconds).
+    pub backfill_settle: Duration,
 }
 
 impl MassiveFeedConfig {
@@ -106,6 +109,7 @@ impl MassiveFeedConfig {
             stream: StreamTimings::default(),
             flush_every: Duration::from_millis(250),
             daily_days: 45,
+            backfill_settle: Duration::from_secs(10),
         }
     }
 
@@ -464,7 +468,8 @@ fn start_backfill(
     cluster: Cluster,
     done: mpsc::Sender<Backfill>,
 ) {
-    let now = config.clock.now();
+    let clock = config.clock;
+    let settle = config.backfill_settle;
     let work: Vec<(Symbol, bool, DateTime<Utc>)> = live
         .symbols()
         .iter()
@@ -473,6 +478,13 @@ fn start_backfill(
         .collect();
     let rest = rest.clone();
     tokio::spawn(async move {
+        let into_minute = Duration::from_millis(
+            u64::try_from(clock.now().timestamp_millis().rem_euclid(60_000)).unwrap_or(0),
+        );
+        if into_minute < settle {
+            tokio::time::sleep(settle - into_minute).await;
+        }
+        let now = clock.now();
         let mut results = Vec::with_capacity(work.len());
         for (symbol, is_index, from) in work {
             if from > now {
@@ -495,4 +507,42 @@ fn start_backfill(
         }
         let _ = done.send(Backfill { cluster, results }).await;
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::massive::Secret;
+
+    #[test]
+    fn stocks_get_minute_and_second_aggregates_and_indices_minutes_and_values() {
+        let s = |t: &str| Symbol::parse(t).unwrap();
+        let config = MassiveFeedConfig::new(
+            MassiveConfig {
+                rest_url: "http://127.0.0.1:1".into(),
+                ws_url: "ws://127.0.0.1:1".into(),
+                api_key: Secret::new("k"),
+            },
+            vec![s("SPX"), s("SPY"), s("AAPL")],
+            [s("SPX")].into(),
+        );
+        assert_eq!(
+            config.params(Cluster::Stocks),
+            ["AM.SPY", "A.SPY", "AM.AAPL", "A.AAPL"]
+        );
+        assert_eq!(config.params(Cluster::Indices), ["AM.I:SPX", "V.I:SPX"]);
+    }
+
+    #[test]
+    fn the_session_served_is_today_on_a_trading_day_else_the_last_one() {
+        let saturday = DateTime::parse_from_rfc3339("2026-11-28T15:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            session_at(saturday).unwrap().date,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+            "Friday after Thanksgiving, an early close"
+        );
+        assert!(session_at(saturday).unwrap().early_close);
+    }
 }

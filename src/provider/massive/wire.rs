@@ -74,9 +74,10 @@ pub struct AggsPage {
     pub status: Option<String>,
     pub error: Option<String>,
     pub message: Option<String>,
-    /// Missing, `null` and `[]` all mean "no bars".
+    /// Missing, `null` and `[]` all mean "no bars"; a lone object (single-contract
+    /// snapshots answer so) is one result.
     #[serde(default)]
-    pub results: Option<Vec<Value>>,
+    pub results: Option<Value>,
     pub next_url: Option<String>,
 }
 
@@ -151,7 +152,16 @@ pub fn parse_aggs_page(body: &str) -> Result<ParsedAggs, WireError> {
         next_url: page.next_url.filter(|u| !u.trim().is_empty()),
         ..ParsedAggs::default()
     };
-    for value in page.results.unwrap_or_default() {
+    let results = match page.results {
+        Some(Value::Array(items)) => items,
+        Some(object @ Value::Object(_)) => vec![object],
+        Some(Value::Null) | None => Vec::new(),
+        Some(_) => {
+            out.skipped += 1;
+            Vec::new()
+        }
+    };
+    for value in results {
         match serde_json::from_value::<AggWire>(value) {
             Ok(agg) => out.bars.push(agg),
             Err(_) => out.skipped += 1,
@@ -553,6 +563,28 @@ mod tests {
             r#"{"ev":"status","status":"connected","message":"Connected Successfully"}"#,
         );
         assert_eq!(lone.messages.len(), 1);
+    }
+
+    #[test]
+    fn chain_pages_with_empty_greeks_and_a_last_empty_page_are_paged_through() {
+        let page = r#"{"status":"OK","request_id":"r","results":[
+            {"details":{"contract_type":"call","strike_price":4500,"ticker":"O:SPXW230712C04500000"},
+             "greeks":{},"open_interest":4501,"underlying_asset":{"value":4483.78,"ticker":"I:SPX","last_updated":1680814651655000000}}],
+            "next_url":"https://api.massive.com/v3/snapshot/options/I:SPX?cursor=abc"}"#;
+        assert_eq!(
+            next_url_of(page).unwrap().as_deref(),
+            Some("https://api.massive.com/v3/snapshot/options/I:SPX?cursor=abc")
+        );
+        assert_eq!(
+            next_url_of("{}").unwrap(),
+            None,
+            "the Go client's last page"
+        );
+        let single = parse_aggs_page(
+            r#"{"status":"OK","results":{"o":1,"h":1,"l":1,"c":1,"t":1700000000000}}"#,
+        )
+        .unwrap();
+        assert_eq!(single.bars.len(), 1, "a lone object is one result");
     }
 
     #[test]
