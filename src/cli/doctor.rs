@@ -148,7 +148,6 @@ async fn massive(config: &Config, checks: &mut Vec<Check>) {
         Err(e) => return report(checks, Check::fail("massive key", e.to_string())),
     };
     let now = Utc::now();
-    let last_session = calendar::previous_session(calendar::ny_date(now));
     let indices: Vec<&Symbol> = config
         .sim
         .symbols
@@ -182,14 +181,26 @@ async fn massive(config: &Config, checks: &mut Vec<Check>) {
         Err(e @ MassiveError::BadKey { .. }) => Check::fail("massive key", e.to_string()),
         Err(e) => Check::fail("massive rest", e.to_string()),
     };
-    let key_refused = rest.name == "massive key";
+    // A refused key or an unreachable API: the other REST checks would say the same.
+    let rest_ok = rest.ok;
     report(checks, rest);
-    if key_refused {
-        return;
+    if rest_ok {
+        rest_checks(&client, &stock, &indices, now, checks).await;
     }
+    stream_checks(config, &stock, &indices, checks).await;
+}
+
+async fn rest_checks(
+    client: &RestClient,
+    stock: &Symbol,
+    indices: &[&Symbol],
+    now: chrono::DateTime<Utc>,
+    checks: &mut Vec<Check>,
+) {
+    let last_session = calendar::previous_session(calendar::ny_date(now));
     let session = AggBound::Instant(last_session.open);
     let until = AggBound::Instant(last_session.close - chrono::Duration::minutes(1));
-    let stocks = match client.minute_bars(&stock, false, session, until).await {
+    let stocks = match client.minute_bars(stock, false, session, until).await {
         Ok(bars) => Check::ok(
             "massive key",
             format!(
@@ -203,11 +214,7 @@ async fn massive(config: &Config, checks: &mut Vec<Check>) {
     };
     report(checks, stocks);
 
-    let index = indices
-        .first()
-        .map(|s| (*s).clone())
-        .or_else(|| Symbol::parse("SPX").ok())
-        .unwrap_or_else(|| stock.clone());
+    let index = index_to_check(indices, stock);
     let check = match client.previous_close(&index, true).await {
         Ok(Some(bar)) => Check::ok(
             "massive indices",
@@ -227,7 +234,7 @@ async fn massive(config: &Config, checks: &mut Vec<Check>) {
         expiry_to: Some(calendar::ny_date(now) + chrono::Duration::days(7)),
         ..ChainFilter::default()
     };
-    let check = match client.options_chain_pages(&stock, false, &filter).await {
+    let check = match client.options_chain_pages(stock, false, &filter).await {
         Ok(pages) => Check::ok(
             "massive options",
             format!(
@@ -242,7 +249,25 @@ async fn massive(config: &Config, checks: &mut Vec<Check>) {
         Err(e) => Check::fail("massive options", e.to_string()),
     };
     report(checks, check);
+}
 
+/// The index the checks use: the first configured one, else SPX.
+fn index_to_check(indices: &[&Symbol], stock: &Symbol) -> Symbol {
+    indices
+        .first()
+        .map(|s| (*s).clone())
+        .or_else(|| Symbol::parse("SPX").ok())
+        .unwrap_or_else(|| stock.clone())
+}
+
+async fn stream_checks(
+    config: &Config,
+    stock: &Symbol,
+    indices: &[&Symbol],
+    checks: &mut Vec<Check>,
+) {
+    let connection = config.massive.connection();
+    let index = index_to_check(indices, stock);
     let mut stream = StreamConfig::new(&connection.ws_url, connection.api_key.clone());
     stream.handshake_timeout = Duration::from_secs(10);
     let kind = if connection.is_delayed() {

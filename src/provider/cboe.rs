@@ -226,7 +226,7 @@ impl CboeClient {
             .map_err(|_| CboeError::BadUrl(key.to_string()))?;
         let transport = |e: reqwest::Error| CboeError::Transport {
             symbol: key.to_string(),
-            detail: e.without_url().to_string(),
+            detail: super::massive::rest::describe_error(e),
         };
         let response = self.http.get(url).send().await.map_err(transport)?;
         let status = response.status();

@@ -231,7 +231,7 @@ impl RestClient {
             let response = match response {
                 Ok(r) => r,
                 Err(e) => {
-                    let detail = self.key.redact(&e.without_url().to_string());
+                    let detail = self.key.redact(&describe_error(e));
                     if last {
                         return Err(MassiveError::Transport {
                             what: what.into(),
@@ -250,7 +250,7 @@ impl RestClient {
                 Err(e) if !last => {
                     tracing::warn!(
                         "Massive {what}: reading the answer failed: {}; retrying",
-                        self.key.redact(&e.without_url().to_string())
+                        self.key.redact(&describe_error(e))
                     );
                     tokio::time::sleep(self.jittered(attempt)).await;
                     continue;
@@ -258,7 +258,7 @@ impl RestClient {
                 Err(e) => {
                     return Err(MassiveError::Transport {
                         what: what.into(),
-                        detail: self.key.redact(&e.without_url().to_string()),
+                        detail: self.key.redact(&describe_error(e)),
                     });
                 }
             };
@@ -489,6 +489,23 @@ impl RestClient {
         let body = self.get_text(what, "/v1/marketstatus/now").await?;
         wire::parse_market_status(&body).map_err(|e| decode_error(what, e, &self.key))
     }
+}
+
+/// A reqwest error without its URL, with its causes ("error sending request: … Connection
+/// refused"), for messages.
+pub fn describe_error(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn is_retryable(status: StatusCode) -> bool {
