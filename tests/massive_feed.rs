@@ -373,9 +373,11 @@ async fn run_session(
         backoff_max: Duration::from_millis(30),
         ..StreamTimings::default()
     };
+    let health = Health::default();
+    health.register("feed", Duration::from_secs(1));
     let ctx = WorkerCtx {
         name: "feed",
-        health: Health::default(),
+        health: health.clone(),
         cancel: cancel.clone(),
     };
     let feed = tokio::spawn(run_massive_feed(ctx, config, bus.clone(), requests));
@@ -455,6 +457,20 @@ async fn run_session(
     cancel.cancel();
     let _ = feed.await;
     let drops = drops.load(Ordering::SeqCst);
+    let record = health
+        .snapshot()
+        .into_iter()
+        .find(|r| r.name == "feed")
+        .unwrap();
+    if drops > 0 {
+        let error = record.last_error.unwrap_or_default();
+        assert!(
+            error.contains("stream disconnected"),
+            "Health shows the drops: {error:?}"
+        );
+        assert!(record.errors >= 1);
+    }
+    assert!(record.last_success.is_some(), "heartbeats while live");
     Some((got, drops, market))
 }
 

@@ -236,6 +236,19 @@ struct ClusterState {
     /// Another backfill was asked for while one ran (a reconnect meanwhile).
     again: bool,
     held: Vec<(Symbol, Bar)>,
+    /// Authenticated and subscribed now.
+    live: bool,
+}
+
+/// A dropped stream shows in Health as the worker's last error (the worker keeps running
+/// and reconnects by itself).
+fn record_disconnect(ctx: &WorkerCtx, cluster: Cluster, reason: &str) {
+    let message = format!("{} stream disconnected: {reason}", cluster.path());
+    ctx.health.update(ctx.name, |r| {
+        r.errors += 1;
+        r.last_error = Some(crate::text::printable(&message));
+        r.last_error_at = Some(Utc::now());
+    });
 }
 
 /// Runs the Massive feed until cancelled. A bad key or a plan without the data is
@@ -341,6 +354,7 @@ async fn feed(
             Some((cluster, event)) = events.recv() => match event {
                 StreamEvent::Live { .. } | StreamEvent::Overflow { .. } => {
                     if let Some(state) = clusters.get_mut(&cluster) {
+                        state.live = true;
                         if state.backfilling {
                             state.again = true;
                         } else {
@@ -349,7 +363,12 @@ async fn feed(
                         }
                     }
                 }
-                StreamEvent::Down { .. } => {}
+                StreamEvent::Down { reason, .. } => {
+                    if let Some(state) = clusters.get_mut(&cluster) {
+                        state.live = false;
+                    }
+                    record_disconnect(ctx, cluster, &reason);
+                }
                 StreamEvent::Message(message) => {
                     on_message(&mut live, &mut clusters, cluster, message, &mut quotes, &mut bars);
                 }
@@ -403,7 +422,10 @@ async fn feed(
                         bars: std::mem::take(&mut bars),
                     });
                 }
-                ctx.heartbeat();
+                // A heartbeat only while every stream is live: an outage shows as stale.
+                if clusters.values().all(|c| c.live) {
+                    ctx.heartbeat();
+                }
                 if session_at(now).is_some_and(|s| s.date != live.session.date) {
                     live = load_session(&rest, config, now).await?;
                     bus.publish(MarketEvent::Snapshot(Arc::new(live.snapshot(now))));
