@@ -68,13 +68,8 @@ impl CommonArgs {
 
 pub fn run(common: &CommonArgs) -> Result<(), CliError> {
     let config = common.load_config()?;
-    let secret_warning = crate::config::locate(common.config.as_deref())
-        .and_then(|(path, _)| crate::config::secret_file_warning(&path, &config));
     terminal::install_hooks().map_err(|e| CliError::Runtime(e.to_string()))?;
     init_logging();
-    if let Some(warning) = secret_warning {
-        tracing::warn!("{warning}");
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

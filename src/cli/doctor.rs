@@ -77,9 +77,6 @@ pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
         && path.is_file()
     {
         source = path.display().to_string();
-        if let Some(warning) = crate::config::secret_file_warning(&path, &config) {
-            source = format!("{source}; warning: {warning}");
-        }
     }
     println!(
         "{}",

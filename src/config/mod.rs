@@ -314,7 +314,7 @@ impl Config {
                 "does not look like an API key (at least 8 characters, no spaces)".into(),
             ));
         }
-        if self.general.provider == "massive" && self.massive.api_key.is_empty() {
+        if self.general.provider == "massive" && !self.massive.api_key.is_set() {
             return Err(invalid(
                 "general.provider",
                 format!(
@@ -329,34 +329,6 @@ impl Config {
     pub fn keymap(&self) -> Keymap {
         Keymap::from_config(&self.keys).unwrap_or_default()
     }
-}
-
-/// A warning when the configuration file holds the Massive key and other users may read
-/// it (SPEC 13); `None` when it does not, or when the permissions cannot be read.
-pub fn secret_file_warning(path: &Path, config: &Config) -> Option<String> {
-    if config.massive.api_key.is_empty() {
-        return None;
-    }
-    let text = std::fs::read_to_string(path).ok()?;
-    if !text
-        .lines()
-        .any(|l| l.trim_start().starts_with("api_key") && l.contains('"') && !l.contains("\"\""))
-    {
-        return None;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).ok()?.permissions().mode();
-        if mode & 0o077 != 0 {
-            return Some(format!(
-                "{} holds the Massive API key and can be read by other users (mode {:o}); run chmod 600 on it, or use MASSIVE_API_KEY",
-                path.display(),
-                mode & 0o777
-            ));
-        }
-    }
-    None
 }
 
 fn one_line(s: &str) -> String {

@@ -146,31 +146,3 @@ fn the_massive_provider_without_a_key_or_with_a_bad_url_is_refused() {
         "{err}"
     );
 }
-
-#[cfg(unix)]
-#[test]
-fn a_config_file_holding_the_key_and_readable_by_others_gets_a_warning() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config.toml");
-    let text = "[massive]\napi_key = \"abcdefgh12345\"\n";
-    std::fs::write(&path, text).unwrap();
-    let config = Config::from_sources(Some((&path, text)), &[]).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let warning = secret_file_warning(&path, &config).unwrap();
-    assert!(
-        warning.contains("chmod 600") && !warning.contains("abcdefgh"),
-        "{warning}"
-    );
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    assert_eq!(secret_file_warning(&path, &config), None);
-    let from_env =
-        Config::from_sources(None, &vars(&[("MASSIVE_API_KEY", "abcdefgh12345")])).unwrap();
-    std::fs::write(&path, "[general]\nuser = \"local\"\n").unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    assert_eq!(
-        secret_file_warning(&path, &from_env),
-        None,
-        "the key is not in the file"
-    );
-}

@@ -20,14 +20,16 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Symbol;
 
 /// A secret string (API key). `Debug` and `Display` print `***`; only [`Secret::expose`]
-/// gives the value, for the one place that sends it.
+/// gives the value, for the one place that sends it. Its API matches main's
+/// `config::secret::Secret` (`new` trims, `is_set`, `redact_in`), so one can replace the
+/// other.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        Secret(value.into().trim().to_string())
     }
 
     /// The value itself, to put in a request header. Never format it.
@@ -35,16 +37,14 @@ impl Secret {
         &self.0
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.trim().is_empty()
+    pub fn is_set(&self) -> bool {
+        !self.0.is_empty()
     }
 
     /// `text` with every occurrence of the secret replaced by `***` (for error texts that
     /// may echo a URL or a request).
-    pub fn redact(&self, text: &str) -> String {
-        if self.0.len() < 4 {
-            // Too short to search for without mangling ordinary words; such a key is
-            // refused at configuration time anyway.
+    pub fn redact_in(&self, text: &str) -> String {
+        if self.0.is_empty() {
             return text.to_string();
         }
         text.replace(&self.0, "***")
@@ -169,7 +169,7 @@ mod tests {
         assert!(!format!("{config:?}").contains("abcdef"));
         assert!(config.is_delayed());
         assert_eq!(
-            key.redact("GET /v2?apiKey=sk_live_abcdef123456 failed"),
+            key.redact_in("GET /v2?apiKey=sk_live_abcdef123456 failed"),
             "GET /v2?apiKey=*** failed"
         );
     }

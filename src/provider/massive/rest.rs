@@ -137,7 +137,7 @@ pub fn parse_base(url: &str, schemes: &[&str]) -> Result<Url, MassiveError> {
 
 impl RestClient {
     pub fn new(config: &MassiveConfig) -> Result<RestClient, MassiveError> {
-        if config.api_key.is_empty() {
+        if !config.api_key.is_set() {
             return Err(MassiveError::NoKey);
         }
         let base = parse_base(&config.rest_url, &["http", "https"])?;
@@ -177,7 +177,7 @@ impl RestClient {
         );
         Url::parse(&format!("{joined}{base_path}{path_and_query}")).map_err(|e| {
             MassiveError::BadUrl {
-                url: self.key.redact(path_and_query),
+                url: self.key.redact_in(path_and_query),
                 detail: e.to_string(),
             }
         })
@@ -190,7 +190,7 @@ impl RestClient {
             .or_else(|_| Url::parse("http://relative.invalid")?.join(next_url))
             .map_err(|e| MassiveError::Decode {
                 what: "a next_url".into(),
-                detail: format!("{:?} is not a URL: {e}", self.key.redact(next_url)),
+                detail: format!("{:?} is not a URL: {e}", self.key.redact_in(next_url)),
             })?;
         let mut path = parsed.path().to_string();
         let base_path = self.base.path().trim_end_matches('/');
@@ -231,7 +231,7 @@ impl RestClient {
             let response = match response {
                 Ok(r) => r,
                 Err(e) => {
-                    let detail = self.key.redact(&describe_error(e));
+                    let detail = self.key.redact_in(&describe_error(e));
                     if last {
                         return Err(MassiveError::Transport {
                             what: what.into(),
@@ -250,7 +250,7 @@ impl RestClient {
                 Err(e) if !last => {
                     tracing::warn!(
                         "Massive {what}: reading the answer failed: {}; retrying",
-                        self.key.redact(&describe_error(e))
+                        self.key.redact_in(&describe_error(e))
                     );
                     tokio::time::sleep(self.jittered(attempt)).await;
                     continue;
@@ -258,7 +258,7 @@ impl RestClient {
                 Err(e) => {
                     return Err(MassiveError::Transport {
                         what: what.into(),
-                        detail: self.key.redact(&describe_error(e)),
+                        detail: self.key.redact_in(&describe_error(e)),
                     });
                 }
             };
@@ -267,7 +267,7 @@ impl RestClient {
             }
             let message = self
                 .key
-                .redact(&wire::error_message(&body).unwrap_or_else(|| describe_body(&body)));
+                .redact_in(&wire::error_message(&body).unwrap_or_else(|| describe_body(&body)));
             match status {
                 StatusCode::UNAUTHORIZED => {
                     return Err(MassiveError::BadKey {
@@ -536,11 +536,11 @@ fn decode_error(what: &str, e: WireError, key: &Secret) -> MassiveError {
         WireError::Status { status, message } => MassiveError::Api {
             what: what.into(),
             status,
-            message: key.redact(&message),
+            message: key.redact_in(&message),
         },
         WireError::NotJson(detail) => MassiveError::Decode {
             what: what.into(),
-            detail: key.redact(&detail),
+            detail: key.redact_in(&detail),
         },
     }
 }

@@ -352,7 +352,7 @@ async fn handshake(ctx: &mut Ctx<'_>) -> Result<Socket, Ended> {
         }
         if let Some((_, message)) = statuses.iter().find(|(s, _)| s == "auth_failed") {
             return Err(Ended::Fatal(MassiveError::AuthFailed(
-                ctx.config.key.redact(message),
+                ctx.config.key.redact_in(message),
             )));
         }
         if statuses
@@ -462,7 +462,7 @@ async fn connect_once(ctx: &mut Ctx<'_>, connection: u64) -> Ended {
                         match status.as_str() {
                             "auth_failed" => {
                                 return Ended::Fatal(MassiveError::AuthFailed(
-                                    ctx.config.key.redact(message),
+                                    ctx.config.key.redact_in(message),
                                 ));
                             }
                             s if is_eviction(s) => {
@@ -617,7 +617,7 @@ pub async fn probe(
                 .iter()
                 .find(|(s, _)| s.starts_with("auth_") || is_eviction(s) || s == "error")
             {
-                let message = config.key.redact(message);
+                let message = config.key.redact_in(message);
                 return Err(if status == "auth_failed" {
                     MassiveError::AuthFailed(message)
                 } else {
