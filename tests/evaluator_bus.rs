@@ -55,6 +55,7 @@ impl Rig {
         let session = calendar::session(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
         let snapshot = Arc::new(MarketSnapshot {
             provider: "test",
+            delayed: false,
             session,
             now: at(14, 25),
             symbols: vec![SymbolSnapshot {

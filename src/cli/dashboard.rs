@@ -29,8 +29,9 @@ pub struct CommonArgs {
     /// The trader's name (default: local).
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
-    /// Market data provider.
-    #[arg(long, global = true, value_parser = ["sim", "replay"])]
+    /// Market data provider: sim (simulated), replay (recorded bars, --bars) or massive
+    /// (Massive.com; key in MASSIVE_API_KEY).
+    #[arg(long, global = true, value_parser = crate::config::PROVIDERS)]
     pub provider: Option<String>,
     /// Recorded minute bars to replay (files, or directories of SYMBOL_1min*.csv and
     /// SYMBOL_1day*.csv); implies --provider replay.
@@ -173,6 +174,8 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         Source {
             provider: match config.general.provider.as_str() {
                 "replay" => format!("replay ×{}", config.replay.speed),
+                "massive" if config.massive.connection().is_delayed() => "massive DELAYED".into(),
+                "massive" => "massive".into(),
                 _ => format!("sim ×{}", config.sim.speed),
             },
             database,

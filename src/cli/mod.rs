@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod bars;
 pub mod calendar;
 pub mod dashboard;
+pub mod doctor;
 pub mod gex;
 pub mod replay;
 pub mod serve;
@@ -38,6 +40,10 @@ pub enum Command {
     /// Run every worker headless (no TUI) with alerting, and optionally an HTTP endpoint
     /// (GET /health/workers, GET /metrics). SIGTERM or Ctrl-C stops it.
     Serve(serve::ServeArgs),
+    /// Download minute or daily bars from Massive into the replay CSV format.
+    Bars(bars::BarsArgs),
+    /// Check the configuration, the database and the market data provider.
+    Doctor(doctor::DoctorArgs),
 }
 
 /// How a command failed: bad input (exit 2) or a runtime failure (exit 1).
@@ -79,6 +85,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Setups(args) => setups::run(args, &cli.common),
             Command::Watchlist(args) => watchlist::run(args, &cli.common),
             Command::Serve(args) => serve::run(args, &cli.common),
+            Command::Bars(args) => bars::run(args, &cli.common),
+            Command::Doctor(args) => doctor::run(args, &cli.common),
         },
     }
 }

@@ -27,6 +27,8 @@ pub struct Config {
     pub ui: Ui,
     /// Tracked setups (SPEC 5).
     pub setups: Setups,
+    /// Massive.com market data (SPEC 10.3): base URLs and the API key.
+    pub massive: Massive,
     /// Detector thresholds (SPEC 4), one sub-table per detector.
     pub detectors: DetectorsConfig,
     /// Action name → key strings, e.g. `quit = ["q"]`. Missing actions keep their default.
@@ -45,8 +47,43 @@ pub struct General {
     pub user: String,
     /// Database URL (`sqlite://…` or `postgres://…`); empty means SQLite in the XDG data dir.
     pub db: String,
-    /// Market data provider: `sim`.
+    /// Market data provider: `sim` or `massive`.
     pub provider: String,
+}
+
+/// `[massive]`: where the Massive REST API and WebSocket are, and the key. The key also
+/// comes from `MASSIVE_API_KEY` (which wins over the file); it never appears in `Debug`
+/// output, logs or errors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Massive {
+    /// REST base URL.
+    pub rest_url: String,
+    /// WebSocket base URL without the cluster (`/stocks`, `/indices` are appended);
+    /// `wss://delayed.massive.com` is the 15-minute delayed stream.
+    pub ws_url: String,
+    pub api_key: Secret,
+}
+
+impl Default for Massive {
+    fn default() -> Self {
+        Massive {
+            rest_url: "https://api.massive.com".into(),
+            ws_url: "wss://socket.massive.com".into(),
+            api_key: Secret::default(),
+        }
+    }
+}
+
+impl Massive {
+    /// The provider's connection settings.
+    pub fn connection(&self) -> crate::provider::massive::MassiveConfig {
+        crate::provider::massive::MassiveConfig {
+            rest_url: self.rest_url.clone(),
+            ws_url: self.ws_url.clone(),
+            api_key: self.api_key.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -141,6 +178,7 @@ impl Default for Config {
             replay: Replay::default(),
             ui: Ui::default(),
             setups: Setups::default(),
+            massive: Massive::default(),
             detectors: DetectorsConfig::default(),
             keys: Keymap::default().to_config(),
             health: HealthConfig::default(),
@@ -151,6 +189,12 @@ impl Default for Config {
         }
     }
 }
+
+/// The market data providers `general.provider` and `--provider` accept.
+pub const PROVIDERS: [&str; 3] = ["sim", "replay", "massive"];
+
+/// The environment variable holding the Massive API key (wins over `[massive] api_key`).
+pub const MASSIVE_API_KEY_VAR: &str = "MASSIVE_API_KEY";
 
 /// A configuration problem, naming the file (or variable), the key and the reason.
 #[derive(Debug, thiserror::Error)]
@@ -264,6 +308,7 @@ impl Config {
             match var.as_str() {
                 "DISCORD_WEBHOOK_URL" => config.discord.webhook_url = Secret::new(value.as_str()),
                 "SENTRY_DSN" => config.sentry.dsn = Secret::new(value.as_str()),
+                MASSIVE_API_KEY_VAR => config.massive.api_key = Secret::new(value.as_str()),
                 _ => {}
             }
         }
@@ -295,10 +340,11 @@ impl Config {
                 );
             }
             "replay" => {}
+            "massive" => {}
             other => {
                 return invalid(
                     "general.provider",
-                    format!("{other:?} is not a provider (sim, replay)"),
+                    format!("{other:?} is not a provider ({})", PROVIDERS.join(", ")),
                 );
             }
         }
@@ -311,6 +357,7 @@ impl Config {
                 format!("{} is not a speed between 0 and 3600", self.replay.speed),
             );
         }
+        self.validate_massive()?;
         if !(self.sim.speed.is_finite() && self.sim.speed > 0.0 && self.sim.speed <= 3600.0) {
             return invalid(
                 "sim.speed",
@@ -352,6 +399,34 @@ impl Config {
             key: "keys".into(),
             reason,
         })?;
+        self.validate_massive()
+    }
+
+    fn validate_massive(&self) -> Result<(), ConfigError> {
+        use crate::provider::massive::rest::parse_base;
+        let invalid = |key: &str, reason: String| ConfigError::Invalid {
+            key: key.into(),
+            reason,
+        };
+        parse_base(&self.massive.rest_url, &["http", "https"])
+            .map_err(|e| invalid("massive.rest_url", e.to_string()))?;
+        parse_base(&self.massive.ws_url, &["ws", "wss"])
+            .map_err(|e| invalid("massive.ws_url", e.to_string()))?;
+        let key = self.massive.api_key.expose();
+        if !key.is_empty() && (key.trim().len() < 8 || key.chars().any(char::is_whitespace)) {
+            return Err(invalid(
+                "massive.api_key",
+                "does not look like an API key (at least 8 characters, no spaces)".into(),
+            ));
+        }
+        if self.general.provider == "massive" && !self.massive.api_key.is_set() {
+            return Err(invalid(
+                "general.provider",
+                format!(
+                    "\"massive\" needs an API key: set {MASSIVE_API_KEY_VAR} or [massive] api_key"
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -362,7 +437,7 @@ impl Config {
 }
 
 /// Secrets read from the environment under their conventional names (SPEC 13).
-const SECRET_VARS: [&str; 2] = ["DISCORD_WEBHOOK_URL", "SENTRY_DSN"];
+const SECRET_VARS: [&str; 3] = ["DISCORD_WEBHOOK_URL", "SENTRY_DSN", MASSIVE_API_KEY_VAR];
 
 fn one_line(s: &str) -> String {
     s.lines()

@@ -195,3 +195,47 @@ fn a_config_file_with_a_secret_that_others_can_read_gets_a_warning() {
         "no secret: fine"
     );
 }
+
+#[test]
+fn the_massive_key_comes_from_the_environment_and_never_prints() {
+    let text = "[general]\nprovider = \"massive\"\n[massive]\napi_key = \"from_the_file_123\"\n";
+    let c = Config::from_sources(
+        Some((Path::new("c.toml"), text)),
+        &vars(&[
+            ("MASSIVE_API_KEY", "from_the_env_4567"),
+            ("COACH_MASSIVE_REST_URL", "http://127.0.0.1:8080"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.massive.api_key.expose(), "from_the_env_4567", "env wins");
+    assert_eq!(c.massive.rest_url, "http://127.0.0.1:8080");
+    let shown = format!("{c:?}");
+    assert!(
+        !shown.contains("from_the_env") && !shown.contains("from_the_file"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn the_massive_provider_without_a_key_or_with_a_bad_url_is_refused() {
+    let err = Config::from_sources(
+        Some((Path::new("c.toml"), "[general]\nprovider = \"massive\"\n")),
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("general.provider") && err.contains("MASSIVE_API_KEY"),
+        "{err}"
+    );
+    let err = Config::from_sources(
+        None,
+        &vars(&[("COACH_MASSIVE_WS_URL", "https://not-a-socket")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("massive.ws_url") && err.contains("ws or wss"),
+        "{err}"
+    );
+}

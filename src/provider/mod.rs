@@ -1,5 +1,7 @@
 //! Market data providers (SPEC 10) and the provider-neutral events they publish.
 
+pub mod cboe;
+pub mod massive;
 pub mod recorded;
 pub mod replay;
 pub mod sim;
@@ -25,6 +27,9 @@ pub struct Quote {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MarketSnapshot {
     pub provider: &'static str,
+    /// The provider's data is delayed (Massive's `delayed.` stream, ~15 minutes); the
+    /// header shows DELAYED. Each quote's `at` is its source time, for staleness.
+    pub delayed: bool,
     pub session: Session,
     pub now: DateTime<Utc>,
     pub symbols: Vec<SymbolSnapshot>,

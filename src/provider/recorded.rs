@@ -102,6 +102,7 @@ impl Playable for RecordedMarket {
         let previous = self.current.checked_sub(1).map(|i| self.sessions[i]);
         MarketSnapshot {
             provider: "replay",
+            delayed: false,
             session,
             now,
             symbols: self

@@ -576,6 +576,67 @@ pub fn load_files(
     })
 }
 
+/// Writes minute bars in the format `parse_minute_bars` reads: a header, then one row per
+/// bar with its start as RFC 3339 in New York time (`2024-03-08T09:30:00-05:00`, so DST
+/// is never ambiguous) and prices as the shortest text that reads back to the same number.
+/// The volume column is left out when every volume is 0 (an index).
+pub fn write_minute_bars(bars: &[Bar]) -> String {
+    let with_volume = bars.iter().any(|b| b.volume != 0.0);
+    let mut out = String::with_capacity(64 * (bars.len() + 1));
+    out.push_str(if with_volume {
+        "timestamp,open,high,low,close,volume\n"
+    } else {
+        "timestamp,open,high,low,close\n"
+    });
+    for b in bars {
+        let start = b.start.with_timezone(&New_York).to_rfc3339();
+        push_row(
+            &mut out,
+            &start,
+            b.open,
+            b.high,
+            b.low,
+            b.close,
+            with_volume.then_some(b.volume),
+        );
+    }
+    out
+}
+
+/// Writes daily bars in the format `parse_daily_bars` reads (`date,open,high,low,close
+/// [,volume]`, the date being the New York session date).
+pub fn write_daily_bars(bars: &[DailyBar]) -> String {
+    let with_volume = bars.iter().any(|b| b.volume != 0.0);
+    let mut out = String::with_capacity(48 * (bars.len() + 1));
+    out.push_str(if with_volume {
+        "date,open,high,low,close,volume\n"
+    } else {
+        "date,open,high,low,close\n"
+    });
+    for b in bars {
+        let date = b.date.format("%Y-%m-%d").to_string();
+        push_row(
+            &mut out,
+            &date,
+            b.open,
+            b.high,
+            b.low,
+            b.close,
+            with_volume.then_some(b.volume),
+        );
+    }
+    out
+}
+
+fn push_row(out: &mut String, key: &str, o: f64, h: f64, l: f64, c: f64, volume: Option<f64>) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{key},{o},{h},{l},{c}");
+    if let Some(v) = volume {
+        let _ = write!(out, ",{v}");
+    }
+    out.push('\n');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -856,5 +917,58 @@ mod tests {
             let _ = parse_minute_bars("f", text);
             let _ = parse_daily_bars("f", text);
         }
+    }
+
+    #[test]
+    fn written_bars_read_back_identical_across_a_dst_change() {
+        let bars = vec![
+            Bar {
+                start: utc("2024-03-08T14:30:00Z"),
+                open: 510.12,
+                high: 510.5,
+                low: 509.8765,
+                close: 510.0,
+                volume: 112_117_471.0,
+            },
+            Bar {
+                start: utc("2024-03-11T13:30:00Z"),
+                open: 0.1 + 0.2,
+                high: 1.0,
+                low: 0.1,
+                close: 0.5,
+                volume: 0.0,
+            },
+        ];
+        let text = write_minute_bars(&bars);
+        assert!(
+            text.starts_with("timestamp,open,high,low,close,volume\n2024-03-08T09:30:00-05:00,"),
+            "{text}"
+        );
+        assert!(
+            text.contains("2024-03-11T09:30:00-04:00,0.30000000000000004,"),
+            "{text}"
+        );
+        assert_eq!(parse_minute_bars("w", &text).unwrap(), bars);
+        let index: Vec<Bar> = bars.iter().map(|b| Bar { volume: 0.0, ..*b }).collect();
+        let text = write_minute_bars(&index);
+        assert!(
+            text.starts_with("timestamp,open,high,low,close\n"),
+            "no volume column for an index"
+        );
+        assert_eq!(parse_minute_bars("w", &text).unwrap(), index);
+        let daily = vec![DailyBar {
+            date: NaiveDate::from_ymd_opt(2023, 1, 3).unwrap(),
+            open: 130.28,
+            high: 130.9,
+            low: 124.17,
+            close: 125.07,
+            volume: 112_117_471.0,
+        }];
+        let text = write_daily_bars(&daily);
+        assert_eq!(
+            text,
+            "date,open,high,low,close,volume\n2023-01-03,130.28,130.9,124.17,125.07,112117471\n"
+        );
+        assert_eq!(parse_daily_bars("d", &text).unwrap(), daily);
     }
 }

@@ -27,6 +27,8 @@ use crate::market::calendar;
 use crate::notify::discord::RetryPolicy;
 use crate::notify::incidents::IncidentPolicy;
 use crate::notify::{self, Notifier};
+use crate::provider::massive::KNOWN_INDICES;
+use crate::provider::massive::feed::{MassiveFeedConfig, run_massive_feed};
 use crate::provider::recorded::RecordedMarket;
 use crate::provider::replay::load_files;
 use crate::provider::sim::SimMarket;
@@ -126,6 +128,23 @@ impl Services {
                             ctx,
                             market.clone(),
                             speed,
+                            feed_bus.clone(),
+                            snapshot_requests.clone(),
+                        )
+                    },
+                );
+            }
+            Feed::Massive => {
+                let feed_config = massive_feed_config(config);
+                supervisor::spawn(
+                    "feed",
+                    interval,
+                    health.clone(),
+                    cancel.clone(),
+                    move |ctx| {
+                        run_massive_feed(
+                            ctx,
+                            feed_config.clone(),
                             feed_bus.clone(),
                             snapshot_requests.clone(),
                         )
@@ -241,14 +260,18 @@ pub enum Feed {
     Sim,
     /// Recorded bars, already read and checked.
     Recorded(RecordedMarket),
+    /// Massive.com: REST history and the live WebSocket stream.
+    Massive,
 }
 
 impl Feed {
     /// The feed the configuration names; recorded bars are read (and checked) here, so a
     /// bad file is reported before anything starts.
     pub fn from_config(config: &Config) -> Result<Feed, String> {
-        if config.general.provider != "replay" {
-            return Ok(Feed::Sim);
+        match config.general.provider.as_str() {
+            "massive" => return Ok(Feed::Massive),
+            "replay" => {}
+            _ => return Ok(Feed::Sim),
         }
         let paths = |list: &[String]| list.iter().map(PathBuf::from).collect::<Vec<_>>();
         let input = load_files(
@@ -266,6 +289,8 @@ impl Feed {
         let real = match self {
             Feed::Sim => 15.0 / config.sim.speed,
             Feed::Recorded(_) => 60.0 / config.replay.speed,
+            // Live minutes; the stream heartbeats while every socket is up.
+            Feed::Massive => 1.0,
         };
         Duration::from_secs_f64(real.max(1.0))
     }
@@ -315,4 +340,24 @@ pub fn spawn_alerting(
         move |ctx| monitor.clone().run(ctx),
     );
     notifier
+}
+
+/// The live feed quotes the same symbols the simulation would (`sim.symbols`, which the
+/// dashboard extends with the watchlist); indices are the detectors' index symbols and the
+/// well-known cash indices.
+fn massive_feed_config(config: &Config) -> MassiveFeedConfig {
+    let indices = config
+        .sim
+        .symbols
+        .iter()
+        .filter(|s| {
+            config.detectors.index_symbols.contains(s) || KNOWN_INDICES.contains(&s.as_str())
+        })
+        .cloned()
+        .collect();
+    MassiveFeedConfig::new(
+        config.massive.connection(),
+        config.sim.symbols.clone(),
+        indices,
+    )
 }

@@ -16,6 +16,7 @@ impl Playable for SimMarket {
     fn snapshot(&self, now: DateTime<Utc>) -> MarketSnapshot {
         MarketSnapshot {
             provider: "sim",
+            delayed: false,
             session: self.today.session,
             now,
             symbols: self

@@ -1,0 +1,287 @@
+//! `coach doctor`: checks the configuration, the database and the market data provider,
+//! one line per check on stdout (stable): `ok NAME: DETAIL` or `FAIL NAME: DETAIL`.
+//! Exit code 0 only when every check passed; 1 when one failed; 2 when the configuration
+//! itself cannot be loaded (its line is printed first).
+//!
+//! With `provider = "massive"`: the REST API (reachability, market status), the key and
+//! the stocks entitlement (minute aggregates of the last session), indices and options
+//! entitlements, and the WebSocket (authentication and a subscription). Indices count
+//! only when an index is among the symbols; options are informative (the GEX can use the
+//! keyless CBOE chains instead).
+
+use std::time::Duration;
+
+use chrono::Utc;
+use clap::Args;
+
+use super::CliError;
+use super::dashboard::CommonArgs;
+use crate::config::Config;
+use crate::domain::Symbol;
+use crate::market::calendar;
+use crate::provider::massive::rest::{AggBound, ChainFilter, RestClient, RetryPolicy};
+use crate::provider::massive::ws::{self, Cluster, StreamConfig};
+use crate::provider::massive::{KNOWN_INDICES, MassiveError};
+use crate::store::{Store, redact_url};
+
+/// Check the configuration, the database and the market data provider.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {}
+
+/// One check's outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+impl Check {
+    fn ok(name: &str, detail: impl Into<String>) -> Check {
+        Check {
+            name: name.into(),
+            ok: true,
+            detail: detail.into(),
+        }
+    }
+
+    fn fail(name: &str, detail: impl Into<String>) -> Check {
+        Check {
+            name: name.into(),
+            ok: false,
+            detail: detail.into(),
+        }
+    }
+
+    /// `ok name: detail` / `FAIL name: detail`, one printable line.
+    pub fn line(&self) -> String {
+        let detail = crate::text::printable(&self.detail).replace('\n', " ");
+        format!(
+            "{} {}: {detail}",
+            if self.ok { "ok" } else { "FAIL" },
+            self.name
+        )
+    }
+}
+
+pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
+    let config = match common.load_config() {
+        Ok(c) => c,
+        Err(e) => {
+            println!("{}", Check::fail("config", e.to_string()).line());
+            return Err(e);
+        }
+    };
+    let mut source = "defaults (no file)".to_string();
+    if let Some((path, _)) = crate::config::locate(common.config.as_deref())
+        && path.is_file()
+    {
+        source = path.display().to_string();
+    }
+    println!(
+        "{}",
+        Check::ok(
+            "config",
+            format!("{source}; provider {}", config.general.provider)
+        )
+        .line()
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Runtime(format!("cannot start the runtime: {e}")))?;
+    let checks = runtime.block_on(async {
+        let mut checks = vec![database(&config).await];
+        println!("{}", checks[0].line());
+        if config.general.provider == "massive" {
+            massive(&config, &mut checks).await;
+        } else {
+            let check = Check::ok("provider", "sim (the simulated market: nothing to reach)");
+            println!("{}", check.line());
+            checks.push(check);
+        }
+        checks
+    });
+    let failed = checks.iter().filter(|c| !c.ok).count();
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(CliError::Runtime(format!(
+            "{failed} of {} checks failed",
+            checks.len() + 1
+        )))
+    }
+}
+
+async fn database(config: &Config) -> Check {
+    let target = match config.general.db.as_str() {
+        "" => crate::store::default_sqlite_path()
+            .map(|p| format!("sqlite {}", p.display()))
+            .unwrap_or_else(|| "sqlite (no data directory)".into()),
+        url => redact_url(url),
+    };
+    match Store::open(&config.general.db).await {
+        Ok(store) => {
+            store.close().await;
+            Check::ok("database", format!("{target} opened and migrated"))
+        }
+        Err(e) => Check::fail("database", format!("{target}: {e}")),
+    }
+}
+
+fn report(checks: &mut Vec<Check>, check: Check) {
+    println!("{}", check.line());
+    checks.push(check);
+}
+
+async fn massive(config: &Config, checks: &mut Vec<Check>) {
+    let connection = config.massive.connection();
+    let client = match RestClient::new(&connection) {
+        Ok(c) => c.with_retry(RetryPolicy {
+            max_attempts: 2,
+            max_retry_after: Duration::from_secs(5),
+            ..RetryPolicy::default()
+        }),
+        Err(e) => return report(checks, Check::fail("massive key", e.to_string())),
+    };
+    let now = Utc::now();
+    let indices: Vec<&Symbol> = config
+        .sim
+        .symbols
+        .iter()
+        .filter(|s| {
+            KNOWN_INDICES.contains(&s.as_str()) || config.detectors.index_symbols.contains(s)
+        })
+        .collect();
+    let Some(stock) = config
+        .sim
+        .symbols
+        .iter()
+        .find(|s| !indices.contains(s))
+        .cloned()
+        .or_else(|| Symbol::parse("SPY").ok())
+    else {
+        return;
+    };
+
+    // Reachability (market status needs a key too, so a 401 here names the key).
+    let rest = match client.market_status().await {
+        Ok(status) => Check::ok(
+            "massive rest",
+            format!(
+                "{} answers; market {} (server time {})",
+                connection.rest_url,
+                status.market.as_deref().unwrap_or("?"),
+                status.server_time.as_deref().unwrap_or("?")
+            ),
+        ),
+        Err(e @ MassiveError::BadKey { .. }) => Check::fail("massive key", e.to_string()),
+        Err(e) => Check::fail("massive rest", e.to_string()),
+    };
+    // A refused key or an unreachable API: the other REST checks would say the same.
+    let rest_ok = rest.ok;
+    report(checks, rest);
+    if rest_ok {
+        rest_checks(&client, &stock, &indices, now, checks).await;
+    }
+    stream_checks(config, &stock, &indices, checks).await;
+}
+
+async fn rest_checks(
+    client: &RestClient,
+    stock: &Symbol,
+    indices: &[&Symbol],
+    now: chrono::DateTime<Utc>,
+    checks: &mut Vec<Check>,
+) {
+    let last_session = calendar::previous_session(calendar::ny_date(now));
+    let session = AggBound::Instant(last_session.open);
+    let until = AggBound::Instant(last_session.close - chrono::Duration::minutes(1));
+    let stocks = match client.minute_bars(stock, false, session, until).await {
+        Ok(bars) => Check::ok(
+            "massive key",
+            format!(
+                "accepted; stocks: {} minute bars of {stock} on {}",
+                bars.len(),
+                last_session.date
+            ),
+        ),
+        Err(e @ MassiveError::BadKey { .. }) => Check::fail("massive key", e.to_string()),
+        Err(e) => Check::fail("massive stocks", e.to_string()),
+    };
+    report(checks, stocks);
+
+    let index = index_to_check(indices, stock);
+    let check = match client.previous_close(&index, true).await {
+        Ok(Some(bar)) => Check::ok(
+            "massive indices",
+            format!("I:{index} previous close {} on {}", bar.close, bar.date),
+        ),
+        Ok(None) => Check::ok("massive indices", format!("I:{index}: no previous close")),
+        Err(e) if indices.is_empty() && e.is_fatal() => Check::ok(
+            "massive indices",
+            format!("not available ({e}); no index is configured"),
+        ),
+        Err(e) => Check::fail("massive indices", e.to_string()),
+    };
+    report(checks, check);
+
+    let filter = ChainFilter {
+        expiry_from: Some(calendar::ny_date(now)),
+        expiry_to: Some(calendar::ny_date(now) + chrono::Duration::days(7)),
+        ..ChainFilter::default()
+    };
+    let check = match client.options_chain_pages(stock, false, &filter).await {
+        Ok(pages) => Check::ok(
+            "massive options",
+            format!(
+                "the chain snapshot of {stock} is readable ({} pages)",
+                pages.len()
+            ),
+        ),
+        Err(e @ MassiveError::NotEntitled { .. }) => Check::ok(
+            "massive options",
+            format!("not entitled, GEX will need the CBOE chains ({e})"),
+        ),
+        Err(e) => Check::fail("massive options", e.to_string()),
+    };
+    report(checks, check);
+}
+
+/// The index the checks use: the first configured one, else SPX.
+fn index_to_check(indices: &[&Symbol], stock: &Symbol) -> Symbol {
+    indices
+        .first()
+        .map(|s| (*s).clone())
+        .or_else(|| Symbol::parse("SPX").ok())
+        .unwrap_or_else(|| stock.clone())
+}
+
+async fn stream_checks(
+    config: &Config,
+    stock: &Symbol,
+    indices: &[&Symbol],
+    checks: &mut Vec<Check>,
+) {
+    let connection = config.massive.connection();
+    let index = index_to_check(indices, stock);
+    let mut stream = StreamConfig::new(&connection.ws_url, connection.api_key.clone());
+    stream.handshake_timeout = Duration::from_secs(10);
+    let kind = if connection.is_delayed() {
+        "delayed 15 min"
+    } else {
+        "real-time"
+    };
+    let mut clusters = vec![(Cluster::Stocks, format!("AM.{stock}"))];
+    if !indices.is_empty() {
+        clusters.push((Cluster::Indices, format!("AM.I:{index}")));
+    }
+    for (cluster, param) in clusters {
+        let name = format!("massive stream {}", cluster.path());
+        let check = match ws::probe(&stream, cluster, &param).await {
+            Ok(message) => Check::ok(&name, format!("{kind}; {message}")),
+            Err(e) => Check::fail(&name, e.to_string()),
+        };
+        report(checks, check);
+    }
+}

@@ -1,0 +1,570 @@
+//! The Massive feed worker: loads the session's history over REST, streams `AM`/`A`/`V`
+//! events, and publishes the same `MarketEvent`s as the simulated feed: a `Snapshot` at
+//! start and at each session roll, then `Step`s with new last prices and the minute bars
+//! that became final. Snapshot requests are answered from the in-memory session.
+//!
+//! Exactness: after every (re)connection and after the parser dropped frames, the
+//! missed minutes are fetched over REST. While that backfill runs, the cluster's stream
+//! bars are held back; then REST and held bars are merged by start and published through
+//! [`LiveSession::accept_bar`], so each minute bar is published exactly once and in order
+//! per symbol, whatever the disconnects.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use super::rest::{AggBound, RestClient, RetryPolicy};
+use super::session::{LiveSession, SymbolHistory};
+use super::wire::{AggKind, StreamMessage};
+use super::ws::{Cluster, StreamConfig, StreamEvent, StreamStats, spawn_stream};
+use super::{MassiveConfig, MassiveError, massive_ticker, symbol_of_ticker};
+use crate::domain::{Bar, Symbol};
+use crate::market::calendar::{self, Session};
+use crate::provider::{MarketEvent, Quote};
+use crate::runtime::bus::{MarketBus, SnapshotRequests};
+use crate::runtime::feed::latest_session_date;
+use crate::runtime::health::WorkerState;
+use crate::runtime::supervisor::WorkerCtx;
+
+/// The feed's notion of now: the wall clock, optionally shifted (tests replay a past
+/// session as if it were now).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FeedClock {
+    offset: chrono::Duration,
+}
+
+impl FeedClock {
+    pub fn real() -> FeedClock {
+        FeedClock::default()
+    }
+
+    /// A clock that reads `at` now and runs at real speed from there.
+    pub fn starting_at(at: DateTime<Utc>) -> FeedClock {
+        FeedClock {
+            offset: at - Utc::now(),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
+/// Stream timings (the protocol's by default; tests shorten them).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StreamTimings {
+    pub ping_every: Duration,
+    pub read_deadline: Duration,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub eviction_backoff: Duration,
+}
+
+impl Default for StreamTimings {
+    fn default() -> Self {
+        let d = StreamConfig::new("", Default::default());
+        StreamTimings {
+            ping_every: d.ping_every,
+            read_deadline: d.read_deadline,
+            backoff_base: d.backoff_base,
+            backoff_max: d.backoff_max,
+            eviction_backoff: d.eviction_backoff,
+        }
+    }
+}
+
+/// What the Massive feed serves.
+#[derive(Clone, Debug)]
+pub struct MassiveFeedConfig {
+    pub massive: MassiveConfig,
+    /// The symbols to quote, in display order (our spelling: `SPX`, not `I:SPX`).
+    pub symbols: Vec<Symbol>,
+    /// Which of them are indices (`I:` tickers on the indices cluster).
+    pub indices: BTreeSet<Symbol>,
+    pub clock: FeedClock,
+    pub retry: RetryPolicy,
+    pub stream: StreamTimings,
+    /// How often accumulated prices and bars are published as one `Step`.
+    pub flush_every: Duration,
+    /// Calendar days of daily bars loaded before the previous session (ATR(14) needs 15
+    /// sessions).
+    pub daily_days: i64,
+    /// A backfill asked for within this long after a minute ended waits until then, so
+    /// the REST API has the minute that just ended (it may lag the stream by seconds).
+    pub backfill_settle: Duration,
+}
+
+impl MassiveFeedConfig {
+    pub fn new(massive: MassiveConfig, symbols: Vec<Symbol>, indices: BTreeSet<Symbol>) -> Self {
+        MassiveFeedConfig {
+            massive,
+            symbols,
+            indices,
+            clock: FeedClock::real(),
+            retry: RetryPolicy::default(),
+            stream: StreamTimings::default(),
+            flush_every: Duration::from_millis(250),
+            daily_days: 45,
+            backfill_settle: Duration::from_secs(10),
+        }
+    }
+
+    fn cluster_of(&self, symbol: &Symbol) -> Cluster {
+        if self.indices.contains(symbol) {
+            Cluster::Indices
+        } else {
+            Cluster::Stocks
+        }
+    }
+
+    /// The subscription params of a cluster: `AM` and `A` for stocks, `AM` and `V` for
+    /// indices.
+    pub fn params(&self, cluster: Cluster) -> Vec<String> {
+        let mut params = Vec::new();
+        for symbol in self
+            .symbols
+            .iter()
+            .filter(|s| self.cluster_of(s) == cluster)
+        {
+            let ticker = massive_ticker(symbol, cluster == Cluster::Indices);
+            params.push(format!("AM.{ticker}"));
+            params.push(match cluster {
+                Cluster::Stocks => format!("A.{ticker}"),
+                Cluster::Indices => format!("V.{ticker}"),
+            });
+        }
+        params
+    }
+}
+
+/// The session to serve at `now`: today's if New York trades today, else the last one.
+pub fn session_at(now: DateTime<Utc>) -> Option<Session> {
+    calendar::session(latest_session_date(calendar::ny_date(now)))
+}
+
+/// Loads every symbol's history over REST (four symbols at a time).
+pub async fn load_session(
+    rest: &RestClient,
+    config: &MassiveFeedConfig,
+    now: DateTime<Utc>,
+) -> Result<LiveSession, MassiveError> {
+    let session = session_at(now).ok_or_else(|| MassiveError::Decode {
+        what: "the session".into(),
+        detail: format!("no NYSE session on or before {now}"),
+    })?;
+    let previous = calendar::previous_session(session.date);
+    let loads: Vec<_> = config
+        .symbols
+        .iter()
+        .map(|symbol| {
+            let is_index = config.indices.contains(symbol);
+            async move {
+                let daily = rest
+                    .daily_bars(
+                        symbol,
+                        is_index,
+                        previous.date - chrono::Duration::days(config.daily_days),
+                        previous.date,
+                    )
+                    .await?;
+                let previous_bars = rest
+                    .minute_bars(
+                        symbol,
+                        is_index,
+                        AggBound::Instant(previous.pre_market_open()),
+                        AggBound::Instant(
+                            previous.after_hours_close() - chrono::Duration::minutes(1),
+                        ),
+                    )
+                    .await?;
+                let mut bars = Vec::new();
+                if now >= session.pre_market_open() {
+                    bars = rest
+                        .minute_bars(
+                            symbol,
+                            is_index,
+                            AggBound::Instant(session.pre_market_open()),
+                            AggBound::Instant(now.min(session.after_hours_close())),
+                        )
+                        .await?;
+                    bars.retain(|b| is_final(b, now));
+                }
+                Ok::<_, MassiveError>((
+                    symbol.clone(),
+                    SymbolHistory {
+                        is_index,
+                        bars,
+                        previous_bars,
+                        daily,
+                    },
+                ))
+            }
+        })
+        .collect();
+    let histories: Vec<_> = futures::stream::iter(loads)
+        .buffered(4)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    Ok(LiveSession::new(
+        session,
+        config.massive.is_delayed(),
+        histories,
+    ))
+}
+
+/// A minute bar is final once its minute has passed.
+fn is_final(bar: &Bar, now: DateTime<Utc>) -> bool {
+    bar.start + chrono::Duration::minutes(1) <= now
+}
+
+/// The missed minutes of some symbols, fetched over REST.
+struct Backfill {
+    cluster: Cluster,
+    results: Vec<(Symbol, Result<Vec<Bar>, MassiveError>)>,
+}
+
+/// Per cluster: a backfill in flight holds the stream's bars back.
+#[derive(Default)]
+struct ClusterState {
+    backfilling: bool,
+    /// Another backfill was asked for while one ran (a reconnect meanwhile).
+    again: bool,
+    held: Vec<(Symbol, Bar)>,
+    /// Authenticated and subscribed now.
+    live: bool,
+}
+
+/// A dropped stream shows in Health as the worker's last error (the worker keeps running
+/// and reconnects by itself).
+fn record_disconnect(ctx: &WorkerCtx, cluster: Cluster, reason: &str) {
+    let message = format!("{} stream disconnected: {reason}", cluster.path());
+    ctx.health.update(ctx.name, |r| {
+        r.errors += 1;
+        r.last_error = Some(crate::text::printable(&message));
+        r.last_error_at = Some(Utc::now());
+    });
+}
+
+/// Runs the Massive feed until cancelled. A bad key or a plan without the data is
+/// reported in Health and parks the worker (no retry loop); anything else returns an
+/// error so the supervisor restarts it with backoff.
+pub async fn run_massive_feed(
+    ctx: WorkerCtx,
+    config: MassiveFeedConfig,
+    bus: MarketBus,
+    requests: SnapshotRequests,
+) -> Result<(), String> {
+    match feed(&ctx, &config, &bus, &requests).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_fatal() => park(&ctx, &requests, &e).await,
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Records a fatal error and waits for shutdown, still answering snapshot requests with
+/// nothing (the requester sees no feed).
+async fn park(
+    ctx: &WorkerCtx,
+    requests: &SnapshotRequests,
+    e: &MassiveError,
+) -> Result<(), String> {
+    let message = e.to_string();
+    tracing::error!("Massive feed stopped: {message}");
+    ctx.health.update(ctx.name, |r| {
+        r.state = WorkerState::Failed;
+        r.errors += 1;
+        r.last_error = Some(crate::text::printable(&message));
+        r.last_error_at = Some(Utc::now());
+    });
+    loop {
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => return Ok(()),
+            reply = requests.next() => if reply.is_none() { return Ok(()) },
+        }
+    }
+}
+
+async fn feed(
+    ctx: &WorkerCtx,
+    config: &MassiveFeedConfig,
+    bus: &MarketBus,
+    requests: &SnapshotRequests,
+) -> Result<(), MassiveError> {
+    let rest = RestClient::new(&config.massive)?.with_retry(config.retry);
+    let mut live = load_session(&rest, config, config.clock.now()).await?;
+    bus.publish(MarketEvent::Snapshot(Arc::new(
+        live.snapshot(config.clock.now()),
+    )));
+    ctx.heartbeat();
+
+    let cancel = ctx.cancel.child_token();
+    let _stop_streams = cancel.clone().drop_guard();
+    let (events_tx, mut events) = mpsc::channel::<(Cluster, StreamEvent)>(1024);
+    let (ended_tx, mut ended) = mpsc::channel::<(Cluster, Result<(), MassiveError>)>(4);
+    let (backfill_tx, mut backfilled) = mpsc::channel::<Backfill>(8);
+    let mut clusters: BTreeMap<Cluster, ClusterState> = BTreeMap::new();
+    // Kept for later subscription changes (a watchlist edit); dropping them is harmless.
+    let mut _commands: Vec<mpsc::Sender<super::ws::StreamCommand>> = Vec::new();
+    for cluster in [Cluster::Stocks, Cluster::Indices] {
+        let params = config.params(cluster);
+        if params.is_empty() {
+            continue;
+        }
+        let mut stream = StreamConfig::new(&config.massive.ws_url, config.massive.api_key.clone());
+        let t = config.stream;
+        stream.ping_every = t.ping_every;
+        stream.read_deadline = t.read_deadline;
+        stream.backoff_base = t.backoff_base;
+        stream.backoff_max = t.backoff_max;
+        stream.eviction_backoff = t.eviction_backoff;
+        let handle = spawn_stream(
+            stream,
+            cluster,
+            params,
+            events_tx.clone(),
+            Arc::new(StreamStats::default()),
+            cancel.clone(),
+        );
+        let ended_tx = ended_tx.clone();
+        tokio::spawn(async move {
+            let result = handle.task.await.unwrap_or_else(|e| {
+                Err(MassiveError::Transport {
+                    what: "the stream".into(),
+                    detail: format!("the stream task failed: {e}"),
+                })
+            });
+            let _ = ended_tx.send((cluster, result)).await;
+        });
+        clusters.insert(cluster, ClusterState::default());
+    }
+    drop(events_tx);
+
+    let mut quotes: BTreeMap<Symbol, Quote> = BTreeMap::new();
+    let mut bars: Vec<(Symbol, Bar)> = Vec::new();
+    let mut flush = tokio::time::interval(config.flush_every);
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            Some((cluster, event)) = events.recv() => match event {
+                StreamEvent::Live { .. } | StreamEvent::Overflow { .. } => {
+                    if let Some(state) = clusters.get_mut(&cluster) {
+                        state.live = true;
+                        if state.backfilling {
+                            state.again = true;
+                        } else {
+                            state.backfilling = true;
+                            start_backfill(&rest, config, &live, cluster, backfill_tx.clone());
+                        }
+                    }
+                }
+                StreamEvent::Down { reason, .. } => {
+                    if let Some(state) = clusters.get_mut(&cluster) {
+                        state.live = false;
+                    }
+                    record_disconnect(ctx, cluster, &reason);
+                }
+                StreamEvent::Message(message) => {
+                    on_message(&mut live, &mut clusters, cluster, message, &mut quotes, &mut bars);
+                }
+            },
+            Some(done) = backfilled.recv() => {
+                let cluster = done.cluster;
+                let Some(state) = clusters.get_mut(&cluster) else { continue };
+                let mut by_symbol: BTreeMap<Symbol, Vec<Bar>> = BTreeMap::new();
+                for (symbol, result) in done.results {
+                    match result {
+                        Ok(rest_bars) => by_symbol.entry(symbol).or_default().extend(rest_bars),
+                        Err(e) if e.is_fatal() => return Err(e),
+                        Err(e) => tracing::warn!(
+                            "backfill of {symbol} failed, minutes may be missing: {e}"
+                        ),
+                    }
+                }
+                if state.again {
+                    // Reconnected meanwhile: keep holding, fetch again from what we have.
+                    state.again = false;
+                    for (symbol, list) in by_symbol {
+                        for bar in live.accept_bars(&symbol, list) {
+                            bars.push((symbol.clone(), bar));
+                        }
+                    }
+                    start_backfill(&rest, config, &live, cluster, backfill_tx.clone());
+                    continue;
+                }
+                for (symbol, bar) in state.held.drain(..) {
+                    by_symbol.entry(symbol).or_default().push(bar);
+                }
+                state.backfilling = false;
+                for (symbol, list) in by_symbol {
+                    for bar in live.accept_bars(&symbol, list) {
+                        bars.push((symbol.clone(), bar));
+                    }
+                }
+            },
+            Some((cluster, result)) = ended.recv() => {
+                return Err(result.err().unwrap_or_else(|| MassiveError::Transport {
+                    what: format!("the {} stream", cluster.path()),
+                    detail: "stopped".into(),
+                }));
+            },
+            _ = flush.tick() => {
+                let now = config.clock.now();
+                if !quotes.is_empty() || !bars.is_empty() {
+                    bus.publish(MarketEvent::Step {
+                        at: now,
+                        quotes: std::mem::take(&mut quotes).into_values().collect(),
+                        bars: std::mem::take(&mut bars),
+                    });
+                }
+                // A heartbeat only while every stream is live: an outage shows as stale.
+                if clusters.values().all(|c| c.live) {
+                    ctx.heartbeat();
+                }
+                if session_at(now).is_some_and(|s| s.date != live.session.date) {
+                    live = load_session(&rest, config, now).await?;
+                    bus.publish(MarketEvent::Snapshot(Arc::new(live.snapshot(now))));
+                }
+            },
+            Some(reply) = requests.next() => {
+                if reply.send(Arc::new(live.snapshot(config.clock.now()))).is_err() {
+                    tracing::debug!("a snapshot requester went away");
+                }
+            },
+            _ = ctx.cancel.cancelled() => return Ok(()),
+        }
+    }
+}
+
+fn on_message(
+    live: &mut LiveSession,
+    clusters: &mut BTreeMap<Cluster, ClusterState>,
+    cluster: Cluster,
+    message: StreamMessage,
+    quotes: &mut BTreeMap<Symbol, Quote>,
+    bars: &mut Vec<(Symbol, Bar)>,
+) {
+    let mut quote = |live: &mut LiveSession, symbol: Symbol, price: f64, at: DateTime<Utc>| {
+        let q = Quote { symbol, price, at };
+        if live.set_quote(q.clone()) {
+            quotes.insert(q.symbol.clone(), q);
+        }
+    };
+    match message {
+        StreamMessage::Agg(agg) => {
+            let Some(symbol) = symbol_of_ticker(&agg.ticker) else {
+                return;
+            };
+            if agg.kind == AggKind::Minute {
+                let bar = agg.bar();
+                match clusters.get_mut(&cluster) {
+                    Some(state) if state.backfilling => state.held.push((symbol.clone(), bar)),
+                    _ => {
+                        if live.accept_bar(&symbol, bar) {
+                            bars.push((symbol.clone(), bar));
+                        }
+                    }
+                }
+            }
+            quote(live, symbol, agg.close, agg.end);
+        }
+        StreamMessage::Value { ticker, value, at } => {
+            if let Some(symbol) = symbol_of_ticker(&ticker) {
+                quote(live, symbol, value, at);
+            }
+        }
+        StreamMessage::Status { .. } => {}
+    }
+}
+
+/// Fetches every symbol of `cluster` from its newest bar to now, in the background.
+fn start_backfill(
+    rest: &RestClient,
+    config: &MassiveFeedConfig,
+    live: &LiveSession,
+    cluster: Cluster,
+    done: mpsc::Sender<Backfill>,
+) {
+    let clock = config.clock;
+    let settle = config.backfill_settle;
+    let work: Vec<(Symbol, bool, DateTime<Utc>)> = live
+        .symbols()
+        .iter()
+        .filter(|s| config.cluster_of(s) == cluster)
+        .map(|s| (s.clone(), live.is_index(s), live.backfill_from(s)))
+        .collect();
+    let rest = rest.clone();
+    tokio::spawn(async move {
+        let into_minute = Duration::from_millis(
+            u64::try_from(clock.now().timestamp_millis().rem_euclid(60_000)).unwrap_or(0),
+        );
+        if into_minute < settle {
+            tokio::time::sleep(settle - into_minute).await;
+        }
+        let now = clock.now();
+        let mut results = Vec::with_capacity(work.len());
+        for (symbol, is_index, from) in work {
+            if from > now {
+                results.push((symbol, Ok(Vec::new())));
+                continue;
+            }
+            let fetched = rest
+                .minute_bars(
+                    &symbol,
+                    is_index,
+                    AggBound::Instant(from),
+                    AggBound::Instant(now),
+                )
+                .await
+                .map(|mut list| {
+                    list.retain(|b| b.start >= from && is_final(b, now));
+                    list
+                });
+            results.push((symbol, fetched));
+        }
+        let _ = done.send(Backfill { cluster, results }).await;
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::massive::Secret;
+
+    #[test]
+    fn stocks_get_minute_and_second_aggregates_and_indices_minutes_and_values() {
+        let s = |t: &str| Symbol::parse(t).unwrap();
+        let config = MassiveFeedConfig::new(
+            MassiveConfig {
+                rest_url: "http://127.0.0.1:1".into(),
+                ws_url: "ws://127.0.0.1:1".into(),
+                api_key: Secret::new("k"),
+            },
+            vec![s("SPX"), s("SPY"), s("AAPL")],
+            [s("SPX")].into(),
+        );
+        assert_eq!(
+            config.params(Cluster::Stocks),
+            ["AM.SPY", "A.SPY", "AM.AAPL", "A.AAPL"]
+        );
+        assert_eq!(config.params(Cluster::Indices), ["AM.I:SPX", "V.I:SPX"]);
+    }
+
+    #[test]
+    fn the_session_served_is_today_on_a_trading_day_else_the_last_one() {
+        let saturday = DateTime::parse_from_rfc3339("2026-11-28T15:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            session_at(saturday).unwrap().date,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+            "Friday after Thanksgiving, an early close"
+        );
+        assert!(session_at(saturday).unwrap().early_close);
+    }
+}

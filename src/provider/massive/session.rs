@@ -1,0 +1,268 @@
+//! The live feed's in-memory session (pure): per symbol the history loaded at start and
+//! every final bar since, the last price, and the rule that makes the published stream
+//! exact: a minute bar is accepted only when it starts after the symbol's last accepted
+//! bar, so bars arriving twice (stream and REST backfill overlap) are published once and
+//! always in order.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::{Bar, DailyBar, Symbol};
+use crate::market::calendar::Session;
+use crate::provider::{MarketSnapshot, Quote, SymbolSnapshot};
+
+/// What the REST history gives for one symbol at start.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SymbolHistory {
+    pub is_index: bool,
+    /// Final minute bars of the current session so far, ascending.
+    pub bars: Vec<Bar>,
+    /// The previous session's minute bars, ascending.
+    pub previous_bars: Vec<Bar>,
+    /// Daily bars up to and including the previous session, ascending.
+    pub daily: Vec<DailyBar>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct SymbolState {
+    history: SymbolHistory,
+    last: Option<Quote>,
+    /// Start of the newest accepted bar (today's or the previous session's).
+    last_bar_start: Option<DateTime<Utc>>,
+}
+
+/// The session the live feed serves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveSession {
+    pub session: Session,
+    pub delayed: bool,
+    order: Vec<Symbol>,
+    symbols: BTreeMap<Symbol, SymbolState>,
+}
+
+fn quote_of(symbol: &Symbol, bar: &Bar) -> Quote {
+    Quote {
+        symbol: symbol.clone(),
+        price: bar.close,
+        at: bar.start + Duration::minutes(1),
+    }
+}
+
+impl LiveSession {
+    /// `histories` in display order; the last price starts as the newest bar's close.
+    pub fn new(session: Session, delayed: bool, histories: Vec<(Symbol, SymbolHistory)>) -> Self {
+        let mut order = Vec::with_capacity(histories.len());
+        let mut symbols = BTreeMap::new();
+        for (symbol, history) in histories {
+            let newest = history
+                .bars
+                .last()
+                .or(history.previous_bars.last())
+                .copied();
+            order.push(symbol.clone());
+            symbols.insert(
+                symbol.clone(),
+                SymbolState {
+                    last: newest.map(|b| quote_of(&symbol, &b)),
+                    last_bar_start: newest.map(|b| b.start),
+                    history,
+                },
+            );
+        }
+        LiveSession {
+            session,
+            delayed,
+            order,
+            symbols,
+        }
+    }
+
+    pub fn symbols(&self) -> &[Symbol] {
+        &self.order
+    }
+
+    pub fn is_index(&self, symbol: &Symbol) -> bool {
+        self.symbols.get(symbol).is_some_and(|s| s.history.is_index)
+    }
+
+    /// Start of the symbol's newest accepted bar.
+    pub fn last_bar_start(&self, symbol: &Symbol) -> Option<DateTime<Utc>> {
+        self.symbols.get(symbol).and_then(|s| s.last_bar_start)
+    }
+
+    /// Where a backfill of `symbol` starts: the minute after its newest bar, else the
+    /// session's pre-market open.
+    pub fn backfill_from(&self, symbol: &Symbol) -> DateTime<Utc> {
+        self.last_bar_start(symbol)
+            .map(|t| t + Duration::minutes(1))
+            .unwrap_or_else(|| self.session.pre_market_open())
+    }
+
+    /// Takes a final minute bar if it is newer than the symbol's last one; returns
+    /// whether it was new (and so must be published). Bars of today's trading day are
+    /// kept for snapshots. Unknown symbols are refused.
+    pub fn accept_bar(&mut self, symbol: &Symbol, bar: Bar) -> bool {
+        let day_start = self.session.pre_market_open();
+        let day_end = self.session.after_hours_close();
+        let Some(state) = self.symbols.get_mut(symbol) else {
+            return false;
+        };
+        if state.last_bar_start.is_some_and(|last| bar.start <= last) {
+            return false;
+        }
+        state.last_bar_start = Some(bar.start);
+        if (day_start..day_end).contains(&bar.start) {
+            state.history.bars.push(bar);
+        }
+        let quote = quote_of(symbol, &bar);
+        if state.last.as_ref().is_none_or(|q| q.at <= quote.at) {
+            state.last = Some(quote);
+        }
+        true
+    }
+
+    /// Accepts `bars` of one symbol in start order; returns those that were new.
+    pub fn accept_bars(&mut self, symbol: &Symbol, mut bars: Vec<Bar>) -> Vec<Bar> {
+        bars.sort_by_key(|b| b.start);
+        bars.into_iter()
+            .filter(|b| self.accept_bar(symbol, *b))
+            .collect()
+    }
+
+    /// Records a last price unless an older one than what is held. Returns whether taken.
+    pub fn set_quote(&mut self, quote: Quote) -> bool {
+        let Some(state) = self.symbols.get_mut(&quote.symbol) else {
+            return false;
+        };
+        if state.last.as_ref().is_some_and(|q| q.at > quote.at) || !quote.price.is_finite() {
+            return false;
+        }
+        state.last = Some(quote);
+        true
+    }
+
+    /// The session as a consumer needs it to start.
+    /// The prior close is the previous session's last regular-session minute close (after
+    /// hours excluded), else the last daily close.
+    pub fn snapshot(&self, now: DateTime<Utc>) -> MarketSnapshot {
+        let previous_close = crate::market::calendar::previous_session(self.session.date).close;
+        MarketSnapshot {
+            provider: "massive",
+            session: self.session,
+            now,
+            delayed: self.delayed,
+            symbols: self
+                .order
+                .iter()
+                .filter_map(|symbol| {
+                    let s = self.symbols.get(symbol)?;
+                    Some(SymbolSnapshot {
+                        symbol: symbol.clone(),
+                        is_index: s.history.is_index,
+                        bars: s.history.bars.clone(),
+                        previous_bars: s.history.previous_bars.clone(),
+                        daily: s.history.daily.clone(),
+                        prior_close: s
+                            .history
+                            .previous_bars
+                            .iter()
+                            .rev()
+                            .find(|b| b.start < previous_close)
+                            .map(|b| b.close)
+                            .or(s.history.daily.last().map(|d| d.close)),
+                        last: s.last.clone(),
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::calendar;
+    use chrono::NaiveDate;
+
+    fn bar(start: DateTime<Utc>, close: f64) -> Bar {
+        Bar {
+            start,
+            open: close,
+            high: close,
+            low: close,
+            close,
+            volume: 100.0,
+        }
+    }
+
+    fn setup() -> (LiveSession, Symbol) {
+        let session = calendar::session(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
+        let previous = calendar::previous_session(session.date);
+        let spy = Symbol::parse("SPY").unwrap();
+        let history = SymbolHistory {
+            is_index: false,
+            bars: vec![bar(session.open, 600.0)],
+            previous_bars: vec![
+                bar(previous.close - Duration::minutes(1), 598.0),
+                bar(previous.close + Duration::minutes(5), 599.0),
+            ],
+            daily: vec![],
+        };
+        (
+            LiveSession::new(session, false, vec![(spy.clone(), history)]),
+            spy,
+        )
+    }
+
+    #[test]
+    fn a_bar_seen_twice_is_accepted_once_and_an_older_one_never() {
+        let (mut live, spy) = setup();
+        let open = live.session.open;
+        let next = bar(open + Duration::minutes(1), 601.0);
+        assert!(live.accept_bar(&spy, next));
+        assert!(!live.accept_bar(&spy, next), "the same minute again");
+        assert!(!live.accept_bar(&spy, bar(open, 1.0)), "an older minute");
+        let accepted = live.accept_bars(
+            &spy,
+            vec![
+                bar(open + Duration::minutes(3), 603.0),
+                bar(open + Duration::minutes(1), 601.0),
+                bar(open + Duration::minutes(2), 602.0),
+            ],
+        );
+        let closes: Vec<f64> = accepted.iter().map(|b| b.close).collect();
+        assert_eq!(closes, [602.0, 603.0], "sorted, the overlap dropped");
+        assert_eq!(live.backfill_from(&spy), open + Duration::minutes(4));
+        let snap = live.snapshot(open + Duration::minutes(5));
+        assert_eq!(snap.symbols[0].bars.len(), 4);
+        assert_eq!(snap.symbols[0].last.as_ref().unwrap().price, 603.0);
+    }
+
+    #[test]
+    fn the_prior_close_is_the_last_regular_session_bar_not_after_hours() {
+        let (live, _) = setup();
+        let snap = live.snapshot(live.session.open);
+        assert_eq!(snap.symbols[0].prior_close, Some(598.0));
+        assert!(!snap.delayed);
+        assert_eq!(snap.provider, "massive");
+    }
+
+    #[test]
+    fn a_first_session_without_history_backfills_from_the_pre_market() {
+        let session = calendar::session(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
+        let qqq = Symbol::parse("QQQ").unwrap();
+        let mut live =
+            LiveSession::new(session, true, vec![(qqq.clone(), SymbolHistory::default())]);
+        assert_eq!(live.backfill_from(&qqq), session.pre_market_open());
+        assert_eq!(live.snapshot(session.open).symbols[0].prior_close, None);
+        assert!(!live.accept_bar(&Symbol::parse("XYZ").unwrap(), bar(session.open, 1.0)));
+        let stale = Quote {
+            symbol: qqq.clone(),
+            price: 5.0,
+            at: session.open,
+        };
+        assert!(live.accept_bar(&qqq, bar(session.open, 500.0)));
+        assert!(!live.set_quote(stale), "older than the bar's close");
+    }
+}

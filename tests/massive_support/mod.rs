@@ -1,0 +1,229 @@
+//! Local stand-ins for Massive: an HTTP server on 127.0.0.1:0 that serves the shared
+//! recorded payloads (laid out by URL: `&` for `?`, `;` for `:`), scripted answers and
+//! computed answers; a WebSocket listener; a log capture. Nothing leaves the machine.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use tokio::net::TcpListener;
+
+/// `../shared/fixtures/massive`, or `None` with a printed reason (a failure instead when
+/// `COACH_REQUIRE_SHARED=1`).
+pub fn fixtures_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/massive");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("COACH_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+        panic!("COACH_REQUIRE_SHARED=1 but {} is missing", dir.display());
+    }
+    eprintln!("skipping: {} is missing", dir.display());
+    None
+}
+
+/// `../shared/data`, like `fixtures_dir`.
+pub fn data_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("COACH_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+        panic!("COACH_REQUIRE_SHARED=1 but {} is missing", dir.display());
+    }
+    eprintln!("skipping: {} is missing", dir.display());
+    None
+}
+
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub path_and_query: String,
+    pub authorization: Option<String>,
+}
+
+/// A canned answer.
+#[derive(Clone, Debug)]
+pub struct Canned {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+}
+
+impl Canned {
+    pub fn new(status: u16, body: &str) -> Canned {
+        Canned {
+            status,
+            headers: vec![],
+            body: body.into(),
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Canned {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// Computes an answer from the path and query, or `None` to fall through.
+pub type Dynamic = Arc<dyn Fn(&str) -> Option<Canned> + Send + Sync>;
+
+#[derive(Clone, Default)]
+struct State {
+    seen: Arc<Mutex<Vec<Seen>>>,
+    script: Arc<Mutex<VecDeque<Canned>>>,
+    fixtures: Option<PathBuf>,
+    dynamic: Option<Dynamic>,
+}
+
+/// A running HTTP stand-in.
+pub struct HttpServer {
+    pub base: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    script: Arc<Mutex<VecDeque<Canned>>>,
+}
+
+impl HttpServer {
+    /// Serves, in this order: the scripted answers (one per request), the dynamic
+    /// handler, the recorded fixture files, else a 404 JSON error.
+    pub async fn start(fixtures: Option<PathBuf>, dynamic: Option<Dynamic>) -> HttpServer {
+        let state = State {
+            fixtures,
+            dynamic,
+            ..State::default()
+        };
+        let (seen, script) = (state.seen.clone(), state.script.clone());
+        let app = axum::Router::new().fallback(move |req: Request| {
+            let state = state.clone();
+            async move { answer(&state, req) }
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        HttpServer { base, seen, script }
+    }
+
+    pub fn script(&self, answers: impl IntoIterator<Item = Canned>) {
+        self.script.lock().unwrap().extend(answers);
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn answer(state: &State, req: Request) -> Response {
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let authorization = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    state.seen.lock().unwrap().push(Seen {
+        path_and_query: path_and_query.clone(),
+        authorization,
+    });
+    let canned = state
+        .script
+        .lock()
+        .unwrap()
+        .pop_front()
+        .or_else(|| state.dynamic.as_ref().and_then(|d| d(&path_and_query)))
+        .or_else(|| fixture(state.fixtures.as_ref()?, &path_and_query))
+        .unwrap_or_else(|| {
+            Canned::new(
+                404,
+                r#"{"status":"NOT_FOUND","request_id":"t","message":"no fixture for this request"}"#,
+            )
+        });
+    let mut response = Response::new(Body::from(canned.body));
+    *response.status_mut() = StatusCode::from_u16(canned.status).unwrap_or(StatusCode::OK);
+    let looks_json = response.status().is_success();
+    for (name, value) in canned.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, v);
+        }
+    }
+    if looks_json && !response.headers().contains_key("content-type") {
+        response
+            .headers_mut()
+            .insert("content-type", HeaderValue::from_static("application/json"));
+    }
+    response
+}
+
+/// The recorded file for a request: `rest/<path>&<query>.json`, else `rest/<path>.json`,
+/// else `rest/<path>/index.json` (`;` stands for `:` in file names).
+fn fixture(dir: &std::path::Path, path_and_query: &str) -> Option<Canned> {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let path = path
+        .trim_start_matches('/')
+        .replace(':', ";")
+        .replace("%3A", ";");
+    let rest = dir.join("rest");
+    let mut candidates = Vec::new();
+    if !query.is_empty() {
+        candidates.push(rest.join(format!("{path}&{query}.json")));
+    }
+    candidates.push(rest.join(format!("{path}.json")));
+    candidates.push(rest.join(&path).join("index.json"));
+    candidates
+        .into_iter()
+        .find_map(|file| std::fs::read_to_string(file).ok())
+        .map(|body| Canned::new(200, &body))
+}
+
+/// Captured log output of the current thread (install with `capture_logs`).
+#[derive(Clone, Default)]
+pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Routes every tracing event of the test binary (all levels) into one shared buffer,
+/// installed once as the global subscriber. (A per-thread subscriber misses events when
+/// tests run in parallel: tracing caches interest and the level hint globally.) Tests
+/// assert on lines only they produce, and that no key appears anywhere.
+pub fn capture_logs() -> (LogBuffer, ()) {
+    static BUFFER: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    let buffer = BUFFER
+        .get_or_init(|| {
+            let buffer = LogBuffer::default();
+            let writer = buffer.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            let _ = tracing::subscriber::set_global_default(subscriber);
+            buffer
+        })
+        .clone();
+    (buffer, ())
+}
