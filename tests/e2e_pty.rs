@@ -219,9 +219,28 @@ fn setup_row(screen: &str) -> String {
 fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
     let mut app = start_in(tempfile::tempdir().unwrap(), &["--speed", "30"]);
     app.screen.wait_for("Scr Sym", Duration::from_secs(40));
-    // Rows 0-3 are the watchlist; row 4 is the best opportunity.
+    // Wait for a detection (signals like "at PDH" rank alongside but cannot be tracked).
+    let kinds = [
+        "ORB", "brk-rtst", "vwap-", "gap-fill", "vol-clmx", "lvl-test", "gamma-sq", "open-drv",
+    ];
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while !kinds.iter().any(|k| app.screen.text().contains(k)) {
+        assert!(
+            Instant::now() < deadline,
+            "no detection appeared:\n{}",
+            app.screen.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Rows 0-3 are the watchlist; walk down the opportunities until one is tracked.
     app.press("jjjj");
-    app.press("t");
+    for _ in 0..12 {
+        app.press("t");
+        if app.screen.text().contains("all (1)") {
+            break;
+        }
+        app.press("j");
+    }
     app.screen.wait_for("all (1)", Duration::from_secs(5));
     app.press("3");
     // The evaluator may invalidate it first (its stop already traded); either way it ends

@@ -95,6 +95,27 @@ fn apply_gamma(engine: &mut Engine, board: &GexBoard) {
     }
 }
 
+/// Each symbol's watched levels after its bar, for the scanner's "at a level" signals.
+async fn send_levels(engine: &Engine, bars: &[(Symbol, Bar)], ui: &mpsc::Sender<AppEvent>) {
+    for (symbol, _) in bars {
+        let Some(market) = engine.market(symbol) else {
+            continue;
+        };
+        let levels = market
+            .levels()
+            .iter()
+            .map(|(id, price)| (id.label(), price))
+            .collect();
+        let event = AppEvent::Levels {
+            symbol: symbol.clone(),
+            levels,
+        };
+        if ui.send(event).await.is_err() {
+            return;
+        }
+    }
+}
+
 pub async fn run_detector(
     ctx: WorkerCtx,
     config: DetectorsConfig,
@@ -140,6 +161,7 @@ pub async fn run_detector(
                     engine.on_bar(symbol, bar, &mut found);
                 }
                 publish(&store, &ui, &metrics, found).await?;
+                send_levels(&engine, &bars, &ui).await;
             }
             Err(RecvError::Lagged(n)) => {
                 // Restarting re-primes from a snapshot, so no bar is skipped.

@@ -40,6 +40,11 @@ pub enum AppEvent {
         id: i64,
         events: Vec<crate::store::SetupEvent>,
     },
+    /// A symbol's key levels after its latest bar (label, price), for the scanner.
+    Levels {
+        symbol: crate::domain::Symbol,
+        levels: Vec<(&'static str, f64)>,
+    },
     /// The market so far, for a screen that subscribed after the feed started.
     Market(std::sync::Arc<crate::provider::MarketSnapshot>),
     /// A tracked setup was written by a worker: a transition the evaluator applied

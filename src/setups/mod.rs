@@ -12,6 +12,7 @@ pub mod book;
 pub mod evaluate;
 pub mod filter;
 pub mod lifecycle;
+pub mod scanner;
 
 #[cfg(test)]
 mod fixtures;

@@ -23,6 +23,7 @@ use crate::runtime::AppEvent;
 use crate::runtime::gex::{GexBoard, GexRequest};
 use crate::runtime::health::WorkerRecord;
 use crate::setups::ManualAction;
+use crate::setups::scanner::{self, ScanSignal};
 use crate::store::{SetupEvent, SetupRow, StoredDetection};
 
 /// The panes, in the order of the `1`–`6` keys.
@@ -130,6 +131,24 @@ pub enum Effect {
     },
 }
 
+/// A row of the Scanner's opportunity list.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Opportunity<'a> {
+    /// A detection with its plan: `t` tracks it.
+    Detection(&'a StoredDetection),
+    /// A level or volume signal: a heads-up without a plan.
+    Signal(ScanSignal),
+}
+
+impl Opportunity<'_> {
+    pub fn score(&self) -> u8 {
+        match self {
+            Opportunity::Detection(d) => d.detection.confidence,
+            Opportunity::Signal(s) => s.score,
+        }
+    }
+}
+
 /// One watchlist row: the last price against the prior close, and today's regular-session
 /// minute closes for the sparkline. Prices in dollars (points for an index).
 #[derive(Clone, Debug, PartialEq)]
@@ -209,6 +228,8 @@ pub struct App {
     pub watchlist: Vec<SymbolRow>,
     /// Today's detections on the watchlist, best score first.
     pub opportunities: Vec<StoredDetection>,
+    /// Each symbol's watched key levels after its latest bar (label, price).
+    pub levels: HashMap<Symbol, Vec<(&'static str, f64)>>,
     pub workers: Vec<WorkerRecord>,
     /// The trader's tracked setups, newest first, as the store confirmed them.
     pub setups: Vec<SetupRow>,
@@ -237,6 +258,7 @@ impl App {
             market_now: None,
             watchlist: watchlist.iter().cloned().map(SymbolRow::empty).collect(),
             opportunities: Vec::new(),
+            levels: HashMap::new(),
             workers: Vec::new(),
             setups: Vec::new(),
             setup_filter: StatusFilter::All,
@@ -249,7 +271,7 @@ impl App {
 
     pub(super) fn move_selection(&mut self, by: isize) {
         let len = match self.focus {
-            Pane::Scanner => self.watchlist.len() + self.opportunities.len(),
+            Pane::Scanner => self.watchlist.len() + self.opportunity_rows().len(),
             Pane::Setups => self.visible_setups().len(),
             Pane::Health => self.workers.len(),
             _ => 0,
@@ -366,6 +388,10 @@ impl App {
                 ));
             }
             AppEvent::ActionFailed(reason) => self.say_error(reason),
+            AppEvent::Levels { symbol, levels } => {
+                self.levels.insert(symbol, levels);
+                self.dirty = true;
+            }
             AppEvent::Market(snapshot) => self.on_market(&MarketEvent::Snapshot(snapshot)),
             AppEvent::Detection(found) => {
                 let on_watchlist = self
@@ -404,6 +430,40 @@ impl App {
             }
             AppEvent::Notice(text) => self.say(text),
         }
+    }
+
+    /// The scanner's signals for the watchlist: price at a key level, volume spikes.
+    pub fn scan_signals(&self) -> Vec<ScanSignal> {
+        let mut out = Vec::new();
+        for row in &self.watchlist {
+            let (Some(price), Some(levels)) = (row.last, self.levels.get(&row.symbol)) else {
+                continue;
+            };
+            out.extend(scanner::near_level(&row.symbol, price, levels));
+            let up = row.closes.windows(2).last().is_some_and(|w| w[1] >= w[0]);
+            if let Some(ratio) = row.relative_volume() {
+                out.extend(scanner::volume_spike(&row.symbol, ratio, up));
+            }
+        }
+        out
+    }
+
+    /// The Scanner's opportunity list: detections and signals together, best score first
+    /// (a detection first on equal scores: it carries a plan).
+    pub fn opportunity_rows(&self) -> Vec<Opportunity<'_>> {
+        let mut rows: Vec<Opportunity> = self
+            .opportunities
+            .iter()
+            .map(Opportunity::Detection)
+            .collect();
+        rows.extend(self.scan_signals().into_iter().map(Opportunity::Signal));
+        rows.sort_by_key(|o| {
+            (
+                std::cmp::Reverse(o.score()),
+                matches!(o, Opportunity::Signal(_)),
+            )
+        });
+        rows
     }
 
     /// The profile the GEX pane shows, if computed.

@@ -6,7 +6,7 @@
 use crossterm::event::KeyEvent;
 
 use super::editor::{InputOutcome, TextInput};
-use super::{App, Effect, Overlay, Pane};
+use super::{App, Effect, Opportunity, Overlay, Pane};
 use crate::setups::{ManualAction, Outcome, SetupStatus, Transition};
 use crate::store::{MAX_NOTES_CHARS, SetupRow, TrackResult};
 use crate::tui::action::Action;
@@ -123,13 +123,24 @@ impl App {
         let index = self
             .selected(Pane::Scanner)
             .checked_sub(self.watchlist.len());
-        let found = match (self.focus, index) {
-            (Pane::Scanner, Some(i)) => self.opportunities.get(i).cloned(),
-            _ => None,
+        let found = match (
+            self.focus,
+            index.and_then(|i| self.opportunity_rows().get(i).cloned()),
+        ) {
+            (Pane::Scanner, Some(Opportunity::Detection(d))) => Ok(d.clone()),
+            (Pane::Scanner, Some(Opportunity::Signal(s))) => Err(format!(
+                "{} {} is a heads-up without a plan; track a detection",
+                s.symbol,
+                s.describe()
+            )),
+            _ => Err("select an opportunity in the Scanner to track it".to_string()),
         };
-        let Some(detection) = found else {
-            self.say_error("select an opportunity in the Scanner to track it");
-            return vec![];
+        let detection = match found {
+            Ok(d) => d,
+            Err(why) => {
+                self.say_error(why);
+                return vec![];
+            }
         };
         if self.track_states.get(&detection.id) == Some(&TrackState::Saving) {
             return vec![];

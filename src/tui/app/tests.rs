@@ -4,6 +4,7 @@ use crate::runtime::gex::GexRequest;
 use crate::setups::ManualAction;
 use crate::store::{SetupRow, StoredDetection, TrackResult};
 use crate::tui::action::Action;
+use crate::tui::app::Opportunity;
 
 fn app() -> App {
     let watchlist: Vec<Symbol> = ["SPX", "NDX", "SPY", "QQQ"]
@@ -535,4 +536,39 @@ fn relative_volume_is_the_last_minute_against_the_twenty_before() {
     assert_eq!(row.relative_volume(), None, "an index has no volume");
     row.volumes = vec![1000.0, 2000.0];
     assert_eq!(row.relative_volume(), None, "too little history");
+}
+
+#[test]
+fn the_scanner_ranks_level_and_volume_signals_with_detections_and_t_explains_a_signal() {
+    let mut a = with_opportunity();
+    a.watchlist[2].last = Some(683.0);
+    a.on_event(AppEvent::Levels {
+        symbol: Symbol::parse("SPY").unwrap(),
+        levels: vec![("PDH", 683.10), ("PDL", 670.0)],
+    });
+    let rows = a.opportunity_rows();
+    assert_eq!(rows.len(), 2, "the detection and the PDH signal");
+    assert!(
+        matches!(rows[0], Opportunity::Signal(_)),
+        "at PDH scores 88, above the detection's 80"
+    );
+    assert!(matches!(rows[1], Opportunity::Detection(_)));
+    drop(rows);
+    for _ in 0..4 {
+        a.update(Action::Down);
+    }
+    assert!(a.update(Action::Track).is_empty());
+    let text = a.status.clone().unwrap().text;
+    assert!(
+        text.contains("SPY at PDH 683.10") && text.contains("without a plan"),
+        "{text}"
+    );
+    a.update(Action::Down);
+    assert_eq!(
+        a.update(Action::Track),
+        vec![Effect::Track {
+            detection: detection(7),
+            at: at_market()
+        }]
+    );
 }

@@ -9,8 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 use crate::domain::Direction;
+use crate::setups::scanner::{ScanSignal, Signal};
 use crate::store::StoredDetection;
-use crate::tui::app::{App, Pane, SymbolRow, TrackState};
+use crate::tui::app::{App, Opportunity, Pane, SymbolRow, TrackState};
 use crate::tui::theme::Theme;
 use crate::tui::view::span;
 
@@ -147,6 +148,29 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
     );
 }
 
+/// A level or volume signal: what it is in the setup column, the level as the price.
+fn signal_row(s: &ScanSignal, theme: &Theme) -> Row<'static> {
+    let (what, level) = match &s.signal {
+        Signal::NearLevel { label, level, .. } => (format!("at {label}"), price(*level)),
+        Signal::VolumeSpike { ratio } => (format!("vol {ratio:.1}×"), String::new()),
+    };
+    let (arrow, style) = match s.direction {
+        Direction::Long => ("▲", theme.up),
+        Direction::Short => ("▼", theme.down),
+    };
+    Row::new(vec![
+        Cell::from(Line::from(s.score.to_string()).right_aligned()),
+        Cell::from(s.symbol.as_str().to_string()),
+        Cell::from(what),
+        Cell::from(Span::styled(arrow, style)),
+        Cell::from(Line::from(level).right_aligned()),
+        Cell::from(""),
+        Cell::from(""),
+        Cell::from(Line::from("now").right_aligned()),
+    ])
+    .style(theme.dim)
+}
+
 fn draw_opportunities(
     frame: &mut Frame,
     area: Rect,
@@ -157,19 +181,24 @@ fn draw_opportunities(
     if area.height == 0 {
         return;
     }
-    if app.opportunities.is_empty() {
+    let opportunities = app.opportunity_rows();
+    if opportunities.is_empty() {
         frame.render_widget(
             Paragraph::new("No setups detected on the watchlist yet today.").style(theme.dim),
             area,
         );
         return;
     }
-    let rows: Vec<Row> = app
-        .opportunities
+    let rows: Vec<Row> = opportunities
         .iter()
         .enumerate()
         .map(|(i, o)| {
-            let row = opportunity_row(o, theme, app.market_now, app.track_states.get(&o.id));
+            let row = match o {
+                Opportunity::Detection(d) => {
+                    opportunity_row(d, theme, app.market_now, app.track_states.get(&d.id))
+                }
+                Opportunity::Signal(s) => signal_row(s, theme),
+            };
             if Some(i) == selected {
                 row.style(theme.selected)
             } else {
