@@ -432,11 +432,14 @@ impl App {
         }
     }
 
-    /// The scanner's signals for the watchlist: price at a key level, volume spikes.
+    /// The scanner's signals for the watchlist: the last final bar's close at a key level,
+    /// volume spikes. Judged on final bars only, so the list changes once a minute rather
+    /// than flickering with every quote.
     pub fn scan_signals(&self) -> Vec<ScanSignal> {
         let mut out = Vec::new();
         for row in &self.watchlist {
-            let (Some(price), Some(levels)) = (row.last, self.levels.get(&row.symbol)) else {
+            let (Some(&price), Some(levels)) = (row.closes.last(), self.levels.get(&row.symbol))
+            else {
                 continue;
             };
             out.extend(scanner::near_level(&row.symbol, price, levels));

@@ -541,7 +541,7 @@ fn relative_volume_is_the_last_minute_against_the_twenty_before() {
 #[test]
 fn the_scanner_ranks_level_and_volume_signals_with_detections_and_t_explains_a_signal() {
     let mut a = with_opportunity();
-    a.watchlist[2].last = Some(683.0);
+    a.watchlist[2].closes = vec![682.0, 683.0];
     a.on_event(AppEvent::Levels {
         symbol: Symbol::parse("SPY").unwrap(),
         levels: vec![("PDH", 683.10), ("PDL", 670.0)],
