@@ -160,10 +160,17 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
         .iter()
         .find(|w| w.name == "feed")
         .is_none_or(|w| w.is_stale(now) || w.state != crate::runtime::health::WorkerState::Running);
+    let stale_symbols = app
+        .watchlist
+        .iter()
+        .filter(|r| r.is_stale(app.market_now, app.session))
+        .count();
     let freshness = if app.market_now.is_none() {
         Span::styled("no data", theme.warn)
     } else if feed_stale {
         Span::styled("STALE", theme.error)
+    } else if stale_symbols > 0 {
+        Span::styled(format!("live, {stale_symbols} STALE"), theme.warn)
     } else {
         Span::styled("live", theme.up)
     };

@@ -131,6 +131,9 @@ pub enum Effect {
     },
 }
 
+/// A quote older than this on the market clock is marked stale.
+pub const STALE_QUOTE: chrono::Duration = chrono::Duration::minutes(2);
+
 /// A row of the Scanner's opportunity list.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Opportunity<'a> {
@@ -184,6 +187,17 @@ impl SymbolRow {
         }
         let mean = window.iter().sum::<f64>() / window.len() as f64;
         (mean > 0.0).then(|| last / mean)
+    }
+
+    /// During the regular session, the quote is older than `STALE_QUOTE` on the market
+    /// clock (counted from the open at the earliest): the feed has stopped sending this
+    /// symbol, or the provider is behind. Outside the session nothing is stale: an index
+    /// simply does not trade then.
+    pub fn is_stale(&self, market_now: Option<DateTime<Utc>>, session: Option<Session>) -> bool {
+        match (self.last_at, market_now, session) {
+            (Some(at), Some(now), Some(s)) if s.contains(now) => now - at.max(s.open) > STALE_QUOTE,
+            _ => false,
+        }
     }
 
     /// Change against the prior close: (points, percent).

@@ -572,3 +572,22 @@ fn the_scanner_ranks_level_and_volume_signals_with_detections_and_t_explains_a_s
         }]
     );
 }
+
+#[test]
+fn a_quote_older_than_two_market_minutes_is_stale() {
+    let mut row = app().watchlist[2].clone();
+    let session = crate::market::calendar::session(at_market().date_naive());
+    row.last_at = Some(at_market());
+    assert!(!row.is_stale(Some(at_market() + chrono::Duration::minutes(2)), session));
+    assert!(row.is_stale(Some(at_market() + chrono::Duration::seconds(121)), session));
+    assert!(
+        !row.is_stale(None, session),
+        "no market clock yet: nothing to judge"
+    );
+    let close = session.unwrap().close;
+    row.last_at = Some(close - chrono::Duration::minutes(1));
+    assert!(
+        !row.is_stale(Some(close + chrono::Duration::hours(1)), session),
+        "after the close an index that stopped trading is not stale"
+    );
+}

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 use crate::domain::Direction;
+use crate::market::calendar::Session;
 use crate::setups::scanner::{ScanSignal, Signal};
 use crate::store::StoredDetection;
 use crate::tui::app::{App, Opportunity, Pane, SymbolRow, TrackState};
@@ -50,7 +51,13 @@ pub fn price(v: f64) -> String {
     }
 }
 
-fn row<'a>(r: &'a SymbolRow, theme: &Theme, spark_width: usize) -> Row<'a> {
+fn row<'a>(
+    r: &'a SymbolRow,
+    theme: &Theme,
+    spark_width: usize,
+    market_now: Option<DateTime<Utc>>,
+    session: Option<Session>,
+) -> Row<'a> {
     let (chg, pct, style) = match r.change() {
         Some((points, percent)) => {
             let style = if points > 0.0 {
@@ -76,6 +83,12 @@ fn row<'a>(r: &'a SymbolRow, theme: &Theme, spark_width: usize) -> Row<'a> {
         None => ("—".into(), "—".into(), theme.dim),
     };
     let last = r.last.map(price).unwrap_or_else(|| "no data".into());
+    // A stale quote says so in words (in place of its change), not only by colour.
+    let (pct, style) = if r.is_stale(market_now, session) {
+        ("STALE".to_string(), theme.warn)
+    } else {
+        (pct, style)
+    };
     let (rvol, rvol_style) = match r.relative_volume() {
         Some(v) if v >= 2.0 => (format!("{v:.1}×"), theme.warn),
         Some(v) => (format!("{v:.1}×"), theme.text),
@@ -249,7 +262,7 @@ fn draw_watchlist(
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let row = row(r, theme, spark_width);
+            let row = row(r, theme, spark_width, app.market_now, app.session);
             if Some(i) == selected {
                 row.style(theme.selected)
             } else {
