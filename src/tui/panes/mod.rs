@@ -82,3 +82,31 @@ fn pane_block(pane: Pane, focused: bool, theme: &Theme, extra: String) -> Block<
         .border_style(border)
         .title(Span::styled(title, style))
 }
+
+/// The cells of a trade plan as the Scanner and Setups tables show it: symbol, setup,
+/// direction arrow (▲ long, ▼ short: never colour alone), entry, stop, target.
+fn plan_cells<'a>(
+    symbol: &'a crate::domain::Symbol,
+    kind: crate::domain::SetupKind,
+    direction: crate::domain::Direction,
+    entry: f64,
+    stop: f64,
+    target: f64,
+    theme: &Theme,
+) -> Vec<ratatui::widgets::Cell<'a>> {
+    use ratatui::text::Line;
+    use ratatui::widgets::Cell;
+    let (arrow, style) = match direction {
+        crate::domain::Direction::Long => ("▲", theme.up),
+        crate::domain::Direction::Short => ("▼", theme.down),
+    };
+    let price = |p: f64| Cell::from(Line::from(scanner::price(p)).right_aligned());
+    vec![
+        Cell::from(symbol.as_str()),
+        Cell::from(kind.short_label()),
+        Cell::from(Span::styled(arrow, style)),
+        price(entry),
+        price(stop),
+        price(target),
+    ]
+}

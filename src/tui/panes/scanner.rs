@@ -117,27 +117,25 @@ fn opportunity_row<'a>(
     state: Option<&TrackState>,
 ) -> Row<'a> {
     let d = &found.detection;
-    let (arrow, style) = match d.direction {
-        Direction::Long => ("▲", theme.up),
-        Direction::Short => ("▼", theme.down),
-    };
-    Row::new(vec![
-        Cell::from(Line::from(d.confidence.to_string()).right_aligned()),
-        Cell::from(d.symbol.as_str()),
-        Cell::from(d.kind.short_label()),
-        Cell::from(Span::styled(arrow, style)),
-        Cell::from(Line::from(price(d.entry)).right_aligned()),
-        Cell::from(Line::from(price(d.stop)).right_aligned()),
-        Cell::from(Line::from(price(d.target)).right_aligned()),
-        // While tracking is under way, or once done, the row says so instead of its age.
-        Cell::from(match state {
-            Some(TrackState::Error(_)) => {
-                Line::from(Span::styled("ERR", theme.error)).right_aligned()
-            }
-            Some(s) => Line::from(Span::styled(s.label(), theme.header)).right_aligned(),
-            None => Line::from(age(found, now)).right_aligned(),
-        }),
-    ])
+    let mut cells = vec![Cell::from(
+        Line::from(d.confidence.to_string()).right_aligned(),
+    )];
+    cells.extend(super::plan_cells(
+        &d.symbol,
+        d.kind,
+        d.direction,
+        d.entry,
+        d.stop,
+        d.target,
+        theme,
+    ));
+    // While tracking is under way, or once done, the row says so instead of its age.
+    cells.push(Cell::from(match state {
+        Some(TrackState::Error(_)) => Line::from(Span::styled("ERR", theme.error)).right_aligned(),
+        Some(s) => Line::from(Span::styled(s.label(), theme.header)).right_aligned(),
+        None => Line::from(age(found, now)).right_aligned(),
+    }));
+    Row::new(cells)
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, theme: &Theme) {

@@ -6,8 +6,6 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
-use super::scanner::price;
-use crate::domain::Direction;
 use crate::setups::{Outcome, SetupStatus};
 use crate::store::SetupRow;
 use crate::tui::app::setups_view::status_label;
@@ -35,10 +33,6 @@ pub fn title(app: &App) -> String {
 
 fn row<'a>(r: &'a SetupRow, app: &App, theme: &Theme, wide: bool) -> Row<'a> {
     let s = &r.setup;
-    let (arrow, dir_style) = match s.direction {
-        Direction::Long => ("▲", theme.up),
-        Direction::Short => ("▼", theme.down),
-    };
     let status_style = match (s.status, s.outcome) {
         (SetupStatus::Triggered, Some(Outcome::TargetHit)) => theme.up,
         (SetupStatus::Triggered, Some(Outcome::StoppedOut)) => theme.down,
@@ -51,15 +45,16 @@ fn row<'a>(r: &'a SetupRow, app: &App, theme: &Theme, wide: bool) -> Row<'a> {
         .market_now
         .map(|now| span(now - s.tracked_at))
         .unwrap_or_default();
-    let mut cells = vec![
-        Cell::from(s.symbol.as_str()),
-        Cell::from(s.kind.short_label()),
-        Cell::from(Span::styled(arrow, dir_style)),
-        Cell::from(Line::from(price(s.entry)).right_aligned()),
-        Cell::from(Line::from(price(s.stop)).right_aligned()),
-        Cell::from(Line::from(price(s.target)).right_aligned()),
-        Cell::from(Span::styled(status_label(r), status_style)),
-    ];
+    let mut cells = super::plan_cells(
+        &s.symbol,
+        s.kind,
+        s.direction,
+        s.entry,
+        s.stop,
+        s.target,
+        theme,
+    );
+    cells.push(Cell::from(Span::styled(status_label(r), status_style)));
     if wide {
         cells.push(Cell::from(Line::from(r_text).right_aligned()));
         cells.push(Cell::from(Line::from(age).right_aligned()));
