@@ -581,60 +581,49 @@ pub fn load_files(
 /// is never ambiguous) and prices as the shortest text that reads back to the same number.
 /// The volume column is left out when every volume is 0 (an index).
 pub fn write_minute_bars(bars: &[Bar]) -> String {
-    let with_volume = bars.iter().any(|b| b.volume != 0.0);
-    let mut out = String::with_capacity(64 * (bars.len() + 1));
-    out.push_str(if with_volume {
-        "timestamp,open,high,low,close,volume\n"
-    } else {
-        "timestamp,open,high,low,close\n"
-    });
-    for b in bars {
-        let start = b.start.with_timezone(&New_York).to_rfc3339();
-        push_row(
-            &mut out,
-            &start,
-            b.open,
-            b.high,
-            b.low,
-            b.close,
-            with_volume.then_some(b.volume),
-        );
-    }
-    out
+    write_rows(
+        "timestamp",
+        bars.iter().map(|b| {
+            let start = b.start.with_timezone(&New_York).to_rfc3339();
+            (start, [b.open, b.high, b.low, b.close], b.volume)
+        }),
+    )
 }
 
 /// Writes daily bars in the format `parse_daily_bars` reads (`date,open,high,low,close
 /// [,volume]`, the date being the New York session date).
 pub fn write_daily_bars(bars: &[DailyBar]) -> String {
-    let with_volume = bars.iter().any(|b| b.volume != 0.0);
-    let mut out = String::with_capacity(48 * (bars.len() + 1));
-    out.push_str(if with_volume {
-        "date,open,high,low,close,volume\n"
-    } else {
-        "date,open,high,low,close\n"
-    });
-    for b in bars {
-        let date = b.date.format("%Y-%m-%d").to_string();
-        push_row(
-            &mut out,
-            &date,
-            b.open,
-            b.high,
-            b.low,
-            b.close,
-            with_volume.then_some(b.volume),
-        );
-    }
-    out
+    write_rows(
+        "date",
+        bars.iter().map(|b| {
+            let date = b.date.format("%Y-%m-%d").to_string();
+            (date, [b.open, b.high, b.low, b.close], b.volume)
+        }),
+    )
 }
 
-fn push_row(out: &mut String, key: &str, o: f64, h: f64, l: f64, c: f64, volume: Option<f64>) {
+/// `key,open,high,low,close[,volume]` rows under their header; the volume column only
+/// when some volume is not 0. Numbers print as the shortest text that reads back exactly.
+fn write_rows(key: &str, rows: impl Iterator<Item = (String, [f64; 4], f64)>) -> String {
     use std::fmt::Write as _;
-    let _ = write!(out, "{key},{o},{h},{l},{c}");
-    if let Some(v) = volume {
-        let _ = write!(out, ",{v}");
+    let rows: Vec<_> = rows.collect();
+    let with_volume = rows.iter().any(|(_, _, v)| *v != 0.0);
+    let mut out = String::with_capacity(64 * (rows.len() + 1));
+    out.push_str(key);
+    out.push_str(if with_volume {
+        ",open,high,low,close,volume\n"
+    } else {
+        ",open,high,low,close\n"
+    });
+    for (key, [o, h, l, c], volume) in rows {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{key},{o},{h},{l},{c}");
+        if with_volume {
+            let _ = write!(out, ",{volume}");
+        }
+        out.push('\n');
     }
-    out.push('\n');
+    out
 }
 
 #[cfg(test)]
