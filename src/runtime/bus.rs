@@ -50,6 +50,12 @@ impl MarketBus {
     }
 }
 
+/// The error a consumer returns when it fell behind the bus: its supervisor restarts it,
+/// and a restart re-primes from a snapshot, so no bar is skipped. (Health records when.)
+pub fn fell_behind(missed: u64) -> String {
+    format!("fell {missed} market events behind; restarting from a snapshot")
+}
+
 impl SnapshotRequests {
     /// The next request, for the feed's `select!`.
     pub async fn next(&self) -> Option<SnapshotReply> {

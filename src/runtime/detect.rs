@@ -3,12 +3,11 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{mpsc, watch};
 
 use super::AppEvent;
-use super::bus::MarketBus;
+use super::bus::{MarketBus, fell_behind};
 use super::gex::GexBoard;
 use super::metrics::Metrics;
 use super::supervisor::WorkerCtx;
@@ -163,13 +162,7 @@ pub async fn run_detector(
                 publish(&store, &ui, &metrics, found).await?;
                 send_levels(&engine, &bars, &ui).await;
             }
-            Err(RecvError::Lagged(n)) => {
-                // Restarting re-primes from a snapshot, so no bar is skipped.
-                return Err(format!(
-                    "fell {n} market events behind at {}; restarting",
-                    Utc::now().format("%H:%M:%S")
-                ));
-            }
+            Err(RecvError::Lagged(n)) => return Err(fell_behind(n)),
             Err(RecvError::Closed) => return Err("the market bus closed".into()),
         }
         ctx.heartbeat();

@@ -32,7 +32,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
 use super::AppEvent;
-use super::bus::MarketBus;
+use super::bus::{MarketBus, fell_behind};
 use super::metrics::Metrics;
 use super::setup_changes::{SetupChange, SetupChanges};
 use super::supervisor::WorkerCtx;
@@ -379,12 +379,7 @@ pub async fn run_evaluator(
             event = events.recv() => match event {
                 Ok(MarketEvent::Snapshot(snapshot)) => ev.catch_up(&snapshot).await?,
                 Ok(MarketEvent::Step { at, quotes, bars }) => ev.on_step(at, &quotes, &bars).await?,
-                Err(RecvError::Lagged(n)) => {
-                    return Err(format!(
-                        "fell {n} market events behind at {}; restarting",
-                        Utc::now().format("%H:%M:%S")
-                    ));
-                }
+                Err(RecvError::Lagged(n)) => return Err(fell_behind(n)),
                 Err(RecvError::Closed) => return Err("the market bus closed".into()),
             },
         }
