@@ -5,10 +5,12 @@
 //! `cli`) owns I/O and wires the core to data.
 
 pub mod cli;
+pub mod coach;
 pub mod config;
 pub mod detect;
 pub mod domain;
 pub mod gex;
+pub mod llm;
 pub mod market;
 pub mod notify;
 pub mod provider;

@@ -7,12 +7,14 @@ use chrono::Utc;
 use clap::Args;
 
 use super::CliError;
+use crate::coach::{Coach, CoachContext};
 use crate::config::Config;
 use crate::runtime::AppEvent;
 use crate::runtime::services::{Feed, Services};
 use crate::store::{Store, redact_url};
 use crate::tui::actions::{ActionContext, ActionRunner};
 use crate::tui::app::{App, Source};
+use crate::tui::coach_runner::{CoachRunner, screen_confirmer};
 use crate::tui::event_loop::{self, Exit, Inputs};
 use crate::tui::terminal;
 use crate::tui::theme::Theme;
@@ -150,6 +152,9 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
     }
     let feed = Feed::from_config(&config).map_err(CliError::Input)?;
     let services = Services::start(&config, &store, now, feed);
+    let has_chains = config.general.provider == "sim";
+    let coach = coach_runner(&config, &store, user, &services, has_chains)?;
+    let coach_configured = coach.is_some();
     let actions = ActionRunner::spawn(ActionContext {
         store: store.clone(),
         user,
@@ -157,6 +162,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         events: services.events_tx.clone(),
         gex: services.gex.requests.clone(),
         changes: services.setup_changes.clone(),
+        coach,
     });
     let market_rx = services.bus.subscribe();
     // The feed may have published its first snapshot before we subscribed: ask for it.
@@ -184,7 +190,8 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         &watchlist.symbols,
         config.ui.confirm_quit,
     );
-    app.has_chains = config.general.provider == "sim";
+    app.has_chains = has_chains;
+    app.coach.configured = coach_configured;
     app.setups = store
         .setups(user, None)
         .await
@@ -213,4 +220,27 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
     services.cancel.cancel();
     store.close().await;
     result.map_err(|e| CliError::Runtime(format!("terminal error: {e}")))
+}
+
+/// The AI coach over the dashboard's own workers and store; `None` without `[llm]`.
+fn coach_runner(
+    config: &Config,
+    store: &Store,
+    user: crate::store::UserId,
+    services: &Services,
+    has_chains: bool,
+) -> Result<Option<CoachRunner>, CliError> {
+    let ctx = CoachContext {
+        store: store.clone(),
+        user,
+        bus: services.bus.clone(),
+        gex: services.gex.clone(),
+        has_chains,
+        detectors: config.detectors.clone(),
+        changes: services.setup_changes.clone(),
+        ui: Some(services.events_tx.clone()),
+        confirm: screen_confirmer(services.events_tx.clone()),
+    };
+    let coach = Coach::from_config(&config.llm, ctx).map_err(CliError::Runtime)?;
+    Ok(coach.map(|c| CoachRunner::new(c, services.events_tx.clone())))
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod ask;
 pub mod bars;
 pub mod calendar;
 pub mod dashboard;
@@ -44,6 +45,8 @@ pub enum Command {
     Bars(bars::BarsArgs),
     /// Check the configuration, the database and the market data provider.
     Doctor(doctor::DoctorArgs),
+    /// Ask the AI coach one question; the answer on stdout (needs [llm] in the config).
+    Ask(ask::AskArgs),
 }
 
 /// How a command failed: bad input (exit 2) or a runtime failure (exit 1).
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Serve(args) => serve::run(args, &cli.common),
             Command::Bars(args) => bars::run(args, &cli.common),
             Command::Doctor(args) => doctor::run(args, &cli.common),
+            Command::Ask(args) => ask::run(args, &cli.common),
         },
     }
 }

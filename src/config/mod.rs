@@ -3,9 +3,11 @@
 //! default in `config.example.toml`; a bad file or value names the key and the reason.
 
 mod env;
+mod llm;
 mod ops;
 mod secret;
 
+pub use llm::{HOW_TO_CONFIGURE, LlmConfig};
 pub use ops::{AlertsConfig, DiscordConfig, HealthConfig, SentryConfig, ServeConfig};
 pub use secret::Secret;
 
@@ -38,6 +40,8 @@ pub struct Config {
     pub discord: DiscordConfig,
     pub sentry: SentryConfig,
     pub serve: ServeConfig,
+    /// The AI coach's model server (SPEC 16).
+    pub llm: LlmConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -186,6 +190,7 @@ impl Default for Config {
             discord: DiscordConfig::default(),
             sentry: SentryConfig::default(),
             serve: ServeConfig::default(),
+            llm: LlmConfig::default(),
         }
     }
 }
@@ -236,11 +241,15 @@ pub fn secrets_exposed_warning(flag: Option<&Path>) -> Option<String> {
             .and_then(toml::Value::as_str)
             .is_some_and(|v| !v.trim().is_empty())
     };
-    let secrets: Vec<&str> = [("discord", "webhook_url"), ("sentry", "dsn")]
-        .into_iter()
-        .filter(|(section, key)| set(section, key))
-        .map(|(section, _)| section)
-        .collect();
+    let secrets: Vec<&str> = [
+        ("discord", "webhook_url"),
+        ("sentry", "dsn"),
+        ("llm", "api_key"),
+    ]
+    .into_iter()
+    .filter(|(section, key)| set(section, key))
+    .map(|(section, _)| section)
+    .collect();
     if secrets.is_empty() || !secret::readable_by_others(&path) {
         return None;
     }
@@ -399,6 +408,7 @@ impl Config {
             key: "keys".into(),
             reason,
         })?;
+        self.llm.validate()?;
         self.validate_massive()
     }
 

@@ -56,4 +56,7 @@ pub enum AppEvent {
     },
     /// A one-line notice for the trader: a trading alert or an operational incident.
     Notice(String),
+    /// The AI coach's progress on the trader's question (streamed text, tool calls,
+    /// the answer, a confirmation it needs).
+    Coach(crate::coach::CoachEvent),
 }

@@ -252,6 +252,26 @@ impl Services {
     pub fn shutdown(&self) {
         self.cancel.cancel();
     }
+
+    /// Waits, at most `within`, until the feed has a market and (with `gex`) the GEX worker
+    /// has published its first profiles; whether they were ready in time.
+    pub async fn wait_ready(&self, gex: bool, within: Duration) -> bool {
+        let ready = async {
+            while self.bus.snapshot().await.is_none() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            if gex {
+                let mut board = self.gex.subscribe();
+                while board.borrow_and_update().is_empty() {
+                    if board.changed().await.is_err() {
+                        return false;
+                    }
+                }
+            }
+            true
+        };
+        tokio::time::timeout(within, ready).await.unwrap_or(false)
+    }
 }
 
 /// Where market data comes from.

@@ -4,6 +4,7 @@
 //! same SQL text on both wherever the dialects agree (`$n` placeholders, `ON CONFLICT`,
 //! `RETURNING`), and separate migration folders where they do not (DDL).
 
+mod coach;
 mod detections;
 mod setups;
 mod watchlists;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use super::app::Effect;
+use super::coach_runner::CoachRunner;
 use crate::runtime::AppEvent;
 use crate::runtime::bus::MarketBus;
 use crate::runtime::gex::GexRequest;
@@ -28,6 +29,8 @@ pub struct ActionContext {
     pub gex: mpsc::Sender<GexRequest>,
     /// Every setup the trader changes is published here, so the evaluator follows.
     pub changes: SetupChanges,
+    /// The AI coach, when `[llm]` is configured.
+    pub coach: Option<CoachRunner>,
 }
 
 impl ActionRunner {
@@ -116,6 +119,21 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Option<AppEvent> {
                 "history of setup {id}: {e}"
             ))),
         },
+        Effect::CoachAsk { question, context } => match &ctx.coach {
+            Some(coach) => {
+                coach.ask(question, context);
+                None
+            }
+            None => Some(AppEvent::Coach(crate::coach::CoachEvent::Failed(
+                crate::config::HOW_TO_CONFIGURE.into(),
+            ))),
+        },
+        Effect::CoachCancel => {
+            if let Some(coach) = &ctx.coach {
+                coach.cancel();
+            }
+            None
+        }
         Effect::Quit | Effect::FullRedraw => None,
     }
 }

@@ -5,6 +5,7 @@
 pub mod action;
 pub mod actions;
 pub mod app;
+pub mod coach_runner;
 pub mod event_loop;
 pub mod keymap;
 pub mod overlays;

@@ -36,6 +36,7 @@ pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, app: &App, theme: 
             "Enter saves · Esc cancels · Ctrl-U clears",
         ),
         Overlay::ConfirmDelete { id } => draw_confirm_delete(frame, area, app, *id, theme),
+        Overlay::ConfirmCoach { question, .. } => draw_confirm_coach(frame, area, question, theme),
         Overlay::Details { id, history } => {
             draw_details(frame, area, app, *id, history.as_deref(), theme)
         }
@@ -197,6 +198,28 @@ fn draw_confirm_delete(frame: &mut Frame, area: Rect, app: &App, id: i64, theme:
                 .border_style(theme.warn)
                 .title(Span::styled(" Delete ", theme.warn)),
         ),
+        rect,
+    );
+}
+
+/// The coach's `track_setup` asks before tracking: the question names the plan.
+fn draw_confirm_coach(frame: &mut Frame, area: Rect, question: &str, theme: &Theme) {
+    let rect = centered(area, 72, 6);
+    frame.render_widget(Clear, rect);
+    let text = vec![
+        Line::styled(crate::text::printable(question), theme.text),
+        Line::styled("y = track it, any other key = don't", theme.header),
+    ];
+    frame.render_widget(
+        Paragraph::new(text)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.warn)
+                    .title(Span::styled(" The coach asks ", theme.warn)),
+            ),
         rect,
     );
 }

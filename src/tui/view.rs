@@ -41,6 +41,12 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now: DateTime<Utc>) {
         for (pane, rect) in grid_areas(body) {
             panes::draw(frame, rect, pane, app, theme, now);
         }
+        // The Coach has no cell of its own: focused, it takes the middle column (Scanner
+        // and Setups), so Brief, GEX, Health and Logs stay in view while it answers.
+        if app.focus == Pane::Coach {
+            let [_, middle, _] = grid_columns(body);
+            panes::draw(frame, middle, Pane::Coach, app, theme, now);
+        }
     } else {
         draw_tabs(frame, tabs, app, theme);
         panes::draw(frame, body, app.focus, app, theme, now);
@@ -55,14 +61,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now: DateTime<Utc>) {
 /// The full layout: Brief left, Scanner over Setups in the middle, GEX right; Health and
 /// Logs share the bottom. Reading order follows the pane numbers.
 fn grid_areas(body: Rect) -> [(Pane, Rect); 6] {
-    let [top, bottom] =
+    let [_, bottom] =
         Layout::vertical([Constraint::Percentage(70), Constraint::Percentage(30)]).areas(body);
-    let [brief, middle, gex] = Layout::horizontal([
-        Constraint::Percentage(28),
-        Constraint::Percentage(44),
-        Constraint::Percentage(28),
-    ])
-    .areas(top);
+    let [brief, middle, gex] = grid_columns(body);
     let [scanner, setups] =
         Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
     let [health, logs] =
@@ -75,6 +76,18 @@ fn grid_areas(body: Rect) -> [(Pane, Rect); 6] {
         (Pane::Health, health),
         (Pane::Logs, logs),
     ]
+}
+
+/// The three columns of the top 70 %: Brief, the middle (Scanner over Setups), GEX.
+fn grid_columns(body: Rect) -> [Rect; 3] {
+    let [top, _] =
+        Layout::vertical([Constraint::Percentage(70), Constraint::Percentage(30)]).areas(body);
+    Layout::horizontal([
+        Constraint::Percentage(28),
+        Constraint::Percentage(44),
+        Constraint::Percentage(28),
+    ])
+    .areas(top)
 }
 
 fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -243,6 +256,18 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
         Some(Overlay::ConfirmDelete { .. }) => {
             vec![("y".into(), "delete"), ("any other key".into(), "keep")]
         }
+        Some(Overlay::ConfirmCoach { .. }) => {
+            vec![("y".into(), "track it"), ("any other key".into(), "don't")]
+        }
+        None if app.focus == Pane::Coach && app.coach.editing => vec![
+            ("Enter".into(), "ask"),
+            ("Esc".into(), "close prompt"),
+            ("Ctrl-U".into(), "clear"),
+            (
+                format!("{}/{}", k(Action::FocusNext), k(Action::FocusPrev)),
+                "focus",
+            ),
+        ],
         Some(Overlay::Details { .. }) => vec![(k(Action::Back), "close")],
         None => {
             let mut hints = vec![
@@ -251,7 +276,7 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
                     "focus",
                 ),
                 (
-                    format!("{}…{}", k(Action::FocusBrief), k(Action::FocusLogs)),
+                    format!("{}…{}", k(Action::FocusBrief), k(Action::FocusCoach)),
                     "panes",
                 ),
             ];
@@ -262,7 +287,10 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
                 Pane::Scanner => {
                     hints.push((k(Action::Track), "track"));
                     hints.push((k(Action::EditWatchlist), "watchlist"));
+                    hints.push((k(Action::AskCoach), "coach"));
                 }
+                Pane::Coach if app.coach.running => hints.push((k(Action::Back), "cancel")),
+                Pane::Coach => hints.push((k(Action::Details), "ask")),
                 Pane::Setups => {
                     for (action, what) in [
                         (Action::Trigger, "trig"),
@@ -273,6 +301,7 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
                         (Action::Delete, "del"),
                         (Action::Filter, "filter"),
                         (Action::Details, "details"),
+                        (Action::AskCoach, "coach"),
                     ] {
                         hints.push((k(action), what));
                     }

@@ -53,6 +53,18 @@ impl App {
             self.dirty = true;
             return self.confirm_delete(key.code == KeyCode::Char('y'));
         }
+        if matches!(self.overlay, Some(Overlay::ConfirmCoach { .. })) && !ctrl_c {
+            self.dirty = true;
+            return self.confirm_coach(key.code == KeyCode::Char('y'));
+        }
+        if self.overlay.is_none()
+            && self.focus == Pane::Coach
+            && self.coach.editing
+            && !ctrl_c
+            && let Some(effects) = self.coach_prompt_key(key)
+        {
+            return effects;
+        }
         match self.keymap.action(key) {
             Some(action) => self.update(action),
             None => match key.code {
@@ -135,7 +147,8 @@ impl App {
             Some(
                 Overlay::EditWatchlist { .. }
                 | Overlay::EditNote { .. }
-                | Overlay::ConfirmDelete { .. },
+                | Overlay::ConfirmDelete { .. }
+                | Overlay::ConfirmCoach { .. },
             ) if action != Action::ForceQuit => {
                 return vec![];
             }
@@ -150,6 +163,10 @@ impl App {
             Action::FocusGex => self.focus = Pane::Gex,
             Action::FocusHealth => self.focus = Pane::Health,
             Action::FocusLogs => self.focus = Pane::Logs,
+            Action::FocusCoach => self.open_coach(),
+            Action::AskCoach => return self.ask_about_selected(),
+            Action::Back if self.focus == Pane::Coach => return self.coach_back(),
+            Action::Details if self.focus == Pane::Coach => self.open_coach(),
             Action::Up => self.move_selection(-1),
             Action::Down => self.move_selection(1),
             Action::Help => self.overlay = Some(Overlay::Help),

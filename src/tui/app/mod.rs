@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+mod coach_view;
 pub mod editor;
 mod keys;
 pub mod setups_view;
 
+pub use self::coach_view::{CoachLine, CoachPane};
 pub use self::setups_view::TrackState;
 pub use crate::setups::StatusFilter;
 
@@ -26,7 +28,7 @@ use crate::setups::ManualAction;
 use crate::setups::scanner::{self, ScanSignal};
 use crate::store::{SetupEvent, SetupRow, StoredDetection};
 
-/// The panes, in the order of the `1`–`6` keys.
+/// The panes, in the order of the `1`–`7` keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Pane {
     Brief,
@@ -35,16 +37,19 @@ pub enum Pane {
     Gex,
     Health,
     Logs,
+    /// The AI coach (SPEC 16).
+    Coach,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 6] = [
+    pub const ALL: [Pane; 7] = [
         Pane::Brief,
         Pane::Scanner,
         Pane::Setups,
         Pane::Gex,
         Pane::Health,
         Pane::Logs,
+        Pane::Coach,
     ];
 
     pub fn title(self) -> &'static str {
@@ -55,6 +60,7 @@ impl Pane {
             Pane::Gex => "GEX",
             Pane::Health => "Health",
             Pane::Logs => "Logs",
+            Pane::Coach => "Coach",
         }
     }
 
@@ -94,6 +100,11 @@ pub enum Overlay {
         id: i64,
         history: Option<Vec<SetupEvent>>,
     },
+    /// The coach's `track_setup` asks before anything changes: `y` tracks.
+    ConfirmCoach {
+        question: String,
+        reply: crate::coach::ConfirmReply,
+    },
 }
 
 /// What the shell must do after an update. Store writes are done by the shell, in order;
@@ -129,6 +140,13 @@ pub enum Effect {
     LoadHistory {
         id: i64,
     },
+    /// Ask the coach; `context` holds the facts of the item `c` was pressed on.
+    CoachAsk {
+        question: String,
+        context: Option<String>,
+    },
+    /// Cancel the coach's answer being written.
+    CoachCancel,
 }
 
 /// A quote older than this on the market clock is marked stale.
@@ -251,6 +269,8 @@ pub struct App {
     /// What tracking each detection (by id) is doing: saving, saved, duplicate, error.
     pub track_states: HashMap<i64, TrackState>,
     pub confirm_quit: bool,
+    /// The Coach pane.
+    pub coach: CoachPane,
     pub status: Option<Status>,
     /// Something visible changed since the last frame.
     pub dirty: bool,
@@ -278,6 +298,7 @@ impl App {
             setup_filter: StatusFilter::All,
             track_states: HashMap::new(),
             confirm_quit,
+            coach: CoachPane::default(),
             status: None,
             dirty: true,
         }
@@ -443,6 +464,7 @@ impl App {
                 }
             }
             AppEvent::Notice(text) => self.say(text),
+            AppEvent::Coach(event) => self.on_coach(event),
         }
     }
 

@@ -33,9 +33,11 @@ fn number_keys_jump_to_their_pane_and_tab_cycles() {
     assert_eq!(a.focus, Pane::Health);
     a.update(Action::FocusNext);
     a.update(Action::FocusNext);
-    assert_eq!(a.focus, Pane::Brief, "focus wraps from Logs to Brief");
+    assert_eq!(a.focus, Pane::Coach);
+    a.update(Action::FocusNext);
+    assert_eq!(a.focus, Pane::Brief, "focus wraps from Coach to Brief");
     a.update(Action::FocusPrev);
-    assert_eq!(a.focus, Pane::Logs);
+    assert_eq!(a.focus, Pane::Coach);
 }
 
 #[test]

@@ -1,0 +1,692 @@
+//! The AI coach against a local HTTP server that speaks the chat-completions protocol
+//! (server-sent events), scripted per test: the real client, the real tools over the real
+//! workers (simulated market, GEX worker) and a real store.
+
+mod support;
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::Utc;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use coach::coach::{Coach, CoachContext, CoachError, CoachEvent, Confirmer};
+use coach::config::{Config, Secret};
+use coach::domain::{Detection, Direction, SetupKind, Symbol};
+use coach::gex::ExpiryFilter;
+use coach::llm::{LlmClient, LlmError, Message, RetryPolicy};
+use coach::runtime::services::{Feed, Services};
+use coach::store::Store;
+
+const API_KEY: &str = "sk-coach-test-secret-4f9a";
+
+/// What the scripted server answers to one request, built from that request's body.
+type Responder = Box<dyn Fn(&Value) -> Reply + Send + Sync>;
+
+enum Reply {
+    /// An SSE body sent as these separate pieces.
+    Sse(Vec<String>),
+    /// The same as raw bytes (a piece may end inside a UTF-8 character).
+    Bytes(Vec<Vec<u8>>),
+    /// A status with an optional `Retry-After`.
+    Status(u16, Option<&'static str>),
+}
+
+#[derive(Default)]
+struct Script {
+    replies: Mutex<VecDeque<Responder>>,
+    seen: Mutex<Vec<(Option<String>, String)>>,
+}
+
+impl Script {
+    fn requests(&self) -> Vec<(Option<String>, Value)> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(auth, raw)| (auth.clone(), serde_json::from_str(raw).unwrap()))
+            .collect()
+    }
+
+    fn raw_bodies(&self) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+}
+
+async fn chat(State(script): State<Arc<Script>>, headers: HeaderMap, body: String) -> Response {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    script.seen.lock().unwrap().push((auth, body.clone()));
+    let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let responder = script.replies.lock().unwrap().pop_front();
+    let Some(responder) = responder else {
+        return (StatusCode::BAD_REQUEST, "the script has no more replies").into_response();
+    };
+    match responder(&request) {
+        Reply::Status(code, retry_after) => {
+            let mut response = (StatusCode::from_u16(code).unwrap(), "try later").into_response();
+            if let Some(v) = retry_after {
+                response
+                    .headers_mut()
+                    .insert("retry-after", v.parse().unwrap());
+            }
+            response
+        }
+        Reply::Sse(pieces) => sse(pieces.into_iter().map(String::into_bytes).collect()),
+        Reply::Bytes(pieces) => sse(pieces),
+    }
+}
+
+fn sse(pieces: Vec<Vec<u8>>) -> Response {
+    let stream = futures::stream::iter(
+        pieces
+            .into_iter()
+            .map(|p| Ok::<_, Infallible>(Bytes::from(p))),
+    );
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(stream))
+        .unwrap()
+}
+
+/// Starts the server; returns its base URL (`http://127.0.0.1:PORT/v1`).
+async fn serve(script: Arc<Script>) -> String {
+    let app = axum::Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .with_state(script);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/v1")
+}
+
+fn data(chunk: Value) -> String {
+    format!("data: {chunk}\n\n")
+}
+
+/// A text answer streamed in `pieces`, with usage and `[DONE]`.
+fn text_answer(pieces: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = pieces
+        .iter()
+        .map(|p| data(json!({"choices":[{"index":0,"delta":{"content":p},"finish_reason":null}]})))
+        .collect();
+    out.push(data(
+        json!({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}),
+    ));
+    out.push(data(json!({"choices":[],"usage":{"prompt_tokens":100,"completion_tokens":29,"total_tokens":129}})));
+    out.push("data: [DONE]\n\n".into());
+    out
+}
+
+/// One tool call whose JSON arguments arrive in `pieces`, each in its own chunk.
+fn tool_call(id: &str, name: &str, pieces: &[&str]) -> Vec<String> {
+    let mut out = vec![data(
+        json!({"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[
+        {"index":0,"id":id,"type":"function","function":{"name":name,"arguments":""}}]}}]}),
+    )];
+    for p in pieces {
+        out.push(data(json!({"choices":[{"index":0,"delta":{"tool_calls":[
+            {"index":0,"function":{"arguments":p}}]}}]})));
+    }
+    out.push(data(
+        json!({"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}),
+    ));
+    out.push("data: [DONE]\n\n".into());
+    out
+}
+
+/// The content of the last `tool` message of a request, parsed.
+fn last_tool_result(request: &Value) -> Value {
+    let messages = request["messages"].as_array().expect("messages");
+    let tool = messages
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "tool")
+        .expect("a tool message");
+    serde_json::from_str(tool["content"].as_str().unwrap()).expect("tool content is JSON")
+}
+
+/// The simulated market's workers on `store`, ready (a market and GEX profiles).
+async fn live(store: &Store) -> (Services, CoachContext) {
+    let mut config = Config::default();
+    // A simulated second per real second: the 5-minute GEX refresh does not happen
+    // during a test, so the profile the tool read is the one on the board afterwards.
+    config.sim.speed = 1.0;
+    let now = Utc::now();
+    let user = store.ensure_user("local", now).await.unwrap();
+    let services = Services::start(&config, store, now, Feed::Sim);
+    assert!(
+        services.wait_ready(true, Duration::from_secs(60)).await,
+        "the simulated market and its GEX profiles are ready"
+    );
+    let ctx = CoachContext {
+        store: store.clone(),
+        user,
+        bus: services.bus.clone(),
+        gex: services.gex.clone(),
+        has_chains: true,
+        detectors: config.detectors.clone(),
+        changes: services.setup_changes.clone(),
+        ui: None,
+        confirm: answer_always(false),
+    };
+    (services, ctx)
+}
+
+fn answer_always(yes: bool) -> Confirmer {
+    Arc::new(move |_| Box::pin(async move { yes }))
+}
+
+fn coach_for(base_url: &str, ctx: CoachContext, budget: u64, rounds: u32) -> Coach {
+    let client = LlmClient::new(
+        base_url,
+        "test-model",
+        Secret::new(API_KEY),
+        Duration::from_secs(20),
+        RetryPolicy {
+            retries: 3,
+            backoff: Duration::from_millis(20),
+            max_wait: Duration::from_secs(2),
+        },
+    )
+    .unwrap();
+    Coach::new(client, ctx, budget, rounds)
+}
+
+async fn ask(coach: &Coach, question: &str) -> (Result<String, CoachError>, Vec<CoachEvent>) {
+    let mut events = Vec::new();
+    let mut history: Vec<Message> = Vec::new();
+    let result = coach
+        .ask(
+            &mut history,
+            question,
+            None,
+            &mut |e| events.push(e),
+            &CancellationToken::new(),
+        )
+        .await;
+    (result, events)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_flip_question_is_answered_from_the_live_gex_profile_through_a_tool_call() {
+    let store = support::sqlite().await;
+    let (services, ctx) = live(&store.store).await;
+    let script = Arc::new(Script::default());
+    let url = serve(script.clone()).await;
+    {
+        let mut replies = script.replies.lock().unwrap();
+        // The arguments arrive split across three chunks, mid-key.
+        replies.push_back(Box::new(|_| {
+            Reply::Sse(tool_call(
+                "call_1",
+                "get_gamma_exposure",
+                &["{\"sym", "bol\": \"S", "PX\"}"],
+            ))
+        }));
+        // The model's answer uses the numbers the tool returned.
+        replies.push_back(Box::new(|request| {
+            let result = last_tool_result(request);
+            let flip = result["zero_gamma_flip"]["price"].as_f64().unwrap();
+            let spot = result["spot"].as_f64().unwrap();
+            let answer = format!(
+                "The SPX flip is at {flip:.2}; spot {spot:.2} is {:.2} points away.",
+                spot - flip
+            );
+            Reply::Sse(text_answer(&[&answer[..10], &answer[10..]]))
+        }));
+    }
+    let coach = coach_for(&url, ctx, 100_000, 6);
+    let (answer, events) = ask(
+        &coach,
+        "where is the SPX flip and how far is price from it?",
+    )
+    .await;
+    let answer = answer.expect("an answer");
+
+    let board = services.gex.subscribe().borrow().clone();
+    let profile = board
+        .get(&(Symbol::parse("SPX").unwrap(), ExpiryFilter::All))
+        .expect("the live SPX profile");
+    let flip = profile
+        .zero_gamma
+        .expect("the simulated SPX chain has a flip");
+    let flip2 = (flip * 100.0).round() / 100.0;
+    let spot2 = (profile.spot * 100.0).round() / 100.0;
+    assert_eq!(
+        answer,
+        format!(
+            "The SPX flip is at {flip2:.2}; spot {spot2:.2} is {:.2} points away.",
+            spot2 - flip2
+        )
+    );
+    assert!(events.contains(&CoachEvent::ToolCall {
+        name: "get_gamma_exposure".into(),
+        arguments: "{\"symbol\": \"SPX\"}".into()
+    }));
+    assert!(events.iter().any(
+        |e| matches!(e, CoachEvent::ToolResult { name, is_error: false, summary }
+        if name == "get_gamma_exposure" && summary.contains(&format!("flip {flip2:.2}")))
+    ));
+    let streamed: String = events
+        .iter()
+        .filter_map(|e| match e {
+            CoachEvent::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(streamed, answer, "the answer streamed in pieces");
+
+    let requests = script.requests();
+    assert_eq!(requests.len(), 2);
+    let (auth, first) = &requests[0];
+    assert_eq!(auth.as_deref(), Some(format!("Bearer {API_KEY}").as_str()));
+    assert_eq!(first["stream"], true);
+    assert_eq!(first["model"], "test-model");
+    let tools: Vec<&str> = first["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            "get_gamma_exposure",
+            "scan_opportunities",
+            "get_morning_brief",
+            "list_tracked_setups",
+            "get_key_levels",
+            "track_setup"
+        ]
+    );
+    // The tool result carries the real profile: spot, walls, contracts.
+    let result = last_tool_result(&requests[1].1);
+    assert_eq!(result["spot"].as_f64(), Some(spot2));
+    assert_eq!(result["call_wall"].as_f64(), profile.call_wall);
+    assert_eq!(result["put_wall"].as_f64(), profile.put_wall);
+    assert_eq!(
+        result["contracts_used"].as_u64(),
+        Some(profile.contracts_used as u64)
+    );
+    // The assistant's tool call is sent back with the result, under the same id.
+    let messages = requests[1].1["messages"].as_array().unwrap();
+    assert_eq!(messages[2]["tool_calls"][0]["id"], "call_1");
+    assert_eq!(messages[3]["tool_call_id"], "call_1");
+    // The key reached the Authorization header only: no request body holds it.
+    assert!(script.raw_bodies().iter().all(|b| !b.contains(API_KEY)));
+    services.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_and_failing_servers_are_retried_and_a_bad_request_is_not() {
+    let store = support::sqlite().await;
+    let (services, ctx) = live(&store.store).await;
+    let script = Arc::new(Script::default());
+    let url = serve(script.clone()).await;
+    {
+        let mut replies = script.replies.lock().unwrap();
+        replies.push_back(Box::new(|_| Reply::Status(429, Some("0"))));
+        replies.push_back(Box::new(|_| Reply::Status(503, None)));
+        replies.push_back(Box::new(|_| {
+            Reply::Sse(text_answer(&["third ", "time lucky"]))
+        }));
+        replies.push_back(Box::new(|_| Reply::Status(400, None)));
+        for _ in 0..4 {
+            replies.push_back(Box::new(|_| Reply::Status(429, Some("0"))));
+        }
+    }
+    let coach = coach_for(&url, ctx, 100_000, 6);
+    let (answer, _) = ask(&coach, "anything").await;
+    assert_eq!(answer, Ok("third time lucky".to_string()));
+    assert_eq!(script.requests().len(), 3);
+
+    let (answer, _) = ask(&coach, "anything").await;
+    assert!(
+        matches!(
+            answer,
+            Err(CoachError::Llm(LlmError::Status { status: 400, .. }))
+        ),
+        "{answer:?}"
+    );
+    assert_eq!(script.requests().len(), 4, "a 400 is not retried");
+
+    let (answer, _) = ask(&coach, "anything").await;
+    assert!(
+        matches!(
+            answer,
+            Err(CoachError::Llm(LlmError::Status { status: 429, .. }))
+        ),
+        "{answer:?}"
+    );
+    assert_eq!(
+        script.requests().len(),
+        8,
+        "three retries, then the 429 is reported"
+    );
+    services.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_chunks_are_skipped_and_the_answer_survives() {
+    let store = support::sqlite().await;
+    let (services, ctx) = live(&store.store).await;
+    let script = Arc::new(Script::default());
+    let url = serve(script.clone()).await;
+    script.replies.lock().unwrap().push_back(Box::new(|_| {
+        let mut body: Vec<Vec<u8>> = [
+            "data: {not json at all\n\n",
+            ": a keep-alive comment\n\n",
+            "data: {\"choices\": \"not a list\"}\n\n",
+            "event: ping\ndata: \u{1b}[2J\n\n",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        // One valid chunk cut in the middle of a line and of a UTF-8 character.
+        let chunk = data(json!({"choices":[{"delta":{"content":"Spot is above the flip — "}}]}));
+        let cut = chunk.find('—').unwrap() + 1;
+        body.push(chunk.as_bytes()[..cut].to_vec());
+        body.push(chunk.as_bytes()[cut..].to_vec());
+        body.extend(
+            text_answer(&["positive gamma."])
+                .into_iter()
+                .map(String::into_bytes),
+        );
+        Reply::Bytes(body)
+    }));
+    let coach = coach_for(&url, ctx, 100_000, 6);
+    let (answer, _) = ask(&coach, "regime?").await;
+    assert_eq!(
+        answer,
+        Ok("Spot is above the flip — positive gamma.".to_string())
+    );
+    services.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_that_loops_on_tool_calls_is_stopped_and_bad_arguments_come_back_as_errors() {
+    let store = support::sqlite().await;
+    let (services, ctx) = live(&store.store).await;
+    let script = Arc::new(Script::default());
+    let url = serve(script.clone()).await;
+    {
+        let mut replies = script.replies.lock().unwrap();
+        replies.push_back(Box::new(|_| {
+            Reply::Sse(tool_call(
+                "c1",
+                "get_key_levels",
+                &["{\"symbol\":\"NO PE\"}"],
+            ))
+        }));
+        for n in 2..=3 {
+            replies.push_back(Box::new(move |_| {
+                Reply::Sse(tool_call(&format!("c{n}"), "list_tracked_setups", &["{}"]))
+            }));
+        }
+    }
+    let coach = coach_for(&url, ctx, 100_000, 2);
+    let (answer, events) = ask(&coach, "loop forever").await;
+    assert_eq!(answer, Err(CoachError::TooManyRounds(2)));
+    let requests = script.requests();
+    assert_eq!(
+        requests.len(),
+        3,
+        "two rounds of tools, then one more turn, then stop"
+    );
+    let error = last_tool_result(&requests[1].1);
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("get_key_levels: "),
+        "{error}"
+    );
+    let setups = last_tool_result(&requests[2].1);
+    assert_eq!(setups["total"], 0);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, CoachEvent::ToolResult { is_error: true, .. }))
+    );
+    services.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn track_setup_changes_nothing_until_the_trader_confirms() {
+    for store in support::stores().await {
+        let (services, ctx) = live(&store.store).await;
+        let date = services.bus.snapshot().await.unwrap().session.date;
+        let at = Utc::now();
+        let (id, _) = store
+            .store
+            .insert_detection(&Detection {
+                symbol: Symbol::parse("SPY").unwrap(),
+                kind: SetupKind::BreakRetest,
+                direction: Direction::Long,
+                confidence: 83,
+                entry: 700.24,
+                stop: 698.24,
+                target: 703.24,
+                detected_at: at,
+                bar_time: at,
+                market_date: date,
+                dedup_key: "coach-test".into(),
+                rationale: "Broke above 700 and held the retest.".into(),
+            })
+            .await
+            .unwrap();
+        let script = Arc::new(Script::default());
+        let url = serve(script.clone()).await;
+        for _ in 0..2 {
+            let mut replies = script.replies.lock().unwrap();
+            replies.push_back(Box::new(move |_| {
+                Reply::Sse(tool_call(
+                    "t1",
+                    "track_setup",
+                    &[&format!("{{\"detection_id\": {id}}}")],
+                ))
+            }));
+            replies.push_back(Box::new(|request| {
+                let result = last_tool_result(request);
+                let text = if result["tracked"] == true {
+                    "Tracked."
+                } else {
+                    "Not tracked."
+                };
+                Reply::Sse(text_answer(&[text]))
+            }));
+        }
+        let asked = Arc::new(Mutex::new(Vec::<String>::new()));
+        let declines: Confirmer = {
+            let asked = asked.clone();
+            Arc::new(move |q| {
+                asked.lock().unwrap().push(q);
+                Box::pin(async { false })
+            })
+        };
+        let coach = coach_for(
+            &url,
+            CoachContext {
+                confirm: declines,
+                ..ctx.clone()
+            },
+            100_000,
+            6,
+        );
+        let (answer, _) = ask(&coach, "track the SPY break-retest").await;
+        assert_eq!(answer, Ok("Not tracked.".to_string()), "{}", store.name);
+        assert_eq!(
+            asked.lock().unwrap().as_slice(),
+            [format!(
+                "Track SPY break_retest long — entry 700.24, stop 698.24, target 703.24 (detection {id})?"
+            )]
+        );
+        assert!(
+            store.store.setups(ctx.user, None).await.unwrap().is_empty(),
+            "{}",
+            store.name
+        );
+        let declined = last_tool_result(&script.requests()[1].1);
+        assert_eq!(declined["tracked"], false);
+
+        let coach = coach_for(
+            &url,
+            CoachContext {
+                confirm: answer_always(true),
+                ..ctx.clone()
+            },
+            100_000,
+            6,
+        );
+        let (answer, _) = ask(&coach, "track the SPY break-retest").await;
+        assert_eq!(answer, Ok("Tracked.".to_string()), "{}", store.name);
+        let setups = store.store.setups(ctx.user, None).await.unwrap();
+        assert_eq!(setups.len(), 1, "{}", store.name);
+        assert_eq!(setups[0].setup.source_id, Some(id));
+        assert_eq!(setups[0].setup.entry, 700.24);
+        services.shutdown();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_token_budget_refuses_questions_once_used_up() {
+    for store in support::stores().await {
+        let (services, ctx) = live(&store.store).await;
+        let script = Arc::new(Script::default());
+        let url = serve(script.clone()).await;
+        script
+            .replies
+            .lock()
+            .unwrap()
+            .push_back(Box::new(|_| Reply::Sse(text_answer(&["fine"]))));
+        // The server reports 129 tokens for the first answer; the budget is 100.
+        let coach = coach_for(&url, ctx.clone(), 100, 6);
+        assert_eq!(ask(&coach, "one").await.0, Ok("fine".to_string()));
+        let today = coach::market::calendar::ny_date(Utc::now());
+        assert_eq!(
+            store.store.llm_tokens_on(ctx.user, today).await.unwrap(),
+            129
+        );
+        let (second, _) = ask(&coach, "two").await;
+        assert_eq!(
+            second,
+            Err(CoachError::Budget {
+                used: 129,
+                budget: 100
+            }),
+            "{}",
+            store.name
+        );
+        assert_eq!(
+            script.requests().len(),
+            1,
+            "the refused question never reached the server"
+        );
+        services.shutdown();
+    }
+}
+
+/// `coach ask` as a script runs it: the real binary, its own workers, the answer on
+/// stdout and the tool calls on stderr.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coach_ask_prints_the_answer_and_explains_a_missing_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("coach.db").display());
+    let unconfigured = dir.path().join("none.toml");
+    std::fs::write(&unconfigured, "").unwrap();
+    let run = |config: &std::path::Path, extra: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_coach"));
+        cmd.args(["--config", config.to_str().unwrap(), "--db", &db, "ask"])
+            .args(extra)
+            .env("HOME", dir.path())
+            .env_remove("COACH_LLM_BASE_URL")
+            .env_remove("COACH_LLM_MODEL")
+            .env_remove("COACH_LLM_API_KEY");
+        cmd
+    };
+    let out = tokio::task::spawn_blocking({
+        let mut cmd = run(&unconfigured, &["where is the flip?"]);
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("The AI coach is not configured. Set [llm] base_url and model")
+    );
+
+    let script = Arc::new(Script::default());
+    let url = serve(script.clone()).await;
+    {
+        let mut replies = script.replies.lock().unwrap();
+        replies.push_back(Box::new(|_| {
+            Reply::Sse(tool_call(
+                "call_1",
+                "get_gamma_exposure",
+                &["{\"symbol\":\"SPX\"}"],
+            ))
+        }));
+        replies.push_back(Box::new(|request| {
+            let r = last_tool_result(request);
+            let flip = r["zero_gamma_flip"]["price"].as_f64().unwrap();
+            let away = r["zero_gamma_flip"]["spot_minus_flip"].as_f64().unwrap();
+            Reply::Sse(text_answer(&[&format!(
+                "Flip {flip:.2}, price {away:+.2} from it.\u{1b}[31m"
+            )]))
+        }));
+    }
+    let configured = dir.path().join("coach.toml");
+    std::fs::write(
+        &configured,
+        format!("[llm]\nbase_url = \"{url}\"\nmodel = \"test-model\"\napi_key = \"{API_KEY}\"\n"),
+    )
+    .unwrap();
+    let out = tokio::task::spawn_blocking({
+        let mut cmd = run(
+            &configured,
+            &[
+                "--verbose",
+                "where is the SPX flip and how far is price from it?",
+            ],
+        );
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let result = last_tool_result(&script.requests()[1].1);
+    let flip = result["zero_gamma_flip"]["price"].as_f64().unwrap();
+    let away = result["zero_gamma_flip"]["spot_minus_flip"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(
+        stdout,
+        format!("Flip {flip:.2}, price {away:+.2} from it.\n"),
+        "escape sequences are stripped"
+    );
+    assert!(
+        stderr.contains("→ get_gamma_exposure({\"symbol\":\"SPX\"})"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("flip {flip:.2}")), "{stderr}");
+    assert!(!stderr.contains(API_KEY) && !stdout.contains(API_KEY));
+}
