@@ -188,3 +188,68 @@ fn help_at_80_by_24_shows_every_action_in_two_columns() {
     }
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn the_coach_without_configuration_says_how_to_configure() {
+    let mut app = app();
+    app.update(Action::FocusCoach);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("[7 Coach]"));
+    assert!(
+        screen.contains("The AI coach is not configured."),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn the_coach_in_the_grid_shows_tool_calls_and_the_sanitized_answer() {
+    use coach::coach::CoachEvent;
+    use coach::runtime::AppEvent;
+    let mut app = app();
+    app.coach.configured = true;
+    app.update(Action::FocusCoach);
+    for c in "where is the SPX flip?".chars() {
+        app.on_key(&crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char(c),
+            crossterm::event::KeyModifiers::NONE,
+        ));
+    }
+    app.on_key(&crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Enter,
+        crossterm::event::KeyModifiers::NONE,
+    ));
+    for event in [
+        CoachEvent::ToolCall {
+            name: "get_gamma_exposure".into(),
+            arguments: "{\"symbol\":\"SPX\"}".into(),
+        },
+        CoachEvent::ToolResult {
+            name: "get_gamma_exposure".into(),
+            summary: "SPX (all) spot 6832.54 · flip 6857.82 · negative $1.25B".into(),
+            is_error: false,
+        },
+        CoachEvent::Text(
+            "The SPX flip is at 6857.82;\u{1b}[2J spot 6832.54 is 25.28 points below it, ".into(),
+        ),
+        CoachEvent::Text("in negative gamma.\nWatch the put wall.".into()),
+        CoachEvent::Answer(String::new()),
+    ] {
+        app.on_event(AppEvent::Coach(event));
+    }
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("▶ 7 Coach"), "{screen}");
+    assert!(
+        screen.contains("⚙ get_gamma_exposure {\"symbol\":\"SPX\"}"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("The SPX flip is at 6857.82; spot 6832.54"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("4 GEX"),
+        "GEX stays in view beside the Coach"
+    );
+    insta::assert_snapshot!(screen);
+}

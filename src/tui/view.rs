@@ -45,6 +45,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now: DateTime<Utc>) {
         // and Setups), so Brief, GEX, Health and Logs stay in view while it answers.
         if app.focus == Pane::Coach {
             let [_, middle, _] = grid_columns(body);
+            frame.render_widget(ratatui::widgets::Clear, middle);
             panes::draw(frame, middle, Pane::Coach, app, theme, now);
         }
     } else {
@@ -290,7 +291,7 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
                     hints.push((k(Action::AskCoach), "coach"));
                 }
                 Pane::Coach if app.coach.running => hints.push((k(Action::Back), "cancel")),
-                Pane::Coach => hints.push((k(Action::Details), "ask")),
+                Pane::Coach if app.coach.configured => hints.push((k(Action::Details), "ask")),
                 Pane::Setups => {
                     for (action, what) in [
                         (Action::Trigger, "trig"),

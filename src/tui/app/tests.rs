@@ -593,3 +593,165 @@ fn a_quote_older_than_two_market_minutes_is_stale() {
         "after the close an index that stopped trading is not stale"
     );
 }
+
+fn coach_app() -> App {
+    let mut a = with_opportunity();
+    a.coach.configured = true;
+    a
+}
+
+#[test]
+fn seven_opens_the_coach_prompt_and_typed_keys_are_the_question() {
+    use crossterm::event::KeyCode;
+    let mut a = coach_app();
+    a.update(Action::FocusCoach);
+    assert_eq!(a.focus, Pane::Coach);
+    assert!(a.coach.editing);
+    // Keys bound elsewhere (q, 1, t) are text while the prompt is open.
+    type_text(&mut a, "q1t flip?");
+    assert_eq!(a.coach.input.text, "q1t flip?");
+    let effects = press(&mut a, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::CoachAsk {
+            question: "q1t flip?".into(),
+            context: None
+        }]
+    );
+    assert!(a.coach.running && !a.coach.editing);
+    assert_eq!(
+        a.coach.transcript,
+        vec![CoachLine::Question("q1t flip?".into())]
+    );
+    // Esc while it answers cancels the question.
+    assert_eq!(press(&mut a, KeyCode::Esc), vec![Effect::CoachCancel]);
+}
+
+#[test]
+fn streamed_text_tool_lines_and_the_answer_build_the_transcript() {
+    use crate::coach::CoachEvent;
+    let mut a = coach_app();
+    a.update(Action::FocusCoach);
+    type_text(&mut a, "flip?");
+    press(&mut a, crossterm::event::KeyCode::Enter);
+    for event in [
+        CoachEvent::ToolCall {
+            name: "get_gamma_exposure".into(),
+            arguments: "{\"symbol\":\"SPX\"}".into(),
+        },
+        CoachEvent::ToolResult {
+            name: "get_gamma_exposure".into(),
+            summary: "SPX (all) spot 6994.05 · flip 6973.15".into(),
+            is_error: false,
+        },
+        CoachEvent::Text("The flip is ".into()),
+        CoachEvent::Text("6973.15.".into()),
+        CoachEvent::Answer("The flip is 6973.15.".into()),
+    ] {
+        a.on_event(AppEvent::Coach(event));
+    }
+    assert_eq!(
+        a.coach.transcript.last(),
+        Some(&CoachLine::Answer("The flip is 6973.15.".into()))
+    );
+    assert_eq!(a.coach.transcript.len(), 4);
+    assert!(!a.coach.running);
+    assert!(a.coach.editing, "the prompt is open for a follow-up");
+    // A failure is shown in the pane and on the status line.
+    a.on_event(AppEvent::Coach(CoachEvent::Failed("timed out".into())));
+    assert_eq!(
+        a.coach.transcript.last(),
+        Some(&CoachLine::Error("timed out".into()))
+    );
+    assert!(a.status.as_ref().is_some_and(|s| s.is_error));
+}
+
+#[test]
+fn c_on_a_scanner_detection_asks_about_it_with_its_facts() {
+    let mut a = coach_app();
+    a.selection.insert(Pane::Scanner, a.watchlist.len());
+    a.update(Action::AskCoach);
+    assert_eq!(a.focus, Pane::Coach);
+    assert!(a.coach.editing);
+    assert_eq!(
+        a.coach.input.text,
+        "Is this SPY orb_breakout long worth taking here?"
+    );
+    let effects = press(&mut a, crossterm::event::KeyCode::Enter);
+    let [
+        Effect::CoachAsk {
+            context: Some(facts),
+            ..
+        },
+    ] = effects.as_slice()
+    else {
+        panic!("{effects:?}");
+    };
+    assert!(facts.starts_with("Scanner detection id 7: SPY orb_breakout long (score 80), entry 681.25, stop 679.80, target 683.50"), "{facts}");
+    assert_eq!(a.coach.context, None, "the facts go with one question");
+}
+
+#[test]
+fn c_on_a_tracked_setup_is_the_follow_up_and_c_elsewhere_says_where_it_works() {
+    let mut a = coach_app();
+    a.setups = vec![active_row(12)];
+    a.update(Action::FocusSetups);
+    a.update(Action::AskCoach);
+    assert_eq!(a.focus, Pane::Coach);
+    let (label, facts) = a.coach.context.clone().unwrap();
+    assert_eq!(label, "SPY ORB long setup #12");
+    assert!(
+        facts.starts_with("Tracked setup id 12: SPY orb_breakout long, entry 681.25"),
+        "{facts}"
+    );
+    assert!(
+        a.coach
+            .input
+            .text
+            .starts_with("How is my SPY orb_breakout long setup doing")
+    );
+
+    let mut b = coach_app();
+    b.update(Action::FocusGex);
+    b.update(Action::AskCoach);
+    assert_eq!(b.focus, Pane::Gex);
+    assert!(
+        b.status
+            .as_ref()
+            .is_some_and(|s| s.is_error && s.text.contains("Scanner or Setups"))
+    );
+}
+
+#[test]
+fn the_coachs_track_question_needs_y_and_anything_else_declines() {
+    use crate::coach::{CoachEvent, ConfirmReply};
+    for (key, expected) in [('y', true), ('n', false)] {
+        let mut a = coach_app();
+        let (reply, mut answer) = ConfirmReply::new();
+        a.on_event(AppEvent::Coach(CoachEvent::Confirm {
+            question: "Track SPY?".into(),
+            reply,
+        }));
+        assert!(matches!(a.overlay, Some(Overlay::ConfirmCoach { .. })));
+        assert_eq!(
+            answer.try_recv(),
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty),
+            "nothing before a key"
+        );
+        press(&mut a, crossterm::event::KeyCode::Char(key));
+        assert_eq!(a.overlay, None);
+        assert_eq!(answer.try_recv(), Ok(expected));
+    }
+}
+
+#[test]
+fn an_unconfigured_coach_opens_without_a_prompt() {
+    let mut a = with_opportunity();
+    a.update(Action::FocusCoach);
+    assert_eq!(a.focus, Pane::Coach);
+    assert!(!a.coach.editing);
+    assert_eq!(
+        press(&mut a, crossterm::event::KeyCode::Char('q')),
+        vec![Effect::Quit]
+    );
+}
