@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+mod support;
+
 struct Screen {
     parser: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
@@ -267,7 +269,10 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
     };
     assert_eq!(plan(&after), plan(&before), "the setup after the restart");
     again.press("\r");
-    let details = again.screen.wait_for("reopen", Duration::from_secs(5));
+    // Not "reopen": the Setups footer says "o reopen" before the journal has loaded.
+    let details = again
+        .screen
+        .wait_for("manual_archive", Duration::from_secs(5));
     for step in ["tracked", "→ invalidated", "manual_archive", "reopen"] {
         assert!(
             details.contains(step),
@@ -276,4 +281,132 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
     }
     again.press("\x1b");
     again.quit();
+}
+
+/// The Coach pane on a local OpenAI-compatible server: `c` on a tracked setup asks the
+/// follow-up with that setup's facts, the model reads the setups through a tool call, and
+/// the flip question is answered with the numbers of the live GEX profile.
+#[test]
+fn the_coach_answers_a_follow_up_on_a_tracked_setup_and_the_flip_question() {
+    use coach::domain::{Detection, Direction, SetupKind, Symbol};
+    use support::chat_server::{Reply, Script, last_tool_result, serve, text_answer, tool_call};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    // A setup the trader tracked earlier today.
+    let setup_id = runtime.block_on(async {
+        let url = format!("sqlite://{}/coach.db", home.path().display());
+        let store = coach::store::Store::open(&url).await.unwrap();
+        let now = chrono::Utc::now();
+        let user = store.ensure_user("local", now).await.unwrap();
+        let detection = Detection {
+            symbol: Symbol::parse("SPY").unwrap(),
+            kind: SetupKind::BreakRetest,
+            direction: Direction::Long,
+            confidence: 83,
+            entry: 700.24,
+            stop: 698.24,
+            target: 703.24,
+            detected_at: now,
+            bar_time: now,
+            market_date: coach::market::calendar::ny_date(now),
+            dedup_key: "e2e-coach".into(),
+            rationale: "Broke above 700 and held the retest.".into(),
+        };
+        let (id, _) = store.insert_detection(&detection).await.unwrap();
+        let stored = coach::store::StoredDetection { id, detection };
+        let tracked = store.track(user, &stored, false, now).await.unwrap();
+        store.close().await;
+        tracked.row().setup.id
+    });
+    let script = Arc::new(Script::default());
+    let url = runtime.block_on(serve(script.clone()));
+    let flip_answer = Arc::new(Mutex::new(String::new()));
+    script.then(move |request| {
+        let question = request["messages"].as_array().unwrap().last().unwrap()["content"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            question.contains(&format!(
+                "Tracked setup id {setup_id}: SPY break_retest long"
+            )),
+            "{question}"
+        );
+        Reply::Sse(tool_call(
+            "c1",
+            "list_tracked_setups",
+            &["{\"status\":\"all\"}"],
+        ))
+    });
+    script.then(|request| {
+        let setups = last_tool_result(request);
+        let s = &setups["setups"][0];
+        let text = format!(
+            "Setup {} is {}, entry {}.",
+            s["id"],
+            s["status"].as_str().unwrap(),
+            s["entry"]
+        );
+        Reply::Sse(text_answer(&[&text]))
+    });
+    script.then(|_| {
+        Reply::Sse(tool_call(
+            "c2",
+            "get_gamma_exposure",
+            &["{\"symbol\":", "\"SPX\"}"],
+        ))
+    });
+    let composed = flip_answer.clone();
+    script.then(move |request| {
+        let r = last_tool_result(request);
+        let text = format!(
+            "SPX flip {:.2}, spot {:.2}, {:+.2} points from it.",
+            r["zero_gamma_flip"]["price"].as_f64().unwrap(),
+            r["spot"].as_f64().unwrap(),
+            r["zero_gamma_flip"]["spot_minus_flip"].as_f64().unwrap(),
+        );
+        *composed.lock().unwrap() = text.clone();
+        Reply::Sse(text_answer(&[&text]))
+    });
+    let config_dir = home.path().join("config").join("coach");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!("[llm]\nbase_url = \"{url}\"\nmodel = \"test-model\"\n"),
+    )
+    .unwrap();
+
+    let mut app = start_in(home, &["--speed", "30"]);
+    app.screen.wait_for("6 Logs", Duration::from_secs(10));
+    app.press("3");
+    app.screen.wait_for("all (1)", Duration::from_secs(5));
+    app.press("c");
+    app.screen.wait_for("▶ 7 Coach", Duration::from_secs(2));
+    app.screen
+        .wait_for("what would you watch now?", Duration::from_secs(2));
+    app.press("\r");
+    app.screen
+        .wait_for("⚙ list_tracked_setups", Duration::from_secs(10));
+    app.screen
+        .wait_for(&format!("Setup {setup_id} is "), Duration::from_secs(10));
+
+    app.press("where is the SPX flip and how far is price from it?\r");
+    app.screen
+        .wait_for("⚙ get_gamma_exposure", Duration::from_secs(20));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while flip_answer.lock().unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the flip question never reached the server"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let answer = flip_answer.lock().unwrap().clone();
+    // The answer wraps in the pane; its numbers fit on the first line.
+    let numbers = &answer[..answer.find(" points").unwrap()];
+    app.screen.wait_for(numbers, Duration::from_secs(10));
+    assert_eq!(script.requests().len(), 4);
+    app.press("\x1b");
+    app.quit();
 }
