@@ -551,3 +551,174 @@ async fn coach_ask_prints_the_answer_and_explains_a_missing_configuration() {
     assert!(stderr.contains(&format!("flip {flip:.2}")), "{stderr}");
     assert!(!stderr.contains(API_KEY) && !stdout.contains(API_KEY));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_stream_times_out_and_cancelling_stops_the_answer() {
+    let store = support::sqlite().await;
+    let (services, ctx) = live(&store.store).await;
+    let script = Arc::new(Script::default());
+    let url = serve(script.clone()).await;
+    let first_piece = || {
+        vec![data(
+            json!({"choices":[{"index":0,"delta":{"content":"The flip "}}]}),
+        )]
+    };
+    script.then(move |_| Reply::Stall(first_piece()));
+    script.then(move |_| Reply::Stall(first_piece()));
+    let client = |timeout| {
+        LlmClient::new(
+            &url,
+            "m",
+            Secret::default(),
+            timeout,
+            RetryPolicy::default(),
+        )
+        .unwrap()
+    };
+    // A second of silence after the first piece is a time-out, not a hang.
+    let coach = Coach::new(client(Duration::from_secs(1)), ctx.clone(), 100_000, 6);
+    let (answer, events) = ask(&coach, "flip?").await;
+    assert_eq!(answer, Err(CoachError::Llm(LlmError::Timeout(1))));
+    assert_eq!(events, vec![CoachEvent::Text("The flip ".into())]);
+
+    // Esc in the pane cancels the token: the answer stops and the history is unchanged.
+    let coach = Coach::new(client(Duration::from_secs(600)), ctx, 100_000, 6);
+    let cancel = CancellationToken::new();
+    let mut history = Vec::new();
+    let trigger = cancel.clone();
+    let mut emit = move |_: CoachEvent| trigger.cancel();
+    let answer = coach
+        .ask(&mut history, "flip?", None, &mut emit, &cancel)
+        .await;
+    assert_eq!(answer, Err(CoachError::Llm(LlmError::Cancelled)));
+    assert!(history.is_empty());
+    services.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tools_read_the_live_market_the_store_and_the_stored_brief() {
+    use coach::coach::tools::ToolRequest;
+    use coach::setups::StatusFilter;
+    for store in support::stores().await {
+        let (services, ctx) = live(&store.store).await;
+        let snapshot = services.bus.snapshot().await.unwrap();
+        let date = snapshot.session.date;
+        let spy = Symbol::parse("SPY").unwrap();
+
+        let levels = ctx
+            .run(&ToolRequest::KeyLevels {
+                symbol: spy.clone(),
+            })
+            .await
+            .unwrap();
+        let last = snapshot
+            .symbols
+            .iter()
+            .find(|s| s.symbol == spy)
+            .unwrap()
+            .last
+            .as_ref()
+            .unwrap()
+            .price;
+        assert_eq!(levels["last_price"].as_f64(), Some(last), "{}", store.name);
+        let labels: Vec<&str> = levels["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["label"].as_str().unwrap())
+            .collect();
+        assert!(
+            labels.contains(&"PDH") && labels.contains(&"PDC"),
+            "{labels:?}"
+        );
+        assert!(levels["gamma"].is_object(), "SPY has a live GEX profile");
+
+        let unknown = ctx
+            .run(&ToolRequest::KeyLevels {
+                symbol: Symbol::parse("ZZZZ").unwrap(),
+            })
+            .await;
+        assert!(
+            unknown
+                .unwrap_err()
+                .starts_with("ZZZZ is not quoted by this market feed; it quotes SPX")
+        );
+
+        let at = Utc::now();
+        let (id, _) = store
+            .store
+            .insert_detection(&Detection {
+                symbol: spy.clone(),
+                kind: SetupKind::VwapReclaim,
+                direction: Direction::Long,
+                confidence: 91,
+                entry: 699.0,
+                stop: 697.5,
+                target: 702.0,
+                detected_at: at,
+                bar_time: at,
+                market_date: date,
+                dedup_key: "tools-test".into(),
+                rationale: "Reclaimed VWAP on volume.".into(),
+            })
+            .await
+            .unwrap();
+        let scan = ctx
+            .run(&ToolRequest::ScanOpportunities {
+                symbols: Some(vec![spy.clone()]),
+            })
+            .await
+            .unwrap();
+        let found = scan["detections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == id)
+            .expect("the stored detection");
+        assert_eq!(found["setup"], "vwap_reclaim");
+        assert_eq!(found["reward_risk"], 2.0);
+
+        let none = ctx
+            .run(&ToolRequest::ListTrackedSetups {
+                filter: StatusFilter::Active,
+            })
+            .await
+            .unwrap();
+        assert_eq!(none["total"], 0);
+
+        let missing = ctx.run(&ToolRequest::MorningBrief).await;
+        assert_eq!(
+            missing,
+            Err(format!("no brief has been generated for {date}")),
+            "{}",
+            store.name
+        );
+        let payload = r#"{"session":"2026-11-25","watch":["SPX flip 6973"]}"#;
+        let insert = "INSERT INTO briefs (user_id, market_date, generated_at, payload_json) VALUES ($1, $2, $3, $4)";
+        match &store.store {
+            Store::Sqlite(pool) => {
+                sqlx::query(insert)
+                    .bind(ctx.user.0)
+                    .bind(date)
+                    .bind(at)
+                    .bind(payload)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
+            Store::Postgres(pool) => {
+                sqlx::query(insert)
+                    .bind(ctx.user.0)
+                    .bind(date)
+                    .bind(at)
+                    .bind(payload)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
+        }
+        let brief = ctx.run(&ToolRequest::MorningBrief).await.unwrap();
+        assert_eq!(brief["watch"][0], "SPX flip 6973", "{}", store.name);
+        services.shutdown();
+    }
+}

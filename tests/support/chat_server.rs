@@ -21,6 +21,8 @@ pub enum Reply {
     Sse(Vec<String>),
     /// The same as raw bytes (a piece may end inside a UTF-8 character).
     Bytes(Vec<Vec<u8>>),
+    /// These pieces, then nothing more: the stream stays open and silent.
+    Stall(Vec<String>),
     /// A status with an optional `Retry-After`.
     Status(u16, Option<&'static str>),
 }
@@ -79,6 +81,18 @@ async fn chat(State(script): State<Arc<Script>>, headers: HeaderMap, body: Strin
         }
         Reply::Sse(pieces) => sse(pieces.into_iter().map(String::into_bytes).collect()),
         Reply::Bytes(pieces) => sse(pieces),
+        Reply::Stall(pieces) => {
+            let sent = futures::stream::iter(
+                pieces
+                    .into_iter()
+                    .map(|p| Ok::<_, Infallible>(Bytes::from(p))),
+            );
+            let stream = futures::StreamExt::chain(sent, futures::stream::pending());
+            Response::builder()
+                .header("content-type", "text/event-stream")
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
     }
 }
 
