@@ -239,3 +239,41 @@ fn the_massive_provider_without_a_key_or_with_a_bad_url_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn the_llm_section_comes_from_the_environment_and_its_key_never_prints() {
+    let c = Config::from_sources(
+        None,
+        &vars(&[
+            ("COACH_LLM_BASE_URL", "http://127.0.0.1:11434/v1"),
+            ("COACH_LLM_MODEL", "qwen2.5:7b"),
+            ("COACH_LLM_API_KEY", "sk-live-abcdef123456"),
+            ("COACH_LLM_DAILY_TOKEN_BUDGET", "5000"),
+        ]),
+    )
+    .unwrap();
+    assert!(c.llm.is_configured());
+    assert_eq!(c.llm.daily_token_budget, 5000);
+    assert_eq!(c.llm.api_key.expose(), "sk-live-abcdef123456");
+    assert!(!format!("{c:?}").contains("sk-live"));
+    assert!(!Config::default().llm.is_configured());
+}
+
+#[test]
+fn a_half_or_badly_configured_llm_names_the_key() {
+    let bad = |pairs: &[(&str, &str)]| {
+        Config::from_sources(None, &vars(pairs))
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        bad(&[("COACH_LLM_MODEL", "m")]),
+        "llm: base_url and model are set together (both, or neither)"
+    );
+    assert!(
+        bad(&[("COACH_LLM_BASE_URL", "ftp://x"), ("COACH_LLM_MODEL", "m")])
+            .starts_with("llm.base_url: \"ftp://x\" is not an http")
+    );
+    assert!(bad(&[("COACH_LLM_TIMEOUT_SECS", "0")]).starts_with("llm.timeout_secs: "));
+    assert!(bad(&[("COACH_LLM_MAX_TOOL_ROUNDS", "0")]).starts_with("llm.max_tool_rounds: "));
+}
