@@ -175,6 +175,7 @@ impl Coach {
             self.spend(turn.usage.total()).await?;
             if turn.tool_calls.is_empty() {
                 messages.push(Message::assistant(Some(turn.content.clone()), Vec::new()));
+                forget_old_questions(&mut messages, KEPT_QUESTIONS);
                 *history = messages;
                 return Ok(turn.content);
             }
@@ -260,6 +261,27 @@ impl Coach {
     }
 }
 
+/// Questions (with their tool rounds and answers) a conversation remembers; older ones
+/// are dropped so follow-ups stay cheap.
+const KEPT_QUESTIONS: usize = 8;
+
+/// Drops the oldest exchanges so at most `keep` user questions remain after the system
+/// prompt; an exchange is removed whole (question, tool calls, results, answer).
+fn forget_old_questions(messages: &mut Vec<Message>, keep: usize) {
+    let questions: Vec<usize> = messages
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.role == "user")
+        .map(|(i, _)| i)
+        .collect();
+    if questions.len() <= keep {
+        return;
+    }
+    let first_kept = questions[questions.len() - keep];
+    let start = usize::from(messages.first().is_some_and(|m| m.role == "system"));
+    messages.drain(start..first_kept);
+}
+
 /// One line about a tool's result for the pane: the numbers a trader scans for.
 pub fn summarize(request: &ToolRequest, v: &Value) -> String {
     let num = |key: &str| v.get(key).and_then(Value::as_f64);
@@ -293,5 +315,30 @@ pub fn summarize(request: &ToolRequest, v: &Value) -> String {
             }
             _ => format!("detection {detection_id} not tracked (declined)"),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_exchanges_are_forgotten_whole_and_the_system_prompt_stays() {
+        let mut messages = vec![Message::system("rules")];
+        for n in 0..5 {
+            messages.push(Message::user(format!("q{n}")));
+            messages.push(Message::assistant(None, Vec::new()));
+            messages.push(Message::tool("c", "{}"));
+            messages.push(Message::assistant(Some(format!("a{n}")), Vec::new()));
+        }
+        forget_old_questions(&mut messages, 2);
+        let texts: Vec<_> = messages
+            .iter()
+            .filter_map(|m| m.content.as_deref())
+            .collect();
+        assert_eq!(texts, ["rules", "q3", "{}", "a3", "q4", "{}", "a4"]);
+        let before = messages.clone();
+        forget_old_questions(&mut messages, 2);
+        assert_eq!(messages, before);
     }
 }

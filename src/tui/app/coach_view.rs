@@ -308,6 +308,11 @@ impl App {
                 pane.editing = self.focus == Pane::Coach && self.overlay.is_none();
             }
             CoachEvent::Failed(reason) => {
+                // A question still open for the trader is moot once its answer failed.
+                if matches!(self.overlay, Some(Overlay::ConfirmCoach { .. })) {
+                    self.overlay = None;
+                }
+                let pane = &mut self.coach;
                 pane.running = false;
                 pane.push(CoachLine::Error(reason.clone()));
                 pane.editing = self.focus == Pane::Coach && self.overlay.is_none();
