@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::context::CoachContext;
 use super::tools::{self, ToolRequest};
 use crate::config::LlmConfig;
-use crate::llm::{LlmClient, LlmError, Message, RetryPolicy};
+use crate::llm::{LlmClient, LlmError, Message, RetryPolicy, ToolCall};
 use crate::market::calendar;
 
 /// What a question produces along the way, for the pane (and `--verbose`).
@@ -167,11 +167,7 @@ impl Coach {
                     &mut |text: &str| emit(CoachEvent::Text(text.to_string())),
                     cancel,
                 )
-                .await;
-            let turn = match turn {
-                Ok(t) => t,
-                Err(e) => return Err(e.into()),
-            };
+                .await?;
             self.spend(turn.usage.total()).await?;
             if turn.tool_calls.is_empty() {
                 messages.push(Message::assistant(Some(turn.content.clone()), Vec::new()));
@@ -190,24 +186,7 @@ impl Coach {
                     name: name.clone(),
                     arguments: call.function.arguments.clone(),
                 });
-                let result = match tools::parse(&name, &call.function.arguments) {
-                    Ok(request) => {
-                        let r = tokio::select! {
-                            _ = cancel.cancelled() => return Err(LlmError::Cancelled.into()),
-                            r = self.ctx.run(&request) => r,
-                        };
-                        r.map(|v| (request, v))
-                    }
-                    Err(e) => Err(e),
-                };
-                let (text, summary, is_error) = match result {
-                    Ok((request, value)) => (value.to_string(), summarize(&request, &value), false),
-                    Err(reason) => (
-                        serde_json::json!({ "error": reason }).to_string(),
-                        reason,
-                        true,
-                    ),
-                };
+                let (text, summary, is_error) = self.run_tool(call, cancel).await?;
                 emit(CoachEvent::ToolResult {
                     name,
                     summary,
@@ -217,6 +196,31 @@ impl Coach {
             }
         }
         Err(CoachError::TooManyRounds(self.max_rounds))
+    }
+
+    /// Runs one tool call: (the result for the model, one line for the trader, whether it
+    /// failed). A bad call or a failing tool is a result the model reads, not an error;
+    /// only cancellation stops the question.
+    async fn run_tool(
+        &self,
+        call: &ToolCall,
+        cancel: &CancellationToken,
+    ) -> Result<(String, String, bool), CoachError> {
+        let outcome = match tools::parse(&call.function.name, &call.function.arguments) {
+            Err(reason) => Err(reason),
+            Ok(request) => tokio::select! {
+                _ = cancel.cancelled() => return Err(LlmError::Cancelled.into()),
+                r = self.ctx.run(&request) => r.map(|v| (summarize(&request, &v), v)),
+            },
+        };
+        Ok(match outcome {
+            Ok((summary, value)) => (value.to_string(), summary, false),
+            Err(reason) => (
+                serde_json::json!({ "error": reason }).to_string(),
+                reason,
+                true,
+            ),
+        })
     }
 
     async fn system_prompt(&self) -> String {
