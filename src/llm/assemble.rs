@@ -8,8 +8,9 @@ use super::types::{Completion, FunctionCall, ToolCall, Usage};
 
 #[derive(Deserialize)]
 struct Chunk {
+    // Lists are `Option`: some servers send `null` for an empty one.
     #[serde(default)]
-    choices: Vec<Choice>,
+    choices: Option<Vec<Choice>>,
     #[serde(default)]
     usage: Option<WireUsage>,
 }
@@ -27,7 +28,7 @@ struct Delta {
     #[serde(default)]
     content: Option<String>,
     #[serde(default)]
-    tool_calls: Vec<ToolCallDelta>,
+    tool_calls: Option<Vec<ToolCallDelta>>,
 }
 
 #[derive(Deserialize)]
@@ -91,7 +92,7 @@ impl Assembler {
         }
         let mut text = String::new();
         // Coach asks for one choice; only the first is read.
-        let Some(choice) = chunk.choices.into_iter().next() else {
+        let Some(choice) = chunk.choices.into_iter().flatten().next() else {
             return text;
         };
         if let Some(reason) = choice.finish_reason {
@@ -104,7 +105,7 @@ impl Assembler {
             self.turn.content.push_str(&content);
             text = content;
         }
-        for call in delta.tool_calls {
+        for call in delta.tool_calls.into_iter().flatten() {
             // Servers that omit `index` send each call whole: a new id starts a new call,
             // a piece without one continues the last.
             let index = call.index.unwrap_or(if call.id.is_some() {
@@ -209,6 +210,38 @@ mod tests {
         // No usage from the server: estimated at 4 characters a token.
         assert!(!turn.usage_reported);
         assert_eq!(turn.usage.prompt_tokens, 100);
+    }
+
+    #[test]
+    fn null_lists_and_calls_without_index_are_understood() {
+        let mut a = Assembler::new();
+        let text = a.apply(
+            r#"{"choices":[{"delta":{"content":"x","tool_calls":null,"refusal":null}}],"usage":null}"#,
+        );
+        assert_eq!(text, "x");
+        a.apply(r#"{"choices":null}"#);
+        // Whole calls one after another, as some local servers send them.
+        a.apply(r#"{"choices":[{"delta":{"tool_calls":[{"id":"a","function":{"name":"get_key_levels","arguments":"{\"symbol\":\"SPY\"}"}}]}}]}"#);
+        a.apply(r#"{"choices":[{"delta":{"tool_calls":[{"id":"b","function":{"name":"get_morning_brief","arguments":"{}"}}]}}]}"#);
+        let turn = a.finish(0);
+        assert_eq!(turn.malformed_chunks, 0);
+        let names: Vec<&str> = turn
+            .tool_calls
+            .iter()
+            .map(|c| c.function.name.as_str())
+            .collect();
+        assert_eq!(names, ["get_key_levels", "get_morning_brief"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_payload_never_panics(payloads in proptest::collection::vec(".{0,200}", 0..12)) {
+            let mut a = Assembler::new();
+            for p in &payloads {
+                a.apply(p);
+            }
+            a.finish(0);
+        }
     }
 
     #[test]
