@@ -244,7 +244,7 @@ async fn busy_and_failing_servers_are_retried_and_a_bad_request_is_not() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn malformed_chunks_are_skipped_and_the_answer_survives() {
+async fn malformed_chunks_are_skipped_and_a_whole_json_completion_is_read_too() {
     let store = support::sqlite().await;
     let (services, ctx) = live(&store.store).await;
     let script = Arc::new(Script::default());
@@ -271,12 +271,22 @@ async fn malformed_chunks_are_skipped_and_the_answer_survives() {
         );
         Reply::Bytes(body)
     }));
+    // A server that ignores `stream: true` and answers with one JSON document.
+    script.then(|_| {
+        Reply::Json(
+            json!({"choices":[{"index":0,"message":{"role":"assistant","content":"Whole answer."},
+            "finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":2}}),
+        )
+    });
     let coach = coach_for(&url, ctx, 100_000, 6);
     let (answer, _) = ask(&coach, "regime?").await;
     assert_eq!(
         answer,
         Ok("Spot is above the flip — positive gamma.".to_string())
     );
+    let (answer, events) = ask(&coach, "regime?").await;
+    assert_eq!(answer, Ok("Whole answer.".to_string()));
+    assert_eq!(events, vec![CoachEvent::Text("Whole answer.".into())]);
     services.shutdown();
 }
 

@@ -170,6 +170,26 @@ impl Assembler {
     }
 }
 
+/// A whole completion in one JSON body, from a server that ignored `stream: true`: its
+/// `message` is read as one delta.
+pub fn whole(body: &str, prompt_chars: usize) -> Completion {
+    let mut assembler = Assembler::new();
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(mut value) => {
+            if let Some(choices) = value.get_mut("choices").and_then(|c| c.as_array_mut()) {
+                for choice in choices.iter_mut() {
+                    if let Some(message) = choice.get_mut("message").map(serde_json::Value::take) {
+                        choice["delta"] = message;
+                    }
+                }
+            }
+            assembler.apply(&value.to_string());
+        }
+        Err(_) => assembler.turn.malformed_chunks += 1,
+    }
+    assembler.finish(prompt_chars)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +262,18 @@ mod tests {
             }
             a.finish(0);
         }
+    }
+
+    #[test]
+    fn a_whole_completion_is_read_like_one_chunk() {
+        let turn = whole(
+            r#"{"choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"c9","type":"function","function":{"name":"get_gamma_exposure","arguments":"{\"symbol\":\"SPX\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":50,"completion_tokens":7}}"#,
+            0,
+        );
+        assert_eq!(turn.tool_calls[0].id, "c9");
+        assert_eq!(turn.tool_calls[0].function.arguments, r#"{"symbol":"SPX"}"#);
+        assert_eq!(turn.usage.total(), 57);
+        assert_eq!(whole("<html>", 0).malformed_chunks, 1);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use tokio_util::sync::CancellationToken;
 
-use super::assemble::Assembler;
+use super::assemble::{Assembler, whole};
 use super::sse::{SseData, SseParser};
 use super::types::{Completion, Message, ToolDef};
 use crate::config::Secret;
@@ -159,6 +159,16 @@ impl LlmClient {
         on_text: &mut (dyn FnMut(&str) + Send),
         cancel: &CancellationToken,
     ) -> Result<Completion, LlmError> {
+        let is_json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if is_json {
+            return self
+                .read_whole(response, prompt_chars, on_text, cancel)
+                .await;
+        }
         let mut parser = SseParser::new();
         let mut assembler = Assembler::new();
         let mut done = false;
@@ -188,18 +198,29 @@ impl LlmClient {
                 }
             }
         }
-        let turn = assembler.finish(prompt_chars);
-        if turn.content.trim().is_empty() && turn.tool_calls.is_empty() {
-            return Err(LlmError::Protocol(format!(
-                "no text and no tool call ({} malformed chunks)",
-                turn.malformed_chunks
-            )));
-        }
-        if turn.malformed_chunks > 0 {
-            tracing::warn!(
-                "skipped {} malformed chunks of the model's stream",
-                turn.malformed_chunks
-            );
+        checked(assembler.finish(prompt_chars))
+    }
+
+    /// A server that ignored `stream: true` and sent the whole completion as JSON.
+    async fn read_whole(
+        &self,
+        response: reqwest::Response,
+        prompt_chars: usize,
+        on_text: &mut (dyn FnMut(&str) + Send),
+        cancel: &CancellationToken,
+    ) -> Result<Completion, LlmError> {
+        let body = tokio::select! {
+            _ = cancel.cancelled() => return Err(LlmError::Cancelled),
+            b = tokio::time::timeout(self.timeout, response.text()) => b,
+        };
+        let body = match body {
+            Err(_) => return Err(LlmError::Timeout(self.timeout.as_secs())),
+            Ok(Err(e)) => return Err(LlmError::Network(self.redact(&error_chain(&e)))),
+            Ok(Ok(text)) => text,
+        };
+        let turn = checked(whole(&body, prompt_chars))?;
+        if !turn.content.is_empty() {
+            on_text(&turn.content);
         }
         Ok(turn)
     }
@@ -211,6 +232,23 @@ impl LlmClient {
     fn redact(&self, text: &str) -> String {
         self.api_key.redact_in(text)
     }
+}
+
+/// A turn with neither text nor a tool call is the server failing, not an answer.
+fn checked(turn: Completion) -> Result<Completion, LlmError> {
+    if turn.content.trim().is_empty() && turn.tool_calls.is_empty() {
+        return Err(LlmError::Protocol(format!(
+            "no text and no tool call ({} malformed chunks)",
+            turn.malformed_chunks
+        )));
+    }
+    if turn.malformed_chunks > 0 {
+        tracing::warn!(
+            "skipped {} malformed chunks of the model's stream",
+            turn.malformed_chunks
+        );
+    }
+    Ok(turn)
 }
 
 fn retryable(status: StatusCode) -> bool {

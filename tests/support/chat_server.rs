@@ -23,6 +23,8 @@ pub enum Reply {
     Bytes(Vec<Vec<u8>>),
     /// These pieces, then nothing more: the stream stays open and silent.
     Stall(Vec<String>),
+    /// A whole completion as one JSON body (a server that ignores `stream: true`).
+    Json(Value),
     /// A status with an optional `Retry-After`.
     Status(u16, Option<&'static str>),
 }
@@ -81,6 +83,7 @@ async fn chat(State(script): State<Arc<Script>>, headers: HeaderMap, body: Strin
         }
         Reply::Sse(pieces) => sse(pieces.into_iter().map(String::into_bytes).collect()),
         Reply::Bytes(pieces) => sse(pieces),
+        Reply::Json(body) => axum::Json(body).into_response(),
         Reply::Stall(pieces) => {
             let sent = futures::stream::iter(
                 pieces
