@@ -284,6 +284,9 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
             if matches!(app.focus, Pane::Scanner | Pane::Health | Pane::Setups) {
                 hints.push((format!("{}/{}", k(Action::Down), k(Action::Up)), "move"));
             }
+            if app.focus == Pane::Coach && app.coach.configured {
+                hints.push((format!("{}/{}", k(Action::Up), k(Action::Down)), "scroll"));
+            }
             match app.focus {
                 Pane::Scanner => {
                     hints.push((k(Action::Track), "track"));

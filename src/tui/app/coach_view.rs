@@ -42,6 +42,9 @@ pub struct CoachPane {
     pub transcript: Vec<CoachLine>,
     /// The item `c` was pressed on: (a short label, the facts sent with the next question).
     pub context: Option<(String, String)>,
+    /// Lines scrolled back from the newest (`k`/`j` with the prompt closed); 0 follows
+    /// the answer as it streams.
+    pub scroll: usize,
 }
 
 impl Default for CoachPane {
@@ -53,6 +56,7 @@ impl Default for CoachPane {
             running: false,
             transcript: Vec::new(),
             context: None,
+            scroll: 0,
         }
     }
 }
@@ -101,6 +105,7 @@ impl App {
             return vec![];
         }
         let context = self.coach.context.take();
+        self.coach.scroll = 0;
         self.coach.input.text.clear();
         self.coach.editing = false;
         self.coach.running = true;
@@ -113,6 +118,11 @@ impl App {
             question: question.to_string(),
             context: context.map(|(_, facts)| facts),
         }]
+    }
+
+    /// `k`/`j` in the Coach pane: scroll the transcript back (up) or forward.
+    pub(super) fn scroll_coach(&mut self, up: isize) {
+        self.coach.scroll = self.coach.scroll.saturating_add_signed(up);
     }
 
     /// Esc in the Coach pane: cancel the answer being written.

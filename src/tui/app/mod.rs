@@ -305,6 +305,11 @@ impl App {
     }
 
     pub(super) fn move_selection(&mut self, by: isize) {
+        if self.focus == Pane::Coach {
+            // Up (negative) scrolls the transcript back.
+            self.scroll_coach(-by);
+            return;
+        }
         let len = match self.focus {
             Pane::Scanner => self.watchlist.len() + self.opportunity_rows().len(),
             Pane::Setups => self.visible_setups().len(),

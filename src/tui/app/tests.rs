@@ -755,3 +755,18 @@ fn an_unconfigured_coach_opens_without_a_prompt() {
         vec![Effect::Quit]
     );
 }
+
+#[test]
+fn k_and_j_scroll_the_coach_transcript_with_the_prompt_closed() {
+    let mut a = coach_app();
+    a.update(Action::FocusCoach);
+    press(&mut a, crossterm::event::KeyCode::Esc);
+    assert!(!a.coach.editing);
+    a.update(Action::Up);
+    a.update(Action::Up);
+    assert_eq!(a.coach.scroll, 2);
+    a.update(Action::Down);
+    a.update(Action::Down);
+    a.update(Action::Down);
+    assert_eq!(a.coach.scroll, 0, "never below the newest line");
+}

@@ -14,11 +14,17 @@ use crate::tui::app::{App, CoachLine};
 use crate::tui::theme::Theme;
 
 pub fn title(app: &App) -> String {
-    match (&app.coach.context, app.coach.running) {
+    let scrolled = if app.coach.scroll > 0 {
+        " · scrolled back (j: newer)"
+    } else {
+        ""
+    };
+    let state = match (&app.coach.context, app.coach.running) {
         (_, true) => " · answering… (Esc cancels)".into(),
         (Some((label, _)), false) => format!(" · about {}", printable(label)),
         (None, false) => String::new(),
-    }
+    };
+    format!("{state}{scrolled}")
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App, theme: &Theme) {
@@ -73,7 +79,11 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App, theme: &Them
             CoachLine::Error(e) => push_wrapped(&mut lines, e, width, theme.error, "✗ "),
         }
     }
-    let skip = lines.len().saturating_sub(transcript.height as usize);
+    // The newest lines, or further back by the scroll (never past the first line).
+    let height = transcript.height as usize;
+    let back = app.coach.scroll.min(lines.len().saturating_sub(height));
+    let skip = lines.len().saturating_sub(height + back);
+    lines.truncate(skip + height);
     frame.render_widget(
         Paragraph::new(lines.split_off(skip.min(lines.len()))),
         transcript,
