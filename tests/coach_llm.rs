@@ -732,3 +732,46 @@ async fn the_tools_read_the_live_market_the_store_and_the_stored_brief() {
         services.shutdown();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coach_doctor_checks_the_model_server_when_one_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("coach.db").display());
+    let url = serve(Arc::new(Script::default())).await;
+    let doctor = |base_url: String, model: &str| {
+        let config = dir.path().join(format!("{model}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "[llm]\nbase_url = \"{base_url}\"\nmodel = \"{model}\"\napi_key = \"{API_KEY}\"\n"
+            ),
+        )
+        .unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_coach"));
+        cmd.args(["--config", config.to_str().unwrap(), "--db", &db, "doctor"])
+            .env("HOME", dir.path());
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+    };
+    let out = doctor(url.clone(), "test-model").await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "ok llm: {url} answers; model test-model is listed"
+        )),
+        "{stdout}"
+    );
+
+    // Nothing listens on the port of a server that was just closed.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gone = format!("http://{}/v1", closed.local_addr().unwrap());
+    drop(closed);
+    let out = doctor(gone.clone(), "other").await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("FAIL llm: {gone}: cannot reach the model server")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(API_KEY));
+}

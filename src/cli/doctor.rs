@@ -1,4 +1,5 @@
-//! `coach doctor`: checks the configuration, the database and the market data provider,
+//! `coach doctor`: checks the configuration, the database, the market data provider and
+//! (when `[llm]` is set) the AI coach's model server,
 //! one line per check on stdout (stable): `ok NAME: DETAIL` or `FAIL NAME: DETAIL`.
 //! Exit code 0 only when every check passed; 1 when one failed; 2 when the configuration
 //! itself cannot be loaded (its line is printed first).
@@ -100,6 +101,11 @@ pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
             println!("{}", check.line());
             checks.push(check);
         }
+        if config.llm.is_configured() {
+            let check = llm(&config).await;
+            println!("{}", check.line());
+            checks.push(check);
+        }
         checks
     });
     let failed = checks.iter().filter(|c| !c.ok).count();
@@ -110,6 +116,43 @@ pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
             "{failed} of {} checks failed",
             checks.len() + 1
         )))
+    }
+}
+
+/// The AI coach's server (only when `[llm]` is set): it answers `GET /models`, and
+/// whether it lists the configured model (a server of one model may ignore the name).
+async fn llm(config: &Config) -> Check {
+    let llm = &config.llm;
+    let client = match crate::llm::LlmClient::new(
+        llm.base_url.trim(),
+        llm.model.trim(),
+        llm.api_key.clone(),
+        llm.timeout(),
+        crate::llm::RetryPolicy::default(),
+    ) {
+        Ok(c) => c,
+        Err(e) => return Check::fail("llm", e),
+    };
+    match client.list_models().await {
+        Ok(models) if models.iter().any(|m| m == client.model()) => Check::ok(
+            "llm",
+            format!(
+                "{} answers; model {} is listed",
+                llm.base_url.trim(),
+                client.model()
+            ),
+        ),
+        Ok(models) => Check::ok(
+            "llm",
+            format!(
+                "{} answers; model {} is not among the {} it lists (a server of one model \
+                 ignores the name)",
+                llm.base_url.trim(),
+                client.model(),
+                models.len()
+            ),
+        ),
+        Err(e) => Check::fail("llm", format!("{}: {e}", llm.base_url.trim())),
     }
 }
 

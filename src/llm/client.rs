@@ -140,6 +140,43 @@ impl LlmClient {
             .await
     }
 
+    /// The models the server lists (`GET /models`), for `coach doctor`.
+    pub async fn list_models(&self) -> Result<Vec<String>, LlmError> {
+        let url = self.endpoint.replace("/chat/completions", "/models");
+        let mut request = self.http.get(url);
+        if self.api_key.is_set() {
+            request = request.bearer_auth(self.api_key.expose());
+        }
+        let response = match tokio::time::timeout(self.timeout, request.send()).await {
+            Err(_) => return Err(LlmError::Timeout(self.timeout.as_secs())),
+            Ok(Err(e)) => return Err(LlmError::Network(self.redact(&error_chain(&e)))),
+            Ok(Ok(r)) => r,
+        };
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(LlmError::Status {
+                status: status.as_u16(),
+                body: self.redact(&short(&text)),
+            });
+        }
+        let listed: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| LlmError::Protocol(format!("the model list is not JSON: {e}")))?;
+        Ok(listed["data"]
+            .as_array()
+            .map(|models| {
+                models
+                    .iter()
+                    .filter_map(|m| m["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
     async fn send(&self, body: &serde_json::Value) -> Result<reqwest::Response, reqwest::Error> {
         let mut request = self
             .http

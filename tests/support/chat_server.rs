@@ -115,6 +115,12 @@ fn sse(pieces: Vec<Vec<u8>>) -> Response {
 pub async fn serve(script: Arc<Script>) -> String {
     let app = axum::Router::new()
         .route("/v1/chat/completions", post(chat))
+        .route(
+            "/v1/models",
+            axum::routing::get(|| async {
+                axum::Json(json!({"object":"list","data":[{"id":"test-model","object":"model"}]}))
+            }),
+        )
         .with_state(script);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
