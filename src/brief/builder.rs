@@ -670,11 +670,16 @@ fn summary(b: &Brief) -> String {
         ));
     }
     let setups = b.watch.iter().filter(|w| w.kind == "setup").count();
-    let near = b.watch.iter().filter(|w| w.kind == "near_level").count();
-    if setups + near > 0 {
+    if setups > 0 {
         parts.push(format!(
-            "{setups} tracked setup{} carried over; {near} symbol-level{} within 0.4 %.",
-            if setups == 1 { "" } else { "s" },
+            "{setups} tracked setup{} carried over.",
+            if setups == 1 { "" } else { "s" }
+        ));
+    }
+    let near = b.watch.iter().filter(|w| w.kind == "near_level").count();
+    if near > 0 {
+        parts.push(format!(
+            "{near} price{} within 0.4 % of a pivot or prior close.",
             if near == 1 { "" } else { "s" }
         ));
     }

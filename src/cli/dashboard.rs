@@ -157,6 +157,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         events: services.events_tx.clone(),
         gex: services.gex.requests.clone(),
         changes: services.setup_changes.clone(),
+        brief: services.brief.requests.clone(),
     });
     let market_rx = services.bus.subscribe();
     // The feed may have published its first snapshot before we subscribed: ask for it.
@@ -185,6 +186,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         config.ui.confirm_quit,
     );
     app.has_chains = config.general.provider == "sim";
+    app.focus = crate::tui::app::initial_pane(now);
     app.setups = store
         .setups(user, None)
         .await

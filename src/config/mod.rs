@@ -2,10 +2,12 @@
 //! environment overrides, then command-line flags. Every key is documented with its
 //! default in `config.example.toml`; a bad file or value names the key and the reason.
 
+mod brief;
 mod env;
 mod ops;
 mod secret;
 
+pub use brief::{BriefConfig, load_calendar};
 pub use ops::{AlertsConfig, DiscordConfig, HealthConfig, SentryConfig, ServeConfig};
 pub use secret::Secret;
 
@@ -38,6 +40,8 @@ pub struct Config {
     pub discord: DiscordConfig,
     pub sentry: SentryConfig,
     pub serve: ServeConfig,
+    /// The morning brief (SPEC 8): schedule, freshness, economic calendar.
+    pub brief: BriefConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -186,6 +190,7 @@ impl Default for Config {
             discord: DiscordConfig::default(),
             sentry: SentryConfig::default(),
             serve: ServeConfig::default(),
+            brief: BriefConfig::default(),
         }
     }
 }
@@ -395,6 +400,12 @@ impl Config {
             &self.sentry,
             &self.serve,
         )?;
+        self.brief
+            .validate()
+            .map_err(|(key, reason)| ConfigError::Invalid {
+                key: key.into(),
+                reason,
+            })?;
         Keymap::from_config(&self.keys).map_err(|reason| ConfigError::Invalid {
             key: "keys".into(),
             reason,

@@ -28,6 +28,8 @@ pub struct ActionContext {
     pub gex: mpsc::Sender<GexRequest>,
     /// Every setup the trader changes is published here, so the evaluator follows.
     pub changes: SetupChanges,
+    /// Requests to the brief scheduler.
+    pub brief: mpsc::Sender<crate::runtime::brief::BriefRequest>,
 }
 
 impl ActionRunner {
@@ -73,6 +75,12 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Option<AppEvent> {
             Ok(()) => None,
             Err(_) => Some(AppEvent::ActionFailed(
                 "the GEX worker is busy or not running; see Health".into(),
+            )),
+        },
+        Effect::Brief(request) => match ctx.brief.try_send(request) {
+            Ok(()) => None,
+            Err(_) => Some(AppEvent::ActionFailed(
+                "the brief scheduler is busy or not running; see Health".into(),
             )),
         },
         Effect::Track { detection, at } => {
