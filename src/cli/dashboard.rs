@@ -186,7 +186,6 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         config.ui.confirm_quit,
     );
     app.has_chains = config.general.provider == "sim";
-    app.focus = crate::tui::app::initial_pane(now);
     app.setups = store
         .setups(user, None)
         .await

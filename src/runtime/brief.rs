@@ -180,8 +180,12 @@ impl BriefScheduler {
             }
         }
         let inputs = market.inputs(&symbols);
-        // whole seconds, so the stored column and the payload agree exactly
-        let now = now.trunc_subsecs(0);
+        // whole seconds (rounded up, so a quote of this very instant still counts), so
+        // the stored column and the payload agree exactly
+        let now = match now.trunc_subsecs(0) {
+            whole if whole == now => whole,
+            whole => whole + chrono::Duration::seconds(1),
+        };
         build(&BriefInputs {
             now,
             market_date: crate::market::calendar::ny_date(now),

@@ -188,6 +188,9 @@ impl App {
             Action::ForceQuit => return vec![Effect::Quit],
             Action::Redraw => return vec![Effect::FullRedraw],
         }
+        if self.focus != before {
+            self.focus_chosen = true;
+        }
         if self.focus == Pane::Brief && before != Pane::Brief {
             // a brief older than its freshness window is rebuilt on opening
             return vec![Effect::Brief(BriefRequest::Opened)];

@@ -256,12 +256,15 @@ pub struct App {
     /// The morning brief shown in the Brief pane, and whether it is a preview (not stored).
     pub brief: Option<std::sync::Arc<crate::brief::Brief>>,
     pub brief_preview: bool,
+    /// The trader has picked a pane; the market's first snapshot no longer picks one.
+    pub focus_chosen: bool,
     pub status: Option<Status>,
     /// Something visible changed since the last frame.
     pub dirty: bool,
 }
 
-/// The pane shown first: the Brief before the open of a trading day, else the Scanner.
+/// The pane shown first at the market instant `now`: the Brief before the open of a
+/// trading day, else the Scanner.
 pub fn initial_pane(now: DateTime<Utc>) -> Pane {
     let date = crate::market::calendar::ny_date(now);
     match crate::market::calendar::session(date) {
@@ -294,6 +297,7 @@ impl App {
             confirm_quit,
             brief: None,
             brief_preview: false,
+            focus_chosen: false,
             status: None,
             dirty: true,
         }
@@ -341,7 +345,15 @@ impl App {
     /// Applies a market event to the watchlist rows.
     pub fn on_market(&mut self, event: &MarketEvent) {
         match event {
-            MarketEvent::Snapshot(snapshot) => self.apply_snapshot(snapshot),
+            MarketEvent::Snapshot(snapshot) => {
+                // the market's clock is known from its first snapshot (virtual in the
+                // demo): before the open the brief is what the trader reads first
+                let first = self.market_now.is_none();
+                self.apply_snapshot(snapshot);
+                if first && !self.focus_chosen {
+                    self.focus = initial_pane(snapshot.now);
+                }
+            }
             MarketEvent::Step { at, quotes, bars } => {
                 self.market_now = Some(*at);
                 for quote in quotes {
