@@ -352,8 +352,11 @@ pub async fn run_brief_scheduler(
         let _ = events.send(send(b, false)).await;
     }
     ctx.heartbeat();
+    // alive between market steps too (a provider outside market hours sends none)
+    let mut alive = tokio::time::interval(std::time::Duration::from_secs(20));
     loop {
         tokio::select! {
+            _ = alive.tick() => {}
             event = market_events.recv() => match event {
                 Ok(MarketEvent::Step { at, .. }) => {
                     now = at;
