@@ -5,6 +5,7 @@
 
 pub mod builder;
 pub mod econ;
+pub mod fred;
 pub mod model;
 pub mod position;
 pub mod render;

@@ -10,6 +10,7 @@ pub mod brief;
 pub mod calendar;
 pub mod dashboard;
 pub mod doctor;
+pub mod econ;
 pub mod gex;
 pub mod positions;
 pub mod replay;
@@ -49,6 +50,9 @@ pub enum Command {
     /// The morning brief of a date, from the simulation or recorded bars (printed, not
     /// stored): `coach brief --date D --bars DIR --format markdown|json`.
     Brief(brief::BriefArgs),
+    /// The economic calendar: `coach econ check FILE`, `coach econ fetch --out FILE`
+    /// (FRED release dates; needs a FRED API key).
+    Econ(econ::EconArgs),
     /// Open positions for the brief's risk section: `coach positions add|list|close|import`.
     Positions(positions::PositionsArgs),
 }
@@ -96,6 +100,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Doctor(args) => doctor::run(args, &cli.common),
             Command::Brief(args) => brief::run(args, &cli.common),
             Command::Positions(args) => positions::run(args, &cli.common),
+            Command::Econ(args) => econ::run(args, &cli.common),
         },
     }
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Secret;
 use crate::brief::{EconCalendar, Schedule};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -14,6 +15,11 @@ pub struct BriefConfig {
     pub fresh_minutes: u32,
     /// An economic calendar file replacing the shipped one; empty = the shipped file.
     pub econ_calendar: String,
+    /// FRED API key for `coach econ fetch` (release dates). A secret: `FRED_API_KEY` in
+    /// the environment wins; never logged.
+    pub fred_api_key: Secret,
+    /// FRED API base URL.
+    pub fred_url: String,
 }
 
 impl Default for BriefConfig {
@@ -22,6 +28,8 @@ impl Default for BriefConfig {
             at: "07:00".into(),
             fresh_minutes: 30,
             econ_calendar: String::new(),
+            fred_api_key: Secret::default(),
+            fred_url: "https://api.stlouisfed.org".into(),
         }
     }
 }
