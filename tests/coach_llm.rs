@@ -28,6 +28,9 @@ async fn live(store: &Store) -> (Services, CoachContext) {
     // A simulated second per real second: the 5-minute GEX refresh does not happen
     // during a test, so the profile the tool read is the one on the board afterwards.
     config.sim.speed = 1.0;
+    // The brief scheduler stores the day's brief from this New York time on: never
+    // during a test, so the tests decide whether a stored brief exists.
+    config.brief.at = "23:59".into();
     let now = Utc::now();
     let user = store.ensure_user("local", now).await.unwrap();
     let services = Services::start(&config, store, now, Feed::Sim);
@@ -44,6 +47,7 @@ async fn live(store: &Store) -> (Services, CoachContext) {
         detectors: config.detectors.clone(),
         changes: services.setup_changes.clone(),
         ui: None,
+        briefs: coach::runtime::brief::BriefScheduler::from_config(&config, store),
         confirm: answer_always(false),
     };
     (services, ctx)
@@ -606,7 +610,7 @@ async fn a_silent_stream_times_out_and_cancelling_stops_the_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_tools_read_the_live_market_the_store_and_the_stored_brief() {
+async fn the_tools_read_the_live_market_the_store_and_the_morning_brief() {
     use coach::coach::tools::ToolRequest;
     use coach::setups::StatusFilter;
     for store in support::stores().await {
@@ -696,39 +700,28 @@ async fn the_tools_read_the_live_market_the_store_and_the_stored_brief() {
             .unwrap();
         assert_eq!(none["total"], 0);
 
-        let missing = ctx.run(&ToolRequest::MorningBrief).await;
+        // Before the scheduler stored one: the same builder's brief of the live market.
+        let built = ctx.run(&ToolRequest::MorningBrief).await.unwrap();
         assert_eq!(
-            missing,
-            Err(format!("no brief has been generated for {date}")),
+            built["source"], "built now from the live market (not stored yet)",
             "{}",
             store.name
         );
-        let payload = r#"{"session":"2026-11-25","watch":["SPX flip 6973"]}"#;
-        let insert = "INSERT INTO briefs (user_id, market_date, generated_at, payload_json) VALUES ($1, $2, $3, $4)";
-        match &store.store {
-            Store::Sqlite(pool) => {
-                sqlx::query(insert)
-                    .bind(ctx.user.0)
-                    .bind(date)
-                    .bind(at)
-                    .bind(payload)
-                    .execute(pool)
-                    .await
-                    .unwrap();
-            }
-            Store::Postgres(pool) => {
-                sqlx::query(insert)
-                    .bind(ctx.user.0)
-                    .bind(date)
-                    .bind(at)
-                    .bind(payload)
-                    .execute(pool)
-                    .await
-                    .unwrap();
-            }
-        }
-        let brief = ctx.run(&ToolRequest::MorningBrief).await.unwrap();
-        assert_eq!(brief["watch"][0], "SPX flip 6973", "{}", store.name);
+        let brief: coach::brief::Brief = serde_json::from_value(built["brief"].clone()).unwrap();
+        assert_eq!(
+            brief.market_date,
+            coach::market::calendar::ny_date(snapshot.now)
+        );
+        let spy_row = serde_json::to_string(&built["brief"]).unwrap();
+        assert!(
+            spy_row.contains("\"SPY\""),
+            "the watchlist's symbols are in it"
+        );
+        // Once stored (as the Brief pane shows it), that one is returned.
+        assert!(store.store.insert_brief(ctx.user, &brief).await.unwrap());
+        let stored = ctx.run(&ToolRequest::MorningBrief).await.unwrap();
+        assert_eq!(stored["source"], "stored", "{}", store.name);
+        assert_eq!(stored["brief"], built["brief"]);
         services.shutdown();
     }
 }

@@ -104,6 +104,7 @@ async fn ask(mut config: Config, args: AskArgs) -> Result<String, CliError> {
         detectors: config.detectors.clone(),
         changes: services.setup_changes.clone(),
         ui: None,
+        briefs: crate::runtime::brief::BriefScheduler::from_config(&config, &store),
         confirm,
     };
     let coach = Coach::from_config(&config.llm, ctx)

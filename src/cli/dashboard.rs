@@ -163,6 +163,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         gex: services.gex.requests.clone(),
         changes: services.setup_changes.clone(),
         coach,
+        brief: services.brief.requests.clone(),
     });
     let market_rx = services.bus.subscribe();
     // The feed may have published its first snapshot before we subscribed: ask for it.
@@ -239,6 +240,7 @@ fn coach_runner(
         detectors: config.detectors.clone(),
         changes: services.setup_changes.clone(),
         ui: Some(services.events_tx.clone()),
+        briefs: crate::runtime::brief::BriefScheduler::from_config(config, store),
         confirm: screen_confirmer(services.events_tx.clone()),
     };
     let coach = Coach::from_config(&config.llm, ctx).map_err(CliError::Runtime)?;

@@ -20,6 +20,7 @@ use crate::gex::{ExpiryFilter, GexProfile};
 use crate::market::calendar;
 use crate::provider::MarketSnapshot;
 use crate::runtime::AppEvent;
+use crate::runtime::brief::{BriefScheduler, MarketView};
 use crate::runtime::bus::MarketBus;
 use crate::runtime::gex::{GexChannels, GexRequest};
 use crate::runtime::setup_changes::{SetupChange, SetupChanges};
@@ -49,6 +50,9 @@ pub struct CoachContext {
     pub changes: SetupChanges,
     /// The screen, told about a setup the coach tracked (`None` for `coach ask`).
     pub ui: Option<mpsc::Sender<AppEvent>>,
+    /// Builds the morning brief when none is stored yet; `Err` says why it cannot
+    /// (the economic calendar file failed to load).
+    pub briefs: Result<BriefScheduler, String>,
     pub confirm: Confirmer,
 }
 
@@ -189,19 +193,30 @@ impl CoachContext {
         }))
     }
 
+    /// The day's stored brief (what the Brief pane shows), or, before the scheduler has
+    /// stored one, the same builder's brief of the live market now (not stored: storing
+    /// is the scheduler's, at `[brief] at`).
     async fn morning_brief(&self) -> Result<Value, String> {
         let snapshot = self.market().await?;
-        let date = snapshot.session.date;
-        match self
+        let date = calendar::ny_date(snapshot.now);
+        let stored = self
             .store
-            .brief_payload(self.user, date)
+            .brief(self.user, date)
             .await
-            .map_err(|e| e.to_string())?
-        {
-            Some(payload) => serde_json::from_str(&payload)
-                .map_err(|e| format!("the stored brief for {date} is not JSON: {e}")),
-            None => Err(format!("no brief has been generated for {date}")),
-        }
+            .map_err(|e| e.to_string())?;
+        let (source, brief) = match stored {
+            Some(s) => ("stored", s.brief),
+            None => {
+                let mut scheduler = self.briefs.clone()?;
+                let market = MarketView {
+                    snapshot: snapshot.clone(),
+                    gex: self.gex.board.borrow().clone(),
+                };
+                let brief = scheduler.build(snapshot.now, None, &market).await?;
+                ("built now from the live market (not stored yet)", brief)
+            }
+        };
+        Ok(json!({"source": source, "brief": brief}))
     }
 
     async fn tracked(&self, filter: StatusFilter) -> Result<Value, String> {

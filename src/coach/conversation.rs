@@ -303,7 +303,10 @@ pub fn summarize(request: &ToolRequest, v: &Value) -> String {
             v["detections_total"].as_u64().unwrap_or(0),
             v["signals"].as_array().map_or(0, Vec::len)
         ),
-        ToolRequest::MorningBrief => "today's brief".into(),
+        ToolRequest::MorningBrief => match v["source"].as_str() {
+            Some("stored") => "today's brief (stored)".into(),
+            _ => "today's brief (built now)".into(),
+        },
         ToolRequest::ListTrackedSetups { filter } => {
             format!("{} setups ({filter})", v["total"].as_u64().unwrap_or(0))
         }

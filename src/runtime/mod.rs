@@ -2,6 +2,7 @@
 //! virtual clock of the simulation.
 
 pub mod auto_track;
+pub mod brief;
 pub mod bus;
 pub mod clock;
 pub mod detect;
@@ -53,6 +54,11 @@ pub enum AppEvent {
         user: crate::store::UserId,
         row: crate::store::SetupRow,
         transition: Option<crate::setups::Transition>,
+    },
+    /// A morning brief: the stored one of the day, or a preview (never stored).
+    Brief {
+        brief: std::sync::Arc<crate::brief::Brief>,
+        preview: bool,
     },
     /// A one-line notice for the trader: a trading alert or an operational incident.
     Notice(String),

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::AppEvent;
 use super::auto_track::{DetectionInbox, run_auto_track};
+use super::brief::{BriefChannels, BriefScheduler, run_brief_scheduler};
 use super::bus::MarketBus;
 use super::detect::run_detector;
 use super::evaluate::{TransitionSinks, run_evaluator};
@@ -53,6 +54,9 @@ pub struct Services {
     pub metrics: Arc<Metrics>,
     /// Trading alerts go through this (`notifier.trading(alert)`).
     pub notifier: Notifier,
+    /// The brief scheduler's requests (pane opened, `r`, preview); briefs arrive as
+    /// `AppEvent::Brief`.
+    pub brief: BriefChannels,
 }
 
 impl Services {
@@ -76,6 +80,7 @@ impl Services {
         let setup_changes = SetupChanges::default();
 
         let interval = feed.step_interval(config);
+        let has_chains = matches!(feed, Feed::Sim);
         let gex = GexChannels::new();
         let feed_bus = bus.clone();
         match feed {
@@ -236,6 +241,15 @@ impl Services {
             },
         );
 
+        let brief = BriefChannels::new();
+        spawn_brief_scheduler(
+            config,
+            store,
+            (&bus, &gex, &brief, &events_tx),
+            (&health, &cancel),
+            has_chains,
+        );
+
         Services {
             bus,
             health,
@@ -246,6 +260,7 @@ impl Services {
             setup_changes,
             metrics,
             notifier,
+            brief,
         }
     }
 
@@ -272,6 +287,43 @@ impl Services {
         };
         tokio::time::timeout(within, ready).await.unwrap_or(false)
     }
+}
+
+/// Starts the brief scheduler. Its cadence is a market step; a brief is at most a few
+/// database round trips, so the floor of the stale threshold covers it.
+fn spawn_brief_scheduler(
+    config: &Config,
+    store: &Store,
+    (bus, gex, brief, events): (
+        &MarketBus,
+        &GexChannels,
+        &BriefChannels,
+        &mpsc::Sender<AppEvent>,
+    ),
+    (health, cancel): (&Health, &CancellationToken),
+    has_chains: bool,
+) {
+    // validated at load; a file changed since is reported by the worker, in Health
+    let scheduler = BriefScheduler::from_config(config, store);
+    let (bus, gex, channels, events) = (bus.clone(), gex.clone(), brief.clone(), events.clone());
+    supervisor::spawn(
+        "brief",
+        Duration::from_secs(60),
+        health.clone(),
+        cancel.clone(),
+        move |ctx| {
+            let scheduler = scheduler.clone();
+            let (bus, gex, channels, events) = (
+                bus.clone(),
+                gex.subscribe(),
+                channels.clone(),
+                events.clone(),
+            );
+            async move {
+                run_brief_scheduler(ctx, scheduler?, bus, gex, channels, events, has_chains).await
+            }
+        },
+    );
 }
 
 /// Where market data comes from.

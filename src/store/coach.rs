@@ -1,5 +1,4 @@
-//! What the AI coach keeps: tokens used per user and New York day (the daily budget),
-//! and the stored morning brief it reads.
+//! What the AI coach keeps: tokens used per user and New York day (the daily budget).
 
 use chrono::NaiveDate;
 
@@ -37,22 +36,5 @@ impl Store {
             .await
             .map_err(query_error("saving the coach's token usage"))?);
         Ok(total.max(0) as u64)
-    }
-
-    /// The stored morning brief of `date` (its JSON payload), if one was generated.
-    pub async fn brief_payload(
-        &self,
-        user: UserId,
-        date: NaiveDate,
-    ) -> Result<Option<String>, StoreError> {
-        const SQL: &str = "SELECT CAST(payload_json AS TEXT) FROM briefs \
-             WHERE user_id = $1 AND market_date = $2";
-        let payload: Option<String> = on_pool!(self, |pool| sqlx::query_scalar(SQL)
-            .bind(user.0)
-            .bind(date)
-            .fetch_optional(pool)
-            .await
-            .map_err(query_error("reading the morning brief"))?);
-        Ok(payload)
     }
 }

@@ -31,6 +31,7 @@ pub enum Action {
     GexSymbol,
     GexExpiry,
     Refresh,
+    BriefPreview,
     Help,
     Back,
     Quit,
@@ -39,7 +40,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 31] = [
         Action::FocusNext,
         Action::FocusPrev,
         Action::FocusBrief,
@@ -65,6 +66,7 @@ impl Action {
         Action::GexSymbol,
         Action::GexExpiry,
         Action::Refresh,
+        Action::BriefPreview,
         Action::Help,
         Action::Back,
         Action::Quit,
@@ -100,6 +102,7 @@ impl Action {
             Action::GexSymbol => "gex_symbol",
             Action::GexExpiry => "gex_expiry",
             Action::Refresh => "refresh",
+            Action::BriefPreview => "brief_preview",
             Action::Help => "help",
             Action::Back => "back",
             Action::Quit => "quit",
@@ -135,7 +138,8 @@ impl Action {
             Action::AskCoach => "ask coach about row",
             Action::GexSymbol => "GEX: next symbol",
             Action::GexExpiry => "GEX: expiry filter",
-            Action::Refresh => "refresh (GEX: now)",
+            Action::Refresh => "refresh/regenerate",
+            Action::BriefPreview => "brief: next watchlist",
             Action::Help => "help (this screen)",
             Action::Back => "close popup, cancel",
             Action::Quit => "quit (asks if active)",
@@ -172,6 +176,7 @@ impl Action {
             Action::GexSymbol => &["s"],
             Action::GexExpiry => &["e"],
             Action::Refresh => &["r"],
+            Action::BriefPreview => &["v"],
             Action::Help => &["?"],
             Action::Back => &["esc"],
             Action::Quit => &["q"],

@@ -75,6 +75,7 @@ impl App {
     /// `7`: focus the Coach with the prompt open.
     pub(super) fn open_coach(&mut self) {
         self.focus = Pane::Coach;
+        self.focus_chosen = true;
         self.coach.editing = self.coach.configured && !self.coach.running;
     }
 
