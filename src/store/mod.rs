@@ -4,6 +4,7 @@
 //! same SQL text on both wherever the dialects agree (`$n` placeholders, `ON CONFLICT`,
 //! `RETURNING`), and separate migration folders where they do not (DDL).
 
+mod alerts;
 mod detections;
 mod setups;
 mod watchlists;
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use alerts::{MAX_ALERT_NOTE_CHARS, NewAlert};
 pub use detections::StoredDetection;
 pub use setups::{
     MAX_NOTES_CHARS, SetupEvent, SetupRow, TRACKED_REASON, TRADER_ACTOR, TrackResult,

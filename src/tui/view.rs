@@ -52,9 +52,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now: DateTime<Utc>) {
     }
 }
 
-/// The full layout: Brief left, Scanner over Setups in the middle, GEX right; Health and
-/// Logs share the bottom. Reading order follows the pane numbers.
-fn grid_areas(body: Rect) -> [(Pane, Rect); 6] {
+/// The full layout: Brief left, Scanner over Setups in the middle, GEX right; Health,
+/// the Chart and Logs share the bottom. Reading order follows the pane numbers.
+fn grid_areas(body: Rect) -> [(Pane, Rect); 7] {
     let [top, bottom] =
         Layout::vertical([Constraint::Percentage(70), Constraint::Percentage(30)]).areas(body);
     let [brief, middle, gex] = Layout::horizontal([
@@ -65,14 +65,19 @@ fn grid_areas(body: Rect) -> [(Pane, Rect); 6] {
     .areas(top);
     let [scanner, setups] =
         Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
-    let [health, logs] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
+    let [health, chart, logs] = Layout::horizontal([
+        Constraint::Percentage(30),
+        Constraint::Percentage(40),
+        Constraint::Percentage(30),
+    ])
+    .areas(bottom);
     [
         (Pane::Brief, brief),
         (Pane::Scanner, scanner),
         (Pane::Setups, setups),
         (Pane::Gex, gex),
         (Pane::Health, health),
+        (Pane::Chart, chart),
         (Pane::Logs, logs),
     ]
 }
@@ -175,8 +180,21 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
         Span::styled("live", theme.up)
     };
     // Segments in priority order; the ones that do not fit the width are left out.
+    let focus = match &app.focus_symbol {
+        Some(s) => {
+            let last = app
+                .intraday
+                .get(s)
+                .and_then(|d| d.last)
+                .map(|p| format!(" {}", crate::tui::widgets::candles::price(p)))
+                .unwrap_or_default();
+            format!("◆ {s}{last}")
+        }
+        None => "◆ no focus".into(),
+    };
     let segments: Vec<Vec<Span>> = vec![
         vec![Span::styled("coach", theme.header)],
+        vec![Span::styled(focus, theme.focus_title)],
         vec![Span::styled(session_line(app), theme.text)],
         vec![
             Span::styled(app.source.provider.clone(), theme.text),
@@ -233,7 +251,17 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
     let k = |a: Action| app.keymap.label(a);
     match app.overlay {
-        Some(Overlay::EditWatchlist { .. } | Overlay::EditNote { .. }) => vec![
+        Some(Overlay::NewAlert { .. }) => vec![
+            ("Enter".into(), "set"),
+            ("Up/Down".into(), "other level"),
+            ("Esc".into(), "cancel"),
+        ],
+        Some(Overlay::ConfirmRemoveAlert { .. }) => {
+            vec![("y".into(), "remove"), ("any other key".into(), "keep")]
+        }
+        Some(
+            Overlay::EditWatchlist { .. } | Overlay::EditNote { .. } | Overlay::Search { .. },
+        ) => vec![
             ("Enter".into(), "save"),
             ("Esc".into(), "cancel"),
             ("Ctrl-U".into(), "clear"),
@@ -251,11 +279,19 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
                     "focus",
                 ),
                 (
-                    format!("{}…{}", k(Action::FocusBrief), k(Action::FocusLogs)),
+                    format!(
+                        "{}…{},{}",
+                        k(Action::FocusBrief),
+                        k(Action::FocusLogs),
+                        k(Action::FocusChart)
+                    ),
                     "panes",
                 ),
+                (k(Action::Search), "symbol"),
             ];
-            if matches!(app.focus, Pane::Scanner | Pane::Health | Pane::Setups) {
+            if matches!(app.focus, Pane::Scanner | Pane::Health | Pane::Setups)
+                || (app.focus == Pane::Chart && app.chart.show_alerts)
+            {
                 hints.push((format!("{}/{}", k(Action::Down), k(Action::Up)), "move"));
             }
             match app.focus {
@@ -282,8 +318,24 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
                     hints.push((k(Action::GexExpiry), "expiry"));
                     hints.push((k(Action::Refresh), "refresh"));
                 }
+                Pane::Chart if app.chart.show_alerts => {
+                    hints.push((k(Action::Delete), "remove"));
+                    hints.push((k(Action::AlertsView), "chart"));
+                }
+                Pane::Chart => {
+                    hints.push((
+                        format!("{}/{}", k(Action::TimeframeDown), k(Action::TimeframeUp)),
+                        "timeframe",
+                    ));
+                    hints.push((
+                        format!("{}/{}", k(Action::CursorLeft), k(Action::CursorRight)),
+                        "cursor",
+                    ));
+                    hints.push((k(Action::AlertsView), "alerts"));
+                }
                 _ => {}
             }
+            hints.push((k(Action::NewAlert), "alert"));
             hints.push((k(Action::Help), "help"));
             hints.push((k(Action::Quit), "quit"));
             hints

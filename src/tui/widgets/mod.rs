@@ -1,3 +1,4 @@
 //! Custom ratatui widgets.
 
 pub mod gex_bars;
+pub mod candles;
