@@ -54,8 +54,14 @@ async fn an_alert_is_recorded_as_fired_exactly_once_and_survives_a_restart() {
         let store = &t.store;
         let user = store.ensure_user("ann", at(14, 0)).await.unwrap();
         let other = store.ensure_user("bob", at(14, 0)).await.unwrap();
-        let once = store.add_alert(user, &above("SPY", 683.0, false), at(14, 1)).await.unwrap();
-        let again = store.add_alert(user, &above("QQQ", 610.0, true), at(14, 2)).await.unwrap();
+        let once = store
+            .add_alert(user, &above("SPY", 683.0, false), at(14, 1))
+            .await
+            .unwrap();
+        let again = store
+            .add_alert(user, &above("QQQ", 610.0, true), at(14, 2))
+            .await
+            .unwrap();
         assert_eq!(once.status, AlertStatus::Armed, "{}", t.name);
         assert_eq!(once.reference, Some(682.0));
 
@@ -63,38 +69,83 @@ async fn an_alert_is_recorded_as_fired_exactly_once_and_survives_a_restart() {
         let f = firing(&once, 683.4, at(15, 3));
         let fired = store.fire_alert(user, &f).await.unwrap().expect("recorded");
         assert_eq!(fired.status, AlertStatus::Fired, "{}", t.name);
-        assert_eq!((fired.fired_at, fired.fired_price), (Some(at(15, 3)), Some(683.4)));
-        assert_eq!(store.fire_alert(user, &f).await.unwrap(), None, "{}: twice", t.name);
-        assert_eq!(store.fire_alert(other, &firing(&again, 611.0, at(15, 4))).await.unwrap(), None,
-            "{}: another user's alert is not theirs to fire", t.name);
+        assert_eq!(
+            (fired.fired_at, fired.fired_price),
+            (Some(at(15, 3)), Some(683.4))
+        );
+        assert_eq!(
+            store.fire_alert(user, &f).await.unwrap(),
+            None,
+            "{}: twice",
+            t.name
+        );
+        assert_eq!(
+            store
+                .fire_alert(other, &firing(&again, 611.0, at(15, 4)))
+                .await
+                .unwrap(),
+            None,
+            "{}: another user's alert is not theirs to fire",
+            t.name
+        );
 
         // A repeating alert stays armed: a later firing is recorded, the same instant not.
-        let r1 = store.fire_alert(user, &firing(&again, 610.2, at(15, 4))).await.unwrap().unwrap();
+        let r1 = store
+            .fire_alert(user, &firing(&again, 610.2, at(15, 4)))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(r1.status, AlertStatus::Armed, "{}", t.name);
-        assert_eq!(store.fire_alert(user, &firing(&again, 610.2, at(15, 4))).await.unwrap(), None);
-        let r2 = store.fire_alert(user, &firing(&again, 610.1, at(15, 9))).await.unwrap().unwrap();
+        assert_eq!(
+            store
+                .fire_alert(user, &firing(&again, 610.2, at(15, 4)))
+                .await
+                .unwrap(),
+            None
+        );
+        let r2 = store
+            .fire_alert(user, &firing(&again, 610.1, at(15, 9)))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(r2.fired_at, Some(at(15, 9)));
 
         // A restart (a new pool on the same database) sees the same alerts and states.
         let reopened = t.reopen().await;
         let listed = reopened.alerts(user).await.unwrap();
         let states: Vec<(i64, AlertStatus)> = listed.iter().map(|a| (a.id, a.status)).collect();
-        assert_eq!(states, [(again.id, AlertStatus::Armed), (once.id, AlertStatus::Fired)], "{}", t.name);
+        assert_eq!(
+            states,
+            [
+                (again.id, AlertStatus::Armed),
+                (once.id, AlertStatus::Fired)
+            ],
+            "{}",
+            t.name
+        );
         let armed = reopened.armed_alerts().await.unwrap();
         assert_eq!(armed.len(), 1);
         assert_eq!(armed[0].0, user);
         assert_eq!(reopened.alert_symbols(user).await.unwrap(), [sym("QQQ")]);
-        assert!(reopened.alerts(other).await.unwrap().is_empty(), "{}: per user", t.name);
+        assert!(
+            reopened.alerts(other).await.unwrap().is_empty(),
+            "{}: per user",
+            t.name
+        );
 
         reopened.remove_alert(user, again.id).await.unwrap();
         assert!(matches!(
             reopened.remove_alert(user, again.id).await,
             Err(StoreError::NotFound(_))
         ));
-        assert!(matches!(
-            reopened.remove_alert(other, once.id).await,
-            Err(StoreError::NotFound(_))
-        ), "{}: bob cannot remove ann's alert", t.name);
+        assert!(
+            matches!(
+                reopened.remove_alert(other, once.id).await,
+                Err(StoreError::NotFound(_))
+            ),
+            "{}: bob cannot remove ann's alert",
+            t.name
+        );
     }
 }
 
@@ -189,7 +240,10 @@ async fn an_alert_on_a_symbol_off_the_watchlist_gets_prices_and_fires_on_the_cro
     services.shutdown();
     assert_eq!(stored.status, AlertStatus::Fired);
     let price = stored.fired_price.expect("a firing price");
-    assert!(price >= level && price <= crossing.high, "fired at {price}, level {level}");
+    assert!(
+        price >= level && price <= crossing.high,
+        "fired at {price}, level {level}"
+    );
     let when = stored.fired_at.expect("a firing instant");
     assert!(
         when > crossing.start && when <= crossing.start + chrono::Duration::minutes(1),
@@ -198,7 +252,11 @@ async fn an_alert_on_a_symbol_off_the_watchlist_gets_prices_and_fires_on_the_cro
     );
     assert!(text.contains("NFLX crosses above"), "{text}");
     let row = t.store.alert(user, alert.id).await.unwrap().unwrap();
-    assert_eq!(row.status, AlertStatus::Fired, "recorded once, not armed any more");
+    assert_eq!(
+        row.status,
+        AlertStatus::Fired,
+        "recorded once, not armed any more"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

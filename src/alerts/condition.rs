@@ -106,9 +106,10 @@ impl Condition {
                 "the move in percent",
                 value.trim().trim_end_matches('%'),
             )?),
-            "relvol" | "rvol" | "rel_volume_above" | "volume" => Condition::RelVolumeAbove(
-                number("the relative volume", value.trim().trim_end_matches(['x', 'X']))?,
-            ),
+            "relvol" | "rvol" | "rel_volume_above" | "volume" => Condition::RelVolumeAbove(number(
+                "the relative volume",
+                value.trim().trim_end_matches(['x', 'X']),
+            )?),
             _ => return Err(ConditionError::UnknownKind(crate::text::printable(kind))),
         };
         condition.validate()
@@ -175,7 +176,12 @@ mod tests {
         assert!(e.contains("sideways"), "{e}");
         let e = Condition::parse("above", "abc").unwrap_err().to_string();
         assert!(e.contains("abc") && e.contains("price"), "{e}");
-        for (kind, value) in [("above", "NaN"), ("below", "-3"), ("move", "0"), ("move", "150")] {
+        for (kind, value) in [
+            ("above", "NaN"),
+            ("below", "-3"),
+            ("move", "0"),
+            ("move", "150"),
+        ] {
             assert!(
                 Condition::parse(kind, value).is_err(),
                 "{kind} {value} must be refused"

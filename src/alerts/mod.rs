@@ -93,7 +93,10 @@ impl Firing {
     /// `SPY crosses above 450.00 at 450.12`, for the status line and Discord.
     pub fn describe(&self, note: &str) -> String {
         let what = match self.rel_volume {
-            Some(r) => format!("{} {}: {r:.1}× at {:.2}", self.symbol, self.condition, self.price),
+            Some(r) => format!(
+                "{} {}: {r:.1}× at {:.2}",
+                self.symbol, self.condition, self.price
+            ),
             None => format!("{} {} at {:.2}", self.symbol, self.condition, self.price),
         };
         let note = crate::text::printable(note.trim());
@@ -160,7 +163,11 @@ impl AlertBook {
 
     pub fn get(&self, id: i64) -> Option<&PriceAlert> {
         let symbol = self.symbol_of.get(&id)?;
-        self.by_symbol.get(symbol)?.alerts.iter().find(|a| a.id == id)
+        self.by_symbol
+            .get(symbol)?
+            .alerts
+            .iter()
+            .find(|a| a.id == id)
     }
 
     /// Number of armed alerts.
@@ -198,7 +205,13 @@ impl AlertBook {
     /// A new price of `symbol` at `at`: pushes the firings to `out`. A firing alert that
     /// does not repeat leaves the book; one that does stays with its new reference. A
     /// price that is not a finite positive number is ignored (and does not become `prev`).
-    pub fn on_price(&mut self, symbol: &Symbol, price: f64, at: DateTime<Utc>, out: &mut Vec<Firing>) {
+    pub fn on_price(
+        &mut self,
+        symbol: &Symbol,
+        price: f64,
+        at: DateTime<Utc>,
+        out: &mut Vec<Firing>,
+    ) {
         if !(price.is_finite() && price > 0.0) {
             return;
         }
@@ -276,7 +289,12 @@ impl AlertBook {
             }
         }
         self.drop_finished(before, out);
-        self.on_price(symbol, bar.close, bar.start + chrono::Duration::minutes(1), out);
+        self.on_price(
+            symbol,
+            bar.close,
+            bar.start + chrono::Duration::minutes(1),
+            out,
+        );
     }
 
     /// Takes the alerts that fired for good (`out[from..]`, not re-armed) out of the book.

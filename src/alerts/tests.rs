@@ -11,10 +11,17 @@ fn sym(s: &str) -> Symbol {
 
 fn at(minute: u32, second: u32) -> DateTime<Utc> {
     // 2026-11-24 10:xx ET (15:xx UTC).
-    Utc.with_ymd_and_hms(2026, 11, 24, 15, minute, second).unwrap()
+    Utc.with_ymd_and_hms(2026, 11, 24, 15, minute, second)
+        .unwrap()
 }
 
-fn alert(id: i64, symbol: &str, condition: Condition, repeat: bool, reference: Option<f64>) -> PriceAlert {
+fn alert(
+    id: i64,
+    symbol: &str,
+    condition: Condition,
+    repeat: bool,
+    reference: Option<f64>,
+) -> PriceAlert {
     PriceAlert {
         id,
         symbol: sym(symbol),
@@ -76,7 +83,13 @@ fn a_repeating_alert_re_arms_after_the_price_goes_back() {
 fn the_reference_is_the_previous_price_before_any_quote() {
     // Set at 449.80 from the chart; the first quote the evaluator sees is 450.40.
     let mut book = AlertBook::new();
-    book.upsert(alert(1, "SPY", Condition::CrossesAbove(450.0), false, Some(449.8)));
+    book.upsert(alert(
+        1,
+        "SPY",
+        Condition::CrossesAbove(450.0),
+        false,
+        Some(449.8),
+    ));
     assert_eq!(feed(&mut book, "SPY", &[450.4]), vec![vec![1]]);
     // Without a reference the first price only primes.
     book.upsert(alert(2, "SPY", Condition::CrossesAbove(452.0), false, None));
@@ -87,7 +100,13 @@ fn the_reference_is_the_previous_price_before_any_quote() {
 #[test]
 fn a_move_alert_measures_from_its_reference_and_re_arms_from_the_firing_price() {
     let mut book = AlertBook::new();
-    book.upsert(alert(1, "NVDA", Condition::MovesPercent(2.0), true, Some(100.0)));
+    book.upsert(alert(
+        1,
+        "NVDA",
+        Condition::MovesPercent(2.0),
+        true,
+        Some(100.0),
+    ));
     let fired = feed(&mut book, "NVDA", &[101.0, 101.99, 102.0, 103.0, 99.95]);
     // 102.00 is +2 %; then measured from 102: 99.95 is −2.01 %.
     assert_eq!(fired, vec![N, N, vec![1], N, vec![1]]);
@@ -123,17 +142,30 @@ fn relative_volume_fires_on_the_bar_that_goes_above_and_not_again_while_above() 
     for (m, volume) in [(5, 50_000.0), (6, 60_000.0), (7, 10_000.0), (8, 90_000.0)] {
         let mut out = Vec::new();
         book.on_bar(&sym("AAPL"), &bar(m, volume), &mut out);
-        fired.push(out.iter().map(|f| (f.id, f.rel_volume.map(|r| r.round()))).collect::<Vec<_>>());
+        fired.push(
+            out.iter()
+                .map(|f| (f.id, f.rel_volume.map(|r| r.round())))
+                .collect::<Vec<_>>(),
+        );
     }
     // 5× fires; 60k over a mean of 16.7k is still above: no second firing; back under,
     // then 90k over ~21k fires again.
-    assert_eq!(fired, vec![vec![(1, Some(5.0))], vec![], vec![], vec![(1, Some(4.0))]]);
+    assert_eq!(
+        fired,
+        vec![vec![(1, Some(5.0))], vec![], vec![], vec![(1, Some(4.0))]]
+    );
 }
 
 #[test]
 fn alerts_of_other_symbols_are_not_judged() {
     let mut book = AlertBook::new();
-    book.upsert(alert(1, "SPY", Condition::CrossesAbove(450.0), false, Some(449.0)));
+    book.upsert(alert(
+        1,
+        "SPY",
+        Condition::CrossesAbove(450.0),
+        false,
+        Some(449.0),
+    ));
     assert_eq!(feed(&mut book, "QQQ", &[500.0]), vec![N]);
     assert!(book.watches(&sym("SPY")) && !book.watches(&sym("QQQ")));
     book.remove(1);
@@ -152,5 +184,8 @@ fn a_firing_is_described_in_a_traders_words() {
         rearmed: false,
         reference: None,
     };
-    assert_eq!(f.describe("call wall"), "alert 7: SPY crosses above 450.00 at 450.12 — call wall");
+    assert_eq!(
+        f.describe("call wall"),
+        "alert 7: SPY crosses above 450.00 at 450.12 — call wall"
+    );
 }

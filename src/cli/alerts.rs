@@ -98,7 +98,9 @@ pub fn new_alert(
     let condition =
         Condition::parse(condition, value).map_err(|e| CliError::Input(e.to_string()))?;
     if let Some(p) = from.filter(|p| !(p.is_finite() && *p > 0.0)) {
-        return Err(CliError::Input(format!("--from {p} is not a price above 0")));
+        return Err(CliError::Input(format!(
+            "--from {p} is not a price above 0"
+        )));
     }
     if matches!(condition, Condition::MovesPercent(_)) && from.is_none() {
         return Err(CliError::Input(
@@ -120,7 +122,11 @@ pub fn run(args: AlertsArgs, common: &CommonArgs) -> Result<(), CliError> {
             let alerts = with_store(common, |store, user| async move {
                 store.alerts(user).await.map_err(store_error)
             })?;
-            if json { to_json(&alerts)? } else { to_text(&alerts) }
+            if json {
+                to_json(&alerts)?
+            } else {
+                to_text(&alerts)
+            }
         }
         AlertsCommand::Add {
             symbol,

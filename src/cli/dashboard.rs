@@ -223,7 +223,10 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
 
 /// Adds `symbols` to the ones the feed quotes (`sim.symbols`, which the live feed uses
 /// too), keeping the order and skipping those already there.
-pub fn extend_feed<'a>(config: &mut Config, symbols: impl IntoIterator<Item = &'a crate::domain::Symbol>) {
+pub fn extend_feed<'a>(
+    config: &mut Config,
+    symbols: impl IntoIterator<Item = &'a crate::domain::Symbol>,
+) {
     for symbol in symbols {
         if !config.sim.symbols.contains(symbol) {
             config.sim.symbols.push(symbol.clone());

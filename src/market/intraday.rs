@@ -79,7 +79,9 @@ pub fn aggregate(bars: &[Bar], open: DateTime<Utc>, timeframe: Timeframe) -> Vec
 }
 
 fn is_finite(b: &Bar) -> bool {
-    [b.open, b.high, b.low, b.close].iter().all(|p| p.is_finite())
+    [b.open, b.high, b.low, b.close]
+        .iter()
+        .all(|p| p.is_finite())
 }
 
 /// Session VWAP and bands after `bars` (volume-weighted typical price; an index, which
@@ -154,12 +156,24 @@ mod tests {
     #[test]
     fn five_minute_bars_start_at_the_open_and_keep_the_extremes() {
         let bars: Vec<Bar> = (0..7)
-            .map(|m| bar(m, 100.0 + m as f64, 101.0 + m as f64, 99.0 + m as f64, 100.5 + m as f64, 10.0))
+            .map(|m| {
+                bar(
+                    m,
+                    100.0 + m as f64,
+                    101.0 + m as f64,
+                    99.0 + m as f64,
+                    100.5 + m as f64,
+                    10.0,
+                )
+            })
             .collect();
         let five = aggregate(&bars, open_at(), Timeframe::M5);
         assert_eq!(five.len(), 2);
         assert_eq!(five[0].start, open_at());
-        assert_eq!((five[0].open, five[0].high, five[0].low, five[0].close), (100.0, 105.0, 99.0, 104.5));
+        assert_eq!(
+            (five[0].open, five[0].high, five[0].low, five[0].close),
+            (100.0, 105.0, 99.0, 104.5)
+        );
         assert_eq!(five[0].volume, 50.0);
         assert_eq!(five[1].start, open_at() + chrono::Duration::minutes(5));
         assert_eq!(five[1].close, 106.5);
@@ -167,9 +181,17 @@ mod tests {
 
     #[test]
     fn the_opening_range_waits_for_its_time_and_the_prior_day_is_its_extremes() {
-        let bars: Vec<Bar> = (0..10).map(|m| bar(m, 100.0, 100.0 + m as f64, 99.0, 100.0, 1.0)).collect();
-        assert_eq!(opening_range(&bars, open_at(), 15), None, "09:40: not yet complete");
-        let bars: Vec<Bar> = (0..20).map(|m| bar(m, 100.0, 100.0 + m as f64, 99.0, 100.0, 1.0)).collect();
+        let bars: Vec<Bar> = (0..10)
+            .map(|m| bar(m, 100.0, 100.0 + m as f64, 99.0, 100.0, 1.0))
+            .collect();
+        assert_eq!(
+            opening_range(&bars, open_at(), 15),
+            None,
+            "09:40: not yet complete"
+        );
+        let bars: Vec<Bar> = (0..20)
+            .map(|m| bar(m, 100.0, 100.0 + m as f64, 99.0, 100.0, 1.0))
+            .collect();
         let range = opening_range(&bars, open_at(), 15).unwrap();
         assert_eq!((range.high, range.low), (114.0, 99.0));
         let hlc = prior_hlc(&bars).unwrap();
@@ -179,7 +201,9 @@ mod tests {
 
     #[test]
     fn an_index_without_volume_still_has_a_vwap_and_a_flat_day_has_zero_sigma() {
-        let flat: Vec<Bar> = (0..30).map(|m| bar(m, 50.0, 50.0, 50.0, 50.0, 0.0)).collect();
+        let flat: Vec<Bar> = (0..30)
+            .map(|m| bar(m, 50.0, 50.0, 50.0, 50.0, 0.0))
+            .collect();
         let bands = session_vwap(&flat).unwrap();
         assert_eq!((bands.vwap, bands.sigma), (50.0, 0.0));
         assert_eq!(Timeframe::M1.step(-1), Timeframe::M1);

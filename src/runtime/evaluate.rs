@@ -125,7 +125,12 @@ pub fn notify_transition(sinks: &TransitionSinks, user: UserId, row: &SetupRow, 
 
 /// Logs a firing the store recorded and sends it to the notifier (Discord, the status
 /// line) unless `[alerts] price_alert` is off. Returns the text.
-pub fn notify_alert(sinks: &TransitionSinks, user: UserId, alert: &PriceAlert, firing: &Firing) -> String {
+pub fn notify_alert(
+    sinks: &TransitionSinks,
+    user: UserId,
+    alert: &PriceAlert,
+    firing: &Firing,
+) -> String {
     let text = firing.describe(&alert.note);
     tracing::info!(user = user.0, "{text}");
     sinks.notifier.price_alert(TradingAlert {

@@ -49,8 +49,8 @@ impl Row {
     fn into_alert(self) -> Result<(UserId, PriceAlert), StoreError> {
         let corrupt = |what: String| StoreError::Corrupt(format!("alert {}: {what}", self.id));
         let symbol = Symbol::parse(&self.symbol).map_err(|e| corrupt(e.to_string()))?;
-        let condition =
-            Condition::from_stored(&self.condition, self.level).map_err(|e| corrupt(e.to_string()))?;
+        let condition = Condition::from_stored(&self.condition, self.level)
+            .map_err(|e| corrupt(e.to_string()))?;
         let status = AlertStatus::parse(&self.status)
             .ok_or_else(|| corrupt(format!("unknown status {:?}", self.status)))?;
         Ok((
@@ -129,7 +129,9 @@ impl Store {
             .fetch_all(pool)
             .await
             .map_err(query_error("reading the alerts"))?);
-        rows.into_iter().map(|r| r.into_alert().map(|(_, a)| a)).collect()
+        rows.into_iter()
+            .map(|r| r.into_alert().map(|(_, a)| a))
+            .collect()
     }
 
     /// One of the user's alerts.

@@ -72,7 +72,9 @@ pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, app: &App, theme: 
                 &hint,
             )
         }
-        Overlay::ConfirmRemoveAlert { id } => draw_confirm_remove_alert(frame, area, app, *id, theme),
+        Overlay::ConfirmRemoveAlert { id } => {
+            draw_confirm_remove_alert(frame, area, app, *id, theme)
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! The focused symbol and what follows it (SPEC 17): selecting a Scanner or Setups row
-//! focuses its symbol, `/` focuses any valid symbol, GEX and the Chart follow; the
+//! focuses its symbol, `/` focuses any valid symbol (the watchlist's rule, `Symbol::parse`), GEX and the Chart follow; the
 //! Chart's timeframe and cursor; `A` with its prefilled alert; the alerts list.
 
 use crossterm::event::{KeyCode, KeyEvent};
@@ -10,7 +10,7 @@ use crate::alerts::{Condition, PriceAlert};
 use crate::domain::{Bar, Symbol};
 use crate::market::intraday::{self, PriorHlc, Timeframe};
 use crate::provider::{MarketSnapshot, Quote};
-use crate::store::{MAX_ALERT_NOTE_CHARS, NewAlert, parse_symbols};
+use crate::store::{MAX_ALERT_NOTE_CHARS, NewAlert};
 use crate::tui::action::Action;
 
 /// The Chart pane's own state.
@@ -102,14 +102,15 @@ impl App {
                     .collect()
             };
             let bars = regular(&s.bars, session.open, session.close);
-            let prior = intraday::prior_hlc(&regular(&s.previous_bars, previous.open, previous.close))
-                .or_else(|| {
-                    s.daily.last().map(|d| PriorHlc {
-                        high: d.high,
-                        low: d.low,
-                        close: d.close,
-                    })
-                });
+            let prior =
+                intraday::prior_hlc(&regular(&s.previous_bars, previous.open, previous.close))
+                    .or_else(|| {
+                        s.daily.last().map(|d| PriorHlc {
+                            high: d.high,
+                            low: d.low,
+                            close: d.close,
+                        })
+                    });
             self.intraday.insert(
                 s.symbol.clone(),
                 Intraday {
@@ -131,7 +132,11 @@ impl App {
         };
         for (symbol, bar) in bars {
             if session.contains(bar.start) {
-                self.intraday.entry(symbol.clone()).or_default().bars.push(*bar);
+                self.intraday
+                    .entry(symbol.clone())
+                    .or_default()
+                    .bars
+                    .push(*bar);
                 if self.focus_symbol.as_ref() == Some(symbol) {
                     self.chart_version += 1;
                 }
@@ -193,7 +198,8 @@ impl App {
                 let current = self.chart.cursor.unwrap_or(len - 1).min(len - 1);
                 self.chart.cursor = if action == Action::CursorLeft {
                     Some(current.saturating_sub(1))
-                } else if current + 1 >= len {
+                } else if current + 2 >= len {
+                    // Onto the newest bar: follow it as new bars come.
                     None
                 } else {
                     Some(current + 1)
@@ -229,10 +235,9 @@ impl App {
                 self.overlay = None;
                 vec![]
             }
-            InputOutcome::Submit(text) => match parse_symbols(&[text.trim()]) {
-                Ok(symbols) if symbols.len() == 1 => {
+            InputOutcome::Submit(text) => match Symbol::parse(&text) {
+                Ok(symbol) => {
                     self.overlay = None;
-                    let symbol = symbols[0].clone();
                     let fed = self.intraday.contains_key(&symbol);
                     let effects = self.set_focus(symbol.clone());
                     if fed {
@@ -244,10 +249,6 @@ impl App {
                         ));
                     }
                     effects
-                }
-                Ok(_) => {
-                    *error = Some("type one symbol".into());
-                    vec![]
                 }
                 Err(e) => {
                     *error = Some(e.to_string());
@@ -272,13 +273,13 @@ impl App {
         let mut setup = Vec::new();
         let mut gex = Vec::new();
         let mut levels = Vec::new();
-        if let Some(i) = self.chart.cursor {
-            if let Some(bar) = self.chart_bars().get(i) {
-                cursor.push(AlertCandidate {
-                    label: "cursor bar close".into(),
-                    condition: side(bar.close),
-                });
-            }
+        if let Some(i) = self.chart.cursor
+            && let Some(bar) = self.chart_bars().get(i)
+        {
+            cursor.push(AlertCandidate {
+                label: "cursor bar close".into(),
+                condition: side(bar.close),
+            });
         }
         if let Some(row) = self.chart_setup() {
             let s = &row.setup;
@@ -336,7 +337,7 @@ impl App {
             return;
         };
         let candidates = self.alert_candidates();
-        let text = candidates.first().map_or_else(String::new, |c| alert_text(c));
+        let text = candidates.first().map_or_else(String::new, alert_text);
         self.overlay = Some(Overlay::NewAlert {
             symbol,
             input: TextInput::new(text, ALERT_CHARS),
@@ -386,7 +387,10 @@ impl App {
             InputOutcome::Submit(text) => match parse_alert(symbol, &text, last) {
                 Ok(alert) => {
                     self.overlay = None;
-                    self.say(format!("saving the alert: {} {}…", alert.symbol, alert.condition));
+                    self.say(format!(
+                        "saving the alert: {} {}…",
+                        alert.symbol, alert.condition
+                    ));
                     vec![Effect::AddAlert(alert)]
                 }
                 Err(message) => {
@@ -443,11 +447,15 @@ fn alert_text(c: &AlertCandidate) -> String {
 pub fn parse_alert(symbol: &Symbol, text: &str, last: Option<f64>) -> Result<NewAlert, String> {
     let mut words = text.split_whitespace();
     let (Some(kind), Some(value)) = (words.next(), words.next()) else {
-        return Err("write a condition and a value: above 450, below 440, move 2%, relvol 3".into());
+        return Err(
+            "write a condition and a value: above 450, below 440, move 2%, relvol 3".into(),
+        );
     };
     let condition = Condition::parse(kind, value).map_err(|e| e.to_string())?;
     let mut rest: Vec<&str> = words.collect();
-    let repeat = rest.first().is_some_and(|w| w.eq_ignore_ascii_case("repeat"));
+    let repeat = rest
+        .first()
+        .is_some_and(|w| w.eq_ignore_ascii_case("repeat"));
     if repeat {
         rest.remove(0);
     }

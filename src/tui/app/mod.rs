@@ -16,8 +16,8 @@ pub use crate::setups::StatusFilter;
 
 use self::editor::TextInput;
 pub use self::focus::{AlertCandidate, ChartView, Intraday};
-use crate::alerts::PriceAlert;
 use super::keymap::Keymap;
+use crate::alerts::PriceAlert;
 use crate::domain::Symbol;
 use crate::gex::{ExpiryFilter, GexProfile};
 use crate::market::calendar::Session;

@@ -22,7 +22,11 @@ use crate::tui::widgets::candles::{CandleChart, CandleStyles, ChartLine, LineKin
 /// `SPY 5m`, or `alerts (3 armed)`.
 pub fn title(app: &App) -> String {
     if app.chart.show_alerts {
-        let armed = app.alerts.iter().filter(|a| a.status == AlertStatus::Armed).count();
+        let armed = app
+            .alerts
+            .iter()
+            .filter(|a| a.status == AlertStatus::Armed)
+            .count();
         return format!(" · alerts ({armed} armed)");
     }
     match &app.focus_symbol {
@@ -93,7 +97,10 @@ pub fn render_chart(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
     let arrow = if bar.close >= bar.open { "▲" } else { "▼" };
     let when = bar.start.with_timezone(&NEW_YORK).format("%H:%M");
     let mut spans = vec![
-        Span::styled(format!("{symbol} {} ", app.chart.timeframe.label()), theme.header),
+        Span::styled(
+            format!("{symbol} {} ", app.chart.timeframe.label()),
+            theme.header,
+        ),
         Span::styled(
             format!(
                 "{when} {arrow} O {} H {} L {} C {} V {}",
@@ -178,7 +185,9 @@ pub fn chart_lines(app: &App) -> Vec<ChartLine> {
             add("PDL", Some(p.low), LineKind::PriorDay);
             add("PDC", Some(p.close), LineKind::PriorDay);
         }
-        if let Some(r) = intraday::opening_range(&data.bars, session.open, CHART_OPENING_RANGE_MINUTES) {
+        if let Some(r) =
+            intraday::opening_range(&data.bars, session.open, CHART_OPENING_RANGE_MINUTES)
+        {
             add("ORH", Some(r.high), LineKind::OpeningRange);
             add("ORL", Some(r.low), LineKind::OpeningRange);
         }
@@ -200,7 +209,7 @@ pub fn chart_lines(app: &App) -> Vec<ChartLine> {
 /// `1.2M`, `350k`, `—` for an index.
 fn volume(v: f64) -> String {
     match v {
-        v if !(v > 0.0) => "—".into(),
+        v if v.is_nan() || v <= 0.0 => "—".into(),
         v if v >= 1e6 => format!("{:.1}M", v / 1e6),
         v if v >= 1e3 => format!("{:.0}k", v / 1e3),
         v => format!("{v:.0}"),

@@ -5,7 +5,10 @@
 //! line outside the bars' range is listed at the top (`↑`) or bottom (`↓`) edge of the
 //! axis instead of squeezing the candles. A cursor column marks one bar.
 //!
-//! One column per bar, newest at the right; the window follows the cursor. Direction is
+//! One column per bar, newest at the right (a few bars get up to three columns each, the
+//! candle in the middle); the window follows the cursor. Plan lines (setup, alert) are
+//! solid `─`, other levels dotted `┈`; a label whose row is taken moves to the nearest
+//! free row within two. Direction is
 //! in the colour and in the readout above the chart (the pane's), never in colour alone.
 //! Any area, down to 0×0, no bars, and a flat day render without panicking.
 
@@ -140,7 +143,9 @@ impl Widget for &CandleChart<'_> {
         };
         let axis_x = plot.x + plot.width;
         let len = self.bars.len();
-        let cols = plot.width as usize;
+        // Columns per bar: 1, or up to 3 when few bars would leave the plot mostly empty.
+        let step = (plot.width as usize / len).clamp(1, 3);
+        let cols = plot.width as usize / step;
         let mut start = len.saturating_sub(cols);
         if let Some(c) = self.cursor.filter(|c| *c < len) {
             start = start.min(c.saturating_sub(cols / 4));
@@ -154,23 +159,36 @@ impl Widget for &CandleChart<'_> {
         } else {
             ChartMode::Candles
         });
-        // Levels first, so the bars draw over them.
-        for line in self.lines.iter().filter(|l| scale.contains(l.price)) {
+        // Levels first, so the bars draw over them; the plan's lines last among them.
+        let mut by_weight: Vec<&ChartLine> = self
+            .lines
+            .iter()
+            .filter(|l| scale.contains(l.price))
+            .collect();
+        by_weight.sort_by_key(|l| std::cmp::Reverse(l.kind as u8));
+        for line in by_weight {
             let y = plot.y + (scale.half(line.price) / 2) as u16;
             let style = self.line_style(line.kind);
+            let glyph = match line.kind {
+                LineKind::Setup | LineKind::Alert => '─',
+                _ => '┈',
+            };
             for x in plot.x..axis_x {
-                buf[(x, y)].set_char('─').set_style(style);
+                buf[(x, y)].set_char(glyph).set_style(style);
             }
         }
-        if let Some(c) = self.cursor.filter(|c| (start..start + visible.len()).contains(c)) {
-            let x = plot.x + (c - start) as u16;
+        if let Some(c) = self
+            .cursor
+            .filter(|c| (start..start + visible.len()).contains(c))
+        {
+            let x = plot.x + ((c - start) * step + step / 2) as u16;
             for y in plot.y..plot.y + plot.height {
                 buf[(x, y)].set_char('┊').set_style(self.styles.axis);
             }
         }
         let mut previous_close: Option<usize> = None;
         for (i, bar) in visible.iter().enumerate() {
-            let x = plot.x + i as u16;
+            let x = plot.x + (i * step + step / 2) as u16;
             let mut style = if bar.close >= bar.open {
                 self.styles.up
             } else {
@@ -188,7 +206,16 @@ impl Widget for &CandleChart<'_> {
                 }
             }
         }
-        self.draw_axis(buf, Rect { x: axis_x, width: axis, ..area }, scale, visible);
+        self.draw_axis(
+            buf,
+            Rect {
+                x: axis_x,
+                width: axis,
+                ..area
+            },
+            scale,
+            visible,
+        );
     }
 }
 
@@ -243,6 +270,12 @@ impl CandleChart<'_> {
             buf.set_stringn(axis.x, axis.y + row as u16, text, width, style);
             true
         };
+        // The row itself, else the nearest free one within two rows.
+        let near = |row: usize| {
+            [0isize, -1, 1, -2, 2]
+                .into_iter()
+                .filter_map(move |d| row.checked_add_signed(d))
+        };
         if let Some(last) = visible.last() {
             let text = format!("▶{}", price(last.close));
             put(buf, scale.half(last.close) / 2, &text, self.styles.axis);
@@ -254,15 +287,20 @@ impl CandleChart<'_> {
             let style = self.line_style(line.kind);
             if scale.contains(line.price) {
                 let text = format!("{} {}", line.label, price(line.price));
-                put(buf, scale.half(line.price) / 2, &text, style);
+                for row in near(scale.half(line.price) / 2) {
+                    if put(buf, row, &text, style) {
+                        break;
+                    }
+                }
             } else if line.price > scale.high {
                 let text = format!("↑{} {}", line.label, price(line.price));
-                while above < rows && !put(buf, above, &text, style) {
+                // Off-range labels keep to their half, so `↓` never shows at the top.
+                while above < rows / 2 && !put(buf, above, &text, style) {
                     above += 1;
                 }
             } else {
                 let text = format!("↓{} {}", line.label, price(line.price));
-                while below > 0 && !put(buf, below, &text, style) {
+                while below >= rows / 2 && below > 0 && !put(buf, below, &text, style) {
                     below -= 1;
                 }
             }
@@ -309,7 +347,14 @@ fn draw_candle(buf: &mut Buffer, x: u16, plot: Rect, scale: Scale, bar: &Bar, st
 
 /// One step of the close line: the close in its half row, joined to the previous close
 /// by a vertical run.
-fn draw_line_step(buf: &mut Buffer, x: u16, plot: Rect, previous: Option<usize>, half: usize, style: Style) {
+fn draw_line_step(
+    buf: &mut Buffer,
+    x: u16,
+    plot: Rect,
+    previous: Option<usize>,
+    half: usize,
+    style: Style,
+) {
     let row = half / 2;
     if let Some(p) = previous {
         let prow = p / 2;
@@ -320,8 +365,10 @@ fn draw_line_step(buf: &mut Buffer, x: u16, plot: Rect, previous: Option<usize>,
             }
         }
     }
-    let glyph = if half % 2 == 0 { '▀' } else { '▄' };
-    buf[(x, plot.y + row as u16)].set_char(glyph).set_style(style);
+    let glyph = if half.is_multiple_of(2) { '▀' } else { '▄' };
+    buf[(x, plot.y + row as u16)]
+        .set_char(glyph)
+        .set_style(style);
 }
 
 #[cfg(test)]
@@ -364,7 +411,13 @@ mod tests {
             render(&CandleChart::new(&b, &lines), w, h);
             render(&CandleChart::new(&[], &lines), w, h);
         }
-        let nan = vec![Bar { close: f64::NAN, high: f64::NAN, low: f64::NAN, open: f64::NAN, ..b[0] }];
+        let nan = vec![Bar {
+            close: f64::NAN,
+            high: f64::NAN,
+            low: f64::NAN,
+            open: f64::NAN,
+            ..b[0]
+        }];
         render(&CandleChart::new(&nan, &[]), 40, 10);
     }
 
@@ -374,6 +427,8 @@ mod tests {
         let buf = render(&CandleChart::new(&b, &[]), 60, 20);
         let row_of = |x: u16| (0..20).find(|y| buf[(x, *y)].symbol() != " ").unwrap();
         assert!(row_of(29) < row_of(0), "newest bar at the right, higher up");
-        assert!(buf[(46, row_of(29))].symbol() == "▶" || (0..20).any(|y| buf[(46, y)].symbol() == "▶"));
+        assert!(
+            buf[(46, row_of(29))].symbol() == "▶" || (0..20).any(|y| buf[(46, y)].symbol() == "▶")
+        );
     }
 }

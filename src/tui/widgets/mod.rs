@@ -1,4 +1,4 @@
 //! Custom ratatui widgets.
 
-pub mod gex_bars;
 pub mod candles;
+pub mod gex_bars;
