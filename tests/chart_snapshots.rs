@@ -210,3 +210,51 @@ fn a_flat_day_draws_one_row_of_candles_and_its_levels_without_panicking() {
         .mode(ChartMode::Line)
         .render(line.area, &mut line);
 }
+
+#[test]
+fn the_chart_is_redrawn_only_when_its_data_or_size_changed() {
+    let mut app = app();
+    screen(&app, 80, 24);
+    // Mark the cached drawing: a frame that copies the cache shows the mark.
+    let mark = |app: &App| {
+        let mut cache = app.chart_cache.borrow_mut();
+        let (_, buffer) = cache.as_mut().expect("the chart was drawn and cached");
+        let at = (buffer.area.x, buffer.area.y);
+        buffer[at].set_symbol("@");
+    };
+    mark(&app);
+    // A quote of another symbol, and the 1 Hz tick: nothing the chart shows changed.
+    app.on_market(&MarketEvent::Step {
+        at: market_time(),
+        quotes: vec![coach::provider::Quote {
+            symbol: Symbol::parse("QQQ").unwrap(),
+            price: 600.0,
+            at: market_time(),
+        }],
+        bars: vec![],
+    });
+    assert!(screen(&app, 80, 24).contains('@'), "copied from the cache");
+    // A new final bar of the focused symbol redraws it.
+    let bar = Bar {
+        start: market_time(),
+        open: 681.0,
+        high: 681.5,
+        low: 680.9,
+        close: 681.4,
+        volume: 50_000.0,
+    };
+    app.on_market(&MarketEvent::Step {
+        at: market_time() + chrono::Duration::minutes(1),
+        quotes: vec![],
+        bars: vec![(spy(), bar)],
+    });
+    assert!(
+        !screen(&app, 80, 24).contains('@'),
+        "redrawn for the new bar"
+    );
+    mark(&app);
+    assert!(
+        !screen(&app, 100, 30).contains('@'),
+        "redrawn for a new size"
+    );
+}

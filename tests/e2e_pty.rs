@@ -307,10 +307,16 @@ fn a_tracked_setup_shows_on_the_chart_and_capital_a_stores_an_alert_at_its_entry
     app.press("3");
     app.press("k");
     app.press("8");
-    app.screen.wait_for("E/S/T setup #1", Duration::from_secs(10));
+    app.screen
+        .wait_for("E/S/T setup #1", Duration::from_secs(10));
     app.press("A");
-    let editor = app.screen.wait_for("Price alert on", Duration::from_secs(5));
-    assert!(editor.contains("setup #1 entry"), "prefilled with the entry:\n{editor}");
+    let editor = app
+        .screen
+        .wait_for("Price alert on", Duration::from_secs(5));
+    assert!(
+        editor.contains("setup #1 entry"),
+        "prefilled with the entry:\n{editor}"
+    );
     app.press("\r");
     app.screen.wait_for("alert 1 set", Duration::from_secs(5));
     app.press("v");

@@ -117,8 +117,9 @@ pub const VOLUME_MIN_BASELINE: usize = 5;
 /// One symbol's armed alerts with the state their rules need.
 #[derive(Clone, Debug, Default)]
 struct SymbolAlerts {
-    /// The latest price seen.
+    /// The latest price seen, and when it was made.
     last: Option<f64>,
+    last_at: Option<DateTime<Utc>>,
     /// The last `VOLUME_BASELINE + 1` final minute volumes, oldest first.
     volumes: Vec<f64>,
     /// Whether the previous final bar was above each volume alert's ratio (by alert id).
@@ -202,9 +203,11 @@ impl AlertBook {
         }
     }
 
-    /// A new price of `symbol` at `at`: pushes the firings to `out`. A firing alert that
-    /// does not repeat leaves the book; one that does stays with its new reference. A
-    /// price that is not a finite positive number is ignored (and does not become `prev`).
+    /// A new price of `symbol` made at `at`: pushes the firings to `out`. A firing alert
+    /// that does not repeat leaves the book; one that does stays with its new reference.
+    /// A price that is not a finite positive number, or older than the latest one seen
+    /// (a minute bar's close arriving after later quotes), is ignored and does not
+    /// become `prev`: an old price would "cross back" over a level it never recrossed.
     pub fn on_price(
         &mut self,
         symbol: &Symbol,
@@ -218,6 +221,10 @@ impl AlertBook {
         let Some(entry) = self.by_symbol.get_mut(symbol) else {
             return;
         };
+        if entry.last_at.is_some_and(|t| at < t) {
+            return;
+        }
+        entry.last_at = Some(at);
         let last = entry.last.replace(price);
         let before = out.len();
         for alert in &mut entry.alerts {

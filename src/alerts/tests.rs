@@ -36,14 +36,18 @@ fn alert(
     }
 }
 
-/// Feeds prices one by one; returns the ids that fired at each.
+/// Seconds after 10:02 ET of the next fed price: every call feeds later prices.
+static CLOCK: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Feeds prices one by one, 15 seconds apart; returns the ids that fired at each.
 fn feed(book: &mut AlertBook, symbol: &str, prices: &[f64]) -> Vec<Vec<i64>> {
     prices
         .iter()
-        .enumerate()
-        .map(|(i, p)| {
+        .map(|p| {
             let mut out = Vec::new();
-            book.on_price(&sym(symbol), *p, at(1, i as u32), &mut out);
+            let s = CLOCK.fetch_add(15, std::sync::atomic::Ordering::Relaxed);
+            let when = at(2, 0) + chrono::Duration::seconds(s);
+            book.on_price(&sym(symbol), *p, when, &mut out);
             out.iter().map(|f| f.id).collect()
         })
         .collect()
@@ -188,4 +192,28 @@ fn a_firing_is_described_in_a_traders_words() {
         f.describe("call wall"),
         "alert 7: SPY crosses above 450.00 at 450.12 — call wall"
     );
+}
+
+#[test]
+fn a_bar_close_older_than_the_latest_quote_does_not_cross_back() {
+    let mut book = AlertBook::new();
+    book.upsert(alert(1, "SPY", Condition::CrossesAbove(450.0), true, None));
+    book.upsert(alert(2, "SPY", Condition::CrossesBelow(450.0), true, None));
+    let mut out = Vec::new();
+    book.on_price(&sym("SPY"), 449.9, at(0, 50), &mut out);
+    book.on_price(&sym("SPY"), 450.1, at(1, 5), &mut out);
+    assert_eq!(out.iter().map(|f| f.id).collect::<Vec<_>>(), [1]);
+    // The 10:00 bar (close 449.90, final at 10:01:00) arrives after the 10:01:05 quote.
+    let late = Bar {
+        start: at(0, 0),
+        open: 449.5,
+        high: 449.95,
+        low: 449.4,
+        close: 449.9,
+        volume: 1000.0,
+    };
+    out.clear();
+    book.on_bar(&sym("SPY"), &late, &mut out);
+    book.on_price(&sym("SPY"), 450.2, at(1, 20), &mut out);
+    assert!(out.is_empty(), "no crossing happened: {out:?}");
 }
