@@ -3,6 +3,7 @@
 //! symbol that is not on the watchlist; a level crossed while nobody watched fires at the
 //! next start.
 
+mod fake_discord;
 mod support;
 
 use std::time::Duration;
@@ -260,10 +261,12 @@ async fn an_alert_on_a_symbol_off_the_watchlist_gets_prices_and_fires_on_the_cro
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_level_crossed_while_nobody_watched_fires_once_at_the_next_start() {
+async fn a_level_crossed_while_nobody_watched_fires_once_at_the_next_start_and_reaches_discord() {
     let t = support::sqlite().await;
+    let fake = fake_discord::FakeDiscord::start().await;
     let mut config = Config::default();
     config.sim.speed = 60.0;
+    config.discord.webhook_url = coach::config::Secret::new(fake.url.clone());
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 21, 0, 0).unwrap();
     let user = t.store.ensure_user("local", now).await.unwrap();
     let spy = sym("SPY");
@@ -285,7 +288,18 @@ async fn a_level_crossed_while_nobody_watched_fires_once_at_the_next_start() {
         .unwrap();
     let mut services = Services::start(&config, &t.store, now, Feed::Sim);
     let (stored, text) = fired(&mut services, alert.id).await;
-    services.shutdown();
     assert_eq!(stored.status, AlertStatus::Fired);
     assert!(text.ends_with("set last week"), "{text}");
+    let posted = fake.wait_for(1, Duration::from_secs(30)).await;
+    services.shutdown();
+    let alert_posts: Vec<_> = posted
+        .iter()
+        .filter(|p| p.title().contains("price alert"))
+        .collect();
+    assert_eq!(alert_posts.len(), 1, "{posted:#?}");
+    assert_eq!(alert_posts[0].title(), "🔔 SPY · price alert");
+    assert_eq!(
+        alert_posts[0].body["embeds"][0]["description"],
+        text.as_str()
+    );
 }
