@@ -195,6 +195,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;
     app.bell = config.ui.bell;
+    app.user = Some(user);
     let theme = Theme::from_config(
         &config.ui.color,
         std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),

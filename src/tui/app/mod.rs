@@ -287,6 +287,8 @@ pub struct App {
     pub status: Option<Status>,
     /// Something visible changed since the last frame.
     pub dirty: bool,
+    /// The trader this screen belongs to, once known (the dashboard sets it).
+    pub user: Option<crate::store::UserId>,
     /// The focused symbol (SPEC 17): GEX and the Chart follow it, the header shows it.
     pub focus_symbol: Option<Symbol>,
     /// The Chart pane's timeframe, cursor and alerts list.
@@ -332,6 +334,7 @@ impl App {
             confirm_quit,
             status: None,
             dirty: true,
+            user: None,
             focus_symbol: watchlist.first().cloned(),
             chart: ChartView::default(),
             intraday: HashMap::new(),
@@ -508,7 +511,12 @@ impl App {
                 }
             }
             AppEvent::Notice(text) => self.say(text),
-            AppEvent::AlertFired { alert, text, .. } => self.on_alert_fired(alert, text),
+            AppEvent::AlertFired { user, alert, text } => {
+                // One evaluator serves every user of the database: only ours are shown.
+                if self.user.is_none_or(|me| me == user) {
+                    self.on_alert_fired(alert, text);
+                }
+            }
             AppEvent::AlertsSaved { alerts, message } => {
                 self.alerts = alerts;
                 self.chart_version += 1;

@@ -274,6 +274,17 @@ fn a_firing_reaches_the_status_line_and_the_bell_and_the_list_removes_alerts() {
         text: "alert 2: SPX crosses above 6000.00 at 6000.50".into(),
     });
     assert!(a.ring_bell);
+    // Another trader's alert on the same database never reaches this screen.
+    a.user = Some(crate::store::UserId(1));
+    a.ring_bell = false;
+    let mut theirs = stored_alert(9, AlertStatus::Fired);
+    theirs.note = "bob's".into();
+    a.on_event(AppEvent::AlertFired {
+        user: crate::store::UserId(2),
+        alert: theirs,
+        text: "alert 9: SPX crosses above 6000.00".into(),
+    });
+    assert!(!a.ring_bell && a.alerts.iter().all(|x| x.id != 9));
     assert!(
         a.status
             .as_ref()
