@@ -85,11 +85,17 @@ pub fn render_chart(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
     };
     let bars = app.chart_bars();
     if bars.is_empty() {
-        Paragraph::new(Line::styled(
-            format!("{symbol}: no regular-session bars yet (the chart starts at 09:30 ET)."),
-            theme.dim,
-        ))
-        .render(area, buf);
+        let why = if app.intraday.contains_key(symbol) {
+            format!("{symbol}: no regular-session bars yet (the chart starts at 09:30 ET).")
+        } else {
+            format!(
+                "{symbol} is not in this session's feed: put it on the watchlist (w) or set an \
+                 alert on it (A), and it is quoted from the next start."
+            )
+        };
+        Paragraph::new(Line::styled(why, theme.dim))
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .render(area, buf);
         return;
     }
     let cursor = app.chart.cursor.filter(|c| *c < bars.len());
