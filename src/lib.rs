@@ -5,6 +5,7 @@
 //! `cli`) owns I/O and wires the core to data.
 
 pub mod alerts;
+pub mod brief;
 pub mod cli;
 pub mod config;
 pub mod detect;

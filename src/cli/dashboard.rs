@@ -158,6 +158,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         gex: services.gex.requests.clone(),
         changes: services.setup_changes.clone(),
         alert_changes: services.alert_changes.clone(),
+        brief: services.brief.requests.clone(),
     });
     let market_rx = services.bus.subscribe();
     // The feed may have published its first snapshot before we subscribed: ask for it.

@@ -3,6 +3,7 @@
 
 pub mod alert_changes;
 pub mod auto_track;
+pub mod brief;
 pub mod bus;
 pub mod clock;
 pub mod detect;
@@ -67,6 +68,11 @@ pub enum AppEvent {
     AlertsSaved {
         alerts: Vec<crate::alerts::PriceAlert>,
         message: String,
+    },
+    /// A morning brief: the stored one of the day, or a preview (never stored).
+    Brief {
+        brief: std::sync::Arc<crate::brief::Brief>,
+        preview: bool,
     },
     /// A one-line notice for the trader: a trading alert or an operational incident.
     Notice(String),

@@ -5,7 +5,9 @@
 //! `RETURNING`), and separate migration folders where they do not (DDL).
 
 mod alerts;
+mod briefs;
 mod detections;
+mod positions;
 mod setups;
 mod watchlists;
 
@@ -18,6 +20,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use alerts::{MAX_ALERT_NOTE_CHARS, NewAlert};
+pub use briefs::StoredBrief;
 pub use detections::StoredDetection;
 pub use setups::{
     MAX_NOTES_CHARS, SetupEvent, SetupRow, TRACKED_REASON, TRADER_ACTOR, TrackResult,

@@ -37,6 +37,7 @@ pub enum Action {
     CursorRight,
     NewAlert,
     AlertsView,
+    BriefPreview,
     Help,
     Back,
     Quit,
@@ -45,7 +46,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 37] = [
         Action::FocusNext,
         Action::FocusPrev,
         Action::FocusBrief,
@@ -77,6 +78,7 @@ impl Action {
         Action::CursorRight,
         Action::NewAlert,
         Action::AlertsView,
+        Action::BriefPreview,
         Action::Help,
         Action::Back,
         Action::Quit,
@@ -118,6 +120,7 @@ impl Action {
             Action::CursorRight => "cursor_right",
             Action::NewAlert => "new_alert",
             Action::AlertsView => "alerts_view",
+            Action::BriefPreview => "brief_preview",
             Action::Help => "help",
             Action::Back => "back",
             Action::Quit => "quit",
@@ -152,7 +155,7 @@ impl Action {
             Action::Details => "setup details, history",
             Action::GexSymbol => "GEX: next symbol",
             Action::GexExpiry => "GEX: expiry filter",
-            Action::Refresh => "refresh (GEX: now)",
+            Action::Refresh => "refresh/regenerate",
             Action::Search => "focus a symbol (search)",
             Action::TimeframeDown => "Chart: shorter timeframe",
             Action::TimeframeUp => "Chart: longer timeframe",
@@ -160,6 +163,7 @@ impl Action {
             Action::CursorRight => "Chart: cursor right",
             Action::NewAlert => "price alert from the focus",
             Action::AlertsView => "Chart: alerts list",
+            Action::BriefPreview => "brief: next watchlist",
             Action::Help => "help (this screen)",
             Action::Back => "close popup, cancel",
             Action::Quit => "quit (asks if active)",
@@ -201,7 +205,8 @@ impl Action {
             Action::CursorLeft => &["h", "left"],
             Action::CursorRight => &["l", "right"],
             Action::NewAlert => &["A"],
-            Action::AlertsView => &["v"],
+            Action::AlertsView => &["L"],
+            Action::BriefPreview => &["v"],
             Action::Help => &["?"],
             Action::Back => &["esc"],
             Action::Quit => &["q"],

@@ -31,6 +31,8 @@ pub struct ActionContext {
     pub changes: SetupChanges,
     /// Every alert the trader adds or removes is published here, likewise.
     pub alert_changes: AlertChanges,
+    /// Requests to the brief scheduler.
+    pub brief: mpsc::Sender<crate::runtime::brief::BriefRequest>,
 }
 
 impl ActionRunner {
@@ -76,6 +78,12 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Option<AppEvent> {
             Ok(()) => None,
             Err(_) => Some(AppEvent::ActionFailed(
                 "the GEX worker is busy or not running; see Health".into(),
+            )),
+        },
+        Effect::Brief(request) => match ctx.brief.try_send(request) {
+            Ok(()) => None,
+            Err(_) => Some(AppEvent::ActionFailed(
+                "the brief scheduler is busy or not running; see Health".into(),
             )),
         },
         Effect::Track { detection, at } => {

@@ -63,7 +63,8 @@ impl App {
     }
 
     /// The symbol of the selected row of `pane` (Scanner: watchlist rows, then the
-    /// opportunities; Setups: the visible setups).
+    /// opportunities; Setups: the visible setups; Brief: the symbol whose section the
+    /// scrolled-to line is in).
     pub fn selected_symbol(&self, pane: Pane) -> Option<Symbol> {
         let i = self.selected(pane);
         match pane {
@@ -79,6 +80,22 @@ impl App {
                 },
             },
             Pane::Setups => self.selected_setup().map(|r| r.setup.symbol.clone()),
+            Pane::Brief => {
+                use crate::brief::render::{TextLine, text_lines};
+                let brief = self.brief.as_ref()?;
+                let mut section = None;
+                for line in text_lines(brief).into_iter().take(i + 1) {
+                    if let TextLine::Heading(title) = line {
+                        section = brief
+                            .symbols
+                            .iter()
+                            .any(|s| s.symbol == title)
+                            .then(|| Symbol::parse(&title).ok())
+                            .flatten();
+                    }
+                }
+                section
+            }
             _ => None,
         }
     }

@@ -293,9 +293,49 @@ fn a_firing_reaches_the_status_line_and_the_bell_and_the_list_removes_alerts() {
             .contains("SPX crosses above 6000.00")
     );
     assert_eq!(a.alerts[0].status, AlertStatus::Fired);
-    press(&mut a, 'v');
+    press(&mut a, 'L');
     assert!(a.chart.show_alerts && a.focus == Pane::Chart);
     press(&mut a, 'd');
     assert_eq!(a.overlay, Some(Overlay::ConfirmRemoveAlert { id: 2 }));
     assert_eq!(press(&mut a, 'y'), vec![Effect::RemoveAlert { id: 2 }]);
+}
+
+#[test]
+fn scrolling_the_brief_into_a_symbols_section_focuses_that_symbol() {
+    let mut a = app();
+    let calendar = crate::brief::EconCalendar::shipped();
+    let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 24, 13, 0, 0).unwrap();
+    let brief = crate::brief::build(&crate::brief::BriefInputs {
+        now,
+        market_date: now.date_naive(),
+        watchlist: "Tech".into(),
+        symbols: &[
+            crate::brief::SymbolInput::new(sym("AAPL")),
+            crate::brief::SymbolInput::new(sym("MSFT")),
+        ],
+        calendar: &calendar,
+        positions: &[],
+        setups: &[],
+    })
+    .unwrap();
+    let lines = crate::brief::render::text_lines(&brief);
+    let msft = lines
+        .iter()
+        .position(|l| *l == crate::brief::render::TextLine::Heading("MSFT".into()))
+        .expect("a MSFT section");
+    a.on_event(AppEvent::Brief {
+        brief: Arc::new(brief),
+        preview: false,
+    });
+    a.update(Action::FocusBrief);
+    for _ in 0..msft {
+        press(&mut a, 'j');
+    }
+    assert_eq!(a.focus_symbol, Some(sym("MSFT")));
+    press(&mut a, 'k');
+    assert_eq!(
+        a.focus_symbol,
+        Some(sym("AAPL")),
+        "the line above is in AAPL's section"
+    );
 }
