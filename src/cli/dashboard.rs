@@ -143,13 +143,13 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         watchlist.symbols.len()
     );
 
-    // The simulation quotes every watchlist symbol too.
+    // The feed quotes every watchlist symbol too, and every symbol with an armed alert.
+    let alert_symbols = store
+        .alert_symbols(user)
+        .await
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
     let mut config = config;
-    for symbol in &watchlist.symbols {
-        if !config.sim.symbols.contains(symbol) {
-            config.sim.symbols.push(symbol.clone());
-        }
-    }
+    extend_feed(&mut config, watchlist.symbols.iter().chain(&alert_symbols));
     let feed = Feed::from_config(&config).map_err(CliError::Input)?;
     let services = Services::start(&config, &store, now, feed);
     let has_chains = config.general.provider == "sim";
@@ -163,6 +163,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         gex: services.gex.requests.clone(),
         changes: services.setup_changes.clone(),
         coach,
+        alert_changes: services.alert_changes.clone(),
         brief: services.brief.requests.clone(),
     });
     let market_rx = services.bus.subscribe();
@@ -197,6 +198,12 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         .setups(user, None)
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;
+    app.alerts = store
+        .alerts(user)
+        .await
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    app.bell = config.ui.bell;
+    app.user = Some(user);
     let theme = Theme::from_config(
         &config.ui.color,
         std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
@@ -245,4 +252,17 @@ fn coach_runner(
     };
     let coach = Coach::from_config(&config.llm, ctx).map_err(CliError::Runtime)?;
     Ok(coach.map(|c| CoachRunner::new(c, services.events_tx.clone())))
+}
+
+/// Adds `symbols` to the ones the feed quotes (`sim.symbols`, which the live feed uses
+/// too), keeping the order and skipping those already there.
+pub fn extend_feed<'a>(
+    config: &mut Config,
+    symbols: impl IntoIterator<Item = &'a crate::domain::Symbol>,
+) {
+    for symbol in symbols {
+        if !config.sim.symbols.contains(symbol) {
+            config.sim.symbols.push(symbol.clone());
+        }
+    }
 }

@@ -35,9 +35,14 @@ fn number_keys_jump_to_their_pane_and_tab_cycles() {
     a.update(Action::FocusNext);
     assert_eq!(a.focus, Pane::Coach);
     a.update(Action::FocusNext);
-    assert_eq!(a.focus, Pane::Brief, "focus wraps from Coach to Brief");
+    assert_eq!(a.focus, Pane::Chart, "the Chart (8) follows the Coach (7)");
+    a.update(Action::FocusNext);
+    assert_eq!(a.focus, Pane::Brief, "focus wraps from the Chart to Brief");
     a.update(Action::FocusPrev);
-    assert_eq!(a.focus, Pane::Coach);
+    assert_eq!(a.focus, Pane::Chart);
+    a.update(Action::FocusBrief);
+    a.update(Action::FocusChart);
+    assert_eq!((a.focus, a.focus.number()), (Pane::Chart, 8));
 }
 
 #[test]
@@ -771,6 +776,7 @@ fn k_and_j_scroll_the_coach_transcript_with_the_prompt_closed() {
     assert_eq!(a.coach.scroll, 0, "never below the newest line");
 }
 
+mod focus;
 mod brief {
     use super::*;
     use crate::runtime::brief::BriefRequest;

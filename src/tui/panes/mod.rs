@@ -2,6 +2,7 @@
 //! it formats what the state already holds.
 
 mod brief;
+pub mod chart;
 mod coach;
 mod gex;
 mod health;
@@ -39,6 +40,7 @@ pub fn draw(
         Pane::Health => health::draw(frame, area, block, app, theme, now),
         Pane::Logs => logs::draw(frame, area, block, theme),
         Pane::Coach => coach::draw(frame, area, block, app, theme),
+        Pane::Chart => chart::draw(frame, area, block, app, theme),
     }
 }
 
@@ -49,6 +51,7 @@ fn title_extra(pane: Pane, app: &App) -> String {
         Pane::Brief => brief::title(app),
         Pane::Setups => setups::title(app),
         Pane::Coach => coach::title(app),
+        Pane::Chart => chart::title(app),
         Pane::Health => {
             let failing = app
                 .workers
