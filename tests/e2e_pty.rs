@@ -280,6 +280,11 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
 
     let mut again = start_in(home, &["--speed", "30"]);
     again.screen.wait_for("6 Logs", Duration::from_secs(10));
+    // The setup keys need the market clock: wait for the feed's first snapshot (the
+    // header says "waiting for market data" until then).
+    again
+        .screen
+        .wait_until_gone("waiting for market data", Duration::from_secs(20));
     again.press("3");
     let screen = again.screen.wait_for("all (1)", Duration::from_secs(5));
     let after = setup_row(&screen);
