@@ -161,9 +161,7 @@ impl BriefScheduler {
             .await
             .map_err(|e| e.to_string())?;
         if lists.len() < 2 {
-            return Err(
-                "only one watchlist: there is no other to preview (coach watchlist …)".into(),
-            );
+            return Err("only one watchlist: there is no other to preview".into());
         }
         let at = after
             .and_then(|name| lists.iter().position(|w| w.name == name))
