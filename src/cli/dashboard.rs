@@ -141,13 +141,13 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         watchlist.symbols.len()
     );
 
-    // The simulation quotes every watchlist symbol too.
+    // The feed quotes every watchlist symbol too, and every symbol with an armed alert.
+    let alert_symbols = store
+        .alert_symbols(user)
+        .await
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
     let mut config = config;
-    for symbol in &watchlist.symbols {
-        if !config.sim.symbols.contains(symbol) {
-            config.sim.symbols.push(symbol.clone());
-        }
-    }
+    extend_feed(&mut config, watchlist.symbols.iter().chain(&alert_symbols));
     let feed = Feed::from_config(&config).map_err(CliError::Input)?;
     let services = Services::start(&config, &store, now, feed);
     let actions = ActionRunner::spawn(ActionContext {
@@ -157,6 +157,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         events: services.events_tx.clone(),
         gex: services.gex.requests.clone(),
         changes: services.setup_changes.clone(),
+        alert_changes: services.alert_changes.clone(),
         brief: services.brief.requests.clone(),
     });
     let market_rx = services.bus.subscribe();
@@ -190,6 +191,12 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         .setups(user, None)
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;
+    app.alerts = store
+        .alerts(user)
+        .await
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    app.bell = config.ui.bell;
+    app.user = Some(user);
     let theme = Theme::from_config(
         &config.ui.color,
         std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
@@ -214,4 +221,17 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
     services.cancel.cancel();
     store.close().await;
     result.map_err(|e| CliError::Runtime(format!("terminal error: {e}")))
+}
+
+/// Adds `symbols` to the ones the feed quotes (`sim.symbols`, which the live feed uses
+/// too), keeping the order and skipping those already there.
+pub fn extend_feed<'a>(
+    config: &mut Config,
+    symbols: impl IntoIterator<Item = &'a crate::domain::Symbol>,
+) {
+    for symbol in symbols {
+        if !config.sim.symbols.contains(symbol) {
+            config.sim.symbols.push(symbol.clone());
+        }
+    }
 }

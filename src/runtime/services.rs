@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::AppEvent;
+use super::alert_changes::AlertChanges;
 use super::auto_track::{DetectionInbox, run_auto_track};
 use super::brief::{BriefChannels, BriefScheduler, run_brief_scheduler};
 use super::bus::MarketBus;
@@ -50,6 +51,9 @@ pub struct Services {
     /// transitions, notes, delete) so the evaluator's book follows; subscribe to hear the
     /// evaluator's and the auto-tracker's.
     pub setup_changes: SetupChanges,
+    /// Price-alert changes: publish every alert the screen adds or removes so the
+    /// evaluator's alert book follows.
+    pub alert_changes: AlertChanges,
     /// Counters for `/metrics`; workers bump them (`metrics.detection(kind)`, …).
     pub metrics: Arc<Metrics>,
     /// Trading alerts go through this (`notifier.trading(alert)`).
@@ -78,6 +82,7 @@ impl Services {
             now,
         );
         let setup_changes = SetupChanges::default();
+        let alert_changes = AlertChanges::default();
 
         let interval = feed.step_interval(config);
         let has_chains = matches!(feed, Feed::Sim);
@@ -218,10 +223,11 @@ impl Services {
             notifier: notifier.clone(),
             metrics: metrics.clone(),
         };
-        let (evaluate_bus, evaluate_store, evaluate_changes, evaluate_events) = (
+        let (evaluate_bus, evaluate_store, evaluate_changes, evaluate_alerts, evaluate_events) = (
             bus.clone(),
             store.clone(),
             setup_changes.clone(),
+            alert_changes.clone(),
             events_tx.clone(),
         );
         supervisor::spawn(
@@ -235,6 +241,7 @@ impl Services {
                     evaluate_bus.clone(),
                     evaluate_store.clone(),
                     evaluate_changes.clone(),
+                    evaluate_alerts.clone(),
                     evaluate_events.clone(),
                     sinks.clone(),
                 )
@@ -258,6 +265,7 @@ impl Services {
             events_tx,
             gex,
             setup_changes,
+            alert_changes,
             metrics,
             notifier,
             brief,

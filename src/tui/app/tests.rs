@@ -33,9 +33,14 @@ fn number_keys_jump_to_their_pane_and_tab_cycles() {
     assert_eq!(a.focus, Pane::Health);
     a.update(Action::FocusNext);
     a.update(Action::FocusNext);
-    assert_eq!(a.focus, Pane::Brief, "focus wraps from Logs to Brief");
+    assert_eq!(a.focus, Pane::Chart, "the Chart (8) follows Logs");
+    a.update(Action::FocusNext);
+    assert_eq!(a.focus, Pane::Brief, "focus wraps from the Chart to Brief");
     a.update(Action::FocusPrev);
-    assert_eq!(a.focus, Pane::Logs);
+    assert_eq!(a.focus, Pane::Chart);
+    a.update(Action::FocusBrief);
+    a.update(Action::FocusChart);
+    assert_eq!((a.focus, a.focus.number()), (Pane::Chart, 8));
 }
 
 #[test]
@@ -592,6 +597,7 @@ fn a_quote_older_than_two_market_minutes_is_stale() {
     );
 }
 
+mod focus;
 mod brief {
     use super::*;
     use crate::runtime::brief::BriefRequest;
