@@ -296,7 +296,10 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
     };
     assert_eq!(plan(&after), plan(&before), "the setup after the restart");
     again.press("\r");
-    let details = again.screen.wait_for("reopen", Duration::from_secs(5));
+    // "reopen" is also a footer hint of the Setups pane: wait for a journal-only word
+    let details = again
+        .screen
+        .wait_for("manual_archive", Duration::from_secs(5));
     for step in ["tracked", "→ invalidated", "manual_archive", "reopen"] {
         assert!(
             details.contains(step),
