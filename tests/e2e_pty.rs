@@ -302,7 +302,7 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
         .screen
         .wait_until_gone("waiting for market data", Duration::from_secs(10));
     again.press("\r");
-    // Not "reopen": the Setups footer says "o reopen" before the journal has loaded.
+    // "reopen" is also a footer hint of the Setups pane: wait for a journal-only word
     let details = again
         .screen
         .wait_for("manual_archive", Duration::from_secs(5));
@@ -486,8 +486,7 @@ fn a_tracked_setup_shows_on_the_chart_and_capital_a_stores_an_alert_at_its_entry
         "prefilled with the entry:\n{editor}"
     );
     app.press("\r");
-    // "alert 1 set", or already "alert 1: SPY crosses …" when price is at the entry and
-    // the alert fires before the screen is read (a loaded machine).
+    // "alert 1 set", or already its firing when the ×30 market crosses the entry at once.
     app.screen.wait_for("alert 1", Duration::from_secs(5));
     app.press("L");
     app.screen.wait_for("alerts (", Duration::from_secs(5));
