@@ -100,6 +100,7 @@ impl Rig {
             changes.clone(),
             ui,
             sinks,
+            coach::runtime::ownership::all(),
         ));
         let mut rig = Rig {
             bus,

@@ -29,11 +29,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::AppEvent;
 use super::bus::{MarketBus, fell_behind};
 use super::metrics::Metrics;
+use super::ownership::{self, Owned};
 use super::setup_changes::{SetupChange, SetupChanges};
 use super::supervisor::WorkerCtx;
 use crate::domain::{Bar, Symbol};
@@ -134,6 +135,8 @@ struct Evaluator {
     session: Session,
     swept: Option<NaiveDate>,
     scratch: Vec<Transition>,
+    /// The symbols this instance evaluates; another instance owns the rest.
+    owned: watch::Receiver<Owned>,
 }
 
 impl Evaluator {
@@ -143,6 +146,7 @@ impl Evaluator {
         changes: SetupChanges,
         ui: mpsc::Sender<AppEvent>,
         session: Session,
+        owned: watch::Receiver<Owned>,
     ) -> Result<Evaluator, String> {
         let mut ev = Evaluator {
             store,
@@ -155,6 +159,7 @@ impl Evaluator {
             session,
             swept: None,
             scratch: Vec::new(),
+            owned,
         };
         ev.reload().await?;
         Ok(ev)
@@ -257,7 +262,7 @@ impl Evaluator {
     }
 
     async fn evaluate(&mut self, symbol: &Symbol, update: &PriceUpdate) -> Result<(), String> {
-        if self.book.setups_for(symbol).is_empty() {
+        if self.book.setups_for(symbol).is_empty() || !self.owned.borrow().contains(symbol) {
             return Ok(());
         }
         self.book.evaluate(symbol, update, &mut self.scratch);
@@ -293,7 +298,14 @@ impl Evaluator {
     /// Expires every active single-day setup whose close (the first after it was armed)
     /// is at or before `now`, dated at that close.
     async fn expire_overdue(&mut self, now: DateTime<Utc>) -> Result<(), String> {
-        let symbols: Vec<Symbol> = self.book.symbols().cloned().collect();
+        let symbols: Vec<Symbol> = {
+            let owned = self.owned.borrow();
+            self.book
+                .symbols()
+                .filter(|s| owned.contains(s))
+                .cloned()
+                .collect()
+        };
         for symbol in symbols {
             for setup in self.book.setups_for(&symbol) {
                 if setup.status == SetupStatus::Active
@@ -354,20 +366,38 @@ pub async fn run_evaluator(
     changes: SetupChanges,
     ui: mpsc::Sender<AppEvent>,
     sinks: TransitionSinks,
+    mut owned: watch::Receiver<Owned>,
 ) -> Result<(), String> {
+    ownership::decided(&mut owned).await?;
+    owned.mark_unchanged();
+    let mut owned_open = true;
     // Subscribe before loading, so no change or price between the two is missed.
     let mut change_rx = changes.subscribe();
     let mut events = bus.subscribe();
     let Some(snapshot) = bus.snapshot().await else {
         return Err("no market feed is running".into());
     };
-    let mut ev = Evaluator::load(store, sinks, changes, ui, snapshot.session).await?;
+    let mut ev =
+        Evaluator::load(store, sinks, changes, ui, snapshot.session, owned.clone()).await?;
     ev.catch_up(&snapshot).await?;
     ctx.heartbeat();
     loop {
         tokio::select! {
             biased;
             _ = ctx.cancel.cancelled() => return Ok(()),
+            changed = owned.changed(), if owned_open => {
+                if changed.is_err() {
+                    // A fixed ownership (SQLite, tests): nothing more will change.
+                    owned_open = false;
+                    continue;
+                }
+                // Symbols gained: the store has what their previous owner applied; the
+                // snapshot's bars catch up on what it did not (the guard refuses repeats).
+                ev.reload().await?;
+                if let Some(snapshot) = bus.snapshot().await {
+                    ev.catch_up(&snapshot).await?;
+                }
+            }
             change = change_rx.recv() => match change {
                 Ok(change) => ev.on_change(change),
                 Err(RecvError::Lagged(n)) => {

@@ -4,15 +4,20 @@
 pub mod auto_track;
 pub mod bus;
 pub mod clock;
+pub mod database;
 pub mod detect;
 pub mod evaluate;
 pub mod feed;
 pub mod gex;
 pub mod health;
+pub mod listen;
 pub mod metrics;
 pub mod monitor;
+pub mod ownership;
+pub mod remote;
 pub mod services;
 pub mod setup_changes;
+pub mod status;
 pub mod supervisor;
 
 /// What workers tell the screen besides market data: events that must all arrive, in order
@@ -54,6 +59,14 @@ pub enum AppEvent {
         row: crate::store::SetupRow,
         transition: Option<crate::setups::Transition>,
     },
+    /// The trader's setups as the store has them (an attached screen's (re)load).
+    SetupsLoaded(Vec<crate::store::SetupRow>),
+    /// The trader's default watchlist as the store has it (an attached screen: written
+    /// by another screen or the CLI).
+    WatchlistLoaded(crate::store::Watchlist),
+    /// The workers of the `coach serve` instances, from `worker_status` (attached screens),
+    /// named "instance worker".
+    RemoteWorkers(Vec<crate::runtime::health::WorkerRecord>),
     /// A one-line notice for the trader: a trading alert or an operational incident.
     Notice(String),
 }

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::AppEvent;
 use super::auto_track::{DetectionInbox, run_auto_track};
 use super::bus::MarketBus;
+use super::database;
 use super::detect::run_detector;
 use super::evaluate::{TransitionSinks, run_evaluator};
 use super::feed::{latest_session_date, run_played_feed};
@@ -19,9 +20,11 @@ use super::gex::{GexChannels, SimChains, run_gex};
 use super::health::{Health, StaleFloors};
 use super::metrics::Metrics;
 use super::monitor::{self, Monitor};
+use super::ownership::{self, Owned, run_ownership};
 use super::setup_changes::SetupChanges;
 use super::supervisor;
 use crate::config::Config;
+use crate::domain::Symbol;
 use crate::gex::GexParams;
 use crate::market::calendar;
 use crate::notify::discord::RetryPolicy;
@@ -53,6 +56,10 @@ pub struct Services {
     pub metrics: Arc<Metrics>,
     /// Trading alerts go through this (`notifier.trading(alert)`).
     pub notifier: Notifier,
+    /// The symbols this process detects and evaluates (all, on SQLite).
+    pub owned: watch::Receiver<Owned>,
+    /// This process's name in `worker_status` (host and pid).
+    pub instance: String,
 }
 
 impl Services {
@@ -74,6 +81,35 @@ impl Services {
             now,
         );
         let setup_changes = SetupChanges::default();
+        let instance = ownership::instance_id();
+        let (owned_tx, owned) = ownership::channel(store);
+        if let Store::Postgres(_) = store {
+            let (store, instance, symbols) =
+                (store.clone(), instance.clone(), feed_symbols(config));
+            supervisor::spawn(
+                ownership::WORKER,
+                ownership::ROUND,
+                health.clone(),
+                cancel.clone(),
+                move |ctx| {
+                    run_ownership(
+                        ctx,
+                        store.clone(),
+                        instance.clone(),
+                        symbols.clone(),
+                        owned_tx.clone(),
+                    )
+                },
+            );
+        }
+        let db_store = store.clone();
+        supervisor::spawn(
+            database::WORKER,
+            database::INTERVAL,
+            health.clone(),
+            cancel.clone(),
+            move |ctx| database::run_database_check(ctx, db_store.clone()),
+        );
 
         let interval = feed.step_interval(config);
         let gex = GexChannels::new();
@@ -186,11 +222,12 @@ impl Services {
             events_tx.clone()
         };
         let detect_metrics = metrics.clone();
-        let (detect_config, detect_bus, detect_store, detect_gex) = (
+        let (detect_config, detect_bus, detect_store, detect_gex, detect_owned) = (
             config.detectors.clone(),
             bus.clone(),
             store.clone(),
             gex.clone(),
+            owned.clone(),
         );
         supervisor::spawn(
             "detect",
@@ -206,6 +243,7 @@ impl Services {
                     detector_tx.clone(),
                     detect_gex.subscribe(),
                     detect_metrics.clone(),
+                    detect_owned.clone(),
                 )
             },
         );
@@ -213,11 +251,12 @@ impl Services {
             notifier: notifier.clone(),
             metrics: metrics.clone(),
         };
-        let (evaluate_bus, evaluate_store, evaluate_changes, evaluate_events) = (
+        let (evaluate_bus, evaluate_store, evaluate_changes, evaluate_events, evaluate_owned) = (
             bus.clone(),
             store.clone(),
             setup_changes.clone(),
             events_tx.clone(),
+            owned.clone(),
         );
         supervisor::spawn(
             "evaluate",
@@ -232,6 +271,7 @@ impl Services {
                     evaluate_changes.clone(),
                     evaluate_events.clone(),
                     sinks.clone(),
+                    evaluate_owned.clone(),
                 )
             },
         );
@@ -246,6 +286,8 @@ impl Services {
             setup_changes,
             metrics,
             notifier,
+            owned,
+            instance,
         }
     }
 
@@ -340,6 +382,12 @@ pub fn spawn_alerting(
         move |ctx| monitor.clone().run(ctx),
     );
     notifier
+}
+
+/// The symbols the feed quotes (`sim.symbols`, which the dashboard extends with the
+/// watchlist): what instances split between them.
+fn feed_symbols(config: &Config) -> Vec<Symbol> {
+    config.sim.symbols.clone()
 }
 
 /// The live feed quotes the same symbols the simulation would (`sim.symbols`, which the

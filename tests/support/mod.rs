@@ -19,7 +19,8 @@ pub struct TestStore {
 /// How to connect again to the same database (a restart).
 enum Reopen {
     Url(String),
-    Postgres(Box<PgConnectOptions>),
+    /// The options, and the URL of the same schema for a child process.
+    Postgres(Box<PgConnectOptions>, String),
 }
 
 impl TestStore {
@@ -27,7 +28,7 @@ impl TestStore {
     pub async fn reopen(&self) -> Store {
         match &self.reopen {
             Reopen::Url(url) => Store::open(url).await.expect("reopen sqlite"),
-            Reopen::Postgres(options) => {
+            Reopen::Postgres(options, _) => {
                 let store = Store::open_postgres((**options).clone())
                     .await
                     .expect("reconnect to the schema");
@@ -41,7 +42,15 @@ impl TestStore {
     pub fn url(&self) -> Option<&str> {
         match &self.reopen {
             Reopen::Url(url) => Some(url),
-            Reopen::Postgres(_) => None,
+            Reopen::Postgres(..) => None,
+        }
+    }
+
+    /// The database URL of this store on either backend (PostgreSQL: this test's schema,
+    /// through `options[search_path]`), for child processes.
+    pub fn database_url(&self) -> &str {
+        match &self.reopen {
+            Reopen::Url(url) | Reopen::Postgres(_, url) => url,
         }
     }
 }
@@ -102,8 +111,14 @@ pub async fn postgres() -> Option<TestStore> {
         name: format!("postgres ({schema})"),
         store,
         _dir: None,
-        reopen: Reopen::Postgres(Box::new(options)),
+        reopen: Reopen::Postgres(Box::new(options), schema_url(&url, &schema)),
     })
+}
+
+/// `url` with its search path set to `schema`.
+fn schema_url(url: &str, schema: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options[search_path]={schema}")
 }
 
 /// `../shared` beside the repository, or `None` with a printed reason; with
