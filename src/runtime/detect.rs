@@ -126,16 +126,29 @@ async fn send_levels(engine: &Engine, bars: &[(Symbol, Bar)], ui: &mpsc::Sender<
     }
 }
 
+/// Where the detector's findings go: stored (for the symbols this instance owns),
+/// counted, and shown.
+#[derive(Clone, Debug)]
+pub struct DetectorOutputs {
+    pub store: Store,
+    pub ui: mpsc::Sender<AppEvent>,
+    pub metrics: Arc<Metrics>,
+    pub owned: watch::Receiver<Owned>,
+}
+
 pub async fn run_detector(
     ctx: WorkerCtx,
     config: DetectorsConfig,
     bus: MarketBus,
-    store: Store,
-    ui: mpsc::Sender<AppEvent>,
     mut gex: watch::Receiver<GexBoard>,
-    metrics: Arc<Metrics>,
-    mut owned: watch::Receiver<Owned>,
+    outputs: DetectorOutputs,
 ) -> Result<(), String> {
+    let DetectorOutputs {
+        store,
+        ui,
+        metrics,
+        mut owned,
+    } = outputs;
     ownership::decided(&mut owned).await?;
     let mut events = bus.subscribe();
     let Some(snapshot) = bus.snapshot().await else {

@@ -87,10 +87,10 @@ pub async fn run_screen_listener(
         if !change.concerns(user.0) {
             continue;
         }
-        if let Some(event) = read_back(&store, user, &change).await? {
-            if screen.send(event).await.is_err() {
-                return Ok(());
-            }
+        if let Some(event) = read_back(&store, user, &change).await?
+            && screen.send(event).await.is_err()
+        {
+            return Ok(());
         }
         ctx.heartbeat();
     }

@@ -13,7 +13,7 @@ use super::AppEvent;
 use super::auto_track::{DetectionInbox, run_auto_track};
 use super::bus::MarketBus;
 use super::database;
-use super::detect::run_detector;
+use super::detect::{DetectorOutputs, run_detector};
 use super::evaluate::{TransitionSinks, run_evaluator};
 use super::feed::{latest_session_date, run_played_feed};
 use super::gex::{GexChannels, SimChains, run_gex};
@@ -221,14 +221,14 @@ impl Services {
         } else {
             events_tx.clone()
         };
-        let detect_metrics = metrics.clone();
-        let (detect_config, detect_bus, detect_store, detect_gex, detect_owned) = (
-            config.detectors.clone(),
-            bus.clone(),
-            store.clone(),
-            gex.clone(),
-            owned.clone(),
-        );
+        let outputs = DetectorOutputs {
+            store: store.clone(),
+            ui: detector_tx,
+            metrics: metrics.clone(),
+            owned: owned.clone(),
+        };
+        let (detect_config, detect_bus, detect_gex) =
+            (config.detectors.clone(), bus.clone(), gex.clone());
         supervisor::spawn(
             "detect",
             interval,
@@ -239,11 +239,8 @@ impl Services {
                     ctx,
                     detect_config.clone(),
                     detect_bus.clone(),
-                    detect_store.clone(),
-                    detector_tx.clone(),
                     detect_gex.subscribe(),
-                    detect_metrics.clone(),
-                    detect_owned.clone(),
+                    outputs.clone(),
                 )
             },
         );
