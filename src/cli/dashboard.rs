@@ -9,7 +9,14 @@ use clap::Args;
 use super::CliError;
 use crate::config::Config;
 use crate::runtime::AppEvent;
+use crate::runtime::attach::Attached;
 use crate::runtime::services::{Feed, Services};
+
+/// The workers the screen reads from: its own, or the servers' through the database.
+enum Workers {
+    Local(Services),
+    Attached(Attached),
+}
 use crate::store::{Store, redact_url};
 use crate::tui::actions::{ActionContext, ActionRunner};
 use crate::tui::app::{App, Source};
@@ -43,6 +50,10 @@ pub struct CommonArgs {
     /// Seed of the simulated market (default 42).
     #[arg(long, global = true, value_name = "N")]
     pub seed: Option<u64>,
+    /// Attach the dashboard to a team database (`--db postgres://…`) that a `coach serve`
+    /// works on: no feed or detector here; changes arrive through LISTEN/NOTIFY.
+    #[arg(long)]
+    pub attach: bool,
 }
 
 impl CommonArgs {
@@ -85,7 +96,7 @@ pub fn run(common: &CommonArgs) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::Runtime(format!("cannot start the runtime: {e}")))?;
-    let exit = runtime.block_on(dashboard(config));
+    let exit = runtime.block_on(dashboard(config, common.attach));
     // Workers may be blocked on I/O; do not wait for them past a moment.
     runtime.shutdown_timeout(Duration::from_millis(300));
     match exit? {
@@ -113,11 +124,16 @@ fn init_logging() {
     }
 }
 
-async fn dashboard(config: Config) -> Result<Exit, CliError> {
+async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
     let now = Utc::now();
     let store = Store::open(&config.general.db)
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;
+    if attach && !matches!(store, Store::Postgres(_)) {
+        return Err(CliError::Input(
+            "--attach needs --db postgres://… (the database a coach serve works on)".into(),
+        ));
+    }
     let user = store
         .ensure_user(&config.general.user, now)
         .await
@@ -148,20 +164,45 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
             config.sim.symbols.push(symbol.clone());
         }
     }
-    let feed = Feed::from_config(&config).map_err(CliError::Input)?;
-    let services = Services::start(&config, &store, now, feed);
+    let workers = if attach {
+        Workers::Attached(Attached::start(&config, &store, user))
+    } else {
+        let feed = Feed::from_config(&config).map_err(CliError::Input)?;
+        Workers::Local(Services::start(&config, &store, now, feed))
+    };
+    let (bus, health, cancel, events_tx, gex, changes, events) = match workers {
+        Workers::Local(s) => (
+            s.bus,
+            s.health,
+            s.cancel,
+            s.events_tx,
+            s.gex,
+            s.setup_changes,
+            s.events,
+        ),
+        Workers::Attached(a) => (
+            a.bus,
+            a.health,
+            a.cancel,
+            a.events_tx,
+            a.gex,
+            a.setup_changes,
+            a.events,
+        ),
+    };
     let actions = ActionRunner::spawn(ActionContext {
         store: store.clone(),
         user,
-        bus: services.bus.clone(),
-        events: services.events_tx.clone(),
-        gex: services.gex.requests.clone(),
-        changes: services.setup_changes.clone(),
+        bus: bus.clone(),
+        events: events_tx.clone(),
+        gex: gex.requests.clone(),
+        changes,
     });
-    let market_rx = services.bus.subscribe();
+    let market_rx = bus.subscribe();
     // The feed may have published its first snapshot before we subscribed: ask for it.
-    let (bus, events) = (services.bus.clone(), services.events_tx.clone());
+    let first = (bus.clone(), events_tx.clone());
     tokio::spawn(async move {
+        let (bus, events) = first;
         if let Some(snapshot) = bus.snapshot().await
             && events.send(AppEvent::Market(snapshot)).await.is_err()
         {
@@ -173,6 +214,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         config.keymap(),
         Source {
             provider: match config.general.provider.as_str() {
+                _ if attach => "attached (server prices)".into(),
                 "replay" => format!("replay ×{}", config.replay.speed),
                 "massive" if config.massive.connection().is_delayed() => "massive DELAYED".into(),
                 "massive" => "massive".into(),
@@ -184,7 +226,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         &watchlist.symbols,
         config.ui.confirm_quit,
     );
-    app.has_chains = config.general.provider == "sim";
+    app.has_chains = config.general.provider == "sim" && !attach;
     app.setups = store
         .setups(user, None)
         .await
@@ -203,14 +245,14 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         Inputs {
             market: market_rx,
             actions,
-            events: services.events,
-            gex: services.gex.subscribe(),
-            health: services.health.clone(),
+            events,
+            gex: gex.subscribe(),
+            health,
         },
     )
     .await;
     terminal::restore();
-    services.cancel.cancel();
+    cancel.cancel();
     store.close().await;
     result.map_err(|e| CliError::Runtime(format!("terminal error: {e}")))
 }

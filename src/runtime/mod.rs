@@ -1,6 +1,7 @@
 //! The shell's moving parts: supervised workers, their health, the market feed and the
 //! virtual clock of the simulation.
 
+pub mod attach;
 pub mod auto_track;
 pub mod bus;
 pub mod clock;
