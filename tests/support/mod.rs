@@ -1,6 +1,8 @@
 //! Shared test helpers: stores on every backend, the shared data folder.
 #![allow(dead_code)]
 
+pub mod pty;
+
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
