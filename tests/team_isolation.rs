@@ -1,0 +1,233 @@
+//! Per-user isolation (SPEC 14) beyond the store API (tests/store.rs, setups_store.rs):
+//! through the screen's actions (every key that writes goes through the action runner),
+//! the CLI, and change notifications. Ann and Bob share a database; Bob, knowing or
+//! guessing Ann's ids, can neither read nor change her setups or watchlist.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use chrono::Utc;
+use coach::domain::{Detection, Direction, SetupKind, Symbol};
+use coach::runtime::AppEvent;
+use coach::runtime::bus::MarketBus;
+use coach::runtime::gex::GexChannels;
+use coach::runtime::health::Health;
+use coach::runtime::setup_changes::SetupChanges;
+use coach::runtime::supervisor;
+use coach::setups::ManualAction;
+use coach::store::{SetupRow, Store, StoredDetection, TrackResult, UserId};
+use coach::tui::actions::{ActionContext, ActionRunner};
+use coach::tui::app::Effect;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+fn detection(symbol: &str) -> Detection {
+    let now = Utc::now();
+    Detection {
+        symbol: Symbol::parse(symbol).unwrap(),
+        kind: SetupKind::OrbBreakout,
+        direction: Direction::Long,
+        confidence: 70,
+        entry: 101.25,
+        stop: 99.75,
+        target: 104.25,
+        detected_at: now,
+        bar_time: now - chrono::Duration::minutes(1),
+        market_date: coach::market::calendar::ny_date(now),
+        dedup_key: symbol.into(),
+        rationale: "close above the opening range high on 2.1x volume".into(),
+    }
+}
+
+async fn track(store: &Store, user: UserId, symbol: &str) -> (StoredDetection, SetupRow) {
+    let d = detection(symbol);
+    let (id, _) = store.insert_detection(&d).await.unwrap();
+    let stored = StoredDetection { id, detection: d };
+    match store.track(user, &stored, false, Utc::now()).await.unwrap() {
+        TrackResult::Tracked(row) => (stored, row),
+        TrackResult::AlreadyTracked(row) => panic!("already tracked: {row:?}"),
+    }
+}
+
+/// Bob's screen's action runner, and the events it reports.
+fn bobs_screen(store: &Store, bob: UserId) -> (ActionRunner, mpsc::Receiver<AppEvent>) {
+    let (events_tx, events) = mpsc::channel(64);
+    let (bus, requests) = MarketBus::new(16);
+    drop(requests);
+    let runner = ActionRunner::spawn(ActionContext {
+        store: store.clone(),
+        user: bob,
+        bus,
+        events: events_tx,
+        gex: GexChannels::new().requests.clone(),
+        changes: SetupChanges::default(),
+    });
+    (runner, events)
+}
+
+#[tokio::test]
+async fn keys_on_another_traders_setup_ids_change_nothing() {
+    for t in support::stores().await {
+        let s = &t.store;
+        let now = Utc::now();
+        let ann = s.ensure_user("ann", now).await.unwrap();
+        let bob = s.ensure_user("bob", now).await.unwrap();
+        let (_, anns) = track(s, ann, "SPY").await;
+        let id = anns.setup.id;
+        let (runner, mut events) = bobs_screen(s, bob);
+        for effect in [
+            Effect::Manual {
+                id,
+                action: ManualAction::Archive,
+                at: now,
+            },
+            Effect::SaveNote {
+                id,
+                text: "bob was here".into(),
+                at: now,
+            },
+            Effect::Delete { id },
+            Effect::LoadHistory { id },
+        ] {
+            let what = format!("{effect:?}");
+            runner.submit(effect).await;
+            let event = events.recv().await.unwrap();
+            match event {
+                AppEvent::ActionFailed(reason) => {
+                    assert!(reason.contains(&id.to_string()), "{}: {reason}", t.name)
+                }
+                // History of a setup Bob cannot see is empty, never Ann's journal.
+                AppEvent::History { events, .. } => {
+                    assert!(events.is_empty(), "{}: {what} read {events:?}", t.name)
+                }
+                other => panic!("{}: {what} gave {other:?}", t.name),
+            }
+        }
+        assert_eq!(
+            s.setup(ann, id).await.unwrap().as_ref(),
+            Some(&anns),
+            "{}: Ann's setup is untouched",
+            t.name
+        );
+        // Bob's watchlist key saves Bob's list only.
+        let anns_list = s.default_watchlist(ann, now).await.unwrap();
+        runner
+            .submit(Effect::SaveWatchlist(vec![Symbol::parse("TSLA").unwrap()]))
+            .await;
+        assert!(matches!(
+            events.recv().await.unwrap(),
+            AppEvent::WatchlistSaved { .. }
+        ));
+        assert_eq!(s.default_watchlist(ann, now).await.unwrap(), anns_list);
+    }
+}
+
+fn coach(url: &str, user: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_coach"))
+        .args(["--db", url, "--user", user])
+        .args(args)
+        .env_remove("COACH_CONFIG")
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .expect("run coach");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_cli_shows_and_changes_only_the_named_traders_rows() {
+    for t in support::stores().await {
+        let s = &t.store;
+        let now = Utc::now();
+        let ann = s.ensure_user("ann", now).await.unwrap();
+        track(s, ann, "NVDA").await;
+        s.set_default_symbols(ann, &["NVDA", "AMD"], now)
+            .await
+            .unwrap();
+        let url = t.database_url();
+
+        let (ok, out, err) = coach(url, "bob", &["setups", "list", "--json"]);
+        assert!(ok, "{}: {err}", t.name);
+        assert_eq!(out.trim(), "[]", "{}: bob lists ann's setups", t.name);
+        let (ok, out, _) = coach(url, "ann", &["setups", "list", "--json"]);
+        assert!(ok && out.contains("NVDA"), "{}: {out}", t.name);
+
+        let (ok, _, err) = coach(url, "bob", &["watchlist", "set", "TSLA"]);
+        assert!(ok, "{}: {err}", t.name);
+        let (_, out, _) = coach(url, "ann", &["watchlist", "show"]);
+        assert_eq!(out.trim(), "Default: NVDA, AMD", "{}", t.name);
+        let (_, out, _) = coach(url, "bob", &["watchlist", "remove", "NVDA"]);
+        assert!(!out.contains("NVDA"), "{}: {out}", t.name);
+        let (_, out, _) = coach(url, "ann", &["watchlist", "show"]);
+        assert_eq!(out.trim(), "Default: NVDA, AMD", "{}", t.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_hears_only_its_own_traders_changes() {
+    let Some(t) = support::postgres().await else {
+        return;
+    };
+    let s = &t.store;
+    let now = Utc::now();
+    let ann = s.ensure_user("ann", now).await.unwrap();
+    let bob = s.ensure_user("bob", now).await.unwrap();
+    let (tx, mut events) = mpsc::channel(256);
+    let (health, cancel) = (Health::default(), CancellationToken::new());
+    let store = s.clone();
+    supervisor::spawn(
+        coach::runtime::listen::WORKER,
+        coach::runtime::listen::INTERVAL,
+        health,
+        cancel.clone(),
+        move |ctx| coach::runtime::listen::run_screen_listener(ctx, store.clone(), bob, tx.clone()),
+    );
+    // The initial load: Bob has no setups.
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
+            Ok(Some(AppEvent::SetupsLoaded(rows))) => {
+                assert!(rows.is_empty());
+                break;
+            }
+            Ok(Some(_)) => {}
+            other => panic!("no initial load: {other:?}"),
+        }
+    }
+    // Ann's writes first, then one of Bob's: the first setup Bob's screen hears is his.
+    let (_, anns) = track(s, ann, "AAPL").await;
+    s.set_notes(ann, anns.setup.id, "private", Utc::now())
+        .await
+        .unwrap();
+    s.set_default_symbols(ann, &["AAPL"], Utc::now())
+        .await
+        .unwrap();
+    let (_, bobs) = track(s, bob, "MSFT").await;
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("bob's change arrives")
+            .unwrap();
+        match event {
+            AppEvent::SetupChanged { user, row, .. } => {
+                assert_eq!(user, bob);
+                assert_eq!(row.setup.id, bobs.setup.id, "bob heard ann's setup");
+                break;
+            }
+            AppEvent::SetupDeleted(id) => panic!("bob heard of setup {id}"),
+            // Bob's own default list (created by his screen's first load) is his.
+            AppEvent::WatchlistLoaded(list) => assert!(
+                !list.symbols.iter().any(|s| s.as_str() == "AAPL"),
+                "bob got ann's watchlist: {list:?}"
+            ),
+            // Shared detections are for everyone.
+            AppEvent::Detection(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    cancel.cancel();
+}
