@@ -154,11 +154,29 @@ pub fn span(d: chrono::Duration) -> String {
     }
 }
 
+/// The header's warning when the database (SPEC 14) or, attached, every server is out
+/// of reach; other workers' troubles are the Health pane's. `None` when both are fine.
+pub fn health_warning(app: &App, now: DateTime<Utc>) -> Option<String> {
+    let unwell = |name: &str| {
+        app.workers
+            .iter()
+            .any(|w| w.name == name && !w.is_healthy(now))
+    };
+    if unwell(crate::runtime::database::WORKER) {
+        Some("DEGRADED: database unreachable, retrying".into())
+    } else if unwell(crate::runtime::remote::WORKER) {
+        Some("DEGRADED: no coach serve reporting".into())
+    } else {
+        None
+    }
+}
+
 fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: DateTime<Utc>) {
     let feed_stale = app
         .workers
         .iter()
-        .find(|w| w.name == "feed")
+        // Attached screens have no feed of their own: the server's ("instance feed").
+        .find(|w| w.name == "feed" || w.name.ends_with(" feed"))
         .is_none_or(|w| w.is_stale(now) || w.state != crate::runtime::health::WorkerState::Running);
     let stale_symbols = app
         .watchlist
@@ -175,8 +193,11 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
         Span::styled("live", theme.up)
     };
     // Segments in priority order; the ones that do not fit the width are left out.
-    let segments: Vec<Vec<Span>> = vec![
-        vec![Span::styled("coach", theme.header)],
+    let mut segments: Vec<Vec<Span>> = vec![vec![Span::styled("coach", theme.header)]];
+    if let Some(warning) = health_warning(app, now) {
+        segments.push(vec![Span::styled(warning, theme.error)]);
+    }
+    segments.extend([
         vec![Span::styled(session_line(app), theme.text)],
         vec![
             Span::styled(app.source.provider.clone(), theme.text),
@@ -185,7 +206,7 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
         ],
         vec![Span::styled(app.source.user.clone(), theme.dim)],
         vec![Span::styled(app.source.database.clone(), theme.dim)],
-    ];
+    ]);
     let mut spans: Vec<Span> = Vec::new();
     let mut used = 0usize;
     for segment in segments {
