@@ -1,6 +1,6 @@
 //! The database check: a round trip every few seconds, so a lost database shows as a
-//! failed `database` worker in Health and the header (degraded) within seconds, and as
-//! recovered once it answers again (the supervisor restarts the check with backoff).
+//! failing `database` worker in Health and the header (degraded) within seconds, and as
+//! recovered at the first answer after it is back (retried every [`INTERVAL`]).
 
 use std::time::Duration;
 
@@ -20,8 +20,8 @@ pub async fn run_database_check(ctx: WorkerCtx, store: Store) -> Result<(), Stri
         }
         match tokio::time::timeout(INTERVAL, store.ping()).await {
             Ok(Ok(())) => ctx.heartbeat(),
-            Ok(Err(e)) => return Err(e.to_string()),
-            Err(_) => return Err(format!("the database did not answer within {INTERVAL:?}")),
+            Ok(Err(e)) => ctx.cycle_failed(&e.to_string()),
+            Err(_) => ctx.cycle_failed(&format!("the database did not answer within {INTERVAL:?}")),
         }
     }
 }

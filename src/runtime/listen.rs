@@ -4,16 +4,16 @@
 //! - an attached screen's: its own user's setups and watchlist, and new detections, are
 //!   read back through the user-scoped store and sent to the screen.
 //!
-//! A lost connection ends the run with an error (Health shows it); the supervisor starts
-//! a new one with backoff, which LISTENs again and, for a screen, reloads everything, so
-//! nothing missed while disconnected stays missing.
+//! A lost connection is recorded (Health shows it) and the listener connects again with
+//! a short capped backoff ([`retry_delay`]), LISTENs again and, for a screen, reloads
+//! everything, so nothing missed while disconnected stays missing.
 
 use chrono::Utc;
 use tokio::sync::mpsc;
 
 use super::AppEvent;
 use super::setup_changes::{SetupChange, SetupChanges};
-use super::supervisor::WorkerCtx;
+use super::supervisor::{WorkerCtx, retrying};
 use crate::market::calendar;
 use crate::store::{ChangeListener, Store, UserId};
 use crate::team::change::{Change, Table};
@@ -48,9 +48,17 @@ pub async fn run_server_listener(
     store: Store,
     changes: SetupChanges,
 ) -> Result<(), String> {
-    let mut listener = connect(&store).await?;
+    retrying(&ctx, || server_session(&ctx, &store, &changes)).await
+}
+
+async fn server_session(
+    ctx: &WorkerCtx,
+    store: &Store,
+    changes: &SetupChanges,
+) -> Result<(), String> {
+    let mut listener = connect(store).await?;
     ctx.heartbeat();
-    while let Some(change) = next(&ctx, &mut listener).await? {
+    while let Some(change) = next(ctx, &mut listener).await? {
         let (Table::TrackedSetups, Some(owner), Some(id)) =
             (&change.table, change.user_id, change.id)
         else {
@@ -79,15 +87,24 @@ pub async fn run_screen_listener(
     user: UserId,
     screen: mpsc::Sender<AppEvent>,
 ) -> Result<(), String> {
-    let mut listener = connect(&store).await?;
+    retrying(&ctx, || screen_session(&ctx, &store, user, &screen)).await
+}
+
+async fn screen_session(
+    ctx: &WorkerCtx,
+    store: &Store,
+    user: UserId,
+    screen: &mpsc::Sender<AppEvent>,
+) -> Result<(), String> {
+    let mut listener = connect(store).await?;
     // Listening before loading: a change between the two is seen twice, never missed.
-    load_all(&store, user, &screen).await?;
+    load_all(store, user, screen).await?;
     ctx.heartbeat();
-    while let Some(change) = next(&ctx, &mut listener).await? {
+    while let Some(change) = next(ctx, &mut listener).await? {
         if !change.concerns(user.0) {
             continue;
         }
-        if let Some(event) = read_back(&store, user, &change).await?
+        if let Some(event) = read_back(store, user, &change).await?
             && screen.send(event).await.is_err()
         {
             return Ok(());

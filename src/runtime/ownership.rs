@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::supervisor::WorkerCtx;
+use super::supervisor::{WorkerCtx, retrying};
 use crate::domain::Symbol;
 use crate::store::{Store, SymbolLocks};
 use crate::team::share;
@@ -79,8 +79,8 @@ pub fn channel(store: &Store) -> (watch::Sender<Owned>, watch::Receiver<Owned>) 
     watch::channel(initial)
 }
 
-/// One run of the ownership worker (PostgreSQL). Losing the database ends the run with
-/// an error after publishing "nothing owned" (the locks died with the connection).
+/// The ownership worker (PostgreSQL). Losing the database publishes "nothing owned" (the
+/// locks died with the connection) and connects again within seconds of its return.
 pub async fn run_ownership(
     ctx: WorkerCtx,
     store: Store,
@@ -88,12 +88,23 @@ pub async fn run_ownership(
     symbols: Vec<Symbol>,
     owned: watch::Sender<Owned>,
 ) -> Result<(), String> {
+    retrying(&ctx, || session(&ctx, &store, &instance, &symbols, &owned)).await
+}
+
+/// One connection's worth of rounds; its locks end with it.
+async fn session(
+    ctx: &WorkerCtx,
+    store: &Store,
+    instance: &str,
+    symbols: &[Symbol],
+    owned: &watch::Sender<Owned>,
+) -> Result<(), String> {
     let Some(mut locks) = store.symbol_locks().await.map_err(|e| e.to_string())? else {
         owned.send_replace(Owned::All);
         return Ok(());
     };
     let mut held = BTreeSet::new();
-    let result = rounds(&ctx, &mut locks, &instance, &symbols, &owned, &mut held).await;
+    let result = rounds(ctx, &mut locks, instance, symbols, owned, &mut held).await;
     owned.send_replace(Owned::Only(BTreeSet::new()));
     if result.is_ok() {
         // Cancelled: close now so a peer takes over without waiting for process exit.

@@ -1,7 +1,8 @@
 //! An attached screen's view of the servers (SPEC 14): every second, the `worker_status`
 //! rows the `coach serve` instances wrote (src/runtime/status.rs) become the Health
 //! pane's remote records, and their last prices become quotes on the screen's own bus.
-//! No server heard from recently fails this worker, so the header shows degraded.
+//! No server heard from recently (or no database) marks this worker failing, so the
+//! header shows degraded; it keeps polling and recovers at the first fresh row.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -87,10 +88,13 @@ pub async fn run_remote(
             _ = tick.tick() => {}
         }
         let now = Utc::now();
-        let rows = store
-            .worker_statuses(now - SHOWN)
-            .await
-            .map_err(|e| e.to_string())?;
+        let rows = match store.worker_statuses(now - SHOWN).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                ctx.cycle_failed(&e.to_string());
+                continue;
+            }
+        };
         let (workers, quotes) = read_rows(&rows);
         if screen.send(AppEvent::RemoteWorkers(workers)).await.is_err() {
             return Ok(());
@@ -102,12 +106,13 @@ pub async fn run_remote(
                 bars: Vec::new(),
             });
         }
-        if !rows.iter().any(|r| now - r.last_heartbeat < SILENT) {
-            return Err(format!(
+        if rows.iter().any(|r| now - r.last_heartbeat < SILENT) {
+            ctx.heartbeat();
+        } else {
+            ctx.cycle_failed(&format!(
                 "no coach serve has reported for {} s",
                 SILENT.num_seconds()
             ));
         }
-        ctx.heartbeat();
     }
 }

@@ -1,7 +1,7 @@
 //! `coach serve` publishes itself in `worker_status` (SPEC 14): every worker's record,
 //! and the feed's last prices (worker `market`), every couple of seconds, so a screen
 //! attached to the database shows the server's health and prices without a feed of its
-//! own. Losing the database fails this worker (degraded), and it resumes on its own.
+//! own. Losing the database marks this worker failing; it retries every [`INTERVAL`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -84,8 +84,11 @@ pub async fn run_status(
             },
             _ = tick.tick() => {
                 let rows = status_rows(&instance, &ctx.health, &last, Utc::now());
-                store.put_worker_status(&rows).await.map_err(|e| e.to_string())?;
-                ctx.heartbeat();
+                match store.put_worker_status(&rows).await {
+                    Ok(()) => ctx.heartbeat(),
+                    // Retried at the next tick; Health shows it meanwhile.
+                    Err(e) => ctx.cycle_failed(&e.to_string()),
+                }
             }
         }
     }

@@ -86,6 +86,11 @@ pub async fn postgres() -> Option<TestStore> {
         eprintln!("skipping PostgreSQL: COACH_TEST_POSTGRES_URL is not set");
         return None;
     };
+    Some(postgres_at(&url).await)
+}
+
+/// A PostgreSQL store in a schema of its own on the server at `url`.
+pub async fn postgres_at(url: &str) -> TestStore {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let schema = format!(
         "coach_test_{}_{}_{}",
@@ -93,10 +98,10 @@ pub async fn postgres() -> Option<TestStore> {
         COUNTER.fetch_add(1, Ordering::SeqCst),
         chrono::Utc::now().timestamp_micros() % 1_000_000
     );
-    let base = PgConnectOptions::from_str(&url).expect("COACH_TEST_POSTGRES_URL parses");
+    let base = PgConnectOptions::from_str(url).expect("the PostgreSQL URL parses");
     let admin = Store::open_postgres(base.clone())
         .await
-        .expect("COACH_TEST_POSTGRES_URL is set but PostgreSQL is unreachable");
+        .expect("a PostgreSQL URL is set but PostgreSQL is unreachable");
     if let Store::Postgres(pool) = &admin {
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
             .execute(pool)
@@ -109,12 +114,12 @@ pub async fn postgres() -> Option<TestStore> {
         .await
         .expect("connect to schema");
     store.migrate().await.expect("migrate postgres");
-    Some(TestStore {
+    TestStore {
         name: format!("postgres ({schema})"),
         store,
         _dir: None,
-        reopen: Reopen::Postgres(Box::new(options), schema_url(&url, &schema)),
-    })
+        reopen: Reopen::Postgres(Box::new(options), schema_url(url, &schema)),
+    }
 }
 
 /// `url` with its search path set to `schema`.
