@@ -5,57 +5,11 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chrono::Utc;
-use coach::domain::{Detection, Direction, SetupKind, Symbol};
-use coach::store::{Store, StoredDetection, UserId};
 use support::pty::Tui;
-
-fn detection(symbol: &str) -> Detection {
-    let now = Utc::now();
-    Detection {
-        symbol: Symbol::parse(symbol).unwrap(),
-        kind: SetupKind::OrbBreakout,
-        direction: Direction::Long,
-        confidence: 70,
-        entry: 101.25,
-        stop: 99.75,
-        target: 104.25,
-        detected_at: now,
-        bar_time: now - chrono::Duration::minutes(1),
-        market_date: coach::market::calendar::ny_date(now),
-        dedup_key: symbol.into(),
-        rationale: "close above the opening range high on 2.1x volume".into(),
-    }
-}
-
-async fn track(store: &Store, user: UserId, symbol: &str) {
-    let d = detection(symbol);
-    let (id, _) = store.insert_detection(&d).await.unwrap();
-    store
-        .track(
-            user,
-            &StoredDetection { id, detection: d },
-            false,
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-}
-
-fn serve(url: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_coach"))
-        .args(["--db", url, "serve"])
-        .env_remove("COACH_CONFIG")
-        .env_remove("DISCORD_WEBHOOK_URL")
-        .env("HOME", std::env::temp_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start coach serve")
-}
+use support::team::{serve, track};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_traders_attached_to_one_server_see_only_their_own_setups_live() {

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use chrono::Utc;
-use coach::domain::{Detection, Direction, SetupKind, Symbol};
+use coach::domain::Symbol;
 use coach::runtime::AppEvent;
 use coach::runtime::bus::MarketBus;
 use coach::runtime::gex::GexChannels;
@@ -17,39 +17,12 @@ use coach::runtime::health::Health;
 use coach::runtime::setup_changes::SetupChanges;
 use coach::runtime::supervisor;
 use coach::setups::ManualAction;
-use coach::store::{SetupRow, Store, StoredDetection, TrackResult, UserId};
+use coach::store::{Store, UserId};
 use coach::tui::actions::{ActionContext, ActionRunner};
 use coach::tui::app::Effect;
+use support::team::track;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-
-fn detection(symbol: &str) -> Detection {
-    let now = Utc::now();
-    Detection {
-        symbol: Symbol::parse(symbol).unwrap(),
-        kind: SetupKind::OrbBreakout,
-        direction: Direction::Long,
-        confidence: 70,
-        entry: 101.25,
-        stop: 99.75,
-        target: 104.25,
-        detected_at: now,
-        bar_time: now - chrono::Duration::minutes(1),
-        market_date: coach::market::calendar::ny_date(now),
-        dedup_key: symbol.into(),
-        rationale: "close above the opening range high on 2.1x volume".into(),
-    }
-}
-
-async fn track(store: &Store, user: UserId, symbol: &str) -> (StoredDetection, SetupRow) {
-    let d = detection(symbol);
-    let (id, _) = store.insert_detection(&d).await.unwrap();
-    let stored = StoredDetection { id, detection: d };
-    match store.track(user, &stored, false, Utc::now()).await.unwrap() {
-        TrackResult::Tracked(row) => (stored, row),
-        TrackResult::AlreadyTracked(row) => panic!("already tracked: {row:?}"),
-    }
-}
 
 /// Bob's screen's action runner, and the events it reports.
 fn bobs_screen(store: &Store, bob: UserId) -> (ActionRunner, mpsc::Receiver<AppEvent>) {

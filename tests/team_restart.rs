@@ -10,16 +10,16 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use coach::domain::{Detection, Direction, SetupKind, Symbol};
 use coach::provider::sim::DEFAULT_SYMBOLS;
 use coach::runtime::health::WorkerRecord;
 use coach::setups::SetupStatus;
-use coach::store::{OWNERSHIP_ROW, Store, StoredDetection, TrackResult};
+use coach::store::{OWNERSHIP_ROW, Store};
 use support::pty::Tui;
+use support::team::{serve, track};
 
 /// `pg_ctlcluster VERSION NAME ACTION`, waiting for it to finish.
 fn cluster(which: &str, action: &str) {
@@ -47,36 +47,6 @@ impl Drop for Restart {
         // Already running is fine (exit 2 from pg_ctlcluster); nothing else to do.
         let _status = Command::new("pg_ctlcluster").args(&args).status();
     }
-}
-
-fn detection(symbol: &str) -> Detection {
-    let now = Utc::now();
-    Detection {
-        symbol: Symbol::parse(symbol).unwrap(),
-        kind: SetupKind::OrbBreakout,
-        direction: Direction::Long,
-        confidence: 70,
-        entry: 101.25,
-        stop: 99.75,
-        target: 104.25,
-        detected_at: now,
-        bar_time: now - chrono::Duration::minutes(1),
-        market_date: coach::market::calendar::ny_date(now),
-        dedup_key: symbol.into(),
-        rationale: "close above the opening range high on 2.1x volume".into(),
-    }
-}
-
-fn serve(url: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_coach"))
-        .args(["--db", url, "serve"])
-        .env_remove("COACH_CONFIG")
-        .env_remove("DISCORD_WEBHOOK_URL")
-        .env("HOME", std::env::temp_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start coach serve")
 }
 
 /// Retries `check` (which may fail while the database comes back) until it holds.
@@ -128,17 +98,8 @@ async fn server_and_screen_survive_a_database_restart_without_losing_an_action()
     let t = support::postgres_at(&url).await;
     let now = Utc::now();
     let ann = t.store.ensure_user("ann", now).await.unwrap();
-    let d = detection("ANNA");
-    let (id, _) = t.store.insert_detection(&d).await.unwrap();
-    let setup = match t
-        .store
-        .track(ann, &StoredDetection { id, detection: d }, false, now)
-        .await
-        .unwrap()
-    {
-        TrackResult::Tracked(row) => row.setup,
-        other => panic!("{other:?}"),
-    };
+    let (_, anna) = track(&t.store, ann, "ANNA").await;
+    let setup = anna.setup;
 
     let db = t.database_url().to_string();
     let mut server = serve(&db);
@@ -198,17 +159,7 @@ async fn server_and_screen_survive_a_database_restart_without_losing_an_action()
     })
     .await;
     // And the screen LISTENs again: a setup tracked now reaches it.
-    let d = detection("ANNB");
-    let (id, _) = store.insert_detection(&d).await.unwrap();
-    store
-        .track(
-            ann,
-            &StoredDetection { id, detection: d },
-            false,
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+    track(&store, ann, "ANNB").await;
     tui.wait_for("ANNB", Duration::from_secs(10));
     server.kill().unwrap();
     server.wait().unwrap();

@@ -10,12 +10,51 @@ use super::CliError;
 use crate::config::Config;
 use crate::runtime::AppEvent;
 use crate::runtime::attach::Attached;
+use crate::runtime::bus::MarketBus;
+use crate::runtime::gex::GexChannels;
+use crate::runtime::health::Health;
 use crate::runtime::services::{Feed, Services};
+use crate::runtime::setup_changes::SetupChanges;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
-/// The workers the screen reads from: its own, or the servers' through the database.
-enum Workers {
-    Local(Services),
-    Attached(Attached),
+/// What the screen reads from: its own workers, or the servers' through the database.
+struct Workers {
+    bus: MarketBus,
+    health: Health,
+    cancel: CancellationToken,
+    events: mpsc::Receiver<AppEvent>,
+    events_tx: mpsc::Sender<AppEvent>,
+    gex: GexChannels,
+    changes: SetupChanges,
+}
+
+impl From<Services> for Workers {
+    fn from(s: Services) -> Workers {
+        Workers {
+            bus: s.bus,
+            health: s.health,
+            cancel: s.cancel,
+            events: s.events,
+            events_tx: s.events_tx,
+            gex: s.gex,
+            changes: s.setup_changes,
+        }
+    }
+}
+
+impl From<Attached> for Workers {
+    fn from(a: Attached) -> Workers {
+        Workers {
+            bus: a.bus,
+            health: a.health,
+            cancel: a.cancel,
+            events: a.events,
+            events_tx: a.events_tx,
+            gex: a.gex,
+            changes: a.setup_changes,
+        }
+    }
 }
 use crate::store::{Store, redact_url};
 use crate::tui::actions::{ActionContext, ActionRunner};
@@ -165,31 +204,20 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         }
     }
     let workers = if attach {
-        Workers::Attached(Attached::start(&config, &store, user))
+        Workers::from(Attached::start(&config, &store, user))
     } else {
         let feed = Feed::from_config(&config).map_err(CliError::Input)?;
-        Workers::Local(Services::start(&config, &store, now, feed))
+        Workers::from(Services::start(&config, &store, now, feed))
     };
-    let (bus, health, cancel, events_tx, gex, changes, events) = match workers {
-        Workers::Local(s) => (
-            s.bus,
-            s.health,
-            s.cancel,
-            s.events_tx,
-            s.gex,
-            s.setup_changes,
-            s.events,
-        ),
-        Workers::Attached(a) => (
-            a.bus,
-            a.health,
-            a.cancel,
-            a.events_tx,
-            a.gex,
-            a.setup_changes,
-            a.events,
-        ),
-    };
+    let Workers {
+        bus,
+        health,
+        cancel,
+        events,
+        events_tx,
+        gex,
+        changes,
+    } = workers;
     let actions = ActionRunner::spawn(ActionContext {
         store: store.clone(),
         user,

@@ -116,3 +116,63 @@ pub async fn run_remote(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn row(worker: &str, instance: &str, payload: &str) -> WorkerStatus {
+        WorkerStatus {
+            worker: worker.into(),
+            instance: instance.into(),
+            state: "running".into(),
+            last_heartbeat: Utc.with_ymd_and_hms(2026, 11, 25, 15, 0, 0).unwrap(),
+            payload_json: payload.into(),
+        }
+    }
+
+    #[test]
+    fn workers_are_named_by_instance_and_the_freshest_price_wins() {
+        let record = r#"{"name":"feed","state":"running","expected_interval":1.0,
+            "stale_after":30.0,"started_at":null,"last_cycle_start":null,
+            "last_cycle_end":null,"last_success":null,"last_error_at":null,
+            "last_error":null,"cycles":3,"errors":0,"consecutive_failures":0,"restarts":0}"#;
+        let rows = [
+            row("feed", "box-1", record),
+            row(
+                MARKET_ROW,
+                "box-1",
+                r#"{"quotes":[{"symbol":"SPY","price":681.5,"at":"2026-11-25T15:00:00Z"}]}"#,
+            ),
+            row(
+                MARKET_ROW,
+                "box-2",
+                r#"{"quotes":[{"symbol":"SPY","price":681.75,"at":"2026-11-25T15:00:15Z"}]}"#,
+            ),
+            row(OWNERSHIP_ROW, "box-1", r#"{"symbols":["SPY"]}"#),
+            row("detect", "box-3", "written by another version"),
+        ];
+        let (workers, quotes) = read_rows(&rows);
+        let names: Vec<&str> = workers.iter().map(|w| w.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["box-1 feed"],
+            "unreadable rows and ownership are skipped"
+        );
+        assert_eq!(workers[0].cycles, 3);
+        assert_eq!(quotes.len(), 1);
+        assert_eq!(quotes[0].price, 681.75, "box-2's later quote");
+    }
+
+    #[test]
+    fn a_market_row_with_a_non_finite_price_adds_nothing() {
+        let rows = [row(
+            MARKET_ROW,
+            "box-1",
+            r#"{"quotes":[{"symbol":"SPY","price":1e999,"at":"2026-11-25T15:00:00Z"}]}"#,
+        )];
+        let (_, quotes) = read_rows(&rows);
+        assert!(quotes.is_empty());
+    }
+}

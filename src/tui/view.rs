@@ -320,3 +320,53 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
+
+#[cfg(test)]
+mod health_warning_tests {
+    use super::*;
+    use crate::runtime::health::Health;
+    use crate::tui::app::Source;
+    use crate::tui::keymap::Keymap;
+
+    fn app_with(health: &Health) -> App {
+        let mut app = App::new(
+            Keymap::default(),
+            Source {
+                provider: "sim".into(),
+                database: "postgres".into(),
+                user: "ann".into(),
+            },
+            &[],
+            false,
+        );
+        app.on_health(health.snapshot());
+        app
+    }
+
+    #[test]
+    fn the_header_warns_of_a_lost_database_first() {
+        let health = Health::default();
+        for name in [
+            crate::runtime::database::WORKER,
+            crate::runtime::remote::WORKER,
+        ] {
+            health.register(name, std::time::Duration::from_secs(1));
+        }
+        let now = Utc::now();
+        assert_eq!(health_warning(&app_with(&health), now), None);
+        health.update(crate::runtime::remote::WORKER, |r| {
+            r.consecutive_failures = 1
+        });
+        assert_eq!(
+            health_warning(&app_with(&health), now).as_deref(),
+            Some("DEGRADED: no coach serve reporting")
+        );
+        health.update(crate::runtime::database::WORKER, |r| {
+            r.consecutive_failures = 3
+        });
+        assert_eq!(
+            health_warning(&app_with(&health), now).as_deref(),
+            Some("DEGRADED: database unreachable, retrying")
+        );
+    }
+}

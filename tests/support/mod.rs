@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod pty;
+pub mod team;
 
 use std::path::PathBuf;
 use std::str::FromStr;

@@ -591,3 +591,36 @@ fn a_quote_older_than_two_market_minutes_is_stale() {
         "after the close an index that stopped trading is not stale"
     );
 }
+
+#[test]
+fn an_attached_screen_lists_its_own_workers_then_the_servers() {
+    let mut a = app();
+    let record = |name: &str| {
+        let health = crate::runtime::health::Health::default();
+        health.register(name, std::time::Duration::from_secs(1));
+        health.snapshot().remove(0)
+    };
+    a.on_health(vec![record("database")]);
+    a.on_event(AppEvent::RemoteWorkers(vec![record("box-1 feed")]));
+    let names: Vec<&str> = a.workers.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names, ["database", "box-1 feed"]);
+    // A local update keeps the servers' records.
+    a.on_health(vec![record("database"), record("listen")]);
+    assert_eq!(a.workers.len(), 3);
+}
+
+#[test]
+fn a_watchlist_loaded_from_the_store_replaces_the_rows_quietly() {
+    let mut a = app();
+    let list = crate::store::Watchlist {
+        id: 1,
+        name: "Default".into(),
+        symbols: vec![Symbol::parse("TSLA").unwrap()],
+        is_default: true,
+        updated_at: chrono::Utc::now(),
+    };
+    a.on_event(AppEvent::WatchlistLoaded(list));
+    let symbols: Vec<&str> = a.watchlist.iter().map(|r| r.symbol.as_str()).collect();
+    assert_eq!(symbols, ["TSLA"]);
+    assert!(a.status.is_none(), "not announced as the trader's own save");
+}
