@@ -204,3 +204,54 @@ async fn a_screen_hears_only_its_own_traders_changes() {
     }
     cancel.cancel();
 }
+
+/// A setup an attached screen (here: the store, as its action runner would) tracks
+/// reaches the server's evaluator through the server's listener, for its owner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_listener_hands_screen_written_setups_to_its_evaluator() {
+    let Some(t) = support::postgres().await else {
+        return;
+    };
+    let ann = t.store.ensure_user("ann", Utc::now()).await.unwrap();
+    let changes = SetupChanges::default();
+    let mut heard = changes.subscribe();
+    let (health, cancel) = (Health::default(), CancellationToken::new());
+    let (store, server_changes) = (t.store.clone(), changes.clone());
+    supervisor::spawn(
+        coach::runtime::listen::WORKER,
+        coach::runtime::listen::INTERVAL,
+        health.clone(),
+        cancel.clone(),
+        move |ctx| {
+            coach::runtime::listen::run_server_listener(
+                ctx,
+                store.clone(),
+                server_changes.clone(),
+            )
+        },
+    );
+    // Listening once the worker reports its first heartbeat.
+    let mut health_changed = health.subscribe();
+    while !health.snapshot().iter().any(|r| r.cycles > 0) {
+        tokio::time::timeout(Duration::from_secs(10), health_changed.changed())
+            .await
+            .expect("the listener connects")
+            .unwrap();
+    }
+    let (_, row) = track(&t.store, ann, "SPY").await;
+    let written = std::time::Instant::now();
+    let change = tokio::time::timeout(Duration::from_secs(5), heard.recv())
+        .await
+        .expect("the change arrives")
+        .unwrap();
+    eprintln!("notification to evaluator: {:?}", written.elapsed());
+    assert_eq!(change.user, ann);
+    assert_eq!(change.row.as_ref(), Some(&row));
+    t.store.delete_setup(ann, row.setup.id).await.unwrap();
+    let gone = tokio::time::timeout(Duration::from_secs(5), heard.recv())
+        .await
+        .expect("the delete arrives")
+        .unwrap();
+    assert_eq!((gone.id, gone.row), (row.setup.id, None));
+    cancel.cancel();
+}
