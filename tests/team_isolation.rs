@@ -223,11 +223,7 @@ async fn the_servers_listener_hands_screen_written_setups_to_its_evaluator() {
         health.clone(),
         cancel.clone(),
         move |ctx| {
-            coach::runtime::listen::run_server_listener(
-                ctx,
-                store.clone(),
-                server_changes.clone(),
-            )
+            coach::runtime::listen::run_server_listener(ctx, store.clone(), server_changes.clone())
         },
     );
     // Listening once the worker reports its first heartbeat.
