@@ -36,6 +36,7 @@ fn bobs_screen(store: &Store, bob: UserId) -> (ActionRunner, mpsc::Receiver<AppE
         events: events_tx,
         gex: GexChannels::new().requests.clone(),
         changes: SetupChanges::default(),
+        patience: coach::tui::actions::GIVE_UP,
     });
     (runner, events)
 }

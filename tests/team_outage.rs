@@ -1,7 +1,7 @@
 //! No evaluator transition is lost while the database is away (SPEC 14): a tracked long
 //! whose entry is crossed during an outage is triggered, at the crossing, once the
-//! database is back. The outage is made for this test only (its own login role is
-//! refused and its sessions terminated), so it runs beside other PostgreSQL tests.
+//! database is back. The outage is made for this test only (its workers' own login role
+//! is refused and its sessions cut), so it runs beside other PostgreSQL tests.
 
 mod support;
 
@@ -15,8 +15,8 @@ use coach::provider::sim::SimMarket;
 use coach::runtime::services::{Feed, Services};
 use coach::runtime::setup_changes::SetupChange;
 use coach::setups::SetupStatus;
-use coach::store::{Store, StoredDetection, TrackResult};
-use sqlx::postgres::PgConnectOptions;
+use coach::store::{StoredDetection, TrackResult};
+use support::team::WorkerRole;
 
 fn spy() -> Symbol {
     Symbol::parse("SPY").unwrap()
@@ -52,40 +52,14 @@ fn long_plan_crossed_after(
     )
 }
 
-/// Runs `sql` as the administrator of the test database.
-async fn admin(sql: &str) {
-    let url = std::env::var("COACH_TEST_POSTGRES_URL").unwrap();
-    let admin = Store::open_postgres(url.parse().unwrap()).await.unwrap();
-    if let Store::Postgres(pool) = &admin {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(pool)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-    admin.close().await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transition_during_a_database_outage_is_applied_when_it_returns() {
     let Some(t) = support::postgres().await else {
         return;
     };
     // The workers' own login, allowed into this test's schema only.
-    let schema = t
-        .name
-        .trim_start_matches("postgres (")
-        .trim_end_matches(')');
-    let role = format!("{schema}_worker");
-    admin(&format!(
-        "CREATE ROLE {role} LOGIN; GRANT ALL ON SCHEMA {schema} TO {role}; \
-         GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {role}; \
-         GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {role};"
-    ))
-    .await;
-    let url = std::env::var("COACH_TEST_POSTGRES_URL").unwrap();
-    let options: PgConnectOptions = url.parse().unwrap();
-    let options = options.username(&role).options([("search_path", schema)]);
-    let workers_store = Store::open_postgres(options).await.unwrap();
+    let role = WorkerRole::create(&t).await;
+    let workers_store = role.store().await;
 
     let mut config = Config::default();
     config.sim.speed = 60.0;
@@ -136,12 +110,8 @@ async fn a_transition_during_a_database_outage_is_applied_when_it_returns() {
         .publish(SetupChange::written(user, row.clone()));
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    // The outage: the workers' role may not log in, and its sessions are cut.
-    admin(&format!(
-        "ALTER ROLE {role} NOLOGIN; SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE usename = '{role}';"
-    ))
-    .await;
+    // The outage: the workers' sessions are cut and no new one is allowed.
+    role.cut().await;
     // Until the crossing bar (and a margin) has passed on the simulated clock.
     let crossing_real = Duration::from_secs_f64(
         ((crossing.start + chrono::Duration::minutes(1)) - snapshot.now).num_milliseconds() as f64
@@ -160,7 +130,7 @@ async fn a_transition_during_a_database_outage_is_applied_when_it_returns() {
         SetupStatus::Active,
         "nothing could be written during the outage"
     );
-    admin(&format!("ALTER ROLE {role} LOGIN;")).await;
+    role.restore().await;
 
     let deadline = Instant::now() + Duration::from_secs(90);
     let triggered = loop {
@@ -179,5 +149,5 @@ async fn a_transition_during_a_database_outage_is_applied_when_it_returns() {
         crossing.start
     );
     workers_store.close().await;
-    admin(&format!("DROP OWNED BY {role}; DROP ROLE {role};")).await;
+    role.drop_role().await;
 }

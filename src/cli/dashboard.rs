@@ -225,6 +225,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         events: events_tx.clone(),
         gex: gex.requests.clone(),
         changes,
+        patience: crate::tui::actions::GIVE_UP,
     });
     let market_rx = bus.subscribe();
     // The feed may have published its first snapshot before we subscribed: ask for it.

@@ -4,8 +4,9 @@
 //!
 //! While the database is unreachable (SPEC 14) the action at the head of the queue is
 //! retried with backoff and the ones behind it wait, so they are applied in order once it
-//! is back; the trader is told once. After [`GIVE_UP`] of continuous outage, each queued
-//! action is tried once more and reported as failed if the database is still away.
+//! is back; the trader is told once. After the context's `patience` ([`GIVE_UP`] on the
+//! screen) of continuous outage, each queued action is tried once more and reported as
+//! failed if the database is still away.
 
 use std::time::Duration;
 
@@ -42,6 +43,9 @@ pub struct ActionContext {
     pub gex: mpsc::Sender<GexRequest>,
     /// Every setup the trader changes is published here, so the evaluator follows.
     pub changes: SetupChanges,
+    /// How long actions wait for a lost database before they are reported as failed
+    /// ([`GIVE_UP`] on the screen).
+    pub patience: Duration,
 }
 
 impl ActionRunner {
@@ -88,10 +92,10 @@ async fn perform_when_reachable(
             }
             Err(e) => {
                 let since = *outage.get_or_insert_with(Instant::now);
-                if since.elapsed() >= GIVE_UP {
+                if since.elapsed() >= ctx.patience {
                     return Some(AppEvent::ActionFailed(format!(
                         "not done: the database has been unreachable for over {} s ({e})",
-                        GIVE_UP.as_secs()
+                        ctx.patience.as_secs()
                     )));
                 }
                 if !told {

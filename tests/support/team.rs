@@ -49,3 +49,74 @@ pub fn serve(url: &str) -> Child {
         .spawn()
         .expect("start coach serve")
 }
+
+/// A login role of its own for a test's workers, allowed into the test's schema only, so
+/// the test can take the database away from them (and give it back) without touching
+/// anybody else's sessions.
+pub struct WorkerRole {
+    pub role: String,
+    schema: String,
+}
+
+/// Runs `sql` as the administrator of the test database (`COACH_TEST_POSTGRES_URL`).
+pub async fn admin(sql: &str) {
+    let url = std::env::var("COACH_TEST_POSTGRES_URL").unwrap();
+    let admin = Store::open_postgres(url.parse().unwrap()).await.unwrap();
+    if let Store::Postgres(pool) = &admin {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    admin.close().await;
+}
+
+impl WorkerRole {
+    /// Creates `<schema>_worker` with every right on the schema of `t` (PostgreSQL).
+    pub async fn create(t: &super::TestStore) -> WorkerRole {
+        let schema = t
+            .name
+            .trim_start_matches("postgres (")
+            .trim_end_matches(')')
+            .to_string();
+        let role = format!("{schema}_worker");
+        admin(&format!(
+            "CREATE ROLE {role} LOGIN; GRANT ALL ON SCHEMA {schema} TO {role}; \
+             GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {role}; \
+             GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {role};"
+        ))
+        .await;
+        WorkerRole { role, schema }
+    }
+
+    /// A store that logs in as this role.
+    pub async fn store(&self) -> Store {
+        let url = std::env::var("COACH_TEST_POSTGRES_URL").unwrap();
+        let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+        let options = options
+            .username(&self.role)
+            .options([("search_path", self.schema.as_str())]);
+        Store::open_postgres(options).await.unwrap()
+    }
+
+    /// The outage: no new session (too many connections, a retryable refusal), and the
+    /// open ones are cut.
+    pub async fn cut(&self) {
+        let role = &self.role;
+        admin(&format!(
+            "ALTER ROLE {role} CONNECTION LIMIT 0; SELECT pg_terminate_backend(pid) \
+             FROM pg_stat_activity WHERE usename = '{role}';"
+        ))
+        .await;
+    }
+
+    /// The end of the outage.
+    pub async fn restore(&self) {
+        admin(&format!("ALTER ROLE {} CONNECTION LIMIT -1;", self.role)).await;
+    }
+
+    pub async fn drop_role(self) {
+        let role = &self.role;
+        admin(&format!("DROP OWNED BY {role}; DROP ROLE {role};")).await;
+    }
+}
