@@ -45,7 +45,10 @@ impl Drop for Restart {
         args.extend(self.0.split_whitespace());
         args.push("start");
         // Already running is fine (exit 2 from pg_ctlcluster); nothing else to do.
-        let _status = Command::new("pg_ctlcluster").args(&args).status();
+        let _status = Command::new("pg_ctlcluster")
+            .args(&args)
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 }
 
