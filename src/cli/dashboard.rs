@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clap::Args;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::CliError;
 use crate::config::Config;
@@ -15,8 +17,12 @@ use crate::runtime::gex::GexChannels;
 use crate::runtime::health::Health;
 use crate::runtime::services::{Feed, Services};
 use crate::runtime::setup_changes::SetupChanges;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use crate::store::{Store, redact_url};
+use crate::tui::actions::{ActionContext, ActionRunner};
+use crate::tui::app::{App, Source};
+use crate::tui::event_loop::{self, Exit, Inputs};
+use crate::tui::terminal;
+use crate::tui::theme::Theme;
 
 /// What the screen reads from: its own workers, or the servers' through the database.
 struct Workers {
@@ -56,13 +62,6 @@ impl From<Attached> for Workers {
         }
     }
 }
-use crate::store::{Store, redact_url};
-use crate::tui::actions::{ActionContext, ActionRunner};
-use crate::tui::app::{App, Source};
-use crate::tui::event_loop::{self, Exit, Inputs};
-use crate::tui::terminal;
-use crate::tui::theme::Theme;
-
 /// Flags shared by the dashboard and the headless commands.
 #[derive(Debug, Clone, Args, Default)]
 pub struct CommonArgs {
@@ -229,11 +228,13 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
     });
     let market_rx = bus.subscribe();
     // The feed may have published its first snapshot before we subscribed: ask for it.
-    let first = (bus.clone(), events_tx.clone());
+    let (snapshot_bus, snapshot_events) = (bus.clone(), events_tx.clone());
     tokio::spawn(async move {
-        let (bus, events) = first;
-        if let Some(snapshot) = bus.snapshot().await
-            && events.send(AppEvent::Market(snapshot)).await.is_err()
+        if let Some(snapshot) = snapshot_bus.snapshot().await
+            && snapshot_events
+                .send(AppEvent::Market(snapshot))
+                .await
+                .is_err()
         {
             tracing::debug!("the screen closed before the first snapshot");
         }

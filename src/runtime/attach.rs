@@ -40,14 +40,7 @@ impl Attached {
         drop(requests);
         let (events_tx, events) = mpsc::channel(1024);
 
-        let db = store.clone();
-        supervisor::spawn(
-            database::WORKER,
-            database::INTERVAL,
-            health.clone(),
-            cancel.clone(),
-            move |ctx| database::run_database_check(ctx, db.clone()),
-        );
+        database::spawn(store, &health, &cancel);
         let (listen_store, screen) = (store.clone(), events_tx.clone());
         supervisor::spawn(
             listen::WORKER,

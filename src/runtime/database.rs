@@ -4,11 +4,26 @@
 
 use std::time::Duration;
 
-use super::supervisor::WorkerCtx;
+use tokio_util::sync::CancellationToken;
+
+use super::health::Health;
+use super::supervisor::{self, WorkerCtx};
 use crate::store::Store;
 
 pub const WORKER: &str = "database";
 pub const INTERVAL: Duration = Duration::from_secs(2);
+
+/// Starts the check on `store` under `health`.
+pub fn spawn(store: &Store, health: &Health, cancel: &CancellationToken) {
+    let store = store.clone();
+    supervisor::spawn(
+        WORKER,
+        INTERVAL,
+        health.clone(),
+        cancel.clone(),
+        move |ctx| run_database_check(ctx, store.clone()),
+    );
+}
 
 pub async fn run_database_check(ctx: WorkerCtx, store: Store) -> Result<(), String> {
     let mut tick = tokio::time::interval(INTERVAL);

@@ -102,14 +102,7 @@ impl Services {
                 },
             );
         }
-        let db_store = store.clone();
-        supervisor::spawn(
-            database::WORKER,
-            database::INTERVAL,
-            health.clone(),
-            cancel.clone(),
-            move |ctx| database::run_database_check(ctx, db_store.clone()),
-        );
+        database::spawn(store, &health, &cancel);
 
         let interval = feed.step_interval(config);
         let gex = GexChannels::new();
