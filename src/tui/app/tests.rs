@@ -624,3 +624,34 @@ fn a_watchlist_loaded_from_the_store_replaces_the_rows_quietly() {
     assert_eq!(symbols, ["TSLA"]);
     assert!(a.status.is_none(), "not announced as the trader's own save");
 }
+
+#[test]
+fn a_status_change_read_back_from_the_store_is_announced() {
+    let mut a = with_opportunity();
+    a.setups = vec![active_row(1)];
+    let mut triggered = active_row(1);
+    triggered.setup.version += 1;
+    triggered.setup.status = crate::setups::SetupStatus::Triggered;
+    a.on_event(AppEvent::SetupChanged {
+        user: crate::store::UserId(1),
+        row: triggered,
+        transition: None,
+    });
+    let status = a.status.clone().expect("announced");
+    assert!(
+        status.text.contains("active → triggered"),
+        "{}",
+        status.text
+    );
+    // A note written elsewhere changes no status: nothing to announce.
+    a.status = None;
+    let mut noted = a.setups[0].clone();
+    noted.setup.version += 1;
+    noted.notes = "scale out at VWAP".into();
+    a.on_event(AppEvent::SetupChanged {
+        user: crate::store::UserId(1),
+        row: noted,
+        transition: None,
+    });
+    assert!(a.status.is_none());
+}
