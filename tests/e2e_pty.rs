@@ -205,13 +205,31 @@ impl Running {
     }
 }
 
-/// The Setups pane's first row as the screen shows it (symbol to status).
+/// The Setups pane's first row as the screen shows it (symbol to status): the row two
+/// lines under the pane's title, from the pane's left border to its right one.
 fn setup_row(screen: &str) -> String {
-    let start = screen.find("3 Setups").expect("the Setups pane");
-    screen[start..]
-        .lines()
-        .nth(2)
-        .map(|l| l.split('│').nth(1).unwrap_or("").trim().to_string())
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let (title_row, line) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.iter().collect::<String>().contains("3 Setups"))
+        .expect("the Setups pane");
+    let text: String = line.iter().collect();
+    let title_col = text[..text.find("3 Setups").unwrap()].chars().count();
+    let left = line[..title_col]
+        .iter()
+        .rposition(|c| *c == '┌')
+        .expect("its border");
+    lines
+        .get(title_row + 2)
+        .map(|row| {
+            row[left + 1..]
+                .iter()
+                .take_while(|c| **c != '│')
+                .collect::<String>()
+                .trim()
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -232,7 +250,9 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    // Rows 0-3 are the watchlist; walk down the opportunities until one is tracked.
+    // Before the open the Brief has focus; rows 0-3 of the Scanner are the watchlist:
+    // walk down the opportunities until one is tracked.
+    app.press("2");
     app.press("jjjj");
     for _ in 0..12 {
         app.press("t");
@@ -252,6 +272,10 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
     app.press("o");
     app.screen.wait_for("(reopen)", Duration::from_secs(5));
     let before = setup_row(&app.screen.text());
+    assert!(
+        before.ends_with("active"),
+        "the reopened setup's row: {before:?}"
+    );
     let home = app.quit();
 
     let mut again = start_in(home, &["--speed", "30"]);
@@ -276,4 +300,52 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
     }
     again.press("\x1b");
     again.quit();
+}
+
+#[test]
+fn before_the_simulated_open_the_brief_pane_comes_first_with_a_complete_brief() {
+    let mut app = start();
+    // the demo starts five simulated minutes before the open
+    let first = app
+        .screen
+        .wait_for("Morning brief", Duration::from_secs(15));
+    assert!(
+        first.contains("▶ 1 Brief"),
+        "the Brief pane has focus:\n{first}"
+    );
+    assert!(first.contains("opens in"), "{first}");
+    assert!(!first.contains("not available: last price"), "{first}");
+    // j scrolls down to the first symbol's levels
+    let mut presses = 0;
+    while !app.screen.text().contains("pivots R2") {
+        presses += 1;
+        assert!(
+            presses < 40,
+            "no pivots after scrolling:\n{}",
+            app.screen.text()
+        );
+        app.press("j");
+    }
+    let scrolled = app.screen.text();
+    assert!(scrolled.contains("PDC"), "{scrolled}");
+    assert!(
+        !scrolled.contains("Morning brief"),
+        "scrolled past the heading:\n{scrolled}"
+    );
+    // r regenerates: generated_at moves with the simulated clock (a minute a second)
+    let at = first
+        .find("generated ")
+        .expect("the generation time is shown");
+    let stamp = first[at..]
+        .lines()
+        .next()
+        .unwrap()
+        .trim_end_matches([' ', '│'])
+        .to_string();
+    std::thread::sleep(Duration::from_millis(1200));
+    app.press("r");
+    app.press("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk");
+    app.screen.wait_for("generated ", Duration::from_secs(5));
+    app.screen.wait_until_gone(&stamp, Duration::from_secs(5));
+    app.quit();
 }

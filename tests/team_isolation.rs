@@ -35,6 +35,7 @@ fn bobs_screen(store: &Store, bob: UserId) -> (ActionRunner, mpsc::Receiver<AppE
         bus,
         events: events_tx,
         gex: GexChannels::new().requests.clone(),
+        brief: coach::runtime::brief::BriefChannels::new().requests.clone(),
         changes: SetupChanges::default(),
         patience: coach::tui::actions::GIVE_UP,
     });

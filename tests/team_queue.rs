@@ -33,6 +33,7 @@ fn screen(
         bus,
         events: events_tx,
         gex: GexChannels::new().requests.clone(),
+        brief: coach::runtime::brief::BriefChannels::new().requests.clone(),
         changes: SetupChanges::default(),
         patience,
     });

@@ -188,3 +188,91 @@ fn help_at_80_by_24_shows_every_action_in_two_columns() {
     }
     insta::assert_snapshot!(screen);
 }
+
+/// The brief of 2026-11-24 built at 09:00 ET from the same simulated market, with one
+/// open stock position.
+fn brief_at_nine() -> coach::brief::Brief {
+    use coach::brief::model::PriceAt;
+    use coach::brief::{
+        BriefInputs, EconCalendar, NewPosition, Position, PositionKind, SymbolInput,
+    };
+    let symbols: Vec<Symbol> = DEFAULT_SYMBOLS
+        .iter()
+        .map(|s| Symbol::parse(s).unwrap())
+        .collect();
+    let date = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let market = SimMarket::new(42, &symbols, date);
+    let nine = Utc.with_ymd_and_hms(2026, 11, 24, 14, 0, 0).unwrap();
+    let snapshot = market.snapshot(nine);
+    let inputs: Vec<SymbolInput> = ["SPY", "QQQ"]
+        .iter()
+        .map(|name| {
+            let s = snapshot
+                .symbols
+                .iter()
+                .find(|s| s.symbol.as_str() == *name)
+                .unwrap();
+            SymbolInput {
+                daily: s.daily.clone(),
+                previous_bars: s.previous_bars.clone(),
+                bars: s.bars.clone(),
+                last: s.last.as_ref().map(|q| PriceAt {
+                    price: q.price,
+                    at: q.at,
+                }),
+                ..SymbolInput::new(s.symbol.clone())
+            }
+        })
+        .collect();
+    let position = Position {
+        id: 1,
+        spec: NewPosition {
+            symbol: Symbol::parse("SPY").unwrap(),
+            kind: PositionKind::Stock,
+            strike: None,
+            expiry: None,
+            quantity: 100.0,
+            avg_price: 690.0,
+            iv: None,
+        },
+        opened_at: nine,
+        closed_at: None,
+    };
+    coach::brief::build(&BriefInputs {
+        now: nine,
+        market_date: date,
+        watchlist: "Default".into(),
+        symbols: &inputs,
+        calendar: &EconCalendar::shipped(),
+        positions: &[position],
+        setups: &[],
+    })
+    .unwrap()
+}
+
+#[test]
+fn the_brief_pane_at_80_by_24_reads_in_sections_and_scrolls() {
+    let mut app = app();
+    app.on_event(coach::runtime::AppEvent::Brief {
+        brief: std::sync::Arc::new(brief_at_nine()),
+        preview: false,
+    });
+    app.update(Action::FocusBrief);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("[1 Brief]"), "{screen}");
+    assert!(
+        screen.contains("Morning brief · 2026-11-24 · Default"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+    for _ in 0..30 {
+        app.update(Action::Down);
+    }
+    let lower = render(&app, 80, 24);
+    assert!(lower.contains("Open positions"), "{lower}");
+    assert!(lower.contains("SPY ×100 @ 690.00"), "{lower}");
+    assert!(
+        !lower.contains("Morning brief ·"),
+        "scrolled past the top:\n{lower}"
+    );
+}

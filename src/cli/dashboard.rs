@@ -12,6 +12,7 @@ use super::CliError;
 use crate::config::Config;
 use crate::runtime::AppEvent;
 use crate::runtime::attach::Attached;
+use crate::runtime::brief::BriefChannels;
 use crate::runtime::bus::MarketBus;
 use crate::runtime::gex::GexChannels;
 use crate::runtime::health::Health;
@@ -33,6 +34,7 @@ struct Workers {
     events_tx: mpsc::Sender<AppEvent>,
     gex: GexChannels,
     changes: SetupChanges,
+    brief: BriefChannels,
 }
 
 impl From<Services> for Workers {
@@ -45,6 +47,7 @@ impl From<Services> for Workers {
             events_tx: s.events_tx,
             gex: s.gex,
             changes: s.setup_changes,
+            brief: s.brief,
         }
     }
 }
@@ -59,6 +62,7 @@ impl From<Attached> for Workers {
             events_tx: a.events_tx,
             gex: a.gex,
             changes: a.setup_changes,
+            brief: a.brief,
         }
     }
 }
@@ -216,6 +220,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         events_tx,
         gex,
         changes,
+        brief,
     } = workers;
     let actions = ActionRunner::spawn(ActionContext {
         store: store.clone(),
@@ -225,6 +230,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         gex: gex.requests.clone(),
         changes,
         patience: crate::tui::actions::GIVE_UP,
+        brief: brief.requests.clone(),
     });
     let market_rx = bus.subscribe();
     // The feed may have published its first snapshot before we subscribed: ask for it.

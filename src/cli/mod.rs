@@ -6,10 +6,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod bars;
+pub mod brief;
 pub mod calendar;
 pub mod dashboard;
 pub mod doctor;
+pub mod econ;
 pub mod gex;
+pub mod positions;
 pub mod replay;
 pub mod serve;
 pub mod setups;
@@ -44,6 +47,14 @@ pub enum Command {
     Bars(bars::BarsArgs),
     /// Check the configuration, the database and the market data provider.
     Doctor(doctor::DoctorArgs),
+    /// The morning brief of a date, from the simulation or recorded bars (printed, not
+    /// stored): `coach brief --date D --bars DIR --format markdown|json`.
+    Brief(brief::BriefArgs),
+    /// The economic calendar: `coach econ check FILE`, `coach econ fetch --out FILE`
+    /// (FRED release dates; needs a FRED API key).
+    Econ(econ::EconArgs),
+    /// Open positions for the brief's risk section: `coach positions add|list|close|import`.
+    Positions(positions::PositionsArgs),
 }
 
 /// How a command failed: bad input (exit 2) or a runtime failure (exit 1).
@@ -87,6 +98,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Serve(args) => serve::run(args, &cli.common),
             Command::Bars(args) => bars::run(args, &cli.common),
             Command::Doctor(args) => doctor::run(args, &cli.common),
+            Command::Brief(args) => brief::run(args, &cli.common),
+            Command::Positions(args) => positions::run(args, &cli.common),
+            Command::Econ(args) => econ::run(args, &cli.common),
         },
     }
 }

@@ -2,10 +2,12 @@
 //! environment overrides, then command-line flags. Every key is documented with its
 //! default in `config.example.toml`; a bad file or value names the key and the reason.
 
+mod brief;
 mod env;
 mod ops;
 mod secret;
 
+pub use brief::{BriefConfig, load_calendar};
 pub use ops::{AlertsConfig, DiscordConfig, HealthConfig, SentryConfig, ServeConfig};
 pub use secret::Secret;
 
@@ -38,6 +40,8 @@ pub struct Config {
     pub discord: DiscordConfig,
     pub sentry: SentryConfig,
     pub serve: ServeConfig,
+    /// The morning brief (SPEC 8): schedule, freshness, economic calendar.
+    pub brief: BriefConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -186,6 +190,7 @@ impl Default for Config {
             discord: DiscordConfig::default(),
             sentry: SentryConfig::default(),
             serve: ServeConfig::default(),
+            brief: BriefConfig::default(),
         }
     }
 }
@@ -236,17 +241,21 @@ pub fn secrets_exposed_warning(flag: Option<&Path>) -> Option<String> {
             .and_then(toml::Value::as_str)
             .is_some_and(|v| !v.trim().is_empty())
     };
-    let secrets: Vec<&str> = [("discord", "webhook_url"), ("sentry", "dsn")]
-        .into_iter()
-        .filter(|(section, key)| set(section, key))
-        .map(|(section, _)| section)
-        .collect();
+    let secrets: Vec<&str> = [
+        ("discord", "webhook_url"),
+        ("sentry", "dsn"),
+        ("brief", "fred_api_key"),
+    ]
+    .into_iter()
+    .filter(|(section, key)| set(section, key))
+    .map(|(section, _)| section)
+    .collect();
     if secrets.is_empty() || !secret::readable_by_others(&path) {
         return None;
     }
     Some(format!(
         "config file {} holds secrets ({}) and others can read it: chmod 600 it, or use \
-         DISCORD_WEBHOOK_URL / SENTRY_DSN",
+         DISCORD_WEBHOOK_URL / SENTRY_DSN / FRED_API_KEY",
         path.display(),
         secrets.join(", ")
     ))
@@ -309,6 +318,7 @@ impl Config {
                 "DISCORD_WEBHOOK_URL" => config.discord.webhook_url = Secret::new(value.as_str()),
                 "SENTRY_DSN" => config.sentry.dsn = Secret::new(value.as_str()),
                 MASSIVE_API_KEY_VAR => config.massive.api_key = Secret::new(value.as_str()),
+                FRED_API_KEY_VAR => config.brief.fred_api_key = Secret::new(value.as_str()),
                 _ => {}
             }
         }
@@ -395,6 +405,12 @@ impl Config {
             &self.sentry,
             &self.serve,
         )?;
+        self.brief
+            .validate()
+            .map_err(|(key, reason)| ConfigError::Invalid {
+                key: key.into(),
+                reason,
+            })?;
         Keymap::from_config(&self.keys).map_err(|reason| ConfigError::Invalid {
             key: "keys".into(),
             reason,
@@ -437,7 +453,15 @@ impl Config {
 }
 
 /// Secrets read from the environment under their conventional names (SPEC 13).
-const SECRET_VARS: [&str; 3] = ["DISCORD_WEBHOOK_URL", "SENTRY_DSN", MASSIVE_API_KEY_VAR];
+const SECRET_VARS: [&str; 4] = [
+    "DISCORD_WEBHOOK_URL",
+    "SENTRY_DSN",
+    MASSIVE_API_KEY_VAR,
+    FRED_API_KEY_VAR,
+];
+
+/// The environment variable holding the FRED API key (wins over `[brief] fred_api_key`).
+pub const FRED_API_KEY_VAR: &str = "FRED_API_KEY";
 
 fn one_line(s: &str) -> String {
     s.lines()

@@ -1,4 +1,4 @@
-//! Black-Scholes-Merton gamma (SPEC 7).
+//! Black-Scholes-Merton gamma (SPEC 7), and delta and price for position risk (SPEC 8.4).
 //!
 //! Conventions: `spot` and `strike` in price units, `vol` an annualised decimal (0.2 = 20 %),
 //! `years` in calendar years (seconds / (365·86400)), `rate` and `dividend_yield` continuously
@@ -38,6 +38,85 @@ pub fn gamma(spot: f64, strike: f64, vol: f64, years: f64, rate: f64, dividend_y
     if g.is_finite() { g } else { 0.0 }
 }
 
+/// The standard normal distribution Φ(x) = erfc(−x/√2)/2 (|error| < 1.2e-7).
+pub fn norm_cdf(x: f64) -> f64 {
+    0.5 * erfc(-x / std::f64::consts::SQRT_2)
+}
+
+/// erfc(x) by Numerical Recipes' Chebyshev fit (fractional error < 1.2e-7 everywhere).
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 { r } else { 2.0 - r }
+}
+
+/// d1 and σ√T, or `None` for inputs [`gamma`] would also refuse.
+fn d1(spot: f64, strike: f64, vol: f64, years: f64, rate: f64, q: f64) -> Option<(f64, f64)> {
+    let valid = [spot, strike, vol, years, rate, q]
+        .iter()
+        .all(|v| v.is_finite())
+        && spot > 0.0
+        && strike > 0.0
+        && vol > 0.0
+        && years > 0.0;
+    if !valid {
+        return None;
+    }
+    let vol_sqrt_t = vol * years.sqrt();
+    let d1 = ((spot / strike).ln() + (rate - q + 0.5 * vol * vol) * years) / vol_sqrt_t;
+    Some((d1, vol_sqrt_t))
+}
+
+/// Δ per share: call e^(−qT) Φ(d1), put e^(−qT) (Φ(d1) − 1). `None` for invalid inputs.
+pub fn delta(
+    is_call: bool,
+    spot: f64,
+    strike: f64,
+    vol: f64,
+    years: f64,
+    rate: f64,
+    dividend_yield: f64,
+) -> Option<f64> {
+    let (d1, _) = d1(spot, strike, vol, years, rate, dividend_yield)?;
+    let carry = (-dividend_yield * years).exp();
+    Some(if is_call {
+        carry * norm_cdf(d1)
+    } else {
+        carry * (norm_cdf(d1) - 1.0)
+    })
+}
+
+/// The option's model price per share, price units. `None` for invalid inputs.
+pub fn price(
+    is_call: bool,
+    spot: f64,
+    strike: f64,
+    vol: f64,
+    years: f64,
+    rate: f64,
+    dividend_yield: f64,
+) -> Option<f64> {
+    let (d1, vol_sqrt_t) = d1(spot, strike, vol, years, rate, dividend_yield)?;
+    let d2 = d1 - vol_sqrt_t;
+    let s = spot * (-dividend_yield * years).exp();
+    let k = strike * (-rate * years).exp();
+    let value = if is_call {
+        s * norm_cdf(d1) - k * norm_cdf(d2)
+    } else {
+        k * norm_cdf(-d2) - s * norm_cdf(-d1)
+    };
+    value.is_finite().then_some(value.max(0.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +129,23 @@ mod tests {
     fn at_the_money_one_year_matches_the_spec_vector() {
         let g = gamma(100.0, 100.0, 0.2, 1.0, 0.0, 0.0);
         assert!(rel(g, 0.019_847_627_373_850_6) < 1e-9, "gamma {g}");
+    }
+
+    #[test]
+    fn delta_and_price_match_textbook_values() {
+        // S = K = 100, σ = 20 %, T = 1, r = q = 0: d1 = 0.1, call Δ = Φ(0.1) = 0.539828
+        let call = delta(true, 100.0, 100.0, 0.2, 1.0, 0.0, 0.0).unwrap();
+        assert!((call - 0.539_827_8).abs() < 1e-6, "call delta {call}");
+        let put = delta(false, 100.0, 100.0, 0.2, 1.0, 0.0, 0.0).unwrap();
+        assert!((put - (call - 1.0)).abs() < 1e-12);
+        // ATM call price 7.965567 (Hull's tables); put equal by parity with r = 0
+        let c = price(true, 100.0, 100.0, 0.2, 1.0, 0.0, 0.0).unwrap();
+        assert!((c - 7.965_567).abs() < 1e-5, "call {c}");
+        let p = price(false, 100.0, 100.0, 0.2, 1.0, 0.0, 0.0).unwrap();
+        assert!((p - c).abs() < 1e-9);
+        assert!(delta(true, 100.0, 100.0, 0.0, 1.0, 0.0, 0.0).is_none());
+        assert!(price(true, f64::NAN, 100.0, 0.2, 1.0, 0.0, 0.0).is_none());
+        assert!((norm_cdf(0.0) - 0.5).abs() < 1e-7 && (norm_cdf(1.96) - 0.975_002).abs() < 1e-6);
     }
 
     #[test]

@@ -333,6 +333,15 @@ impl MarketState {
         self.levels.set(LevelId::S2, pv.map(|p| p.s2));
     }
 
+    /// Moves to `date` before any of its bars arrived (a morning brief before the first
+    /// pre-market bar), so the prior day, pivots and ATR are that date's. A date not after
+    /// the current day changes nothing.
+    pub fn begin_day(&mut self, date: NaiveDate) {
+        if self.day.is_none_or(|d| d.date < date) {
+            self.roll_day(TradingDay::of(date));
+        }
+    }
+
     /// Sets the GEX walls that join the watched levels (`None` clears them).
     pub fn set_gamma_walls(&mut self, call_wall: Option<f64>, put_wall: Option<f64>) {
         self.levels.set(LevelId::CallWall, call_wall);

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::AppEvent;
+use super::brief::BriefChannels;
 use super::bus::MarketBus;
 use super::gex::GexChannels;
 use super::health::{Health, StaleFloors};
@@ -28,6 +29,9 @@ pub struct Attached {
     /// No GEX worker runs here; requests are refused with a message.
     pub gex: GexChannels,
     pub setup_changes: SetupChanges,
+    /// No brief scheduler runs here (the server's writes the briefs); the stored brief
+    /// arrives through the listener.
+    pub brief: BriefChannels,
 }
 
 impl Attached {
@@ -72,6 +76,7 @@ impl Attached {
             events_tx,
             gex: GexChannels::new(),
             setup_changes: SetupChanges::default(),
+            brief: BriefChannels::new(),
         }
     }
 }

@@ -131,6 +131,7 @@ async fn load_all(
         AppEvent::SetupsLoaded(setups),
         AppEvent::WatchlistLoaded(watchlist),
     ];
+    events.extend(latest_brief(store, user).await?);
     events.extend(detections.into_iter().map(AppEvent::Detection));
     for event in events {
         if screen.send(event).await.is_err() {
@@ -138,6 +139,22 @@ async fn load_all(
         }
     }
     Ok(())
+}
+
+/// The user's stored brief of today's session, else of the next one (written before its
+/// open), as the screen shows it.
+async fn latest_brief(store: &Store, user: UserId) -> Result<Option<AppEvent>, String> {
+    let today = calendar::ny_date(Utc::now());
+    let next = calendar::next_session(today).date;
+    for date in [next, today] {
+        if let Some(stored) = store.brief(user, date).await.map_err(|e| e.to_string())? {
+            return Ok(Some(AppEvent::Brief {
+                brief: std::sync::Arc::new(stored.brief),
+                preview: false,
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// The screen event for one change of this user's rows (or a shared detection).
@@ -162,6 +179,7 @@ async fn read_back(
                 .await
                 .map_err(err)?,
         )),
+        (Table::Briefs, _) => latest_brief(store, user).await?,
         (Table::Detections, Some(id)) => store
             .detection(id)
             .await

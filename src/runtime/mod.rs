@@ -3,6 +3,7 @@
 
 pub mod attach;
 pub mod auto_track;
+pub mod brief;
 pub mod bus;
 pub mod clock;
 pub mod database;
@@ -68,6 +69,11 @@ pub enum AppEvent {
     /// The workers of the `coach serve` instances, from `worker_status` (attached screens),
     /// named "instance worker".
     RemoteWorkers(Vec<crate::runtime::health::WorkerRecord>),
+    /// A morning brief: the stored one of the day, or a preview (never stored).
+    Brief {
+        brief: std::sync::Arc<crate::brief::Brief>,
+        preview: bool,
+    },
     /// A one-line notice for the trader: a trading alert or an operational incident.
     Notice(String),
 }

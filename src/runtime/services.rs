@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::AppEvent;
 use super::auto_track::{DetectionInbox, run_auto_track};
+use super::brief::{BriefChannels, BriefScheduler, run_brief_scheduler};
 use super::bus::MarketBus;
 use super::database;
 use super::detect::{DetectorOutputs, run_detector};
@@ -60,6 +61,9 @@ pub struct Services {
     pub owned: watch::Receiver<Owned>,
     /// This process's name in `worker_status` (host and pid).
     pub instance: String,
+    /// The brief scheduler's requests (pane opened, `r`, preview); briefs arrive as
+    /// `AppEvent::Brief`.
+    pub brief: BriefChannels,
 }
 
 impl Services {
@@ -105,6 +109,7 @@ impl Services {
         database::spawn(store, &health, &cancel);
 
         let interval = feed.step_interval(config);
+        let has_chains = matches!(feed, Feed::Sim);
         let gex = GexChannels::new();
         let feed_bus = bus.clone();
         match feed {
@@ -266,6 +271,15 @@ impl Services {
             },
         );
 
+        let brief = BriefChannels::new();
+        spawn_brief_scheduler(
+            config,
+            store,
+            (&bus, &gex, &brief, &events_tx),
+            (&health, &cancel),
+            has_chains,
+        );
+
         Services {
             bus,
             health,
@@ -278,12 +292,58 @@ impl Services {
             notifier,
             owned,
             instance,
+            brief,
         }
     }
 
     pub fn shutdown(&self) {
         self.cancel.cancel();
     }
+}
+
+/// Starts the brief scheduler. Its cadence is a market step; a brief is at most a few
+/// database round trips, so the floor of the stale threshold covers it.
+fn spawn_brief_scheduler(
+    config: &Config,
+    store: &Store,
+    (bus, gex, brief, events): (
+        &MarketBus,
+        &GexChannels,
+        &BriefChannels,
+        &mpsc::Sender<AppEvent>,
+    ),
+    (health, cancel): (&Health, &CancellationToken),
+    has_chains: bool,
+) {
+    // validated at load; a file changed since is reported by the worker, in Health
+    let calendar = config.brief.calendar().map(Arc::new);
+    let scheduler = calendar.map(|calendar| {
+        BriefScheduler::new(
+            store.clone(),
+            &config.general.user,
+            config.brief.schedule(),
+            calendar,
+        )
+    });
+    let (bus, gex, channels, events) = (bus.clone(), gex.clone(), brief.clone(), events.clone());
+    supervisor::spawn(
+        "brief",
+        Duration::from_secs(60),
+        health.clone(),
+        cancel.clone(),
+        move |ctx| {
+            let scheduler = scheduler.clone();
+            let (bus, gex, channels, events) = (
+                bus.clone(),
+                gex.subscribe(),
+                channels.clone(),
+                events.clone(),
+            );
+            async move {
+                run_brief_scheduler(ctx, scheduler?, bus, gex, channels, events, has_chains).await
+            }
+        },
+    );
 }
 
 /// Where market data comes from.

@@ -4,7 +4,9 @@
 //! same SQL text on both wherever the dialects agree (`$n` placeholders, `ON CONFLICT`,
 //! `RETURNING`), and separate migration folders where they do not (DDL).
 
+mod briefs;
 mod detections;
+mod positions;
 mod setups;
 mod team;
 mod watchlists;
@@ -17,6 +19,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use briefs::StoredBrief;
 pub use detections::StoredDetection;
 pub use setups::{
     MAX_NOTES_CHARS, SetupEvent, SetupRow, TRACKED_REASON, TRADER_ACTOR, TrackResult,

@@ -281,6 +281,49 @@ impl Store {
         self.default_watchlist(user, now).await
     }
 
+    /// Creates another (not default) named list, e.g. for a brief preview. A name the
+    /// user already has is a conflict; nothing is saved.
+    pub async fn create_watchlist(
+        &self,
+        user: UserId,
+        name: &str,
+        symbols: &[Symbol],
+        now: DateTime<Utc>,
+    ) -> Result<Watchlist, StoreError> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+            return Err(StoreError::Invalid(
+                "a watchlist name is 1 to 64 printable characters".into(),
+            ));
+        }
+        if symbols.is_empty() {
+            return Err(WatchlistError::NoSymbols.into());
+        }
+        self.default_watchlist(user, now).await?;
+        const SQL: &str = "INSERT INTO watchlists \
+             (user_id, name, symbols, is_default, created_at, updated_at) \
+             VALUES ($1, $2, $3, FALSE, $4, $4) ON CONFLICT (user_id, name) DO NOTHING";
+        let inserted = on_pool!(self, |pool| sqlx::query(SQL)
+            .bind(user.0)
+            .bind(name)
+            .bind(join(symbols))
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(query_error("creating a watchlist"))?);
+        if inserted == 0 {
+            return Err(StoreError::Conflict(format!(
+                "a watchlist named {name:?} already exists"
+            )));
+        }
+        self.watchlists(user)
+            .await?
+            .into_iter()
+            .find(|w| w.name == name)
+            .ok_or_else(|| StoreError::NotFound(format!("watchlist {name:?} vanished")))
+    }
+
     /// Replaces the symbols of the user's default list after validating all of them.
     pub async fn set_default_symbols<S: AsRef<str>>(
         &self,

@@ -29,6 +29,7 @@ pub enum Action {
     GexSymbol,
     GexExpiry,
     Refresh,
+    BriefPreview,
     Help,
     Back,
     Quit,
@@ -37,7 +38,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::FocusNext,
         Action::FocusPrev,
         Action::FocusBrief,
@@ -61,6 +62,7 @@ impl Action {
         Action::GexSymbol,
         Action::GexExpiry,
         Action::Refresh,
+        Action::BriefPreview,
         Action::Help,
         Action::Back,
         Action::Quit,
@@ -94,6 +96,7 @@ impl Action {
             Action::GexSymbol => "gex_symbol",
             Action::GexExpiry => "gex_expiry",
             Action::Refresh => "refresh",
+            Action::BriefPreview => "brief_preview",
             Action::Help => "help",
             Action::Back => "back",
             Action::Quit => "quit",
@@ -127,7 +130,8 @@ impl Action {
             Action::Details => "setup details, history",
             Action::GexSymbol => "GEX: next symbol",
             Action::GexExpiry => "GEX: expiry filter",
-            Action::Refresh => "refresh (GEX: now)",
+            Action::Refresh => "refresh/regenerate",
+            Action::BriefPreview => "brief: next watchlist",
             Action::Help => "help (this screen)",
             Action::Back => "close popup, cancel",
             Action::Quit => "quit (asks if active)",
@@ -162,6 +166,7 @@ impl Action {
             Action::GexSymbol => &["s"],
             Action::GexExpiry => &["e"],
             Action::Refresh => &["r"],
+            Action::BriefPreview => &["v"],
             Action::Help => &["?"],
             Action::Back => &["esc"],
             Action::Quit => &["q"],

@@ -46,6 +46,8 @@ pub struct ActionContext {
     /// How long actions wait for a lost database before they are reported as failed
     /// ([`GIVE_UP`] on the screen).
     pub patience: Duration,
+    /// Requests to the brief scheduler.
+    pub brief: mpsc::Sender<crate::runtime::brief::BriefRequest>,
 }
 
 impl ActionRunner {
@@ -144,6 +146,12 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Result<Option<AppEvent>
             Ok(()) => None,
             Err(_) => Some(AppEvent::ActionFailed(
                 "the GEX worker is busy or not running; see Health".into(),
+            )),
+        },
+        Effect::Brief(request) => match ctx.brief.try_send(request) {
+            Ok(()) => None,
+            Err(_) => Some(AppEvent::ActionFailed(
+                "the brief scheduler is busy or not running; see Health".into(),
             )),
         },
         Effect::Track { detection, at } => {

@@ -298,6 +298,11 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
                         hints.push((k(action), what));
                     }
                 }
+                Pane::Brief => {
+                    hints.push((k(Action::Down), "scroll"));
+                    hints.push((k(Action::Refresh), "regenerate"));
+                    hints.push((k(Action::BriefPreview), "preview"));
+                }
                 Pane::Gex => {
                     hints.push((k(Action::GexSymbol), "symbol"));
                     hints.push((k(Action::GexExpiry), "expiry"));

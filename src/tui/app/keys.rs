@@ -6,6 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::editor::{InputOutcome, TextInput};
 use super::{App, Effect, Overlay, Pane};
 use crate::gex::ExpiryFilter;
+use crate::runtime::brief::BriefRequest;
 use crate::runtime::gex::GexRequest;
 use crate::store::parse_symbols;
 use crate::tui::action::Action;
@@ -141,6 +142,7 @@ impl App {
             }
             _ => {}
         }
+        let before = self.focus;
         match action {
             Action::FocusNext => self.focus = self.focus.offset(1),
             Action::FocusPrev => self.focus = self.focus.offset(-1),
@@ -170,6 +172,12 @@ impl App {
             Action::GexSymbol => return self.next_gex_symbol(),
             Action::GexExpiry => return self.next_gex_filter(),
             Action::Refresh => return self.refresh(),
+            Action::BriefPreview => {
+                self.focus = Pane::Brief;
+                self.say("building a preview for the next watchlist…");
+                let after = self.brief.as_ref().map(|b| b.watchlist.clone());
+                return vec![Effect::Brief(BriefRequest::PreviewNext { after })];
+            }
             Action::Quit => {
                 if self.confirm_quit && self.active_setups() > 0 {
                     self.overlay = Some(Overlay::ConfirmQuit);
@@ -179,6 +187,13 @@ impl App {
             }
             Action::ForceQuit => return vec![Effect::Quit],
             Action::Redraw => return vec![Effect::FullRedraw],
+        }
+        if self.focus != before {
+            self.focus_chosen = true;
+        }
+        if self.focus == Pane::Brief && before != Pane::Brief {
+            // a brief older than its freshness window is rebuilt on opening
+            return vec![Effect::Brief(BriefRequest::Opened)];
         }
         vec![]
     }
@@ -234,6 +249,10 @@ impl App {
             Pane::Gex => {
                 self.say("recomputing GEX…");
                 self.gex_request(true)
+            }
+            Pane::Brief => {
+                self.say("regenerating the brief…");
+                vec![Effect::Brief(BriefRequest::Regenerate)]
             }
             other => {
                 self.say_error(format!("nothing to refresh in {}", other.title()));

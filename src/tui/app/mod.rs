@@ -129,6 +129,8 @@ pub enum Effect {
     LoadHistory {
         id: i64,
     },
+    /// Ask the brief scheduler (pane opened, regenerate, preview).
+    Brief(crate::runtime::brief::BriefRequest),
 }
 
 /// A quote older than this on the market clock is marked stale.
@@ -255,9 +257,24 @@ pub struct App {
     /// What tracking each detection (by id) is doing: saving, saved, duplicate, error.
     pub track_states: HashMap<i64, TrackState>,
     pub confirm_quit: bool,
+    /// The morning brief shown in the Brief pane, and whether it is a preview (not stored).
+    pub brief: Option<std::sync::Arc<crate::brief::Brief>>,
+    pub brief_preview: bool,
+    /// The trader has picked a pane; the market's first snapshot no longer picks one.
+    pub focus_chosen: bool,
     pub status: Option<Status>,
     /// Something visible changed since the last frame.
     pub dirty: bool,
+}
+
+/// The pane shown first at the market instant `now`: the Brief before the open of a
+/// trading day, else the Scanner.
+pub fn initial_pane(now: DateTime<Utc>) -> Pane {
+    let date = crate::market::calendar::ny_date(now);
+    match crate::market::calendar::session(date) {
+        Some(s) if now < s.open => Pane::Brief,
+        _ => Pane::Scanner,
+    }
 }
 
 impl App {
@@ -284,6 +301,9 @@ impl App {
             setup_filter: StatusFilter::All,
             track_states: HashMap::new(),
             confirm_quit,
+            brief: None,
+            brief_preview: false,
+            focus_chosen: false,
             status: None,
             dirty: true,
         }
@@ -294,6 +314,10 @@ impl App {
             Pane::Scanner => self.watchlist.len() + self.opportunity_rows().len(),
             Pane::Setups => self.visible_setups().len(),
             Pane::Health => self.workers.len(),
+            Pane::Brief => self
+                .brief
+                .as_ref()
+                .map_or(0, |b| crate::brief::render::text_lines(b).len()),
             _ => 0,
         };
         if len == 0 {
@@ -327,7 +351,15 @@ impl App {
     /// Applies a market event to the watchlist rows.
     pub fn on_market(&mut self, event: &MarketEvent) {
         match event {
-            MarketEvent::Snapshot(snapshot) => self.apply_snapshot(snapshot),
+            MarketEvent::Snapshot(snapshot) => {
+                // the market's clock is known from its first snapshot (virtual in the
+                // demo): before the open the brief is what the trader reads first
+                let first = self.market_now.is_none();
+                self.apply_snapshot(snapshot);
+                if first && !self.focus_chosen {
+                    self.focus = initial_pane(snapshot.now);
+                }
+            }
             MarketEvent::Step { at, quotes, bars } => {
                 self.market_now = Some(*at);
                 for quote in quotes {
@@ -468,7 +500,36 @@ impl App {
                 }
             }
             AppEvent::Notice(text) => self.say(text),
+            AppEvent::Brief { brief, preview } => self.on_brief(brief, preview),
         }
+    }
+
+    fn on_brief(&mut self, brief: std::sync::Arc<crate::brief::Brief>, preview: bool) {
+        let generated = brief
+            .generated_at
+            .with_timezone(&crate::market::calendar::NEW_YORK)
+            .format("%H:%M");
+        let changed = self
+            .brief
+            .as_ref()
+            .is_none_or(|b| b.generated_at != brief.generated_at || b.watchlist != brief.watchlist);
+        if preview {
+            self.say(format!(
+                "preview of the brief for watchlist {} (not stored)",
+                crate::text::printable(&brief.watchlist)
+            ));
+        } else if changed {
+            self.say(format!(
+                "brief of {} generated {generated} ET",
+                brief.market_date
+            ));
+        }
+        if changed || preview != self.brief_preview {
+            self.selection.remove(&Pane::Brief);
+        }
+        self.brief = Some(brief);
+        self.brief_preview = preview;
+        self.dirty = true;
     }
 
     /// The scanner's signals for the watchlist: the last final bar's close at a key level,

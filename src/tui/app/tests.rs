@@ -655,3 +655,110 @@ fn a_status_change_read_back_from_the_store_is_announced() {
     });
     assert!(a.status.is_none());
 }
+
+mod brief {
+    use super::*;
+    use crate::runtime::brief::BriefRequest;
+    use chrono::TimeZone;
+
+    fn ny(h: u32, m: u32) -> chrono::DateTime<chrono::Utc> {
+        crate::market::calendar::ny_instant(
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap(),
+        )
+    }
+
+    #[test]
+    fn the_brief_is_the_first_pane_before_the_open_only() {
+        assert_eq!(initial_pane(ny(9, 29)), Pane::Brief);
+        assert_eq!(initial_pane(ny(7, 0)), Pane::Brief);
+        assert_eq!(initial_pane(ny(9, 30)), Pane::Scanner);
+        assert_eq!(initial_pane(ny(17, 0)), Pane::Scanner);
+        // Saturday: no open today, the current behaviour stays
+        let saturday = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 28, 13, 0, 0)
+            .unwrap();
+        assert_eq!(initial_pane(saturday), Pane::Scanner);
+    }
+
+    #[test]
+    fn opening_the_pane_asks_for_freshness_r_regenerates_and_v_previews() {
+        let mut a = app();
+        assert_eq!(
+            a.update(Action::FocusBrief),
+            vec![Effect::Brief(BriefRequest::Opened)]
+        );
+        assert!(a.update(Action::FocusBrief).is_empty(), "already open");
+        assert_eq!(
+            a.update(Action::Refresh),
+            vec![Effect::Brief(BriefRequest::Regenerate)]
+        );
+        assert_eq!(a.status.as_ref().unwrap().text, "regenerating the brief…");
+        a.update(Action::FocusGex);
+        assert_eq!(
+            a.update(Action::BriefPreview),
+            vec![Effect::Brief(BriefRequest::PreviewNext { after: None })]
+        );
+        assert_eq!(a.focus, Pane::Brief);
+    }
+
+    #[test]
+    fn a_preview_is_marked_and_scrolling_stays_within_the_brief() {
+        let mut a = app();
+        let calendar = crate::brief::EconCalendar::shipped();
+        let brief = crate::brief::build(&crate::brief::BriefInputs {
+            now: ny(8, 0),
+            market_date: ny(8, 0).date_naive(),
+            watchlist: "Tech".into(),
+            symbols: &[crate::brief::SymbolInput::new(
+                Symbol::parse("AAPL").unwrap(),
+            )],
+            calendar: &calendar,
+            positions: &[],
+            setups: &[],
+        })
+        .unwrap();
+        let lines = crate::brief::render::text_lines(&brief).len();
+        a.on_event(AppEvent::Brief {
+            brief: std::sync::Arc::new(brief),
+            preview: true,
+        });
+        assert!(
+            a.status
+                .as_ref()
+                .unwrap()
+                .text
+                .contains("Tech (not stored)")
+        );
+        a.update(Action::FocusBrief);
+        for _ in 0..lines + 10 {
+            a.update(Action::Down);
+        }
+        assert_eq!(a.selection.get(&Pane::Brief), Some(&(lines - 1)));
+        assert_eq!(
+            a.update(Action::BriefPreview),
+            vec![Effect::Brief(BriefRequest::PreviewNext {
+                after: Some("Tech".into())
+            })]
+        );
+    }
+
+    #[test]
+    fn the_first_snapshot_picks_the_brief_unless_the_trader_picked_a_pane() {
+        use crate::provider::sim::{DEFAULT_SYMBOLS, SimMarket};
+        use crate::runtime::feed::Playable;
+        let symbols: Vec<Symbol> = DEFAULT_SYMBOLS
+            .iter()
+            .map(|s| Symbol::parse(s).unwrap())
+            .collect();
+        let market = SimMarket::new(42, &symbols, ny(8, 0).date_naive());
+        let snapshot = std::sync::Arc::new(market.snapshot(ny(9, 25)));
+        let mut a = app();
+        a.on_market(&MarketEvent::Snapshot(snapshot.clone()));
+        assert_eq!(a.focus, Pane::Brief);
+        let mut b = app();
+        b.update(Action::FocusGex);
+        b.on_market(&MarketEvent::Snapshot(snapshot));
+        assert_eq!(b.focus, Pane::Gex, "the trader's choice stands");
+    }
+}

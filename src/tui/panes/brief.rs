@@ -1,40 +1,92 @@
-//! The Brief pane. For now: the session line (date, hours, early close, countdown).
+//! The Brief pane (SPEC 8, 11): the session line, then the morning brief in readable
+//! sections (summary, levels per symbol with their sources, economic events, open
+//! positions, watch items); `j`/`k` scroll, `r` regenerates, `v` previews the next
+//! watchlist. Every line goes through the text sanitizer (symbols, watchlist and
+//! calendar names come from the user).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use crate::brief::render::{TextLine, text_lines};
 use crate::market::calendar::NEW_YORK;
-use crate::tui::app::App;
+use crate::text::printable;
+use crate::tui::app::{App, Pane};
 use crate::tui::theme::Theme;
 use crate::tui::view::session_line;
 
+/// ` · preview` or ` · 2026-11-25 07:00`: what the pane shows.
+pub fn title(app: &App) -> String {
+    match &app.brief {
+        Some(b) if app.brief_preview => {
+            format!(" · preview {} (not stored)", printable(&b.watchlist))
+        }
+        Some(b) => format!(
+            " · {} {}",
+            b.market_date,
+            b.generated_at.with_timezone(&NEW_YORK).format("%H:%M")
+        ),
+        None => String::new(),
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, theme: &Theme) {
     let mut lines = Vec::new();
-    if let Some(s) = app.session {
-        let fmt = |t: chrono::DateTime<chrono::Utc>| {
-            t.with_timezone(&NEW_YORK).format("%H:%M").to_string()
-        };
-        lines.push(Line::styled(
-            format!(
-                "Session {} · {}–{} ET{}",
-                s.date.format("%a %Y-%m-%d"),
-                fmt(s.open),
-                fmt(s.close),
-                if s.early_close { " · EARLY CLOSE" } else { "" }
-            ),
-            theme.header,
-        ));
-        lines.push(Line::styled(session_line(app), theme.text));
-        lines.push(Line::default());
+    match &app.brief {
+        Some(brief) => {
+            for line in text_lines(brief) {
+                lines.push(match line {
+                    TextLine::Heading(t) => {
+                        Line::styled(printable(&t), theme.header.add_modifier(Modifier::BOLD))
+                    }
+                    TextLine::Text(t) => Line::styled(printable(&t), theme.text),
+                    TextLine::Dim(t) => Line::styled(printable(&t), theme.dim),
+                    TextLine::Warn(t) => Line::styled(printable(&t), theme.warn),
+                    TextLine::Blank => Line::default(),
+                });
+            }
+        }
+        None => {
+            if let Some(s) = app.session {
+                lines.push(Line::styled(
+                    format!(
+                        "Session {} · {}–{} ET{}",
+                        s.date.format("%a %Y-%m-%d"),
+                        s.open.with_timezone(&NEW_YORK).format("%H:%M"),
+                        s.close.with_timezone(&NEW_YORK).format("%H:%M"),
+                        if s.early_close { " · EARLY CLOSE" } else { "" }
+                    ),
+                    theme.header,
+                ));
+                lines.push(Line::styled(session_line(app), theme.text));
+                lines.push(Line::default());
+            }
+            lines.push(Line::styled(
+                "No brief yet: it is built on trading days from the configured time \
+                 ([brief] at, 07:00 ET by default), with levels per watchlist symbol, \
+                 economic events, open-position risk and watch items.",
+                theme.dim,
+            ));
+        }
     }
-    lines.push(Line::styled(
-        "Levels per watchlist symbol, economic events, open-position risk and watch items appear here with the morning brief.",
-        theme.dim,
-    ));
+    // j/k move by brief lines; the paragraph scrolls by screen rows, so the rows of the
+    // lines above are summed (word wrapping may add a row the estimate misses)
+    let first = app.selection.get(&Pane::Brief).copied().unwrap_or(0);
+    let inner = usize::from(area.width.saturating_sub(2)).max(1);
+    let rows: usize = lines
+        .iter()
+        .take(first)
+        .map(|l| l.width().div_ceil(inner).max(1))
+        .sum();
+    let scroll = u16::try_from(rows).unwrap_or(u16::MAX);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
+        Paragraph::new(lines)
+            .style(Style::default())
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0))
+            .block(block),
         area,
     );
 }

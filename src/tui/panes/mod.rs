@@ -44,6 +44,7 @@ fn title_extra(pane: Pane, app: &App) -> String {
     match pane {
         Pane::Scanner => format!(" · watchlist ({})", app.watchlist.len()),
         Pane::Gex => gex::title(app),
+        Pane::Brief => brief::title(app),
         Pane::Setups => setups::title(app),
         Pane::Health => {
             let failing = app
