@@ -253,3 +253,88 @@ async fn the_servers_listener_hands_screen_written_setups_to_its_evaluator() {
     assert_eq!((gone.id, gone.row), (row.setup.id, None));
     cancel.cancel();
 }
+
+/// Briefs and positions (issue 6's store) are the trader's own too: Bob cannot read
+/// Ann's brief nor mark it viewed, and the positions CLI lists and closes only his.
+#[tokio::test]
+async fn briefs_and_positions_stay_with_their_trader() {
+    for t in support::stores().await {
+        let s = &t.store;
+        let now = Utc::now();
+        let ann = s.ensure_user("ann", now).await.unwrap();
+        let bob = s.ensure_user("bob", now).await.unwrap();
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        // Ann's stored brief, as her scheduler would have written it (the payload is
+        // never read for another user, so its content does not matter here).
+        const SQL: &str = "INSERT INTO briefs (user_id, market_date, generated_at, \
+             payload_json, viewed) VALUES ($1, $2, $3, '{}', FALSE)";
+        const VIEWED: &str = "SELECT viewed FROM briefs WHERE user_id = $1";
+        let viewed: bool = match s {
+            Store::Sqlite(pool) => {
+                sqlx::query(SQL)
+                    .bind(ann.0)
+                    .bind(date)
+                    .bind(now)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+                s.mark_brief_viewed(bob, date).await.unwrap();
+                sqlx::query_scalar(VIEWED)
+                    .bind(ann.0)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap()
+            }
+            Store::Postgres(pool) => {
+                sqlx::query(SQL)
+                    .bind(ann.0)
+                    .bind(date)
+                    .bind(now)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+                s.mark_brief_viewed(bob, date).await.unwrap();
+                sqlx::query_scalar(VIEWED)
+                    .bind(ann.0)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(!viewed, "{}: bob marked ann's brief viewed", t.name);
+        assert!(s.brief(bob, date).await.unwrap().is_none(), "{}", t.name);
+
+        let url = t.database_url();
+        let (ok, _, err) = coach(
+            url,
+            "ann",
+            &[
+                "positions",
+                "add",
+                "SPY",
+                "stock",
+                "--qty",
+                "100",
+                "--price",
+                "680.5",
+            ],
+        );
+        assert!(ok, "{}: {err}", t.name);
+        let id = s.positions(ann, false).await.unwrap()[0].id.to_string();
+        let (ok, out, err) = coach(url, "bob", &["positions", "list", "--json"]);
+        assert!(ok, "{}: {err}", t.name);
+        assert!(
+            !out.contains("SPY"),
+            "{}: bob lists ann's position: {out}",
+            t.name
+        );
+        let (ok, _, _) = coach(url, "bob", &["positions", "close", &id]);
+        assert!(!ok, "{}: bob closed ann's position", t.name);
+        assert_eq!(
+            s.positions(ann, false).await.unwrap().len(),
+            1,
+            "{}",
+            t.name
+        );
+    }
+}
