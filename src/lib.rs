@@ -4,6 +4,7 @@
 //! out, time passed as a parameter. The shell (`provider`, `store`, `runtime`, `tui`,
 //! `cli`) owns I/O and wires the core to data.
 
+pub mod alerts;
 pub mod brief;
 pub mod cli;
 pub mod config;

@@ -280,6 +280,11 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
 
     let mut again = start_in(home, &["--speed", "30"]);
     again.screen.wait_for("6 Logs", Duration::from_secs(10));
+    // The setup keys need the market clock: wait for the feed's first snapshot (the
+    // header says "waiting for market data" until then).
+    again
+        .screen
+        .wait_until_gone("waiting for market data", Duration::from_secs(20));
     again.press("3");
     let screen = again.screen.wait_for("all (1)", Duration::from_secs(5));
     let after = setup_row(&screen);
@@ -300,6 +305,72 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
     }
     again.press("\x1b");
     again.quit();
+}
+
+#[test]
+fn a_tracked_setup_shows_on_the_chart_and_capital_a_stores_an_alert_at_its_entry() {
+    let mut app = start_in(tempfile::tempdir().unwrap(), &["--speed", "30"]);
+    app.screen.wait_for("Scr Sym", Duration::from_secs(40));
+    let kinds = [
+        "ORB", "brk-rtst", "vwap-", "gap-fill", "vol-clmx", "lvl-test", "gamma-sq", "open-drv",
+    ];
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while !kinds.iter().any(|k| app.screen.text().contains(k)) {
+        assert!(
+            Instant::now() < deadline,
+            "no detection appeared:\n{}",
+            app.screen.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Before the open the Brief has focus; rows 0-3 of the Scanner are the watchlist.
+    app.press("2");
+    app.press("jjjj");
+    for _ in 0..12 {
+        app.press("t");
+        if app.screen.text().contains("all (1)") {
+            break;
+        }
+        app.press("j");
+    }
+    app.screen.wait_for("all (1)", Duration::from_secs(5));
+    // Selecting the setup focuses its symbol; the Chart draws its plan.
+    app.press("3");
+    app.press("k");
+    app.press("8");
+    app.screen
+        .wait_for("E/S/T setup #1", Duration::from_secs(10));
+    app.press("A");
+    let editor = app
+        .screen
+        .wait_for("Price alert on", Duration::from_secs(5));
+    assert!(
+        editor.contains("setup #1 entry"),
+        "prefilled with the entry:\n{editor}"
+    );
+    app.press("\r");
+    app.screen.wait_for("alert 1 set", Duration::from_secs(5));
+    app.press("L");
+    app.screen.wait_for("alerts (", Duration::from_secs(5));
+    let home = app.quit();
+
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_coach"))
+        .args([
+            "--db",
+            &format!("sqlite://{}/coach.db", home.path().display()),
+            "alerts",
+            "list",
+        ])
+        .env("HOME", home.path())
+        .env_remove("COACH_CONFIG")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.status.success(), "{listed:?}");
+    assert!(
+        text.starts_with("1\t") && text.contains("setup #1 entry"),
+        "the alert is stored:\n{text}"
+    );
 }
 
 #[test]

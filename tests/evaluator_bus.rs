@@ -98,6 +98,7 @@ impl Rig {
             bus.clone(),
             store.clone(),
             changes.clone(),
+            coach::runtime::alert_changes::AlertChanges::default(),
             ui,
             sinks,
             coach::runtime::ownership::all(),

@@ -4,8 +4,8 @@
 
 mod fake_discord;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -84,13 +84,17 @@ async fn a_worker_whose_input_stops_gives_one_incident_then_one_recovery() {
     // A streaming worker that heart-beats every 50 ms while its input flows.
     let flowing = Arc::new(AtomicBool::new(true));
     let input = flowing.clone();
+    // Taken just before each heartbeat: staleness is measured from the last one, not from
+    // when the test stopped the input (a loaded machine can delay the test in between).
+    let last_beat = Arc::new(Mutex::new(Instant::now()));
+    let beat = last_beat.clone();
     supervisor::spawn(
         "stall",
         Duration::from_millis(50),
         run.health.clone(),
         run.cancel.clone(),
         move |ctx| {
-            let input = input.clone();
+            let (input, beat) = (input.clone(), beat.clone());
             async move {
                 loop {
                     tokio::select! {
@@ -98,6 +102,7 @@ async fn a_worker_whose_input_stops_gives_one_incident_then_one_recovery() {
                         _ = tokio::time::sleep(Duration::from_millis(50)) => {}
                     }
                     if input.load(Ordering::SeqCst) {
+                        *beat.lock().unwrap() = Instant::now();
                         ctx.heartbeat();
                     }
                 }
@@ -108,8 +113,8 @@ async fn a_worker_whose_input_stops_gives_one_incident_then_one_recovery() {
     assert!(fake.received().is_empty(), "healthy: nothing to say");
 
     flowing.store(false, Ordering::SeqCst);
-    let stopped = Instant::now();
     let got = fake.wait_for(1, Duration::from_secs(10)).await;
+    let stopped = *last_beat.lock().unwrap();
     assert!(
         got[0].at - stopped >= Duration::from_millis(600),
         "not before its threshold"

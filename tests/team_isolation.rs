@@ -37,6 +37,7 @@ fn bobs_screen(store: &Store, bob: UserId) -> (ActionRunner, mpsc::Receiver<AppE
         gex: GexChannels::new().requests.clone(),
         brief: coach::runtime::brief::BriefChannels::new().requests.clone(),
         changes: SetupChanges::default(),
+        alert_changes: coach::runtime::alert_changes::AlertChanges::default(),
         patience: coach::tui::actions::GIVE_UP,
     });
     (runner, events)

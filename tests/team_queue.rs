@@ -35,6 +35,7 @@ fn screen(
         gex: GexChannels::new().requests.clone(),
         brief: coach::runtime::brief::BriefChannels::new().requests.clone(),
         changes: SetupChanges::default(),
+        alert_changes: coach::runtime::alert_changes::AlertChanges::default(),
         patience,
     });
     (runner, events)

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::CliError;
 use crate::config::Config;
 use crate::runtime::AppEvent;
+use crate::runtime::alert_changes::AlertChanges;
 use crate::runtime::attach::Attached;
 use crate::runtime::brief::BriefChannels;
 use crate::runtime::bus::MarketBus;
@@ -34,6 +35,7 @@ struct Workers {
     events_tx: mpsc::Sender<AppEvent>,
     gex: GexChannels,
     changes: SetupChanges,
+    alert_changes: AlertChanges,
     brief: BriefChannels,
 }
 
@@ -47,6 +49,7 @@ impl From<Services> for Workers {
             events_tx: s.events_tx,
             gex: s.gex,
             changes: s.setup_changes,
+            alert_changes: s.alert_changes,
             brief: s.brief,
         }
     }
@@ -62,6 +65,7 @@ impl From<Attached> for Workers {
             events_tx: a.events_tx,
             gex: a.gex,
             changes: a.setup_changes,
+            alert_changes: AlertChanges::default(),
             brief: a.brief,
         }
     }
@@ -199,13 +203,13 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         watchlist.symbols.len()
     );
 
-    // The simulation quotes every watchlist symbol too.
+    // The feed quotes every watchlist symbol too, and every symbol with an armed alert.
+    let alert_symbols = store
+        .alert_symbols(user)
+        .await
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
     let mut config = config;
-    for symbol in &watchlist.symbols {
-        if !config.sim.symbols.contains(symbol) {
-            config.sim.symbols.push(symbol.clone());
-        }
-    }
+    extend_feed(&mut config, watchlist.symbols.iter().chain(&alert_symbols));
     let workers = if attach {
         Workers::from(Attached::start(&config, &store, user))
     } else {
@@ -220,6 +224,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         events_tx,
         gex,
         changes,
+        alert_changes,
         brief,
     } = workers;
     let actions = ActionRunner::spawn(ActionContext {
@@ -229,6 +234,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         events: events_tx.clone(),
         gex: gex.requests.clone(),
         changes,
+        alert_changes,
         patience: crate::tui::actions::GIVE_UP,
         brief: brief.requests.clone(),
     });
@@ -267,6 +273,12 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         .setups(user, None)
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;
+    app.alerts = store
+        .alerts(user)
+        .await
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    app.bell = config.ui.bell;
+    app.user = Some(user);
     let theme = Theme::from_config(
         &config.ui.color,
         std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
@@ -291,4 +303,17 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
     cancel.cancel();
     store.close().await;
     result.map_err(|e| CliError::Runtime(format!("terminal error: {e}")))
+}
+
+/// Adds `symbols` to the ones the feed quotes (`sim.symbols`, which the live feed uses
+/// too), keeping the order and skipping those already there.
+pub fn extend_feed<'a>(
+    config: &mut Config,
+    symbols: impl IntoIterator<Item = &'a crate::domain::Symbol>,
+) {
+    for symbol in symbols {
+        if !config.sim.symbols.contains(symbol) {
+            config.sim.symbols.push(symbol.clone());
+        }
+    }
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod alerts;
 pub mod bars;
 pub mod brief;
 pub mod calendar;
@@ -38,6 +39,8 @@ pub enum Command {
     Gex(gex::GexArgs),
     /// Tracked setups: `coach setups list [--status S] [--json]`.
     Setups(setups::SetupsArgs),
+    /// Price alerts: `coach alerts list|add|remove`.
+    Alerts(alerts::AlertsArgs),
     /// The default watchlist: `coach watchlist show|set|add|remove SYMBOL...`.
     Watchlist(watchlist::WatchlistArgs),
     /// Run every worker headless (no TUI) with alerting, and optionally an HTTP endpoint
@@ -95,6 +98,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Replay(args) => replay::run(args),
             Command::Setups(args) => setups::run(args, &cli.common),
             Command::Watchlist(args) => watchlist::run(args, &cli.common),
+            Command::Alerts(args) => alerts::run(args, &cli.common),
             Command::Serve(args) => serve::run(args, &cli.common),
             Command::Bars(args) => bars::run(args, &cli.common),
             Command::Doctor(args) => doctor::run(args, &cli.common),

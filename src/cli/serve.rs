@@ -99,6 +99,13 @@ async fn serve(config: Config) -> Result<(), CliError> {
         }
     };
 
+    // Every user's armed alerts are evaluated here, so the feed quotes their symbols.
+    let armed = store
+        .armed_alerts()
+        .await
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    let mut config = config;
+    crate::cli::dashboard::extend_feed(&mut config, armed.iter().map(|(_, a)| &a.symbol));
     let feed = Feed::from_config(&config).map_err(CliError::Input)?;
     let services = Services::start(&config, &store, now, feed);
     tracing::info!(

@@ -131,6 +131,8 @@ pub struct Ui {
     pub max_fps: u32,
     /// Ask before `q` quits while setups are active.
     pub confirm_quit: bool,
+    /// Ring the terminal bell when a price alert fires.
+    pub bell: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -170,6 +172,7 @@ impl Default for Ui {
             color: "auto".into(),
             max_fps: 20,
             confirm_quit: true,
+            bell: false,
         }
     }
 }

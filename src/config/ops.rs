@@ -42,6 +42,8 @@ pub struct AlertsConfig {
     pub invalidated: bool,
     pub target_hit: bool,
     pub stopped_out: bool,
+    /// The trader's price alerts (SPEC 17) when they fire.
+    pub price_alert: bool,
 }
 
 /// `[discord]`: where alerts go. `DISCORD_WEBHOOK_URL` in the environment wins.
@@ -118,6 +120,7 @@ impl Default for AlertsConfig {
             invalidated: true,
             target_hit: true,
             stopped_out: true,
+            price_alert: true,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod bars;
 pub mod calendar;
+pub mod intraday;
 pub mod levels;
 pub mod session_clock;
 pub mod state;

@@ -149,10 +149,14 @@ pub fn trading_embed(alert: &TradingAlert, at: DateTime<Utc>) -> Embed {
             AlertKind::Invalidated => GREY,
             AlertKind::TargetHit => GREEN,
             AlertKind::StoppedOut => RED,
+            AlertKind::PriceAlert => AMBER,
         },
         fields: Vec::new(),
         footer: Some(EmbedFooter {
-            text: format!("coach · setup #{}", alert.setup_id),
+            text: match alert.kind {
+                AlertKind::PriceAlert => format!("coach · alert #{}", alert.setup_id),
+                _ => format!("coach · setup #{}", alert.setup_id),
+            },
         }),
         timestamp: Some(rfc3339(at)),
     }

@@ -44,15 +44,18 @@ pub enum AlertKind {
     Invalidated,
     TargetHit,
     StoppedOut,
+    /// A trader's price alert fired (SPEC 17); `setup_id` is the alert's id.
+    PriceAlert,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 5] = [
+    pub const ALL: [AlertKind; 6] = [
         AlertKind::Detected,
         AlertKind::Triggered,
         AlertKind::Invalidated,
         AlertKind::TargetHit,
         AlertKind::StoppedOut,
+        AlertKind::PriceAlert,
     ];
 
     /// Words for a message: `target hit`.
@@ -63,6 +66,7 @@ impl AlertKind {
             AlertKind::Invalidated => "invalidated",
             AlertKind::TargetHit => "target hit",
             AlertKind::StoppedOut => "stopped out",
+            AlertKind::PriceAlert => "price alert",
         }
     }
 
@@ -73,6 +77,7 @@ impl AlertKind {
             AlertKind::Invalidated => "✖️",
             AlertKind::TargetHit => "🎯",
             AlertKind::StoppedOut => "🛑",
+            AlertKind::PriceAlert => "🔔",
         }
     }
 
@@ -84,6 +89,7 @@ impl AlertKind {
             AlertKind::Invalidated => alerts.invalidated,
             AlertKind::TargetHit => alerts.target_hit,
             AlertKind::StoppedOut => alerts.stopped_out,
+            AlertKind::PriceAlert => alerts.price_alert,
         }
     }
 }
@@ -151,13 +157,24 @@ impl Notifier {
     /// Queues a trading alert unless its kind is off or this setup already had one of
     /// this kind.
     pub fn trading(&self, alert: TradingAlert) -> Outcome {
+        self.queue(alert, true)
+    }
+
+    /// Queues a price alert's firing unless `[alerts] price_alert` is off. Not
+    /// de-duplicated here: a re-arming alert fires again, and the store's guard already
+    /// lets each firing through exactly once.
+    pub fn price_alert(&self, alert: TradingAlert) -> Outcome {
+        self.queue(alert, false)
+    }
+
+    fn queue(&self, alert: TradingAlert, dedupe: bool) -> Outcome {
         if !alert.kind.enabled_in(&self.alerts) {
             return Outcome::Disabled;
         }
         let key = (alert.setup_id, alert.kind);
         let now = Utc::now();
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.contains_key(&key) {
+        if dedupe && seen.contains_key(&key) {
             return Outcome::Duplicate;
         }
         match self.jobs.try_send(Job::Trading { alert, at: now }) {
@@ -165,7 +182,9 @@ impl Notifier {
                 if seen.len() >= DEDUP_PRUNE_AT {
                     seen.retain(|_, at| now - *at < DEDUP_KEEP);
                 }
-                seen.insert(key, now);
+                if dedupe {
+                    seen.insert(key, now);
+                }
                 Outcome::Queued
             }
             Err(e) => {

@@ -19,6 +19,14 @@
 //! setup armed before that close (13:00 ET on early-close days). At start and at every
 //! snapshot, setups whose close passed while nobody watched are expired at that close.
 //!
+//! Price alerts (SPEC 17) ride the same path: every quote and every final bar of a
+//! symbol with armed alerts goes through the [`AlertBook`] (all hours: an alert is the
+//! trader's own line, not a plan), each firing is recorded through the store's guard
+//! (so it is announced exactly once, whichever process saw it first), then announced to
+//! the notifier (Discord, the status line) and the screen ([`AppEvent::AlertFired`]).
+//! After a restart, the snapshot's last price is judged against each alert's reference,
+//! so a level crossed while nobody watched fires once then.
+//!
 //! Nothing is lost across a restart: at start (and at each session roll) the evaluator
 //! replays the snapshot's regular-session bars — the previous session's and today's so
 //! far — through the book; the pure rules skip bars from before a setup was armed or
@@ -32,11 +40,13 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{mpsc, watch};
 
 use super::AppEvent;
+use super::alert_changes::{AlertChange, AlertChanges};
 use super::bus::{MarketBus, fell_behind};
 use super::metrics::Metrics;
 use super::ownership::{self, Owned};
 use super::setup_changes::{SetupChange, SetupChanges};
 use super::supervisor::WorkerCtx;
+use crate::alerts::{AlertBook, Firing, PriceAlert};
 use crate::domain::{Bar, Symbol};
 use crate::market::calendar::{self, Session};
 use crate::notify::{AlertKind, Notifier, TradingAlert};
@@ -114,6 +124,25 @@ pub fn notify_transition(sinks: &TransitionSinks, user: UserId, row: &SetupRow, 
     }
 }
 
+/// Logs a firing the store recorded and sends it to the notifier (Discord, the status
+/// line) unless `[alerts] price_alert` is off. Returns the text.
+pub fn notify_alert(
+    sinks: &TransitionSinks,
+    user: UserId,
+    alert: &PriceAlert,
+    firing: &Firing,
+) -> String {
+    let text = firing.describe(&alert.note);
+    tracing::info!(user = user.0, "{text}");
+    sinks.notifier.price_alert(TradingAlert {
+        kind: AlertKind::PriceAlert,
+        symbol: firing.symbol.clone(),
+        setup_id: firing.id,
+        text: text.clone(),
+    });
+    text
+}
+
 fn describe(s: &TrackedSetup) -> String {
     match (s.status, s.outcome) {
         (SetupStatus::Triggered, Some(o)) => format!("triggered ({o})"),
@@ -137,6 +166,10 @@ struct Evaluator {
     scratch: Vec<Transition>,
     /// The symbols this instance evaluates; another instance owns the rest.
     owned: watch::Receiver<Owned>,
+    /// The armed price alerts, who owns each, and the firings of the current update.
+    alerts: AlertBook,
+    alert_owners: HashMap<i64, UserId>,
+    firings: Vec<Firing>,
 }
 
 impl Evaluator {
@@ -160,8 +193,12 @@ impl Evaluator {
             swept: None,
             scratch: Vec::new(),
             owned,
+            alerts: AlertBook::new(),
+            alert_owners: HashMap::new(),
+            firings: Vec::new(),
         };
         ev.reload().await?;
+        ev.reload_alerts().await?;
         Ok(ev)
     }
 
@@ -179,6 +216,76 @@ impl Evaluator {
             self.remember(user, row.setup);
         }
         tracing::debug!("evaluating {} live setups", self.book.len());
+        Ok(())
+    }
+
+    /// Replaces the alert book with the store's armed alerts (the last prices are kept).
+    async fn reload_alerts(&mut self) -> Result<(), String> {
+        let armed = self
+            .store
+            .armed_alerts()
+            .await
+            .map_err(|e| format!("loading the armed alerts: {e}"))?;
+        let last: Vec<(Symbol, f64)> = self
+            .alerts
+            .symbols()
+            .filter_map(|s| Some((s.clone(), self.alerts.last_price(s)?)))
+            .collect();
+        self.alerts = AlertBook::new();
+        self.alert_owners.clear();
+        for (user, alert) in armed {
+            self.alert_owners.insert(alert.id, user);
+            self.alerts.upsert(alert);
+        }
+        for (symbol, price) in last {
+            self.alerts.prime(&symbol, price);
+        }
+        tracing::debug!("watching {} armed alerts", self.alerts.len());
+        Ok(())
+    }
+
+    /// An alert added, changed or removed elsewhere.
+    fn on_alert_change(&mut self, change: AlertChange) {
+        match change.alert {
+            Some(alert) => {
+                self.alert_owners.insert(alert.id, change.user);
+                self.alerts.upsert(alert);
+            }
+            None => {
+                self.alerts.remove(change.id);
+                self.alert_owners.remove(&change.id);
+            }
+        }
+    }
+
+    /// Records the firings of the last update through the store (each exactly once) and
+    /// announces the ones this call recorded.
+    async fn apply_firings(&mut self) -> Result<(), String> {
+        let firings = std::mem::take(&mut self.firings);
+        for firing in &firings {
+            let Some(&user) = self.alert_owners.get(&firing.id) else {
+                continue;
+            };
+            if !firing.rearmed {
+                self.alert_owners.remove(&firing.id);
+            }
+            match self.store.fire_alert(user, firing).await {
+                Ok(Some(alert)) => {
+                    let text = notify_alert(&self.sinks, user, &alert, firing);
+                    let event = AppEvent::AlertFired { user, alert, text };
+                    if self.ui.send(event).await.is_err() {
+                        tracing::debug!("the screen is gone; the alert firing is stored");
+                    }
+                }
+                Ok(None) => tracing::info!(
+                    "alert {} was already recorded as fired (or removed) elsewhere",
+                    firing.id
+                ),
+                Err(e) => return Err(format!("recording alert {}: {e}", firing.id)),
+            }
+        }
+        self.firings = firings;
+        self.firings.clear();
         Ok(())
     }
 
@@ -281,13 +388,22 @@ impl Evaluator {
             if is_regular_bar(&session, bar) {
                 self.evaluate(symbol, &PriceUpdate::minute_bar(bar)).await?;
             }
+            // Price alerts too are judged by the symbol's owner only (SPEC 14).
+            if self.owned.borrow().contains(symbol) {
+                self.alerts.on_bar(symbol, bar, &mut self.firings);
+            }
         }
         for quote in quotes {
             if is_regular_quote(&session, quote.at) {
                 self.evaluate(&quote.symbol, &PriceUpdate::trade(quote.at, quote.price))
                     .await?;
             }
+            if self.owned.borrow().contains(&quote.symbol) {
+                self.alerts
+                    .on_price(&quote.symbol, quote.price, quote.at, &mut self.firings);
+            }
         }
+        self.apply_firings().await?;
         if at >= session.close && self.swept != Some(session.date) {
             self.swept = Some(session.date);
             self.expire_overdue(at).await?;
@@ -352,18 +468,27 @@ impl Evaluator {
         if snapshot.now >= snapshot.session.close {
             self.swept = Some(snapshot.session.date);
         }
-        Ok(())
+        for s in &snapshot.symbols {
+            if let Some(last) = &s.last {
+                self.alerts
+                    .on_price(&s.symbol, last.price, last.at, &mut self.firings);
+            }
+        }
+        self.apply_firings().await
     }
 }
 
 /// Runs the evaluator until cancelled. Falling behind the market bus is an error (the
 /// supervisor restarts it, and the restart catches up from a snapshot); falling behind
 /// the setup changes reloads the book from the store.
+// The worker's channels, one argument each, as the supervisor's closure clones them.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_evaluator(
     ctx: WorkerCtx,
     bus: MarketBus,
     store: Store,
     changes: SetupChanges,
+    alert_changes: AlertChanges,
     ui: mpsc::Sender<AppEvent>,
     sinks: TransitionSinks,
     mut owned: watch::Receiver<Owned>,
@@ -373,6 +498,7 @@ pub async fn run_evaluator(
     let mut owned_open = true;
     // Subscribe before loading, so no change or price between the two is missed.
     let mut change_rx = changes.subscribe();
+    let mut alert_rx = alert_changes.subscribe();
     let mut events = bus.subscribe();
     let Some(snapshot) = bus.snapshot().await else {
         return Err("no market feed is running".into());
@@ -405,6 +531,14 @@ pub async fn run_evaluator(
                     ev.reload().await?;
                 }
                 Err(RecvError::Closed) => return Err("the setup changes channel closed".into()),
+            },
+            change = alert_rx.recv() => match change {
+                Ok(change) => ev.on_alert_change(change),
+                Err(RecvError::Lagged(n)) => {
+                    tracing::info!("missed {n} alert changes; reloading the armed alerts");
+                    ev.reload_alerts().await?;
+                }
+                Err(RecvError::Closed) => return Err("the alert changes channel closed".into()),
             },
             event = events.recv() => match event {
                 Ok(MarketEvent::Snapshot(snapshot)) => ev.catch_up(&snapshot).await?,

@@ -1,6 +1,7 @@
 //! The shell's moving parts: supervised workers, their health, the market feed and the
 //! virtual clock of the simulation.
 
+pub mod alert_changes;
 pub mod attach;
 pub mod auto_track;
 pub mod brief;
@@ -69,6 +70,19 @@ pub enum AppEvent {
     /// The workers of the `coach serve` instances, from `worker_status` (attached screens),
     /// named "instance worker".
     RemoteWorkers(Vec<crate::runtime::health::WorkerRecord>),
+    /// A price alert fired (recorded once by the store): the Alerts view updates, the
+    /// status line says `text`, the bell rings when enabled.
+    AlertFired {
+        user: crate::store::UserId,
+        alert: crate::alerts::PriceAlert,
+        text: String,
+    },
+    /// The trader's alerts as stored after one was added or removed from the screen,
+    /// and what to tell the trader.
+    AlertsSaved {
+        alerts: Vec<crate::alerts::PriceAlert>,
+        message: String,
+    },
     /// A morning brief: the stored one of the day, or a preview (never stored).
     Brief {
         brief: std::sync::Arc<crate::brief::Brief>,

@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::AppEvent;
+use super::alert_changes::AlertChanges;
 use super::auto_track::{DetectionInbox, run_auto_track};
 use super::brief::{BriefChannels, BriefScheduler, run_brief_scheduler};
 use super::bus::MarketBus;
@@ -53,6 +54,9 @@ pub struct Services {
     /// transitions, notes, delete) so the evaluator's book follows; subscribe to hear the
     /// evaluator's and the auto-tracker's.
     pub setup_changes: SetupChanges,
+    /// Price-alert changes: publish every alert the screen adds or removes so the
+    /// evaluator's alert book follows.
+    pub alert_changes: AlertChanges,
     /// Counters for `/metrics`; workers bump them (`metrics.detection(kind)`, …).
     pub metrics: Arc<Metrics>,
     /// Trading alerts go through this (`notifier.trading(alert)`).
@@ -107,6 +111,7 @@ impl Services {
             );
         }
         database::spawn(store, &health, &cancel);
+        let alert_changes = AlertChanges::default();
 
         let interval = feed.step_interval(config);
         let has_chains = matches!(feed, Feed::Sim);
@@ -246,10 +251,18 @@ impl Services {
             notifier: notifier.clone(),
             metrics: metrics.clone(),
         };
-        let (evaluate_bus, evaluate_store, evaluate_changes, evaluate_events, evaluate_owned) = (
+        let (
+            evaluate_bus,
+            evaluate_store,
+            evaluate_changes,
+            evaluate_alerts,
+            evaluate_events,
+            evaluate_owned,
+        ) = (
             bus.clone(),
             store.clone(),
             setup_changes.clone(),
+            alert_changes.clone(),
             events_tx.clone(),
             owned.clone(),
         );
@@ -264,6 +277,7 @@ impl Services {
                     evaluate_bus.clone(),
                     evaluate_store.clone(),
                     evaluate_changes.clone(),
+                    evaluate_alerts.clone(),
                     evaluate_events.clone(),
                     sinks.clone(),
                     evaluate_owned.clone(),
@@ -288,6 +302,7 @@ impl Services {
             events_tx,
             gex,
             setup_changes,
+            alert_changes,
             metrics,
             notifier,
             owned,

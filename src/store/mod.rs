@@ -4,6 +4,7 @@
 //! same SQL text on both wherever the dialects agree (`$n` placeholders, `ON CONFLICT`,
 //! `RETURNING`), and separate migration folders where they do not (DDL).
 
+mod alerts;
 mod briefs;
 mod detections;
 mod positions;
@@ -19,6 +20,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use alerts::{MAX_ALERT_NOTE_CHARS, NewAlert};
 pub use briefs::StoredBrief;
 pub use detections::StoredDetection;
 pub use setups::{

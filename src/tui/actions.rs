@@ -16,6 +16,7 @@ use tokio::time::Instant;
 
 use super::app::Effect;
 use crate::runtime::AppEvent;
+use crate::runtime::alert_changes::{AlertChange, AlertChanges};
 use crate::runtime::bus::MarketBus;
 use crate::runtime::gex::GexRequest;
 use crate::runtime::setup_changes::{SetupChange, SetupChanges};
@@ -46,6 +47,8 @@ pub struct ActionContext {
     /// How long actions wait for a lost database before they are reported as failed
     /// ([`GIVE_UP`] on the screen).
     pub patience: Duration,
+    /// Every alert the trader adds or removes is published here, likewise.
+    pub alert_changes: AlertChanges,
     /// Requests to the brief scheduler.
     pub brief: mpsc::Sender<crate::runtime::brief::BriefRequest>,
 }
@@ -203,6 +206,18 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Result<Option<AppEvent>
                 answer(e)?
             ))),
         },
+        Effect::AddAlert(alert) => Some(add_alert(ctx, alert).await),
+        Effect::RemoveAlert { id } => Some(match ctx.store.remove_alert(ctx.user, id).await {
+            Ok(()) => {
+                ctx.alert_changes.publish(AlertChange {
+                    user: ctx.user,
+                    id,
+                    alert: None,
+                });
+                alerts_saved(ctx, format!("alert {id} removed")).await
+            }
+            Err(e) => AppEvent::ActionFailed(format!("alert {id} not removed: {e}")),
+        }),
         Effect::Quit | Effect::FullRedraw => None,
     })
 }
@@ -243,5 +258,45 @@ async fn manual(
             })
         }
         Err(e) => Ok(AppEvent::ActionFailed(answer(e)?.to_string())),
+    }
+}
+
+/// Stores an alert, hands it to the evaluator, and says whether the feed quotes its
+/// symbol now (a symbol off the feed is quoted from the next start).
+async fn add_alert(ctx: &ActionContext, alert: crate::store::NewAlert) -> AppEvent {
+    let stored = match ctx.store.add_alert(ctx.user, &alert, Utc::now()).await {
+        Ok(stored) => stored,
+        Err(e) => return AppEvent::ActionFailed(format!("alert not set: {e}")),
+    };
+    ctx.alert_changes.publish(AlertChange {
+        user: ctx.user,
+        id: stored.id,
+        alert: Some(stored.clone()),
+    });
+    let fed = ctx
+        .bus
+        .snapshot()
+        .await
+        .is_some_and(|m| m.symbols.iter().any(|s| s.symbol == stored.symbol));
+    let mut message = format!(
+        "alert {} set: {} {}{}",
+        stored.id,
+        stored.symbol,
+        stored.condition,
+        if stored.repeat { " (repeats)" } else { "" }
+    );
+    if !fed {
+        message.push_str(&format!(
+            "; {} is not in this session's feed, it is quoted from the next start",
+            stored.symbol
+        ));
+    }
+    alerts_saved(ctx, message).await
+}
+
+async fn alerts_saved(ctx: &ActionContext, message: String) -> AppEvent {
+    match ctx.store.alerts(ctx.user).await {
+        Ok(alerts) => AppEvent::AlertsSaved { alerts, message },
+        Err(e) => AppEvent::ActionFailed(format!("{message}, but the alerts list: {e}")),
     }
 }

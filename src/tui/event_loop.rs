@@ -112,6 +112,9 @@ pub async fn run(
                 app.dirty = true;
             }
             _ = tokio::time::sleep_until(next_frame), if app.dirty => {
+                if std::mem::take(&mut app.ring_bell) {
+                    terminal::bell(terminal)?;
+                }
                 terminal::draw_synchronized(terminal, |f| view::draw(f, app, theme, Utc::now()))?;
                 app.dirty = false;
                 last_frame = Instant::now();

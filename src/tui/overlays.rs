@@ -39,6 +39,42 @@ pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, app: &App, theme: 
         Overlay::Details { id, history } => {
             draw_details(frame, area, app, *id, history.as_deref(), theme)
         }
+        Overlay::Search { input, error } => draw_editor(
+            frame,
+            area,
+            theme,
+            " Focus symbol ",
+            &input.text,
+            error.as_deref(),
+            "a ticker, e.g. SPY · GEX and the Chart follow · Enter focuses · Esc cancels",
+        ),
+        Overlay::NewAlert {
+            symbol,
+            input,
+            candidates,
+            pick,
+            error,
+        } => {
+            let from = candidates
+                .get(*pick)
+                .map(|c| format!("{}/{} {}", pick + 1, candidates.len(), c.label))
+                .unwrap_or_else(|| "no level known yet: type one".into());
+            let hint = format!(
+                "above|below PRICE, move PCT%, relvol N, then [repeat] [note] · Up/Down: {from} · Enter sets · Esc cancels"
+            );
+            draw_editor(
+                frame,
+                area,
+                theme,
+                &format!(" Price alert on {symbol} "),
+                &input.text,
+                error.as_deref(),
+                &hint,
+            )
+        }
+        Overlay::ConfirmRemoveAlert { id } => {
+            draw_confirm_remove_alert(frame, area, app, *id, theme)
+        }
     }
 }
 
@@ -196,6 +232,30 @@ fn draw_confirm_delete(frame: &mut Frame, area: Rect, app: &App, id: i64, theme:
                 .borders(Borders::ALL)
                 .border_style(theme.warn)
                 .title(Span::styled(" Delete ", theme.warn)),
+        ),
+        rect,
+    );
+}
+
+fn draw_confirm_remove_alert(frame: &mut Frame, area: Rect, app: &App, id: i64, theme: &Theme) {
+    let what = app
+        .alerts
+        .iter()
+        .find(|a| a.id == id)
+        .map(|a| format!("{} {}", a.symbol, a.condition))
+        .unwrap_or_default();
+    let rect = centered(area, 60, 5);
+    frame.render_widget(Clear, rect);
+    let text = vec![
+        Line::styled(format!("Remove alert {id} ({what})?"), theme.text),
+        Line::styled("y = remove, any other key = keep", theme.header),
+    ];
+    frame.render_widget(
+        Paragraph::new(text).alignment(Alignment::Center).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.warn)
+                .title(Span::styled(" Remove alert ", theme.warn)),
         ),
         rect,
     );

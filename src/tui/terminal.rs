@@ -96,3 +96,10 @@ pub fn force_full_redraw(terminal: &mut Term) -> io::Result<()> {
     terminal.swap_buffers();
     Ok(())
 }
+
+/// Rings the terminal bell (BEL), for a price alert when `[ui] bell` is on.
+pub fn bell(terminal: &mut Term) -> io::Result<()> {
+    let out = terminal.backend_mut();
+    out.write_all(b"\x07")?;
+    out.flush()
+}

@@ -52,9 +52,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now: DateTime<Utc>) {
     }
 }
 
-/// The full layout: Brief left, Scanner over Setups in the middle, GEX right; Health and
-/// Logs share the bottom. Reading order follows the pane numbers.
-fn grid_areas(body: Rect) -> [(Pane, Rect); 6] {
+/// The full layout: Brief left, Scanner over Setups in the middle, GEX right; Health,
+/// the Chart and Logs share the bottom. Reading order follows the pane numbers.
+fn grid_areas(body: Rect) -> [(Pane, Rect); 7] {
     let [top, bottom] =
         Layout::vertical([Constraint::Percentage(70), Constraint::Percentage(30)]).areas(body);
     let [brief, middle, gex] = Layout::horizontal([
@@ -65,14 +65,19 @@ fn grid_areas(body: Rect) -> [(Pane, Rect); 6] {
     .areas(top);
     let [scanner, setups] =
         Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
-    let [health, logs] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
+    let [health, chart, logs] = Layout::horizontal([
+        Constraint::Percentage(30),
+        Constraint::Percentage(40),
+        Constraint::Percentage(30),
+    ])
+    .areas(bottom);
     [
         (Pane::Brief, brief),
         (Pane::Scanner, scanner),
         (Pane::Setups, setups),
         (Pane::Gex, gex),
         (Pane::Health, health),
+        (Pane::Chart, chart),
         (Pane::Logs, logs),
     ]
 }
@@ -107,11 +112,24 @@ fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
 
 /// `Tue 24 Nov 10:31 ET · OPEN · closes in 5h29m`, from the market clock.
 pub fn session_line(app: &App) -> String {
+    session_text(app, false)
+}
+
+/// `10:31 ET · OPEN · closes in 5h29m`: the header's fallback on narrow terminals.
+pub fn session_line_compact(app: &App) -> String {
+    session_text(app, true)
+}
+
+fn session_text(app: &App, compact: bool) -> String {
     let Some(now) = app.market_now else {
         return "waiting for market data".into();
     };
     let local = now.with_timezone(&NEW_YORK);
-    let clock = local.format("%a %d %b %H:%M ET");
+    let clock = local.format(if compact {
+        "%H:%M ET"
+    } else {
+        "%a %d %b %H:%M ET"
+    });
     let today = calendar::session(local.date_naive());
     let (state, countdown) = match (calendar::phase(now), today) {
         (Phase::PreMarket, Some(s)) => ("PRE-MARKET", format!("opens in {}", span(s.open - now))),
@@ -192,26 +210,49 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
     } else {
         Span::styled("live", theme.up)
     };
-    // Segments in priority order; the ones that do not fit the width are left out.
+    let focus = match &app.focus_symbol {
+        Some(s) => {
+            let last = app
+                .intraday
+                .get(s)
+                .and_then(|d| d.last)
+                .map(|p| format!(" {}", crate::tui::widgets::candles::price(p)))
+                .unwrap_or_default();
+            format!("◆ {s}{last}")
+        }
+        None => "◆ no focus".into(),
+    };
+    // Segments in display order; the ones that do not fit the width are left out, from
+    // the last. The session line has a compact form for 80 columns.
+    let provider = vec![
+        Span::styled(app.source.provider.clone(), theme.text),
+        Span::raw(" "),
+        freshness,
+    ];
+    let width_of = |segment: &[Span]| segment.iter().map(Span::width).sum::<usize>();
+    let fixed = 5 + 3 + focus.chars().count() + 3 + width_of(&provider) + 3;
+    let full = session_line(app);
+    let session = if fixed + full.chars().count() <= area.width as usize {
+        full
+    } else {
+        session_line_compact(app)
+    };
+    // The database or server warning goes right after the name (SPEC 14).
     let mut segments: Vec<Vec<Span>> = vec![vec![Span::styled("coach", theme.header)]];
     if let Some(warning) = health_warning(app, now) {
         segments.push(vec![Span::styled(warning, theme.error)]);
     }
     segments.extend([
-        vec![Span::styled(session_line(app), theme.text)],
-        vec![
-            Span::styled(app.source.provider.clone(), theme.text),
-            Span::raw(" "),
-            freshness,
-        ],
+        vec![Span::styled(focus, theme.focus_title)],
+        vec![Span::styled(session, theme.text)],
+        provider,
         vec![Span::styled(app.source.user.clone(), theme.dim)],
         vec![Span::styled(app.source.database.clone(), theme.dim)],
     ]);
     let mut spans: Vec<Span> = Vec::new();
     let mut used = 0usize;
     for segment in segments {
-        let width: usize =
-            segment.iter().map(Span::width).sum::<usize>() + if spans.is_empty() { 0 } else { 3 };
+        let width = width_of(&segment) + if spans.is_empty() { 0 } else { 3 };
         if used + width > area.width as usize {
             continue;
         }
@@ -253,12 +294,29 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 /// The keys that work now, from the live keymap.
 pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
     let k = |a: Action| app.keymap.label(a);
+    // The first key only, where the footer is tight.
+    let k1 = |a: Action| {
+        app.keymap
+            .keys_for(a)
+            .first()
+            .map_or_else(String::new, ToString::to_string)
+    };
     match app.overlay {
-        Some(Overlay::EditWatchlist { .. } | Overlay::EditNote { .. }) => vec![
-            ("Enter".into(), "save"),
+        Some(Overlay::NewAlert { .. }) => vec![
+            ("Enter".into(), "set"),
+            ("Up/Down".into(), "other level"),
             ("Esc".into(), "cancel"),
-            ("Ctrl-U".into(), "clear"),
         ],
+        Some(Overlay::ConfirmRemoveAlert { .. }) => {
+            vec![("y".into(), "remove"), ("any other key".into(), "keep")]
+        }
+        Some(Overlay::EditWatchlist { .. } | Overlay::EditNote { .. } | Overlay::Search { .. }) => {
+            vec![
+                ("Enter".into(), "save"),
+                ("Esc".into(), "cancel"),
+                ("Ctrl-U".into(), "clear"),
+            ]
+        }
         Some(Overlay::Help) => vec![(k(Action::Back), "close help")],
         Some(Overlay::ConfirmQuit) => vec![("y".into(), "quit"), ("any other key".into(), "stay")],
         Some(Overlay::ConfirmDelete { .. }) => {
@@ -272,11 +330,23 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
                     "focus",
                 ),
                 (
-                    format!("{}…{}", k(Action::FocusBrief), k(Action::FocusLogs)),
+                    format!(
+                        "{}…{},{}",
+                        k(Action::FocusBrief),
+                        k(Action::FocusLogs),
+                        k(Action::FocusChart)
+                    ),
                     "panes",
                 ),
+                (k(Action::Search), "symbol"),
             ];
-            if matches!(app.focus, Pane::Scanner | Pane::Health | Pane::Setups) {
+            if app.focus == Pane::Chart {
+                // Room for the Chart's own keys.
+                hints.remove(0);
+            }
+            if matches!(app.focus, Pane::Scanner | Pane::Health | Pane::Setups)
+                || (app.focus == Pane::Chart && app.chart.show_alerts)
+            {
                 hints.push((format!("{}/{}", k(Action::Down), k(Action::Up)), "move"));
             }
             match app.focus {
@@ -308,8 +378,24 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
                     hints.push((k(Action::GexExpiry), "expiry"));
                     hints.push((k(Action::Refresh), "refresh"));
                 }
+                Pane::Chart if app.chart.show_alerts => {
+                    hints.push((k(Action::Delete), "remove"));
+                    hints.push((k(Action::AlertsView), "chart"));
+                }
+                Pane::Chart => {
+                    hints.push((
+                        format!("{}{}", k1(Action::TimeframeDown), k1(Action::TimeframeUp)),
+                        "1/5/15m",
+                    ));
+                    hints.push((
+                        format!("{}/{}", k1(Action::CursorLeft), k1(Action::CursorRight)),
+                        "cursor",
+                    ));
+                    hints.push((k(Action::AlertsView), "alerts"));
+                }
                 _ => {}
             }
+            hints.push((k(Action::NewAlert), "alert"));
             hints.push((k(Action::Help), "help"));
             hints.push((k(Action::Quit), "quit"));
             hints

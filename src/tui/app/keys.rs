@@ -54,6 +54,18 @@ impl App {
             self.dirty = true;
             return self.confirm_delete(key.code == KeyCode::Char('y'));
         }
+        if matches!(self.overlay, Some(Overlay::ConfirmRemoveAlert { .. })) && !ctrl_c {
+            self.dirty = true;
+            return self.confirm_remove_alert(key.code == KeyCode::Char('y'));
+        }
+        if matches!(self.overlay, Some(Overlay::Search { .. })) && !ctrl_c {
+            self.dirty = true;
+            return self.search_key(key);
+        }
+        if matches!(self.overlay, Some(Overlay::NewAlert { .. })) && !ctrl_c {
+            self.dirty = true;
+            return self.alert_key(key);
+        }
         match self.keymap.action(key) {
             Some(action) => self.update(action),
             None => match key.code {
@@ -104,6 +116,8 @@ impl App {
     /// Applies a named action; returns what the shell must do.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         self.dirty = true;
+        // Selections, filters and focus decide what the Chart draws.
+        self.chart_version += 1;
         match &self.overlay {
             Some(Overlay::ConfirmQuit) => {
                 self.overlay = None;
@@ -136,7 +150,10 @@ impl App {
             Some(
                 Overlay::EditWatchlist { .. }
                 | Overlay::EditNote { .. }
-                | Overlay::ConfirmDelete { .. },
+                | Overlay::ConfirmDelete { .. }
+                | Overlay::Search { .. }
+                | Overlay::NewAlert { .. }
+                | Overlay::ConfirmRemoveAlert { .. },
             ) if action != Action::ForceQuit => {
                 return vec![];
             }
@@ -152,8 +169,21 @@ impl App {
             Action::FocusGex => self.focus = Pane::Gex,
             Action::FocusHealth => self.focus = Pane::Health,
             Action::FocusLogs => self.focus = Pane::Logs,
-            Action::Up => self.move_selection(-1),
-            Action::Down => self.move_selection(1),
+            Action::FocusChart => self.focus = Pane::Chart,
+            Action::Up | Action::Down => {
+                self.move_selection(if action == Action::Up { -1 } else { 1 });
+                return self.focus_selection();
+            }
+            Action::Search => self.open_search(),
+            Action::NewAlert => self.open_alert_editor(),
+            Action::Delete if self.focus == Pane::Chart && self.chart.show_alerts => {
+                self.ask_remove_alert();
+            }
+            Action::TimeframeDown
+            | Action::TimeframeUp
+            | Action::CursorLeft
+            | Action::CursorRight
+            | Action::AlertsView => return self.chart_action(action),
             Action::Help => self.overlay = Some(Overlay::Help),
             Action::Back => self.status = None,
             Action::EditWatchlist => {
@@ -200,6 +230,11 @@ impl App {
 
     fn gex_request(&mut self, force: bool) -> Vec<Effect> {
         self.focus = Pane::Gex;
+        self.gex_effect(force)
+    }
+
+    /// The GEX worker request for the GEX pane's symbol and filter (the pane stays).
+    pub(super) fn gex_effect(&mut self, force: bool) -> Vec<Effect> {
         match (&self.gex_symbol, self.has_chains) {
             (Some(symbol), true) => vec![Effect::Gex(GexRequest {
                 symbol: symbol.clone(),
@@ -217,7 +252,7 @@ impl App {
         }
     }
 
-    /// `s`: the next watchlist symbol in the GEX pane.
+    /// `s`: the next watchlist symbol in the GEX pane, which becomes the focus.
     fn next_gex_symbol(&mut self) -> Vec<Effect> {
         let symbols: Vec<_> = self.watchlist.iter().map(|r| r.symbol.clone()).collect();
         let next = match &self.gex_symbol {
@@ -228,7 +263,11 @@ impl App {
                 .or_else(|| symbols.first().cloned()),
             None => symbols.first().cloned(),
         };
-        self.gex_symbol = next;
+        self.gex_symbol = next.clone();
+        if let Some(symbol) = next {
+            self.focus_symbol = Some(symbol);
+            self.chart.cursor = None;
+        }
         self.gex_request(false)
     }
 

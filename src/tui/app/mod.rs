@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 pub mod editor;
+pub mod focus;
 mod keys;
 pub mod setups_view;
 
@@ -14,7 +15,9 @@ pub use self::setups_view::TrackState;
 pub use crate::setups::StatusFilter;
 
 use self::editor::TextInput;
+pub use self::focus::{AlertCandidate, ChartView, Intraday};
 use super::keymap::Keymap;
+use crate::alerts::PriceAlert;
 use crate::domain::Symbol;
 use crate::gex::{ExpiryFilter, GexProfile};
 use crate::market::calendar::Session;
@@ -26,7 +29,7 @@ use crate::setups::ManualAction;
 use crate::setups::scanner::{self, ScanSignal};
 use crate::store::{SetupEvent, SetupRow, StoredDetection};
 
-/// The panes, in the order of the `1`–`6` keys.
+/// The panes, in the order of the `1`–`6` keys, then the Chart (`8`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Pane {
     Brief,
@@ -35,16 +38,18 @@ pub enum Pane {
     Gex,
     Health,
     Logs,
+    Chart,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 6] = [
+    pub const ALL: [Pane; 7] = [
         Pane::Brief,
         Pane::Scanner,
         Pane::Setups,
         Pane::Gex,
         Pane::Health,
         Pane::Logs,
+        Pane::Chart,
     ];
 
     pub fn title(self) -> &'static str {
@@ -55,17 +60,22 @@ impl Pane {
             Pane::Gex => "GEX",
             Pane::Health => "Health",
             Pane::Logs => "Logs",
+            Pane::Chart => "Chart",
         }
     }
 
+    /// The pane's key number (SPEC 11 and 17: `7` is the Coach's).
     pub fn number(self) -> usize {
-        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0) + 1
+        match self {
+            Pane::Chart => 8,
+            other => Pane::ALL.iter().position(|p| *p == other).unwrap_or(0) + 1,
+        }
     }
 
     fn offset(self, by: isize) -> Pane {
         let n = Pane::ALL.len() as isize;
-        let i = (self.number() as isize - 1 + by).rem_euclid(n);
-        Pane::ALL[i as usize]
+        let here = Pane::ALL.iter().position(|p| *p == self).unwrap_or(0) as isize;
+        Pane::ALL[(here + by).rem_euclid(n) as usize]
     }
 }
 
@@ -93,6 +103,24 @@ pub enum Overlay {
     Details {
         id: i64,
         history: Option<Vec<SetupEvent>>,
+    },
+    /// `/`: a symbol to focus, validated like a watchlist symbol.
+    Search {
+        input: TextInput,
+        error: Option<String>,
+    },
+    /// `A`: a price alert on `symbol`, prefilled from one of `candidates` (Up/Down
+    /// picks another); the text is `above|below|move|relvol VALUE [repeat] [note]`.
+    NewAlert {
+        symbol: Symbol,
+        input: TextInput,
+        candidates: Vec<AlertCandidate>,
+        pick: usize,
+        error: Option<String>,
+    },
+    /// `d` in the alerts list asks before removing an alert.
+    ConfirmRemoveAlert {
+        id: i64,
     },
 }
 
@@ -127,6 +155,11 @@ pub enum Effect {
         id: i64,
     },
     LoadHistory {
+        id: i64,
+    },
+    /// Store a price alert (already validated) and hand it to the evaluator.
+    AddAlert(crate::store::NewAlert),
+    RemoveAlert {
         id: i64,
     },
     /// Ask the brief scheduler (pane opened, regenerate, preview).
@@ -265,7 +298,28 @@ pub struct App {
     pub status: Option<Status>,
     /// Something visible changed since the last frame.
     pub dirty: bool,
+    /// The trader this screen belongs to, once known (the dashboard sets it).
+    pub user: Option<crate::store::UserId>,
+    /// The focused symbol (SPEC 17): GEX and the Chart follow it, the header shows it.
+    pub focus_symbol: Option<Symbol>,
+    /// The Chart pane's timeframe, cursor and alerts list.
+    pub chart: ChartView,
+    /// Every fed symbol's regular-session minute bars today and the prior day's.
+    pub intraday: HashMap<Symbol, Intraday>,
+    /// The trader's price alerts, newest first, as stored.
+    pub alerts: Vec<PriceAlert>,
+    /// Ring the terminal bell when an alert fires (`[ui] bell`).
+    pub bell: bool,
+    /// A bell is owed: the shell rings it and clears this.
+    pub ring_bell: bool,
+    /// Bumped whenever something the Chart draws changes (its render cache key).
+    pub chart_version: u64,
+    /// The Chart's last drawing and what it was drawn for (version, area, monochrome).
+    pub chart_cache: std::cell::RefCell<Option<(ChartKey, ratatui::buffer::Buffer)>>,
 }
+
+/// What a cached Chart drawing depends on.
+pub type ChartKey = (u64, ratatui::layout::Rect, bool);
 
 /// The pane shown first at the market instant `now`: the Brief before the open of a
 /// trading day, else the Scanner.
@@ -306,6 +360,15 @@ impl App {
             focus_chosen: false,
             status: None,
             dirty: true,
+            user: None,
+            focus_symbol: watchlist.first().cloned(),
+            chart: ChartView::default(),
+            intraday: HashMap::new(),
+            alerts: Vec::new(),
+            bell: false,
+            ring_bell: false,
+            chart_version: 0,
+            chart_cache: std::cell::RefCell::new(None),
         }
     }
 
@@ -314,6 +377,7 @@ impl App {
             Pane::Scanner => self.watchlist.len() + self.opportunity_rows().len(),
             Pane::Setups => self.visible_setups().len(),
             Pane::Health => self.workers.len(),
+            Pane::Chart if self.chart.show_alerts => self.alerts.len(),
             Pane::Brief => self
                 .brief
                 .as_ref()
@@ -362,6 +426,7 @@ impl App {
             }
             MarketEvent::Step { at, quotes, bars } => {
                 self.market_now = Some(*at);
+                self.record_intraday(quotes, bars);
                 for quote in quotes {
                     if let Some(row) = self.row_mut(&quote.symbol) {
                         row.last = Some(quote.price);
@@ -392,6 +457,7 @@ impl App {
         }
         self.session = Some(snapshot.session);
         self.market_now = Some(snapshot.now);
+        self.record_snapshot(snapshot);
         for row in &mut self.watchlist {
             let Some(s) = snapshot.symbols.iter().find(|s| s.symbol == row.symbol) else {
                 continue;
@@ -435,6 +501,8 @@ impl App {
     /// Applies a worker event. Detections off the watchlist or from another session are
     /// not opportunities here.
     pub fn on_event(&mut self, event: AppEvent) {
+        // Setups, levels and alerts all draw on the Chart.
+        self.chart_version += 1;
         match event {
             AppEvent::WatchlistSaved { watchlist, market } => {
                 self.set_watchlist(&watchlist.symbols, market.as_deref());
@@ -500,6 +568,17 @@ impl App {
                 }
             }
             AppEvent::Notice(text) => self.say(text),
+            AppEvent::AlertFired { user, alert, text } => {
+                // One evaluator serves every user of the database: only ours are shown.
+                if self.user.is_none_or(|me| me == user) {
+                    self.on_alert_fired(alert, text);
+                }
+            }
+            AppEvent::AlertsSaved { alerts, message } => {
+                self.alerts = alerts;
+                self.chart_version += 1;
+                self.say(message);
+            }
             AppEvent::Brief { brief, preview } => self.on_brief(brief, preview),
         }
     }
@@ -577,6 +656,7 @@ impl App {
 
     pub fn on_gex(&mut self, board: GexBoard) {
         self.gex_board = board;
+        self.chart_version += 1;
         self.dirty = true;
     }
 

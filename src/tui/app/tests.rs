@@ -33,9 +33,14 @@ fn number_keys_jump_to_their_pane_and_tab_cycles() {
     assert_eq!(a.focus, Pane::Health);
     a.update(Action::FocusNext);
     a.update(Action::FocusNext);
-    assert_eq!(a.focus, Pane::Brief, "focus wraps from Logs to Brief");
+    assert_eq!(a.focus, Pane::Chart, "the Chart (8) follows Logs");
+    a.update(Action::FocusNext);
+    assert_eq!(a.focus, Pane::Brief, "focus wraps from the Chart to Brief");
     a.update(Action::FocusPrev);
-    assert_eq!(a.focus, Pane::Logs);
+    assert_eq!(a.focus, Pane::Chart);
+    a.update(Action::FocusBrief);
+    a.update(Action::FocusChart);
+    assert_eq!((a.focus, a.focus.number()), (Pane::Chart, 8));
 }
 
 #[test]
@@ -656,6 +661,7 @@ fn a_status_change_read_back_from_the_store_is_announced() {
     assert!(a.status.is_none());
 }
 
+mod focus;
 mod brief {
     use super::*;
     use crate::runtime::brief::BriefRequest;

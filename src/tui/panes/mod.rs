@@ -2,6 +2,7 @@
 //! it formats what the state already holds.
 
 mod brief;
+pub mod chart;
 mod gex;
 mod health;
 mod logs;
@@ -37,6 +38,7 @@ pub fn draw(
         Pane::Gex => gex::draw(frame, area, block, app, theme, now),
         Pane::Health => health::draw(frame, area, block, app, theme, now),
         Pane::Logs => logs::draw(frame, area, block, theme),
+        Pane::Chart => chart::draw(frame, area, block, app, theme),
     }
 }
 
@@ -46,6 +48,7 @@ fn title_extra(pane: Pane, app: &App) -> String {
         Pane::Gex => gex::title(app),
         Pane::Brief => brief::title(app),
         Pane::Setups => setups::title(app),
+        Pane::Chart => chart::title(app),
         Pane::Health => {
             let failing = app
                 .workers

@@ -1,3 +1,4 @@
 //! Custom ratatui widgets.
 
+pub mod candles;
 pub mod gex_bars;

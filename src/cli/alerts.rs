@@ -1,0 +1,234 @@
+//! `coach alerts list|add|remove`: the trader's price alerts (SPEC 17, 12).
+//!
+//! `list` prints one line per alert, newest first:
+//! `ID  SYMBOL  CONDITION  STATE  FIRED  NOTE` (tab-separated), or with `--json` one JSON
+//! array of `{"id", "symbol", "condition", "level", "status", "repeat", "reference",
+//! "created_at", "fired_at", "fired_price", "note"}` (stable; `condition` is the stored
+//! kind: crosses_above, crosses_below, moves_pct, rel_volume_above).
+//! `add SYMBOL above|below|move|relvol VALUE [--repeat] [--from PRICE] [--note TEXT]`
+//! prints the stored alert; a move alert needs `--from` (the price it moves from). Bad
+//! input exits with code 2, names what is wrong and stores nothing. A running dashboard
+//! or `coach serve` evaluates alerts added here from its next start; alerts added in the
+//! dashboard (`A`) are evaluated at once.
+
+use std::io::{self, Write};
+
+use chrono::Utc;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::CliError;
+use super::dashboard::CommonArgs;
+use super::setups::with_store;
+use crate::alerts::{Condition, PriceAlert};
+use crate::domain::Symbol;
+use crate::store::{NewAlert, StoreError};
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    pub command: AlertsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Print every alert, newest first.
+    List {
+        /// A JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a price alert: `coach alerts add SPY above 450.5 --note "call wall"`.
+    Add {
+        symbol: String,
+        /// above, below, move or relvol.
+        condition: String,
+        /// The price (above/below), the move in percent (move, e.g. 2%), or the relative
+        /// volume (relvol, e.g. 3).
+        value: String,
+        /// Stay armed after firing (fire again on the next crossing).
+        #[arg(long)]
+        repeat: bool,
+        /// The price a move is measured from (required for move), and the previous price
+        /// a crossing is judged against before the first quote.
+        #[arg(long, value_name = "PRICE")]
+        from: Option<f64>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Remove alerts by id.
+    Remove {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<i64>,
+    },
+}
+
+#[derive(Serialize)]
+struct AlertJson<'a> {
+    id: i64,
+    symbol: &'a str,
+    condition: &'static str,
+    level: f64,
+    status: &'static str,
+    repeat: bool,
+    reference: Option<f64>,
+    created_at: String,
+    fired_at: Option<String>,
+    fired_price: Option<f64>,
+    note: &'a str,
+}
+
+fn store_error(e: StoreError) -> CliError {
+    match e {
+        StoreError::Invalid(_) | StoreError::NotFound(_) => CliError::Input(e.to_string()),
+        e => CliError::Runtime(e.to_string()),
+    }
+}
+
+/// The alert `add` describes, validated; nothing is stored on an error.
+pub fn new_alert(
+    symbol: &str,
+    condition: &str,
+    value: &str,
+    repeat: bool,
+    from: Option<f64>,
+    note: &str,
+) -> Result<NewAlert, CliError> {
+    let symbol = Symbol::parse(symbol).map_err(|e| CliError::Input(e.to_string()))?;
+    let condition =
+        Condition::parse(condition, value).map_err(|e| CliError::Input(e.to_string()))?;
+    if let Some(p) = from.filter(|p| !(p.is_finite() && *p > 0.0)) {
+        return Err(CliError::Input(format!(
+            "--from {p} is not a price above 0"
+        )));
+    }
+    if matches!(condition, Condition::MovesPercent(_)) && from.is_none() {
+        return Err(CliError::Input(
+            "a move alert needs --from PRICE (the price it moves from)".into(),
+        ));
+    }
+    Ok(NewAlert {
+        symbol,
+        condition,
+        note: note.to_string(),
+        repeat,
+        reference: from,
+    })
+}
+
+pub fn run(args: AlertsArgs, common: &CommonArgs) -> Result<(), CliError> {
+    let text = match args.command {
+        AlertsCommand::List { json } => {
+            let alerts = with_store(common, |store, user| async move {
+                store.alerts(user).await.map_err(store_error)
+            })?;
+            if json {
+                to_json(&alerts)?
+            } else {
+                to_text(&alerts)
+            }
+        }
+        AlertsCommand::Add {
+            symbol,
+            condition,
+            value,
+            repeat,
+            from,
+            note,
+        } => {
+            let alert = new_alert(&symbol, &condition, &value, repeat, from, &note)?;
+            let stored = with_store(common, |store, user| async move {
+                store
+                    .add_alert(user, &alert, Utc::now())
+                    .await
+                    .map_err(store_error)
+            })?;
+            to_text(&[stored])
+        }
+        AlertsCommand::Remove { ids } => {
+            with_store(common, |store, user| async move {
+                for id in &ids {
+                    if store.alert(user, *id).await.map_err(store_error)?.is_none() {
+                        return Err(CliError::Input(format!(
+                            "alert {id} not found; nothing removed"
+                        )));
+                    }
+                }
+                for id in &ids {
+                    store.remove_alert(user, *id).await.map_err(store_error)?;
+                }
+                Ok(())
+            })?;
+            String::new()
+        }
+    };
+    io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| CliError::Runtime(format!("cannot write to stdout: {e}")))
+}
+
+fn to_text(alerts: &[PriceAlert]) -> String {
+    alerts
+        .iter()
+        .map(|a| {
+            let fired = match (a.fired_at, a.fired_price) {
+                (Some(at), Some(p)) => format!("{} @ {p:.2}", at.format("%Y-%m-%dT%H:%M:%SZ")),
+                _ => "-".into(),
+            };
+            let status = if a.repeat {
+                format!("{} (repeat)", a.status.as_str())
+            } else {
+                a.status.as_str().to_string()
+            };
+            format!(
+                "{}\t{}\t{}\t{status}\t{fired}\t{}\n",
+                a.id,
+                a.symbol,
+                a.condition,
+                crate::text::printable(&a.note)
+            )
+        })
+        .collect()
+}
+
+fn to_json(alerts: &[PriceAlert]) -> Result<String, CliError> {
+    let rfc = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let rows: Vec<AlertJson> = alerts
+        .iter()
+        .map(|a| AlertJson {
+            id: a.id,
+            symbol: a.symbol.as_str(),
+            condition: a.condition.kind(),
+            level: a.condition.value(),
+            status: a.status.as_str(),
+            repeat: a.repeat,
+            reference: a.reference,
+            created_at: rfc(a.created_at),
+            fired_at: a.fired_at.map(rfc),
+            fired_price: a.fired_price,
+            note: &a.note,
+        })
+        .collect();
+    serde_json::to_string(&rows)
+        .map(|mut s| {
+            s.push('\n');
+            s
+        })
+        .map_err(|e| CliError::Runtime(format!("cannot write JSON: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_validates_everything_before_touching_the_store() {
+        assert!(new_alert("spy", "above", "450.5", false, None, "").is_ok());
+        let bad = |r: Result<NewAlert, CliError>| r.unwrap_err().to_string();
+        assert!(bad(new_alert("S P Y", "above", "1", false, None, "")).contains("S P Y"));
+        assert!(bad(new_alert("SPY", "near", "1", false, None, "")).contains("near"));
+        assert!(bad(new_alert("SPY", "move", "2%", false, None, "")).contains("--from"));
+        assert!(bad(new_alert("SPY", "above", "1", false, Some(-1.0), "")).contains("--from"));
+    }
+}

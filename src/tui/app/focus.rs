@@ -1,0 +1,489 @@
+//! The focused symbol and what follows it (SPEC 17): selecting a Scanner or Setups row
+//! focuses its symbol, `/` focuses any valid symbol (the watchlist's rule, `Symbol::parse`), GEX and the Chart follow; the
+//! Chart's timeframe and cursor; `A` with its prefilled alert; the alerts list.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::editor::{InputOutcome, TextInput};
+use super::{App, Effect, Opportunity, Overlay, Pane};
+use crate::alerts::{Condition, PriceAlert};
+use crate::domain::{Bar, Symbol};
+use crate::market::intraday::{self, PriorHlc, Timeframe};
+use crate::provider::{MarketSnapshot, Quote};
+use crate::store::{MAX_ALERT_NOTE_CHARS, NewAlert};
+use crate::tui::action::Action;
+
+/// The Chart pane's own state.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChartView {
+    pub timeframe: Timeframe,
+    /// The bar under the cursor (index into the timeframe's bars); `None` follows the
+    /// latest bar.
+    pub cursor: Option<usize>,
+    /// The pane lists the alerts instead of the chart (`v`).
+    pub show_alerts: bool,
+}
+
+/// One symbol's intraday data as the screen keeps it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Intraday {
+    /// Today's final regular-session minute bars, in time order.
+    pub bars: Vec<Bar>,
+    /// The prior session's high, low and close.
+    pub prior: Option<PriorHlc>,
+    /// The latest quote.
+    pub last: Option<f64>,
+}
+
+/// A price `A` can prefill an alert with: `label` says where it comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertCandidate {
+    pub label: String,
+    pub condition: Condition,
+}
+
+/// Longest text the alert editor takes.
+const ALERT_CHARS: usize = 40 + MAX_ALERT_NOTE_CHARS;
+/// Longest text the symbol search takes.
+const SEARCH_CHARS: usize = Symbol::MAX_LEN + 4;
+
+impl App {
+    /// Focuses `symbol`: the header shows it, the GEX pane and the Chart follow. Returns
+    /// the GEX request for it when the provider has chains.
+    pub fn set_focus(&mut self, symbol: Symbol) -> Vec<Effect> {
+        if self.focus_symbol.as_ref() == Some(&symbol) {
+            return vec![];
+        }
+        self.focus_symbol = Some(symbol.clone());
+        self.chart.cursor = None;
+        self.chart_version += 1;
+        self.dirty = true;
+        self.gex_symbol = Some(symbol);
+        self.gex_effect(false)
+    }
+
+    /// The symbol of the selected row of `pane` (Scanner: watchlist rows, then the
+    /// opportunities; Setups: the visible setups; Brief: the symbol whose section the
+    /// scrolled-to line is in).
+    pub fn selected_symbol(&self, pane: Pane) -> Option<Symbol> {
+        let i = self.selected(pane);
+        match pane {
+            Pane::Scanner => match self.watchlist.get(i) {
+                Some(row) => Some(row.symbol.clone()),
+                None => match self
+                    .opportunity_rows()
+                    .into_iter()
+                    .nth(i - self.watchlist.len())?
+                {
+                    Opportunity::Detection(d) => Some(d.detection.symbol.clone()),
+                    Opportunity::Signal(s) => Some(s.symbol),
+                },
+            },
+            Pane::Setups => self.selected_setup().map(|r| r.setup.symbol.clone()),
+            Pane::Brief => {
+                use crate::brief::render::{TextLine, text_lines};
+                let brief = self.brief.as_ref()?;
+                let mut section = None;
+                for line in text_lines(brief).into_iter().take(i + 1) {
+                    if let TextLine::Heading(title) = line {
+                        section = brief
+                            .symbols
+                            .iter()
+                            .any(|s| s.symbol == title)
+                            .then(|| Symbol::parse(&title).ok())
+                            .flatten();
+                    }
+                }
+                section
+            }
+            _ => None,
+        }
+    }
+
+    /// After a selection moved: the selected row's symbol becomes the focus.
+    pub(super) fn focus_selection(&mut self) -> Vec<Effect> {
+        match self.selected_symbol(self.focus) {
+            Some(symbol) => self.set_focus(symbol),
+            None => vec![],
+        }
+    }
+
+    pub(super) fn record_snapshot(&mut self, snapshot: &MarketSnapshot) {
+        let session = snapshot.session;
+        let previous = crate::market::calendar::previous_session(session.date);
+        for s in &snapshot.symbols {
+            let regular = |bars: &[Bar], open, close| -> Vec<Bar> {
+                bars.iter()
+                    .filter(|b| b.start >= open && b.start < close)
+                    .copied()
+                    .collect()
+            };
+            let bars = regular(&s.bars, session.open, session.close);
+            let prior =
+                intraday::prior_hlc(&regular(&s.previous_bars, previous.open, previous.close))
+                    .or_else(|| {
+                        s.daily.last().map(|d| PriorHlc {
+                            high: d.high,
+                            low: d.low,
+                            close: d.close,
+                        })
+                    });
+            self.intraday.insert(
+                s.symbol.clone(),
+                Intraday {
+                    bars,
+                    prior,
+                    last: s.last.as_ref().map(|q| q.price),
+                },
+            );
+        }
+        self.chart_version += 1;
+    }
+
+    pub(super) fn record_intraday(&mut self, quotes: &[Quote], bars: &[(Symbol, Bar)]) {
+        for quote in quotes {
+            self.intraday.entry(quote.symbol.clone()).or_default().last = Some(quote.price);
+        }
+        let Some(session) = self.session else {
+            return;
+        };
+        for (symbol, bar) in bars {
+            if session.contains(bar.start) {
+                self.intraday
+                    .entry(symbol.clone())
+                    .or_default()
+                    .bars
+                    .push(*bar);
+                if self.focus_symbol.as_ref() == Some(symbol) {
+                    self.chart_version += 1;
+                }
+            }
+        }
+    }
+
+    /// The focused symbol's bars in the Chart's timeframe.
+    pub fn chart_bars(&self) -> Vec<Bar> {
+        let (Some(symbol), Some(session)) = (&self.focus_symbol, self.session) else {
+            return Vec::new();
+        };
+        self.intraday.get(symbol).map_or_else(Vec::new, |d| {
+            intraday::aggregate(&d.bars, session.open, self.chart.timeframe)
+        })
+    }
+
+    /// The setup the Chart draws: the Setups pane's selection when it is on the focused
+    /// symbol, else that symbol's newest live setup.
+    pub fn chart_setup(&self) -> Option<&crate::store::SetupRow> {
+        let symbol = self.focus_symbol.as_ref()?;
+        self.selected_setup()
+            .filter(|r| &r.setup.symbol == symbol)
+            .or_else(|| {
+                self.setups
+                    .iter()
+                    .find(|r| &r.setup.symbol == symbol && r.setup.is_live())
+            })
+    }
+
+    /// The armed alerts of the focused symbol.
+    pub fn focus_alerts(&self) -> impl Iterator<Item = &PriceAlert> {
+        self.alerts.iter().filter(|a| {
+            Some(&a.symbol) == self.focus_symbol.as_ref()
+                && a.status == crate::alerts::AlertStatus::Armed
+        })
+    }
+
+    /// The Chart's keys: timeframe, cursor, alerts list.
+    pub(super) fn chart_action(&mut self, action: Action) -> Vec<Effect> {
+        self.chart_version += 1;
+        match action {
+            Action::TimeframeDown | Action::TimeframeUp => {
+                let by = if action == Action::TimeframeUp { 1 } else { -1 };
+                self.chart.timeframe = self.chart.timeframe.step(by);
+                self.chart.cursor = None;
+                self.focus = Pane::Chart;
+                self.say(format!("Chart timeframe: {}", self.chart.timeframe.label()));
+            }
+            Action::CursorLeft | Action::CursorRight => {
+                if self.focus != Pane::Chart {
+                    self.say_error("h/l move the Chart's cursor; 8 opens the Chart");
+                    return vec![];
+                }
+                let len = self.chart_bars().len();
+                if len == 0 {
+                    return vec![];
+                }
+                let current = self.chart.cursor.unwrap_or(len - 1).min(len - 1);
+                self.chart.cursor = if action == Action::CursorLeft {
+                    Some(current.saturating_sub(1))
+                } else if current + 2 >= len {
+                    // Onto the newest bar: follow it as new bars come.
+                    None
+                } else {
+                    Some(current + 1)
+                };
+            }
+            Action::AlertsView => {
+                self.focus = Pane::Chart;
+                self.chart.show_alerts = !self.chart.show_alerts;
+                self.selection.remove(&Pane::Chart);
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    pub(super) fn open_search(&mut self) {
+        self.overlay = Some(Overlay::Search {
+            input: TextInput::new("", SEARCH_CHARS),
+            error: None,
+        });
+    }
+
+    pub(super) fn search_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        let Some(Overlay::Search { input, error }) = &mut self.overlay else {
+            return vec![];
+        };
+        match input.on_key(key) {
+            InputOutcome::Editing => {
+                *error = None;
+                vec![]
+            }
+            InputOutcome::Cancel => {
+                self.overlay = None;
+                vec![]
+            }
+            InputOutcome::Submit(text) => match Symbol::parse(&text) {
+                Ok(symbol) => {
+                    self.overlay = None;
+                    let fed = self.intraday.contains_key(&symbol);
+                    let effects = self.set_focus(symbol.clone());
+                    if fed {
+                        self.say(format!("focus: {symbol}"));
+                    } else {
+                        self.say(format!(
+                            "focus: {symbol} (not in this session's feed: no prices until it is \
+                             on the watchlist or has an alert, from the next start)"
+                        ));
+                    }
+                    effects
+                }
+                Err(e) => {
+                    *error = Some(e.to_string());
+                    vec![]
+                }
+            },
+        }
+    }
+
+    /// The prices `A` offers for the focused symbol, the most likely first for the pane
+    /// the trader is in.
+    pub fn alert_candidates(&self) -> Vec<AlertCandidate> {
+        let Some(symbol) = &self.focus_symbol else {
+            return Vec::new();
+        };
+        let last = self.intraday.get(symbol).and_then(|d| d.last);
+        let side = |price: f64| match last {
+            Some(l) if price < l => Condition::CrossesBelow(price),
+            _ => Condition::CrossesAbove(price),
+        };
+        let mut cursor = Vec::new();
+        let mut setup = Vec::new();
+        let mut gex = Vec::new();
+        let mut levels = Vec::new();
+        if let Some(i) = self.chart.cursor
+            && let Some(bar) = self.chart_bars().get(i)
+        {
+            cursor.push(AlertCandidate {
+                label: "cursor bar close".into(),
+                condition: side(bar.close),
+            });
+        }
+        if let Some(row) = self.chart_setup() {
+            let s = &row.setup;
+            for (what, price) in [("entry", s.entry), ("stop", s.stop), ("target", s.target)] {
+                setup.push(AlertCandidate {
+                    label: format!("setup #{} {what}", s.id),
+                    condition: side(price),
+                });
+            }
+        }
+        if let Some(profile) = self
+            .gex_board
+            .iter()
+            .filter(|((s, _), _)| s == symbol)
+            .map(|(_, p)| p)
+            .next()
+        {
+            for (what, price) in [
+                ("GEX call wall", profile.call_wall),
+                ("GEX put wall", profile.put_wall),
+                ("zero gamma", profile.zero_gamma),
+            ] {
+                if let Some(price) = price {
+                    gex.push(AlertCandidate {
+                        label: what.into(),
+                        condition: side(price),
+                    });
+                }
+            }
+        }
+        for (label, price) in self.levels.get(symbol).into_iter().flatten() {
+            levels.push(AlertCandidate {
+                label: (*label).into(),
+                condition: side(*price),
+            });
+        }
+        let mut out = match self.focus {
+            Pane::Gex => [gex, setup, cursor, levels].concat(),
+            Pane::Setups => [setup, gex, cursor, levels].concat(),
+            _ => [cursor, setup, gex, levels].concat(),
+        };
+        if let Some(l) = last {
+            out.push(AlertCandidate {
+                label: format!("±1 % from the last price {l:.2}"),
+                condition: Condition::MovesPercent(1.0),
+            });
+        }
+        out
+    }
+
+    /// `A`: the alert editor, prefilled with the first candidate.
+    pub(super) fn open_alert_editor(&mut self) {
+        let Some(symbol) = self.focus_symbol.clone() else {
+            self.say_error("no focused symbol: select a row or press / first");
+            return;
+        };
+        let candidates = self.alert_candidates();
+        let text = candidates.first().map_or_else(String::new, alert_text);
+        self.overlay = Some(Overlay::NewAlert {
+            symbol,
+            input: TextInput::new(text, ALERT_CHARS),
+            candidates,
+            pick: 0,
+            error: None,
+        });
+    }
+
+    pub(super) fn alert_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        let last = self
+            .focus_symbol
+            .as_ref()
+            .and_then(|s| self.intraday.get(s))
+            .and_then(|d| d.last);
+        let Some(Overlay::NewAlert {
+            symbol,
+            input,
+            candidates,
+            pick,
+            error,
+        }) = &mut self.overlay
+        else {
+            return vec![];
+        };
+        if matches!(key.code, KeyCode::Up | KeyCode::Down) && !candidates.is_empty() {
+            let n = candidates.len();
+            *pick = if key.code == KeyCode::Down {
+                (*pick + 1) % n
+            } else {
+                (*pick + n - 1) % n
+            };
+            input.text = alert_text(&candidates[*pick]);
+            *error = None;
+            return vec![];
+        }
+        match input.on_key(key) {
+            InputOutcome::Editing => {
+                *error = None;
+                vec![]
+            }
+            InputOutcome::Cancel => {
+                self.overlay = None;
+                self.say("no alert set");
+                vec![]
+            }
+            InputOutcome::Submit(text) => match parse_alert(symbol, &text, last) {
+                Ok(alert) => {
+                    self.overlay = None;
+                    self.say(format!(
+                        "saving the alert: {} {}…",
+                        alert.symbol, alert.condition
+                    ));
+                    vec![Effect::AddAlert(alert)]
+                }
+                Err(message) => {
+                    *error = Some(message);
+                    vec![]
+                }
+            },
+        }
+    }
+
+    /// `d` in the alerts list.
+    pub(super) fn ask_remove_alert(&mut self) {
+        match self.alerts.get(self.selected(Pane::Chart)) {
+            Some(alert) => self.overlay = Some(Overlay::ConfirmRemoveAlert { id: alert.id }),
+            None => self.say_error("no alert selected"),
+        }
+    }
+
+    pub(super) fn confirm_remove_alert(&mut self, yes: bool) -> Vec<Effect> {
+        let Some(Overlay::ConfirmRemoveAlert { id }) = self.overlay.take() else {
+            return vec![];
+        };
+        if yes {
+            self.say(format!("removing alert {id}…"));
+            vec![Effect::RemoveAlert { id }]
+        } else {
+            self.say(format!("alert {id} kept"));
+            vec![]
+        }
+    }
+
+    pub(super) fn on_alert_fired(&mut self, alert: PriceAlert, text: String) {
+        match self.alerts.iter_mut().find(|a| a.id == alert.id) {
+            Some(held) => *held = alert,
+            None => self.alerts.insert(0, alert),
+        }
+        self.ring_bell = self.bell;
+        self.say(format!("🔔 {text}"));
+    }
+}
+
+/// The editor text for a candidate: `above 451.20 GEX call wall`.
+fn alert_text(c: &AlertCandidate) -> String {
+    let note = &c.label;
+    match c.condition {
+        Condition::CrossesAbove(p) => format!("above {p:.2} {note}"),
+        Condition::CrossesBelow(p) => format!("below {p:.2} {note}"),
+        Condition::MovesPercent(p) => format!("move {p}% {note}"),
+        Condition::RelVolumeAbove(n) => format!("relvol {n} {note}"),
+    }
+}
+
+/// `above 451.20 [repeat] [note…]` into an alert on `symbol`; `last` is the reference.
+pub fn parse_alert(symbol: &Symbol, text: &str, last: Option<f64>) -> Result<NewAlert, String> {
+    let mut words = text.split_whitespace();
+    let (Some(kind), Some(value)) = (words.next(), words.next()) else {
+        return Err(
+            "write a condition and a value: above 450, below 440, move 2%, relvol 3".into(),
+        );
+    };
+    let condition = Condition::parse(kind, value).map_err(|e| e.to_string())?;
+    let mut rest: Vec<&str> = words.collect();
+    let repeat = rest
+        .first()
+        .is_some_and(|w| w.eq_ignore_ascii_case("repeat"));
+    if repeat {
+        rest.remove(0);
+    }
+    if matches!(condition, Condition::MovesPercent(_)) && last.is_none() {
+        return Err(format!("no price of {symbol} yet to measure a move from"));
+    }
+    Ok(NewAlert {
+        symbol: symbol.clone(),
+        condition,
+        note: rest.join(" "),
+        repeat,
+        reference: last,
+    })
+}

@@ -1,0 +1,434 @@
+//! The Chart pane's price chart (SPEC 17): intraday candles in half-block characters, so
+//! each terminal row holds two price steps (`▀` top half, `▄` bottom half, `█` both; `╵`
+//! `╷` `│` wicks), or a line of closes for narrow areas. Labelled horizontal lines mark
+//! levels (VWAP and bands, prior day, opening range, gamma, a setup's plan, alerts); a
+//! line outside the bars' range is listed at the top (`↑`) or bottom (`↓`) edge of the
+//! axis instead of squeezing the candles. A cursor column marks one bar.
+//!
+//! One column per bar, newest at the right (a few bars get up to three columns each, the
+//! candle in the middle); the window follows the cursor. Plan lines (setup, alert) are
+//! solid `─`, other levels dotted `┈`; a label whose row is taken moves to the nearest
+//! free row within two. Direction is
+//! in the colour and in the readout above the chart (the pane's), never in colour alone.
+//! Any area, down to 0×0, no bars, and a flat day render without panicking.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::widgets::Widget;
+
+use crate::domain::Bar;
+
+/// What a horizontal line is, for its style and its place in the label order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    /// A setup's entry, stop or target: always inside the price range.
+    Setup,
+    /// A price alert's level: always inside the price range.
+    Alert,
+    Vwap,
+    Band,
+    PriorDay,
+    OpeningRange,
+    Gamma,
+}
+
+/// A labelled level: `label` is short (`VWAP`, `CW`, `E`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartLine {
+    pub label: String,
+    pub price: f64,
+    pub kind: LineKind,
+}
+
+/// How bars are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChartMode {
+    Candles,
+    Line,
+}
+
+/// Styles the theme supplies.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CandleStyles {
+    pub up: Style,
+    pub down: Style,
+    /// Level lines and their labels.
+    pub level: Style,
+    /// Setup and alert lines, which matter most.
+    pub plan: Style,
+    pub axis: Style,
+}
+
+/// Narrower plots than this draw a line of closes.
+pub const LINE_MODE_BELOW: u16 = 40;
+
+pub struct CandleChart<'a> {
+    bars: &'a [Bar],
+    lines: &'a [ChartLine],
+    cursor: Option<usize>,
+    mode: Option<ChartMode>,
+    styles: CandleStyles,
+}
+
+impl<'a> CandleChart<'a> {
+    pub fn new(bars: &'a [Bar], lines: &'a [ChartLine]) -> Self {
+        CandleChart {
+            bars,
+            lines,
+            cursor: None,
+            mode: None,
+            styles: CandleStyles::default(),
+        }
+    }
+
+    /// The bar under the cursor (an index into `bars`).
+    pub fn cursor(mut self, cursor: Option<usize>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+
+    /// Forces a mode; by default candles, or a line below `LINE_MODE_BELOW` columns.
+    pub fn mode(mut self, mode: ChartMode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    pub fn styles(mut self, styles: CandleStyles) -> Self {
+        self.styles = styles;
+        self
+    }
+}
+
+/// Width of the price axis on the right: `VWAP 6812.25`.
+fn axis_width(area: Rect) -> u16 {
+    14.min(area.width / 3)
+}
+
+/// Maps prices to half-rows: 0 is the top half of the first row.
+#[derive(Clone, Copy)]
+struct Scale {
+    low: f64,
+    high: f64,
+    halves: usize,
+}
+
+impl Scale {
+    fn half(&self, price: f64) -> usize {
+        let frac = ((self.high - price) / (self.high - self.low)).clamp(0.0, 1.0);
+        (frac * (self.halves - 1) as f64).round() as usize
+    }
+
+    fn contains(&self, price: f64) -> bool {
+        price >= self.low && price <= self.high
+    }
+}
+
+impl Widget for CandleChart<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        (&self).render(area, buf);
+    }
+}
+
+impl Widget for &CandleChart<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let area = area.intersection(buf.area);
+        let axis = axis_width(area);
+        if area.height < 2 || area.width < 8 || self.bars.is_empty() {
+            return;
+        }
+        let plot = Rect {
+            width: area.width - axis,
+            ..area
+        };
+        let axis_x = plot.x + plot.width;
+        let len = self.bars.len();
+        // Columns per bar: 1, or up to 3 when few bars would leave the plot mostly empty.
+        let step = (plot.width as usize / len).clamp(1, 3);
+        let cols = plot.width as usize / step;
+        let mut start = len.saturating_sub(cols);
+        if let Some(c) = self.cursor.filter(|c| *c < len) {
+            start = start.min(c.saturating_sub(cols / 4));
+        }
+        let visible = &self.bars[start..(start + cols).min(len)];
+        let Some(scale) = self.scale(visible, plot.height) else {
+            return;
+        };
+        let mode = self.mode.unwrap_or(if plot.width < LINE_MODE_BELOW {
+            ChartMode::Line
+        } else {
+            ChartMode::Candles
+        });
+        // Levels first, so the bars draw over them; the plan's lines last among them.
+        let mut by_weight: Vec<&ChartLine> = self
+            .lines
+            .iter()
+            .filter(|l| scale.contains(l.price))
+            .collect();
+        by_weight.sort_by_key(|l| std::cmp::Reverse(l.kind as u8));
+        for line in by_weight {
+            let y = plot.y + (scale.half(line.price) / 2) as u16;
+            let style = self.line_style(line.kind);
+            let glyph = match line.kind {
+                LineKind::Setup | LineKind::Alert => '─',
+                _ => '┈',
+            };
+            for x in plot.x..axis_x {
+                buf[(x, y)].set_char(glyph).set_style(style);
+            }
+        }
+        if let Some(c) = self
+            .cursor
+            .filter(|c| (start..start + visible.len()).contains(c))
+        {
+            let x = plot.x + ((c - start) * step + step / 2) as u16;
+            for y in plot.y..plot.y + plot.height {
+                buf[(x, y)].set_char('┊').set_style(self.styles.axis);
+            }
+        }
+        let mut previous_close: Option<usize> = None;
+        for (i, bar) in visible.iter().enumerate() {
+            let x = plot.x + (i * step + step / 2) as u16;
+            let mut style = if bar.close >= bar.open {
+                self.styles.up
+            } else {
+                self.styles.down
+            };
+            if self.cursor == Some(start + i) {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            match mode {
+                ChartMode::Candles => draw_candle(buf, x, plot, scale, bar, style),
+                ChartMode::Line => {
+                    let y = scale.half(bar.close);
+                    draw_line_step(buf, x, plot, previous_close, y, style);
+                    previous_close = Some(y);
+                }
+            }
+        }
+        self.draw_axis(
+            buf,
+            Rect {
+                x: axis_x,
+                width: axis,
+                ..area
+            },
+            scale,
+            visible,
+        );
+    }
+}
+
+impl CandleChart<'_> {
+    /// The price range of the visible bars and the lines that must show (setup, alert),
+    /// padded so a flat day still has a range.
+    fn scale(&self, visible: &[Bar], rows: u16) -> Option<Scale> {
+        let prices = visible
+            .iter()
+            .flat_map(|b| [b.high, b.low])
+            .chain(
+                self.lines
+                    .iter()
+                    .filter(|l| matches!(l.kind, LineKind::Setup | LineKind::Alert))
+                    .map(|l| l.price),
+            )
+            .filter(|p| p.is_finite());
+        let (mut low, mut high) = prices.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p), hi.max(p))
+        });
+        if !(low.is_finite() && high.is_finite()) {
+            return None;
+        }
+        let pad = ((high - low) * 0.05).max(high.abs() * 0.0005).max(0.01);
+        low -= pad;
+        high += pad;
+        Some(Scale {
+            low,
+            high,
+            halves: rows as usize * 2,
+        })
+    }
+
+    fn line_style(&self, kind: LineKind) -> Style {
+        match kind {
+            LineKind::Setup | LineKind::Alert => self.styles.plan,
+            _ => self.styles.level,
+        }
+    }
+
+    /// The last close (`▶`), the in-range lines' labels at their rows (most important
+    /// first; a taken row keeps its label), and the out-of-range lines at the edges.
+    fn draw_axis(&self, buf: &mut Buffer, axis: Rect, scale: Scale, visible: &[Bar]) {
+        let rows = axis.height as usize;
+        let mut taken = vec![false; rows];
+        let width = axis.width as usize;
+        let mut put = |buf: &mut Buffer, row: usize, text: &str, style: Style| -> bool {
+            if row >= taken.len() || taken[row] {
+                return false;
+            }
+            taken[row] = true;
+            buf.set_stringn(axis.x, axis.y + row as u16, text, width, style);
+            true
+        };
+        // The row itself, else the nearest free one within two rows.
+        let near = |row: usize| {
+            [0isize, -1, 1, -2, 2]
+                .into_iter()
+                .filter_map(move |d| row.checked_add_signed(d))
+        };
+        if let Some(last) = visible.last() {
+            let text = format!("▶{}", price(last.close));
+            put(buf, scale.half(last.close) / 2, &text, self.styles.axis);
+        }
+        let mut order: Vec<&ChartLine> = self.lines.iter().collect();
+        order.sort_by_key(|l| l.kind as u8);
+        let (mut above, mut below) = (0usize, rows.saturating_sub(1));
+        for line in order {
+            let style = self.line_style(line.kind);
+            if scale.contains(line.price) {
+                let text = format!("{} {}", line.label, price(line.price));
+                for row in near(scale.half(line.price) / 2) {
+                    if put(buf, row, &text, style) {
+                        break;
+                    }
+                }
+            } else if line.price > scale.high {
+                let text = format!("↑{} {}", line.label, price(line.price));
+                // Off-range labels keep to their half, so `↓` never shows at the top.
+                while above < rows / 2 && !put(buf, above, &text, style) {
+                    above += 1;
+                }
+            } else {
+                let text = format!("↓{} {}", line.label, price(line.price));
+                while below >= rows / 2 && below > 0 && !put(buf, below, &text, style) {
+                    below -= 1;
+                }
+            }
+        }
+    }
+}
+
+/// A price as the axis writes it: two decimals, one above 10,000 (an index).
+pub fn price(p: f64) -> String {
+    if p.abs() >= 10_000.0 {
+        format!("{p:.1}")
+    } else {
+        format!("{p:.2}")
+    }
+}
+
+fn draw_candle(buf: &mut Buffer, x: u16, plot: Rect, scale: Scale, bar: &Bar, style: Style) {
+    let (wick_top, wick_bottom) = (scale.half(bar.high), scale.half(bar.low));
+    let (body_top, body_bottom) = (
+        scale.half(bar.open.max(bar.close)),
+        scale.half(bar.open.min(bar.close)),
+    );
+    for row in wick_top / 2..=wick_bottom / 2 {
+        let (top, bottom) = (row * 2, row * 2 + 1);
+        let body = |h: usize| h >= body_top && h <= body_bottom;
+        let wick = |h: usize| h >= wick_top && h <= wick_bottom;
+        let glyph = match (body(top), body(bottom)) {
+            (true, true) => '█',
+            (true, false) => '▀',
+            (false, true) => '▄',
+            _ => match (wick(top), wick(bottom)) {
+                (true, true) => '│',
+                (true, false) => '╵',
+                (false, true) => '╷',
+                _ => continue,
+            },
+        };
+        let y = plot.y + row as u16;
+        if y < plot.y + plot.height {
+            buf[(x, y)].set_char(glyph).set_style(style);
+        }
+    }
+}
+
+/// One step of the close line: the close in its half row, joined to the previous close
+/// by a vertical run.
+fn draw_line_step(
+    buf: &mut Buffer,
+    x: u16,
+    plot: Rect,
+    previous: Option<usize>,
+    half: usize,
+    style: Style,
+) {
+    let row = half / 2;
+    if let Some(p) = previous {
+        let prow = p / 2;
+        let (from, to) = (prow.min(row), prow.max(row));
+        for r in from..=to {
+            if r != row {
+                buf[(x, plot.y + r as u16)].set_char('│').set_style(style);
+            }
+        }
+    }
+    let glyph = if half.is_multiple_of(2) { '▀' } else { '▄' };
+    buf[(x, plot.y + row as u16)]
+        .set_char(glyph)
+        .set_style(style);
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn bars(closes: &[f64]) -> Vec<Bar> {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 24, 14, 30, 0).unwrap();
+        closes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Bar {
+                start: t0 + chrono::Duration::minutes(i as i64),
+                open: c - 0.1,
+                high: c + 0.3,
+                low: c - 0.3,
+                close: *c,
+                volume: 1000.0,
+            })
+            .collect()
+    }
+
+    fn render(chart: &CandleChart, w: u16, h: u16) -> Buffer {
+        let mut buf = Buffer::empty(Rect::new(0, 0, w, h));
+        chart.render(buf.area, &mut buf);
+        buf
+    }
+
+    #[test]
+    fn any_area_and_empty_or_bad_data_render_without_panicking() {
+        let b = bars(&[100.0, 101.0]);
+        let lines = [ChartLine {
+            label: "VWAP".into(),
+            price: f64::NAN,
+            kind: LineKind::Vwap,
+        }];
+        for (w, h) in [(0, 0), (1, 1), (7, 2), (8, 2), (30, 3), (200, 60)] {
+            render(&CandleChart::new(&b, &lines), w, h);
+            render(&CandleChart::new(&[], &lines), w, h);
+        }
+        let nan = vec![Bar {
+            close: f64::NAN,
+            high: f64::NAN,
+            low: f64::NAN,
+            open: f64::NAN,
+            ..b[0]
+        }];
+        render(&CandleChart::new(&nan, &[]), 40, 10);
+    }
+
+    #[test]
+    fn a_rising_day_puts_the_last_candle_higher_than_the_first() {
+        let b = bars(&(0..30).map(|i| 100.0 + i as f64).collect::<Vec<_>>());
+        let buf = render(&CandleChart::new(&b, &[]), 60, 20);
+        let row_of = |x: u16| (0..20).find(|y| buf[(x, *y)].symbol() != " ").unwrap();
+        assert!(row_of(29) < row_of(0), "newest bar at the right, higher up");
+        assert!(
+            buf[(46, row_of(29))].symbol() == "▶" || (0..20).any(|y| buf[(46, y)].symbol() == "▶")
+        );
+    }
+}
