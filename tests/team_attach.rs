@@ -58,7 +58,8 @@ async fn two_traders_attached_to_one_server_see_only_their_own_setups_live() {
     let url = t.database_url().to_string();
     let mut server = serve(&url);
     let pid = server.id().to_string();
-    let mut ann_tui = Tui::start(&["--attach", "--db", &url, "--user", "ann"]);
+    // Wide enough for the Health pane to show "host-pid worker" whole.
+    let mut ann_tui = Tui::start_sized(&["--attach", "--db", &url, "--user", "ann"], 300, 50);
     let mut bob_tui = Tui::start(&["--attach", "--db", &url, "--user", "bob"]);
     for tui in [&mut ann_tui, &mut bob_tui] {
         tui.wait_for("6 Logs", Duration::from_secs(20));

@@ -19,11 +19,16 @@ pub struct Tui {
 impl Tui {
     /// `coach ARGS` at 120×40 with a fresh home.
     pub fn start(args: &[&str]) -> Tui {
+        Tui::start_sized(args, 120, 40)
+    }
+
+    /// `coach ARGS` at `cols`×`rows` with a fresh home.
+    pub fn start_sized(args: &[&str], cols: u16, rows: u16) -> Tui {
         let home = tempfile::tempdir().unwrap();
         let pair = native_pty_system()
             .openpty(PtySize {
-                rows: 40,
-                cols: 120,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -37,7 +42,7 @@ impl Tui {
         cmd.env("TERM", "xterm-256color");
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0)));
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let mut reader = pair.master.try_clone_reader().unwrap();
         let screen = parser.clone();
         std::thread::spawn(move || {
