@@ -178,6 +178,12 @@ async fn fresh_for_thirty_minutes_then_opening_rebuilds_and_r_always_does() {
         let stored = t.store.brief(user, date).await.unwrap().unwrap();
         assert_eq!(stored.brief.generated_at, t31);
         assert!(!stored.viewed);
+        s.mark_viewed(t31).await.unwrap();
+        assert!(
+            t.store.brief(user, date).await.unwrap().unwrap().viewed,
+            "{}",
+            t.name
+        );
 
         // a regeneration raced by another process: the loser returns the winner's
         let mut other = scheduler(&t.store);

@@ -20,7 +20,7 @@ use crate::market::calendar;
 use crate::provider::replay::load_files;
 use crate::provider::sim::SimMarket;
 use crate::provider::sim_chain::synthetic_chain;
-use crate::setups::SetupStatus;
+use crate::runtime::brief::{open_book, with_position_symbols};
 use crate::store::parse_symbols;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -107,21 +107,8 @@ pub fn run(args: BriefArgs, common: &CommonArgs) -> Result<(), CliError> {
                     .symbols
             }
         };
-        let positions = store.positions(user, false).await.map_err(runtime)?;
-        let setups: Vec<_> = store
-            .setups(user, None)
-            .await
-            .map_err(runtime)?
-            .into_iter()
-            .map(|r| r.setup)
-            .filter(|s| matches!(s.status, SetupStatus::Active | SetupStatus::Triggered))
-            .collect();
-        let mut wanted = symbols.clone();
-        for p in &positions {
-            if !wanted.contains(&p.spec.symbol) {
-                wanted.push(p.spec.symbol.clone());
-            }
-        }
+        let (positions, setups) = open_book(&store, user).await.map_err(runtime)?;
+        let wanted = with_position_symbols(&symbols, &positions);
         let inputs: Vec<SymbolInput> = wanted.iter().map(|s| (market.input)(s, now)).collect();
         build(&BriefInputs {
             now,

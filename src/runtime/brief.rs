@@ -17,12 +17,13 @@ use super::AppEvent;
 use super::bus::MarketBus;
 use super::gex::GexBoard;
 use super::supervisor::WorkerCtx;
+use crate::brief::Position;
 use crate::brief::model::PriceAt;
 use crate::brief::{Brief, BriefInputs, EconCalendar, Schedule, SymbolInput, build};
 use crate::domain::Symbol;
 use crate::gex::ExpiryFilter;
 use crate::provider::{MarketEvent, MarketSnapshot};
-use crate::setups::SetupStatus;
+use crate::setups::{SetupStatus, TrackedSetup};
 use crate::store::{Store, UserId};
 
 /// What the screen asks of the scheduler.
@@ -66,6 +67,35 @@ impl MarketView {
             })
             .collect()
     }
+}
+
+/// The user's open positions and live (active or triggered) setups: what a brief
+/// carries over besides market data.
+pub async fn open_book(
+    store: &Store,
+    user: UserId,
+) -> Result<(Vec<Position>, Vec<TrackedSetup>), crate::store::StoreError> {
+    let positions = store.positions(user, false).await?;
+    let setups = store
+        .setups(user, None)
+        .await?
+        .into_iter()
+        .map(|r| r.setup)
+        .filter(|s| matches!(s.status, SetupStatus::Active | SetupStatus::Triggered))
+        .collect();
+    Ok((positions, setups))
+}
+
+/// The watchlist's symbols, then each position's underlying not on it (so every
+/// position's risk is measured).
+pub fn with_position_symbols(watchlist: &[Symbol], positions: &[Position]) -> Vec<Symbol> {
+    let mut symbols = watchlist.to_vec();
+    for p in positions {
+        if !symbols.contains(&p.spec.symbol) {
+            symbols.push(p.spec.symbol.clone());
+        }
+    }
+    symbols
 }
 
 /// Builds, stores and reads back one user's briefs. Two schedulers (two processes) on
@@ -131,9 +161,7 @@ impl BriefScheduler {
             .await
             .map_err(|e| e.to_string())?;
         if lists.len() < 2 {
-            return Err(
-                "only one watchlist: there is no other to preview (coach watchlist …)".into(),
-            );
+            return Err("only one watchlist: there is no other to preview".into());
         }
         let at = after
             .and_then(|name| lists.iter().position(|w| w.name == name))
@@ -163,22 +191,8 @@ impl BriefScheduler {
                 .find(|w| w.name == name)
                 .ok_or_else(|| format!("no watchlist named {name:?}"))?,
         };
-        let positions = self.store.positions(user, false).await.map_err(err)?;
-        let setups: Vec<_> = self
-            .store
-            .setups(user, None)
-            .await
-            .map_err(err)?
-            .into_iter()
-            .map(|r| r.setup)
-            .filter(|s| matches!(s.status, SetupStatus::Active | SetupStatus::Triggered))
-            .collect();
-        let mut symbols = list.symbols.clone();
-        for p in &positions {
-            if !symbols.contains(&p.spec.symbol) {
-                symbols.push(p.spec.symbol.clone());
-            }
-        }
+        let (positions, setups) = open_book(&self.store, user).await.map_err(err)?;
+        let symbols = with_position_symbols(&list.symbols, &positions);
         let inputs = market.inputs(&symbols);
         // whole seconds (rounded up, so a quote of this very instant still counts), so
         // the stored column and the payload agree exactly
@@ -247,6 +261,18 @@ impl BriefScheduler {
             .map_err(|e| e.to_string())?
             .map(|s| s.brief)
             .ok_or_else(|| format!("the brief of {date} vanished while it was being stored"))
+    }
+
+    /// Records that the trader opened the brief of the day due at `now`.
+    pub async fn mark_viewed(&mut self, now: DateTime<Utc>) -> Result<(), String> {
+        let Some(date) = self.schedule.due_date(now) else {
+            return Ok(());
+        };
+        let user = self.user(now).await?;
+        self.store
+            .mark_brief_viewed(user, date)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Rebuilds the day's brief (`force`), or only when the stored one is older than
@@ -374,7 +400,15 @@ pub async fn run_brief_scheduler(
             Some(request) = incoming.recv() => {
                 let market = view(&bus, &gex).await?;
                 let (result, preview) = match &request {
-                    BriefRequest::Opened => (scheduler.refresh(now, &market, false).await, false),
+                    BriefRequest::Opened => {
+                        let shown = scheduler.refresh(now, &market, false).await;
+                        if matches!(shown, Ok(Some(_)))
+                            && let Err(e) = scheduler.mark_viewed(now).await
+                        {
+                            tracing::warn!("the brief could not be marked viewed: {e}");
+                        }
+                        (shown, false)
+                    }
                     BriefRequest::Regenerate => (scheduler.refresh(now, &market, true).await, false),
                     BriefRequest::PreviewNext { after } => {
                         match scheduler.next_watchlist(now, after.as_deref()).await {

@@ -47,6 +47,10 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
                     TextLine::Blank => Line::default(),
                 });
             }
+            // the session line runs live (the stored one is as of generated_at)
+            if app.session.is_some_and(|s| s.date == brief.market_date) && lines.len() > 1 {
+                lines[1] = Line::styled(session_line(app), theme.text);
+            }
         }
         None => {
             if let Some(s) = app.session {
