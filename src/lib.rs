@@ -20,5 +20,6 @@ pub mod runtime;
 pub mod serve;
 pub mod setups;
 pub mod store;
+pub mod team;
 pub mod text;
 pub mod tui;

@@ -57,7 +57,12 @@ async fn run_session(config: &Config, store: &Store, now: chrono::DateTime<Utc>)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watchlist_detections_are_tracked_once_at_most_one_per_symbol_per_five_minutes() {
-    let t = support::sqlite().await;
+    for t in support::stores().await {
+        tracked_once_on(&t).await;
+    }
+}
+
+async fn tracked_once_on(t: &support::TestStore) {
     let mut config = Config::default();
     config.sim.speed = 3600.0;
     config.setups.auto_track = true;

@@ -1,7 +1,9 @@
 //! `coach setups list` and `coach watchlist …` run as a user would: the built binary
-//! against a temporary SQLite file, its stdout, stderr and exit code.
+//! against a temporary SQLite file and (with `COACH_TEST_POSTGRES_URL`) a PostgreSQL
+//! schema of its own, its stdout, stderr and exit code.
 
-use std::path::Path;
+mod support;
+
 use std::process::{Command, Output};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -11,21 +13,27 @@ use coach::store::{Store, StoredDetection, TrackResult};
 
 struct Db {
     dir: tempfile::TempDir,
-    url: String,
+    t: support::TestStore,
 }
 
-fn db() -> Db {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("coach.db").display());
-    // An empty configuration file, so a trader's own ~/.config/coach never leaks in.
-    std::fs::write(dir.path().join("config.toml"), "").unwrap();
-    Db { dir, url }
+/// Every backend's database, each with an empty configuration file, so a trader's own
+/// ~/.config/coach never leaks in.
+async fn dbs() -> Vec<Db> {
+    support::stores()
+        .await
+        .into_iter()
+        .map(|t| {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("config.toml"), "").unwrap();
+            Db { dir, t }
+        })
+        .collect()
 }
 
 fn coach(db: &Db, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_coach"))
         .args(args)
-        .args(["--db", &db.url])
+        .args(["--db", db.t.database_url()])
         .env("COACH_CONFIG", db.dir.path().join("config.toml"))
         .output()
         .expect("the coach binary runs")
@@ -63,10 +71,7 @@ fn detection(symbol: &str, direction: Direction, levels: (f64, f64, f64), key: &
 
 /// Local has a SPY long that triggered and hit its target, and an active QQQ short;
 /// Bob has an active IWM long.
-async fn seed(path: &Path) -> (i64, i64) {
-    let store = Store::open(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+async fn seed(store: &Store) -> (i64, i64) {
     let local = store.ensure_user("local", at(14, 0)).await.unwrap();
     let bob = store.ensure_user("bob", at(14, 0)).await.unwrap();
     let track = async |user, d: Detection, when| {
@@ -112,15 +117,19 @@ async fn seed(path: &Path) -> (i64, i64) {
         .set_notes(local, qqq.setup.id, "fade\u{1b}[31m the gap", at(15, 21))
         .await
         .unwrap();
-    store.close().await;
     (spy.setup.id, qqq.setup.id)
 }
 
 #[tokio::test]
 async fn setups_list_json_is_the_documented_array_newest_first() {
-    let db = db();
-    let (spy, qqq) = seed(&db.dir.path().join("coach.db")).await;
-    let out = coach(&db, &["setups", "list", "--json"]);
+    for db in dbs().await {
+        setups_list_json_on(&db).await;
+    }
+}
+
+async fn setups_list_json_on(db: &Db) {
+    let (spy, qqq) = seed(&db.t.store).await;
+    let out = coach(db, &["setups", "list", "--json"]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
     let list = json.as_array().expect("one array");
@@ -160,11 +169,11 @@ async fn setups_list_json_is_the_documented_array_newest_first() {
     assert_eq!(list[0]["outcome"], serde_json::Value::Null);
     assert_eq!(list[0]["realised_r"], serde_json::Value::Null);
 
-    let active = coach(&db, &["setups", "list", "--status", "active", "--json"]);
+    let active = coach(db, &["setups", "list", "--status", "active", "--json"]);
     let active: serde_json::Value = serde_json::from_str(&stdout(&active)).unwrap();
     assert_eq!(active.as_array().unwrap().len(), 1);
     assert_eq!(active[0]["symbol"], "QQQ");
-    let bobs = coach(&db, &["setups", "list", "--json", "--user", "bob"]);
+    let bobs = coach(db, &["setups", "list", "--json", "--user", "bob"]);
     let bobs: serde_json::Value = serde_json::from_str(&stdout(&bobs)).unwrap();
     assert_eq!(bobs.as_array().unwrap().len(), 1);
     assert_eq!(bobs[0]["symbol"], "IWM");
@@ -172,9 +181,14 @@ async fn setups_list_json_is_the_documented_array_newest_first() {
 
 #[tokio::test]
 async fn setups_list_prints_a_readable_table_in_new_york_time() {
-    let db = db();
-    seed(&db.dir.path().join("coach.db")).await;
-    let out = coach(&db, &["setups", "list"]);
+    for db in dbs().await {
+        setups_table_on(&db).await;
+    }
+}
+
+async fn setups_table_on(db: &Db) {
+    seed(&db.t.store).await;
+    let out = coach(db, &["setups", "list"]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
@@ -202,14 +216,19 @@ async fn setups_list_prints_a_readable_table_in_new_york_time() {
         lines[1]
     );
     assert!(!text.contains('\u{1b}'));
-    let none = coach(&db, &["setups", "list", "--status", "invalidated"]);
+    let none = coach(db, &["setups", "list", "--status", "invalidated"]);
     assert_eq!(stdout(&none), "no invalidated setups\n");
 }
 
-#[test]
-fn a_bad_status_or_database_url_exits_2() {
-    let db = db();
-    let out = coach(&db, &["setups", "list", "--status", "won"]);
+#[tokio::test]
+async fn a_bad_status_or_database_url_exits_2() {
+    let db = support::sqlite().await;
+    let db = &Db {
+        dir: tempfile::tempdir().unwrap(),
+        t: db,
+    };
+    std::fs::write(db.dir.path().join("config.toml"), "").unwrap();
+    let out = coach(db, &["setups", "list", "--status", "won"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("'won'"), "{}", stderr(&out));
     let out = Command::new(env!("CARGO_BIN_EXE_coach"))
@@ -222,17 +241,22 @@ fn a_bad_status_or_database_url_exits_2() {
     assert!(!stderr(&out).contains("hunter2"));
 }
 
-#[test]
-fn watchlist_show_set_add_remove_and_bad_symbols() {
-    let db = db();
-    let show = coach(&db, &["watchlist", "show"]);
+#[tokio::test]
+async fn watchlist_show_set_add_remove_and_bad_symbols() {
+    for db in dbs().await {
+        watchlist_commands_on(&db);
+    }
+}
+
+fn watchlist_commands_on(db: &Db) {
+    let show = coach(db, &["watchlist", "show"]);
     assert_eq!(show.status.code(), Some(0), "stderr: {}", stderr(&show));
     assert_eq!(stdout(&show), "Default: SPX, NDX, SPY, QQQ\n");
 
-    let added = coach(&db, &["watchlist", "add", "nvda", " tsla", "SPY"]);
+    let added = coach(db, &["watchlist", "add", "nvda", " tsla", "SPY"]);
     assert_eq!(stdout(&added), "Default: SPX, NDX, SPY, QQQ, NVDA, TSLA\n");
 
-    let bad = coach(&db, &["watchlist", "add", "AAPL", "BRK B"]);
+    let bad = coach(db, &["watchlist", "add", "AAPL", "BRK B"]);
     assert_eq!(bad.status.code(), Some(2));
     assert_eq!(
         stderr(&bad),
@@ -240,35 +264,35 @@ fn watchlist_show_set_add_remove_and_bad_symbols() {
     );
     assert_eq!(stdout(&bad), "");
 
-    let missing = coach(&db, &["watchlist", "remove", "NVDA", "MSFT"]);
+    let missing = coach(db, &["watchlist", "remove", "NVDA", "MSFT"]);
     assert_eq!(missing.status.code(), Some(2));
     assert_eq!(
         stderr(&missing),
         "coach: MSFT is not on the watchlist \"Default\"\n"
     );
 
-    let json = coach(&db, &["watchlist", "show", "--json"]);
+    let json = coach(db, &["watchlist", "show", "--json"]);
     assert_eq!(
         stdout(&json),
         "{\"name\":\"Default\",\"symbols\":[\"SPX\",\"NDX\",\"SPY\",\"QQQ\",\"NVDA\",\"TSLA\"]}\n",
         "nothing was saved by the refused commands"
     );
 
-    let removed = coach(&db, &["watchlist", "remove", "spx", "NDX"]);
+    let removed = coach(db, &["watchlist", "remove", "spx", "NDX"]);
     assert_eq!(stdout(&removed), "Default: SPY, QQQ, NVDA, TSLA\n");
-    let set = coach(&db, &["watchlist", "set", "iwm", "spy", "IWM"]);
+    let set = coach(db, &["watchlist", "set", "iwm", "spy", "IWM"]);
     assert_eq!(set.status.code(), Some(0));
     assert_eq!(stdout(&set), "Default: IWM, SPY\n");
-    let too_long = coach(&db, &["watchlist", "set", "ABCDEFGHIJKLM"]);
+    let too_long = coach(db, &["watchlist", "set", "ABCDEFGHIJKLM"]);
     assert_eq!(too_long.status.code(), Some(2));
     assert!(stderr(&too_long).contains("ABCDEFGHIJKLM"));
-    let empty = coach(&db, &["watchlist", "set"]);
+    let empty = coach(db, &["watchlist", "set"]);
     assert_eq!(
         empty.status.code(),
         Some(2),
         "at least one symbol is required"
     );
     // Another trader's list is separate.
-    let bob = coach(&db, &["watchlist", "show", "--user", "bob"]);
+    let bob = coach(db, &["watchlist", "show", "--user", "bob"]);
     assert_eq!(stdout(&bob), "Default: SPX, NDX, SPY, QQQ\n");
 }

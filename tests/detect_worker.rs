@@ -27,7 +27,12 @@ async fn first_detections(services: &mut Services, n: usize) -> Vec<StoredDetect
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detections_are_stored_once_and_survive_a_restart() {
-    let t = support::sqlite().await;
+    for t in support::stores().await {
+        stored_once_on(&t).await;
+    }
+}
+
+async fn stored_once_on(t: &support::TestStore) {
     let mut config = Config::default();
     config.sim.speed = 3600.0;
     // Wednesday 2026-11-25, 21:00 UTC: the simulation replays that session.

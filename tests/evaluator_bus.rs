@@ -101,6 +101,7 @@ impl Rig {
             coach::runtime::alert_changes::AlertChanges::default(),
             ui,
             sinks,
+            coach::runtime::ownership::all(),
         ));
         let mut rig = Rig {
             bus,

@@ -121,7 +121,12 @@ fn long_plan_crossed_after(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tracked_long_is_triggered_by_the_live_feed_and_its_journal_is_stored() {
-    let t = support::sqlite().await;
+    for t in support::stores().await {
+        triggered_by_the_live_feed_on(&t).await;
+    }
+}
+
+async fn triggered_by_the_live_feed_on(t: &support::TestStore) {
     let config = config(600.0);
     // Wednesday 2026-11-25: the simulation replays that session from 09:25 ET.
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 21, 0, 0).unwrap();

@@ -5,12 +5,21 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clap::Args;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::CliError;
 use crate::coach::{Coach, CoachContext};
 use crate::config::Config;
 use crate::runtime::AppEvent;
+use crate::runtime::alert_changes::AlertChanges;
+use crate::runtime::attach::Attached;
+use crate::runtime::brief::BriefChannels;
+use crate::runtime::bus::MarketBus;
+use crate::runtime::gex::GexChannels;
+use crate::runtime::health::Health;
 use crate::runtime::services::{Feed, Services};
+use crate::runtime::setup_changes::SetupChanges;
 use crate::store::{Store, redact_url};
 use crate::tui::actions::{ActionContext, ActionRunner};
 use crate::tui::app::{App, Source};
@@ -19,6 +28,50 @@ use crate::tui::event_loop::{self, Exit, Inputs};
 use crate::tui::terminal;
 use crate::tui::theme::Theme;
 
+/// What the screen reads from: its own workers, or the servers' through the database.
+struct Workers {
+    bus: MarketBus,
+    health: Health,
+    cancel: CancellationToken,
+    events: mpsc::Receiver<AppEvent>,
+    events_tx: mpsc::Sender<AppEvent>,
+    gex: GexChannels,
+    changes: SetupChanges,
+    alert_changes: AlertChanges,
+    brief: BriefChannels,
+}
+
+impl From<Services> for Workers {
+    fn from(s: Services) -> Workers {
+        Workers {
+            bus: s.bus,
+            health: s.health,
+            cancel: s.cancel,
+            events: s.events,
+            events_tx: s.events_tx,
+            gex: s.gex,
+            changes: s.setup_changes,
+            alert_changes: s.alert_changes,
+            brief: s.brief,
+        }
+    }
+}
+
+impl From<Attached> for Workers {
+    fn from(a: Attached) -> Workers {
+        Workers {
+            bus: a.bus,
+            health: a.health,
+            cancel: a.cancel,
+            events: a.events,
+            events_tx: a.events_tx,
+            gex: a.gex,
+            changes: a.setup_changes,
+            alert_changes: AlertChanges::default(),
+            brief: a.brief,
+        }
+    }
+}
 /// Flags shared by the dashboard and the headless commands.
 #[derive(Debug, Clone, Args, Default)]
 pub struct CommonArgs {
@@ -45,6 +98,10 @@ pub struct CommonArgs {
     /// Seed of the simulated market (default 42).
     #[arg(long, global = true, value_name = "N")]
     pub seed: Option<u64>,
+    /// Attach the dashboard to a team database (`--db postgres://…`) that a `coach serve`
+    /// works on: no feed or detector here; changes arrive through LISTEN/NOTIFY.
+    #[arg(long)]
+    pub attach: bool,
 }
 
 impl CommonArgs {
@@ -87,7 +144,7 @@ pub fn run(common: &CommonArgs) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::Runtime(format!("cannot start the runtime: {e}")))?;
-    let exit = runtime.block_on(dashboard(config));
+    let exit = runtime.block_on(dashboard(config, common.attach));
     // Workers may be blocked on I/O; do not wait for them past a moment.
     runtime.shutdown_timeout(Duration::from_millis(300));
     match exit? {
@@ -115,11 +172,16 @@ fn init_logging() {
     }
 }
 
-async fn dashboard(config: Config) -> Result<Exit, CliError> {
+async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
     let now = Utc::now();
     let store = Store::open(&config.general.db)
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;
+    if attach && !matches!(store, Store::Postgres(_)) {
+        return Err(CliError::Input(
+            "--attach needs --db postgres://… (the database a coach serve works on)".into(),
+        ));
+    }
     let user = store
         .ensure_user(&config.general.user, now)
         .await
@@ -150,28 +212,47 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         .map_err(|e| CliError::Runtime(e.to_string()))?;
     let mut config = config;
     extend_feed(&mut config, watchlist.symbols.iter().chain(&alert_symbols));
-    let feed = Feed::from_config(&config).map_err(CliError::Input)?;
-    let services = Services::start(&config, &store, now, feed);
-    let has_chains = config.general.provider == "sim";
-    let coach = coach_runner(&config, &store, user, &services, has_chains)?;
+    let workers = if attach {
+        Workers::from(Attached::start(&config, &store, user))
+    } else {
+        let feed = Feed::from_config(&config).map_err(CliError::Input)?;
+        Workers::from(Services::start(&config, &store, now, feed))
+    };
+    let has_chains = config.general.provider == "sim" && !attach;
+    let coach = coach_runner(&config, &store, user, &workers, has_chains)?;
     let coach_configured = coach.is_some();
+    let Workers {
+        bus,
+        health,
+        cancel,
+        events,
+        events_tx,
+        gex,
+        changes,
+        alert_changes,
+        brief,
+    } = workers;
     let actions = ActionRunner::spawn(ActionContext {
         store: store.clone(),
         user,
-        bus: services.bus.clone(),
-        events: services.events_tx.clone(),
-        gex: services.gex.requests.clone(),
-        changes: services.setup_changes.clone(),
+        bus: bus.clone(),
+        events: events_tx.clone(),
+        gex: gex.requests.clone(),
+        changes,
         coach,
-        alert_changes: services.alert_changes.clone(),
-        brief: services.brief.requests.clone(),
+        alert_changes,
+        patience: crate::tui::actions::GIVE_UP,
+        brief: brief.requests.clone(),
     });
-    let market_rx = services.bus.subscribe();
+    let market_rx = bus.subscribe();
     // The feed may have published its first snapshot before we subscribed: ask for it.
-    let (bus, events) = (services.bus.clone(), services.events_tx.clone());
+    let (snapshot_bus, snapshot_events) = (bus.clone(), events_tx.clone());
     tokio::spawn(async move {
-        if let Some(snapshot) = bus.snapshot().await
-            && events.send(AppEvent::Market(snapshot)).await.is_err()
+        if let Some(snapshot) = snapshot_bus.snapshot().await
+            && snapshot_events
+                .send(AppEvent::Market(snapshot))
+                .await
+                .is_err()
         {
             tracing::debug!("the screen closed before the first snapshot");
         }
@@ -181,6 +262,7 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         config.keymap(),
         Source {
             provider: match config.general.provider.as_str() {
+                _ if attach => "attached (server prices)".into(),
                 "replay" => format!("replay ×{}", config.replay.speed),
                 "massive" if config.massive.connection().is_delayed() => "massive DELAYED".into(),
                 "massive" => "massive".into(),
@@ -218,14 +300,14 @@ async fn dashboard(config: Config) -> Result<Exit, CliError> {
         Inputs {
             market: market_rx,
             actions,
-            events: services.events,
-            gex: services.gex.subscribe(),
-            health: services.health.clone(),
+            events,
+            gex: gex.subscribe(),
+            health,
         },
     )
     .await;
     terminal::restore();
-    services.cancel.cancel();
+    cancel.cancel();
     store.close().await;
     result.map_err(|e| CliError::Runtime(format!("terminal error: {e}")))
 }
@@ -235,23 +317,23 @@ fn coach_runner(
     config: &Config,
     store: &Store,
     user: crate::store::UserId,
-    services: &Services,
+    workers: &Workers,
     has_chains: bool,
 ) -> Result<Option<CoachRunner>, CliError> {
     let ctx = CoachContext {
         store: store.clone(),
         user,
-        bus: services.bus.clone(),
-        gex: services.gex.clone(),
+        bus: workers.bus.clone(),
+        gex: workers.gex.clone(),
         has_chains,
         detectors: config.detectors.clone(),
-        changes: services.setup_changes.clone(),
-        ui: Some(services.events_tx.clone()),
+        changes: workers.changes.clone(),
+        ui: Some(workers.events_tx.clone()),
         briefs: crate::runtime::brief::BriefScheduler::from_config(config, store),
-        confirm: screen_confirmer(services.events_tx.clone()),
+        confirm: screen_confirmer(workers.events_tx.clone()),
     };
     let coach = Coach::from_config(&config.llm, ctx).map_err(CliError::Runtime)?;
-    Ok(coach.map(|c| CoachRunner::new(c, services.events_tx.clone())))
+    Ok(coach.map(|c| CoachRunner::new(c, workers.events_tx.clone())))
 }
 
 /// Adds `symbols` to the ones the feed quotes (`sim.symbols`, which the live feed uses

@@ -18,6 +18,7 @@ use crate::notify;
 use crate::runtime::AppEvent;
 use crate::runtime::health::{Health, WorkerState};
 use crate::runtime::services::{Feed, Services};
+use crate::runtime::{listen, status, supervisor};
 use crate::serve::{self, Endpoint};
 use crate::store::{Store, redact_url};
 
@@ -113,6 +114,8 @@ async fn serve(config: Config) -> Result<(), CliError> {
         config.sim.speed,
         database_label(&config)
     );
+    spawn_team_workers(&store, &services);
+    tracing::info!("instance {}", services.instance);
     let Services {
         health,
         cancel,
@@ -172,6 +175,33 @@ async fn serve(config: Config) -> Result<(), CliError> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What a server adds for attached screens and other servers: its workers and prices in
+/// `worker_status`, and (PostgreSQL) the setups screens write, heard through LISTEN.
+fn spawn_team_workers(store: &Store, services: &Services) {
+    let (status_store, instance, bus) = (
+        store.clone(),
+        services.instance.clone(),
+        services.bus.clone(),
+    );
+    supervisor::spawn(
+        status::WORKER,
+        status::INTERVAL,
+        services.health.clone(),
+        services.cancel.clone(),
+        move |ctx| status::run_status(ctx, status_store.clone(), instance.clone(), bus.clone()),
+    );
+    if let Store::Postgres(_) = store {
+        let (listen_store, changes) = (store.clone(), services.setup_changes.clone());
+        supervisor::spawn(
+            listen::WORKER,
+            listen::INTERVAL,
+            services.health.clone(),
+            services.cancel.clone(),
+            move |ctx| listen::run_server_listener(ctx, listen_store.clone(), changes.clone()),
+        );
+    }
 }
 
 /// Logs what a screen would have shown (notices are logged by the dispatcher already).

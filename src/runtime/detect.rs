@@ -10,6 +10,7 @@ use super::AppEvent;
 use super::bus::{MarketBus, fell_behind};
 use super::gex::GexBoard;
 use super::metrics::Metrics;
+use super::ownership::{self, Owned};
 use super::supervisor::WorkerCtx;
 use crate::detect::config::DetectorsConfig;
 use crate::detect::engine::Engine;
@@ -53,12 +54,22 @@ pub fn prime(
     Ok((engine, found))
 }
 
+/// Stores and announces the detections of the symbols this instance owns (another
+/// instance stores the others; see src/runtime/ownership.rs).
 async fn publish(
     store: &Store,
     ui: &mpsc::Sender<AppEvent>,
     metrics: &Metrics,
+    owned: &watch::Receiver<Owned>,
     found: Vec<Detection>,
 ) -> Result<(), String> {
+    let found: Vec<Detection> = {
+        let owned = owned.borrow();
+        found
+            .into_iter()
+            .filter(|d| owned.contains(&d.symbol))
+            .collect()
+    };
     for detection in found {
         let (id, new) = store
             .insert_detection(&detection)
@@ -115,22 +126,37 @@ async fn send_levels(engine: &Engine, bars: &[(Symbol, Bar)], ui: &mpsc::Sender<
     }
 }
 
+/// Where the detector's findings go: stored (for the symbols this instance owns),
+/// counted, and shown.
+#[derive(Clone, Debug)]
+pub struct DetectorOutputs {
+    pub store: Store,
+    pub ui: mpsc::Sender<AppEvent>,
+    pub metrics: Arc<Metrics>,
+    pub owned: watch::Receiver<Owned>,
+}
+
 pub async fn run_detector(
     ctx: WorkerCtx,
     config: DetectorsConfig,
     bus: MarketBus,
-    store: Store,
-    ui: mpsc::Sender<AppEvent>,
     mut gex: watch::Receiver<GexBoard>,
-    metrics: Arc<Metrics>,
+    outputs: DetectorOutputs,
 ) -> Result<(), String> {
+    let DetectorOutputs {
+        store,
+        ui,
+        metrics,
+        mut owned,
+    } = outputs;
+    ownership::decided(&mut owned).await?;
     let mut events = bus.subscribe();
     let Some(snapshot) = bus.snapshot().await else {
         return Err("no market feed is running".into());
     };
     let (mut engine, found) = prime(&config, &snapshot)?;
     apply_gamma(&mut engine, &gex.borrow_and_update());
-    publish(&store, &ui, &metrics, found).await?;
+    publish(&store, &ui, &metrics, &owned, found).await?;
     ctx.heartbeat();
     loop {
         let event = tokio::select! {
@@ -148,7 +174,7 @@ pub async fn run_detector(
                 let (fresh, found) = prime(&config, &snapshot)?;
                 engine = fresh;
                 apply_gamma(&mut engine, &gex.borrow());
-                publish(&store, &ui, &metrics, found).await?;
+                publish(&store, &ui, &metrics, &owned, found).await?;
             }
             Ok(MarketEvent::Step { mut bars, .. }) => {
                 if bars.is_empty() {
@@ -159,7 +185,7 @@ pub async fn run_detector(
                 for (symbol, bar) in &bars {
                     engine.on_bar(symbol, bar, &mut found);
                 }
-                publish(&store, &ui, &metrics, found).await?;
+                publish(&store, &ui, &metrics, &owned, found).await?;
                 send_levels(&engine, &bars, &ui).await;
             }
             Err(RecvError::Lagged(n)) => return Err(fell_behind(n)),

@@ -37,12 +37,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::AppEvent;
 use super::alert_changes::{AlertChange, AlertChanges};
 use super::bus::{MarketBus, fell_behind};
 use super::metrics::Metrics;
+use super::ownership::{self, Owned};
 use super::setup_changes::{SetupChange, SetupChanges};
 use super::supervisor::WorkerCtx;
 use crate::alerts::{AlertBook, Firing, PriceAlert};
@@ -163,6 +164,8 @@ struct Evaluator {
     session: Session,
     swept: Option<NaiveDate>,
     scratch: Vec<Transition>,
+    /// The symbols this instance evaluates; another instance owns the rest.
+    owned: watch::Receiver<Owned>,
     /// The armed price alerts, who owns each, and the firings of the current update.
     alerts: AlertBook,
     alert_owners: HashMap<i64, UserId>,
@@ -176,6 +179,7 @@ impl Evaluator {
         changes: SetupChanges,
         ui: mpsc::Sender<AppEvent>,
         session: Session,
+        owned: watch::Receiver<Owned>,
     ) -> Result<Evaluator, String> {
         let mut ev = Evaluator {
             store,
@@ -188,6 +192,7 @@ impl Evaluator {
             session,
             swept: None,
             scratch: Vec::new(),
+            owned,
             alerts: AlertBook::new(),
             alert_owners: HashMap::new(),
             firings: Vec::new(),
@@ -364,7 +369,7 @@ impl Evaluator {
     }
 
     async fn evaluate(&mut self, symbol: &Symbol, update: &PriceUpdate) -> Result<(), String> {
-        if self.book.setups_for(symbol).is_empty() {
+        if self.book.setups_for(symbol).is_empty() || !self.owned.borrow().contains(symbol) {
             return Ok(());
         }
         self.book.evaluate(symbol, update, &mut self.scratch);
@@ -383,15 +388,20 @@ impl Evaluator {
             if is_regular_bar(&session, bar) {
                 self.evaluate(symbol, &PriceUpdate::minute_bar(bar)).await?;
             }
-            self.alerts.on_bar(symbol, bar, &mut self.firings);
+            // Price alerts too are judged by the symbol's owner only (SPEC 14).
+            if self.owned.borrow().contains(symbol) {
+                self.alerts.on_bar(symbol, bar, &mut self.firings);
+            }
         }
         for quote in quotes {
             if is_regular_quote(&session, quote.at) {
                 self.evaluate(&quote.symbol, &PriceUpdate::trade(quote.at, quote.price))
                     .await?;
             }
-            self.alerts
-                .on_price(&quote.symbol, quote.price, quote.at, &mut self.firings);
+            if self.owned.borrow().contains(&quote.symbol) {
+                self.alerts
+                    .on_price(&quote.symbol, quote.price, quote.at, &mut self.firings);
+            }
         }
         self.apply_firings().await?;
         if at >= session.close && self.swept != Some(session.date) {
@@ -404,7 +414,14 @@ impl Evaluator {
     /// Expires every active single-day setup whose close (the first after it was armed)
     /// is at or before `now`, dated at that close.
     async fn expire_overdue(&mut self, now: DateTime<Utc>) -> Result<(), String> {
-        let symbols: Vec<Symbol> = self.book.symbols().cloned().collect();
+        let symbols: Vec<Symbol> = {
+            let owned = self.owned.borrow();
+            self.book
+                .symbols()
+                .filter(|s| owned.contains(s))
+                .cloned()
+                .collect()
+        };
         for symbol in symbols {
             for setup in self.book.setups_for(&symbol) {
                 if setup.status == SetupStatus::Active
@@ -464,6 +481,8 @@ impl Evaluator {
 /// Runs the evaluator until cancelled. Falling behind the market bus is an error (the
 /// supervisor restarts it, and the restart catches up from a snapshot); falling behind
 /// the setup changes reloads the book from the store.
+// The worker's channels, one argument each, as the supervisor's closure clones them.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_evaluator(
     ctx: WorkerCtx,
     bus: MarketBus,
@@ -472,7 +491,11 @@ pub async fn run_evaluator(
     alert_changes: AlertChanges,
     ui: mpsc::Sender<AppEvent>,
     sinks: TransitionSinks,
+    mut owned: watch::Receiver<Owned>,
 ) -> Result<(), String> {
+    ownership::decided(&mut owned).await?;
+    owned.mark_unchanged();
+    let mut owned_open = true;
     // Subscribe before loading, so no change or price between the two is missed.
     let mut change_rx = changes.subscribe();
     let mut alert_rx = alert_changes.subscribe();
@@ -480,13 +503,27 @@ pub async fn run_evaluator(
     let Some(snapshot) = bus.snapshot().await else {
         return Err("no market feed is running".into());
     };
-    let mut ev = Evaluator::load(store, sinks, changes, ui, snapshot.session).await?;
+    let mut ev =
+        Evaluator::load(store, sinks, changes, ui, snapshot.session, owned.clone()).await?;
     ev.catch_up(&snapshot).await?;
     ctx.heartbeat();
     loop {
         tokio::select! {
             biased;
             _ = ctx.cancel.cancelled() => return Ok(()),
+            changed = owned.changed(), if owned_open => {
+                if changed.is_err() {
+                    // A fixed ownership (SQLite, tests): nothing more will change.
+                    owned_open = false;
+                    continue;
+                }
+                // Symbols gained: the store has what their previous owner applied; the
+                // snapshot's bars catch up on what it did not (the guard refuses repeats).
+                ev.reload().await?;
+                if let Some(snapshot) = bus.snapshot().await {
+                    ev.catch_up(&snapshot).await?;
+                }
+            }
             change = change_rx.recv() => match change {
                 Ok(change) => ev.on_change(change),
                 Err(RecvError::Lagged(n)) => {

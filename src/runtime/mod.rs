@@ -2,19 +2,25 @@
 //! virtual clock of the simulation.
 
 pub mod alert_changes;
+pub mod attach;
 pub mod auto_track;
 pub mod brief;
 pub mod bus;
 pub mod clock;
+pub mod database;
 pub mod detect;
 pub mod evaluate;
 pub mod feed;
 pub mod gex;
 pub mod health;
+pub mod listen;
 pub mod metrics;
 pub mod monitor;
+pub mod ownership;
+pub mod remote;
 pub mod services;
 pub mod setup_changes;
+pub mod status;
 pub mod supervisor;
 
 /// What workers tell the screen besides market data: events that must all arrive, in order
@@ -56,6 +62,14 @@ pub enum AppEvent {
         row: crate::store::SetupRow,
         transition: Option<crate::setups::Transition>,
     },
+    /// The trader's setups as the store has them (an attached screen's (re)load).
+    SetupsLoaded(Vec<crate::store::SetupRow>),
+    /// The trader's default watchlist as the store has it (an attached screen: written
+    /// by another screen or the CLI).
+    WatchlistLoaded(crate::store::Watchlist),
+    /// The workers of the `coach serve` instances, from `worker_status` (attached screens),
+    /// named "instance worker".
+    RemoteWorkers(Vec<crate::runtime::health::WorkerRecord>),
     /// A price alert fired (recorded once by the store): the Alerts view updates, the
     /// status line says `text`, the bell rings when enabled.
     AlertFired {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::AppEvent;
@@ -14,16 +14,19 @@ use super::alert_changes::AlertChanges;
 use super::auto_track::{DetectionInbox, run_auto_track};
 use super::brief::{BriefChannels, BriefScheduler, run_brief_scheduler};
 use super::bus::MarketBus;
-use super::detect::run_detector;
+use super::database;
+use super::detect::{DetectorOutputs, run_detector};
 use super::evaluate::{TransitionSinks, run_evaluator};
 use super::feed::{latest_session_date, run_played_feed};
 use super::gex::{GexChannels, SimChains, run_gex};
 use super::health::{Health, StaleFloors};
 use super::metrics::Metrics;
 use super::monitor::{self, Monitor};
+use super::ownership::{self, Owned, run_ownership};
 use super::setup_changes::SetupChanges;
 use super::supervisor;
 use crate::config::Config;
+use crate::domain::Symbol;
 use crate::gex::GexParams;
 use crate::market::calendar;
 use crate::notify::discord::RetryPolicy;
@@ -58,6 +61,10 @@ pub struct Services {
     pub metrics: Arc<Metrics>,
     /// Trading alerts go through this (`notifier.trading(alert)`).
     pub notifier: Notifier,
+    /// The symbols this process detects and evaluates (all, on SQLite).
+    pub owned: watch::Receiver<Owned>,
+    /// This process's name in `worker_status` (host and pid).
+    pub instance: String,
     /// The brief scheduler's requests (pane opened, `r`, preview); briefs arrive as
     /// `AppEvent::Brief`.
     pub brief: BriefChannels,
@@ -82,6 +89,28 @@ impl Services {
             now,
         );
         let setup_changes = SetupChanges::default();
+        let instance = ownership::instance_id();
+        let (owned_tx, owned) = ownership::channel(store);
+        if let Store::Postgres(_) = store {
+            let (store, instance, symbols) =
+                (store.clone(), instance.clone(), feed_symbols(config));
+            supervisor::spawn(
+                ownership::WORKER,
+                ownership::ROUND,
+                health.clone(),
+                cancel.clone(),
+                move |ctx| {
+                    run_ownership(
+                        ctx,
+                        store.clone(),
+                        instance.clone(),
+                        symbols.clone(),
+                        owned_tx.clone(),
+                    )
+                },
+            );
+        }
+        database::spawn(store, &health, &cancel);
         let alert_changes = AlertChanges::default();
 
         let interval = feed.step_interval(config);
@@ -195,13 +224,14 @@ impl Services {
         } else {
             events_tx.clone()
         };
-        let detect_metrics = metrics.clone();
-        let (detect_config, detect_bus, detect_store, detect_gex) = (
-            config.detectors.clone(),
-            bus.clone(),
-            store.clone(),
-            gex.clone(),
-        );
+        let outputs = DetectorOutputs {
+            store: store.clone(),
+            ui: detector_tx,
+            metrics: metrics.clone(),
+            owned: owned.clone(),
+        };
+        let (detect_config, detect_bus, detect_gex) =
+            (config.detectors.clone(), bus.clone(), gex.clone());
         supervisor::spawn(
             "detect",
             interval,
@@ -212,10 +242,8 @@ impl Services {
                     ctx,
                     detect_config.clone(),
                     detect_bus.clone(),
-                    detect_store.clone(),
-                    detector_tx.clone(),
                     detect_gex.subscribe(),
-                    detect_metrics.clone(),
+                    outputs.clone(),
                 )
             },
         );
@@ -223,12 +251,20 @@ impl Services {
             notifier: notifier.clone(),
             metrics: metrics.clone(),
         };
-        let (evaluate_bus, evaluate_store, evaluate_changes, evaluate_alerts, evaluate_events) = (
+        let (
+            evaluate_bus,
+            evaluate_store,
+            evaluate_changes,
+            evaluate_alerts,
+            evaluate_events,
+            evaluate_owned,
+        ) = (
             bus.clone(),
             store.clone(),
             setup_changes.clone(),
             alert_changes.clone(),
             events_tx.clone(),
+            owned.clone(),
         );
         supervisor::spawn(
             "evaluate",
@@ -244,6 +280,7 @@ impl Services {
                     evaluate_alerts.clone(),
                     evaluate_events.clone(),
                     sinks.clone(),
+                    evaluate_owned.clone(),
                 )
             },
         );
@@ -268,6 +305,8 @@ impl Services {
             alert_changes,
             metrics,
             notifier,
+            owned,
+            instance,
             brief,
         }
     }
@@ -420,6 +459,12 @@ pub fn spawn_alerting(
         move |ctx| monitor.clone().run(ctx),
     );
     notifier
+}
+
+/// The symbols the feed quotes (`sim.symbols`, which the dashboard extends with the
+/// watchlist): what instances split between them.
+fn feed_symbols(config: &Config) -> Vec<Symbol> {
+    config.sim.symbols.clone()
 }
 
 /// The live feed quotes the same symbols the simulation would (`sim.symbols`, which the

@@ -24,6 +24,24 @@ impl WorkerCtx {
     pub fn heartbeat(&self) {
         self.health.cycle_ok(self.name, Utc::now());
     }
+
+    /// Records a failed cycle of a worker that keeps running and retries on its own
+    /// (the database check, the listeners): failed in Health until its next success.
+    pub fn cycle_failed(&self, error: &str) {
+        self.health.update(self.name, |r| {
+            r.errors += 1;
+            r.consecutive_failures += 1;
+            r.last_error = Some(crate::text::printable(error));
+            r.last_error_at = Some(Utc::now());
+        });
+    }
+}
+
+/// Retry delays of workers that retry on their own: 250 ms doubling, capped at 5 s, so a
+/// database back after a restart is noticed within seconds.
+pub fn retry_delay(consecutive_failures: u32) -> Duration {
+    let exp = consecutive_failures.saturating_sub(1).min(5);
+    (Duration::from_millis(250) * (1u32 << exp)).min(Duration::from_secs(5))
 }
 
 /// Restart delays: 1 s, 2 s, 4 s … capped at 60 s.
@@ -91,6 +109,30 @@ where
             }
         }
     })
+}
+
+/// Runs `session` again after every failure (recorded in Health, retried after
+/// [`retry_delay`]), until it ends or the worker is cancelled. For workers whose failures
+/// are a lost database: they come back seconds after it does.
+pub async fn retrying<F, Fut>(ctx: &WorkerCtx, session: F) -> Result<(), String>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let mut failures = 0;
+    loop {
+        match session().await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                failures += 1;
+                ctx.cycle_failed(&e);
+                tokio::select! {
+                    _ = ctx.cancel.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(retry_delay(failures)) => {}
+                }
+            }
+        }
+    }
 }
 
 fn panic_message(join: tokio::task::JoinError) -> String {

@@ -114,4 +114,17 @@ impl Store {
             .map_err(query_error("reading detections"))?);
         Ok(rows.into_iter().filter_map(Row::into_stored).collect())
     }
+
+    /// One stored detection by id (detections are shared by every user).
+    pub async fn detection(&self, id: i64) -> Result<Option<StoredDetection>, StoreError> {
+        const SQL: &str = "SELECT id, symbol, kind, direction, CAST(confidence AS INTEGER) AS confidence, \
+             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale \
+             FROM detections WHERE id = $1";
+        let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(query_error("reading a detection"))?);
+        Ok(row.and_then(Row::into_stored))
+    }
 }

@@ -10,6 +10,7 @@ mod coach;
 mod detections;
 mod positions;
 mod setups;
+mod team;
 mod watchlists;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ pub use detections::StoredDetection;
 pub use setups::{
     MAX_NOTES_CHARS, SetupEvent, SetupRow, TRACKED_REASON, TRADER_ACTOR, TrackResult,
 };
+pub use team::{ChangeListener, OWNERSHIP_ROW, SymbolLocks, WorkerStatus};
 pub use watchlists::{DEFAULT_WATCHLIST, MAX_SYMBOLS, Watchlist, WatchlistError, parse_symbols};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -86,6 +88,33 @@ macro_rules! on_pool {
     };
 }
 pub(crate) use on_pool;
+
+impl StoreError {
+    /// Whether the database could not be reached (connection refused or lost, pool
+    /// timed out): worth retrying later, unlike a refused or invalid request.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Query { source, .. } => {
+                matches!(
+                    source,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::WorkerCrashed
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::Protocol(_)
+                ) || source
+                    .as_database_error()
+                    .and_then(|d| d.code())
+                    // 57P01..57P03: admin shutdown, crash shutdown, cannot connect now;
+                    // 08xxx: connection exceptions.
+                    .is_some_and(|code| code.starts_with("57P") || code.starts_with("08"))
+            }
+            StoreError::Open { .. } => true,
+            _ => false,
+        }
+    }
+}
 
 pub(crate) fn query_error(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Query { what, source }

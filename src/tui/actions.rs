@@ -1,9 +1,18 @@
 //! Carries out the store writes a key asked for, one at a time in the order pressed, and
 //! reports each result back to the screen as an `AppEvent`. Nothing a trader does is
 //! dropped: the queue is bounded, and a full queue makes the key wait, never discards it.
+//!
+//! While the database is unreachable (SPEC 14) the action at the head of the queue is
+//! retried with backoff and the ones behind it wait, so they are applied in order once it
+//! is back; the trader is told once. After the context's `patience` ([`GIVE_UP`] on the
+//! screen) of continuous outage, each queued action is tried once more and reported as
+//! failed if the database is still away.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use super::app::Effect;
 use super::coach_runner::CoachRunner;
@@ -13,7 +22,13 @@ use crate::runtime::bus::MarketBus;
 use crate::runtime::gex::GexRequest;
 use crate::runtime::setup_changes::{SetupChange, SetupChanges};
 use crate::setups::{ManualAction, apply_manual};
-use crate::store::{Store, TRADER_ACTOR, UserId};
+use crate::store::{Store, StoreError, TRADER_ACTOR, UserId};
+
+/// How long actions wait for a lost database before they are reported as failed.
+pub const GIVE_UP: Duration = Duration::from_secs(120);
+/// Retry delays: from the first to the longest.
+const FIRST_RETRY: Duration = Duration::from_millis(250);
+const LONGEST_RETRY: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Debug)]
 pub struct ActionRunner {
@@ -32,6 +47,9 @@ pub struct ActionContext {
     pub changes: SetupChanges,
     /// The AI coach, when `[llm]` is configured.
     pub coach: Option<CoachRunner>,
+    /// How long actions wait for a lost database before they are reported as failed
+    /// ([`GIVE_UP`] on the screen).
+    pub patience: Duration,
     /// Every alert the trader adds or removes is published here, likewise.
     pub alert_changes: AlertChanges,
     /// Requests to the brief scheduler.
@@ -42,8 +60,9 @@ impl ActionRunner {
     pub fn spawn(ctx: ActionContext) -> ActionRunner {
         let (queue, mut rx) = mpsc::channel::<Effect>(256);
         tokio::spawn(async move {
+            let mut outage: Option<Instant> = None;
             while let Some(effect) = rx.recv().await {
-                let event = perform(&ctx, effect).await;
+                let event = perform_when_reachable(&ctx, effect, &mut outage).await;
                 if let Some(event) = event
                     && ctx.events.send(event).await.is_err()
                 {
@@ -62,8 +81,57 @@ impl ActionRunner {
     }
 }
 
-async fn perform(ctx: &ActionContext, effect: Effect) -> Option<AppEvent> {
-    match effect {
+/// Performs `effect`, retrying while the database is unreachable (`outage` is when it was
+/// first found unreachable; cleared by any success).
+async fn perform_when_reachable(
+    ctx: &ActionContext,
+    effect: Effect,
+    outage: &mut Option<Instant>,
+) -> Option<AppEvent> {
+    let mut delay = FIRST_RETRY;
+    let mut told = false;
+    loop {
+        match perform(ctx, effect.clone()).await {
+            Ok(event) => {
+                if outage.take().is_some() || told {
+                    tracing::info!("the database is back; queued actions are being applied");
+                }
+                return event;
+            }
+            Err(e) => {
+                let since = *outage.get_or_insert_with(Instant::now);
+                if since.elapsed() >= ctx.patience {
+                    return Some(AppEvent::ActionFailed(format!(
+                        "not done: the database has been unreachable for over {} s ({e})",
+                        ctx.patience.as_secs()
+                    )));
+                }
+                if !told {
+                    told = true;
+                    let notice = AppEvent::ActionFailed(
+                        "database unreachable: your actions wait and will be applied in order"
+                            .into(),
+                    );
+                    if ctx.events.send(notice).await.is_err() {
+                        return None;
+                    }
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(LONGEST_RETRY);
+            }
+        }
+    }
+}
+
+/// Hands an unreachable-database error up (the action is retried); keeps the others,
+/// which are the action's answer.
+fn answer(e: StoreError) -> Result<StoreError, StoreError> {
+    if e.is_unavailable() { Err(e) } else { Ok(e) }
+}
+
+/// The action's result for the screen; `Err` only when the database is unreachable.
+async fn perform(ctx: &ActionContext, effect: Effect) -> Result<Option<AppEvent>, StoreError> {
+    Ok(match effect {
         Effect::SaveWatchlist(symbols) => {
             match ctx
                 .store
@@ -74,7 +142,10 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Option<AppEvent> {
                     watchlist,
                     market: ctx.bus.snapshot().await,
                 }),
-                Err(e) => Some(AppEvent::ActionFailed(format!("watchlist not saved: {e}"))),
+                Err(e) => Some(AppEvent::ActionFailed(format!(
+                    "watchlist not saved: {}",
+                    answer(e)?
+                ))),
             }
         }
         Effect::Gex(request) => match ctx.gex.try_send(request) {
@@ -90,7 +161,10 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Option<AppEvent> {
             )),
         },
         Effect::Track { detection, at } => {
-            let result = ctx.store.track(ctx.user, &detection, false, at).await;
+            let result = match ctx.store.track(ctx.user, &detection, false, at).await {
+                Err(e) => Err(answer(e)?),
+                ok => ok,
+            };
             if let Ok(tracked) = &result {
                 ctx.changes
                     .publish(SetupChange::written(ctx.user, tracked.row().clone()));
@@ -100,7 +174,7 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Option<AppEvent> {
                 result: result.map_err(|e| e.to_string()),
             })
         }
-        Effect::Manual { id, action, at } => Some(manual(ctx, id, action, at).await),
+        Effect::Manual { id, action, at } => Some(manual(ctx, id, action, at).await?),
         Effect::SaveNote { id, text, at } => {
             match ctx.store.set_notes(ctx.user, id, &text, at).await {
                 Ok(row) => {
@@ -112,7 +186,10 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Option<AppEvent> {
                         transition: None,
                     })
                 }
-                Err(e) => Some(AppEvent::ActionFailed(format!("note not saved: {e}"))),
+                Err(e) => Some(AppEvent::ActionFailed(format!(
+                    "note not saved: {}",
+                    answer(e)?
+                ))),
             }
         }
         Effect::Delete { id } => match ctx.store.delete_setup(ctx.user, id).await {
@@ -121,13 +198,15 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Option<AppEvent> {
                 Some(AppEvent::SetupDeleted(id))
             }
             Err(e) => Some(AppEvent::ActionFailed(format!(
-                "setup {id} not deleted: {e}"
+                "setup {id} not deleted: {}",
+                answer(e)?
             ))),
         },
         Effect::LoadHistory { id } => match ctx.store.setup_events(ctx.user, id).await {
             Ok(events) => Some(AppEvent::History { id, events }),
             Err(e) => Some(AppEvent::ActionFailed(format!(
-                "history of setup {id}: {e}"
+                "history of setup {id}: {}",
+                answer(e)?
             ))),
         },
         Effect::CoachAsk { question, context } => match &ctx.coach {
@@ -158,20 +237,29 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Option<AppEvent> {
             Err(e) => AppEvent::ActionFailed(format!("alert {id} not removed: {e}")),
         }),
         Effect::Quit | Effect::FullRedraw => None,
-    }
+    })
 }
 
 /// A manual transition computed on the setup as the store has it now, written with the
 /// version guard: if the evaluator moved it meanwhile, the trader is told, nothing else.
-async fn manual(ctx: &ActionContext, id: i64, action: ManualAction, at: DateTime<Utc>) -> AppEvent {
+async fn manual(
+    ctx: &ActionContext,
+    id: i64,
+    action: ManualAction,
+    at: DateTime<Utc>,
+) -> Result<AppEvent, StoreError> {
     let row = match ctx.store.setup(ctx.user, id).await {
         Ok(Some(row)) => row,
-        Ok(None) => return AppEvent::ActionFailed(format!("setup {id} no longer exists")),
-        Err(e) => return AppEvent::ActionFailed(e.to_string()),
+        Ok(None) => {
+            return Ok(AppEvent::ActionFailed(format!(
+                "setup {id} no longer exists"
+            )));
+        }
+        Err(e) => return Ok(AppEvent::ActionFailed(answer(e)?.to_string())),
     };
     let transition = match apply_manual(&row.setup, action, at) {
         Ok(t) => t,
-        Err(refused) => return AppEvent::ActionFailed(refused.to_string()),
+        Err(refused) => return Ok(AppEvent::ActionFailed(refused.to_string())),
     };
     match ctx
         .store
@@ -181,13 +269,13 @@ async fn manual(ctx: &ActionContext, id: i64, action: ManualAction, at: DateTime
         Ok(row) => {
             ctx.changes
                 .publish(SetupChange::written(ctx.user, row.clone()));
-            AppEvent::SetupChanged {
+            Ok(AppEvent::SetupChanged {
                 user: ctx.user,
                 row,
                 transition: Some(transition),
-            }
+            })
         }
-        Err(e) => AppEvent::ActionFailed(e.to_string()),
+        Err(e) => Ok(AppEvent::ActionFailed(answer(e)?.to_string())),
     }
 }
 

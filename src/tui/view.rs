@@ -186,11 +186,29 @@ pub fn span(d: chrono::Duration) -> String {
     }
 }
 
+/// The header's warning when the database (SPEC 14) or, attached, every server is out
+/// of reach; other workers' troubles are the Health pane's. `None` when both are fine.
+pub fn health_warning(app: &App, now: DateTime<Utc>) -> Option<String> {
+    let unwell = |name: &str| {
+        app.workers
+            .iter()
+            .any(|w| w.name == name && !w.is_healthy(now))
+    };
+    if unwell(crate::runtime::database::WORKER) {
+        Some("DEGRADED: database unreachable, retrying".into())
+    } else if unwell(crate::runtime::remote::WORKER) {
+        Some("DEGRADED: no coach serve reporting".into())
+    } else {
+        None
+    }
+}
+
 fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: DateTime<Utc>) {
     let feed_stale = app
         .workers
         .iter()
-        .find(|w| w.name == "feed")
+        // Attached screens have no feed of their own: the server's ("instance feed").
+        .find(|w| w.name == "feed" || w.name.ends_with(" feed"))
         .is_none_or(|w| w.is_stale(now) || w.state != crate::runtime::health::WorkerState::Running);
     let stale_symbols = app
         .watchlist
@@ -233,14 +251,18 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
     } else {
         session_line_compact(app)
     };
-    let segments: Vec<Vec<Span>> = vec![
-        vec![Span::styled("coach", theme.header)],
+    // The database or server warning goes right after the name (SPEC 14).
+    let mut segments: Vec<Vec<Span>> = vec![vec![Span::styled("coach", theme.header)]];
+    if let Some(warning) = health_warning(app, now) {
+        segments.push(vec![Span::styled(warning, theme.error)]);
+    }
+    segments.extend([
         vec![Span::styled(focus, theme.focus_title)],
         vec![Span::styled(session, theme.text)],
         provider,
         vec![Span::styled(app.source.user.clone(), theme.dim)],
         vec![Span::styled(app.source.database.clone(), theme.dim)],
-    ];
+    ]);
     let mut spans: Vec<Span> = Vec::new();
     let mut used = 0usize;
     for segment in segments {
@@ -416,4 +438,54 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(format!(" {what}  "), theme.dim));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+#[cfg(test)]
+mod health_warning_tests {
+    use super::*;
+    use crate::runtime::health::Health;
+    use crate::tui::app::Source;
+    use crate::tui::keymap::Keymap;
+
+    fn app_with(health: &Health) -> App {
+        let mut app = App::new(
+            Keymap::default(),
+            Source {
+                provider: "sim".into(),
+                database: "postgres".into(),
+                user: "ann".into(),
+            },
+            &[],
+            false,
+        );
+        app.on_health(health.snapshot());
+        app
+    }
+
+    #[test]
+    fn the_header_warns_of_a_lost_database_first() {
+        let health = Health::default();
+        for name in [
+            crate::runtime::database::WORKER,
+            crate::runtime::remote::WORKER,
+        ] {
+            health.register(name, std::time::Duration::from_secs(1));
+        }
+        let now = Utc::now();
+        assert_eq!(health_warning(&app_with(&health), now), None);
+        health.update(crate::runtime::remote::WORKER, |r| {
+            r.consecutive_failures = 1
+        });
+        assert_eq!(
+            health_warning(&app_with(&health), now).as_deref(),
+            Some("DEGRADED: no coach serve reporting")
+        );
+        health.update(crate::runtime::database::WORKER, |r| {
+            r.consecutive_failures = 3
+        });
+        assert_eq!(
+            health_warning(&app_with(&health), now).as_deref(),
+            Some("DEGRADED: database unreachable, retrying")
+        );
+    }
 }

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod chat_server;
+pub mod pty;
+pub mod team;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -21,7 +23,8 @@ pub struct TestStore {
 /// How to connect again to the same database (a restart).
 enum Reopen {
     Url(String),
-    Postgres(Box<PgConnectOptions>),
+    /// The options, and the URL of the same schema for a child process.
+    Postgres(Box<PgConnectOptions>, String),
 }
 
 impl TestStore {
@@ -29,7 +32,7 @@ impl TestStore {
     pub async fn reopen(&self) -> Store {
         match &self.reopen {
             Reopen::Url(url) => Store::open(url).await.expect("reopen sqlite"),
-            Reopen::Postgres(options) => {
+            Reopen::Postgres(options, _) => {
                 let store = Store::open_postgres((**options).clone())
                     .await
                     .expect("reconnect to the schema");
@@ -43,7 +46,15 @@ impl TestStore {
     pub fn url(&self) -> Option<&str> {
         match &self.reopen {
             Reopen::Url(url) => Some(url),
-            Reopen::Postgres(_) => None,
+            Reopen::Postgres(..) => None,
+        }
+    }
+
+    /// The database URL of this store on either backend (PostgreSQL: this test's schema,
+    /// through `options[search_path]`), for child processes.
+    pub fn database_url(&self) -> &str {
+        match &self.reopen {
+            Reopen::Url(url) | Reopen::Postgres(_, url) => url,
         }
     }
 }
@@ -77,6 +88,11 @@ pub async fn postgres() -> Option<TestStore> {
         eprintln!("skipping PostgreSQL: COACH_TEST_POSTGRES_URL is not set");
         return None;
     };
+    Some(postgres_at(&url).await)
+}
+
+/// A PostgreSQL store in a schema of its own on the server at `url`.
+pub async fn postgres_at(url: &str) -> TestStore {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let schema = format!(
         "coach_test_{}_{}_{}",
@@ -84,10 +100,10 @@ pub async fn postgres() -> Option<TestStore> {
         COUNTER.fetch_add(1, Ordering::SeqCst),
         chrono::Utc::now().timestamp_micros() % 1_000_000
     );
-    let base = PgConnectOptions::from_str(&url).expect("COACH_TEST_POSTGRES_URL parses");
+    let base = PgConnectOptions::from_str(url).expect("the PostgreSQL URL parses");
     let admin = Store::open_postgres(base.clone())
         .await
-        .expect("COACH_TEST_POSTGRES_URL is set but PostgreSQL is unreachable");
+        .expect("a PostgreSQL URL is set but PostgreSQL is unreachable");
     if let Store::Postgres(pool) = &admin {
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
             .execute(pool)
@@ -100,12 +116,18 @@ pub async fn postgres() -> Option<TestStore> {
         .await
         .expect("connect to schema");
     store.migrate().await.expect("migrate postgres");
-    Some(TestStore {
+    TestStore {
         name: format!("postgres ({schema})"),
         store,
         _dir: None,
-        reopen: Reopen::Postgres(Box::new(options)),
-    })
+        reopen: Reopen::Postgres(Box::new(options), schema_url(url, &schema)),
+    }
+}
+
+/// `url` with its search path set to `schema`.
+fn schema_url(url: &str, schema: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options[search_path]={schema}")
 }
 
 /// `../shared` beside the repository, or `None` with a printed reason; with

@@ -297,7 +297,11 @@ pub struct App {
     pub opportunities: Vec<StoredDetection>,
     /// Each symbol's watched key levels after its latest bar (label, price).
     pub levels: HashMap<Symbol, Vec<(&'static str, f64)>>,
+    /// What the Health pane lists: this process's workers, then the servers'.
     pub workers: Vec<WorkerRecord>,
+    pub local_workers: Vec<WorkerRecord>,
+    /// The `coach serve` instances' workers, when attached (from `worker_status`).
+    pub remote_workers: Vec<WorkerRecord>,
     /// The trader's tracked setups, newest first, as the store confirmed them.
     pub setups: Vec<SetupRow>,
     pub setup_filter: StatusFilter,
@@ -365,6 +369,8 @@ impl App {
             opportunities: Vec::new(),
             levels: HashMap::new(),
             workers: Vec::new(),
+            local_workers: Vec::new(),
+            remote_workers: Vec::new(),
             setups: Vec::new(),
             setup_filter: StatusFilter::All,
             track_states: HashMap::new(),
@@ -497,6 +503,27 @@ impl App {
         self.watchlist.iter_mut().find(|r| &r.symbol == symbol)
     }
 
+    /// Replaces the watchlist rows, keeping what is known of symbols that stay.
+    fn set_watchlist(&mut self, symbols: &[Symbol], market: Option<&MarketSnapshot>) {
+        let old = std::mem::take(&mut self.watchlist);
+        self.watchlist = symbols
+            .iter()
+            .map(|s| {
+                old.iter()
+                    .find(|r| &r.symbol == s)
+                    .cloned()
+                    .unwrap_or_else(|| SymbolRow::empty(s.clone()))
+            })
+            .collect();
+        if let Some(snapshot) = market {
+            self.apply_snapshot(snapshot);
+        }
+        let symbols = &self.watchlist;
+        self.opportunities
+            .retain(|o| symbols.iter().any(|r| r.symbol == o.detection.symbol));
+        self.selection.remove(&Pane::Scanner);
+    }
+
     /// Applies a worker event. Detections off the watchlist or from another session are
     /// not opportunities here.
     pub fn on_event(&mut self, event: AppEvent) {
@@ -504,28 +531,26 @@ impl App {
         self.chart_version += 1;
         match event {
             AppEvent::WatchlistSaved { watchlist, market } => {
-                let old = std::mem::take(&mut self.watchlist);
-                self.watchlist = watchlist
-                    .symbols
-                    .iter()
-                    .map(|s| {
-                        old.iter()
-                            .find(|r| &r.symbol == s)
-                            .cloned()
-                            .unwrap_or_else(|| SymbolRow::empty(s.clone()))
-                    })
-                    .collect();
-                if let Some(snapshot) = market {
-                    self.apply_snapshot(&snapshot);
-                }
-                let symbols = &self.watchlist;
-                self.opportunities
-                    .retain(|o| symbols.iter().any(|r| r.symbol == o.detection.symbol));
-                self.selection.remove(&Pane::Scanner);
+                self.set_watchlist(&watchlist.symbols, market.as_deref());
                 self.say(format!(
                     "watchlist saved: {} symbols",
                     watchlist.symbols.len()
                 ));
+            }
+            AppEvent::WatchlistLoaded(watchlist) => {
+                let current: Vec<&Symbol> = self.watchlist.iter().map(|r| &r.symbol).collect();
+                if current != watchlist.symbols.iter().collect::<Vec<_>>() {
+                    self.set_watchlist(&watchlist.symbols, None);
+                    self.dirty = true;
+                }
+            }
+            AppEvent::SetupsLoaded(rows) => {
+                self.setups = rows;
+                self.dirty = true;
+            }
+            AppEvent::RemoteWorkers(remote) => {
+                self.remote_workers = remote;
+                self.combine_workers();
             }
             AppEvent::ActionFailed(reason) => self.say_error(reason),
             AppEvent::Levels { symbol, levels } => {
@@ -662,7 +687,19 @@ impl App {
         self.dirty = true;
     }
 
+    /// This process's workers (the remote ones, when attached, follow them).
     pub fn on_health(&mut self, workers: Vec<WorkerRecord>) {
+        self.local_workers = workers;
+        self.combine_workers();
+    }
+
+    fn combine_workers(&mut self) {
+        let workers: Vec<WorkerRecord> = self
+            .local_workers
+            .iter()
+            .chain(&self.remote_workers)
+            .cloned()
+            .collect();
         if workers != self.workers {
             self.workers = workers;
             self.dirty = true;

@@ -194,8 +194,8 @@ impl App {
     }
 
     pub(super) fn on_setup_changed(&mut self, row: SetupRow, transition: Option<Transition>) {
+        let s = &row.setup;
         if let Some(t) = &transition {
-            let s = &row.setup;
             self.say(format!(
                 "{} {} {}: {} → {} ({})",
                 s.symbol,
@@ -204,6 +204,21 @@ impl App {
                 t.from.as_str(),
                 status_label(&row),
                 t.reason.as_str()
+            ));
+        } else if let Some(old) = self
+            .setups
+            .iter()
+            .find(|r| r.setup.id == s.id && r.setup.version < s.version)
+            .filter(|old| status_label(old) != status_label(&row))
+        {
+            // Read back from the store (an attached screen): the change without its reason.
+            self.say(format!(
+                "{} {} {}: {} → {}",
+                s.symbol,
+                s.kind.short_label(),
+                s.direction,
+                status_label(old),
+                status_label(&row)
             ));
         }
         match self.setups.iter_mut().find(|r| r.setup.id == row.setup.id) {

@@ -776,6 +776,70 @@ fn k_and_j_scroll_the_coach_transcript_with_the_prompt_closed() {
     assert_eq!(a.coach.scroll, 0, "never below the newest line");
 }
 
+#[test]
+fn an_attached_screen_lists_its_own_workers_then_the_servers() {
+    let mut a = app();
+    let record = |name: &str| {
+        let health = crate::runtime::health::Health::default();
+        health.register(name, std::time::Duration::from_secs(1));
+        health.snapshot().remove(0)
+    };
+    a.on_health(vec![record("database")]);
+    a.on_event(AppEvent::RemoteWorkers(vec![record("box-1 feed")]));
+    let names: Vec<&str> = a.workers.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names, ["database", "box-1 feed"]);
+    // A local update keeps the servers' records.
+    a.on_health(vec![record("database"), record("listen")]);
+    assert_eq!(a.workers.len(), 3);
+}
+
+#[test]
+fn a_watchlist_loaded_from_the_store_replaces_the_rows_quietly() {
+    let mut a = app();
+    let list = crate::store::Watchlist {
+        id: 1,
+        name: "Default".into(),
+        symbols: vec![Symbol::parse("TSLA").unwrap()],
+        is_default: true,
+        updated_at: chrono::Utc::now(),
+    };
+    a.on_event(AppEvent::WatchlistLoaded(list));
+    let symbols: Vec<&str> = a.watchlist.iter().map(|r| r.symbol.as_str()).collect();
+    assert_eq!(symbols, ["TSLA"]);
+    assert!(a.status.is_none(), "not announced as the trader's own save");
+}
+
+#[test]
+fn a_status_change_read_back_from_the_store_is_announced() {
+    let mut a = with_opportunity();
+    a.setups = vec![active_row(1)];
+    let mut triggered = active_row(1);
+    triggered.setup.version += 1;
+    triggered.setup.status = crate::setups::SetupStatus::Triggered;
+    a.on_event(AppEvent::SetupChanged {
+        user: crate::store::UserId(1),
+        row: triggered,
+        transition: None,
+    });
+    let status = a.status.clone().expect("announced");
+    assert!(
+        status.text.contains("active → triggered"),
+        "{}",
+        status.text
+    );
+    // A note written elsewhere changes no status: nothing to announce.
+    a.status = None;
+    let mut noted = a.setups[0].clone();
+    noted.setup.version += 1;
+    noted.notes = "scale out at VWAP".into();
+    a.on_event(AppEvent::SetupChanged {
+        user: crate::store::UserId(1),
+        row: noted,
+        transition: None,
+    });
+    assert!(a.status.is_none());
+}
+
 mod focus;
 mod brief {
     use super::*;
