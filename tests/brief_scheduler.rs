@@ -238,3 +238,41 @@ async fn a_preview_of_another_watchlist_is_built_but_never_stored() {
         assert_eq!(s.next_watchlist(now, Some("Tech")).await.unwrap(), None);
     }
 }
+
+#[tokio::test]
+async fn one_server_builds_every_traders_brief_each_on_their_own_watchlist() {
+    for t in support::stores().await {
+        let date = day(24);
+        let at = ny(date, 7, 0, 0);
+        let bob = t.store.ensure_user("bob", at).await.unwrap();
+        t.store
+            .set_default_symbols(bob, &["IWM"], at)
+            .await
+            .unwrap();
+        let server = scheduler(&t.store);
+        let mut others = std::collections::BTreeMap::new();
+        let view = market(date, at);
+        server.ensure_others(&mut others, at, &view).await.unwrap();
+        let stored = t.store.brief(bob, date).await.unwrap();
+        let brief = stored.expect("bob's brief is stored").brief;
+        let symbols: Vec<String> = brief.symbols.iter().map(|s| s.symbol.clone()).collect();
+        assert_eq!(symbols, ["IWM"], "{}: bob's own watchlist", t.name);
+        let ann = t.store.ensure_user("ann", at).await.unwrap();
+        assert!(
+            t.store.brief(ann, date).await.unwrap().is_none(),
+            "{}: the server's own trader is left to its own scheduler",
+            t.name
+        );
+        // before 07:00 nothing is due for anybody
+        let early = ny(day(25), 6, 59, 0);
+        server
+            .ensure_others(&mut others, early, &market(day(25), early))
+            .await
+            .unwrap();
+        assert!(
+            t.store.brief(bob, day(25)).await.unwrap().is_none(),
+            "{}",
+            t.name
+        );
+    }
+}

@@ -7,6 +7,7 @@
 //!
 //! Time is the market's clock (the bus's instants; virtual in the simulation).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -144,6 +145,42 @@ impl BriefScheduler {
         self.schedule
             .due_date(now)
             .is_some_and(|d| self.current.as_ref().is_none_or(|b| b.market_date != d))
+    }
+
+    /// The same schedule and calendar for another trader.
+    fn for_user(&self, name: &str) -> BriefScheduler {
+        BriefScheduler {
+            user_name: name.to_string(),
+            user: None,
+            current: None,
+            ..self.clone()
+        }
+    }
+
+    /// Makes sure every other trader in the database has the brief due at `now`, each on
+    /// their own default watchlist (team mode: one `coach serve` works for everybody).
+    /// `others` keeps their schedulers between calls, so a brief is looked up once a day.
+    pub async fn ensure_others(
+        &self,
+        others: &mut BTreeMap<String, BriefScheduler>,
+        now: DateTime<Utc>,
+        market: &MarketView,
+    ) -> Result<(), String> {
+        if self.schedule.due_date(now).is_none() {
+            return Ok(());
+        }
+        let names = self.store.user_names().await.map_err(|e| e.to_string())?;
+        for name in names.into_iter().filter(|n| *n != self.user_name) {
+            let scheduler = others
+                .entry(name)
+                .or_insert_with_key(|name| self.for_user(name));
+            if scheduler.is_due(now)
+                && let Err(e) = scheduler.ensure(now, market).await
+            {
+                tracing::warn!("the brief of {}: {e}", scheduler.user_name);
+            }
+        }
+        Ok(())
     }
 
     async fn user(&mut self, now: DateTime<Utc>) -> Result<UserId, String> {
@@ -389,12 +426,18 @@ pub async fn run_brief_scheduler(
     if let Some(b) = scheduler.ensure(now, &first).await? {
         let _ = events.send(send(b, false)).await;
     }
+    let mut others = BTreeMap::new();
+    scheduler.ensure_others(&mut others, now, &first).await?;
     ctx.heartbeat();
     // alive between market steps too (a provider outside market hours sends none)
     let mut alive = tokio::time::interval(std::time::Duration::from_secs(20));
     loop {
         tokio::select! {
-            _ = alive.tick() => {}
+            _ = alive.tick() => {
+                // the other traders, new ones included, at most every 20 s
+                let market = view(&bus, &gex).await?;
+                scheduler.ensure_others(&mut others, now, &market).await?;
+            }
             event = market_events.recv() => match event {
                 Ok(MarketEvent::Step { at, .. }) => {
                     now = at;

@@ -237,6 +237,15 @@ impl Store {
         Ok(UserId(id))
     }
 
+    /// Every trader's name, by name (team mode: one `coach serve` works for all of them).
+    pub async fn user_names(&self) -> Result<Vec<String>, StoreError> {
+        const SQL: &str = "SELECT name FROM users ORDER BY name";
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(SQL)
+            .fetch_all(pool)
+            .await
+            .map_err(query_error("listing the users"))?))
+    }
+
     pub async fn close(&self) {
         on_pool!(self, |pool| pool.close().await)
     }
