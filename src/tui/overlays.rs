@@ -131,9 +131,15 @@ fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Line::from(spans)
         })
         .collect();
-    lines.push(Line::default());
-    for text in footer {
-        lines.push(Line::styled(text, theme.dim));
+    if lines.len() + footer.len() + 3 <= area.height as usize {
+        lines.push(Line::default());
+        lines.extend(footer.map(|text| Line::styled(text, theme.dim)));
+    } else {
+        // 80×24: both columns are full; one short line keeps the box on the screen
+        lines.push(Line::styled(
+            "GEX: dealers long calls, short puts; $ per 1 % move · keys: [keys] in config",
+            theme.dim,
+        ));
     }
     let width = (column_width * columns) as u16 + 2;
     let rect = centered(area, width, lines.len() as u16 + 2);
