@@ -5,7 +5,7 @@
 //!
 //! `cargo run --release --example gex_profile_time -- CHAIN.json [SAMPLES]` prints one JSON
 //! line. The kernel updates a running thread's CPU time only every few milliseconds, so each
-//! sample times a batch of 25 profiles and reports the per-profile mean.
+//! sample times a batch of 200 profiles and reports the per-profile mean.
 
 use std::time::Instant;
 
@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .ok_or("usage: gex_profile_time CHAIN.json [RUNS]")?;
     let samples: usize = args.next().map(|r| r.parse()).transpose()?.unwrap_or(20);
-    const BATCH: usize = 25;
+    const BATCH: usize = 200;
     let chain: Chain = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
     let params = GexParams::default();
     let mut wall = Vec::with_capacity(samples);

@@ -2,10 +2,11 @@
 //! merged terms of the curve G(x) (SPEC 7), in one pass over the contracts.
 //!
 //! Contracts are grouped without sorting: a series table (settlement style and expiry date
-//! share T, so chrono-tz runs once per series), a hashed strike table (one ln K per strike),
-//! and neighbouring contracts of the same strike, series and IV (a call and its put, as
-//! chains list them) merged into one curve term. Each term then costs one exponential for
-//! its GEX at spot.
+//! share T, so chrono-tz runs once per series), a strike table (one ln K per strike; the
+//! next row is tried before the hash, since every series lists its strikes in the same
+//! order), and neighbouring contracts of the same strike, series and IV (a call and its put,
+//! as chains list them) merged into one curve term. The terms and their GEX at spot are
+//! then computed column by column in vectorised loops ([`TermColumns`]).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -13,7 +14,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use chrono::NaiveDate;
 
 use super::chain::{Chain, Right, Root};
-use super::curve::CurveTerm;
+use super::curve::{GexCurve, TermColumns, TermInputs};
 use super::expiry::{self, Settlement};
 use super::filter::ExpiryFilter;
 use super::profile::{GexParams, StrikeGex};
@@ -23,8 +24,8 @@ use super::profile::{GexParams, StrikeGex};
 pub(crate) struct Aggregate {
     /// Per-strike GEX at spot, ascending by strike.
     pub strikes: Vec<StrikeGex>,
-    /// Curve terms with their net signed open interest.
-    pub terms: Vec<(CurveTerm, f64)>,
+    /// The curve G(x) of the selected contracts.
+    pub curve: GexCurve,
     pub contracts_used: usize,
     /// Expiration dates with a contributing contract, ascending.
     pub expirations_used: Vec<NaiveDate>,
@@ -41,8 +42,9 @@ struct Series {
     sqrt_years: f64,
     /// e^(−qT).
     discount: f64,
+    /// Contracts of this series that carry gamma (live or not, before the filter).
+    carrying: usize,
     selected: bool,
-    used: bool,
 }
 
 /// A strike row under construction.
@@ -52,16 +54,30 @@ struct StrikeRow {
     ln_strike: f64,
     call_gex: f64,
     put_gex: f64,
+    /// A contract of a selected series contributed (rows of filtered-out series are dropped).
+    used: bool,
 }
 
 /// Open interest of one (strike, series, IV), waiting to become a curve term.
 #[derive(Clone, Copy, Debug)]
 struct Merged {
-    row: u32,
-    series: u32,
+    /// Strike row in the high half, series in the low half: one comparison for both.
+    term: u64,
     iv: f64,
     call_oi: f64,
     put_oi: f64,
+}
+
+impl Merged {
+    fn key(row: u32, series: u32) -> u64 {
+        (u64::from(row) << 32) | u64::from(series)
+    }
+    fn row(&self) -> usize {
+        (self.term >> 32) as usize
+    }
+    fn series(&self) -> usize {
+        (self.term & u64::from(u32::MAX)) as usize
+    }
 }
 
 /// FxHash's multiply-rotate: the keys are small integers from our own arithmetic (no
@@ -104,48 +120,12 @@ fn strike_key(strike: f64) -> i64 {
 /// the filter, or without OI, IV or a valid strike are skipped.
 pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter) -> Aggregate {
     let (rate, q) = (params.rate, params.dividend_yield);
-    let (spot, ln_spot) = (chain.spot, chain.spot.ln());
+    let Grouped {
+        mut series,
+        mut rows,
+        merged,
+    } = group(chain, q);
 
-    // Series first (cheap, and the filter needs every live date).
-    let mut series: Vec<Series> = Vec::new();
-    let mut series_of: Vec<u32> = Vec::with_capacity(chain.contracts.len());
-    // The last two (root, date) seen: SPX and SPXW monthlies often alternate row by row.
-    let mut recent: [Option<(Root, NaiveDate, u32)>; 2] = [None, None];
-    for c in &chain.contracts {
-        let hit = recent
-            .iter()
-            .flatten()
-            .find(|(root, date, _)| *date == c.expiry && *root == c.root)
-            .map(|&(_, _, i)| i);
-        let index = match hit {
-            Some(i) => i,
-            None => {
-                let settlement = expiry::settlement(c.root.as_str());
-                let found = series
-                    .iter()
-                    .position(|s| s.date == c.expiry && s.settlement == settlement);
-                let i = found.unwrap_or_else(|| {
-                    let years = expiry::years_between(
-                        chain.as_of,
-                        expiry::expiry_instant(c.root.as_str(), c.expiry),
-                    );
-                    series.push(Series {
-                        settlement,
-                        date: c.expiry,
-                        years,
-                        sqrt_years: years.max(0.0).sqrt(),
-                        discount: (-q * years).exp(),
-                        selected: false,
-                        used: false,
-                    });
-                    series.len() - 1
-                }) as u32;
-                recent = [Some((c.root, c.expiry, i)), recent[0]];
-                i
-            }
-        };
-        series_of.push(index);
-    }
     let mut live: Vec<NaiveDate> = series
         .iter()
         .filter(|s| s.years > 0.0)
@@ -157,36 +137,96 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
     for s in &mut series {
         s.selected = s.years > 0.0 && selected.binary_search(&s.date).is_ok();
     }
+    let contracts_used = series
+        .iter()
+        .filter(|s| s.selected)
+        .map(|s| s.carrying)
+        .sum();
+    let mut expirations_used: Vec<NaiveDate> = series
+        .iter()
+        .filter(|s| s.selected && s.carrying > 0)
+        .map(|s| s.date)
+        .collect();
+    expirations_used.sort_unstable();
+    expirations_used.dedup();
 
-    // Group contracts into strikes and merged terms.
+    let curve = curve_terms(chain.spot, &merged, &series, &mut rows, rate, q);
+    rows.retain(|r| r.used);
+    rows.sort_unstable_by_key(|r| r.key);
+    let strikes = rows
+        .iter()
+        .map(|r| StrikeGex {
+            strike: r.key as f64 / 1000.0,
+            call_gex: r.call_gex,
+            put_gex: r.put_gex,
+            net_gex: r.call_gex + r.put_gex,
+        })
+        .collect();
+    Aggregate {
+        strikes,
+        curve,
+        contracts_used,
+        expirations_used,
+        live,
+    }
+}
+
+/// The chain grouped into series, strike rows and merged open interest.
+struct Grouped {
+    series: Vec<Series>,
+    rows: Vec<StrikeRow>,
+    merged: Vec<Merged>,
+}
+
+/// One pass over the contracts: each one that carries gamma (OI, IV and strike positive
+/// and finite) is counted in its series, given its strike row, and merged into a
+/// neighbouring identical (strike, series, IV) entry or appended. The expiry filter is
+/// applied afterwards, per series, since it needs every live date first.
+fn group(chain: &Chain, q: f64) -> Grouped {
+    let mut series: Vec<Series> = Vec::new();
     let mut rows: Vec<StrikeRow> = Vec::new();
-    let mut row_of: FastMap<i64, u32> = FastMap::default();
+    let mut row_of: FastMap<i64, u32> =
+        FastMap::with_capacity_and_hasher(chain.contracts.len() / 4, Default::default());
     let mut merged: Vec<Merged> = Vec::with_capacity(chain.contracts.len());
-    let mut contracts_used = 0;
+    // The last two (root, date) seen and their series: SPX and SPXW monthlies often
+    // alternate row by row. u32::MAX marks an empty slot.
+    let mut recent = [(0u64, NaiveDate::MIN, u32::MAX); 2];
     let mut last_row: Option<(i64, u32)> = None;
-    for (c, &si) in chain.contracts.iter().zip(&series_of) {
-        let carries_gamma = series[si as usize].selected
-            && c.open_interest > 0.0
-            && c.open_interest.is_finite()
-            && c.iv > 0.0
-            && c.iv.is_finite()
-            && c.strike > 0.0
-            && c.strike.is_finite();
+    for c in &chain.contracts {
+        let root = c.root.packed();
+        let si = match recent {
+            [(r, date, i), _] if date == c.expiry && r == root && i != u32::MAX => i,
+            [_, (r, date, i)] if date == c.expiry && r == root && i != u32::MAX => i,
+            _ => {
+                let i = series_index(&mut series, chain, c.root, c.expiry, q);
+                recent = [(root, c.expiry, i), recent[0]];
+                i
+            }
+        };
+        // Positive (NaN fails every comparison) and finite (a sum of positives is finite only
+        // if each is); `&` keeps it one branch.
+        let carries_gamma = (c.open_interest > 0.0)
+            & (c.iv > 0.0)
+            & (c.strike > 0.0)
+            & (c.open_interest + c.iv + c.strike < f64::INFINITY);
         if !carries_gamma {
             continue;
         }
-        contracts_used += 1;
-        series[si as usize].used = true;
+        series[si as usize].carrying += 1;
         let key = strike_key(c.strike);
-        // A strike's call and put come together: skip the table for the second one.
+        // A strike's call and put come together, and a series lists its strikes in the
+        // order an earlier series did: try the last row and the row after it before the table.
+        let next = last_row.map_or(0, |(_, r)| r as usize + 1);
         let row = match last_row {
             Some((k, r)) if k == key => r,
+            _ if rows.get(next).is_some_and(|r| r.key == key) => next as u32,
             _ => *row_of.entry(key).or_insert_with(|| {
                 rows.push(StrikeRow {
                     key,
                     ln_strike: (key as f64 / 1000.0).ln(),
                     call_gex: 0.0,
                     put_gex: 0.0,
+                    used: false,
                 });
                 (rows.len() - 1) as u32
             }),
@@ -200,63 +240,97 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
         // are merged: chains list a strike's call and put together (an index's AM and PM
         // roots may interleave), and a hash table per contract costs more than the duplicate
         // terms it would save.
-        let recent = merged.len().saturating_sub(MERGE_WINDOW);
-        let same = |m: &Merged| m.row == row && m.series == si && m.iv.to_bits() == c.iv.to_bits();
-        match merged[recent..].iter_mut().rev().find(|m| same(m)) {
+        let term = Merged::key(row, si);
+        let window = merged.len().saturating_sub(MERGE_WINDOW);
+        let same = |m: &&mut Merged| m.term == term && m.iv.to_bits() == c.iv.to_bits();
+        match merged[window..].iter_mut().rev().find(same) {
             Some(m) => {
                 m.call_oi += call_oi;
                 m.put_oi += put_oi;
             }
             None => merged.push(Merged {
-                row,
-                series: si,
+                term,
                 iv: c.iv,
                 call_oi,
                 put_oi,
             }),
         }
     }
+    Grouped {
+        series,
+        rows,
+        merged,
+    }
+}
 
-    // One term (and one exponential) per merged entry.
-    let mut terms = Vec::with_capacity(merged.len());
-    for m in &merged {
-        let s = &series[m.series as usize];
-        let row = &mut rows[m.row as usize];
-        let Some(term) = CurveTerm::from_parts(
-            row.ln_strike,
-            s.years,
-            s.sqrt_years,
-            m.iv,
-            rate,
-            q,
-            s.discount,
-        ) else {
+/// The index of the (settlement, date) series of `root` expiring `date`, added (T from
+/// the chain's snapshot, chrono-tz once) when new.
+fn series_index(
+    series: &mut Vec<Series>,
+    chain: &Chain,
+    root: Root,
+    date: NaiveDate,
+    q: f64,
+) -> u32 {
+    let settlement = expiry::settlement(root.as_str());
+    if let Some(i) = series
+        .iter()
+        .position(|s| s.date == date && s.settlement == settlement)
+    {
+        return i as u32;
+    }
+    let years = expiry::years_between(chain.as_of, expiry::expiry_instant(root.as_str(), date));
+    series.push(Series {
+        settlement,
+        date,
+        years,
+        sqrt_years: years.max(0.0).sqrt(),
+        discount: (-q * years).exp(),
+        carrying: 0,
+        selected: false,
+    });
+    (series.len() - 1) as u32
+}
+
+/// Turns the merged entries of selected series into curve terms, adding each one's GEX at
+/// spot to its strike row: gather the inputs column by column, compute every term in
+/// vectorised loops, then scatter.
+fn curve_terms(
+    spot: f64,
+    merged: &[Merged],
+    series: &[Series],
+    rows: &mut [StrikeRow],
+    rate: f64,
+    q: f64,
+) -> GexCurve {
+    let live: Vec<&Merged> = merged
+        .iter()
+        .filter(|m| series[m.series()].selected)
+        .collect();
+    let mut inputs = TermInputs::with_capacity(live.len());
+    for m in &live {
+        let s = &series[m.series()];
+        inputs.ln_strikes.push(rows[m.row()].ln_strike);
+        inputs.years.push(s.years);
+        inputs.sqrt_years.push(s.sqrt_years);
+        inputs.vols.push(m.iv);
+        inputs.discounts.push(s.discount);
+    }
+    let columns = TermColumns::compute(&inputs, rate, q, spot);
+    let mut curve = GexCurve::with_capacity(live.len());
+    for (i, m) in live.iter().enumerate() {
+        let row = &mut rows[m.row()];
+        row.used = true;
+        let Some((term, per_contract)) = columns.term(i) else {
             continue;
         };
-        let per_contract = term.gex_at(spot, ln_spot, 1.0);
         row.call_gex += per_contract * m.call_oi;
         row.put_gex -= per_contract * m.put_oi;
-        terms.push((term, m.call_oi - m.put_oi));
+        curve.push(
+            term.center,
+            term.inv_width,
+            term.scale * (m.call_oi - m.put_oi),
+        );
     }
-    rows.sort_unstable_by_key(|r| r.key);
-    let strikes = rows
-        .iter()
-        .map(|r| StrikeGex {
-            strike: r.key as f64 / 1000.0,
-            call_gex: r.call_gex,
-            put_gex: r.put_gex,
-            net_gex: r.call_gex + r.put_gex,
-        })
-        .collect();
-    let mut expirations_used: Vec<NaiveDate> =
-        series.iter().filter(|s| s.used).map(|s| s.date).collect();
-    expirations_used.sort_unstable();
-    expirations_used.dedup();
-    Aggregate {
-        strikes,
-        terms,
-        contracts_used,
-        expirations_used,
-        live,
-    }
+    curve
 }

@@ -12,20 +12,72 @@
 //! On such a grid d advances by a constant δ per point, so exp(−d²/2) follows the exact
 //! recurrence φ(d+δ) = φ(d)·r(d), r(d) = exp(−dδ − δ²/2), r(d+δ) = r(d)·exp(−δ²): after three
 //! exponentials of setup, a term costs two multiplications and an addition per grid point.
-//! Terms that stay within |d| ≤ 37 over the whole grid (most of a chain) run 16 at a time,
-//! one per SIMD lane, with their setup vectorised too; narrow terms (short-dated, far from
-//! the money) run one at a time over the points where |d| ≤ 9 (beyond it exp(−d²/2) is below
-//! 3e-18 of the term's peak; the sweep only locates sign changes). Each sign change is then
-//! refined with Brent's method on the exact function ([`GexCurve::value`]). A reused
-//! [`Sweep`] makes the sweep allocation-free. On x86-64 CPUs with AVX2 the same code runs
-//! compiled for 256-bit vectors (chosen at run time; results are bit-identical, since Rust
-//! never contracts a·b + c into an FMA).
+//! Three kernels share the terms, by how far each reaches over the grid:
+//! - within |d| ≤ 12 everywhere (nearly every term of a real chain): 32 at a time in f32
+//!   ([`super::sweep_f32`]), positive and negative weights apart, with a rigorous error
+//!   bound; wherever that bound could flip the sign of a point, the point is evaluated
+//!   exactly, so every sign the sweep reports is the exact one;
+//! - within |d| ≤ 37: 16 at a time in f64 (relative error ≈ j²·ε/2, 2e-12 at 200 points);
+//! - narrow terms (short-dated, far from the money): one at a time in f64 over the points
+//!   where |d| ≤ 9 (beyond it exp(−d²/2) is below 3e-18 of the term's peak).
 //!
-//! Accuracy: the recurrence's relative error grows like j²·ε/2 over j steps (≈ 2e-12 at 200
-//! points); `value` uses [`super::fastexp::exp`] (within 2 ulp of `f64::exp`).
+//! Each sign change is refined on the exact function ([`GexCurve::value_and_slope`]): Newton
+//! from inverse cubic interpolation of the sweep, which settles in one pass over the terms,
+//! with Brent's method as the fallback; roots to 1e-10 relative. A reused [`Sweep`] makes
+//! the sweep allocation-free. The loops are plain loops over slices that the compiler
+//! vectorises, compiled for AVX-512 or AVX2 when the CPU has them (`widest_simd!`).
+//!
+//! Accuracy: [`GexCurve::value`] uses [`super::fastexp::exp`] (within 2 ulp of `f64::exp`).
 
 use super::bs::INV_SQRT_2PI;
 use super::fastexp::{self, EXP_LIMIT};
+use super::sweep_f32;
+
+/// Defines `fn $name(args) -> ret` evaluating `$call` compiled for the first of the listed
+/// x86-64 target features the CPU has (chosen at run time), else as built. The hot loops are
+/// plain loops over slices that the compiler vectorises, so one source serves every width;
+/// Rust never contracts a·b + c into an FMA, so every width computes the same operations
+/// (partial sums may associate differently).
+macro_rules! widest_simd {
+    ([$($feature:tt),+] fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $call:expr) => {
+        fn $name($($arg: $ty),*) -> $ret {
+            widest_simd!(@try [$($feature),+] ($($arg: $ty),*) ($($arg),*) -> $ret = $call);
+            $call
+        }
+    };
+    (@try [$feature:tt $(, $rest:tt)*] $params:tt $args:tt -> $ret:ty = $call:expr) => {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = $feature)]
+            fn compiled $params -> $ret {
+                $call
+            }
+            if std::arch::is_x86_feature_detected!($feature) {
+                // SAFETY: the running CPU supports the only feature `compiled` enables.
+                return unsafe { compiled $args };
+            }
+        }
+        widest_simd!(@try [$($rest),*] $params $args -> $ret = $call);
+    };
+    (@try [] $params:tt $args:tt -> $ret:ty = $call:expr) => {};
+}
+
+widest_simd!(
+    ["avx512f", "avx2"] fn curve_value(curve: &GexCurve, x: f64) -> f64 =
+        GexCurve::value_portable(curve, x)
+);
+widest_simd!(
+    ["avx512f", "avx2"] fn curve_value_and_slope(curve: &GexCurve, x: f64) -> (f64, f64) =
+        GexCurve::value_and_slope_portable(curve, x)
+);
+widest_simd!(
+    ["avx512f", "avx2"] fn curve_sweep(curve: &GexCurve, low: f64, high: f64, points: usize, out: &mut Sweep) -> () =
+        GexCurve::sweep_portable(curve, low, high, points, out)
+);
+widest_simd!(
+    ["avx512f", "avx2"] fn compute_columns(inputs: &TermInputs, rate: f64, q: f64, spot: f64) -> TermColumns =
+        TermColumns::compute_portable(inputs, rate, q, spot)
+);
 
 /// Contract multiplier M (shares per contract).
 pub const MULTIPLIER: f64 = 100.0;
@@ -107,7 +159,7 @@ impl CurveTerm {
     }
 
     /// As [`CurveTerm::with_discount`] from ln K and √T already known (the profile computes
-    /// √T and e^(−qT) once per series and ln K once per strike run).
+    /// √T and e^(−qT) once per series and ln K once per strike).
     #[allow(clippy::too_many_arguments)]
     #[inline]
     pub fn from_parts(
@@ -145,6 +197,125 @@ impl CurveTerm {
             return 0.0;
         }
         x * self.scale * signed_oi * fastexp::exp(-half_d2)
+    }
+}
+
+/// Many terms' inputs, one column each: ln K, T, √T, σ and e^(−qT).
+#[derive(Clone, Debug, Default)]
+pub struct TermInputs {
+    pub ln_strikes: Vec<f64>,
+    pub years: Vec<f64>,
+    pub sqrt_years: Vec<f64>,
+    pub vols: Vec<f64>,
+    pub discounts: Vec<f64>,
+}
+
+impl TermInputs {
+    pub fn with_capacity(n: usize) -> Self {
+        TermInputs {
+            ln_strikes: Vec::with_capacity(n),
+            years: Vec::with_capacity(n),
+            sqrt_years: Vec::with_capacity(n),
+            vols: Vec::with_capacity(n),
+            discounts: Vec::with_capacity(n),
+        }
+    }
+}
+
+/// Terms computed column by column, exactly as [`CurveTerm::from_parts`] and
+/// [`CurveTerm::gex_at`] compute one: `term(i)` is `None` where `from_parts` gives `None`.
+#[derive(Clone, Debug, Default)]
+pub struct TermColumns {
+    centers: Vec<f64>,
+    inv_widths: Vec<f64>,
+    scales: Vec<f64>,
+    /// GEX per contract at spot (x·scale·exp(−d²/2)), dollars per 1 % move.
+    gex_at_spot: Vec<f64>,
+    vols: Vec<f64>,
+    years: Vec<f64>,
+}
+
+impl TermColumns {
+    /// All terms at once in straight-line loops the compiler vectorises (the division and
+    /// the exponential included), for spot `spot`, rate r and yield q.
+    pub fn compute(inputs: &TermInputs, rate: f64, dividend_yield: f64, spot: f64) -> Self {
+        compute_columns(inputs, rate, dividend_yield, spot)
+    }
+
+    #[inline(always)]
+    fn compute_portable(inputs: &TermInputs, rate: f64, dividend_yield: f64, spot: f64) -> Self {
+        let n = inputs.vols.len();
+        let (ln_k, years, sqrt_years, vols, discounts) = (
+            &inputs.ln_strikes[..n],
+            &inputs.years[..n],
+            &inputs.sqrt_years[..n],
+            &inputs.vols[..n],
+            &inputs.discounts[..n],
+        );
+        let mut centers = vec![0.0; n];
+        let mut inv_widths = vec![0.0; n];
+        let mut scales = vec![0.0; n];
+        let mut gex_at_spot = vec![0.0; n];
+        term_kernel(
+            [ln_k, years, sqrt_years, vols, discounts],
+            [&mut centers, &mut inv_widths, &mut scales, &mut gex_at_spot],
+            rate - dividend_yield,
+            spot,
+        );
+        TermColumns {
+            centers,
+            inv_widths,
+            scales,
+            gex_at_spot,
+            vols: vols.to_vec(),
+            years: years.to_vec(),
+        }
+    }
+
+    /// Term `i` and its GEX per contract at spot, or `None` when it cannot carry gamma.
+    pub fn term(&self, i: usize) -> Option<(CurveTerm, f64)> {
+        let term = CurveTerm {
+            center: self.centers[i],
+            inv_width: self.inv_widths[i],
+            scale: self.scales[i],
+        };
+        let ok = self.vols[i] > 0.0
+            && self.years[i] > 0.0
+            && term.center.is_finite()
+            && term.inv_width.is_finite()
+            && term.scale.is_finite()
+            && term.scale > 0.0;
+        ok.then_some((term, self.gex_at_spot[i]))
+    }
+}
+
+/// The arithmetic of [`CurveTerm::from_parts`] and [`CurveTerm::gex_at`] over columns:
+/// inputs ln K, T, √T, σ, e^(−qT); outputs center, 1/width, scale, GEX per contract at
+/// `spot`; `drift` = r − q. A plain indexed loop over slices of one length (separate
+/// arguments, so the compiler knows they do not alias): it vectorises, exponential included.
+#[inline(always)]
+fn term_kernel(inputs: [&[f64]; 5], outputs: [&mut [f64]; 4], drift: f64, spot: f64) {
+    let n = inputs[0].len();
+    let [ln_k, years, sqrt_years, vols, discounts] = inputs.map(|c| &c[..n]);
+    let [centers, inv_widths, scales, gex_at_spot] = outputs;
+    let (centers, inv_widths, scales, gex_at_spot) = (
+        &mut centers[..n],
+        &mut inv_widths[..n],
+        &mut scales[..n],
+        &mut gex_at_spot[..n],
+    );
+    let ln_spot = spot.ln();
+    for i in 0..n {
+        let inv_width = 1.0 / (vols[i] * sqrt_years[i]);
+        let center = ln_k[i] - (drift + 0.5 * vols[i] * vols[i]) * years[i];
+        let scale = MULTIPLIER * ONE_PERCENT * discounts[i] * inv_width * INV_SQRT_2PI;
+        let d = (ln_spot - center) * inv_width;
+        let half_d2 = 0.5 * d * d;
+        let e = spot * scale * fastexp::exp(-half_d2);
+        centers[i] = center;
+        inv_widths[i] = inv_width;
+        scales[i] = scale;
+        gex_at_spot[i] = if half_d2 <= EXP_LIMIT { e } else { 0.0 };
     }
 }
 
@@ -218,8 +389,12 @@ pub struct Sweep {
     pub spots: Vec<f64>,
     /// G at each grid spot, dollars per 1 % move.
     pub values: Vec<f64>,
-    /// Per-point partial sums of the blocked kernel, one column per lane.
-    lanes: Vec<[f64; BLOCK]>,
+    /// Per-point partial sums of the f64 blocked kernel.
+    lanes: Vec<[f64; SUMS]>,
+    /// Per-point partial sums of the f32 kernel: terms of positive weight, and |terms| of
+    /// negative weight.
+    positive: Vec<[f32; sweep_f32::LANES]>,
+    negative: Vec<[f32; sweep_f32::LANES]>,
 }
 
 impl GexCurve {
@@ -227,20 +402,29 @@ impl GexCurve {
     /// zero or non-finite weights are dropped.
     pub fn from_merged(terms: impl IntoIterator<Item = (CurveTerm, f64)>) -> GexCurve {
         let terms = terms.into_iter();
-        let mut curve = GexCurve {
-            centers: Vec::with_capacity(terms.size_hint().0),
-            inv_widths: Vec::with_capacity(terms.size_hint().0),
-            weights: Vec::with_capacity(terms.size_hint().0),
-        };
+        let mut curve = GexCurve::with_capacity(terms.size_hint().0);
         for (term, signed_oi) in terms {
-            let weight = term.scale * signed_oi;
-            if weight != 0.0 && weight.is_finite() {
-                curve.centers.push(term.center);
-                curve.inv_widths.push(term.inv_width);
-                curve.weights.push(weight);
-            }
+            curve.push(term.center, term.inv_width, term.scale * signed_oi);
         }
         curve
+    }
+
+    pub fn with_capacity(n: usize) -> GexCurve {
+        GexCurve {
+            centers: Vec::with_capacity(n),
+            inv_widths: Vec::with_capacity(n),
+            weights: Vec::with_capacity(n),
+        }
+    }
+
+    /// Adds the term x·weight·exp(−((ln x − center)·inv_width)²/2); a zero or non-finite
+    /// weight (a call and a put of equal OI, say) adds nothing.
+    pub fn push(&mut self, center: f64, inv_width: f64, weight: f64) {
+        if weight != 0.0 && weight.is_finite() {
+            self.centers.push(center);
+            self.inv_widths.push(inv_width);
+            self.weights.push(weight);
+        }
     }
 
     /// Number of merged terms.
@@ -255,19 +439,7 @@ impl GexCurve {
     /// G(x), exact (every term within ½d² ≤ 708, i.e. |d| ≤ 37.6), dollars per 1 % move;
     /// 0 for x ≤ 0. Eight independent partial sums, so the loop vectorises.
     pub fn value(&self, x: f64) -> f64 {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the running CPU supports AVX2, the only feature `value_avx2` enables;
-            // it runs the same code as `value_portable`, compiled for wider vectors.
-            return unsafe { self.value_avx2(x) };
-        }
-        self.value_portable(x)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn value_avx2(&self, x: f64) -> f64 {
-        self.value_portable(x)
+        curve_value(self, x)
     }
 
     #[inline(always)]
@@ -298,25 +470,52 @@ impl GexCurve {
         x * sum
     }
 
+    /// G(x) and its derivative dG/dx in one pass over the terms (as exact as
+    /// [`GexCurve::value`]): with φ = w·exp(−d²/2), G = x·Σφ and dG/dx = Σφ − Σφ·d/a.
+    pub fn value_and_slope(&self, x: f64) -> (f64, f64) {
+        curve_value_and_slope(self, x)
+    }
+
+    #[inline(always)]
+    fn value_and_slope_portable(&self, x: f64) -> (f64, f64) {
+        if !(x > 0.0 && x.is_finite()) {
+            return (0.0, 0.0);
+        }
+        let ln_x = x.ln();
+        // φ and φ·d/a of one term.
+        let term = |c: f64, inv_a: f64, w: f64| {
+            let d = (ln_x - c) * inv_a;
+            let half_d2 = 0.5 * d * d;
+            let phi = w * fastexp::exp(-half_d2);
+            let phi = if half_d2 <= EXP_LIMIT { phi } else { 0.0 };
+            (phi, phi * d * inv_a)
+        };
+        let (c_chunks, c_tail) = self.centers.as_chunks::<LANES>();
+        let (a_chunks, a_tail) = self.inv_widths.as_chunks::<LANES>();
+        let (w_chunks, w_tail) = self.weights.as_chunks::<LANES>();
+        let mut sums = [0.0; LANES];
+        let mut slopes = [0.0; LANES];
+        for ((c, a), w) in c_chunks.iter().zip(a_chunks).zip(w_chunks) {
+            for k in 0..LANES {
+                let (phi, phi_slope) = term(c[k], a[k], w[k]);
+                sums[k] += phi;
+                slopes[k] += phi_slope;
+            }
+        }
+        let (mut sum, mut slope): (f64, f64) = (sums.iter().sum(), slopes.iter().sum());
+        for ((&c, &a), &w) in c_tail.iter().zip(a_tail).zip(w_tail) {
+            let (phi, phi_slope) = term(c, a, w);
+            sum += phi;
+            slope += phi_slope;
+        }
+        (x * sum, sum - slope)
+    }
+
     /// G on `points` spots spaced uniformly in ln x from `low` to `high` inclusive, written
     /// into `out` (reused: no allocation once it has the capacity). `points` < 2 or a bad
     /// range gives an empty sweep.
     pub fn sweep_into(&self, low: f64, high: f64, points: usize, out: &mut Sweep) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the running CPU supports AVX2, the only feature `sweep_avx2` enables;
-            // it runs the same code as `sweep_portable`, compiled for wider vectors (no
-            // FMA contraction, so the results are identical).
-            unsafe { self.sweep_avx2(low, high, points, out) };
-            return;
-        }
-        self.sweep_portable(low, high, points, out);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn sweep_avx2(&self, low: f64, high: f64, points: usize, out: &mut Sweep) {
-        self.sweep_portable(low, high, points, out);
+        curve_sweep(self, low, high, points, out)
     }
 
     #[inline(always)]
@@ -331,16 +530,46 @@ impl GexCurve {
         let span = (points - 1) as f64;
         out.values.resize(points, 0.0);
         out.lanes.clear();
-        out.lanes.resize(points, [0.0; BLOCK]);
-        // Terms within |d| ≤ 37 over the whole grid go BLOCK at a time, one term per lane
-        // (their setup vectorises too); the rest, narrow terms that matter over part of the
-        // grid only, one at a time over their own window.
+        out.lanes.resize(points, [0.0; SUMS]);
+        for sums in [&mut out.positive, &mut out.negative] {
+            sums.clear();
+            sums.resize(points, [0.0; sweep_f32::LANES]);
+        }
+        // Three kernels, by how far a term reaches over the grid: within |d| ≤ 12 everywhere
+        // (nearly all), 16 terms of one sign at a time in f32; within |d| ≤ 37, 16 at a time
+        // in f64; the rest, narrow terms that matter over part of the grid only, one at a
+        // time over their own window.
         let mut block = Block::default();
         let mut filled = 0;
+        // f32 blocks of positive and of negative weights, their fill and their count.
+        let mut blocks32 = [sweep_f32::Block::default(); 2];
+        let mut filled32 = [0; 2];
+        let mut count32 = [0; 2];
         for ((&c, &inv_a), &w) in self.centers.iter().zip(&self.inv_widths).zip(&self.weights) {
             let d0 = (ln_low - c) * inv_a;
             let delta = step * inv_a;
-            if d0 >= -BLOCK_D_MAX && d0 + span * delta <= BLOCK_D_MAX {
+            let d_end = d0 + span * delta;
+            let single = d0 >= -sweep_f32::D_MAX
+                && d_end <= sweep_f32::D_MAX
+                && (sweep_f32::MIN_WEIGHT..=sweep_f32::MAX_WEIGHT).contains(&w.abs());
+            if single {
+                let sign = usize::from(w < 0.0);
+                let (block, n) = (&mut blocks32[sign], &mut filled32[sign]);
+                block.d0[*n] = d0;
+                block.delta[*n] = delta;
+                block.weight[*n] = w.abs();
+                *n += 1;
+                if *n == sweep_f32::BLOCK {
+                    let sums = if sign == 0 {
+                        &mut out.positive
+                    } else {
+                        &mut out.negative
+                    };
+                    sweep_f32::accumulate_block(sums, block);
+                    count32[sign] += 1;
+                    *n = 0;
+                }
+            } else if d0 >= -BLOCK_D_MAX && d_end <= BLOCK_D_MAX {
                 block.d0[filled] = d0;
                 block.delta[filled] = delta;
                 block.weight[filled] = w;
@@ -361,19 +590,46 @@ impl GexCurve {
             }
             accumulate_block(&mut out.lanes, &block);
         }
-        for (v, lanes) in out.values.iter_mut().zip(&out.lanes) {
-            *v += lanes.iter().sum::<f64>();
+        for sign in 0..2 {
+            let (block, n) = (&mut blocks32[sign], filled32[sign]);
+            if n > 0 {
+                for k in n..sweep_f32::BLOCK {
+                    block.d0[k] = 0.0;
+                    block.delta[k] = step;
+                    block.weight[k] = 0.0;
+                }
+                let sums = if sign == 0 {
+                    &mut out.positive
+                } else {
+                    &mut out.negative
+                };
+                sweep_f32::accumulate_block(sums, block);
+                count32[sign] += 1;
+            }
         }
+        let relative = sweep_f32::relative_error(points, count32[0].max(count32[1]));
         out.spots
             .extend((0..points).map(|j| (ln_low + j as f64 * step).exp()));
-        for (v, &x) in out.values.iter_mut().zip(&out.spots) {
-            *v *= x;
+        for j in 0..points {
+            let exact_part = out.values[j] + out.lanes[j].iter().sum::<f64>();
+            let lane_sum = |sums: &[f32; sweep_f32::LANES]| -> f64 {
+                sums.iter().map(|&v| f64::from(v)).sum()
+            };
+            let (p, n) = (lane_sum(&out.positive[j]), lane_sum(&out.negative[j]));
+            let x = out.spots[j];
+            let value = x * (exact_part + (p - n));
+            // Where the f32 error could flip the sign, the exact value decides.
+            out.values[j] = if value.abs() <= x * relative * (p + n) {
+                self.value(x)
+            } else {
+                value
+            };
         }
     }
 
     /// Every zero crossing of G over [0.8·spot, 1.2·spot], ascending: strict sign changes
-    /// between successive non-zero points of a `points`-point sweep, each refined to 1e-10 relative by
-    /// Brent's method on [`GexCurve::value`].
+    /// between successive non-zero points of a `points`-point sweep, each refined on the
+    /// exact function to 1e-10 relative.
     pub fn crossings(&self, spot: f64, points: usize) -> Vec<f64> {
         let mut sweep = Sweep::default();
         self.sweep_into(SWEEP_LOW * spot, SWEEP_HIGH * spot, points, &mut sweep);
@@ -393,8 +649,7 @@ impl GexCurve {
             if let Some(i) = previous
                 && (sweep.values[i] > 0.0) != (v > 0.0)
             {
-                let bracket = ((sweep.spots[i], sweep.values[i]), (sweep.spots[j], v));
-                let root = brent(|x| self.value(x), bracket.0, bracket.1);
+                let root = self.refine(sweep, i, j);
                 if roots.last().is_none_or(|&last: &f64| root > last) {
                     roots.push(root);
                 }
@@ -407,6 +662,8 @@ impl GexCurve {
 
 /// Terms handled together, one per lane.
 const BLOCK: usize = 16;
+/// Partial sums kept per grid point (one vector of f64 lanes).
+const SUMS: usize = 8;
 /// |d| within which a term may join a block: exp(−37²/2) ≈ 1e-297 is still a normal number,
 /// so the recurrence started anywhere on the grid never underflows or overflows.
 const BLOCK_D_MAX: f64 = 37.0;
@@ -423,21 +680,35 @@ struct Block {
 /// recurrence φ_{j+1} = φ_j·r_j, r_j = exp(−d_jδ − δ²/2), r_{j+1} = r_j·exp(−δ²): two
 /// multiplications per term and point, BLOCK independent lanes.
 #[inline(always)]
-fn accumulate_block(lanes: &mut [[f64; BLOCK]], block: &Block) {
-    let mut phi = [0.0; BLOCK];
-    let mut ratio = [0.0; BLOCK];
-    let mut step = [0.0; BLOCK];
-    for k in 0..BLOCK {
-        let (d, delta) = (block.d0[k], block.delta[k]);
-        phi[k] = block.weight[k] * fastexp::exp(-0.5 * d * d);
-        ratio[k] = fastexp::exp(-d * delta - 0.5 * delta * delta);
-        step[k] = fastexp::exp(-delta * delta);
+fn accumulate_block(lanes: &mut [[f64; SUMS]], block: &Block) {
+    // BLOCK terms as GROUPS vectors of SUMS lanes: each inner loop below is one vector
+    // operation at any SIMD width.
+    const GROUPS: usize = BLOCK / SUMS;
+    let mut phi = [[0.0; SUMS]; GROUPS];
+    let mut ratio = [[0.0; SUMS]; GROUPS];
+    let mut step = [[0.0; SUMS]; GROUPS];
+    for g in 0..GROUPS {
+        for k in 0..SUMS {
+            let i = g * SUMS + k;
+            let (d, delta) = (block.d0[i], block.delta[i]);
+            phi[g][k] = block.weight[i] * fastexp::exp(-0.5 * d * d);
+            ratio[g][k] = fastexp::exp(-d * delta - 0.5 * delta * delta);
+            step[g][k] = fastexp::exp(-delta * delta);
+        }
     }
     for row in lanes.iter_mut() {
-        for k in 0..BLOCK {
-            row[k] += phi[k];
-            phi[k] *= ratio[k];
-            ratio[k] *= step[k];
+        // The terms are summed in registers first: one load and one store of the point's
+        // partial sums per block instead of one per term.
+        let mut sum = [0.0; SUMS];
+        for g in 0..GROUPS {
+            for k in 0..SUMS {
+                sum[k] += phi[g][k];
+                phi[g][k] *= ratio[g][k];
+                ratio[g][k] *= step[g][k];
+            }
+        }
+        for k in 0..SUMS {
+            row[k] += sum[k];
         }
     }
 }
@@ -503,8 +774,69 @@ fn accumulate_term(acc: &mut [f64], d0: f64, delta: f64, weight: f64) {
     }
 }
 
+impl GexCurve {
+    /// The root of G between sweep points `i` < `j` (values of opposite sign). Newton's
+    /// method on the exact G and dG/dx, started from inverse cubic interpolation of the four
+    /// sweep points around the bracket, usually needs one pass over the terms: a Newton step
+    /// of at most 1e-7·x from a smooth start leaves an error far below 1e-10·x. Should
+    /// Newton leave the bracket or not settle within three steps, Brent's method on the
+    /// bracket decides, to 1e-10 relative.
+    fn refine(&self, sweep: &Sweep, i: usize, j: usize) -> f64 {
+        let (a, b) = (sweep.spots[i], sweep.spots[j]);
+        let (fa, fb) = (sweep.values[i], sweep.values[j]);
+        let mut x = start_estimate(sweep, i, j);
+        for _ in 0..3 {
+            let (g, slope) = self.value_and_slope(x);
+            if g == 0.0 {
+                return x;
+            }
+            let next = x - g / slope;
+            if !(next > a && next < b) {
+                break;
+            }
+            if (next - x).abs() <= NEWTON_SETTLED * x {
+                return next;
+            }
+            x = next;
+        }
+        brent(|x| self.value(x), (a, fa), (b, fb))
+    }
+}
+
+/// A Newton step this small (relative to x) means the iterate is within ~1e-12·x of the
+/// root for the curve's smooth terms: the next error is about step²·|G''/2G'|.
+const NEWTON_SETTLED: f64 = 1e-7;
+
+/// The zero of the cubic through the sweep points i−1, i, j, j+1 taken as x(G) (inverse
+/// interpolation), when those values are strictly monotone; else the secant point of i and j.
+fn start_estimate(sweep: &Sweep, i: usize, j: usize) -> f64 {
+    let (xs, gs) = (&sweep.spots, &sweep.values);
+    let secant = xs[i] - gs[i] * (xs[j] - xs[i]) / (gs[j] - gs[i]);
+    if j != i + 1 || i == 0 || j + 1 >= xs.len() {
+        return secant;
+    }
+    let pts = [i - 1, i, j, j + 1];
+    let rising = pts.windows(2).all(|w| gs[w[1]] > gs[w[0]]);
+    let falling = pts.windows(2).all(|w| gs[w[1]] < gs[w[0]]);
+    if !(rising || falling) {
+        return secant;
+    }
+    let mut x = 0.0;
+    for &k in &pts {
+        let mut weight = xs[k];
+        for &m in &pts {
+            if m != k {
+                weight *= (0.0 - gs[m]) / (gs[k] - gs[m]);
+            }
+        }
+        x += weight;
+    }
+    if x > xs[i] && x < xs[j] { x } else { secant }
+}
+
 /// Brent's method for a root of `f` in [a, b] given f(a) and f(b) of opposite signs (the
-/// sweep's values, which agree with `f` to ~1e-12 relative), to 1e-10 relative in x.
+/// sweep's values: their signs are exact, their sizes within the sweep's error bound), to
+/// 1e-10 relative in x.
 /// Should the signs not differ, the endpoint with the smaller |f| is returned.
 fn brent(f: impl Fn(f64) -> f64, (a, fa): (f64, f64), (b, fb): (f64, f64)) -> f64 {
     let (mut a, mut b, mut fa, mut fb) = (a, b, fa, fb);
@@ -668,12 +1000,15 @@ mod tests {
             .iter()
             .map(|&x| gross(&curve, x))
             .fold(0.0, f64::max);
+        // f32 terms are within their bound (2.1e-3 of the gross sum at 257 points), and every sign is
+        // the exact one: where rounding could flip it, the sweep evaluated exactly.
         for (&x, &v) in sweep.spots.iter().zip(&sweep.values) {
+            let exact = curve.value(x);
             assert!(
-                (v - curve.value(x)).abs() <= 1e-12 * scale,
-                "at {x}: {v} vs {}",
-                curve.value(x)
+                (v - exact).abs() <= 2.5e-3 * gross(&curve, x) + 1e-12 * scale,
+                "at {x}: {v} vs {exact}"
             );
+            assert_eq!(v > 0.0, exact > 0.0, "sign at {x}: {v} vs {exact}");
         }
         assert!((sweep.spots[0] - 80.0).abs() < 1e-12 && (sweep.spots[256] - 120.0).abs() < 1e-12);
     }
@@ -729,6 +1064,45 @@ mod tests {
             );
         }
         assert!(roots.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn newton_refined_flips_agree_with_brent_to_1e_10() {
+        // Chains from 0DTE-narrow to a year wide, calls above and puts below 100, so G
+        // crosses near spot; each root must match Brent's on the sweep's own bracket.
+        let mut seed = 11u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut checked = 0;
+        for _ in 0..40 {
+            let mut b = GexCurveBuilder::default();
+            for _ in 0..300 {
+                let k = 85.0 + 30.0 * next();
+                let t = 10f64.powf(-3.0 + 3.0 * next());
+                let oi = 100.0 + 1000.0 * next();
+                let sign = if k > 97.0 + 6.0 * next() { 1.0 } else { -1.0 };
+                b.add(k, t, 0.1 + 0.4 * next(), sign * oi, 0.0, 0.0);
+            }
+            let curve = b.build();
+            let mut sweep = Sweep::default();
+            curve.sweep_into(80.0, 120.0, 201, &mut sweep);
+            for root in curve.crossings_in(&sweep) {
+                let j = sweep.spots.partition_point(|&x| x < root);
+                let (i, j) = (j - 1, j);
+                let by_brent = brent(
+                    |x| curve.value(x),
+                    (sweep.spots[i], curve.value(sweep.spots[i])),
+                    (sweep.spots[j], curve.value(sweep.spots[j])),
+                );
+                assert!(rel(root, by_brent) <= 1e-10, "{root} vs Brent {by_brent}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20, "only {checked} crossings exercised");
     }
 
     #[test]

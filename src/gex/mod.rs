@@ -28,6 +28,7 @@ pub mod filter;
 pub mod formats;
 pub mod occ;
 pub mod profile;
+mod sweep_f32;
 
 pub use chain::{Chain, Contract, Right, Root};
 pub use filter::ExpiryFilter;

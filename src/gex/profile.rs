@@ -180,7 +180,7 @@ pub fn compute_profile(
                 .unwrap_or_default(),
         });
     }
-    let curve = GexCurve::from_merged(agg.terms);
+    let curve = agg.curve;
     Ok(assemble(
         chain,
         agg.strikes,
