@@ -303,21 +303,23 @@ fn curve_terms(
     rate: f64,
     q: f64,
 ) -> GexCurve {
-    let live: Vec<&Merged> = merged
+    let live: Vec<Merged> = merged
         .iter()
         .filter(|m| series[m.series()].selected)
+        .copied()
         .collect();
-    let mut inputs = TermInputs::with_capacity(live.len());
-    for m in &live {
+    let n = live.len();
+    let mut inputs = TermInputs::zeroed(n);
+    for (i, m) in live.iter().enumerate() {
         let s = &series[m.series()];
-        inputs.ln_strikes.push(rows[m.row()].ln_strike);
-        inputs.years.push(s.years);
-        inputs.sqrt_years.push(s.sqrt_years);
-        inputs.vols.push(m.iv);
-        inputs.discounts.push(s.discount);
+        inputs.ln_strikes[i] = rows[m.row()].ln_strike;
+        inputs.years[i] = s.years;
+        inputs.sqrt_years[i] = s.sqrt_years;
+        inputs.vols[i] = m.iv;
+        inputs.discounts[i] = s.discount;
     }
     let columns = TermColumns::compute(&inputs, rate, q, spot);
-    let mut curve = GexCurve::with_capacity(live.len());
+    let mut curve = GexCurve::with_capacity(n);
     for (i, m) in live.iter().enumerate() {
         let row = &mut rows[m.row()];
         row.used = true;

@@ -211,13 +211,14 @@ pub struct TermInputs {
 }
 
 impl TermInputs {
-    pub fn with_capacity(n: usize) -> Self {
+    /// `n` terms of zeros, to be filled by index.
+    pub fn zeroed(n: usize) -> Self {
         TermInputs {
-            ln_strikes: Vec::with_capacity(n),
-            years: Vec::with_capacity(n),
-            sqrt_years: Vec::with_capacity(n),
-            vols: Vec::with_capacity(n),
-            discounts: Vec::with_capacity(n),
+            ln_strikes: vec![0.0; n],
+            years: vec![0.0; n],
+            sqrt_years: vec![0.0; n],
+            vols: vec![0.0; n],
+            discounts: vec![0.0; n],
         }
     }
 }
