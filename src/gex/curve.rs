@@ -540,12 +540,9 @@ impl GexCurve {
         // (nearly all), 16 terms of one sign at a time in f32; within |d| ≤ 37, 16 at a time
         // in f64; the rest, narrow terms that matter over part of the grid only, one at a
         // time over their own window.
-        let mut block = Block::default();
-        let mut filled = 0;
-        // f32 blocks of positive and of negative weights, their fill and their count.
-        let mut blocks32 = [sweep_f32::Block::default(); 2];
-        let mut filled32 = [0; 2];
-        let mut count32 = [0; 2];
+        let mut wide = TermBlock::<BLOCK>::new();
+        // f32 blocks of positive weights and of |negative| ones.
+        let [mut positive, mut negative] = [TermBlock::<{ sweep_f32::BLOCK }>::new(); 2];
         for ((&c, &inv_a), &w) in self.centers.iter().zip(&self.inv_widths).zip(&self.weights) {
             let d0 = (ln_low - c) * inv_a;
             let delta = step * inv_a;
@@ -553,62 +550,24 @@ impl GexCurve {
             let single = d0 >= -sweep_f32::D_MAX
                 && d_end <= sweep_f32::D_MAX
                 && (sweep_f32::MIN_WEIGHT..=sweep_f32::MAX_WEIGHT).contains(&w.abs());
-            if single {
-                let sign = usize::from(w < 0.0);
-                let (block, n) = (&mut blocks32[sign], &mut filled32[sign]);
-                block.d0[*n] = d0;
-                block.delta[*n] = delta;
-                block.weight[*n] = w.abs();
-                *n += 1;
-                if *n == sweep_f32::BLOCK {
-                    let sums = if sign == 0 {
-                        &mut out.positive
-                    } else {
-                        &mut out.negative
-                    };
-                    sweep_f32::accumulate_block(sums, block);
-                    count32[sign] += 1;
-                    *n = 0;
-                }
+            if single && w > 0.0 {
+                positive.push(d0, delta, w, |b| {
+                    sweep_f32::accumulate_block(&mut out.positive, b)
+                });
+            } else if single {
+                negative.push(d0, delta, -w, |b| {
+                    sweep_f32::accumulate_block(&mut out.negative, b)
+                });
             } else if d0 >= -BLOCK_D_MAX && d_end <= BLOCK_D_MAX {
-                block.d0[filled] = d0;
-                block.delta[filled] = delta;
-                block.weight[filled] = w;
-                filled += 1;
-                if filled == BLOCK {
-                    accumulate_block(&mut out.lanes, &block);
-                    filled = 0;
-                }
+                wide.push(d0, delta, w, |b| accumulate_block(&mut out.lanes, b));
             } else {
                 accumulate_term(&mut out.values, d0, delta, w);
             }
         }
-        if filled > 0 {
-            for k in filled..BLOCK {
-                block.d0[k] = 0.0;
-                block.delta[k] = step;
-                block.weight[k] = 0.0;
-            }
-            accumulate_block(&mut out.lanes, &block);
-        }
-        for sign in 0..2 {
-            let (block, n) = (&mut blocks32[sign], filled32[sign]);
-            if n > 0 {
-                for k in n..sweep_f32::BLOCK {
-                    block.d0[k] = 0.0;
-                    block.delta[k] = step;
-                    block.weight[k] = 0.0;
-                }
-                let sums = if sign == 0 {
-                    &mut out.positive
-                } else {
-                    &mut out.negative
-                };
-                sweep_f32::accumulate_block(sums, block);
-                count32[sign] += 1;
-            }
-        }
-        let relative = sweep_f32::relative_error(points, count32[0].max(count32[1]));
+        wide.finish(step, |b| accumulate_block(&mut out.lanes, b));
+        positive.finish(step, |b| sweep_f32::accumulate_block(&mut out.positive, b));
+        negative.finish(step, |b| sweep_f32::accumulate_block(&mut out.negative, b));
+        let relative = sweep_f32::relative_error(points, positive.flushed.max(negative.flushed));
         out.spots
             .extend((0..points).map(|j| (ln_low + j as f64 * step).exp()));
         for j in 0..points {
@@ -669,19 +628,66 @@ const SUMS: usize = 8;
 /// so the recurrence started anywhere on the grid never underflows or overflows.
 const BLOCK_D_MAX: f64 = 37.0;
 
-/// Up to BLOCK terms: d at the first grid point, its step per point, the weight.
-#[derive(Clone, Copy, Debug, Default)]
-struct Block {
-    d0: [f64; BLOCK],
-    delta: [f64; BLOCK],
-    weight: [f64; BLOCK],
+/// Up to N terms gathered for a blocked kernel: d at the first grid point, its step per
+/// point, the weight.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TermBlock<const N: usize> {
+    pub d0: [f64; N],
+    pub delta: [f64; N],
+    pub weight: [f64; N],
+    len: usize,
+    /// Blocks handed to the kernel so far.
+    pub flushed: usize,
+}
+
+impl<const N: usize> TermBlock<N> {
+    pub fn new() -> Self {
+        TermBlock {
+            d0: [0.0; N],
+            delta: [0.0; N],
+            weight: [0.0; N],
+            len: 0,
+            flushed: 0,
+        }
+    }
+
+    /// Adds a term; a full block goes to `kernel` and the block starts again.
+    #[inline(always)]
+    pub fn push(&mut self, d0: f64, delta: f64, weight: f64, kernel: impl FnOnce(&Self)) {
+        self.d0[self.len] = d0;
+        self.delta[self.len] = delta;
+        self.weight[self.len] = weight;
+        self.len += 1;
+        if self.len == N {
+            kernel(self);
+            self.flushed += 1;
+            self.len = 0;
+        }
+    }
+
+    /// Hands a partly filled block to `kernel`, its empty lanes with weight 0 (d = 0 and
+    /// δ = `step`, so they compute harmless finite values).
+    #[inline(always)]
+    pub fn finish(&mut self, step: f64, kernel: impl FnOnce(&Self)) {
+        if self.len == 0 {
+            return;
+        }
+        for k in self.len..N {
+            self.d0[k] = 0.0;
+            self.delta[k] = step;
+            self.weight[k] = 0.0;
+        }
+        kernel(self);
+        self.flushed += 1;
+        self.len = 0;
+    }
 }
 
 /// Adds each lane's w·exp(−d_j²/2) into `lanes[j][lane]` for every grid point j, by the
 /// recurrence φ_{j+1} = φ_j·r_j, r_j = exp(−d_jδ − δ²/2), r_{j+1} = r_j·exp(−δ²): two
 /// multiplications per term and point, BLOCK independent lanes.
 #[inline(always)]
-fn accumulate_block(lanes: &mut [[f64; SUMS]], block: &Block) {
+fn accumulate_block(lanes: &mut [[f64; SUMS]], block: &TermBlock<BLOCK>) {
     // BLOCK terms as GROUPS vectors of SUMS lanes: each inner loop below is one vector
     // operation at any SIMD width.
     const GROUPS: usize = BLOCK / SUMS;
@@ -979,13 +985,7 @@ mod tests {
     fn the_recurrence_sweep_matches_direct_evaluation() {
         // Widths from 0DTE-narrow to a year, so windows, short loops and lanes all run.
         let mut b = GexCurveBuilder::default();
-        let mut seed = 7u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform(7);
         for _ in 0..400 {
             let k = 80.0 + 40.0 * next();
             let t = 10f64.powf(-3.5 + 3.5 * next());
@@ -1012,6 +1012,16 @@ mod tests {
             assert_eq!(v > 0.0, exact > 0.0, "sign at {x}: {v} vs {exact}");
         }
         assert!((sweep.spots[0] - 80.0).abs() < 1e-12 && (sweep.spots[256] - 120.0).abs() < 1e-12);
+    }
+
+    /// A reproducible uniform [0, 1) sequence (a 64-bit LCG's top 53 bits).
+    fn uniform(mut seed: u64) -> impl FnMut() -> f64 {
+        move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        }
     }
 
     /// Σ|terms| at x: the scale against which rounding is judged.
@@ -1071,13 +1081,7 @@ mod tests {
     fn newton_refined_flips_agree_with_brent_to_1e_10() {
         // Chains from 0DTE-narrow to a year wide, calls above and puts below 100, so G
         // crosses near spot; each root must match Brent's on the sweep's own bracket.
-        let mut seed = 11u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform(11);
         let mut checked = 0;
         for _ in 0..40 {
             let mut b = GexCurveBuilder::default();

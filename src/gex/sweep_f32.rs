@@ -13,6 +13,7 @@
 //! `relative_error(points, blocks)` of their exact values, and G = P − N within that bound
 //! times P + N.
 
+use super::curve::TermBlock;
 use super::fastexp;
 
 /// Terms computed together, one per lane: four vectors of eight, four independent chains
@@ -32,14 +33,6 @@ pub(crate) const MAX_WEIGHT: f64 = 1e30;
 /// f32's unit roundoff, 2⁻²⁴.
 const UNIT_ROUNDOFF: f64 = 5.960_464_477_539_063e-8;
 
-/// Up to BLOCK terms of one sign: d at the first grid point, its step per point, |weight|.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Block {
-    pub d0: [f64; BLOCK],
-    pub delta: [f64; BLOCK],
-    pub weight: [f64; BLOCK],
-}
-
 /// The bound on the relative error of P or N after a sweep of `points` points into which
 /// `blocks` blocks of one sign were accumulated (see the module text), with a 10 % margin.
 pub(crate) fn relative_error(points: usize, blocks: usize) -> f64 {
@@ -54,7 +47,7 @@ pub(crate) fn relative_error(points: usize, blocks: usize) -> f64 {
 /// 256-bit vectors written out explicitly: left to itself the compiler shuffles these
 /// arrays between vector halves and loses the gain of single precision.
 #[inline(always)]
-pub(crate) fn accumulate_block(sums: &mut [[f32; LANES]], block: &Block) {
+pub(crate) fn accumulate_block(sums: &mut [[f32; LANES]], block: &TermBlock<BLOCK>) {
     let mut phi = [[0.0f32; LANES]; GROUPS];
     let mut ratio = [[0.0f32; LANES]; GROUPS];
     let mut step = [[0.0f32; LANES]; GROUPS];
@@ -127,15 +120,15 @@ mod tests {
     fn the_f32_recurrence_stays_within_its_bound_across_the_grid() {
         // 32 terms from narrow to wide, every one within |d| ≤ 12 over 201 points.
         let points = 201;
-        let mut block = Block::default();
+        let mut block = TermBlock::<BLOCK>::new();
+        let mut sums = vec![[0.0f32; LANES]; points];
         for i in 0..BLOCK {
             let delta = 0.002 + 0.115 * i as f64 / BLOCK as f64;
-            block.d0[i] = -0.5 * 200.0 * delta + 0.3 * (i as f64 - 16.0) * delta;
-            block.delta[i] = delta;
-            block.weight[i] = 10f64.powi(i as i32 % 7 - 2);
+            let d0 = -0.5 * 200.0 * delta + 0.3 * (i as f64 - 16.0) * delta;
+            let weight = 10f64.powi(i as i32 % 7 - 2);
+            block.push(d0, delta, weight, |b| accumulate_block(&mut sums, b));
         }
-        let mut sums = vec![[0.0f32; LANES]; points];
-        accumulate_block(&mut sums, &block);
+        assert_eq!(block.flushed, 1, "32 terms make one full block");
         let bound = relative_error(points, 1);
         assert!(bound < 2e-3, "{bound}");
         let mut worst: f64 = 0.0;
