@@ -578,12 +578,10 @@ impl GexCurve {
             let (p, n) = (lane_sum(&out.positive[j]), lane_sum(&out.negative[j]));
             let x = out.spots[j];
             let value = x * (exact_part + (p - n));
-            // Where the f32 error could flip the sign, the exact value decides.
-            out.values[j] = if value.abs() <= x * relative * (p + n) {
-                self.value(x)
-            } else {
-                value
-            };
+            // Where the f32 error could flip the sign, the exact value decides (a point no
+            // f32 term reaches, p + n = 0, is exact already).
+            let uncertain = p + n > 0.0 && value.abs() <= x * relative * (p + n);
+            out.values[j] = if uncertain { self.value(x) } else { value };
         }
     }
 

@@ -66,6 +66,14 @@ pub(crate) fn accumulate_block(sums: &mut [[f32; LANES]], block: &TermBlock<BLOC
         unsafe { recurrence_avx2(sums, phi, ratio, step) };
         return;
     }
+    recurrence_portable(sums, phi, ratio, step);
+}
+
+/// Vectors of lanes: phi, ratio and step of each group.
+type Lanes = [[f32; LANES]; GROUPS];
+
+/// The recurrence of [`accumulate_block`] as plain loops.
+fn recurrence_portable(sums: &mut [[f32; LANES]], mut phi: Lanes, mut ratio: Lanes, step: Lanes) {
     for row in sums.iter_mut() {
         let mut sum = [0.0f32; LANES];
         for g in 0..GROUPS {
@@ -85,12 +93,7 @@ pub(crate) fn accumulate_block(sums: &mut [[f32; LANES]], block: &TermBlock<BLOC
 /// same order as the portable loop (identical results).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn recurrence_avx2(
-    sums: &mut [[f32; LANES]],
-    phi: [[f32; LANES]; GROUPS],
-    ratio: [[f32; LANES]; GROUPS],
-    step: [[f32; LANES]; GROUPS],
-) {
+fn recurrence_avx2(sums: &mut [[f32; LANES]], phi: Lanes, ratio: Lanes, step: Lanes) {
     use std::arch::x86_64::{
         __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps,
     };
@@ -115,6 +118,27 @@ fn recurrence_avx2(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_recurrence_gives_the_portable_loop_s_sums_bit_for_bit() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let lanes = |f: &dyn Fn(usize) -> f32| -> Lanes {
+            std::array::from_fn(|g| std::array::from_fn(|k| f(g * LANES + k)))
+        };
+        let phi = lanes(&|i| 1e3 / (1.0 + i as f32));
+        let ratio = lanes(&|i| 1.05 - 0.003 * i as f32);
+        let step = lanes(&|i| 0.999 - 0.0001 * i as f32);
+        let (mut portable, mut avx2) = (vec![[0.5f32; LANES]; 201], vec![[0.5f32; LANES]; 201]);
+        recurrence_portable(&mut portable, phi, ratio, step);
+        // SAFETY: AVX2 was detected above.
+        unsafe { recurrence_avx2(&mut avx2, phi, ratio, step) };
+        let bits =
+            |v: &[[f32; LANES]]| -> Vec<u32> { v.iter().flatten().map(|x| x.to_bits()).collect() };
+        assert_eq!(bits(&portable), bits(&avx2));
+    }
 
     #[test]
     fn the_f32_recurrence_stays_within_its_bound_across_the_grid() {
