@@ -551,22 +551,35 @@ impl GexCurve {
                 && d_end <= sweep_f32::D_MAX
                 && (sweep_f32::MIN_WEIGHT..=sweep_f32::MAX_WEIGHT).contains(&w.abs());
             if single && w > 0.0 {
-                positive.push(d0, delta, w, |b| {
-                    sweep_f32::accumulate_block(&mut out.positive, b)
-                });
+                if positive.push(d0, delta, w) {
+                    sweep_f32::accumulate_block(&mut out.positive, &positive);
+                    positive.restart();
+                }
             } else if single {
-                negative.push(d0, delta, -w, |b| {
-                    sweep_f32::accumulate_block(&mut out.negative, b)
-                });
+                if negative.push(d0, delta, -w) {
+                    sweep_f32::accumulate_block(&mut out.negative, &negative);
+                    negative.restart();
+                }
             } else if d0 >= -BLOCK_D_MAX && d_end <= BLOCK_D_MAX {
-                wide.push(d0, delta, w, |b| accumulate_block(&mut out.lanes, b));
+                if wide.push(d0, delta, w) {
+                    accumulate_block(&mut out.lanes, &wide);
+                    wide.restart();
+                }
             } else {
                 accumulate_term(&mut out.values, d0, delta, w);
             }
         }
-        wide.finish(step, |b| accumulate_block(&mut out.lanes, b));
-        positive.finish(step, |b| sweep_f32::accumulate_block(&mut out.positive, b));
-        negative.finish(step, |b| sweep_f32::accumulate_block(&mut out.negative, b));
+        if wide.pad(step) {
+            accumulate_block(&mut out.lanes, &wide);
+        }
+        if positive.pad(step) {
+            sweep_f32::accumulate_block(&mut out.positive, &positive);
+            positive.restart();
+        }
+        if negative.pad(step) {
+            sweep_f32::accumulate_block(&mut out.negative, &negative);
+            negative.restart();
+        }
         let relative = sweep_f32::relative_error(points, positive.flushed.max(negative.flushed));
         out.spots
             .extend((0..points).map(|j| (ln_low + j as f64 * step).exp()));
@@ -649,33 +662,36 @@ impl<const N: usize> TermBlock<N> {
         }
     }
 
-    /// Adds a term; a full block goes to `kernel` and the block starts again.
+    /// Adds a term; true when the block is full: hand it to the kernel, then [`Self::restart`].
+    /// (No kernel closure here: a closure is compiled apart from the caller's AVX-512 or
+    /// AVX2 code, and the kernel's setup exponentials would lose their vectors.)
     #[inline(always)]
-    pub fn push(&mut self, d0: f64, delta: f64, weight: f64, kernel: impl FnOnce(&Self)) {
+    pub fn push(&mut self, d0: f64, delta: f64, weight: f64) -> bool {
         self.d0[self.len] = d0;
         self.delta[self.len] = delta;
         self.weight[self.len] = weight;
         self.len += 1;
-        if self.len == N {
-            kernel(self);
-            self.flushed += 1;
-            self.len = 0;
-        }
+        self.len == N
     }
 
-    /// Hands a partly filled block to `kernel`, its empty lanes with weight 0 (d = 0 and
-    /// δ = `step`, so they compute harmless finite values).
+    /// Pads a partly filled block, its empty lanes with weight 0 (d = 0 and δ = `step`, so
+    /// they compute harmless finite values); true when it holds a term for the kernel.
     #[inline(always)]
-    pub fn finish(&mut self, step: f64, kernel: impl FnOnce(&Self)) {
+    pub fn pad(&mut self, step: f64) -> bool {
         if self.len == 0 {
-            return;
+            return false;
         }
         for k in self.len..N {
             self.d0[k] = 0.0;
             self.delta[k] = step;
             self.weight[k] = 0.0;
         }
-        kernel(self);
+        true
+    }
+
+    /// After the kernel ran: count the block and start an empty one.
+    #[inline(always)]
+    pub fn restart(&mut self) {
         self.flushed += 1;
         self.len = 0;
     }

@@ -150,9 +150,10 @@ mod tests {
             let delta = 0.002 + 0.115 * i as f64 / BLOCK as f64;
             let d0 = -0.5 * 200.0 * delta + 0.3 * (i as f64 - 16.0) * delta;
             let weight = 10f64.powi(i as i32 % 7 - 2);
-            block.push(d0, delta, weight, |b| accumulate_block(&mut sums, b));
+            let full = block.push(d0, delta, weight);
+            assert_eq!(full, i + 1 == BLOCK, "32 terms make one full block");
         }
-        assert_eq!(block.flushed, 1, "32 terms make one full block");
+        accumulate_block(&mut sums, &block);
         let bound = relative_error(points, 1);
         assert!(bound < 2e-3, "{bound}");
         let mut worst: f64 = 0.0;
