@@ -61,23 +61,11 @@ struct StrikeRow {
 /// Open interest of one (strike, series, IV), waiting to become a curve term.
 #[derive(Clone, Copy, Debug)]
 struct Merged {
-    /// Strike row in the high half, series in the low half: one comparison for both.
-    term: u64,
+    row: u32,
+    series: u32,
     iv: f64,
     call_oi: f64,
     put_oi: f64,
-}
-
-impl Merged {
-    fn key(row: u32, series: u32) -> u64 {
-        (u64::from(row) << 32) | u64::from(series)
-    }
-    fn row(&self) -> usize {
-        (self.term >> 32) as usize
-    }
-    fn series(&self) -> usize {
-        (self.term & u64::from(u32::MAX)) as usize
-    }
 }
 
 /// FxHash's multiply-rotate: the keys are small integers from our own arithmetic (no
@@ -189,17 +177,16 @@ fn group(chain: &Chain, q: f64) -> Grouped {
         FastMap::with_capacity_and_hasher(chain.contracts.len() / 4, Default::default());
     let mut merged: Vec<Merged> = Vec::with_capacity(chain.contracts.len());
     // The last two (root, date) seen and their series: SPX and SPXW monthlies often
-    // alternate row by row. u32::MAX marks an empty slot.
-    let mut recent = [(0u64, NaiveDate::MIN, u32::MAX); 2];
+    // alternate row by row.
+    let mut recent: [Option<(Root, NaiveDate, u32)>; 2] = [None, None];
     let mut last_row: Option<(i64, u32)> = None;
     for c in &chain.contracts {
-        let root = c.root.packed();
         let si = match recent {
-            [(r, date, i), _] if date == c.expiry && r == root && i != u32::MAX => i,
-            [_, (r, date, i)] if date == c.expiry && r == root && i != u32::MAX => i,
+            [Some((root, date, i)), _] if date == c.expiry && root == c.root => i,
+            [_, Some((root, date, i))] if date == c.expiry && root == c.root => i,
             _ => {
                 let i = series_index(&mut series, chain, c.root, c.expiry, q);
-                recent = [(root, c.expiry, i), recent[0]];
+                recent = [Some((c.root, c.expiry, i)), recent[0]];
                 i
             }
         };
@@ -240,16 +227,17 @@ fn group(chain: &Chain, q: f64) -> Grouped {
         // are merged: chains list a strike's call and put together (an index's AM and PM
         // roots may interleave), and a hash table per contract costs more than the duplicate
         // terms it would save.
-        let term = Merged::key(row, si);
         let window = merged.len().saturating_sub(MERGE_WINDOW);
-        let same = |m: &&mut Merged| m.term == term && m.iv.to_bits() == c.iv.to_bits();
+        let same =
+            |m: &&mut Merged| m.row == row && m.series == si && m.iv.to_bits() == c.iv.to_bits();
         match merged[window..].iter_mut().rev().find(same) {
             Some(m) => {
                 m.call_oi += call_oi;
                 m.put_oi += put_oi;
             }
             None => merged.push(Merged {
-                term,
+                row,
+                series: si,
                 iv: c.iv,
                 call_oi,
                 put_oi,
@@ -305,14 +293,14 @@ fn curve_terms(
 ) -> GexCurve {
     let live: Vec<Merged> = merged
         .iter()
-        .filter(|m| series[m.series()].selected)
+        .filter(|m| series[m.series as usize].selected)
         .copied()
         .collect();
     let n = live.len();
     let mut inputs = TermInputs::zeroed(n);
     for (i, m) in live.iter().enumerate() {
-        let s = &series[m.series()];
-        inputs.ln_strikes[i] = rows[m.row()].ln_strike;
+        let s = &series[m.series as usize];
+        inputs.ln_strikes[i] = rows[m.row as usize].ln_strike;
         inputs.years[i] = s.years;
         inputs.sqrt_years[i] = s.sqrt_years;
         inputs.vols[i] = m.iv;
@@ -321,9 +309,9 @@ fn curve_terms(
     let columns = TermColumns::compute(&inputs, rate, q, spot);
     let mut curve = GexCurve::with_capacity(n);
     for (i, m) in live.iter().enumerate() {
-        let row = &mut rows[m.row()];
+        let row = &mut rows[m.row as usize];
         row.used = true;
-        let Some((term, per_contract)) = columns.term(i) else {
+        let Some((term, per_contract)) = columns.term(i, &inputs) else {
             continue;
         };
         row.call_gex += per_contract * m.call_oi;

@@ -89,14 +89,6 @@ impl Root {
         })
     }
 
-    /// The root as one integer (length and bytes), equal exactly when the roots are.
-    pub fn packed(&self) -> u64 {
-        let mut bytes = [0; 8];
-        bytes[0] = self.len;
-        bytes[1..=Self::MAX_LEN].copy_from_slice(&self.bytes);
-        u64::from_le_bytes(bytes)
-    }
-
     pub fn as_str(&self) -> &str {
         // Only ASCII bytes are ever stored, so this cannot fail.
         std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()

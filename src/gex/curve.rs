@@ -149,42 +149,20 @@ impl CurveTerm {
         let inv_width = 1.0 / (vol * years.sqrt());
         let center = strike.ln() - (rate - dividend_yield + 0.5 * vol * vol) * years;
         let scale = MULTIPLIER * ONE_PERCENT * discount * inv_width * INV_SQRT_2PI;
-        (center.is_finite() && inv_width.is_finite() && scale.is_finite() && scale > 0.0).then_some(
-            CurveTerm {
-                center,
-                inv_width,
-                scale,
-            },
-        )
-    }
-
-    /// As [`CurveTerm::with_discount`] from ln K and √T already known (the profile computes
-    /// √T and e^(−qT) once per series and ln K once per strike).
-    #[allow(clippy::too_many_arguments)]
-    #[inline]
-    pub fn from_parts(
-        ln_strike: f64,
-        years: f64,
-        sqrt_years: f64,
-        vol: f64,
-        rate: f64,
-        dividend_yield: f64,
-        discount: f64,
-    ) -> Option<CurveTerm> {
-        let inv_width = 1.0 / (vol * sqrt_years);
-        let center = ln_strike - (rate - dividend_yield + 0.5 * vol * vol) * years;
-        let scale = MULTIPLIER * ONE_PERCENT * discount * inv_width * INV_SQRT_2PI;
-        let ok = vol > 0.0
-            && years > 0.0
-            && center.is_finite()
-            && inv_width.is_finite()
-            && scale.is_finite()
-            && scale > 0.0;
-        ok.then_some(CurveTerm {
+        let term = CurveTerm {
             center,
             inv_width,
             scale,
-        })
+        };
+        term.is_finite_and_positive().then_some(term)
+    }
+
+    /// Finite center, width and scale, and a positive scale: the term can carry gamma.
+    fn is_finite_and_positive(&self) -> bool {
+        self.center.is_finite()
+            && self.inv_width.is_finite()
+            && self.scale.is_finite()
+            && self.scale > 0.0
     }
 
     /// Dollar GEX per 1 % move of `signed_oi` contracts of this term at spot `x` whose
@@ -223,8 +201,9 @@ impl TermInputs {
     }
 }
 
-/// Terms computed column by column, exactly as [`CurveTerm::from_parts`] and
-/// [`CurveTerm::gex_at`] compute one: `term(i)` is `None` where `from_parts` gives `None`.
+/// Terms computed column by column, exactly as [`CurveTerm::with_discount`] and
+/// [`CurveTerm::gex_at`] compute one (with √T and ln K known): `term(i)` is `None` where
+/// `with_discount` gives `None`.
 #[derive(Clone, Debug, Default)]
 pub struct TermColumns {
     centers: Vec<f64>,
@@ -232,8 +211,6 @@ pub struct TermColumns {
     scales: Vec<f64>,
     /// GEX per contract at spot (x·scale·exp(−d²/2)), dollars per 1 % move.
     gex_at_spot: Vec<f64>,
-    vols: Vec<f64>,
-    years: Vec<f64>,
 }
 
 impl TermColumns {
@@ -246,19 +223,18 @@ impl TermColumns {
     #[inline(always)]
     fn compute_portable(inputs: &TermInputs, rate: f64, dividend_yield: f64, spot: f64) -> Self {
         let n = inputs.vols.len();
-        let (ln_k, years, sqrt_years, vols, discounts) = (
-            &inputs.ln_strikes[..n],
-            &inputs.years[..n],
-            &inputs.sqrt_years[..n],
-            &inputs.vols[..n],
-            &inputs.discounts[..n],
-        );
         let mut centers = vec![0.0; n];
         let mut inv_widths = vec![0.0; n];
         let mut scales = vec![0.0; n];
         let mut gex_at_spot = vec![0.0; n];
         term_kernel(
-            [ln_k, years, sqrt_years, vols, discounts],
+            [
+                &inputs.ln_strikes,
+                &inputs.years,
+                &inputs.sqrt_years,
+                &inputs.vols,
+                &inputs.discounts,
+            ],
             [&mut centers, &mut inv_widths, &mut scales, &mut gex_at_spot],
             rate - dividend_yield,
             spot,
@@ -268,29 +244,23 @@ impl TermColumns {
             inv_widths,
             scales,
             gex_at_spot,
-            vols: vols.to_vec(),
-            years: years.to_vec(),
         }
     }
 
-    /// Term `i` and its GEX per contract at spot, or `None` when it cannot carry gamma.
-    pub fn term(&self, i: usize) -> Option<(CurveTerm, f64)> {
+    /// Term `i` (computed from `inputs`) and its GEX per contract at spot, or `None` when it
+    /// cannot carry gamma.
+    pub fn term(&self, i: usize, inputs: &TermInputs) -> Option<(CurveTerm, f64)> {
         let term = CurveTerm {
             center: self.centers[i],
             inv_width: self.inv_widths[i],
             scale: self.scales[i],
         };
-        let ok = self.vols[i] > 0.0
-            && self.years[i] > 0.0
-            && term.center.is_finite()
-            && term.inv_width.is_finite()
-            && term.scale.is_finite()
-            && term.scale > 0.0;
+        let ok = inputs.vols[i] > 0.0 && inputs.years[i] > 0.0 && term.is_finite_and_positive();
         ok.then_some((term, self.gex_at_spot[i]))
     }
 }
 
-/// The arithmetic of [`CurveTerm::from_parts`] and [`CurveTerm::gex_at`] over columns:
+/// The arithmetic of [`CurveTerm::with_discount`] and [`CurveTerm::gex_at`] over columns:
 /// inputs ln K, T, √T, σ, e^(−qT); outputs center, 1/width, scale, GEX per contract at
 /// `spot`; `drift` = r − q. A plain indexed loop over slices of one length (separate
 /// arguments, so the compiler knows they do not alias): it vectorises, exponential included.
