@@ -5,19 +5,22 @@
 //! share T, so chrono-tz runs once per series), a strike table (one ln K per strike; the
 //! next row is tried before the hash, since every series lists its strikes in the same
 //! order), and neighbouring contracts of the same strike, series and IV (a call and its put,
-//! as chains list them) merged into one curve term. The terms and their GEX at spot are
-//! then computed column by column in vectorised loops ([`TermColumns`]).
+//! as chains list them) merged into one entry. Entries become curve terms a batch at a time
+//! ([`TermBatch`]: gathered, computed in vectorised loops, scattered to their strike rows),
+//! so nothing the size of the chain is built besides the curve itself: with whole-chain
+//! columns the pass spent most of its time waiting on memory.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::NaiveDate;
 
-use super::chain::{Chain, Right, Root};
-use super::curve::{GexCurve, TermColumns, TermInputs};
+use super::chain::{Chain, Contract, Right, Root};
+use super::curve::GexCurve;
 use super::expiry::{self, Settlement};
 use super::filter::ExpiryFilter;
 use super::profile::{GexParams, StrikeGex};
+use super::term_batch::{BATCH, TermBatch};
 
 /// What [`aggregate`] found.
 #[derive(Clone, Debug, Default)]
@@ -42,24 +45,23 @@ struct Series {
     sqrt_years: f64,
     /// e^(−qT).
     discount: f64,
-    /// Contracts of this series that carry gamma (live or not, before the filter).
-    carrying: usize,
+    /// Still trading at the snapshot and kept by the expiry filter.
     selected: bool,
+    /// Contracts of this series that carry gamma (counted for selected series only).
+    carrying: usize,
 }
 
-/// A strike row under construction.
+/// A strike with a contributing contract, and its GEX at spot.
 #[derive(Clone, Copy, Debug)]
 struct StrikeRow {
     key: i64,
     ln_strike: f64,
     call_gex: f64,
     put_gex: f64,
-    /// A contract of a selected series contributed (rows of filtered-out series are dropped).
-    used: bool,
 }
 
 /// Open interest of one (strike, series, IV), waiting to become a curve term.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Merged {
     row: u32,
     series: u32,
@@ -95,7 +97,7 @@ impl Hasher for FastHasher {
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
-/// How many of the latest terms a contract may merge into.
+/// How many of the latest entries a contract may merge into.
 const MERGE_WINDOW: usize = 4;
 
 /// Strikes are grouped on exact thousandths (OCC precision). `strike` > 0; rounds half up
@@ -107,13 +109,26 @@ fn strike_key(strike: f64) -> i64 {
 /// Aggregates `chain` at its spot and snapshot time. Contracts at or past expiry, outside
 /// the filter, or without OI, IV or a valid strike are skipped.
 pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter) -> Aggregate {
-    let (rate, q) = (params.rate, params.dividend_yield);
-    let Grouped {
-        mut series,
-        mut rows,
-        merged,
-    } = group(chain, q);
+    let mut series = SeriesTable::new(chain, params.dividend_yield, filter);
+    let mut rows = StrikeRows::new(chain.contracts.len());
+    let mut terms = Terms::new(chain, params, chain.contracts.len());
+    let mut pending = Pending::new();
+    for c in &chain.contracts {
+        let si = series.index_of(c.root, c.expiry);
+        let s = &mut series.series[si as usize];
+        if !(s.selected && carries_gamma(c)) {
+            continue;
+        }
+        s.carrying += 1;
+        let row = rows.index_of(c.strike);
+        if pending.merge(row, si, c) {
+            terms.add(pending.settled(), &series.series, &mut rows.rows);
+            pending.keep_window();
+        }
+    }
+    terms.add(pending.all(), &series.series, &mut rows.rows);
 
+    let series = series.series;
     let mut live: Vec<NaiveDate> = series
         .iter()
         .filter(|s| s.years > 0.0)
@@ -121,25 +136,15 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
         .collect();
     live.sort_unstable();
     live.dedup();
-    let selected = filter.select(&live, expiry::new_york_date(chain.as_of));
-    for s in &mut series {
-        s.selected = s.years > 0.0 && selected.binary_search(&s.date).is_ok();
-    }
-    let contracts_used = series
-        .iter()
-        .filter(|s| s.selected)
-        .map(|s| s.carrying)
-        .sum();
+    let contracts_used = series.iter().map(|s| s.carrying).sum();
     let mut expirations_used: Vec<NaiveDate> = series
         .iter()
-        .filter(|s| s.selected && s.carrying > 0)
+        .filter(|s| s.carrying > 0)
         .map(|s| s.date)
         .collect();
     expirations_used.sort_unstable();
     expirations_used.dedup();
-
-    let curve = curve_terms(chain.spot, &merged, &series, &mut rows, rate, q);
-    rows.retain(|r| r.used);
+    let mut rows = rows.rows;
     rows.sort_unstable_by_key(|r| r.key);
     let strikes = rows
         .iter()
@@ -152,175 +157,372 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
         .collect();
     Aggregate {
         strikes,
-        curve,
+        curve: terms.curve,
         contracts_used,
         expirations_used,
         live,
     }
 }
 
-/// The chain grouped into series, strike rows and merged open interest.
-struct Grouped {
-    series: Vec<Series>,
-    rows: Vec<StrikeRow>,
-    merged: Vec<Merged>,
+/// OI, IV and strike positive (NaN fails every comparison) and finite (a sum of positives
+/// is finite only if each is); `&` keeps it one branch.
+fn carries_gamma(c: &Contract) -> bool {
+    (c.open_interest > 0.0)
+        & (c.iv > 0.0)
+        & (c.strike > 0.0)
+        & (c.open_interest + c.iv + c.strike < f64::INFINITY)
 }
 
-/// One pass over the contracts: each one that carries gamma (OI, IV and strike positive
-/// and finite) is counted in its series, given its strike row, and merged into a
-/// neighbouring identical (strike, series, IV) entry or appended. The expiry filter is
-/// applied afterwards, per series, since it needs every live date first.
-fn group(chain: &Chain, q: f64) -> Grouped {
-    let mut series: Vec<Series> = Vec::new();
-    let mut rows: Vec<StrikeRow> = Vec::new();
-    let mut row_of: FastMap<i64, u32> =
-        FastMap::with_capacity_and_hasher(chain.contracts.len() / 4, Default::default());
-    let mut merged: Vec<Merged> = Vec::with_capacity(chain.contracts.len());
-    // The last two (root, date) seen and their series: SPX and SPXW monthlies often
-    // alternate row by row.
-    let mut recent: [Option<(Root, NaiveDate, u32)>; 2] = [None, None];
-    let mut last_row: Option<(i64, u32)> = None;
-    for c in &chain.contracts {
-        let si = match recent {
-            [Some((root, date, i)), _] if date == c.expiry && root == c.root => i,
-            [_, Some((root, date, i))] if date == c.expiry && root == c.root => i,
+/// The chain's series, each decided by the expiry filter when first seen (`next:N`, which
+/// ranks every live date, has them all found first).
+struct SeriesTable<'a> {
+    chain: &'a Chain,
+    q: f64,
+    filter: ExpiryFilter,
+    today: NaiveDate,
+    /// The dates `next:N` keeps, once every series is known.
+    ranked: Option<Vec<NaiveDate>>,
+    series: Vec<Series>,
+    /// The last two (root, date) seen and their series: SPX and SPXW monthlies often
+    /// alternate row by row.
+    recent: [Option<(Root, NaiveDate, u32)>; 2],
+}
+
+impl<'a> SeriesTable<'a> {
+    fn new(chain: &'a Chain, q: f64, filter: ExpiryFilter) -> Self {
+        let today = expiry::new_york_date(chain.as_of);
+        let mut table = SeriesTable {
+            chain,
+            q,
+            filter,
+            today,
+            ranked: None,
+            series: Vec::new(),
+            recent: [None, None],
+        };
+        if filter.keeps(today, today).is_none() {
+            for c in &chain.contracts {
+                table.index_of(c.root, c.expiry);
+            }
+            let mut live: Vec<NaiveDate> = table
+                .series
+                .iter()
+                .filter(|s| s.years > 0.0)
+                .map(|s| s.date)
+                .collect();
+            live.sort_unstable();
+            live.dedup();
+            let ranked = filter.select(&live, today);
+            for s in &mut table.series {
+                s.selected = s.years > 0.0 && ranked.binary_search(&s.date).is_ok();
+            }
+            table.ranked = Some(ranked);
+        }
+        table
+    }
+
+    /// The index of the series of `root` expiring `date`.
+    #[inline(always)]
+    fn index_of(&mut self, root: Root, date: NaiveDate) -> u32 {
+        match self.recent {
+            [Some((r, d, i)), _] if d == date && r == root => i,
+            [_, Some((r, d, i))] if d == date && r == root => i,
             _ => {
-                let i = series_index(&mut series, chain, c.root, c.expiry, q);
-                recent = [Some((c.root, c.expiry, i)), recent[0]];
+                let i = self.find_or_add(root, date);
+                self.recent = [Some((root, date, i)), self.recent[0]];
                 i
             }
-        };
-        // Positive (NaN fails every comparison) and finite (a sum of positives is finite only
-        // if each is); `&` keeps it one branch.
-        let carries_gamma = (c.open_interest > 0.0)
-            & (c.iv > 0.0)
-            & (c.strike > 0.0)
-            & (c.open_interest + c.iv + c.strike < f64::INFINITY);
-        if !carries_gamma {
-            continue;
         }
-        series[si as usize].carrying += 1;
-        let key = strike_key(c.strike);
+    }
+
+    /// The (settlement, date) series of `root` expiring `date`, added when new (T from the
+    /// chain's snapshot, chrono-tz once; selected by the filter).
+    fn find_or_add(&mut self, root: Root, date: NaiveDate) -> u32 {
+        let settlement = expiry::settlement(root.as_str());
+        if let Some(i) = self
+            .series
+            .iter()
+            .position(|s| s.date == date && s.settlement == settlement)
+        {
+            return i as u32;
+        }
+        let chain = self.chain;
+        let years = expiry::years_between(chain.as_of, expiry::expiry_instant(root.as_str(), date));
+        let kept = match &self.ranked {
+            Some(ranked) => ranked.binary_search(&date).is_ok(),
+            None => self.filter.keeps(date, self.today).unwrap_or(false),
+        };
+        self.series.push(Series {
+            settlement,
+            date,
+            years,
+            sqrt_years: years.max(0.0).sqrt(),
+            discount: (-self.q * years).exp(),
+            selected: years > 0.0 && kept,
+            carrying: 0,
+        });
+        (self.series.len() - 1) as u32
+    }
+}
+
+/// The strikes seen so far, one row each, in order of first appearance.
+struct StrikeRows {
+    rows: Vec<StrikeRow>,
+    row_of: FastMap<i64, u32>,
+    last: Option<(i64, u32)>,
+}
+
+impl StrikeRows {
+    fn new(contracts: usize) -> Self {
+        StrikeRows {
+            rows: Vec::new(),
+            row_of: FastMap::with_capacity_and_hasher(contracts / 4, Default::default()),
+            last: None,
+        }
+    }
+
+    /// The row of `strike` (positive and finite), added when new.
+    #[inline(always)]
+    fn index_of(&mut self, strike: f64) -> u32 {
+        let key = strike_key(strike);
         // A strike's call and put come together, and a series lists its strikes in the
         // order an earlier series did: try the last row and the row after it before the table.
-        let next = last_row.map_or(0, |(_, r)| r as usize + 1);
-        let row = match last_row {
+        let next = self.last.map_or(0, |(_, r)| r as usize + 1);
+        let row = match self.last {
             Some((k, r)) if k == key => r,
-            _ if rows.get(next).is_some_and(|r| r.key == key) => next as u32,
-            _ => *row_of.entry(key).or_insert_with(|| {
-                rows.push(StrikeRow {
+            _ if self.rows.get(next).is_some_and(|r| r.key == key) => next as u32,
+            _ => *self.row_of.entry(key).or_insert_with(|| {
+                self.rows.push(StrikeRow {
                     key,
                     ln_strike: (key as f64 / 1000.0).ln(),
                     call_gex: 0.0,
                     put_gex: 0.0,
-                    used: false,
                 });
-                (rows.len() - 1) as u32
+                (self.rows.len() - 1) as u32
             }),
         };
-        last_row = Some((key, row));
+        self.last = Some((key, row));
+        row
+    }
+}
+
+/// Merged entries not yet turned into terms: up to a batch, the latest [`MERGE_WINDOW`]
+/// of them open to merging.
+struct Pending {
+    entries: [Merged; BATCH],
+    len: usize,
+}
+
+impl Pending {
+    fn new() -> Self {
+        Pending {
+            entries: [Merged::default(); BATCH],
+            len: 0,
+        }
+    }
+
+    /// Adds contract `c` (carrying gamma) of strike row `row` and series `series`, merged
+    /// into a recent entry of the same strike, series and IV when there is one; true when
+    /// the batch is full.
+    ///
+    /// Merging is an optimisation (identical terms add linearly), so only near neighbours
+    /// are merged: chains list a strike's call and put together (an index's AM and PM roots
+    /// may interleave), and a hash table per contract costs more than the duplicate terms
+    /// it would save.
+    #[inline(always)]
+    fn merge(&mut self, row: u32, series: u32, c: &Contract) -> bool {
         let (call_oi, put_oi) = match c.right {
             Right::Call => (c.open_interest, 0.0),
             Right::Put => (0.0, c.open_interest),
         };
-        // Merging is an optimisation (identical terms add linearly), so only near neighbours
-        // are merged: chains list a strike's call and put together (an index's AM and PM
-        // roots may interleave), and a hash table per contract costs more than the duplicate
-        // terms it would save.
-        let window = merged.len().saturating_sub(MERGE_WINDOW);
-        let same =
-            |m: &&mut Merged| m.row == row && m.series == si && m.iv.to_bits() == c.iv.to_bits();
-        match merged[window..].iter_mut().rev().find(same) {
+        let window = self.len.saturating_sub(MERGE_WINDOW);
+        let same = |m: &&mut Merged| {
+            m.row == row && m.series == series && m.iv.to_bits() == c.iv.to_bits()
+        };
+        match self.entries[window..self.len].iter_mut().rev().find(same) {
             Some(m) => {
                 m.call_oi += call_oi;
                 m.put_oi += put_oi;
             }
-            None => merged.push(Merged {
-                row,
-                series: si,
-                iv: c.iv,
-                call_oi,
-                put_oi,
-            }),
+            None => {
+                self.entries[self.len] = Merged {
+                    row,
+                    series,
+                    iv: c.iv,
+                    call_oi,
+                    put_oi,
+                };
+                self.len += 1;
+            }
+        }
+        self.len == BATCH
+    }
+
+    /// The entries no later contract can merge into (all but the window).
+    fn settled(&self) -> &[Merged] {
+        &self.entries[..self.len - MERGE_WINDOW.min(self.len)]
+    }
+
+    /// Every entry, at the end of the chain.
+    fn all(&self) -> &[Merged] {
+        &self.entries[..self.len]
+    }
+
+    /// Drops the settled entries (turned into terms), keeping the window.
+    fn keep_window(&mut self) {
+        let start = self.len - MERGE_WINDOW.min(self.len);
+        self.entries.copy_within(start..self.len, 0);
+        self.len -= start;
+    }
+}
+
+/// The curve under construction, and the batch its terms are computed in.
+struct Terms {
+    batch: TermBatch,
+    curve: GexCurve,
+    /// r − q.
+    drift: f64,
+    spot: f64,
+}
+
+impl Terms {
+    fn new(chain: &Chain, params: &GexParams, capacity: usize) -> Self {
+        Terms {
+            batch: TermBatch::new(),
+            curve: GexCurve::with_capacity(capacity),
+            drift: params.rate - params.dividend_yield,
+            spot: chain.spot,
         }
     }
-    Grouped {
-        series,
-        rows,
-        merged,
+
+    /// Turns `entries` (at most a batch) into curve terms, adding each one's GEX at spot to
+    /// its strike row.
+    fn add(&mut self, entries: &[Merged], series: &[Series], rows: &mut [StrikeRow]) {
+        let batch = &mut self.batch;
+        for (i, m) in entries.iter().enumerate() {
+            let s = &series[m.series as usize];
+            batch.ln_strikes[i] = rows[m.row as usize].ln_strike;
+            batch.years[i] = s.years;
+            batch.sqrt_years[i] = s.sqrt_years;
+            batch.vols[i] = m.iv;
+            batch.discounts[i] = s.discount;
+        }
+        batch.compute(entries.len(), self.drift, self.spot);
+        for (i, m) in entries.iter().enumerate() {
+            let Some((term, per_contract)) = batch.term(i) else {
+                continue;
+            };
+            let row = &mut rows[m.row as usize];
+            row.call_gex += per_contract * m.call_oi;
+            row.put_gex -= per_contract * m.put_oi;
+            self.curve.push(
+                term.center,
+                term.inv_width,
+                term.scale * (m.call_oi - m.put_oi),
+            );
+        }
     }
 }
 
-/// The index of the (settlement, date) series of `root` expiring `date`, added (T from
-/// the chain's snapshot, chrono-tz once) when new.
-fn series_index(
-    series: &mut Vec<Series>,
-    chain: &Chain,
-    root: Root,
-    date: NaiveDate,
-    q: f64,
-) -> u32 {
-    let settlement = expiry::settlement(root.as_str());
-    if let Some(i) = series
-        .iter()
-        .position(|s| s.date == date && s.settlement == settlement)
-    {
-        return i as u32;
-    }
-    let years = expiry::years_between(chain.as_of, expiry::expiry_instant(root.as_str(), date));
-    series.push(Series {
-        settlement,
-        date,
-        years,
-        sqrt_years: years.max(0.0).sqrt(),
-        discount: (-q * years).exp(),
-        carrying: 0,
-        selected: false,
-    });
-    (series.len() - 1) as u32
-}
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
 
-/// Turns the merged entries of selected series into curve terms, adding each one's GEX at
-/// spot to its strike row: gather the inputs column by column, compute every term in
-/// vectorised loops, then scatter.
-fn curve_terms(
-    spot: f64,
-    merged: &[Merged],
-    series: &[Series],
-    rows: &mut [StrikeRow],
-    rate: f64,
-    q: f64,
-) -> GexCurve {
-    let live: Vec<Merged> = merged
-        .iter()
-        .filter(|m| series[m.series as usize].selected)
-        .copied()
-        .collect();
-    let n = live.len();
-    let mut inputs = TermInputs::zeroed(n);
-    for (i, m) in live.iter().enumerate() {
-        let s = &series[m.series as usize];
-        inputs.ln_strikes[i] = rows[m.row as usize].ln_strike;
-        inputs.years[i] = s.years;
-        inputs.sqrt_years[i] = s.sqrt_years;
-        inputs.vols[i] = m.iv;
-        inputs.discounts[i] = s.discount;
-    }
-    let columns = TermColumns::compute(&inputs, rate, q, spot);
-    let mut curve = GexCurve::with_capacity(n);
-    for (i, m) in live.iter().enumerate() {
-        let row = &mut rows[m.row as usize];
-        row.used = true;
-        let Some((term, per_contract)) = columns.term(i, &inputs) else {
-            continue;
+    use super::*;
+    use crate::domain::Symbol;
+    use crate::gex::curve::{CurveTerm, GexCurveBuilder};
+
+    /// An SPX-like chain of several batches: a monthly listed under both SPX (AM) and SPXW
+    /// (PM) with their rows interleaved, two weeklies, calls and puts together, most puts
+    /// sharing their call's IV and some not, and a few contracts without OI or IV.
+    fn interleaved_chain() -> Chain {
+        let as_of: DateTime<Utc> = "2025-09-23T14:00:00Z".parse().unwrap();
+        let day = |d: u32| NaiveDate::from_ymd_opt(2025, 9, d).unwrap();
+        let root = |r: &str| Root::parse(r).unwrap();
+        let mut contracts = Vec::new();
+        let mut push = |root: Root, expiry, right, strike: f64, oi: f64, iv: f64| {
+            contracts.push(Contract {
+                root,
+                expiry,
+                right,
+                strike,
+                open_interest: oi,
+                iv,
+                gamma: None,
+            })
         };
-        row.call_gex += per_contract * m.call_oi;
-        row.put_gex -= per_contract * m.put_oi;
-        curve.push(
-            term.center,
-            term.inv_width,
-            term.scale * (m.call_oi - m.put_oi),
-        );
+        let (monthly, weeklies) = (day(26), [day(24), day(25)]);
+        for i in 0..300u32 {
+            let (strike, k) = (6000.0 + 5.0 * f64::from(i), f64::from(i));
+            let iv = 0.12 + 0.0004 * k;
+            let put_iv = if i % 5 == 0 { iv + 0.01 } else { iv };
+            for r in [root("SPX"), root("SPXW")] {
+                push(r, monthly, Right::Call, strike, 10.0 + k % 7.0, iv);
+            }
+            for r in [root("SPX"), root("SPXW")] {
+                push(r, monthly, Right::Put, strike, 30.0 - k % 11.0, put_iv);
+            }
+            for expiry in weeklies {
+                push(root("SPXW"), expiry, Right::Call, strike, k % 4.0, iv);
+                push(root("SPXW"), expiry, Right::Put, strike, 5.0, iv * 1.1);
+            }
+        }
+        Chain {
+            symbol: Symbol::parse("SPX").unwrap(),
+            spot: 6612.4,
+            as_of,
+            contracts,
+        }
     }
-    curve
+
+    #[test]
+    fn batched_terms_and_strike_sums_equal_the_contract_by_contract_arithmetic() {
+        let chain = interleaved_chain();
+        let params = GexParams::default();
+        let agg = aggregate(&chain, &params, ExpiryFilter::All);
+        let (mut builder, mut used) = (GexCurveBuilder::default(), 0);
+        let mut by_strike: HashMap<i64, (f64, f64)> = HashMap::new();
+        for c in chain.contracts.iter().filter(|c| carries_gamma(c)) {
+            let years = expiry::years_between(
+                chain.as_of,
+                expiry::expiry_instant(c.root.as_str(), c.expiry),
+            );
+            let signed = c.right.dealer_sign() * c.open_interest;
+            builder.add(c.strike, years, c.iv, signed, 0.0, 0.0);
+            let term = CurveTerm::new(c.strike, years, c.iv, 0.0, 0.0).unwrap();
+            let gex = term.gex_at(chain.spot, chain.spot.ln(), signed);
+            let sums = by_strike.entry(strike_key(c.strike)).or_default();
+            match c.right {
+                Right::Call => sums.0 += gex,
+                Right::Put => sums.1 += gex,
+            }
+            used += 1;
+        }
+        assert!(agg.curve.len() > 4 * BATCH, "{} terms", agg.curve.len());
+        assert_eq!(agg.contracts_used, used);
+        assert_eq!(agg.strikes.len(), 300);
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-11 * b.abs().max(1.0);
+        for s in &agg.strikes {
+            let (call, put) = by_strike[&strike_key(s.strike)];
+            assert!(close(s.call_gex, call) && close(s.put_gex, put), "{s:?}");
+        }
+        let reference = builder.build();
+        for x in [5800.0, 6300.0, 6612.4, 7100.0, 7500.0] {
+            let (ours, theirs) = (agg.curve.value(x), reference.value(x));
+            assert!(close(ours, theirs), "{x}: {ours} vs {theirs}");
+        }
+    }
+
+    #[test]
+    fn next_n_ranks_every_live_date_before_keeping_any() {
+        let chain = interleaved_chain();
+        let params = GexParams::default();
+        let next = aggregate(&chain, &params, ExpiryFilter::Next(1));
+        let all = aggregate(&chain, &params, ExpiryFilter::All);
+        let day = |d: u32| NaiveDate::from_ymd_opt(2025, 9, d).unwrap();
+        assert_eq!(all.live, vec![day(24), day(25), day(26)]);
+        assert_eq!(next.live, all.live);
+        assert_eq!(next.expirations_used, vec![day(24)]);
+        assert_eq!(next.contracts_used, 300 + 225);
+    }
 }

@@ -61,6 +61,7 @@ macro_rules! widest_simd {
     };
     (@try [] $params:tt $args:tt -> $ret:ty = $call:expr) => {};
 }
+pub(crate) use widest_simd;
 
 widest_simd!(
     ["avx512f", "avx2"] fn curve_value(curve: &GexCurve, x: f64) -> f64 =
@@ -73,10 +74,6 @@ widest_simd!(
 widest_simd!(
     ["avx512f", "avx2"] fn curve_sweep(curve: &GexCurve, low: f64, high: f64, points: usize, out: &mut Sweep) -> () =
         GexCurve::sweep_portable(curve, low, high, points, out)
-);
-widest_simd!(
-    ["avx512f", "avx2"] fn compute_columns(inputs: &TermInputs, rate: f64, q: f64, spot: f64) -> TermColumns =
-        TermColumns::compute_portable(inputs, rate, q, spot)
 );
 
 /// Contract multiplier M (shares per contract).
@@ -158,7 +155,7 @@ impl CurveTerm {
     }
 
     /// Finite center, width and scale, and a positive scale: the term can carry gamma.
-    fn is_finite_and_positive(&self) -> bool {
+    pub(crate) fn is_finite_and_positive(&self) -> bool {
         self.center.is_finite()
             && self.inv_width.is_finite()
             && self.scale.is_finite()
@@ -175,118 +172,6 @@ impl CurveTerm {
             return 0.0;
         }
         x * self.scale * signed_oi * fastexp::exp(-half_d2)
-    }
-}
-
-/// Many terms' inputs, one column each: ln K, T, √T, σ and e^(−qT).
-#[derive(Clone, Debug, Default)]
-pub struct TermInputs {
-    pub ln_strikes: Vec<f64>,
-    pub years: Vec<f64>,
-    pub sqrt_years: Vec<f64>,
-    pub vols: Vec<f64>,
-    pub discounts: Vec<f64>,
-}
-
-impl TermInputs {
-    /// `n` terms of zeros, to be filled by index.
-    pub fn zeroed(n: usize) -> Self {
-        TermInputs {
-            ln_strikes: vec![0.0; n],
-            years: vec![0.0; n],
-            sqrt_years: vec![0.0; n],
-            vols: vec![0.0; n],
-            discounts: vec![0.0; n],
-        }
-    }
-}
-
-/// Terms computed column by column, exactly as [`CurveTerm::with_discount`] and
-/// [`CurveTerm::gex_at`] compute one (with √T and ln K known): `term(i)` is `None` where
-/// `with_discount` gives `None`.
-#[derive(Clone, Debug, Default)]
-pub struct TermColumns {
-    centers: Vec<f64>,
-    inv_widths: Vec<f64>,
-    scales: Vec<f64>,
-    /// GEX per contract at spot (x·scale·exp(−d²/2)), dollars per 1 % move.
-    gex_at_spot: Vec<f64>,
-}
-
-impl TermColumns {
-    /// All terms at once in straight-line loops the compiler vectorises (the division and
-    /// the exponential included), for spot `spot`, rate r and yield q.
-    pub fn compute(inputs: &TermInputs, rate: f64, dividend_yield: f64, spot: f64) -> Self {
-        compute_columns(inputs, rate, dividend_yield, spot)
-    }
-
-    #[inline(always)]
-    fn compute_portable(inputs: &TermInputs, rate: f64, dividend_yield: f64, spot: f64) -> Self {
-        let n = inputs.vols.len();
-        let mut centers = vec![0.0; n];
-        let mut inv_widths = vec![0.0; n];
-        let mut scales = vec![0.0; n];
-        let mut gex_at_spot = vec![0.0; n];
-        term_kernel(
-            [
-                &inputs.ln_strikes,
-                &inputs.years,
-                &inputs.sqrt_years,
-                &inputs.vols,
-                &inputs.discounts,
-            ],
-            [&mut centers, &mut inv_widths, &mut scales, &mut gex_at_spot],
-            rate - dividend_yield,
-            spot,
-        );
-        TermColumns {
-            centers,
-            inv_widths,
-            scales,
-            gex_at_spot,
-        }
-    }
-
-    /// Term `i` (computed from `inputs`) and its GEX per contract at spot, or `None` when it
-    /// cannot carry gamma.
-    pub fn term(&self, i: usize, inputs: &TermInputs) -> Option<(CurveTerm, f64)> {
-        let term = CurveTerm {
-            center: self.centers[i],
-            inv_width: self.inv_widths[i],
-            scale: self.scales[i],
-        };
-        let ok = inputs.vols[i] > 0.0 && inputs.years[i] > 0.0 && term.is_finite_and_positive();
-        ok.then_some((term, self.gex_at_spot[i]))
-    }
-}
-
-/// The arithmetic of [`CurveTerm::with_discount`] and [`CurveTerm::gex_at`] over columns:
-/// inputs ln K, T, √T, σ, e^(−qT); outputs center, 1/width, scale, GEX per contract at
-/// `spot`; `drift` = r − q. A plain indexed loop over slices of one length (separate
-/// arguments, so the compiler knows they do not alias): it vectorises, exponential included.
-#[inline(always)]
-fn term_kernel(inputs: [&[f64]; 5], outputs: [&mut [f64]; 4], drift: f64, spot: f64) {
-    let n = inputs[0].len();
-    let [ln_k, years, sqrt_years, vols, discounts] = inputs.map(|c| &c[..n]);
-    let [centers, inv_widths, scales, gex_at_spot] = outputs;
-    let (centers, inv_widths, scales, gex_at_spot) = (
-        &mut centers[..n],
-        &mut inv_widths[..n],
-        &mut scales[..n],
-        &mut gex_at_spot[..n],
-    );
-    let ln_spot = spot.ln();
-    for i in 0..n {
-        let inv_width = 1.0 / (vols[i] * sqrt_years[i]);
-        let center = ln_k[i] - (drift + 0.5 * vols[i] * vols[i]) * years[i];
-        let scale = MULTIPLIER * ONE_PERCENT * discounts[i] * inv_width * INV_SQRT_2PI;
-        let d = (ln_spot - center) * inv_width;
-        let half_d2 = 0.5 * d * d;
-        let e = spot * scale * fastexp::exp(-half_d2);
-        centers[i] = center;
-        inv_widths[i] = inv_width;
-        scales[i] = scale;
-        gex_at_spot[i] = if half_d2 <= EXP_LIMIT { e } else { 0.0 };
     }
 }
 

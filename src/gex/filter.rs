@@ -36,14 +36,23 @@ impl ExpiryFilter {
     /// snapshot's New York date.
     pub fn select(&self, live: &[NaiveDate], today: NaiveDate) -> Vec<NaiveDate> {
         match *self {
-            ExpiryFilter::All => live.to_vec(),
-            ExpiryFilter::ZeroDte => live.iter().copied().filter(|d| *d == today).collect(),
             ExpiryFilter::Next(n) => live.iter().copied().take(n as usize).collect(),
-            ExpiryFilter::MaxDte(n) => live
+            _ => live
                 .iter()
                 .copied()
-                .filter(|d| (*d - today).num_days() <= i64::from(n))
+                .filter(|&d| self.keeps(d, today) == Some(true))
                 .collect(),
+        }
+    }
+
+    /// Whether this filter keeps a live expiration on `date` by the date alone; `None` for
+    /// `next:N`, which needs every live date to rank them.
+    pub fn keeps(&self, date: NaiveDate, today: NaiveDate) -> Option<bool> {
+        match *self {
+            ExpiryFilter::All => Some(true),
+            ExpiryFilter::ZeroDte => Some(date == today),
+            ExpiryFilter::Next(_) => None,
+            ExpiryFilter::MaxDte(n) => Some((date - today).num_days() <= i64::from(n)),
         }
     }
 }
@@ -174,5 +183,9 @@ mod tests {
         assert_eq!(ExpiryFilter::MaxDte(0).select(&live, today), vec![live[0]]);
         // After the close the 0DTE expiry is gone from the live list: nothing is selected.
         assert!(ExpiryFilter::ZeroDte.select(&live[1..], today).is_empty());
+        // Every filter but next:N decides a date on its own.
+        assert_eq!(ExpiryFilter::MaxDte(5).keeps(live[3], today), Some(false));
+        assert_eq!(ExpiryFilter::ZeroDte.keeps(live[0], today), Some(true));
+        assert_eq!(ExpiryFilter::Next(1).keeps(live[0], today), None);
     }
 }

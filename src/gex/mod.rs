@@ -7,7 +7,8 @@
 //! - [`expiry`]: expiry instants (AM/PM settlement, New York time) and T.
 //! - [`filter`]: `all | 0dte | next:N | max-dte:N`.
 //! - [`curve`]: the total-GEX curve G(x), its sweep and zero crossings.
-//! - `aggregate` (private): one pass from contracts to per-strike GEX and curve terms.
+//! - `aggregate` (private): one pass from contracts to per-strike GEX and curve terms;
+//!   `term_batch` (private): the terms computed a batch at a time in vectorised loops.
 //! - [`profile`]: per-strike GEX, walls, key levels, [`profile::GexProfile::levels`].
 //! - [`display`]: `$1.2B`-style amounts and prices for the CLI and the TUI.
 //! - [`cache`]: 5-minute cache per (symbol, filter).
@@ -29,6 +30,7 @@ pub mod formats;
 pub mod occ;
 pub mod profile;
 mod sweep_f32;
+mod term_batch;
 
 pub use chain::{Chain, Contract, Right, Root};
 pub use filter::ExpiryFilter;
