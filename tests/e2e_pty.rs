@@ -1,169 +1,52 @@
 //! The real binary in a pseudo-terminal: it draws the panes, answers keys, and on `q`
 //! exits 0 within 2 s, leaving the alternate screen.
 
-use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-
 mod support;
 
-struct Screen {
-    parser: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
-}
+use support::pty::Tui;
 
-impl Screen {
-    fn text(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    fn wait_for(&self, what: &str, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let text = self.text();
-            if text.contains(what) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{what:?} never appeared; screen:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_until_gone(&self, what: &str, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while self.text().contains(what) {
-            assert!(
-                Instant::now() < deadline,
-                "{what:?} is still on screen:\n{}",
-                self.text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-struct Running {
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    screen: Screen,
-    keys: Box<dyn Write + Send>,
-    /// Kept open: the child sees a hang-up when the master closes.
-    _master: Box<dyn portable_pty::MasterPty + Send>,
-    _home: tempfile::TempDir,
-}
-
-/// Starts the real binary at 120×40 with a fresh home and database.
-fn start() -> Running {
+/// The real binary at 120×40 with a fresh home and database.
+fn start() -> Tui {
     start_in(tempfile::tempdir().unwrap(), &[])
 }
 
-/// Starts the real binary at 120×40 with `home` (its database at home/coach.db).
-fn start_in(home: tempfile::TempDir, extra: &[&str]) -> Running {
-    let pty = native_pty_system();
-    let pair = pty
-        .openpty(PtySize {
-            rows: 40,
-            cols: 120,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_coach"));
-    cmd.args([
-        "--db",
-        &format!("sqlite://{}/coach.db", home.path().display()),
-    ]);
-    cmd.args(extra);
-    cmd.env("HOME", home.path());
-    cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
-    cmd.env("XDG_DATA_HOME", home.path().join("data"));
-    cmd.env_remove("COACH_CONFIG");
-    cmd.env("TERM", "xterm-256color");
-    let child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-
-    let screen = Screen {
-        parser: Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0))),
-        raw: Arc::new(Mutex::new(Vec::new())),
-    };
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let (parser, raw) = (screen.parser.clone(), screen.raw.clone());
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            parser.lock().unwrap().process(&buf[..n]);
-            raw.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
-    let keys = pair.master.take_writer().unwrap();
-    Running {
-        child,
-        screen,
-        keys,
-        _master: pair.master,
-        _home: home,
-    }
-}
-
-impl Running {
-    fn wait_exit(&mut self, within: Duration) -> portable_pty::ExitStatus {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(100));
-                return status;
-            }
-            if Instant::now() > deadline {
-                self.child.kill().ok();
-                panic!("coach did not exit within {within:?}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn left_alternate_screen(&self) -> bool {
-        let raw = self.screen.raw.lock().unwrap();
-        let text = String::from_utf8_lossy(&raw);
-        match (text.find("\x1b[?1049h"), text.rfind("\x1b[?1049l")) {
-            (Some(entered), Some(left)) => left > entered,
-            _ => false,
-        }
-    }
+/// The real binary at 120×40 with `home` (its database at home/coach.db).
+fn start_in(home: tempfile::TempDir, extra: &[&str]) -> Tui {
+    let db = format!("sqlite://{}/coach.db", home.path().display());
+    let args: Vec<&str> = ["--db", db.as_str()]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    Tui::start_in(home, &args, 120, 40)
 }
 
 #[test]
 fn the_dashboard_starts_answers_keys_and_quits_cleanly() {
     let mut app = start();
-    let (screen, keys) = (&app.screen, &mut app.keys);
-    let first = screen.wait_for("6 Logs", Duration::from_secs(10));
+    let first = app.wait_for("6 Logs", Duration::from_secs(10));
     for title in ["1 Brief", "2 Scanner", "3 Setups", "4 GEX", "5 Health"] {
         assert!(first.contains(title), "{title} missing:\n{first}");
     }
-    screen.wait_for("SPY", Duration::from_secs(5));
+    app.wait_for("SPY", Duration::from_secs(5));
 
-    keys.write_all(b"4").unwrap();
-    screen.wait_for("▶ 4 GEX", Duration::from_secs(2));
-    keys.write_all(b"2").unwrap();
-    screen.wait_for("▶ 2 Scanner", Duration::from_secs(2));
-    keys.write_all(b"?").unwrap();
-    screen.wait_for("redraw the screen", Duration::from_secs(2));
-    keys.write_all(b"\x1b").unwrap();
-    screen.wait_until_gone("redraw the screen", Duration::from_secs(2));
+    app.press("4");
+    app.wait_for("▶ 4 GEX", Duration::from_secs(2));
+    app.press("2");
+    app.wait_for("▶ 2 Scanner", Duration::from_secs(2));
+    app.press("?");
+    app.wait_for("redraw the screen", Duration::from_secs(2));
+    app.press("\x1b");
+    app.wait_gone("redraw the screen", Duration::from_secs(2));
 
-    keys.write_all(b"q").unwrap();
+    app.send("q");
     let status = app.wait_exit(Duration::from_secs(2));
     assert!(status.success(), "exit status {status:?}");
     assert!(app.left_alternate_screen());
-    let raw = app.screen.raw.lock().unwrap();
     assert!(
-        String::from_utf8_lossy(&raw).contains("\x1b[?2026h"),
+        app.raw().contains("\x1b[?2026h"),
         "frames are drawn inside synchronized updates"
     );
 }
@@ -172,7 +55,7 @@ fn the_dashboard_starts_answers_keys_and_quits_cleanly() {
 fn sigterm_and_sighup_restore_the_terminal_and_exit_promptly() {
     for (signal, code) in [("-TERM", 143), ("-HUP", 129)] {
         let mut app = start();
-        app.screen.wait_for("6 Logs", Duration::from_secs(10));
+        app.wait_for("6 Logs", Duration::from_secs(10));
         let pid = app.child.process_id().expect("pid").to_string();
         let sent = std::process::Command::new("kill")
             .args([signal, &pid])
@@ -185,25 +68,6 @@ fn sigterm_and_sighup_restore_the_terminal_and_exit_promptly() {
             app.left_alternate_screen(),
             "{signal}: terminal not restored"
         );
-    }
-}
-
-impl Running {
-    fn press(&mut self, keys: &str) {
-        self.keys.write_all(keys.as_bytes()).unwrap();
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    /// `q`, answering `y` when coach asks because setups are active.
-    fn quit(mut self) -> tempfile::TempDir {
-        self.press("q");
-        std::thread::sleep(Duration::from_millis(200));
-        if self.screen.text().contains("still active") {
-            self.press("y");
-        }
-        let status = self.wait_exit(Duration::from_secs(3));
-        assert!(status.success(), "{status:?}");
-        self._home
     }
 }
 
@@ -238,17 +102,17 @@ fn setup_row(screen: &str) -> String {
 #[test]
 fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
     let mut app = start_in(tempfile::tempdir().unwrap(), &["--speed", "30"]);
-    app.screen.wait_for("Scr Sym", Duration::from_secs(40));
+    app.wait_for("Scr Sym", Duration::from_secs(40));
     // Wait for a detection (signals like "at PDH" rank alongside but cannot be tracked).
     let kinds = [
         "ORB", "brk-rtst", "vwap-", "gap-fill", "vol-clmx", "lvl-test", "gamma-sq", "open-drv",
     ];
     let deadline = Instant::now() + Duration::from_secs(40);
-    while !kinds.iter().any(|k| app.screen.text().contains(k)) {
+    while !kinds.iter().any(|k| app.text().contains(k)) {
         assert!(
             Instant::now() < deadline,
             "no detection appeared:\n{}",
-            app.screen.text()
+            app.text()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -258,22 +122,22 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
     app.press("jjjj");
     for _ in 0..12 {
         app.press("t");
-        if app.screen.text().contains("all (1)") {
+        if app.text().contains("all (1)") {
             break;
         }
         app.press("j");
     }
-    app.screen.wait_for("all (1)", Duration::from_secs(5));
+    app.wait_for("all (1)", Duration::from_secs(5));
     app.press("3");
     // The evaluator may invalidate it first (its stop already traded); either way it ends
     // invalidated, then the trader archives and reopens it.
     app.press("i");
-    app.screen.wait_for("invalid", Duration::from_secs(5));
+    app.wait_for("invalid", Duration::from_secs(5));
     app.press("a");
-    app.screen.wait_for("archived", Duration::from_secs(5));
+    app.wait_for("archived", Duration::from_secs(5));
     app.press("o");
-    app.screen.wait_for("(reopen)", Duration::from_secs(5));
-    let before = setup_row(&app.screen.text());
+    app.wait_for("(reopen)", Duration::from_secs(5));
+    let before = setup_row(&app.text());
     assert!(
         before.ends_with("active"),
         "the reopened setup's row: {before:?}"
@@ -281,14 +145,12 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
     let home = app.quit();
 
     let mut again = start_in(home, &["--speed", "30"]);
-    again.screen.wait_for("6 Logs", Duration::from_secs(10));
+    again.wait_for("6 Logs", Duration::from_secs(10));
     // The setup keys need the market clock: wait for the feed's first snapshot (the
     // header says "waiting for market data" until then).
-    again
-        .screen
-        .wait_until_gone("waiting for market data", Duration::from_secs(20));
+    again.wait_gone("waiting for market data", Duration::from_secs(20));
     again.press("3");
-    let screen = again.screen.wait_for("all (1)", Duration::from_secs(5));
+    let screen = again.wait_for("all (1)", Duration::from_secs(5));
     let after = setup_row(&screen);
     // The age column moves with the restarted market clock; the rest must match.
     let plan = |row: &str| {
@@ -298,14 +160,10 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
     };
     assert_eq!(plan(&after), plan(&before), "the setup after the restart");
     // The setups are read before the market's first snapshot; details need its clock.
-    again
-        .screen
-        .wait_until_gone("waiting for market data", Duration::from_secs(10));
+    again.wait_gone("waiting for market data", Duration::from_secs(10));
     again.press("\r");
     // "reopen" is also a footer hint of the Setups pane: wait for a journal-only word
-    let details = again
-        .screen
-        .wait_for("manual_archive", Duration::from_secs(5));
+    let details = again.wait_for("manual_archive", Duration::from_secs(5));
     for step in ["tracked", "→ invalidated", "manual_archive", "reopen"] {
         assert!(
             details.contains(step),
@@ -411,22 +269,18 @@ fn the_coach_answers_a_follow_up_on_a_tracked_setup_and_the_flip_question() {
     .unwrap();
 
     let mut app = start_in(home, &["--speed", "30"]);
-    app.screen.wait_for("6 Logs", Duration::from_secs(10));
+    app.wait_for("6 Logs", Duration::from_secs(10));
     app.press("3");
-    app.screen.wait_for("all (1)", Duration::from_secs(5));
+    app.wait_for("all (1)", Duration::from_secs(5));
     app.press("c");
-    app.screen.wait_for("▶ 7 Coach", Duration::from_secs(2));
-    app.screen
-        .wait_for("what would you watch now?", Duration::from_secs(2));
+    app.wait_for("▶ 7 Coach", Duration::from_secs(2));
+    app.wait_for("what would you watch now?", Duration::from_secs(2));
     app.press("\r");
-    app.screen
-        .wait_for("⚙ list_tracked_setups", Duration::from_secs(10));
-    app.screen
-        .wait_for(&format!("Setup {setup_id} is "), Duration::from_secs(10));
+    app.wait_for("⚙ list_tracked_setups", Duration::from_secs(10));
+    app.wait_for(&format!("Setup {setup_id} is "), Duration::from_secs(10));
 
     app.press("where is the SPX flip and how far is price from it?\r");
-    app.screen
-        .wait_for("⚙ get_gamma_exposure", Duration::from_secs(20));
+    app.wait_for("⚙ get_gamma_exposure", Duration::from_secs(20));
     let deadline = Instant::now() + Duration::from_secs(20);
     while flip_answer.lock().unwrap().is_empty() {
         assert!(
@@ -438,7 +292,7 @@ fn the_coach_answers_a_follow_up_on_a_tracked_setup_and_the_flip_question() {
     let answer = flip_answer.lock().unwrap().clone();
     // The answer wraps in the pane; its numbers fit on the first line.
     let numbers = &answer[..answer.find(" points").unwrap()];
-    app.screen.wait_for(numbers, Duration::from_secs(10));
+    app.wait_for(numbers, Duration::from_secs(10));
     assert_eq!(script.requests().len(), 4);
     app.press("\x1b");
     app.quit();
@@ -447,16 +301,16 @@ fn the_coach_answers_a_follow_up_on_a_tracked_setup_and_the_flip_question() {
 #[test]
 fn a_tracked_setup_shows_on_the_chart_and_capital_a_stores_an_alert_at_its_entry() {
     let mut app = start_in(tempfile::tempdir().unwrap(), &["--speed", "30"]);
-    app.screen.wait_for("Scr Sym", Duration::from_secs(40));
+    app.wait_for("Scr Sym", Duration::from_secs(40));
     let kinds = [
         "ORB", "brk-rtst", "vwap-", "gap-fill", "vol-clmx", "lvl-test", "gamma-sq", "open-drv",
     ];
     let deadline = Instant::now() + Duration::from_secs(40);
-    while !kinds.iter().any(|k| app.screen.text().contains(k)) {
+    while !kinds.iter().any(|k| app.text().contains(k)) {
         assert!(
             Instant::now() < deadline,
             "no detection appeared:\n{}",
-            app.screen.text()
+            app.text()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -465,31 +319,28 @@ fn a_tracked_setup_shows_on_the_chart_and_capital_a_stores_an_alert_at_its_entry
     app.press("jjjj");
     for _ in 0..12 {
         app.press("t");
-        if app.screen.text().contains("all (1)") {
+        if app.text().contains("all (1)") {
             break;
         }
         app.press("j");
     }
-    app.screen.wait_for("all (1)", Duration::from_secs(5));
+    app.wait_for("all (1)", Duration::from_secs(5));
     // Selecting the setup focuses its symbol; the Chart draws its plan.
     app.press("3");
     app.press("k");
     app.press("8");
-    app.screen
-        .wait_for("E/S/T setup #1", Duration::from_secs(10));
+    app.wait_for("E/S/T setup #1", Duration::from_secs(10));
     app.press("A");
-    let editor = app
-        .screen
-        .wait_for("Price alert on", Duration::from_secs(5));
+    let editor = app.wait_for("Price alert on", Duration::from_secs(5));
     assert!(
         editor.contains("setup #1 entry"),
         "prefilled with the entry:\n{editor}"
     );
     app.press("\r");
     // "alert 1 set", or already its firing when the ×30 market crosses the entry at once.
-    app.screen.wait_for("alert 1", Duration::from_secs(5));
+    app.wait_for("alert 1", Duration::from_secs(5));
     app.press("L");
-    app.screen.wait_for("alerts (", Duration::from_secs(5));
+    app.wait_for("alerts (", Duration::from_secs(5));
     let home = app.quit();
 
     let listed = std::process::Command::new(env!("CARGO_BIN_EXE_coach"))
@@ -515,9 +366,7 @@ fn a_tracked_setup_shows_on_the_chart_and_capital_a_stores_an_alert_at_its_entry
 fn before_the_simulated_open_the_brief_pane_comes_first_with_a_complete_brief() {
     let mut app = start();
     // the demo starts five simulated minutes before the open
-    let first = app
-        .screen
-        .wait_for("Morning brief", Duration::from_secs(15));
+    let first = app.wait_for("Morning brief", Duration::from_secs(15));
     assert!(
         first.contains("▶ 1 Brief"),
         "the Brief pane has focus:\n{first}"
@@ -526,16 +375,12 @@ fn before_the_simulated_open_the_brief_pane_comes_first_with_a_complete_brief() 
     assert!(!first.contains("not available: last price"), "{first}");
     // j scrolls down to the first symbol's levels
     let mut presses = 0;
-    while !app.screen.text().contains("pivots R2") {
+    while !app.text().contains("pivots R2") {
         presses += 1;
-        assert!(
-            presses < 40,
-            "no pivots after scrolling:\n{}",
-            app.screen.text()
-        );
+        assert!(presses < 40, "no pivots after scrolling:\n{}", app.text());
         app.press("j");
     }
-    let scrolled = app.screen.text();
+    let scrolled = app.text();
     assert!(scrolled.contains("PDC"), "{scrolled}");
     assert!(
         !scrolled.contains("Morning brief"),
@@ -554,7 +399,7 @@ fn before_the_simulated_open_the_brief_pane_comes_first_with_a_complete_brief() 
     std::thread::sleep(Duration::from_millis(1200));
     app.press("r");
     app.press("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk");
-    app.screen.wait_for("generated ", Duration::from_secs(5));
-    app.screen.wait_until_gone(&stamp, Duration::from_secs(5));
+    app.wait_for("generated ", Duration::from_secs(5));
+    app.wait_gone(&stamp, Duration::from_secs(5));
     app.quit();
 }

@@ -1,5 +1,5 @@
-//! The real binary in a pseudo-terminal, for team-mode tests: start with arguments, read
-//! the screen (vt100), press keys.
+//! The real binary in a pseudo-terminal: start it with arguments and a home of its own,
+//! read the screen (vt100) and the raw bytes it wrote, press keys, wait for it to exit.
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
@@ -11,9 +11,12 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 pub struct Tui {
     pub child: Box<dyn portable_pty::Child + Send + Sync>,
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Everything the binary wrote to the terminal.
+    raw: Arc<Mutex<Vec<u8>>>,
     keys: Box<dyn Write + Send>,
+    /// Kept open: the child sees a hang-up when the master closes.
     _master: Box<dyn portable_pty::MasterPty + Send>,
-    _home: tempfile::TempDir,
+    home: Option<tempfile::TempDir>,
 }
 
 impl Tui {
@@ -24,7 +27,11 @@ impl Tui {
 
     /// `coach ARGS` at `cols`×`rows` with a fresh home.
     pub fn start_sized(args: &[&str], cols: u16, rows: u16) -> Tui {
-        let home = tempfile::tempdir().unwrap();
+        Tui::start_in(tempfile::tempdir().unwrap(), args, cols, rows)
+    }
+
+    /// `coach ARGS` at `cols`×`rows` with `home` as its home (and XDG folders under it).
+    pub fn start_in(home: tempfile::TempDir, args: &[&str], cols: u16, rows: u16) -> Tui {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -43,8 +50,9 @@ impl Tui {
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
         let mut reader = pair.master.try_clone_reader().unwrap();
-        let screen = parser.clone();
+        let (screen, bytes) = (parser.clone(), raw.clone());
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
@@ -52,20 +60,27 @@ impl Tui {
                     break;
                 }
                 screen.lock().unwrap().process(&buf[..n]);
+                bytes.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
         let keys = pair.master.take_writer().unwrap();
         Tui {
             child,
             parser,
+            raw,
             keys,
             _master: pair.master,
-            _home: home,
+            home: Some(home),
         }
     }
 
     pub fn text(&self) -> String {
         self.parser.lock().unwrap().screen().contents()
+    }
+
+    /// Everything written to the terminal so far, escape sequences included.
+    pub fn raw(&self) -> String {
+        String::from_utf8_lossy(&self.raw.lock().unwrap()).into_owned()
     }
 
     /// Waits until the screen shows `what` (panics with the screen after `limit`).
@@ -97,9 +112,54 @@ impl Tui {
         }
     }
 
+    /// Types `keys` and gives the binary 150 ms to draw the result.
     pub fn press(&mut self, keys: &str) {
-        self.keys.write_all(keys.as_bytes()).unwrap();
+        self.send(keys);
         std::thread::sleep(Duration::from_millis(150));
+    }
+
+    /// Types `keys` without waiting (to time what follows from the keystroke).
+    pub fn send(&mut self, keys: &str) {
+        self.keys.write_all(keys.as_bytes()).unwrap();
+    }
+
+    /// Waits for the binary to exit (kills it and panics after `within`).
+    pub fn wait_exit(&mut self, within: Duration) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // The reader thread drains what was written last.
+                std::thread::sleep(Duration::from_millis(100));
+                return status;
+            }
+            if Instant::now() > deadline {
+                self.child.kill().ok();
+                panic!("coach did not exit within {within:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The binary entered the alternate screen and left it again afterwards.
+    pub fn left_alternate_screen(&self) -> bool {
+        let raw = self.raw();
+        match (raw.find("\x1b[?1049h"), raw.rfind("\x1b[?1049l")) {
+            (Some(entered), Some(left)) => left > entered,
+            _ => false,
+        }
+    }
+
+    /// `q`, answering `y` when coach asks because setups are active; asserts a clean exit
+    /// and hands back the home for a restart.
+    pub fn quit(mut self) -> tempfile::TempDir {
+        self.press("q");
+        std::thread::sleep(Duration::from_millis(200));
+        if self.text().contains("still active") {
+            self.press("y");
+        }
+        let status = self.wait_exit(Duration::from_secs(3));
+        assert!(status.success(), "{status:?}");
+        self.home.take().expect("the home is handed back once")
     }
 }
 
