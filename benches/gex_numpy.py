@@ -203,6 +203,9 @@ def main():
     failed = False
     cpu = {"naive": [], "tuned": [], "rust": []}
     wall = {"naive": [], "tuned": [], "rust": []}
+    # Per round: numpy's CPU-time median over Rust's, each language timed back to back, so
+    # a drift of the machine's speed between rounds cancels out of the ratio.
+    round_ratios = {"naive": [], "tuned": []}
     for _round in range(args.rounds if args.with_rust else 1):
         for tuned in (False, True):
             name = "tuned" if tuned else "naive"
@@ -238,6 +241,9 @@ def main():
             r = json.loads(run.stdout)
             cpu["rust"].append(r["cpu_ms_median"] / 1e3)
             wall["rust"].append(r["wall_ms_median"] / 1e3)
+            for name in ("naive", "tuned"):
+                this_round = statistics.median(cpu[name][-args.runs:])
+                round_ratios[name].append(this_round / cpu["rust"][-1])
     print(f"numpy {np.__version__}, {len(ch['strike'])} contracts, {POINTS}-point sweep, medians:")
     for name in ("naive", "tuned", "rust"):
         if cpu[name]:
@@ -247,6 +253,10 @@ def main():
         rust = statistics.median(cpu["rust"])
         for name in ("naive", "tuned"):
             print(f"  Rust is {statistics.median(cpu[name]) / rust:.0f}x faster than numpy {name} (CPU time)")
+        for name in ("naive", "tuned"):
+            ratios = round_ratios[name]
+            print(f"  per round vs {name}: {', '.join(f'{x:.0f}x' for x in ratios)} "
+                  f"(median {statistics.median(ratios):.0f}x)")
     if failed:
         sys.exit(1)
 
