@@ -129,13 +129,7 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
     terms.add(pending.all(), &series.series, &mut rows.rows);
 
     let series = series.series;
-    let mut live: Vec<NaiveDate> = series
-        .iter()
-        .filter(|s| s.years > 0.0)
-        .map(|s| s.date)
-        .collect();
-    live.sort_unstable();
-    live.dedup();
+    let live = live_dates(&series);
     let contracts_used = series.iter().map(|s| s.carrying).sum();
     let mut expirations_used: Vec<NaiveDate> = series
         .iter()
@@ -204,15 +198,7 @@ impl<'a> SeriesTable<'a> {
             for c in &chain.contracts {
                 table.index_of(c.root, c.expiry);
             }
-            let mut live: Vec<NaiveDate> = table
-                .series
-                .iter()
-                .filter(|s| s.years > 0.0)
-                .map(|s| s.date)
-                .collect();
-            live.sort_unstable();
-            live.dedup();
-            let ranked = filter.select(&live, today);
+            let ranked = filter.select(&live_dates(&table.series), today);
             for s in &mut table.series {
                 s.selected = s.years > 0.0 && ranked.binary_search(&s.date).is_ok();
             }
@@ -263,6 +249,18 @@ impl<'a> SeriesTable<'a> {
         });
         (self.series.len() - 1) as u32
     }
+}
+
+/// The expiration dates of `series` still trading at the snapshot, ascending, once each.
+fn live_dates(series: &[Series]) -> Vec<NaiveDate> {
+    let mut live: Vec<NaiveDate> = series
+        .iter()
+        .filter(|s| s.years > 0.0)
+        .map(|s| s.date)
+        .collect();
+    live.sort_unstable();
+    live.dedup();
+    live
 }
 
 /// The strikes seen so far, one row each, in order of first appearance.
@@ -431,6 +429,7 @@ mod tests {
     use super::*;
     use crate::domain::Symbol;
     use crate::gex::curve::{CurveTerm, GexCurveBuilder};
+    use crate::gex::profile::tests::contract;
 
     /// An SPX-like chain of several batches: a monthly listed under both SPX (AM) and SPXW
     /// (PM) with their rows interleaved, two weeklies, calls and puts together, most puts
@@ -438,33 +437,24 @@ mod tests {
     fn interleaved_chain() -> Chain {
         let as_of: DateTime<Utc> = "2025-09-23T14:00:00Z".parse().unwrap();
         let day = |d: u32| NaiveDate::from_ymd_opt(2025, 9, d).unwrap();
-        let root = |r: &str| Root::parse(r).unwrap();
         let mut contracts = Vec::new();
-        let mut push = |root: Root, expiry, right, strike: f64, oi: f64, iv: f64| {
-            contracts.push(Contract {
-                root,
-                expiry,
-                right,
-                strike,
-                open_interest: oi,
-                iv,
-                gamma: None,
-            })
+        let mut push = |root, expiry, right, strike, oi, iv| {
+            contracts.push(contract(root, expiry, right, strike, oi, iv))
         };
         let (monthly, weeklies) = (day(26), [day(24), day(25)]);
         for i in 0..300u32 {
             let (strike, k) = (6000.0 + 5.0 * f64::from(i), f64::from(i));
             let iv = 0.12 + 0.0004 * k;
             let put_iv = if i % 5 == 0 { iv + 0.01 } else { iv };
-            for r in [root("SPX"), root("SPXW")] {
+            for r in ["SPX", "SPXW"] {
                 push(r, monthly, Right::Call, strike, 10.0 + k % 7.0, iv);
             }
-            for r in [root("SPX"), root("SPXW")] {
+            for r in ["SPX", "SPXW"] {
                 push(r, monthly, Right::Put, strike, 30.0 - k % 11.0, put_iv);
             }
             for expiry in weeklies {
-                push(root("SPXW"), expiry, Right::Call, strike, k % 4.0, iv);
-                push(root("SPXW"), expiry, Right::Put, strike, 5.0, iv * 1.1);
+                push("SPXW", expiry, Right::Call, strike, k % 4.0, iv);
+                push("SPXW", expiry, Right::Put, strike, 5.0, iv * 1.1);
             }
         }
         Chain {

@@ -335,7 +335,7 @@ impl GexProfile {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::gex::chain::{Contract, Right, Root};
     use crate::gex::expiry;
@@ -345,7 +345,8 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
-    fn contract(
+    /// A listed contract without published gamma (shared with the aggregate's tests).
+    pub(in crate::gex) fn contract(
         root: &str,
         expiry: NaiveDate,
         right: Right,
