@@ -40,12 +40,12 @@ impl fmt::Display for Right {
 }
 
 /// An OCC option root (`SPX`, `SPXW`, `SPY`, `BRKB`): 1 to 6 upper-case ASCII letters or
-/// digits, stored inline, so a chain of 30,000 contracts allocates nothing per contract and
-/// roots compare as plain bytes.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// digits, stored inline as eight zero-padded bytes (a root has no NUL), so a chain of
+/// 30,000 contracts allocates nothing per contract and two roots compare as one 64-bit word.
+#[derive(Clone, Copy)]
+#[repr(align(8))]
 pub struct Root {
-    len: u8,
-    bytes: [u8; Root::MAX_LEN],
+    bytes: [u8; 8],
 }
 
 /// Why a text is not an OCC root.
@@ -65,12 +65,9 @@ impl Root {
         if !ok {
             return Err(RootError(crate::text::printable(text)));
         }
-        let mut bytes = [0; Self::MAX_LEN];
+        let mut bytes = [0; 8];
         bytes[..text.len()].copy_from_slice(text.as_bytes());
-        Ok(Root {
-            len: text.len() as u8,
-            bytes,
-        })
+        Ok(Root { bytes })
     }
 
     /// A root for an underlying symbol when no OCC symbol names one (the simulator, a
@@ -84,14 +81,32 @@ impl Root {
             .take(Self::MAX_LEN)
             .collect();
         Root::parse(&cleaned).unwrap_or(Root {
-            len: 1,
-            bytes: *b"X\0\0\0\0\0",
+            bytes: *b"X\0\0\0\0\0\0\0",
         })
     }
 
     pub fn as_str(&self) -> &str {
+        let len = self.bytes.iter().position(|&b| b == 0).unwrap_or(8);
         // Only ASCII bytes are ever stored, so this cannot fail.
-        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+        std::str::from_utf8(&self.bytes[..len]).unwrap_or_default()
+    }
+
+    fn word(&self) -> u64 {
+        u64::from_ne_bytes(self.bytes)
+    }
+}
+
+impl PartialEq for Root {
+    fn eq(&self, other: &Self) -> bool {
+        self.word() == other.word()
+    }
+}
+
+impl Eq for Root {}
+
+impl std::hash::Hash for Root {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.word());
     }
 }
 
