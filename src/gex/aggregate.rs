@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::chain::{Chain, Contract, Right, Root};
 use super::curve::GexCurve;
@@ -111,7 +111,7 @@ fn strike_key(strike: f64) -> i64 {
 pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter) -> Aggregate {
     let mut series = SeriesTable::new(chain, params.dividend_yield, filter);
     let mut rows = StrikeRows::new(chain.contracts.len());
-    let mut terms = Terms::new(chain, params, chain.contracts.len());
+    let mut terms = Terms::new(chain, params);
     let mut pending = Pending::new();
     for c in &chain.contracts {
         let si = series.index_of(c.root, c.expiry);
@@ -169,8 +169,9 @@ fn carries_gamma(c: &Contract) -> bool {
 
 /// The chain's series, each decided by the expiry filter when first seen (`next:N`, which
 /// ranks every live date, has them all found first).
-struct SeriesTable<'a> {
-    chain: &'a Chain,
+struct SeriesTable {
+    /// The snapshot instant T is measured from.
+    as_of: DateTime<Utc>,
     q: f64,
     filter: ExpiryFilter,
     today: NaiveDate,
@@ -182,11 +183,11 @@ struct SeriesTable<'a> {
     recent: [Option<(Root, NaiveDate, u32)>; 2],
 }
 
-impl<'a> SeriesTable<'a> {
-    fn new(chain: &'a Chain, q: f64, filter: ExpiryFilter) -> Self {
+impl SeriesTable {
+    fn new(chain: &Chain, q: f64, filter: ExpiryFilter) -> Self {
         let today = expiry::new_york_date(chain.as_of);
         let mut table = SeriesTable {
-            chain,
+            as_of: chain.as_of,
             q,
             filter,
             today,
@@ -232,8 +233,7 @@ impl<'a> SeriesTable<'a> {
         {
             return i as u32;
         }
-        let chain = self.chain;
-        let years = expiry::years_between(chain.as_of, expiry::expiry_instant(root.as_str(), date));
+        let years = expiry::years_between(self.as_of, expiry::expiry_instant(root.as_str(), date));
         let kept = match &self.ranked {
             Some(ranked) => ranked.binary_search(&date).is_ok(),
             None => self.filter.keeps(date, self.today).unwrap_or(false),
@@ -384,10 +384,10 @@ struct Terms {
 }
 
 impl Terms {
-    fn new(chain: &Chain, params: &GexParams, capacity: usize) -> Self {
+    fn new(chain: &Chain, params: &GexParams) -> Self {
         Terms {
             batch: TermBatch::new(),
-            curve: GexCurve::with_capacity(capacity),
+            curve: GexCurve::with_capacity(chain.contracts.len()),
             drift: params.rate - params.dividend_yield,
             spot: chain.spot,
         }
@@ -424,8 +424,6 @@ impl Terms {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Utc};
-
     use super::*;
     use crate::domain::Symbol;
     use crate::gex::curve::{CurveTerm, GexCurveBuilder};
