@@ -17,7 +17,8 @@
 //!   ([`super::sweep_f32`]), positive and negative weights apart, with a rigorous error
 //!   bound; wherever that bound could flip the sign of a point, the point is evaluated
 //!   exactly, so every sign the sweep reports is the exact one;
-//! - within |d| ≤ 37: 16 at a time in f64 (relative error ≈ j²·ε/2, 2e-12 at 200 points);
+//! - within |d| ≤ 37: 16 at a time in f64 ([`super::sweep_f64`]; relative error ≈ j²·ε/2,
+//!   2e-12 at 200 points);
 //! - narrow terms (short-dated, far from the money): one at a time in f64 over the points
 //!   where |d| ≤ 9 (beyond it exp(−d²/2) is below 3e-18 of the term's peak).
 //!
@@ -32,6 +33,7 @@
 use super::bs::INV_SQRT_2PI;
 use super::fastexp::{self, EXP_LIMIT};
 use super::sweep_f32;
+use super::sweep_f64::{self, SUMS};
 
 /// Defines `fn $name(args) -> ret` evaluating `$call` compiled for the first of the listed
 /// x86-64 target features the CPU has (chosen at run time), else as built. The hot loops are
@@ -395,7 +397,7 @@ impl GexCurve {
         // (nearly all), 16 terms of one sign at a time in f32; within |d| ≤ 37, 16 at a time
         // in f64; the rest, narrow terms that matter over part of the grid only, one at a
         // time over their own window.
-        let mut wide = TermBlock::<BLOCK>::new();
+        let mut wide = TermBlock::<{ sweep_f64::BLOCK }>::new();
         // f32 blocks of positive weights and of |negative| ones.
         let [mut positive, mut negative] = [TermBlock::<{ sweep_f32::BLOCK }>::new(); 2];
         for ((&c, &inv_a), &w) in self.centers.iter().zip(&self.inv_widths).zip(&self.weights) {
@@ -415,9 +417,9 @@ impl GexCurve {
                     sweep_f32::accumulate_block(&mut out.negative, &negative);
                     negative.restart();
                 }
-            } else if d0 >= -BLOCK_D_MAX && d_end <= BLOCK_D_MAX {
+            } else if d0 >= -sweep_f64::D_MAX && d_end <= sweep_f64::D_MAX {
                 if wide.push(d0, delta, w) {
-                    accumulate_block(&mut out.lanes, &wide);
+                    sweep_f64::accumulate_block(&mut out.lanes, &wide);
                     wide.restart();
                 }
             } else {
@@ -425,7 +427,7 @@ impl GexCurve {
             }
         }
         if wide.pad(step) {
-            accumulate_block(&mut out.lanes, &wide);
+            sweep_f64::accumulate_block(&mut out.lanes, &wide);
         }
         if positive.pad(step) {
             sweep_f32::accumulate_block(&mut out.positive, &positive);
@@ -486,14 +488,6 @@ impl GexCurve {
     }
 }
 
-/// Terms handled together, one per lane.
-const BLOCK: usize = 16;
-/// Partial sums kept per grid point (one vector of f64 lanes).
-const SUMS: usize = 8;
-/// |d| within which a term may join a block: exp(−37²/2) ≈ 1e-297 is still a normal number,
-/// so the recurrence started anywhere on the grid never underflows or overflows.
-const BLOCK_D_MAX: f64 = 37.0;
-
 /// Up to N terms gathered for a blocked kernel: d at the first grid point, its step per
 /// point, the weight.
 #[derive(Clone, Copy, Debug)]
@@ -549,43 +543,6 @@ impl<const N: usize> TermBlock<N> {
     pub fn restart(&mut self) {
         self.flushed += 1;
         self.len = 0;
-    }
-}
-
-/// Adds each lane's w·exp(−d_j²/2) into `lanes[j][lane]` for every grid point j, by the
-/// recurrence φ_{j+1} = φ_j·r_j, r_j = exp(−d_jδ − δ²/2), r_{j+1} = r_j·exp(−δ²): two
-/// multiplications per term and point, BLOCK independent lanes.
-#[inline(always)]
-fn accumulate_block(lanes: &mut [[f64; SUMS]], block: &TermBlock<BLOCK>) {
-    // BLOCK terms as GROUPS vectors of SUMS lanes: each inner loop below is one vector
-    // operation at any SIMD width.
-    const GROUPS: usize = BLOCK / SUMS;
-    let mut phi = [[0.0; SUMS]; GROUPS];
-    let mut ratio = [[0.0; SUMS]; GROUPS];
-    let mut step = [[0.0; SUMS]; GROUPS];
-    for g in 0..GROUPS {
-        for k in 0..SUMS {
-            let i = g * SUMS + k;
-            let (d, delta) = (block.d0[i], block.delta[i]);
-            phi[g][k] = block.weight[i] * fastexp::exp(-0.5 * d * d);
-            ratio[g][k] = fastexp::exp(-d * delta - 0.5 * delta * delta);
-            step[g][k] = fastexp::exp(-delta * delta);
-        }
-    }
-    for row in lanes.iter_mut() {
-        // The terms are summed in registers first: one load and one store of the point's
-        // partial sums per block instead of one per term.
-        let mut sum = [0.0; SUMS];
-        for g in 0..GROUPS {
-            for k in 0..SUMS {
-                sum[k] += phi[g][k];
-                phi[g][k] *= ratio[g][k];
-                ratio[g][k] *= step[g][k];
-            }
-        }
-        for k in 0..SUMS {
-            row[k] += sum[k];
-        }
     }
 }
 

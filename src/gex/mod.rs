@@ -30,6 +30,7 @@ pub mod formats;
 pub mod occ;
 pub mod profile;
 mod sweep_f32;
+mod sweep_f64;
 mod term_batch;
 
 pub use chain::{Chain, Contract, Right, Root};
