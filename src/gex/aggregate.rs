@@ -404,21 +404,17 @@ impl Terms {
             batch.sqrt_years[i] = s.sqrt_years;
             batch.vols[i] = m.iv;
             batch.discounts[i] = s.discount;
+            batch.call_ois[i] = m.call_oi;
+            batch.put_ois[i] = m.put_oi;
         }
         batch.compute(entries.len(), self.drift, self.spot);
         for (i, m) in entries.iter().enumerate() {
-            let Some((term, per_contract)) = batch.term(i) else {
-                continue;
-            };
             let row = &mut rows[m.row as usize];
-            row.call_gex += per_contract * m.call_oi;
-            row.put_gex -= per_contract * m.put_oi;
-            self.curve.push(
-                term.center,
-                term.inv_width,
-                term.scale * (m.call_oi - m.put_oi),
-            );
+            row.call_gex += batch.call_gex[i];
+            row.put_gex += batch.put_gex[i];
         }
+        let (centers, inv_widths, weights) = batch.curve_columns(entries.len());
+        self.curve.extend(centers, inv_widths, weights);
     }
 }
 

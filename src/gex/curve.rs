@@ -157,11 +157,12 @@ impl CurveTerm {
     }
 
     /// Finite center, width and scale, and a positive scale: the term can carry gamma.
+    #[inline(always)]
     pub(crate) fn is_finite_and_positive(&self) -> bool {
         self.center.is_finite()
-            && self.inv_width.is_finite()
-            && self.scale.is_finite()
-            && self.scale > 0.0
+            & self.inv_width.is_finite()
+            & self.scale.is_finite()
+            & (self.scale > 0.0)
     }
 
     /// Dollar GEX per 1 % move of `signed_oi` contracts of this term at spot `x` whose
@@ -283,6 +284,27 @@ impl GexCurve {
             self.inv_widths.push(inv_width);
             self.weights.push(weight);
         }
+    }
+
+    /// Adds the terms of three equal-length columns, as [`GexCurve::push`] one by one
+    /// would, without a branch per term: all are appended, then those of zero or non-finite
+    /// weight squeezed out.
+    pub(crate) fn extend(&mut self, centers: &[f64], inv_widths: &[f64], weights: &[f64]) {
+        let start = self.len();
+        self.centers.extend_from_slice(centers);
+        self.inv_widths.extend_from_slice(inv_widths);
+        self.weights.extend_from_slice(weights);
+        let mut kept = start;
+        for i in start..self.weights.len() {
+            let weight = self.weights[i];
+            self.centers[kept] = self.centers[i];
+            self.inv_widths[kept] = self.inv_widths[i];
+            self.weights[kept] = weight;
+            kept += usize::from((weight != 0.0) & weight.is_finite());
+        }
+        self.centers.truncate(kept);
+        self.inv_widths.truncate(kept);
+        self.weights.truncate(kept);
     }
 
     /// Number of merged terms.

@@ -1,6 +1,6 @@
 //! Curve terms computed a batch at a time: the arithmetic of [`CurveTerm::with_discount`]
 //! and [`CurveTerm::gex_at`] over fixed-size columns, in straight-line loops the compiler
-//! vectorises (the division and the exponential included). A batch is 18 KiB, so its
+//! vectorises (the division and the exponential included). A batch is 24 KiB, so its
 //! columns stay in L1 cache between being filled, computed and read back.
 
 use super::bs::INV_SQRT_2PI;
@@ -15,8 +15,10 @@ widest_simd!(
         batch.compute_portable(n, drift, spot)
 );
 
-/// Inputs ln K, T, √T, σ and e^(−qT) of up to [`BATCH`] terms, filled by index; after
-/// [`TermBatch::compute`], each term's center, 1/width, scale and GEX per contract at spot.
+/// Inputs ln K, T, √T, σ, e^(−qT) and call and put open interest of up to [`BATCH`]
+/// terms, filled by index; after [`TermBatch::compute`], each term's center, 1/width, curve
+/// weight and the GEX its calls and puts have at spot. A refused term (σ or T not positive,
+/// or a non-finite result) gets weight and GEX 0.
 #[derive(Clone, Debug)]
 pub(crate) struct TermBatch {
     pub ln_strikes: [f64; BATCH],
@@ -24,11 +26,15 @@ pub(crate) struct TermBatch {
     pub sqrt_years: [f64; BATCH],
     pub vols: [f64; BATCH],
     pub discounts: [f64; BATCH],
+    pub call_ois: [f64; BATCH],
+    pub put_ois: [f64; BATCH],
     centers: [f64; BATCH],
     inv_widths: [f64; BATCH],
-    scales: [f64; BATCH],
-    /// GEX per contract at spot (x·scale·exp(−d²/2)), dollars per 1 % move.
-    gex_at_spot: [f64; BATCH],
+    /// scale·(call OI − put OI): the term's weight in the curve.
+    weights: [f64; BATCH],
+    /// GEX at spot of the calls (≥ 0) and of the puts (≤ 0), dollars per 1 % move.
+    pub call_gex: [f64; BATCH],
+    pub put_gex: [f64; BATCH],
 }
 
 impl TermBatch {
@@ -39,10 +45,13 @@ impl TermBatch {
             sqrt_years: [0.0; BATCH],
             vols: [0.0; BATCH],
             discounts: [0.0; BATCH],
+            call_ois: [0.0; BATCH],
+            put_ois: [0.0; BATCH],
             centers: [0.0; BATCH],
             inv_widths: [0.0; BATCH],
-            scales: [0.0; BATCH],
-            gex_at_spot: [0.0; BATCH],
+            weights: [0.0; BATCH],
+            call_gex: [0.0; BATCH],
+            put_gex: [0.0; BATCH],
         }
     }
 
@@ -59,8 +68,10 @@ impl TermBatch {
             &self.sqrt_years[..n],
         );
         let (vols, discounts) = (&self.vols[..n], &self.discounts[..n]);
+        let (call_ois, put_ois) = (&self.call_ois[..n], &self.put_ois[..n]);
         let (centers, inv_widths) = (&mut self.centers[..n], &mut self.inv_widths[..n]);
-        let (scales, gex_at_spot) = (&mut self.scales[..n], &mut self.gex_at_spot[..n]);
+        let weights = &mut self.weights[..n];
+        let (call_gex, put_gex) = (&mut self.call_gex[..n], &mut self.put_gex[..n]);
         let ln_spot = spot.ln();
         for i in 0..n {
             let inv_width = 1.0 / (vols[i] * sqrt_years[i]);
@@ -69,23 +80,38 @@ impl TermBatch {
             let d = (ln_spot - center) * inv_width;
             let half_d2 = 0.5 * d * d;
             let e = spot * scale * fastexp::exp(-half_d2);
+            let per_contract = if half_d2 <= EXP_LIMIT { e } else { 0.0 };
+            let term = CurveTerm {
+                center,
+                inv_width,
+                scale,
+            };
+            // `&`, not `&&`: no branch, so the loop stays vectorised.
+            let ok = (vols[i] > 0.0) & (years[i] > 0.0) & term.is_finite_and_positive();
             centers[i] = center;
             inv_widths[i] = inv_width;
-            scales[i] = scale;
-            gex_at_spot[i] = if half_d2 <= EXP_LIMIT { e } else { 0.0 };
+            weights[i] = if ok {
+                scale * (call_ois[i] - put_ois[i])
+            } else {
+                0.0
+            };
+            call_gex[i] = if ok { per_contract * call_ois[i] } else { 0.0 };
+            put_gex[i] = if ok {
+                -(per_contract * put_ois[i])
+            } else {
+                0.0
+            };
         }
     }
 
-    /// Term `i` of the last [`TermBatch::compute`] and its GEX per contract at spot, or
-    /// `None` when it cannot carry gamma (σ or T not positive, or a non-finite result).
-    pub fn term(&self, i: usize) -> Option<(CurveTerm, f64)> {
-        let term = CurveTerm {
-            center: self.centers[i],
-            inv_width: self.inv_widths[i],
-            scale: self.scales[i],
-        };
-        let ok = self.vols[i] > 0.0 && self.years[i] > 0.0 && term.is_finite_and_positive();
-        ok.then_some((term, self.gex_at_spot[i]))
+    /// The centers, 1/widths and weights of the first `n` terms of the last
+    /// [`TermBatch::compute`], as [`super::curve::GexCurve::extend`] takes them.
+    pub fn curve_columns(&self, n: usize) -> (&[f64], &[f64], &[f64]) {
+        (
+            &self.centers[..n],
+            &self.inv_widths[..n],
+            &self.weights[..n],
+        )
     }
 }
 
@@ -111,23 +137,26 @@ mod tests {
                 batch.sqrt_years[i] = years.sqrt();
                 batch.vols[i] = vol;
                 batch.discounts[i] = (-q * years).exp();
+                (batch.call_ois[i], batch.put_ois[i]) = (2.0, 5.0);
             }
             batch.compute(chunk.len(), rate - q, spot);
+            let (centers, inv_widths, weights) = batch.curve_columns(chunk.len());
             for (i, &(strike, years, vol)) in chunk.iter().enumerate() {
                 let alone = CurveTerm::new(strike, years, vol, rate, q).expect("a valid term");
-                let (term, per_contract) = batch.term(i).expect("a valid term");
                 let close = |a: f64, b: f64| (a - b).abs() <= 1e-14 * b.abs().max(1e-300);
-                assert!(close(term.center, alone.center), "{i}");
-                assert!(close(term.inv_width, alone.inv_width), "{i}");
-                assert!(close(term.scale, alone.scale), "{i}");
-                let expected = alone.gex_at(spot, spot.ln(), 1.0);
-                assert!((per_contract - expected).abs() <= 1e-12 * expected.abs().max(1e-300));
+                assert!(close(centers[i], alone.center), "{i}");
+                assert!(close(inv_widths[i], alone.inv_width), "{i}");
+                assert!(close(weights[i], -3.0 * alone.scale), "{i}");
+                let per_contract = alone.gex_at(spot, spot.ln(), 1.0);
+                let near = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-300);
+                assert!(near(batch.call_gex[i], 2.0 * per_contract), "{i}");
+                assert!(near(batch.put_gex[i], -5.0 * per_contract), "{i}");
             }
         }
     }
 
     #[test]
-    fn a_term_without_time_or_volatility_is_refused() {
+    fn a_term_without_time_or_volatility_is_refused_with_no_weight_and_no_gex() {
         let mut batch = TermBatch::new();
         for (i, (years, vol)) in [(0.0, 0.2), (0.1, 0.0), (0.1, 1e-320)]
             .into_iter()
@@ -138,8 +167,12 @@ mod tests {
             batch.sqrt_years[i] = f64::sqrt(years);
             batch.vols[i] = vol;
             batch.discounts[i] = 1.0;
+            (batch.call_ois[i], batch.put_ois[i]) = (10.0, 1.0);
         }
         batch.compute(3, 0.0, 100.0);
-        assert!((0..3).all(|i| batch.term(i).is_none()));
+        let (_, _, weights) = batch.curve_columns(3);
+        assert_eq!(weights, [0.0; 3]);
+        assert_eq!(batch.call_gex[..3], [0.0; 3]);
+        assert_eq!(batch.put_gex[..3], [0.0; 3]);
     }
 }
