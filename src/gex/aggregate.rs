@@ -4,8 +4,8 @@
 //! Contracts are grouped without sorting: a series table (settlement style and expiry date
 //! share T, so chrono-tz runs once per series), a strike table (one ln K per strike; the
 //! next row is tried before the hash, since every series lists its strikes in the same
-//! order), and neighbouring contracts of the same strike, series and IV (a call and its put,
-//! as chains list them) merged into one entry. Entries become curve terms a batch at a time
+//! order), and a contract merged into its series' latest entry when strike and IV are the
+//! same (a call and its put, as chains list them). Entries become curve terms a batch at a time
 //! ([`TermBatch`]: gathered, computed in vectorised loops, scattered to their strike rows),
 //! so nothing the size of the chain is built besides the curve itself: with whole-chain
 //! columns the pass spent most of its time waiting on memory.
@@ -49,6 +49,9 @@ struct Series {
     selected: bool,
     /// Contracts of this series that carry gamma (counted for selected series only).
     carrying: usize,
+    /// The number of this series' latest merged entry ([`Pending`] counts them all), the one
+    /// its next contract may merge into; `u32::MAX` before the first.
+    latest: u32,
 }
 
 /// A strike with a contributing contract, and its GEX at spot.
@@ -97,8 +100,9 @@ impl Hasher for FastHasher {
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
-/// How many of the latest entries a contract may merge into.
-const MERGE_WINDOW: usize = 4;
+/// Entries kept open when a full batch becomes terms, so that a contract just after the
+/// batch boundary can still merge into its series' latest entry.
+const KEPT_OPEN: usize = 4;
 
 /// Strikes are grouped on exact thousandths (OCC precision). `strike` > 0; rounds half up
 /// without a libm call.
@@ -121,9 +125,9 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
         }
         s.carrying += 1;
         let row = rows.index_of(c.strike);
-        if pending.merge(row, si, c) {
+        if pending.merge(row, si, &mut s.latest, c) {
             terms.add(pending.settled(), &series.series, &mut rows.rows);
-            pending.keep_window();
+            pending.keep_open();
         }
     }
     terms.add(pending.all(), &series.series, &mut rows.rows);
@@ -246,6 +250,7 @@ impl SeriesTable {
             discount: (-self.q * years).exp(),
             selected: years > 0.0 && kept,
             carrying: 0,
+            latest: u32::MAX,
         });
         (self.series.len() - 1) as u32
     }
@@ -304,11 +309,13 @@ impl StrikeRows {
     }
 }
 
-/// Merged entries not yet turned into terms: up to a batch, the latest [`MERGE_WINDOW`]
-/// of them open to merging.
+/// Merged entries not yet turned into terms: up to a batch, of which entry number
+/// `flushed + i` is `entries[i]`.
 struct Pending {
     entries: [Merged; BATCH],
     len: usize,
+    /// Entries already turned into terms.
+    flushed: u32,
 }
 
 impl Pending {
@@ -316,49 +323,48 @@ impl Pending {
         Pending {
             entries: [Merged::default(); BATCH],
             len: 0,
+            flushed: 0,
         }
     }
 
     /// Adds contract `c` (carrying gamma) of strike row `row` and series `series`, merged
-    /// into a recent entry of the same strike, series and IV when there is one; true when
-    /// the batch is full.
+    /// into that series' latest entry (number `latest`, updated here) when it is still open
+    /// and has the same strike and IV; true when the batch is full.
     ///
-    /// Merging is an optimisation (identical terms add linearly), so only near neighbours
-    /// are merged: chains list a strike's call and put together (an index's AM and PM roots
-    /// may interleave), and a hash table per contract costs more than the duplicate terms
-    /// it would save.
+    /// Merging is an optimisation (identical terms add linearly), so only that one entry is
+    /// tried: chains list a strike's call and put together (an index's AM and PM roots may
+    /// interleave, each series keeps its own latest), and a hash table per contract costs
+    /// more than the duplicate terms it would save.
     #[inline(always)]
-    fn merge(&mut self, row: u32, series: u32, c: &Contract) -> bool {
+    fn merge(&mut self, row: u32, series: u32, latest: &mut u32, c: &Contract) -> bool {
         let (call_oi, put_oi) = match c.right {
             Right::Call => (c.open_interest, 0.0),
             Right::Put => (0.0, c.open_interest),
         };
-        let window = self.len.saturating_sub(MERGE_WINDOW);
-        let same = |m: &&mut Merged| {
-            m.row == row && m.series == series && m.iv.to_bits() == c.iv.to_bits()
-        };
-        match self.entries[window..self.len].iter_mut().rev().find(same) {
-            Some(m) => {
-                m.call_oi += call_oi;
-                m.put_oi += put_oi;
-            }
-            None => {
-                self.entries[self.len] = Merged {
-                    row,
-                    series,
-                    iv: c.iv,
-                    call_oi,
-                    put_oi,
-                };
-                self.len += 1;
-            }
+        // Before the batch (or none): wraps to a position past its end.
+        let open = latest.wrapping_sub(self.flushed) as usize;
+        if let Some(m) = self.entries[..self.len].get_mut(open)
+            && m.row == row
+            && m.iv.to_bits() == c.iv.to_bits()
+        {
+            m.call_oi += call_oi;
+            m.put_oi += put_oi;
+            return false;
         }
+        self.entries[self.len] = Merged {
+            row,
+            series,
+            iv: c.iv,
+            call_oi,
+            put_oi,
+        };
+        *latest = self.flushed + self.len as u32;
+        self.len += 1;
         self.len == BATCH
     }
 
-    /// The entries no later contract can merge into (all but the window).
     fn settled(&self) -> &[Merged] {
-        &self.entries[..self.len - MERGE_WINDOW.min(self.len)]
+        &self.entries[..self.len - KEPT_OPEN.min(self.len)]
     }
 
     /// Every entry, at the end of the chain.
@@ -366,11 +372,12 @@ impl Pending {
         &self.entries[..self.len]
     }
 
-    /// Drops the settled entries (turned into terms), keeping the window.
-    fn keep_window(&mut self) {
-        let start = self.len - MERGE_WINDOW.min(self.len);
+    /// Drops the settled entries (turned into terms), keeping the latest open.
+    fn keep_open(&mut self) {
+        let start = self.len - KEPT_OPEN.min(self.len);
         self.entries.copy_within(start..self.len, 0);
         self.len -= start;
+        self.flushed += start as u32;
     }
 }
 
@@ -491,6 +498,11 @@ mod tests {
             assert!(close(s.call_gex, call) && close(s.put_gex, put), "{s:?}");
         }
         let reference = builder.build();
+        assert_eq!(
+            agg.curve.len(),
+            reference.len(),
+            "each call merged with its put, AM and PM roots interleaved, across batch boundaries"
+        );
         for x in [5800.0, 6300.0, 6612.4, 7100.0, 7500.0] {
             let (ours, theirs) = (agg.curve.value(x), reference.value(x));
             assert!(close(ours, theirs), "{x}: {ours} vs {theirs}");
