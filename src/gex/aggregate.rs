@@ -47,10 +47,8 @@ struct Series {
     discount: f64,
     /// Still trading at the snapshot and kept by the expiry filter.
     selected: bool,
-    /// Contracts of this series that carry gamma (counted for selected series only).
-    carrying: usize,
     /// The number of this series' latest merged entry ([`Pending`] counts them all), the one
-    /// its next contract may merge into; `u32::MAX` before the first.
+    /// its next contract may merge into; `u32::MAX` while no contract of it carries gamma.
     latest: u32,
 }
 
@@ -117,13 +115,14 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
     let mut rows = StrikeRows::new(chain.contracts.len());
     let mut terms = Terms::new(chain, params);
     let mut pending = Pending::new();
+    let mut contracts_used = 0;
     for c in &chain.contracts {
         let si = series.index_of(c.root, c.expiry);
         let s = &mut series.series[si as usize];
         if !(s.selected && carries_gamma(c)) {
             continue;
         }
-        s.carrying += 1;
+        contracts_used += 1;
         let row = rows.index_of(c.strike);
         if pending.merge(row, si, &mut s.latest, c) {
             terms.add(pending.settled(), &series.series, &mut rows.rows);
@@ -134,10 +133,9 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
 
     let series = series.series;
     let live = live_dates(&series);
-    let contracts_used = series.iter().map(|s| s.carrying).sum();
     let mut expirations_used: Vec<NaiveDate> = series
         .iter()
-        .filter(|s| s.carrying > 0)
+        .filter(|s| s.latest != u32::MAX)
         .map(|s| s.date)
         .collect();
     expirations_used.sort_unstable();
@@ -249,7 +247,6 @@ impl SeriesTable {
             sqrt_years: years.max(0.0).sqrt(),
             discount: (-self.q * years).exp(),
             selected: years > 0.0 && kept,
-            carrying: 0,
             latest: u32::MAX,
         });
         (self.series.len() - 1) as u32
