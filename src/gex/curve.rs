@@ -568,6 +568,34 @@ impl<const N: usize> TermBlock<N> {
     }
 }
 
+/// The Gaussian recurrence of the blocked kernels ([`super::sweep_f32`],
+/// [`super::sweep_f64`]) as plain loops, in f32 or f64 lanes: each grid point's row gets the
+/// sum of every group's φ, then φ ← φ·r and r ← r·s. The terms are summed in registers
+/// first: one load and one store of a point's partial sums per block, not one per term. The
+/// kernels' AVX2 versions do the same operations in the same order.
+pub(crate) fn block_recurrence<T, const LANES: usize, const GROUPS: usize>(
+    sums: &mut [[T; LANES]],
+    mut phi: [[T; LANES]; GROUPS],
+    mut ratio: [[T; LANES]; GROUPS],
+    step: [[T; LANES]; GROUPS],
+) where
+    T: Copy + Default + std::ops::AddAssign + std::ops::MulAssign,
+{
+    for row in sums.iter_mut() {
+        let mut sum = [T::default(); LANES];
+        for g in 0..GROUPS {
+            for k in 0..LANES {
+                sum[k] += phi[g][k];
+                phi[g][k] *= ratio[g][k];
+                ratio[g][k] *= step[g][k];
+            }
+        }
+        for k in 0..LANES {
+            row[k] += sum[k];
+        }
+    }
+}
+
 /// Adds w·exp(−d_j²/2) to `acc[j]` for d_j = d0 + j·delta (delta > 0), over the points with
 /// |d_j| ≤ 9, by the Gaussian recurrence in eight independent lanes: lane k holds the point
 /// d = d_first + kδ, and every step moves each lane eight points on with

@@ -13,7 +13,7 @@
 //! `relative_error(points, blocks)` of their exact values, and G = P − N within that bound
 //! times P + N.
 
-use super::curve::TermBlock;
+use super::curve::{TermBlock, block_recurrence};
 use super::fastexp;
 
 /// Terms computed together, one per lane: four vectors of eight, four independent chains
@@ -66,31 +66,14 @@ pub(crate) fn accumulate_block(sums: &mut [[f32; LANES]], block: &TermBlock<BLOC
         unsafe { recurrence_avx2(sums, phi, ratio, step) };
         return;
     }
-    recurrence_portable(sums, phi, ratio, step);
+    block_recurrence(sums, phi, ratio, step);
 }
 
 /// Vectors of lanes: phi, ratio and step of each group.
 type Lanes = [[f32; LANES]; GROUPS];
 
-/// The recurrence of [`accumulate_block`] as plain loops.
-fn recurrence_portable(sums: &mut [[f32; LANES]], mut phi: Lanes, mut ratio: Lanes, step: Lanes) {
-    for row in sums.iter_mut() {
-        let mut sum = [0.0f32; LANES];
-        for g in 0..GROUPS {
-            for k in 0..LANES {
-                sum[k] += phi[g][k];
-                phi[g][k] *= ratio[g][k];
-                ratio[g][k] *= step[g][k];
-            }
-        }
-        for k in 0..LANES {
-            row[k] += sum[k];
-        }
-    }
-}
-
 /// The recurrence of [`accumulate_block`] in AVX2 registers: the same operations in the
-/// same order as the portable loop (identical results).
+/// same order as [`block_recurrence`] (identical results).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn recurrence_avx2(sums: &mut [[f32; LANES]], phi: Lanes, ratio: Lanes, step: Lanes) {
@@ -132,7 +115,7 @@ mod tests {
         let ratio = lanes(&|i| 1.05 - 0.003 * i as f32);
         let step = lanes(&|i| 0.999 - 0.0001 * i as f32);
         let (mut portable, mut avx2) = (vec![[0.5f32; LANES]; 201], vec![[0.5f32; LANES]; 201]);
-        recurrence_portable(&mut portable, phi, ratio, step);
+        block_recurrence(&mut portable, phi, ratio, step);
         // SAFETY: AVX2 was detected above.
         unsafe { recurrence_avx2(&mut avx2, phi, ratio, step) };
         let bits =

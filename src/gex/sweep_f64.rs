@@ -2,7 +2,7 @@
 //! |d| ≤ 37 over the whole grid but not within the f32 kernel's |d| ≤ 12, sixteen at a time
 //! (relative error ≈ j²·ε/2, 2e-12 at 200 points).
 
-use super::curve::TermBlock;
+use super::curve::{TermBlock, block_recurrence};
 use super::fastexp;
 
 /// Terms computed together, one per lane.
@@ -21,7 +21,8 @@ type Lanes = [[f64; SUMS]; GROUPS];
 /// recurrence φ_{j+1} = φ_j·r_j, r_j = exp(−d_jδ − δ²/2), r_{j+1} = r_j·exp(−δ²): two
 /// multiplications per term and point, BLOCK independent lanes. With AVX2 (checked at run
 /// time) the recurrence runs on 256-bit vectors written out explicitly: compiled for
-/// AVX-512, the plain loop was shuffled between vector halves and ran at a third of the speed.
+/// AVX-512, the plain loop was shuffled between vector halves (perf: a third of the sweep's
+/// samples in permutes and inserts).
 #[inline(always)]
 pub(crate) fn accumulate_block(lanes: &mut [[f64; SUMS]], block: &TermBlock<BLOCK>) {
     let mut phi = [[0.0; SUMS]; GROUPS];
@@ -42,29 +43,11 @@ pub(crate) fn accumulate_block(lanes: &mut [[f64; SUMS]], block: &TermBlock<BLOC
         unsafe { recurrence_avx2(lanes, phi, ratio, step) };
         return;
     }
-    recurrence_portable(lanes, phi, ratio, step);
-}
-
-/// The recurrence of [`accumulate_block`] as plain loops. The terms are summed in registers
-/// first: one load and one store of a point's partial sums per block, not one per term.
-fn recurrence_portable(lanes: &mut [[f64; SUMS]], mut phi: Lanes, mut ratio: Lanes, step: Lanes) {
-    for row in lanes.iter_mut() {
-        let mut sum = [0.0; SUMS];
-        for g in 0..GROUPS {
-            for k in 0..SUMS {
-                sum[k] += phi[g][k];
-                phi[g][k] *= ratio[g][k];
-                ratio[g][k] *= step[g][k];
-            }
-        }
-        for k in 0..SUMS {
-            row[k] += sum[k];
-        }
-    }
+    block_recurrence(lanes, phi, ratio, step);
 }
 
 /// The recurrence of [`accumulate_block`] in AVX2 registers, each group of eight lanes as
-/// two vectors of four: the same operations in the same order as the portable loop
+/// two vectors of four: the same operations in the same order as [`block_recurrence`]
 /// (identical results).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
@@ -114,7 +97,7 @@ mod tests {
         let ratio = lanes(&|i| 1.05 - 0.003 * i as f64);
         let step = lanes(&|i| 0.999 - 0.0001 * i as f64);
         let (mut portable, mut avx2) = (vec![[0.5; SUMS]; 201], vec![[0.5; SUMS]; 201]);
-        recurrence_portable(&mut portable, phi, ratio, step);
+        block_recurrence(&mut portable, phi, ratio, step);
         // SAFETY: AVX2 was detected above.
         unsafe { recurrence_avx2(&mut avx2, phi, ratio, step) };
         let bits =
