@@ -360,6 +360,7 @@ impl Pending {
         self.len == BATCH
     }
 
+    /// The entries no later contract will merge into: all but the latest [`KEPT_OPEN`].
     fn settled(&self) -> &[Merged] {
         &self.entries[..self.len - KEPT_OPEN.min(self.len)]
     }
