@@ -288,7 +288,7 @@ impl GexCurve {
 
     /// Adds the terms of three equal-length columns, as [`GexCurve::push`] one by one
     /// would, without a branch per term: all are appended, then those of zero or non-finite
-    /// weight squeezed out.
+    /// weight (a call and a put of equal OI, a refused term) squeezed out.
     pub(crate) fn extend(&mut self, centers: &[f64], inv_widths: &[f64], weights: &[f64]) {
         let start = self.len();
         self.centers.extend_from_slice(centers);
@@ -921,6 +921,30 @@ mod tests {
         b.add(101.0, 0.1, 0.2, 10.0, 0.0, 0.0);
         let curve = b.build();
         assert_eq!(curve.len(), 1, "the 100 strike nets to zero and disappears");
+    }
+
+    #[test]
+    fn extending_by_columns_keeps_what_pushing_one_by_one_keeps() {
+        let centers = [4.6, 4.7, 4.8, 4.9, 5.0];
+        let inv_widths = [10.0, 11.0, 12.0, 13.0, 14.0];
+        let weights = [2.0, 0.0, f64::NAN, -3.0, f64::INFINITY];
+        let (mut extended, mut pushed) = (GexCurve::default(), GexCurve::default());
+        for _ in 0..2 {
+            extended.extend(&centers, &inv_widths, &weights);
+            extended.extend(&centers[..1], &inv_widths[..1], &[7.0]);
+            for i in 0..centers.len() {
+                pushed.push(centers[i], inv_widths[i], weights[i]);
+            }
+            pushed.push(centers[0], inv_widths[0], 7.0);
+        }
+        assert_eq!(
+            extended.len(),
+            6,
+            "a zero, a NaN and an infinite weight dropped twice"
+        );
+        assert_eq!(extended.centers, pushed.centers);
+        assert_eq!(extended.inv_widths, pushed.inv_widths);
+        assert_eq!(extended.weights, pushed.weights);
     }
 
     #[test]
