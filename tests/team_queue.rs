@@ -2,6 +2,7 @@
 //! bounded queue, the trader is told once, and they are applied in the order pressed when
 //! it returns, or reported as failed once the outage outlasts the runner's patience. The
 //! outage is this test's own (its login role is refused), beside other PostgreSQL tests.
+//! And an action that races the evaluator is applied on the setup's new state.
 
 mod support;
 
@@ -162,4 +163,82 @@ async fn an_action_is_reported_as_failed_when_the_outage_outlasts_the_patience()
     );
     screen_store.close().await;
     role.drop_role().await;
+}
+
+/// The race of SPEC 5's version guard seen from the trader's side: the trader presses
+/// `i` as price triggers the setup. The evaluator's write lands between the screen's read
+/// and its write (held there by a row lock this test takes), and the trader's invalidate
+/// is still applied, on the triggered setup, instead of being refused as stale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalidate_pressed_as_price_triggers_the_setup_is_still_applied() {
+    let Some(t) = support::postgres().await else {
+        return;
+    };
+    let Store::Postgres(pool) = &t.store else {
+        unreachable!("support::postgres opens PostgreSQL");
+    };
+    let ann = t.store.ensure_user("ann", Utc::now()).await.unwrap();
+    let (_, row) = track(&t.store, ann, "SPY").await;
+    let id = row.setup.id;
+    let (runner, mut events) = screen(&t.store, ann, Duration::from_secs(60));
+
+    let mut evaluator = pool.begin().await.unwrap();
+    let evaluator_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *evaluator)
+        .await
+        .unwrap();
+    sqlx::query("SELECT id FROM tracked_setups WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *evaluator)
+        .await
+        .unwrap();
+    runner
+        .submit(Effect::Manual {
+            id,
+            action: ManualAction::Invalidate,
+            at: Utc::now(),
+        })
+        .await;
+    // The screen has read version 1 and waits for the row to write it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+        )
+        .bind(evaluator_pid)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the screen never wrote"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Price crosses the entry: the evaluator's write, version 1 → 2.
+    sqlx::query(
+        "UPDATE tracked_setups SET status = 'triggered', outcome = 'open', \
+         triggered_at = now(), updated_at = now(), version = 2 WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *evaluator)
+    .await
+    .unwrap();
+    evaluator.commit().await.unwrap();
+
+    match next(&mut events).await {
+        AppEvent::SetupChanged {
+            row,
+            transition: Some(transition),
+            ..
+        } => {
+            assert_eq!(transition.from, SetupStatus::Triggered);
+            assert_eq!(row.setup.status, SetupStatus::Invalidated);
+            assert_eq!(row.setup.version, 3);
+        }
+        other => panic!("the trader's invalidate was lost: {other:?}"),
+    }
 }

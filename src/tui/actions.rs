@@ -240,43 +240,66 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Result<Option<AppEvent>
     })
 }
 
+/// How many times a manual action is computed again because the evaluator moved the
+/// setup between the read and the write.
+const RACES: usize = 3;
+
 /// A manual transition computed on the setup as the store has it now, written with the
-/// version guard: if the evaluator moved it meanwhile, the trader is told, nothing else.
+/// version guard. If the evaluator moved the setup meanwhile (price triggered it as the
+/// trader pressed `i`), the action is computed again on the new state, so the trader's
+/// action is applied whenever the new state allows it; otherwise the trader is told why
+/// not, and nothing else changes.
 async fn manual(
     ctx: &ActionContext,
     id: i64,
     action: ManualAction,
     at: DateTime<Utc>,
 ) -> Result<AppEvent, StoreError> {
-    let row = match ctx.store.setup(ctx.user, id).await {
-        Ok(Some(row)) => row,
-        Ok(None) => {
-            return Ok(AppEvent::ActionFailed(format!(
-                "setup {id} no longer exists"
-            )));
+    // The version the last refused write was computed on, and why it was refused.
+    let mut conflict: Option<(i64, StoreError)> = None;
+    for _ in 0..=RACES {
+        let row = match ctx.store.setup(ctx.user, id).await {
+            Ok(Some(row)) => row,
+            Ok(None) => {
+                return Ok(AppEvent::ActionFailed(format!(
+                    "setup {id} no longer exists"
+                )));
+            }
+            Err(e) => return Ok(AppEvent::ActionFailed(answer(e)?.to_string())),
+        };
+        if let Some((version, refused)) = conflict.take()
+            && version == row.setup.version
+        {
+            // Not a race: the setup is as it was (e.g. a twin blocks a reopen).
+            return Ok(AppEvent::ActionFailed(refused.to_string()));
         }
-        Err(e) => return Ok(AppEvent::ActionFailed(answer(e)?.to_string())),
-    };
-    let transition = match apply_manual(&row.setup, action, at) {
-        Ok(t) => t,
-        Err(refused) => return Ok(AppEvent::ActionFailed(refused.to_string())),
-    };
-    match ctx
-        .store
-        .apply_transition(ctx.user, &transition, TRADER_ACTOR)
-        .await
-    {
-        Ok(row) => {
-            ctx.changes
-                .publish(SetupChange::written(ctx.user, row.clone()));
-            Ok(AppEvent::SetupChanged {
-                user: ctx.user,
-                row,
-                transition: Some(transition),
-            })
+        let transition = match apply_manual(&row.setup, action, at) {
+            Ok(t) => t,
+            Err(refused) => return Ok(AppEvent::ActionFailed(refused.to_string())),
+        };
+        match ctx
+            .store
+            .apply_transition(ctx.user, &transition, TRADER_ACTOR)
+            .await
+        {
+            Ok(row) => {
+                ctx.changes
+                    .publish(SetupChange::written(ctx.user, row.clone()));
+                return Ok(AppEvent::SetupChanged {
+                    user: ctx.user,
+                    row,
+                    transition: Some(transition),
+                });
+            }
+            Err(e @ StoreError::Conflict(_)) => conflict = Some((transition.from_version, e)),
+            Err(e) => return Ok(AppEvent::ActionFailed(answer(e)?.to_string())),
         }
-        Err(e) => Ok(AppEvent::ActionFailed(answer(e)?.to_string())),
     }
+    let refused = conflict.map_or_else(
+        || format!("setup {id} kept changing"),
+        |(_, e)| e.to_string(),
+    );
+    Ok(AppEvent::ActionFailed(refused))
 }
 
 /// Stores an alert, hands it to the evaluator, and says whether the feed quotes its
