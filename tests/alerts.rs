@@ -303,3 +303,90 @@ async fn a_level_crossed_while_nobody_watched_fires_once_at_the_next_start_and_r
         text.as_str()
     );
 }
+
+/// `coach alerts add` in another terminal while the dashboard runs: the alert is written
+/// to the store only, no in-process change announces it. The running evaluator picks it up
+/// (the screen is sent the trader's alerts) and fires it on the crossing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_added_from_another_terminal_fires_in_the_running_dashboard() {
+    let t = support::sqlite().await;
+    let mut config = Config::default();
+    config.sim.speed = 600.0;
+    // Wednesday 2026-11-25: the simulation replays that session from 09:25 ET.
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 21, 0, 0).unwrap();
+    let date = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let user = t.store.ensure_user("local", now).await.unwrap();
+    let spy = sym("SPY");
+    assert!(config.sim.symbols.contains(&spy), "the feed quotes SPY");
+
+    // The level: above every SPY price of the first two hours (12 s at this speed, more
+    // than the evaluator's 5-second resync), and reached later.
+    let market = SimMarket::new(config.sim.seed, &config.sim.symbols, date);
+    let session = market.today.session;
+    let bars = market.today.bars_until(&spy, session.close);
+    let early = session.open + chrono::Duration::minutes(120);
+    let level = bars
+        .iter()
+        .take_while(|b| b.start < early)
+        .map(|b| b.high)
+        .fold(f64::MIN, f64::max)
+        + 0.01;
+    assert!(
+        bars.iter().any(|b| b.start >= early && b.high >= level),
+        "SPY trades above its first two hours' high later in the session"
+    );
+
+    let mut services = Services::start(&config, &t.store, now, Feed::Sim);
+    // The workers are running once the detector has sent levels; a second more (ten
+    // simulated minutes) and the evaluator has surely loaded the store's alerts.
+    let mut running: Option<tokio::time::Instant> = None;
+    while running.is_none_or(|since| since.elapsed() < Duration::from_secs(1)) {
+        let event = tokio::time::timeout(Duration::from_secs(60), services.events.recv())
+            .await
+            .expect("the simulation runs")
+            .expect("events channel open");
+        if matches!(event, AppEvent::Levels { .. }) && running.is_none() {
+            running = Some(tokio::time::Instant::now());
+        }
+    }
+    let alert = t
+        .store
+        .add_alert(
+            user,
+            &NewAlert {
+                symbol: spy.clone(),
+                condition: Condition::CrossesAbove(level),
+                note: "from the CLI".into(),
+                repeat: false,
+                reference: Some(bars[0].open),
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let mut told = false;
+    // The session lasts 39 s at this speed; the feed goes on sending after the close.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let fired = loop {
+        let event = tokio::time::timeout_at(deadline, services.events.recv())
+            .await
+            .expect("the alert fires within the simulated session")
+            .expect("events channel open");
+        match event {
+            AppEvent::AlertsChanged {
+                user: owner,
+                alerts,
+            } => {
+                assert_eq!(owner, user);
+                assert!(alerts.iter().any(|a| a.id == alert.id), "{alerts:?}");
+                told = true;
+            }
+            AppEvent::AlertFired { alert: a, .. } if a.id == alert.id => break a,
+            _ => {}
+        }
+    };
+    services.shutdown();
+    assert!(told, "the screen was sent the alert before it fired");
+    assert_eq!(fired.status, AlertStatus::Fired);
+    assert!(fired.fired_price.is_some_and(|p| p >= level));
+}

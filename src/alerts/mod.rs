@@ -18,7 +18,7 @@
 
 mod condition;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -311,6 +311,30 @@ impl AlertBook {
                 self.remove(firing.id);
             }
         }
+    }
+
+    /// Makes the book hold exactly the `armed` alerts (the store's): the ones it lacks are
+    /// added, the ones no longer armed are taken out, and the ones it has keep their state
+    /// (an alert is never edited, only added, fired and removed). Returns the ids added or
+    /// taken out.
+    pub fn sync(&mut self, armed: &[PriceAlert]) -> Vec<i64> {
+        let wanted: HashSet<i64> = armed.iter().map(|a| a.id).collect();
+        let mut changed: Vec<i64> = self
+            .symbol_of
+            .keys()
+            .filter(|id| !wanted.contains(id))
+            .copied()
+            .collect();
+        for &id in &changed {
+            self.remove(id);
+        }
+        for alert in armed {
+            if !self.symbol_of.contains_key(&alert.id) {
+                changed.push(alert.id);
+                self.upsert(alert.clone());
+            }
+        }
+        changed
     }
 
     /// The symbols with armed alerts.

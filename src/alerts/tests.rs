@@ -217,3 +217,31 @@ fn a_bar_close_older_than_the_latest_quote_does_not_cross_back() {
     book.on_price(&sym("SPY"), 450.2, at(1, 20), &mut out);
     assert!(out.is_empty(), "no crossing happened: {out:?}");
 }
+
+#[test]
+fn syncing_with_the_stored_alerts_adds_and_removes_but_keeps_what_it_already_watches() {
+    let moves = alert(1, "NVDA", Condition::MovesPercent(2.0), true, Some(100.0));
+    let mut book = AlertBook::new();
+    book.upsert(moves.clone());
+    book.upsert(alert(2, "SPY", Condition::CrossesAbove(450.0), false, None));
+    // Fired at +2 %: it now measures from 102.
+    assert_eq!(feed(&mut book, "NVDA", &[102.0]), vec![vec![1]]);
+
+    // Another terminal removed alert 2 and added alert 3 (the copy of alert 1 read back
+    // may predate its firing).
+    let stored = [
+        moves,
+        alert(3, "SPY", Condition::CrossesAbove(452.0), false, Some(451.0)),
+    ];
+    let mut changed = book.sync(&stored);
+    changed.sort_unstable();
+    assert_eq!(changed, [2, 3]);
+    assert_eq!(book.len(), 2);
+    assert!(book.get(2).is_none());
+    assert_eq!(book.get(1).unwrap().reference, Some(102.0), "state kept");
+    assert_eq!(feed(&mut book, "SPY", &[452.5]), vec![vec![3]]);
+    assert!(
+        book.sync(&stored[..1]).is_empty(),
+        "alert 3 fired and is gone"
+    );
+}

@@ -8,8 +8,9 @@
 //! `add SYMBOL above|below|move|relvol VALUE [--repeat] [--from PRICE] [--note TEXT]`
 //! prints the stored alert; a move alert needs `--from` (the price it moves from). Bad
 //! input exits with code 2, names what is wrong and stores nothing. A running dashboard
-//! or `coach serve` evaluates alerts added here from its next start; alerts added in the
-//! dashboard (`A`) are evaluated at once.
+//! or `coach serve` on the same database follows alerts added or removed here within 5
+//! seconds (an alert on a symbol its feed does not quote gets prices from its next
+//! start); alerts added in the dashboard (`A`) are evaluated at once.
 
 use std::io::{self, Write};
 

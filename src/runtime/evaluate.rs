@@ -58,6 +58,9 @@ use crate::store::{SetupRow, Store, StoreError, UserId};
 
 /// The actor written on the evaluator's `setup_events`.
 pub const EVALUATOR_ACTOR: &str = "evaluator";
+/// How often the armed alerts are read back for the ones other processes added or
+/// removed (this process's own changes arrive at once, through [`AlertChanges`]).
+pub const ALERT_RESYNC: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Whether a final minute bar belongs to `session`'s regular hours.
 pub fn is_regular_bar(session: &Session, bar: &Bar) -> bool {
@@ -242,6 +245,53 @@ impl Evaluator {
         }
         tracing::debug!("watching {} armed alerts", self.alerts.len());
         Ok(())
+    }
+
+    /// Follows the alerts other processes add or remove, which no in-process change
+    /// announces: the book is synced with the store's armed alerts (keeping the state of
+    /// the ones it already watches) and each user whose alerts changed is sent their list.
+    /// A failed read leaves the book as it is until the next one.
+    async fn resync_alerts(&mut self) {
+        let armed = match self.store.armed_alerts().await {
+            Ok(armed) => armed,
+            Err(e) => {
+                tracing::debug!("re-reading the armed alerts: {e}");
+                return;
+            }
+        };
+        let alerts: Vec<PriceAlert> = armed.iter().map(|(_, a)| a.clone()).collect();
+        let changed = self.alerts.sync(&alerts);
+        if changed.is_empty() {
+            return;
+        }
+        let mut users: Vec<UserId> = changed
+            .iter()
+            .filter_map(|id| self.alert_owners.get(id))
+            .copied()
+            .collect();
+        self.alert_owners = armed.iter().map(|(user, a)| (a.id, *user)).collect();
+        users.extend(changed.iter().filter_map(|id| self.alert_owners.get(id)));
+        users.sort_unstable();
+        users.dedup();
+        tracing::info!(
+            "alerts changed elsewhere; watching {} armed",
+            self.alerts.len()
+        );
+        for user in users {
+            match self.store.alerts(user).await {
+                Ok(alerts) => {
+                    if self
+                        .ui
+                        .send(AppEvent::AlertsChanged { user, alerts })
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Err(e) => tracing::debug!("reading the alerts of user {}: {e}", user.0),
+            }
+        }
     }
 
     /// An alert added, changed or removed elsewhere.
@@ -506,6 +556,9 @@ pub async fn run_evaluator(
     let mut ev =
         Evaluator::load(store, sinks, changes, ui, snapshot.session, owned.clone()).await?;
     ev.catch_up(&snapshot).await?;
+    let mut resync =
+        tokio::time::interval_at(tokio::time::Instant::now() + ALERT_RESYNC, ALERT_RESYNC);
+    resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ctx.heartbeat();
     loop {
         tokio::select! {
@@ -540,6 +593,7 @@ pub async fn run_evaluator(
                 }
                 Err(RecvError::Closed) => return Err("the alert changes channel closed".into()),
             },
+            _ = resync.tick() => ev.resync_alerts().await,
             event = events.recv() => match event {
                 Ok(MarketEvent::Snapshot(snapshot)) => ev.catch_up(&snapshot).await?,
                 Ok(MarketEvent::Step { at, quotes, bars }) => ev.on_step(at, &quotes, &bars).await?,

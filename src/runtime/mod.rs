@@ -83,6 +83,12 @@ pub enum AppEvent {
         alerts: Vec<crate::alerts::PriceAlert>,
         message: String,
     },
+    /// A user's alerts after another process added or removed one (`coach alert` in
+    /// another terminal, another screen of the team).
+    AlertsChanged {
+        user: crate::store::UserId,
+        alerts: Vec<crate::alerts::PriceAlert>,
+    },
     /// A morning brief: the stored one of the day, or a preview (never stored).
     Brief {
         brief: std::sync::Arc<crate::brief::Brief>,

@@ -601,6 +601,16 @@ impl App {
                     self.on_alert_fired(alert, text);
                 }
             }
+            AppEvent::AlertsChanged { user, alerts } => {
+                if self.user.is_none_or(|me| me == user) {
+                    let armed = alerts
+                        .iter()
+                        .filter(|a| a.status == crate::alerts::AlertStatus::Armed)
+                        .count();
+                    self.alerts = alerts;
+                    self.say(format!("alerts changed outside this screen: {armed} armed"));
+                }
+            }
             AppEvent::AlertsSaved { alerts, message } => {
                 self.alerts = alerts;
                 self.chart_version += 1;

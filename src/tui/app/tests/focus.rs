@@ -339,3 +339,29 @@ fn scrolling_the_brief_into_a_symbols_section_focuses_that_symbol() {
         "the line above is in AAPL's section"
     );
 }
+
+#[test]
+fn alerts_changed_in_another_terminal_replace_the_list_and_another_traders_are_ignored() {
+    let mut a = app();
+    a.user = Some(crate::store::UserId(1));
+    a.on_event(AppEvent::AlertsChanged {
+        user: crate::store::UserId(1),
+        alerts: vec![
+            stored_alert(3, AlertStatus::Armed),
+            stored_alert(2, AlertStatus::Fired),
+        ],
+    });
+    assert_eq!(a.alerts.iter().map(|x| x.id).collect::<Vec<_>>(), [3, 2]);
+    assert!(
+        a.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("alerts changed outside this screen: 1 armed")
+    );
+    a.on_event(AppEvent::AlertsChanged {
+        user: crate::store::UserId(2),
+        alerts: vec![],
+    });
+    assert_eq!(a.alerts.len(), 2, "bob's alerts are not ours");
+}
