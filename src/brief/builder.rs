@@ -290,16 +290,30 @@ fn symbol_brief(
         _ => None,
     };
 
-    let expected_move = atr14.map(|a| ExpectedMove {
-        points: a,
-        method: "atr14".into(),
-    });
-    if expected_move.is_some() {
-        // chains carry no option prices, so no straddle: say which method was used
-        sources.atr = sources
-            .atr
-            .map(|s| format!("{s}; expected move = ±ATR(14) (no option prices for a straddle)"));
-    }
+    // SPEC 8.2: the front expiry's at-the-money straddle when a chain is available, else
+    // ±ATR(14).
+    let straddle = input.gex.as_ref().and_then(|g| g.atm_straddle);
+    let expected_move = match (straddle, atr14) {
+        (Some(s), _) => {
+            sources.expected_move = Some(format!(
+                "at-the-money straddle: {} call + put, expiring {}, priced from their IVs",
+                s.strike, s.expiry
+            ));
+            Some(ExpectedMove {
+                points: s.price,
+                method: "atm_straddle".into(),
+            })
+        }
+        (None, Some(a)) => {
+            sources.expected_move =
+                Some("±ATR(14): no options chain with IV for a straddle".into());
+            Some(ExpectedMove {
+                points: a,
+                method: "atr14".into(),
+            })
+        }
+        (None, None) => None,
+    };
 
     let gamma = input.gex.as_ref().map(|g| {
         let first = g.expirations_used.first();

@@ -102,6 +102,9 @@ pub struct SymbolSources {
     pub prior_day: Option<String>,
     pub pre_market: Option<String>,
     pub atr: Option<String>,
+    /// How the expected move was measured (straddle strike and expiry, or ATR).
+    #[serde(default)]
+    pub expected_move: Option<String>,
     pub gex: Option<String>,
 }
 

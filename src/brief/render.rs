@@ -107,14 +107,21 @@ fn symbol_lines(s: &SymbolBrief) -> Vec<TextLine> {
             p2(v.s2)
         )));
     }
-    if let Some(a) = s.atr14 {
-        let em = s
-            .expected_move
-            .as_ref()
-            .map(|e| format!(" · expected move ±{} ({})", p2(e.points), e.method))
-            .unwrap_or_default();
-        out.push(TextLine::Text(format!("ATR(14) {}{em}", p2(a))));
-        if let Some(src) = &s.sources.atr {
+    let em = s
+        .expected_move
+        .as_ref()
+        .map(|e| format!("expected move ±{} ({})", p2(e.points), e.method));
+    let atr = s.atr14.map(|a| format!("ATR(14) {}", p2(a)));
+    let line = match (atr, em) {
+        (Some(atr), Some(em)) => Some(format!("{atr} · {em}")),
+        (one, other) => one.or(other),
+    };
+    if let Some(line) = line {
+        out.push(TextLine::Text(line));
+        for src in [&s.sources.atr, &s.sources.expected_move]
+            .into_iter()
+            .flatten()
+        {
             out.push(TextLine::Dim(format!("  {src}")));
         }
     }

@@ -15,6 +15,7 @@ use crate::brief::model::PriceAt;
 use crate::brief::render::markdown;
 use crate::brief::{BriefInputs, SymbolInput, build};
 use crate::domain::{Bar, Symbol};
+use crate::gex::straddle::atm_straddle;
 use crate::gex::{ExpiryFilter, GexParams, compute_profile};
 use crate::market::calendar;
 use crate::provider::replay::load_files;
@@ -226,9 +227,13 @@ fn sim_market(seed: u64, date: Option<NaiveDate>, symbols: Option<Vec<Symbol>>) 
                 .map(|price| PriceAt { price, at: now });
             if let Some(spot) = input.last.map(|l| l.price) {
                 let chain = synthetic_chain(symbol, spot, now, seed);
-                input.gex = compute_profile(&chain, &GexParams::default(), ExpiryFilter::All)
+                let params = GexParams::default();
+                input.gex = compute_profile(&chain, &params, ExpiryFilter::All)
                     .ok()
-                    .map(Arc::new);
+                    .map(|mut profile| {
+                        profile.atm_straddle = atm_straddle(&chain, &params);
+                        Arc::new(profile)
+                    });
             }
             input
         }),

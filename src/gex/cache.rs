@@ -134,6 +134,7 @@ mod tests {
             strikes: vec![],
             expirations_used: vec![],
             contracts_used: 0,
+            atm_straddle: None,
         }
     }
 

@@ -10,6 +10,7 @@
 //! - `aggregate` (private): one pass from contracts to per-strike GEX and curve terms;
 //!   `term_batch` (private): the terms computed a batch at a time in vectorised loops.
 //! - [`profile`]: per-strike GEX, walls, key levels, [`profile::GexProfile::levels`].
+//! - [`straddle`]: the front expiry's at-the-money straddle (the brief's expected move).
 //! - [`display`]: `$1.2B`-style amounts and prices for the CLI and the TUI.
 //! - [`cache`]: 5-minute cache per (symbol, filter).
 //! - [`formats`]: readers for CBOE CSV, CBOE JSON and Massive snapshots (pure: text in).
@@ -29,6 +30,7 @@ pub mod filter;
 pub mod formats;
 pub mod occ;
 pub mod profile;
+pub mod straddle;
 mod sweep_f32;
 mod sweep_f64;
 mod term_batch;

@@ -127,6 +127,11 @@ pub struct GexProfile {
     pub expirations_used: Vec<NaiveDate>,
     /// Contracts that contributed (live, selected, OI > 0, IV > 0).
     pub contracts_used: usize,
+    /// The front expiry's at-the-money straddle (the brief's expected move), filled by
+    /// [`super::straddle::atm_straddle`] where a brief is built from the profile: not part
+    /// of the profile's computation or of `coach gex --json`.
+    #[serde(skip)]
+    pub atm_straddle: Option<super::straddle::Straddle>,
 }
 
 /// Why no profile can be computed.
@@ -232,6 +237,7 @@ fn assemble(
         strikes,
         expirations_used,
         contracts_used,
+        atm_straddle: None,
     }
 }
 

@@ -15,6 +15,7 @@ use super::bus::MarketBus;
 use super::supervisor::WorkerCtx;
 use crate::domain::Symbol;
 use crate::gex::cache::{GexCache, Refresh};
+use crate::gex::straddle::atm_straddle;
 use crate::gex::{Chain, ExpiryFilter, GexParams, GexProfile, compute_profile};
 use crate::market::calendar;
 use crate::provider::MarketEvent;
@@ -109,7 +110,9 @@ impl Refresher {
                 as_of: at,
                 ..listed.clone()
             };
-            compute_profile(&now, &params, filter)
+            let mut profile = compute_profile(&now, &params, filter)?;
+            profile.atm_straddle = atm_straddle(&now, &params);
+            Ok::<_, crate::gex::GexError>(profile)
         });
         match result {
             Ok(profile) => Some(profile),

@@ -385,3 +385,44 @@ fn money_groups_thousands_and_scales_millions() {
     assert_eq!(money(2_500_000.0), "$2.50M");
     assert_eq!(money(0.0), "$0");
 }
+
+#[test]
+fn the_expected_move_is_the_front_at_the_money_straddle_when_a_chain_is_available() {
+    use crate::gex::straddle::atm_straddle;
+    use crate::gex::{ExpiryFilter, GexParams, compute_profile};
+    let today = date(DAY.0, DAY.1, DAY.2);
+    let now = ny(today, 9, 0);
+    let chain = crate::provider::sim_chain::synthetic_chain(&spy(), 102.6, now, 7);
+    let params = GexParams::default();
+    let mut profile = compute_profile(&chain, &params, ExpiryFilter::All).unwrap();
+    let straddle = atm_straddle(&chain, &params).unwrap();
+    profile.atm_straddle = Some(straddle);
+    // The first session on record: no daily bars, so no ATR; the straddle still answers.
+    let input = SymbolInput {
+        bars: pre_market_bars(today, &[102.5, 102.8, 102.6]),
+        gex: Some(Arc::new(profile)),
+        ..SymbolInput::new(spy())
+    };
+    let b = build_one(input, now, &[]);
+    let s = &b.symbols[0];
+    assert!(s.atr14.is_none());
+    let em = s.expected_move.as_ref().unwrap();
+    assert_eq!(em.method, "atm_straddle");
+    assert_eq!(em.points, straddle.price);
+    // SPY's 0DTE straddle 7 hours before the close: a fraction of a percent of spot.
+    assert!(
+        em.points > 0.05 && em.points < 0.02 * 102.6,
+        "{}",
+        em.points
+    );
+    let source = s.sources.expected_move.as_deref().unwrap();
+    assert!(
+        source.contains(&straddle.strike.to_string()) && source.contains("2026-11-24"),
+        "{source}"
+    );
+    let text = crate::brief::render::text_lines(&b)
+        .iter()
+        .map(|l| format!("{l:?}"))
+        .collect::<String>();
+    assert!(text.contains("(atm_straddle)"), "{text}");
+}
