@@ -185,14 +185,19 @@ async fn fired(services: &mut Services, id: i64) -> (PriceAlert, String) {
     }
 }
 
+/// The simulation at 600× (a 39-second session) started after the close of Wednesday
+/// 2026-11-25, so it replays that session from 09:25 ET: the config, now, the date.
+fn replay_of_2026_11_25() -> (Config, DateTime<Utc>, NaiveDate) {
+    let mut config = Config::default();
+    config.sim.speed = 600.0;
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 21, 0, 0).unwrap();
+    (config, now, NaiveDate::from_ymd_opt(2026, 11, 25).unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alert_on_a_symbol_off_the_watchlist_gets_prices_and_fires_on_the_crossing() {
     let t = support::sqlite().await;
-    let mut config = Config::default();
-    config.sim.speed = 600.0;
-    // Wednesday 2026-11-25: the simulation replays that session from 09:25 ET.
-    let now = Utc.with_ymd_and_hms(2026, 11, 25, 21, 0, 0).unwrap();
-    let date = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let (mut config, now, date) = replay_of_2026_11_25();
     let user = t.store.ensure_user("local", now).await.unwrap();
     let watchlist = t.store.default_watchlist(user, now).await.unwrap();
     let nflx = sym("NFLX");
@@ -310,11 +315,7 @@ async fn a_level_crossed_while_nobody_watched_fires_once_at_the_next_start_and_r
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alert_added_from_another_terminal_fires_in_the_running_dashboard() {
     let t = support::sqlite().await;
-    let mut config = Config::default();
-    config.sim.speed = 600.0;
-    // Wednesday 2026-11-25: the simulation replays that session from 09:25 ET.
-    let now = Utc.with_ymd_and_hms(2026, 11, 25, 21, 0, 0).unwrap();
-    let date = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let (config, now, date) = replay_of_2026_11_25();
     let user = t.store.ensure_user("local", now).await.unwrap();
     let spy = sym("SPY");
     assert!(config.sim.symbols.contains(&spy), "the feed quotes SPY");
