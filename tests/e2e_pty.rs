@@ -30,19 +30,19 @@ fn the_dashboard_starts_answers_keys_and_quits_cleanly() {
     for title in ["1 Brief", "2 Scanner", "3 Setups", "4 GEX", "5 Health"] {
         assert!(first.contains(title), "{title} missing:\n{first}");
     }
-    app.wait_for("SPY", Duration::from_secs(5));
+    app.wait_for("SPY", Duration::from_secs(15));
 
     app.press("4");
-    app.wait_for("▶ 4 GEX", Duration::from_secs(2));
+    app.wait_for("▶ 4 GEX", Duration::from_secs(10));
     app.press("2");
-    app.wait_for("▶ 2 Scanner", Duration::from_secs(2));
+    app.wait_for("▶ 2 Scanner", Duration::from_secs(10));
     app.press("?");
-    app.wait_for("redraw the screen", Duration::from_secs(2));
+    app.wait_for("redraw the screen", Duration::from_secs(10));
     app.press("\x1b");
-    app.wait_gone("redraw the screen", Duration::from_secs(2));
+    app.wait_gone("redraw the screen", Duration::from_secs(10));
 
     app.send("q");
-    let status = app.wait_exit(Duration::from_secs(2));
+    let status = app.wait_exit(Duration::from_secs(10));
     assert!(status.success(), "exit status {status:?}");
     assert!(app.left_alternate_screen());
     assert!(
@@ -62,7 +62,7 @@ fn sigterm_and_sighup_restore_the_terminal_and_exit_promptly() {
             .status()
             .unwrap();
         assert!(sent.success());
-        let status = app.wait_exit(Duration::from_secs(2));
+        let status = app.wait_exit(Duration::from_secs(10));
         assert_eq!(status.exit_code(), code, "{signal}");
         assert!(
             app.left_alternate_screen(),
@@ -127,16 +127,16 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
         }
         app.press("j");
     }
-    app.wait_for("all (1)", Duration::from_secs(5));
+    app.wait_for("all (1)", Duration::from_secs(15));
     app.press("3");
     // The evaluator may invalidate it first (its stop already traded); either way it ends
     // invalidated, then the trader archives and reopens it.
     app.press("i");
-    app.wait_for("invalid", Duration::from_secs(5));
+    app.wait_for("invalid", Duration::from_secs(15));
     app.press("a");
-    app.wait_for("archived", Duration::from_secs(5));
+    app.wait_for("archived", Duration::from_secs(15));
     app.press("o");
-    app.wait_for("(reopen)", Duration::from_secs(5));
+    app.wait_for("(reopen)", Duration::from_secs(15));
     let before = setup_row(&app.text());
     assert!(
         before.ends_with("active"),
@@ -150,7 +150,7 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
     // header says "waiting for market data" until then).
     again.wait_gone("waiting for market data", Duration::from_secs(20));
     again.press("3");
-    let screen = again.wait_for("all (1)", Duration::from_secs(5));
+    let screen = again.wait_for("all (1)", Duration::from_secs(15));
     let after = setup_row(&screen);
     // The age column moves with the restarted market clock; the rest must match.
     let plan = |row: &str| {
@@ -163,7 +163,7 @@ fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
     again.wait_gone("waiting for market data", Duration::from_secs(10));
     again.press("\r");
     // "reopen" is also a footer hint of the Setups pane: wait for a journal-only word
-    let details = again.wait_for("manual_archive", Duration::from_secs(5));
+    let details = again.wait_for("manual_archive", Duration::from_secs(15));
     for step in ["tracked", "→ invalidated", "manual_archive", "reopen"] {
         assert!(
             details.contains(step),
@@ -271,10 +271,10 @@ fn the_coach_answers_a_follow_up_on_a_tracked_setup_and_the_flip_question() {
     let mut app = start_in(home, &["--speed", "30"]);
     app.wait_for("6 Logs", Duration::from_secs(10));
     app.press("3");
-    app.wait_for("all (1)", Duration::from_secs(5));
+    app.wait_for("all (1)", Duration::from_secs(15));
     app.press("c");
-    app.wait_for("▶ 7 Coach", Duration::from_secs(2));
-    app.wait_for("what would you watch now?", Duration::from_secs(2));
+    app.wait_for("▶ 7 Coach", Duration::from_secs(10));
+    app.wait_for("what would you watch now?", Duration::from_secs(10));
     app.press("\r");
     app.wait_for("⚙ list_tracked_setups", Duration::from_secs(10));
     app.wait_for(&format!("Setup {setup_id} is "), Duration::from_secs(10));
@@ -324,23 +324,23 @@ fn a_tracked_setup_shows_on_the_chart_and_capital_a_stores_an_alert_at_its_entry
         }
         app.press("j");
     }
-    app.wait_for("all (1)", Duration::from_secs(5));
+    app.wait_for("all (1)", Duration::from_secs(15));
     // Selecting the setup focuses its symbol; the Chart draws its plan.
     app.press("3");
     app.press("k");
     app.press("8");
     app.wait_for("E/S/T setup #1", Duration::from_secs(10));
     app.press("A");
-    let editor = app.wait_for("Price alert on", Duration::from_secs(5));
+    let editor = app.wait_for("Price alert on", Duration::from_secs(15));
     assert!(
         editor.contains("setup #1 entry"),
         "prefilled with the entry:\n{editor}"
     );
     app.press("\r");
     // "alert 1 set", or already its firing when the ×30 market crosses the entry at once.
-    app.wait_for("alert 1", Duration::from_secs(5));
+    app.wait_for("alert 1", Duration::from_secs(15));
     app.press("L");
-    app.wait_for("alerts (", Duration::from_secs(5));
+    app.wait_for("alerts (", Duration::from_secs(15));
     let home = app.quit();
 
     let listed = std::process::Command::new(env!("CARGO_BIN_EXE_coach"))
@@ -399,7 +399,7 @@ fn before_the_simulated_open_the_brief_pane_comes_first_with_a_complete_brief() 
     std::thread::sleep(Duration::from_millis(1200));
     app.press("r");
     app.press("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk");
-    app.wait_for("generated ", Duration::from_secs(5));
-    app.wait_gone(&stamp, Duration::from_secs(5));
+    app.wait_for("generated ", Duration::from_secs(15));
+    app.wait_gone(&stamp, Duration::from_secs(15));
     app.quit();
 }

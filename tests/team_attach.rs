@@ -79,7 +79,7 @@ async fn two_traders_attached_to_one_server_see_only_their_own_setups_live() {
     // Another process (here the test, as `coach` CLI would) tracks one for ann: it
     // arrives on ann's screen through the notification, never on bob's.
     track(&t.store, ann, "ANNC").await;
-    ann_tui.wait_for("ANNC", Duration::from_secs(5));
+    ann_tui.wait_for("ANNC", Duration::from_secs(15));
     std::thread::sleep(Duration::from_secs(2));
     assert!(!bob_tui.text().contains("ANNC"), "bob sees ann's new setup");
 
