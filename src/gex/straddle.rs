@@ -14,13 +14,13 @@ use serde::{Deserialize, Serialize};
 
 use super::bs;
 use super::chain::{Chain, Contract, Right};
-use super::expiry::{Settlement, expiry_instant, settlement, years_between};
+use super::expiry::{Settlement, expiry_instant, new_york_date, settlement, years_between};
 use super::profile::GexParams;
 
 /// The front expiry's at-the-money straddle.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Straddle {
-    /// The front expiry: the first still trading at the chain's snapshot.
+    /// The front expiry: the first that lasts through the close of the snapshot's day.
     pub expiry: NaiveDate,
     /// The strike nearest spot with both a call and a put carrying IV.
     pub strike: f64,
@@ -43,12 +43,17 @@ pub fn atm_straddle(chain: &Chain, params: &GexParams) -> Option<Straddle> {
                 years_between(chain.as_of, expiry_instant(c.root.as_str(), c.expiry))
             })
     };
+    // The session's move: the first expiry that lasts through the close of the snapshot's
+    // day (not an AM-settled monthly expiring at this morning's open), or after that close
+    // the next day's.
+    let close = expiry_instant("SPXW", new_york_date(chain.as_of));
+    let through_close = years_between(chain.as_of, close);
     let front = chain
         .contracts
         .iter()
         .filter(priced)
         .map(&mut years)
-        .filter(|&t| t > 0.0)
+        .filter(|&t| t > 0.0 && t >= through_close)
         .min_by(f64::total_cmp)?;
     // Per strike of the front expiry (exact thousandths, OCC precision): call and put IV.
     let mut strikes: HashMap<i64, (Option<f64>, Option<f64>, NaiveDate)> = HashMap::new();
@@ -162,6 +167,38 @@ mod tests {
             "{} vs {thumb}",
             s.price
         );
+    }
+
+    #[test]
+    fn on_a_monthly_friday_before_the_open_the_pm_weekly_is_the_front_not_the_am_monthly() {
+        // Friday 2026-11-20 08:00 New York: SPX monthlies settle at 09:30 (AM), SPXW at 16:00.
+        let friday = date(2026, 11, 20);
+        let contracts = vec![
+            contract("SPX", friday, Right::Call, 6600.0, 100.0, 0.15),
+            contract("SPX", friday, Right::Put, 6600.0, 100.0, 0.15),
+            contract("SPXW", friday, Right::Call, 6600.0, 100.0, 0.15),
+            contract("SPXW", friday, Right::Put, 6600.0, 100.0, 0.15),
+        ];
+        let spx = Chain {
+            symbol: Symbol::parse("SPX").unwrap(),
+            spot: 6600.0,
+            as_of: Utc.with_ymd_and_hms(2026, 11, 20, 13, 0, 0).unwrap(),
+            contracts,
+        };
+        let s = atm_straddle(&spx, &GexParams::default()).unwrap();
+        assert!(
+            (s.years - 8.0 / (365.0 * 24.0)).abs() < 1e-12,
+            "{}",
+            s.years
+        );
+        // After the close the next day's expiry is the front, not nothing.
+        let evening = Chain {
+            as_of: Utc.with_ymd_and_hms(2026, 11, 20, 22, 0, 0).unwrap(),
+            contracts: pair(date(2026, 11, 23), 6600.0, 0.15).to_vec(),
+            ..spx
+        };
+        let next = atm_straddle(&evening, &GexParams::default()).unwrap();
+        assert_eq!(next.expiry, date(2026, 11, 23));
     }
 
     #[test]
