@@ -9,6 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use chrono::Utc;
+use coach::alerts::{AlertStatus, Condition, Firing, PriceAlert};
 use coach::domain::Symbol;
 use coach::runtime::AppEvent;
 use coach::runtime::bus::MarketBus;
@@ -17,7 +18,7 @@ use coach::runtime::health::Health;
 use coach::runtime::setup_changes::SetupChanges;
 use coach::runtime::supervisor;
 use coach::setups::ManualAction;
-use coach::store::{Store, UserId};
+use coach::store::{NewAlert, Store, UserId};
 use coach::tui::actions::{ActionContext, ActionRunner};
 use coach::tui::app::Effect;
 use support::team::track;
@@ -203,10 +204,57 @@ async fn a_screen_hears_only_its_own_traders_changes() {
             ),
             // Shared detections are for everyone.
             AppEvent::Detection(_) => {}
+            // Bob's alerts as his screen's first load read them: none.
+            AppEvent::AlertsChanged { user, alerts } => {
+                assert_eq!(user, bob);
+                assert!(alerts.is_empty(), "{alerts:?}");
+            }
             other => panic!("unexpected {other:?}"),
         }
     }
+
+    // Alerts: Ann's firing on the server stays hers; Bob's own reaches his screen fired.
+    let level = |symbol: &str| NewAlert {
+        symbol: Symbol::parse(symbol).unwrap(),
+        condition: Condition::CrossesAbove(500.0),
+        note: String::new(),
+        repeat: false,
+        reference: Some(499.0),
+    };
+    let anns_alert = s.add_alert(ann, &level("AAPL"), Utc::now()).await.unwrap();
+    fire(s, ann, &anns_alert).await;
+    let bobs_alert = s.add_alert(bob, &level("MSFT"), Utc::now()).await.unwrap();
+    fire(s, bob, &bobs_alert).await;
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("bob's alert firing arrives")
+            .unwrap();
+        let AppEvent::AlertsChanged { user, alerts } = event else {
+            panic!("unexpected {event:?}");
+        };
+        assert_eq!(user, bob);
+        assert!(alerts.iter().all(|a| a.id == bobs_alert.id), "{alerts:?}");
+        if alerts.iter().any(|a| a.status == AlertStatus::Fired) {
+            break;
+        }
+    }
     cancel.cancel();
+}
+
+/// What the server's evaluator records when `alert` crosses its level.
+async fn fire(store: &Store, user: UserId, alert: &PriceAlert) {
+    let firing = Firing {
+        id: alert.id,
+        symbol: alert.symbol.clone(),
+        condition: alert.condition,
+        price: 500.5,
+        rel_volume: None,
+        at: Utc::now(),
+        rearmed: false,
+        reference: alert.reference,
+    };
+    assert!(store.fire_alert(user, &firing).await.unwrap().is_some());
 }
 
 /// A setup an attached screen (here: the store, as its action runner would) tracks

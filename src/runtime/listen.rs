@@ -1,8 +1,9 @@
 //! Change notifications (SPEC 14, PostgreSQL): the writes of other processes arrive here
 //! within a second. Two listeners:
 //! - a server's: setups written by attached screens join its evaluator's book;
-//! - an attached screen's: its own user's setups and watchlist, and new detections, are
-//!   read back through the user-scoped store and sent to the screen.
+//! - an attached screen's: its own user's setups, watchlist, brief and alerts (a firing on
+//!   the server included), and new detections, are read back through the user-scoped
+//!   store and sent to the screen.
 //!
 //! A lost connection is recorded (Health shows it) and the listener connects again with
 //! a short capped backoff ([`retry_delay`]), LISTENs again and, for a screen, reloads
@@ -127,9 +128,11 @@ async fn load_all(
         .map_err(err)?;
     let today = calendar::ny_date(Utc::now());
     let detections = store.detections_on(today).await.map_err(err)?;
+    let alerts = store.alerts(user).await.map_err(err)?;
     let mut events = vec![
         AppEvent::SetupsLoaded(setups),
         AppEvent::WatchlistLoaded(watchlist),
+        AppEvent::AlertsChanged { user, alerts },
     ];
     events.extend(latest_brief(store, user).await?);
     events.extend(detections.into_iter().map(AppEvent::Detection));
@@ -180,6 +183,10 @@ async fn read_back(
                 .map_err(err)?,
         )),
         (Table::Briefs, _) => latest_brief(store, user).await?,
+        (Table::Alerts, _) => Some(AppEvent::AlertsChanged {
+            user,
+            alerts: store.alerts(user).await.map_err(err)?,
+        }),
         (Table::Detections, Some(id)) => store
             .detection(id)
             .await

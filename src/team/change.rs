@@ -12,6 +12,7 @@ pub enum Table {
     Detections,
     Briefs,
     Positions,
+    Alerts,
     Other(String),
 }
 
@@ -49,6 +50,7 @@ impl Change {
             "detections" => Table::Detections,
             "briefs" => Table::Briefs,
             "positions" => Table::Positions,
+            "alerts" => Table::Alerts,
             _ => Table::Other(p.table),
         };
         Ok(Change {

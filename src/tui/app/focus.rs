@@ -439,6 +439,37 @@ impl App {
         }
     }
 
+    /// The trader's alerts as the store has them after a change made elsewhere (another
+    /// terminal; for an attached screen, the server's evaluator): a firing new to this
+    /// screen is announced as the evaluator's own would be, anything else in a word.
+    pub(super) fn on_alerts_changed(&mut self, alerts: Vec<PriceAlert>) {
+        if alerts == self.alerts {
+            return;
+        }
+        let fired: Vec<String> = alerts
+            .iter()
+            .filter(|a| {
+                a.fired_at.is_some()
+                    && self
+                        .alerts
+                        .iter()
+                        .any(|held| held.id == a.id && held.fired_at != a.fired_at)
+            })
+            .filter_map(firing_text)
+            .collect();
+        let armed = alerts
+            .iter()
+            .filter(|a| a.status == crate::alerts::AlertStatus::Armed)
+            .count();
+        self.alerts = alerts;
+        if fired.is_empty() {
+            self.say(format!("alerts updated: {armed} armed"));
+        } else {
+            self.ring_bell = self.bell;
+            self.say(format!("🔔 {}", fired.join(" · ")));
+        }
+    }
+
     pub(super) fn on_alert_fired(&mut self, alert: PriceAlert, text: String) {
         match self.alerts.iter_mut().find(|a| a.id == alert.id) {
             Some(held) => *held = alert,
@@ -447,6 +478,22 @@ impl App {
         self.ring_bell = self.bell;
         self.say(format!("🔔 {text}"));
     }
+}
+
+/// What the status line says of a stored alert's latest firing (the stored row keeps no
+/// relative volume, so a volume alert is told by its price).
+fn firing_text(a: &PriceAlert) -> Option<String> {
+    let firing = crate::alerts::Firing {
+        id: a.id,
+        symbol: a.symbol.clone(),
+        condition: a.condition,
+        price: a.fired_price?,
+        rel_volume: None,
+        at: a.fired_at?,
+        rearmed: a.repeat,
+        reference: a.reference,
+    };
+    Some(firing.describe(&a.note))
 }
 
 /// The editor text for a candidate: `above 451.20 GEX call wall`.

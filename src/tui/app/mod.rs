@@ -603,12 +603,7 @@ impl App {
             }
             AppEvent::AlertsChanged { user, alerts } => {
                 if self.user.is_none_or(|me| me == user) {
-                    let armed = alerts
-                        .iter()
-                        .filter(|a| a.status == crate::alerts::AlertStatus::Armed)
-                        .count();
-                    self.alerts = alerts;
-                    self.say(format!("alerts changed outside this screen: {armed} armed"));
+                    self.on_alerts_changed(alerts);
                 }
             }
             AppEvent::AlertsSaved { alerts, message } => {

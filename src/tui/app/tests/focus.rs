@@ -341,24 +341,43 @@ fn scrolling_the_brief_into_a_symbols_section_focuses_that_symbol() {
 }
 
 #[test]
-fn alerts_changed_in_another_terminal_replace_the_list_and_another_traders_are_ignored() {
+fn alerts_changed_elsewhere_replace_the_list_and_a_firing_new_to_the_screen_rings() {
     let mut a = app();
+    a.bell = true;
     a.user = Some(crate::store::UserId(1));
-    a.on_event(AppEvent::AlertsChanged {
+    let ours = |alerts| AppEvent::AlertsChanged {
         user: crate::store::UserId(1),
-        alerts: vec![
-            stored_alert(3, AlertStatus::Armed),
-            stored_alert(2, AlertStatus::Fired),
-        ],
-    });
+        alerts,
+    };
+    a.on_event(ours(vec![
+        stored_alert(3, AlertStatus::Armed),
+        stored_alert(2, AlertStatus::Fired),
+    ]));
     assert_eq!(a.alerts.iter().map(|x| x.id).collect::<Vec<_>>(), [3, 2]);
-    assert!(
-        a.status
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("alerts changed outside this screen: 1 armed")
+    let said = |a: &App| a.status.as_ref().unwrap().text.clone();
+    assert_eq!(said(&a), "alerts updated: 1 armed");
+    assert!(!a.ring_bell, "nothing fired");
+
+    // The server's evaluator fired alert 3 (an attached screen hears it this way).
+    let mut fired = stored_alert(3, AlertStatus::Fired);
+    (fired.fired_at, fired.fired_price) = (Some(market_time()), Some(6000.5));
+    a.on_event(ours(vec![
+        fired.clone(),
+        stored_alert(2, AlertStatus::Fired),
+    ]));
+    assert!(a.ring_bell);
+    assert_eq!(
+        said(&a),
+        "🔔 alert 3: SPX crosses above 6000.00 at 6000.50 — call wall"
     );
+    // The same list again (a reload after a reconnection) says nothing new.
+    a.ring_bell = false;
+    a.say("quiet");
+    a.on_event(ours(vec![fired, stored_alert(2, AlertStatus::Fired)]));
+    assert!(!a.ring_bell);
+    assert_eq!(said(&a), "quiet");
+
+    // Another trader's list never replaces ours.
     a.on_event(AppEvent::AlertsChanged {
         user: crate::store::UserId(2),
         alerts: vec![],
