@@ -238,6 +238,11 @@ async fn an_invalidate_pressed_as_price_triggers_the_setup_is_still_applied() {
             assert_eq!(transition.from, SetupStatus::Triggered);
             assert_eq!(row.setup.status, SetupStatus::Invalidated);
             assert_eq!(row.setup.version, 3);
+            let (triggered, invalidated) = (row.setup.triggered_at, row.setup.invalidated_at);
+            assert!(
+                invalidated.is_some() && invalidated >= triggered,
+                "the journal keeps time order: triggered {triggered:?}, invalidated {invalidated:?}"
+            );
         }
         other => panic!("the trader's invalidate was lost: {other:?}"),
     }

@@ -273,6 +273,9 @@ async fn manual(
             // Not a race: the setup is as it was (e.g. a twin blocks a reopen).
             return Ok(AppEvent::ActionFailed(refused.to_string()));
         }
+        // Never before the setup's last change: the journal stays in time order when the
+        // evaluator's write (at a later market instant) came first.
+        let at = at.max(row.setup.updated_at);
         let transition = match apply_manual(&row.setup, action, at) {
             Ok(t) => t,
             Err(refused) => return Ok(AppEvent::ActionFailed(refused.to_string())),
