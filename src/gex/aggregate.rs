@@ -104,7 +104,7 @@ const KEPT_OPEN: usize = 4;
 
 /// Strikes are grouped on exact thousandths (OCC precision). `strike` > 0; rounds half up
 /// without a libm call.
-fn strike_key(strike: f64) -> i64 {
+pub(crate) fn strike_key(strike: f64) -> i64 {
     (strike * 1000.0 + 0.5) as i64
 }
 

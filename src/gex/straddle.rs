@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::aggregate::strike_key;
 use super::bs;
 use super::chain::{Chain, Contract, Right};
 use super::expiry::{Settlement, expiry_instant, new_york_date, settlement, years_between};
@@ -48,32 +49,30 @@ pub fn atm_straddle(chain: &Chain, params: &GexParams) -> Option<Straddle> {
     // the next day's.
     let close = expiry_instant("SPXW", new_york_date(chain.as_of));
     let through_close = years_between(chain.as_of, close);
-    let front = chain
+    let (front, expiry) = chain
         .contracts
         .iter()
         .filter(priced)
-        .map(&mut years)
-        .filter(|&t| t > 0.0 && t >= through_close)
-        .min_by(f64::total_cmp)?;
-    // Per strike of the front expiry (exact thousandths, OCC precision): call and put IV.
-    let mut strikes: HashMap<i64, (Option<f64>, Option<f64>, NaiveDate)> = HashMap::new();
+        .map(|c| (years(c), c.expiry))
+        .filter(|&(t, _)| t > 0.0 && t >= through_close)
+        .min_by(|a, b| a.0.total_cmp(&b.0))?;
+    // Call and put IV per strike of the front expiry.
+    let mut strikes: HashMap<i64, (Option<f64>, Option<f64>)> = HashMap::new();
     for c in chain
         .contracts
         .iter()
         .filter(priced)
         .filter(|c| years(c) == front)
     {
-        let entry = strikes
-            .entry((c.strike * 1000.0).round() as i64)
-            .or_insert((None, None, c.expiry));
+        let entry = strikes.entry(strike_key(c.strike)).or_default();
         match c.right {
             Right::Call => entry.0 = Some(c.iv),
             Right::Put => entry.1 = Some(c.iv),
         }
     }
-    let (strike, call_iv, put_iv, expiry) = strikes
+    let (strike, call_iv, put_iv) = strikes
         .into_iter()
-        .filter_map(|(key, (call, put, expiry))| Some((key as f64 / 1000.0, call?, put?, expiry)))
+        .filter_map(|(key, (call, put))| Some((key as f64 / 1000.0, call?, put?)))
         .min_by(|a, b| {
             let gap = |strike: f64| (strike - chain.spot).abs();
             gap(a.0).total_cmp(&gap(b.0)).then(a.0.total_cmp(&b.0))

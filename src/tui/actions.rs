@@ -257,7 +257,8 @@ async fn manual(
 ) -> Result<AppEvent, StoreError> {
     // The version the last refused write was computed on, and why it was refused.
     let mut conflict: Option<(i64, StoreError)> = None;
-    for _ in 0..=RACES {
+    let mut races = 0;
+    loop {
         let row = match ctx.store.setup(ctx.user, id).await {
             Ok(Some(row)) => row,
             Ok(None) => {
@@ -294,15 +295,13 @@ async fn manual(
                     transition: Some(transition),
                 });
             }
-            Err(e @ StoreError::Conflict(_)) => conflict = Some((transition.from_version, e)),
+            Err(e @ StoreError::Conflict(_)) if races < RACES => {
+                races += 1;
+                conflict = Some((transition.from_version, e));
+            }
             Err(e) => return Ok(AppEvent::ActionFailed(answer(e)?.to_string())),
         }
     }
-    let refused = conflict.map_or_else(
-        || format!("setup {id} kept changing"),
-        |(_, e)| e.to_string(),
-    );
-    Ok(AppEvent::ActionFailed(refused))
 }
 
 /// Stores an alert, hands it to the evaluator, and says whether the feed quotes its
