@@ -428,6 +428,7 @@ impl GexCurve {
             let d_end = d0 + span * delta;
             let single = d0 >= -sweep_f32::D_MAX
                 && d_end <= sweep_f32::D_MAX
+                && delta <= sweep_f32::MAX_DELTA
                 && (sweep_f32::MIN_WEIGHT..=sweep_f32::MAX_WEIGHT).contains(&w.abs());
             if single && w > 0.0 {
                 if positive.push(d0, delta, w) {
