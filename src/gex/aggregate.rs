@@ -160,13 +160,26 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
     }
 }
 
-/// OI, IV and strike positive (NaN fails every comparison) and finite (a sum of positives
-/// is finite only if each is); `&` keeps it one branch.
+/// OI and IV positive and finite (NaN fails every comparison; a sum of positives is finite
+/// only if each is), strike in (0, [`MAX_STRIKE`]); `&` keeps it one branch.
 fn carries_gamma(c: &Contract) -> bool {
     (c.open_interest > 0.0)
         & (c.iv > 0.0)
         & (c.strike > 0.0)
-        & (c.open_interest + c.iv + c.strike < f64::INFINITY)
+        & (c.strike < MAX_STRIKE)
+        & (c.open_interest + c.iv < f64::INFINITY)
+}
+
+/// Strikes at or above this (no listed option comes near) carry no gamma, so that every
+/// strike key the aggregate computes fits an i64 without a saturating conversion.
+const MAX_STRIKE: f64 = 1e15;
+
+/// [`strike_key`] of a strike in (0, [`MAX_STRIKE`]) (checked by [`carries_gamma`]).
+#[inline(always)]
+fn valid_strike_key(strike: f64) -> i64 {
+    debug_assert!(strike > 0.0 && strike < MAX_STRIKE);
+    // SAFETY: strike·1000 + 0.5 is finite and within (0, 1e18], inside i64's range.
+    unsafe { (strike * 1000.0 + 0.5).to_int_unchecked::<i64>() }
 }
 
 /// The chain's series, each decided by the expiry filter when first seen (`next:N`, which
@@ -269,29 +282,36 @@ fn live_dates(series: &[Series]) -> Vec<NaiveDate> {
 struct StrikeRows {
     rows: Vec<StrikeRow>,
     row_of: FastMap<i64, u32>,
-    last: Option<(i64, u32)>,
+    /// The last (key, row) looked up; key [`NO_KEY`] and row `u32::MAX` before the first.
+    last: (i64, u32),
 }
+
+/// A key no strike has (keys are positive).
+const NO_KEY: i64 = i64::MIN;
 
 impl StrikeRows {
     fn new(contracts: usize) -> Self {
         StrikeRows {
             rows: Vec::new(),
             row_of: FastMap::with_capacity_and_hasher(contracts / 4, Default::default()),
-            last: None,
+            last: (NO_KEY, u32::MAX),
         }
     }
 
-    /// The row of `strike` (positive and finite), added when new.
+    /// The row of `strike` (as [`carries_gamma`] requires), added when new.
     #[inline(always)]
     fn index_of(&mut self, strike: f64) -> u32 {
-        let key = strike_key(strike);
+        let key = valid_strike_key(strike);
         // A strike's call and put come together, and a series lists its strikes in the
         // order an earlier series did: try the last row and the row after it before the table.
-        let next = self.last.map_or(0, |(_, r)| r as usize + 1);
-        let row = match self.last {
-            Some((k, r)) if k == key => r,
-            _ if self.rows.get(next).is_some_and(|r| r.key == key) => next as u32,
-            _ => *self.row_of.entry(key).or_insert_with(|| {
+        let (last_key, last_row) = self.last;
+        let next = last_row.wrapping_add(1) as usize;
+        let row = if key == last_key {
+            last_row
+        } else if self.rows.get(next).is_some_and(|r| r.key == key) {
+            next as u32
+        } else {
+            *self.row_of.entry(key).or_insert_with(|| {
                 self.rows.push(StrikeRow {
                     key,
                     ln_strike: (key as f64 / 1000.0).ln(),
@@ -299,9 +319,9 @@ impl StrikeRows {
                     put_gex: 0.0,
                 });
                 (self.rows.len() - 1) as u32
-            }),
+            })
         };
-        self.last = Some((key, row));
+        self.last = (key, row);
         row
     }
 }
