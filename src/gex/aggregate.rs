@@ -528,6 +528,22 @@ mod tests {
     }
 
     #[test]
+    fn a_contract_with_an_absurd_or_broken_strike_carries_no_gamma() {
+        let mut chain = interleaved_chain();
+        let expiry = chain.contracts[0].expiry;
+        let good = aggregate(&chain, &GexParams::default(), ExpiryFilter::All);
+        for strike in [1e15, 1e300, f64::INFINITY, f64::NAN, -5.0, 0.0] {
+            chain
+                .contracts
+                .push(contract("SPXW", expiry, Right::Call, strike, 10.0, 0.2));
+        }
+        let agg = aggregate(&chain, &GexParams::default(), ExpiryFilter::All);
+        assert_eq!(agg.contracts_used, good.contracts_used);
+        assert_eq!(agg.strikes.len(), good.strikes.len());
+        assert_eq!(agg.curve.len(), good.curve.len());
+    }
+
+    #[test]
     fn next_n_ranks_every_live_date_before_keeping_any() {
         let chain = interleaved_chain();
         let params = GexParams::default();
