@@ -26,8 +26,9 @@
 //! Newton from inverse cubic interpolation of the sweep, corrected by Newton's own error as
 //! G″ predicts it and accepted once that error is ten times inside the tolerance (usually
 //! after one pass over the terms), with Brent's method as the fallback; roots to 1e-10
-//! relative. A reused [`Sweep`] makes the sweep allocation-free. The loops are plain loops over slices that the compiler
-//! vectorises, compiled for AVX-512 or AVX2 when the CPU has them (`widest_simd!`).
+//! relative. A reused [`Sweep`] makes the sweep allocation-free. The loops are plain loops
+//! over slices that the compiler vectorises, compiled for AVX-512 or AVX2 when the CPU has
+//! them (`widest_simd!`).
 //!
 //! Accuracy: [`GexCurve::value`] uses [`super::fastexp::exp`] (within 2 ulp of `f64::exp`).
 
@@ -685,7 +686,7 @@ impl GexCurve {
             if !(next > a && next < b) {
                 break;
             }
-            if newton_error.abs() <= NEWTON_SETTLED * next {
+            if step.abs() <= NEWTON_LOCAL * x && newton_error.abs() <= NEWTON_SETTLED * next {
                 return next;
             }
             x = next;
@@ -696,10 +697,13 @@ impl GexCurve {
 
 /// A step is accepted when Newton's predicted error, relative to x, is within this, ten
 /// times inside the 1e-10 tolerance; the step corrects that error too, so what remains is
-/// of the next order. The prediction takes G″ at the iterate instead of between it and the
-/// root; over steps this small (1e-6 of x and less) G″ changes by far less than the
-/// margin, even for terms expiring within the hour.
+/// of the next order.
 const NEWTON_SETTLED: f64 = 1e-11;
+/// ... and when the step itself is at most this fraction of x: the prediction takes G″ at
+/// the iterate instead of between it and the root, and over 1e-5 of x (0.07 points of SPX)
+/// G″ hardly changes, even for contracts minutes from expiry (whose Gaussian in x is a few
+/// points wide).
+const NEWTON_LOCAL: f64 = 1e-5;
 
 /// The zero of the cubic through the sweep points i−1, i, j, j+1 taken as x(G) (inverse
 /// interpolation), when those values are strictly monotone; else the secant point of i and j.

@@ -63,9 +63,10 @@ fn step_ratio(delta2: f64) -> f64 {
 
 /// Adds each term's |w|·exp(−d_j²/2) into `sums[j]` for every grid point j, by the
 /// recurrence φ_{j+1} = φ_j·r_j, r_{j+1} = r_j·s in f32 (setup: φ₀ and r₀ by the f32
-/// exponential, s by a short series in f64; every term within |d| ≤ 12, δ ≤ [`MAX_DELTA`]). With AVX2 (checked at run time) the recurrence runs on
-/// 256-bit vectors written out explicitly: left to itself the compiler shuffles these
-/// arrays between vector halves and loses the gain of single precision.
+/// exponential, s by a short series in f64; every term within |d| ≤ 12 and δ ≤
+/// [`MAX_DELTA`]). With AVX2 (checked at run time) the recurrence runs on 256-bit vectors
+/// written out explicitly: left to itself the compiler shuffles these arrays between
+/// vector halves and loses the gain of single precision.
 #[inline(always)]
 pub(crate) fn accumulate_block(sums: &mut [[f32; LANES]], block: &TermBlock<BLOCK>) {
     let mut phi = [[0.0f32; LANES]; GROUPS];
