@@ -242,6 +242,35 @@ async fn a_bad_status_or_database_url_exits_2() {
 }
 
 #[tokio::test]
+async fn an_alert_on_a_symbol_no_feed_quotes_says_a_running_coach_judges_it_from_its_next_start() {
+    for db in dbs().await {
+        let off = coach(&db, &["alerts", "add", "ORCL", "above", "150"]);
+        assert_eq!(off.status.code(), Some(0), "stderr: {}", stderr(&off));
+        assert_eq!(stdout(&off), "1\tORCL\tcrosses above 150.00\tarmed\t-\t\n");
+        assert_eq!(
+            stderr(&off),
+            "note: ORCL is on no feed a coach starts with (configured symbols, default \
+             watchlist, armed alerts): a dashboard or `coach serve` already running judges \
+             this alert from its next start\n"
+        );
+        assert!(coach(&db, &["watchlist", "add", "NFLX"]).status.success());
+        for quoted in [
+            ["SPY", "above", "700"],
+            ["NFLX", "below", "90"],
+            ["ORCL", "below", "120"],
+        ] {
+            let on = coach(&db, &[&["alerts", "add"][..], &quoted[..]].concat());
+            assert_eq!(on.status.code(), Some(0), "stderr: {}", stderr(&on));
+            assert_eq!(
+                stderr(&on),
+                "",
+                "{quoted:?}: configured, watchlist, armed alert"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn watchlist_show_set_add_remove_and_bad_symbols() {
     for db in dbs().await {
         watchlist_commands_on(&db);

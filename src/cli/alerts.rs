@@ -9,8 +9,9 @@
 //! prints the stored alert; a move alert needs `--from` (the price it moves from). Bad
 //! input exits with code 2, names what is wrong and stores nothing. A running dashboard
 //! or `coach serve` on the same database follows alerts added or removed here within 5
-//! seconds (an alert on a symbol its feed does not quote gets prices from its next
-//! start); alerts added in the dashboard (`A`) are evaluated at once.
+//! seconds; an alert on a symbol its feed does not quote gets prices from its next start,
+//! and `add` says so on stderr when the symbol is on none of the feeds a coach is started
+//! with. Alerts added in the dashboard (`A`) are evaluated at once.
 
 use std::io::{self, Write};
 
@@ -138,12 +139,32 @@ pub fn run(args: AlertsArgs, common: &CommonArgs) -> Result<(), CliError> {
             note,
         } => {
             let alert = new_alert(&symbol, &condition, &value, repeat, from, &note)?;
-            let stored = with_store(common, |store, user| async move {
-                store
+            let configured = common.load_config()?.sim.symbols;
+            let (stored, on_feed) = with_store(common, |store, user| async move {
+                // What a coach started before now quotes besides the configured symbols:
+                // the default watchlist (the dashboard) and the armed alerts (both).
+                let mut on_feed = store.alert_symbols(user).await.map_err(store_error)?;
+                let lists = store.watchlists(user).await.map_err(store_error)?;
+                on_feed.extend(
+                    lists
+                        .into_iter()
+                        .filter(|w| w.is_default)
+                        .flat_map(|w| w.symbols),
+                );
+                let stored = store
                     .add_alert(user, &alert, Utc::now())
                     .await
-                    .map_err(store_error)
+                    .map_err(store_error)?;
+                Ok((stored, on_feed))
             })?;
+            if !configured.contains(&stored.symbol) && !on_feed.contains(&stored.symbol) {
+                eprintln!(
+                    "note: {} is on no feed a coach starts with (configured symbols, default \
+                     watchlist, armed alerts): a dashboard or `coach serve` already running \
+                     judges this alert from its next start",
+                    stored.symbol
+                );
+            }
             to_text(&[stored])
         }
         AlertsCommand::Remove { ids } => {
