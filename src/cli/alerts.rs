@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use super::CliError;
 use super::dashboard::CommonArgs;
-use super::setups::with_store;
+use super::setups::{with_config_store, with_store};
 use crate::alerts::{Condition, PriceAlert};
 use crate::domain::Symbol;
 use crate::store::{NewAlert, StoreError};
@@ -139,8 +139,8 @@ pub fn run(args: AlertsArgs, common: &CommonArgs) -> Result<(), CliError> {
             note,
         } => {
             let alert = new_alert(&symbol, &condition, &value, repeat, from, &note)?;
-            let configured = common.load_config()?.sim.symbols;
-            let (stored, on_feed) = with_store(common, |store, user| async move {
+            let config = common.load_config()?;
+            let (stored, on_feed) = with_config_store(&config, |store, user| async move {
                 // What a coach started before now quotes besides the configured symbols:
                 // the default watchlist (the dashboard) and the armed alerts (both).
                 let mut on_feed = store.alert_symbols(user).await.map_err(store_error)?;
@@ -157,7 +157,7 @@ pub fn run(args: AlertsArgs, common: &CommonArgs) -> Result<(), CliError> {
                     .map_err(store_error)?;
                 Ok((stored, on_feed))
             })?;
-            if !configured.contains(&stored.symbol) && !on_feed.contains(&stored.symbol) {
+            if !config.sim.symbols.contains(&stored.symbol) && !on_feed.contains(&stored.symbol) {
                 eprintln!(
                     "note: {} is on no feed a coach starts with (configured symbols, default \
                      watchlist, armed alerts): a dashboard or `coach serve` already running \

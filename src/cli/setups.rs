@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use super::CliError;
 use super::dashboard::CommonArgs;
+use crate::config::Config;
 use crate::market::calendar::NEW_YORK;
 use crate::setups::{SetupStatus, TrackedSetup};
 use crate::store::{SetupRow, Store, StoreError, UserId};
@@ -139,7 +140,15 @@ where
     F: FnOnce(Store, UserId) -> Fut,
     Fut: Future<Output = Result<T, CliError>>,
 {
-    let config = common.load_config()?;
+    with_config_store(&common.load_config()?, work)
+}
+
+/// [`with_store`] for a caller that needs the loaded configuration too.
+pub(super) fn with_config_store<T, F, Fut>(config: &Config, work: F) -> Result<T, CliError>
+where
+    F: FnOnce(Store, UserId) -> Fut,
+    Fut: Future<Output = Result<T, CliError>>,
+{
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
