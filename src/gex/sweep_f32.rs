@@ -20,12 +20,15 @@
 use super::curve::{TermBlock, block_recurrence};
 use super::fastexp;
 
-/// Terms computed together, one per lane: four vectors of eight, four independent chains
-/// of multiplications, so the loop is bound by the multiplier's throughput, not its latency.
-pub(crate) const BLOCK: usize = 32;
+/// Terms computed together, one per lane: with AVX-512, four vectors of sixteen; otherwise
+/// two halves of four vectors of eight. Four independent chains of multiplications either
+/// way, so the loop is bound by the multiplier's throughput, not its latency.
+pub(crate) const BLOCK: usize = 64;
 /// f32 lanes per partial sum (one 256-bit vector).
 pub(crate) const LANES: usize = 8;
+/// Vectors of eight per block, and per half block (the AVX2 and portable kernels' unit).
 const GROUPS: usize = BLOCK / LANES;
+const HALF_GROUPS: usize = GROUPS / 2;
 /// |d| within which a term may run in f32: exp(−12²/2) ≈ 5e-32 times a weight of at least
 /// [`MIN_WEIGHT`] stays a normal f32 (≥ 1.2e-38), so nothing underflows.
 pub(crate) const D_MAX: f64 = 12.0;
@@ -50,7 +53,7 @@ const PHI_UNITS: f64 = 72.0 + fastexp::EXP_F32_ERROR_UNITS + 2.0;
 pub(crate) fn relative_error(points: usize, blocks: usize) -> f64 {
     let j = points.saturating_sub(1) as f64;
     let recurrence = PHI_UNITS + j * RATIO_UNITS + j * j;
-    1.1 * (recurrence + 3.0 + blocks as f64) * UNIT_ROUNDOFF
+    1.1 * (recurrence + 3.0 + 2.0 * blocks as f64) * UNIT_ROUNDOFF
 }
 
 /// s = e^(−δ²) for δ ≤ [`MAX_DELTA`], from `delta2` = δ²: Taylor to the fifth power, whose
@@ -64,9 +67,9 @@ fn step_ratio(delta2: f64) -> f64 {
 /// Adds each term's |w|·exp(−d_j²/2) into `sums[j]` for every grid point j, by the
 /// recurrence φ_{j+1} = φ_j·r_j, r_{j+1} = r_j·s in f32 (setup: φ₀ and r₀ by the f32
 /// exponential, s by a short series in f64; every term within |d| ≤ 12 and δ ≤
-/// [`MAX_DELTA`]). With AVX2 (checked at run time) the recurrence runs on 256-bit vectors
-/// written out explicitly: left to itself the compiler shuffles these arrays between
-/// vector halves and loses the gain of single precision.
+/// [`MAX_DELTA`]). The recurrence runs on vectors written out explicitly, AVX-512 or AVX2
+/// as the CPU has them (checked at run time): left to itself the compiler shuffles these
+/// arrays between vector halves and loses the gain of single precision.
 #[inline(always)]
 pub(crate) fn accumulate_block(sums: &mut [[f32; LANES]], block: &TermBlock<BLOCK>) {
     let mut phi = [[0.0f32; LANES]; GROUPS];
@@ -83,22 +86,37 @@ pub(crate) fn accumulate_block(sums: &mut [[f32; LANES]], block: &TermBlock<BLOC
         }
     }
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the running CPU supports AVX2, the only feature the function enables.
-        unsafe { recurrence_avx2(sums, phi, ratio, step) };
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the running CPU supports AVX-512F, the only feature the function enables.
+        unsafe { recurrence_avx512(sums, &phi, &ratio, &step) };
         return;
     }
-    block_recurrence(sums, phi, ratio, step);
+    let [phi, ratio, step] = [phi, ratio, step].map(halves);
+    for h in 0..2 {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the running CPU supports AVX2, the only feature the function enables.
+            unsafe { recurrence_avx2(sums, phi[h], ratio[h], step[h]) };
+            continue;
+        }
+        block_recurrence(sums, phi[h], ratio[h], step[h]);
+    }
 }
 
-/// Vectors of lanes: phi, ratio and step of each group.
+/// A block's vectors of eight lanes: all of them, and half of them.
 type Lanes = [[f32; LANES]; GROUPS];
+type HalfLanes = [[f32; LANES]; HALF_GROUPS];
 
-/// The recurrence of [`accumulate_block`] in AVX2 registers: the same operations in the
-/// same order as [`block_recurrence`] (identical results).
+/// The first and the second half of a block's vectors.
+fn halves(lanes: Lanes) -> [HalfLanes; 2] {
+    std::array::from_fn(|h| std::array::from_fn(|g| lanes[h * HALF_GROUPS + g]))
+}
+
+/// The recurrence of [`accumulate_block`] over half a block in AVX2 registers: the same
+/// operations in the same order as [`block_recurrence`] (identical results).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn recurrence_avx2(sums: &mut [[f32; LANES]], phi: Lanes, ratio: Lanes, step: Lanes) {
+fn recurrence_avx2(sums: &mut [[f32; LANES]], phi: HalfLanes, ratio: HalfLanes, step: HalfLanes) {
     use std::arch::x86_64::{
         __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps,
     };
@@ -110,7 +128,7 @@ fn recurrence_avx2(sums: &mut [[f32; LANES]], phi: Lanes, ratio: Lanes, step: La
     let step = step.each_ref().map(load);
     for row in sums.iter_mut() {
         let mut sum = _mm256_setzero_ps();
-        for g in 0..GROUPS {
+        for g in 0..HALF_GROUPS {
             sum = _mm256_add_ps(sum, phi[g]);
             phi[g] = _mm256_mul_ps(phi[g], ratio[g]);
             ratio[g] = _mm256_mul_ps(ratio[g], step[g]);
@@ -120,9 +138,62 @@ fn recurrence_avx2(sums: &mut [[f32; LANES]], phi: Lanes, ratio: Lanes, step: La
     }
 }
 
+/// The recurrence of [`accumulate_block`] over a whole block in AVX-512 registers, vector g
+/// holding lanes 16g..16g+16: per grid point, the four vectors' φ are summed in order, the
+/// sum's upper eight lanes are added to its lower eight, and the result to the point's
+/// partial sums (a test holds the same in plain loops).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn recurrence_avx512(sums: &mut [[f32; LANES]], phi: &Lanes, ratio: &Lanes, step: &Lanes) {
+    use std::arch::x86_64::{
+        __m512, _mm256_add_ps, _mm256_castpd_ps, _mm256_loadu_ps, _mm256_storeu_ps, _mm512_add_ps,
+        _mm512_castps_pd, _mm512_castps512_ps256, _mm512_extractf64x4_pd, _mm512_loadu_ps,
+        _mm512_mul_ps, _mm512_setzero_ps,
+    };
+    const WIDE: usize = GROUPS / 2;
+    // SAFETY: vector g starts at [f32; 8] number 2g of a 64-float array, so all 16 floats
+    // it reads are inside it; `loadu` needs no alignment.
+    let load = |v: &Lanes| -> [__m512; WIDE] {
+        std::array::from_fn(|g| unsafe { _mm512_loadu_ps(v[2 * g].as_ptr()) })
+    };
+    let (mut phi, mut ratio, step) = (load(phi), load(ratio), load(step));
+    for row in sums.iter_mut() {
+        let mut sum = _mm512_setzero_ps();
+        for g in 0..WIDE {
+            sum = _mm512_add_ps(sum, phi[g]);
+            phi[g] = _mm512_mul_ps(phi[g], ratio[g]);
+            ratio[g] = _mm512_mul_ps(ratio[g], step[g]);
+        }
+        let upper = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sum), 1));
+        let folded = _mm256_add_ps(_mm512_castps512_ps256(sum), upper);
+        // SAFETY: `row` is an [f32; 8], exactly one 256-bit vector.
+        unsafe {
+            let total = _mm256_add_ps(_mm256_loadu_ps(row.as_ptr()), folded);
+            _mm256_storeu_ps(row.as_mut_ptr(), total);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A block's vectors with lane i (of 64) set to `f(i)`.
+    fn lanes(f: impl Fn(usize) -> f32) -> Lanes {
+        std::array::from_fn(|g| std::array::from_fn(|k| f(g * LANES + k)))
+    }
+
+    fn bits(sums: &[[f32; LANES]]) -> Vec<u32> {
+        sums.iter().flatten().map(|x| x.to_bits()).collect()
+    }
+
+    /// Decaying terms of assorted sizes and ratios, and partial sums already holding 0.5.
+    fn sample_block() -> (Lanes, Lanes, Lanes, Vec<[f32; LANES]>) {
+        let phi = lanes(|i| 1e3 / (1.0 + i as f32));
+        let ratio = lanes(|i| 1.05 - 0.0015 * i as f32);
+        let step = lanes(|i| 0.999 - 0.00005 * i as f32);
+        (phi, ratio, step, vec![[0.5f32; LANES]; 201])
+    }
 
     #[cfg(target_arch = "x86_64")]
     #[test]
@@ -130,33 +201,63 @@ mod tests {
         if !std::arch::is_x86_feature_detected!("avx2") {
             return;
         }
-        let lanes = |f: &dyn Fn(usize) -> f32| -> Lanes {
-            std::array::from_fn(|g| std::array::from_fn(|k| f(g * LANES + k)))
-        };
-        let phi = lanes(&|i| 1e3 / (1.0 + i as f32));
-        let ratio = lanes(&|i| 1.05 - 0.003 * i as f32);
-        let step = lanes(&|i| 0.999 - 0.0001 * i as f32);
-        let (mut portable, mut avx2) = (vec![[0.5f32; LANES]; 201], vec![[0.5f32; LANES]; 201]);
-        block_recurrence(&mut portable, phi, ratio, step);
-        // SAFETY: AVX2 was detected above.
-        unsafe { recurrence_avx2(&mut avx2, phi, ratio, step) };
-        let bits =
-            |v: &[[f32; LANES]]| -> Vec<u32> { v.iter().flatten().map(|x| x.to_bits()).collect() };
-        assert_eq!(bits(&portable), bits(&avx2));
+        let (phi, ratio, step, mut portable) = sample_block();
+        let mut avx2 = portable.clone();
+        let [phi, ratio, step] = [phi, ratio, step].map(halves);
+        for h in 0..2 {
+            block_recurrence(&mut portable, phi[h], ratio[h], step[h]);
+            // SAFETY: AVX2 was detected above.
+            unsafe { recurrence_avx2(&mut avx2, phi[h], ratio[h], step[h]) };
+        }
+        assert!(
+            bits(&portable) == bits(&avx2),
+            "the AVX2 sums differ from the portable loop's"
+        );
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx512_recurrence_sums_sixteen_lanes_then_folds_them_to_eight() {
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        let (mut phi, mut ratio, step, mut plain) = sample_block();
+        let mut avx512 = plain.clone();
+        // SAFETY: AVX-512F was detected above.
+        unsafe { recurrence_avx512(&mut avx512, &phi, &ratio, &step) };
+        // The same operations in plain loops: lane k of wide vector g is lane 16g + k.
+        let lane = |v: &Lanes, g: usize, k: usize| v[(16 * g + k) / LANES][k % LANES];
+        for row in plain.iter_mut() {
+            let mut sum = [0.0f32; 16];
+            for g in 0..GROUPS / 2 {
+                for (k, total) in sum.iter_mut().enumerate() {
+                    *total += lane(&phi, g, k);
+                }
+            }
+            for k in 0..LANES {
+                row[k] += sum[k] + sum[k + LANES];
+            }
+            phi = lanes(|i| phi[i / LANES][i % LANES] * ratio[i / LANES][i % LANES]);
+            ratio = lanes(|i| ratio[i / LANES][i % LANES] * step[i / LANES][i % LANES]);
+        }
+        assert!(
+            bits(&plain) == bits(&avx512),
+            "the AVX-512 sums differ from the plain loops'"
+        );
     }
 
     #[test]
     fn the_f32_recurrence_stays_within_its_bound_across_the_grid() {
-        // 32 terms from narrow to wide, every one within |d| ≤ 12 over 201 points.
+        // 64 terms from narrow to wide, every one within |d| ≤ 12 over 201 points.
         let points = 201;
         let mut block = TermBlock::<BLOCK>::new();
         let mut sums = vec![[0.0f32; LANES]; points];
         for i in 0..BLOCK {
             let delta = 0.002 + 0.115 * i as f64 / BLOCK as f64;
-            let d0 = -0.5 * 200.0 * delta + 0.3 * (i as f64 - 16.0) * delta;
+            let d0 = -0.5 * 200.0 * delta + 0.3 * (i as f64 - 32.0) * delta;
             let weight = 10f64.powi(i as i32 % 7 - 2);
             let full = block.push(d0, delta, weight);
-            assert_eq!(full, i + 1 == BLOCK, "32 terms make one full block");
+            assert_eq!(full, i + 1 == BLOCK, "64 terms make one full block");
         }
         accumulate_block(&mut sums, &block);
         let bound = relative_error(points, 1);
