@@ -17,7 +17,7 @@
 //!   ([`super::sweep_f32`]), positive and negative weights apart, with a rigorous error
 //!   bound; wherever that bound could flip the sign of a point, the point is evaluated
 //!   exactly, so every sign the sweep reports is the exact one;
-//! - within |d| ≤ 37: 16 at a time in f64 ([`super::sweep_f64`]; relative error ≈ j²·ε/2,
+//! - within |d| ≤ 37: 32 at a time in f64 ([`super::sweep_f64`]; relative error ≈ j²·ε/2,
 //!   2e-12 at 200 points);
 //! - narrow terms (short-dated, far from the money): one at a time in f64 over the points
 //!   where |d| ≤ 9 (beyond it exp(−d²/2) is below 3e-18 of the term's peak).
@@ -421,7 +421,7 @@ impl GexCurve {
             sums.resize(points, [0.0; sweep_f32::LANES]);
         }
         // Three kernels, by how far a term reaches over the grid: within |d| ≤ 12 everywhere
-        // (nearly all), 64 terms of one sign at a time in f32; within |d| ≤ 37, 16 at a time
+        // (nearly all), 64 terms of one sign at a time in f32; within |d| ≤ 37, 32 at a time
         // in f64; the rest, narrow terms that matter over part of the grid only, one at a
         // time over their own window.
         let mut wide = TermBlock::<{ sweep_f64::BLOCK }>::new();
