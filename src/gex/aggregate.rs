@@ -5,10 +5,11 @@
 //! share T, so chrono-tz runs once per series), a strike table (one ln K per strike; the
 //! next row is tried before the hash, since every series lists its strikes in the same
 //! order), and a contract merged into its series' latest entry when strike and IV are the
-//! same (a call and its put, as chains list them). Entries become curve terms a batch at a time
-//! ([`TermBatch`]: gathered, computed in vectorised loops, scattered to their strike rows),
-//! so nothing the size of the chain is built besides the curve itself: with whole-chain
-//! columns the pass spent most of its time waiting on memory.
+//! same (a call and its put, as chains list them). Entries are written straight into the
+//! input columns of a [`TermBatch`] and become curve terms a batch at a time (computed in
+//! vectorised loops, their GEX at spot scattered to their strike rows), so nothing the size
+//! of the chain is built besides the curve itself: with whole-chain columns the pass spent
+//! most of its time waiting on memory.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -59,16 +60,6 @@ struct StrikeRow {
     ln_strike: f64,
     call_gex: f64,
     put_gex: f64,
-}
-
-/// Open interest of one (strike, series, IV), waiting to become a curve term.
-#[derive(Clone, Copy, Debug, Default)]
-struct Merged {
-    row: u32,
-    series: u32,
-    iv: f64,
-    call_oi: f64,
-    put_oi: f64,
 }
 
 /// FxHash's multiply-rotate: the keys are small integers from our own arithmetic (no
@@ -124,12 +115,14 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
         }
         contracts_used += 1;
         let row = rows.index_of(c.strike);
-        if pending.merge(row, si, &mut s.latest, c) {
-            terms.add(pending.settled(), &series.series, &mut rows.rows);
+        if pending.merge(row, s, &rows.rows, c) {
+            let settled = pending.settled();
+            terms.add(&mut pending, settled, &mut rows.rows);
             pending.keep_open();
         }
     }
-    terms.add(pending.all(), &series.series, &mut rows.rows);
+    let all = pending.len;
+    terms.add(&mut pending, all, &mut rows.rows);
 
     let series = series.series;
     let live = live_dates(&series);
@@ -326,10 +319,12 @@ impl StrikeRows {
     }
 }
 
-/// Merged entries not yet turned into terms: up to a batch, of which entry number
-/// `flushed + i` is `entries[i]`.
+/// Merged entries not yet turned into terms: up to a batch, written straight into the
+/// input columns of the batch that computes them (entry number `flushed + i` is column
+/// position i), with the strike row of each.
 struct Pending {
-    entries: [Merged; BATCH],
+    batch: TermBatch,
+    rows: [u32; BATCH],
     len: usize,
     /// Entries already turned into terms.
     flushed: u32,
@@ -338,70 +333,82 @@ struct Pending {
 impl Pending {
     fn new() -> Self {
         Pending {
-            entries: [Merged::default(); BATCH],
+            batch: TermBatch::new(),
+            rows: [0; BATCH],
             len: 0,
             flushed: 0,
         }
     }
 
-    /// Adds contract `c` (carrying gamma) of strike row `row` and series `series`, merged
-    /// into that series' latest entry (number `latest`, updated here) when it is still open
-    /// and has the same strike and IV; true when the batch is full.
+    /// Adds contract `c` (carrying gamma) of strike row `row` and series `s`, merged into
+    /// the series' latest entry (updated here) when it is still open and has the same
+    /// strike and IV; true when the batch is full.
     ///
     /// Merging is an optimisation (identical terms add linearly), so only that one entry is
     /// tried: chains list a strike's call and put together (an index's AM and PM roots may
     /// interleave, each series keeps its own latest), and a hash table per contract costs
     /// more than the duplicate terms it would save.
     #[inline(always)]
-    fn merge(&mut self, row: u32, series: u32, latest: &mut u32, c: &Contract) -> bool {
+    fn merge(&mut self, row: u32, s: &mut Series, rows: &[StrikeRow], c: &Contract) -> bool {
+        let batch = &mut self.batch;
+        // Before the batch (or none): wraps to a position past its end.
+        let open = s.latest.wrapping_sub(self.flushed) as usize;
+        if open < self.len && self.rows[open] == row && batch.vols[open].to_bits() == c.iv.to_bits()
+        {
+            match c.right {
+                Right::Call => batch.call_ois[open] += c.open_interest,
+                Right::Put => batch.put_ois[open] += c.open_interest,
+            }
+            return false;
+        }
+        // `len` < BATCH (a full batch is flushed first); `% BATCH` shows the compiler so.
+        let i = self.len % BATCH;
         let (call_oi, put_oi) = match c.right {
             Right::Call => (c.open_interest, 0.0),
             Right::Put => (0.0, c.open_interest),
         };
-        // Before the batch (or none): wraps to a position past its end.
-        let open = latest.wrapping_sub(self.flushed) as usize;
-        if let Some(m) = self.entries[..self.len].get_mut(open)
-            && m.row == row
-            && m.iv.to_bits() == c.iv.to_bits()
-        {
-            m.call_oi += call_oi;
-            m.put_oi += put_oi;
-            return false;
-        }
-        self.entries[self.len] = Merged {
-            row,
-            series,
-            iv: c.iv,
-            call_oi,
-            put_oi,
-        };
-        *latest = self.flushed + self.len as u32;
-        self.len += 1;
+        batch.ln_strikes[i] = rows[row as usize].ln_strike;
+        batch.years[i] = s.years;
+        batch.sqrt_years[i] = s.sqrt_years;
+        batch.vols[i] = c.iv;
+        batch.discounts[i] = s.discount;
+        batch.call_ois[i] = call_oi;
+        batch.put_ois[i] = put_oi;
+        self.rows[i] = row;
+        s.latest = self.flushed + i as u32;
+        self.len = i + 1;
         self.len == BATCH
     }
 
-    /// The entries no later contract will merge into: all but the latest [`KEPT_OPEN`].
-    fn settled(&self) -> &[Merged] {
-        &self.entries[..self.len - KEPT_OPEN.min(self.len)]
-    }
-
-    /// Every entry, at the end of the chain.
-    fn all(&self) -> &[Merged] {
-        &self.entries[..self.len]
+    /// The number of entries no later contract will merge into: all but the latest
+    /// [`KEPT_OPEN`].
+    fn settled(&self) -> usize {
+        self.len - KEPT_OPEN.min(self.len)
     }
 
     /// Drops the settled entries (turned into terms), keeping the latest open.
     fn keep_open(&mut self) {
-        let start = self.len - KEPT_OPEN.min(self.len);
-        self.entries.copy_within(start..self.len, 0);
+        let (start, end) = (self.settled(), self.len);
+        let b = &mut self.batch;
+        for column in [
+            &mut b.ln_strikes,
+            &mut b.years,
+            &mut b.sqrt_years,
+            &mut b.vols,
+            &mut b.discounts,
+            &mut b.call_ois,
+            &mut b.put_ois,
+        ] {
+            column.copy_within(start..end, 0);
+        }
+        self.rows.copy_within(start..end, 0);
         self.len -= start;
         self.flushed += start as u32;
     }
 }
 
-/// The curve under construction, and the batch its terms are computed in.
+/// The curve under construction.
 struct Terms {
-    batch: TermBatch,
     curve: GexCurve,
     /// r − q.
     drift: f64,
@@ -411,34 +418,23 @@ struct Terms {
 impl Terms {
     fn new(chain: &Chain, params: &GexParams) -> Self {
         Terms {
-            batch: TermBatch::new(),
             curve: GexCurve::with_capacity(chain.contracts.len()),
             drift: params.rate - params.dividend_yield,
             spot: chain.spot,
         }
     }
 
-    /// Turns `entries` (at most a batch) into curve terms, adding each one's GEX at spot to
-    /// its strike row.
-    fn add(&mut self, entries: &[Merged], series: &[Series], rows: &mut [StrikeRow]) {
-        let batch = &mut self.batch;
-        for (i, m) in entries.iter().enumerate() {
-            let s = &series[m.series as usize];
-            batch.ln_strikes[i] = rows[m.row as usize].ln_strike;
-            batch.years[i] = s.years;
-            batch.sqrt_years[i] = s.sqrt_years;
-            batch.vols[i] = m.iv;
-            batch.discounts[i] = s.discount;
-            batch.call_ois[i] = m.call_oi;
-            batch.put_ois[i] = m.put_oi;
-        }
-        batch.compute(entries.len(), self.drift, self.spot);
-        for (i, m) in entries.iter().enumerate() {
-            let row = &mut rows[m.row as usize];
+    /// Turns the first `n` pending entries into curve terms, adding each one's GEX at spot
+    /// to its strike row.
+    fn add(&mut self, pending: &mut Pending, n: usize, rows: &mut [StrikeRow]) {
+        let batch = &mut pending.batch;
+        batch.compute(n, self.drift, self.spot);
+        for (i, &r) in pending.rows[..n].iter().enumerate() {
+            let row = &mut rows[r as usize];
             row.call_gex += batch.call_gex[i];
             row.put_gex += batch.put_gex[i];
         }
-        let (centers, inv_widths, weights) = batch.curve_columns(entries.len());
+        let (centers, inv_widths, weights) = batch.curve_columns(n);
         self.curve.extend(centers, inv_widths, weights);
     }
 }
