@@ -134,7 +134,9 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
     expirations_used.sort_unstable();
     expirations_used.dedup();
     let mut rows = rows.rows;
-    rows.sort_unstable_by_key(|r| r.key);
+    // Rows come in order of first appearance: one ascending run per series that lists new
+    // strikes, which the stable sort merges instead of sorting from scratch.
+    rows.sort_by_key(|r| r.key);
     let strikes = rows
         .iter()
         .map(|r| StrikeGex {
