@@ -602,6 +602,15 @@ pub(crate) fn block_recurrence<T, const LANES: usize, const GROUPS: usize>(
     }
 }
 
+/// The first and the second half of a block's groups of lanes (`HALF` = `GROUPS` / 2), for
+/// the kernels that take a block in two halves.
+pub(crate) fn halves<T: Copy, const LANES: usize, const GROUPS: usize, const HALF: usize>(
+    groups: [[T; LANES]; GROUPS],
+) -> [[[T; LANES]; HALF]; 2] {
+    const { assert!(2 * HALF == GROUPS) };
+    std::array::from_fn(|h| std::array::from_fn(|g| groups[h * HALF + g]))
+}
+
 /// Adds w·exp(−d_j²/2) to `acc[j]` for d_j = d0 + j·delta (delta > 0), over the points with
 /// |d_j| ≤ 9, by the Gaussian recurrence in eight independent lanes: lane k holds the point
 /// d = d_first + kδ, and every step moves each lane eight points on with

@@ -17,7 +17,7 @@
 //! and N (of negative ones) are each within `relative_error(points, blocks)` of their exact
 //! values, and G = P − N within that bound times P + N.
 
-use super::curve::{TermBlock, block_recurrence};
+use super::curve::{TermBlock, block_recurrence, halves};
 use super::fastexp;
 
 /// Terms computed together, one per lane: with AVX-512, four vectors of sixteen; otherwise
@@ -91,7 +91,7 @@ pub(crate) fn accumulate_block(sums: &mut [[f32; LANES]], block: &TermBlock<BLOC
         unsafe { recurrence_avx512(sums, &phi, &ratio, &step) };
         return;
     }
-    let [phi, ratio, step] = [phi, ratio, step].map(halves);
+    let [phi, ratio, step]: [[HalfLanes; 2]; 3] = [phi, ratio, step].map(halves);
     for h in 0..2 {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -106,11 +106,6 @@ pub(crate) fn accumulate_block(sums: &mut [[f32; LANES]], block: &TermBlock<BLOC
 /// A block's vectors of eight lanes: all of them, and half of them.
 type Lanes = [[f32; LANES]; GROUPS];
 type HalfLanes = [[f32; LANES]; HALF_GROUPS];
-
-/// The first and the second half of a block's vectors.
-fn halves(lanes: Lanes) -> [HalfLanes; 2] {
-    std::array::from_fn(|h| std::array::from_fn(|g| lanes[h * HALF_GROUPS + g]))
-}
 
 /// The recurrence of [`accumulate_block`] over half a block in AVX2 registers: the same
 /// operations in the same order as [`block_recurrence`] (identical results).
@@ -203,7 +198,7 @@ mod tests {
         }
         let (phi, ratio, step, mut portable) = sample_block();
         let mut avx2 = portable.clone();
-        let [phi, ratio, step] = [phi, ratio, step].map(halves);
+        let [phi, ratio, step]: [[HalfLanes; 2]; 3] = [phi, ratio, step].map(halves);
         for h in 0..2 {
             block_recurrence(&mut portable, phi[h], ratio[h], step[h]);
             // SAFETY: AVX2 was detected above.

@@ -2,7 +2,7 @@
 //! |d| ≤ 37 over the whole grid but not within the f32 kernel's |d| ≤ 12, thirty-two at a
 //! time (relative error ≈ j²·ε/2, 2e-12 at 200 points).
 
-use super::curve::{TermBlock, block_recurrence};
+use super::curve::{TermBlock, block_recurrence, halves};
 use super::fastexp;
 
 /// Terms computed together, one per lane: with AVX-512, four vectors of eight; otherwise
@@ -46,7 +46,7 @@ pub(crate) fn accumulate_block(lanes: &mut [[f64; SUMS]], block: &TermBlock<BLOC
         unsafe { recurrence_avx512(lanes, &phi, &ratio, &step) };
         return;
     }
-    let [phi, ratio, step] = [phi, ratio, step].map(halves);
+    let [phi, ratio, step]: [[HalfLanes; 2]; 3] = [phi, ratio, step].map(halves);
     for h in 0..2 {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -56,11 +56,6 @@ pub(crate) fn accumulate_block(lanes: &mut [[f64; SUMS]], block: &TermBlock<BLOC
         }
         block_recurrence(lanes, phi[h], ratio[h], step[h]);
     }
-}
-
-/// The first and the second half of a block's groups.
-fn halves(lanes: Lanes) -> [HalfLanes; 2] {
-    std::array::from_fn(|h| std::array::from_fn(|g| lanes[h * HALF_GROUPS + g]))
 }
 
 /// The recurrence of [`accumulate_block`] over half a block in AVX2 registers, each group
@@ -153,7 +148,7 @@ mod tests {
         }
         let (phi, ratio, step, mut portable) = sample_block();
         let mut avx2 = portable.clone();
-        let [phi, ratio, step] = [phi, ratio, step].map(halves);
+        let [phi, ratio, step]: [[HalfLanes; 2]; 3] = [phi, ratio, step].map(halves);
         for h in 0..2 {
             block_recurrence(&mut portable, phi[h], ratio[h], step[h]);
             // SAFETY: AVX2 was detected above.
