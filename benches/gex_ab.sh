@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # A/B of two builds of the GEX profile on a machine whose speed drifts: alternates two
 # `gex_profile_time` binaries round by round (each round: 5 samples of 200 profiles, thread
-# CPU time) and prints both medians and the median of the per-round ratios.
+# CPU time or wall time) and prints both medians and the median of the per-round ratios.
 #
-# Usage: benches/gex_ab.sh OLD_BINARY NEW_BINARY [ROUNDS] [CHAIN.json]
+# Usage: [MEASURE=wall] benches/gex_ab.sh OLD_BINARY NEW_BINARY [ROUNDS] [CHAIN.json]
 # Build each side with `cargo build --release --example gex_profile_time` and copy
 # target/release/examples/gex_profile_time away; the chain is the one
-# `cargo bench --bench gex` writes.
+# `cargo bench --bench gex` writes. MEASURE=wall compares wall time instead of CPU time.
 set -euo pipefail
 old=$1
 new=$2
 rounds=${3:-12}
 chain=${4:-${CARGO_TARGET_DIR:-target}/gex-bench/chain.json}
-cpu() { "$1" "$chain" 5 | python3 -c "import json, sys; print(json.load(sys.stdin)['cpu_ms_median'])"; }
+field=${MEASURE:-cpu}_ms_median
+time_of() { "$1" "$chain" 5 | python3 -c "import json, sys; print(json.load(sys.stdin)['$field'])"; }
 for _ in $(seq "$rounds"); do
-  echo "$(cpu "$old") $(cpu "$new")"
+  echo "$(time_of "$old") $(time_of "$new")"
 done | python3 -c "
 import statistics as st, sys
 pairs = [tuple(map(float, line.split())) for line in sys.stdin]
