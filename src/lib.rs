@@ -23,3 +23,4 @@ pub mod store;
 pub mod team;
 pub mod text;
 pub mod tui;
+pub mod worker_health;

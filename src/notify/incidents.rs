@@ -22,7 +22,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::config::AlertsConfig;
-use crate::runtime::health::{WorkerRecord, WorkerState};
+use crate::worker_health::{WorkerRecord, WorkerState};
 
 /// What is wrong with a worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::discord::{Embed, EmbedField, EmbedFooter};
 use super::incidents::{Incident, IncidentKind, OpsNotice, Recovery};
 use super::{AlertKind, TradingAlert};
-use crate::runtime::health::WorkerState;
+use crate::worker_health::WorkerState;
 
 const AMBER: u32 = 0xF0_8C_00;
 const RED: u32 = 0xE0_31_31;
