@@ -19,15 +19,14 @@ use crate::setups::StatusFilter;
 use std::future::Future;
 use std::io::{self, Write};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::Utc;
 use clap::{Args, Subcommand};
-use serde::Serialize;
 
 use super::CliError;
 use super::dashboard::CommonArgs;
 use crate::config::Config;
 use crate::market::calendar::NEW_YORK;
-use crate::setups::{SetupStatus, TrackedSetup};
+use crate::setups::{SetupJson, SetupStatus, TrackedSetup};
 use crate::store::{SetupRow, Store, StoreError, UserId};
 
 /// Tracked setups.
@@ -70,67 +69,6 @@ pub struct ListArgs {
     /// One JSON array instead of the table (fields listed under `--help`).
     #[arg(long)]
     pub json: bool,
-}
-
-/// One setup in the `--json` output; see the module documentation.
-#[derive(Debug, Serialize)]
-pub struct SetupJson {
-    pub id: i64,
-    pub source_id: Option<i64>,
-    pub symbol: String,
-    pub kind: String,
-    pub direction: String,
-    pub entry: f64,
-    pub stop: f64,
-    pub target: f64,
-    pub status: String,
-    pub outcome: Option<String>,
-    pub realised_r: Option<f64>,
-    pub multi_day: bool,
-    pub market_date: String,
-    pub tracked_at: String,
-    pub armed_at: String,
-    pub triggered_at: Option<String>,
-    pub invalidated_at: Option<String>,
-    pub archived_at: Option<String>,
-    pub resolved_at: Option<String>,
-    pub updated_at: String,
-    pub version: i64,
-    pub notes: String,
-}
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-impl From<&SetupRow> for SetupJson {
-    fn from(row: &SetupRow) -> Self {
-        let s = &row.setup;
-        SetupJson {
-            id: s.id,
-            source_id: s.source_id,
-            symbol: s.symbol.to_string(),
-            kind: s.kind.as_str().into(),
-            direction: s.direction.as_str().into(),
-            entry: s.entry,
-            stop: s.stop,
-            target: s.target,
-            status: s.status.as_str().into(),
-            outcome: s.outcome.map(|o| o.as_str().into()),
-            realised_r: s.realised_r.filter(|r| r.is_finite()),
-            multi_day: s.multi_day,
-            market_date: s.market_date.to_string(),
-            tracked_at: rfc3339(s.tracked_at),
-            armed_at: rfc3339(s.armed_at),
-            triggered_at: s.triggered_at.map(rfc3339),
-            invalidated_at: s.invalidated_at.map(rfc3339),
-            archived_at: s.archived_at.map(rfc3339),
-            resolved_at: s.resolved_at.map(rfc3339),
-            updated_at: rfc3339(s.updated_at),
-            version: s.version,
-            notes: row.notes.clone(),
-        }
-    }
 }
 
 /// Opens the configured database, makes sure the user exists, and runs `work` on a
@@ -178,7 +116,10 @@ pub fn run(args: SetupsArgs, common: &CommonArgs) -> Result<(), CliError> {
                     .map_err(|e| CliError::Runtime(e.to_string()))
             })?;
             let text = if list.json {
-                let json: Vec<SetupJson> = rows.iter().map(SetupJson::from).collect();
+                let json: Vec<SetupJson> = rows
+                    .iter()
+                    .map(|row| SetupJson::new(&row.setup, &row.notes))
+                    .collect();
                 let mut text = serde_json::to_string_pretty(&json)
                     .map_err(|e| CliError::Runtime(format!("cannot write JSON: {e}")))?;
                 text.push('\n');

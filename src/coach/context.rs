@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::tools::ToolRequest;
-use crate::cli::setups::SetupJson;
 use crate::detect::config::DetectorsConfig;
 use crate::domain::Symbol;
 use crate::gex::display::abbreviate_dollars;
@@ -24,8 +23,8 @@ use crate::runtime::brief::{BriefScheduler, MarketView};
 use crate::runtime::bus::MarketBus;
 use crate::runtime::gex::{GexChannels, GexRequest};
 use crate::runtime::setup_changes::{SetupChange, SetupChanges};
-use crate::setups::StatusFilter;
 use crate::setups::scanner;
+use crate::setups::{SetupJson, StatusFilter};
 use crate::store::{Store, StoredDetection, TrackResult, UserId};
 
 /// Asks the trader a yes/no question (`track_setup`); resolves to their answer.
@@ -225,7 +224,11 @@ impl CoachContext {
             .setups(self.user, filter.status())
             .await
             .map_err(|e| e.to_string())?;
-        let list: Vec<SetupJson> = rows.iter().take(MAX_ROWS).map(SetupJson::from).collect();
+        let list: Vec<SetupJson> = rows
+            .iter()
+            .take(MAX_ROWS)
+            .map(|row| SetupJson::new(&row.setup, &row.notes))
+            .collect();
         Ok(json!({"status": filter.as_str(), "total": rows.len(), "setups": list}))
     }
 
@@ -319,7 +322,7 @@ impl CoachContext {
         Ok(json!({
             "tracked": matches!(result, TrackResult::Tracked(_)),
             "already_tracked": matches!(result, TrackResult::AlreadyTracked(_)),
-            "setup": SetupJson::from(result.row()),
+            "setup": SetupJson::new(&result.row().setup, &result.row().notes),
         }))
     }
 }

@@ -11,6 +11,7 @@
 pub mod book;
 pub mod evaluate;
 pub mod filter;
+pub mod json;
 pub mod lifecycle;
 pub mod scanner;
 
@@ -20,6 +21,7 @@ mod fixtures;
 pub use book::SetupBook;
 pub use evaluate::{PriceUpdate, evaluate, expire_at_close};
 pub use filter::StatusFilter;
+pub use json::SetupJson;
 pub use lifecycle::{
     ManualAction, Outcome, PlanError, RefusedTransition, SetupStatus, TrackedSetup, Transition,
     TransitionReason, apply_manual,
