@@ -16,14 +16,13 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use coach::domain::{Bar, DailyBar, Symbol};
 use coach::provider::MarketEvent;
-use coach::provider::massive::feed::{
-    FeedClock, MassiveFeedConfig, StreamTimings, run_massive_feed,
-};
+use coach::provider::massive::feed::{FeedClock, MassiveFeedConfig, StreamTimings};
 use coach::provider::massive::rest::RetryPolicy;
 use coach::provider::massive::{MassiveConfig, Secret};
 use coach::provider::replay::{read_daily_file, read_minute_file};
 use coach::runtime::bus::MarketBus;
 use coach::runtime::health::Health;
+use coach::runtime::massive_feed::run_massive_feed;
 use coach::runtime::supervisor::WorkerCtx;
 use futures::{SinkExt, StreamExt};
 use massive_support::{Canned, Dynamic, HttpServer};

@@ -7,10 +7,10 @@ pub mod replay;
 pub mod sim;
 pub mod sim_chain;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{Bar, DailyBar, Symbol};
-use crate::market::calendar::Session;
+use crate::market::calendar::{self, Session};
 
 /// A last price with its source timestamp.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,4 +59,29 @@ pub enum MarketEvent {
         quotes: Vec<Quote>,
         bars: Vec<(Symbol, Bar)>,
     },
+}
+
+/// A market whose whole session is known in advance and is revealed step by step (the
+/// simulation, recorded bars); `runtime::feed` plays it on the virtual clock.
+pub trait Playable: Send + 'static {
+    /// The session being played.
+    fn session(&self) -> Session;
+    /// Everything known at `now`.
+    fn snapshot(&self, now: DateTime<Utc>) -> MarketSnapshot;
+    /// The event of the step ending at `at`, if anything happens then.
+    fn step_event(&self, at: DateTime<Utc>) -> Option<MarketEvent>;
+    /// The first step instant strictly after `t`.
+    fn next_step(&self, t: DateTime<Utc>) -> DateTime<Utc>;
+    /// Moves to the next session; `false` when there is none (a recording ran out).
+    fn roll(&mut self) -> bool;
+}
+
+/// The latest session on or before `today` (New York): the demo replays the day a
+/// trader would be looking at, whatever the hour, and the live feed serves it.
+pub fn latest_session_date(today: NaiveDate) -> NaiveDate {
+    if calendar::is_trading_day(today) {
+        today
+    } else {
+        calendar::previous_session(today).date
+    }
 }

@@ -8,8 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::market::calendar::{self, Session};
-use crate::provider::{MarketEvent, MarketSnapshot, Quote, SymbolSnapshot};
-use crate::runtime::feed::Playable;
+use crate::provider::{MarketEvent, MarketSnapshot, Playable, Quote, SymbolSnapshot};
 
 #[derive(Clone, Debug)]
 pub struct RecordedMarket {

@@ -3,40 +3,18 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::bus::{MarketBus, SnapshotRequests};
 use super::clock::VirtualClock;
 use super::supervisor::WorkerCtx;
-use crate::market::calendar::{self, Session};
-use crate::provider::{MarketEvent, MarketSnapshot};
-
-/// A market whose whole session is known in advance and is revealed step by step.
-pub trait Playable: Send + 'static {
-    /// The session being played.
-    fn session(&self) -> Session;
-    /// Everything known at `now`.
-    fn snapshot(&self, now: DateTime<Utc>) -> MarketSnapshot;
-    /// The event of the step ending at `at`, if anything happens then.
-    fn step_event(&self, at: DateTime<Utc>) -> Option<MarketEvent>;
-    /// The first step instant strictly after `t`.
-    fn next_step(&self, t: DateTime<Utc>) -> DateTime<Utc>;
-    /// Moves to the next session; `false` when there is none (a recording ran out).
-    fn roll(&mut self) -> bool;
-}
+use crate::market::calendar::Session;
+use crate::provider::MarketEvent;
+// Re-exported: the feed plays these, and callers name them from here.
+pub use crate::provider::{Playable, latest_session_date};
 
 /// Minutes before the open at which the virtual clock starts.
 const LEAD_IN_MINUTES: i64 = 5;
-
-/// The latest session on or before `today` (New York): the demo replays the day a
-/// trader would be looking at, whatever the hour.
-pub fn latest_session_date(today: NaiveDate) -> NaiveDate {
-    if calendar::is_trading_day(today) {
-        today
-    } else {
-        calendar::previous_session(today).date
-    }
-}
 
 fn session_start(session: Session) -> DateTime<Utc> {
     session.open - Duration::minutes(LEAD_IN_MINUTES)

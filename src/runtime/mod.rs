@@ -14,6 +14,7 @@ pub mod feed;
 pub mod gex;
 pub mod health;
 pub mod listen;
+pub mod massive_feed;
 pub mod metrics;
 pub mod monitor;
 pub mod ownership;

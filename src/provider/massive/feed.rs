@@ -1,7 +1,8 @@
-//! The Massive feed worker: loads the session's history over REST, streams `AM`/`A`/`V`
-//! events, and publishes the same `MarketEvent`s as the simulated feed: a `Snapshot` at
+//! The Massive feed: loads the session's history over REST, streams `AM`/`A`/`V` events,
+//! and turns both into the same `MarketEvent`s as the simulated feed: a `Snapshot` at
 //! start and at each session roll, then `Step`s with new last prices and the minute bars
-//! that became final. Snapshot requests are answered from the in-memory session.
+//! that became final. Snapshot requests are answered from the in-memory session. The
+//! worker that runs it and publishes on the bus is `runtime::massive_feed`.
 //!
 //! Exactness: after every (re)connection and after the parser dropped frames, the
 //! missed minutes are fetched over REST. While that backfill runs, the cluster's stream
@@ -16,6 +17,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::rest::{AggBound, RestClient, RetryPolicy};
 use super::session::{LiveSession, SymbolHistory};
@@ -24,11 +26,7 @@ use super::ws::{Cluster, StreamConfig, StreamEvent, StreamStats, spawn_stream};
 use super::{MassiveConfig, MassiveError, massive_ticker, symbol_of_ticker};
 use crate::domain::{Bar, Symbol};
 use crate::market::calendar::{self, Session};
-use crate::provider::{MarketEvent, Quote};
-use crate::runtime::bus::{MarketBus, SnapshotRequests};
-use crate::runtime::feed::latest_session_date;
-use crate::runtime::health::WorkerState;
-use crate::runtime::supervisor::WorkerCtx;
+use crate::provider::{MarketEvent, MarketSnapshot, Quote, latest_session_date};
 
 /// The feed's notion of now: the wall clock, optionally shifted (tests replay a past
 /// session as if it were now).
@@ -111,6 +109,18 @@ impl MassiveFeedConfig {
             daily_days: 45,
             backfill_settle: Duration::from_secs(10),
         }
+    }
+
+    /// A stream's connection settings with this feed's timings.
+    fn stream_config(&self) -> StreamConfig {
+        let mut stream = StreamConfig::new(&self.massive.ws_url, self.massive.api_key.clone());
+        let t = self.stream;
+        stream.ping_every = t.ping_every;
+        stream.read_deadline = t.read_deadline;
+        stream.backoff_base = t.backoff_base;
+        stream.backoff_max = t.backoff_max;
+        stream.eviction_backoff = t.eviction_backoff;
+        stream
     }
 
     fn cluster_of(&self, symbol: &Symbol) -> Cluster {
@@ -224,7 +234,7 @@ fn is_final(bar: &Bar, now: DateTime<Utc>) -> bool {
 }
 
 /// The missed minutes of some symbols, fetched over REST.
-struct Backfill {
+pub struct Backfill {
     cluster: Cluster,
     results: Vec<(Symbol, Result<Vec<Bar>, MassiveError>)>,
 }
@@ -240,205 +250,217 @@ struct ClusterState {
     live: bool,
 }
 
-/// A dropped stream shows in Health as the worker's last error (the worker keeps running
-/// and reconnects by itself).
-fn record_disconnect(ctx: &WorkerCtx, cluster: Cluster, reason: &str) {
-    let message = format!("{} stream disconnected: {reason}", cluster.path());
-    ctx.health.update(ctx.name, |r| {
-        r.errors += 1;
-        r.last_error = Some(crate::text::printable(&message));
-        r.last_error_at = Some(Utc::now());
-    });
-}
-
-/// Runs the Massive feed until cancelled. A bad key or a plan without the data is
-/// reported in Health and parks the worker (no retry loop); anything else returns an
-/// error so the supervisor restarts it with backoff.
-pub async fn run_massive_feed(
-    ctx: WorkerCtx,
+/// The Massive feed between two publications: the session so far, each stream's state,
+/// and the prices and final bars not yet published. The feed worker
+/// (`runtime::massive_feed`) drives it: it hands in stream events, backfills and flush
+/// ticks, and publishes what comes out.
+pub struct MassiveFeed {
     config: MassiveFeedConfig,
-    bus: MarketBus,
-    requests: SnapshotRequests,
-) -> Result<(), String> {
-    match feed(&ctx, &config, &bus, &requests).await {
-        Ok(()) => Ok(()),
-        Err(e) if e.is_fatal() => park(&ctx, &requests, &e).await,
-        Err(e) => Err(e.to_string()),
-    }
+    rest: RestClient,
+    live: LiveSession,
+    clusters: BTreeMap<Cluster, ClusterState>,
+    quotes: BTreeMap<Symbol, Quote>,
+    bars: Vec<(Symbol, Bar)>,
+    /// Where backfills report; set by [`MassiveFeed::start_streams`].
+    backfill_tx: Option<mpsc::Sender<Backfill>>,
 }
 
-/// Records a fatal error and waits for shutdown, still answering snapshot requests with
-/// nothing (the requester sees no feed).
-async fn park(
-    ctx: &WorkerCtx,
-    requests: &SnapshotRequests,
-    e: &MassiveError,
-) -> Result<(), String> {
-    let message = e.to_string();
-    tracing::error!("Massive feed stopped: {message}");
-    ctx.health.update(ctx.name, |r| {
-        r.state = WorkerState::Failed;
-        r.errors += 1;
-        r.last_error = Some(crate::text::printable(&message));
-        r.last_error_at = Some(Utc::now());
-    });
-    loop {
-        tokio::select! {
-            _ = ctx.cancel.cancelled() => return Ok(()),
-            reply = requests.next() => if reply.is_none() { return Ok(()) },
-        }
-    }
+/// What the streams and the backfills send to the feed worker.
+pub struct FeedInputs {
+    /// Every cluster's stream events, in arrival order.
+    pub events: mpsc::Receiver<(Cluster, StreamEvent)>,
+    /// A stream that stopped for good, with why.
+    pub ended: mpsc::Receiver<(Cluster, Result<(), MassiveError>)>,
+    /// Missed minutes fetched over REST, for [`MassiveFeed::on_backfill`].
+    pub backfilled: mpsc::Receiver<Backfill>,
 }
 
-async fn feed(
-    ctx: &WorkerCtx,
-    config: &MassiveFeedConfig,
-    bus: &MarketBus,
-    requests: &SnapshotRequests,
-) -> Result<(), MassiveError> {
-    let rest = RestClient::new(&config.massive)?.with_retry(config.retry);
-    let mut live = load_session(&rest, config, config.clock.now()).await?;
-    bus.publish(MarketEvent::Snapshot(Arc::new(
-        live.snapshot(config.clock.now()),
-    )));
-    ctx.heartbeat();
+impl MassiveFeed {
+    /// Loads the session's history over REST, as of the feed clock's now.
+    pub async fn load(config: &MassiveFeedConfig) -> Result<MassiveFeed, MassiveError> {
+        let rest = RestClient::new(&config.massive)?.with_retry(config.retry);
+        let live = load_session(&rest, config, config.clock.now()).await?;
+        Ok(MassiveFeed {
+            config: config.clone(),
+            rest,
+            live,
+            clusters: BTreeMap::new(),
+            quotes: BTreeMap::new(),
+            bars: Vec::new(),
+            backfill_tx: None,
+        })
+    }
 
-    let cancel = ctx.cancel.child_token();
-    let _stop_streams = cancel.clone().drop_guard();
-    let (events_tx, mut events) = mpsc::channel::<(Cluster, StreamEvent)>(1024);
-    let (ended_tx, mut ended) = mpsc::channel::<(Cluster, Result<(), MassiveError>)>(4);
-    let (backfill_tx, mut backfilled) = mpsc::channel::<Backfill>(8);
-    let mut clusters: BTreeMap<Cluster, ClusterState> = BTreeMap::new();
-    // Kept for later subscription changes (a watchlist edit); dropping them is harmless.
-    let mut _commands: Vec<mpsc::Sender<super::ws::StreamCommand>> = Vec::new();
-    for cluster in [Cluster::Stocks, Cluster::Indices] {
-        let params = config.params(cluster);
-        if params.is_empty() {
-            continue;
-        }
-        let mut stream = StreamConfig::new(&config.massive.ws_url, config.massive.api_key.clone());
-        let t = config.stream;
-        stream.ping_every = t.ping_every;
-        stream.read_deadline = t.read_deadline;
-        stream.backoff_base = t.backoff_base;
-        stream.backoff_max = t.backoff_max;
-        stream.eviction_backoff = t.eviction_backoff;
-        let handle = spawn_stream(
-            stream,
-            cluster,
-            params,
-            events_tx.clone(),
-            Arc::new(StreamStats::default()),
-            cancel.clone(),
-        );
-        let ended_tx = ended_tx.clone();
-        tokio::spawn(async move {
-            let result = handle.task.await.unwrap_or_else(|e| {
-                Err(MassiveError::Transport {
-                    what: "the stream".into(),
-                    detail: format!("the stream task failed: {e}"),
-                })
+    /// The feed clock's now.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.config.clock.now()
+    }
+
+    /// Everything known at `now`.
+    pub fn snapshot(&self, now: DateTime<Utc>) -> MarketSnapshot {
+        self.live.snapshot(now)
+    }
+
+    /// Connects one stream per cluster that has symbols; they stop when `cancel` fires.
+    pub fn start_streams(&mut self, cancel: &CancellationToken) -> FeedInputs {
+        let (events_tx, events) = mpsc::channel::<(Cluster, StreamEvent)>(1024);
+        let (ended_tx, ended) = mpsc::channel::<(Cluster, Result<(), MassiveError>)>(4);
+        let (backfill_tx, backfilled) = mpsc::channel::<Backfill>(8);
+        self.backfill_tx = Some(backfill_tx);
+        for cluster in [Cluster::Stocks, Cluster::Indices] {
+            let params = self.config.params(cluster);
+            if params.is_empty() {
+                continue;
+            }
+            let handle = spawn_stream(
+                self.config.stream_config(),
+                cluster,
+                params,
+                events_tx.clone(),
+                Arc::new(StreamStats::default()),
+                cancel.clone(),
+            );
+            let ended_tx = ended_tx.clone();
+            tokio::spawn(async move {
+                let result = handle.task.await.unwrap_or_else(|e| {
+                    Err(MassiveError::Transport {
+                        what: "the stream".into(),
+                        detail: format!("the stream task failed: {e}"),
+                    })
+                });
+                let _ = ended_tx.send((cluster, result)).await;
             });
-            let _ = ended_tx.send((cluster, result)).await;
-        });
-        clusters.insert(cluster, ClusterState::default());
-    }
-    drop(events_tx);
-
-    let mut quotes: BTreeMap<Symbol, Quote> = BTreeMap::new();
-    let mut bars: Vec<(Symbol, Bar)> = Vec::new();
-    let mut flush = tokio::time::interval(config.flush_every);
-    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            Some((cluster, event)) = events.recv() => match event {
-                StreamEvent::Live { .. } | StreamEvent::Overflow { .. } => {
-                    if let Some(state) = clusters.get_mut(&cluster) {
-                        state.live = true;
-                        if state.backfilling {
-                            state.again = true;
-                        } else {
-                            state.backfilling = true;
-                            start_backfill(&rest, config, &live, cluster, backfill_tx.clone());
-                        }
-                    }
-                }
-                StreamEvent::Down { reason, .. } => {
-                    if let Some(state) = clusters.get_mut(&cluster) {
-                        state.live = false;
-                    }
-                    record_disconnect(ctx, cluster, &reason);
-                }
-                StreamEvent::Message(message) => {
-                    on_message(&mut live, &mut clusters, cluster, message, &mut quotes, &mut bars);
-                }
-            },
-            Some(done) = backfilled.recv() => {
-                let cluster = done.cluster;
-                let Some(state) = clusters.get_mut(&cluster) else { continue };
-                let mut by_symbol: BTreeMap<Symbol, Vec<Bar>> = BTreeMap::new();
-                for (symbol, result) in done.results {
-                    match result {
-                        Ok(rest_bars) => by_symbol.entry(symbol).or_default().extend(rest_bars),
-                        Err(e) if e.is_fatal() => return Err(e),
-                        Err(e) => tracing::warn!(
-                            "backfill of {symbol} failed, minutes may be missing: {e}"
-                        ),
-                    }
-                }
-                if state.again {
-                    // Reconnected meanwhile: keep holding, fetch again from what we have.
-                    state.again = false;
-                    for (symbol, list) in by_symbol {
-                        for bar in live.accept_bars(&symbol, list) {
-                            bars.push((symbol.clone(), bar));
-                        }
-                    }
-                    start_backfill(&rest, config, &live, cluster, backfill_tx.clone());
-                    continue;
-                }
-                for (symbol, bar) in state.held.drain(..) {
-                    by_symbol.entry(symbol).or_default().push(bar);
-                }
-                state.backfilling = false;
-                for (symbol, list) in by_symbol {
-                    for bar in live.accept_bars(&symbol, list) {
-                        bars.push((symbol.clone(), bar));
-                    }
-                }
-            },
-            Some((cluster, result)) = ended.recv() => {
-                return Err(result.err().unwrap_or_else(|| MassiveError::Transport {
-                    what: format!("the {} stream", cluster.path()),
-                    detail: "stopped".into(),
-                }));
-            },
-            _ = flush.tick() => {
-                let now = config.clock.now();
-                if !quotes.is_empty() || !bars.is_empty() {
-                    bus.publish(MarketEvent::Step {
-                        at: now,
-                        quotes: std::mem::take(&mut quotes).into_values().collect(),
-                        bars: std::mem::take(&mut bars),
-                    });
-                }
-                // A heartbeat only while every stream is live: an outage shows as stale.
-                if clusters.values().all(|c| c.live) {
-                    ctx.heartbeat();
-                }
-                if session_at(now).is_some_and(|s| s.date != live.session.date) {
-                    live = load_session(&rest, config, now).await?;
-                    bus.publish(MarketEvent::Snapshot(Arc::new(live.snapshot(now))));
-                }
-            },
-            Some(reply) = requests.next() => {
-                if reply.send(Arc::new(live.snapshot(config.clock.now()))).is_err() {
-                    tracing::debug!("a snapshot requester went away");
-                }
-            },
-            _ = ctx.cancel.cancelled() => return Ok(()),
+            self.clusters.insert(cluster, ClusterState::default());
+        }
+        FeedInputs {
+            events,
+            ended,
+            backfilled,
         }
     }
+
+    /// Takes one stream event in. A (re)connection starts a backfill of the missed
+    /// minutes; a disconnect returns its reason, for Health.
+    pub fn on_stream_event(&mut self, cluster: Cluster, event: StreamEvent) -> Option<String> {
+        match event {
+            StreamEvent::Live { .. } | StreamEvent::Overflow { .. } => {
+                if let Some(state) = self.clusters.get_mut(&cluster) {
+                    state.live = true;
+                    if state.backfilling {
+                        state.again = true;
+                    } else {
+                        state.backfilling = true;
+                        self.start_backfill(cluster);
+                    }
+                }
+                None
+            }
+            StreamEvent::Down { reason, .. } => {
+                if let Some(state) = self.clusters.get_mut(&cluster) {
+                    state.live = false;
+                }
+                Some(reason)
+            }
+            StreamEvent::Message(message) => {
+                on_message(
+                    &mut self.live,
+                    &mut self.clusters,
+                    cluster,
+                    message,
+                    &mut self.quotes,
+                    &mut self.bars,
+                );
+                None
+            }
+        }
+    }
+
+    /// Merges a finished backfill with the bars held back meanwhile, or, when the stream
+    /// reconnected during it, keeps holding and fetches again. A key or plan error ends
+    /// the feed.
+    pub fn on_backfill(&mut self, done: Backfill) -> Result<(), MassiveError> {
+        let cluster = done.cluster;
+        let Some(state) = self.clusters.get_mut(&cluster) else {
+            return Ok(());
+        };
+        let mut by_symbol: BTreeMap<Symbol, Vec<Bar>> = BTreeMap::new();
+        for (symbol, result) in done.results {
+            match result {
+                Ok(rest_bars) => by_symbol.entry(symbol).or_default().extend(rest_bars),
+                Err(e) if e.is_fatal() => return Err(e),
+                Err(e) => {
+                    tracing::warn!("backfill of {symbol} failed, minutes may be missing: {e}")
+                }
+            }
+        }
+        if state.again {
+            // Reconnected meanwhile: keep holding, fetch again from what we have.
+            state.again = false;
+            self.accept_bars(by_symbol);
+            self.start_backfill(cluster);
+            return Ok(());
+        }
+        for (symbol, bar) in state.held.drain(..) {
+            by_symbol.entry(symbol).or_default().push(bar);
+        }
+        state.backfilling = false;
+        self.accept_bars(by_symbol);
+        Ok(())
+    }
+
+    /// The prices and bars gathered since the last step, as one `Step` at `now`; `None`
+    /// when nothing happened.
+    pub fn take_step(&mut self, now: DateTime<Utc>) -> Option<MarketEvent> {
+        if self.quotes.is_empty() && self.bars.is_empty() {
+            return None;
+        }
+        Some(MarketEvent::Step {
+            at: now,
+            quotes: std::mem::take(&mut self.quotes).into_values().collect(),
+            bars: std::mem::take(&mut self.bars),
+        })
+    }
+
+    /// Whether every stream is authenticated and subscribed now.
+    pub fn all_streams_live(&self) -> bool {
+        self.clusters.values().all(|c| c.live)
+    }
+
+    /// At a new session (the date changed at `now`), reloads the history and returns the
+    /// new session's snapshot.
+    pub async fn roll(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Option<MarketSnapshot>, MassiveError> {
+        if session_at(now).is_none_or(|s| s.date == self.live.session.date) {
+            return Ok(None);
+        }
+        self.live = load_session(&self.rest, &self.config, now).await?;
+        Ok(Some(self.live.snapshot(now)))
+    }
+
+    fn accept_bars(&mut self, by_symbol: BTreeMap<Symbol, Vec<Bar>>) {
+        for (symbol, list) in by_symbol {
+            for bar in self.live.accept_bars(&symbol, list) {
+                self.bars.push((symbol.clone(), bar));
+            }
+        }
+    }
+
+    fn start_backfill(&self, cluster: Cluster) {
+        if let Some(done) = &self.backfill_tx {
+            start_backfill(&self.rest, &self.config, &self.live, cluster, done.clone());
+        }
+    }
+}
+
+/// The error of a stream that stopped: its own, or "stopped" when it ended cleanly
+/// (which a live feed never asks for).
+pub fn stream_ended(cluster: Cluster, result: Result<(), MassiveError>) -> MassiveError {
+    result.err().unwrap_or_else(|| MassiveError::Transport {
+        what: format!("the {} stream", cluster.path()),
+        detail: "stopped".into(),
+    })
 }
 
 fn on_message(

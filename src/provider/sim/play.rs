@@ -5,8 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{STEPS_PER_MINUTE, SimMarket, step_instant};
 use crate::market::calendar::Session;
-use crate::provider::{MarketEvent, MarketSnapshot, Quote, SymbolSnapshot};
-use crate::runtime::feed::Playable;
+use crate::provider::{MarketEvent, MarketSnapshot, Playable, Quote, SymbolSnapshot};
 
 impl Playable for SimMarket {
     fn session(&self) -> Session {

@@ -1,0 +1,126 @@
+//! The Massive feed worker: runs a [`MassiveFeed`] under the supervisor, publishes its
+//! snapshots and steps on the bus, answers snapshot requests, and reports disconnects and
+//! fatal errors in Health.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use super::bus::{MarketBus, SnapshotRequests};
+use super::supervisor::WorkerCtx;
+use crate::provider::MarketEvent;
+use crate::provider::massive::MassiveError;
+use crate::provider::massive::feed::{MassiveFeed, MassiveFeedConfig, stream_ended};
+use crate::provider::massive::ws::Cluster;
+use crate::worker_health::WorkerState;
+
+/// Runs the Massive feed until cancelled. A bad key or a plan without the data is
+/// reported in Health and parks the worker (no retry loop); anything else returns an
+/// error so the supervisor restarts it with backoff.
+pub async fn run_massive_feed(
+    ctx: WorkerCtx,
+    config: MassiveFeedConfig,
+    bus: MarketBus,
+    requests: SnapshotRequests,
+) -> Result<(), String> {
+    match feed(&ctx, &config, &bus, &requests).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_fatal() => park(&ctx, &requests, &e).await,
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Records a fatal error and waits for shutdown, still answering snapshot requests with
+/// nothing (the requester sees no feed).
+async fn park(
+    ctx: &WorkerCtx,
+    requests: &SnapshotRequests,
+    e: &MassiveError,
+) -> Result<(), String> {
+    let message = e.to_string();
+    tracing::error!("Massive feed stopped: {message}");
+    ctx.health.update(ctx.name, |r| {
+        r.state = WorkerState::Failed;
+        r.errors += 1;
+        r.last_error = Some(crate::text::printable(&message));
+        r.last_error_at = Some(Utc::now());
+    });
+    loop {
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => return Ok(()),
+            reply = requests.next() => if reply.is_none() { return Ok(()) },
+        }
+    }
+}
+
+/// Loads the session, publishes its snapshot, connects the streams, then serves stream
+/// events, backfills, flush ticks and snapshot requests until cancelled or a stream
+/// stops for good.
+async fn feed(
+    ctx: &WorkerCtx,
+    config: &MassiveFeedConfig,
+    bus: &MarketBus,
+    requests: &SnapshotRequests,
+) -> Result<(), MassiveError> {
+    let mut feed = MassiveFeed::load(config).await?;
+    bus.publish(MarketEvent::Snapshot(Arc::new(feed.snapshot(feed.now()))));
+    ctx.heartbeat();
+
+    let cancel = ctx.cancel.child_token();
+    let _stop_streams = cancel.clone().drop_guard();
+    let mut inputs = feed.start_streams(&cancel);
+    let mut flush = tokio::time::interval(config.flush_every);
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            Some((cluster, event)) = inputs.events.recv() => {
+                if let Some(reason) = feed.on_stream_event(cluster, event) {
+                    record_disconnect(ctx, cluster, &reason);
+                }
+            },
+            Some(done) = inputs.backfilled.recv() => feed.on_backfill(done)?,
+            Some((cluster, result)) = inputs.ended.recv() => {
+                return Err(stream_ended(cluster, result));
+            },
+            _ = flush.tick() => publish_step(ctx, bus, &mut feed).await?,
+            Some(reply) = requests.next() => {
+                if reply.send(Arc::new(feed.snapshot(feed.now()))).is_err() {
+                    tracing::debug!("a snapshot requester went away");
+                }
+            },
+            _ = ctx.cancel.cancelled() => return Ok(()),
+        }
+    }
+}
+
+/// One flush tick: publishes what arrived since the last one, heart-beats while every
+/// stream is live (so an outage shows as stale), and rolls to a new session when the
+/// date changed.
+async fn publish_step(
+    ctx: &WorkerCtx,
+    bus: &MarketBus,
+    feed: &mut MassiveFeed,
+) -> Result<(), MassiveError> {
+    let now = feed.now();
+    if let Some(step) = feed.take_step(now) {
+        bus.publish(step);
+    }
+    if feed.all_streams_live() {
+        ctx.heartbeat();
+    }
+    if let Some(snapshot) = feed.roll(now).await? {
+        bus.publish(MarketEvent::Snapshot(Arc::new(snapshot)));
+    }
+    Ok(())
+}
+
+/// A dropped stream shows in Health as the worker's last error (the worker keeps running
+/// and reconnects by itself).
+fn record_disconnect(ctx: &WorkerCtx, cluster: Cluster, reason: &str) {
+    let message = format!("{} stream disconnected: {reason}", cluster.path());
+    ctx.health.update(ctx.name, |r| {
+        r.errors += 1;
+        r.last_error = Some(crate::text::printable(&message));
+        r.last_error_at = Some(Utc::now());
+    });
+}
