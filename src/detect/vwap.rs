@@ -15,6 +15,25 @@ use super::Detector;
 use super::context::BarContext;
 use super::plan::{Description, Emitter, Plan, px, tick};
 use crate::domain::{Bar, Direction, SetupKind};
+use crate::market::bars::VwapBands;
+
+// Confidence, in points of the 0–100 scale every detector reports.
+
+/// Base confidence of a cross the next bar holds.
+const CROSS_BASE: f64 = 60.0;
+/// Base confidence of a wick rejected at VWAP.
+const WICK_BASE: f64 = 58.0;
+/// Points per bar the run on one side lasted beyond `min_bars_on_side` …
+const RUN_POINTS_PER_BAR: f64 = 1.5;
+/// … up to this many.
+const RUN_POINTS_MAX: f64 = 12.0;
+/// A held cross: points per 1× of relative volume above 1× (average volume) …
+const CROSS_VOLUME_POINTS_PER_RATIO: f64 = 8.0;
+/// … up to this many.
+const CROSS_VOLUME_POINTS_MAX: f64 = 10.0;
+/// A wick: points for a rejecting wick as long as the whole bar's range (proportionally
+/// less for a shorter one), which is also the most it adds.
+const WICK_POINTS_FULL_RANGE: f64 = 15.0;
 
 #[derive(Clone, Copy, Debug)]
 struct Cross {
@@ -39,6 +58,60 @@ fn kind_of(direction: Direction) -> SetupKind {
     }
 }
 
+/// Points for a run of `run` closes on one side when `min_run` are required.
+fn run_points(run: u32, min_run: u32) -> f64 {
+    (f64::from(run.saturating_sub(min_run)) * RUN_POINTS_PER_BAR).min(RUN_POINTS_MAX)
+}
+
+/// The closes on each side of VWAP before this bar: (above, below).
+#[derive(Clone, Copy, Debug)]
+struct RunsBefore {
+    above: u32,
+    below: u32,
+}
+
+impl VwapPlay {
+    /// Counts this bar's close into the runs on each side and returns the runs before it.
+    fn count_close(&mut self, close: f64, vwap: f64) -> RunsBefore {
+        let before = RunsBefore {
+            above: self.above,
+            below: self.below,
+        };
+        if close > vwap {
+            self.above += 1;
+            self.below = 0;
+        } else if close < vwap {
+            self.below += 1;
+            self.above = 0;
+        } else {
+            self.above = 0;
+            self.below = 0;
+        }
+        before
+    }
+}
+
+/// A close through VWAP after at least `min_run` closes on the other side.
+fn cross_at(bar: &Bar, vwap: f64, runs: RunsBefore, min_run: u32) -> Option<Cross> {
+    if bar.close > vwap && runs.below >= min_run {
+        Some(Cross {
+            direction: Direction::Long,
+            bar: *bar,
+            run: runs.below,
+            vwap,
+        })
+    } else if bar.close < vwap && runs.above >= min_run {
+        Some(Cross {
+            direction: Direction::Short,
+            bar: *bar,
+            run: runs.above,
+            vwap,
+        })
+    } else {
+        None
+    }
+}
+
 impl Detector for VwapPlay {
     fn start_session(&mut self) {
         *self = VwapPlay::default();
@@ -53,39 +126,12 @@ impl Detector for VwapPlay {
             return;
         };
         let bar = ctx.bar;
-        let vwap = bands.vwap;
         let cross = self.cross.take();
-        let (above_before, below_before) = (self.above, self.below);
-        if bar.close > vwap {
-            self.above += 1;
-            self.below = 0;
-        } else if bar.close < vwap {
-            self.below += 1;
-            self.above = 0;
-        } else {
-            self.above = 0;
-            self.below = 0;
-        }
+        let runs = self.count_close(bar.close, bands.vwap);
         if !cfg.enabled {
             return;
         }
-        let new_cross = if bar.close > vwap && below_before >= cfg.min_bars_on_side {
-            Some(Cross {
-                direction: Direction::Long,
-                bar: *bar,
-                run: below_before,
-                vwap,
-            })
-        } else if bar.close < vwap && above_before >= cfg.min_bars_on_side {
-            Some(Cross {
-                direction: Direction::Short,
-                bar: *bar,
-                run: above_before,
-                vwap,
-            })
-        } else {
-            None
-        };
+        let new_cross = cross_at(bar, bands.vwap, runs, cfg.min_bars_on_side);
         // a cross before 10:00 may still be held by the 10:00 bar
         self.cross = new_cross;
         if ctx.is_before(cfg.earliest) || new_cross.is_some() {
@@ -94,138 +140,174 @@ impl Detector for VwapPlay {
         let Some(buffer) = ctx.stop_buffer() else {
             return;
         };
-        let min_rr = ctx.config.min_reward_risk;
-
         // 1. a cross held by this bar
-        if let Some(c) = cross {
-            let holds = (bar.close - vwap) * c.direction.sign() > 0.0;
-            let kind = kind_of(c.direction);
-            if holds && out.allows(kind, c.direction, 0) {
-                let plan = match c.direction {
-                    Direction::Long => Plan::build(
-                        c.direction,
-                        bar.high + tick(bar.high),
-                        bar.low.min(c.bar.low) - buffer,
-                        Some(bands.band(1.0)),
-                        min_rr,
-                    ),
-                    Direction::Short => Plan::build(
-                        c.direction,
-                        bar.low - tick(bar.low),
-                        bar.high.max(c.bar.high) + buffer,
-                        Some(bands.band(-1.0)),
-                        min_rr,
-                    ),
-                };
-                if let Some(plan) = plan {
-                    let confidence = 60.0
-                        + (f64::from(c.run.saturating_sub(cfg.min_bars_on_side)) * 1.5).min(12.0)
-                        + ((ctx.volume.ratio().unwrap_or(1.0) - 1.0) * 8.0).clamp(0.0, 10.0);
-                    let fired = out.emit(ctx, kind, plan, 0, confidence, |_| {
-                        let (from, to) = if c.direction == Direction::Long {
-                            ("below", "above")
-                        } else {
-                            ("above", "below")
-                        };
-                        Description {
-                            dedup_key: "VWAP".to_string(),
-                            rationale: format!(
-                                "After {} closes {from} VWAP, closed {} {to} VWAP {} and this bar held with a close of {} (VWAP {}); {}.",
-                                c.run,
-                                px(c.bar.close),
-                                px(c.vwap),
-                                px(bar.close),
-                                px(vwap),
-                                ctx.volume.describe(),
-                            ),
-                        }
-                    });
-                    if fired {
-                        return;
-                    }
-                }
-            }
-        }
-
-        // 2. a wick into VWAP rejected from this side: it reaches VWAP but not more than
-        //    the level tolerance past it (a spike far through VWAP is not a test of it)
-        let mid = (bar.high + bar.low) / 2.0;
-        let Some(tol) = ctx.tolerance(
-            ctx.config.break_retest.tolerance_atr1m,
-            ctx.config.break_retest.tolerance_pct,
-        ) else {
-            return;
-        };
-        let (direction, run) = if below_before >= cfg.min_bars_on_side
-            && bar.close < vwap
-            && bar.high >= vwap
-            && bar.high <= vwap + tol
-            && bar.close < mid
+        if let Some(c) = cross
+            && held_cross(ctx, out, c, bands, buffer)
         {
-            (Direction::Short, below_before)
-        } else if above_before >= cfg.min_bars_on_side
-            && bar.close > vwap
-            && bar.low <= vwap
-            && bar.low >= vwap - tol
-            && bar.close > mid
-        {
-            (Direction::Long, above_before)
-        } else {
-            return;
-        };
-        let kind = kind_of(direction);
-        if !out.allows(kind, direction, 0) {
             return;
         }
-        let plan = match direction {
-            Direction::Long => Plan::build(
-                direction,
-                bar.high + tick(bar.high),
-                bar.low - buffer,
-                Some(bands.band(1.0)),
-                min_rr,
-            ),
-            Direction::Short => Plan::build(
-                direction,
-                bar.low - tick(bar.low),
-                bar.high + buffer,
-                Some(bands.band(-1.0)),
-                min_rr,
-            ),
-        };
-        let Some(plan) = plan else { return };
-        let wick = match direction {
-            Direction::Long => bar.close.min(bar.open) - bar.low,
-            Direction::Short => bar.high - bar.close.max(bar.open),
-        };
-        let range = bar.range();
-        let confidence = 58.0
-            + (f64::from(run.saturating_sub(cfg.min_bars_on_side)) * 1.5).min(12.0)
-            + if range > 0.0 {
-                (wick / range * 15.0).min(15.0)
-            } else {
-                0.0
-            };
-        out.emit(ctx, kind, plan, 0, confidence, |_| {
-            let (side, into, half) = if direction == Direction::Long {
-                ("above", "low", "upper")
-            } else {
-                ("below", "high", "lower")
-            };
-            Description {
-                dedup_key: "VWAP".to_string(),
-                rationale: format!(
-                    "After {run} closes {side} VWAP, the bar's {into} {} reached VWAP {} and it closed {} in the {half} half of its {}–{} range; {}.",
-                    px(if direction == Direction::Long { bar.low } else { bar.high }),
-                    px(vwap),
-                    px(bar.close),
-                    px(bar.low),
-                    px(bar.high),
-                    ctx.volume.describe(),
-                ),
-            }
-        });
+        // 2. a wick into VWAP rejected from this side
+        wick_rejection(ctx, out, runs, bands, buffer);
     }
+}
+
+/// The plan of a signal on `bar`: entry one tick past its extreme, stop past `stop_from`
+/// by the stop buffer, target the ±1σ band.
+fn plan_from(
+    ctx: &BarContext<'_>,
+    direction: Direction,
+    stop_from: f64,
+    bands: VwapBands,
+    buffer: f64,
+) -> Option<Plan> {
+    let bar = ctx.bar;
+    let min_rr = ctx.config.min_reward_risk;
+    match direction {
+        Direction::Long => Plan::build(
+            direction,
+            bar.high + tick(bar.high),
+            stop_from - buffer,
+            Some(bands.band(1.0)),
+            min_rr,
+        ),
+        Direction::Short => Plan::build(
+            direction,
+            bar.low - tick(bar.low),
+            stop_from + buffer,
+            Some(bands.band(-1.0)),
+            min_rr,
+        ),
+    }
+}
+
+/// Emits the cross `c` when this bar holds it (closes on the cross's side); whether a
+/// detection fired.
+fn held_cross(
+    ctx: &BarContext<'_>,
+    out: &mut Emitter<'_>,
+    c: Cross,
+    bands: VwapBands,
+    buffer: f64,
+) -> bool {
+    let cfg = &ctx.config.vwap;
+    let bar = ctx.bar;
+    let vwap = bands.vwap;
+    let holds = (bar.close - vwap) * c.direction.sign() > 0.0;
+    let kind = kind_of(c.direction);
+    if !holds || !out.allows(kind, c.direction, 0) {
+        return false;
+    }
+    let stop_from = match c.direction {
+        Direction::Long => bar.low.min(c.bar.low),
+        Direction::Short => bar.high.max(c.bar.high),
+    };
+    let Some(plan) = plan_from(ctx, c.direction, stop_from, bands, buffer) else {
+        return false;
+    };
+    let confidence = CROSS_BASE
+        + run_points(c.run, cfg.min_bars_on_side)
+        + ((ctx.volume.ratio().unwrap_or(1.0) - 1.0) * CROSS_VOLUME_POINTS_PER_RATIO)
+            .clamp(0.0, CROSS_VOLUME_POINTS_MAX);
+    out.emit(ctx, kind, plan, 0, confidence, |_| {
+        let (from, to) = if c.direction == Direction::Long {
+            ("below", "above")
+        } else {
+            ("above", "below")
+        };
+        Description {
+            dedup_key: "VWAP".to_string(),
+            rationale: format!(
+                "After {} closes {from} VWAP, closed {} {to} VWAP {} and this bar held with a close of {} (VWAP {}); {}.",
+                c.run,
+                px(c.bar.close),
+                px(c.vwap),
+                px(bar.close),
+                px(vwap),
+                ctx.volume.describe(),
+            ),
+        }
+    })
+}
+
+/// Emits a wick into VWAP rejected from the side price held: it reaches VWAP but not more
+/// than the level tolerance past it (a spike far through VWAP is not a test of it), and
+/// closes in the half of its range away from VWAP.
+fn wick_rejection(
+    ctx: &BarContext<'_>,
+    out: &mut Emitter<'_>,
+    runs: RunsBefore,
+    bands: VwapBands,
+    buffer: f64,
+) {
+    let cfg = &ctx.config.vwap;
+    let bar = ctx.bar;
+    let vwap = bands.vwap;
+    let mid = (bar.high + bar.low) / 2.0;
+    let Some(tol) = ctx.tolerance(
+        ctx.config.break_retest.tolerance_atr1m,
+        ctx.config.break_retest.tolerance_pct,
+    ) else {
+        return;
+    };
+    let (direction, run) = if runs.below >= cfg.min_bars_on_side
+        && bar.close < vwap
+        && bar.high >= vwap
+        && bar.high <= vwap + tol
+        && bar.close < mid
+    {
+        (Direction::Short, runs.below)
+    } else if runs.above >= cfg.min_bars_on_side
+        && bar.close > vwap
+        && bar.low <= vwap
+        && bar.low >= vwap - tol
+        && bar.close > mid
+    {
+        (Direction::Long, runs.above)
+    } else {
+        return;
+    };
+    let kind = kind_of(direction);
+    if !out.allows(kind, direction, 0) {
+        return;
+    }
+    let stop_from = match direction {
+        Direction::Long => bar.low,
+        Direction::Short => bar.high,
+    };
+    let Some(plan) = plan_from(ctx, direction, stop_from, bands, buffer) else {
+        return;
+    };
+    let wick = match direction {
+        Direction::Long => bar.close.min(bar.open) - bar.low,
+        Direction::Short => bar.high - bar.close.max(bar.open),
+    };
+    let range = bar.range();
+    let confidence = WICK_BASE
+        + run_points(run, cfg.min_bars_on_side)
+        + if range > 0.0 {
+            (wick / range * WICK_POINTS_FULL_RANGE).min(WICK_POINTS_FULL_RANGE)
+        } else {
+            0.0
+        };
+    out.emit(ctx, kind, plan, 0, confidence, |_| {
+        let (side, into, half) = if direction == Direction::Long {
+            ("above", "low", "upper")
+        } else {
+            ("below", "high", "lower")
+        };
+        Description {
+            dedup_key: "VWAP".to_string(),
+            rationale: format!(
+                "After {run} closes {side} VWAP, the bar's {into} {} reached VWAP {} and it closed {} in the {half} half of its {}–{} range; {}.",
+                px(if direction == Direction::Long { bar.low } else { bar.high }),
+                px(vwap),
+                px(bar.close),
+                px(bar.low),
+                px(bar.high),
+                ctx.volume.describe(),
+            ),
+        }
+    });
 }
 
 #[cfg(test)]
