@@ -5,21 +5,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clap::Args;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use super::CliError;
 use crate::coach::{Coach, CoachContext};
 use crate::config::Config;
 use crate::runtime::AppEvent;
-use crate::runtime::alert_changes::AlertChanges;
-use crate::runtime::attach::Attached;
-use crate::runtime::brief::BriefChannels;
-use crate::runtime::bus::MarketBus;
-use crate::runtime::gex::GexChannels;
-use crate::runtime::health::Health;
 use crate::runtime::services::{Feed, Services};
-use crate::runtime::setup_changes::SetupChanges;
 use crate::store::{Store, redact_url};
 use crate::tui::actions::{ActionContext, ActionRunner};
 use crate::tui::app::{App, Source};
@@ -28,50 +19,6 @@ use crate::tui::event_loop::{self, Exit, Inputs};
 use crate::tui::terminal;
 use crate::tui::theme::Theme;
 
-/// What the screen reads from: its own workers, or the servers' through the database.
-struct Workers {
-    bus: MarketBus,
-    health: Health,
-    cancel: CancellationToken,
-    events: mpsc::Receiver<AppEvent>,
-    events_tx: mpsc::Sender<AppEvent>,
-    gex: GexChannels,
-    changes: SetupChanges,
-    alert_changes: AlertChanges,
-    brief: BriefChannels,
-}
-
-impl From<Services> for Workers {
-    fn from(s: Services) -> Workers {
-        Workers {
-            bus: s.bus,
-            health: s.health,
-            cancel: s.cancel,
-            events: s.events,
-            events_tx: s.events_tx,
-            gex: s.gex,
-            changes: s.setup_changes,
-            alert_changes: s.alert_changes,
-            brief: s.brief,
-        }
-    }
-}
-
-impl From<Attached> for Workers {
-    fn from(a: Attached) -> Workers {
-        Workers {
-            bus: a.bus,
-            health: a.health,
-            cancel: a.cancel,
-            events: a.events,
-            events_tx: a.events_tx,
-            gex: a.gex,
-            changes: a.setup_changes,
-            alert_changes: AlertChanges::default(),
-            brief: a.brief,
-        }
-    }
-}
 /// Flags shared by the dashboard and the headless commands.
 #[derive(Debug, Clone, Args, Default)]
 pub struct CommonArgs {
@@ -212,25 +159,27 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         .map_err(|e| CliError::Runtime(e.to_string()))?;
     let mut config = config;
     extend_feed(&mut config, watchlist.symbols.iter().chain(&alert_symbols));
+    // What the screen reads from: its own workers, or the servers' through the database.
     let workers = if attach {
-        Workers::from(Attached::start(&config, &store, user))
+        Services::attach(&config, &store, user)
     } else {
         let feed = Feed::from_config(&config).map_err(CliError::Input)?;
-        Workers::from(Services::start(&config, &store, now, feed))
+        Services::start(&config, &store, now, feed)
     };
     let has_chains = config.general.provider == "sim" && !attach;
     let coach = coach_runner(&config, &store, user, &workers, has_chains)?;
     let coach_configured = coach.is_some();
-    let Workers {
+    let Services {
         bus,
         health,
         cancel,
         events,
         events_tx,
         gex,
-        changes,
+        setup_changes: changes,
         alert_changes,
         brief,
+        ..
     } = workers;
     let actions = ActionRunner::spawn(ActionContext {
         store: store.clone(),
@@ -317,7 +266,7 @@ fn coach_runner(
     config: &Config,
     store: &Store,
     user: crate::store::UserId,
-    workers: &Workers,
+    workers: &Services,
     has_chains: bool,
 ) -> Result<Option<CoachRunner>, CliError> {
     let ctx = CoachContext {
@@ -327,7 +276,7 @@ fn coach_runner(
         gex: workers.gex.clone(),
         has_chains,
         detectors: config.detectors.clone(),
-        changes: workers.changes.clone(),
+        changes: workers.setup_changes.clone(),
         ui: Some(workers.events_tx.clone()),
         briefs: crate::runtime::brief::BriefScheduler::from_config(config, store),
         confirm: screen_confirmer(workers.events_tx.clone()),

@@ -1,6 +1,7 @@
 //! Starts the background workers one coach process runs, headless or under the TUI:
 //! the market feed and everything that consumes it.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use super::AppEvent;
 use super::alert_changes::AlertChanges;
 use super::auto_track::{DetectionInbox, run_auto_track};
 use super::brief::{BriefChannels, BriefScheduler, run_brief_scheduler};
-use super::bus::MarketBus;
+use super::bus::{MarketBus, SnapshotRequests};
 use super::database;
 use super::detect::{DetectorOutputs, run_detector};
 use super::evaluate::{TransitionSinks, run_evaluator};
@@ -25,7 +26,7 @@ use super::metrics::Metrics;
 use super::monitor::{self, Monitor};
 use super::ownership::{self, Owned, run_ownership};
 use super::setup_changes::SetupChanges;
-use super::supervisor;
+use super::supervisor::{self, WorkerCtx};
 use crate::config::Config;
 use crate::domain::Symbol;
 use crate::gex::GexParams;
@@ -41,8 +42,13 @@ use crate::provider::replay::load_files;
 use crate::provider::sim::SimMarket;
 use crate::store::Store;
 
-/// Handles to the running workers. Dropping it does not stop them; `shutdown` does.
+/// Handles to the running workers of one process, whichever set runs: the full set
+/// (`Services::start`: feed, detector, evaluator, …) or an attached screen's readers
+/// (`Services::attach`, src/runtime/attach.rs). Dropping it does not stop them;
+/// `shutdown` does.
 pub struct Services {
+    /// The market: the feed's events and snapshots (an attached screen: the servers' last
+    /// prices, no bars).
     pub bus: MarketBus,
     pub health: Health,
     pub cancel: CancellationToken,
@@ -50,7 +56,8 @@ pub struct Services {
     pub events: mpsc::Receiver<AppEvent>,
     /// For the screen's own results (saved actions) to arrive in the same stream.
     pub events_tx: mpsc::Sender<AppEvent>,
-    /// The latest GEX profiles, and requests for other filters or a refresh.
+    /// The latest GEX profiles, and requests for other filters or a refresh (attached:
+    /// no GEX worker runs, requests are refused with a message).
     pub gex: GexChannels,
     /// Tracked-setup changes: publish every setup the screen changes (track, manual
     /// transitions, notes, delete) so the evaluator's book follows; subscribe to hear the
@@ -61,64 +68,133 @@ pub struct Services {
     pub alert_changes: AlertChanges,
     /// Counters for `/metrics`; workers bump them (`metrics.detection(kind)`, …).
     pub metrics: Arc<Metrics>,
-    /// Trading alerts go through this (`notifier.trading(alert)`).
-    pub notifier: Notifier,
-    /// The symbols this process detects and evaluates (all, on SQLite).
+    /// Trading alerts go through this (`notifier.trading(alert)`); `None` on an attached
+    /// screen, where the servers alert.
+    pub notifier: Option<Notifier>,
+    /// The symbols this process detects and evaluates (all, on SQLite; none on an
+    /// attached screen).
     pub owned: watch::Receiver<Owned>,
     /// This process's name in `worker_status` (host and pid).
     pub instance: String,
     /// The brief scheduler's requests (pane opened, `r`, preview); briefs arrive as
-    /// `AppEvent::Brief`.
+    /// `AppEvent::Brief` (attached: no scheduler runs, the servers' stored brief arrives
+    /// through the listener).
     pub brief: BriefChannels,
 }
 
 impl Services {
+    /// The handles before any worker starts: a fresh health registry with the configured
+    /// stale floors, a bus of `bus_capacity` events, empty channels. The returned
+    /// requests are the feed's to answer.
+    pub(super) fn new(
+        config: &Config,
+        bus_capacity: usize,
+        owned: watch::Receiver<Owned>,
+    ) -> (Services, SnapshotRequests) {
+        let (bus, snapshot_requests) = MarketBus::new(bus_capacity);
+        let (events_tx, events) = mpsc::channel(1024);
+        let services = Services {
+            bus,
+            health: Health::with_floors(StaleFloors::from_config(&config.health)),
+            cancel: CancellationToken::new(),
+            events,
+            events_tx,
+            gex: GexChannels::new(),
+            setup_changes: SetupChanges::default(),
+            alert_changes: AlertChanges::default(),
+            metrics: Arc::new(Metrics::default()),
+            notifier: None,
+            owned,
+            instance: ownership::instance_id(),
+            brief: BriefChannels::new(),
+        };
+        (services, snapshot_requests)
+    }
+
     /// Spawns every worker on the current tokio runtime. `now` picks the simulated session.
     pub fn start(config: &Config, store: &Store, now: DateTime<Utc>, feed: Feed) -> Services {
-        let health = Health::with_floors(StaleFloors::from_config(&config.health));
-        let cancel = CancellationToken::new();
-        let (bus, snapshot_requests) = MarketBus::new(4096);
-        let (events_tx, events) = mpsc::channel(1024);
-        let metrics = Arc::new(Metrics::default());
+        let (owned_tx, owned) = ownership::channel(store);
+        let (mut services, snapshot_requests) = Services::new(config, 4096, owned);
         // Alerting first, so every worker below can be handed `notifier.clone()`.
         let notifier = spawn_alerting(
             config,
-            &health,
-            &cancel,
-            Some(bus.clone()),
-            events_tx.clone(),
-            metrics.clone(),
+            &services.health,
+            &services.cancel,
+            Some(services.bus.clone()),
+            services.events_tx.clone(),
+            services.metrics.clone(),
             now,
         );
-        let setup_changes = SetupChanges::default();
-        let instance = ownership::instance_id();
-        let (owned_tx, owned) = ownership::channel(store);
-        if let Store::Postgres(_) = store {
-            let (store, instance, symbols) =
-                (store.clone(), instance.clone(), feed_symbols(config));
-            supervisor::spawn(
-                ownership::WORKER,
-                ownership::ROUND,
-                health.clone(),
-                cancel.clone(),
-                move |ctx| {
-                    run_ownership(
-                        ctx,
-                        store.clone(),
-                        instance.clone(),
-                        symbols.clone(),
-                        owned_tx.clone(),
-                    )
-                },
-            );
-        }
-        database::spawn(store, &health, &cancel);
-        let alert_changes = AlertChanges::default();
+        services.spawn_ownership(config, store, owned_tx);
+        database::spawn(store, &services.health, &services.cancel);
 
         let interval = feed.step_interval(config);
         let has_chains = matches!(feed, Feed::Sim);
-        let gex = GexChannels::new();
-        let feed_bus = bus.clone();
+        services.spawn_feed(config, now, feed, interval, snapshot_requests);
+        let detections = services.spawn_auto_track(config, store, interval);
+        services.spawn_detector(config, store, interval, detections);
+        services.spawn_evaluator(store, interval, notifier.clone());
+        spawn_brief_scheduler(
+            config,
+            store,
+            (
+                &services.bus,
+                &services.gex,
+                &services.brief,
+                &services.events_tx,
+            ),
+            (&services.health, &services.cancel),
+            has_chains,
+        );
+        services.notifier = Some(notifier);
+        services
+    }
+
+    /// Starts a supervised worker on this process's health registry and shutdown signal.
+    pub(super) fn spawn<F, Fut>(&self, name: &'static str, interval: Duration, make: F)
+    where
+        F: Fn(WorkerCtx) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        supervisor::spawn(
+            name,
+            interval,
+            self.health.clone(),
+            self.cancel.clone(),
+            make,
+        );
+    }
+
+    /// On PostgreSQL, the worker that splits the feed's symbols between instances and
+    /// publishes this one's share on `owned_tx` (SQLite owns them all from the start).
+    fn spawn_ownership(&self, config: &Config, store: &Store, owned_tx: watch::Sender<Owned>) {
+        let Store::Postgres(_) = store else {
+            return;
+        };
+        let (store, instance, symbols) =
+            (store.clone(), self.instance.clone(), feed_symbols(config));
+        self.spawn(ownership::WORKER, ownership::ROUND, move |ctx| {
+            run_ownership(
+                ctx,
+                store.clone(),
+                instance.clone(),
+                symbols.clone(),
+                owned_tx.clone(),
+            )
+        });
+    }
+
+    /// The market feed `feed`, stepping every `interval`, answering `requests`; with the
+    /// simulation, the GEX worker over its synthetic chains too.
+    fn spawn_feed(
+        &self,
+        config: &Config,
+        now: DateTime<Utc>,
+        feed: Feed,
+        interval: Duration,
+        requests: SnapshotRequests,
+    ) {
+        let bus = self.bus.clone();
         match feed {
             Feed::Sim => {
                 let (seed, symbols, speed) = (
@@ -127,190 +203,128 @@ impl Services {
                     config.sim.speed,
                 );
                 let date = latest_session_date(calendar::ny_date(now));
-                supervisor::spawn(
-                    "feed",
-                    interval,
-                    health.clone(),
-                    cancel.clone(),
-                    move |ctx| {
-                        // Built on a worker thread, so the screen's first frame never waits for it.
-                        let (symbols, bus, requests) =
-                            (symbols.clone(), feed_bus.clone(), snapshot_requests.clone());
-                        async move {
-                            let market = SimMarket::new(seed, &symbols, date);
-                            run_played_feed(ctx, market, speed, bus, requests).await
-                        }
-                    },
-                );
+                self.spawn("feed", interval, move |ctx| {
+                    // Built on a worker thread, so the screen's first frame never waits for it.
+                    let (symbols, bus, requests) = (symbols.clone(), bus.clone(), requests.clone());
+                    async move {
+                        let market = SimMarket::new(seed, &symbols, date);
+                        run_played_feed(ctx, market, speed, bus, requests).await
+                    }
+                });
                 // Only the simulation has options chains; a recording has none, and
                 // coach never invents one for real prices.
                 let chains = SimChains {
                     seed,
                     params: GexParams::default(),
                 };
-                let (gex_bus, gex_channels) = (bus.clone(), gex.clone());
-                supervisor::spawn(
-                    "gex",
-                    interval,
-                    health.clone(),
-                    cancel.clone(),
-                    move |ctx| run_gex(ctx, gex_bus.clone(), chains, gex_channels.clone()),
-                );
+                let (gex_bus, gex_channels) = (self.bus.clone(), self.gex.clone());
+                self.spawn("gex", interval, move |ctx| {
+                    run_gex(ctx, gex_bus.clone(), chains, gex_channels.clone())
+                });
             }
             Feed::Recorded(market) => {
                 let speed = config.replay.speed;
-                supervisor::spawn(
-                    "feed",
-                    interval,
-                    health.clone(),
-                    cancel.clone(),
-                    move |ctx| {
-                        run_played_feed(
-                            ctx,
-                            market.clone(),
-                            speed,
-                            feed_bus.clone(),
-                            snapshot_requests.clone(),
-                        )
-                    },
-                );
+                self.spawn("feed", interval, move |ctx| {
+                    run_played_feed(ctx, market.clone(), speed, bus.clone(), requests.clone())
+                });
             }
             Feed::Massive => {
                 let feed_config = massive_feed_config(config);
-                supervisor::spawn(
-                    "feed",
-                    interval,
-                    health.clone(),
-                    cancel.clone(),
-                    move |ctx| {
-                        run_massive_feed(
-                            ctx,
-                            feed_config.clone(),
-                            feed_bus.clone(),
-                            snapshot_requests.clone(),
-                        )
-                    },
-                );
+                self.spawn("feed", interval, move |ctx| {
+                    run_massive_feed(ctx, feed_config.clone(), bus.clone(), requests.clone())
+                });
             }
         }
-        // With auto-tracking on, the detector's events pass through the auto-tracker on
-        // their way to the screen; otherwise they go straight there.
-        let detector_tx = if config.setups.auto_track {
-            let (tx, rx) = mpsc::channel(1024);
-            let inbox = DetectionInbox::new(rx);
-            let (user, bus, store, changes, ui) = (
-                config.general.user.clone(),
+    }
+
+    /// Where the detector sends its detections: with auto-tracking on, to the
+    /// auto-tracker started here, which passes them on to the screen; otherwise
+    /// straight to the screen.
+    fn spawn_auto_track(
+        &self,
+        config: &Config,
+        store: &Store,
+        interval: Duration,
+    ) -> mpsc::Sender<AppEvent> {
+        if !config.setups.auto_track {
+            return self.events_tx.clone();
+        }
+        let (tx, rx) = mpsc::channel(1024);
+        let inbox = DetectionInbox::new(rx);
+        let (user, bus, store, changes, ui) = (
+            config.general.user.clone(),
+            self.bus.clone(),
+            store.clone(),
+            self.setup_changes.clone(),
+            self.events_tx.clone(),
+        );
+        self.spawn("autotrack", interval, move |ctx| {
+            run_auto_track(
+                ctx,
+                user.clone(),
                 bus.clone(),
                 store.clone(),
-                setup_changes.clone(),
-                events_tx.clone(),
-            );
-            supervisor::spawn(
-                "autotrack",
-                interval,
-                health.clone(),
-                cancel.clone(),
-                move |ctx| {
-                    run_auto_track(
-                        ctx,
-                        user.clone(),
-                        bus.clone(),
-                        store.clone(),
-                        changes.clone(),
-                        inbox.clone(),
-                        ui.clone(),
-                    )
-                },
-            );
-            tx
-        } else {
-            events_tx.clone()
-        };
+                changes.clone(),
+                inbox.clone(),
+                ui.clone(),
+            )
+        });
+        tx
+    }
+
+    /// The detector: stores what it finds and sends it to `detections`.
+    fn spawn_detector(
+        &self,
+        config: &Config,
+        store: &Store,
+        interval: Duration,
+        detections: mpsc::Sender<AppEvent>,
+    ) {
         let outputs = DetectorOutputs {
             store: store.clone(),
-            ui: detector_tx,
-            metrics: metrics.clone(),
-            owned: owned.clone(),
+            ui: detections,
+            metrics: self.metrics.clone(),
+            owned: self.owned.clone(),
         };
-        let (detect_config, detect_bus, detect_gex) =
-            (config.detectors.clone(), bus.clone(), gex.clone());
-        supervisor::spawn(
-            "detect",
-            interval,
-            health.clone(),
-            cancel.clone(),
-            move |ctx| {
-                run_detector(
-                    ctx,
-                    detect_config.clone(),
-                    detect_bus.clone(),
-                    detect_gex.subscribe(),
-                    outputs.clone(),
-                )
-            },
-        );
+        let (config, bus, gex) = (config.detectors.clone(), self.bus.clone(), self.gex.clone());
+        self.spawn("detect", interval, move |ctx| {
+            run_detector(
+                ctx,
+                config.clone(),
+                bus.clone(),
+                gex.subscribe(),
+                outputs.clone(),
+            )
+        });
+    }
+
+    /// The evaluator: tracked setups and price alerts against every price; trading
+    /// alerts go through `notifier`.
+    fn spawn_evaluator(&self, store: &Store, interval: Duration, notifier: Notifier) {
         let sinks = TransitionSinks {
-            notifier: notifier.clone(),
-            metrics: metrics.clone(),
-        };
-        let (
-            evaluate_bus,
-            evaluate_store,
-            evaluate_changes,
-            evaluate_alerts,
-            evaluate_events,
-            evaluate_owned,
-        ) = (
-            bus.clone(),
-            store.clone(),
-            setup_changes.clone(),
-            alert_changes.clone(),
-            events_tx.clone(),
-            owned.clone(),
-        );
-        supervisor::spawn(
-            "evaluate",
-            interval,
-            health.clone(),
-            cancel.clone(),
-            move |ctx| {
-                run_evaluator(
-                    ctx,
-                    evaluate_bus.clone(),
-                    evaluate_store.clone(),
-                    evaluate_changes.clone(),
-                    evaluate_alerts.clone(),
-                    evaluate_events.clone(),
-                    sinks.clone(),
-                    evaluate_owned.clone(),
-                )
-            },
-        );
-
-        let brief = BriefChannels::new();
-        spawn_brief_scheduler(
-            config,
-            store,
-            (&bus, &gex, &brief, &events_tx),
-            (&health, &cancel),
-            has_chains,
-        );
-
-        Services {
-            bus,
-            health,
-            cancel,
-            events,
-            events_tx,
-            gex,
-            setup_changes,
-            alert_changes,
-            metrics,
             notifier,
-            owned,
-            instance,
-            brief,
-        }
+            metrics: self.metrics.clone(),
+        };
+        let (bus, store, changes, alerts, events, owned) = (
+            self.bus.clone(),
+            store.clone(),
+            self.setup_changes.clone(),
+            self.alert_changes.clone(),
+            self.events_tx.clone(),
+            self.owned.clone(),
+        );
+        self.spawn("evaluate", interval, move |ctx| {
+            run_evaluator(
+                ctx,
+                bus.clone(),
+                store.clone(),
+                changes.clone(),
+                alerts.clone(),
+                events.clone(),
+                sinks.clone(),
+                owned.clone(),
+            )
+        });
     }
 
     pub fn shutdown(&self) {
