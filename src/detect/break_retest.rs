@@ -51,8 +51,6 @@ impl Detector for BreakRetest {
         ) else {
             return;
         };
-        let bar = ctx.bar;
-        let previous = ctx.previous_close();
         // the level each direction fired at this bar: one retest per direction per bar
         let mut fired: [Option<f64>; 2] = [None; 2];
         for (id, level) in ctx.levels().iter() {
@@ -61,132 +59,28 @@ impl Detector for BreakRetest {
                 *slot = None;
             }
             if let Some(p) = *slot {
-                let age = ctx.index.saturating_sub(p.bar_index);
-                let s = p.direction.sign();
-                if age > cfg.max_retest_bars || (level - bar.close) * s > tol {
-                    // too late, or closed back through the level: the break failed
-                    *slot = None;
+                let Some(retest) = follow_break(slot, p, ctx, tol) else {
                     continue;
-                }
-                let extended = (p.extension - level) * s >= 2.0 * tol;
-                if age < cfg.min_retest_bars || !extended {
-                    if let Some(q) = slot.as_mut() {
-                        q.extension = if s > 0.0 {
-                            q.extension.max(bar.high)
-                        } else {
-                            q.extension.min(bar.low)
-                        };
-                    }
-                    continue;
-                }
-                // pullback reached the level zone (within tolerance) and closed on the break side
-                let (near, extreme) = match p.direction {
-                    Direction::Long => (bar.low, bar.low),
-                    Direction::Short => (bar.high, bar.high),
-                };
-                let reached = (near - level).abs() <= tol;
-                let held = (bar.close - level) * s > 0.0;
-                let retest_volume = ctx.volume.ratio();
-                let lighter = match (p.break_volume, retest_volume) {
-                    (Some(b), Some(r)) => r < b,
-                    (None, _) => true,
-                    (Some(_), None) => ctx.volume.skippable,
                 };
                 let d = if p.direction == Direction::Long { 0 } else { 1 };
-                if !(reached && held && lighter) || fired[d].is_some() {
+                if fired[d].is_some() {
                     continue;
                 }
                 *slot = None;
-                let key = level_key(id, level);
-                if !out.allows(SetupKind::BreakRetest, p.direction, key) {
-                    continue;
-                }
-                let plan = match p.direction {
-                    Direction::Long => Plan::build(
-                        p.direction,
-                        bar.high + tick(bar.high),
-                        extreme.min(level - tol) - buffer,
-                        None,
-                        ctx.config.min_reward_risk,
-                    ),
-                    Direction::Short => Plan::build(
-                        p.direction,
-                        bar.low - tick(bar.low),
-                        extreme.max(level + tol) + buffer,
-                        None,
-                        ctx.config.min_reward_risk,
-                    ),
-                };
-                let Some(plan) = plan else { continue };
-                let lighter_by = match (p.break_volume, retest_volume) {
-                    (Some(b), Some(r)) if b > 0.0 => (1.0 - r / b).clamp(0.0, 1.0),
-                    _ => 0.0,
-                };
-                let confidence = 62.0
-                    + lighter_by * 15.0
-                    + ((p.break_volume.unwrap_or(1.5) - cfg.min_relative_volume) * 5.0)
-                        .clamp(0.0, 10.0)
-                    + if matches!(
-                        id,
-                        LevelId::PriorHigh | LevelId::PriorLow | LevelId::PriorClose
-                    ) {
-                        5.0
-                    } else {
-                        0.0
-                    };
-                let emitted = out.emit(ctx, SetupKind::BreakRetest, plan, key, confidence, |_| {
-                    let (through, pulled) = if p.direction == Direction::Long {
-                        ("above", "low")
-                    } else {
-                        ("below", "high")
-                    };
-                    let volumes = match (p.break_volume, retest_volume) {
-                        (Some(b), Some(r)) => format!("relative volume {b:.1}× on the break, {r:.1}× on the retest"),
-                        _ => ctx.volume.describe(),
-                    };
-                    Description {
-                        dedup_key: format!("{} {}", id.label(), px(level)),
-                        rationale: format!(
-                            "Broke {through} {} {} with a close of {} {age} bars ago, retested it (bar {pulled} {}, within tolerance {}) and held with a close of {}; {volumes}.",
-                            id.label(),
-                            px(level),
-                            px(p.break_close),
-                            px(near),
-                            dist(tol),
-                            px(bar.close),
-                        ),
-                    }
-                });
-                if emitted {
+                if emit_retest(ctx, out, id, &retest, tol, buffer) {
                     fired[d] = Some(level);
                 }
             } else {
-                let direction = if previous <= level && bar.close >= level + 0.2 * tol {
-                    Direction::Long
-                } else if previous >= level && bar.close <= level - 0.2 * tol {
-                    Direction::Short
-                } else {
-                    continue;
-                };
-                let volume = ctx.volume.test(cfg.min_relative_volume);
-                if !volume.passed() || ctx.levels().is_shadowed(id, level, tol) {
-                    continue;
-                }
-                *slot = Some(PendingBreak {
-                    direction,
-                    level,
-                    bar_index: ctx.index,
-                    break_close: bar.close,
-                    extension: if direction == Direction::Long {
-                        bar.high
-                    } else {
-                        bar.low
-                    },
-                    break_volume: ctx.volume.ratio(),
-                });
+                *slot = break_at(ctx, id, level, tol);
             }
         }
-        // levels bunched with the one that fired (PDC next to S1) are the same retest
+        self.drop_bunched(&fired, tol);
+    }
+}
+
+impl BreakRetest {
+    /// Levels bunched with the one that fired (PDC next to S1) are the same retest.
+    fn drop_bunched(&mut self, fired: &[Option<f64>; 2], tol: f64) {
         for (d, direction) in [(0, Direction::Long), (1, Direction::Short)] {
             if let Some(level) = fired[d] {
                 for slot in &mut self.pending {
@@ -199,6 +93,174 @@ impl Detector for BreakRetest {
             }
         }
     }
+}
+
+/// A close through `level` by at least 0.2 tolerance on enough relative volume: the
+/// break a retest is then waited for.
+fn break_at(ctx: &BarContext<'_>, id: LevelId, level: f64, tol: f64) -> Option<PendingBreak> {
+    let cfg = &ctx.config.break_retest;
+    let bar = ctx.bar;
+    let previous = ctx.previous_close();
+    let direction = if previous <= level && bar.close >= level + 0.2 * tol {
+        Direction::Long
+    } else if previous >= level && bar.close <= level - 0.2 * tol {
+        Direction::Short
+    } else {
+        return None;
+    };
+    let volume = ctx.volume.test(cfg.min_relative_volume);
+    if !volume.passed() || ctx.levels().is_shadowed(id, level, tol) {
+        return None;
+    }
+    Some(PendingBreak {
+        direction,
+        level,
+        bar_index: ctx.index,
+        break_close: bar.close,
+        extension: if direction == Direction::Long {
+            bar.high
+        } else {
+            bar.low
+        },
+        break_volume: ctx.volume.ratio(),
+    })
+}
+
+/// This bar as a retest of a pending break.
+struct Retest {
+    pending: PendingBreak,
+    /// Bars since the break.
+    age: u32,
+    /// The bar's extreme toward the level (its low on a long).
+    near: f64,
+    /// The retest bar's relative volume.
+    volume: Option<f64>,
+}
+
+/// Follows the pending break `p` in `slot` through this bar: drops it when too late or
+/// closed back through the level, extends its move, and returns the retest when this bar
+/// pulled back to within tolerance of the level and held, on lighter volume than the
+/// break, after the minimum bars and a move of at least 2 tolerances.
+fn follow_break(
+    slot: &mut Option<PendingBreak>,
+    p: PendingBreak,
+    ctx: &BarContext<'_>,
+    tol: f64,
+) -> Option<Retest> {
+    let cfg = &ctx.config.break_retest;
+    let bar = ctx.bar;
+    let level = p.level;
+    let age = ctx.index.saturating_sub(p.bar_index);
+    let s = p.direction.sign();
+    if age > cfg.max_retest_bars || (level - bar.close) * s > tol {
+        // too late, or closed back through the level: the break failed
+        *slot = None;
+        return None;
+    }
+    let extended = (p.extension - level) * s >= 2.0 * tol;
+    if age < cfg.min_retest_bars || !extended {
+        if let Some(q) = slot.as_mut() {
+            q.extension = if s > 0.0 {
+                q.extension.max(bar.high)
+            } else {
+                q.extension.min(bar.low)
+            };
+        }
+        return None;
+    }
+    // pullback reached the level zone (within tolerance) and closed on the break side
+    let near = match p.direction {
+        Direction::Long => bar.low,
+        Direction::Short => bar.high,
+    };
+    let reached = (near - level).abs() <= tol;
+    let held = (bar.close - level) * s > 0.0;
+    let retest_volume = ctx.volume.ratio();
+    let lighter = match (p.break_volume, retest_volume) {
+        (Some(b), Some(r)) => r < b,
+        (None, _) => true,
+        (Some(_), None) => ctx.volume.skippable,
+    };
+    (reached && held && lighter).then_some(Retest {
+        pending: p,
+        age,
+        near,
+        volume: retest_volume,
+    })
+}
+
+/// Emits the retest of `id`'s level; whether it fired.
+fn emit_retest(
+    ctx: &BarContext<'_>,
+    out: &mut Emitter<'_>,
+    id: LevelId,
+    retest: &Retest,
+    tol: f64,
+    buffer: f64,
+) -> bool {
+    let cfg = &ctx.config.break_retest;
+    let bar = ctx.bar;
+    let p = retest.pending;
+    let (level, near, age, retest_volume) = (p.level, retest.near, retest.age, retest.volume);
+    let key = level_key(id, level);
+    if !out.allows(SetupKind::BreakRetest, p.direction, key) {
+        return false;
+    }
+    let plan = match p.direction {
+        Direction::Long => Plan::build(
+            p.direction,
+            bar.high + tick(bar.high),
+            near.min(level - tol) - buffer,
+            None,
+            ctx.config.min_reward_risk,
+        ),
+        Direction::Short => Plan::build(
+            p.direction,
+            bar.low - tick(bar.low),
+            near.max(level + tol) + buffer,
+            None,
+            ctx.config.min_reward_risk,
+        ),
+    };
+    let Some(plan) = plan else { return false };
+    let lighter_by = match (p.break_volume, retest_volume) {
+        (Some(b), Some(r)) if b > 0.0 => (1.0 - r / b).clamp(0.0, 1.0),
+        _ => 0.0,
+    };
+    let confidence = 62.0
+        + lighter_by * 15.0
+        + ((p.break_volume.unwrap_or(1.5) - cfg.min_relative_volume) * 5.0).clamp(0.0, 10.0)
+        + if matches!(
+            id,
+            LevelId::PriorHigh | LevelId::PriorLow | LevelId::PriorClose
+        ) {
+            5.0
+        } else {
+            0.0
+        };
+    out.emit(ctx, SetupKind::BreakRetest, plan, key, confidence, |_| {
+        let (through, pulled) = if p.direction == Direction::Long {
+            ("above", "low")
+        } else {
+            ("below", "high")
+        };
+        let volumes = match (p.break_volume, retest_volume) {
+            (Some(b), Some(r)) => format!("relative volume {b:.1}× on the break, {r:.1}× on the retest"),
+            _ => ctx.volume.describe(),
+        };
+        Description {
+            dedup_key: format!("{} {}", id.label(), px(level)),
+            rationale: format!(
+                "Broke {through} {} {} with a close of {} {age} bars ago, retested it (bar {pulled} {}, within tolerance {}) and held with a close of {}; {volumes}.",
+                id.label(),
+                px(level),
+                px(p.break_close),
+                px(near),
+                dist(tol),
+                px(bar.close),
+            ),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@
 use super::Detector;
 use super::context::BarContext;
 use super::plan::{Description, Emitter, Plan, dist, level_key, px, tick};
-use crate::domain::{Direction, SetupKind};
+use crate::domain::{Bar, Direction, SetupKind};
 use crate::market::levels::LevelId;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -41,6 +41,41 @@ pub struct LevelTest {
     touches: [Touches; LevelId::COUNT],
 }
 
+impl Touches {
+    /// No touch of `level` counted yet.
+    fn fresh(level: f64) -> Touches {
+        Touches {
+            level,
+            ..Touches::default()
+        }
+    }
+
+    /// A bar away from the level: it may move far enough away for the next touch to
+    /// count, or close through the level by more than the tolerance, which starts over.
+    fn bar_away(&mut self, bar: &Bar, tol: f64, move_away_tolerances: f64) {
+        if self.count == 0 {
+            return;
+        }
+        let level = self.level;
+        let away = if self.from_below {
+            level - bar.low
+        } else {
+            bar.high - level
+        };
+        if away >= move_away_tolerances * tol {
+            self.moved_away = true;
+        }
+        let through = if self.from_below {
+            bar.close - level
+        } else {
+            level - bar.close
+        };
+        if through > tol {
+            *self = Touches::fresh(level);
+        }
+    }
+}
+
 impl Detector for LevelTest {
     fn start_session(&mut self) {
         self.touches = [Touches::default(); LevelId::COUNT];
@@ -58,7 +93,7 @@ impl Detector for LevelTest {
             return;
         };
         let bar = ctx.bar;
-        let previous = ctx.previous_close();
+        // the level each direction fired at this bar (long, short)
         let mut fired_at: [Option<f64>; 2] = [None; 2];
         for (id, level) in ctx.levels().iter() {
             if is_pivot(id) {
@@ -66,163 +101,183 @@ impl Detector for LevelTest {
             }
             let t = &mut self.touches[id.index()];
             if t.level != level {
-                *t = Touches {
-                    level,
-                    ..Touches::default()
-                };
+                *t = Touches::fresh(level);
             }
             let touching = bar.low <= level + tol && bar.high >= level - tol;
             if !touching {
-                if t.count > 0 {
-                    let away = if t.from_below {
-                        level - bar.low
-                    } else {
-                        bar.high - level
-                    };
-                    if away >= cfg.move_away_tolerances * tol {
-                        t.moved_away = true;
-                    }
-                    let through = if t.from_below {
-                        bar.close - level
-                    } else {
-                        level - bar.close
-                    };
-                    if through > tol {
-                        *t = Touches {
-                            level,
-                            ..Touches::default()
-                        };
-                    }
-                }
+                t.bar_away(bar, tol, cfg.move_away_tolerances);
                 continue;
             }
-            if t.count > 0 {
-                let through = if t.from_below {
-                    bar.close - level
-                } else {
-                    level - bar.close
-                };
-                if through > 0.0 {
-                    // a close through the level: it did not hold, the sequence is over
-                    *t = Touches {
-                        level,
-                        ..Touches::default()
-                    };
-                    continue;
-                }
-            }
-            if ctx.levels().is_shadowed(id, level, tol) {
+            let Some(from_below) = count_touch(t, ctx, id, tol) else {
                 continue;
-            }
-            let from_below = previous < level;
-            // a test is a touch the level turns away: the bar closes back on its side
-            let held = if from_below {
-                bar.close < level
-            } else {
-                bar.close > level
             };
-            if !held {
-                if t.count > 0 {
-                    t.last_touch = ctx.index;
-                }
-                continue;
-            }
-            let counts = t.count == 0
-                || (t.moved_away && ctx.index.saturating_sub(t.last_touch) >= cfg.min_bars_between);
-            if !counts {
-                // still the same touch: lingering at the level
-                t.last_touch = ctx.index;
-                continue;
-            }
-            let stale = ctx.index.saturating_sub(t.first_touch) > cfg.window_bars;
-            if t.count == 0 || from_below != t.from_below || stale {
-                *t = Touches {
-                    level,
-                    count: 1,
-                    from_below,
-                    first_touch: ctx.index,
-                    last_touch: ctx.index,
-                    moved_away: false,
-                };
-                continue;
-            }
-            t.count += 1;
-            t.last_touch = ctx.index;
-            t.moved_away = false;
-            if t.count != cfg.touches {
-                continue;
-            }
-            let direction = if from_below {
-                Direction::Long
-            } else {
-                Direction::Short
-            };
+            let count = t.count;
             let d = usize::from(!from_below);
             if fired_at[d].is_some_and(|l| (l - level).abs() <= 2.0 * tol) {
                 continue;
             }
-            let key = level_key(id, level);
-            if !out.allows(SetupKind::LevelTest, direction, key) {
-                continue;
-            }
-            let plan = match direction {
-                Direction::Long => {
-                    let trigger = bar.high.max(level + tol);
-                    Plan::build(
-                        direction,
-                        trigger + tick(trigger),
-                        bar.low - buffer,
-                        None,
-                        ctx.config.min_reward_risk,
-                    )
-                }
-                Direction::Short => {
-                    let trigger = bar.low.min(level - tol);
-                    Plan::build(
-                        direction,
-                        trigger - tick(trigger),
-                        bar.high + buffer,
-                        None,
-                        ctx.config.min_reward_risk,
-                    )
-                }
-            };
-            let Some(plan) = plan else { continue };
-            let important = matches!(
+            let test = TestedLevel {
                 id,
-                LevelId::PriorHigh
-                    | LevelId::PriorLow
-                    | LevelId::PreMarketHigh
-                    | LevelId::PreMarketLow
-                    | LevelId::CallWall
-                    | LevelId::PutWall
-            );
-            let confidence = 60.0
-                + if important { 8.0 } else { 0.0 }
-                + ((ctx.volume.ratio().unwrap_or(1.0) - 1.0) * 5.0).clamp(0.0, 8.0);
-            let count = t.count;
-            let fired = out.emit(ctx, SetupKind::LevelTest, plan, key, confidence, |_| {
-                let (side, role) = if from_below { ("below", "resistance") } else { ("above", "support") };
-                Description {
-                    dedup_key: format!("{} {}", id.label(), px(level)),
-                    rationale: format!(
-                        "Touch {count} of {} {} from {side} (bar {}–{}, tolerance {}, touches ≥ {} bars apart with moves ≥ {} away between); {role} tested {count} times, trigger on a break through it; {}.",
-                        id.label(),
-                        px(level),
-                        px(bar.low),
-                        px(bar.high),
-                        dist(tol),
-                        cfg.min_bars_between,
-                        dist(cfg.move_away_tolerances * tol),
-                        ctx.volume.describe(),
-                    ),
-                }
-            });
-            if fired {
+                level,
+                from_below,
+                count,
+            };
+            if emit_test(ctx, out, test, tol, buffer) {
                 fired_at[d] = Some(level);
             }
         }
     }
+}
+
+/// A bar touching `t`'s level: counts it when the level holds it and it is a new touch
+/// (after a move away and enough bars), starting a new sequence when the approach side
+/// changed or the window passed. `Some(from_below)` when this touch is the configured
+/// `touches`-th one.
+fn count_touch(t: &mut Touches, ctx: &BarContext<'_>, id: LevelId, tol: f64) -> Option<bool> {
+    let cfg = &ctx.config.level_test;
+    let bar = ctx.bar;
+    let level = t.level;
+    if t.count > 0 {
+        let through = if t.from_below {
+            bar.close - level
+        } else {
+            level - bar.close
+        };
+        if through > 0.0 {
+            // a close through the level: it did not hold, the sequence is over
+            *t = Touches::fresh(level);
+            return None;
+        }
+    }
+    if ctx.levels().is_shadowed(id, level, tol) {
+        return None;
+    }
+    let from_below = ctx.previous_close() < level;
+    // a test is a touch the level turns away: the bar closes back on its side
+    let held = if from_below {
+        bar.close < level
+    } else {
+        bar.close > level
+    };
+    if !held {
+        if t.count > 0 {
+            t.last_touch = ctx.index;
+        }
+        return None;
+    }
+    let counts = t.count == 0
+        || (t.moved_away && ctx.index.saturating_sub(t.last_touch) >= cfg.min_bars_between);
+    if !counts {
+        // still the same touch: lingering at the level
+        t.last_touch = ctx.index;
+        return None;
+    }
+    let stale = ctx.index.saturating_sub(t.first_touch) > cfg.window_bars;
+    if t.count == 0 || from_below != t.from_below || stale {
+        *t = Touches {
+            level,
+            count: 1,
+            from_below,
+            first_touch: ctx.index,
+            last_touch: ctx.index,
+            moved_away: false,
+        };
+        return None;
+    }
+    t.count += 1;
+    t.last_touch = ctx.index;
+    t.moved_away = false;
+    (t.count == cfg.touches).then_some(from_below)
+}
+
+/// A level tested often enough: its last touch.
+#[derive(Clone, Copy, Debug)]
+struct TestedLevel {
+    id: LevelId,
+    level: f64,
+    /// The touches came from below (the level was resistance).
+    from_below: bool,
+    /// Touches counted, this one included.
+    count: u32,
+}
+
+/// Emits the level test (played as a breakout through the level); whether it fired.
+fn emit_test(
+    ctx: &BarContext<'_>,
+    out: &mut Emitter<'_>,
+    test: TestedLevel,
+    tol: f64,
+    buffer: f64,
+) -> bool {
+    let TestedLevel {
+        id,
+        level,
+        from_below,
+        count,
+    } = test;
+    let cfg = &ctx.config.level_test;
+    let bar = ctx.bar;
+    let direction = if from_below {
+        Direction::Long
+    } else {
+        Direction::Short
+    };
+    let key = level_key(id, level);
+    if !out.allows(SetupKind::LevelTest, direction, key) {
+        return false;
+    }
+    let plan = match direction {
+        Direction::Long => {
+            let trigger = bar.high.max(level + tol);
+            Plan::build(
+                direction,
+                trigger + tick(trigger),
+                bar.low - buffer,
+                None,
+                ctx.config.min_reward_risk,
+            )
+        }
+        Direction::Short => {
+            let trigger = bar.low.min(level - tol);
+            Plan::build(
+                direction,
+                trigger - tick(trigger),
+                bar.high + buffer,
+                None,
+                ctx.config.min_reward_risk,
+            )
+        }
+    };
+    let Some(plan) = plan else { return false };
+    let important = matches!(
+        id,
+        LevelId::PriorHigh
+            | LevelId::PriorLow
+            | LevelId::PreMarketHigh
+            | LevelId::PreMarketLow
+            | LevelId::CallWall
+            | LevelId::PutWall
+    );
+    let confidence = 60.0
+        + if important { 8.0 } else { 0.0 }
+        + ((ctx.volume.ratio().unwrap_or(1.0) - 1.0) * 5.0).clamp(0.0, 8.0);
+    out.emit(ctx, SetupKind::LevelTest, plan, key, confidence, |_| {
+        let (side, role) = if from_below { ("below", "resistance") } else { ("above", "support") };
+        Description {
+            dedup_key: format!("{} {}", id.label(), px(level)),
+            rationale: format!(
+                "Touch {count} of {} {} from {side} (bar {}–{}, tolerance {}, touches ≥ {} bars apart with moves ≥ {} away between); {role} tested {count} times, trigger on a break through it; {}.",
+                id.label(),
+                px(level),
+                px(bar.low),
+                px(bar.high),
+                dist(tol),
+                cfg.min_bars_between,
+                dist(cfg.move_away_tolerances * tol),
+                ctx.volume.describe(),
+            ),
+        }
+    })
 }
 
 #[cfg(test)]
