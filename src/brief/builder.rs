@@ -137,6 +137,9 @@ fn is_final(bar: &Bar, now: DateTime<Utc>) -> bool {
     bar.start + Duration::minutes(1) <= now
 }
 
+/// One symbol's brief: its levels from the market core, its last price and change, the
+/// expected move and gamma levels, with where each came from (`sources`) and what could
+/// not be computed and why (`missing`, in the order of the brief's fields).
 fn symbol_brief(
     symbol: &Symbol,
     input: &SymbolInput,
@@ -145,6 +148,71 @@ fn symbol_brief(
 ) -> SymbolBrief {
     let date = session.date;
     let previous = calendar::previous_session(date);
+    let replayed = replay_bars(input, date, previous, now);
+    let state = &replayed.state;
+    let mut sources = SymbolSources::default();
+    let mut missing = Vec::new();
+
+    let prior_day = prior_day_levels(&replayed, input, previous, &mut sources, &mut missing);
+    let pivots = state
+        .pivots()
+        .filter(|_| prior_day.is_some())
+        .map(|p| PivotLevels {
+            p: p.p,
+            r1: p.r1,
+            r2: p.r2,
+            s1: p.s1,
+            s2: p.s2,
+        });
+    let atr14 = daily_atr(state, date, &mut sources, &mut missing);
+    let pre_market = pre_market_range(&replayed, &mut sources, &mut missing);
+    let last = last_price(
+        input,
+        replayed.last_bar,
+        date,
+        now,
+        &mut sources,
+        &mut missing,
+    );
+    let change = change_since_prior_close(last, prior_day.as_ref(), atr14);
+    let expected_move = expected_move(input, atr14, &mut sources);
+    let gamma = gamma_levels(input, &mut sources, &mut missing);
+
+    SymbolBrief {
+        symbol: symbol.as_str().to_string(),
+        last,
+        change,
+        prior_day,
+        pre_market,
+        pivots,
+        atr14,
+        expected_move,
+        gamma,
+        sources,
+        missing,
+    }
+}
+
+/// A symbol's market state after its daily bars, the previous session's regular-hours
+/// bars and the market date's final bars so far, with the counts its sources quote.
+struct Replayed {
+    state: MarketState,
+    /// Regular-hours bars of the previous session applied.
+    previous_regular: usize,
+    /// Pre-market bars of the market date seen.
+    pre_market_bars: usize,
+    /// Start of the market date's first final bar.
+    first_today: Option<DateTime<Utc>>,
+    /// The market date's latest pre-market or regular bar.
+    last_bar: Option<Bar>,
+}
+
+fn replay_bars(
+    input: &SymbolInput,
+    date: NaiveDate,
+    previous: Session,
+    now: DateTime<Utc>,
+) -> Replayed {
     let mut state = MarketState::new(15, 10, 3);
     let daily: Vec<DailyBar> = input
         .daily
@@ -182,16 +250,34 @@ fn symbol_brief(
         }
         last_bar = Some(*bar);
     }
+    Replayed {
+        state,
+        previous_regular,
+        pre_market_bars,
+        first_today,
+        last_bar,
+    }
+}
 
-    let mut sources = SymbolSources::default();
-    let mut missing = Vec::new();
-
-    let prior = state.prior_day().filter(|p| p.date == previous.date);
+/// The previous session's high, low and close, from its minute bars or its daily bar;
+/// when neither serves, says why (a daily bar rejected as bad data, or none at all).
+fn prior_day_levels(
+    replayed: &Replayed,
+    input: &SymbolInput,
+    previous: Session,
+    sources: &mut SymbolSources,
+    missing: &mut Vec<String>,
+) -> Option<PriorDayLevels> {
+    let prior = replayed
+        .state
+        .prior_day()
+        .filter(|p| p.date == previous.date);
     let prior_day = prior.map(|p| {
         sources.prior_day = Some(match p.source {
             PriorDaySource::MinuteBars => format!(
-                "regular-hours 1-minute bars of {} ({previous_regular} bars, {}–{} ET)",
+                "regular-hours 1-minute bars of {} ({} bars, {}–{} ET)",
                 p.date,
+                replayed.previous_regular,
                 ny_hm(previous.open),
                 ny_hm(previous.close)
             ),
@@ -221,17 +307,16 @@ fn symbol_brief(
             ),
         });
     }
-    let pivots = state
-        .pivots()
-        .filter(|_| prior_day.is_some())
-        .map(|p| PivotLevels {
-            p: p.p,
-            r1: p.r1,
-            r2: p.r2,
-            s1: p.s1,
-            s2: p.s2,
-        });
+    prior_day
+}
 
+/// Wilder's ATR(14) of the daily bars before `date`, in price units.
+fn daily_atr(
+    state: &MarketState,
+    date: NaiveDate,
+    sources: &mut SymbolSources,
+    missing: &mut Vec<String>,
+) -> Option<f64> {
     let atr14 = state.daily_atr();
     let history = state.daily_history();
     match (atr14, history.last_date()) {
@@ -246,18 +331,38 @@ fn symbol_brief(
             history.len()
         )),
     }
+    atr14
+}
 
-    let pre_market = state.pre_market();
+/// (high, low) of the market date's pre-market bars so far.
+fn pre_market_range(
+    replayed: &Replayed,
+    sources: &mut SymbolSources,
+    missing: &mut Vec<String>,
+) -> Option<(f64, f64)> {
+    let pre_market = replayed.state.pre_market();
     if pre_market.is_some() {
         sources.pre_market = Some(format!(
-            "{pre_market_bars} pre-market 1-minute bars from {} ET",
-            first_today.map(ny_hm).unwrap_or_default()
+            "{} pre-market 1-minute bars from {} ET",
+            replayed.pre_market_bars,
+            replayed.first_today.map(ny_hm).unwrap_or_default()
         ));
     } else {
         missing.push("pre-market high/low: no pre-market bars yet".into());
     }
+    pre_market
+}
 
-    let last = match (
+/// The last price at `now`: the latest quote, else the close of the latest final bar.
+fn last_price(
+    input: &SymbolInput,
+    last_bar: Option<Bar>,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+    sources: &mut SymbolSources,
+    missing: &mut Vec<String>,
+) -> Option<PriceAt> {
+    match (
         input.last.filter(|q| q.at <= now && q.price > 0.0),
         last_bar,
     ) {
@@ -276,9 +381,16 @@ fn symbol_brief(
             missing.push(format!("last price: no quote or bar on {date} yet"));
             None
         }
-    };
+    }
+}
 
-    let change = match (last, &prior_day) {
+/// The move from the prior close to `last`: in points, percent and ATRs.
+fn change_since_prior_close(
+    last: Option<PriceAt>,
+    prior_day: Option<&PriorDayLevels>,
+    atr14: Option<f64>,
+) -> Option<Change> {
+    match (last, prior_day) {
         (Some(l), Some(p)) if p.close > 0.0 => {
             let points = l.price - p.close;
             Some(Change {
@@ -288,12 +400,18 @@ fn symbol_brief(
             })
         }
         _ => None,
-    };
+    }
+}
 
-    // SPEC 8.2: the front expiry's at-the-money straddle when a chain is available, else
-    // ±ATR(14).
+/// SPEC 8.2: the front expiry's at-the-money straddle when a chain is available, else
+/// ±ATR(14).
+fn expected_move(
+    input: &SymbolInput,
+    atr14: Option<f64>,
+    sources: &mut SymbolSources,
+) -> Option<ExpectedMove> {
     let straddle = input.gex.as_ref().and_then(|g| g.atm_straddle);
-    let expected_move = match (straddle, atr14) {
+    match (straddle, atr14) {
         (Some(s), _) => {
             sources.expected_move = Some(format!(
                 "at-the-money straddle: {} call + put, expiring {}, priced from their IVs",
@@ -313,8 +431,15 @@ fn symbol_brief(
             })
         }
         (None, None) => None,
-    };
+    }
+}
 
+/// Zero gamma, the walls and the regime of the symbol's GEX profile, when it has one.
+fn gamma_levels(
+    input: &SymbolInput,
+    sources: &mut SymbolSources,
+    missing: &mut Vec<String>,
+) -> Option<GammaLevels> {
     let gamma = input.gex.as_ref().map(|g| {
         let first = g.expirations_used.first();
         let last = g.expirations_used.last();
@@ -336,20 +461,7 @@ fn symbol_brief(
     if gamma.is_none() {
         missing.push("zero gamma and walls: no options chain for this symbol".into());
     }
-
-    SymbolBrief {
-        symbol: symbol.as_str().to_string(),
-        last,
-        change,
-        prior_day,
-        pre_market,
-        pivots,
-        atr14,
-        expected_move,
-        gamma,
-        sources,
-        missing,
-    }
+    gamma
 }
 
 fn event_row(e: &EconEvent) -> EventRow {
