@@ -86,7 +86,7 @@ impl Rig {
         };
         // No webhook configured: alerts are counted and logged, nothing is sent.
         let metrics = std::sync::Arc::new(coach::runtime::metrics::Metrics::default());
-        let (notifier, _dispatcher) = coach::notify::notifier(
+        let (notifier, _dispatcher) = coach::runtime::alerting::notifier(
             &coach::config::Config::default(),
             coach::notify::discord::RetryPolicy::default(),
             ui.clone(),

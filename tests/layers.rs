@@ -3,8 +3,8 @@
 //!
 //! - The core (`market`, `detect`, `gex`, `setups`, `alerts`, `brief`, `domain`) takes
 //!   values and returns values: it imports no shell module and neither tokio nor sqlx.
-//! - `config`, `provider` and `store` sit under the runtime and the screens: they import
-//!   neither `tui`, `runtime` nor `cli`.
+//! - `config`, `provider`, `store` and `notify` sit under the runtime and the screens:
+//!   they import neither `tui`, `runtime` nor `cli` (the runtime drives them).
 //!
 //! The check reads the source files under `src/`: every `crate::…` path (in a `use`, a
 //! grouped `use crate::{…}` or inline in code) and every `tokio::`/`sqlx::` path. Test
@@ -24,7 +24,7 @@ const SHELL: [&str; 10] = [
     "runtime", "tui", "cli", "store", "provider", "notify", "serve", "team", "llm", "coach",
 ];
 /// The shell's lower layers.
-const LOWER_SHELL: [&str; 3] = ["config", "provider", "store"];
+const LOWER_SHELL: [&str; 4] = ["config", "provider", "store", "notify"];
 /// What the lower layers must not import.
 const UPPER: [&str; 3] = ["tui", "runtime", "cli"];
 /// Crates of I/O and tasks the core must not use.
@@ -239,7 +239,7 @@ fn violations_in(file: &str, module: &str, source: &str) -> Vec<Violation> {
             let rule = if core && SHELL.contains(&target) {
                 "the pure core imports a shell module"
             } else if lower && UPPER.contains(&target) {
-                "config, provider and store must not import tui, runtime or cli"
+                "config, provider, store and notify must not import tui, runtime or cli"
             } else {
                 continue;
             };

@@ -1,8 +1,10 @@
 //! Alerting (SPEC 9): operational incidents from the health monitor and trading alerts
 //! from the setup evaluator go through one `Notifier` handle to the alert dispatcher
-//! worker, which logs them, shows them on the screen (`AppEvent::Notice`), reports
-//! incidents to Sentry (feature `sentry`) and posts them to the Discord webhook, one at
-//! a time. With no webhook configured nothing is sent and nothing fails.
+//! worker (`runtime::alerting`), which logs them, shows them on the screen
+//! (`AppEvent::Notice`), reports incidents to Sentry (feature `sentry`) and posts them to
+//! the Discord webhook, one at a time. With no webhook configured nothing is sent and
+//! nothing fails. This module holds the handle, the messages and their delivery
+//! channels; it knows nothing of the runtime.
 
 pub mod discord;
 pub mod incidents;
@@ -12,23 +14,14 @@ pub mod sentry;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 
-use self::discord::{Discord, RetryPolicy, WebhookMessage};
 use self::incidents::OpsNotice;
-use crate::config::{AlertsConfig, Config};
+use crate::config::AlertsConfig;
 use crate::domain::Symbol;
-use crate::runtime::AppEvent;
-use crate::runtime::metrics::Metrics;
-use crate::runtime::supervisor::WorkerCtx;
 
-/// The dispatcher's name in Health.
-pub const WORKER: &str = "alerts";
-/// The dispatcher heart-beats at least this often while idle.
-pub const HEARTBEAT: Duration = Duration::from_secs(10);
 /// Messages waiting for the dispatcher before `trading` reports `QueueFull`.
 const QUEUE: usize = 256;
 /// De-duplication memory is pruned of entries older than this once it grows large.
@@ -125,11 +118,14 @@ pub enum Outcome {
     Dropped,
 }
 
-enum Job {
+/// A message waiting for the alert dispatcher (`runtime::alerting`).
+pub enum Job {
+    /// An operational notice; `done` hears whether it was delivered.
     Ops {
         notice: OpsNotice,
         done: oneshot::Sender<bool>,
     },
+    /// A trading alert queued at `at`.
     Trading {
         alert: TradingAlert,
         at: DateTime<Utc>,
@@ -209,206 +205,13 @@ impl Notifier {
     }
 }
 
-/// The alert dispatcher worker's state; clone it into `supervisor::spawn`.
-#[derive(Clone)]
-pub struct Dispatcher {
-    jobs: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
-    discord: Option<Arc<Discord>>,
-    username: String,
-    events: mpsc::Sender<AppEvent>,
-    metrics: Arc<Metrics>,
-}
-
-/// A notifier and its dispatcher, from `[alerts]` and `[discord]`. If the HTTP client
-/// cannot be built (no TLS roots, say) the error is logged and nothing goes to Discord.
-pub fn notifier(
-    config: &Config,
-    retry: RetryPolicy,
-    events: mpsc::Sender<AppEvent>,
-    metrics: Arc<Metrics>,
-) -> (Notifier, Dispatcher) {
-    let discord = match Discord::new(&config.discord.webhook_url, retry) {
-        Ok(discord) => discord.map(Arc::new),
-        Err(e) => {
-            tracing::error!("Discord alerts are off: {e}");
-            None
-        }
-    };
+/// A notifier for `[alerts]` and the queue it fills, for the alert dispatcher.
+pub fn queue(alerts: &AlertsConfig) -> (Notifier, mpsc::Receiver<Job>) {
     let (tx, rx) = mpsc::channel(QUEUE);
-    (
-        Notifier {
-            jobs: tx,
-            alerts: Arc::new(config.alerts.clone()),
-            seen: Arc::default(),
-        },
-        Dispatcher {
-            jobs: Arc::new(tokio::sync::Mutex::new(rx)),
-            discord,
-            username: config.discord.username.clone(),
-            events,
-            metrics,
-        },
-    )
-}
-
-impl Dispatcher {
-    /// Whether messages go to Discord.
-    pub fn has_webhook(&self) -> bool {
-        self.discord.is_some()
-    }
-
-    /// Delivers queued notices until cancelled; heart-beats while idle.
-    pub async fn run(self, ctx: WorkerCtx) -> Result<(), String> {
-        let mut jobs = self.jobs.lock().await;
-        let mut beat = tokio::time::interval(HEARTBEAT);
-        loop {
-            tokio::select! {
-                _ = ctx.cancel.cancelled() => return Ok(()),
-                _ = beat.tick() => ctx.heartbeat(),
-                job = jobs.recv() => {
-                    let Some(job) = job else {
-                        tracing::debug!("every notifier handle was dropped: nothing more to send");
-                        return Ok(());
-                    };
-                    tokio::select! {
-                        _ = self.handle(job) => ctx.heartbeat(),
-                        _ = ctx.cancel.cancelled() => return Ok(()),
-                    }
-                }
-            }
-        }
-    }
-
-    async fn handle(&self, job: Job) {
-        match job {
-            Job::Trading { alert, at } => {
-                let text = message::trading_text(&alert);
-                tracing::info!(target: "coach::alert", "{text}");
-                self.screen(text);
-                let embed = message::trading_embed(&alert, at);
-                self.post(WebhookMessage::embed(&self.username, embed))
-                    .await;
-            }
-            Job::Ops { notice, done } => {
-                let text = message::ops_text(&notice);
-                match &notice {
-                    OpsNotice::Incident(i) => {
-                        tracing::warn!(target: "coach::incident", "{text}");
-                        self.metrics.incident(i.kind.as_str());
-                    }
-                    OpsNotice::Recovered(_) => tracing::info!(target: "coach::incident", "{text}"),
-                }
-                sentry::ops_event(&notice, &text);
-                self.screen(text);
-                let delivered = self
-                    .post(WebhookMessage::embed(
-                        &self.username,
-                        message::ops_embed(&notice),
-                    ))
-                    .await;
-                if done.send(delivered).is_err() {
-                    tracing::debug!("the health monitor restarted before a delivery report");
-                }
-            }
-        }
-    }
-
-    /// Sends to Discord when configured; `true` when delivered or not configured.
-    async fn post(&self, message: WebhookMessage) -> bool {
-        let Some(discord) = &self.discord else {
-            return true;
-        };
-        match discord.send(&message).await {
-            Ok(()) => {
-                self.metrics.discord(true);
-                true
-            }
-            Err(e) => {
-                self.metrics.discord(false);
-                tracing::warn!("Discord alert not delivered: {e}");
-                false
-            }
-        }
-    }
-
-    fn screen(&self, text: String) {
-        match self.events.try_send(AppEvent::Notice(text)) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!("a notice was not shown: the screen is behind");
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                tracing::trace!("no screen attached");
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn alert(kind: AlertKind, setup_id: i64) -> TradingAlert {
-        TradingAlert {
-            kind,
-            symbol: Symbol::parse("QQQ").unwrap(),
-            setup_id,
-            text: "VWAP reclaim long".into(),
-        }
-    }
-
-    #[test]
-    fn each_setup_gets_each_kind_of_alert_once_and_disabled_kinds_none() {
-        let mut config = Config::default();
-        config.alerts.invalidated = false;
-        let (events, _screen) = mpsc::channel(8);
-        let (notifier, _dispatcher) =
-            notifier(&config, RetryPolicy::default(), events, Arc::default());
-        assert_eq!(
-            notifier.trading(alert(AlertKind::Triggered, 7)),
-            Outcome::Queued
-        );
-        assert_eq!(
-            notifier.trading(alert(AlertKind::Triggered, 7)),
-            Outcome::Duplicate
-        );
-        let copy = notifier.clone();
-        assert_eq!(
-            copy.trading(alert(AlertKind::Triggered, 7)),
-            Outcome::Duplicate,
-            "clones share the memory"
-        );
-        assert_eq!(
-            notifier.trading(alert(AlertKind::TargetHit, 7)),
-            Outcome::Queued
-        );
-        assert_eq!(
-            notifier.trading(alert(AlertKind::Triggered, 8)),
-            Outcome::Queued
-        );
-        assert_eq!(
-            notifier.trading(alert(AlertKind::Invalidated, 9)),
-            Outcome::Disabled
-        );
-    }
-
-    #[test]
-    fn an_alert_not_queued_is_not_remembered_so_it_can_be_sent_later() {
-        let (events, _screen) = mpsc::channel(8);
-        let (notifier, dispatcher) = notifier(
-            &Config::default(),
-            RetryPolicy::default(),
-            events,
-            Arc::default(),
-        );
-        drop(dispatcher);
-        assert_eq!(
-            notifier.trading(alert(AlertKind::Detected, 1)),
-            Outcome::Dropped
-        );
-        assert_eq!(
-            notifier.trading(alert(AlertKind::Detected, 1)),
-            Outcome::Dropped
-        );
-    }
+    let notifier = Notifier {
+        jobs: tx,
+        alerts: Arc::new(alerts.clone()),
+        seen: Arc::default(),
+    };
+    (notifier, rx)
 }

@@ -2,6 +2,7 @@
 //! virtual clock of the simulation.
 
 pub mod alert_changes;
+pub mod alerting;
 pub mod attach;
 pub mod auto_track;
 pub mod brief;

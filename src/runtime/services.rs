@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::AppEvent;
 use super::alert_changes::AlertChanges;
+use super::alerting;
 use super::auto_track::{DetectionInbox, run_auto_track};
 use super::brief::{BriefChannels, BriefScheduler, run_brief_scheduler};
 use super::bus::{MarketBus, SnapshotRequests};
@@ -31,9 +32,9 @@ use crate::config::Config;
 use crate::domain::Symbol;
 use crate::gex::GexParams;
 use crate::market::calendar;
+use crate::notify::Notifier;
 use crate::notify::discord::RetryPolicy;
 use crate::notify::incidents::IncidentPolicy;
-use crate::notify::{self, Notifier};
 use crate::provider::latest_session_date;
 use crate::provider::massive::KNOWN_INDICES;
 use crate::provider::massive::feed::MassiveFeedConfig;
@@ -445,15 +446,15 @@ pub fn spawn_alerting(
     started_at: DateTime<Utc>,
 ) -> Notifier {
     let (notifier, dispatcher) =
-        notify::notifier(config, RetryPolicy::default(), events, metrics.clone());
+        alerting::notifier(config, RetryPolicy::default(), events, metrics.clone());
     if dispatcher.has_webhook() {
         tracing::info!("alerts go to the Discord webhook (its URL is not shown)");
     } else {
         tracing::info!("no Discord webhook configured: alerts are logged and shown only");
     }
     supervisor::spawn(
-        notify::WORKER,
-        notify::HEARTBEAT,
+        alerting::WORKER,
+        alerting::HEARTBEAT,
         health.clone(),
         cancel.clone(),
         move |ctx| dispatcher.clone().run(ctx),
