@@ -25,6 +25,7 @@ use crate::tui::actions::{ActionContext, ActionRunner};
 use crate::tui::app::{App, Source};
 use crate::tui::coach_runner::{CoachRunner, screen_confirmer};
 use crate::tui::event_loop::{self, Exit, Inputs};
+use crate::tui::keymap::Keymap;
 use crate::tui::terminal;
 use crate::tui::theme::Theme;
 
@@ -132,6 +133,16 @@ impl CommonArgs {
         config
             .validate()
             .map_err(|e| CliError::Input(format!("command line: {e}")))?;
+        // The `[keys]` table is the screen's to validate (config keeps it raw).
+        Keymap::from_config(&config.keys).map_err(|reason| {
+            CliError::Input(
+                crate::config::ConfigError::Invalid {
+                    key: "keys".into(),
+                    reason,
+                }
+                .to_string(),
+            )
+        })?;
         Ok(config)
     }
 }
@@ -259,7 +270,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
     });
 
     let mut app = App::new(
-        config.keymap(),
+        Keymap::from_config(&config.keys).map_err(CliError::Input)?,
         Source {
             provider: match config.general.provider.as_str() {
                 _ if attach => "attached (server prices)".into(),
