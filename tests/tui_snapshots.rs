@@ -207,7 +207,7 @@ fn the_coach_in_the_grid_shows_tool_calls_and_the_sanitized_answer() {
     use coach::coach::CoachEvent;
     use coach::runtime::AppEvent;
     let mut app = app();
-    app.coach.configured = true;
+    app.panes.coach.configured = true;
     app.update(Action::FocusCoach);
     for c in "where is the SPX flip?".chars() {
         app.on_key(&crossterm::event::KeyEvent::new(

@@ -286,7 +286,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         config.ui.confirm_quit,
     );
     app.has_chains = has_chains;
-    app.coach.configured = coach_configured;
+    app.panes.coach.configured = coach_configured;
     app.setups = store
         .setups(user, None)
         .await

@@ -10,7 +10,7 @@ use super::app::setups_view::status_label;
 use super::app::{App, Overlay};
 use super::theme::Theme;
 use crate::market::calendar::NEW_YORK;
-use crate::tui::panes::scanner::price;
+use crate::tui::format::price;
 
 /// Draws the open popup.
 pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, app: &App, theme: &Theme) {

@@ -9,11 +9,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::action::Action;
-use super::app::{App, Overlay, Pane};
+use super::app::{App, Overlay, PaneId};
+use super::format::{session_line, session_line_compact};
 use super::overlays;
+use super::pane::Hint;
 use super::panes;
 use super::theme::Theme;
-use crate::market::calendar::{self, NEW_YORK, Phase};
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -43,10 +44,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now: DateTime<Utc>) {
         }
         // The Coach has no cell of its own: focused, it takes the middle column (Scanner
         // and Setups), so Brief, GEX, Health and Logs stay in view while it answers.
-        if app.focus == Pane::Coach {
+        if app.focus == PaneId::Coach {
             let [_, middle, _] = grid_columns(body);
             frame.render_widget(ratatui::widgets::Clear, middle);
-            panes::draw(frame, middle, Pane::Coach, app, theme, now);
+            panes::draw(frame, middle, PaneId::Coach, app, theme, now);
         }
     } else {
         draw_tabs(frame, tabs, app, theme);
@@ -61,7 +62,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now: DateTime<Utc>) {
 
 /// The full layout: Brief left, Scanner over Setups in the middle, GEX right; Health,
 /// the Chart and Logs share the bottom. Reading order follows the pane numbers.
-fn grid_areas(body: Rect) -> [(Pane, Rect); 7] {
+fn grid_areas(body: Rect) -> [(PaneId, Rect); 7] {
     let [_, bottom] =
         Layout::vertical([Constraint::Percentage(70), Constraint::Percentage(30)]).areas(body);
     let [brief, middle, gex] = grid_columns(body);
@@ -74,13 +75,13 @@ fn grid_areas(body: Rect) -> [(Pane, Rect); 7] {
     ])
     .areas(bottom);
     [
-        (Pane::Brief, brief),
-        (Pane::Scanner, scanner),
-        (Pane::Setups, setups),
-        (Pane::Gex, gex),
-        (Pane::Health, health),
-        (Pane::Chart, chart),
-        (Pane::Logs, logs),
+        (PaneId::Brief, brief),
+        (PaneId::Scanner, scanner),
+        (PaneId::Setups, setups),
+        (PaneId::Gex, gex),
+        (PaneId::Health, health),
+        (PaneId::Chart, chart),
+        (PaneId::Logs, logs),
     ]
 }
 
@@ -124,68 +125,6 @@ fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
     );
 }
 
-/// `Tue 24 Nov 10:31 ET · OPEN · closes in 5h29m`, from the market clock.
-pub fn session_line(app: &App) -> String {
-    session_text(app, false)
-}
-
-/// `10:31 ET · OPEN · closes in 5h29m`: the header's fallback on narrow terminals.
-pub fn session_line_compact(app: &App) -> String {
-    session_text(app, true)
-}
-
-fn session_text(app: &App, compact: bool) -> String {
-    let Some(now) = app.market_now else {
-        return "waiting for market data".into();
-    };
-    let local = now.with_timezone(&NEW_YORK);
-    let clock = local.format(if compact {
-        "%H:%M ET"
-    } else {
-        "%a %d %b %H:%M ET"
-    });
-    let today = calendar::session(local.date_naive());
-    let (state, countdown) = match (calendar::phase(now), today) {
-        (Phase::PreMarket, Some(s)) => ("PRE-MARKET", format!("opens in {}", span(s.open - now))),
-        (Phase::Regular, Some(s)) => (
-            if s.early_close {
-                "OPEN (early close)"
-            } else {
-                "OPEN"
-            },
-            format!(
-                "closes {} in {}",
-                s.close.with_timezone(&NEW_YORK).format("%H:%M"),
-                span(s.close - now)
-            ),
-        ),
-        (Phase::AfterHours, _) => ("AFTER-HOURS", "closed for the day".to_string()),
-        _ => {
-            let next = calendar::next_session(local.date_naive());
-            (
-                "CLOSED",
-                format!(
-                    "opens {} in {}",
-                    next.open.with_timezone(&NEW_YORK).format("%a %H:%M"),
-                    span(next.open - now)
-                ),
-            )
-        }
-    };
-    format!("{clock} · {state} · {countdown}")
-}
-
-/// `5h29m`, `12m`, `2d3h`.
-pub fn span(d: chrono::Duration) -> String {
-    let mins = d.num_minutes().max(0);
-    let (days, hours, minutes) = (mins / 1440, (mins % 1440) / 60, mins % 60);
-    match (days, hours) {
-        (0, 0) => format!("{minutes}m"),
-        (0, h) => format!("{h}h{minutes:02}m"),
-        (d, h) => format!("{d}d{h}h"),
-    }
-}
-
 /// The header's warning when the database (SPEC 14) or, attached, every server is out
 /// of reach; other workers' troubles are the Health pane's. `None` when both are fine.
 pub fn health_warning(app: &App, now: DateTime<Utc>) -> Option<String> {
@@ -211,11 +150,12 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
         .find(|w| w.name == "feed" || w.name.ends_with(" feed"))
         .is_none_or(|w| w.is_stale(now) || w.state != crate::runtime::health::WorkerState::Running);
     let stale_symbols = app
+        .market
         .watchlist
         .iter()
-        .filter(|r| r.is_stale(app.market_now, app.session))
+        .filter(|r| r.is_stale(app.market.now, app.market.session))
         .count();
-    let freshness = if app.market_now.is_none() {
+    let freshness = if app.market.now.is_none() {
         Span::styled("no data", theme.warn)
     } else if feed_stale {
         Span::styled("STALE", theme.error)
@@ -227,10 +167,11 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
     let focus = match &app.focus_symbol {
         Some(s) => {
             let last = app
+                .market
                 .intraday
                 .get(s)
                 .and_then(|d| d.last)
-                .map(|p| format!(" {}", crate::tui::widgets::candles::price(p)))
+                .map(|p| format!(" {}", super::format::price(p)))
                 .unwrap_or_default();
             format!("◆ {s}{last}")
         }
@@ -245,11 +186,11 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
     ];
     let width_of = |segment: &[Span]| segment.iter().map(Span::width).sum::<usize>();
     let fixed = 5 + 3 + focus.chars().count() + 3 + width_of(&provider) + 3;
-    let full = session_line(app);
+    let full = session_line(app.market.now);
     let session = if fixed + full.chars().count() <= area.width as usize {
         full
     } else {
-        session_line_compact(app)
+        session_line_compact(app.market.now)
     };
     // The database or server warning goes right after the name (SPEC 14).
     let mut segments: Vec<Vec<Span>> = vec![vec![Span::styled("coach", theme.header)]];
@@ -281,7 +222,7 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = Vec::new();
-    for pane in Pane::ALL {
+    for pane in PaneId::ALL {
         let label = format!(" {} {} ", pane.number(), pane.title());
         if pane == app.focus {
             spans.push(Span::styled(
@@ -305,16 +246,10 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// The keys that work now, from the live keymap.
-pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
+/// The keys that work now, from the live keymap: an overlay's own keys, or the global
+/// keys around the focused pane's (`Pane::hints`).
+pub fn footer_hints(app: &App) -> Vec<Hint> {
     let k = |a: Action| app.keymap.label(a);
-    // The first key only, where the footer is tight.
-    let k1 = |a: Action| {
-        app.keymap
-            .keys_for(a)
-            .first()
-            .map_or_else(String::new, ToString::to_string)
-    };
     match app.overlay {
         Some(Overlay::NewAlert { .. }) => vec![
             ("Enter".into(), "set"),
@@ -339,7 +274,7 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
         Some(Overlay::ConfirmCoach { .. }) => {
             vec![("y".into(), "track it"), ("any other key".into(), "don't")]
         }
-        None if app.focus == Pane::Coach && app.coach.editing => vec![
+        None if app.focus == PaneId::Coach && app.panes.coach.editing => vec![
             ("Enter".into(), "ask"),
             ("Esc".into(), "close prompt"),
             ("Ctrl-U".into(), "clear"),
@@ -350,6 +285,7 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
         ],
         Some(Overlay::Details { .. }) => vec![(k(Action::Back), "close")],
         None => {
+            let pane = app.panes.get(app.focus);
             let mut hints = vec![
                 (
                     format!("{}/{}", k(Action::FocusNext), k(Action::FocusPrev)),
@@ -361,68 +297,10 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
                 ),
                 (k(Action::Search), "symbol"),
             ];
-            if app.focus == Pane::Chart {
-                // Room for the Chart's own keys.
+            if pane.wide_hints() {
                 hints.remove(0);
             }
-            if matches!(app.focus, Pane::Scanner | Pane::Health | Pane::Setups)
-                || (app.focus == Pane::Chart && app.chart.show_alerts)
-            {
-                hints.push((format!("{}/{}", k(Action::Down), k(Action::Up)), "move"));
-            }
-            if app.focus == Pane::Coach && app.coach.configured {
-                hints.push((format!("{}/{}", k(Action::Up), k(Action::Down)), "scroll"));
-            }
-            match app.focus {
-                Pane::Scanner => {
-                    hints.push((k(Action::Track), "track"));
-                    hints.push((k(Action::EditWatchlist), "watchlist"));
-                    hints.push((k(Action::AskCoach), "coach"));
-                }
-                Pane::Coach if app.coach.running => hints.push((k(Action::Back), "cancel")),
-                Pane::Coach if app.coach.configured => hints.push((k(Action::Details), "ask")),
-                Pane::Setups => {
-                    for (action, what) in [
-                        (Action::Trigger, "trig"),
-                        (Action::Invalidate, "inval"),
-                        (Action::Archive, "arch"),
-                        (Action::Reopen, "reopen"),
-                        (Action::Note, "note"),
-                        (Action::Delete, "del"),
-                        (Action::Filter, "filter"),
-                        (Action::Details, "details"),
-                        (Action::AskCoach, "coach"),
-                    ] {
-                        hints.push((k(action), what));
-                    }
-                }
-                Pane::Brief => {
-                    hints.push((k(Action::Down), "scroll"));
-                    hints.push((k(Action::Refresh), "regenerate"));
-                    hints.push((k(Action::BriefPreview), "preview"));
-                }
-                Pane::Gex => {
-                    hints.push((k(Action::GexSymbol), "symbol"));
-                    hints.push((k(Action::GexExpiry), "expiry"));
-                    hints.push((k(Action::Refresh), "refresh"));
-                }
-                Pane::Chart if app.chart.show_alerts => {
-                    hints.push((k(Action::Delete), "remove"));
-                    hints.push((k(Action::AlertsView), "chart"));
-                }
-                Pane::Chart => {
-                    hints.push((
-                        format!("{}{}", k1(Action::TimeframeDown), k1(Action::TimeframeUp)),
-                        "1/5/15m",
-                    ));
-                    hints.push((
-                        format!("{}/{}", k1(Action::CursorLeft), k1(Action::CursorRight)),
-                        "cursor",
-                    ));
-                    hints.push((k(Action::AlertsView), "alerts"));
-                }
-                _ => {}
-            }
+            hints.extend(pane.hints(app));
             hints.push((k(Action::NewAlert), "alert"));
             hints.push((k(Action::Help), "help"));
             hints.push((k(Action::Quit), "quit"));

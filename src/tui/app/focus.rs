@@ -5,7 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::editor::{InputOutcome, TextInput};
-use super::{App, Effect, Opportunity, Overlay, Pane};
+use super::{App, Effect, Opportunity, Overlay, PaneId};
 use crate::alerts::{Condition, PriceAlert};
 use crate::domain::{Bar, Symbol};
 use crate::market::intraday::{self, PriorHlc, Timeframe};
@@ -65,22 +65,22 @@ impl App {
     /// The symbol of the selected row of `pane` (Scanner: watchlist rows, then the
     /// opportunities; Setups: the visible setups; Brief: the symbol whose section the
     /// scrolled-to line is in).
-    pub fn selected_symbol(&self, pane: Pane) -> Option<Symbol> {
+    pub fn selected_symbol(&self, pane: PaneId) -> Option<Symbol> {
         let i = self.selected(pane);
         match pane {
-            Pane::Scanner => match self.watchlist.get(i) {
+            PaneId::Scanner => match self.market.watchlist.get(i) {
                 Some(row) => Some(row.symbol.clone()),
                 None => match self
                     .opportunity_rows()
                     .into_iter()
-                    .nth(i - self.watchlist.len())?
+                    .nth(i - self.market.watchlist.len())?
                 {
                     Opportunity::Detection(d) => Some(d.detection.symbol.clone()),
                     Opportunity::Signal(s) => Some(s.symbol),
                 },
             },
-            Pane::Setups => self.selected_setup().map(|r| r.setup.symbol.clone()),
-            Pane::Brief => {
+            PaneId::Setups => self.selected_setup().map(|r| r.setup.symbol.clone()),
+            PaneId::Brief => {
                 use crate::brief::render::{TextLine, text_lines};
                 let brief = self.brief.as_ref()?;
                 let mut section = None;
@@ -128,7 +128,7 @@ impl App {
                             close: d.close,
                         })
                     });
-            self.intraday.insert(
+            self.market.intraday.insert(
                 s.symbol.clone(),
                 Intraday {
                     bars,
@@ -142,14 +142,19 @@ impl App {
 
     pub(super) fn record_intraday(&mut self, quotes: &[Quote], bars: &[(Symbol, Bar)]) {
         for quote in quotes {
-            self.intraday.entry(quote.symbol.clone()).or_default().last = Some(quote.price);
+            self.market
+                .intraday
+                .entry(quote.symbol.clone())
+                .or_default()
+                .last = Some(quote.price);
         }
-        let Some(session) = self.session else {
+        let Some(session) = self.market.session else {
             return;
         };
         for (symbol, bar) in bars {
             if session.contains(bar.start) {
-                self.intraday
+                self.market
+                    .intraday
                     .entry(symbol.clone())
                     .or_default()
                     .bars
@@ -163,10 +168,10 @@ impl App {
 
     /// The focused symbol's bars in the Chart's timeframe.
     pub fn chart_bars(&self) -> Vec<Bar> {
-        let (Some(symbol), Some(session)) = (&self.focus_symbol, self.session) else {
+        let (Some(symbol), Some(session)) = (&self.focus_symbol, self.market.session) else {
             return Vec::new();
         };
-        self.intraday.get(symbol).map_or_else(Vec::new, |d| {
+        self.market.intraday.get(symbol).map_or_else(Vec::new, |d| {
             intraday::aggregate(&d.bars, session.open, self.chart.timeframe)
         })
     }
@@ -200,11 +205,11 @@ impl App {
                 let by = if action == Action::TimeframeUp { 1 } else { -1 };
                 self.chart.timeframe = self.chart.timeframe.step(by);
                 self.chart.cursor = None;
-                self.focus = Pane::Chart;
+                self.focus = PaneId::Chart;
                 self.say(format!("Chart timeframe: {}", self.chart.timeframe.label()));
             }
             Action::CursorLeft | Action::CursorRight => {
-                if self.focus != Pane::Chart {
+                if self.focus != PaneId::Chart {
                     self.say_error("h/l move the Chart's cursor; 8 opens the Chart");
                     return vec![];
                 }
@@ -223,9 +228,9 @@ impl App {
                 };
             }
             Action::AlertsView => {
-                self.focus = Pane::Chart;
+                self.focus = PaneId::Chart;
                 self.chart.show_alerts = !self.chart.show_alerts;
-                self.selection.remove(&Pane::Chart);
+                self.selection.remove(&PaneId::Chart);
             }
             _ => {}
         }
@@ -255,7 +260,7 @@ impl App {
             InputOutcome::Submit(text) => match Symbol::parse(&text) {
                 Ok(symbol) => {
                     self.overlay = None;
-                    let fed = self.intraday.contains_key(&symbol);
+                    let fed = self.market.intraday.contains_key(&symbol);
                     let effects = self.set_focus(symbol.clone());
                     if fed {
                         self.say(format!("focus: {symbol}"));
@@ -281,7 +286,7 @@ impl App {
         let Some(symbol) = &self.focus_symbol else {
             return Vec::new();
         };
-        let last = self.intraday.get(symbol).and_then(|d| d.last);
+        let last = self.market.intraday.get(symbol).and_then(|d| d.last);
         let side = |price: f64| match last {
             Some(l) if price < l => Condition::CrossesBelow(price),
             _ => Condition::CrossesAbove(price),
@@ -327,15 +332,15 @@ impl App {
                 }
             }
         }
-        for (label, price) in self.levels.get(symbol).into_iter().flatten() {
+        for (label, price) in self.market.levels.get(symbol).into_iter().flatten() {
             levels.push(AlertCandidate {
                 label: (*label).into(),
                 condition: side(*price),
             });
         }
         let mut out = match self.focus {
-            Pane::Gex => [gex, setup, cursor, levels].concat(),
-            Pane::Setups => [setup, gex, cursor, levels].concat(),
+            PaneId::Gex => [gex, setup, cursor, levels].concat(),
+            PaneId::Setups => [setup, gex, cursor, levels].concat(),
             _ => [cursor, setup, gex, levels].concat(),
         };
         if let Some(l) = last {
@@ -368,7 +373,7 @@ impl App {
         let last = self
             .focus_symbol
             .as_ref()
-            .and_then(|s| self.intraday.get(s))
+            .and_then(|s| self.market.intraday.get(s))
             .and_then(|d| d.last);
         let Some(Overlay::NewAlert {
             symbol,
@@ -420,7 +425,7 @@ impl App {
 
     /// `d` in the alerts list.
     pub(super) fn ask_remove_alert(&mut self) {
-        match self.alerts.get(self.selected(Pane::Chart)) {
+        match self.alerts.get(self.selected(PaneId::Chart)) {
             Some(alert) => self.overlay = Some(Overlay::ConfirmRemoveAlert { id: alert.id }),
             None => self.say_error("no alert selected"),
         }

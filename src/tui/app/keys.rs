@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::editor::{InputOutcome, TextInput};
-use super::{App, Effect, Overlay, Pane};
+use super::{App, Effect, Overlay, PaneId};
 use crate::gex::ExpiryFilter;
 use crate::runtime::brief::BriefRequest;
 use crate::runtime::gex::GexRequest;
@@ -59,8 +59,8 @@ impl App {
             return self.confirm_coach(key.code == KeyCode::Char('y'));
         }
         if self.overlay.is_none()
-            && self.focus == Pane::Coach
-            && self.coach.editing
+            && self.focus == PaneId::Coach
+            && self.panes.coach.editing
             && !ctrl_c
             && let Some(effects) = self.coach_prompt_key(key)
         {
@@ -114,6 +114,7 @@ impl App {
 
     fn open_watchlist_editor(&mut self) {
         let text = self
+            .market
             .watchlist
             .iter()
             .map(|r| r.symbol.as_str())
@@ -176,24 +177,24 @@ impl App {
         match action {
             Action::FocusNext => self.focus = self.focus.offset(1),
             Action::FocusPrev => self.focus = self.focus.offset(-1),
-            Action::FocusBrief => self.focus = Pane::Brief,
-            Action::FocusScanner => self.focus = Pane::Scanner,
-            Action::FocusSetups => self.focus = Pane::Setups,
-            Action::FocusGex => self.focus = Pane::Gex,
-            Action::FocusHealth => self.focus = Pane::Health,
-            Action::FocusLogs => self.focus = Pane::Logs,
+            Action::FocusBrief => self.focus = PaneId::Brief,
+            Action::FocusScanner => self.focus = PaneId::Scanner,
+            Action::FocusSetups => self.focus = PaneId::Setups,
+            Action::FocusGex => self.focus = PaneId::Gex,
+            Action::FocusHealth => self.focus = PaneId::Health,
+            Action::FocusLogs => self.focus = PaneId::Logs,
             Action::FocusCoach => self.open_coach(),
             Action::AskCoach => return self.ask_about_selected(),
-            Action::Back if self.focus == Pane::Coach => return self.coach_back(),
-            Action::Details if self.focus == Pane::Coach => self.open_coach(),
-            Action::FocusChart => self.focus = Pane::Chart,
+            Action::Back if self.focus == PaneId::Coach => return self.coach_back(),
+            Action::Details if self.focus == PaneId::Coach => self.open_coach(),
+            Action::FocusChart => self.focus = PaneId::Chart,
             Action::Up | Action::Down => {
                 self.move_selection(if action == Action::Up { -1 } else { 1 });
                 return self.focus_selection();
             }
             Action::Search => self.open_search(),
             Action::NewAlert => self.open_alert_editor(),
-            Action::Delete if self.focus == Pane::Chart && self.chart.show_alerts => {
+            Action::Delete if self.focus == PaneId::Chart && self.chart.show_alerts => {
                 self.ask_remove_alert();
             }
             Action::TimeframeDown
@@ -204,7 +205,7 @@ impl App {
             Action::Help => self.overlay = Some(Overlay::Help),
             Action::Back => self.status = None,
             Action::EditWatchlist => {
-                self.focus = Pane::Scanner;
+                self.focus = PaneId::Scanner;
                 self.open_watchlist_editor();
             }
             Action::Track
@@ -220,7 +221,7 @@ impl App {
             Action::GexExpiry => return self.next_gex_filter(),
             Action::Refresh => return self.refresh(),
             Action::BriefPreview => {
-                self.focus = Pane::Brief;
+                self.focus = PaneId::Brief;
                 self.say("building a preview for the next watchlist…");
                 let after = self.brief.as_ref().map(|b| b.watchlist.clone());
                 return vec![Effect::Brief(BriefRequest::PreviewNext { after })];
@@ -238,7 +239,7 @@ impl App {
         if self.focus != before {
             self.focus_chosen = true;
         }
-        if self.focus == Pane::Brief && before != Pane::Brief {
+        if self.focus == PaneId::Brief && before != PaneId::Brief {
             // a brief older than its freshness window is rebuilt on opening
             return vec![Effect::Brief(BriefRequest::Opened)];
         }
@@ -246,7 +247,7 @@ impl App {
     }
 
     fn gex_request(&mut self, force: bool) -> Vec<Effect> {
-        self.focus = Pane::Gex;
+        self.focus = PaneId::Gex;
         self.gex_effect(force)
     }
 
@@ -271,7 +272,12 @@ impl App {
 
     /// `s`: the next watchlist symbol in the GEX pane, which becomes the focus.
     fn next_gex_symbol(&mut self) -> Vec<Effect> {
-        let symbols: Vec<_> = self.watchlist.iter().map(|r| r.symbol.clone()).collect();
+        let symbols: Vec<_> = self
+            .market
+            .watchlist
+            .iter()
+            .map(|r| r.symbol.clone())
+            .collect();
         let next = match &self.gex_symbol {
             Some(current) => symbols
                 .iter()
@@ -302,11 +308,11 @@ impl App {
     /// `r`: recompute what the focused pane shows.
     fn refresh(&mut self) -> Vec<Effect> {
         match self.focus {
-            Pane::Gex => {
+            PaneId::Gex => {
                 self.say("recomputing GEX…");
                 self.gex_request(true)
             }
-            Pane::Brief => {
+            PaneId::Brief => {
                 self.say("regenerating the brief…");
                 vec![Effect::Brief(BriefRequest::Regenerate)]
             }

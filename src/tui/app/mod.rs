@@ -12,9 +12,9 @@ pub mod focus;
 mod keys;
 pub mod setups_view;
 
-pub use self::coach_view::{CoachLine, CoachPane};
 pub use self::setups_view::TrackState;
 pub use crate::setups::StatusFilter;
+pub use crate::tui::panes::coach::{CoachLine, CoachPane};
 
 use self::editor::TextInput;
 pub use self::focus::{AlertCandidate, ChartView, Intraday};
@@ -33,7 +33,7 @@ use crate::store::{SetupEvent, SetupRow, StoredDetection};
 
 /// The panes, in the order of the `1`–`8` keys (the Coach is `7`, the Chart `8`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Pane {
+pub enum PaneId {
     Brief,
     Scanner,
     Setups,
@@ -45,43 +45,43 @@ pub enum Pane {
     Chart,
 }
 
-impl Pane {
-    pub const ALL: [Pane; 8] = [
-        Pane::Brief,
-        Pane::Scanner,
-        Pane::Setups,
-        Pane::Gex,
-        Pane::Health,
-        Pane::Logs,
-        Pane::Coach,
-        Pane::Chart,
+impl PaneId {
+    pub const ALL: [PaneId; 8] = [
+        PaneId::Brief,
+        PaneId::Scanner,
+        PaneId::Setups,
+        PaneId::Gex,
+        PaneId::Health,
+        PaneId::Logs,
+        PaneId::Coach,
+        PaneId::Chart,
     ];
 
     pub fn title(self) -> &'static str {
         match self {
-            Pane::Brief => "Brief",
-            Pane::Scanner => "Scanner",
-            Pane::Setups => "Setups",
-            Pane::Gex => "GEX",
-            Pane::Health => "Health",
-            Pane::Logs => "Logs",
-            Pane::Coach => "Coach",
-            Pane::Chart => "Chart",
+            PaneId::Brief => "Brief",
+            PaneId::Scanner => "Scanner",
+            PaneId::Setups => "Setups",
+            PaneId::Gex => "GEX",
+            PaneId::Health => "Health",
+            PaneId::Logs => "Logs",
+            PaneId::Coach => "Coach",
+            PaneId::Chart => "Chart",
         }
     }
 
     /// The pane's key number (SPEC 11 and 17: `7` is the Coach's).
     pub fn number(self) -> usize {
         match self {
-            Pane::Chart => 8,
-            other => Pane::ALL.iter().position(|p| *p == other).unwrap_or(0) + 1,
+            PaneId::Chart => 8,
+            other => PaneId::ALL.iter().position(|p| *p == other).unwrap_or(0) + 1,
         }
     }
 
-    fn offset(self, by: isize) -> Pane {
-        let n = Pane::ALL.len() as isize;
-        let here = Pane::ALL.iter().position(|p| *p == self).unwrap_or(0) as isize;
-        Pane::ALL[(here + by).rem_euclid(n) as usize]
+    fn offset(self, by: isize) -> PaneId {
+        let n = PaneId::ALL.len() as isize;
+        let here = PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0) as isize;
+        PaneId::ALL[(here + by).rem_euclid(n) as usize]
     }
 }
 
@@ -267,6 +267,30 @@ pub struct Status {
     pub is_error: bool,
 }
 
+impl Status {
+    /// A message made printable (no control characters reach the terminal).
+    pub fn new(text: impl Into<String>, is_error: bool) -> Status {
+        Status {
+            text: crate::text::printable(&text.into()),
+            is_error,
+        }
+    }
+}
+
+/// The market as every pane sees it: the session, the market clock, the watchlist rows,
+/// the key levels and the intraday bars of every fed symbol.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MarketView {
+    pub session: Option<Session>,
+    /// The market's clock: the instant of the latest event (virtual in the simulation).
+    pub now: Option<DateTime<Utc>>,
+    pub watchlist: Vec<SymbolRow>,
+    /// Each symbol's watched key levels after its latest bar (label, price).
+    pub levels: HashMap<Symbol, Vec<(&'static str, f64)>>,
+    /// Every fed symbol's regular-session minute bars today and the prior day's.
+    pub intraday: HashMap<Symbol, Intraday>,
+}
+
 /// What the header says about where the data comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Source {
@@ -279,7 +303,7 @@ pub struct Source {
 pub struct App {
     pub keymap: Keymap,
     pub source: Source,
-    pub focus: Pane,
+    pub focus: PaneId,
     pub overlay: Option<Overlay>,
     /// The latest GEX profiles per (symbol, filter), and what the GEX pane shows.
     pub gex_board: GexBoard,
@@ -288,15 +312,11 @@ pub struct App {
     /// Whether this provider has options chains at all.
     pub has_chains: bool,
     /// Selected row per pane.
-    pub selection: HashMap<Pane, usize>,
-    pub session: Option<Session>,
-    /// The market's clock: the instant of the latest event (virtual in the simulation).
-    pub market_now: Option<DateTime<Utc>>,
-    pub watchlist: Vec<SymbolRow>,
+    pub selection: HashMap<PaneId, usize>,
+    /// What every pane reads of the market: session, clock, watchlist, levels, bars.
+    pub market: MarketView,
     /// Today's detections on the watchlist, best score first.
     pub opportunities: Vec<StoredDetection>,
-    /// Each symbol's watched key levels after its latest bar (label, price).
-    pub levels: HashMap<Symbol, Vec<(&'static str, f64)>>,
     /// What the Health pane lists: this process's workers, then the servers'.
     pub workers: Vec<WorkerRecord>,
     pub local_workers: Vec<WorkerRecord>,
@@ -308,8 +328,8 @@ pub struct App {
     /// What tracking each detection (by id) is doing: saving, saved, duplicate, error.
     pub track_states: HashMap<i64, TrackState>,
     pub confirm_quit: bool,
-    /// The Coach pane.
-    pub coach: CoachPane,
+    /// Every pane's own state (`panes::Panes`, the registry).
+    pub panes: crate::tui::panes::Panes,
     /// The morning brief shown in the Brief pane, and whether it is a preview (not stored).
     pub brief: Option<std::sync::Arc<crate::brief::Brief>>,
     pub brief_preview: bool,
@@ -324,8 +344,6 @@ pub struct App {
     pub focus_symbol: Option<Symbol>,
     /// The Chart pane's timeframe, cursor and alerts list.
     pub chart: ChartView,
-    /// Every fed symbol's regular-session minute bars today and the prior day's.
-    pub intraday: HashMap<Symbol, Intraday>,
     /// The trader's price alerts, newest first, as stored.
     pub alerts: Vec<PriceAlert>,
     /// Ring the terminal bell when an alert fires (`[ui] bell`).
@@ -343,11 +361,11 @@ pub type ChartKey = (u64, ratatui::layout::Rect, bool);
 
 /// The pane shown first at the market instant `now`: the Brief before the open of a
 /// trading day, else the Scanner.
-pub fn initial_pane(now: DateTime<Utc>) -> Pane {
+pub fn initial_pane(now: DateTime<Utc>) -> PaneId {
     let date = crate::market::calendar::ny_date(now);
     match crate::market::calendar::session(date) {
-        Some(s) if now < s.open => Pane::Brief,
-        _ => Pane::Scanner,
+        Some(s) if now < s.open => PaneId::Brief,
+        _ => PaneId::Scanner,
     }
 }
 
@@ -356,18 +374,21 @@ impl App {
         App {
             keymap,
             source,
-            focus: Pane::Scanner,
+            focus: PaneId::Scanner,
             overlay: None,
             selection: HashMap::new(),
             gex_board: GexBoard::default(),
             gex_symbol: watchlist.first().cloned(),
             gex_filter: ExpiryFilter::All,
             has_chains: true,
-            session: None,
-            market_now: None,
-            watchlist: watchlist.iter().cloned().map(SymbolRow::empty).collect(),
+            market: MarketView {
+                session: None,
+                now: None,
+                watchlist: watchlist.iter().cloned().map(SymbolRow::empty).collect(),
+                levels: HashMap::new(),
+                intraday: HashMap::new(),
+            },
             opportunities: Vec::new(),
-            levels: HashMap::new(),
             workers: Vec::new(),
             local_workers: Vec::new(),
             remote_workers: Vec::new(),
@@ -375,7 +396,7 @@ impl App {
             setup_filter: StatusFilter::All,
             track_states: HashMap::new(),
             confirm_quit,
-            coach: CoachPane::default(),
+            panes: crate::tui::panes::Panes::default(),
             brief: None,
             brief_preview: false,
             focus_chosen: false,
@@ -384,7 +405,6 @@ impl App {
             user: None,
             focus_symbol: watchlist.first().cloned(),
             chart: ChartView::default(),
-            intraday: HashMap::new(),
             alerts: Vec::new(),
             bell: false,
             ring_bell: false,
@@ -394,17 +414,17 @@ impl App {
     }
 
     pub(super) fn move_selection(&mut self, by: isize) {
-        if self.focus == Pane::Coach {
+        if self.focus == PaneId::Coach {
             // Up (negative) scrolls the transcript back.
             self.scroll_coach(-by);
             return;
         }
         let len = match self.focus {
-            Pane::Scanner => self.watchlist.len() + self.opportunity_rows().len(),
-            Pane::Setups => self.visible_setups().len(),
-            Pane::Health => self.workers.len(),
-            Pane::Chart if self.chart.show_alerts => self.alerts.len(),
-            Pane::Brief => self
+            PaneId::Scanner => self.market.watchlist.len() + self.opportunity_rows().len(),
+            PaneId::Setups => self.visible_setups().len(),
+            PaneId::Health => self.workers.len(),
+            PaneId::Chart if self.chart.show_alerts => self.alerts.len(),
+            PaneId::Brief => self
                 .brief
                 .as_ref()
                 .map_or(0, |b| crate::brief::render::text_lines(b).len()),
@@ -418,23 +438,17 @@ impl App {
         self.selection.insert(self.focus, next);
     }
 
-    pub fn selected(&self, pane: Pane) -> usize {
+    pub fn selected(&self, pane: PaneId) -> usize {
         self.selection.get(&pane).copied().unwrap_or(0)
     }
 
     pub fn say(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: crate::text::printable(&text.into()),
-            is_error: false,
-        });
+        self.status = Some(Status::new(text, false));
         self.dirty = true;
     }
 
     pub fn say_error(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: crate::text::printable(&text.into()),
-            is_error: true,
-        });
+        self.status = Some(Status::new(text, true));
         self.dirty = true;
     }
 
@@ -444,14 +458,14 @@ impl App {
             MarketEvent::Snapshot(snapshot) => {
                 // the market's clock is known from its first snapshot (virtual in the
                 // demo): before the open the brief is what the trader reads first
-                let first = self.market_now.is_none();
+                let first = self.market.now.is_none();
                 self.apply_snapshot(snapshot);
                 if first && !self.focus_chosen {
                     self.focus = initial_pane(snapshot.now);
                 }
             }
             MarketEvent::Step { at, quotes, bars } => {
-                self.market_now = Some(*at);
+                self.market.now = Some(*at);
                 self.record_intraday(quotes, bars);
                 for quote in quotes {
                     if let Some(row) = self.row_mut(&quote.symbol) {
@@ -459,7 +473,7 @@ impl App {
                         row.last_at = Some(quote.at);
                     }
                 }
-                let session = self.session;
+                let session = self.market.session;
                 for (symbol, bar) in bars {
                     if let (Some(row), Some(s)) = (self.row_mut(symbol), session)
                         && bar.start >= s.open
@@ -476,15 +490,16 @@ impl App {
 
     fn apply_snapshot(&mut self, snapshot: &MarketSnapshot) {
         if self
+            .market
             .session
             .is_some_and(|s| s.date != snapshot.session.date)
         {
             self.opportunities.clear();
         }
-        self.session = Some(snapshot.session);
-        self.market_now = Some(snapshot.now);
+        self.market.session = Some(snapshot.session);
+        self.market.now = Some(snapshot.now);
         self.record_snapshot(snapshot);
-        for row in &mut self.watchlist {
+        for row in &mut self.market.watchlist {
             let Some(s) = snapshot.symbols.iter().find(|s| s.symbol == row.symbol) else {
                 continue;
             };
@@ -500,13 +515,16 @@ impl App {
     }
 
     fn row_mut(&mut self, symbol: &Symbol) -> Option<&mut SymbolRow> {
-        self.watchlist.iter_mut().find(|r| &r.symbol == symbol)
+        self.market
+            .watchlist
+            .iter_mut()
+            .find(|r| &r.symbol == symbol)
     }
 
     /// Replaces the watchlist rows, keeping what is known of symbols that stay.
     fn set_watchlist(&mut self, symbols: &[Symbol], market: Option<&MarketSnapshot>) {
-        let old = std::mem::take(&mut self.watchlist);
-        self.watchlist = symbols
+        let old = std::mem::take(&mut self.market.watchlist);
+        self.market.watchlist = symbols
             .iter()
             .map(|s| {
                 old.iter()
@@ -518,10 +536,10 @@ impl App {
         if let Some(snapshot) = market {
             self.apply_snapshot(snapshot);
         }
-        let symbols = &self.watchlist;
+        let symbols = &self.market.watchlist;
         self.opportunities
             .retain(|o| symbols.iter().any(|r| r.symbol == o.detection.symbol));
-        self.selection.remove(&Pane::Scanner);
+        self.selection.remove(&PaneId::Scanner);
     }
 
     /// Applies a worker event. Detections off the watchlist or from another session are
@@ -538,7 +556,8 @@ impl App {
                 ));
             }
             AppEvent::WatchlistLoaded(watchlist) => {
-                let current: Vec<&Symbol> = self.watchlist.iter().map(|r| &r.symbol).collect();
+                let current: Vec<&Symbol> =
+                    self.market.watchlist.iter().map(|r| &r.symbol).collect();
                 if current != watchlist.symbols.iter().collect::<Vec<_>>() {
                     self.set_watchlist(&watchlist.symbols, None);
                     self.dirty = true;
@@ -554,16 +573,18 @@ impl App {
             }
             AppEvent::ActionFailed(reason) => self.say_error(reason),
             AppEvent::Levels { symbol, levels } => {
-                self.levels.insert(symbol, levels);
+                self.market.levels.insert(symbol, levels);
                 self.dirty = true;
             }
             AppEvent::Market(snapshot) => self.on_market(&MarketEvent::Snapshot(snapshot)),
             AppEvent::Detection(found) => {
                 let on_watchlist = self
+                    .market
                     .watchlist
                     .iter()
                     .any(|r| r.symbol == found.detection.symbol);
                 let this_session = self
+                    .market
                     .session
                     .is_none_or(|s| s.date == found.detection.market_date);
                 if !on_watchlist
@@ -636,7 +657,7 @@ impl App {
             ));
         }
         if changed || preview != self.brief_preview {
-            self.selection.remove(&Pane::Brief);
+            self.selection.remove(&PaneId::Brief);
         }
         self.brief = Some(brief);
         self.brief_preview = preview;
@@ -648,8 +669,9 @@ impl App {
     /// than flickering with every quote.
     pub fn scan_signals(&self) -> Vec<ScanSignal> {
         let mut out = Vec::new();
-        for row in &self.watchlist {
-            let (Some(&price), Some(levels)) = (row.closes.last(), self.levels.get(&row.symbol))
+        for row in &self.market.watchlist {
+            let (Some(&price), Some(levels)) =
+                (row.closes.last(), self.market.levels.get(&row.symbol))
             else {
                 continue;
             };

@@ -6,7 +6,7 @@
 use crossterm::event::KeyEvent;
 
 use super::editor::{InputOutcome, TextInput};
-use super::{App, Effect, Opportunity, Overlay, Pane};
+use super::{App, Effect, Opportunity, Overlay, PaneId};
 use crate::setups::{ManualAction, Outcome, SetupStatus, Transition};
 use crate::store::{MAX_NOTES_CHARS, SetupRow, TrackResult};
 use crate::tui::action::Action;
@@ -54,7 +54,7 @@ impl App {
 
     pub fn selected_setup(&self) -> Option<&SetupRow> {
         self.visible_setups()
-            .get(self.selected(Pane::Setups))
+            .get(self.selected(PaneId::Setups))
             .copied()
     }
 
@@ -68,14 +68,14 @@ impl App {
 
     /// The keys of the setup lifecycle (`t x i a o n d f Enter`).
     pub(super) fn setup_action(&mut self, action: Action) -> Vec<Effect> {
-        let Some(at) = self.market_now else {
+        let Some(at) = self.market.now else {
             self.say_error("no market time yet; wait for the feed");
             return vec![];
         };
         if action == Action::Track {
             return self.track_selected(at);
         }
-        if self.focus != Pane::Setups {
+        if self.focus != PaneId::Setups {
             let keys = self.keymap.label(Action::FocusSetups);
             self.say_error(format!(
                 "that key works on a tracked setup: focus Setups ({keys})"
@@ -84,7 +84,7 @@ impl App {
         }
         if action == Action::Filter {
             self.setup_filter = self.setup_filter.next();
-            self.selection.remove(&Pane::Setups);
+            self.selection.remove(&PaneId::Setups);
             self.say(format!("showing {} setups", self.setup_filter.as_str()));
             return vec![];
         }
@@ -121,14 +121,14 @@ impl App {
 
     fn track_selected(&mut self, at: chrono::DateTime<chrono::Utc>) -> Vec<Effect> {
         let index = self
-            .selected(Pane::Scanner)
-            .checked_sub(self.watchlist.len());
+            .selected(PaneId::Scanner)
+            .checked_sub(self.market.watchlist.len());
         let found = match (
             self.focus,
             index.and_then(|i| self.opportunity_rows().get(i).cloned()),
         ) {
-            (Pane::Scanner, Some(Opportunity::Detection(d))) => Ok(d.clone()),
-            (Pane::Scanner, Some(Opportunity::Signal(s))) => Err(format!(
+            (PaneId::Scanner, Some(Opportunity::Detection(d))) => Ok(d.clone()),
+            (PaneId::Scanner, Some(Opportunity::Signal(s))) => Err(format!(
                 "{} {} is a heads-up without a plan; track a detection",
                 s.symbol,
                 s.describe()
@@ -164,7 +164,7 @@ impl App {
             }
             InputOutcome::Submit(text) => {
                 self.overlay = None;
-                match self.market_now {
+                match self.market.now {
                     Some(at) => {
                         self.say("saving note…");
                         vec![Effect::SaveNote { id, text, at }]
@@ -258,8 +258,8 @@ impl App {
     pub(super) fn on_setup_deleted(&mut self, id: i64) {
         self.setups.retain(|r| r.setup.id != id);
         let len = self.visible_setups().len();
-        if self.selected(Pane::Setups) >= len && len > 0 {
-            self.selection.insert(Pane::Setups, len - 1);
+        if self.selected(PaneId::Setups) >= len && len > 0 {
+            self.selection.insert(PaneId::Setups, len - 1);
         }
         self.say(format!("setup {id} deleted"));
     }

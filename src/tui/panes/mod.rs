@@ -1,14 +1,17 @@
-//! One draw function per pane, fed from the `App`. A pane never computes market data;
-//! it formats what the state already holds.
+//! The panes, one folder each (its state, its `Pane` impl, its drawing, its snapshot
+//! tests), and `Panes`, the registry the `App` holds: adding a pane is a folder here and
+//! a line in `Panes`. A pane never computes market data; it formats what the state holds.
 
-mod brief;
+pub mod brief;
 pub mod chart;
-mod coach;
-mod gex;
-mod health;
-mod logs;
+pub mod coach;
+pub mod gex;
+pub mod health;
+pub mod logs;
 pub mod scanner;
-mod setups;
+pub mod setups;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -16,13 +19,56 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders};
 
-use super::app::{App, Pane};
+use super::app::{App, PaneId};
+use super::pane::{DrawCtx, Pane};
 use super::theme::Theme;
 
+/// Every pane's state, one field per pane (the registry).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Panes {
+    pub brief: brief::BriefPane,
+    pub scanner: scanner::ScannerPane,
+    pub setups: setups::SetupsPane,
+    pub gex: gex::GexPane,
+    pub health: health::HealthPane,
+    pub logs: logs::LogsPane,
+    pub coach: coach::CoachPane,
+    pub chart: chart::ChartPane,
+}
+
+impl Panes {
+    pub fn get(&self, id: PaneId) -> &dyn Pane {
+        match id {
+            PaneId::Brief => &self.brief,
+            PaneId::Scanner => &self.scanner,
+            PaneId::Setups => &self.setups,
+            PaneId::Gex => &self.gex,
+            PaneId::Health => &self.health,
+            PaneId::Logs => &self.logs,
+            PaneId::Coach => &self.coach,
+            PaneId::Chart => &self.chart,
+        }
+    }
+
+    pub fn get_mut(&mut self, id: PaneId) -> &mut dyn Pane {
+        match id {
+            PaneId::Brief => &mut self.brief,
+            PaneId::Scanner => &mut self.scanner,
+            PaneId::Setups => &mut self.setups,
+            PaneId::Gex => &mut self.gex,
+            PaneId::Health => &mut self.health,
+            PaneId::Logs => &mut self.logs,
+            PaneId::Coach => &mut self.coach,
+            PaneId::Chart => &mut self.chart,
+        }
+    }
+}
+
+/// Draws `pane` in its frame over `area` (nothing below 3×3).
 pub fn draw(
     frame: &mut Frame,
     area: Rect,
-    pane: Pane,
+    pane: PaneId,
     app: &App,
     theme: &Theme,
     now: DateTime<Utc>,
@@ -31,46 +77,20 @@ pub fn draw(
         return;
     }
     let focused = app.focus == pane;
-    let block = pane_block(pane, focused, theme, title_extra(pane, app));
-    match pane {
-        Pane::Brief => brief::draw(frame, area, block, app, theme),
-        Pane::Scanner => scanner::draw(frame, area, block, app, theme),
-        Pane::Setups => setups::draw(frame, area, block, app, theme),
-        Pane::Gex => gex::draw(frame, area, block, app, theme, now),
-        Pane::Health => health::draw(frame, area, block, app, theme, now),
-        Pane::Logs => logs::draw(frame, area, block, theme),
-        Pane::Coach => coach::draw(frame, area, block, app, theme),
-        Pane::Chart => chart::draw(frame, area, block, app, theme),
-    }
-}
-
-fn title_extra(pane: Pane, app: &App) -> String {
-    match pane {
-        Pane::Scanner => format!(" · watchlist ({})", app.watchlist.len()),
-        Pane::Gex => gex::title(app),
-        Pane::Brief => brief::title(app),
-        Pane::Setups => setups::title(app),
-        Pane::Coach => coach::title(app),
-        Pane::Chart => chart::title(app),
-        Pane::Health => {
-            let failing = app
-                .workers
-                .iter()
-                .filter(|w| w.state == crate::runtime::health::WorkerState::Failed)
-                .count();
-            if failing > 0 {
-                format!(" · {failing} failing")
-            } else {
-                String::new()
-            }
-        }
-        _ => String::new(),
-    }
+    let view = app.panes.get(pane);
+    let block = pane_block(pane, focused, theme, view.title(app));
+    let ctx = DrawCtx {
+        app,
+        theme,
+        now,
+        focused,
+    };
+    view.draw(frame, area, block, &ctx);
 }
 
 /// The frame of a pane: `[2 Scanner]` with a bold title and marker when focused, so focus
 /// shows without colour.
-fn pane_block(pane: Pane, focused: bool, theme: &Theme, extra: String) -> Block<'static> {
+fn pane_block(pane: PaneId, focused: bool, theme: &Theme, extra: String) -> Block<'static> {
     let (title, style, border) = if focused {
         (
             format!("▶ {} {}{} ", pane.number(), pane.title(), extra),
@@ -92,7 +112,7 @@ fn pane_block(pane: Pane, focused: bool, theme: &Theme, extra: String) -> Block<
 
 /// The cells of a trade plan as the Scanner and Setups tables show it: symbol, setup,
 /// direction arrow (▲ long, ▼ short: never colour alone), entry, stop, target.
-fn plan_cells<'a>(
+pub(crate) fn plan_cells<'a>(
     symbol: &'a crate::domain::Symbol,
     kind: crate::domain::SetupKind,
     direction: crate::domain::Direction,
@@ -107,7 +127,7 @@ fn plan_cells<'a>(
         crate::domain::Direction::Long => ("▲", theme.up),
         crate::domain::Direction::Short => ("▼", theme.down),
     };
-    let price = |p: f64| Cell::from(Line::from(scanner::price(p)).right_aligned());
+    let price = |p: f64| Cell::from(Line::from(crate::tui::format::price(p)).right_aligned());
     vec![
         Cell::from(symbol.as_str()),
         Cell::from(kind.short_label()),

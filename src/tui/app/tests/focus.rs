@@ -95,7 +95,7 @@ fn the_focus_follows_the_selection_across_panes_and_gex_follows_it() {
     );
     assert_eq!(
         a.focus,
-        Pane::Scanner,
+        PaneId::Scanner,
         "following the focus does not move the trader"
     );
     assert!(header(&a).contains("◆ NDX"), "{}", header(&a));
@@ -143,7 +143,7 @@ fn slash_focuses_a_valid_symbol_and_refuses_a_bad_one() {
 fn the_chart_keys_change_timeframe_and_move_the_cursor() {
     let mut a = live_app();
     press(&mut a, '8');
-    assert_eq!(a.focus, Pane::Chart);
+    assert_eq!(a.focus, PaneId::Chart);
     let minutes = a.chart_bars().len();
     assert_eq!(minutes, 60, "09:30 to 10:30 in one-minute bars");
     press(&mut a, ']');
@@ -175,7 +175,7 @@ fn capital_a_on_the_gex_pane_prefills_the_call_wall_and_enter_saves_it() {
     assert_eq!(symbol, &sym("SPX"));
     assert!(input.text.contains(&format!("{wall:.2}")), "{}", input.text);
     assert!(input.text.contains("GEX call wall"), "{}", input.text);
-    let last = a.intraday[&sym("SPX")].last.unwrap();
+    let last = a.market.intraday[&sym("SPX")].last.unwrap();
     let effects = key(&mut a, KeyCode::Enter);
     let expected = if wall >= last {
         Condition::CrossesAbove(wall)
@@ -294,7 +294,7 @@ fn a_firing_reaches_the_status_line_and_the_bell_and_the_list_removes_alerts() {
     );
     assert_eq!(a.alerts[0].status, AlertStatus::Fired);
     press(&mut a, 'L');
-    assert!(a.chart.show_alerts && a.focus == Pane::Chart);
+    assert!(a.chart.show_alerts && a.focus == PaneId::Chart);
     press(&mut a, 'd');
     assert_eq!(a.overlay, Some(Overlay::ConfirmRemoveAlert { id: 2 }));
     assert_eq!(press(&mut a, 'y'), vec![Effect::RemoveAlert { id: 2 }]);

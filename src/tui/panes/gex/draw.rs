@@ -11,8 +11,8 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use crate::gex::Regime;
 use crate::gex::display::abbreviate_dollars;
 use crate::tui::app::App;
+use crate::tui::format::span;
 use crate::tui::theme::Theme;
-use crate::tui::view::span;
 use crate::tui::widgets::gex_bars::{GexBarStyles, GexBars};
 
 /// `SPY all · NEG −$4.28B · flip 668.14 · 3m`, for the pane title.
@@ -29,7 +29,8 @@ pub fn title(app: &App) -> String {
                 .map(|z| format!(" · flip {}", crate::gex::display::price(z)))
                 .unwrap_or_default();
             let age = app
-                .market_now
+                .market
+                .now
                 .map(|now| format!(" · {}", span(now - p.as_of)))
                 .unwrap_or_default();
             format!(

@@ -9,9 +9,9 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use crate::setups::{Outcome, SetupStatus};
 use crate::store::SetupRow;
 use crate::tui::app::setups_view::status_label;
-use crate::tui::app::{App, Pane};
+use crate::tui::app::{App, PaneId};
+use crate::tui::format::span;
 use crate::tui::theme::Theme;
-use crate::tui::view::span;
 
 /// ` · active (3) · 2 live`, for the pane title.
 pub fn title(app: &App) -> String {
@@ -42,10 +42,11 @@ fn row<'a>(r: &'a SetupRow, app: &App, theme: &Theme, wide: bool) -> Row<'a> {
     };
     let r_text = s.realised_r.map(|r| format!("{r:+.1}")).unwrap_or_default();
     let age = app
-        .market_now
+        .market
+        .now
         .map(|now| span(now - s.tracked_at))
         .unwrap_or_default();
-    let mut cells = super::plan_cells(
+    let mut cells = crate::tui::panes::plan_cells(
         &s.symbol,
         s.kind,
         s.direction,
@@ -102,7 +103,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
         return;
     }
     let wide = area.width >= 66;
-    let selected = (app.focus == Pane::Setups).then(|| app.selected(Pane::Setups));
+    let selected = (app.focus == PaneId::Setups).then(|| app.selected(PaneId::Setups));
     let rows: Vec<Row> = visible
         .iter()
         .enumerate()

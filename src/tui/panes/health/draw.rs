@@ -8,19 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 use crate::runtime::health::{WorkerRecord, WorkerState};
-use crate::tui::app::{App, Pane};
+use crate::tui::app::{App, PaneId};
+use crate::tui::format::age;
 use crate::tui::theme::Theme;
-
-/// `3s`, `4m`, `2h`, `—` for never.
-pub fn age(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
-    let Some(t) = since else { return "—".into() };
-    let s = (now - t).num_seconds().max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        _ => format!("{}h", s / 3600),
-    }
-}
 
 fn state_cell(w: &WorkerRecord, theme: &Theme, now: DateTime<Utc>) -> Span<'static> {
     match w.state {
@@ -59,7 +49,7 @@ pub fn draw(
         );
         return;
     }
-    let selected = app.selected(Pane::Health);
+    let selected = app.selected(PaneId::Health);
     let rows: Vec<Row> = app
         .workers
         .iter()
@@ -74,7 +64,7 @@ pub fn draw(
                 Cell::from(w.restarts.to_string()),
                 Cell::from(last_error(w, theme, now)),
             ]);
-            if i == selected && app.focus == Pane::Health {
+            if i == selected && app.focus == PaneId::Health {
                 row.style(theme.selected)
             } else {
                 row

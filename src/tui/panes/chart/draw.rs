@@ -15,9 +15,10 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
 use crate::alerts::{AlertStatus, Condition};
 use crate::market::calendar::NEW_YORK;
 use crate::market::intraday::{self, CHART_OPENING_RANGE_MINUTES};
-use crate::tui::app::{App, Pane};
+use crate::tui::app::{App, PaneId};
+use crate::tui::format::{price, volume};
 use crate::tui::theme::Theme;
-use crate::tui::widgets::candles::{CandleChart, CandleStyles, ChartLine, LineKind, price};
+use crate::tui::widgets::candles::{CandleChart, CandleStyles, ChartLine, LineKind};
 
 /// `SPY 5m`, or `alerts (3 armed)`.
 pub fn title(app: &App) -> String {
@@ -85,7 +86,7 @@ pub fn render_chart(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
     };
     let bars = app.chart_bars();
     if bars.is_empty() {
-        let why = if app.intraday.contains_key(symbol) {
+        let why = if app.market.intraday.contains_key(symbol) {
             format!("{symbol}: no regular-session bars yet (the chart starts at 09:30 ET).")
         } else {
             format!(
@@ -173,10 +174,10 @@ pub fn chart_lines(app: &App) -> Vec<ChartLine> {
             add(label, Some(level), LineKind::Alert);
         }
     }
-    let (Some(symbol), Some(session)) = (&app.focus_symbol, app.session) else {
+    let (Some(symbol), Some(session)) = (&app.focus_symbol, app.market.session) else {
         return out;
     };
-    if let Some(data) = app.intraday.get(symbol) {
+    if let Some(data) = app.market.intraday.get(symbol) {
         if let Some(v) = intraday::session_vwap(&data.bars) {
             add("VWAP", Some(v.vwap), LineKind::Vwap);
             if v.sigma > 0.0 {
@@ -212,16 +213,6 @@ pub fn chart_lines(app: &App) -> Vec<ChartLine> {
     out
 }
 
-/// `1.2M`, `350k`, `—` for an index.
-fn volume(v: f64) -> String {
-    match v {
-        v if v.is_nan() || v <= 0.0 => "—".into(),
-        v if v >= 1e6 => format!("{:.1}M", v / 1e6),
-        v if v >= 1e3 => format!("{:.0}k", v / 1e3),
-        v => format!("{v:.0}"),
-    }
-}
-
 /// The alerts list: id, symbol, condition, state, repeat, last firing, note.
 fn draw_alerts(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if app.alerts.is_empty() {
@@ -234,7 +225,7 @@ fn draw_alerts(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     }
-    let selected = (app.focus == Pane::Chart).then(|| app.selected(Pane::Chart));
+    let selected = (app.focus == PaneId::Chart).then(|| app.selected(PaneId::Chart));
     let rows = app.alerts.iter().enumerate().map(|(i, a)| {
         let fired = match (a.fired_at, a.fired_price) {
             (Some(at), Some(p)) => format!(

@@ -13,9 +13,9 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use crate::brief::render::{TextLine, text_lines};
 use crate::market::calendar::NEW_YORK;
 use crate::text::printable;
-use crate::tui::app::{App, Pane};
+use crate::tui::app::{App, PaneId};
+use crate::tui::format::session_line;
 use crate::tui::theme::Theme;
-use crate::tui::view::session_line;
 
 /// ` · preview` or ` · 2026-11-25 07:00`: what the pane shows.
 pub fn title(app: &App) -> String {
@@ -48,12 +48,17 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
                 });
             }
             // the session line runs live (the stored one is as of generated_at)
-            if app.session.is_some_and(|s| s.date == brief.market_date) && lines.len() > 1 {
-                lines[1] = Line::styled(session_line(app), theme.text);
+            if app
+                .market
+                .session
+                .is_some_and(|s| s.date == brief.market_date)
+                && lines.len() > 1
+            {
+                lines[1] = Line::styled(session_line(app.market.now), theme.text);
             }
         }
         None => {
-            if let Some(s) = app.session {
+            if let Some(s) = app.market.session {
                 lines.push(Line::styled(
                     format!(
                         "Session {} · {}–{} ET{}",
@@ -64,7 +69,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
                     ),
                     theme.header,
                 ));
-                lines.push(Line::styled(session_line(app), theme.text));
+                lines.push(Line::styled(session_line(app.market.now), theme.text));
                 lines.push(Line::default());
             }
             lines.push(Line::styled(
@@ -77,7 +82,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
     }
     // j/k move by brief lines; the paragraph scrolls by screen rows, so the rows of the
     // lines above are summed (word wrapping may add a row the estimate misses)
-    let first = app.selection.get(&Pane::Brief).copied().unwrap_or(0);
+    let first = app.selection.get(&PaneId::Brief).copied().unwrap_or(0);
     let inner = usize::from(area.width.saturating_sub(2)).max(1);
     let rows: usize = lines
         .iter()

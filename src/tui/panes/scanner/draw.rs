@@ -12,9 +12,9 @@ use crate::domain::Direction;
 use crate::market::calendar::Session;
 use crate::setups::scanner::{ScanSignal, Signal};
 use crate::store::StoredDetection;
-use crate::tui::app::{App, Opportunity, Pane, SymbolRow, TrackState};
+use crate::tui::app::{App, Opportunity, PaneId, SymbolRow, TrackState};
+use crate::tui::format::{price, span};
 use crate::tui::theme::Theme;
-use crate::tui::view::span;
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -40,15 +40,6 @@ pub fn sparkline(values: &[f64], width: usize) -> String {
             }
         })
         .collect()
-}
-
-/// Prices with two decimals, indices above 10 000 with one.
-pub fn price(v: f64) -> String {
-    if v.abs() >= 10_000.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
 }
 
 fn row<'a>(
@@ -120,7 +111,7 @@ fn opportunity_row<'a>(
     let mut cells = vec![Cell::from(
         Line::from(d.confidence.to_string()).right_aligned(),
     )];
-    cells.extend(super::plan_cells(
+    cells.extend(crate::tui::panes::plan_cells(
         &d.symbol,
         d.kind,
         d.direction,
@@ -141,21 +132,21 @@ fn opportunity_row<'a>(
 pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let watch_height = (app.watchlist.len() as u16 + 1).min(inner.height);
+    let watch_height = (app.market.watchlist.len() as u16 + 1).min(inner.height);
     let [watch_area, _, opp_area] = Layout::vertical([
         Constraint::Length(watch_height),
         Constraint::Length(1),
         Constraint::Min(0),
     ])
     .areas(inner);
-    let selected = (app.focus == Pane::Scanner).then(|| app.selected(Pane::Scanner));
+    let selected = (app.focus == PaneId::Scanner).then(|| app.selected(PaneId::Scanner));
     draw_watchlist(frame, watch_area, app, theme, selected);
     draw_opportunities(
         frame,
         opp_area,
         app,
         theme,
-        selected.and_then(|s| s.checked_sub(app.watchlist.len())),
+        selected.and_then(|s| s.checked_sub(app.market.watchlist.len())),
     );
 }
 
@@ -206,7 +197,7 @@ fn draw_opportunities(
         .map(|(i, o)| {
             let row = match o {
                 Opportunity::Detection(d) => {
-                    opportunity_row(d, theme, app.market_now, app.track_states.get(&d.id))
+                    opportunity_row(d, theme, app.market.now, app.track_states.get(&d.id))
                 }
                 Opportunity::Signal(s) => signal_row(s, theme),
             };
@@ -256,11 +247,12 @@ fn draw_watchlist(
     let fixed = 6 + 10 + 9 + 8 + 5 + 5;
     let spark_width = inner_width.saturating_sub(fixed).max(1);
     let rows: Vec<Row> = app
+        .market
         .watchlist
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let row = row(r, theme, spark_width, app.market_now, app.session);
+            let row = row(r, theme, spark_width, app.market.now, app.market.session);
             if Some(i) == selected {
                 row.style(theme.selected)
             } else {
