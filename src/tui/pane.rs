@@ -52,10 +52,50 @@ pub struct Ctx<'a> {
     pub(crate) status: Option<Status>,
     pub(crate) effects: Vec<Effect>,
     pub(crate) focus_pane: Option<PaneId>,
-    pub(crate) focus_symbol: Option<Symbol>,
+    /// A symbol to focus, and whether the `App` asks the GEX worker for it.
+    pub(crate) focus_symbol: Option<(Symbol, bool)>,
+}
+
+/// What a pane asked of the `App` while it handled something.
+pub(crate) struct Requests {
+    pub status: Option<Status>,
+    pub effects: Vec<Effect>,
+    pub focus_pane: Option<PaneId>,
+    pub focus_symbol: Option<(Symbol, bool)>,
 }
 
 impl<'a> Ctx<'a> {
+    pub(crate) fn new(
+        keymap: &'a Keymap,
+        market: &'a super::app::MarketView,
+        symbol: Option<&'a Symbol>,
+        focused: bool,
+        has_chains: bool,
+    ) -> Ctx<'a> {
+        Ctx {
+            keymap,
+            market,
+            symbol,
+            focused,
+            has_chains,
+            status: None,
+            effects: Vec::new(),
+            focus_pane: None,
+            focus_symbol: None,
+        }
+    }
+
+    pub(crate) fn into_requests(self) -> Requests {
+        Requests {
+            status: self.status,
+            effects: self.effects,
+            focus_pane: self.focus_pane,
+            focus_symbol: self.focus_symbol,
+        }
+    }
+}
+
+impl Ctx<'_> {
     pub fn say(&mut self, text: impl Into<String>) {
         self.status = Some(Status::new(text, false));
     }
@@ -74,9 +114,16 @@ impl<'a> Ctx<'a> {
         self.focus_pane = Some(pane);
     }
 
-    /// Focuses `symbol` once the action is handled (the header, GEX and the Chart follow).
+    /// Focuses `symbol` once the action is handled: the header, GEX and the Chart follow,
+    /// and the GEX worker is asked for its profile if it changed (`App::set_focus`).
     pub fn focus_symbol(&mut self, symbol: Symbol) {
-        self.focus_symbol = Some(symbol);
+        self.focus_symbol = Some((symbol, true));
+    }
+
+    /// Focuses `symbol` without asking the GEX worker: for the GEX pane, which makes
+    /// its own request.
+    pub fn show_symbol(&mut self, symbol: Symbol) {
+        self.focus_symbol = Some((symbol, false));
     }
 }
 

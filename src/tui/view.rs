@@ -129,7 +129,7 @@ fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
 /// of reach; other workers' troubles are the Health pane's. `None` when both are fine.
 pub fn health_warning(app: &App, now: DateTime<Utc>) -> Option<String> {
     let unwell = |name: &str| {
-        app.workers
+        app.workers()
             .iter()
             .any(|w| w.name == name && !w.is_healthy(now))
     };
@@ -144,7 +144,7 @@ pub fn health_warning(app: &App, now: DateTime<Utc>) -> Option<String> {
 
 fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: DateTime<Utc>) {
     let feed_stale = app
-        .workers
+        .workers()
         .iter()
         // Attached screens have no feed of their own: the server's ("instance feed").
         .find(|w| w.name == "feed" || w.name.ends_with(" feed"))

@@ -24,7 +24,6 @@ impl App {
             self.panes.coach.editing = false;
             return None;
         }
-        self.dirty = true;
         Some(match self.panes.coach.input.on_key(key) {
             InputOutcome::Editing => vec![],
             InputOutcome::Cancel => {
@@ -222,7 +221,12 @@ impl App {
             let list: Vec<String> = levels.iter().map(|(l, p)| format!("{l} {p:.2}")).collect();
             facts.push(format!("levels: {}", list.join(", ")));
         }
-        if let Some(p) = self.gex_board.get(&(symbol.clone(), ExpiryFilter::All)) {
+        if let Some(p) = self
+            .panes
+            .gex
+            .board()
+            .get(&(symbol.clone(), ExpiryFilter::All))
+        {
             facts.push(format!(
                 "GEX: spot {:.2}, flip {}, {:?} gamma, call wall {}, put wall {}",
                 p.spot,
@@ -237,7 +241,6 @@ impl App {
 
     /// An event of the running question.
     pub(super) fn on_coach(&mut self, event: CoachEvent) {
-        self.dirty = true;
         let pane = &mut self.panes.coach;
         match event {
             CoachEvent::Text(text) => match pane.transcript.last_mut() {

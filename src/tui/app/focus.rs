@@ -54,12 +54,18 @@ impl App {
         if self.focus_symbol.as_ref() == Some(&symbol) {
             return vec![];
         }
-        self.focus_symbol = Some(symbol.clone());
-        self.chart.cursor = None;
-        self.chart_version += 1;
-        self.dirty = true;
-        self.gex_symbol = Some(symbol);
+        self.show_symbol(symbol);
         self.gex_effect(false)
+    }
+
+    /// Focuses `symbol` without asking for its GEX profile: the Chart starts at its
+    /// latest bar.
+    pub(super) fn show_symbol(&mut self, symbol: Symbol) {
+        if self.focus_symbol.as_ref() != Some(&symbol) {
+            self.chart.cursor = None;
+            self.chart_version += 1;
+        }
+        self.focus_symbol = Some(symbol);
     }
 
     /// The symbol of the selected row of `pane` (Scanner: watchlist rows, then the
@@ -80,22 +86,7 @@ impl App {
                 },
             },
             PaneId::Setups => self.selected_setup().map(|r| r.setup.symbol.clone()),
-            PaneId::Brief => {
-                use crate::brief::render::{TextLine, text_lines};
-                let brief = self.brief.as_ref()?;
-                let mut section = None;
-                for line in text_lines(brief).into_iter().take(i + 1) {
-                    if let TextLine::Heading(title) = line {
-                        section = brief
-                            .symbols
-                            .iter()
-                            .any(|s| s.symbol == title)
-                            .then(|| Symbol::parse(&title).ok())
-                            .flatten();
-                    }
-                }
-                section
-            }
+            PaneId::Brief => self.panes.brief.section_symbol(),
             _ => None,
         }
     }
@@ -313,7 +304,9 @@ impl App {
             }
         }
         if let Some(profile) = self
-            .gex_board
+            .panes
+            .gex
+            .board()
             .iter()
             .filter(|((s, _), _)| s == symbol)
             .map(|(_, p)| p)
@@ -447,9 +440,10 @@ impl App {
     /// The trader's alerts as the store has them after a change made elsewhere (another
     /// terminal; for an attached screen, the server's evaluator): a firing new to this
     /// screen is announced as the evaluator's own would be, anything else in a word.
-    pub(super) fn on_alerts_changed(&mut self, alerts: Vec<PriceAlert>) {
+    /// `true` when they differ from the ones shown.
+    pub(super) fn on_alerts_changed(&mut self, alerts: Vec<PriceAlert>) -> bool {
         if alerts == self.alerts {
-            return;
+            return false;
         }
         let fired: Vec<String> = alerts
             .iter()
@@ -473,6 +467,7 @@ impl App {
             self.ring_bell = self.bell;
             self.say(format!("🔔 {}", fired.join(" · ")));
         }
+        true
     }
 
     pub(super) fn on_alert_fired(&mut self, alert: PriceAlert, text: String) {

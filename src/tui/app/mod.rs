@@ -19,9 +19,10 @@ pub use crate::tui::panes::coach::{CoachLine, CoachPane};
 use self::editor::TextInput;
 pub use self::focus::{AlertCandidate, ChartView, Intraday};
 use super::keymap::Keymap;
+use super::pane::{Ctx, Pane, Requests};
 use crate::alerts::PriceAlert;
 use crate::domain::Symbol;
-use crate::gex::{ExpiryFilter, GexProfile};
+use crate::gex::GexProfile;
 use crate::market::calendar::Session;
 use crate::provider::{MarketEvent, MarketSnapshot};
 use crate::runtime::AppEvent;
@@ -305,10 +306,6 @@ pub struct App {
     pub source: Source,
     pub focus: PaneId,
     pub overlay: Option<Overlay>,
-    /// The latest GEX profiles per (symbol, filter), and what the GEX pane shows.
-    pub gex_board: GexBoard,
-    pub gex_symbol: Option<Symbol>,
-    pub gex_filter: ExpiryFilter,
     /// Whether this provider has options chains at all.
     pub has_chains: bool,
     /// Selected row per pane.
@@ -317,11 +314,6 @@ pub struct App {
     pub market: MarketView,
     /// Today's detections on the watchlist, best score first.
     pub opportunities: Vec<StoredDetection>,
-    /// What the Health pane lists: this process's workers, then the servers'.
-    pub workers: Vec<WorkerRecord>,
-    pub local_workers: Vec<WorkerRecord>,
-    /// The `coach serve` instances' workers, when attached (from `worker_status`).
-    pub remote_workers: Vec<WorkerRecord>,
     /// The trader's tracked setups, newest first, as the store confirmed them.
     pub setups: Vec<SetupRow>,
     pub setup_filter: StatusFilter,
@@ -330,14 +322,9 @@ pub struct App {
     pub confirm_quit: bool,
     /// Every pane's own state (`panes::Panes`, the registry).
     pub panes: crate::tui::panes::Panes,
-    /// The morning brief shown in the Brief pane, and whether it is a preview (not stored).
-    pub brief: Option<std::sync::Arc<crate::brief::Brief>>,
-    pub brief_preview: bool,
     /// The trader has picked a pane; the market's first snapshot no longer picks one.
     pub focus_chosen: bool,
     pub status: Option<Status>,
-    /// Something visible changed since the last frame.
-    pub dirty: bool,
     /// The trader this screen belongs to, once known (the dashboard sets it).
     pub user: Option<crate::store::UserId>,
     /// The focused symbol (SPEC 17): GEX and the Chart follow it, the header shows it.
@@ -377,9 +364,6 @@ impl App {
             focus: PaneId::Scanner,
             overlay: None,
             selection: HashMap::new(),
-            gex_board: GexBoard::default(),
-            gex_symbol: watchlist.first().cloned(),
-            gex_filter: ExpiryFilter::All,
             has_chains: true,
             market: MarketView {
                 session: None,
@@ -389,19 +373,13 @@ impl App {
                 intraday: HashMap::new(),
             },
             opportunities: Vec::new(),
-            workers: Vec::new(),
-            local_workers: Vec::new(),
-            remote_workers: Vec::new(),
             setups: Vec::new(),
             setup_filter: StatusFilter::All,
             track_states: HashMap::new(),
             confirm_quit,
             panes: crate::tui::panes::Panes::default(),
-            brief: None,
-            brief_preview: false,
             focus_chosen: false,
             status: None,
-            dirty: true,
             user: None,
             focus_symbol: watchlist.first().cloned(),
             chart: ChartView::default(),
@@ -422,12 +400,7 @@ impl App {
         let len = match self.focus {
             PaneId::Scanner => self.market.watchlist.len() + self.opportunity_rows().len(),
             PaneId::Setups => self.visible_setups().len(),
-            PaneId::Health => self.workers.len(),
             PaneId::Chart if self.chart.show_alerts => self.alerts.len(),
-            PaneId::Brief => self
-                .brief
-                .as_ref()
-                .map_or(0, |b| crate::brief::render::text_lines(b).len()),
             _ => 0,
         };
         if len == 0 {
@@ -438,22 +411,70 @@ impl App {
         self.selection.insert(self.focus, next);
     }
 
+    /// The selected row of `pane` (the Brief: the line at the top).
     pub fn selected(&self, pane: PaneId) -> usize {
-        self.selection.get(&pane).copied().unwrap_or(0)
+        match pane {
+            PaneId::Health => self.panes.health.selected_row(),
+            PaneId::Brief => self.panes.brief.top_line(),
+            _ => self.selection.get(&pane).copied().unwrap_or(0),
+        }
+    }
+
+    /// Every worker the Health pane lists: this process's, then the servers'.
+    pub fn workers(&self) -> &[WorkerRecord] {
+        self.panes.health.workers()
+    }
+
+    /// The morning brief the Brief pane shows.
+    pub fn brief(&self) -> Option<&Arc<crate::brief::Brief>> {
+        self.panes.brief.brief()
+    }
+
+    /// Runs `f` on pane `id` with a `Ctx` over the shared state, then applies what the
+    /// pane asked for (status, focus, symbol); returns `f`'s result and the effects.
+    pub(crate) fn pane_call<R>(
+        &mut self,
+        id: PaneId,
+        f: impl FnOnce(&mut dyn Pane, &mut Ctx) -> R,
+    ) -> (R, Vec<Effect>) {
+        let mut ctx = Ctx::new(
+            &self.keymap,
+            &self.market,
+            self.focus_symbol.as_ref(),
+            self.focus == id,
+            self.has_chains,
+        );
+        let result = f(self.panes.get_mut(id), &mut ctx);
+        let requests = ctx.into_requests();
+        (result, self.apply(requests))
+    }
+
+    pub(crate) fn apply(&mut self, requests: Requests) -> Vec<Effect> {
+        let mut effects = requests.effects;
+        if let Some(status) = requests.status {
+            self.status = Some(status);
+        }
+        if let Some(pane) = requests.focus_pane {
+            self.focus = pane;
+        }
+        match requests.focus_symbol {
+            Some((symbol, true)) => effects.extend(self.set_focus(symbol)),
+            Some((symbol, false)) => self.show_symbol(symbol),
+            None => {}
+        }
+        effects
     }
 
     pub fn say(&mut self, text: impl Into<String>) {
         self.status = Some(Status::new(text, false));
-        self.dirty = true;
     }
 
     pub fn say_error(&mut self, text: impl Into<String>) {
         self.status = Some(Status::new(text, true));
-        self.dirty = true;
     }
 
-    /// Applies a market event to the watchlist rows.
-    pub fn on_market(&mut self, event: &MarketEvent) {
+    /// Applies a market event to the watchlist rows; every one redraws (prices move).
+    pub fn on_market(&mut self, event: &MarketEvent) -> bool {
         match event {
             MarketEvent::Snapshot(snapshot) => {
                 // the market's clock is known from its first snapshot (virtual in the
@@ -485,7 +506,7 @@ impl App {
                 }
             }
         }
-        self.dirty = true;
+        true
     }
 
     fn apply_snapshot(&mut self, snapshot: &MarketSnapshot) {
@@ -542,126 +563,127 @@ impl App {
         self.selection.remove(&PaneId::Scanner);
     }
 
-    /// Applies a worker event. Detections off the watchlist or from another session are
-    /// not opportunities here.
-    pub fn on_event(&mut self, event: AppEvent) {
+    /// Applies a worker event; `true` when the screen must redraw. Every pane sees the
+    /// event first (`Pane::on_event`), then the state the `App` still keeps takes it.
+    /// Detections off the watchlist or from another session are not opportunities here.
+    pub fn on_event(&mut self, event: AppEvent) -> bool {
+        let mut redraw = false;
+        for id in PaneId::ALL {
+            let (changed, _) = self.pane_call(id, |pane, ctx| pane.on_event(&event, ctx));
+            redraw |= changed;
+        }
         // Setups, levels and alerts all draw on the Chart.
         self.chart_version += 1;
-        match event {
+        let own = match event {
             AppEvent::WatchlistSaved { watchlist, market } => {
                 self.set_watchlist(&watchlist.symbols, market.as_deref());
                 self.say(format!(
                     "watchlist saved: {} symbols",
                     watchlist.symbols.len()
                 ));
+                true
             }
             AppEvent::WatchlistLoaded(watchlist) => {
                 let current: Vec<&Symbol> =
                     self.market.watchlist.iter().map(|r| &r.symbol).collect();
-                if current != watchlist.symbols.iter().collect::<Vec<_>>() {
+                let changed = current != watchlist.symbols.iter().collect::<Vec<_>>();
+                if changed {
                     self.set_watchlist(&watchlist.symbols, None);
-                    self.dirty = true;
                 }
+                changed
             }
             AppEvent::SetupsLoaded(rows) => {
                 self.setups = rows;
-                self.dirty = true;
+                true
             }
-            AppEvent::RemoteWorkers(remote) => {
-                self.remote_workers = remote;
-                self.combine_workers();
+            // The Health pane keeps the servers' workers.
+            AppEvent::RemoteWorkers(_) => false,
+            AppEvent::ActionFailed(reason) => {
+                self.say_error(reason);
+                true
             }
-            AppEvent::ActionFailed(reason) => self.say_error(reason),
             AppEvent::Levels { symbol, levels } => {
                 self.market.levels.insert(symbol, levels);
-                self.dirty = true;
+                true
             }
             AppEvent::Market(snapshot) => self.on_market(&MarketEvent::Snapshot(snapshot)),
-            AppEvent::Detection(found) => {
-                let on_watchlist = self
-                    .market
-                    .watchlist
-                    .iter()
-                    .any(|r| r.symbol == found.detection.symbol);
-                let this_session = self
-                    .market
-                    .session
-                    .is_none_or(|s| s.date == found.detection.market_date);
-                if !on_watchlist
-                    || !this_session
-                    || self.opportunities.iter().any(|o| o.id == found.id)
-                {
-                    return;
-                }
-                let at = self
-                    .opportunities
-                    .partition_point(|o| o.detection.confidence >= found.detection.confidence);
-                self.opportunities.insert(at, found);
-                self.dirty = true;
-            }
+            AppEvent::Detection(found) => self.on_detection(found),
             AppEvent::SetupChanged {
                 row, transition, ..
-            } => self.on_setup_changed(row, transition),
+            } => {
+                self.on_setup_changed(row, transition);
+                true
+            }
             AppEvent::Tracked {
                 detection_id,
                 result,
-            } => self.on_tracked(detection_id, result),
-            AppEvent::SetupDeleted(id) => self.on_setup_deleted(id),
-            AppEvent::History { id, events } => {
-                if let Some(Overlay::Details { id: open, history }) = &mut self.overlay
-                    && *open == id
-                {
-                    *history = Some(events);
-                }
+            } => {
+                self.on_tracked(detection_id, result);
+                true
             }
-            AppEvent::Notice(text) => self.say(text),
-            AppEvent::Coach(event) => self.on_coach(event),
+            AppEvent::SetupDeleted(id) => {
+                self.on_setup_deleted(id);
+                true
+            }
+            // The Details popup waits for its history: it shows as soon as it comes.
+            AppEvent::History { id, events } => match &mut self.overlay {
+                Some(Overlay::Details { id: open, history }) if *open == id => {
+                    *history = Some(events);
+                    true
+                }
+                _ => false,
+            },
+            AppEvent::Notice(text) => {
+                self.say(text);
+                true
+            }
+            AppEvent::Coach(event) => {
+                self.on_coach(event);
+                true
+            }
+            // One evaluator serves every user of the database: only ours are shown.
             AppEvent::AlertFired { user, alert, text } => {
-                // One evaluator serves every user of the database: only ours are shown.
-                if self.user.is_none_or(|me| me == user) {
+                let ours = self.user.is_none_or(|me| me == user);
+                if ours {
                     self.on_alert_fired(alert, text);
                 }
+                ours
             }
             AppEvent::AlertsChanged { user, alerts } => {
-                if self.user.is_none_or(|me| me == user) {
-                    self.on_alerts_changed(alerts);
-                }
+                self.user.is_none_or(|me| me == user) && self.on_alerts_changed(alerts)
             }
             AppEvent::AlertsSaved { alerts, message } => {
                 self.alerts = alerts;
                 self.chart_version += 1;
                 self.say(message);
+                true
             }
-            AppEvent::Brief { brief, preview } => self.on_brief(brief, preview),
-        }
+            // The Brief pane keeps the brief.
+            AppEvent::Brief { .. } => false,
+        };
+        redraw || own
     }
 
-    fn on_brief(&mut self, brief: std::sync::Arc<crate::brief::Brief>, preview: bool) {
-        let generated = brief
-            .generated_at
-            .with_timezone(&crate::market::calendar::NEW_YORK)
-            .format("%H:%M");
-        let changed = self
-            .brief
-            .as_ref()
-            .is_none_or(|b| b.generated_at != brief.generated_at || b.watchlist != brief.watchlist);
-        if preview {
-            self.say(format!(
-                "preview of the brief for watchlist {} (not stored)",
-                crate::text::printable(&brief.watchlist)
-            ));
-        } else if changed {
-            self.say(format!(
-                "brief of {} generated {generated} ET",
-                brief.market_date
-            ));
+    /// A detection on the watchlist in this session joins the opportunities by score;
+    /// `true` when it did.
+    fn on_detection(&mut self, found: StoredDetection) -> bool {
+        let on_watchlist = self
+            .market
+            .watchlist
+            .iter()
+            .any(|r| r.symbol == found.detection.symbol);
+        let this_session = self
+            .market
+            .session
+            .is_none_or(|s| s.date == found.detection.market_date);
+        if !on_watchlist || !this_session || self.opportunities.iter().any(|o| o.id == found.id) {
+            return false;
         }
-        if changed || preview != self.brief_preview {
-            self.selection.remove(&PaneId::Brief);
-        }
-        self.brief = Some(brief);
-        self.brief_preview = preview;
-        self.dirty = true;
+        let at = self
+            .opportunities
+            .partition_point(|o| o.detection.confidence >= found.detection.confidence);
+        self.opportunities.insert(at, found);
+        true
     }
 
     /// The scanner's signals for the watchlist: the last final bar's close at a key level,
@@ -702,35 +724,22 @@ impl App {
         rows
     }
 
-    /// The profile the GEX pane shows, if computed.
+    /// The profile the GEX pane shows (the focused symbol's), if computed.
     pub fn gex_profile(&self) -> Option<&Arc<GexProfile>> {
-        let symbol = self.gex_symbol.clone()?;
-        self.gex_board.get(&(symbol, self.gex_filter))
+        self.panes.gex.profile(self.focus_symbol.as_ref())
     }
 
-    pub fn on_gex(&mut self, board: GexBoard) {
-        self.gex_board = board;
+    /// The GEX worker's latest profiles; they redraw GEX and the Chart's walls.
+    pub fn on_gex(&mut self, board: GexBoard) -> bool {
+        self.panes.gex.set_board(board);
         self.chart_version += 1;
-        self.dirty = true;
+        true
     }
 
-    /// This process's workers (the remote ones, when attached, follow them).
-    pub fn on_health(&mut self, workers: Vec<WorkerRecord>) {
-        self.local_workers = workers;
-        self.combine_workers();
-    }
-
-    fn combine_workers(&mut self) {
-        let workers: Vec<WorkerRecord> = self
-            .local_workers
-            .iter()
-            .chain(&self.remote_workers)
-            .cloned()
-            .collect();
-        if workers != self.workers {
-            self.workers = workers;
-            self.dirty = true;
-        }
+    /// This process's workers (the remote ones, when attached, follow them); `true`
+    /// when the list shown changed.
+    pub fn on_health(&mut self, workers: Vec<WorkerRecord>) -> bool {
+        self.panes.health.set_local(workers)
     }
 }
 

@@ -227,7 +227,6 @@ impl App {
             Some(existing) => *existing = row,
             None => self.setups.insert(0, row),
         }
-        self.dirty = true;
     }
 
     pub(super) fn on_tracked(&mut self, detection_id: i64, result: Result<TrackResult, String>) {

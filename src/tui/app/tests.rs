@@ -133,8 +133,7 @@ fn a_quote_updates_last_price_and_change_against_the_prior_close() {
     let mut a = app();
     a.market.watchlist[2].prior_close = Some(680.0);
     let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 24, 15, 0, 15).unwrap();
-    a.dirty = false;
-    a.on_market(&MarketEvent::Step {
+    let redraw = a.on_market(&MarketEvent::Step {
         at,
         quotes: vec![Quote {
             symbol: Symbol::parse("SPY").unwrap(),
@@ -143,7 +142,7 @@ fn a_quote_updates_last_price_and_change_against_the_prior_close() {
         }],
         bars: vec![],
     });
-    assert!(a.dirty);
+    assert!(redraw, "a new price redraws");
     let (points, pct) = a.market.watchlist[2].change().unwrap();
     assert!((points - 3.4).abs() < 1e-9);
     assert!((pct - 0.5).abs() < 1e-9);
@@ -253,7 +252,7 @@ fn a_saved_watchlist_keeps_known_rows_and_adds_new_ones() {
 #[test]
 fn s_cycles_the_gex_symbol_through_the_watchlist_and_asks_for_its_profile() {
     let mut a = app();
-    assert_eq!(a.gex_symbol.as_ref().map(Symbol::as_str), Some("SPX"));
+    assert_eq!(a.focus_symbol.as_ref().map(Symbol::as_str), Some("SPX"));
     let effects = a.update(Action::GexSymbol);
     assert_eq!(a.focus, PaneId::Gex);
     assert_eq!(
@@ -268,7 +267,7 @@ fn s_cycles_the_gex_symbol_through_the_watchlist_and_asks_for_its_profile() {
         a.update(Action::GexSymbol);
     }
     assert_eq!(
-        a.gex_symbol.as_ref().map(Symbol::as_str),
+        a.focus_symbol.as_ref().map(Symbol::as_str),
         Some("SPX"),
         "wraps around"
     );
@@ -278,9 +277,9 @@ fn s_cycles_the_gex_symbol_through_the_watchlist_and_asks_for_its_profile() {
 fn e_cycles_the_expiry_filter_and_r_forces_a_recompute() {
     let mut a = app();
     a.update(Action::GexExpiry);
-    assert_eq!(a.gex_filter, ExpiryFilter::ZeroDte);
+    assert_eq!(a.panes.gex.filter(), ExpiryFilter::ZeroDte);
     a.update(Action::GexExpiry);
-    assert_eq!(a.gex_filter, ExpiryFilter::Next(1));
+    assert_eq!(a.panes.gex.filter(), ExpiryFilter::Next(1));
     let effects = a.update(Action::Refresh);
     assert_eq!(
         effects,
@@ -528,6 +527,84 @@ fn enter_opens_the_details_and_loads_the_history() {
     );
     a.update(Action::Back);
     assert_eq!(a.overlay, None);
+}
+
+#[test]
+fn the_history_redraws_the_details_popup_at_once_and_only_its_own() {
+    let mut a = with_opportunity();
+    a.setups = vec![active_row(9)];
+    a.update(Action::FocusSetups);
+    a.update(Action::Details);
+    let event = crate::store::SetupEvent {
+        id: 1,
+        setup_id: 9,
+        from_status: None,
+        to_status: crate::setups::SetupStatus::Active,
+        reason: "tracked".into(),
+        price: None,
+        actor: "ann".into(),
+        at: at_market(),
+    };
+    assert!(
+        !a.on_event(AppEvent::History {
+            id: 8,
+            events: vec![event.clone()],
+        }),
+        "another setup's history changes nothing on screen"
+    );
+    assert_eq!(
+        a.overlay,
+        Some(Overlay::Details {
+            id: 9,
+            history: None
+        })
+    );
+    assert!(
+        a.on_event(AppEvent::History {
+            id: 9,
+            events: vec![event.clone()],
+        }),
+        "the popup's own history is drawn with the next frame, not at the next tick"
+    );
+    assert_eq!(
+        a.overlay,
+        Some(Overlay::Details {
+            id: 9,
+            history: Some(vec![event.clone()])
+        })
+    );
+    a.update(Action::Back);
+    assert!(
+        !a.on_event(AppEvent::History {
+            id: 9,
+            events: vec![event],
+        }),
+        "a history after the popup closed is dropped"
+    );
+}
+
+#[test]
+fn worker_events_say_whether_the_screen_must_redraw() {
+    let mut a = with_opportunity();
+    assert!(a.on_event(AppEvent::Notice("hello".into())));
+    let same = a.alerts.clone();
+    assert!(
+        !a.on_event(AppEvent::AlertsChanged {
+            user: crate::store::UserId(1),
+            alerts: same,
+        }),
+        "the same alerts again change nothing"
+    );
+    let known = a.opportunities[0].clone();
+    assert!(
+        !a.on_event(AppEvent::Detection(known)),
+        "a detection already listed changes nothing"
+    );
+    let workers = a.workers().to_vec();
+    assert!(
+        !a.on_health(workers),
+        "the same workers again change nothing"
+    );
 }
 
 #[test]
@@ -803,11 +880,11 @@ fn an_attached_screen_lists_its_own_workers_then_the_servers() {
     };
     a.on_health(vec![record("database")]);
     a.on_event(AppEvent::RemoteWorkers(vec![record("box-1 feed")]));
-    let names: Vec<&str> = a.workers.iter().map(|w| w.name.as_str()).collect();
+    let names: Vec<&str> = a.workers().iter().map(|w| w.name.as_str()).collect();
     assert_eq!(names, ["database", "box-1 feed"]);
     // A local update keeps the servers' records.
     a.on_health(vec![record("database"), record("listen")]);
-    assert_eq!(a.workers.len(), 3);
+    assert_eq!(a.workers().len(), 3);
 }
 
 #[test]
@@ -941,7 +1018,7 @@ mod brief {
         for _ in 0..lines + 10 {
             a.update(Action::Down);
         }
-        assert_eq!(a.selection.get(&PaneId::Brief), Some(&(lines - 1)));
+        assert_eq!(a.selected(PaneId::Brief), lines - 1);
         assert_eq!(
             a.update(Action::BriefPreview),
             vec![Effect::Brief(BriefRequest::PreviewNext {

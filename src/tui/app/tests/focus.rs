@@ -84,7 +84,6 @@ fn the_focus_follows_the_selection_across_panes_and_gex_follows_it() {
     // Scanner: j selects NDX, which becomes the focus; GEX is asked for it.
     let effects = press(&mut a, 'j');
     assert_eq!(a.focus_symbol, Some(sym("NDX")));
-    assert_eq!(a.gex_symbol, Some(sym("NDX")));
     assert_eq!(
         effects,
         vec![Effect::Gex(GexRequest {
@@ -108,10 +107,13 @@ fn the_focus_follows_the_selection_across_panes_and_gex_follows_it() {
     assert_eq!(a.focus_symbol, Some(sym("QQQ")));
     press(&mut a, 'k');
     assert_eq!(a.focus_symbol, Some(a.setups[0].setup.symbol.clone()));
-    // `s` in GEX still cycles the watchlist and carries the focus along.
+    // `s` in GEX cycles the watchlist from the focused symbol (SPY, so QQQ next): the
+    // GEX pane shows the one focused symbol.
     press(&mut a, '4');
     press(&mut a, 's');
-    assert_eq!(a.gex_symbol, a.focus_symbol);
+    assert_eq!(a.focus_symbol, Some(sym("QQQ")));
+    let title = crate::tui::pane::Pane::title(&a.panes.gex, &a);
+    assert!(title.starts_with(" · QQQ all"), "{title}");
 }
 
 #[test]

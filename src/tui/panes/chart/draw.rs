@@ -200,9 +200,11 @@ pub fn chart_lines(app: &App) -> Vec<ChartLine> {
         }
     }
     if let Some(profile) = app
-        .gex_board
+        .panes
+        .gex
+        .board()
         .iter()
-        .filter(|((s, f), _)| s == symbol && *f == app.gex_filter)
+        .filter(|((s, f), _)| s == symbol && *f == app.panes.gex.filter())
         .map(|(_, p)| p)
         .next()
     {

@@ -7,9 +7,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
+use super::HealthPane;
 use crate::runtime::health::{WorkerRecord, WorkerState};
-use crate::tui::app::{App, PaneId};
 use crate::tui::format::age;
+use crate::tui::pane::DrawCtx;
 use crate::tui::theme::Theme;
 
 fn state_cell(w: &WorkerRecord, theme: &Theme, now: DateTime<Utc>) -> Span<'static> {
@@ -36,11 +37,11 @@ pub fn draw(
     frame: &mut Frame,
     area: Rect,
     block: Block<'static>,
-    app: &App,
-    theme: &Theme,
-    now: DateTime<Utc>,
+    pane: &HealthPane,
+    ctx: &DrawCtx,
 ) {
-    if app.workers.is_empty() {
+    let (theme, now) = (ctx.theme, ctx.now);
+    if pane.workers().is_empty() {
         frame.render_widget(
             Paragraph::new("no workers running")
                 .style(theme.dim)
@@ -49,9 +50,9 @@ pub fn draw(
         );
         return;
     }
-    let selected = app.selected(PaneId::Health);
-    let rows: Vec<Row> = app
-        .workers
+    let selected = pane.selected_row();
+    let rows: Vec<Row> = pane
+        .workers()
         .iter()
         .enumerate()
         .map(|(i, w)| {
@@ -64,7 +65,7 @@ pub fn draw(
                 Cell::from(w.restarts.to_string()),
                 Cell::from(last_error(w, theme, now)),
             ]);
-            if i == selected && app.focus == PaneId::Health {
+            if i == selected && ctx.focused {
                 row.style(theme.selected)
             } else {
                 row
