@@ -85,7 +85,7 @@ fn app() -> App {
         setup,
         notes: String::new(),
     }];
-    app.alerts = vec![PriceAlert {
+    app.panes.chart.alerts = vec![PriceAlert {
         id: 3,
         symbol: spy(),
         condition: Condition::CrossesBelow((spot - 1.5).round()),
@@ -217,7 +217,7 @@ fn the_chart_is_redrawn_only_when_its_data_or_size_changed() {
     screen(&app, 80, 24);
     // Mark the cached drawing: a frame that copies the cache shows the mark.
     let mark = |app: &App| {
-        let mut cache = app.chart_cache.borrow_mut();
+        let mut cache = app.panes.chart.cache.borrow_mut();
         let (_, buffer) = cache.as_mut().expect("the chart was drawn and cached");
         let at = (buffer.area.x, buffer.area.y);
         buffer[at].set_symbol("@");

@@ -291,7 +291,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         .setups(user, None)
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;
-    app.alerts = store
+    app.panes.chart.alerts = store
         .alerts(user)
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;

@@ -268,6 +268,8 @@ fn draw_confirm_coach(frame: &mut Frame, area: Rect, question: &str, theme: &The
 
 fn draw_confirm_remove_alert(frame: &mut Frame, area: Rect, app: &App, id: i64, theme: &Theme) {
     let what = app
+        .panes
+        .chart
         .alerts
         .iter()
         .find(|a| a.id == id)

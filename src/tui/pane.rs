@@ -11,7 +11,7 @@ use ratatui::layout::Rect;
 use ratatui::widgets::Block;
 
 use super::action::Action;
-use super::app::{App, Effect, PaneId, Status};
+use super::app::{App, Effect, Overlay, PaneId, Status};
 use super::keymap::Keymap;
 use super::theme::Theme;
 use crate::domain::Symbol;
@@ -54,6 +54,7 @@ pub struct Ctx<'a> {
     pub(crate) focus_pane: Option<PaneId>,
     /// A symbol to focus, and whether the `App` asks the GEX worker for it.
     pub(crate) focus_symbol: Option<(Symbol, bool)>,
+    pub(crate) overlay: Option<Overlay>,
 }
 
 /// What a pane asked of the `App` while it handled something.
@@ -62,6 +63,7 @@ pub(crate) struct Requests {
     pub effects: Vec<Effect>,
     pub focus_pane: Option<PaneId>,
     pub focus_symbol: Option<(Symbol, bool)>,
+    pub overlay: Option<Overlay>,
 }
 
 impl<'a> Ctx<'a> {
@@ -82,6 +84,7 @@ impl<'a> Ctx<'a> {
             effects: Vec::new(),
             focus_pane: None,
             focus_symbol: None,
+            overlay: None,
         }
     }
 
@@ -91,6 +94,7 @@ impl<'a> Ctx<'a> {
             effects: self.effects,
             focus_pane: self.focus_pane,
             focus_symbol: self.focus_symbol,
+            overlay: self.overlay,
         }
     }
 }
@@ -112,6 +116,11 @@ impl Ctx<'_> {
     /// Moves the focus to `pane` once the action is handled.
     pub fn focus_pane(&mut self, pane: PaneId) {
         self.focus_pane = Some(pane);
+    }
+
+    /// Opens a popup over the panes (it takes the keys while open).
+    pub fn open(&mut self, overlay: Overlay) {
+        self.overlay = Some(overlay);
     }
 
     /// Focuses `symbol` once the action is handled: the header, GEX and the Chart follow,

@@ -8,21 +8,9 @@ use super::editor::{InputOutcome, TextInput};
 use super::{App, Effect, Opportunity, Overlay, PaneId};
 use crate::alerts::{Condition, PriceAlert};
 use crate::domain::{Bar, Symbol};
-use crate::market::intraday::{self, PriorHlc, Timeframe};
+use crate::market::intraday::{self, PriorHlc};
 use crate::provider::{MarketSnapshot, Quote};
 use crate::store::{MAX_ALERT_NOTE_CHARS, NewAlert};
-use crate::tui::action::Action;
-
-/// The Chart pane's own state.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ChartView {
-    pub timeframe: Timeframe,
-    /// The bar under the cursor (index into the timeframe's bars); `None` follows the
-    /// latest bar.
-    pub cursor: Option<usize>,
-    /// The pane lists the alerts instead of the chart (`v`).
-    pub show_alerts: bool,
-}
 
 /// One symbol's intraday data as the screen keeps it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -62,8 +50,7 @@ impl App {
     /// latest bar.
     pub(super) fn show_symbol(&mut self, symbol: Symbol) {
         if self.focus_symbol.as_ref() != Some(&symbol) {
-            self.chart.cursor = None;
-            self.chart_version += 1;
+            self.panes.chart.reset_cursor();
         }
         self.focus_symbol = Some(symbol);
     }
@@ -128,7 +115,6 @@ impl App {
                 },
             );
         }
-        self.chart_version += 1;
     }
 
     pub(super) fn record_intraday(&mut self, quotes: &[Quote], bars: &[(Symbol, Bar)]) {
@@ -150,21 +136,15 @@ impl App {
                     .or_default()
                     .bars
                     .push(*bar);
-                if self.focus_symbol.as_ref() == Some(symbol) {
-                    self.chart_version += 1;
-                }
             }
         }
     }
 
     /// The focused symbol's bars in the Chart's timeframe.
     pub fn chart_bars(&self) -> Vec<Bar> {
-        let (Some(symbol), Some(session)) = (&self.focus_symbol, self.market.session) else {
-            return Vec::new();
-        };
-        self.market.intraday.get(symbol).map_or_else(Vec::new, |d| {
-            intraday::aggregate(&d.bars, session.open, self.chart.timeframe)
-        })
+        self.panes
+            .chart
+            .bars(&self.market, self.focus_symbol.as_ref())
     }
 
     /// The setup the Chart draws: the Setups pane's selection when it is on the focused
@@ -182,50 +162,10 @@ impl App {
 
     /// The armed alerts of the focused symbol.
     pub fn focus_alerts(&self) -> impl Iterator<Item = &PriceAlert> {
-        self.alerts.iter().filter(|a| {
+        self.panes.chart.alerts.iter().filter(|a| {
             Some(&a.symbol) == self.focus_symbol.as_ref()
                 && a.status == crate::alerts::AlertStatus::Armed
         })
-    }
-
-    /// The Chart's keys: timeframe, cursor, alerts list.
-    pub(super) fn chart_action(&mut self, action: Action) -> Vec<Effect> {
-        self.chart_version += 1;
-        match action {
-            Action::TimeframeDown | Action::TimeframeUp => {
-                let by = if action == Action::TimeframeUp { 1 } else { -1 };
-                self.chart.timeframe = self.chart.timeframe.step(by);
-                self.chart.cursor = None;
-                self.focus = PaneId::Chart;
-                self.say(format!("Chart timeframe: {}", self.chart.timeframe.label()));
-            }
-            Action::CursorLeft | Action::CursorRight => {
-                if self.focus != PaneId::Chart {
-                    self.say_error("h/l move the Chart's cursor; 8 opens the Chart");
-                    return vec![];
-                }
-                let len = self.chart_bars().len();
-                if len == 0 {
-                    return vec![];
-                }
-                let current = self.chart.cursor.unwrap_or(len - 1).min(len - 1);
-                self.chart.cursor = if action == Action::CursorLeft {
-                    Some(current.saturating_sub(1))
-                } else if current + 2 >= len {
-                    // Onto the newest bar: follow it as new bars come.
-                    None
-                } else {
-                    Some(current + 1)
-                };
-            }
-            Action::AlertsView => {
-                self.focus = PaneId::Chart;
-                self.chart.show_alerts = !self.chart.show_alerts;
-                self.selection.remove(&PaneId::Chart);
-            }
-            _ => {}
-        }
-        vec![]
     }
 
     pub(super) fn open_search(&mut self) {
@@ -286,7 +226,7 @@ impl App {
         let mut setup = Vec::new();
         let mut gex = Vec::new();
         let mut levels = Vec::new();
-        if let Some(i) = self.chart.cursor
+        if let Some(i) = self.panes.chart.view.cursor
             && let Some(bar) = self.chart_bars().get(i)
         {
             cursor.push(AlertCandidate {
@@ -416,14 +356,6 @@ impl App {
         }
     }
 
-    /// `d` in the alerts list.
-    pub(super) fn ask_remove_alert(&mut self) {
-        match self.alerts.get(self.selected(PaneId::Chart)) {
-            Some(alert) => self.overlay = Some(Overlay::ConfirmRemoveAlert { id: alert.id }),
-            None => self.say_error("no alert selected"),
-        }
-    }
-
     pub(super) fn confirm_remove_alert(&mut self, yes: bool) -> Vec<Effect> {
         let Some(Overlay::ConfirmRemoveAlert { id }) = self.overlay.take() else {
             return vec![];
@@ -442,7 +374,7 @@ impl App {
     /// screen is announced as the evaluator's own would be, anything else in a word.
     /// `true` when they differ from the ones shown.
     pub(super) fn on_alerts_changed(&mut self, alerts: Vec<PriceAlert>) -> bool {
-        if alerts == self.alerts {
+        if alerts == self.panes.chart.alerts {
             return false;
         }
         let fired: Vec<String> = alerts
@@ -450,6 +382,8 @@ impl App {
             .filter(|a| {
                 a.fired_at.is_some()
                     && self
+                        .panes
+                        .chart
                         .alerts
                         .iter()
                         .any(|held| held.id == a.id && held.fired_at != a.fired_at)
@@ -460,7 +394,7 @@ impl App {
             .iter()
             .filter(|a| a.status == crate::alerts::AlertStatus::Armed)
             .count();
-        self.alerts = alerts;
+        self.panes.chart.alerts = alerts;
         if fired.is_empty() {
             self.say(format!("alerts updated: {armed} armed"));
         } else {
@@ -471,9 +405,15 @@ impl App {
     }
 
     pub(super) fn on_alert_fired(&mut self, alert: PriceAlert, text: String) {
-        match self.alerts.iter_mut().find(|a| a.id == alert.id) {
+        match self
+            .panes
+            .chart
+            .alerts
+            .iter_mut()
+            .find(|a| a.id == alert.id)
+        {
             Some(held) => *held = alert,
-            None => self.alerts.insert(0, alert),
+            None => self.panes.chart.alerts.insert(0, alert),
         }
         self.ring_bell = self.bell;
         self.say(format!("🔔 {text}"));

@@ -111,8 +111,6 @@ impl App {
 
     /// Applies a named action; returns what the shell must do.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
-        // Selections, filters and focus decide what the Chart draws.
-        self.chart_version += 1;
         match &self.overlay {
             Some(Overlay::ConfirmQuit) => {
                 self.overlay = None;
@@ -181,14 +179,24 @@ impl App {
             }
             Action::Search => self.open_search(),
             Action::NewAlert => self.open_alert_editor(),
-            Action::Delete if self.focus == PaneId::Chart && self.chart.show_alerts => {
-                self.ask_remove_alert();
+            Action::Delete if self.focus == PaneId::Chart => {
+                let (handled, effects) =
+                    self.pane_call(PaneId::Chart, |p, ctx| p.on_action(action, ctx));
+                if handled == Handled::Yes {
+                    return effects;
+                }
+                return self.setup_action(action);
             }
+            // The Chart's keys work from any pane (the cursor keys say where they work).
             Action::TimeframeDown
             | Action::TimeframeUp
             | Action::CursorLeft
             | Action::CursorRight
-            | Action::AlertsView => return self.chart_action(action),
+            | Action::AlertsView => {
+                return self
+                    .pane_call(PaneId::Chart, |p, ctx| p.on_action(action, ctx))
+                    .1;
+            }
             Action::Help => self.overlay = Some(Overlay::Help),
             Action::Back => self.status = None,
             Action::EditWatchlist => {

@@ -17,10 +17,9 @@ pub use crate::setups::StatusFilter;
 pub use crate::tui::panes::coach::{CoachLine, CoachPane};
 
 use self::editor::TextInput;
-pub use self::focus::{AlertCandidate, ChartView, Intraday};
+pub use self::focus::{AlertCandidate, Intraday};
 use super::keymap::Keymap;
 use super::pane::{Ctx, Pane, Requests};
-use crate::alerts::PriceAlert;
 use crate::domain::Symbol;
 use crate::gex::GexProfile;
 use crate::market::calendar::Session;
@@ -31,6 +30,7 @@ use crate::runtime::health::WorkerRecord;
 use crate::setups::ManualAction;
 use crate::setups::scanner::{self, ScanSignal};
 use crate::store::{SetupEvent, SetupRow, StoredDetection};
+pub use crate::tui::panes::chart::{ChartKey, ChartView};
 
 /// The panes, in the order of the `1`–`8` keys (the Coach is `7`, the Chart `8`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -329,22 +329,11 @@ pub struct App {
     pub user: Option<crate::store::UserId>,
     /// The focused symbol (SPEC 17): GEX and the Chart follow it, the header shows it.
     pub focus_symbol: Option<Symbol>,
-    /// The Chart pane's timeframe, cursor and alerts list.
-    pub chart: ChartView,
-    /// The trader's price alerts, newest first, as stored.
-    pub alerts: Vec<PriceAlert>,
     /// Ring the terminal bell when an alert fires (`[ui] bell`).
     pub bell: bool,
     /// A bell is owed: the shell rings it and clears this.
     pub ring_bell: bool,
-    /// Bumped whenever something the Chart draws changes (its render cache key).
-    pub chart_version: u64,
-    /// The Chart's last drawing and what it was drawn for (version, area, monochrome).
-    pub chart_cache: std::cell::RefCell<Option<(ChartKey, ratatui::buffer::Buffer)>>,
 }
-
-/// What a cached Chart drawing depends on.
-pub type ChartKey = (u64, ratatui::layout::Rect, bool);
 
 /// The pane shown first at the market instant `now`: the Brief before the open of a
 /// trading day, else the Scanner.
@@ -382,12 +371,8 @@ impl App {
             status: None,
             user: None,
             focus_symbol: watchlist.first().cloned(),
-            chart: ChartView::default(),
-            alerts: Vec::new(),
             bell: false,
             ring_bell: false,
-            chart_version: 0,
-            chart_cache: std::cell::RefCell::new(None),
         }
     }
 
@@ -400,7 +385,6 @@ impl App {
         let len = match self.focus {
             PaneId::Scanner => self.market.watchlist.len() + self.opportunity_rows().len(),
             PaneId::Setups => self.visible_setups().len(),
-            PaneId::Chart if self.chart.show_alerts => self.alerts.len(),
             _ => 0,
         };
         if len == 0 {
@@ -416,6 +400,7 @@ impl App {
         match pane {
             PaneId::Health => self.panes.health.selected_row(),
             PaneId::Brief => self.panes.brief.top_line(),
+            PaneId::Chart => self.panes.chart.selected_row(),
             _ => self.selection.get(&pane).copied().unwrap_or(0),
         }
     }
@@ -456,6 +441,9 @@ impl App {
         }
         if let Some(pane) = requests.focus_pane {
             self.focus = pane;
+        }
+        if let Some(overlay) = requests.overlay {
+            self.overlay = Some(overlay);
         }
         match requests.focus_symbol {
             Some((symbol, true)) => effects.extend(self.set_focus(symbol)),
@@ -572,8 +560,6 @@ impl App {
             let (changed, _) = self.pane_call(id, |pane, ctx| pane.on_event(&event, ctx));
             redraw |= changed;
         }
-        // Setups, levels and alerts all draw on the Chart.
-        self.chart_version += 1;
         let own = match event {
             AppEvent::WatchlistSaved { watchlist, market } => {
                 self.set_watchlist(&watchlist.symbols, market.as_deref());
@@ -653,8 +639,7 @@ impl App {
                 self.user.is_none_or(|me| me == user) && self.on_alerts_changed(alerts)
             }
             AppEvent::AlertsSaved { alerts, message } => {
-                self.alerts = alerts;
-                self.chart_version += 1;
+                self.panes.chart.alerts = alerts;
                 self.say(message);
                 true
             }
@@ -732,7 +717,6 @@ impl App {
     /// The GEX worker's latest profiles; they redraw GEX and the Chart's walls.
     pub fn on_gex(&mut self, board: GexBoard) -> bool {
         self.panes.gex.set_board(board);
-        self.chart_version += 1;
         true
     }
 

@@ -587,7 +587,7 @@ fn the_history_redraws_the_details_popup_at_once_and_only_its_own() {
 fn worker_events_say_whether_the_screen_must_redraw() {
     let mut a = with_opportunity();
     assert!(a.on_event(AppEvent::Notice("hello".into())));
-    let same = a.alerts.clone();
+    let same = a.panes.chart.alerts.clone();
     assert!(
         !a.on_event(AppEvent::AlertsChanged {
             user: crate::store::UserId(1),

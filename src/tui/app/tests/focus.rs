@@ -149,20 +149,24 @@ fn the_chart_keys_change_timeframe_and_move_the_cursor() {
     let minutes = a.chart_bars().len();
     assert_eq!(minutes, 60, "09:30 to 10:30 in one-minute bars");
     press(&mut a, ']');
-    assert_eq!(a.chart.timeframe, Timeframe::M5);
+    assert_eq!(a.panes.chart.view.timeframe, Timeframe::M5);
     assert_eq!(a.chart_bars().len(), 12);
     press(&mut a, 'h');
     press(&mut a, 'h');
-    assert_eq!(a.chart.cursor, Some(9));
+    assert_eq!(a.panes.chart.view.cursor, Some(9));
     press(&mut a, 'l');
     press(&mut a, 'l');
     assert_eq!(
-        a.chart.cursor, None,
+        a.panes.chart.view.cursor, None,
         "past the newest bar the cursor follows it"
     );
     press(&mut a, '[');
     press(&mut a, '[');
-    assert_eq!(a.chart.timeframe, Timeframe::M1, "stops at one minute");
+    assert_eq!(
+        a.panes.chart.view.timeframe,
+        Timeframe::M1,
+        "stops at one minute"
+    );
 }
 
 #[test]
@@ -286,7 +290,7 @@ fn a_firing_reaches_the_status_line_and_the_bell_and_the_list_removes_alerts() {
         alert: theirs,
         text: "alert 9: SPX crosses above 6000.00".into(),
     });
-    assert!(!a.ring_bell && a.alerts.iter().all(|x| x.id != 9));
+    assert!(!a.ring_bell && a.panes.chart.alerts.iter().all(|x| x.id != 9));
     assert!(
         a.status
             .as_ref()
@@ -294,9 +298,9 @@ fn a_firing_reaches_the_status_line_and_the_bell_and_the_list_removes_alerts() {
             .text
             .contains("SPX crosses above 6000.00")
     );
-    assert_eq!(a.alerts[0].status, AlertStatus::Fired);
+    assert_eq!(a.panes.chart.alerts[0].status, AlertStatus::Fired);
     press(&mut a, 'L');
-    assert!(a.chart.show_alerts && a.focus == PaneId::Chart);
+    assert!(a.panes.chart.view.show_alerts && a.focus == PaneId::Chart);
     press(&mut a, 'd');
     assert_eq!(a.overlay, Some(Overlay::ConfirmRemoveAlert { id: 2 }));
     assert_eq!(press(&mut a, 'y'), vec![Effect::RemoveAlert { id: 2 }]);
@@ -355,7 +359,15 @@ fn alerts_changed_elsewhere_replace_the_list_and_a_firing_new_to_the_screen_ring
         stored_alert(3, AlertStatus::Armed),
         stored_alert(2, AlertStatus::Fired),
     ]));
-    assert_eq!(a.alerts.iter().map(|x| x.id).collect::<Vec<_>>(), [3, 2]);
+    assert_eq!(
+        a.panes
+            .chart
+            .alerts
+            .iter()
+            .map(|x| x.id)
+            .collect::<Vec<_>>(),
+        [3, 2]
+    );
     let said = |a: &App| a.status.as_ref().unwrap().text.clone();
     assert_eq!(said(&a), "alerts updated: 1 armed");
     assert!(!a.ring_bell, "nothing fired");
@@ -384,5 +396,5 @@ fn alerts_changed_elsewhere_replace_the_list_and_a_firing_new_to_the_screen_ring
         user: crate::store::UserId(2),
         alerts: vec![],
     });
-    assert_eq!(a.alerts.len(), 2, "bob's alerts are not ours");
+    assert_eq!(a.panes.chart.alerts.len(), 2, "bob's alerts are not ours");
 }

@@ -3,8 +3,9 @@
 //! entry/stop/target and the symbol's armed alerts; a cursor with an OHLCV readout. `v`
 //! swaps the chart for the list of every alert with its state.
 //!
-//! The chart is drawn into a cached buffer keyed by what it shows (`App::chart_version`)
-//! and its size, so the 1 Hz tick and other panes' updates copy it instead of redrawing.
+//! The chart is drawn into a cached buffer keyed by everything it is drawn from
+//! (`ChartKey`: symbol, view, bars, lines, setup, size), so the 1 Hz tick, key presses
+//! and other panes' updates copy it instead of redrawing.
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -12,6 +13,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
 
+use super::ChartKey;
 use crate::alerts::{AlertStatus, Condition};
 use crate::market::calendar::NEW_YORK;
 use crate::market::intraday::{self, CHART_OPENING_RANGE_MINUTES};
@@ -22,8 +24,10 @@ use crate::tui::widgets::candles::{CandleChart, CandleStyles, ChartLine, LineKin
 
 /// `SPY 5m`, or `alerts (3 armed)`.
 pub fn title(app: &App) -> String {
-    if app.chart.show_alerts {
+    if app.panes.chart.view.show_alerts {
         let armed = app
+            .panes
+            .chart
             .alerts
             .iter()
             .filter(|a| a.status == AlertStatus::Armed)
@@ -31,7 +35,7 @@ pub fn title(app: &App) -> String {
         return format!(" · alerts ({armed} armed)");
     }
     match &app.focus_symbol {
-        Some(s) => format!(" · {s} {}", app.chart.timeframe.label()),
+        Some(s) => format!(" · {s} {}", app.panes.chart.view.timeframe.label()),
         None => String::new(),
     }
 }
@@ -39,12 +43,24 @@ pub fn title(app: &App) -> String {
 pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if app.chart.show_alerts {
+    if app.panes.chart.view.show_alerts {
         draw_alerts(frame, inner, app, theme);
         return;
     }
-    let key = (app.chart_version, inner, *theme == Theme::monochrome());
-    let mut cache = app.chart_cache.borrow_mut();
+    let key = ChartKey {
+        symbol: app.focus_symbol.clone(),
+        fed: app
+            .focus_symbol
+            .as_ref()
+            .is_some_and(|s| app.market.intraday.contains_key(s)),
+        view: app.panes.chart.view.clone(),
+        bars: app.chart_bars(),
+        lines: chart_lines(app),
+        setup: app.chart_setup().map(|r| r.setup.id),
+        area: inner,
+        monochrome: *theme == Theme::monochrome(),
+    };
+    let mut cache = app.panes.chart.cache.borrow_mut();
     match cache.as_ref() {
         Some((k, buffer)) if *k == key => copy(buffer, frame.buffer_mut()),
         _ => {
@@ -99,13 +115,13 @@ pub fn render_chart(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
             .render(area, buf);
         return;
     }
-    let cursor = app.chart.cursor.filter(|c| *c < bars.len());
+    let cursor = app.panes.chart.view.cursor.filter(|c| *c < bars.len());
     let bar = bars[cursor.unwrap_or(bars.len() - 1)];
     let arrow = if bar.close >= bar.open { "▲" } else { "▼" };
     let when = bar.start.with_timezone(&NEW_YORK).format("%H:%M");
     let mut spans = vec![
         Span::styled(
-            format!("{symbol} {} ", app.chart.timeframe.label()),
+            format!("{symbol} {} ", app.panes.chart.view.timeframe.label()),
             theme.header,
         ),
         Span::styled(
@@ -217,7 +233,7 @@ pub fn chart_lines(app: &App) -> Vec<ChartLine> {
 
 /// The alerts list: id, symbol, condition, state, repeat, last firing, note.
 fn draw_alerts(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    if app.alerts.is_empty() {
+    if app.panes.chart.alerts.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::styled(
                 "No alerts. A sets one from the focus (cursor, level, setup, GEX wall); v: back to the chart.",
@@ -227,8 +243,8 @@ fn draw_alerts(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     }
-    let selected = (app.focus == PaneId::Chart).then(|| app.selected(PaneId::Chart));
-    let rows = app.alerts.iter().enumerate().map(|(i, a)| {
+    let selected = (app.focus == PaneId::Chart).then(|| app.panes.chart.selected_row());
+    let rows = app.panes.chart.alerts.iter().enumerate().map(|(i, a)| {
         let fired = match (a.fired_at, a.fired_price) {
             (Some(at), Some(p)) => format!(
                 "{} @ {}",

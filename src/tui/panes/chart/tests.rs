@@ -38,3 +38,34 @@ fn the_alerts_list_at_80_by_24() {
     assert!(screen.contains("SPY    crosses below"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn keys_that_change_nothing_it_draws_keep_the_cached_chart() {
+    let mut app = spy_chart();
+    pane_screen(&app, PaneId::Chart, 80, 24);
+    // Mark the cached drawing: a frame that copies the cache shows the mark.
+    let mark = |app: &crate::tui::app::App| {
+        let mut cache = app.panes.chart.cache.borrow_mut();
+        let (_, buffer) = cache.as_mut().expect("the chart was drawn and cached");
+        let at = (buffer.area.x, buffer.area.y);
+        buffer[at].set_symbol("@");
+    };
+    mark(&app);
+    for action in [
+        Action::Help,
+        Action::Back,
+        Action::FocusGex,
+        Action::FocusChart,
+    ] {
+        app.update(action);
+    }
+    assert!(
+        pane_screen(&app, PaneId::Chart, 80, 24).contains('@'),
+        "help, focus moves and back: the chart is copied"
+    );
+    app.update(Action::CursorLeft);
+    assert!(
+        !pane_screen(&app, PaneId::Chart, 80, 24).contains('@'),
+        "the cursor moved: the chart is drawn again"
+    );
+}
