@@ -68,10 +68,10 @@ fn app() -> App {
         rationale: String::new(),
     };
     let setup = TrackedSetup::track(1, Some(1), &detection, false, now).expect("a valid plan");
-    app.setups = vec![SetupRow {
+    app.on_event(coach::runtime::AppEvent::SetupsLoaded(vec![SetupRow {
         setup,
         notes: String::new(),
-    }];
+    }]));
     app
 }
 

@@ -81,10 +81,10 @@ fn app() -> App {
         rationale: "test".into(),
     };
     let setup = TrackedSetup::track(12, Some(1), &detection, false, market_time()).unwrap();
-    app.setups = vec![SetupRow {
+    app.on_event(coach::runtime::AppEvent::SetupsLoaded(vec![SetupRow {
         setup,
         notes: String::new(),
-    }];
+    }]));
     app.panes.chart.alerts = vec![PriceAlert {
         id: 3,
         symbol: spy(),

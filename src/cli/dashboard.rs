@@ -287,7 +287,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
     );
     app.has_chains = has_chains;
     app.panes.coach.configured = coach_configured;
-    app.setups = store
+    app.panes.setups.rows = store
         .setups(user, None)
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;

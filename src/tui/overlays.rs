@@ -219,7 +219,9 @@ fn draw_confirm_quit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_confirm_delete(frame: &mut Frame, area: Rect, app: &App, id: i64, theme: &Theme) {
     let what = app
+        .panes
         .setups
+        .rows()
         .iter()
         .find(|r| r.setup.id == id)
         .map(|r| format!("{} {} {}", r.setup.symbol, r.setup.kind, r.setup.direction))
@@ -302,7 +304,7 @@ fn draw_details(
     history: Option<&[crate::store::SetupEvent]>,
     theme: &Theme,
 ) {
-    let Some(row) = app.setups.iter().find(|r| r.setup.id == id) else {
+    let Some(row) = app.panes.setups.rows().iter().find(|r| r.setup.id == id) else {
         return;
     };
     let s = &row.setup;
@@ -337,7 +339,13 @@ fn draw_details(
     ];
     let rationale = s
         .source_id
-        .and_then(|source| app.opportunities.iter().find(|o| o.id == source))
+        .and_then(|source| {
+            app.panes
+                .scanner
+                .opportunities()
+                .iter()
+                .find(|o| o.id == source)
+        })
         .map(|o| o.detection.rationale.clone());
     if let Some(r) = rationale {
         lines.push(Line::styled(crate::text::printable(&r), theme.dim));

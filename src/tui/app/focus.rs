@@ -5,7 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::editor::{InputOutcome, TextInput};
-use super::{App, Effect, Opportunity, Overlay, PaneId};
+use super::{App, Effect, Overlay, PaneId};
 use crate::alerts::{Condition, PriceAlert};
 use crate::domain::{Bar, Symbol};
 use crate::market::intraday::{self, PriorHlc};
@@ -59,30 +59,11 @@ impl App {
     /// opportunities; Setups: the visible setups; Brief: the symbol whose section the
     /// scrolled-to line is in).
     pub fn selected_symbol(&self, pane: PaneId) -> Option<Symbol> {
-        let i = self.selected(pane);
         match pane {
-            PaneId::Scanner => match self.market.watchlist.get(i) {
-                Some(row) => Some(row.symbol.clone()),
-                None => match self
-                    .opportunity_rows()
-                    .into_iter()
-                    .nth(i - self.market.watchlist.len())?
-                {
-                    Opportunity::Detection(d) => Some(d.detection.symbol.clone()),
-                    Opportunity::Signal(s) => Some(s.symbol),
-                },
-            },
+            PaneId::Scanner => self.panes.scanner.selected_symbol(&self.market),
             PaneId::Setups => self.selected_setup().map(|r| r.setup.symbol.clone()),
             PaneId::Brief => self.panes.brief.section_symbol(),
             _ => None,
-        }
-    }
-
-    /// After a selection moved: the selected row's symbol becomes the focus.
-    pub(super) fn focus_selection(&mut self) -> Vec<Effect> {
-        match self.selected_symbol(self.focus) {
-            Some(symbol) => self.set_focus(symbol),
-            None => vec![],
         }
     }
 
@@ -154,7 +135,9 @@ impl App {
         self.selected_setup()
             .filter(|r| &r.setup.symbol == symbol)
             .or_else(|| {
-                self.setups
+                self.panes
+                    .setups
+                    .rows()
                     .iter()
                     .find(|r| &r.setup.symbol == symbol && r.setup.is_live())
             })

@@ -171,11 +171,11 @@ impl App {
             Action::Up | Action::Down => {
                 let (handled, effects) =
                     self.pane_call(self.focus, |p, ctx| p.on_action(action, ctx));
-                if handled == Handled::Yes {
-                    return effects;
+                if handled == Handled::No && self.focus == PaneId::Coach {
+                    // Up (negative) scrolls the transcript back.
+                    self.scroll_coach(if action == Action::Up { 1 } else { -1 });
                 }
-                self.move_selection(if action == Action::Up { -1 } else { 1 });
-                return self.focus_selection();
+                return effects;
             }
             Action::Search => self.open_search(),
             Action::NewAlert => self.open_alert_editor(),
@@ -185,7 +185,7 @@ impl App {
                 if handled == Handled::Yes {
                     return effects;
                 }
-                return self.setup_action(action);
+                return self.setup_key(action);
             }
             // The Chart's keys work from any pane (the cursor keys say where they work).
             Action::TimeframeDown
@@ -211,7 +211,7 @@ impl App {
             | Action::Note
             | Action::Delete
             | Action::Filter
-            | Action::Details => return self.setup_action(action),
+            | Action::Details => return self.setup_key(action),
             Action::GexSymbol | Action::GexExpiry => {
                 // From any pane: the GEX pane opens and takes the key.
                 self.focus = PaneId::Gex;
@@ -242,6 +242,28 @@ impl App {
         if self.focus == PaneId::Brief && before != PaneId::Brief {
             // a brief older than its freshness window is rebuilt on opening
             return vec![Effect::Brief(BriefRequest::Opened)];
+        }
+        vec![]
+    }
+
+    /// The setup keys (`t x i a o n d f Enter`): the focused pane's (Scanner tracks,
+    /// Setups runs the lifecycle), else where they work is said.
+    fn setup_key(&mut self, action: Action) -> Vec<Effect> {
+        if self.market.now.is_none() {
+            self.say_error("no market time yet; wait for the feed");
+            return vec![];
+        }
+        let (handled, effects) = self.pane_call(self.focus, |p, ctx| p.on_action(action, ctx));
+        if handled == Handled::Yes {
+            return effects;
+        }
+        if action == Action::Track {
+            self.say_error("select an opportunity in the Scanner to track it");
+        } else {
+            let keys = self.keymap.label(Action::FocusSetups);
+            self.say_error(format!(
+                "that key works on a tracked setup: focus Setups ({keys})"
+            ));
         }
         vec![]
     }

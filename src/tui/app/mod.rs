@@ -28,8 +28,8 @@ use crate::runtime::AppEvent;
 use crate::runtime::gex::{GexBoard, GexRequest};
 use crate::runtime::health::WorkerRecord;
 use crate::setups::ManualAction;
-use crate::setups::scanner::{self, ScanSignal};
-use crate::store::{SetupEvent, SetupRow, StoredDetection};
+use crate::setups::scanner::ScanSignal;
+use crate::store::{SetupEvent, StoredDetection};
 pub use crate::tui::panes::chart::{ChartKey, ChartView};
 
 /// The panes, in the order of the `1`–`8` keys (the Coach is `7`, the Chart `8`).
@@ -308,17 +308,8 @@ pub struct App {
     pub overlay: Option<Overlay>,
     /// Whether this provider has options chains at all.
     pub has_chains: bool,
-    /// Selected row per pane.
-    pub selection: HashMap<PaneId, usize>,
     /// What every pane reads of the market: session, clock, watchlist, levels, bars.
     pub market: MarketView,
-    /// Today's detections on the watchlist, best score first.
-    pub opportunities: Vec<StoredDetection>,
-    /// The trader's tracked setups, newest first, as the store confirmed them.
-    pub setups: Vec<SetupRow>,
-    pub setup_filter: StatusFilter,
-    /// What tracking each detection (by id) is doing: saving, saved, duplicate, error.
-    pub track_states: HashMap<i64, TrackState>,
     pub confirm_quit: bool,
     /// Every pane's own state (`panes::Panes`, the registry).
     pub panes: crate::tui::panes::Panes,
@@ -352,7 +343,6 @@ impl App {
             source,
             focus: PaneId::Scanner,
             overlay: None,
-            selection: HashMap::new(),
             has_chains: true,
             market: MarketView {
                 session: None,
@@ -361,10 +351,6 @@ impl App {
                 levels: HashMap::new(),
                 intraday: HashMap::new(),
             },
-            opportunities: Vec::new(),
-            setups: Vec::new(),
-            setup_filter: StatusFilter::All,
-            track_states: HashMap::new(),
             confirm_quit,
             panes: crate::tui::panes::Panes::default(),
             focus_chosen: false,
@@ -376,32 +362,15 @@ impl App {
         }
     }
 
-    pub(super) fn move_selection(&mut self, by: isize) {
-        if self.focus == PaneId::Coach {
-            // Up (negative) scrolls the transcript back.
-            self.scroll_coach(-by);
-            return;
-        }
-        let len = match self.focus {
-            PaneId::Scanner => self.market.watchlist.len() + self.opportunity_rows().len(),
-            PaneId::Setups => self.visible_setups().len(),
-            _ => 0,
-        };
-        if len == 0 {
-            return;
-        }
-        let current = self.selection.get(&self.focus).copied().unwrap_or(0) as isize;
-        let next = (current + by).clamp(0, len as isize - 1) as usize;
-        self.selection.insert(self.focus, next);
-    }
-
     /// The selected row of `pane` (the Brief: the line at the top).
     pub fn selected(&self, pane: PaneId) -> usize {
         match pane {
             PaneId::Health => self.panes.health.selected_row(),
             PaneId::Brief => self.panes.brief.top_line(),
             PaneId::Chart => self.panes.chart.selected_row(),
-            _ => self.selection.get(&pane).copied().unwrap_or(0),
+            PaneId::Scanner => self.panes.scanner.selected_row(),
+            PaneId::Setups => self.panes.setups.selected_row(),
+            PaneId::Gex | PaneId::Logs | PaneId::Coach => 0,
         }
     }
 
@@ -503,7 +472,7 @@ impl App {
             .session
             .is_some_and(|s| s.date != snapshot.session.date)
         {
-            self.opportunities.clear();
+            self.panes.scanner.clear();
         }
         self.market.session = Some(snapshot.session);
         self.market.now = Some(snapshot.now);
@@ -545,10 +514,7 @@ impl App {
         if let Some(snapshot) = market {
             self.apply_snapshot(snapshot);
         }
-        let symbols = &self.market.watchlist;
-        self.opportunities
-            .retain(|o| symbols.iter().any(|r| r.symbol == o.detection.symbol));
-        self.selection.remove(&PaneId::Scanner);
+        self.panes.scanner.keep_watchlist(&self.market);
     }
 
     /// Applies a worker event; `true` when the screen must redraw. Every pane sees the
@@ -578,12 +544,14 @@ impl App {
                 }
                 changed
             }
-            AppEvent::SetupsLoaded(rows) => {
-                self.setups = rows;
-                true
-            }
-            // The Health pane keeps the servers' workers.
-            AppEvent::RemoteWorkers(_) => false,
+            // The panes keep these: Setups the setups, Scanner the detections and what
+            // tracking them did, Health the servers' workers.
+            AppEvent::SetupsLoaded(_)
+            | AppEvent::SetupChanged { .. }
+            | AppEvent::Tracked { .. }
+            | AppEvent::SetupDeleted(_)
+            | AppEvent::Detection(_)
+            | AppEvent::RemoteWorkers(_) => false,
             AppEvent::ActionFailed(reason) => {
                 self.say_error(reason);
                 true
@@ -593,24 +561,6 @@ impl App {
                 true
             }
             AppEvent::Market(snapshot) => self.on_market(&MarketEvent::Snapshot(snapshot)),
-            AppEvent::Detection(found) => self.on_detection(found),
-            AppEvent::SetupChanged {
-                row, transition, ..
-            } => {
-                self.on_setup_changed(row, transition);
-                true
-            }
-            AppEvent::Tracked {
-                detection_id,
-                result,
-            } => {
-                self.on_tracked(detection_id, result);
-                true
-            }
-            AppEvent::SetupDeleted(id) => {
-                self.on_setup_deleted(id);
-                true
-            }
             // The Details popup waits for its history: it shows as soon as it comes.
             AppEvent::History { id, events } => match &mut self.overlay {
                 Some(Overlay::Details { id: open, history }) if *open == id => {
@@ -649,64 +599,9 @@ impl App {
         redraw || own
     }
 
-    /// A detection on the watchlist in this session joins the opportunities by score;
-    /// `true` when it did.
-    fn on_detection(&mut self, found: StoredDetection) -> bool {
-        let on_watchlist = self
-            .market
-            .watchlist
-            .iter()
-            .any(|r| r.symbol == found.detection.symbol);
-        let this_session = self
-            .market
-            .session
-            .is_none_or(|s| s.date == found.detection.market_date);
-        if !on_watchlist || !this_session || self.opportunities.iter().any(|o| o.id == found.id) {
-            return false;
-        }
-        let at = self
-            .opportunities
-            .partition_point(|o| o.detection.confidence >= found.detection.confidence);
-        self.opportunities.insert(at, found);
-        true
-    }
-
-    /// The scanner's signals for the watchlist: the last final bar's close at a key level,
-    /// volume spikes. Judged on final bars only, so the list changes once a minute rather
-    /// than flickering with every quote.
-    pub fn scan_signals(&self) -> Vec<ScanSignal> {
-        let mut out = Vec::new();
-        for row in &self.market.watchlist {
-            let (Some(&price), Some(levels)) =
-                (row.closes.last(), self.market.levels.get(&row.symbol))
-            else {
-                continue;
-            };
-            out.extend(scanner::near_level(&row.symbol, price, levels));
-            let up = row.closes.windows(2).last().is_some_and(|w| w[1] >= w[0]);
-            if let Some(ratio) = row.relative_volume() {
-                out.extend(scanner::volume_spike(&row.symbol, ratio, up));
-            }
-        }
-        out
-    }
-
-    /// The Scanner's opportunity list: detections and signals together, best score first
-    /// (a detection first on equal scores: it carries a plan).
+    /// The Scanner's opportunity list: detections and signals, best score first.
     pub fn opportunity_rows(&self) -> Vec<Opportunity<'_>> {
-        let mut rows: Vec<Opportunity> = self
-            .opportunities
-            .iter()
-            .map(Opportunity::Detection)
-            .collect();
-        rows.extend(self.scan_signals().into_iter().map(Opportunity::Signal));
-        rows.sort_by_key(|o| {
-            (
-                std::cmp::Reverse(o.score()),
-                matches!(o, Opportunity::Signal(_)),
-            )
-        });
-        rows
+        self.panes.scanner.rows(&self.market)
     }
 
     /// The profile the GEX pane shows (the focused symbol's), if computed.

@@ -77,7 +77,7 @@ fn quit_leaves_at_once_when_no_setup_is_active() {
 #[test]
 fn quit_asks_while_setups_are_active_and_only_y_confirms() {
     let mut a = app();
-    a.setups = vec![active_row(1), active_row(2)];
+    a.panes.setups.rows = vec![active_row(1), active_row(2)];
     assert!(a.update(Action::Quit).is_empty());
     assert_eq!(a.overlay, Some(Overlay::ConfirmQuit));
     assert!(a.unbound_key('n').is_empty());
@@ -90,7 +90,7 @@ fn quit_asks_while_setups_are_active_and_only_y_confirms() {
 #[test]
 fn ctrl_c_quits_even_with_active_setups_and_help_open() {
     let mut a = app();
-    a.setups = vec![active_row(1)];
+    a.panes.setups.rows = vec![active_row(1)];
     a.update(Action::Help);
     assert_eq!(a.update(Action::ForceQuit), vec![Effect::Quit]);
 }
@@ -375,7 +375,10 @@ fn t_on_an_opportunity_tracks_it_at_market_time_and_shows_saving_then_saved() {
             at: at_market()
         }]
     );
-    assert_eq!(a.track_states.get(&7), Some(&TrackState::Saving));
+    assert_eq!(
+        a.panes.scanner.track_states.get(&7),
+        Some(&TrackState::Saving)
+    );
     assert!(
         a.update(Action::Track).is_empty(),
         "no second write while saving"
@@ -384,8 +387,11 @@ fn t_on_an_opportunity_tracks_it_at_market_time_and_shows_saving_then_saved() {
         detection_id: 7,
         result: Ok(TrackResult::Tracked(active_row(1))),
     });
-    assert_eq!(a.track_states.get(&7), Some(&TrackState::Saved));
-    assert_eq!(a.setups.len(), 1);
+    assert_eq!(
+        a.panes.scanner.track_states.get(&7),
+        Some(&TrackState::Saved)
+    );
+    assert_eq!(a.panes.setups.rows.len(), 1);
     assert_eq!(a.active_setups(), 1);
 }
 
@@ -396,7 +402,10 @@ fn tracking_twice_says_already_tracked_and_shows_duplicate() {
         detection_id: 7,
         result: Ok(TrackResult::AlreadyTracked(active_row(1))),
     });
-    assert_eq!(a.track_states.get(&7), Some(&TrackState::Duplicate));
+    assert_eq!(
+        a.panes.scanner.track_states.get(&7),
+        Some(&TrackState::Duplicate)
+    );
     let status = a.status.clone().unwrap();
     assert!(
         status.text.contains("already tracked as setup 1 (active)"),
@@ -407,7 +416,10 @@ fn tracking_twice_says_already_tracked_and_shows_duplicate() {
         detection_id: 8,
         result: Err("database is locked".into()),
     });
-    assert!(matches!(a.track_states.get(&8), Some(TrackState::Error(_))));
+    assert!(matches!(
+        a.panes.scanner.track_states.get(&8),
+        Some(TrackState::Error(_))
+    ));
 }
 
 #[test]
@@ -429,7 +441,7 @@ fn t_on_a_watchlist_row_or_another_pane_explains_what_to_select() {
 #[test]
 fn lifecycle_keys_act_on_the_selected_setup_in_the_setups_pane() {
     let mut a = with_opportunity();
-    a.setups = vec![active_row(2), active_row(1)];
+    a.panes.setups.rows = vec![active_row(2), active_row(1)];
     a.update(Action::FocusSetups);
     a.update(Action::Down);
     let manual = |action| {
@@ -454,7 +466,7 @@ fn lifecycle_keys_act_on_the_selected_setup_in_the_setups_pane() {
 #[test]
 fn delete_asks_first_and_only_y_deletes() {
     let mut a = with_opportunity();
-    a.setups = vec![active_row(3)];
+    a.panes.setups.rows = vec![active_row(3)];
     a.update(Action::FocusSetups);
     assert!(a.update(Action::Delete).is_empty());
     assert_eq!(a.overlay, Some(Overlay::ConfirmDelete { id: 3 }));
@@ -466,13 +478,13 @@ fn delete_asks_first_and_only_y_deletes() {
         vec![Effect::Delete { id: 3 }]
     );
     a.on_event(AppEvent::SetupDeleted(3));
-    assert!(a.setups.is_empty());
+    assert!(a.panes.setups.rows.is_empty());
 }
 
 #[test]
 fn n_edits_the_note_and_enter_saves_it() {
     let mut a = with_opportunity();
-    a.setups = vec![active_row(4)];
+    a.panes.setups.rows = vec![active_row(4)];
     a.update(Action::FocusSetups);
     a.update(Action::Note);
     type_text(&mut a, "wait for vwap");
@@ -492,23 +504,23 @@ fn f_cycles_the_status_filter() {
     let mut a = with_opportunity();
     let mut archived = active_row(5);
     archived.setup.status = crate::setups::SetupStatus::Archived;
-    a.setups = vec![active_row(6), archived];
+    a.panes.setups.rows = vec![active_row(6), archived];
     a.update(Action::FocusSetups);
     assert_eq!(a.visible_setups().len(), 2, "all by default");
     a.update(Action::Filter);
-    assert_eq!(a.setup_filter, StatusFilter::Active);
+    assert_eq!(a.panes.setups.filter, StatusFilter::Active);
     assert_eq!(a.visible_setups().len(), 1);
     for _ in 0..3 {
         a.update(Action::Filter);
     }
-    assert_eq!(a.setup_filter, StatusFilter::Archived);
+    assert_eq!(a.panes.setups.filter, StatusFilter::Archived);
     assert_eq!(a.visible_setups()[0].setup.id, 5);
 }
 
 #[test]
 fn enter_opens_the_details_and_loads_the_history() {
     let mut a = with_opportunity();
-    a.setups = vec![active_row(9)];
+    a.panes.setups.rows = vec![active_row(9)];
     a.update(Action::FocusSetups);
     assert_eq!(
         a.update(Action::Details),
@@ -532,7 +544,7 @@ fn enter_opens_the_details_and_loads_the_history() {
 #[test]
 fn the_history_redraws_the_details_popup_at_once_and_only_its_own() {
     let mut a = with_opportunity();
-    a.setups = vec![active_row(9)];
+    a.panes.setups.rows = vec![active_row(9)];
     a.update(Action::FocusSetups);
     a.update(Action::Details);
     let event = crate::store::SetupEvent {
@@ -595,7 +607,7 @@ fn worker_events_say_whether_the_screen_must_redraw() {
         }),
         "the same alerts again change nothing"
     );
-    let known = a.opportunities[0].clone();
+    let known = a.panes.scanner.opportunities[0].clone();
     assert!(
         !a.on_event(AppEvent::Detection(known)),
         "a detection already listed changes nothing"
@@ -613,13 +625,13 @@ fn an_older_version_of_a_setup_never_replaces_a_newer_one() {
     let mut newer = active_row(1);
     newer.setup.version = 3;
     newer.setup.status = crate::setups::SetupStatus::Triggered;
-    a.setups = vec![newer];
+    a.panes.setups.rows = vec![newer];
     a.on_event(AppEvent::SetupChanged {
         user: crate::store::UserId(1),
         row: active_row(1),
         transition: None,
     });
-    assert_eq!(a.setups[0].setup.version, 3);
+    assert_eq!(a.panes.setups.rows[0].setup.version, 3);
 }
 
 #[test]
@@ -763,8 +775,11 @@ fn streamed_text_tool_lines_and_the_answer_build_the_transcript() {
 #[test]
 fn c_on_a_scanner_detection_asks_about_it_with_its_facts() {
     let mut a = coach_app();
-    a.selection
-        .insert(PaneId::Scanner, a.market.watchlist.len());
+    // Past the watchlist rows onto the first opportunity.
+    a.update(Action::FocusScanner);
+    for _ in 0..a.market.watchlist.len() {
+        a.update(Action::Down);
+    }
     a.update(Action::AskCoach);
     assert_eq!(a.focus, PaneId::Coach);
     assert!(a.panes.coach.editing);
@@ -792,7 +807,7 @@ fn c_on_a_scanner_detection_asks_about_it_with_its_facts() {
 #[test]
 fn c_on_a_tracked_setup_is_the_follow_up_and_c_elsewhere_says_where_it_works() {
     let mut a = coach_app();
-    a.setups = vec![active_row(12)];
+    a.panes.setups.rows = vec![active_row(12)];
     a.update(Action::FocusSetups);
     a.update(Action::AskCoach);
     assert_eq!(a.focus, PaneId::Coach);
@@ -911,7 +926,7 @@ fn a_watchlist_loaded_from_the_store_replaces_the_rows_quietly() {
 #[test]
 fn a_status_change_read_back_from_the_store_is_announced() {
     let mut a = with_opportunity();
-    a.setups = vec![active_row(1)];
+    a.panes.setups.rows = vec![active_row(1)];
     let mut triggered = active_row(1);
     triggered.setup.version += 1;
     triggered.setup.status = crate::setups::SetupStatus::Triggered;
@@ -928,7 +943,7 @@ fn a_status_change_read_back_from_the_store_is_announced() {
     );
     // A note written elsewhere changes no status: nothing to announce.
     a.status = None;
-    let mut noted = a.setups[0].clone();
+    let mut noted = a.panes.setups.rows[0].clone();
     noted.setup.version += 1;
     noted.notes = "scale out at VWAP".into();
     a.on_event(AppEvent::SetupChanged {

@@ -101,12 +101,15 @@ fn the_focus_follows_the_selection_across_panes_and_gex_follows_it() {
     // Setups: selecting a QQQ setup focuses QQQ.
     let mut row = active_row(3);
     row.setup.symbol = sym("QQQ");
-    a.setups = vec![active_row(4), row];
+    a.panes.setups.rows = vec![active_row(4), row];
     press(&mut a, '3');
     press(&mut a, 'j');
     assert_eq!(a.focus_symbol, Some(sym("QQQ")));
     press(&mut a, 'k');
-    assert_eq!(a.focus_symbol, Some(a.setups[0].setup.symbol.clone()));
+    assert_eq!(
+        a.focus_symbol,
+        Some(a.panes.setups.rows[0].setup.symbol.clone())
+    );
     // `s` in GEX cycles the watchlist from the focused symbol (SPY, so QQQ next): the
     // GEX pane shows the one focused symbol.
     press(&mut a, '4');

@@ -8,12 +8,14 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
+use super::ScannerPane;
 use crate::domain::Direction;
 use crate::market::calendar::Session;
 use crate::setups::scanner::{ScanSignal, Signal};
 use crate::store::StoredDetection;
-use crate::tui::app::{App, Opportunity, PaneId, SymbolRow, TrackState};
+use crate::tui::app::{App, Opportunity, SymbolRow, TrackState};
 use crate::tui::format::{price, span};
+use crate::tui::pane::DrawCtx;
 use crate::tui::theme::Theme;
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -129,7 +131,14 @@ fn opportunity_row<'a>(
     Row::new(cells)
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, theme: &Theme) {
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    block: Block<'static>,
+    pane: &ScannerPane,
+    ctx: &DrawCtx,
+) {
+    let (app, theme) = (ctx.app, ctx.theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let watch_height = (app.market.watchlist.len() as u16 + 1).min(inner.height);
@@ -139,7 +148,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
         Constraint::Min(0),
     ])
     .areas(inner);
-    let selected = (app.focus == PaneId::Scanner).then(|| app.selected(PaneId::Scanner));
+    let selected = ctx.focused.then(|| pane.selected_row());
     draw_watchlist(frame, watch_area, app, theme, selected);
     draw_opportunities(
         frame,
@@ -183,7 +192,7 @@ fn draw_opportunities(
     if area.height == 0 {
         return;
     }
-    let opportunities = app.opportunity_rows();
+    let opportunities = app.panes.scanner.rows(&app.market);
     if opportunities.is_empty() {
         frame.render_widget(
             Paragraph::new("No setups detected on the watchlist yet today.").style(theme.dim),
@@ -196,9 +205,12 @@ fn draw_opportunities(
         .enumerate()
         .map(|(i, o)| {
             let row = match o {
-                Opportunity::Detection(d) => {
-                    opportunity_row(d, theme, app.market.now, app.track_states.get(&d.id))
-                }
+                Opportunity::Detection(d) => opportunity_row(
+                    d,
+                    theme,
+                    app.market.now,
+                    app.panes.scanner.track_state(d.id),
+                ),
                 Opportunity::Signal(s) => signal_row(s, theme),
             };
             if Some(i) == selected {

@@ -29,3 +29,26 @@ fn setups_without_any_say_how_to_track_one() {
     let screen = pane_screen(&empty_app(), PaneId::Setups, 80, 24);
     assert!(screen.contains("No tracked setups yet"), "{screen}");
 }
+
+#[test]
+fn the_selection_stays_on_its_setup_when_a_new_one_arrives_above_it() {
+    let mut app = full_app();
+    app.update(Action::FocusSetups);
+    app.update(Action::Down);
+    let chosen = app.selected_setup().unwrap().setup.id;
+    let mut newer = app.panes.setups.rows()[0].clone();
+    newer.setup.id = 99;
+    newer.setup.version = 1;
+    app.on_event(crate::runtime::AppEvent::SetupChanged {
+        user: crate::store::UserId(1),
+        row: newer,
+        transition: None,
+    });
+    assert_eq!(
+        app.panes.setups.rows()[0].setup.id,
+        99,
+        "the new one is listed first"
+    );
+    assert_eq!(app.selected_setup().unwrap().setup.id, chosen);
+    assert_eq!(app.selected(PaneId::Setups), 2, "its row moved down by one");
+}
