@@ -22,7 +22,7 @@ use crate::runtime::services::{Feed, Services};
 use crate::runtime::setup_changes::SetupChanges;
 use crate::store::{Store, redact_url};
 use crate::tui::actions::{ActionContext, ActionRunner};
-use crate::tui::app::{App, Source};
+use crate::tui::app::{App, Settings, Source, Startup};
 use crate::tui::coach_runner::{CoachRunner, screen_confirmer};
 use crate::tui::event_loop::{self, Exit, Inputs};
 use crate::tui::keymap::Keymap;
@@ -269,9 +269,9 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         }
     });
 
-    let mut app = App::new(
-        Keymap::from_config(&config.keys).map_err(CliError::Input)?,
-        Source {
+    let mut app = App::new(Startup {
+        keymap: Keymap::from_config(&config.keys).map_err(CliError::Input)?,
+        source: Source {
             provider: match config.general.provider.as_str() {
                 _ if attach => "attached (server prices)".into(),
                 "replay" => format!("replay ×{}", config.replay.speed),
@@ -282,21 +282,23 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
             database,
             user: config.general.user.clone(),
         },
-        &watchlist.symbols,
-        config.ui.confirm_quit,
-    );
-    app.has_chains = has_chains;
-    app.panes.coach.configured = coach_configured;
-    app.panes.setups.rows = store
-        .setups(user, None)
-        .await
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
-    app.panes.chart.alerts = store
-        .alerts(user)
-        .await
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
-    app.bell = config.ui.bell;
-    app.user = Some(user);
+        watchlist: watchlist.symbols.clone(),
+        settings: Settings {
+            confirm_quit: config.ui.confirm_quit,
+            bell: config.ui.bell,
+            has_chains,
+            user: Some(user),
+        },
+        coach_configured,
+        setups: store
+            .setups(user, None)
+            .await
+            .map_err(|e| CliError::Runtime(e.to_string()))?,
+        alerts: store
+            .alerts(user)
+            .await
+            .map_err(|e| CliError::Runtime(e.to_string()))?,
+    });
     let theme = Theme::from_config(
         &config.ui.color,
         std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),

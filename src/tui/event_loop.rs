@@ -119,7 +119,7 @@ pub async fn run(
                 redraw = true;
             }
             _ = tokio::time::sleep_until(next_frame), if redraw => {
-                if std::mem::take(&mut app.ring_bell) {
+                if app.take_bell() {
                     terminal::bell(terminal)?;
                 }
                 terminal::draw_synchronized(terminal, |f| view::draw(f, app, theme, Utc::now()))?;

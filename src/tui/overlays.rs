@@ -94,7 +94,7 @@ pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
 pub fn help_lines(app: &App) -> Vec<(String, &'static str)> {
     Action::ALL
         .into_iter()
-        .map(|a| (app.keymap.label(a), a.describe()))
+        .map(|a| (app.keymap().label(a), a.describe()))
         .collect()
 }
 
@@ -219,7 +219,7 @@ fn draw_confirm_quit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_confirm_delete(frame: &mut Frame, area: Rect, app: &App, id: i64, theme: &Theme) {
     let what = app
-        .panes
+        .panes()
         .setups
         .rows()
         .iter()
@@ -270,7 +270,7 @@ fn draw_confirm_coach(frame: &mut Frame, area: Rect, question: &str, theme: &The
 
 fn draw_confirm_remove_alert(frame: &mut Frame, area: Rect, app: &App, id: i64, theme: &Theme) {
     let what = app
-        .panes
+        .panes()
         .chart
         .alerts
         .iter()
@@ -304,7 +304,7 @@ fn draw_details(
     history: Option<&[crate::store::SetupEvent]>,
     theme: &Theme,
 ) {
-    let Some(row) = app.panes.setups.rows().iter().find(|r| r.setup.id == id) else {
+    let Some(row) = app.panes().setups.rows().iter().find(|r| r.setup.id == id) else {
         return;
     };
     let s = &row.setup;
@@ -340,7 +340,7 @@ fn draw_details(
     let rationale = s
         .source_id
         .and_then(|source| {
-            app.panes
+            app.panes()
                 .scanner
                 .opportunities()
                 .iter()
@@ -389,7 +389,7 @@ fn draw_details(
                 .border_style(theme.focus_border)
                 .title(Span::styled(format!(" Setup {id} "), theme.focus_title))
                 .title_bottom(Span::styled(
-                    format!(" {} closes ", app.keymap.label(Action::Back)),
+                    format!(" {} closes ", app.keymap().label(Action::Back)),
                     theme.dim,
                 )),
         ),

@@ -44,18 +44,18 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now: DateTime<Utc>) {
         }
         // The Coach has no cell of its own: focused, it takes the middle column (Scanner
         // and Setups), so Brief, GEX, Health and Logs stay in view while it answers.
-        if app.focus == PaneId::Coach {
+        if app.focus() == PaneId::Coach {
             let [_, middle, _] = grid_columns(body);
             frame.render_widget(ratatui::widgets::Clear, middle);
             panes::draw(frame, middle, PaneId::Coach, app, theme, now);
         }
     } else {
         draw_tabs(frame, tabs, app, theme);
-        panes::draw(frame, body, app.focus, app, theme, now);
+        panes::draw(frame, body, app.focus(), app, theme, now);
     }
     draw_status(frame, status, app, theme);
     draw_footer(frame, footer, app, theme);
-    if let Some(overlay) = &app.overlay {
+    if let Some(overlay) = app.overlay() {
         overlays::draw(frame, area, overlay, app, theme);
     }
 }
@@ -150,12 +150,12 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
         .find(|w| w.name == "feed" || w.name.ends_with(" feed"))
         .is_none_or(|w| w.is_stale(now) || w.state != crate::runtime::health::WorkerState::Running);
     let stale_symbols = app
-        .market
+        .market()
         .watchlist
         .iter()
-        .filter(|r| r.is_stale(app.market.now, app.market.session))
+        .filter(|r| r.is_stale(app.market().now, app.market().session))
         .count();
-    let freshness = if app.market.now.is_none() {
+    let freshness = if app.market().now.is_none() {
         Span::styled("no data", theme.warn)
     } else if feed_stale {
         Span::styled("STALE", theme.error)
@@ -164,10 +164,10 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
     } else {
         Span::styled("live", theme.up)
     };
-    let focus = match &app.focus_symbol {
+    let focus = match app.focus_symbol() {
         Some(s) => {
             let last = app
-                .market
+                .market()
                 .intraday
                 .get(s)
                 .and_then(|d| d.last)
@@ -180,17 +180,17 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
     // Segments in display order; the ones that do not fit the width are left out, from
     // the last. The session line has a compact form for 80 columns.
     let provider = vec![
-        Span::styled(app.source.provider.clone(), theme.text),
+        Span::styled(app.source().provider.clone(), theme.text),
         Span::raw(" "),
         freshness,
     ];
     let width_of = |segment: &[Span]| segment.iter().map(Span::width).sum::<usize>();
     let fixed = 5 + 3 + focus.chars().count() + 3 + width_of(&provider) + 3;
-    let full = session_line(app.market.now);
+    let full = session_line(app.market().now);
     let session = if fixed + full.chars().count() <= area.width as usize {
         full
     } else {
-        session_line_compact(app.market.now)
+        session_line_compact(app.market().now)
     };
     // The database or server warning goes right after the name (SPEC 14).
     let mut segments: Vec<Vec<Span>> = vec![vec![Span::styled("coach", theme.header)]];
@@ -201,8 +201,8 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
         vec![Span::styled(focus, theme.focus_title)],
         vec![Span::styled(session, theme.text)],
         provider,
-        vec![Span::styled(app.source.user.clone(), theme.dim)],
-        vec![Span::styled(app.source.database.clone(), theme.dim)],
+        vec![Span::styled(app.source().user.clone(), theme.dim)],
+        vec![Span::styled(app.source().database.clone(), theme.dim)],
     ]);
     let mut spans: Vec<Span> = Vec::new();
     let mut used = 0usize;
@@ -224,7 +224,7 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = Vec::new();
     for pane in PaneId::ALL {
         let label = format!(" {} {} ", pane.number(), pane.title());
-        if pane == app.focus {
+        if pane == app.focus() {
             spans.push(Span::styled(
                 format!("[{}]", label.trim()),
                 theme.focus_title.patch(theme.selected),
@@ -238,7 +238,7 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let line = match &app.status {
+    let line = match app.status() {
         Some(s) if s.is_error => Line::styled(format!("✗ {}", s.text), theme.error),
         Some(s) => Line::styled(format!("✓ {}", s.text), theme.text),
         None => Line::default(),
@@ -249,8 +249,8 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 /// The keys that work now, from the live keymap: an overlay's own keys, or the global
 /// keys around the focused pane's (`Pane::hints`).
 pub fn footer_hints(app: &App) -> Vec<Hint> {
-    let k = |a: Action| app.keymap.label(a);
-    match app.overlay {
+    let k = |a: Action| app.keymap().label(a);
+    match app.overlay() {
         Some(Overlay::NewAlert { .. }) => vec![
             ("Enter".into(), "set"),
             ("Up/Down".into(), "other level"),
@@ -274,7 +274,7 @@ pub fn footer_hints(app: &App) -> Vec<Hint> {
         Some(Overlay::ConfirmCoach { .. }) => {
             vec![("y".into(), "track it"), ("any other key".into(), "don't")]
         }
-        None if app.focus == PaneId::Coach && app.panes.coach.editing => vec![
+        None if app.focus() == PaneId::Coach && app.panes().coach.editing => vec![
             ("Enter".into(), "ask"),
             ("Esc".into(), "close prompt"),
             ("Ctrl-U".into(), "clear"),
@@ -285,7 +285,7 @@ pub fn footer_hints(app: &App) -> Vec<Hint> {
         ],
         Some(Overlay::Details { .. }) => vec![(k(Action::Back), "close")],
         None => {
-            let pane = app.panes.get(app.focus);
+            let pane = app.panes().get(app.focus());
             let mut hints = vec![
                 (
                     format!("{}/{}", k(Action::FocusNext), k(Action::FocusPrev)),
@@ -322,11 +322,11 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 mod health_warning_tests {
     use super::*;
     use crate::runtime::health::Health;
-    use crate::tui::app::Source;
+    use crate::tui::app::{Source, Startup};
     use crate::tui::keymap::Keymap;
 
     fn app_with(health: &Health) -> App {
-        let mut app = App::new(
+        let mut app = App::new(Startup::new(
             Keymap::default(),
             Source {
                 provider: "sim".into(),
@@ -334,8 +334,7 @@ mod health_warning_tests {
                 user: "ann".into(),
             },
             &[],
-            false,
-        );
+        ));
         app.on_health(health.snapshot());
         app
     }

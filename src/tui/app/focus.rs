@@ -381,7 +381,7 @@ impl App {
         if fired.is_empty() {
             self.say(format!("alerts updated: {armed} armed"));
         } else {
-            self.ring_bell = self.bell;
+            self.ring_bell = self.settings.bell;
             self.say(format!("🔔 {}", fired.join(" · ")));
         }
         true
@@ -398,7 +398,7 @@ impl App {
             Some(held) => *held = alert,
             None => self.panes.chart.alerts.insert(0, alert),
         }
-        self.ring_bell = self.bell;
+        self.ring_bell = self.settings.bell;
         self.say(format!("🔔 {text}"));
     }
 }

@@ -227,7 +227,7 @@ impl App {
                 return vec![Effect::Brief(BriefRequest::PreviewNext { after })];
             }
             Action::Quit => {
-                if self.confirm_quit && self.active_setups() > 0 {
+                if self.settings.confirm_quit && self.active_setups() > 0 {
                     self.overlay = Some(Overlay::ConfirmQuit);
                 } else {
                     return vec![Effect::Quit];
@@ -276,7 +276,7 @@ impl App {
             &self.market,
             self.focus_symbol.as_ref(),
             self.focus == PaneId::Gex,
-            self.has_chains,
+            self.settings.has_chains,
         );
         self.panes
             .gex

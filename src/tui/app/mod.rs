@@ -300,30 +300,78 @@ pub struct Source {
     pub user: String,
 }
 
-#[derive(Clone, Debug)]
-pub struct App {
-    pub keymap: Keymap,
-    pub source: Source,
-    pub focus: PaneId,
-    pub overlay: Option<Overlay>,
-    /// Whether this provider has options chains at all.
-    pub has_chains: bool,
-    /// What every pane reads of the market: session, clock, watchlist, levels, bars.
-    pub market: MarketView,
+/// How this screen behaves, from the configuration and the session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Quitting asks first while setups are active (`[ui] confirm_quit`).
     pub confirm_quit: bool,
-    /// Every pane's own state (`panes::Panes`, the registry).
-    pub panes: crate::tui::panes::Panes,
-    /// The trader has picked a pane; the market's first snapshot no longer picks one.
-    pub focus_chosen: bool,
-    pub status: Option<Status>,
-    /// The trader this screen belongs to, once known (the dashboard sets it).
-    pub user: Option<crate::store::UserId>,
-    /// The focused symbol (SPEC 17): GEX and the Chart follow it, the header shows it.
-    pub focus_symbol: Option<Symbol>,
     /// Ring the terminal bell when an alert fires (`[ui] bell`).
     pub bell: bool,
-    /// A bell is owed: the shell rings it and clears this.
-    pub ring_bell: bool,
+    /// Whether this provider has options chains at all.
+    pub has_chains: bool,
+    /// The trader this screen belongs to; `None` shows every user's alert firings.
+    pub user: Option<crate::store::UserId>,
+}
+
+/// What the screen starts with: the dashboard reads it from the configuration and the
+/// store. `Startup::new` gives a screen with the configuration's defaults and nothing
+/// stored yet.
+#[derive(Clone, Debug)]
+pub struct Startup {
+    pub keymap: Keymap,
+    pub source: Source,
+    /// The watchlist's symbols; the first is focused.
+    pub watchlist: Vec<Symbol>,
+    pub settings: Settings,
+    /// Whether `[llm]` is configured; without it the Coach pane explains how.
+    pub coach_configured: bool,
+    /// The trader's tracked setups, newest first.
+    pub setups: Vec<crate::store::SetupRow>,
+    /// The trader's price alerts, newest first.
+    pub alerts: Vec<crate::alerts::PriceAlert>,
+}
+
+impl Startup {
+    pub fn new(keymap: Keymap, source: Source, watchlist: &[Symbol]) -> Startup {
+        Startup {
+            keymap,
+            source,
+            watchlist: watchlist.to_vec(),
+            settings: Settings {
+                confirm_quit: true,
+                bell: false,
+                has_chains: true,
+                user: None,
+            },
+            coach_configured: false,
+            setups: Vec::new(),
+            alerts: Vec::new(),
+        }
+    }
+}
+
+/// The screen's state: what every pane shares (market view, focus, overlay, status,
+/// keymap, settings) and the panes. It takes the global actions itself and routes the
+/// rest to the focused pane (`Pane::on_action`); worker events go to every pane.
+#[derive(Clone, Debug)]
+pub struct App {
+    keymap: Keymap,
+    source: Source,
+    settings: Settings,
+    /// The focused pane.
+    focus: PaneId,
+    /// The focused symbol (SPEC 17): GEX and the Chart follow it, the header shows it.
+    focus_symbol: Option<Symbol>,
+    /// The trader has picked a pane; the market's first snapshot no longer picks one.
+    focus_chosen: bool,
+    overlay: Option<Overlay>,
+    status: Option<Status>,
+    /// What every pane reads of the market: session, clock, watchlist, levels, bars.
+    market: MarketView,
+    /// Every pane's own state (`panes::Panes`, the registry).
+    panes: crate::tui::panes::Panes,
+    /// A bell is owed: the shell rings it (`take_bell`).
+    ring_bell: bool,
 }
 
 /// The pane shown first at the market instant `now`: the Brief before the open of a
@@ -337,29 +385,80 @@ pub fn initial_pane(now: DateTime<Utc>) -> PaneId {
 }
 
 impl App {
-    pub fn new(keymap: Keymap, source: Source, watchlist: &[Symbol], confirm_quit: bool) -> App {
+    pub fn new(startup: Startup) -> App {
+        let Startup {
+            keymap,
+            source,
+            watchlist,
+            settings,
+            coach_configured,
+            setups,
+            alerts,
+        } = startup;
+        let mut panes = crate::tui::panes::Panes::default();
+        panes.coach.configured = coach_configured;
+        panes.setups.rows = setups;
+        panes.chart.alerts = alerts;
         App {
             keymap,
             source,
+            settings,
             focus: PaneId::Scanner,
-            overlay: None,
-            has_chains: true,
-            market: MarketView {
-                session: None,
-                now: None,
-                watchlist: watchlist.iter().cloned().map(SymbolRow::empty).collect(),
-                levels: HashMap::new(),
-                intraday: HashMap::new(),
-            },
-            confirm_quit,
-            panes: crate::tui::panes::Panes::default(),
-            focus_chosen: false,
-            status: None,
-            user: None,
             focus_symbol: watchlist.first().cloned(),
-            bell: false,
+            focus_chosen: false,
+            overlay: None,
+            status: None,
+            market: MarketView {
+                watchlist: watchlist.iter().cloned().map(SymbolRow::empty).collect(),
+                ..MarketView::default()
+            },
+            panes,
             ring_bell: false,
         }
+    }
+
+    pub fn keymap(&self) -> &Keymap {
+        &self.keymap
+    }
+
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The focused pane.
+    pub fn focus(&self) -> PaneId {
+        self.focus
+    }
+
+    /// The focused symbol (SPEC 17).
+    pub fn focus_symbol(&self) -> Option<&Symbol> {
+        self.focus_symbol.as_ref()
+    }
+
+    pub fn overlay(&self) -> Option<&Overlay> {
+        self.overlay.as_ref()
+    }
+
+    /// The status line: the result of the last action.
+    pub fn status(&self) -> Option<&Status> {
+        self.status.as_ref()
+    }
+
+    pub fn market(&self) -> &MarketView {
+        &self.market
+    }
+
+    pub fn panes(&self) -> &crate::tui::panes::Panes {
+        &self.panes
+    }
+
+    /// Whether a bell is owed; the shell rings it once.
+    pub fn take_bell(&mut self) -> bool {
+        std::mem::take(&mut self.ring_bell)
     }
 
     /// The selected row of `pane` (the Brief: the line at the top).
@@ -396,7 +495,7 @@ impl App {
             &self.market,
             self.focus_symbol.as_ref(),
             self.focus == id,
-            self.has_chains,
+            self.settings.has_chains,
         );
         let result = f(self.panes.get_mut(id), &mut ctx);
         let requests = ctx.into_requests();
@@ -579,14 +678,14 @@ impl App {
             }
             // One evaluator serves every user of the database: only ours are shown.
             AppEvent::AlertFired { user, alert, text } => {
-                let ours = self.user.is_none_or(|me| me == user);
+                let ours = self.settings.user.is_none_or(|me| me == user);
                 if ours {
                     self.on_alert_fired(alert, text);
                 }
                 ours
             }
             AppEvent::AlertsChanged { user, alerts } => {
-                self.user.is_none_or(|me| me == user) && self.on_alerts_changed(alerts)
+                self.settings.user.is_none_or(|me| me == user) && self.on_alerts_changed(alerts)
             }
             AppEvent::AlertsSaved { alerts, message } => {
                 self.panes.chart.alerts = alerts;

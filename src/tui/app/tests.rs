@@ -11,7 +11,7 @@ fn app() -> App {
         .iter()
         .map(|s| Symbol::parse(s).unwrap())
         .collect();
-    App::new(
+    App::new(Startup::new(
         Keymap::default(),
         Source {
             provider: "sim".into(),
@@ -19,8 +19,7 @@ fn app() -> App {
             user: "local".into(),
         },
         &watchlist,
-        true,
-    )
+    ))
 }
 
 #[test]
@@ -303,7 +302,7 @@ fn e_cycles_the_expiry_filter_and_r_forces_a_recompute() {
 #[test]
 fn a_provider_without_chains_says_so_instead_of_asking() {
     let mut a = app();
-    a.has_chains = false;
+    a.settings.has_chains = false;
     assert!(a.update(Action::GexSymbol).is_empty());
     assert!(
         a.status

@@ -76,8 +76,8 @@ pub fn draw(
     if area.width < 3 || area.height < 3 {
         return;
     }
-    let focused = app.focus == pane;
-    let view = app.panes.get(pane);
+    let focused = app.focus() == pane;
+    let view = app.panes().get(pane);
     let block = pane_block(pane, focused, theme, view.title(app));
     let ctx = DrawCtx {
         app,

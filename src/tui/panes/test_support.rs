@@ -23,7 +23,7 @@ use crate::runtime::health::{WorkerRecord, WorkerState};
 use crate::setups::TrackedSetup;
 use crate::store::{SetupRow, StoredDetection};
 use crate::tui::action::Action;
-use crate::tui::app::{App, PaneId, Source};
+use crate::tui::app::{App, PaneId, Source, Startup};
 use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
 
@@ -43,11 +43,16 @@ fn market() -> SimMarket {
 
 /// An app on the watchlist SPX NDX SPY QQQ with no data yet.
 pub fn empty_app() -> App {
+    App::new(startup())
+}
+
+/// What `empty_app` starts from.
+pub fn startup() -> Startup {
     let watchlist: Vec<Symbol> = ["SPX", "NDX", "SPY", "QQQ"]
         .iter()
         .map(|s| symbol(s))
         .collect();
-    App::new(
+    Startup::new(
         Keymap::default(),
         Source {
             provider: "sim ×60".into(),
@@ -55,7 +60,6 @@ pub fn empty_app() -> App {
             user: "ann".into(),
         },
         &watchlist,
-        true,
     )
 }
 
@@ -109,8 +113,13 @@ fn detection(
 
 /// The screen at 10:30 with every pane's data in.
 pub fn full_app() -> App {
+    full_app_with(startup())
+}
+
+/// `full_app` from another start (the coach configured, no chains…).
+pub fn full_app_with(startup: Startup) -> App {
     let market = market();
-    let mut app = empty_app();
+    let mut app = App::new(startup);
     app.on_market(&MarketEvent::Snapshot(Arc::new(
         market.snapshot(market_time()),
     )));
@@ -191,8 +200,10 @@ pub fn full_app() -> App {
 
 /// `full_app` with the coach configured and one question answered.
 pub fn coach_app() -> App {
-    let mut app = full_app();
-    app.panes.coach.configured = true;
+    let mut app = full_app_with(Startup {
+        coach_configured: true,
+        ..startup()
+    });
     app.update(Action::FocusCoach);
     for c in "where is the SPX flip?".chars() {
         app.on_key(&crossterm::event::KeyEvent::new(

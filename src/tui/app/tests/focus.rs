@@ -269,7 +269,7 @@ fn stored_alert(id: i64, status: AlertStatus) -> PriceAlert {
 #[test]
 fn a_firing_reaches_the_status_line_and_the_bell_and_the_list_removes_alerts() {
     let mut a = app();
-    a.bell = true;
+    a.settings.bell = true;
     a.on_event(AppEvent::AlertsSaved {
         alerts: vec![stored_alert(2, AlertStatus::Armed)],
         message: "alert 2 set".into(),
@@ -284,7 +284,7 @@ fn a_firing_reaches_the_status_line_and_the_bell_and_the_list_removes_alerts() {
     });
     assert!(a.ring_bell);
     // Another trader's alert on the same database never reaches this screen.
-    a.user = Some(crate::store::UserId(1));
+    a.settings.user = Some(crate::store::UserId(1));
     a.ring_bell = false;
     let mut theirs = stored_alert(9, AlertStatus::Fired);
     theirs.note = "bob's".into();
@@ -352,8 +352,8 @@ fn scrolling_the_brief_into_a_symbols_section_focuses_that_symbol() {
 #[test]
 fn alerts_changed_elsewhere_replace_the_list_and_a_firing_new_to_the_screen_rings() {
     let mut a = app();
-    a.bell = true;
-    a.user = Some(crate::store::UserId(1));
+    a.settings.bell = true;
+    a.settings.user = Some(crate::store::UserId(1));
     let ours = |alerts| AppEvent::AlertsChanged {
         user: crate::store::UserId(1),
         alerts,

@@ -33,7 +33,7 @@ pub fn title(pane: &BriefPane) -> String {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, pane: &BriefPane, ctx: &DrawCtx) {
-    let (market, theme) = (&ctx.app.market, ctx.theme);
+    let (market, theme) = (ctx.app.market(), ctx.theme);
     let mut lines = Vec::new();
     match pane.brief() {
         Some(brief) => {

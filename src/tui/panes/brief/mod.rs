@@ -110,7 +110,7 @@ impl Pane for BriefPane {
     }
 
     fn hints(&self, app: &App) -> Vec<Hint> {
-        let k = |a: Action| app.keymap.label(a);
+        let k = |a: Action| app.keymap().label(a);
         vec![
             (k(Action::Down), "scroll"),
             (k(Action::Refresh), "regenerate"),

@@ -139,10 +139,10 @@ impl Pane for ChartPane {
     }
 
     fn hints(&self, app: &App) -> Vec<Hint> {
-        let k = |a: Action| app.keymap.label(a);
+        let k = |a: Action| app.keymap().label(a);
         // The first key only: the footer is tight here.
         let k1 = |a: Action| {
-            app.keymap
+            app.keymap()
                 .keys_for(a)
                 .first()
                 .map_or_else(String::new, ToString::to_string)

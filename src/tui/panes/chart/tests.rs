@@ -45,7 +45,7 @@ fn keys_that_change_nothing_it_draws_keep_the_cached_chart() {
     pane_screen(&app, PaneId::Chart, 80, 24);
     // Mark the cached drawing: a frame that copies the cache shows the mark.
     let mark = |app: &crate::tui::app::App| {
-        let mut cache = app.panes.chart.cache.borrow_mut();
+        let mut cache = app.panes().chart.cache.borrow_mut();
         let (_, buffer) = cache.as_mut().expect("the chart was drawn and cached");
         let at = (buffer.area.x, buffer.area.y);
         buffer[at].set_symbol("@");

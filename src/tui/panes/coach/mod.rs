@@ -90,7 +90,7 @@ impl Pane for CoachPane {
     }
 
     fn hints(&self, app: &App) -> Vec<Hint> {
-        let k = |a: Action| app.keymap.label(a);
+        let k = |a: Action| app.keymap().label(a);
         let mut hints = Vec::new();
         if self.configured {
             hints.push((format!("{}/{}", k(Action::Up), k(Action::Down)), "scroll"));

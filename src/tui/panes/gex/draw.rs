@@ -18,8 +18,8 @@ use crate::tui::widgets::gex_bars::{GexBarStyles, GexBars};
 
 /// `SPY all · NEG −$4.28B · flip 668.14 · 3m`, for the pane title.
 pub fn title(pane: &GexPane, app: &App) -> String {
-    let symbol = app.focus_symbol.as_ref().map(|s| s.as_str()).unwrap_or("—");
-    match pane.profile(app.focus_symbol.as_ref()) {
+    let symbol = app.focus_symbol().map(|s| s.as_str()).unwrap_or("—");
+    match pane.profile(app.focus_symbol()) {
         Some(p) => {
             let regime = match p.regime {
                 Regime::Positive => "POS",
@@ -30,7 +30,7 @@ pub fn title(pane: &GexPane, app: &App) -> String {
                 .map(|z| format!(" · flip {}", crate::gex::display::price(z)))
                 .unwrap_or_default();
             let age = app
-                .market
+                .market()
                 .now
                 .map(|now| format!(" · {}", span(now - p.as_of)))
                 .unwrap_or_default();
@@ -56,12 +56,12 @@ fn styles(theme: &Theme) -> GexBarStyles {
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, pane: &GexPane, ctx: &DrawCtx) {
     let (app, theme) = (ctx.app, ctx.theme);
-    let Some(profile) = pane.profile(app.focus_symbol.as_ref()) else {
-        let why = if !app.has_chains {
+    let Some(profile) = pane.profile(app.focus_symbol()) else {
+        let why = if !app.settings().has_chains {
             "No options chain from this provider, so no GEX profile (coach never invents one)."
                 .to_string()
         } else {
-            match &app.focus_symbol {
+            match app.focus_symbol() {
                 Some(s) => format!(
                     "Computing the {s} profile ({})… profiles refresh every 5 market minutes; s: next symbol, e: expiry filter, r: now.",
                     pane.filter()

@@ -103,7 +103,7 @@ impl Pane for GexPane {
     }
 
     fn hints(&self, app: &App) -> Vec<Hint> {
-        let k = |a: Action| app.keymap.label(a);
+        let k = |a: Action| app.keymap().label(a);
         vec![
             (k(Action::GexSymbol), "symbol"),
             (k(Action::GexExpiry), "expiry"),

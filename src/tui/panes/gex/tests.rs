@@ -2,7 +2,7 @@
 
 use crate::tui::action::Action;
 use crate::tui::app::PaneId;
-use crate::tui::panes::test_support::{empty_app, full_app, pane_screen};
+use crate::tui::panes::test_support::{full_app, pane_screen, startup};
 
 #[test]
 fn the_gex_pane_at_80_by_24_shows_the_focused_symbols_profile() {
@@ -29,8 +29,9 @@ fn the_gex_pane_at_120_by_40_follows_s_to_the_next_symbol() {
 
 #[test]
 fn the_gex_pane_without_chains_says_none_is_invented() {
-    let mut app = empty_app();
-    app.has_chains = false;
+    let mut start = startup();
+    start.settings.has_chains = false;
+    let app = crate::tui::app::App::new(start);
     let screen = pane_screen(&app, PaneId::Gex, 80, 24);
     assert!(
         screen.contains("No options chain from this provider, so no GEX profile"),

@@ -94,7 +94,7 @@ impl Pane for HealthPane {
     }
 
     fn hints(&self, app: &App) -> Vec<Hint> {
-        let k = |a: Action| app.keymap.label(a);
+        let k = |a: Action| app.keymap().label(a);
         vec![(format!("{}/{}", k(Action::Down), k(Action::Up)), "move")]
     }
 

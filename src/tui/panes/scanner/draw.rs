@@ -141,7 +141,7 @@ pub fn draw(
     let (app, theme) = (ctx.app, ctx.theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let watch_height = (app.market.watchlist.len() as u16 + 1).min(inner.height);
+    let watch_height = (app.market().watchlist.len() as u16 + 1).min(inner.height);
     let [watch_area, _, opp_area] = Layout::vertical([
         Constraint::Length(watch_height),
         Constraint::Length(1),
@@ -155,7 +155,7 @@ pub fn draw(
         opp_area,
         app,
         theme,
-        selected.and_then(|s| s.checked_sub(app.market.watchlist.len())),
+        selected.and_then(|s| s.checked_sub(app.market().watchlist.len())),
     );
 }
 
@@ -192,7 +192,7 @@ fn draw_opportunities(
     if area.height == 0 {
         return;
     }
-    let opportunities = app.panes.scanner.rows(&app.market);
+    let opportunities = app.panes().scanner.rows(app.market());
     if opportunities.is_empty() {
         frame.render_widget(
             Paragraph::new("No setups detected on the watchlist yet today.").style(theme.dim),
@@ -208,8 +208,8 @@ fn draw_opportunities(
                 Opportunity::Detection(d) => opportunity_row(
                     d,
                     theme,
-                    app.market.now,
-                    app.panes.scanner.track_state(d.id),
+                    app.market().now,
+                    app.panes().scanner.track_state(d.id),
                 ),
                 Opportunity::Signal(s) => signal_row(s, theme),
             };
@@ -259,12 +259,18 @@ fn draw_watchlist(
     let fixed = 6 + 10 + 9 + 8 + 5 + 5;
     let spark_width = inner_width.saturating_sub(fixed).max(1);
     let rows: Vec<Row> = app
-        .market
+        .market()
         .watchlist
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let row = row(r, theme, spark_width, app.market.now, app.market.session);
+            let row = row(
+                r,
+                theme,
+                spark_width,
+                app.market().now,
+                app.market().session,
+            );
             if Some(i) == selected {
                 row.style(theme.selected)
             } else {

@@ -196,7 +196,7 @@ impl Pane for ScannerPane {
     }
 
     fn title(&self, app: &App) -> String {
-        format!(" · watchlist ({})", app.market.watchlist.len())
+        format!(" · watchlist ({})", app.market().watchlist.len())
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, block: Block<'static>, ctx: &DrawCtx) {
@@ -204,7 +204,7 @@ impl Pane for ScannerPane {
     }
 
     fn hints(&self, app: &App) -> Vec<Hint> {
-        let k = |a: Action| app.keymap.label(a);
+        let k = |a: Action| app.keymap().label(a);
         vec![
             (format!("{}/{}", k(Action::Down), k(Action::Up)), "move"),
             (k(Action::Track), "track"),

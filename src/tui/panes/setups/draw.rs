@@ -44,7 +44,7 @@ fn row<'a>(r: &'a SetupRow, app: &App, theme: &Theme, wide: bool) -> Row<'a> {
     };
     let r_text = s.realised_r.map(|r| format!("{r:+.1}")).unwrap_or_default();
     let age = app
-        .market
+        .market()
         .now
         .map(|now| span(now - s.tracked_at))
         .unwrap_or_default();

@@ -182,7 +182,7 @@ impl Pane for SetupsPane {
     }
 
     fn hints(&self, app: &App) -> Vec<Hint> {
-        let k = |a: Action| app.keymap.label(a);
+        let k = |a: Action| app.keymap().label(a);
         let mut hints = vec![(format!("{}/{}", k(Action::Down), k(Action::Up)), "move")];
         for (action, what) in [
             (Action::Trigger, "trig"),

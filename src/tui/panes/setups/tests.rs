@@ -36,7 +36,7 @@ fn the_selection_stays_on_its_setup_when_a_new_one_arrives_above_it() {
     app.update(Action::FocusSetups);
     app.update(Action::Down);
     let chosen = app.selected_setup().unwrap().setup.id;
-    let mut newer = app.panes.setups.rows()[0].clone();
+    let mut newer = app.panes().setups.rows()[0].clone();
     newer.setup.id = 99;
     newer.setup.version = 1;
     app.on_event(crate::runtime::AppEvent::SetupChanged {
@@ -45,7 +45,7 @@ fn the_selection_stays_on_its_setup_when_a_new_one_arrives_above_it() {
         transition: None,
     });
     assert_eq!(
-        app.panes.setups.rows()[0].setup.id,
+        app.panes().setups.rows()[0].setup.id,
         99,
         "the new one is listed first"
     );
