@@ -21,7 +21,7 @@ use crate::detect::config::DetectorsConfig;
 use crate::domain::Symbol;
 
 /// The whole configuration. Unknown keys are errors, so a typo never goes unnoticed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub general: General,
@@ -178,28 +178,6 @@ impl Default for Ui {
             max_fps: 20,
             confirm_quit: true,
             bell: false,
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            general: General::default(),
-            sim: Sim::default(),
-            replay: Replay::default(),
-            ui: Ui::default(),
-            setups: Setups::default(),
-            massive: Massive::default(),
-            detectors: DetectorsConfig::default(),
-            keys: std::collections::BTreeMap::new(),
-            health: HealthConfig::default(),
-            alerts: AlertsConfig::default(),
-            discord: DiscordConfig::default(),
-            sentry: SentryConfig::default(),
-            serve: ServeConfig::default(),
-            llm: LlmConfig::default(),
-            brief: BriefConfig::default(),
         }
     }
 }
