@@ -32,51 +32,13 @@ use crate::setups::scanner::ScanSignal;
 use crate::store::{SetupEvent, StoredDetection};
 pub use crate::tui::panes::chart::{ChartKey, ChartView};
 
-/// The panes, in the order of the `1`–`8` keys (the Coach is `7`, the Chart `8`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PaneId {
-    Brief,
-    Scanner,
-    Setups,
-    Gex,
-    Health,
-    Logs,
-    /// The AI coach (SPEC 16).
-    Coach,
-    Chart,
-}
+pub use crate::tui::panes::PaneId;
 
 impl PaneId {
-    pub const ALL: [PaneId; 8] = [
-        PaneId::Brief,
-        PaneId::Scanner,
-        PaneId::Setups,
-        PaneId::Gex,
-        PaneId::Health,
-        PaneId::Logs,
-        PaneId::Coach,
-        PaneId::Chart,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            PaneId::Brief => "Brief",
-            PaneId::Scanner => "Scanner",
-            PaneId::Setups => "Setups",
-            PaneId::Gex => "GEX",
-            PaneId::Health => "Health",
-            PaneId::Logs => "Logs",
-            PaneId::Coach => "Coach",
-            PaneId::Chart => "Chart",
-        }
-    }
-
-    /// The pane's key number (SPEC 11 and 17: `7` is the Coach's).
+    /// The pane's key number: its place in the registry (SPEC 11 and 17: `7` is the
+    /// Coach's, `8` the Chart's).
     pub fn number(self) -> usize {
-        match self {
-            PaneId::Chart => 8,
-            other => PaneId::ALL.iter().position(|p| *p == other).unwrap_or(0) + 1,
-        }
+        PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0) + 1
     }
 
     fn offset(self, by: isize) -> PaneId {

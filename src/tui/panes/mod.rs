@@ -19,49 +19,64 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders};
 
-use super::app::{App, PaneId};
+use super::app::App;
 use super::pane::{DrawCtx, Pane};
 use super::theme::Theme;
 
-/// Every pane's state, one field per pane (the registry).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Panes {
-    pub brief: brief::BriefPane,
-    pub scanner: scanner::ScannerPane,
-    pub setups: setups::SetupsPane,
-    pub gex: gex::GexPane,
-    pub health: health::HealthPane,
-    pub logs: logs::LogsPane,
-    pub coach: coach::CoachPane,
-    pub chart: chart::ChartPane,
+/// Declares the panes from one list: the `PaneId` enum (in the order of the number keys),
+/// each pane's name, and `Panes`, the state of every pane with `get`/`get_mut` by id.
+macro_rules! registry {
+    ($($(#[$doc:meta])* $field:ident: $ty:ty => $id:ident $title:literal,)*) => {
+        /// The panes, in the order of their number keys (`1` Brief … `8` Chart).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum PaneId {
+            $($(#[$doc])* $id,)*
+        }
+
+        impl PaneId {
+            pub const ALL: [PaneId; [$($title),*].len()] = [$(PaneId::$id),*];
+
+            /// The name in the pane's frame and in the tab bar.
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(PaneId::$id => $title,)*
+                }
+            }
+        }
+
+        /// Every pane's state, one field per pane.
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct Panes {
+            $(pub $field: $ty,)*
+        }
+
+        impl Panes {
+            pub fn get(&self, id: PaneId) -> &dyn Pane {
+                match id {
+                    $(PaneId::$id => &self.$field,)*
+                }
+            }
+
+            pub fn get_mut(&mut self, id: PaneId) -> &mut dyn Pane {
+                match id {
+                    $(PaneId::$id => &mut self.$field,)*
+                }
+            }
+        }
+    };
 }
 
-impl Panes {
-    pub fn get(&self, id: PaneId) -> &dyn Pane {
-        match id {
-            PaneId::Brief => &self.brief,
-            PaneId::Scanner => &self.scanner,
-            PaneId::Setups => &self.setups,
-            PaneId::Gex => &self.gex,
-            PaneId::Health => &self.health,
-            PaneId::Logs => &self.logs,
-            PaneId::Coach => &self.coach,
-            PaneId::Chart => &self.chart,
-        }
-    }
-
-    pub fn get_mut(&mut self, id: PaneId) -> &mut dyn Pane {
-        match id {
-            PaneId::Brief => &mut self.brief,
-            PaneId::Scanner => &mut self.scanner,
-            PaneId::Setups => &mut self.setups,
-            PaneId::Gex => &mut self.gex,
-            PaneId::Health => &mut self.health,
-            PaneId::Logs => &mut self.logs,
-            PaneId::Coach => &mut self.coach,
-            PaneId::Chart => &mut self.chart,
-        }
-    }
+// The registry: adding a pane is its folder above and one line here (in key order).
+registry! {
+    brief: brief::BriefPane => Brief "Brief",
+    scanner: scanner::ScannerPane => Scanner "Scanner",
+    setups: setups::SetupsPane => Setups "Setups",
+    gex: gex::GexPane => Gex "GEX",
+    health: health::HealthPane => Health "Health",
+    logs: logs::LogsPane => Logs "Logs",
+    /// The AI coach (SPEC 16).
+    coach: coach::CoachPane => Coach "Coach",
+    chart: chart::ChartPane => Chart "Chart",
 }
 
 /// Draws `pane` in its frame over `area` (nothing below 3×3).
