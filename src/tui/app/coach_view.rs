@@ -59,21 +59,6 @@ impl App {
         }]
     }
 
-    /// `k`/`j` in the Coach pane: scroll the transcript back (up) or forward.
-    pub(super) fn scroll_coach(&mut self, up: isize) {
-        self.panes.coach.scroll = self.panes.coach.scroll.saturating_add_signed(up);
-    }
-
-    /// Esc in the Coach pane: cancel the answer being written.
-    pub(super) fn coach_back(&mut self) -> Vec<Effect> {
-        if self.panes.coach.running {
-            self.say("cancelling the coach's answer…");
-            return vec![Effect::CoachCancel];
-        }
-        self.status = None;
-        vec![]
-    }
-
     /// `c` on a Scanner or Setups row: the Coach, with that item's facts attached to the
     /// next question and a question ready in the prompt.
     pub(super) fn ask_about_selected(&mut self) -> Vec<Effect> {

@@ -165,17 +165,21 @@ impl App {
             Action::FocusLogs => self.focus = PaneId::Logs,
             Action::FocusCoach => self.open_coach(),
             Action::AskCoach => return self.ask_about_selected(),
-            Action::Back if self.focus == PaneId::Coach => return self.coach_back(),
-            Action::Details if self.focus == PaneId::Coach => self.open_coach(),
-            Action::FocusChart => self.focus = PaneId::Chart,
-            Action::Up | Action::Down => {
+            Action::Back | Action::Details if self.focus == PaneId::Coach => {
                 let (handled, effects) =
-                    self.pane_call(self.focus, |p, ctx| p.on_action(action, ctx));
-                if handled == Handled::No && self.focus == PaneId::Coach {
-                    // Up (negative) scrolls the transcript back.
-                    self.scroll_coach(if action == Action::Up { 1 } else { -1 });
+                    self.pane_call(PaneId::Coach, |p, ctx| p.on_action(action, ctx));
+                if handled == Handled::No {
+                    self.status = None;
                 }
                 return effects;
+            }
+            Action::FocusChart => self.focus = PaneId::Chart,
+            Action::Up | Action::Down => {
+                // The focused pane's: a list moves, the Coach scrolls; a pane without
+                // one ignores them.
+                return self
+                    .pane_call(self.focus, |p, ctx| p.on_action(action, ctx))
+                    .1;
             }
             Action::Search => self.open_search(),
             Action::NewAlert => self.open_alert_editor(),

@@ -11,8 +11,8 @@ use ratatui::widgets::Block;
 
 use crate::tui::action::Action;
 use crate::tui::app::editor::TextInput;
-use crate::tui::app::{App, PaneId};
-use crate::tui::pane::{DrawCtx, Hint, Pane};
+use crate::tui::app::{App, Effect, PaneId};
+use crate::tui::pane::{Ctx, DrawCtx, Handled, Hint, Pane};
 
 /// Longest question, in characters.
 const QUESTION_CHARS: usize = 2000;
@@ -101,6 +101,23 @@ impl Pane for CoachPane {
             hints.push((k(Action::Details), "ask"));
         }
         hints
+    }
+
+    /// `k`/`j` scroll the transcript back and forward, Enter opens the prompt, Esc
+    /// cancels the answer being written (without one, Esc is the App's: it clears the
+    /// status line). The prompt's own keys are the App's (`App::on_key`).
+    fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> Handled {
+        match action {
+            Action::Up => self.scroll = self.scroll.saturating_add(1),
+            Action::Down => self.scroll = self.scroll.saturating_sub(1),
+            Action::Details => self.editing = self.configured && !self.running,
+            Action::Back if self.running => {
+                ctx.say("cancelling the coach's answer…");
+                ctx.effect(Effect::CoachCancel);
+            }
+            _ => return Handled::No,
+        }
+        Handled::Yes
     }
 }
 
