@@ -429,7 +429,7 @@ impl App {
             PaneId::Health => self.panes.health.selected_row(),
             PaneId::Brief => self.panes.brief.top_line(),
             PaneId::Chart => self.panes.chart.selected_row(),
-            PaneId::Scanner => self.panes.scanner.selected_row(),
+            PaneId::Scanner => self.panes.scanner.selected_row(&self.market),
             PaneId::Setups => self.panes.setups.selected_row(),
             PaneId::Gex | PaneId::Logs | PaneId::Coach => 0,
         }

@@ -148,7 +148,7 @@ pub fn draw(
         Constraint::Min(0),
     ])
     .areas(inner);
-    let selected = ctx.focused.then(|| pane.selected_row());
+    let selected = ctx.focused.then(|| pane.selected_row(app.market()));
     draw_watchlist(frame, watch_area, app, theme, selected);
     draw_opportunities(
         frame,

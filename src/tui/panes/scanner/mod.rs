@@ -28,8 +28,18 @@ pub struct ScannerPane {
     pub(crate) opportunities: Vec<StoredDetection>,
     /// What tracking each detection (by id) is doing: saving, saved, duplicate, error.
     pub(crate) track_states: HashMap<i64, TrackState>,
-    /// The selected row: the watchlist rows, then the opportunity rows.
-    selected: usize,
+    /// The selected row by what it shows: the rows re-sort under the cursor as
+    /// detections and signals come and go.
+    selected: Option<RowId>,
+}
+
+/// What a Scanner row shows: a watchlist symbol, a detection, or a signal.
+#[derive(Clone, Debug, PartialEq)]
+enum RowId {
+    Watchlist(Symbol),
+    Detection(i64),
+    /// A signal has no id: its symbol and what it says.
+    Signal(Symbol, String),
 }
 
 impl ScannerPane {
@@ -41,8 +51,25 @@ impl ScannerPane {
         self.track_states.get(&detection)
     }
 
-    pub fn selected_row(&self) -> usize {
+    /// Every row's identity, in list order: the watchlist, then the opportunities.
+    fn row_ids(&self, market: &MarketView) -> Vec<RowId> {
+        let watchlist = market
+            .watchlist
+            .iter()
+            .map(|r| RowId::Watchlist(r.symbol.clone()));
+        let opportunities = self.rows(market).into_iter().map(|o| match o {
+            Opportunity::Detection(d) => RowId::Detection(d.id),
+            Opportunity::Signal(s) => RowId::Signal(s.symbol.clone(), s.describe()),
+        });
+        watchlist.chain(opportunities).collect()
+    }
+
+    /// The row of the selected item (the first row when none is, or it is gone).
+    pub fn selected_row(&self, market: &MarketView) -> usize {
         self.selected
+            .as_ref()
+            .and_then(|id| self.row_ids(market).iter().position(|r| r == id))
+            .unwrap_or(0)
     }
 
     /// The scanner's signals for the watchlist: the last final bar's close at a key
@@ -84,7 +111,7 @@ impl ScannerPane {
 
     /// The symbol of the selected row (a watchlist row, then an opportunity).
     pub fn selected_symbol(&self, market: &MarketView) -> Option<Symbol> {
-        let i = self.selected;
+        let i = self.selected_row(market);
         match market.watchlist.get(i) {
             Some(row) => Some(row.symbol.clone()),
             None => match self
@@ -111,7 +138,7 @@ impl ScannerPane {
                 .iter()
                 .any(|r| r.symbol == o.detection.symbol)
         });
-        self.selected = 0;
+        self.selected = None;
     }
 
     /// A detection on the watchlist in this session joins the list by score; `true`
@@ -168,7 +195,9 @@ impl ScannerPane {
             ctx.say_error("no market time yet; wait for the feed");
             return;
         };
-        let index = self.selected.checked_sub(ctx.market.watchlist.len());
+        let index = self
+            .selected_row(ctx.market)
+            .checked_sub(ctx.market.watchlist.len());
         let found = match index.and_then(|i| self.rows(ctx.market).get(i).cloned()) {
             Some(Opportunity::Detection(d)) => Ok(d.clone()),
             Some(Opportunity::Signal(s)) => Err(format!(
@@ -216,11 +245,12 @@ impl Pane for ScannerPane {
     fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> Handled {
         match action {
             Action::Up | Action::Down => {
-                let len = ctx.market.watchlist.len() + self.rows(ctx.market).len();
-                if len > 0 {
+                let ids = self.row_ids(ctx.market);
+                if !ids.is_empty() {
                     let by = if action == Action::Up { -1 } else { 1 };
-                    self.selected =
-                        (self.selected as isize + by).clamp(0, len as isize - 1) as usize;
+                    let here = self.selected_row(ctx.market) as isize;
+                    let next = (here + by).clamp(0, ids.len() as isize - 1) as usize;
+                    self.selected = ids.into_iter().nth(next);
                     if let Some(symbol) = self.selected_symbol(ctx.market) {
                         ctx.focus_symbol(symbol);
                     }

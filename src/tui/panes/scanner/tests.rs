@@ -33,3 +33,32 @@ fn the_scanner_at_120_by_40_highlights_the_selected_detection() {
     let screen = pane_screen(&app, PaneId::Scanner, 120, 40);
     insta::assert_snapshot!(screen);
 }
+
+#[test]
+fn the_selection_stays_on_its_detection_when_a_better_one_arrives_above_it() {
+    let mut app = full_app();
+    app.update(Action::FocusScanner);
+    for _ in 0..5 {
+        app.update(Action::Down);
+    }
+    let watchlist = app.market().watchlist.len();
+    assert_eq!(
+        app.selected(PaneId::Scanner),
+        watchlist + 1,
+        "the QQQ detection"
+    );
+    let mut better = app.panes().scanner.opportunities()[0].clone();
+    better.id = 77;
+    better.detection.confidence = 95;
+    better.detection.dedup_key = "better".into();
+    assert!(app.on_event(crate::runtime::AppEvent::Detection(better)));
+    assert_eq!(
+        app.selected(PaneId::Scanner),
+        watchlist + 2,
+        "a row moved in above it: the selection moved down with its detection"
+    );
+    assert_eq!(
+        app.selected_symbol(PaneId::Scanner).map(|s| s.to_string()),
+        Some("QQQ".to_string())
+    );
+}
