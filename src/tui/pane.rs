@@ -12,7 +12,6 @@ use ratatui::widgets::Block;
 
 use super::action::Action;
 use super::app::{App, Effect, Overlay, PaneId, Status};
-use super::keymap::Keymap;
 use super::theme::Theme;
 use crate::domain::Symbol;
 use crate::runtime::AppEvent;
@@ -42,7 +41,6 @@ pub enum Handled {
 /// The `App` applies the requests after the pane returns, so a pane never reaches into
 /// another pane's state.
 pub struct Ctx<'a> {
-    pub keymap: &'a Keymap,
     pub market: &'a super::app::MarketView,
     /// The focused symbol (SPEC 17): GEX and the Chart follow it.
     pub symbol: Option<&'a Symbol>,
@@ -68,14 +66,12 @@ pub(crate) struct Requests {
 
 impl<'a> Ctx<'a> {
     pub(crate) fn new(
-        keymap: &'a Keymap,
         market: &'a super::app::MarketView,
         symbol: Option<&'a Symbol>,
         focused: bool,
         has_chains: bool,
     ) -> Ctx<'a> {
         Ctx {
-            keymap,
             market,
             symbol,
             focused,
@@ -165,6 +161,7 @@ pub trait Pane {
     }
 
     /// A worker event; `true` when what the pane shows changed (the screen redraws).
+    /// A pane may set the status line here, but asks the shell for nothing.
     fn on_event(&mut self, _event: &AppEvent, _ctx: &mut Ctx) -> bool {
         false
     }

@@ -276,7 +276,6 @@ impl App {
     /// focus stays where it is).
     pub(super) fn gex_effect(&mut self, force: bool) -> Vec<Effect> {
         let mut ctx = Ctx::new(
-            &self.keymap,
             &self.market,
             self.focus_symbol.as_ref(),
             self.focus == PaneId::Gex,

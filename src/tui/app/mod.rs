@@ -453,7 +453,6 @@ impl App {
         f: impl FnOnce(&mut dyn Pane, &mut Ctx) -> R,
     ) -> (R, Vec<Effect>) {
         let mut ctx = Ctx::new(
-            &self.keymap,
             &self.market,
             self.focus_symbol.as_ref(),
             self.focus == id,
@@ -584,7 +583,8 @@ impl App {
     pub fn on_event(&mut self, event: AppEvent) -> bool {
         let mut redraw = false;
         for id in PaneId::ALL {
-            let (changed, _) = self.pane_call(id, |pane, ctx| pane.on_event(&event, ctx));
+            let (changed, effects) = self.pane_call(id, |pane, ctx| pane.on_event(&event, ctx));
+            debug_assert!(effects.is_empty(), "{id:?} asked for effects on an event");
             redraw |= changed;
         }
         let own = match event {

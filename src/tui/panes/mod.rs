@@ -152,3 +152,20 @@ pub(crate) fn plan_cells<'a>(
         price(target),
     ]
 }
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    #[test]
+    fn every_pane_is_registered_under_its_own_id_and_number() {
+        let panes = Panes::default();
+        for (i, id) in PaneId::ALL.into_iter().enumerate() {
+            assert_eq!(panes.get(id).id(), id, "{id:?}");
+            assert_eq!(id.number(), i + 1, "{id:?} is key {}", i + 1);
+        }
+        assert_eq!(PaneId::Coach.number(), 7);
+        assert_eq!(PaneId::Chart.number(), 8);
+        assert_eq!(PaneId::Gex.title(), "GEX");
+    }
+}
