@@ -1,6 +1,7 @@
-//! The Coach pane's state: the prompt, the transcript of questions, streamed answers and
-//! tool calls, and what `c` pointed at. The conversation itself runs in the shell
-//! (`Effect::CoachAsk`); its events come back through `on_coach`.
+//! The Coach across panes (its state and keys are `panes::coach`): `7` and `c` on a
+//! Scanner or Setups row with that row's facts, the prompt editor, and the coach's events,
+//! which may open or close the App's confirmation popup. The conversation itself runs in
+//! the shell (`Effect::CoachAsk`); its events come back through `on_coach`.
 
 use crossterm::event::{KeyCode, KeyEvent};
 

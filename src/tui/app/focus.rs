@@ -1,6 +1,7 @@
-//! The focused symbol and what follows it (SPEC 17): selecting a Scanner or Setups row
-//! focuses its symbol, `/` focuses any valid symbol (the watchlist's rule, `Symbol::parse`), GEX and the Chart follow; the
-//! Chart's timeframe and cursor; `A` with its prefilled alert; the alerts list.
+//! The focused symbol and what follows it (SPEC 17): selecting a Scanner, Setups or Brief
+//! row focuses its symbol, `/` focuses any valid symbol (the watchlist's rule,
+//! `Symbol::parse`), GEX and the Chart follow; the intraday bars every pane reads; `A`
+//! with its prefilled alert and the alert events. The Chart's own keys are its pane's.
 
 use crossterm::event::{KeyCode, KeyEvent};
 

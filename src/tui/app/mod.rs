@@ -1,5 +1,7 @@
-//! The UI state and its transitions: `update` for actions from keys, `on_market` and
-//! `on_health` for worker events. No terminal, no I/O: every key is testable here.
+//! The screen's shared state and its transitions: `update` for actions from keys (the
+//! global ones here, the rest routed to the focused pane), `on_event`, `on_market`,
+//! `on_gex` and `on_health` for worker events, each saying whether to redraw. No
+//! terminal, no I/O: every key is testable here.
 
 use std::collections::HashMap;
 use std::sync::Arc;
