@@ -18,7 +18,7 @@ use coach::provider::sim_chain::synthetic_chain;
 use coach::runtime::feed::Playable;
 use coach::setups::TrackedSetup;
 use coach::store::SetupRow;
-use coach::tui::app::{App, Source};
+use coach::tui::app::{App, Source, Startup};
 use coach::tui::keymap::Keymap;
 use coach::tui::panes::chart::render_chart;
 use coach::tui::theme::Theme;
@@ -34,7 +34,7 @@ fn app() -> App {
         .collect();
     let market = SimMarket::new(42, &symbols, NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
     let spy = Symbol::parse("SPY").expect("a valid symbol");
-    let mut app = App::new(
+    let mut app = App::new(Startup::new(
         Keymap::default(),
         Source {
             provider: "sim".into(),
@@ -42,8 +42,7 @@ fn app() -> App {
             user: "local".into(),
         },
         std::slice::from_ref(&spy),
-        false,
-    );
+    ));
     app.on_market(&MarketEvent::Snapshot(Arc::new(market.snapshot(now))));
     let spot = market.last_price(&spy, now).expect("SPY trades");
     let chain = synthetic_chain(&spy, spot, now, 42);
@@ -68,10 +67,10 @@ fn app() -> App {
         rationale: String::new(),
     };
     let setup = TrackedSetup::track(1, Some(1), &detection, false, now).expect("a valid plan");
-    app.setups = vec![SetupRow {
+    app.on_event(coach::runtime::AppEvent::SetupsLoaded(vec![SetupRow {
         setup,
         notes: String::new(),
-    }];
+    }]));
     app
 }
 

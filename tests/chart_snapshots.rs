@@ -17,7 +17,7 @@ use coach::runtime::feed::Playable;
 use coach::setups::TrackedSetup;
 use coach::store::SetupRow;
 use coach::tui::action::Action;
-use coach::tui::app::{App, Source};
+use coach::tui::app::{App, Source, Startup};
 use coach::tui::keymap::Keymap;
 use coach::tui::panes::chart::render_chart;
 use coach::tui::theme::Theme;
@@ -46,26 +46,7 @@ fn app() -> App {
         .collect();
     let market = SimMarket::new(42, &symbols, NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
     let watchlist = [spy(), Symbol::parse("QQQ").unwrap()];
-    let mut app = App::new(
-        Keymap::default(),
-        Source {
-            provider: "sim ×60".into(),
-            database: "sqlite".into(),
-            user: "local".into(),
-        },
-        &watchlist,
-        true,
-    );
-    app.on_market(&MarketEvent::Snapshot(Arc::new(
-        market.snapshot(market_time()),
-    )));
     let spot = market.last_price(&spy(), market_time()).unwrap();
-    let chain = synthetic_chain(&spy(), spot, market_time(), 42);
-    let profile = compute_profile(&chain, &GexParams::default(), ExpiryFilter::All).unwrap();
-    app.on_gex(Arc::new(HashMap::from([(
-        (spy(), ExpiryFilter::All),
-        Arc::new(profile),
-    )])));
     let detection = Detection {
         symbol: spy(),
         kind: SetupKind::OrbBreakout,
@@ -81,22 +62,42 @@ fn app() -> App {
         rationale: "test".into(),
     };
     let setup = TrackedSetup::track(12, Some(1), &detection, false, market_time()).unwrap();
-    app.setups = vec![SetupRow {
-        setup,
-        notes: String::new(),
-    }];
-    app.alerts = vec![PriceAlert {
-        id: 3,
-        symbol: spy(),
-        condition: Condition::CrossesBelow((spot - 1.5).round()),
-        note: "below the range".into(),
-        status: AlertStatus::Armed,
-        repeat: false,
-        reference: Some(spot),
-        created_at: market_time(),
-        fired_at: None,
-        fired_price: None,
-    }];
+    let mut app = App::new(Startup {
+        setups: vec![SetupRow {
+            setup,
+            notes: String::new(),
+        }],
+        alerts: vec![PriceAlert {
+            id: 3,
+            symbol: spy(),
+            condition: Condition::CrossesBelow((spot - 1.5).round()),
+            note: "below the range".into(),
+            status: AlertStatus::Armed,
+            repeat: false,
+            reference: Some(spot),
+            created_at: market_time(),
+            fired_at: None,
+            fired_price: None,
+        }],
+        ..Startup::new(
+            Keymap::default(),
+            Source {
+                provider: "sim ×60".into(),
+                database: "sqlite".into(),
+                user: "local".into(),
+            },
+            &watchlist,
+        )
+    });
+    app.on_market(&MarketEvent::Snapshot(Arc::new(
+        market.snapshot(market_time()),
+    )));
+    let chain = synthetic_chain(&spy(), spot, market_time(), 42);
+    let profile = compute_profile(&chain, &GexParams::default(), ExpiryFilter::All).unwrap();
+    app.on_gex(Arc::new(HashMap::from([(
+        (spy(), ExpiryFilter::All),
+        Arc::new(profile),
+    )])));
     app.update(Action::FocusChart);
     app
 }
@@ -217,7 +218,7 @@ fn the_chart_is_redrawn_only_when_its_data_or_size_changed() {
     screen(&app, 80, 24);
     // Mark the cached drawing: a frame that copies the cache shows the mark.
     let mark = |app: &App| {
-        let mut cache = app.chart_cache.borrow_mut();
+        let mut cache = app.panes().chart.cache.borrow_mut();
         let (_, buffer) = cache.as_mut().expect("the chart was drawn and cached");
         let at = (buffer.area.x, buffer.area.y);
         buffer[at].set_symbol("@");

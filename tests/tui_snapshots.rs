@@ -11,7 +11,7 @@ use coach::provider::sim_chain::synthetic_chain;
 use coach::runtime::feed::Playable;
 use coach::runtime::health::{WorkerRecord, WorkerState};
 use coach::tui::action::Action;
-use coach::tui::app::{App, Source};
+use coach::tui::app::{App, Source, Startup};
 use coach::tui::keymap::Keymap;
 use coach::tui::theme::Theme;
 use coach::tui::view;
@@ -24,6 +24,11 @@ fn market_time() -> DateTime<Utc> {
 }
 
 fn app() -> App {
+    app_with_coach(false)
+}
+
+/// `app()`, with the AI coach configured or not.
+fn app_with_coach(coach_configured: bool) -> App {
     let symbols: Vec<Symbol> = DEFAULT_SYMBOLS
         .iter()
         .map(|s| Symbol::parse(s).unwrap())
@@ -33,16 +38,18 @@ fn app() -> App {
         .iter()
         .map(|s| Symbol::parse(s).unwrap())
         .collect();
-    let mut app = App::new(
-        Keymap::default(),
-        Source {
-            provider: "sim ×60".into(),
-            database: "sqlite".into(),
-            user: "local".into(),
-        },
-        &watchlist,
-        true,
-    );
+    let mut app = App::new(Startup {
+        coach_configured,
+        ..Startup::new(
+            Keymap::default(),
+            Source {
+                provider: "sim ×60".into(),
+                database: "sqlite".into(),
+                user: "local".into(),
+            },
+            &watchlist,
+        )
+    });
     app.on_market(&MarketEvent::Snapshot(std::sync::Arc::new(
         market.snapshot(market_time()),
     )));
@@ -183,7 +190,7 @@ fn help_at_80_by_24_shows_every_action_in_two_columns() {
     app.update(Action::Help);
     let screen = render(&app, 80, 24);
     for action in Action::ALL {
-        let label = app.keymap.label(action);
+        let label = app.keymap().label(action);
         assert!(screen.contains(&label), "{label} missing:\n{screen}");
     }
     insta::assert_snapshot!(screen);
@@ -206,8 +213,7 @@ fn the_coach_without_configuration_says_how_to_configure() {
 fn the_coach_in_the_grid_shows_tool_calls_and_the_sanitized_answer() {
     use coach::coach::CoachEvent;
     use coach::runtime::AppEvent;
-    let mut app = app();
-    app.coach.configured = true;
+    let mut app = app_with_coach(true);
     app.update(Action::FocusCoach);
     for c in "where is the SPX flip?".chars() {
         app.on_key(&crossterm::event::KeyEvent::new(

@@ -13,9 +13,10 @@ use crate::runtime::AppEvent;
 use crate::runtime::services::{Feed, Services};
 use crate::store::{Store, redact_url};
 use crate::tui::actions::{ActionContext, ActionRunner};
-use crate::tui::app::{App, Source};
+use crate::tui::app::{App, Settings, Source, Startup};
 use crate::tui::coach_runner::{CoachRunner, screen_confirmer};
 use crate::tui::event_loop::{self, Exit, Inputs};
+use crate::tui::keymap::Keymap;
 use crate::tui::terminal;
 use crate::tui::theme::Theme;
 
@@ -79,6 +80,16 @@ impl CommonArgs {
         config
             .validate()
             .map_err(|e| CliError::Input(format!("command line: {e}")))?;
+        // The `[keys]` table is the screen's to validate (config keeps it raw).
+        Keymap::from_config(&config.keys).map_err(|reason| {
+            CliError::Input(
+                crate::config::ConfigError::Invalid {
+                    key: "keys".into(),
+                    reason,
+                }
+                .to_string(),
+            )
+        })?;
         Ok(config)
     }
 }
@@ -207,9 +218,9 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         }
     });
 
-    let mut app = App::new(
-        config.keymap(),
-        Source {
+    let mut app = App::new(Startup {
+        keymap: Keymap::from_config(&config.keys).map_err(CliError::Input)?,
+        source: Source {
             provider: match config.general.provider.as_str() {
                 _ if attach => "attached (server prices)".into(),
                 "replay" => format!("replay ×{}", config.replay.speed),
@@ -220,21 +231,23 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
             database,
             user: config.general.user.clone(),
         },
-        &watchlist.symbols,
-        config.ui.confirm_quit,
-    );
-    app.has_chains = has_chains;
-    app.coach.configured = coach_configured;
-    app.setups = store
-        .setups(user, None)
-        .await
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
-    app.alerts = store
-        .alerts(user)
-        .await
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
-    app.bell = config.ui.bell;
-    app.user = Some(user);
+        watchlist: watchlist.symbols.clone(),
+        settings: Settings {
+            confirm_quit: config.ui.confirm_quit,
+            bell: config.ui.bell,
+            has_chains,
+            user: Some(user),
+        },
+        coach_configured,
+        setups: store
+            .setups(user, None)
+            .await
+            .map_err(|e| CliError::Runtime(e.to_string()))?,
+        alerts: store
+            .alerts(user)
+            .await
+            .map_err(|e| CliError::Runtime(e.to_string()))?,
+    });
     let theme = Theme::from_config(
         &config.ui.color,
         std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),

@@ -1,6 +1,9 @@
 //! `COACH_<SECTION>_<KEY>` overrides. The variable names come from the default
 //! configuration's own keys, so every key has exactly one variable and a typo in a
-//! variable name cannot silently set something else.
+//! variable name cannot silently set something else. The one exception is `[keys]`, a
+//! free table of action names whose defaults and validation belong to the screen
+//! (`tui::keymap`): `COACH_KEYS_<ACTION>` sets `keys.<action>`, and an unknown action is
+//! refused where the keymap is built.
 
 use super::{Config, ConfigError};
 
@@ -26,6 +29,10 @@ fn walk(
     for (key, default) in defaults {
         let var = format!("{prefix}_{}", key.to_ascii_uppercase());
         if let toml::Value::Table(inner_defaults) = default {
+            if var == FREE_KEYS {
+                free_lists(target, key, &var, vars);
+                continue;
+            }
             // Only create a section when a variable sets something in it, so an absent
             // section keeps its defaults.
             let mut inner = match target.remove(key) {
@@ -51,6 +58,33 @@ fn walk(
         }
     }
     Ok(())
+}
+
+/// The section whose variables name their own keys (action names, lower-cased).
+const FREE_KEYS: &str = "COACH_KEYS";
+
+/// Sets `section.<name>` from every `PREFIX_<NAME>` variable, as a comma-separated list.
+fn free_lists(target: &mut toml::Table, section: &str, prefix: &str, vars: &[(String, String)]) {
+    let start = format!("{prefix}_");
+    let mut inner = match target.remove(section) {
+        Some(toml::Value::Table(t)) => t,
+        Some(other) => {
+            target.insert(section.to_string(), other);
+            return;
+        }
+        None => toml::Table::new(),
+    };
+    for (var, text) in vars {
+        let Some(name) = var.strip_prefix(&start).filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let empty = toml::Value::Array(Vec::new());
+        let list = parse_like(&empty, text).unwrap_or(empty);
+        inner.insert(name.to_ascii_lowercase(), list);
+    }
+    if !inner.is_empty() {
+        target.insert(section.to_string(), toml::Value::Table(inner));
+    }
 }
 
 fn parse_like(default: &toml::Value, text: &str) -> Result<toml::Value, String> {

@@ -19,10 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::detect::config::DetectorsConfig;
 use crate::domain::Symbol;
-use crate::tui::keymap::Keymap;
 
 /// The whole configuration. Unknown keys are errors, so a typo never goes unnoticed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub general: General,
@@ -35,7 +34,9 @@ pub struct Config {
     pub massive: Massive,
     /// Detector thresholds (SPEC 4), one sub-table per detector.
     pub detectors: DetectorsConfig,
-    /// Action name → key strings, e.g. `quit = ["q"]`. Missing actions keep their default.
+    /// Action name → key strings, e.g. `quit = ["q"]`, as written: missing actions keep
+    /// their default. The screen owns the action names, the defaults and the validation
+    /// (`tui::keymap::Keymap::from_config`); an empty table is every default.
     pub keys: std::collections::BTreeMap<String, Vec<String>>,
     pub health: HealthConfig,
     pub alerts: AlertsConfig,
@@ -177,28 +178,6 @@ impl Default for Ui {
             max_fps: 20,
             confirm_quit: true,
             bell: false,
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            general: General::default(),
-            sim: Sim::default(),
-            replay: Replay::default(),
-            ui: Ui::default(),
-            setups: Setups::default(),
-            massive: Massive::default(),
-            detectors: DetectorsConfig::default(),
-            keys: Keymap::default().to_config(),
-            health: HealthConfig::default(),
-            alerts: AlertsConfig::default(),
-            discord: DiscordConfig::default(),
-            sentry: SentryConfig::default(),
-            serve: ServeConfig::default(),
-            llm: LlmConfig::default(),
-            brief: BriefConfig::default(),
         }
     }
 }
@@ -420,10 +399,6 @@ impl Config {
                 key: key.into(),
                 reason,
             })?;
-        Keymap::from_config(&self.keys).map_err(|reason| ConfigError::Invalid {
-            key: "keys".into(),
-            reason,
-        })?;
         self.llm.validate()?;
         self.validate_massive()
     }
@@ -454,11 +429,6 @@ impl Config {
             ));
         }
         Ok(())
-    }
-
-    /// The keymap: defaults with the `[keys]` overrides applied (validated at load).
-    pub fn keymap(&self) -> Keymap {
-        Keymap::from_config(&self.keys).unwrap_or_default()
     }
 }
 

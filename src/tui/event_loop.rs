@@ -1,6 +1,7 @@
 //! The UI loop: one `select!` over terminal input, market events, health changes,
-//! signals, a 1 Hz tick and the render deadline. State changes set `dirty`; a frame is
-//! drawn only when dirty, at most `max_fps` times a second.
+//! signals, a 1 Hz tick and the render deadline. A frame is owed when a handler says
+//! what it showed changed (every key press, a resize, the tick, or an event handler's
+//! `true`), and drawn at most `max_fps` times a second.
 
 use std::io;
 use std::time::Duration;
@@ -59,6 +60,8 @@ pub async fn run(
     let mut last_frame = Instant::now() - frame_interval;
     // A closed source never reopens; its branch is switched off instead of spinning.
     let (mut market_open, mut gex_open) = (true, true);
+    // A frame is owed (the first one always is).
+    let mut redraw = true;
 
     loop {
         let next_frame = last_frame + frame_interval;
@@ -69,6 +72,9 @@ pub async fn run(
             _ = quit.recv() => return Ok(Exit::Signal(3)),
             input = events.next() => match input {
                 Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => {
+                    // Every key shows something: a move, a popup, or the status line's
+                    // word on an unbound key.
+                    redraw = true;
                     for effect in app.on_key(&key) {
                         match effect {
                             Effect::Quit => return Ok(Exit::Quit),
@@ -77,46 +83,47 @@ pub async fn run(
                         }
                     }
                 }
-                Some(Ok(Event::Resize(_, _))) => app.dirty = true,
+                Some(Ok(Event::Resize(_, _))) => redraw = true,
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => return Ok(Exit::TerminalGone),
             },
             event = inputs.market.recv(), if market_open => match event {
-                Ok(event) => app.on_market(&event),
+                Ok(event) => redraw |= app.on_market(&event),
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!("the screen fell {n} market events behind; showing the latest");
                 }
                 Err(RecvError::Closed) => {
                     app.say_error("the market feed stopped; see Health");
+                    redraw = true;
                     // Keep the UI alive; a closed bus never reopens, so stop polling it.
                     market_open = false;
                 }
             },
-            Some(event) = inputs.events.recv() => app.on_event(event),
+            Some(event) = inputs.events.recv() => redraw |= app.on_event(event),
             changed = inputs.gex.changed(), if gex_open => {
                 if changed.is_ok() {
-                    app.on_gex(inputs.gex.borrow_and_update().clone());
+                    redraw |= app.on_gex(inputs.gex.borrow_and_update().clone());
                 } else {
                     gex_open = false;
                 }
             }
             changed = health_changed.changed() => {
                 if changed.is_ok() {
-                    app.on_health(inputs.health.snapshot());
+                    redraw |= app.on_health(inputs.health.snapshot());
                 }
             }
             _ = tick.tick() => {
                 // Ages in Health, freshness and the log pane move with the wall clock;
                 // the diff sends only the cells that changed.
                 tui_logger::move_events();
-                app.dirty = true;
+                redraw = true;
             }
-            _ = tokio::time::sleep_until(next_frame), if app.dirty => {
-                if std::mem::take(&mut app.ring_bell) {
+            _ = tokio::time::sleep_until(next_frame), if redraw => {
+                if app.take_bell() {
                     terminal::bell(terminal)?;
                 }
                 terminal::draw_synchronized(terminal, |f| view::draw(f, app, theme, Utc::now()))?;
-                app.dirty = false;
+                redraw = false;
                 last_frame = Instant::now();
             }
         }

@@ -117,8 +117,9 @@ impl fmt::Display for KeyBinding {
     }
 }
 
-/// Keys to actions. Built from the defaults with `[keys]` overrides; two actions on
-/// one key are refused at load.
+/// Keys to actions. Built from the defaults with the configuration's raw `[keys]`
+/// overrides (`Config::keys`); this is where that table is validated: an unknown action,
+/// a key that is not a key, or two actions on one key are refused with their names.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Keymap {
     by_key: HashMap<KeyBinding, Action>,
@@ -171,19 +172,6 @@ impl Keymap {
             }
         }
         Ok(Keymap { by_key, by_action })
-    }
-
-    /// The `[keys]` table this keymap corresponds to (for the defaults and env overrides).
-    pub fn to_config(&self) -> BTreeMap<String, Vec<String>> {
-        self.by_action
-            .iter()
-            .map(|(a, keys)| {
-                (
-                    a.name().to_string(),
-                    keys.iter().map(ToString::to_string).collect(),
-                )
-            })
-            .collect()
     }
 
     pub fn action(&self, key: &KeyEvent) -> Option<Action> {
@@ -268,6 +256,62 @@ mod tests {
         let err = Keymap::from_config(&overrides).unwrap_err();
         assert!(err.contains("key q is bound to both"), "{err}");
         assert!(err.contains("help") && err.contains("quit"), "{err}");
+    }
+
+    #[test]
+    fn the_example_configuration_lists_exactly_the_default_keys() {
+        let text = include_str!("../../config.example.toml");
+        let config = crate::config::Config::from_sources(
+            Some((std::path::Path::new("config.example.toml"), text)),
+            &[],
+        )
+        .unwrap();
+        let defaults = Keymap::default();
+        for action in Action::ALL {
+            let listed: Vec<KeyBinding> = config.keys[action.name()]
+                .iter()
+                .map(|k| KeyBinding::parse(k).unwrap())
+                .collect();
+            assert_eq!(listed, defaults.keys_for(action), "{}", action.name());
+        }
+        assert_eq!(
+            config.keys.len(),
+            Action::ALL.len(),
+            "no other action listed"
+        );
+        assert_eq!(Keymap::from_config(&config.keys).unwrap(), defaults);
+    }
+
+    #[test]
+    fn the_configurations_keys_table_is_validated_here() {
+        let config = crate::config::Config::from_sources(
+            Some((std::path::Path::new("c.toml"), "[keys]\nhelp = [\"q\"]\n")),
+            &[],
+        )
+        .expect("the configuration keeps [keys] raw");
+        let err = Keymap::from_config(&config.keys).unwrap_err();
+        assert!(err.contains("bound to both"), "{err}");
+        let from_env = crate::config::Config::from_sources(
+            None,
+            &[(
+                "COACH_KEYS_FOCUS_NEXT".to_string(),
+                "ctrl-n, tab".to_string(),
+            )],
+        )
+        .unwrap();
+        assert_eq!(from_env.keys["focus_next"], ["ctrl-n", "tab"]);
+        let map = Keymap::from_config(&from_env.keys).unwrap();
+        assert_eq!(map.label(Action::FocusNext), "Ctrl-N/Tab");
+        let typo = crate::config::Config::from_sources(
+            None,
+            &[("COACH_KEYS_FLY".to_string(), "x".to_string())],
+        )
+        .unwrap();
+        assert!(
+            Keymap::from_config(&typo.keys)
+                .unwrap_err()
+                .contains("\"fly\"")
+        );
     }
 
     #[test]

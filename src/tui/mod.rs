@@ -1,14 +1,19 @@
-//! The terminal UI (SPEC 11): state and update (`app`), keys (`action`, `keymap`),
-//! drawing (`view`, `panes`, `theme`), and the shell around them (`terminal`, `event_loop`);
-//! custom widgets (`widgets`).
+//! The terminal UI (SPEC 11): the shared state and global actions (`app`), the panes
+//! (`pane` is what a pane is, `panes/<name>/` each pane's state, keys, drawing and
+//! snapshot tests, registered in `panes::registry!`), keys (`action`, `keymap`, which
+//! also validates the configuration's `[keys]`), drawing (`view`, `overlays`, `theme`,
+//! `format` for numbers and times), and the shell around them (`terminal`,
+//! `event_loop`); custom widgets (`widgets`).
 
 pub mod action;
 pub mod actions;
 pub mod app;
 pub mod coach_runner;
 pub mod event_loop;
+pub mod format;
 pub mod keymap;
 pub mod overlays;
+pub mod pane;
 pub mod panes;
 pub mod terminal;
 pub mod theme;

@@ -10,7 +10,7 @@ use super::app::setups_view::status_label;
 use super::app::{App, Overlay};
 use super::theme::Theme;
 use crate::market::calendar::NEW_YORK;
-use crate::tui::panes::scanner::price;
+use crate::tui::format::price;
 
 /// Draws the open popup.
 pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, app: &App, theme: &Theme) {
@@ -94,7 +94,7 @@ pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
 pub fn help_lines(app: &App) -> Vec<(String, &'static str)> {
     Action::ALL
         .into_iter()
-        .map(|a| (app.keymap.label(a), a.describe()))
+        .map(|a| (app.keymap().label(a), a.describe()))
         .collect()
 }
 
@@ -219,7 +219,9 @@ fn draw_confirm_quit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_confirm_delete(frame: &mut Frame, area: Rect, app: &App, id: i64, theme: &Theme) {
     let what = app
+        .panes()
         .setups
+        .rows()
         .iter()
         .find(|r| r.setup.id == id)
         .map(|r| format!("{} {} {}", r.setup.symbol, r.setup.kind, r.setup.direction))
@@ -268,6 +270,8 @@ fn draw_confirm_coach(frame: &mut Frame, area: Rect, question: &str, theme: &The
 
 fn draw_confirm_remove_alert(frame: &mut Frame, area: Rect, app: &App, id: i64, theme: &Theme) {
     let what = app
+        .panes()
+        .chart
         .alerts
         .iter()
         .find(|a| a.id == id)
@@ -300,7 +304,7 @@ fn draw_details(
     history: Option<&[crate::store::SetupEvent]>,
     theme: &Theme,
 ) {
-    let Some(row) = app.setups.iter().find(|r| r.setup.id == id) else {
+    let Some(row) = app.panes().setups.rows().iter().find(|r| r.setup.id == id) else {
         return;
     };
     let s = &row.setup;
@@ -335,7 +339,13 @@ fn draw_details(
     ];
     let rationale = s
         .source_id
-        .and_then(|source| app.opportunities.iter().find(|o| o.id == source))
+        .and_then(|source| {
+            app.panes()
+                .scanner
+                .opportunities()
+                .iter()
+                .find(|o| o.id == source)
+        })
         .map(|o| o.detection.rationale.clone());
     if let Some(r) = rationale {
         lines.push(Line::styled(crate::text::printable(&r), theme.dim));
@@ -379,7 +389,7 @@ fn draw_details(
                 .border_style(theme.focus_border)
                 .title(Span::styled(format!(" Setup {id} "), theme.focus_title))
                 .title_bottom(Span::styled(
-                    format!(" {} closes ", app.keymap.label(Action::Back)),
+                    format!(" {} closes ", app.keymap().label(Action::Back)),
                     theme.dim,
                 )),
         ),

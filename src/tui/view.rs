@@ -9,11 +9,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::action::Action;
-use super::app::{App, Overlay, Pane};
+use super::app::{App, Overlay, PaneId};
+use super::format::{session_line, session_line_compact};
 use super::overlays;
+use super::pane::Hint;
 use super::panes;
 use super::theme::Theme;
-use crate::market::calendar::{self, NEW_YORK, Phase};
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -43,25 +44,25 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now: DateTime<Utc>) {
         }
         // The Coach has no cell of its own: focused, it takes the middle column (Scanner
         // and Setups), so Brief, GEX, Health and Logs stay in view while it answers.
-        if app.focus == Pane::Coach {
+        if app.focus() == PaneId::Coach {
             let [_, middle, _] = grid_columns(body);
             frame.render_widget(ratatui::widgets::Clear, middle);
-            panes::draw(frame, middle, Pane::Coach, app, theme, now);
+            panes::draw(frame, middle, PaneId::Coach, app, theme, now);
         }
     } else {
         draw_tabs(frame, tabs, app, theme);
-        panes::draw(frame, body, app.focus, app, theme, now);
+        panes::draw(frame, body, app.focus(), app, theme, now);
     }
     draw_status(frame, status, app, theme);
     draw_footer(frame, footer, app, theme);
-    if let Some(overlay) = &app.overlay {
+    if let Some(overlay) = app.overlay() {
         overlays::draw(frame, area, overlay, app, theme);
     }
 }
 
 /// The full layout: Brief left, Scanner over Setups in the middle, GEX right; Health,
 /// the Chart and Logs share the bottom. Reading order follows the pane numbers.
-fn grid_areas(body: Rect) -> [(Pane, Rect); 7] {
+fn grid_areas(body: Rect) -> [(PaneId, Rect); 7] {
     let [_, bottom] =
         Layout::vertical([Constraint::Percentage(70), Constraint::Percentage(30)]).areas(body);
     let [brief, middle, gex] = grid_columns(body);
@@ -74,13 +75,13 @@ fn grid_areas(body: Rect) -> [(Pane, Rect); 7] {
     ])
     .areas(bottom);
     [
-        (Pane::Brief, brief),
-        (Pane::Scanner, scanner),
-        (Pane::Setups, setups),
-        (Pane::Gex, gex),
-        (Pane::Health, health),
-        (Pane::Chart, chart),
-        (Pane::Logs, logs),
+        (PaneId::Brief, brief),
+        (PaneId::Scanner, scanner),
+        (PaneId::Setups, setups),
+        (PaneId::Gex, gex),
+        (PaneId::Health, health),
+        (PaneId::Chart, chart),
+        (PaneId::Logs, logs),
     ]
 }
 
@@ -124,73 +125,11 @@ fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
     );
 }
 
-/// `Tue 24 Nov 10:31 ET · OPEN · closes in 5h29m`, from the market clock.
-pub fn session_line(app: &App) -> String {
-    session_text(app, false)
-}
-
-/// `10:31 ET · OPEN · closes in 5h29m`: the header's fallback on narrow terminals.
-pub fn session_line_compact(app: &App) -> String {
-    session_text(app, true)
-}
-
-fn session_text(app: &App, compact: bool) -> String {
-    let Some(now) = app.market_now else {
-        return "waiting for market data".into();
-    };
-    let local = now.with_timezone(&NEW_YORK);
-    let clock = local.format(if compact {
-        "%H:%M ET"
-    } else {
-        "%a %d %b %H:%M ET"
-    });
-    let today = calendar::session(local.date_naive());
-    let (state, countdown) = match (calendar::phase(now), today) {
-        (Phase::PreMarket, Some(s)) => ("PRE-MARKET", format!("opens in {}", span(s.open - now))),
-        (Phase::Regular, Some(s)) => (
-            if s.early_close {
-                "OPEN (early close)"
-            } else {
-                "OPEN"
-            },
-            format!(
-                "closes {} in {}",
-                s.close.with_timezone(&NEW_YORK).format("%H:%M"),
-                span(s.close - now)
-            ),
-        ),
-        (Phase::AfterHours, _) => ("AFTER-HOURS", "closed for the day".to_string()),
-        _ => {
-            let next = calendar::next_session(local.date_naive());
-            (
-                "CLOSED",
-                format!(
-                    "opens {} in {}",
-                    next.open.with_timezone(&NEW_YORK).format("%a %H:%M"),
-                    span(next.open - now)
-                ),
-            )
-        }
-    };
-    format!("{clock} · {state} · {countdown}")
-}
-
-/// `5h29m`, `12m`, `2d3h`.
-pub fn span(d: chrono::Duration) -> String {
-    let mins = d.num_minutes().max(0);
-    let (days, hours, minutes) = (mins / 1440, (mins % 1440) / 60, mins % 60);
-    match (days, hours) {
-        (0, 0) => format!("{minutes}m"),
-        (0, h) => format!("{h}h{minutes:02}m"),
-        (d, h) => format!("{d}d{h}h"),
-    }
-}
-
 /// The header's warning when the database (SPEC 14) or, attached, every server is out
 /// of reach; other workers' troubles are the Health pane's. `None` when both are fine.
 pub fn health_warning(app: &App, now: DateTime<Utc>) -> Option<String> {
     let unwell = |name: &str| {
-        app.workers
+        app.workers()
             .iter()
             .any(|w| w.name == name && !w.is_healthy(now))
     };
@@ -205,17 +144,18 @@ pub fn health_warning(app: &App, now: DateTime<Utc>) -> Option<String> {
 
 fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: DateTime<Utc>) {
     let feed_stale = app
-        .workers
+        .workers()
         .iter()
         // Attached screens have no feed of their own: the server's ("instance feed").
         .find(|w| w.name == "feed" || w.name.ends_with(" feed"))
         .is_none_or(|w| w.is_stale(now) || w.state != crate::runtime::health::WorkerState::Running);
     let stale_symbols = app
+        .market()
         .watchlist
         .iter()
-        .filter(|r| r.is_stale(app.market_now, app.session))
+        .filter(|r| r.is_stale(app.market().now, app.market().session))
         .count();
-    let freshness = if app.market_now.is_none() {
+    let freshness = if app.market().now.is_none() {
         Span::styled("no data", theme.warn)
     } else if feed_stale {
         Span::styled("STALE", theme.error)
@@ -224,13 +164,14 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
     } else {
         Span::styled("live", theme.up)
     };
-    let focus = match &app.focus_symbol {
+    let focus = match app.focus_symbol() {
         Some(s) => {
             let last = app
+                .market()
                 .intraday
                 .get(s)
                 .and_then(|d| d.last)
-                .map(|p| format!(" {}", crate::tui::widgets::candles::price(p)))
+                .map(|p| format!(" {}", super::format::price(p)))
                 .unwrap_or_default();
             format!("◆ {s}{last}")
         }
@@ -239,17 +180,17 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
     // Segments in display order; the ones that do not fit the width are left out, from
     // the last. The session line has a compact form for 80 columns.
     let provider = vec![
-        Span::styled(app.source.provider.clone(), theme.text),
+        Span::styled(app.source().provider.clone(), theme.text),
         Span::raw(" "),
         freshness,
     ];
     let width_of = |segment: &[Span]| segment.iter().map(Span::width).sum::<usize>();
     let fixed = 5 + 3 + focus.chars().count() + 3 + width_of(&provider) + 3;
-    let full = session_line(app);
+    let full = session_line(app.market().now);
     let session = if fixed + full.chars().count() <= area.width as usize {
         full
     } else {
-        session_line_compact(app)
+        session_line_compact(app.market().now)
     };
     // The database or server warning goes right after the name (SPEC 14).
     let mut segments: Vec<Vec<Span>> = vec![vec![Span::styled("coach", theme.header)]];
@@ -260,8 +201,8 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
         vec![Span::styled(focus, theme.focus_title)],
         vec![Span::styled(session, theme.text)],
         provider,
-        vec![Span::styled(app.source.user.clone(), theme.dim)],
-        vec![Span::styled(app.source.database.clone(), theme.dim)],
+        vec![Span::styled(app.source().user.clone(), theme.dim)],
+        vec![Span::styled(app.source().database.clone(), theme.dim)],
     ]);
     let mut spans: Vec<Span> = Vec::new();
     let mut used = 0usize;
@@ -281,9 +222,9 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = Vec::new();
-    for pane in Pane::ALL {
+    for pane in PaneId::ALL {
         let label = format!(" {} {} ", pane.number(), pane.title());
-        if pane == app.focus {
+        if pane == app.focus() {
             spans.push(Span::styled(
                 format!("[{}]", label.trim()),
                 theme.focus_title.patch(theme.selected),
@@ -297,7 +238,7 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let line = match &app.status {
+    let line = match app.status() {
         Some(s) if s.is_error => Line::styled(format!("✗ {}", s.text), theme.error),
         Some(s) => Line::styled(format!("✓ {}", s.text), theme.text),
         None => Line::default(),
@@ -305,17 +246,11 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// The keys that work now, from the live keymap.
-pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
-    let k = |a: Action| app.keymap.label(a);
-    // The first key only, where the footer is tight.
-    let k1 = |a: Action| {
-        app.keymap
-            .keys_for(a)
-            .first()
-            .map_or_else(String::new, ToString::to_string)
-    };
-    match app.overlay {
+/// The keys that work now, from the live keymap: an overlay's own keys, or the global
+/// keys around the focused pane's (`Pane::hints`).
+pub fn footer_hints(app: &App) -> Vec<Hint> {
+    let k = |a: Action| app.keymap().label(a);
+    match app.overlay() {
         Some(Overlay::NewAlert { .. }) => vec![
             ("Enter".into(), "set"),
             ("Up/Down".into(), "other level"),
@@ -339,7 +274,7 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
         Some(Overlay::ConfirmCoach { .. }) => {
             vec![("y".into(), "track it"), ("any other key".into(), "don't")]
         }
-        None if app.focus == Pane::Coach && app.coach.editing => vec![
+        None if app.focus() == PaneId::Coach && app.panes().coach.editing => vec![
             ("Enter".into(), "ask"),
             ("Esc".into(), "close prompt"),
             ("Ctrl-U".into(), "clear"),
@@ -350,6 +285,7 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
         ],
         Some(Overlay::Details { .. }) => vec![(k(Action::Back), "close")],
         None => {
+            let pane = app.panes().get(app.focus());
             let mut hints = vec![
                 (
                     format!("{}/{}", k(Action::FocusNext), k(Action::FocusPrev)),
@@ -361,68 +297,10 @@ pub fn footer_hints(app: &App) -> Vec<(String, &'static str)> {
                 ),
                 (k(Action::Search), "symbol"),
             ];
-            if app.focus == Pane::Chart {
-                // Room for the Chart's own keys.
+            if pane.wide_hints() {
                 hints.remove(0);
             }
-            if matches!(app.focus, Pane::Scanner | Pane::Health | Pane::Setups)
-                || (app.focus == Pane::Chart && app.chart.show_alerts)
-            {
-                hints.push((format!("{}/{}", k(Action::Down), k(Action::Up)), "move"));
-            }
-            if app.focus == Pane::Coach && app.coach.configured {
-                hints.push((format!("{}/{}", k(Action::Up), k(Action::Down)), "scroll"));
-            }
-            match app.focus {
-                Pane::Scanner => {
-                    hints.push((k(Action::Track), "track"));
-                    hints.push((k(Action::EditWatchlist), "watchlist"));
-                    hints.push((k(Action::AskCoach), "coach"));
-                }
-                Pane::Coach if app.coach.running => hints.push((k(Action::Back), "cancel")),
-                Pane::Coach if app.coach.configured => hints.push((k(Action::Details), "ask")),
-                Pane::Setups => {
-                    for (action, what) in [
-                        (Action::Trigger, "trig"),
-                        (Action::Invalidate, "inval"),
-                        (Action::Archive, "arch"),
-                        (Action::Reopen, "reopen"),
-                        (Action::Note, "note"),
-                        (Action::Delete, "del"),
-                        (Action::Filter, "filter"),
-                        (Action::Details, "details"),
-                        (Action::AskCoach, "coach"),
-                    ] {
-                        hints.push((k(action), what));
-                    }
-                }
-                Pane::Brief => {
-                    hints.push((k(Action::Down), "scroll"));
-                    hints.push((k(Action::Refresh), "regenerate"));
-                    hints.push((k(Action::BriefPreview), "preview"));
-                }
-                Pane::Gex => {
-                    hints.push((k(Action::GexSymbol), "symbol"));
-                    hints.push((k(Action::GexExpiry), "expiry"));
-                    hints.push((k(Action::Refresh), "refresh"));
-                }
-                Pane::Chart if app.chart.show_alerts => {
-                    hints.push((k(Action::Delete), "remove"));
-                    hints.push((k(Action::AlertsView), "chart"));
-                }
-                Pane::Chart => {
-                    hints.push((
-                        format!("{}{}", k1(Action::TimeframeDown), k1(Action::TimeframeUp)),
-                        "1/5/15m",
-                    ));
-                    hints.push((
-                        format!("{}/{}", k1(Action::CursorLeft), k1(Action::CursorRight)),
-                        "cursor",
-                    ));
-                    hints.push((k(Action::AlertsView), "alerts"));
-                }
-                _ => {}
-            }
+            hints.extend(pane.hints(app));
             hints.push((k(Action::NewAlert), "alert"));
             hints.push((k(Action::Help), "help"));
             hints.push((k(Action::Quit), "quit"));
@@ -444,11 +322,11 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 mod health_warning_tests {
     use super::*;
     use crate::runtime::health::Health;
-    use crate::tui::app::Source;
+    use crate::tui::app::{Source, Startup};
     use crate::tui::keymap::Keymap;
 
     fn app_with(health: &Health) -> App {
-        let mut app = App::new(
+        let mut app = App::new(Startup::new(
             Keymap::default(),
             Source {
                 provider: "sim".into(),
@@ -456,8 +334,7 @@ mod health_warning_tests {
                 user: "ann".into(),
             },
             &[],
-            false,
-        );
+        ));
         app.on_health(health.snapshot());
         app
     }

@@ -1,95 +1,34 @@
-//! The Coach pane's state: the prompt, the transcript of questions, streamed answers and
-//! tool calls, and what `c` pointed at. The conversation itself runs in the shell
-//! (`Effect::CoachAsk`); its events come back through `on_coach`.
+//! The Coach across panes (its state and keys are `panes::coach`): `7` and `c` on a
+//! Scanner or Setups row with that row's facts, the prompt editor, and the coach's events,
+//! which may open or close the App's confirmation popup. The conversation itself runs in
+//! the shell (`Effect::CoachAsk`); its events come back through `on_coach`.
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::editor::{InputOutcome, TextInput};
-use super::{App, Effect, Opportunity, Overlay, Pane};
+use super::editor::InputOutcome;
+use super::{App, Effect, Opportunity, Overlay, PaneId};
 use crate::coach::CoachEvent;
 use crate::gex::ExpiryFilter;
-
-/// Longest question, in characters.
-const QUESTION_CHARS: usize = 2000;
-/// Transcript entries kept (older ones scroll away).
-const TRANSCRIPT_ENTRIES: usize = 400;
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum CoachLine {
-    Question(String),
-    /// The model's text, growing while it streams.
-    Answer(String),
-    ToolCall {
-        name: String,
-        arguments: String,
-    },
-    ToolResult {
-        summary: String,
-        is_error: bool,
-    },
-    Error(String),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct CoachPane {
-    /// Whether `[llm]` is configured; without it the pane explains how.
-    pub configured: bool,
-    pub input: TextInput,
-    /// Keys go to the prompt.
-    pub editing: bool,
-    /// A question is being answered (Esc cancels).
-    pub running: bool,
-    pub transcript: Vec<CoachLine>,
-    /// The item `c` was pressed on: (a short label, the facts sent with the next question).
-    pub context: Option<(String, String)>,
-    /// Lines scrolled back from the newest (`k`/`j` with the prompt closed); 0 follows
-    /// the answer as it streams.
-    pub scroll: usize,
-}
-
-impl Default for CoachPane {
-    fn default() -> Self {
-        CoachPane {
-            configured: false,
-            input: TextInput::new("", QUESTION_CHARS),
-            editing: false,
-            running: false,
-            transcript: Vec::new(),
-            context: None,
-            scroll: 0,
-        }
-    }
-}
-
-impl CoachPane {
-    fn push(&mut self, line: CoachLine) {
-        self.transcript.push(line);
-        if self.transcript.len() > TRANSCRIPT_ENTRIES {
-            let extra = self.transcript.len() - TRANSCRIPT_ENTRIES;
-            self.transcript.drain(..extra);
-        }
-    }
-}
+use crate::tui::panes::coach::CoachLine;
 
 impl App {
     /// `7`: focus the Coach with the prompt open.
     pub(super) fn open_coach(&mut self) {
-        self.focus = Pane::Coach;
+        self.focus = PaneId::Coach;
         self.focus_chosen = true;
-        self.coach.editing = self.coach.configured && !self.coach.running;
+        self.panes.coach.editing = self.panes.coach.configured && !self.panes.coach.running;
     }
 
     /// A key while the prompt is open. `None`: not the prompt's key (Tab moves focus).
     pub(super) fn coach_prompt_key(&mut self, key: &KeyEvent) -> Option<Vec<Effect>> {
         if matches!(key.code, KeyCode::Tab | KeyCode::BackTab) {
-            self.coach.editing = false;
+            self.panes.coach.editing = false;
             return None;
         }
-        self.dirty = true;
-        Some(match self.coach.input.on_key(key) {
+        Some(match self.panes.coach.input.on_key(key) {
             InputOutcome::Editing => vec![],
             InputOutcome::Cancel => {
-                self.coach.editing = false;
+                self.panes.coach.editing = false;
                 self.say("prompt closed; Enter opens it again");
                 vec![]
             }
@@ -101,55 +40,40 @@ impl App {
         if question.is_empty() {
             return vec![];
         }
-        if self.coach.running {
+        if self.panes.coach.running {
             self.say_error("the coach is still answering; Esc cancels it");
             return vec![];
         }
-        let context = self.coach.context.take();
-        self.coach.scroll = 0;
-        self.coach.input.text.clear();
-        self.coach.editing = false;
-        self.coach.running = true;
+        let context = self.panes.coach.context.take();
+        self.panes.coach.scroll = 0;
+        self.panes.coach.input.text.clear();
+        self.panes.coach.editing = false;
+        self.panes.coach.running = true;
         let shown = match &context {
             Some((label, _)) => format!("{question}  [{label}]"),
             None => question.to_string(),
         };
-        self.coach.push(CoachLine::Question(shown));
+        self.panes.coach.push(CoachLine::Question(shown));
         vec![Effect::CoachAsk {
             question: question.to_string(),
             context: context.map(|(_, facts)| facts),
         }]
     }
 
-    /// `k`/`j` in the Coach pane: scroll the transcript back (up) or forward.
-    pub(super) fn scroll_coach(&mut self, up: isize) {
-        self.coach.scroll = self.coach.scroll.saturating_add_signed(up);
-    }
-
-    /// Esc in the Coach pane: cancel the answer being written.
-    pub(super) fn coach_back(&mut self) -> Vec<Effect> {
-        if self.coach.running {
-            self.say("cancelling the coach's answer…");
-            return vec![Effect::CoachCancel];
-        }
-        self.status = None;
-        vec![]
-    }
-
     /// `c` on a Scanner or Setups row: the Coach, with that item's facts attached to the
     /// next question and a question ready in the prompt.
     pub(super) fn ask_about_selected(&mut self) -> Vec<Effect> {
         let item = match self.focus {
-            Pane::Scanner => self.scanner_item(),
-            Pane::Setups => self.setup_item(),
+            PaneId::Scanner => self.scanner_item(),
+            PaneId::Setups => self.setup_item(),
             _ => Err("c asks the coach about a Scanner or Setups row".to_string()),
         };
         match item {
             Ok((label, facts, question)) => {
-                self.coach.context = Some((label, facts));
-                self.coach.input.text = question;
+                self.panes.coach.context = Some((label, facts));
+                self.panes.coach.input.text = question;
                 self.open_coach();
-                if !self.coach.configured {
+                if !self.panes.coach.configured {
                     self.say_error("the AI coach is not configured; see the Coach pane");
                 }
             }
@@ -159,8 +83,8 @@ impl App {
     }
 
     fn scanner_item(&self) -> Result<(String, String, String), String> {
-        let selected = self.selected(Pane::Scanner);
-        if let Some(row) = self.watchlist.get(selected) {
+        let selected = self.selected(PaneId::Scanner);
+        if let Some(row) = self.market.watchlist.get(selected) {
             let facts = self.symbol_facts(&row.symbol);
             return Ok((
                 row.symbol.to_string(),
@@ -169,7 +93,7 @@ impl App {
             ));
         }
         let rows = self.opportunity_rows();
-        match rows.get(selected - self.watchlist.len()) {
+        match rows.get(selected - self.market.watchlist.len()) {
             Some(Opportunity::Detection(d)) => {
                 let x = &d.detection;
                 let facts = format!(
@@ -271,7 +195,7 @@ impl App {
     /// What the screen knows about a symbol: last price, change, levels, GEX summary.
     fn symbol_facts(&self, symbol: &crate::domain::Symbol) -> String {
         let mut facts = Vec::new();
-        if let Some(row) = self.watchlist.iter().find(|r| &r.symbol == symbol) {
+        if let Some(row) = self.market.watchlist.iter().find(|r| &r.symbol == symbol) {
             if let Some(last) = row.last {
                 facts.push(format!("{symbol} last {last:.2}"));
             }
@@ -279,11 +203,16 @@ impl App {
                 facts.push(format!("change {points:+.2} ({pct:+.2} %) vs prior close"));
             }
         }
-        if let Some(levels) = self.levels.get(symbol) {
+        if let Some(levels) = self.market.levels.get(symbol) {
             let list: Vec<String> = levels.iter().map(|(l, p)| format!("{l} {p:.2}")).collect();
             facts.push(format!("levels: {}", list.join(", ")));
         }
-        if let Some(p) = self.gex_board.get(&(symbol.clone(), ExpiryFilter::All)) {
+        if let Some(p) = self
+            .panes
+            .gex
+            .board()
+            .get(&(symbol.clone(), ExpiryFilter::All))
+        {
             facts.push(format!(
                 "GEX: spot {:.2}, flip {}, {:?} gamma, call wall {}, put wall {}",
                 p.spot,
@@ -298,8 +227,7 @@ impl App {
 
     /// An event of the running question.
     pub(super) fn on_coach(&mut self, event: CoachEvent) {
-        self.dirty = true;
-        let pane = &mut self.coach;
+        let pane = &mut self.panes.coach;
         match event {
             CoachEvent::Text(text) => match pane.transcript.last_mut() {
                 Some(CoachLine::Answer(answer)) => answer.push_str(&text),
@@ -316,29 +244,29 @@ impl App {
                 if !matches!(pane.transcript.last(), Some(CoachLine::Answer(_))) {
                     pane.push(CoachLine::Answer(text));
                 }
-                pane.editing = self.focus == Pane::Coach && self.overlay.is_none();
+                pane.editing = self.focus == PaneId::Coach && self.overlay.is_none();
             }
             CoachEvent::Failed(reason) => {
                 // A question still open for the trader is moot once its answer failed.
                 if matches!(self.overlay, Some(Overlay::ConfirmCoach { .. })) {
                     self.overlay = None;
                 }
-                let pane = &mut self.coach;
+                let pane = &mut self.panes.coach;
                 pane.running = false;
                 pane.push(CoachLine::Error(reason.clone()));
-                pane.editing = self.focus == Pane::Coach && self.overlay.is_none();
+                pane.editing = self.focus == PaneId::Coach && self.overlay.is_none();
                 self.say_error(format!("coach: {reason}"));
             }
             CoachEvent::Confirm { question, reply } => {
                 if self.overlay.is_some() {
                     // Another popup is open: never stack a confirmation behind it.
                     reply.answer(false);
-                    self.coach.push(CoachLine::Error(
+                    self.panes.coach.push(CoachLine::Error(
                         "track_setup declined: another popup was open".into(),
                     ));
                     return;
                 }
-                self.coach.editing = false;
+                self.panes.coach.editing = false;
                 self.overlay = Some(Overlay::ConfirmCoach { question, reply });
             }
         }

@@ -1,28 +1,17 @@
-//! The focused symbol and what follows it (SPEC 17): selecting a Scanner or Setups row
-//! focuses its symbol, `/` focuses any valid symbol (the watchlist's rule, `Symbol::parse`), GEX and the Chart follow; the
-//! Chart's timeframe and cursor; `A` with its prefilled alert; the alerts list.
+//! The focused symbol and what follows it (SPEC 17): selecting a Scanner, Setups or Brief
+//! row focuses its symbol, `/` focuses any valid symbol (the watchlist's rule,
+//! `Symbol::parse`), GEX and the Chart follow; the intraday bars every pane reads; `A`
+//! with its prefilled alert and the alert events. The Chart's own keys are its pane's.
 
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::editor::{InputOutcome, TextInput};
-use super::{App, Effect, Opportunity, Overlay, Pane};
+use super::{App, Effect, Overlay, PaneId};
 use crate::alerts::{Condition, PriceAlert};
 use crate::domain::{Bar, Symbol};
-use crate::market::intraday::{self, PriorHlc, Timeframe};
+use crate::market::intraday::{self, PriorHlc};
 use crate::provider::{MarketSnapshot, Quote};
 use crate::store::{MAX_ALERT_NOTE_CHARS, NewAlert};
-use crate::tui::action::Action;
-
-/// The Chart pane's own state.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ChartView {
-    pub timeframe: Timeframe,
-    /// The bar under the cursor (index into the timeframe's bars); `None` follows the
-    /// latest bar.
-    pub cursor: Option<usize>,
-    /// The pane lists the alerts instead of the chart (`v`).
-    pub show_alerts: bool,
-}
 
 /// One symbol's intraday data as the screen keeps it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -54,57 +43,28 @@ impl App {
         if self.focus_symbol.as_ref() == Some(&symbol) {
             return vec![];
         }
-        self.focus_symbol = Some(symbol.clone());
-        self.chart.cursor = None;
-        self.chart_version += 1;
-        self.dirty = true;
-        self.gex_symbol = Some(symbol);
+        self.show_symbol(symbol);
         self.gex_effect(false)
+    }
+
+    /// Focuses `symbol` without asking for its GEX profile: the Chart starts at its
+    /// latest bar.
+    pub(super) fn show_symbol(&mut self, symbol: Symbol) {
+        if self.focus_symbol.as_ref() != Some(&symbol) {
+            self.panes.chart.reset_cursor();
+        }
+        self.focus_symbol = Some(symbol);
     }
 
     /// The symbol of the selected row of `pane` (Scanner: watchlist rows, then the
     /// opportunities; Setups: the visible setups; Brief: the symbol whose section the
     /// scrolled-to line is in).
-    pub fn selected_symbol(&self, pane: Pane) -> Option<Symbol> {
-        let i = self.selected(pane);
+    pub fn selected_symbol(&self, pane: PaneId) -> Option<Symbol> {
         match pane {
-            Pane::Scanner => match self.watchlist.get(i) {
-                Some(row) => Some(row.symbol.clone()),
-                None => match self
-                    .opportunity_rows()
-                    .into_iter()
-                    .nth(i - self.watchlist.len())?
-                {
-                    Opportunity::Detection(d) => Some(d.detection.symbol.clone()),
-                    Opportunity::Signal(s) => Some(s.symbol),
-                },
-            },
-            Pane::Setups => self.selected_setup().map(|r| r.setup.symbol.clone()),
-            Pane::Brief => {
-                use crate::brief::render::{TextLine, text_lines};
-                let brief = self.brief.as_ref()?;
-                let mut section = None;
-                for line in text_lines(brief).into_iter().take(i + 1) {
-                    if let TextLine::Heading(title) = line {
-                        section = brief
-                            .symbols
-                            .iter()
-                            .any(|s| s.symbol == title)
-                            .then(|| Symbol::parse(&title).ok())
-                            .flatten();
-                    }
-                }
-                section
-            }
+            PaneId::Scanner => self.panes.scanner.selected_symbol(&self.market),
+            PaneId::Setups => self.selected_setup().map(|r| r.setup.symbol.clone()),
+            PaneId::Brief => self.panes.brief.section_symbol(),
             _ => None,
-        }
-    }
-
-    /// After a selection moved: the selected row's symbol becomes the focus.
-    pub(super) fn focus_selection(&mut self) -> Vec<Effect> {
-        match self.selected_symbol(self.focus) {
-            Some(symbol) => self.set_focus(symbol),
-            None => vec![],
         }
     }
 
@@ -128,7 +88,7 @@ impl App {
                             close: d.close,
                         })
                     });
-            self.intraday.insert(
+            self.market.intraday.insert(
                 s.symbol.clone(),
                 Intraday {
                     bars,
@@ -137,38 +97,36 @@ impl App {
                 },
             );
         }
-        self.chart_version += 1;
     }
 
     pub(super) fn record_intraday(&mut self, quotes: &[Quote], bars: &[(Symbol, Bar)]) {
         for quote in quotes {
-            self.intraday.entry(quote.symbol.clone()).or_default().last = Some(quote.price);
+            self.market
+                .intraday
+                .entry(quote.symbol.clone())
+                .or_default()
+                .last = Some(quote.price);
         }
-        let Some(session) = self.session else {
+        let Some(session) = self.market.session else {
             return;
         };
         for (symbol, bar) in bars {
             if session.contains(bar.start) {
-                self.intraday
+                self.market
+                    .intraday
                     .entry(symbol.clone())
                     .or_default()
                     .bars
                     .push(*bar);
-                if self.focus_symbol.as_ref() == Some(symbol) {
-                    self.chart_version += 1;
-                }
             }
         }
     }
 
     /// The focused symbol's bars in the Chart's timeframe.
     pub fn chart_bars(&self) -> Vec<Bar> {
-        let (Some(symbol), Some(session)) = (&self.focus_symbol, self.session) else {
-            return Vec::new();
-        };
-        self.intraday.get(symbol).map_or_else(Vec::new, |d| {
-            intraday::aggregate(&d.bars, session.open, self.chart.timeframe)
-        })
+        self.panes
+            .chart
+            .bars(&self.market, self.focus_symbol.as_ref())
     }
 
     /// The setup the Chart draws: the Setups pane's selection when it is on the focused
@@ -178,7 +136,9 @@ impl App {
         self.selected_setup()
             .filter(|r| &r.setup.symbol == symbol)
             .or_else(|| {
-                self.setups
+                self.panes
+                    .setups
+                    .rows()
                     .iter()
                     .find(|r| &r.setup.symbol == symbol && r.setup.is_live())
             })
@@ -186,50 +146,10 @@ impl App {
 
     /// The armed alerts of the focused symbol.
     pub fn focus_alerts(&self) -> impl Iterator<Item = &PriceAlert> {
-        self.alerts.iter().filter(|a| {
+        self.panes.chart.alerts.iter().filter(|a| {
             Some(&a.symbol) == self.focus_symbol.as_ref()
                 && a.status == crate::alerts::AlertStatus::Armed
         })
-    }
-
-    /// The Chart's keys: timeframe, cursor, alerts list.
-    pub(super) fn chart_action(&mut self, action: Action) -> Vec<Effect> {
-        self.chart_version += 1;
-        match action {
-            Action::TimeframeDown | Action::TimeframeUp => {
-                let by = if action == Action::TimeframeUp { 1 } else { -1 };
-                self.chart.timeframe = self.chart.timeframe.step(by);
-                self.chart.cursor = None;
-                self.focus = Pane::Chart;
-                self.say(format!("Chart timeframe: {}", self.chart.timeframe.label()));
-            }
-            Action::CursorLeft | Action::CursorRight => {
-                if self.focus != Pane::Chart {
-                    self.say_error("h/l move the Chart's cursor; 8 opens the Chart");
-                    return vec![];
-                }
-                let len = self.chart_bars().len();
-                if len == 0 {
-                    return vec![];
-                }
-                let current = self.chart.cursor.unwrap_or(len - 1).min(len - 1);
-                self.chart.cursor = if action == Action::CursorLeft {
-                    Some(current.saturating_sub(1))
-                } else if current + 2 >= len {
-                    // Onto the newest bar: follow it as new bars come.
-                    None
-                } else {
-                    Some(current + 1)
-                };
-            }
-            Action::AlertsView => {
-                self.focus = Pane::Chart;
-                self.chart.show_alerts = !self.chart.show_alerts;
-                self.selection.remove(&Pane::Chart);
-            }
-            _ => {}
-        }
-        vec![]
     }
 
     pub(super) fn open_search(&mut self) {
@@ -255,7 +175,7 @@ impl App {
             InputOutcome::Submit(text) => match Symbol::parse(&text) {
                 Ok(symbol) => {
                     self.overlay = None;
-                    let fed = self.intraday.contains_key(&symbol);
+                    let fed = self.market.intraday.contains_key(&symbol);
                     let effects = self.set_focus(symbol.clone());
                     if fed {
                         self.say(format!("focus: {symbol}"));
@@ -281,7 +201,7 @@ impl App {
         let Some(symbol) = &self.focus_symbol else {
             return Vec::new();
         };
-        let last = self.intraday.get(symbol).and_then(|d| d.last);
+        let last = self.market.intraday.get(symbol).and_then(|d| d.last);
         let side = |price: f64| match last {
             Some(l) if price < l => Condition::CrossesBelow(price),
             _ => Condition::CrossesAbove(price),
@@ -290,7 +210,7 @@ impl App {
         let mut setup = Vec::new();
         let mut gex = Vec::new();
         let mut levels = Vec::new();
-        if let Some(i) = self.chart.cursor
+        if let Some(i) = self.panes.chart.view.cursor
             && let Some(bar) = self.chart_bars().get(i)
         {
             cursor.push(AlertCandidate {
@@ -308,7 +228,9 @@ impl App {
             }
         }
         if let Some(profile) = self
-            .gex_board
+            .panes
+            .gex
+            .board()
             .iter()
             .filter(|((s, _), _)| s == symbol)
             .map(|(_, p)| p)
@@ -327,15 +249,15 @@ impl App {
                 }
             }
         }
-        for (label, price) in self.levels.get(symbol).into_iter().flatten() {
+        for (label, price) in self.market.levels.get(symbol).into_iter().flatten() {
             levels.push(AlertCandidate {
                 label: (*label).into(),
                 condition: side(*price),
             });
         }
         let mut out = match self.focus {
-            Pane::Gex => [gex, setup, cursor, levels].concat(),
-            Pane::Setups => [setup, gex, cursor, levels].concat(),
+            PaneId::Gex => [gex, setup, cursor, levels].concat(),
+            PaneId::Setups => [setup, gex, cursor, levels].concat(),
             _ => [cursor, setup, gex, levels].concat(),
         };
         if let Some(l) = last {
@@ -368,7 +290,7 @@ impl App {
         let last = self
             .focus_symbol
             .as_ref()
-            .and_then(|s| self.intraday.get(s))
+            .and_then(|s| self.market.intraday.get(s))
             .and_then(|d| d.last);
         let Some(Overlay::NewAlert {
             symbol,
@@ -418,14 +340,6 @@ impl App {
         }
     }
 
-    /// `d` in the alerts list.
-    pub(super) fn ask_remove_alert(&mut self) {
-        match self.alerts.get(self.selected(Pane::Chart)) {
-            Some(alert) => self.overlay = Some(Overlay::ConfirmRemoveAlert { id: alert.id }),
-            None => self.say_error("no alert selected"),
-        }
-    }
-
     pub(super) fn confirm_remove_alert(&mut self, yes: bool) -> Vec<Effect> {
         let Some(Overlay::ConfirmRemoveAlert { id }) = self.overlay.take() else {
             return vec![];
@@ -442,15 +356,18 @@ impl App {
     /// The trader's alerts as the store has them after a change made elsewhere (another
     /// terminal; for an attached screen, the server's evaluator): a firing new to this
     /// screen is announced as the evaluator's own would be, anything else in a word.
-    pub(super) fn on_alerts_changed(&mut self, alerts: Vec<PriceAlert>) {
-        if alerts == self.alerts {
-            return;
+    /// `true` when they differ from the ones shown.
+    pub(super) fn on_alerts_changed(&mut self, alerts: Vec<PriceAlert>) -> bool {
+        if alerts == self.panes.chart.alerts {
+            return false;
         }
         let fired: Vec<String> = alerts
             .iter()
             .filter(|a| {
                 a.fired_at.is_some()
                     && self
+                        .panes
+                        .chart
                         .alerts
                         .iter()
                         .any(|held| held.id == a.id && held.fired_at != a.fired_at)
@@ -461,21 +378,28 @@ impl App {
             .iter()
             .filter(|a| a.status == crate::alerts::AlertStatus::Armed)
             .count();
-        self.alerts = alerts;
+        self.panes.chart.alerts = alerts;
         if fired.is_empty() {
             self.say(format!("alerts updated: {armed} armed"));
         } else {
-            self.ring_bell = self.bell;
+            self.ring_bell = self.settings.bell;
             self.say(format!("🔔 {}", fired.join(" · ")));
         }
+        true
     }
 
     pub(super) fn on_alert_fired(&mut self, alert: PriceAlert, text: String) {
-        match self.alerts.iter_mut().find(|a| a.id == alert.id) {
+        match self
+            .panes
+            .chart
+            .alerts
+            .iter_mut()
+            .find(|a| a.id == alert.id)
+        {
             Some(held) => *held = alert,
-            None => self.alerts.insert(0, alert),
+            None => self.panes.chart.alerts.insert(0, alert),
         }
-        self.ring_bell = self.bell;
+        self.ring_bell = self.settings.bell;
         self.say(format!("🔔 {text}"));
     }
 }

@@ -4,21 +4,11 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::editor::{InputOutcome, TextInput};
-use super::{App, Effect, Overlay, Pane};
-use crate::gex::ExpiryFilter;
+use super::{App, Effect, Overlay, PaneId};
 use crate::runtime::brief::BriefRequest;
-use crate::runtime::gex::GexRequest;
 use crate::store::parse_symbols;
 use crate::tui::action::Action;
-
-/// The expiry filters `e` cycles through.
-const GEX_FILTERS: [ExpiryFilter; 5] = [
-    ExpiryFilter::All,
-    ExpiryFilter::ZeroDte,
-    ExpiryFilter::Next(1),
-    ExpiryFilter::Next(3),
-    ExpiryFilter::MaxDte(7),
-];
+use crate::tui::pane::{Ctx, Handled};
 
 /// Longest watchlist text the editor takes (50 symbols of up to 12 characters).
 const WATCHLIST_CHARS: usize = 50 * 13;
@@ -32,7 +22,6 @@ impl App {
         if let Some(Overlay::EditWatchlist { input, error }) = &mut self.overlay
             && !ctrl_c
         {
-            self.dirty = true;
             return match input.on_key(key) {
                 InputOutcome::Editing => {
                     *error = None;
@@ -47,35 +36,29 @@ impl App {
             };
         }
         if matches!(self.overlay, Some(Overlay::EditNote { .. })) && !ctrl_c {
-            self.dirty = true;
             return self.note_key(key);
         }
         if matches!(self.overlay, Some(Overlay::ConfirmDelete { .. })) && !ctrl_c {
-            self.dirty = true;
             return self.confirm_delete(key.code == KeyCode::Char('y'));
         }
         if matches!(self.overlay, Some(Overlay::ConfirmCoach { .. })) && !ctrl_c {
-            self.dirty = true;
             return self.confirm_coach(key.code == KeyCode::Char('y'));
         }
         if self.overlay.is_none()
-            && self.focus == Pane::Coach
-            && self.coach.editing
+            && self.focus == PaneId::Coach
+            && self.panes.coach.editing
             && !ctrl_c
             && let Some(effects) = self.coach_prompt_key(key)
         {
             return effects;
         }
         if matches!(self.overlay, Some(Overlay::ConfirmRemoveAlert { .. })) && !ctrl_c {
-            self.dirty = true;
             return self.confirm_remove_alert(key.code == KeyCode::Char('y'));
         }
         if matches!(self.overlay, Some(Overlay::Search { .. })) && !ctrl_c {
-            self.dirty = true;
             return self.search_key(key);
         }
         if matches!(self.overlay, Some(Overlay::NewAlert { .. })) && !ctrl_c {
-            self.dirty = true;
             return self.alert_key(key);
         }
         match self.keymap.action(key) {
@@ -114,6 +97,7 @@ impl App {
 
     fn open_watchlist_editor(&mut self) {
         let text = self
+            .market
             .watchlist
             .iter()
             .map(|r| r.symbol.as_str())
@@ -127,9 +111,6 @@ impl App {
 
     /// Applies a named action; returns what the shell must do.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
-        self.dirty = true;
-        // Selections, filters and focus decide what the Chart draws.
-        self.chart_version += 1;
         match &self.overlay {
             Some(Overlay::ConfirmQuit) => {
                 self.overlay = None;
@@ -176,35 +157,54 @@ impl App {
         match action {
             Action::FocusNext => self.focus = self.focus.offset(1),
             Action::FocusPrev => self.focus = self.focus.offset(-1),
-            Action::FocusBrief => self.focus = Pane::Brief,
-            Action::FocusScanner => self.focus = Pane::Scanner,
-            Action::FocusSetups => self.focus = Pane::Setups,
-            Action::FocusGex => self.focus = Pane::Gex,
-            Action::FocusHealth => self.focus = Pane::Health,
-            Action::FocusLogs => self.focus = Pane::Logs,
+            Action::FocusBrief => self.focus = PaneId::Brief,
+            Action::FocusScanner => self.focus = PaneId::Scanner,
+            Action::FocusSetups => self.focus = PaneId::Setups,
+            Action::FocusGex => self.focus = PaneId::Gex,
+            Action::FocusHealth => self.focus = PaneId::Health,
+            Action::FocusLogs => self.focus = PaneId::Logs,
             Action::FocusCoach => self.open_coach(),
             Action::AskCoach => return self.ask_about_selected(),
-            Action::Back if self.focus == Pane::Coach => return self.coach_back(),
-            Action::Details if self.focus == Pane::Coach => self.open_coach(),
-            Action::FocusChart => self.focus = Pane::Chart,
+            Action::Back | Action::Details if self.focus == PaneId::Coach => {
+                let (handled, effects) =
+                    self.pane_call(PaneId::Coach, |p, ctx| p.on_action(action, ctx));
+                if handled == Handled::No {
+                    self.status = None;
+                }
+                return effects;
+            }
+            Action::FocusChart => self.focus = PaneId::Chart,
             Action::Up | Action::Down => {
-                self.move_selection(if action == Action::Up { -1 } else { 1 });
-                return self.focus_selection();
+                // The focused pane's: a list moves, the Coach scrolls; a pane without
+                // one ignores them.
+                return self
+                    .pane_call(self.focus, |p, ctx| p.on_action(action, ctx))
+                    .1;
             }
             Action::Search => self.open_search(),
             Action::NewAlert => self.open_alert_editor(),
-            Action::Delete if self.focus == Pane::Chart && self.chart.show_alerts => {
-                self.ask_remove_alert();
+            Action::Delete if self.focus == PaneId::Chart => {
+                let (handled, effects) =
+                    self.pane_call(PaneId::Chart, |p, ctx| p.on_action(action, ctx));
+                if handled == Handled::Yes {
+                    return effects;
+                }
+                return self.setup_key(action);
             }
+            // The Chart's keys work from any pane (the cursor keys say where they work).
             Action::TimeframeDown
             | Action::TimeframeUp
             | Action::CursorLeft
             | Action::CursorRight
-            | Action::AlertsView => return self.chart_action(action),
+            | Action::AlertsView => {
+                return self
+                    .pane_call(PaneId::Chart, |p, ctx| p.on_action(action, ctx))
+                    .1;
+            }
             Action::Help => self.overlay = Some(Overlay::Help),
             Action::Back => self.status = None,
             Action::EditWatchlist => {
-                self.focus = Pane::Scanner;
+                self.focus = PaneId::Scanner;
                 self.open_watchlist_editor();
             }
             Action::Track
@@ -215,18 +215,23 @@ impl App {
             | Action::Note
             | Action::Delete
             | Action::Filter
-            | Action::Details => return self.setup_action(action),
-            Action::GexSymbol => return self.next_gex_symbol(),
-            Action::GexExpiry => return self.next_gex_filter(),
+            | Action::Details => return self.setup_key(action),
+            Action::GexSymbol | Action::GexExpiry => {
+                // From any pane: the GEX pane opens and takes the key.
+                self.focus = PaneId::Gex;
+                return self
+                    .pane_call(PaneId::Gex, |p, ctx| p.on_action(action, ctx))
+                    .1;
+            }
             Action::Refresh => return self.refresh(),
             Action::BriefPreview => {
-                self.focus = Pane::Brief;
+                self.focus = PaneId::Brief;
                 self.say("building a preview for the next watchlist…");
-                let after = self.brief.as_ref().map(|b| b.watchlist.clone());
+                let after = self.brief().map(|b| b.watchlist.clone());
                 return vec![Effect::Brief(BriefRequest::PreviewNext { after })];
             }
             Action::Quit => {
-                if self.confirm_quit && self.active_setups() > 0 {
+                if self.settings.confirm_quit && self.active_setups() > 0 {
                     self.overlay = Some(Overlay::ConfirmQuit);
                 } else {
                     return vec![Effect::Quit];
@@ -238,89 +243,64 @@ impl App {
         if self.focus != before {
             self.focus_chosen = true;
         }
-        if self.focus == Pane::Brief && before != Pane::Brief {
+        if self.focus == PaneId::Brief && before != PaneId::Brief {
             // a brief older than its freshness window is rebuilt on opening
             return vec![Effect::Brief(BriefRequest::Opened)];
         }
         vec![]
     }
 
-    fn gex_request(&mut self, force: bool) -> Vec<Effect> {
-        self.focus = Pane::Gex;
-        self.gex_effect(force)
+    /// The setup keys (`t x i a o n d f Enter`): the focused pane's (Scanner tracks,
+    /// Setups runs the lifecycle), else where they work is said.
+    fn setup_key(&mut self, action: Action) -> Vec<Effect> {
+        if self.market.now.is_none() {
+            self.say_error("no market time yet; wait for the feed");
+            return vec![];
+        }
+        let (handled, effects) = self.pane_call(self.focus, |p, ctx| p.on_action(action, ctx));
+        if handled == Handled::Yes {
+            return effects;
+        }
+        if action == Action::Track {
+            self.say_error("select an opportunity in the Scanner to track it");
+        } else {
+            let keys = self.keymap.label(Action::FocusSetups);
+            self.say_error(format!(
+                "that key works on a tracked setup: focus Setups ({keys})"
+            ));
+        }
+        vec![]
     }
 
-    /// The GEX worker request for the GEX pane's symbol and filter (the pane stays).
+    /// The GEX worker request for the focused symbol under the GEX pane's filter (the
+    /// focus stays where it is).
     pub(super) fn gex_effect(&mut self, force: bool) -> Vec<Effect> {
-        match (&self.gex_symbol, self.has_chains) {
-            (Some(symbol), true) => vec![Effect::Gex(GexRequest {
-                symbol: symbol.clone(),
-                filter: self.gex_filter,
-                force,
-            })],
-            (None, _) => {
-                self.say_error("the watchlist is empty: no symbol for GEX");
-                vec![]
-            }
-            (Some(_), false) => {
-                self.say_error("this provider has no options chains, so no GEX profile");
-                vec![]
-            }
-        }
+        let mut ctx = Ctx::new(
+            &self.market,
+            self.focus_symbol.as_ref(),
+            self.focus == PaneId::Gex,
+            self.settings.has_chains,
+        );
+        self.panes
+            .gex
+            .request(self.focus_symbol.as_ref(), force, &mut ctx);
+        let requests = ctx.into_requests();
+        self.apply(requests)
     }
 
-    /// `s`: the next watchlist symbol in the GEX pane, which becomes the focus.
-    fn next_gex_symbol(&mut self) -> Vec<Effect> {
-        let symbols: Vec<_> = self.watchlist.iter().map(|r| r.symbol.clone()).collect();
-        let next = match &self.gex_symbol {
-            Some(current) => symbols
-                .iter()
-                .position(|s| s == current)
-                .map(|i| symbols[(i + 1) % symbols.len()].clone())
-                .or_else(|| symbols.first().cloned()),
-            None => symbols.first().cloned(),
-        };
-        self.gex_symbol = next.clone();
-        if let Some(symbol) = next {
-            self.focus_symbol = Some(symbol);
-            self.chart.cursor = None;
-        }
-        self.gex_request(false)
-    }
-
-    /// `e`: the next expiry filter.
-    fn next_gex_filter(&mut self) -> Vec<Effect> {
-        let i = GEX_FILTERS
-            .iter()
-            .position(|f| *f == self.gex_filter)
-            .unwrap_or(0);
-        self.gex_filter = GEX_FILTERS[(i + 1) % GEX_FILTERS.len()];
-        self.say(format!("GEX expiry filter: {}", self.gex_filter));
-        self.gex_request(false)
-    }
-
-    /// `r`: recompute what the focused pane shows.
+    /// `r`: recompute what the focused pane shows (GEX, the brief), if it can.
     fn refresh(&mut self) -> Vec<Effect> {
-        match self.focus {
-            Pane::Gex => {
-                self.say("recomputing GEX…");
-                self.gex_request(true)
-            }
-            Pane::Brief => {
-                self.say("regenerating the brief…");
-                vec![Effect::Brief(BriefRequest::Regenerate)]
-            }
-            other => {
-                self.say_error(format!("nothing to refresh in {}", other.title()));
-                vec![]
-            }
+        let (handled, effects) =
+            self.pane_call(self.focus, |p, ctx| p.on_action(Action::Refresh, ctx));
+        if handled == Handled::No {
+            self.say_error(format!("nothing to refresh in {}", self.focus.title()));
         }
+        effects
     }
 
     /// A key with no bound action: `y` answers the quit question, anything else is
     /// reported so no key fails silently.
     pub fn unbound_key(&mut self, key: char) -> Vec<Effect> {
-        self.dirty = true;
         if self.overlay == Some(Overlay::ConfirmQuit) {
             self.overlay = None;
             if key == 'y' || key == 'Y' {

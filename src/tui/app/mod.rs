@@ -1,5 +1,7 @@
-//! The UI state and its transitions: `update` for actions from keys, `on_market` and
-//! `on_health` for worker events. No terminal, no I/O: every key is testable here.
+//! The screen's shared state and its transitions: `update` for actions from keys (the
+//! global ones here, the rest routed to the focused pane), `on_event`, `on_market`,
+//! `on_gex` and `on_health` for worker events, each saying whether to redraw. No
+//! terminal, no I/O: every key is testable here.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,76 +14,39 @@ pub mod focus;
 mod keys;
 pub mod setups_view;
 
-pub use self::coach_view::{CoachLine, CoachPane};
 pub use self::setups_view::TrackState;
 pub use crate::setups::StatusFilter;
+pub use crate::tui::panes::coach::{CoachLine, CoachPane};
 
 use self::editor::TextInput;
-pub use self::focus::{AlertCandidate, ChartView, Intraday};
+pub use self::focus::{AlertCandidate, Intraday};
 use super::keymap::Keymap;
-use crate::alerts::PriceAlert;
+use super::pane::{Ctx, Pane, Requests};
 use crate::domain::Symbol;
-use crate::gex::{ExpiryFilter, GexProfile};
+use crate::gex::GexProfile;
 use crate::market::calendar::Session;
 use crate::provider::{MarketEvent, MarketSnapshot};
 use crate::runtime::AppEvent;
 use crate::runtime::gex::{GexBoard, GexRequest};
 use crate::runtime::health::WorkerRecord;
 use crate::setups::ManualAction;
-use crate::setups::scanner::{self, ScanSignal};
-use crate::store::{SetupEvent, SetupRow, StoredDetection};
+use crate::setups::scanner::ScanSignal;
+use crate::store::{SetupEvent, StoredDetection};
+pub use crate::tui::panes::chart::{ChartKey, ChartView};
 
-/// The panes, in the order of the `1`–`8` keys (the Coach is `7`, the Chart `8`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Pane {
-    Brief,
-    Scanner,
-    Setups,
-    Gex,
-    Health,
-    Logs,
-    /// The AI coach (SPEC 16).
-    Coach,
-    Chart,
-}
+pub use crate::tui::panes::PaneId;
 
-impl Pane {
-    pub const ALL: [Pane; 8] = [
-        Pane::Brief,
-        Pane::Scanner,
-        Pane::Setups,
-        Pane::Gex,
-        Pane::Health,
-        Pane::Logs,
-        Pane::Coach,
-        Pane::Chart,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Brief => "Brief",
-            Pane::Scanner => "Scanner",
-            Pane::Setups => "Setups",
-            Pane::Gex => "GEX",
-            Pane::Health => "Health",
-            Pane::Logs => "Logs",
-            Pane::Coach => "Coach",
-            Pane::Chart => "Chart",
-        }
-    }
-
-    /// The pane's key number (SPEC 11 and 17: `7` is the Coach's).
+impl PaneId {
+    /// The pane's key number: its place in the registry (SPEC 11 and 17: `7` is the
+    /// Coach's, `8` the Chart's).
     pub fn number(self) -> usize {
-        match self {
-            Pane::Chart => 8,
-            other => Pane::ALL.iter().position(|p| *p == other).unwrap_or(0) + 1,
-        }
+        PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0) + 1
     }
 
-    fn offset(self, by: isize) -> Pane {
-        let n = Pane::ALL.len() as isize;
-        let here = Pane::ALL.iter().position(|p| *p == self).unwrap_or(0) as isize;
-        Pane::ALL[(here + by).rem_euclid(n) as usize]
+    fn offset(self, by: isize) -> PaneId {
+        let n = PaneId::ALL.len() as isize;
+        let here = PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0) as isize;
+        PaneId::ALL[(here + by).rem_euclid(n) as usize]
     }
 }
 
@@ -267,6 +232,30 @@ pub struct Status {
     pub is_error: bool,
 }
 
+impl Status {
+    /// A message made printable (no control characters reach the terminal).
+    pub fn new(text: impl Into<String>, is_error: bool) -> Status {
+        Status {
+            text: crate::text::printable(&text.into()),
+            is_error,
+        }
+    }
+}
+
+/// The market as every pane sees it: the session, the market clock, the watchlist rows,
+/// the key levels and the intraday bars of every fed symbol.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MarketView {
+    pub session: Option<Session>,
+    /// The market's clock: the instant of the latest event (virtual in the simulation).
+    pub now: Option<DateTime<Utc>>,
+    pub watchlist: Vec<SymbolRow>,
+    /// Each symbol's watched key levels after its latest bar (label, price).
+    pub levels: HashMap<Symbol, Vec<(&'static str, f64)>>,
+    /// Every fed symbol's regular-session minute bars today and the prior day's.
+    pub intraday: HashMap<Symbol, Intraday>,
+}
+
 /// What the header says about where the data comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Source {
@@ -275,183 +264,248 @@ pub struct Source {
     pub user: String,
 }
 
-#[derive(Clone, Debug)]
-pub struct App {
-    pub keymap: Keymap,
-    pub source: Source,
-    pub focus: Pane,
-    pub overlay: Option<Overlay>,
-    /// The latest GEX profiles per (symbol, filter), and what the GEX pane shows.
-    pub gex_board: GexBoard,
-    pub gex_symbol: Option<Symbol>,
-    pub gex_filter: ExpiryFilter,
-    /// Whether this provider has options chains at all.
-    pub has_chains: bool,
-    /// Selected row per pane.
-    pub selection: HashMap<Pane, usize>,
-    pub session: Option<Session>,
-    /// The market's clock: the instant of the latest event (virtual in the simulation).
-    pub market_now: Option<DateTime<Utc>>,
-    pub watchlist: Vec<SymbolRow>,
-    /// Today's detections on the watchlist, best score first.
-    pub opportunities: Vec<StoredDetection>,
-    /// Each symbol's watched key levels after its latest bar (label, price).
-    pub levels: HashMap<Symbol, Vec<(&'static str, f64)>>,
-    /// What the Health pane lists: this process's workers, then the servers'.
-    pub workers: Vec<WorkerRecord>,
-    pub local_workers: Vec<WorkerRecord>,
-    /// The `coach serve` instances' workers, when attached (from `worker_status`).
-    pub remote_workers: Vec<WorkerRecord>,
-    /// The trader's tracked setups, newest first, as the store confirmed them.
-    pub setups: Vec<SetupRow>,
-    pub setup_filter: StatusFilter,
-    /// What tracking each detection (by id) is doing: saving, saved, duplicate, error.
-    pub track_states: HashMap<i64, TrackState>,
+/// How this screen behaves, from the configuration and the session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Quitting asks first while setups are active (`[ui] confirm_quit`).
     pub confirm_quit: bool,
-    /// The Coach pane.
-    pub coach: CoachPane,
-    /// The morning brief shown in the Brief pane, and whether it is a preview (not stored).
-    pub brief: Option<std::sync::Arc<crate::brief::Brief>>,
-    pub brief_preview: bool,
-    /// The trader has picked a pane; the market's first snapshot no longer picks one.
-    pub focus_chosen: bool,
-    pub status: Option<Status>,
-    /// Something visible changed since the last frame.
-    pub dirty: bool,
-    /// The trader this screen belongs to, once known (the dashboard sets it).
-    pub user: Option<crate::store::UserId>,
-    /// The focused symbol (SPEC 17): GEX and the Chart follow it, the header shows it.
-    pub focus_symbol: Option<Symbol>,
-    /// The Chart pane's timeframe, cursor and alerts list.
-    pub chart: ChartView,
-    /// Every fed symbol's regular-session minute bars today and the prior day's.
-    pub intraday: HashMap<Symbol, Intraday>,
-    /// The trader's price alerts, newest first, as stored.
-    pub alerts: Vec<PriceAlert>,
     /// Ring the terminal bell when an alert fires (`[ui] bell`).
     pub bell: bool,
-    /// A bell is owed: the shell rings it and clears this.
-    pub ring_bell: bool,
-    /// Bumped whenever something the Chart draws changes (its render cache key).
-    pub chart_version: u64,
-    /// The Chart's last drawing and what it was drawn for (version, area, monochrome).
-    pub chart_cache: std::cell::RefCell<Option<(ChartKey, ratatui::buffer::Buffer)>>,
+    /// Whether this provider has options chains at all.
+    pub has_chains: bool,
+    /// The trader this screen belongs to; `None` shows every user's alert firings.
+    pub user: Option<crate::store::UserId>,
 }
 
-/// What a cached Chart drawing depends on.
-pub type ChartKey = (u64, ratatui::layout::Rect, bool);
+/// What the screen starts with: the dashboard reads it from the configuration and the
+/// store. `Startup::new` gives a screen with the configuration's defaults and nothing
+/// stored yet.
+#[derive(Clone, Debug)]
+pub struct Startup {
+    pub keymap: Keymap,
+    pub source: Source,
+    /// The watchlist's symbols; the first is focused.
+    pub watchlist: Vec<Symbol>,
+    pub settings: Settings,
+    /// Whether `[llm]` is configured; without it the Coach pane explains how.
+    pub coach_configured: bool,
+    /// The trader's tracked setups, newest first.
+    pub setups: Vec<crate::store::SetupRow>,
+    /// The trader's price alerts, newest first.
+    pub alerts: Vec<crate::alerts::PriceAlert>,
+}
+
+impl Startup {
+    pub fn new(keymap: Keymap, source: Source, watchlist: &[Symbol]) -> Startup {
+        Startup {
+            keymap,
+            source,
+            watchlist: watchlist.to_vec(),
+            settings: Settings {
+                confirm_quit: true,
+                bell: false,
+                has_chains: true,
+                user: None,
+            },
+            coach_configured: false,
+            setups: Vec::new(),
+            alerts: Vec::new(),
+        }
+    }
+}
+
+/// The screen's state: what every pane shares (market view, focus, overlay, status,
+/// keymap, settings) and the panes. It takes the global actions itself and routes the
+/// rest to the focused pane (`Pane::on_action`); worker events go to every pane.
+#[derive(Clone, Debug)]
+pub struct App {
+    keymap: Keymap,
+    source: Source,
+    settings: Settings,
+    /// The focused pane.
+    focus: PaneId,
+    /// The focused symbol (SPEC 17): GEX and the Chart follow it, the header shows it.
+    focus_symbol: Option<Symbol>,
+    /// The trader has picked a pane; the market's first snapshot no longer picks one.
+    focus_chosen: bool,
+    overlay: Option<Overlay>,
+    status: Option<Status>,
+    /// What every pane reads of the market: session, clock, watchlist, levels, bars.
+    market: MarketView,
+    /// Every pane's own state (`panes::Panes`, the registry).
+    panes: crate::tui::panes::Panes,
+    /// A bell is owed: the shell rings it (`take_bell`).
+    ring_bell: bool,
+}
 
 /// The pane shown first at the market instant `now`: the Brief before the open of a
 /// trading day, else the Scanner.
-pub fn initial_pane(now: DateTime<Utc>) -> Pane {
+pub fn initial_pane(now: DateTime<Utc>) -> PaneId {
     let date = crate::market::calendar::ny_date(now);
     match crate::market::calendar::session(date) {
-        Some(s) if now < s.open => Pane::Brief,
-        _ => Pane::Scanner,
+        Some(s) if now < s.open => PaneId::Brief,
+        _ => PaneId::Scanner,
     }
 }
 
 impl App {
-    pub fn new(keymap: Keymap, source: Source, watchlist: &[Symbol], confirm_quit: bool) -> App {
+    pub fn new(startup: Startup) -> App {
+        let Startup {
+            keymap,
+            source,
+            watchlist,
+            settings,
+            coach_configured,
+            setups,
+            alerts,
+        } = startup;
+        let mut panes = crate::tui::panes::Panes::default();
+        panes.coach.configured = coach_configured;
+        panes.setups.rows = setups;
+        panes.chart.alerts = alerts;
         App {
             keymap,
             source,
-            focus: Pane::Scanner,
-            overlay: None,
-            selection: HashMap::new(),
-            gex_board: GexBoard::default(),
-            gex_symbol: watchlist.first().cloned(),
-            gex_filter: ExpiryFilter::All,
-            has_chains: true,
-            session: None,
-            market_now: None,
-            watchlist: watchlist.iter().cloned().map(SymbolRow::empty).collect(),
-            opportunities: Vec::new(),
-            levels: HashMap::new(),
-            workers: Vec::new(),
-            local_workers: Vec::new(),
-            remote_workers: Vec::new(),
-            setups: Vec::new(),
-            setup_filter: StatusFilter::All,
-            track_states: HashMap::new(),
-            confirm_quit,
-            coach: CoachPane::default(),
-            brief: None,
-            brief_preview: false,
-            focus_chosen: false,
-            status: None,
-            dirty: true,
-            user: None,
+            settings,
+            focus: PaneId::Scanner,
             focus_symbol: watchlist.first().cloned(),
-            chart: ChartView::default(),
-            intraday: HashMap::new(),
-            alerts: Vec::new(),
-            bell: false,
+            focus_chosen: false,
+            overlay: None,
+            status: None,
+            market: MarketView {
+                watchlist: watchlist.iter().cloned().map(SymbolRow::empty).collect(),
+                ..MarketView::default()
+            },
+            panes,
             ring_bell: false,
-            chart_version: 0,
-            chart_cache: std::cell::RefCell::new(None),
         }
     }
 
-    pub(super) fn move_selection(&mut self, by: isize) {
-        if self.focus == Pane::Coach {
-            // Up (negative) scrolls the transcript back.
-            self.scroll_coach(-by);
-            return;
-        }
-        let len = match self.focus {
-            Pane::Scanner => self.watchlist.len() + self.opportunity_rows().len(),
-            Pane::Setups => self.visible_setups().len(),
-            Pane::Health => self.workers.len(),
-            Pane::Chart if self.chart.show_alerts => self.alerts.len(),
-            Pane::Brief => self
-                .brief
-                .as_ref()
-                .map_or(0, |b| crate::brief::render::text_lines(b).len()),
-            _ => 0,
-        };
-        if len == 0 {
-            return;
-        }
-        let current = self.selection.get(&self.focus).copied().unwrap_or(0) as isize;
-        let next = (current + by).clamp(0, len as isize - 1) as usize;
-        self.selection.insert(self.focus, next);
+    pub fn keymap(&self) -> &Keymap {
+        &self.keymap
     }
 
-    pub fn selected(&self, pane: Pane) -> usize {
-        self.selection.get(&pane).copied().unwrap_or(0)
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The focused pane.
+    pub fn focus(&self) -> PaneId {
+        self.focus
+    }
+
+    /// The focused symbol (SPEC 17).
+    pub fn focus_symbol(&self) -> Option<&Symbol> {
+        self.focus_symbol.as_ref()
+    }
+
+    pub fn overlay(&self) -> Option<&Overlay> {
+        self.overlay.as_ref()
+    }
+
+    /// The status line: the result of the last action.
+    pub fn status(&self) -> Option<&Status> {
+        self.status.as_ref()
+    }
+
+    pub fn market(&self) -> &MarketView {
+        &self.market
+    }
+
+    pub fn panes(&self) -> &crate::tui::panes::Panes {
+        &self.panes
+    }
+
+    /// Whether a bell is owed; the shell rings it once.
+    pub fn take_bell(&mut self) -> bool {
+        std::mem::take(&mut self.ring_bell)
+    }
+
+    /// The selected row of `pane` (the Brief: the line at the top).
+    pub fn selected(&self, pane: PaneId) -> usize {
+        match pane {
+            PaneId::Health => self.panes.health.selected_row(),
+            PaneId::Brief => self.panes.brief.top_line(),
+            PaneId::Chart => self.panes.chart.selected_row(),
+            PaneId::Scanner => self.panes.scanner.selected_row(&self.market),
+            PaneId::Setups => self.panes.setups.selected_row(),
+            PaneId::Gex | PaneId::Logs | PaneId::Coach => 0,
+        }
+    }
+
+    /// Every worker the Health pane lists: this process's, then the servers'.
+    pub fn workers(&self) -> &[WorkerRecord] {
+        self.panes.health.workers()
+    }
+
+    /// The morning brief the Brief pane shows.
+    pub fn brief(&self) -> Option<&Arc<crate::brief::Brief>> {
+        self.panes.brief.brief()
+    }
+
+    /// Runs `f` on pane `id` with a `Ctx` over the shared state, then applies what the
+    /// pane asked for (status, focus, symbol); returns `f`'s result and the effects.
+    pub(crate) fn pane_call<R>(
+        &mut self,
+        id: PaneId,
+        f: impl FnOnce(&mut dyn Pane, &mut Ctx) -> R,
+    ) -> (R, Vec<Effect>) {
+        let mut ctx = Ctx::new(
+            &self.market,
+            self.focus_symbol.as_ref(),
+            self.focus == id,
+            self.settings.has_chains,
+        );
+        let result = f(self.panes.get_mut(id), &mut ctx);
+        let requests = ctx.into_requests();
+        (result, self.apply(requests))
+    }
+
+    pub(crate) fn apply(&mut self, requests: Requests) -> Vec<Effect> {
+        let mut effects = requests.effects;
+        if let Some(status) = requests.status {
+            self.status = Some(status);
+        }
+        if let Some(pane) = requests.focus_pane {
+            self.focus = pane;
+        }
+        if let Some(overlay) = requests.overlay {
+            self.overlay = Some(overlay);
+        }
+        match requests.focus_symbol {
+            Some((symbol, true)) => effects.extend(self.set_focus(symbol)),
+            Some((symbol, false)) => self.show_symbol(symbol),
+            None => {}
+        }
+        effects
     }
 
     pub fn say(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: crate::text::printable(&text.into()),
-            is_error: false,
-        });
-        self.dirty = true;
+        self.status = Some(Status::new(text, false));
     }
 
     pub fn say_error(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: crate::text::printable(&text.into()),
-            is_error: true,
-        });
-        self.dirty = true;
+        self.status = Some(Status::new(text, true));
     }
 
-    /// Applies a market event to the watchlist rows.
-    pub fn on_market(&mut self, event: &MarketEvent) {
+    /// Applies a market event to the watchlist rows; every one redraws (prices move).
+    pub fn on_market(&mut self, event: &MarketEvent) -> bool {
         match event {
             MarketEvent::Snapshot(snapshot) => {
                 // the market's clock is known from its first snapshot (virtual in the
                 // demo): before the open the brief is what the trader reads first
-                let first = self.market_now.is_none();
+                let first = self.market.now.is_none();
                 self.apply_snapshot(snapshot);
                 if first && !self.focus_chosen {
                     self.focus = initial_pane(snapshot.now);
                 }
             }
             MarketEvent::Step { at, quotes, bars } => {
-                self.market_now = Some(*at);
+                self.market.now = Some(*at);
                 self.record_intraday(quotes, bars);
                 for quote in quotes {
                     if let Some(row) = self.row_mut(&quote.symbol) {
@@ -459,7 +513,7 @@ impl App {
                         row.last_at = Some(quote.at);
                     }
                 }
-                let session = self.session;
+                let session = self.market.session;
                 for (symbol, bar) in bars {
                     if let (Some(row), Some(s)) = (self.row_mut(symbol), session)
                         && bar.start >= s.open
@@ -471,20 +525,21 @@ impl App {
                 }
             }
         }
-        self.dirty = true;
+        true
     }
 
     fn apply_snapshot(&mut self, snapshot: &MarketSnapshot) {
         if self
+            .market
             .session
             .is_some_and(|s| s.date != snapshot.session.date)
         {
-            self.opportunities.clear();
+            self.panes.scanner.clear();
         }
-        self.session = Some(snapshot.session);
-        self.market_now = Some(snapshot.now);
+        self.market.session = Some(snapshot.session);
+        self.market.now = Some(snapshot.now);
         self.record_snapshot(snapshot);
-        for row in &mut self.watchlist {
+        for row in &mut self.market.watchlist {
             let Some(s) = snapshot.symbols.iter().find(|s| s.symbol == row.symbol) else {
                 continue;
             };
@@ -500,13 +555,16 @@ impl App {
     }
 
     fn row_mut(&mut self, symbol: &Symbol) -> Option<&mut SymbolRow> {
-        self.watchlist.iter_mut().find(|r| &r.symbol == symbol)
+        self.market
+            .watchlist
+            .iter_mut()
+            .find(|r| &r.symbol == symbol)
     }
 
     /// Replaces the watchlist rows, keeping what is known of symbols that stay.
     fn set_watchlist(&mut self, symbols: &[Symbol], market: Option<&MarketSnapshot>) {
-        let old = std::mem::take(&mut self.watchlist);
-        self.watchlist = symbols
+        let old = std::mem::take(&mut self.market.watchlist);
+        self.market.watchlist = symbols
             .iter()
             .map(|s| {
                 old.iter()
@@ -518,197 +576,112 @@ impl App {
         if let Some(snapshot) = market {
             self.apply_snapshot(snapshot);
         }
-        let symbols = &self.watchlist;
-        self.opportunities
-            .retain(|o| symbols.iter().any(|r| r.symbol == o.detection.symbol));
-        self.selection.remove(&Pane::Scanner);
+        self.panes.scanner.keep_watchlist(&self.market);
     }
 
-    /// Applies a worker event. Detections off the watchlist or from another session are
-    /// not opportunities here.
-    pub fn on_event(&mut self, event: AppEvent) {
-        // Setups, levels and alerts all draw on the Chart.
-        self.chart_version += 1;
-        match event {
+    /// Applies a worker event; `true` when the screen must redraw. Every pane sees the
+    /// event first (`Pane::on_event`), then the state the `App` still keeps takes it.
+    /// Detections off the watchlist or from another session are not opportunities here.
+    pub fn on_event(&mut self, event: AppEvent) -> bool {
+        let mut redraw = false;
+        for id in PaneId::ALL {
+            let (changed, effects) = self.pane_call(id, |pane, ctx| pane.on_event(&event, ctx));
+            debug_assert!(effects.is_empty(), "{id:?} asked for effects on an event");
+            redraw |= changed;
+        }
+        let own = match event {
             AppEvent::WatchlistSaved { watchlist, market } => {
                 self.set_watchlist(&watchlist.symbols, market.as_deref());
                 self.say(format!(
                     "watchlist saved: {} symbols",
                     watchlist.symbols.len()
                 ));
+                true
             }
             AppEvent::WatchlistLoaded(watchlist) => {
-                let current: Vec<&Symbol> = self.watchlist.iter().map(|r| &r.symbol).collect();
-                if current != watchlist.symbols.iter().collect::<Vec<_>>() {
+                let current: Vec<&Symbol> =
+                    self.market.watchlist.iter().map(|r| &r.symbol).collect();
+                let changed = current != watchlist.symbols.iter().collect::<Vec<_>>();
+                if changed {
                     self.set_watchlist(&watchlist.symbols, None);
-                    self.dirty = true;
                 }
+                changed
             }
-            AppEvent::SetupsLoaded(rows) => {
-                self.setups = rows;
-                self.dirty = true;
+            // The panes keep these: Setups the setups, Scanner the detections and what
+            // tracking them did, Health the servers' workers.
+            AppEvent::SetupsLoaded(_)
+            | AppEvent::SetupChanged { .. }
+            | AppEvent::Tracked { .. }
+            | AppEvent::SetupDeleted(_)
+            | AppEvent::Detection(_)
+            | AppEvent::RemoteWorkers(_) => false,
+            AppEvent::ActionFailed(reason) => {
+                self.say_error(reason);
+                true
             }
-            AppEvent::RemoteWorkers(remote) => {
-                self.remote_workers = remote;
-                self.combine_workers();
-            }
-            AppEvent::ActionFailed(reason) => self.say_error(reason),
             AppEvent::Levels { symbol, levels } => {
-                self.levels.insert(symbol, levels);
-                self.dirty = true;
+                self.market.levels.insert(symbol, levels);
+                true
             }
             AppEvent::Market(snapshot) => self.on_market(&MarketEvent::Snapshot(snapshot)),
-            AppEvent::Detection(found) => {
-                let on_watchlist = self
-                    .watchlist
-                    .iter()
-                    .any(|r| r.symbol == found.detection.symbol);
-                let this_session = self
-                    .session
-                    .is_none_or(|s| s.date == found.detection.market_date);
-                if !on_watchlist
-                    || !this_session
-                    || self.opportunities.iter().any(|o| o.id == found.id)
-                {
-                    return;
-                }
-                let at = self
-                    .opportunities
-                    .partition_point(|o| o.detection.confidence >= found.detection.confidence);
-                self.opportunities.insert(at, found);
-                self.dirty = true;
-            }
-            AppEvent::SetupChanged {
-                row, transition, ..
-            } => self.on_setup_changed(row, transition),
-            AppEvent::Tracked {
-                detection_id,
-                result,
-            } => self.on_tracked(detection_id, result),
-            AppEvent::SetupDeleted(id) => self.on_setup_deleted(id),
-            AppEvent::History { id, events } => {
-                if let Some(Overlay::Details { id: open, history }) = &mut self.overlay
-                    && *open == id
-                {
+            // The Details popup waits for its history: it shows as soon as it comes.
+            AppEvent::History { id, events } => match &mut self.overlay {
+                Some(Overlay::Details { id: open, history }) if *open == id => {
                     *history = Some(events);
+                    true
                 }
+                _ => false,
+            },
+            AppEvent::Notice(text) => {
+                self.say(text);
+                true
             }
-            AppEvent::Notice(text) => self.say(text),
-            AppEvent::Coach(event) => self.on_coach(event),
+            AppEvent::Coach(event) => {
+                self.on_coach(event);
+                true
+            }
+            // One evaluator serves every user of the database: only ours are shown.
             AppEvent::AlertFired { user, alert, text } => {
-                // One evaluator serves every user of the database: only ours are shown.
-                if self.user.is_none_or(|me| me == user) {
+                let ours = self.settings.user.is_none_or(|me| me == user);
+                if ours {
                     self.on_alert_fired(alert, text);
                 }
+                ours
             }
             AppEvent::AlertsChanged { user, alerts } => {
-                if self.user.is_none_or(|me| me == user) {
-                    self.on_alerts_changed(alerts);
-                }
+                self.settings.user.is_none_or(|me| me == user) && self.on_alerts_changed(alerts)
             }
             AppEvent::AlertsSaved { alerts, message } => {
-                self.alerts = alerts;
-                self.chart_version += 1;
+                self.panes.chart.alerts = alerts;
                 self.say(message);
+                true
             }
-            AppEvent::Brief { brief, preview } => self.on_brief(brief, preview),
-        }
+            // The Brief pane keeps the brief.
+            AppEvent::Brief { .. } => false,
+        };
+        redraw || own
     }
 
-    fn on_brief(&mut self, brief: std::sync::Arc<crate::brief::Brief>, preview: bool) {
-        let generated = brief
-            .generated_at
-            .with_timezone(&crate::market::calendar::NEW_YORK)
-            .format("%H:%M");
-        let changed = self
-            .brief
-            .as_ref()
-            .is_none_or(|b| b.generated_at != brief.generated_at || b.watchlist != brief.watchlist);
-        if preview {
-            self.say(format!(
-                "preview of the brief for watchlist {} (not stored)",
-                crate::text::printable(&brief.watchlist)
-            ));
-        } else if changed {
-            self.say(format!(
-                "brief of {} generated {generated} ET",
-                brief.market_date
-            ));
-        }
-        if changed || preview != self.brief_preview {
-            self.selection.remove(&Pane::Brief);
-        }
-        self.brief = Some(brief);
-        self.brief_preview = preview;
-        self.dirty = true;
-    }
-
-    /// The scanner's signals for the watchlist: the last final bar's close at a key level,
-    /// volume spikes. Judged on final bars only, so the list changes once a minute rather
-    /// than flickering with every quote.
-    pub fn scan_signals(&self) -> Vec<ScanSignal> {
-        let mut out = Vec::new();
-        for row in &self.watchlist {
-            let (Some(&price), Some(levels)) = (row.closes.last(), self.levels.get(&row.symbol))
-            else {
-                continue;
-            };
-            out.extend(scanner::near_level(&row.symbol, price, levels));
-            let up = row.closes.windows(2).last().is_some_and(|w| w[1] >= w[0]);
-            if let Some(ratio) = row.relative_volume() {
-                out.extend(scanner::volume_spike(&row.symbol, ratio, up));
-            }
-        }
-        out
-    }
-
-    /// The Scanner's opportunity list: detections and signals together, best score first
-    /// (a detection first on equal scores: it carries a plan).
+    /// The Scanner's opportunity list: detections and signals, best score first.
     pub fn opportunity_rows(&self) -> Vec<Opportunity<'_>> {
-        let mut rows: Vec<Opportunity> = self
-            .opportunities
-            .iter()
-            .map(Opportunity::Detection)
-            .collect();
-        rows.extend(self.scan_signals().into_iter().map(Opportunity::Signal));
-        rows.sort_by_key(|o| {
-            (
-                std::cmp::Reverse(o.score()),
-                matches!(o, Opportunity::Signal(_)),
-            )
-        });
-        rows
+        self.panes.scanner.rows(&self.market)
     }
 
-    /// The profile the GEX pane shows, if computed.
+    /// The profile the GEX pane shows (the focused symbol's), if computed.
     pub fn gex_profile(&self) -> Option<&Arc<GexProfile>> {
-        let symbol = self.gex_symbol.clone()?;
-        self.gex_board.get(&(symbol, self.gex_filter))
+        self.panes.gex.profile(self.focus_symbol.as_ref())
     }
 
-    pub fn on_gex(&mut self, board: GexBoard) {
-        self.gex_board = board;
-        self.chart_version += 1;
-        self.dirty = true;
+    /// The GEX worker's latest profiles; they redraw GEX and the Chart's walls.
+    pub fn on_gex(&mut self, board: GexBoard) -> bool {
+        self.panes.gex.set_board(board);
+        true
     }
 
-    /// This process's workers (the remote ones, when attached, follow them).
-    pub fn on_health(&mut self, workers: Vec<WorkerRecord>) {
-        self.local_workers = workers;
-        self.combine_workers();
-    }
-
-    fn combine_workers(&mut self) {
-        let workers: Vec<WorkerRecord> = self
-            .local_workers
-            .iter()
-            .chain(&self.remote_workers)
-            .cloned()
-            .collect();
-        if workers != self.workers {
-            self.workers = workers;
-            self.dirty = true;
-        }
+    /// This process's workers (the remote ones, when attached, follow them); `true`
+    /// when the list shown changed.
+    pub fn on_health(&mut self, workers: Vec<WorkerRecord>) -> bool {
+        self.panes.health.set_local(workers)
     }
 }
 

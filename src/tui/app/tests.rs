@@ -11,7 +11,7 @@ fn app() -> App {
         .iter()
         .map(|s| Symbol::parse(s).unwrap())
         .collect();
-    App::new(
+    App::new(Startup::new(
         Keymap::default(),
         Source {
             provider: "sim".into(),
@@ -19,30 +19,37 @@ fn app() -> App {
             user: "local".into(),
         },
         &watchlist,
-        true,
-    )
+    ))
 }
 
 #[test]
 fn number_keys_jump_to_their_pane_and_tab_cycles() {
     let mut a = app();
-    assert_eq!(a.focus, Pane::Scanner, "the scanner has focus at start");
+    assert_eq!(a.focus, PaneId::Scanner, "the scanner has focus at start");
     a.update(Action::FocusGex);
-    assert_eq!(a.focus, Pane::Gex);
+    assert_eq!(a.focus, PaneId::Gex);
     a.update(Action::FocusNext);
-    assert_eq!(a.focus, Pane::Health);
+    assert_eq!(a.focus, PaneId::Health);
     a.update(Action::FocusNext);
     a.update(Action::FocusNext);
-    assert_eq!(a.focus, Pane::Coach);
+    assert_eq!(a.focus, PaneId::Coach);
     a.update(Action::FocusNext);
-    assert_eq!(a.focus, Pane::Chart, "the Chart (8) follows the Coach (7)");
+    assert_eq!(
+        a.focus,
+        PaneId::Chart,
+        "the Chart (8) follows the Coach (7)"
+    );
     a.update(Action::FocusNext);
-    assert_eq!(a.focus, Pane::Brief, "focus wraps from the Chart to Brief");
+    assert_eq!(
+        a.focus,
+        PaneId::Brief,
+        "focus wraps from the Chart to Brief"
+    );
     a.update(Action::FocusPrev);
-    assert_eq!(a.focus, Pane::Chart);
+    assert_eq!(a.focus, PaneId::Chart);
     a.update(Action::FocusBrief);
     a.update(Action::FocusChart);
-    assert_eq!((a.focus, a.focus.number()), (Pane::Chart, 8));
+    assert_eq!((a.focus, a.focus.number()), (PaneId::Chart, 8));
 }
 
 #[test]
@@ -53,7 +60,7 @@ fn help_opens_over_everything_and_closes_with_escape() {
     a.update(Action::FocusGex);
     assert_eq!(
         a.focus,
-        Pane::Scanner,
+        PaneId::Scanner,
         "keys do not reach the panes behind help"
     );
     a.update(Action::Back);
@@ -69,7 +76,7 @@ fn quit_leaves_at_once_when_no_setup_is_active() {
 #[test]
 fn quit_asks_while_setups_are_active_and_only_y_confirms() {
     let mut a = app();
-    a.setups = vec![active_row(1), active_row(2)];
+    a.panes.setups.rows = vec![active_row(1), active_row(2)];
     assert!(a.update(Action::Quit).is_empty());
     assert_eq!(a.overlay, Some(Overlay::ConfirmQuit));
     assert!(a.unbound_key('n').is_empty());
@@ -82,7 +89,7 @@ fn quit_asks_while_setups_are_active_and_only_y_confirms() {
 #[test]
 fn ctrl_c_quits_even_with_active_setups_and_help_open() {
     let mut a = app();
-    a.setups = vec![active_row(1)];
+    a.panes.setups.rows = vec![active_row(1)];
     a.update(Action::Help);
     assert_eq!(a.update(Action::ForceQuit), vec![Effect::Quit]);
 }
@@ -110,23 +117,22 @@ fn selection_moves_within_the_watchlist() {
     let mut a = app();
     a.update(Action::Down);
     a.update(Action::Down);
-    assert_eq!(a.selected(Pane::Scanner), 2);
+    assert_eq!(a.selected(PaneId::Scanner), 2);
     for _ in 0..10 {
         a.update(Action::Down);
     }
-    assert_eq!(a.selected(Pane::Scanner), 3, "stops at the last row");
+    assert_eq!(a.selected(PaneId::Scanner), 3, "stops at the last row");
     a.update(Action::Up);
-    assert_eq!(a.selected(Pane::Scanner), 2);
+    assert_eq!(a.selected(PaneId::Scanner), 2);
 }
 
 #[test]
 fn a_quote_updates_last_price_and_change_against_the_prior_close() {
     use crate::provider::Quote;
     let mut a = app();
-    a.watchlist[2].prior_close = Some(680.0);
+    a.market.watchlist[2].prior_close = Some(680.0);
     let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 24, 15, 0, 15).unwrap();
-    a.dirty = false;
-    a.on_market(&MarketEvent::Step {
+    let redraw = a.on_market(&MarketEvent::Step {
         at,
         quotes: vec![Quote {
             symbol: Symbol::parse("SPY").unwrap(),
@@ -135,11 +141,11 @@ fn a_quote_updates_last_price_and_change_against_the_prior_close() {
         }],
         bars: vec![],
     });
-    assert!(a.dirty);
-    let (points, pct) = a.watchlist[2].change().unwrap();
+    assert!(redraw, "a new price redraws");
+    let (points, pct) = a.market.watchlist[2].change().unwrap();
     assert!((points - 3.4).abs() < 1e-9);
     assert!((pct - 0.5).abs() < 1e-9);
-    assert_eq!(a.watchlist[0].change(), None, "SPX has no quote yet");
+    assert_eq!(a.market.watchlist[0].change(), None, "SPX has no quote yet");
 }
 
 fn press(a: &mut App, code: crossterm::event::KeyCode) -> Vec<Effect> {
@@ -160,7 +166,7 @@ fn w_opens_the_watchlist_editor_with_the_current_symbols() {
     let mut a = app();
     a.update(Action::FocusGex);
     press(&mut a, crossterm::event::KeyCode::Char('w'));
-    assert_eq!(a.focus, Pane::Scanner);
+    assert_eq!(a.focus, PaneId::Scanner);
     match &a.overlay {
         Some(Overlay::EditWatchlist { input, error }) => {
             assert_eq!(input.text, "SPX NDX SPY QQQ");
@@ -208,13 +214,13 @@ fn escape_leaves_the_watchlist_unchanged() {
     type_text(&mut a, "AAPL");
     assert!(press(&mut a, crossterm::event::KeyCode::Esc).is_empty());
     assert_eq!(a.overlay, None);
-    assert_eq!(a.watchlist.len(), 4);
+    assert_eq!(a.market.watchlist.len(), 4);
 }
 
 #[test]
 fn a_saved_watchlist_keeps_known_rows_and_adds_new_ones() {
     let mut a = app();
-    a.watchlist[2].last = Some(683.0);
+    a.market.watchlist[2].last = Some(683.0);
     let symbols: Vec<Symbol> = ["SPY", "NVDA"]
         .iter()
         .map(|s| Symbol::parse(s).unwrap())
@@ -229,9 +235,13 @@ fn a_saved_watchlist_keeps_known_rows_and_adds_new_ones() {
         },
         market: None,
     });
-    assert_eq!(a.watchlist.len(), 2);
-    assert_eq!(a.watchlist[0].last, Some(683.0), "SPY keeps its price");
-    assert_eq!(a.watchlist[1].last, None);
+    assert_eq!(a.market.watchlist.len(), 2);
+    assert_eq!(
+        a.market.watchlist[0].last,
+        Some(683.0),
+        "SPY keeps its price"
+    );
+    assert_eq!(a.market.watchlist[1].last, None);
     assert_eq!(
         a.status.as_ref().unwrap().text,
         "watchlist saved: 2 symbols"
@@ -241,9 +251,9 @@ fn a_saved_watchlist_keeps_known_rows_and_adds_new_ones() {
 #[test]
 fn s_cycles_the_gex_symbol_through_the_watchlist_and_asks_for_its_profile() {
     let mut a = app();
-    assert_eq!(a.gex_symbol.as_ref().map(Symbol::as_str), Some("SPX"));
+    assert_eq!(a.focus_symbol.as_ref().map(Symbol::as_str), Some("SPX"));
     let effects = a.update(Action::GexSymbol);
-    assert_eq!(a.focus, Pane::Gex);
+    assert_eq!(a.focus, PaneId::Gex);
     assert_eq!(
         effects,
         vec![Effect::Gex(GexRequest {
@@ -256,7 +266,7 @@ fn s_cycles_the_gex_symbol_through_the_watchlist_and_asks_for_its_profile() {
         a.update(Action::GexSymbol);
     }
     assert_eq!(
-        a.gex_symbol.as_ref().map(Symbol::as_str),
+        a.focus_symbol.as_ref().map(Symbol::as_str),
         Some("SPX"),
         "wraps around"
     );
@@ -266,9 +276,9 @@ fn s_cycles_the_gex_symbol_through_the_watchlist_and_asks_for_its_profile() {
 fn e_cycles_the_expiry_filter_and_r_forces_a_recompute() {
     let mut a = app();
     a.update(Action::GexExpiry);
-    assert_eq!(a.gex_filter, ExpiryFilter::ZeroDte);
+    assert_eq!(a.panes.gex.filter(), ExpiryFilter::ZeroDte);
     a.update(Action::GexExpiry);
-    assert_eq!(a.gex_filter, ExpiryFilter::Next(1));
+    assert_eq!(a.panes.gex.filter(), ExpiryFilter::Next(1));
     let effects = a.update(Action::Refresh);
     assert_eq!(
         effects,
@@ -292,7 +302,7 @@ fn e_cycles_the_expiry_filter_and_r_forces_a_recompute() {
 #[test]
 fn a_provider_without_chains_says_so_instead_of_asking() {
     let mut a = app();
-    a.has_chains = false;
+    a.settings.has_chains = false;
     assert!(a.update(Action::GexSymbol).is_empty());
     assert!(
         a.status
@@ -345,7 +355,7 @@ fn active_row(id: i64) -> SetupRow {
 
 fn with_opportunity() -> App {
     let mut a = app();
-    a.market_now = Some(at_market());
+    a.market.now = Some(at_market());
     a.on_event(AppEvent::Detection(detection(7)));
     a
 }
@@ -364,7 +374,10 @@ fn t_on_an_opportunity_tracks_it_at_market_time_and_shows_saving_then_saved() {
             at: at_market()
         }]
     );
-    assert_eq!(a.track_states.get(&7), Some(&TrackState::Saving));
+    assert_eq!(
+        a.panes.scanner.track_states.get(&7),
+        Some(&TrackState::Saving)
+    );
     assert!(
         a.update(Action::Track).is_empty(),
         "no second write while saving"
@@ -373,8 +386,11 @@ fn t_on_an_opportunity_tracks_it_at_market_time_and_shows_saving_then_saved() {
         detection_id: 7,
         result: Ok(TrackResult::Tracked(active_row(1))),
     });
-    assert_eq!(a.track_states.get(&7), Some(&TrackState::Saved));
-    assert_eq!(a.setups.len(), 1);
+    assert_eq!(
+        a.panes.scanner.track_states.get(&7),
+        Some(&TrackState::Saved)
+    );
+    assert_eq!(a.panes.setups.rows.len(), 1);
     assert_eq!(a.active_setups(), 1);
 }
 
@@ -385,7 +401,10 @@ fn tracking_twice_says_already_tracked_and_shows_duplicate() {
         detection_id: 7,
         result: Ok(TrackResult::AlreadyTracked(active_row(1))),
     });
-    assert_eq!(a.track_states.get(&7), Some(&TrackState::Duplicate));
+    assert_eq!(
+        a.panes.scanner.track_states.get(&7),
+        Some(&TrackState::Duplicate)
+    );
     let status = a.status.clone().unwrap();
     assert!(
         status.text.contains("already tracked as setup 1 (active)"),
@@ -396,7 +415,10 @@ fn tracking_twice_says_already_tracked_and_shows_duplicate() {
         detection_id: 8,
         result: Err("database is locked".into()),
     });
-    assert!(matches!(a.track_states.get(&8), Some(TrackState::Error(_))));
+    assert!(matches!(
+        a.panes.scanner.track_states.get(&8),
+        Some(TrackState::Error(_))
+    ));
 }
 
 #[test]
@@ -418,7 +440,7 @@ fn t_on_a_watchlist_row_or_another_pane_explains_what_to_select() {
 #[test]
 fn lifecycle_keys_act_on_the_selected_setup_in_the_setups_pane() {
     let mut a = with_opportunity();
-    a.setups = vec![active_row(2), active_row(1)];
+    a.panes.setups.rows = vec![active_row(2), active_row(1)];
     a.update(Action::FocusSetups);
     a.update(Action::Down);
     let manual = |action| {
@@ -443,7 +465,7 @@ fn lifecycle_keys_act_on_the_selected_setup_in_the_setups_pane() {
 #[test]
 fn delete_asks_first_and_only_y_deletes() {
     let mut a = with_opportunity();
-    a.setups = vec![active_row(3)];
+    a.panes.setups.rows = vec![active_row(3)];
     a.update(Action::FocusSetups);
     assert!(a.update(Action::Delete).is_empty());
     assert_eq!(a.overlay, Some(Overlay::ConfirmDelete { id: 3 }));
@@ -455,13 +477,13 @@ fn delete_asks_first_and_only_y_deletes() {
         vec![Effect::Delete { id: 3 }]
     );
     a.on_event(AppEvent::SetupDeleted(3));
-    assert!(a.setups.is_empty());
+    assert!(a.panes.setups.rows.is_empty());
 }
 
 #[test]
 fn n_edits_the_note_and_enter_saves_it() {
     let mut a = with_opportunity();
-    a.setups = vec![active_row(4)];
+    a.panes.setups.rows = vec![active_row(4)];
     a.update(Action::FocusSetups);
     a.update(Action::Note);
     type_text(&mut a, "wait for vwap");
@@ -481,23 +503,23 @@ fn f_cycles_the_status_filter() {
     let mut a = with_opportunity();
     let mut archived = active_row(5);
     archived.setup.status = crate::setups::SetupStatus::Archived;
-    a.setups = vec![active_row(6), archived];
+    a.panes.setups.rows = vec![active_row(6), archived];
     a.update(Action::FocusSetups);
     assert_eq!(a.visible_setups().len(), 2, "all by default");
     a.update(Action::Filter);
-    assert_eq!(a.setup_filter, StatusFilter::Active);
+    assert_eq!(a.panes.setups.filter, StatusFilter::Active);
     assert_eq!(a.visible_setups().len(), 1);
     for _ in 0..3 {
         a.update(Action::Filter);
     }
-    assert_eq!(a.setup_filter, StatusFilter::Archived);
+    assert_eq!(a.panes.setups.filter, StatusFilter::Archived);
     assert_eq!(a.visible_setups()[0].setup.id, 5);
 }
 
 #[test]
 fn enter_opens_the_details_and_loads_the_history() {
     let mut a = with_opportunity();
-    a.setups = vec![active_row(9)];
+    a.panes.setups.rows = vec![active_row(9)];
     a.update(Action::FocusSetups);
     assert_eq!(
         a.update(Action::Details),
@@ -519,23 +541,101 @@ fn enter_opens_the_details_and_loads_the_history() {
 }
 
 #[test]
+fn the_history_redraws_the_details_popup_at_once_and_only_its_own() {
+    let mut a = with_opportunity();
+    a.panes.setups.rows = vec![active_row(9)];
+    a.update(Action::FocusSetups);
+    a.update(Action::Details);
+    let event = crate::store::SetupEvent {
+        id: 1,
+        setup_id: 9,
+        from_status: None,
+        to_status: crate::setups::SetupStatus::Active,
+        reason: "tracked".into(),
+        price: None,
+        actor: "ann".into(),
+        at: at_market(),
+    };
+    assert!(
+        !a.on_event(AppEvent::History {
+            id: 8,
+            events: vec![event.clone()],
+        }),
+        "another setup's history changes nothing on screen"
+    );
+    assert_eq!(
+        a.overlay,
+        Some(Overlay::Details {
+            id: 9,
+            history: None
+        })
+    );
+    assert!(
+        a.on_event(AppEvent::History {
+            id: 9,
+            events: vec![event.clone()],
+        }),
+        "the popup's own history is drawn with the next frame, not at the next tick"
+    );
+    assert_eq!(
+        a.overlay,
+        Some(Overlay::Details {
+            id: 9,
+            history: Some(vec![event.clone()])
+        })
+    );
+    a.update(Action::Back);
+    assert!(
+        !a.on_event(AppEvent::History {
+            id: 9,
+            events: vec![event],
+        }),
+        "a history after the popup closed is dropped"
+    );
+}
+
+#[test]
+fn worker_events_say_whether_the_screen_must_redraw() {
+    let mut a = with_opportunity();
+    assert!(a.on_event(AppEvent::Notice("hello".into())));
+    let same = a.panes.chart.alerts.clone();
+    assert!(
+        !a.on_event(AppEvent::AlertsChanged {
+            user: crate::store::UserId(1),
+            alerts: same,
+        }),
+        "the same alerts again change nothing"
+    );
+    let known = a.panes.scanner.opportunities[0].clone();
+    assert!(
+        !a.on_event(AppEvent::Detection(known)),
+        "a detection already listed changes nothing"
+    );
+    let workers = a.workers().to_vec();
+    assert!(
+        !a.on_health(workers),
+        "the same workers again change nothing"
+    );
+}
+
+#[test]
 fn an_older_version_of_a_setup_never_replaces_a_newer_one() {
     let mut a = with_opportunity();
     let mut newer = active_row(1);
     newer.setup.version = 3;
     newer.setup.status = crate::setups::SetupStatus::Triggered;
-    a.setups = vec![newer];
+    a.panes.setups.rows = vec![newer];
     a.on_event(AppEvent::SetupChanged {
         user: crate::store::UserId(1),
         row: active_row(1),
         transition: None,
     });
-    assert_eq!(a.setups[0].setup.version, 3);
+    assert_eq!(a.panes.setups.rows[0].setup.version, 3);
 }
 
 #[test]
 fn relative_volume_is_the_last_minute_against_the_twenty_before() {
-    let mut row = app().watchlist[2].clone();
+    let mut row = app().market.watchlist[2].clone();
     row.volumes = vec![1000.0; 20];
     row.volumes.push(3000.0);
     assert_eq!(row.relative_volume(), Some(3.0));
@@ -548,7 +648,7 @@ fn relative_volume_is_the_last_minute_against_the_twenty_before() {
 #[test]
 fn the_scanner_ranks_level_and_volume_signals_with_detections_and_t_explains_a_signal() {
     let mut a = with_opportunity();
-    a.watchlist[2].closes = vec![682.0, 683.0];
+    a.market.watchlist[2].closes = vec![682.0, 683.0];
     a.on_event(AppEvent::Levels {
         symbol: Symbol::parse("SPY").unwrap(),
         levels: vec![("PDH", 683.10), ("PDL", 670.0)],
@@ -582,7 +682,7 @@ fn the_scanner_ranks_level_and_volume_signals_with_detections_and_t_explains_a_s
 
 #[test]
 fn a_quote_older_than_two_market_minutes_is_stale() {
-    let mut row = app().watchlist[2].clone();
+    let mut row = app().market.watchlist[2].clone();
     let session = crate::market::calendar::session(at_market().date_naive());
     row.last_at = Some(at_market());
     assert!(!row.is_stale(Some(at_market() + chrono::Duration::minutes(2)), session));
@@ -601,7 +701,7 @@ fn a_quote_older_than_two_market_minutes_is_stale() {
 
 fn coach_app() -> App {
     let mut a = with_opportunity();
-    a.coach.configured = true;
+    a.panes.coach.configured = true;
     a
 }
 
@@ -610,11 +710,11 @@ fn seven_opens_the_coach_prompt_and_typed_keys_are_the_question() {
     use crossterm::event::KeyCode;
     let mut a = coach_app();
     a.update(Action::FocusCoach);
-    assert_eq!(a.focus, Pane::Coach);
-    assert!(a.coach.editing);
+    assert_eq!(a.focus, PaneId::Coach);
+    assert!(a.panes.coach.editing);
     // Keys bound elsewhere (q, 1, t) are text while the prompt is open.
     type_text(&mut a, "q1t flip?");
-    assert_eq!(a.coach.input.text, "q1t flip?");
+    assert_eq!(a.panes.coach.input.text, "q1t flip?");
     let effects = press(&mut a, KeyCode::Enter);
     assert_eq!(
         effects,
@@ -623,9 +723,9 @@ fn seven_opens_the_coach_prompt_and_typed_keys_are_the_question() {
             context: None
         }]
     );
-    assert!(a.coach.running && !a.coach.editing);
+    assert!(a.panes.coach.running && !a.panes.coach.editing);
     assert_eq!(
-        a.coach.transcript,
+        a.panes.coach.transcript,
         vec![CoachLine::Question("q1t flip?".into())]
     );
     // Esc while it answers cancels the question.
@@ -656,16 +756,16 @@ fn streamed_text_tool_lines_and_the_answer_build_the_transcript() {
         a.on_event(AppEvent::Coach(event));
     }
     assert_eq!(
-        a.coach.transcript.last(),
+        a.panes.coach.transcript.last(),
         Some(&CoachLine::Answer("The flip is 6973.15.".into()))
     );
-    assert_eq!(a.coach.transcript.len(), 4);
-    assert!(!a.coach.running);
-    assert!(a.coach.editing, "the prompt is open for a follow-up");
+    assert_eq!(a.panes.coach.transcript.len(), 4);
+    assert!(!a.panes.coach.running);
+    assert!(a.panes.coach.editing, "the prompt is open for a follow-up");
     // A failure is shown in the pane and on the status line.
     a.on_event(AppEvent::Coach(CoachEvent::Failed("timed out".into())));
     assert_eq!(
-        a.coach.transcript.last(),
+        a.panes.coach.transcript.last(),
         Some(&CoachLine::Error("timed out".into()))
     );
     assert!(a.status.as_ref().is_some_and(|s| s.is_error));
@@ -674,12 +774,16 @@ fn streamed_text_tool_lines_and_the_answer_build_the_transcript() {
 #[test]
 fn c_on_a_scanner_detection_asks_about_it_with_its_facts() {
     let mut a = coach_app();
-    a.selection.insert(Pane::Scanner, a.watchlist.len());
+    // Past the watchlist rows onto the first opportunity.
+    a.update(Action::FocusScanner);
+    for _ in 0..a.market.watchlist.len() {
+        a.update(Action::Down);
+    }
     a.update(Action::AskCoach);
-    assert_eq!(a.focus, Pane::Coach);
-    assert!(a.coach.editing);
+    assert_eq!(a.focus, PaneId::Coach);
+    assert!(a.panes.coach.editing);
     assert_eq!(
-        a.coach.input.text,
+        a.panes.coach.input.text,
         "Is this SPY orb_breakout long worth taking here?"
     );
     let effects = press(&mut a, crossterm::event::KeyCode::Enter);
@@ -693,24 +797,28 @@ fn c_on_a_scanner_detection_asks_about_it_with_its_facts() {
         panic!("{effects:?}");
     };
     assert!(facts.starts_with("Scanner detection id 7: SPY orb_breakout long (score 80), entry 681.25, stop 679.80, target 683.50"), "{facts}");
-    assert_eq!(a.coach.context, None, "the facts go with one question");
+    assert_eq!(
+        a.panes.coach.context, None,
+        "the facts go with one question"
+    );
 }
 
 #[test]
 fn c_on_a_tracked_setup_is_the_follow_up_and_c_elsewhere_says_where_it_works() {
     let mut a = coach_app();
-    a.setups = vec![active_row(12)];
+    a.panes.setups.rows = vec![active_row(12)];
     a.update(Action::FocusSetups);
     a.update(Action::AskCoach);
-    assert_eq!(a.focus, Pane::Coach);
-    let (label, facts) = a.coach.context.clone().unwrap();
+    assert_eq!(a.focus, PaneId::Coach);
+    let (label, facts) = a.panes.coach.context.clone().unwrap();
     assert_eq!(label, "SPY ORB long setup #12");
     assert!(
         facts.starts_with("Tracked setup id 12: SPY orb_breakout long, entry 681.25"),
         "{facts}"
     );
     assert!(
-        a.coach
+        a.panes
+            .coach
             .input
             .text
             .starts_with("How is my SPY orb_breakout long setup doing")
@@ -719,7 +827,7 @@ fn c_on_a_tracked_setup_is_the_follow_up_and_c_elsewhere_says_where_it_works() {
     let mut b = coach_app();
     b.update(Action::FocusGex);
     b.update(Action::AskCoach);
-    assert_eq!(b.focus, Pane::Gex);
+    assert_eq!(b.focus, PaneId::Gex);
     assert!(
         b.status
             .as_ref()
@@ -753,8 +861,8 @@ fn the_coachs_track_question_needs_y_and_anything_else_declines() {
 fn an_unconfigured_coach_opens_without_a_prompt() {
     let mut a = with_opportunity();
     a.update(Action::FocusCoach);
-    assert_eq!(a.focus, Pane::Coach);
-    assert!(!a.coach.editing);
+    assert_eq!(a.focus, PaneId::Coach);
+    assert!(!a.panes.coach.editing);
     assert_eq!(
         press(&mut a, crossterm::event::KeyCode::Char('q')),
         vec![Effect::Quit]
@@ -766,14 +874,14 @@ fn k_and_j_scroll_the_coach_transcript_with_the_prompt_closed() {
     let mut a = coach_app();
     a.update(Action::FocusCoach);
     press(&mut a, crossterm::event::KeyCode::Esc);
-    assert!(!a.coach.editing);
+    assert!(!a.panes.coach.editing);
     a.update(Action::Up);
     a.update(Action::Up);
-    assert_eq!(a.coach.scroll, 2);
+    assert_eq!(a.panes.coach.scroll, 2);
     a.update(Action::Down);
     a.update(Action::Down);
     a.update(Action::Down);
-    assert_eq!(a.coach.scroll, 0, "never below the newest line");
+    assert_eq!(a.panes.coach.scroll, 0, "never below the newest line");
 }
 
 #[test]
@@ -786,11 +894,11 @@ fn an_attached_screen_lists_its_own_workers_then_the_servers() {
     };
     a.on_health(vec![record("database")]);
     a.on_event(AppEvent::RemoteWorkers(vec![record("box-1 feed")]));
-    let names: Vec<&str> = a.workers.iter().map(|w| w.name.as_str()).collect();
+    let names: Vec<&str> = a.workers().iter().map(|w| w.name.as_str()).collect();
     assert_eq!(names, ["database", "box-1 feed"]);
     // A local update keeps the servers' records.
     a.on_health(vec![record("database"), record("listen")]);
-    assert_eq!(a.workers.len(), 3);
+    assert_eq!(a.workers().len(), 3);
 }
 
 #[test]
@@ -804,7 +912,12 @@ fn a_watchlist_loaded_from_the_store_replaces_the_rows_quietly() {
         updated_at: chrono::Utc::now(),
     };
     a.on_event(AppEvent::WatchlistLoaded(list));
-    let symbols: Vec<&str> = a.watchlist.iter().map(|r| r.symbol.as_str()).collect();
+    let symbols: Vec<&str> = a
+        .market
+        .watchlist
+        .iter()
+        .map(|r| r.symbol.as_str())
+        .collect();
     assert_eq!(symbols, ["TSLA"]);
     assert!(a.status.is_none(), "not announced as the trader's own save");
 }
@@ -812,7 +925,7 @@ fn a_watchlist_loaded_from_the_store_replaces_the_rows_quietly() {
 #[test]
 fn a_status_change_read_back_from_the_store_is_announced() {
     let mut a = with_opportunity();
-    a.setups = vec![active_row(1)];
+    a.panes.setups.rows = vec![active_row(1)];
     let mut triggered = active_row(1);
     triggered.setup.version += 1;
     triggered.setup.status = crate::setups::SetupStatus::Triggered;
@@ -829,7 +942,7 @@ fn a_status_change_read_back_from_the_store_is_announced() {
     );
     // A note written elsewhere changes no status: nothing to announce.
     a.status = None;
-    let mut noted = a.setups[0].clone();
+    let mut noted = a.panes.setups.rows[0].clone();
     noted.setup.version += 1;
     noted.notes = "scale out at VWAP".into();
     a.on_event(AppEvent::SetupChanged {
@@ -855,15 +968,15 @@ mod brief {
 
     #[test]
     fn the_brief_is_the_first_pane_before_the_open_only() {
-        assert_eq!(initial_pane(ny(9, 29)), Pane::Brief);
-        assert_eq!(initial_pane(ny(7, 0)), Pane::Brief);
-        assert_eq!(initial_pane(ny(9, 30)), Pane::Scanner);
-        assert_eq!(initial_pane(ny(17, 0)), Pane::Scanner);
+        assert_eq!(initial_pane(ny(9, 29)), PaneId::Brief);
+        assert_eq!(initial_pane(ny(7, 0)), PaneId::Brief);
+        assert_eq!(initial_pane(ny(9, 30)), PaneId::Scanner);
+        assert_eq!(initial_pane(ny(17, 0)), PaneId::Scanner);
         // Saturday: no open today, the current behaviour stays
         let saturday = chrono::Utc
             .with_ymd_and_hms(2026, 11, 28, 13, 0, 0)
             .unwrap();
-        assert_eq!(initial_pane(saturday), Pane::Scanner);
+        assert_eq!(initial_pane(saturday), PaneId::Scanner);
     }
 
     #[test]
@@ -884,7 +997,7 @@ mod brief {
             a.update(Action::BriefPreview),
             vec![Effect::Brief(BriefRequest::PreviewNext { after: None })]
         );
-        assert_eq!(a.focus, Pane::Brief);
+        assert_eq!(a.focus, PaneId::Brief);
     }
 
     #[test]
@@ -919,7 +1032,7 @@ mod brief {
         for _ in 0..lines + 10 {
             a.update(Action::Down);
         }
-        assert_eq!(a.selection.get(&Pane::Brief), Some(&(lines - 1)));
+        assert_eq!(a.selected(PaneId::Brief), lines - 1);
         assert_eq!(
             a.update(Action::BriefPreview),
             vec![Effect::Brief(BriefRequest::PreviewNext {
@@ -940,10 +1053,10 @@ mod brief {
         let snapshot = std::sync::Arc::new(market.snapshot(ny(9, 25)));
         let mut a = app();
         a.on_market(&MarketEvent::Snapshot(snapshot.clone()));
-        assert_eq!(a.focus, Pane::Brief);
+        assert_eq!(a.focus, PaneId::Brief);
         let mut b = app();
         b.update(Action::FocusGex);
         b.on_market(&MarketEvent::Snapshot(snapshot));
-        assert_eq!(b.focus, Pane::Gex, "the trader's choice stands");
+        assert_eq!(b.focus, PaneId::Gex, "the trader's choice stands");
     }
 }

@@ -18,6 +18,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::widgets::Widget;
 
 use crate::domain::Bar;
+use crate::tui::format::price;
 
 /// What a horizontal line is, for its style and its place in the label order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -305,15 +306,6 @@ impl CandleChart<'_> {
                 }
             }
         }
-    }
-}
-
-/// A price as the axis writes it: two decimals, one above 10,000 (an index).
-pub fn price(p: f64) -> String {
-    if p.abs() >= 10_000.0 {
-        format!("{p:.1}")
-    } else {
-        format!("{p:.2}")
     }
 }
 

@@ -84,7 +84,6 @@ fn the_focus_follows_the_selection_across_panes_and_gex_follows_it() {
     // Scanner: j selects NDX, which becomes the focus; GEX is asked for it.
     let effects = press(&mut a, 'j');
     assert_eq!(a.focus_symbol, Some(sym("NDX")));
-    assert_eq!(a.gex_symbol, Some(sym("NDX")));
     assert_eq!(
         effects,
         vec![Effect::Gex(GexRequest {
@@ -95,23 +94,29 @@ fn the_focus_follows_the_selection_across_panes_and_gex_follows_it() {
     );
     assert_eq!(
         a.focus,
-        Pane::Scanner,
+        PaneId::Scanner,
         "following the focus does not move the trader"
     );
     assert!(header(&a).contains("◆ NDX"), "{}", header(&a));
     // Setups: selecting a QQQ setup focuses QQQ.
     let mut row = active_row(3);
     row.setup.symbol = sym("QQQ");
-    a.setups = vec![active_row(4), row];
+    a.panes.setups.rows = vec![active_row(4), row];
     press(&mut a, '3');
     press(&mut a, 'j');
     assert_eq!(a.focus_symbol, Some(sym("QQQ")));
     press(&mut a, 'k');
-    assert_eq!(a.focus_symbol, Some(a.setups[0].setup.symbol.clone()));
-    // `s` in GEX still cycles the watchlist and carries the focus along.
+    assert_eq!(
+        a.focus_symbol,
+        Some(a.panes.setups.rows[0].setup.symbol.clone())
+    );
+    // `s` in GEX cycles the watchlist from the focused symbol (SPY, so QQQ next): the
+    // GEX pane shows the one focused symbol.
     press(&mut a, '4');
     press(&mut a, 's');
-    assert_eq!(a.gex_symbol, a.focus_symbol);
+    assert_eq!(a.focus_symbol, Some(sym("QQQ")));
+    let title = crate::tui::pane::Pane::title(&a.panes.gex, &a);
+    assert!(title.starts_with(" · QQQ all"), "{title}");
 }
 
 #[test]
@@ -143,24 +148,28 @@ fn slash_focuses_a_valid_symbol_and_refuses_a_bad_one() {
 fn the_chart_keys_change_timeframe_and_move_the_cursor() {
     let mut a = live_app();
     press(&mut a, '8');
-    assert_eq!(a.focus, Pane::Chart);
+    assert_eq!(a.focus, PaneId::Chart);
     let minutes = a.chart_bars().len();
     assert_eq!(minutes, 60, "09:30 to 10:30 in one-minute bars");
     press(&mut a, ']');
-    assert_eq!(a.chart.timeframe, Timeframe::M5);
+    assert_eq!(a.panes.chart.view.timeframe, Timeframe::M5);
     assert_eq!(a.chart_bars().len(), 12);
     press(&mut a, 'h');
     press(&mut a, 'h');
-    assert_eq!(a.chart.cursor, Some(9));
+    assert_eq!(a.panes.chart.view.cursor, Some(9));
     press(&mut a, 'l');
     press(&mut a, 'l');
     assert_eq!(
-        a.chart.cursor, None,
+        a.panes.chart.view.cursor, None,
         "past the newest bar the cursor follows it"
     );
     press(&mut a, '[');
     press(&mut a, '[');
-    assert_eq!(a.chart.timeframe, Timeframe::M1, "stops at one minute");
+    assert_eq!(
+        a.panes.chart.view.timeframe,
+        Timeframe::M1,
+        "stops at one minute"
+    );
 }
 
 #[test]
@@ -175,7 +184,7 @@ fn capital_a_on_the_gex_pane_prefills_the_call_wall_and_enter_saves_it() {
     assert_eq!(symbol, &sym("SPX"));
     assert!(input.text.contains(&format!("{wall:.2}")), "{}", input.text);
     assert!(input.text.contains("GEX call wall"), "{}", input.text);
-    let last = a.intraday[&sym("SPX")].last.unwrap();
+    let last = a.market.intraday[&sym("SPX")].last.unwrap();
     let effects = key(&mut a, KeyCode::Enter);
     let expected = if wall >= last {
         Condition::CrossesAbove(wall)
@@ -260,7 +269,7 @@ fn stored_alert(id: i64, status: AlertStatus) -> PriceAlert {
 #[test]
 fn a_firing_reaches_the_status_line_and_the_bell_and_the_list_removes_alerts() {
     let mut a = app();
-    a.bell = true;
+    a.settings.bell = true;
     a.on_event(AppEvent::AlertsSaved {
         alerts: vec![stored_alert(2, AlertStatus::Armed)],
         message: "alert 2 set".into(),
@@ -275,7 +284,7 @@ fn a_firing_reaches_the_status_line_and_the_bell_and_the_list_removes_alerts() {
     });
     assert!(a.ring_bell);
     // Another trader's alert on the same database never reaches this screen.
-    a.user = Some(crate::store::UserId(1));
+    a.settings.user = Some(crate::store::UserId(1));
     a.ring_bell = false;
     let mut theirs = stored_alert(9, AlertStatus::Fired);
     theirs.note = "bob's".into();
@@ -284,7 +293,7 @@ fn a_firing_reaches_the_status_line_and_the_bell_and_the_list_removes_alerts() {
         alert: theirs,
         text: "alert 9: SPX crosses above 6000.00".into(),
     });
-    assert!(!a.ring_bell && a.alerts.iter().all(|x| x.id != 9));
+    assert!(!a.ring_bell && a.panes.chart.alerts.iter().all(|x| x.id != 9));
     assert!(
         a.status
             .as_ref()
@@ -292,9 +301,9 @@ fn a_firing_reaches_the_status_line_and_the_bell_and_the_list_removes_alerts() {
             .text
             .contains("SPX crosses above 6000.00")
     );
-    assert_eq!(a.alerts[0].status, AlertStatus::Fired);
+    assert_eq!(a.panes.chart.alerts[0].status, AlertStatus::Fired);
     press(&mut a, 'L');
-    assert!(a.chart.show_alerts && a.focus == Pane::Chart);
+    assert!(a.panes.chart.view.show_alerts && a.focus == PaneId::Chart);
     press(&mut a, 'd');
     assert_eq!(a.overlay, Some(Overlay::ConfirmRemoveAlert { id: 2 }));
     assert_eq!(press(&mut a, 'y'), vec![Effect::RemoveAlert { id: 2 }]);
@@ -343,8 +352,8 @@ fn scrolling_the_brief_into_a_symbols_section_focuses_that_symbol() {
 #[test]
 fn alerts_changed_elsewhere_replace_the_list_and_a_firing_new_to_the_screen_rings() {
     let mut a = app();
-    a.bell = true;
-    a.user = Some(crate::store::UserId(1));
+    a.settings.bell = true;
+    a.settings.user = Some(crate::store::UserId(1));
     let ours = |alerts| AppEvent::AlertsChanged {
         user: crate::store::UserId(1),
         alerts,
@@ -353,7 +362,15 @@ fn alerts_changed_elsewhere_replace_the_list_and_a_firing_new_to_the_screen_ring
         stored_alert(3, AlertStatus::Armed),
         stored_alert(2, AlertStatus::Fired),
     ]));
-    assert_eq!(a.alerts.iter().map(|x| x.id).collect::<Vec<_>>(), [3, 2]);
+    assert_eq!(
+        a.panes
+            .chart
+            .alerts
+            .iter()
+            .map(|x| x.id)
+            .collect::<Vec<_>>(),
+        [3, 2]
+    );
     let said = |a: &App| a.status.as_ref().unwrap().text.clone();
     assert_eq!(said(&a), "alerts updated: 1 armed");
     assert!(!a.ring_bell, "nothing fired");
@@ -382,5 +399,5 @@ fn alerts_changed_elsewhere_replace_the_list_and_a_firing_new_to_the_screen_ring
         user: crate::store::UserId(2),
         alerts: vec![],
     });
-    assert_eq!(a.alerts.len(), 2, "bob's alerts are not ours");
+    assert_eq!(a.panes.chart.alerts.len(), 2, "bob's alerts are not ours");
 }

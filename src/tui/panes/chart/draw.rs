@@ -3,8 +3,9 @@
 //! entry/stop/target and the symbol's armed alerts; a cursor with an OHLCV readout. `v`
 //! swaps the chart for the list of every alert with its state.
 //!
-//! The chart is drawn into a cached buffer keyed by what it shows (`App::chart_version`)
-//! and its size, so the 1 Hz tick and other panes' updates copy it instead of redrawing.
+//! The chart is drawn into a cached buffer keyed by everything it is drawn from
+//! (`ChartKey`: symbol, view, bars, lines, setup, size), so the 1 Hz tick, key presses
+//! and other panes' updates copy it instead of redrawing.
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -12,25 +13,29 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
 
+use super::ChartKey;
 use crate::alerts::{AlertStatus, Condition};
 use crate::market::calendar::NEW_YORK;
 use crate::market::intraday::{self, CHART_OPENING_RANGE_MINUTES};
-use crate::tui::app::{App, Pane};
+use crate::tui::app::{App, PaneId};
+use crate::tui::format::{price, volume};
 use crate::tui::theme::Theme;
-use crate::tui::widgets::candles::{CandleChart, CandleStyles, ChartLine, LineKind, price};
+use crate::tui::widgets::candles::{CandleChart, CandleStyles, ChartLine, LineKind};
 
 /// `SPY 5m`, or `alerts (3 armed)`.
 pub fn title(app: &App) -> String {
-    if app.chart.show_alerts {
+    if app.panes().chart.view.show_alerts {
         let armed = app
+            .panes()
+            .chart
             .alerts
             .iter()
             .filter(|a| a.status == AlertStatus::Armed)
             .count();
         return format!(" · alerts ({armed} armed)");
     }
-    match &app.focus_symbol {
-        Some(s) => format!(" · {s} {}", app.chart.timeframe.label()),
+    match app.focus_symbol() {
+        Some(s) => format!(" · {s} {}", app.panes().chart.view.timeframe.label()),
         None => String::new(),
     }
 }
@@ -38,12 +43,24 @@ pub fn title(app: &App) -> String {
 pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if app.chart.show_alerts {
+    if app.panes().chart.view.show_alerts {
         draw_alerts(frame, inner, app, theme);
         return;
     }
-    let key = (app.chart_version, inner, *theme == Theme::monochrome());
-    let mut cache = app.chart_cache.borrow_mut();
+    let key = ChartKey {
+        symbol: app.focus_symbol().cloned(),
+        fed: app
+            .focus_symbol()
+            .as_ref()
+            .is_some_and(|s| app.market().intraday.contains_key(s)),
+        view: app.panes().chart.view.clone(),
+        bars: app.chart_bars(),
+        lines: chart_lines(app),
+        setup: app.chart_setup().map(|r| r.setup.id),
+        area: inner,
+        monochrome: *theme == Theme::monochrome(),
+    };
+    let mut cache = app.panes().chart.cache.borrow_mut();
     match cache.as_ref() {
         Some((k, buffer)) if *k == key => copy(buffer, frame.buffer_mut()),
         _ => {
@@ -75,7 +92,7 @@ pub fn render_chart(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
-    let Some(symbol) = &app.focus_symbol else {
+    let Some(symbol) = app.focus_symbol() else {
         Paragraph::new(Line::styled(
             "No focused symbol: select a row in Scanner or Setups, or press / to search.",
             theme.dim,
@@ -85,7 +102,7 @@ pub fn render_chart(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
     };
     let bars = app.chart_bars();
     if bars.is_empty() {
-        let why = if app.intraday.contains_key(symbol) {
+        let why = if app.market().intraday.contains_key(symbol) {
             format!("{symbol}: no regular-session bars yet (the chart starts at 09:30 ET).")
         } else {
             format!(
@@ -98,13 +115,13 @@ pub fn render_chart(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
             .render(area, buf);
         return;
     }
-    let cursor = app.chart.cursor.filter(|c| *c < bars.len());
+    let cursor = app.panes().chart.view.cursor.filter(|c| *c < bars.len());
     let bar = bars[cursor.unwrap_or(bars.len() - 1)];
     let arrow = if bar.close >= bar.open { "▲" } else { "▼" };
     let when = bar.start.with_timezone(&NEW_YORK).format("%H:%M");
     let mut spans = vec![
         Span::styled(
-            format!("{symbol} {} ", app.chart.timeframe.label()),
+            format!("{symbol} {} ", app.panes().chart.view.timeframe.label()),
             theme.header,
         ),
         Span::styled(
@@ -173,10 +190,10 @@ pub fn chart_lines(app: &App) -> Vec<ChartLine> {
             add(label, Some(level), LineKind::Alert);
         }
     }
-    let (Some(symbol), Some(session)) = (&app.focus_symbol, app.session) else {
+    let (Some(symbol), Some(session)) = (app.focus_symbol(), app.market().session) else {
         return out;
     };
-    if let Some(data) = app.intraday.get(symbol) {
+    if let Some(data) = app.market().intraday.get(symbol) {
         if let Some(v) = intraday::session_vwap(&data.bars) {
             add("VWAP", Some(v.vwap), LineKind::Vwap);
             if v.sigma > 0.0 {
@@ -199,9 +216,11 @@ pub fn chart_lines(app: &App) -> Vec<ChartLine> {
         }
     }
     if let Some(profile) = app
-        .gex_board
+        .panes()
+        .gex
+        .board()
         .iter()
-        .filter(|((s, f), _)| s == symbol && *f == app.gex_filter)
+        .filter(|((s, f), _)| s == symbol && *f == app.panes().gex.filter())
         .map(|(_, p)| p)
         .next()
     {
@@ -212,19 +231,9 @@ pub fn chart_lines(app: &App) -> Vec<ChartLine> {
     out
 }
 
-/// `1.2M`, `350k`, `—` for an index.
-fn volume(v: f64) -> String {
-    match v {
-        v if v.is_nan() || v <= 0.0 => "—".into(),
-        v if v >= 1e6 => format!("{:.1}M", v / 1e6),
-        v if v >= 1e3 => format!("{:.0}k", v / 1e3),
-        v => format!("{v:.0}"),
-    }
-}
-
 /// The alerts list: id, symbol, condition, state, repeat, last firing, note.
 fn draw_alerts(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    if app.alerts.is_empty() {
+    if app.panes().chart.alerts.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::styled(
                 "No alerts. A sets one from the focus (cursor, level, setup, GEX wall); v: back to the chart.",
@@ -234,8 +243,8 @@ fn draw_alerts(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     }
-    let selected = (app.focus == Pane::Chart).then(|| app.selected(Pane::Chart));
-    let rows = app.alerts.iter().enumerate().map(|(i, a)| {
+    let selected = (app.focus() == PaneId::Chart).then(|| app.panes().chart.selected_row());
+    let rows = app.panes().chart.alerts.iter().enumerate().map(|(i, a)| {
         let fired = match (a.fired_at, a.fired_price) {
             (Some(at), Some(p)) => format!(
                 "{} @ {}",

@@ -2,23 +2,24 @@
 //! zero-gamma and the walls marked; regime, total and the profile's age in the title.
 //! Conventions (also in help): dealers long calls and short puts; dollars per 1 % move.
 
-use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use super::GexPane;
 use crate::gex::Regime;
 use crate::gex::display::abbreviate_dollars;
 use crate::tui::app::App;
+use crate::tui::format::span;
+use crate::tui::pane::DrawCtx;
 use crate::tui::theme::Theme;
-use crate::tui::view::span;
 use crate::tui::widgets::gex_bars::{GexBarStyles, GexBars};
 
 /// `SPY all · NEG −$4.28B · flip 668.14 · 3m`, for the pane title.
-pub fn title(app: &App) -> String {
-    let symbol = app.gex_symbol.as_ref().map(|s| s.as_str()).unwrap_or("—");
-    match app.gex_profile() {
+pub fn title(pane: &GexPane, app: &App) -> String {
+    let symbol = app.focus_symbol().map(|s| s.as_str()).unwrap_or("—");
+    match pane.profile(app.focus_symbol()) {
         Some(p) => {
             let regime = match p.regime {
                 Regime::Positive => "POS",
@@ -29,16 +30,17 @@ pub fn title(app: &App) -> String {
                 .map(|z| format!(" · flip {}", crate::gex::display::price(z)))
                 .unwrap_or_default();
             let age = app
-                .market_now
+                .market()
+                .now
                 .map(|now| format!(" · {}", span(now - p.as_of)))
                 .unwrap_or_default();
             format!(
                 " · {symbol} {} · {regime} {}{flip}{age}",
-                app.gex_filter,
+                pane.filter(),
                 abbreviate_dollars(p.total_gex)
             )
         }
-        None => format!(" · {symbol} {}", app.gex_filter),
+        None => format!(" · {symbol} {}", pane.filter()),
     }
 }
 
@@ -52,23 +54,17 @@ fn styles(theme: &Theme) -> GexBarStyles {
     }
 }
 
-pub fn draw(
-    frame: &mut Frame,
-    area: Rect,
-    block: Block<'static>,
-    app: &App,
-    theme: &Theme,
-    _now: DateTime<Utc>,
-) {
-    let Some(profile) = app.gex_profile() else {
-        let why = if !app.has_chains {
+pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, pane: &GexPane, ctx: &DrawCtx) {
+    let (app, theme) = (ctx.app, ctx.theme);
+    let Some(profile) = pane.profile(app.focus_symbol()) else {
+        let why = if !app.settings().has_chains {
             "No options chain from this provider, so no GEX profile (coach never invents one)."
                 .to_string()
         } else {
-            match &app.gex_symbol {
+            match app.focus_symbol() {
                 Some(s) => format!(
                     "Computing the {s} profile ({})… profiles refresh every 5 market minutes; s: next symbol, e: expiry filter, r: now.",
-                    app.gex_filter
+                    pane.filter()
                 ),
                 None => "The watchlist is empty.".into(),
             }

@@ -8,18 +8,18 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use super::{CoachLine, CoachPane};
 use crate::config::HOW_TO_CONFIGURE;
 use crate::text::printable;
-use crate::tui::app::{App, CoachLine};
 use crate::tui::theme::Theme;
 
-pub fn title(app: &App) -> String {
-    let scrolled = if app.coach.scroll > 0 {
+pub fn title(coach: &CoachPane) -> String {
+    let scrolled = if coach.scroll > 0 {
         " · scrolled back (j: newer)"
     } else {
         ""
     };
-    let state = match (&app.coach.context, app.coach.running) {
+    let state = match (&coach.context, coach.running) {
         (_, true) => " · answering… (Esc cancels)".into(),
         (Some((label, _)), false) => format!(" · about {}", printable(label)),
         (None, false) => String::new(),
@@ -27,10 +27,10 @@ pub fn title(app: &App) -> String {
     format!("{state}{scrolled}")
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App, theme: &Theme) {
+pub fn draw(frame: &mut Frame, area: Rect, block: Block, coach: &CoachPane, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if !app.coach.configured {
+    if !coach.configured {
         frame.render_widget(
             Paragraph::new(HOW_TO_CONFIGURE)
                 .style(theme.text)
@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App, theme: &Them
         Layout::vertical([Constraint::Min(0), Constraint::Length(2)]).areas(inner);
     let width = transcript.width.max(1) as usize;
     let mut lines: Vec<Line> = Vec::new();
-    if app.coach.transcript.is_empty() {
+    if coach.transcript.is_empty() {
         for text in [
             "Ask about the market on your screen: \"where is the SPX flip and how far is price from it?\"",
             "c on a Scanner or Setups row asks about that row. The coach reads the live data through tools; each call shows here.",
@@ -51,7 +51,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App, theme: &Them
             push_wrapped(&mut lines, text, width, theme.dim, "");
         }
     }
-    for entry in &app.coach.transcript {
+    for entry in &coach.transcript {
         match entry {
             CoachLine::Question(q) => {
                 lines.push(Line::default());
@@ -81,20 +81,20 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block, app: &App, theme: &Them
     }
     // The newest lines, or further back by the scroll (never past the first line).
     let height = transcript.height as usize;
-    let back = app.coach.scroll.min(lines.len().saturating_sub(height));
+    let back = coach.scroll.min(lines.len().saturating_sub(height));
     let skip = lines.len().saturating_sub(height + back);
     lines.truncate(skip + height);
     frame.render_widget(
         Paragraph::new(lines.split_off(skip.min(lines.len()))),
         transcript,
     );
-    let prompt_line = if app.coach.running {
+    let prompt_line = if coach.running {
         Line::styled("… the coach is answering (Esc cancels)", theme.dim)
-    } else if app.coach.editing {
+    } else if coach.editing {
         Line::from(vec![
             Span::styled("› ", theme.focus_title),
             Span::styled(
-                printable(&tail(&app.coach.input.text, width.saturating_sub(3))),
+                printable(&tail(&coach.input.text, width.saturating_sub(3))),
                 theme.text,
             ),
             Span::styled("█", theme.text),

@@ -10,17 +10,17 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use super::BriefPane;
 use crate::brief::render::{TextLine, text_lines};
 use crate::market::calendar::NEW_YORK;
 use crate::text::printable;
-use crate::tui::app::{App, Pane};
-use crate::tui::theme::Theme;
-use crate::tui::view::session_line;
+use crate::tui::format::session_line;
+use crate::tui::pane::DrawCtx;
 
 /// ` · preview` or ` · 2026-11-25 07:00`: what the pane shows.
-pub fn title(app: &App) -> String {
-    match &app.brief {
-        Some(b) if app.brief_preview => {
+pub fn title(pane: &BriefPane) -> String {
+    match pane.brief() {
+        Some(b) if pane.is_preview() => {
             format!(" · preview {} (not stored)", printable(&b.watchlist))
         }
         Some(b) => format!(
@@ -32,9 +32,10 @@ pub fn title(app: &App) -> String {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, theme: &Theme) {
+pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, pane: &BriefPane, ctx: &DrawCtx) {
+    let (market, theme) = (ctx.app.market(), ctx.theme);
     let mut lines = Vec::new();
-    match &app.brief {
+    match pane.brief() {
         Some(brief) => {
             for line in text_lines(brief) {
                 lines.push(match line {
@@ -48,12 +49,12 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
                 });
             }
             // the session line runs live (the stored one is as of generated_at)
-            if app.session.is_some_and(|s| s.date == brief.market_date) && lines.len() > 1 {
-                lines[1] = Line::styled(session_line(app), theme.text);
+            if market.session.is_some_and(|s| s.date == brief.market_date) && lines.len() > 1 {
+                lines[1] = Line::styled(session_line(market.now), theme.text);
             }
         }
         None => {
-            if let Some(s) = app.session {
+            if let Some(s) = market.session {
                 lines.push(Line::styled(
                     format!(
                         "Session {} · {}–{} ET{}",
@@ -64,7 +65,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
                     ),
                     theme.header,
                 ));
-                lines.push(Line::styled(session_line(app), theme.text));
+                lines.push(Line::styled(session_line(market.now), theme.text));
                 lines.push(Line::default());
             }
             lines.push(Line::styled(
@@ -77,7 +78,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
     }
     // j/k move by brief lines; the paragraph scrolls by screen rows, so the rows of the
     // lines above are summed (word wrapping may add a row the estimate misses)
-    let first = app.selection.get(&Pane::Brief).copied().unwrap_or(0);
+    let first = pane.top_line();
     let inner = usize::from(area.width.saturating_sub(2)).max(1);
     let rows: usize = lines
         .iter()

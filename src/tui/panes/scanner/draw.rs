@@ -8,13 +8,15 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
+use super::ScannerPane;
 use crate::domain::Direction;
 use crate::market::calendar::Session;
 use crate::setups::scanner::{ScanSignal, Signal};
 use crate::store::StoredDetection;
-use crate::tui::app::{App, Opportunity, Pane, SymbolRow, TrackState};
+use crate::tui::app::{App, Opportunity, SymbolRow, TrackState};
+use crate::tui::format::{price, span};
+use crate::tui::pane::DrawCtx;
 use crate::tui::theme::Theme;
-use crate::tui::view::span;
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -40,15 +42,6 @@ pub fn sparkline(values: &[f64], width: usize) -> String {
             }
         })
         .collect()
-}
-
-/// Prices with two decimals, indices above 10 000 with one.
-pub fn price(v: f64) -> String {
-    if v.abs() >= 10_000.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
 }
 
 fn row<'a>(
@@ -120,7 +113,7 @@ fn opportunity_row<'a>(
     let mut cells = vec![Cell::from(
         Line::from(d.confidence.to_string()).right_aligned(),
     )];
-    cells.extend(super::plan_cells(
+    cells.extend(crate::tui::panes::plan_cells(
         &d.symbol,
         d.kind,
         d.direction,
@@ -138,24 +131,31 @@ fn opportunity_row<'a>(
     Row::new(cells)
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, theme: &Theme) {
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    block: Block<'static>,
+    pane: &ScannerPane,
+    ctx: &DrawCtx,
+) {
+    let (app, theme) = (ctx.app, ctx.theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let watch_height = (app.watchlist.len() as u16 + 1).min(inner.height);
+    let watch_height = (app.market().watchlist.len() as u16 + 1).min(inner.height);
     let [watch_area, _, opp_area] = Layout::vertical([
         Constraint::Length(watch_height),
         Constraint::Length(1),
         Constraint::Min(0),
     ])
     .areas(inner);
-    let selected = (app.focus == Pane::Scanner).then(|| app.selected(Pane::Scanner));
+    let selected = ctx.focused.then(|| pane.selected_row(app.market()));
     draw_watchlist(frame, watch_area, app, theme, selected);
     draw_opportunities(
         frame,
         opp_area,
         app,
         theme,
-        selected.and_then(|s| s.checked_sub(app.watchlist.len())),
+        selected.and_then(|s| s.checked_sub(app.market().watchlist.len())),
     );
 }
 
@@ -192,7 +192,7 @@ fn draw_opportunities(
     if area.height == 0 {
         return;
     }
-    let opportunities = app.opportunity_rows();
+    let opportunities = app.panes().scanner.rows(app.market());
     if opportunities.is_empty() {
         frame.render_widget(
             Paragraph::new("No setups detected on the watchlist yet today.").style(theme.dim),
@@ -205,9 +205,12 @@ fn draw_opportunities(
         .enumerate()
         .map(|(i, o)| {
             let row = match o {
-                Opportunity::Detection(d) => {
-                    opportunity_row(d, theme, app.market_now, app.track_states.get(&d.id))
-                }
+                Opportunity::Detection(d) => opportunity_row(
+                    d,
+                    theme,
+                    app.market().now,
+                    app.panes().scanner.track_state(d.id),
+                ),
                 Opportunity::Signal(s) => signal_row(s, theme),
             };
             if Some(i) == selected {
@@ -256,11 +259,18 @@ fn draw_watchlist(
     let fixed = 6 + 10 + 9 + 8 + 5 + 5;
     let spark_width = inner_width.saturating_sub(fixed).max(1);
     let rows: Vec<Row> = app
+        .market()
         .watchlist
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let row = row(r, theme, spark_width, app.market_now, app.session);
+            let row = row(
+                r,
+                theme,
+                spark_width,
+                app.market().now,
+                app.market().session,
+            );
             if Some(i) == selected {
                 row.style(theme.selected)
             } else {

@@ -7,20 +7,11 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
+use super::HealthPane;
 use crate::runtime::health::{WorkerRecord, WorkerState};
-use crate::tui::app::{App, Pane};
+use crate::tui::format::age;
+use crate::tui::pane::DrawCtx;
 use crate::tui::theme::Theme;
-
-/// `3s`, `4m`, `2h`, `—` for never.
-pub fn age(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
-    let Some(t) = since else { return "—".into() };
-    let s = (now - t).num_seconds().max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        _ => format!("{}h", s / 3600),
-    }
-}
 
 fn state_cell(w: &WorkerRecord, theme: &Theme, now: DateTime<Utc>) -> Span<'static> {
     match w.state {
@@ -46,11 +37,11 @@ pub fn draw(
     frame: &mut Frame,
     area: Rect,
     block: Block<'static>,
-    app: &App,
-    theme: &Theme,
-    now: DateTime<Utc>,
+    pane: &HealthPane,
+    ctx: &DrawCtx,
 ) {
-    if app.workers.is_empty() {
+    let (theme, now) = (ctx.theme, ctx.now);
+    if pane.workers().is_empty() {
         frame.render_widget(
             Paragraph::new("no workers running")
                 .style(theme.dim)
@@ -59,9 +50,9 @@ pub fn draw(
         );
         return;
     }
-    let selected = app.selected(Pane::Health);
-    let rows: Vec<Row> = app
-        .workers
+    let selected = pane.selected_row();
+    let rows: Vec<Row> = pane
+        .workers()
         .iter()
         .enumerate()
         .map(|(i, w)| {
@@ -74,7 +65,7 @@ pub fn draw(
                 Cell::from(w.restarts.to_string()),
                 Cell::from(last_error(w, theme, now)),
             ]);
-            if i == selected && app.focus == Pane::Health {
+            if i == selected && ctx.focused {
                 row.style(theme.selected)
             } else {
                 row

@@ -6,17 +6,19 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
+use super::SetupsPane;
 use crate::setups::{Outcome, SetupStatus};
 use crate::store::SetupRow;
+use crate::tui::app::App;
 use crate::tui::app::setups_view::status_label;
-use crate::tui::app::{App, Pane};
+use crate::tui::format::span;
+use crate::tui::pane::DrawCtx;
 use crate::tui::theme::Theme;
-use crate::tui::view::span;
 
 /// ` · active (3) · 2 live`, for the pane title.
-pub fn title(app: &App) -> String {
-    let live = app
-        .setups
+pub fn title(pane: &SetupsPane) -> String {
+    let live = pane
+        .rows
         .iter()
         .filter(|r| {
             r.setup.status == SetupStatus::Active
@@ -26,8 +28,8 @@ pub fn title(app: &App) -> String {
         .count();
     format!(
         " · {} ({}) · {live} live",
-        app.setup_filter.as_str(),
-        app.visible_setups().len()
+        pane.filter.as_str(),
+        pane.visible().len()
     )
 }
 
@@ -42,10 +44,11 @@ fn row<'a>(r: &'a SetupRow, app: &App, theme: &Theme, wide: bool) -> Row<'a> {
     };
     let r_text = s.realised_r.map(|r| format!("{r:+.1}")).unwrap_or_default();
     let age = app
-        .market_now
+        .market()
+        .now
         .map(|now| span(now - s.tracked_at))
         .unwrap_or_default();
-    let mut cells = super::plan_cells(
+    let mut cells = crate::tui::panes::plan_cells(
         &s.symbol,
         s.kind,
         s.direction,
@@ -81,17 +84,21 @@ fn widths(wide: bool) -> Vec<Constraint> {
     w
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, theme: &Theme) {
-    let visible = app.visible_setups();
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    block: Block<'static>,
+    pane: &SetupsPane,
+    ctx: &DrawCtx,
+) {
+    let (app, theme) = (ctx.app, ctx.theme);
+    let visible = pane.visible();
     if visible.is_empty() {
-        let text = if app.setups.is_empty() {
+        let text = if pane.rows.is_empty() {
             "No tracked setups yet. Select an opportunity in the Scanner and press t to track it."
                 .to_string()
         } else {
-            format!(
-                "No {} setups; f cycles the filter.",
-                app.setup_filter.as_str()
-            )
+            format!("No {} setups; f cycles the filter.", pane.filter.as_str())
         };
         frame.render_widget(
             Paragraph::new(Line::styled(text, theme.dim))
@@ -102,7 +109,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
         return;
     }
     let wide = area.width >= 66;
-    let selected = (app.focus == Pane::Setups).then(|| app.selected(Pane::Setups));
+    let selected = ctx.focused.then(|| pane.selected_row());
     let rows: Vec<Row> = visible
         .iter()
         .enumerate()

@@ -1,0 +1,281 @@
+//! The Scanner pane (`2`): the watchlist with prices, change and sparklines, then today's
+//! opportunities (detections with a plan, level and volume signals), best score first;
+//! `t` tracks the selected detection (saving → saved | duplicate | error).
+
+mod draw;
+
+pub use draw::sparkline;
+
+use std::collections::HashMap;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::Block;
+
+use crate::domain::Symbol;
+use crate::runtime::AppEvent;
+use crate::setups::scanner::{self, ScanSignal};
+use crate::store::{StoredDetection, TrackResult};
+use crate::tui::action::Action;
+use crate::tui::app::setups_view::{TrackState, status_label};
+use crate::tui::app::{App, Effect, MarketView, Opportunity, PaneId};
+use crate::tui::pane::{Ctx, DrawCtx, Handled, Hint, Pane};
+
+/// The Scanner pane's state.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScannerPane {
+    /// Today's detections on the watchlist, best score first.
+    pub(crate) opportunities: Vec<StoredDetection>,
+    /// What tracking each detection (by id) is doing: saving, saved, duplicate, error.
+    pub(crate) track_states: HashMap<i64, TrackState>,
+    /// The selected row by what it shows: the rows re-sort under the cursor as
+    /// detections and signals come and go.
+    selected: Option<RowId>,
+}
+
+/// What a Scanner row shows: a watchlist symbol, a detection, or a signal.
+#[derive(Clone, Debug, PartialEq)]
+enum RowId {
+    Watchlist(Symbol),
+    Detection(i64),
+    /// A signal has no id: its symbol and what it says.
+    Signal(Symbol, String),
+}
+
+impl ScannerPane {
+    pub fn opportunities(&self) -> &[StoredDetection] {
+        &self.opportunities
+    }
+
+    pub fn track_state(&self, detection: i64) -> Option<&TrackState> {
+        self.track_states.get(&detection)
+    }
+
+    /// Every row's identity, in list order: the watchlist, then the opportunities.
+    fn row_ids(&self, market: &MarketView) -> Vec<RowId> {
+        let watchlist = market
+            .watchlist
+            .iter()
+            .map(|r| RowId::Watchlist(r.symbol.clone()));
+        let opportunities = self.rows(market).into_iter().map(|o| match o {
+            Opportunity::Detection(d) => RowId::Detection(d.id),
+            Opportunity::Signal(s) => RowId::Signal(s.symbol.clone(), s.describe()),
+        });
+        watchlist.chain(opportunities).collect()
+    }
+
+    /// The row of the selected item (the first row when none is, or it is gone).
+    pub fn selected_row(&self, market: &MarketView) -> usize {
+        self.selected
+            .as_ref()
+            .and_then(|id| self.row_ids(market).iter().position(|r| r == id))
+            .unwrap_or(0)
+    }
+
+    /// The scanner's signals for the watchlist: the last final bar's close at a key
+    /// level, volume spikes. Judged on final bars only, so the list changes once a minute
+    /// rather than flickering with every quote.
+    pub fn signals(market: &MarketView) -> Vec<ScanSignal> {
+        let mut out = Vec::new();
+        for row in &market.watchlist {
+            let (Some(&price), Some(levels)) = (row.closes.last(), market.levels.get(&row.symbol))
+            else {
+                continue;
+            };
+            out.extend(scanner::near_level(&row.symbol, price, levels));
+            let up = row.closes.windows(2).last().is_some_and(|w| w[1] >= w[0]);
+            if let Some(ratio) = row.relative_volume() {
+                out.extend(scanner::volume_spike(&row.symbol, ratio, up));
+            }
+        }
+        out
+    }
+
+    /// The opportunity list: detections and signals together, best score first (a
+    /// detection first on equal scores: it carries a plan).
+    pub fn rows<'a>(&'a self, market: &MarketView) -> Vec<Opportunity<'a>> {
+        let mut rows: Vec<Opportunity> = self
+            .opportunities
+            .iter()
+            .map(Opportunity::Detection)
+            .collect();
+        rows.extend(Self::signals(market).into_iter().map(Opportunity::Signal));
+        rows.sort_by_key(|o| {
+            (
+                std::cmp::Reverse(o.score()),
+                matches!(o, Opportunity::Signal(_)),
+            )
+        });
+        rows
+    }
+
+    /// The symbol of the selected row (a watchlist row, then an opportunity).
+    pub fn selected_symbol(&self, market: &MarketView) -> Option<Symbol> {
+        let i = self.selected_row(market);
+        match market.watchlist.get(i) {
+            Some(row) => Some(row.symbol.clone()),
+            None => match self
+                .rows(market)
+                .into_iter()
+                .nth(i - market.watchlist.len())?
+            {
+                Opportunity::Detection(d) => Some(d.detection.symbol.clone()),
+                Opportunity::Signal(s) => Some(s.symbol),
+            },
+        }
+    }
+
+    /// A new session: yesterday's detections go.
+    pub(crate) fn clear(&mut self) {
+        self.opportunities.clear();
+    }
+
+    /// The watchlist changed: detections off it go, the selection starts over.
+    pub(crate) fn keep_watchlist(&mut self, market: &MarketView) {
+        self.opportunities.retain(|o| {
+            market
+                .watchlist
+                .iter()
+                .any(|r| r.symbol == o.detection.symbol)
+        });
+        self.selected = None;
+    }
+
+    /// A detection on the watchlist in this session joins the list by score; `true`
+    /// when it did.
+    fn on_detection(&mut self, found: &StoredDetection, market: &MarketView) -> bool {
+        let on_watchlist = market
+            .watchlist
+            .iter()
+            .any(|r| r.symbol == found.detection.symbol);
+        let this_session = market
+            .session
+            .is_none_or(|s| s.date == found.detection.market_date);
+        if !on_watchlist || !this_session || self.opportunities.iter().any(|o| o.id == found.id) {
+            return false;
+        }
+        let at = self
+            .opportunities
+            .partition_point(|o| o.detection.confidence >= found.detection.confidence);
+        self.opportunities.insert(at, found.clone());
+        true
+    }
+
+    fn on_tracked(
+        &mut self,
+        detection_id: i64,
+        result: &Result<TrackResult, String>,
+        ctx: &mut Ctx,
+    ) {
+        match result {
+            Ok(TrackResult::Tracked(row)) => {
+                self.track_states.insert(detection_id, TrackState::Saved);
+                ctx.say(format!("tracked {} {}", row.setup.symbol, row.setup.kind));
+            }
+            Ok(TrackResult::AlreadyTracked(row)) => {
+                self.track_states
+                    .insert(detection_id, TrackState::Duplicate);
+                ctx.say_error(format!(
+                    "already tracked as setup {} ({})",
+                    row.setup.id,
+                    status_label(row)
+                ));
+            }
+            Err(reason) => {
+                ctx.say_error(format!("not tracked: {reason}"));
+                self.track_states
+                    .insert(detection_id, TrackState::Error(reason.clone()));
+            }
+        }
+    }
+
+    /// `t`: track the selected detection at the market instant.
+    fn track(&mut self, ctx: &mut Ctx) {
+        let Some(at) = ctx.market.now else {
+            ctx.say_error("no market time yet; wait for the feed");
+            return;
+        };
+        let index = self
+            .selected_row(ctx.market)
+            .checked_sub(ctx.market.watchlist.len());
+        let found = match index.and_then(|i| self.rows(ctx.market).get(i).cloned()) {
+            Some(Opportunity::Detection(d)) => Ok(d.clone()),
+            Some(Opportunity::Signal(s)) => Err(format!(
+                "{} {} is a heads-up without a plan; track a detection",
+                s.symbol,
+                s.describe()
+            )),
+            None => Err("select an opportunity in the Scanner to track it".to_string()),
+        };
+        let detection = match found {
+            Ok(d) => d,
+            Err(why) => return ctx.say_error(why),
+        };
+        if self.track_states.get(&detection.id) == Some(&TrackState::Saving) {
+            return;
+        }
+        self.track_states.insert(detection.id, TrackState::Saving);
+        ctx.effect(Effect::Track { detection, at });
+    }
+}
+
+impl Pane for ScannerPane {
+    fn id(&self) -> PaneId {
+        PaneId::Scanner
+    }
+
+    fn title(&self, app: &App) -> String {
+        format!(" · watchlist ({})", app.market().watchlist.len())
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, block: Block<'static>, ctx: &DrawCtx) {
+        draw::draw(frame, area, block, self, ctx);
+    }
+
+    fn hints(&self, app: &App) -> Vec<Hint> {
+        let k = |a: Action| app.keymap().label(a);
+        vec![
+            (format!("{}/{}", k(Action::Down), k(Action::Up)), "move"),
+            (k(Action::Track), "track"),
+            (k(Action::EditWatchlist), "watchlist"),
+            (k(Action::AskCoach), "coach"),
+        ]
+    }
+
+    fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> Handled {
+        match action {
+            Action::Up | Action::Down => {
+                let ids = self.row_ids(ctx.market);
+                if !ids.is_empty() {
+                    let by = if action == Action::Up { -1 } else { 1 };
+                    let here = self.selected_row(ctx.market) as isize;
+                    let next = (here + by).clamp(0, ids.len() as isize - 1) as usize;
+                    self.selected = ids.into_iter().nth(next);
+                    if let Some(symbol) = self.selected_symbol(ctx.market) {
+                        ctx.focus_symbol(symbol);
+                    }
+                }
+            }
+            Action::Track => self.track(ctx),
+            _ => return Handled::No,
+        }
+        Handled::Yes
+    }
+
+    fn on_event(&mut self, event: &AppEvent, ctx: &mut Ctx) -> bool {
+        match event {
+            AppEvent::Detection(found) => self.on_detection(found, ctx.market),
+            AppEvent::Tracked {
+                detection_id,
+                result,
+            } => {
+                self.on_tracked(*detection_id, result, ctx);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
