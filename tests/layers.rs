@@ -30,12 +30,9 @@ const UPPER: [&str; 3] = ["tui", "runtime", "cli"];
 /// Crates of I/O and tasks the core must not use.
 const IO_CRATES: [&str; 2] = ["tokio", "sqlx"];
 
-/// Known exceptions: (importing module, imported `crate::` path prefix).
-const ALLOWED: &[(&str, &str)] = &[
-    // Being removed: the keymap's validation moves to `tui` (issue 23, item 3); config
-    // will keep the raw `[keys]` table. Delete this line when that lands.
-    ("config", "tui::keymap"),
-];
+/// Known exceptions: (importing module, imported `crate::` path prefix). None: the last
+/// one (config validating the keymap) went when the validation moved to `tui`.
+const ALLOWED: &[(&str, &str)] = &[];
 
 /// One import that crosses the layers the wrong way.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -443,14 +440,9 @@ use crate::store::Store;
 }
 
 #[test]
-fn the_keymap_exception_covers_only_config_importing_the_keymap() {
-    let source = "use crate::tui::keymap::Keymap;\nuse crate::tui::theme::Theme;\n";
+fn config_importing_the_keymap_is_a_violation_again() {
+    let source = "use crate::tui::keymap::Keymap;\n";
     let found = violations_in("src/config/mod.rs", "config", source);
     let imports: Vec<&str> = found.iter().map(|v| v.import.as_str()).collect();
-    assert_eq!(imports, ["crate::tui::theme::Theme"]);
-    assert_eq!(
-        violations_in("src/store/x.rs", "store", source).len(),
-        2,
-        "the exception is config's alone"
-    );
+    assert_eq!(imports, ["crate::tui::keymap::Keymap"]);
 }
