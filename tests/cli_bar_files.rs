@@ -222,7 +222,7 @@ fn a_missing_path_says_no_such_file() {
 }
 
 /// A full regular session of 2024-03-07 walking from 168 to `last` (the 15:59 bar's
-/// close), then three pre-market bars of 2024-03-08 (New York time).
+/// close), then three pre-market bars and the opening bar of 2024-03-08 (New York time).
 fn aapl_minutes(dir: &Path, last: f64) {
     let mut text = String::from("timestamp,open,high,low,close,volume\n");
     for i in 0..390 {
@@ -239,6 +239,7 @@ fn aapl_minutes(dir: &Path, last: f64) {
     for m in 0..3 {
         writeln!(text, "2024-03-08 08:0{m}:00,169.5,169.6,169.4,169.5,100").unwrap();
     }
+    writeln!(text, "2024-03-08 09:30:00,169.5,169.6,169.4,169.5,100").unwrap();
     std::fs::write(dir.join("AAPL_1min_sample.csv"), text).unwrap();
 }
 
@@ -286,6 +287,27 @@ fn the_brief_takes_the_official_close_from_the_daily_file_and_says_so() {
     assert!(
         markdown.contains("PDC is the official close, from the daily bar of 2024-03-07"),
         "{markdown}"
+    );
+
+    // the replay table says where the prior day's close came from
+    let o = coach(
+        &e,
+        &[
+            "replay",
+            "--bars",
+            dir.to_str().unwrap(),
+            "--format",
+            "table",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(
+        out(&o).contains(
+            "── AAPL 2024-03-08: prior day 2024-03-07 H 169.05 L 167.95 C 169.02 (minute bars) \
+             · close from the daily bar"
+        ),
+        "{}",
+        out(&o)
     );
 
     // without the daily file: the last regular-session minute, said in words

@@ -74,7 +74,7 @@ struct Previous {
 pub struct BarFile {
     file: String,
     layout: Layout,
-    reader: csv::Reader<Box<dyn Read>>,
+    reader: csv::Reader<Box<dyn Read + Send>>,
     record: csv::ByteRecord,
     /// Where the newlines of the rows are, for exact line numbers (the csv reader's own
     /// count skips blank lines).
@@ -130,7 +130,7 @@ impl BarFile {
     /// Reads bars from any reader (plain or gzip); `file` names it in errors.
     pub fn from_reader(
         file: &str,
-        reader: Box<dyn Read>,
+        reader: Box<dyn Read + Send>,
         kind: Option<BarFileKind>,
         rule: SymbolRule,
     ) -> Result<BarFile, BarFileError> {
@@ -139,7 +139,7 @@ impl BarFile {
             .fill_buf()
             .map_err(|e| read_error(file, e))?
             .starts_with(&[0x1f, 0x8b]);
-        let mut buffered: Box<dyn BufRead> = if gzip {
+        let mut buffered: Box<dyn BufRead + Send> = if gzip {
             Box::new(BufReader::with_capacity(
                 64 * 1024,
                 flate2::bufread::MultiGzDecoder::new(buffered),
@@ -174,7 +174,7 @@ impl BarFile {
             .comment(Some(b'#'))
             .trim(csv::Trim::All)
             .buffer_capacity(64 * 1024)
-            .from_reader(Box::new(counting) as Box<dyn Read>);
+            .from_reader(Box::new(counting) as Box<dyn Read + Send>);
         let mut bar_file = BarFile {
             file: file.to_string(),
             layout,
@@ -525,6 +525,12 @@ impl BarFile {
     }
 }
 
+// Streaming consumers may read a file on a worker thread.
+const _: () = {
+    const fn is_send<T: Send>() {}
+    is_send::<BarFile>();
+};
+
 impl Iterator for BarFile {
     type Item = Result<BarRow, BarFileError>;
 
@@ -647,7 +653,7 @@ impl LineIndex {
 
 /// A reader that notes where its newlines are.
 struct Counting {
-    inner: Box<dyn BufRead>,
+    inner: Box<dyn BufRead + Send>,
     index: Arc<Mutex<LineIndex>>,
 }
 

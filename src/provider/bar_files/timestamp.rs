@@ -59,10 +59,10 @@ pub enum Stamp {
 pub fn parse_any(text: &[u8]) -> Option<(Stamp, TimeKind)> {
     let text = text.trim_ascii();
     let first = *text.first()?;
-    if first.is_ascii_digit() {
-        if let Some(found) = parse_iso(text).or_else(|| parse_number(text)) {
-            return Some(found);
-        }
+    if first.is_ascii_digit()
+        && let Some(found) = parse_iso(text).or_else(|| parse_number(text))
+    {
+        return Some(found);
     }
     parse_rfc2822(text).map(|s| (s, TimeKind::Rfc2822))
 }
