@@ -43,8 +43,8 @@ pub struct BriefArgs {
     /// Symbols instead of the default watchlist (replay: instead of every recorded symbol).
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     pub watchlist: Vec<String>,
-    /// Daily-bar CSV files (date,open,high,low,close[,volume]) for ATR(14) and the prior
-    /// day when minute bars do not cover it (replay).
+    /// Daily-bar files (a date column named date, Date or timestamp) for ATR(14), the
+    /// official prior close, and the prior day when minute bars do not cover it (replay).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub daily: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = BriefFormat::Markdown)]

@@ -23,7 +23,8 @@ pub struct ReplayArgs {
     /// `<SYMBOL>_1day*.csv`, …): a directory's unreadable files are named and skipped.
     #[arg(long, num_args = 1.., required = true, value_name = "FILE|DIR")]
     pub bars: Vec<PathBuf>,
-    /// Daily-bar CSV files (`date,open,high,low,close[,volume]`) for the prior day and ATR(14).
+    /// Daily-bar files (a date column named date, Date or timestamp; any layout --bars
+    /// reads) for the prior day, the official prior close and ATR(14).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub daily: Vec<PathBuf>,
     /// The symbol of all given files, instead of the file-name prefix before the first `_`.
