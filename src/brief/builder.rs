@@ -4,7 +4,9 @@
 //!
 //! Levels come from the market core (`MarketState`): the prior day from the previous
 //! session's regular-hours minute bars when they cover it, else its daily bar, which is
-//! checked first (a low below half the close is rejected as bad data).
+//! checked first (a low below half the close is rejected as bad data); the prior close
+//! is the official close, the valid daily bar's, else the last regular-session minute's,
+//! and the brief says which.
 
 use std::sync::Arc;
 
@@ -282,6 +284,23 @@ fn prior_day_levels(
                 ny_hm(previous.close)
             ),
             PriorDaySource::DailyBar => format!("daily bar of {}", p.date),
+        });
+        sources.prior_close = Some(match p.close_source {
+            PriorDaySource::DailyBar => {
+                format!("the official close, from the daily bar of {}", p.date)
+            }
+            PriorDaySource::MinuteBars => {
+                let last_minute = input
+                    .previous_bars
+                    .iter()
+                    .rfind(|b| previous.contains(b.start))
+                    .map(|b| format!("the {} ET bar", ny_hm(b.start)))
+                    .unwrap_or_else(|| "its last bar".into());
+                format!(
+                    "the close of the last regular-session minute ({last_minute} of {}): no valid daily bar for that date",
+                    p.date
+                )
+            }
         });
         PriorDayLevels {
             date: p.date,

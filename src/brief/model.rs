@@ -100,6 +100,10 @@ pub struct GammaLevels {
 pub struct SymbolSources {
     pub last: Option<String>,
     pub prior_day: Option<String>,
+    /// Where the prior close (PDC) came from, in words: the official close of the daily
+    /// bar, or the last regular-session minute's close when no valid daily bar exists.
+    #[serde(default)]
+    pub prior_close: Option<String>,
     pub pre_market: Option<String>,
     pub atr: Option<String>,
     /// How the expected move was measured (straddle strike and expiry, or ATR).

@@ -86,6 +86,9 @@ fn symbol_lines(s: &SymbolBrief) -> Vec<TextLine> {
         if let Some(src) = &s.sources.prior_day {
             out.push(TextLine::Dim(format!("  from the {src}")));
         }
+        if let Some(src) = &s.sources.prior_close {
+            out.push(TextLine::Dim(format!("  PDC is {src}")));
+        }
     }
     if let Some((h, l)) = s.pre_market {
         out.push(TextLine::Text(format!(

@@ -18,7 +18,7 @@ use crate::domain::{Bar, Symbol};
 use crate::gex::straddle::atm_straddle;
 use crate::gex::{ExpiryFilter, GexParams, compute_profile};
 use crate::market::calendar;
-use crate::provider::replay::load_files;
+use crate::provider::bar_files::load_files;
 use crate::provider::sim::SimMarket;
 use crate::provider::sim_chain::synthetic_chain;
 use crate::runtime::brief::{open_book, with_position_symbols};
@@ -43,8 +43,8 @@ pub struct BriefArgs {
     /// Symbols instead of the default watchlist (replay: instead of every recorded symbol).
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     pub watchlist: Vec<String>,
-    /// Daily-bar CSV files (date,open,high,low,close[,volume]) for ATR(14) and the prior
-    /// day when minute bars do not cover it (replay).
+    /// Daily-bar files (a date column named date, Date or timestamp) for ATR(14), the
+    /// official prior close, and the prior day when minute bars do not cover it (replay).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub daily: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = BriefFormat::Markdown)]
@@ -52,6 +52,9 @@ pub struct BriefArgs {
     /// An economic calendar file instead of the configured one ([brief] econ_calendar).
     #[arg(long, value_name = "FILE")]
     pub calendar: Option<PathBuf>,
+    /// Print each bar file's detected layout on stderr (replay).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 fn input(text: impl Into<String>) -> CliError {
@@ -81,7 +84,13 @@ pub fn run(args: BriefArgs, common: &CommonArgs) -> Result<(), CliError> {
         Some(parse_symbols(&args.watchlist).map_err(|e| input(format!("--watchlist: {e}")))?)
     };
     let market = match config.general.provider.as_str() {
-        "replay" => replay_market(&config.replay.bars, &args.daily, date, symbols)?,
+        "replay" => replay_market(
+            &config.replay.bars,
+            &args.daily,
+            date,
+            symbols,
+            args.verbose,
+        )?,
         "sim" => sim_market(config.sim.seed, date, symbols),
         other => {
             return Err(input(format!(
@@ -155,9 +164,11 @@ fn replay_market(
     daily: &[PathBuf],
     date: Option<NaiveDate>,
     symbols: Option<Vec<Symbol>>,
+    verbose: bool,
 ) -> Result<Market, CliError> {
     let paths: Vec<PathBuf> = bars.iter().map(PathBuf::from).collect();
     let loaded = load_files(&paths, daily, None).map_err(|e| input(e.to_string()))?;
+    super::replay::report_files(&loaded, verbose);
     let last_date = loaded
         .minute
         .values()

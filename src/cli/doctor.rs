@@ -4,12 +4,16 @@
 //! Exit code 0 only when every check passed; 1 when one failed; 2 when the configuration
 //! itself cannot be loaded (its line is printed first).
 //!
+//! With `provider = "replay"` (`--bars`): every bar file is read through the bar-file
+//! reader, one line per file and per symbol's sessions; a file that cannot be read fails.
+//!
 //! With `provider = "massive"`: the REST API (reachability, market status), the key and
 //! the stocks entitlement (minute aggregates of the last session), indices and options
 //! entitlements, and the WebSocket (authentication and a subscription). Indices count
 //! only when an index is among the symbols; options are informative (the GEX can use the
 //! keyless CBOE chains instead).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -20,6 +24,7 @@ use super::dashboard::CommonArgs;
 use crate::config::Config;
 use crate::domain::Symbol;
 use crate::market::calendar;
+use crate::provider::bar_files::load_files;
 use crate::provider::massive::rest::{AggBound, ChainFilter, RestClient, RetryPolicy};
 use crate::provider::massive::ws::{self, Cluster, StreamConfig};
 use crate::provider::massive::{KNOWN_INDICES, MassiveError};
@@ -96,6 +101,11 @@ pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
         println!("{}", checks[0].line());
         if config.general.provider == "massive" {
             massive(&config, &mut checks).await;
+        } else if config.general.provider == "replay" {
+            for check in bar_files(&config) {
+                println!("{}", check.line());
+                checks.push(check);
+            }
         } else {
             let check = Check::ok("provider", "sim (the simulated market: nothing to reach)");
             println!("{}", check.line());
@@ -117,6 +127,67 @@ pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
             checks.len() + 1
         )))
     }
+}
+
+/// The replay provider's bar files (SPEC 19): each file read, with what was found in it
+/// (symbols, minute or daily, rows, first and last date), and each file of a directory
+/// that could not be read, named with its line and what is wrong.
+fn bar_files(config: &Config) -> Vec<Check> {
+    let paths = |list: &[String]| list.iter().map(PathBuf::from).collect::<Vec<_>>();
+    let input = match load_files(
+        &paths(&config.replay.bars),
+        &paths(&config.replay.daily),
+        None,
+    ) {
+        Ok(input) => input,
+        Err(e) => return vec![Check::fail("bars", e.to_string())],
+    };
+    let mut checks: Vec<Check> = input
+        .files
+        .iter()
+        .map(|f| {
+            Check::ok(
+                "bars",
+                format!(
+                    "{}: {} {} bars of {}",
+                    f.file,
+                    f.rows,
+                    f.kind.as_str(),
+                    f.symbols
+                        .iter()
+                        .map(Symbol::as_str)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            )
+        })
+        .collect();
+    checks.extend(
+        input
+            .skipped
+            .iter()
+            .map(|e| Check::fail("bars", e.to_string())),
+    );
+    for (symbol, bars) in &input.minute {
+        let sessions: Vec<_> = bars
+            .iter()
+            .filter_map(|b| {
+                calendar::session(calendar::ny_date(b.start)).filter(|s| s.contains(b.start))
+            })
+            .map(|s| s.date)
+            .collect();
+        checks.push(match (sessions.first(), sessions.last()) {
+            (Some(first), Some(last)) => Check::ok(
+                "bars",
+                format!("{symbol}: regular sessions {first} … {last}"),
+            ),
+            _ => Check::fail(
+                "bars",
+                format!("{symbol}: no regular-session minute of any NYSE trading day"),
+            ),
+        });
+    }
+    checks
 }
 
 /// The AI coach's server (only when `[llm]` is set): it answers `GET /models`, and

@@ -14,15 +14,17 @@ use crate::detect::{BarOutcome, DetectorsConfig, Engine};
 use crate::domain::{Bar, Detection, Symbol};
 use crate::market::calendar::NEW_YORK;
 use crate::market::state::MarketState;
-use crate::provider::replay::{BarFileError, ReplayInput, load_files};
+use crate::provider::bar_files::{BarFileError, ReplayInput, load_files};
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// Minute-bar CSV files, or directories holding `<SYMBOL>_1min*.csv` and
-    /// `<SYMBOL>_1day*.csv` files.
+    /// Bar files (CSV, `;` or tab separated, optionally .gz; minute or daily, one symbol
+    /// or a ticker column), or directories of them (`<SYMBOL>_1min*.csv`,
+    /// `<SYMBOL>_1day*.csv`, …): a directory's unreadable files are named and skipped.
     #[arg(long, num_args = 1.., required = true, value_name = "FILE|DIR")]
     pub bars: Vec<PathBuf>,
-    /// Daily-bar CSV files (`date,open,high,low,close[,volume]`) for the prior day and ATR(14).
+    /// Daily-bar files (a date column named date, Date or timestamp; any layout --bars
+    /// reads) for the prior day, the official prior close and ATR(14).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub daily: Vec<PathBuf>,
     /// The symbol of all given files, instead of the file-name prefix before the first `_`.
@@ -33,6 +35,10 @@ pub struct ReplayArgs {
     pub index: Vec<String>,
     #[arg(long, value_enum, default_value_t = ReplayFormat::Jsonl)]
     pub format: ReplayFormat,
+    /// Print each file's detected layout on stderr (symbols, minute or daily, delimiter,
+    /// time column and its kind, columns used, rows).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -63,7 +69,22 @@ pub fn load(args: &ReplayArgs) -> Result<ReplayInput, CliError> {
         .as_deref()
         .map(|s| parse_symbol("--symbol", s))
         .transpose()?;
-    load_files(&args.bars, &args.daily, forced.as_ref()).map_err(input)
+    let data = load_files(&args.bars, &args.daily, forced.as_ref()).map_err(input)?;
+    report_files(&data, args.verbose);
+    Ok(data)
+}
+
+/// On stderr: each file of a directory that was skipped (file:line and what is wrong),
+/// and with `verbose` what was detected in each file read.
+pub fn report_files(data: &ReplayInput, verbose: bool) {
+    for skipped in &data.skipped {
+        eprintln!("coach: skipped {skipped}");
+    }
+    if verbose {
+        for file in &data.files {
+            eprintln!("coach: {file}");
+        }
+    }
 }
 
 /// All bars of all symbols in feeding order: by start, a volume proxy before the index
@@ -261,12 +282,17 @@ fn price(p: f64) -> String {
 pub fn session_line(symbol: &Symbol, date: NaiveDate, market: &MarketState) -> String {
     let prior = match market.prior_day() {
         Some(p) => format!(
-            "prior day {} H {} L {} C {} ({})",
+            "prior day {} H {} L {} C {} ({}){}",
             p.date,
             price(p.high),
             price(p.low),
             price(p.close),
-            p.source.as_str()
+            p.source.as_str(),
+            if p.close_source == p.source {
+                String::new()
+            } else {
+                format!(" · close from the {}", p.close_source.as_str())
+            }
         ),
         None => "prior day unknown (no minute bars or valid daily bar for it): detectors that need it are silent".to_string(),
     };

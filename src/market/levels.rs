@@ -62,8 +62,14 @@ pub struct PriorDay {
     pub date: NaiveDate,
     pub high: f64,
     pub low: f64,
+    /// The official close (SPEC 3): the valid daily bar's close when one exists for the
+    /// date, else the last regular-session minute's close.
     pub close: f64,
+    /// Where the high and low came from.
     pub source: PriorDaySource,
+    /// Where the close came from: `DailyBar` (the official close, the 16:00 auction) or
+    /// `MinuteBars` (the last regular-session minute's close).
+    pub close_source: PriorDaySource,
 }
 
 /// Floor-trader pivots from a prior day.

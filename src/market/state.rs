@@ -12,7 +12,9 @@ use super::bars::{
     SessionVwap, VwapBands,
 };
 use super::calendar;
-use super::levels::{DailyHistory, HighLow, LevelId, LevelSet, Pivots, PriorDay, PriorDaySource};
+use super::levels::{
+    DailyHistory, HighLow, LevelId, LevelSet, Pivots, PriorDay, PriorDaySource, check_daily_bar,
+};
 use super::session_clock::{BarPlace, SessionClock, TradingDay};
 use crate::domain::{Bar, DailyBar};
 
@@ -113,6 +115,9 @@ pub struct MarketState {
     ranges: [OpeningRange; 3],
     level_range: usize,
     prior_day: Option<PriorDay>,
+    /// The date of the daily bar `roll_day` made from a session's minutes (not an
+    /// official close), until a provider's daily bar for that date replaces it.
+    derived_daily: Option<NaiveDate>,
     pivots: Option<Pivots>,
     daily_atr: Option<f64>,
     previous: Option<Bar>,
@@ -145,6 +150,7 @@ impl MarketState {
                 .position(|m| *m == level_range_minutes)
                 .unwrap_or(1),
             prior_day: None,
+            derived_daily: None,
             pivots: None,
             daily_atr: None,
             previous: None,
@@ -156,6 +162,12 @@ impl MarketState {
     /// [`super::levels::check_daily_bar`] are skipped; returns how many. The current
     /// session's prior day and ATR are recomputed.
     pub fn add_daily_bars(&mut self, bars: &[DailyBar]) -> usize {
+        if bars
+            .iter()
+            .any(|b| Some(b.date) == self.derived_daily && check_daily_bar(b).is_ok())
+        {
+            self.derived_daily = None;
+        }
         let rejected = self.daily.merge(bars);
         if let Some(day) = self.day {
             self.set_up_day_levels(day);
@@ -269,6 +281,7 @@ impl MarketState {
         if let Some(done) = self.regular.take() {
             if done.is_complete() && self.daily.bar_on(done.date).is_none() {
                 self.daily.push(done.daily_bar());
+                self.derived_daily = Some(done.date);
             }
             self.finished = Some(done);
         }
@@ -297,17 +310,31 @@ impl MarketState {
         self.set_up_day_levels(day);
     }
 
-    /// Prior day, pivots and daily ATR for `day`: the prior day from the previous
-    /// session's minute bars when they cover it, else from its (checked) daily bar.
+    /// Prior day, pivots and daily ATR for `day`: the prior day's high and low from the
+    /// previous session's minute bars when they cover it, else from its (checked) daily
+    /// bar; its close is the official close, the daily bar's, whenever a valid one exists
+    /// (the 16:00 auction often differs from the 15:59 bar by cents), else the last
+    /// regular-session minute's.
     fn set_up_day_levels(&mut self, day: TradingDay) {
         let previous_date = calendar::previous_session(day.date).date;
+        // The history holds only checked bars; one made from minutes is no official close.
+        let official = self
+            .daily
+            .bar_on(previous_date)
+            .filter(|_| self.derived_daily != Some(previous_date))
+            .map(|b| b.close);
         self.prior_day = match self.finished {
             Some(agg) if agg.date == previous_date && agg.is_complete() => Some(PriorDay {
                 date: agg.date,
                 high: agg.high,
                 low: agg.low,
-                close: agg.close,
+                close: official.unwrap_or(agg.close),
                 source: PriorDaySource::MinuteBars,
+                close_source: if official.is_some() {
+                    PriorDaySource::DailyBar
+                } else {
+                    PriorDaySource::MinuteBars
+                },
             }),
             _ => self.daily.bar_on(previous_date).map(|b| PriorDay {
                 date: b.date,
@@ -315,6 +342,7 @@ impl MarketState {
                 low: b.low,
                 close: b.close,
                 source: PriorDaySource::DailyBar,
+                close_source: PriorDaySource::DailyBar,
             }),
         };
         self.pivots = self

@@ -1,5 +1,6 @@
 //! Market data providers (SPEC 10) and the provider-neutral events they publish.
 
+pub mod bar_files;
 pub mod cboe;
 pub mod massive;
 pub mod recorded;

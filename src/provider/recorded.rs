@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::market::calendar::{self, Session};
+use crate::market::levels::check_daily_bar;
 use crate::provider::{MarketEvent, MarketSnapshot, Playable, Quote, SymbolSnapshot};
 
 #[derive(Clone, Debug)]
@@ -62,15 +63,16 @@ impl RecordedMarket {
             .collect()
     }
 
-    /// Daily bars before the session: the files' bars, completed by the regular-hours
-    /// minute bars of earlier sessions where the files have no bar for that date.
+    /// Daily bars before the session: the files' valid bars (so the prior close is the
+    /// official close), completed by the regular-hours minute bars of earlier sessions
+    /// where the files have no valid bar for that date.
     fn daily_before(&self, symbol: &Symbol, bars: &[Bar], session: Session) -> Vec<DailyBar> {
         let mut by_date: BTreeMap<_, DailyBar> = self
             .daily
             .get(symbol)
             .into_iter()
             .flatten()
-            .filter(|d| d.date < session.date)
+            .filter(|d| d.date < session.date && check_daily_bar(d).is_ok())
             .map(|d| (d.date, *d))
             .collect();
         for s in self.sessions.iter().take_while(|s| s.date < session.date) {

@@ -1,579 +1,93 @@
-//! Recorded bars for replay (SPEC 10.2): CSV files of 1-minute and daily bars.
+//! Recorded bars for replay (SPEC 10.2): the CSV bar files of one symbol, read through
+//! the one bar-file reader ([`crate::provider::bar_files`]), and written back in the
+//! format `coach bars` downloads into.
 //!
-//! Minute files: `timestamp,open,high,low,close[,volume]`, the timestamp being the bar
-//! start either with an offset (`2024-03-08T09:30:00-05:00`, `...Z`) or naive US Eastern
-//! (`2024-03-08 09:30:00`, resolved in America/New_York). Daily files: `date,open,high,
-//! low,close[,volume]`. Header names are case-insensitive, unknown columns are ignored,
-//! a missing volume column means 0 (indices). Rows must be in strictly ascending time.
-//!
-//! Parsing is pure (`parse_minute_bars`, `parse_daily_bars`: text in, bars out); the
-//! file functions only read and name files.
+//! `parse_minute_bars` and `parse_daily_bars` read a text (pure: text in, bars out);
+//! everything the reader accepts is accepted here (SPEC 19: header aliases, `,` `;` tab,
+//! ISO with or without offset, epoch s/ms/ns, RFC 2822, gzip). Rows must be in strictly
+//! ascending time.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::io::Cursor;
+use std::path::Path;
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
 
+pub use super::bar_files::load::join_minute_files;
+use super::bar_files::{BarFile, BarRecord, SymbolRule};
+pub use super::bar_files::{
+    BarFileError, BarFileKind, ReplayInput, bar_file_kind, discover, load_files,
+    symbol_from_file_name,
+};
 use crate::domain::{Bar, DailyBar, Symbol};
 
-/// What is wrong with a bar file, with the file, line (1-based) and column.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum BarFileError {
-    #[error("{file}: cannot read: {message}")]
-    Read { file: String, message: String },
-    #[error("{file}: the file is empty (expected a header line)")]
-    Empty { file: String },
-    #[error("{file}:{line}: the header has no {column:?} column (columns found: {found})")]
-    MissingColumn {
-        file: String,
-        line: usize,
-        column: &'static str,
-        found: String,
-    },
-    #[error("{file}:{line}: the header names column {name:?} twice")]
-    DuplicateColumn {
-        file: String,
-        line: usize,
-        name: String,
-    },
-    #[error("{file}:{line}: column {column} ({name}): {problem}")]
-    Field {
-        file: String,
-        line: usize,
-        column: usize,
-        name: &'static str,
-        problem: String,
-    },
-    #[error(
-        "{file}:{line}: {name} {this} is not after {previous} on line {previous_line} \
-         (rows must be sorted by time, without duplicates)"
-    )]
-    NotAscending {
-        file: String,
-        line: usize,
-        name: &'static str,
-        this: String,
-        previous: String,
-        previous_line: usize,
-    },
-    #[error("{file}: no bars (only a header)")]
-    NoRows { file: String },
-    #[error(
-        "{file}: cannot tell the symbol from the file name (expected SYMBOL_...csv); pass --symbol"
-    )]
-    NoSymbol { file: String },
-    #[error("{file}: {problem}")]
-    Symbol { file: String, problem: String },
-    #[error("{0}: no <SYMBOL>_1min*.csv or <SYMBOL>_1day*.csv files in this directory")]
-    EmptyDirectory(String),
-    #[error("{first_file} and {second_file} both hold the bar of {at} for {symbol}")]
-    Overlap {
-        symbol: String,
-        at: String,
-        first_file: String,
-        second_file: String,
-    },
-}
-
-/// Minute or daily bars, as told by the file name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BarFileKind {
-    Minute,
-    Daily,
-}
-
-/// The columns of a bar file, found in its header.
-struct Columns {
-    time: usize,
-    open: usize,
-    high: usize,
-    low: usize,
-    close: usize,
-    volume: Option<usize>,
-    names: [&'static str; 6],
-}
-
-fn find_columns(
-    file: &str,
-    line: usize,
-    header: &str,
-    time_names: &[&'static str],
-) -> Result<Columns, BarFileError> {
-    let fields: Vec<String> = header
-        .split(',')
-        .map(|f| unquote(f).to_ascii_lowercase())
-        .collect();
-    for (i, name) in fields.iter().enumerate() {
-        if !name.is_empty() && fields[..i].contains(name) {
-            return Err(BarFileError::DuplicateColumn {
-                file: file.to_string(),
-                line,
-                name: crate::text::printable(name),
-            });
+/// Reads every row of one symbol's bars of `kind`.
+fn collect(
+    mut file: BarFile,
+    kind: BarFileKind,
+) -> Result<(Vec<Bar>, Vec<DailyBar>), BarFileError> {
+    let (mut minute, mut daily) = (Vec::new(), Vec::new());
+    for row in file.by_ref() {
+        match row?.bar {
+            BarRecord::Minute(bar) => minute.push(bar),
+            BarRecord::Daily(bar) => daily.push(bar),
         }
     }
-    let found = || crate::text::printable(&fields.join(", "));
-    let find = |wanted: &'static str| fields.iter().position(|f| f == wanted);
-    let require = |wanted: &'static str| {
-        find(wanted).ok_or_else(|| BarFileError::MissingColumn {
-            file: file.to_string(),
-            line,
-            column: wanted,
-            found: found(),
-        })
-    };
-    let time =
-        time_names
-            .iter()
-            .find_map(|n| find(n))
-            .ok_or_else(|| BarFileError::MissingColumn {
-                file: file.to_string(),
-                line,
-                column: time_names[0],
-                found: found(),
-            })?;
-    Ok(Columns {
-        time,
-        open: require("open")?,
-        high: require("high")?,
-        low: require("low")?,
-        close: require("close")?,
-        volume: find("volume"),
-        names: [time_names[0], "open", "high", "low", "close", "volume"],
-    })
+    if file.symbols().len() > 1 {
+        return Err(BarFileError::Symbol {
+            file: file.name().to_string(),
+            problem: format!(
+                "holds {} symbols; read it as a directory entry or with --symbol",
+                file.symbols().len()
+            ),
+        });
+    }
+    debug_assert!(file.kind() == kind);
+    Ok((minute, daily))
 }
 
-fn unquote(field: &str) -> &str {
-    let f = field.trim();
-    f.strip_prefix('"')
-        .and_then(|f| f.strip_suffix('"'))
-        .unwrap_or(f)
-        .trim()
-}
-
-/// The data lines of a text: (1-based line number, line), skipping blank lines and
-/// `#` comments, without a byte-order mark or `\r`.
-fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    text.lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-}
-
-/// One split row, with helpers that name the column on error.
-struct Row<'a> {
-    file: &'a str,
-    line: usize,
-    fields: Vec<&'a str>,
-}
-
-impl<'a> Row<'a> {
-    fn field(&self, index: usize, name: &'static str) -> Result<&'a str, BarFileError> {
-        self.fields.get(index).map(|f| unquote(f)).ok_or_else(|| {
-            self.error(
-                index,
-                name,
-                format!("missing (the row has {} fields)", self.fields.len()),
-            )
-        })
-    }
-
-    fn error(&self, index: usize, name: &'static str, problem: String) -> BarFileError {
-        BarFileError::Field {
-            file: self.file.to_string(),
-            line: self.line,
-            column: index + 1,
-            name,
-            problem,
-        }
-    }
-
-    fn price(&self, index: usize, name: &'static str) -> Result<f64, BarFileError> {
-        let text = self.field(index, name)?;
-        match text.parse::<f64>() {
-            Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-            Ok(_) => Err(self.error(
-                index,
-                name,
-                format!("{:?} is not a positive price", crate::text::printable(text)),
-            )),
-            Err(_) => Err(self.error(
-                index,
-                name,
-                format!("{:?} is not a number", crate::text::printable(text)),
-            )),
-        }
-    }
-
-    fn volume(&self, index: Option<usize>) -> Result<f64, BarFileError> {
-        let Some(index) = index else { return Ok(0.0) };
-        let text = self.field(index, "volume")?;
-        if text.is_empty() {
-            return Ok(0.0);
-        }
-        match text.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-            _ => Err(self.error(
-                index,
-                "volume",
-                format!(
-                    "{:?} is not a volume (a number ≥ 0)",
-                    crate::text::printable(text)
-                ),
-            )),
-        }
-    }
-
-    /// open, high, low, close checked for consistency.
-    fn ohlc(&self, c: &Columns) -> Result<[f64; 4], BarFileError> {
-        let open = self.price(c.open, c.names[1])?;
-        let high = self.price(c.high, c.names[2])?;
-        let low = self.price(c.low, c.names[3])?;
-        let close = self.price(c.close, c.names[4])?;
-        if high < low {
-            return Err(self.error(c.high, "high", format!("high {high} is below low {low}")));
-        }
-        for (value, index, name) in [(open, c.open, "open"), (close, c.close, "close")] {
-            if value > high || value < low {
-                return Err(self.error(
-                    index,
-                    name,
-                    format!("{name} {value} is outside the bar's low {low} .. high {high}"),
-                ));
-            }
-        }
-        Ok([open, high, low, close])
-    }
-}
-
-fn split<'a>(file: &'a str, line: usize, text: &'a str) -> Row<'a> {
-    Row {
-        file,
-        line,
-        fields: text.split(',').collect(),
-    }
-}
-
-/// Parses a bar-start timestamp: with an offset, or naive US Eastern. `after` (the
-/// previous row's instant) picks the second of two readings of a naive time that occurs
-/// twice when clocks fall back.
-pub fn parse_timestamp(text: &str, after: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, String> {
-    let t = text.trim();
-    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-        return Ok(dt.with_timezone(&Utc));
-    }
-    let with_t = t.replacen(' ', "T", 1);
-    if let Ok(dt) = DateTime::parse_from_rfc3339(&with_t) {
-        return Ok(dt.with_timezone(&Utc));
-    }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%z",
-        "%Y-%m-%dT%H:%M%z",
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-    ] {
-        if let Ok(dt) = DateTime::parse_from_str(&with_t, format) {
-            return Ok(dt.with_timezone(&Utc));
-        }
-    }
-    let naive = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S%.f"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(&with_t, f).ok())
-        .ok_or_else(|| {
-            format!(
-                "{:?} is not a timestamp (expected e.g. 2024-03-08 09:30:00 US Eastern, or RFC 3339 with an offset)",
-                crate::text::printable(t)
-            )
-        })?;
-    match New_York.from_local_datetime(&naive) {
-        LocalResult::Single(dt) => Ok(dt.with_timezone(&Utc)),
-        LocalResult::Ambiguous(first, second) => {
-            let (first, second) = (first.with_timezone(&Utc), second.with_timezone(&Utc));
-            Ok(match after {
-                Some(previous) if previous >= first => second,
-                _ => first,
-            })
-        }
-        LocalResult::None => Err(format!(
-            "{naive} does not exist in New York (clocks jump forward that night); write the offset"
-        )),
-    }
-}
-
-/// Parses a daily date: `YYYY-MM-DD`, optionally followed by a midnight time.
-pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    let t = text.trim();
-    let date_part = t.get(..10).unwrap_or(t);
-    let rest = t.get(10..).unwrap_or("").trim_start_matches(['T', ' ']);
-    let midnight = rest.is_empty() || rest.trim_start_matches(['0', ':']).is_empty();
-    match NaiveDate::parse_from_str(date_part, "%Y-%m-%d") {
-        Ok(d) if midnight => Ok(d),
-        _ => Err(format!(
-            "{:?} is not a date (expected YYYY-MM-DD)",
-            crate::text::printable(t)
-        )),
-    }
+fn text_file(file: &str, text: &str, kind: BarFileKind) -> Result<BarFile, BarFileError> {
+    // The name only labels errors: a text has no symbol of its own.
+    let rule = SymbolRule::FromName(Symbol::parse("TEXT").map_err(|e| BarFileError::Symbol {
+        file: file.to_string(),
+        problem: e.to_string(),
+    }));
+    let bytes = Cursor::new(text.as_bytes().to_vec());
+    BarFile::from_reader(file, Box::new(bytes), Some(kind), rule)
 }
 
 /// Parses a minute-bar CSV text. `file` names the source in errors.
 pub fn parse_minute_bars(file: &str, text: &str) -> Result<Vec<Bar>, BarFileError> {
-    let mut lines = data_lines(text);
-    let (header_line, header) = lines.next().ok_or_else(|| BarFileError::Empty {
-        file: file.to_string(),
-    })?;
-    let columns = find_columns(
-        file,
-        header_line,
-        header,
-        &["timestamp", "time", "datetime"],
-    )?;
-    let mut bars = Vec::new();
-    let mut previous: Option<(DateTime<Utc>, usize, String)> = None;
-    for (line, text) in lines {
-        let row = split(file, line, text);
-        let time_text = row.field(columns.time, columns.names[0])?;
-        let start = parse_timestamp(time_text, previous.as_ref().map(|p| p.0))
-            .map_err(|problem| row.error(columns.time, columns.names[0], problem))?;
-        if let Some((prev, prev_line, prev_text)) = &previous
-            && start <= *prev
-        {
-            return Err(BarFileError::NotAscending {
-                file: file.to_string(),
-                line,
-                name: "timestamp",
-                this: crate::text::printable(time_text),
-                previous: prev_text.clone(),
-                previous_line: *prev_line,
-            });
-        }
-        let [open, high, low, close] = row.ohlc(&columns)?;
-        let volume = row.volume(columns.volume)?;
-        bars.push(Bar {
-            start,
-            open,
-            high,
-            low,
-            close,
-            volume,
-        });
-        previous = Some((start, line, crate::text::printable(time_text)));
-    }
-    if bars.is_empty() {
-        return Err(BarFileError::NoRows {
-            file: file.to_string(),
-        });
-    }
-    Ok(bars)
+    let kind = BarFileKind::Minute;
+    collect(text_file(file, text, kind)?, kind).map(|(minute, _)| minute)
 }
 
 /// Parses a daily-bar CSV text. `file` names the source in errors.
 pub fn parse_daily_bars(file: &str, text: &str) -> Result<Vec<DailyBar>, BarFileError> {
-    let mut lines = data_lines(text);
-    let (header_line, header) = lines.next().ok_or_else(|| BarFileError::Empty {
-        file: file.to_string(),
-    })?;
-    let columns = find_columns(file, header_line, header, &["date"])?;
-    let mut bars: Vec<DailyBar> = Vec::new();
-    let mut previous_line = 0;
-    for (line, text) in lines {
-        let row = split(file, line, text);
-        let date_text = row.field(columns.time, "date")?;
-        let date = parse_date(date_text).map_err(|p| row.error(columns.time, "date", p))?;
-        if let Some(last) = bars.last()
-            && date <= last.date
-        {
-            return Err(BarFileError::NotAscending {
-                file: file.to_string(),
-                line,
-                name: "date",
-                this: date.to_string(),
-                previous: last.date.to_string(),
-                previous_line,
-            });
-        }
-        let [open, high, low, close] = row.ohlc(&columns)?;
-        let volume = row.volume(columns.volume)?;
-        bars.push(DailyBar {
-            date,
-            open,
-            high,
-            low,
-            close,
-            volume,
-        });
-        previous_line = line;
-    }
-    if bars.is_empty() {
-        return Err(BarFileError::NoRows {
-            file: file.to_string(),
-        });
-    }
-    Ok(bars)
+    let kind = BarFileKind::Daily;
+    collect(text_file(file, text, kind)?, kind).map(|(_, daily)| daily)
 }
 
-/// The symbol of a bar file: its name's prefix before the first `_`
-/// (`SPY_1min_2013-10.csv` → SPY).
-pub fn symbol_from_file_name(path: &Path) -> Result<Symbol, BarFileError> {
-    let file = path.display().to_string();
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| BarFileError::NoSymbol { file: file.clone() })?;
-    let (prefix, _) = name
-        .split_once('_')
-        .ok_or_else(|| BarFileError::NoSymbol { file: file.clone() })?;
-    Symbol::parse(prefix).map_err(|e| BarFileError::Symbol {
-        file,
-        problem: e.to_string(),
+fn open(path: &Path, kind: BarFileKind) -> Result<BarFile, BarFileError> {
+    BarFile::open(path, Some(kind), SymbolRule::for_path(path, None)).or_else(|e| match e {
+        // One file read on its own needs no symbol.
+        BarFileError::NoSymbol { .. } | BarFileError::Symbol { .. } => {
+            let rule = SymbolRule::Forced(Symbol::parse("FILE").map_err(|_| e.clone())?);
+            BarFile::open(path, Some(kind), rule)
+        }
+        other => Err(other),
     })
 }
 
-/// Classifies a file name: `<SYMBOL>_1min*.csv` or `<SYMBOL>_1day*.csv` (case-insensitive).
-pub fn bar_file_kind(name: &str) -> Option<BarFileKind> {
-    let lower = name.to_ascii_lowercase();
-    if !lower.ends_with(".csv") {
-        return None;
-    }
-    let (_, rest) = lower.split_once('_')?;
-    if rest.starts_with("1min") {
-        Some(BarFileKind::Minute)
-    } else if rest.starts_with("1day") {
-        Some(BarFileKind::Daily)
-    } else {
-        None
-    }
-}
-
-/// The bar files of a directory, sorted by name.
-pub fn discover(dir: &Path) -> Result<Vec<(PathBuf, BarFileKind)>, BarFileError> {
-    let read_error = |e: std::io::Error| BarFileError::Read {
-        file: dir.display().to_string(),
-        message: e.to_string(),
-    };
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(read_error)? {
-        let path = entry.map_err(read_error)?.path();
-        let kind = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(bar_file_kind);
-        if let Some(kind) = kind
-            && path.is_file()
-        {
-            found.push((path, kind));
-        }
-    }
-    found.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(found)
-}
-
-fn read_text(path: &Path) -> Result<String, BarFileError> {
-    std::fs::read_to_string(path).map_err(|e| BarFileError::Read {
-        file: path.display().to_string(),
-        message: e.to_string(),
-    })
-}
-
-/// Reads and parses a minute-bar file.
+/// Reads and parses a minute-bar file (plain or gzip).
 pub fn read_minute_file(path: &Path) -> Result<Vec<Bar>, BarFileError> {
-    parse_minute_bars(&path.display().to_string(), &read_text(path)?)
+    let kind = BarFileKind::Minute;
+    collect(open(path, kind)?, kind).map(|(minute, _)| minute)
 }
 
-/// Reads and parses a daily-bar file.
+/// Reads and parses a daily-bar file (plain or gzip).
 pub fn read_daily_file(path: &Path) -> Result<Vec<DailyBar>, BarFileError> {
-    parse_daily_bars(&path.display().to_string(), &read_text(path)?)
-}
-
-/// Joins the minute bars of several files of one symbol into one ascending series;
-/// two files holding the same minute are an error naming both.
-pub fn join_minute_files(
-    symbol: &Symbol,
-    parts: Vec<(String, Vec<Bar>)>,
-) -> Result<Vec<Bar>, BarFileError> {
-    let mut tagged: Vec<(Bar, usize)> = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum());
-    for (i, (_, bars)) in parts.iter().enumerate() {
-        tagged.extend(bars.iter().map(|b| (*b, i)));
-    }
-    tagged.sort_by_key(|(b, i)| (b.start, *i));
-    for pair in tagged.windows(2) {
-        if pair[0].0.start == pair[1].0.start {
-            return Err(BarFileError::Overlap {
-                symbol: symbol.to_string(),
-                at: pair[0].0.start.to_rfc3339(),
-                first_file: parts[pair[0].1].0.clone(),
-                second_file: parts[pair[1].1].0.clone(),
-            });
-        }
-    }
-    Ok(tagged.into_iter().map(|(b, _)| b).collect())
-}
-
-/// The bars and daily bars of every symbol, read from files and directories.
-pub struct ReplayInput {
-    pub minute: BTreeMap<Symbol, Vec<Bar>>,
-    pub daily: BTreeMap<Symbol, Vec<DailyBar>>,
-    /// (file, symbol) of each daily file, for messages.
-    pub daily_files: Vec<(String, Symbol)>,
-}
-
-/// Reads minute-bar files (or directories holding `<SYMBOL>_1min*.csv` and
-/// `<SYMBOL>_1day*.csv`) and daily files; `forced` names the symbol of every file instead
-/// of the file-name prefix.
-pub fn load_files(
-    bars: &[PathBuf],
-    daily: &[PathBuf],
-    forced: Option<&Symbol>,
-) -> Result<ReplayInput, BarFileError> {
-    let symbol_of = |path: &PathBuf| match forced {
-        Some(s) => Ok(s.clone()),
-        None => symbol_from_file_name(path),
-    };
-    let mut minute_files: Vec<PathBuf> = Vec::new();
-    let mut daily_files: Vec<PathBuf> = daily.to_vec();
-    for path in bars {
-        if path.is_dir() {
-            let found = discover(path)?;
-            if found.is_empty() {
-                return Err(BarFileError::EmptyDirectory(path.display().to_string()));
-            }
-            for (file, kind) in found {
-                match kind {
-                    BarFileKind::Minute => minute_files.push(file),
-                    BarFileKind::Daily => daily_files.push(file),
-                }
-            }
-        } else {
-            minute_files.push(path.clone());
-        }
-    }
-    let mut parts: BTreeMap<Symbol, Vec<(String, Vec<Bar>)>> = BTreeMap::new();
-    for file in &minute_files {
-        let symbol = symbol_of(file)?;
-        let bars = read_minute_file(file)?;
-        parts
-            .entry(symbol)
-            .or_default()
-            .push((file.display().to_string(), bars));
-    }
-    let mut minute = BTreeMap::new();
-    for (symbol, files) in parts {
-        let bars = join_minute_files(&symbol, files)?;
-        minute.insert(symbol, bars);
-    }
-    let mut by_symbol: BTreeMap<Symbol, Vec<DailyBar>> = BTreeMap::new();
-    let mut named = Vec::new();
-    for file in &daily_files {
-        let symbol = symbol_of(file)?;
-        let bars = read_daily_file(file)?;
-        by_symbol.entry(symbol.clone()).or_default().extend(bars);
-        named.push((file.display().to_string(), symbol));
-    }
-    Ok(ReplayInput {
-        minute,
-        daily: by_symbol,
-        daily_files: named,
-    })
+    let kind = BarFileKind::Daily;
+    collect(open(path, kind)?, kind).map(|(_, daily)| daily)
 }
 
 /// Writes minute bars in the format `parse_minute_bars` reads: a header, then one row per
@@ -628,6 +142,8 @@ fn write_rows(key: &str, rows: impl Iterator<Item = (String, [f64; 4], f64)>) ->
 
 #[cfg(test)]
 mod tests {
+    use chrono::{DateTime, NaiveDate, Utc};
+
     use super::*;
 
     const LEAN_STYLE: &str = "timestamp,open,high,low,close,volume\n\
@@ -849,27 +365,6 @@ mod tests {
             ),
             "{err}"
         );
-    }
-
-    #[test]
-    fn symbols_and_kinds_come_from_file_names() {
-        let p = Path::new("/data/SPY_1min_2013-10-04_2013-10-11.csv");
-        assert_eq!(symbol_from_file_name(p).unwrap().as_str(), "SPY");
-        assert_eq!(
-            bar_file_kind("SPY_1min_2013-10-04.csv"),
-            Some(BarFileKind::Minute)
-        );
-        assert_eq!(bar_file_kind("spy_1day_lean.CSV"), Some(BarFileKind::Daily));
-        assert_eq!(bar_file_kind("README.md"), None);
-        assert_eq!(bar_file_kind("SPY_5min.csv"), None);
-        assert!(matches!(
-            symbol_from_file_name(Path::new("bars.csv")),
-            Err(BarFileError::NoSymbol { .. })
-        ));
-        assert!(matches!(
-            symbol_from_file_name(Path::new("TOO-LONG-SYMBOL-NAME_1min.csv")),
-            Err(BarFileError::Symbol { .. })
-        ));
     }
 
     #[test]

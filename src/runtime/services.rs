@@ -35,11 +35,11 @@ use crate::market::calendar;
 use crate::notify::Notifier;
 use crate::notify::discord::RetryPolicy;
 use crate::notify::incidents::IncidentPolicy;
+use crate::provider::bar_files::load_files;
 use crate::provider::latest_session_date;
 use crate::provider::massive::KNOWN_INDICES;
 use crate::provider::massive::feed::MassiveFeedConfig;
 use crate::provider::recorded::RecordedMarket;
-use crate::provider::replay::load_files;
 use crate::provider::sim::SimMarket;
 use crate::store::Store;
 
@@ -416,6 +416,9 @@ impl Feed {
             None,
         )
         .map_err(|e| e.to_string())?;
+        for skipped in &input.skipped {
+            tracing::warn!("bar file skipped: {skipped}");
+        }
         RecordedMarket::new(input.minute, input.daily).map(Feed::Recorded)
     }
 

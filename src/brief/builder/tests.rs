@@ -95,7 +95,7 @@ fn prior_day_comes_from_the_previous_sessions_minute_bars_with_pivots_and_change
     let today = date(DAY.0, DAY.1, DAY.2);
     let prev = date(2026, 11, 23);
     let input = SymbolInput {
-        daily: daily_bars(today),
+        daily: daily_bars(prev),
         previous_bars: session_bars(prev, 101.0, 103.0, 99.0, 102.0),
         bars: pre_market_bars(today, &[102.5, 102.8, 102.6]),
         ..SymbolInput::new(spy())
@@ -111,6 +111,13 @@ fn prior_day_comes_from_the_previous_sessions_minute_bars_with_pivots_and_change
         s.sources.prior_day.as_deref(),
         Some("regular-hours 1-minute bars of 2026-11-23 (390 bars, 09:30–16:00 ET)")
     );
+    assert_eq!(
+        s.sources.prior_close.as_deref(),
+        Some(
+            "the close of the last regular-session minute (the 15:59 ET bar of 2026-11-23): \
+             no valid daily bar for that date"
+        )
+    );
     let p = (103.0 + 99.0 + 102.0) / 3.0;
     let pv = s.pivots.as_ref().unwrap();
     assert!((pv.p - p).abs() < 1e-9 && (pv.r1 - (2.0 * p - 99.0)).abs() < 1e-9);
@@ -125,6 +132,81 @@ fn prior_day_comes_from_the_previous_sessions_minute_bars_with_pivots_and_change
     assert!(s.atr14.is_some() && c.atrs.is_some());
     assert_eq!(s.expected_move.as_ref().unwrap().method, "atr14");
     assert_eq!(b.session.minutes_to_open, Some(30));
+}
+
+/// Twenty daily bars before `prev`, and `prev`'s own daily bar closing at `close`
+/// (high 103, low 99, like the minute session of the tests).
+fn daily_bars_through(prev: NaiveDate, close: f64, low: f64) -> Vec<DailyBar> {
+    let mut daily = daily_bars(prev);
+    daily.push(DailyBar {
+        date: prev,
+        open: 101.0,
+        high: 103.0,
+        low,
+        close,
+        volume: 2e6,
+    });
+    daily
+}
+
+#[test]
+fn the_prior_close_is_the_official_close_of_the_daily_bar_not_the_1559_bar() {
+    let today = date(DAY.0, DAY.1, DAY.2);
+    let prev = date(2026, 11, 23);
+    // the 16:00 auction printed 102.02; the 15:59 bar closed at 102.00
+    let input = SymbolInput {
+        daily: daily_bars_through(prev, 102.02, 99.0),
+        previous_bars: session_bars(prev, 101.0, 103.0, 99.0, 102.0),
+        bars: pre_market_bars(today, &[102.5]),
+        ..SymbolInput::new(spy())
+    };
+    let s = build_one(input, ny(today, 9, 0), &[]).symbols.remove(0);
+    let pd = s.prior_day.as_ref().unwrap();
+    assert_eq!((pd.high, pd.low, pd.close), (103.0, 99.0, 102.02));
+    assert_eq!(
+        s.sources.prior_close.as_deref(),
+        Some("the official close, from the daily bar of 2026-11-23")
+    );
+    assert!(
+        s.sources
+            .prior_day
+            .as_deref()
+            .unwrap()
+            .starts_with("regular-hours 1-minute bars"),
+        "high and low still come from the minutes"
+    );
+    let c = s.change.as_ref().unwrap();
+    assert!((c.points - (102.5 - 102.02)).abs() < 1e-9, "{c:?}");
+    // the JSON carries the chosen close and its source only, never the other price
+    let json = serde_json::to_string(&s).unwrap();
+    assert!(json.contains("\"close\":102.02"), "{json}");
+    assert!(
+        !json.contains("102.0,") && !json.contains(":102}"),
+        "{json}"
+    );
+}
+
+#[test]
+fn a_bad_daily_bar_leaves_the_prior_close_to_the_last_regular_minute() {
+    let today = date(DAY.0, DAY.1, DAY.2);
+    let prev = date(2026, 11, 23);
+    // low below half the close: the known bad-data pattern, rejected
+    let input = SymbolInput {
+        daily: daily_bars_through(prev, 102.02, 40.0),
+        previous_bars: session_bars(prev, 101.0, 103.0, 99.0, 102.0),
+        ..SymbolInput::new(spy())
+    };
+    let s = build_one(input, ny(today, 9, 0), &[]).symbols.remove(0);
+    assert_eq!(s.prior_day.as_ref().unwrap().close, 102.0);
+    assert!(
+        s.sources
+            .prior_close
+            .as_deref()
+            .unwrap()
+            .starts_with("the close of the last regular-session minute (the 15:59 ET bar"),
+        "{:?}",
+        s.sources.prior_close
+    );
 }
 
 #[test]
@@ -264,7 +346,7 @@ fn position_risk_has_pnl_greeks_distance_flags_and_totals() {
     let today = date(2026, 12, 10);
     let prev = date(2026, 12, 9);
     let input = SymbolInput {
-        daily: daily_bars(today),
+        daily: daily_bars(prev),
         previous_bars: session_bars(prev, 101.0, 103.0, 99.0, 102.0),
         last: Some(PriceAt {
             price: 100.0,
