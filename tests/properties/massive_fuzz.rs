@@ -2,8 +2,8 @@
 //! check and the replay CSV readers never panic, whatever bytes or JSON they are given,
 //! and what they accept is sane (finite positive prices, ordered bars).
 //!
-//! `COACH_FUZZ_CASES` sets the cases per property (default 1,000); each property prints
-//! how many inputs it ran. BENCHMARKS.md records a long run.
+//! `COACH_FUZZ_CASES` sets the cases per property (default 1,000); each property checks
+//! that every case ran and prints how many inputs it saw. BENCHMARKS.md records a long run.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -14,6 +14,7 @@ use coach::provider::massive::wire::{
 };
 use coach::provider::replay::{parse_daily_bars, parse_minute_bars};
 use proptest::prelude::*;
+use proptest::test_runner::{TestCaseResult, TestRunner};
 use serde_json::{Value, json};
 
 fn cases() -> u32 {
@@ -31,16 +32,29 @@ fn config() -> ProptestConfig {
     }
 }
 
-/// Inputs run per property, printed when the property's test ends.
-struct Counter(&'static str, AtomicU64);
-
-impl Counter {
-    fn hit(&self) {
-        self.1.fetch_add(1, Ordering::Relaxed);
+/// Runs `property` on `cases()` inputs drawn from `strategy`: fails with the shrunk input
+/// when the property fails, checks that every case ran (a strategy that rejected its inputs
+/// would test nothing), and prints how many inputs the property saw.
+fn fuzz<S: Strategy>(name: &str, strategy: S, property: impl Fn(S::Value) -> TestCaseResult)
+where
+    S::Value: std::fmt::Debug,
+{
+    let ran = AtomicU64::new(0);
+    let mut runner = TestRunner::new(config());
+    let outcome = runner.run(&strategy, |value| {
+        ran.fetch_add(1, Ordering::Relaxed);
+        property(value)
+    });
+    if let Err(failure) = outcome {
+        panic!("fuzz {name}: {failure}");
     }
-    fn report(&self) {
-        eprintln!("fuzz {}: {} inputs", self.0, self.1.load(Ordering::Relaxed));
-    }
+    let ran = ran.into_inner();
+    assert!(
+        ran >= u64::from(cases()),
+        "fuzz {name}: {ran} inputs ran, {} expected",
+        cases()
+    );
+    eprintln!("fuzz {name}: {ran} inputs");
 }
 
 /// Any JSON value, biased toward the shapes the parsers look at.
@@ -118,13 +132,6 @@ fn aggregate_like() -> impl Strategy<Value = Value> {
         })
 }
 
-static FRAME_BYTES: Counter = Counter("ws frame, arbitrary bytes", AtomicU64::new(0));
-static FRAME_JSON: Counter = Counter("ws frame, random JSON", AtomicU64::new(0));
-static REST_BYTES: Counter = Counter("rest pages, arbitrary bytes", AtomicU64::new(0));
-static REST_JSON: Counter = Counter("rest pages, random JSON", AtomicU64::new(0));
-static CSV: Counter = Counter("replay csv", AtomicU64::new(0));
-static EPOCH: Counter = Counter("epoch timestamps", AtomicU64::new(0));
-
 fn check_frame(text: &str) {
     let parsed = parse_frame(text);
     for message in parsed.messages {
@@ -159,93 +166,101 @@ fn check_rest(text: &str) {
     let _ = check_chain("X", text);
 }
 
-proptest! {
-    #![proptest_config(config())]
-
-    #[test]
-    fn the_frame_parser_survives_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-        FRAME_BYTES.hit();
+#[test]
+fn the_frame_parser_survives_arbitrary_bytes() {
+    let bytes = proptest::collection::vec(any::<u8>(), 0..400);
+    fuzz("ws frame, arbitrary bytes", bytes, |bytes| {
         check_frame(&String::from_utf8_lossy(&bytes));
-    }
+        Ok(())
+    });
+}
 
-    #[test]
-    fn the_frame_parser_survives_random_json(
-        items in proptest::collection::vec(prop_oneof![json_value(), aggregate_like()], 0..12),
-        cut in any::<usize>(),
-    ) {
-        FRAME_JSON.hit();
-        let text = Value::Array(items).to_string();
-        check_frame(&text);
-        // and the same frame cut anywhere (a truncated read)
-        let mut at = cut % (text.len() + 1);
-        while !text.is_char_boundary(at) { at -= 1; }
-        check_frame(&text[..at]);
-    }
+#[test]
+fn the_frame_parser_survives_random_json() {
+    let items = proptest::collection::vec(prop_oneof![json_value(), aggregate_like()], 0..12);
+    fuzz(
+        "ws frame, random JSON",
+        (items, any::<usize>()),
+        |(items, cut)| {
+            let text = Value::Array(items).to_string();
+            check_frame(&text);
+            // and the same frame cut anywhere (a truncated read)
+            let mut at = cut % (text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            check_frame(&text[..at]);
+            Ok(())
+        },
+    );
+}
 
-    #[test]
-    fn rest_parsing_survives_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-        REST_BYTES.hit();
+#[test]
+fn rest_parsing_survives_arbitrary_bytes() {
+    let bytes = proptest::collection::vec(any::<u8>(), 0..400);
+    fuzz("rest pages, arbitrary bytes", bytes, |bytes| {
         check_rest(&String::from_utf8_lossy(&bytes));
-    }
+        Ok(())
+    });
+}
 
-    #[test]
-    fn rest_parsing_survives_random_json(
-        results in proptest::collection::vec(prop_oneof![json_value(), aggregate_like()], 0..10),
-        status in prop_oneof![Just("OK"), Just("DELAYED"), Just("ERROR"), Just("NOT_AUTHORIZED")],
-        next in proptest::option::of(json_value()),
-    ) {
-        REST_JSON.hit();
-        let body = json!({"status": status, "results": results, "next_url": next, "error": "e"});
-        check_rest(&body.to_string());
-    }
+#[test]
+fn rest_parsing_survives_random_json() {
+    let results = proptest::collection::vec(prop_oneof![json_value(), aggregate_like()], 0..10);
+    let status = prop_oneof![
+        Just("OK"),
+        Just("DELAYED"),
+        Just("ERROR"),
+        Just("NOT_AUTHORIZED")
+    ];
+    let next = proptest::option::of(json_value());
+    fuzz(
+        "rest pages, random JSON",
+        (results, status, next),
+        |(results, status, next)| {
+            let body =
+                json!({"status": status, "results": results, "next_url": next, "error": "e"});
+            check_rest(&body.to_string());
+            Ok(())
+        },
+    );
+}
 
-    #[test]
-    fn the_replay_csv_readers_survive_anything(
-        lines in proptest::collection::vec(
-            prop_oneof![
-                ".{0,60}",
-                "(20[0-9]{2}-[01][0-9]-[0-3][0-9]( [0-2][0-9]:[0-5][0-9](:[0-5][0-9])?)?|[^,]{0,6}),[-0-9.eE]{0,8},[-0-9.eEnaNif]{0,8},[-0-9.]{0,8},[-0-9.]{0,8}(,[-0-9.e+]{0,10})?",
-            ],
-            0..8,
-        ),
-        header in prop_oneof![
-            Just("timestamp,open,high,low,close,volume"),
-            Just("date,open,high,low,close"),
-            Just("Time,Close,Low,High,Open"),
-            Just(""),
+#[test]
+fn the_replay_csv_readers_survive_anything() {
+    let lines = proptest::collection::vec(
+        prop_oneof![
+            ".{0,60}",
+            "(20[0-9]{2}-[01][0-9]-[0-3][0-9]( [0-2][0-9]:[0-5][0-9](:[0-5][0-9])?)?|[^,]{0,6}),[-0-9.eE]{0,8},[-0-9.eEnaNif]{0,8},[-0-9.]{0,8},[-0-9.]{0,8}(,[-0-9.e+]{0,10})?",
         ],
-    ) {
-        CSV.hit();
+        0..8,
+    );
+    let header = prop_oneof![
+        Just("timestamp,open,high,low,close,volume"),
+        Just("date,open,high,low,close"),
+        Just("Time,Close,Low,High,Open"),
+        Just(""),
+    ];
+    fuzz("replay csv", (lines, header), |(lines, header)| {
         let text = format!("{header}\n{}", lines.join("\n"));
         if let Ok(bars) = parse_minute_bars("f", &text) {
             prop_assert!(bars.windows(2).all(|w| w[0].start < w[1].start));
-            prop_assert!(bars.iter().all(|b| b.low > 0.0 && b.low <= b.high && b.volume >= 0.0));
+            prop_assert!(
+                bars.iter()
+                    .all(|b| b.low > 0.0 && b.low <= b.high && b.volume >= 0.0)
+            );
         }
         if let Ok(bars) = parse_daily_bars("f", &text) {
             prop_assert!(bars.windows(2).all(|w| w[0].date < w[1].date));
         }
-    }
-
-    #[test]
-    fn any_epoch_integer_is_an_instant_or_none(value in any::<i64>()) {
-        EPOCH.hit();
-        let _ = instant_from_epoch(value);
-    }
+        Ok(())
+    });
 }
 
-/// Prints the counts (runs last in its own test binary's order is not guaranteed, so each
-/// property's count is printed by this test after a short wait for the others).
 #[test]
-fn zz_report_fuzz_counts() {
-    std::thread::sleep(std::time::Duration::from_millis(10));
-    for c in [
-        &FRAME_BYTES,
-        &FRAME_JSON,
-        &REST_BYTES,
-        &REST_JSON,
-        &CSV,
-        &EPOCH,
-    ] {
-        c.report();
-    }
+fn any_epoch_integer_is_an_instant_or_none() {
+    fuzz("epoch timestamps", any::<i64>(), |value| {
+        let _ = instant_from_epoch(value);
+        Ok(())
+    });
 }
