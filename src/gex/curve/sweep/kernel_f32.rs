@@ -1,6 +1,6 @@
 //! The single-precision kernel of the zero-gamma sweep: terms that stay within |d| ≤ 12
 //! over the whole grid (nearly every term of a real chain) run the Gaussian recurrence of
-//! [`super::curve`] in f32, twice the lanes of f64 per vector, with a rigorous bound on the
+//! [`super::super`] in f32, twice the lanes of f64 per vector, with a rigorous bound on the
 //! error so the sweep can tell which signs it knows.
 //!
 //! Error bound. With unit roundoff u = 2⁻²⁴: the step s = e^(−δ²) is computed in f64 to
@@ -17,29 +17,30 @@
 //! and N (of negative ones) are each within `relative_error(points, blocks)` of their exact
 //! values, and G = P − N within that bound times P + N.
 
-use super::curve::{TermBlock, block_recurrence, halves};
-use super::fastexp;
+use super::super::fastexp;
+use super::super::simd::Simd;
+use super::{TermBlock, block_recurrence, halves};
 
 /// Terms computed together, one per lane: with AVX-512, four vectors of sixteen; otherwise
 /// two halves of four vectors of eight. Four independent chains of multiplications either
 /// way, so the loop is bound by the multiplier's throughput, not its latency.
-pub(crate) const BLOCK: usize = 64;
+pub(super) const BLOCK: usize = 64;
 /// f32 lanes per partial sum (one 256-bit vector).
-pub(crate) const LANES: usize = 8;
+pub(super) const LANES: usize = 8;
 /// Vectors of eight per block, and per half block (the AVX2 and portable kernels' unit).
 const GROUPS: usize = BLOCK / LANES;
 const HALF_GROUPS: usize = GROUPS / 2;
 /// |d| within which a term may run in f32: exp(−12²/2) ≈ 5e-32 times a weight of at least
 /// [`MIN_WEIGHT`] stays a normal f32 (≥ 1.2e-38), so nothing underflows.
-pub(crate) const D_MAX: f64 = 12.0;
+pub(super) const D_MAX: f64 = 12.0;
 /// |weight| range of f32 terms: normal results at |d| = 12, and no overflow when thousands
 /// of terms are summed (3.4e38 is f32's largest).
-pub(crate) const MIN_WEIGHT: f64 = 1e-6;
-pub(crate) const MAX_WEIGHT: f64 = 1e30;
+pub(super) const MIN_WEIGHT: f64 = 1e-6;
+pub(super) const MAX_WEIGHT: f64 = 1e30;
 
 /// Largest step δ of d per grid point of an f32 term, so that s = e^(−δ²) is within reach
 /// of [`step_ratio`]'s short series (at 201 points, |d| ≤ 12 already keeps δ ≤ 0.12).
-pub(crate) const MAX_DELTA: f64 = 0.125;
+pub(super) const MAX_DELTA: f64 = 0.125;
 
 /// f32's unit roundoff, 2⁻²⁴.
 const UNIT_ROUNDOFF: f64 = 5.960_464_477_539_063e-8;
@@ -50,7 +51,7 @@ const PHI_UNITS: f64 = 72.0 + fastexp::EXP_F32_ERROR_UNITS + 2.0;
 /// The bound on the relative error of P or N after a sweep of `points` points into which
 /// `blocks` blocks of one sign were accumulated (see the module text), with a 10 % margin
 /// for the products of errors a first-order bound leaves out.
-pub(crate) fn relative_error(points: usize, blocks: usize) -> f64 {
+pub(super) fn relative_error(points: usize, blocks: usize) -> f64 {
     let j = points.saturating_sub(1) as f64;
     let recurrence = PHI_UNITS + j * RATIO_UNITS + j * j;
     1.1 * (recurrence + 3.0 + 2.0 * blocks as f64) * UNIT_ROUNDOFF
@@ -68,10 +69,10 @@ fn step_ratio(delta2: f64) -> f64 {
 /// recurrence φ_{j+1} = φ_j·r_j, r_{j+1} = r_j·s in f32 (setup: φ₀ and r₀ by the f32
 /// exponential, s by a short series in f64; every term within |d| ≤ 12 and δ ≤
 /// [`MAX_DELTA`]). The recurrence runs on vectors written out explicitly, AVX-512 or AVX2
-/// as the CPU has them (checked at run time): left to itself the compiler shuffles these
+/// as [`Simd::get`] chose them: left to itself the compiler shuffles these
 /// arrays between vector halves and loses the gain of single precision.
 #[inline(always)]
-pub(crate) fn accumulate_block(sums: &mut [[f32; LANES]], block: &TermBlock<BLOCK>) {
+pub(super) fn accumulate_block(sums: &mut [[f32; LANES]], block: &TermBlock<BLOCK>) {
     let mut phi = [[0.0f32; LANES]; GROUPS];
     let mut ratio = [[0.0f32; LANES]; GROUPS];
     let mut step = [[0.0f32; LANES]; GROUPS];
@@ -85,17 +86,20 @@ pub(crate) fn accumulate_block(sums: &mut [[f32; LANES]], block: &TermBlock<BLOC
             step[g][k] = step_ratio(delta2) as f32;
         }
     }
+    let simd = Simd::get();
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the running CPU supports AVX-512F, the only feature the function enables.
+    if simd == Simd::Avx512 {
+        // SAFETY: `Simd::get` reports AVX-512F only when the CPU has it, the only feature
+        // the function enables.
         unsafe { recurrence_avx512(sums, &phi, &ratio, &step) };
         return;
     }
     let [phi, ratio, step]: [[HalfLanes; 2]; 3] = [phi, ratio, step].map(halves);
     for h in 0..2 {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the running CPU supports AVX2, the only feature the function enables.
+        if simd == Simd::Avx2 {
+            // SAFETY: `Simd::get` reports AVX2 only when the CPU has it, the only feature the
+            // function enables.
             unsafe { recurrence_avx2(sums, phi[h], ratio[h], step[h]) };
             continue;
         }
@@ -193,7 +197,8 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_avx2_recurrence_gives_the_portable_loop_s_sums_bit_for_bit() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
+        if Simd::widest_supported() < Simd::Avx2 {
+            eprintln!("skipped: this CPU has no AVX2");
             return;
         }
         let (phi, ratio, step, mut portable) = sample_block();
@@ -201,7 +206,7 @@ mod tests {
         let [phi, ratio, step]: [[HalfLanes; 2]; 3] = [phi, ratio, step].map(halves);
         for h in 0..2 {
             block_recurrence(&mut portable, phi[h], ratio[h], step[h]);
-            // SAFETY: AVX2 was detected above.
+            // SAFETY: the CPU has AVX2 (checked above).
             unsafe { recurrence_avx2(&mut avx2, phi[h], ratio[h], step[h]) };
         }
         assert!(
@@ -213,12 +218,13 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_avx512_recurrence_sums_sixteen_lanes_then_folds_them_to_eight() {
-        if !std::arch::is_x86_feature_detected!("avx512f") {
+        if Simd::widest_supported() < Simd::Avx512 {
+            eprintln!("skipped: this CPU has no AVX-512F");
             return;
         }
         let (mut phi, mut ratio, step, mut plain) = sample_block();
         let mut avx512 = plain.clone();
-        // SAFETY: AVX-512F was detected above.
+        // SAFETY: the CPU has AVX-512F (checked above).
         unsafe { recurrence_avx512(&mut avx512, &phi, &ratio, &step) };
         // The same operations in plain loops: lane k of wide vector g is lane 16g + k.
         let lane = |v: &Lanes, g: usize, k: usize| v[(16 * g + k) / LANES][k % LANES];

@@ -2,19 +2,20 @@
 //! |d| ≤ 37 over the whole grid but not within the f32 kernel's |d| ≤ 12, thirty-two at a
 //! time (relative error ≈ j²·ε/2, 2e-12 at 200 points).
 
-use super::curve::{TermBlock, block_recurrence, halves};
-use super::fastexp;
+use super::super::fastexp;
+use super::super::simd::Simd;
+use super::{TermBlock, block_recurrence, halves};
 
 /// Terms computed together, one per lane: with AVX-512, four vectors of eight; otherwise
 /// two halves of two groups of eight (each group two vectors of four with AVX2).
-pub(crate) const BLOCK: usize = 32;
+pub(super) const BLOCK: usize = 32;
 /// Partial sums kept per grid point (one vector of f64 lanes).
-pub(crate) const SUMS: usize = 8;
+pub(super) const SUMS: usize = 8;
 const GROUPS: usize = BLOCK / SUMS;
 const HALF_GROUPS: usize = GROUPS / 2;
 /// |d| within which a term may join a block: exp(−37²/2) ≈ 1e-297 is still a normal number,
 /// so the recurrence started anywhere on the grid never underflows or overflows.
-pub(crate) const D_MAX: f64 = 37.0;
+pub(super) const D_MAX: f64 = 37.0;
 
 /// φ, r and s of each group of SUMS lanes, of a block and of half a block.
 type Lanes = [[f64; SUMS]; GROUPS];
@@ -23,11 +24,11 @@ type HalfLanes = [[f64; SUMS]; HALF_GROUPS];
 /// Adds each lane's w·exp(−d_j²/2) into `lanes[j][lane]` for every grid point j, by the
 /// recurrence φ_{j+1} = φ_j·r_j, r_j = exp(−d_jδ − δ²/2), r_{j+1} = r_j·exp(−δ²): two
 /// multiplications per term and point, BLOCK independent lanes. The recurrence runs on
-/// vectors written out explicitly, AVX-512 or AVX2 as the CPU has them (checked at run
-/// time): compiled for AVX-512, the plain loop was shuffled between vector halves (perf: a
-/// third of the sweep's samples in permutes and inserts).
+/// vectors written out explicitly, AVX-512 or AVX2 as [`Simd::get`] chose them: compiled
+/// for AVX-512, the plain loop was shuffled between vector halves (perf: a third of the
+/// sweep's samples in permutes and inserts).
 #[inline(always)]
-pub(crate) fn accumulate_block(lanes: &mut [[f64; SUMS]], block: &TermBlock<BLOCK>) {
+pub(super) fn accumulate_block(lanes: &mut [[f64; SUMS]], block: &TermBlock<BLOCK>) {
     let mut phi = [[0.0; SUMS]; GROUPS];
     let mut ratio = [[0.0; SUMS]; GROUPS];
     let mut step = [[0.0; SUMS]; GROUPS];
@@ -40,17 +41,20 @@ pub(crate) fn accumulate_block(lanes: &mut [[f64; SUMS]], block: &TermBlock<BLOC
             step[g][k] = fastexp::exp(-delta * delta);
         }
     }
+    let simd = Simd::get();
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the running CPU supports AVX-512F, the only feature the function enables.
+    if simd == Simd::Avx512 {
+        // SAFETY: `Simd::get` reports AVX-512F only when the CPU has it, the only feature
+        // the function enables.
         unsafe { recurrence_avx512(lanes, &phi, &ratio, &step) };
         return;
     }
     let [phi, ratio, step]: [[HalfLanes; 2]; 3] = [phi, ratio, step].map(halves);
     for h in 0..2 {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the running CPU supports AVX2, the only feature the function enables.
+        if simd == Simd::Avx2 {
+            // SAFETY: `Simd::get` reports AVX2 only when the CPU has it, the only feature the
+            // function enables.
             unsafe { recurrence_avx2(lanes, phi[h], ratio[h], step[h]) };
             continue;
         }
@@ -143,7 +147,8 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_avx2_recurrence_gives_the_portable_loop_s_sums_bit_for_bit() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
+        if Simd::widest_supported() < Simd::Avx2 {
+            eprintln!("skipped: this CPU has no AVX2");
             return;
         }
         let (phi, ratio, step, mut portable) = sample_block();
@@ -151,7 +156,7 @@ mod tests {
         let [phi, ratio, step]: [[HalfLanes; 2]; 3] = [phi, ratio, step].map(halves);
         for h in 0..2 {
             block_recurrence(&mut portable, phi[h], ratio[h], step[h]);
-            // SAFETY: AVX2 was detected above.
+            // SAFETY: the CPU has AVX2 (checked above).
             unsafe { recurrence_avx2(&mut avx2, phi[h], ratio[h], step[h]) };
         }
         assert!(
@@ -163,13 +168,14 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_avx512_recurrence_gives_the_portable_loop_s_sums_bit_for_bit() {
-        if !std::arch::is_x86_feature_detected!("avx512f") {
+        if Simd::widest_supported() < Simd::Avx512 {
+            eprintln!("skipped: this CPU has no AVX-512F");
             return;
         }
         let (phi, ratio, step, mut portable) = sample_block();
         let mut avx512 = portable.clone();
         block_recurrence(&mut portable, phi, ratio, step);
-        // SAFETY: AVX-512F was detected above.
+        // SAFETY: the CPU has AVX-512F (checked above).
         unsafe { recurrence_avx512(&mut avx512, &phi, &ratio, &step) };
         assert!(
             bits(&portable) == bits(&avx512),

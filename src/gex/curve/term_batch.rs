@@ -3,15 +3,16 @@
 //! vectorises (the division and the exponential included). A batch is 24 KiB, so its
 //! columns stay in L1 cache between being filled, computed and read back.
 
-use super::bs::INV_SQRT_2PI;
-use super::curve::{CurveTerm, MULTIPLIER, ONE_PERCENT, widest_simd};
 use super::fastexp::{self, EXP_LIMIT};
+use super::simd::widest_simd;
+use super::{CurveTerm, MULTIPLIER, ONE_PERCENT};
+use crate::gex::bs::INV_SQRT_2PI;
 
 /// Terms per batch.
 pub(crate) const BATCH: usize = 256;
 
 widest_simd!(
-    ["avx512f", "avx2"] fn compute_batch(batch: &mut TermBatch, n: usize, drift: f64, spot: f64) -> () =
+    fn compute_batch(batch: &mut TermBatch, n: usize, drift: f64, spot: f64) -> () =
         batch.compute_portable(n, drift, spot)
 );
 
@@ -105,7 +106,7 @@ impl TermBatch {
     }
 
     /// The centers, 1/widths and weights of the first `n` terms of the last
-    /// [`TermBatch::compute`], as [`super::curve::GexCurve::extend`] takes them.
+    /// [`TermBatch::compute`], as [`super::GexCurve::extend`] takes them.
     pub fn curve_columns(&self, n: usize) -> (&[f64], &[f64], &[f64]) {
         (
             &self.centers[..n],
