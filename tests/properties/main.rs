@@ -4,5 +4,5 @@
 //! feed tests, whose reconnect sessions run on short real-time timers.
 
 mod calibration;
+mod detector_properties;
 mod massive_fuzz;
-mod properties;
