@@ -18,10 +18,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::chain::{Chain, Contract, Right, Root};
 use super::curve::GexCurve;
+use super::curve::term_batch::{BATCH, TermBatch};
 use super::expiry::{self, Settlement};
 use super::filter::ExpiryFilter;
 use super::profile::{GexParams, StrikeGex};
-use super::term_batch::{BATCH, TermBatch};
 
 /// What [`aggregate`] found.
 #[derive(Clone, Debug, Default)]

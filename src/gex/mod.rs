@@ -1,14 +1,15 @@
 //! Gamma exposure (SPEC 7): a pure core from an options chain to a GEX profile.
 //!
-//! - [`bs`]: Black-Scholes-Merton gamma (the reference formula); [`fastexp`]: the
-//!   vectorisable exponential the hot loops use.
+//! - [`bs`]: Black-Scholes-Merton gamma (the reference formula).
 //! - [`chain`]: the chain snapshot value types (`Chain`, `Contract`, `Root`); [`occ`]: OCC
 //!   symbols.
 //! - [`expiry`]: expiry instants (AM/PM settlement, New York time) and T.
 //! - [`filter`]: `all | 0dte | next:N | max-dte:N`.
-//! - [`curve`]: the total-GEX curve G(x), its sweep and zero crossings.
-//! - `aggregate` (private): one pass from contracts to per-strike GEX and curve terms;
-//!   `term_batch` (private): the terms computed a batch at a time in vectorised loops.
+//! - [`curve`]: the total-GEX curve G(x), its sweep and zero crossings, and all the speed
+//!   code behind them: the vectorisable exponential, the terms computed a batch at a time,
+//!   the sweep's kernels, and the one CPU dispatch (`COACH_GEX_PORTABLE=1` forces the
+//!   portable path).
+//! - `aggregate` (private): one pass from contracts to per-strike GEX and curve terms.
 //! - [`profile`]: per-strike GEX, walls, key levels, [`profile::GexProfile::levels`].
 //! - [`straddle`]: the front expiry's at-the-money straddle (the brief's expected move).
 //! - [`display`]: `$1.2B`-style amounts and prices for the CLI and the TUI.
@@ -25,15 +26,11 @@ pub mod chain;
 pub mod curve;
 pub mod display;
 pub mod expiry;
-pub mod fastexp;
 pub mod filter;
 pub mod formats;
 pub mod occ;
 pub mod profile;
 pub mod straddle;
-mod sweep_f32;
-mod sweep_f64;
-mod term_batch;
 
 pub use chain::{Chain, Contract, Right, Root};
 pub use filter::ExpiryFilter;

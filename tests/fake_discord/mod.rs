@@ -2,9 +2,10 @@
 //! message body and answers from a script (then 204 No Content, as Discord does).
 #![allow(dead_code)]
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -155,20 +156,64 @@ async fn execute(
     response
 }
 
-/// Everything logged through `tracing` while the guard lives (on this thread: use a
+/// Everything logged through `tracing` on this thread while the guard lives (use a
 /// current-thread runtime so spawned tasks log here too).
+///
+/// One global subscriber, installed once for the whole test binary, hands each event to
+/// the capture installed on the thread that logged it. (A per-thread `set_default`
+/// subscriber misses events when other tests of the binary run in parallel: tracing
+/// caches each call site's interest and the level hint globally.)
 #[derive(Clone, Default)]
 pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
+thread_local! {
+    /// The capture events of this thread go to, if any.
+    static CAPTURE: RefCell<Option<Captured>> = const { RefCell::new(None) };
+}
+
+/// Restores the thread's previous capture (normally none) when dropped.
+pub struct CaptureGuard(Option<Captured>);
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        CAPTURE.with(|c| *c.borrow_mut() = previous);
+    }
+}
+
+/// Where the global subscriber writes an event: the logging thread's capture, or nowhere.
+struct ThreadSink(Option<Captured>);
+
+impl Write for ThreadSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.0 {
+            Some(captured) => captured.write(buf),
+            None => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Captured {
-    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
-        let sink = self.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || sink.clone())
-            .finish();
-        tracing::subscriber::set_default(subscriber)
+    pub fn install(&self) -> CaptureGuard {
+        static GLOBAL: OnceLock<bool> = OnceLock::new();
+        let installed = *GLOBAL.get_or_init(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(|| ThreadSink(CAPTURE.with(|c| c.borrow().clone())))
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).is_ok()
+        });
+        assert!(
+            installed,
+            "another global tracing subscriber is installed in this test binary: \
+             Captured cannot see the logs"
+        );
+        CaptureGuard(CAPTURE.with(|c| c.borrow_mut().replace(self.clone())))
     }
 
     pub fn text(&self) -> String {

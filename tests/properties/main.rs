@@ -1,0 +1,8 @@
+//! The pure core on random and recorded inputs: detector calibration on the shared real
+//! SPY sessions, detector properties on random market-shaped bars, and fuzzing of the
+//! providers' parsers. CPU-bound and free of timing, so they share a binary apart from the
+//! feed tests, whose reconnect sessions run on short real-time timers.
+
+mod calibration;
+mod detector_properties;
+mod massive_fuzz;

@@ -1,0 +1,15 @@
+//! The market-data providers against local stand-ins and recorded data: CBOE, Massive REST
+//! and WebSocket, the Massive feed, the replay and simulated feeds. One test binary; each
+//! file is one provider or concern (the parsers' fuzzing is in tests/properties).
+
+#[path = "../massive_support/mod.rs"]
+mod massive_support;
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cboe;
+mod massive_feed;
+mod massive_rest;
+mod massive_stream;
+mod replay;
+mod sim;

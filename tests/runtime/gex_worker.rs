@@ -1,0 +1,78 @@
+//! The GEX refresher on the running simulation: profiles for every symbol appear on the
+//! board, another expiry filter is computed on request, and the profile is one a GEX
+//! trader recognises (a flip within the sweep, walls on strikes).
+
+use crate::support;
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use coach::config::Config;
+use coach::domain::Symbol;
+use coach::gex::ExpiryFilter;
+use coach::runtime::gex::GexRequest;
+use coach::runtime::services::{Feed, Services};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_appear_for_the_simulated_chains_and_on_request() {
+    let t = support::sqlite().await;
+    let config = Config::default();
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 21, 0, 0).unwrap();
+    let services = Services::start(&config, &t.store, now, Feed::Sim);
+    let mut board = services.gex.subscribe();
+    let spx = Symbol::parse("SPX").unwrap();
+
+    let profile = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Some(p) = board
+                .borrow_and_update()
+                .get(&(spx.clone(), ExpiryFilter::All))
+            {
+                return p.clone();
+            }
+            board.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("an SPX profile within seconds");
+    assert!(profile.spot > 1000.0 && profile.contracts_used > 100);
+    assert!(
+        profile
+            .strikes
+            .iter()
+            .any(|s| Some(s.strike) == profile.call_wall)
+    );
+    if let Some(flip) = profile.zero_gamma {
+        assert!(flip > 0.8 * profile.spot && flip < 1.2 * profile.spot);
+    }
+    let levels = profile.levels();
+    assert_eq!(levels.symbol, spx);
+    assert_eq!(levels.call_wall, profile.call_wall);
+
+    services
+        .gex
+        .requests
+        .send(GexRequest {
+            symbol: spx.clone(),
+            filter: ExpiryFilter::Next(1),
+            force: true,
+        })
+        .await
+        .unwrap();
+    let next = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Some(p) = board
+                .borrow_and_update()
+                .get(&(spx.clone(), ExpiryFilter::Next(1)))
+            {
+                return p.clone();
+            }
+            board.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("the next:1 profile on request");
+    assert_eq!(next.expirations_used.len(), 1, "next:1 uses one expiration");
+    assert!(next.contracts_used < profile.contracts_used);
+    services.shutdown();
+}

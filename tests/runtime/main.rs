@@ -1,0 +1,21 @@
+//! The running workers end to end: detectors, evaluator, GEX refresher, auto-tracking, the
+//! brief scheduler, alerts and their Discord and Sentry delivery, the AI coach, a panicking
+//! worker. One test binary; each file is one worker or chain of workers.
+
+#[path = "../fake_discord/mod.rs"]
+mod fake_discord;
+#[path = "../support/mod.rs"]
+mod support;
+
+mod alerts;
+mod auto_track;
+mod brief_scheduler;
+mod coach_llm;
+mod detect_worker;
+mod evaluator_bus;
+mod evaluator_worker;
+mod gex_worker;
+mod health_alerts;
+mod notify_discord;
+mod sentry_events;
+mod worker_panic;

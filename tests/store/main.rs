@@ -1,0 +1,9 @@
+//! The store on SQLite and PostgreSQL: users and watchlists, detections, tracked setups and
+//! positions. One test binary; each file is one part of the store.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod backends;
+mod positions;
+mod setups;

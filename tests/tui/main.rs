@@ -1,0 +1,9 @@
+//! The screen: insta snapshots of the whole grid and of the Chart pane, and the real binary
+//! in a pseudo-terminal. One test binary.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod chart;
+mod pty;
+mod screen;

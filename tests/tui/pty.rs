@@ -1,0 +1,405 @@
+//! The real binary in a pseudo-terminal: it draws the panes, answers keys, and on `q`
+//! exits 0 within 2 s, leaving the alternate screen.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::support;
+
+use support::pty::Tui;
+
+/// The real binary at 120×40 with a fresh home and database.
+fn start() -> Tui {
+    start_in(tempfile::tempdir().unwrap(), &[])
+}
+
+/// The real binary at 120×40 with `home` (its database at home/coach.db).
+fn start_in(home: tempfile::TempDir, extra: &[&str]) -> Tui {
+    let db = format!("sqlite://{}/coach.db", home.path().display());
+    let args: Vec<&str> = ["--db", db.as_str()]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    Tui::start_in(home, &args, 120, 40)
+}
+
+#[test]
+fn the_dashboard_starts_answers_keys_and_quits_cleanly() {
+    let mut app = start();
+    let first = app.wait_for("6 Logs", Duration::from_secs(10));
+    for title in ["1 Brief", "2 Scanner", "3 Setups", "4 GEX", "5 Health"] {
+        assert!(first.contains(title), "{title} missing:\n{first}");
+    }
+    app.wait_for("SPY", Duration::from_secs(15));
+
+    app.press("4");
+    app.wait_for("▶ 4 GEX", Duration::from_secs(10));
+    app.press("2");
+    app.wait_for("▶ 2 Scanner", Duration::from_secs(10));
+    app.press("?");
+    app.wait_for("redraw the screen", Duration::from_secs(10));
+    app.press("\x1b");
+    app.wait_gone("redraw the screen", Duration::from_secs(10));
+
+    app.send("q");
+    let status = app.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+    assert!(app.left_alternate_screen());
+    assert!(
+        app.raw().contains("\x1b[?2026h"),
+        "frames are drawn inside synchronized updates"
+    );
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal_and_exit_promptly() {
+    for (signal, code) in [("-TERM", 143), ("-HUP", 129)] {
+        let mut app = start();
+        app.wait_for("6 Logs", Duration::from_secs(10));
+        let pid = app.child.process_id().expect("pid").to_string();
+        let sent = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = app.wait_exit(Duration::from_secs(10));
+        assert_eq!(status.exit_code(), code, "{signal}");
+        assert!(
+            app.left_alternate_screen(),
+            "{signal}: terminal not restored"
+        );
+    }
+}
+
+/// The Setups pane's first row as the screen shows it (symbol to status): the row two
+/// lines under the pane's title, from the pane's left border to its right one.
+fn setup_row(screen: &str) -> String {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let (title_row, line) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.iter().collect::<String>().contains("3 Setups"))
+        .expect("the Setups pane");
+    let text: String = line.iter().collect();
+    let title_col = text[..text.find("3 Setups").unwrap()].chars().count();
+    let left = line[..title_col]
+        .iter()
+        .rposition(|c| *c == '┌')
+        .expect("its border");
+    lines
+        .get(title_row + 2)
+        .map(|row| {
+            row[left + 1..]
+                .iter()
+                .take_while(|c| **c != '│')
+                .collect::<String>()
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_tracked_setup_survives_invalidate_archive_reopen_and_a_restart() {
+    let mut app = start_in(tempfile::tempdir().unwrap(), &["--speed", "30"]);
+    app.wait_for("Scr Sym", Duration::from_secs(40));
+    // Wait for a detection (signals like "at PDH" rank alongside but cannot be tracked).
+    let kinds = [
+        "ORB", "brk-rtst", "vwap-", "gap-fill", "vol-clmx", "lvl-test", "gamma-sq", "open-drv",
+    ];
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while !kinds.iter().any(|k| app.text().contains(k)) {
+        assert!(
+            Instant::now() < deadline,
+            "no detection appeared:\n{}",
+            app.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Before the open the Brief has focus; rows 0-3 of the Scanner are the watchlist:
+    // walk down the opportunities until one is tracked.
+    app.press("2");
+    app.press("jjjj");
+    for _ in 0..12 {
+        app.press("t");
+        if app.text().contains("all (1)") {
+            break;
+        }
+        app.press("j");
+    }
+    app.wait_for("all (1)", Duration::from_secs(15));
+    app.press("3");
+    // The evaluator may invalidate it first (its stop already traded); either way it ends
+    // invalidated, then the trader archives and reopens it.
+    app.press("i");
+    app.wait_for("invalid", Duration::from_secs(15));
+    app.press("a");
+    app.wait_for("archived", Duration::from_secs(15));
+    app.press("o");
+    app.wait_for("(reopen)", Duration::from_secs(15));
+    let before = setup_row(&app.text());
+    assert!(
+        before.ends_with("active"),
+        "the reopened setup's row: {before:?}"
+    );
+    let home = app.quit();
+
+    let mut again = start_in(home, &["--speed", "30"]);
+    again.wait_for("6 Logs", Duration::from_secs(10));
+    // The setup keys need the market clock: wait for the feed's first snapshot (the
+    // header says "waiting for market data" until then).
+    again.wait_gone("waiting for market data", Duration::from_secs(20));
+    again.press("3");
+    let screen = again.wait_for("all (1)", Duration::from_secs(15));
+    let after = setup_row(&screen);
+    // The age column moves with the restarted market clock; the rest must match.
+    let plan = |row: &str| {
+        row.rsplit_once(' ')
+            .map(|(p, _)| p.trim().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(plan(&after), plan(&before), "the setup after the restart");
+    // The setups are read before the market's first snapshot; details need its clock.
+    again.wait_gone("waiting for market data", Duration::from_secs(10));
+    again.press("\r");
+    // "reopen" is also a footer hint of the Setups pane: wait for a journal-only word
+    let details = again.wait_for("manual_archive", Duration::from_secs(15));
+    for step in ["tracked", "→ invalidated", "manual_archive", "reopen"] {
+        assert!(
+            details.contains(step),
+            "{step} missing from the journal:\n{details}"
+        );
+    }
+    again.press("\x1b");
+    again.quit();
+}
+
+/// The Coach pane on a local OpenAI-compatible server: `c` on a tracked setup asks the
+/// follow-up with that setup's facts, the model reads the setups through a tool call, and
+/// the flip question is answered with the numbers of the live GEX profile.
+#[test]
+fn the_coach_answers_a_follow_up_on_a_tracked_setup_and_the_flip_question() {
+    use coach::domain::{Detection, Direction, SetupKind, Symbol};
+    use support::chat_server::{Reply, Script, last_tool_result, serve, text_answer, tool_call};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    // A setup the trader tracked earlier today.
+    let setup_id = runtime.block_on(async {
+        let url = format!("sqlite://{}/coach.db", home.path().display());
+        let store = coach::store::Store::open(&url).await.unwrap();
+        let now = chrono::Utc::now();
+        let user = store.ensure_user("local", now).await.unwrap();
+        let detection = Detection {
+            symbol: Symbol::parse("SPY").unwrap(),
+            kind: SetupKind::BreakRetest,
+            direction: Direction::Long,
+            confidence: 83,
+            entry: 700.24,
+            stop: 698.24,
+            target: 703.24,
+            detected_at: now,
+            bar_time: now,
+            market_date: coach::market::calendar::ny_date(now),
+            dedup_key: "e2e-coach".into(),
+            rationale: "Broke above 700 and held the retest.".into(),
+        };
+        let (id, _) = store.insert_detection(&detection).await.unwrap();
+        let stored = coach::store::StoredDetection { id, detection };
+        let tracked = store.track(user, &stored, false, now).await.unwrap();
+        store.close().await;
+        tracked.row().setup.id
+    });
+    let script = Arc::new(Script::default());
+    let url = runtime.block_on(serve(script.clone()));
+    let flip_answer = Arc::new(Mutex::new(String::new()));
+    script.then(move |request| {
+        let question = request["messages"].as_array().unwrap().last().unwrap()["content"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            question.contains(&format!(
+                "Tracked setup id {setup_id}: SPY break_retest long"
+            )),
+            "{question}"
+        );
+        Reply::Sse(tool_call(
+            "c1",
+            "list_tracked_setups",
+            &["{\"status\":\"all\"}"],
+        ))
+    });
+    script.then(|request| {
+        let setups = last_tool_result(request);
+        let s = &setups["setups"][0];
+        let text = format!(
+            "Setup {} is {}, entry {}.",
+            s["id"],
+            s["status"].as_str().unwrap(),
+            s["entry"]
+        );
+        Reply::Sse(text_answer(&[&text]))
+    });
+    script.then(|_| {
+        Reply::Sse(tool_call(
+            "c2",
+            "get_gamma_exposure",
+            &["{\"symbol\":", "\"SPX\"}"],
+        ))
+    });
+    let composed = flip_answer.clone();
+    script.then(move |request| {
+        let r = last_tool_result(request);
+        let text = format!(
+            "SPX flip {:.2}, spot {:.2}, {:+.2} points from it.",
+            r["zero_gamma_flip"]["price"].as_f64().unwrap(),
+            r["spot"].as_f64().unwrap(),
+            r["zero_gamma_flip"]["spot_minus_flip"].as_f64().unwrap(),
+        );
+        *composed.lock().unwrap() = text.clone();
+        Reply::Sse(text_answer(&[&text]))
+    });
+    let config_dir = home.path().join("config").join("coach");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!("[llm]\nbase_url = \"{url}\"\nmodel = \"test-model\"\n"),
+    )
+    .unwrap();
+
+    let mut app = start_in(home, &["--speed", "30"]);
+    app.wait_for("6 Logs", Duration::from_secs(10));
+    app.press("3");
+    app.wait_for("all (1)", Duration::from_secs(15));
+    app.press("c");
+    app.wait_for("▶ 7 Coach", Duration::from_secs(10));
+    app.wait_for("what would you watch now?", Duration::from_secs(10));
+    app.press("\r");
+    app.wait_for("⚙ list_tracked_setups", Duration::from_secs(10));
+    app.wait_for(&format!("Setup {setup_id} is "), Duration::from_secs(10));
+
+    app.press("where is the SPX flip and how far is price from it?\r");
+    app.wait_for("⚙ get_gamma_exposure", Duration::from_secs(20));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while flip_answer.lock().unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the flip question never reached the server"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let answer = flip_answer.lock().unwrap().clone();
+    // The answer wraps in the pane; its numbers fit on the first line.
+    let numbers = &answer[..answer.find(" points").unwrap()];
+    app.wait_for(numbers, Duration::from_secs(10));
+    assert_eq!(script.requests().len(), 4);
+    app.press("\x1b");
+    app.quit();
+}
+
+#[test]
+fn a_tracked_setup_shows_on_the_chart_and_capital_a_stores_an_alert_at_its_entry() {
+    let mut app = start_in(tempfile::tempdir().unwrap(), &["--speed", "30"]);
+    app.wait_for("Scr Sym", Duration::from_secs(40));
+    let kinds = [
+        "ORB", "brk-rtst", "vwap-", "gap-fill", "vol-clmx", "lvl-test", "gamma-sq", "open-drv",
+    ];
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while !kinds.iter().any(|k| app.text().contains(k)) {
+        assert!(
+            Instant::now() < deadline,
+            "no detection appeared:\n{}",
+            app.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Before the open the Brief has focus; rows 0-3 of the Scanner are the watchlist.
+    app.press("2");
+    app.press("jjjj");
+    for _ in 0..12 {
+        app.press("t");
+        if app.text().contains("all (1)") {
+            break;
+        }
+        app.press("j");
+    }
+    app.wait_for("all (1)", Duration::from_secs(15));
+    // Selecting the setup focuses its symbol; the Chart draws its plan.
+    app.press("3");
+    app.press("k");
+    app.press("8");
+    app.wait_for("E/S/T setup #1", Duration::from_secs(10));
+    app.press("A");
+    let editor = app.wait_for("Price alert on", Duration::from_secs(15));
+    assert!(
+        editor.contains("setup #1 entry"),
+        "prefilled with the entry:\n{editor}"
+    );
+    app.press("\r");
+    // "alert 1 set", or already its firing when the ×30 market crosses the entry at once.
+    app.wait_for("alert 1", Duration::from_secs(15));
+    app.press("L");
+    app.wait_for("alerts (", Duration::from_secs(15));
+    let home = app.quit();
+
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_coach"))
+        .args([
+            "--db",
+            &format!("sqlite://{}/coach.db", home.path().display()),
+            "alerts",
+            "list",
+        ])
+        .env("HOME", home.path())
+        .env_remove("COACH_CONFIG")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.status.success(), "{listed:?}");
+    assert!(
+        text.starts_with("1\t") && text.contains("setup #1 entry"),
+        "the alert is stored:\n{text}"
+    );
+}
+
+#[test]
+fn before_the_simulated_open_the_brief_pane_comes_first_with_a_complete_brief() {
+    let mut app = start();
+    // the demo starts five simulated minutes before the open
+    let first = app.wait_for("Morning brief", Duration::from_secs(15));
+    assert!(
+        first.contains("▶ 1 Brief"),
+        "the Brief pane has focus:\n{first}"
+    );
+    assert!(first.contains("opens in"), "{first}");
+    assert!(!first.contains("not available: last price"), "{first}");
+    // j scrolls down to the first symbol's levels
+    let mut presses = 0;
+    while !app.text().contains("pivots R2") {
+        presses += 1;
+        assert!(presses < 40, "no pivots after scrolling:\n{}", app.text());
+        app.press("j");
+    }
+    let scrolled = app.text();
+    assert!(scrolled.contains("PDC"), "{scrolled}");
+    assert!(
+        !scrolled.contains("Morning brief"),
+        "scrolled past the heading:\n{scrolled}"
+    );
+    // r regenerates: generated_at moves with the simulated clock (a minute a second)
+    let at = first
+        .find("generated ")
+        .expect("the generation time is shown");
+    let stamp = first[at..]
+        .lines()
+        .next()
+        .unwrap()
+        .trim_end_matches([' ', '│'])
+        .to_string();
+    std::thread::sleep(Duration::from_millis(1200));
+    app.press("r");
+    app.press("kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk");
+    app.wait_for("generated ", Duration::from_secs(15));
+    app.wait_gone(&stamp, Duration::from_secs(15));
+    app.quit();
+}
