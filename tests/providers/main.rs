@@ -7,6 +7,7 @@ mod massive_support;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod bar_files;
 mod cboe;
 mod massive_feed;
 mod massive_rest;

@@ -3,7 +3,7 @@
 //! doctor; a Massive-style multi-symbol gzip file giving the same detections as the
 //! per-symbol files; a directory with one bad file; a missing path; the official close.
 
-mod support;
+use crate::support;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
