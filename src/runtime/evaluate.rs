@@ -47,12 +47,14 @@ use super::ownership::{self, Owned};
 use super::setup_changes::{SetupChange, SetupChanges};
 use super::supervisor::WorkerCtx;
 use crate::alerts::{AlertBook, Firing, PriceAlert};
+use crate::domain::Detection;
 use crate::domain::{Bar, Symbol};
 use crate::market::calendar::{self, Session};
 use crate::notify::{AlertKind, Notifier, TradingAlert};
 use crate::provider::{MarketEvent, MarketSnapshot, Quote};
 use crate::setups::{
-    PriceUpdate, SetupBook, SetupStatus, TrackedSetup, Transition, expire_at_close,
+    LateTrack, PriceUpdate, SetupBook, SetupStatus, TrackedSetup, Transition, expire_at_close,
+    judge_late_track,
 };
 use crate::store::{SetupRow, Store, StoreError, UserId};
 
@@ -73,6 +75,26 @@ pub fn is_regular_quote(session: &Session, at: DateTime<Utc>) -> bool {
     session.open < at && at <= session.close
 }
 
+/// The verdict on tracking `plan` now (SPEC 5, honest fills), from what the feed's
+/// snapshot has of its symbol: the regular-session final minute bars of the previous and
+/// the current session and the last trade, the prices the evaluator judges setups by.
+/// A symbol the feed does not follow has no prices to judge by: [`LateTrack::Fresh`].
+pub fn judge_track(snapshot: &MarketSnapshot, plan: &Detection) -> LateTrack {
+    let Some(s) = snapshot.symbols.iter().find(|s| s.symbol == plan.symbol) else {
+        return LateTrack::Fresh;
+    };
+    let today = snapshot.session;
+    let previous = calendar::previous_session(today.date);
+    let bars = (s.previous_bars.iter())
+        .filter(|b| is_regular_bar(&previous, b))
+        .chain(s.bars.iter().filter(|b| is_regular_bar(&today, b)))
+        .map(PriceUpdate::minute_bar);
+    let last = (s.last.as_ref())
+        .filter(|q| is_regular_quote(&today, q.at))
+        .map(|q| PriceUpdate::trade(q.at, q.price));
+    judge_late_track(plan, bars.chain(last))
+}
+
 /// The first session close after `t`: when a single-day setup armed at `t` expires.
 pub fn first_close_after(t: DateTime<Utc>) -> DateTime<Utc> {
     let date = calendar::ny_date(t);
@@ -91,12 +113,22 @@ pub struct TransitionSinks {
 }
 
 /// Logs a transition the store applied, counts it, and sends its trading alert
-/// (de-duplicated per setup and kind by the notifier; kinds switch off in `[alerts]`).
+/// (de-duplicated per setup and kind by the notifier; kinds switch off in `[alerts]`):
+/// "SPY orb_breakout long: triggered → triggered (stopped out) (stopped_out) at 99.40,
+/// filled at 101.30, -1.90 R".
 pub fn notify_transition(sinks: &TransitionSinks, user: UserId, row: &SetupRow, t: &Transition) {
     let s = &row.setup;
     let price = t.price.map_or_else(String::new, |p| format!(" at {p:.2}"));
+    // A resolved attempt says what really happened (SPEC 5, honest fills): where it was
+    // filled and the R between fill and exit.
+    let result = match (s.outcome, s.fill_price, s.realised_r) {
+        (Some(o), Some(fill), Some(r)) if o.is_final() => {
+            format!(", filled at {fill:.2}, {r:+.2} R")
+        }
+        _ => String::new(),
+    };
     let text = format!(
-        "{} {} {}: {} → {} ({}){price}",
+        "{} {} {}: {} → {} ({}){price}{result}",
         s.symbol,
         s.kind,
         s.direction,
