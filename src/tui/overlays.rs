@@ -356,6 +356,11 @@ fn draw_details(
                     .price
                     .map(|p| format!(" @ {}", price(p)))
                     .unwrap_or_default();
+                // The attempt's result stays on its event after a reopen (SPEC 5).
+                let at_price = match e.realised_r {
+                    Some(r) => format!("{at_price} {r:+.2} R"),
+                    None => at_price,
+                };
                 lines.push(Line::styled(
                     format!(
                         "{} ET  {from} → {}  {}{at_price}  ({})",
