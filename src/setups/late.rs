@@ -258,6 +258,47 @@ mod tests {
         assert_eq!(verdict.refusal(), None);
     }
 
+    proptest::proptest! {
+        /// The verdict is decided by the first update after the detection that reached a
+        /// level: refused at the first one through the target or stop, a warning at the
+        /// first one through the entry otherwise, fresh when none did.
+        #[test]
+        fn the_verdict_names_the_first_update_after_the_detection_that_reached_a_level(
+            path in proptest::collection::vec((95.0..106.0f64, 0.0..3.0f64), 0..30),
+        ) {
+            let plan = long_plan();
+            // One update a minute from 13:50 (ten minutes before the detection).
+            let updates: Vec<PriceUpdate> = path
+                .iter()
+                .enumerate()
+                .map(|(i, &(mid, half))| PriceUpdate {
+                    at: at("13:50") + chrono::Duration::minutes(i as i64),
+                    high: mid + half,
+                    low: mid - half,
+                    last: mid,
+                })
+                .collect();
+            let after = || updates.iter().filter(|u| u.at > plan.detected_at);
+            let first_level = after().find(|u| u.low <= plan.stop || u.high >= plan.target);
+            let first_entry = after().find(|u| u.high >= plan.entry);
+            let verdict = judge_late_track(&plan, updates.iter().copied().rev());
+            match (first_level, first_entry) {
+                (Some(u), _) => {
+                    let LateTrack::Refused { at: when, price, .. } = verdict else {
+                        return Err(proptest::test_runner::TestCaseError::fail(format!("{verdict:?}")));
+                    };
+                    proptest::prop_assert_eq!(when, u.at);
+                    proptest::prop_assert!(u.low <= price && price <= u.high);
+                }
+                (None, Some(u)) => proptest::prop_assert_eq!(
+                    verdict,
+                    LateTrack::EntryPassed { at: u.at, price: plan.entry.clamp(u.low, u.high) }
+                ),
+                (None, None) => proptest::prop_assert_eq!(verdict, LateTrack::Fresh),
+            }
+        }
+    }
+
     #[test]
     fn a_short_mirrors_the_long() {
         // Short: stop 100, entry 99, target 97.

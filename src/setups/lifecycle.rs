@@ -218,10 +218,13 @@ pub struct TrackedSetup {
     /// The price the setup was filled at: the triggering transition's price (the entry, or
     /// the update's price nearest to it when price was already beyond it); the plan's entry
     /// for a manual trigger, which carries no price. `Some` exactly when `outcome` is.
+    /// (`serde(default)`: values serialized before honest fills read as unknown.)
+    #[serde(default)]
     pub fill_price: Option<f64>,
     /// The price the trade was closed at: the resolving transition's price (the target or
     /// stop, or the update's price nearest to it after a gap). `Some` exactly when the
     /// outcome is final.
+    #[serde(default)]
     pub exit_price: Option<f64>,
     /// Realised result in R (multiples of the planned risk |entry − stop|) between the
     /// fill and exit prices: (exit − fill) / |entry − stop|, sign reversed for shorts

@@ -323,8 +323,14 @@ fn draw_details(
         ),
         Line::styled(
             format!(
-                "{}{} · tracked {} ET",
+                "{}{}{} · tracked {} ET",
                 status_label(row),
+                // Honest fills (SPEC 5): where it was filled and closed.
+                match (s.fill_price, s.exit_price) {
+                    (Some(f), Some(x)) => format!(" · filled {} → out {}", price(f), price(x)),
+                    (Some(f), None) => format!(" · filled {}", price(f)),
+                    _ => String::new(),
+                },
                 s.realised_r
                     .map(|r| format!(" · {r:+.2} R"))
                     .unwrap_or_default(),
