@@ -24,14 +24,15 @@
 //! Reopening starts a new attempt: it clears the outcome, the fill and exit prices, the R
 //! and the triggered/invalidated/archived/resolved instants, and re-arms the setup at that
 //! instant. The earlier attempt's result stays in the event journal (the store writes
-//! every transition's price and R there), which is the setup's history.
+//! every transition's price there, and each resolved attempt's R), which is the setup's
+//! history.
+//! Refusing a reopen because the same source already has another active setup is the
+//! store's job (it needs the other rows).
 //!
 //! **Honest fills** (SPEC 5): the fill is the price of the transition that triggered the
 //! setup, the exit the price of the one that resolved it (the level crossed, or the
 //! update's price nearest to it when the update lay beyond it; see `evaluate`), and the
 //! realised R is measured between those two prices, not at the plan's levels.
-//! Refusing a reopen because the same source already has another active setup is the
-//! store's job (it needs the other rows).
 //!
 //! Prices are in the instrument's quote currency; instants are UTC.
 
