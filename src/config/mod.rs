@@ -2,12 +2,14 @@
 //! environment overrides, then command-line flags. Every key is documented with its
 //! default in `config.example.toml`; a bad file or value names the key and the reason.
 
+mod backtest;
 mod brief;
 mod env;
 mod llm;
 mod ops;
 mod secret;
 
+pub use backtest::{BacktestConfig, check_slippage};
 pub use brief::{BriefConfig, load_calendar};
 pub use llm::{HOW_TO_CONFIGURE, LlmConfig};
 pub use ops::{AlertsConfig, DiscordConfig, HealthConfig, SentryConfig, ServeConfig};
@@ -46,6 +48,8 @@ pub struct Config {
     pub llm: LlmConfig,
     /// The morning brief (SPEC 8): schedule, freshness, economic calendar.
     pub brief: BriefConfig,
+    /// `coach backtest` (SPEC 18): the costs it applies.
+    pub backtest: BacktestConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -199,6 +203,7 @@ impl Default for Config {
             serve: ServeConfig::default(),
             llm: LlmConfig::default(),
             brief: BriefConfig::default(),
+            backtest: BacktestConfig::default(),
         }
     }
 }
@@ -415,6 +420,12 @@ impl Config {
             &self.serve,
         )?;
         self.brief
+            .validate()
+            .map_err(|(key, reason)| ConfigError::Invalid {
+                key: key.into(),
+                reason,
+            })?;
+        self.backtest
             .validate()
             .map_err(|(key, reason)| ConfigError::Invalid {
                 key: key.into(),

@@ -81,7 +81,7 @@ impl GroupStats {
         }
         s.triggered = s.target_hit + s.stopped_out + s.time_exit;
         s.wins = rs.iter().filter(|r| **r > 0.0).count() as u64;
-        s.total_r = rs.iter().sum();
+        s.total_r = rs.iter().sum::<f64>() + 0.0; // + 0.0: an empty sum is −0.0
         if s.triggered > 0 {
             s.win_rate = Some(s.wins as f64 / s.triggered as f64);
             s.win_rate_ci95 = Some(wilson_interval(s.wins, s.triggered, Z95));
