@@ -19,6 +19,7 @@ pub mod provider;
 pub mod runtime;
 pub mod serve;
 pub mod setups;
+pub mod stats;
 pub mod store;
 pub mod team;
 pub mod text;

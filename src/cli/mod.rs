@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod alerts;
 pub mod ask;
+pub mod backtest;
 pub mod bars;
 pub mod brief;
 pub mod calendar;
@@ -16,6 +17,7 @@ pub mod econ;
 pub mod gex;
 pub mod positions;
 pub mod replay;
+pub mod replay_engine;
 pub mod serve;
 pub mod setups;
 pub mod watchlist;
@@ -36,6 +38,9 @@ pub enum Command {
     Calendar(calendar::CalendarArgs),
     /// Run all setup detectors over recorded bars and print every detection in bar order.
     Replay(replay::ReplayArgs),
+    /// Run every detection replay finds through the setup lifecycle on the following bars
+    /// and print its statistics: win rate, average R, profit factor, drawdown (SPEC 18).
+    Backtest(backtest::BacktestArgs),
     /// Gamma-exposure profile of an options chain file.
     Gex(gex::GexArgs),
     /// Tracked setups: `coach setups list [--status S] [--json]`.
@@ -99,6 +104,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Calendar(args) => calendar::run(args),
             Command::Gex(args) => gex::run(args),
             Command::Replay(args) => replay::run(args),
+            Command::Backtest(args) => backtest::run(args, &cli.common),
             Command::Setups(args) => setups::run(args, &cli.common),
             Command::Watchlist(args) => watchlist::run(args, &cli.common),
             Command::Alerts(args) => alerts::run(args, &cli.common),

@@ -3,13 +3,14 @@
 //! hand. The same `detect::Engine` code runs here as in the app.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 
 use super::CliError;
+use super::replay_engine::Progress;
 use crate::detect::{BarOutcome, DetectorsConfig, Engine};
 use crate::domain::{Bar, Detection, Symbol};
 use crate::market::calendar::NEW_YORK;
@@ -50,9 +51,6 @@ pub enum ReplayFormat {
     /// An aligned table with each session's levels, for reading.
     Table,
 }
-
-/// Bars above which a progress counter is shown on stderr (when it is a terminal).
-const PROGRESS_ABOVE: usize = 100_000;
 
 fn input(e: BarFileError) -> CliError {
     CliError::Input(e.to_string())
@@ -109,30 +107,7 @@ pub fn feeding_order<'a>(
 
 pub fn run(args: ReplayArgs) -> Result<(), CliError> {
     let data = load(&args)?;
-    let mut config = DetectorsConfig::default();
-    for text in &args.index {
-        let symbol = parse_symbol("--index", text)?;
-        if !config.index_symbols.contains(&symbol) {
-            config.index_symbols.push(symbol);
-        }
-    }
-    let mut engine = Engine::new(config).map_err(|e| CliError::Input(e.to_string()))?;
-    for (symbol, bars) in &data.daily {
-        let rejected = engine.add_daily_bars(symbol, bars);
-        if rejected > 0 {
-            let files: Vec<&str> = data
-                .daily_files
-                .iter()
-                .filter(|(_, s)| s == symbol)
-                .map(|(f, _)| f.as_str())
-                .collect();
-            eprintln!(
-                "coach: note: {}: {rejected} daily bar(s) of {symbol} rejected as bad data \
-                 (NaN, inconsistent, or low below half the close)",
-                files.join(", ")
-            );
-        }
-    }
+    let mut engine = super::replay_engine::primed_engine(&args.index, &data)?;
     let order = feeding_order(engine.config(), &data.minute);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -167,7 +142,7 @@ fn replay(
     format: ReplayFormat,
     out: &mut impl Write,
 ) -> io::Result<Summary> {
-    let progress = order.len() > PROGRESS_ABOVE && io::stderr().is_terminal();
+    let progress = Progress::new("replay", order.len());
     let mut detections = Vec::new();
     let mut summary = Summary {
         regular: 0,
@@ -180,9 +155,7 @@ fn replay(
         ReplayFormat::Jsonl => {}
     }
     for (n, (symbol, bar)) in order.iter().enumerate() {
-        if progress && n % 65_536 == 0 {
-            eprint!("\rcoach: replay {n}/{} bars", order.len());
-        }
+        progress.at(n);
         detections.clear();
         let outcome = engine.on_bar(symbol, bar, &mut detections);
         if outcome != BarOutcome::Regular {
@@ -208,9 +181,7 @@ fn replay(
         }
         summary.detections += detections.len();
     }
-    if progress {
-        eprintln!("\rcoach: replay {}/{} bars", order.len(), order.len());
-    }
+    progress.done();
     Ok(summary)
 }
 

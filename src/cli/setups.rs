@@ -6,8 +6,12 @@
 //! - `symbol`, `kind` (`orb_breakout`, …), `direction` (`long` | `short`),
 //! - `entry`, `stop`, `target` (prices in the instrument's quote currency),
 //! - `status` (`active` | `triggered` | `invalidated` | `archived`),
-//! - `outcome` (null | `open` | `target_hit` | `stopped_out`), `realised_r` (null or the
-//!   result in R: target hit = |target − entry| / |entry − stop|, stopped out = −1),
+//! - `outcome` (null | `open` | `target_hit` | `stopped_out`),
+//! - `fill_price` (null or the price the setup was filled at: the entry, or the first
+//!   price beyond it after a gap or a late track), `exit_price` (null or the price it was
+//!   closed at: the target or stop, or the first price beyond it after a gap),
+//! - `realised_r` (null or the result in R between fill and exit:
+//!   (exit − fill) / |entry − stop|, sign reversed for shorts),
 //! - `multi_day` (boolean), `market_date` (`YYYY-MM-DD`, New York),
 //! - `tracked_at`, `armed_at`, `triggered_at`, `invalidated_at`, `archived_at`,
 //!   `resolved_at`, `updated_at` (RFC 3339 UTC like `2026-11-24T15:07:00Z`, or null),
@@ -51,7 +55,10 @@ const JSON_FIELDS: &str = "\
   entry, stop, target prices in the instrument's quote currency
   status              \"active\" | \"triggered\" | \"invalidated\" | \"archived\"
   outcome             null | \"open\" | \"target_hit\" | \"stopped_out\"
-  realised_r          null, or the result in R (target hit = reward/risk, stopped out = -1)
+  fill_price          null, or the price the setup was filled at (entry, or beyond it after a gap)
+  exit_price          null, or the price it was closed at (target or stop, or beyond after a gap)
+  realised_r          null, or the result in R from fill to exit: (exit - fill) / |entry - stop|,
+                      sign reversed for shorts
   multi_day           boolean
   market_date         \"YYYY-MM-DD\" (New York)
   tracked_at, armed_at, updated_at                       RFC 3339 UTC (\"2026-11-24T15:07:00Z\")
@@ -135,7 +142,7 @@ pub fn run(args: SetupsArgs, common: &CommonArgs) -> Result<(), CliError> {
     }
 }
 
-const HEADER: [&str; 12] = [
+const HEADER: [&str; 14] = [
     "ID",
     "SYMBOL",
     "KIND",
@@ -145,6 +152,8 @@ const HEADER: [&str; 12] = [
     "TARGET",
     "STATUS",
     "OUTCOME",
+    "FILL",
+    "EXIT",
     "R",
     "TRACKED (ET)",
     "NOTES",
@@ -152,7 +161,7 @@ const HEADER: [&str; 12] = [
 /// Notes are cut to this many characters in the table (`--json` has them whole).
 const NOTES_WIDTH: usize = 40;
 
-fn cells(row: &SetupRow) -> [String; 12] {
+fn cells(row: &SetupRow) -> [String; 14] {
     let s: &TrackedSetup = &row.setup;
     let notes = crate::text::printable(&row.notes).replace(['\n', '\r', '\t'], " ");
     let notes = if notes.chars().count() > NOTES_WIDTH {
@@ -171,6 +180,10 @@ fn cells(row: &SetupRow) -> [String; 12] {
         format!("{:.2}", s.target),
         s.status.as_str().to_string(),
         s.outcome.map_or("-", |o| o.as_str()).to_string(),
+        s.fill_price
+            .map_or_else(|| "-".to_string(), |p| format!("{p:.2}")),
+        s.exit_price
+            .map_or_else(|| "-".to_string(), |p| format!("{p:.2}")),
         s.realised_r
             .map_or_else(|| "-".to_string(), |r| format!("{r:+.2}")),
         s.tracked_at
@@ -189,14 +202,14 @@ fn table(rows: &[SetupRow], status: Option<SetupStatus>) -> String {
             None => "no tracked setups\n".to_string(),
         };
     }
-    let body: Vec<[String; 12]> = rows.iter().map(cells).collect();
+    let body: Vec<[String; 14]> = rows.iter().map(cells).collect();
     let mut widths = HEADER.map(|h| h.chars().count());
     for row in &body {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let numeric = |i: usize| matches!(i, 0 | 4 | 5 | 6 | 9);
+    let numeric = |i: usize| matches!(i, 0 | 4 | 5 | 6 | 9 | 10 | 11);
     let mut out = String::new();
     let header = HEADER.map(String::from);
     for row in std::iter::once(&header).chain(&body) {

@@ -284,14 +284,28 @@ impl CoachContext {
                 )
             })?;
         let d = &detection.detection;
+        // SPEC 5: a plan whose target or stop already traded is not tracked (the trader is
+        // not even asked); one whose entry passed is, with the warning.
+        let verdict = crate::runtime::evaluate::judge_track(&snapshot, d);
+        if let Some(reason) = verdict.refusal() {
+            return Ok(json!({
+                "tracked": false,
+                "detection_id": detection_id,
+                "reason": format!("{reason}; nothing was changed"),
+            }));
+        }
+        let warning = verdict.warning();
         let question = format!(
-            "Track {} {} {} — entry {:.2}, stop {:.2}, target {:.2} (detection {detection_id})?",
+            "Track {} {} {} — entry {:.2}, stop {:.2}, target {:.2} (detection {detection_id})?{}",
             d.symbol,
             d.kind.as_str(),
             d.direction.as_str(),
             d.entry,
             d.stop,
-            d.target
+            d.target,
+            warning
+                .as_deref()
+                .map_or_else(String::new, |w| format!(" Note: {w}."))
         );
         if !(self.confirm)(question).await {
             return Ok(json!({
@@ -302,7 +316,14 @@ impl CoachContext {
         }
         let result = self
             .store
-            .track(self.user, &detection, false, snapshot.now)
+            .track_judged(
+                self.user,
+                &detection,
+                false,
+                snapshot.now,
+                crate::store::TRADER_ACTOR,
+                &verdict,
+            )
             .await
             .map_err(|e| e.to_string());
         if let Ok(tracked) = &result {
@@ -319,11 +340,27 @@ impl CoachContext {
             }
         }
         let result = result?;
-        Ok(json!({
-            "tracked": matches!(result, TrackResult::Tracked(_)),
+        let tracked = matches!(result, TrackResult::Tracked(_));
+        let mut answer = json!({
+            "tracked": tracked,
             "already_tracked": matches!(result, TrackResult::AlreadyTracked(_)),
             "setup": SetupJson::new(&result.row().setup, &result.row().notes),
-        }))
+        });
+        if let Some(warning) = warning.filter(|_| tracked) {
+            let s = &result.row().setup;
+            let notice = format!("tracked {} {}: {warning}", s.symbol, s.kind);
+            // The status line on the screen; the log (stderr) for `coach ask`.
+            match &self.ui {
+                Some(ui) => {
+                    if ui.send(AppEvent::Notice(notice)).await.is_err() {
+                        tracing::debug!("the screen closed before a coach track warning");
+                    }
+                }
+                None => tracing::warn!("{notice}"),
+            }
+            answer["warning"] = json!(warning);
+        }
+        Ok(answer)
     }
 }
 

@@ -2,12 +2,14 @@
 //! environment overrides, then command-line flags. Every key is documented with its
 //! default in `config.example.toml`; a bad file or value names the key and the reason.
 
+mod backtest;
 mod brief;
 mod env;
 mod llm;
 mod ops;
 mod secret;
 
+pub use backtest::{BacktestConfig, check_slippage};
 pub use brief::{BriefConfig, load_calendar};
 pub use llm::{HOW_TO_CONFIGURE, LlmConfig};
 pub use ops::{AlertsConfig, DiscordConfig, HealthConfig, SentryConfig, ServeConfig};
@@ -47,6 +49,8 @@ pub struct Config {
     pub llm: LlmConfig,
     /// The morning brief (SPEC 8): schedule, freshness, economic calendar.
     pub brief: BriefConfig,
+    /// `coach backtest` (SPEC 18): the costs it applies.
+    pub backtest: BacktestConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -394,6 +398,12 @@ impl Config {
             &self.serve,
         )?;
         self.brief
+            .validate()
+            .map_err(|(key, reason)| ConfigError::Invalid {
+                key: key.into(),
+                reason,
+            })?;
+        self.backtest
             .validate()
             .map_err(|(key, reason)| ConfigError::Invalid {
                 key: key.into(),

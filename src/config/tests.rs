@@ -280,3 +280,20 @@ fn a_half_or_badly_configured_llm_names_the_key() {
     assert!(bad(&[("COACH_LLM_TIMEOUT_SECS", "0")]).starts_with("llm.timeout_secs: "));
     assert!(bad(&[("COACH_LLM_MAX_TOOL_ROUNDS", "0")]).starts_with("llm.max_tool_rounds: "));
 }
+
+#[test]
+fn backtest_slippage_defaults_to_a_cent_and_comes_from_the_file_or_the_environment() {
+    assert_eq!(Config::default().backtest.slippage, 0.01);
+    let c = Config::from_sources(
+        Some((Path::new("c.toml"), "[backtest]\nslippage = 0.05\n")),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.backtest.slippage, 0.05);
+    let c = Config::from_sources(None, &vars(&[("COACH_BACKTEST_SLIPPAGE", "0")])).unwrap();
+    assert_eq!(c.backtest.slippage, 0.0);
+    let err = Config::from_sources(None, &vars(&[("COACH_BACKTEST_SLIPPAGE", "-0.01")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("backtest.slippage: "), "{err}");
+}

@@ -8,7 +8,10 @@
 //! - no setup of the user on that symbol was tracked within 5 minutes of the detection
 //!   (detection time, so a replay decides the same), and
 //! - it is at most 15 minutes older than the market (the detector re-sends the session's
-//!   stored detections when it starts; a restart must not track the morning's plans).
+//!   stored detections when it starts; a restart must not track the morning's plans), and
+//! - neither its target nor its stop traded since the detection (SPEC 5: judged on the
+//!   feed's snapshot by [`judge_track`]; a plan whose entry already passed is tracked and
+//!   fills at the next price, which the log says).
 //!
 //! Tracked setups are armed at the detection instant (the bar end that fired it), written
 //! with actor `auto_track`, published on [`SetupChanges`] (the evaluator picks them up)
@@ -21,8 +24,10 @@ use tokio::sync::{Mutex, mpsc};
 
 use super::AppEvent;
 use super::bus::MarketBus;
+use super::evaluate::judge_track;
 use super::setup_changes::{SetupChange, SetupChanges};
 use super::supervisor::WorkerCtx;
+use crate::setups::LateTrack;
 use crate::store::{Store, StoreError, StoredDetection, TrackResult, UserId};
 
 /// The actor written on the `tracked` event of an auto-tracked setup.
@@ -68,6 +73,7 @@ pub async fn auto_track(
     store: &Store,
     user: UserId,
     found: &StoredDetection,
+    verdict: &LateTrack,
 ) -> Result<Option<TrackResult>, StoreError> {
     let d = &found.detection;
     let watchlist = store.default_watchlist(user, d.detected_at).await?;
@@ -93,7 +99,7 @@ pub async fn auto_track(
         return Ok(None);
     }
     match store
-        .track_as(user, found, false, d.detected_at, AUTO_TRACK_ACTOR)
+        .track_judged(user, found, false, d.detected_at, AUTO_TRACK_ACTOR, verdict)
         .await
     {
         Ok(result) => Ok(Some(result)),
@@ -141,13 +147,22 @@ pub async fn run_auto_track(
         if ui.send(event).await.is_err() {
             tracing::debug!("the screen is gone; auto-tracking goes on");
         }
-        if let Some(found) = found
-            && fresh.admit(found.detection.detected_at)
-            && let Some(TrackResult::Tracked(row)) = auto_track(&store, user, &found)
-                .await
-                .map_err(|e| format!("auto-tracking detection {}: {e}", found.id))?
+        let Some(found) = found.filter(|f| fresh.admit(f.detection.detected_at)) else {
+            ctx.heartbeat();
+            continue;
+        };
+        let verdict = match bus.snapshot().await {
+            Some(snapshot) => judge_track(&snapshot, &found.detection),
+            None => LateTrack::Fresh,
+        };
+        if let Some(TrackResult::Tracked(row)) = auto_track(&store, user, &found, &verdict)
+            .await
+            .map_err(|e| format!("auto-tracking detection {}: {e}", found.id))?
         {
             let s = &row.setup;
+            if let Some(warning) = verdict.warning() {
+                tracing::info!("auto-tracked setup {}: {warning}", s.id);
+            }
             tracing::info!(
                 "auto-tracked setup {} {} {} {} (entry {:.2}, stop {:.2}, target {:.2})",
                 s.id,

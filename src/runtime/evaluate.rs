@@ -47,12 +47,14 @@ use super::ownership::{self, Owned};
 use super::setup_changes::{SetupChange, SetupChanges};
 use super::supervisor::WorkerCtx;
 use crate::alerts::{AlertBook, Firing, PriceAlert};
+use crate::domain::Detection;
 use crate::domain::{Bar, Symbol};
 use crate::market::calendar::{self, Session};
 use crate::notify::{AlertKind, Notifier, TradingAlert};
 use crate::provider::{MarketEvent, MarketSnapshot, Quote};
 use crate::setups::{
-    PriceUpdate, SetupBook, SetupStatus, TrackedSetup, Transition, expire_at_close,
+    LateTrack, PriceUpdate, SetupBook, SetupStatus, TrackedSetup, Transition, expire_at_close,
+    judge_late_track,
 };
 use crate::store::{SetupRow, Store, StoreError, UserId};
 
@@ -73,6 +75,26 @@ pub fn is_regular_quote(session: &Session, at: DateTime<Utc>) -> bool {
     session.open < at && at <= session.close
 }
 
+/// The verdict on tracking `plan` now (SPEC 5, honest fills), from what the feed's
+/// snapshot has of its symbol: the regular-session final minute bars of the previous and
+/// the current session and the last trade, the prices the evaluator judges setups by.
+/// A symbol the feed does not follow has no prices to judge by: [`LateTrack::Fresh`].
+pub fn judge_track(snapshot: &MarketSnapshot, plan: &Detection) -> LateTrack {
+    let Some(s) = snapshot.symbols.iter().find(|s| s.symbol == plan.symbol) else {
+        return LateTrack::Fresh;
+    };
+    let today = snapshot.session;
+    let previous = calendar::previous_session(today.date);
+    let bars = (s.previous_bars.iter())
+        .filter(|b| is_regular_bar(&previous, b))
+        .chain(s.bars.iter().filter(|b| is_regular_bar(&today, b)))
+        .map(PriceUpdate::minute_bar);
+    let last = (s.last.as_ref())
+        .filter(|q| is_regular_quote(&today, q.at))
+        .map(|q| PriceUpdate::trade(q.at, q.price));
+    judge_late_track(plan, bars.chain(last))
+}
+
 /// The first session close after `t`: when a single-day setup armed at `t` expires.
 pub fn first_close_after(t: DateTime<Utc>) -> DateTime<Utc> {
     let date = calendar::ny_date(t);
@@ -91,19 +113,12 @@ pub struct TransitionSinks {
 }
 
 /// Logs a transition the store applied, counts it, and sends its trading alert
-/// (de-duplicated per setup and kind by the notifier; kinds switch off in `[alerts]`).
+/// (de-duplicated per setup and kind by the notifier; kinds switch off in `[alerts]`):
+/// "SPY orb_breakout long: triggered → triggered (stopped out) (stopped_out) at 99.40,
+/// filled at 101.30, -1.90 R".
 pub fn notify_transition(sinks: &TransitionSinks, user: UserId, row: &SetupRow, t: &Transition) {
     let s = &row.setup;
-    let price = t.price.map_or_else(String::new, |p| format!(" at {p:.2}"));
-    let text = format!(
-        "{} {} {}: {} → {} ({}){price}",
-        s.symbol,
-        s.kind,
-        s.direction,
-        t.from,
-        describe(s),
-        t.reason,
-    );
+    let text = transition_text(s, t);
     tracing::info!(user = user.0, "setup {} {text}", s.id);
     sinks.metrics.transition(s.status.as_str());
     let kind = match (s.status, s.outcome) {
@@ -144,6 +159,29 @@ pub fn notify_alert(
         text: text.clone(),
     });
     text
+}
+
+/// The text of a transition's trading alert and log line, for `setup` as it is after `t`.
+/// A resolved attempt says what really happened (SPEC 5, honest fills): where it was
+/// filled and the R between fill and exit.
+pub fn transition_text(setup: &TrackedSetup, t: &Transition) -> String {
+    let s = setup;
+    let price = t.price.map_or_else(String::new, |p| format!(" at {p:.2}"));
+    let result = match (s.outcome, s.fill_price, s.realised_r) {
+        (Some(o), Some(fill), Some(r)) if o.is_final() => {
+            format!(", filled at {fill:.2}, {r:+.2} R")
+        }
+        _ => String::new(),
+    };
+    format!(
+        "{} {} {}: {} → {} ({}){price}{result}",
+        s.symbol,
+        s.kind,
+        s.direction,
+        t.from,
+        describe(s),
+        t.reason,
+    )
 }
 
 fn describe(s: &TrackedSetup) -> String {
@@ -635,6 +673,125 @@ mod tests {
         assert_eq!(
             first_close_after(utc(2026, 3, 6, 22, 0, 0)),
             utc(2026, 3, 9, 20, 0, 0)
+        );
+    }
+
+    #[test]
+    fn tracking_late_is_judged_on_the_snapshots_regular_session_prices_since_the_detection() {
+        use crate::domain::{Direction, SetupKind};
+        use crate::provider::SymbolSnapshot;
+        // 2026-11-24 (EST): 14:30 UTC is the 09:30 open.
+        let date = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let session = calendar::session(date).unwrap();
+        let spy = Symbol::parse("SPY").unwrap();
+        let bar = |h, m, high: f64, low: f64| Bar {
+            start: utc(2026, 11, 24, h, m, 0),
+            open: low,
+            high,
+            low,
+            close: high,
+            volume: 1000.0,
+        };
+        // Long SPY: stop 679.75, entry 681.25, target 684.25, detected 10:06 ET.
+        let plan = Detection {
+            symbol: spy.clone(),
+            kind: SetupKind::OrbBreakout,
+            direction: Direction::Long,
+            confidence: 70,
+            entry: 681.25,
+            stop: 679.75,
+            target: 684.25,
+            detected_at: utc(2026, 11, 24, 15, 6, 0),
+            bar_time: utc(2026, 11, 24, 15, 5, 0),
+            market_date: date,
+            dedup_key: "or15".into(),
+            rationale: String::new(),
+        };
+        let snapshot = |bars: Vec<Bar>, last: Option<(u32, f64)>| MarketSnapshot {
+            provider: "test",
+            delayed: false,
+            session,
+            now: utc(2026, 11, 24, 17, 0, 0),
+            symbols: vec![SymbolSnapshot {
+                symbol: spy.clone(),
+                is_index: false,
+                bars,
+                previous_bars: Vec::new(),
+                daily: Vec::new(),
+                prior_close: None,
+                last: last.map(|(m, price)| Quote {
+                    symbol: spy.clone(),
+                    price,
+                    at: utc(2026, 11, 24, 16, m, 30),
+                }),
+            }],
+        };
+        // The 10:41 bar reaches the target: refused, named by its end, 10:42 ET.
+        let traded = snapshot(
+            vec![
+                bar(15, 5, 684.5, 683.0),
+                bar(15, 20, 682.0, 681.0),
+                bar(15, 41, 684.4, 683.1),
+            ],
+            None,
+        );
+        assert_eq!(
+            judge_track(&traded, &plan).refusal().as_deref(),
+            Some("target already reached at 10:42 ET"),
+            "the 10:05 bar ended at the detection and does not count"
+        );
+        // Only the last trade (11:10:30 ET) is above the entry: tracked, with the warning.
+        let passed = snapshot(vec![bar(15, 20, 681.0, 680.5)], Some((10, 682.0)));
+        assert_eq!(
+            judge_track(&passed, &plan).warning().as_deref(),
+            Some("entry already passed at 11:10 ET; fills at the next price")
+        );
+        // After-hours prints are not prices the evaluator judges by.
+        let after_hours = snapshot(vec![bar(21, 5, 690.0, 689.0)], None);
+        assert_eq!(judge_track(&after_hours, &plan), LateTrack::Fresh);
+        // A symbol the feed does not follow cannot be judged.
+        let mut other = plan.clone();
+        other.symbol = Symbol::parse("QQQ").unwrap();
+        assert_eq!(judge_track(&traded, &other), LateTrack::Fresh);
+    }
+
+    #[test]
+    fn the_trading_alert_of_a_gap_through_the_stop_says_the_fill_and_the_honest_r() {
+        use crate::domain::{Direction, SetupKind};
+        use crate::setups::{PriceUpdate, step};
+        let date = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let plan = Detection {
+            symbol: Symbol::parse("SPY").unwrap(),
+            kind: SetupKind::OrbBreakout,
+            direction: Direction::Long,
+            confidence: 70,
+            entry: 681.25,
+            stop: 679.75,
+            target: 684.25,
+            detected_at: utc(2026, 11, 24, 15, 6, 0),
+            bar_time: utc(2026, 11, 24, 15, 5, 0),
+            market_date: date,
+            dedup_key: "or15".into(),
+            rationale: String::new(),
+        };
+        let mut s = TrackedSetup::track(3, Some(9), &plan, false, plan.detected_at).unwrap();
+        let fill = step(
+            &mut s,
+            &PriceUpdate::trade(utc(2026, 11, 24, 15, 9, 0), 681.40),
+        );
+        assert_eq!(
+            transition_text(&s, &fill.unwrap()),
+            "SPY orb_breakout long: active → triggered (open) (entry_crossed) at 681.40"
+        );
+        // The next trade prints 678.85, through the stop 679.75: (678.85 − 681.40) / 1.50.
+        let out = step(
+            &mut s,
+            &PriceUpdate::trade(utc(2026, 11, 24, 15, 30, 0), 678.85),
+        );
+        assert_eq!(
+            transition_text(&s, &out.unwrap()),
+            "SPY orb_breakout long: triggered → triggered (stopped_out) (stopped_out) at 678.85, \
+             filled at 681.40, -1.70 R"
         );
     }
 

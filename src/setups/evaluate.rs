@@ -6,8 +6,16 @@
 //! reversed):
 //! - active: low ≤ stop → `invalidated` (`stop_before_entry`); else high ≥ entry →
 //!   `triggered` with outcome `open` (`entry_crossed`).
-//! - triggered, outcome open: low ≤ stop → outcome `stopped_out` (−1 R); else high ≥ target
-//!   → outcome `target_hit` (+|target − entry| / |entry − stop| R).
+//! - triggered, outcome open: low ≤ stop → outcome `stopped_out`; else high ≥ target →
+//!   outcome `target_hit`.
+//!
+//! **Honest fills.** A transition's price is the level crossed, or — when the update lies
+//! entirely beyond it — the update's price nearest to it: the level clamped into the
+//! update's `[low, high]`. The trigger's price is the fill, the resolution's the exit, and
+//! the realised R is measured between them (`lifecycle::realised_r`), so a long whose
+//! update gaps above its entry fills at the update's low, and a gap through the stop books
+//! what really happened (worse than −1 R). A plan tracked after price already passed its
+//! entry fills at the next update's price the same way.
 //!
 //! Conservative conventions, where one update cannot tell the order of events:
 //! - **The stop wins.** An update whose range spans the stop and the entry (or the stop
@@ -16,10 +24,10 @@
 //!   target triggers the setup; the target is judged from the next update on, because the
 //!   bar may have reached the target before the entry filled.
 //! - **Gaps.** An update entirely beyond a level (a gap bar, a trade after a halt) counts
-//!   as crossing it: a long gapping below both stop and entry is invalidated, one gapping
-//!   above entry and target is triggered (target from the next update), a triggered long
-//!   gapping below its stop is stopped out. R is measured at the plan's levels, so a gap
-//!   through the stop still books −1 R although a real fill would be worse.
+//!   as crossing it, at the update's price nearest to the level: a long gapping below both
+//!   stop and entry is invalidated, one gapping above entry and target is triggered at the
+//!   bar's low (target from the next update), a triggered long gapping below its stop is
+//!   stopped out at the bar's high.
 //! - **Stale prices.** An active setup ignores updates at or before `armed_at`, a
 //!   triggered one updates at or before `triggered_at` (e.g. a backfilled minute from
 //!   before the setup was tracked).
@@ -134,6 +142,16 @@ pub fn evaluate(setup: &TrackedSetup, update: &PriceUpdate) -> Option<Transition
     };
     let price = level.clamp(update.low, update.high);
     Transition::compute(setup, reason, Some(price), update.at).ok()
+}
+
+/// Evaluates `update` against `setup` and applies the transition it causes, if any: one
+/// step of the lifecycle for a caller that owns the setup (a backtest, a replay). The live
+/// evaluator instead writes the transition through the store first.
+pub fn step(setup: &mut TrackedSetup, update: &PriceUpdate) -> Option<Transition> {
+    let t = evaluate(setup, update)?;
+    // `evaluate` computed it on this very version and state, so applying cannot be refused.
+    setup.apply(&t).ok()?;
+    Some(t)
 }
 
 /// The expiry of an active, single-day setup at a session close: `invalidated` with

@@ -21,6 +21,9 @@ pub struct SetupJson {
     pub target: f64,
     pub status: String,
     pub outcome: Option<String>,
+    /// Where the attempt was filled and where it was closed (honest fills, SPEC 5).
+    pub fill_price: Option<f64>,
+    pub exit_price: Option<f64>,
     pub realised_r: Option<f64>,
     pub multi_day: bool,
     pub market_date: String,
@@ -54,6 +57,8 @@ impl SetupJson {
             target: s.target,
             status: s.status.as_str().into(),
             outcome: s.outcome.map(|o| o.as_str().into()),
+            fill_price: s.fill_price.filter(|p| p.is_finite()),
+            exit_price: s.exit_price.filter(|p| p.is_finite()),
             realised_r: s.realised_r.filter(|r| r.is_finite()),
             multi_day: s.multi_day,
             market_date: s.market_date.to_string(),

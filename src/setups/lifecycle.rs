@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `active` | armed, waiting for price to cross the entry |
 //! | `triggered` + `open` | entry traded through; waiting for target or stop |
-//! | `triggered` + `target_hit` / `stopped_out` | resolved, with its realised R |
+//! | `triggered` + `target_hit` / `stopped_out` | resolved, with its exit price and realised R |
 //! | `invalidated` | failed before entry (stop first, or expired), or marked so |
 //! | `archived` | put away; keeps its outcome and R if it had one |
 //!
@@ -21,10 +21,18 @@
 //! | archive | archived | archived (outcome kept) | archived (outcome kept) | archived | refused (already) |
 //! | reopen | refused (already) | active | active | active | active |
 //!
-//! Reopening clears the outcome, the R and the triggered/invalidated/archived/resolved
-//! instants (the event journal keeps the history) and re-arms the setup at that instant.
+//! Reopening starts a new attempt: it clears the outcome, the fill and exit prices, the R
+//! and the triggered/invalidated/archived/resolved instants, and re-arms the setup at that
+//! instant. The earlier attempt's result stays in the event journal (the store writes
+//! every transition's price there, and each resolved attempt's R), which is the setup's
+//! history.
 //! Refusing a reopen because the same source already has another active setup is the
 //! store's job (it needs the other rows).
+//!
+//! **Honest fills** (SPEC 5): the fill is the price of the transition that triggered the
+//! setup, the exit the price of the one that resolved it (the level crossed, or the
+//! update's price nearest to it when the update lay beyond it; see `evaluate`), and the
+//! realised R is measured between those two prices, not at the plan's levels.
 //!
 //! Prices are in the instrument's quote currency; instants are UTC.
 
@@ -192,9 +200,9 @@ text_enum!(TransitionReason, "transition reason");
 ///
 /// Invariants kept by [`TrackedSetup::track`] and [`TrackedSetup::apply`]: the plan is
 /// ordered (long `stop < entry < target`, short `target < entry < stop`, all finite and
-/// positive); `outcome` is `Some` exactly when the setup triggered and was not reopened
-/// or invalidated since (it survives archiving); `realised_r` is `Some` exactly when the
-/// outcome is final.
+/// positive); `outcome` and `fill_price` are `Some` exactly when the setup triggered and
+/// was not reopened or invalidated since (they survive archiving); `exit_price` and
+/// `realised_r` are `Some` exactly when the outcome is final.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrackedSetup {
     pub id: i64,
@@ -208,8 +216,21 @@ pub struct TrackedSetup {
     pub target: f64,
     pub status: SetupStatus,
     pub outcome: Option<Outcome>,
-    /// Realised result in R (multiples of the planned risk |entry − stop|), measured at the
-    /// plan's levels: target hit = |target − entry| / |entry − stop|, stopped out = −1.
+    /// The price the setup was filled at: the triggering transition's price (the entry, or
+    /// the update's price nearest to it when price was already beyond it); the plan's entry
+    /// for a manual trigger, which carries no price. `Some` exactly when `outcome` is.
+    /// (`serde(default)`: values serialized before honest fills read as unknown.)
+    #[serde(default)]
+    pub fill_price: Option<f64>,
+    /// The price the trade was closed at: the resolving transition's price (the target or
+    /// stop, or the update's price nearest to it after a gap). `Some` exactly when the
+    /// outcome is final.
+    #[serde(default)]
+    pub exit_price: Option<f64>,
+    /// Realised result in R (multiples of the planned risk |entry − stop|) between the
+    /// fill and exit prices: (exit − fill) / |entry − stop|, sign reversed for shorts
+    /// ([`realised_r`]). A fill beyond the entry or a gap through the stop books what really
+    /// happened, so a stopped-out trade books −1 R or worse.
     pub realised_r: Option<f64>,
     /// Set by the detector for plans that stay armed across sessions; others expire at
     /// the close.
@@ -300,6 +321,8 @@ impl TrackedSetup {
             target: detection.target,
             status: SetupStatus::Active,
             outcome: None,
+            fill_price: None,
+            exit_price: None,
             realised_r: None,
             multi_day,
             market_date: detection.market_date,
@@ -376,23 +399,44 @@ impl TrackedSetup {
                 id: self.id,
                 message: format!("setup {} has reached the last version number", self.id),
             })?;
+        // A transition's price, when it is a usable price; else the plan's level.
+        let price_or = |level: f64| {
+            t.price
+                .filter(|p| p.is_finite() && *p > 0.0)
+                .unwrap_or(level)
+        };
         match t.reason {
             TransitionReason::EntryCrossed | TransitionReason::ManualTrigger => {
                 self.triggered_at = Some(t.at);
+                self.fill_price = Some(price_or(self.entry));
+                self.exit_price = None;
                 self.realised_r = None;
             }
-            TransitionReason::TargetHit => {
+            TransitionReason::TargetHit | TransitionReason::StoppedOut => {
+                let level = if t.reason == TransitionReason::TargetHit {
+                    self.target
+                } else {
+                    self.stop
+                };
+                let exit = price_or(level);
+                let fill = self.fill_price.unwrap_or(self.entry);
                 self.resolved_at = Some(t.at);
-                self.realised_r = Some(self.target_r());
-            }
-            TransitionReason::StoppedOut => {
-                self.resolved_at = Some(t.at);
-                self.realised_r = Some(-1.0);
+                self.fill_price = Some(fill);
+                self.exit_price = Some(exit);
+                self.realised_r = Some(realised_r(
+                    self.direction,
+                    self.entry,
+                    self.stop,
+                    fill,
+                    exit,
+                ));
             }
             TransitionReason::StopBeforeEntry
             | TransitionReason::Expired
             | TransitionReason::ManualInvalidate => {
                 self.invalidated_at = Some(t.at);
+                self.fill_price = None;
+                self.exit_price = None;
                 self.realised_r = None;
             }
             TransitionReason::ManualArchive => self.archived_at = Some(t.at),
@@ -402,6 +446,8 @@ impl TrackedSetup {
                 self.invalidated_at = None;
                 self.archived_at = None;
                 self.resolved_at = None;
+                self.fill_price = None;
+                self.exit_price = None;
                 self.realised_r = None;
             }
         }
@@ -413,9 +459,19 @@ impl TrackedSetup {
     }
 }
 
+/// The result in R of a trade filled at `fill` and closed at `exit`, in multiples of the
+/// plan's risk |entry − stop|: (exit − fill) / risk for a long, (fill − exit) / risk for a
+/// short. 0 for a degenerate plan (no risk) or prices that are not finite.
+pub fn realised_r(direction: Direction, entry: f64, stop: f64, fill: f64, exit: f64) -> f64 {
+    let risk = (entry - stop).abs();
+    let r = direction.sign() * (exit - fill) / risk;
+    if r.is_finite() { r } else { 0.0 }
+}
+
 /// One change of a setup's state, computed on `from_version` and applied with
 /// [`TrackedSetup::apply`]. `outcome` is the outcome after the transition. `price` is the
-/// price that caused an automatic transition (see `evaluate`); `None` for manual ones and
+/// price the transition happened at (see `evaluate`): the fill of a trigger, the exit of a
+/// resolution; `None` for manual ones (a manual trigger fills at the plan's entry) and
 /// expiry.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Transition {

@@ -16,7 +16,9 @@
 //!   tracks the same detection.
 //! - **The journal.** Tracking writes an event `NULL → active` (reason `tracked`); every
 //!   transition writes `from → to` with its reason, price and actor (`evaluator`,
-//!   `trader`, `auto_track`, or whatever the caller names).
+//!   `trader`, `auto_track`, or whatever the caller names), and the one that resolves an
+//!   attempt (`target_hit`, `stopped_out`) its realised R. The journal is the history: a
+//!   reopen clears the setup row for a new attempt, the earlier result stays there.
 //!
 //! Instants are UTC; prices in the instrument's quote currency.
 
@@ -24,7 +26,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Store, StoreError, StoredDetection, UserId, on_pool, query_error};
 use crate::domain::Symbol;
-use crate::setups::{Outcome, SetupStatus, TrackedSetup, Transition, TransitionReason};
+use crate::setups::{LateTrack, Outcome, SetupStatus, TrackedSetup, Transition, TransitionReason};
 
 /// Longest note a setup keeps, in characters.
 pub const MAX_NOTES_CHARS: usize = 2000;
@@ -45,8 +47,13 @@ pub struct SetupEvent {
     pub from_status: Option<SetupStatus>,
     pub to_status: SetupStatus,
     pub reason: String,
-    /// The price that caused an automatic transition; `None` for manual ones and expiry.
+    /// The price the transition happened at: the fill of a trigger, the exit of a target
+    /// hit or stop-out (SPEC 5, honest fills); `None` for manual ones and expiry.
     pub price: Option<f64>,
+    /// The attempt's result in R on the event that resolved it (`target_hit`,
+    /// `stopped_out`), `None` on the others. It stays in the journal when the setup is
+    /// reopened for a new attempt.
+    pub realised_r: Option<f64>,
     pub actor: String,
     pub at: DateTime<Utc>,
 }
@@ -83,7 +90,8 @@ macro_rules! columns {
     () => {
         "id, user_id, source_id, symbol, kind, direction, entry, stop, target, status, \
          outcome, realised_r, multi_day, market_date, notes, tracked_at, armed_at, \
-         triggered_at, invalidated_at, archived_at, resolved_at, updated_at, version"
+         triggered_at, invalidated_at, archived_at, resolved_at, updated_at, version, \
+         fill_price, exit_price"
     };
 }
 
@@ -115,13 +123,13 @@ const INSERT: &str = concat!(
 const UPDATE_GUARDED: &str = concat!(
     "UPDATE tracked_setups SET status = $1, outcome = $2, realised_r = $3, armed_at = $4, \
      triggered_at = $5, invalidated_at = $6, archived_at = $7, resolved_at = $8, \
-     updated_at = $9, version = $10 \
+     updated_at = $9, version = $10, fill_price = $15, exit_price = $16 \
      WHERE id = $11 AND user_id = $12 AND version = $13 AND status = $14 RETURNING ",
     columns!()
 );
 const INSERT_EVENT: &str = "INSERT INTO setup_events \
-     (setup_id, user_id, from_status, to_status, reason, price, actor, at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+     (setup_id, user_id, from_status, to_status, reason, price, actor, at, realised_r) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -148,6 +156,8 @@ struct Row {
     resolved_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
     version: i64,
+    fill_price: Option<f64>,
+    exit_price: Option<f64>,
 }
 
 impl Row {
@@ -175,6 +185,8 @@ impl Row {
                 .map(str::parse::<Outcome>)
                 .transpose()
                 .map_err(|e| bad("outcome", e))?,
+            fill_price: self.fill_price.filter(|p| p.is_finite()),
+            exit_price: self.exit_price.filter(|p| p.is_finite()),
             realised_r: self.realised_r.filter(|r| r.is_finite()),
             multi_day: self.multi_day,
             market_date: self.market_date,
@@ -219,6 +231,7 @@ struct EventRow {
     to_status: String,
     reason: String,
     price: Option<f64>,
+    realised_r: Option<f64>,
     actor: String,
     at: DateTime<Utc>,
 }
@@ -239,6 +252,7 @@ impl EventRow {
             to_status: self.to_status.parse().map_err(bad)?,
             reason: self.reason,
             price: self.price.filter(|p| p.is_finite()),
+            realised_r: self.realised_r.filter(|r| r.is_finite()),
             actor: self.actor,
             at: self.at,
         })
@@ -311,6 +325,26 @@ impl Store {
         at: DateTime<Utc>,
         actor: &str,
     ) -> Result<TrackResult, StoreError> {
+        self.track_judged(user, detection, multi_day, at, actor, &LateTrack::Fresh)
+            .await
+    }
+
+    /// [`Store::track_as`] for a plan judged against the prices since its detection
+    /// ([`crate::setups::judge_late_track`], SPEC 5): a verdict that refuses (its target
+    /// or stop already traded) → [`StoreError::Invalid`] with the reason ("SPY
+    /// orb_breakout: target already reached at 10:42 ET") and nothing written, unless the user already tracks the
+    /// detection, which is answered first (`AlreadyTracked`, as always). A plan whose
+    /// entry already passed is tracked; the caller tells the trader it fills at the next
+    /// price.
+    pub async fn track_judged(
+        &self,
+        user: UserId,
+        detection: &StoredDetection,
+        multi_day: bool,
+        at: DateTime<Utc>,
+        actor: &str,
+        verdict: &LateTrack,
+    ) -> Result<TrackResult, StoreError> {
         let source = detection.id;
         let plan = TrackedSetup::track(0, Some(source), &detection.detection, multi_day, at)
             .map_err(|e| {
@@ -330,6 +364,12 @@ impl Store {
                 .map_err(query_error("looking for the setup of a detection"))?;
             if let Some(row) = existing {
                 return Ok(TrackResult::AlreadyTracked(row.into_row()?.1));
+            }
+            if let Some(reason) = verdict.refusal() {
+                return Err(StoreError::Invalid(format!(
+                    "{} {}: {reason}",
+                    plan.symbol, plan.kind
+                )));
             }
             let inserted: Option<Row> = sqlx::query_as(INSERT)
                 .bind(user.0)
@@ -383,6 +423,7 @@ impl Store {
                 .bind(None::<f64>)
                 .bind(actor)
                 .bind(at)
+                .bind(None::<f64>)
                 .execute(&mut *tx)
                 .await
                 .map_err(query_error("journaling a tracked setup"))?;
@@ -492,6 +533,8 @@ impl Store {
                 .bind(user.0)
                 .bind(t.from_version)
                 .bind(t.from.as_str())
+                .bind(next.fill_price)
+                .bind(next.exit_price)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(|e| {
@@ -510,6 +553,12 @@ impl Store {
                 return Err(changed_meanwhile(&current));
             };
             let (_, row) = updated.into_row()?;
+            // The attempt's result goes on the event that resolved it, so the journal keeps
+            // it after a reopen clears the setup row for the next attempt.
+            let resolved_r = match t.reason {
+                TransitionReason::TargetHit | TransitionReason::StoppedOut => row.setup.realised_r,
+                _ => None,
+            };
             sqlx::query(INSERT_EVENT)
                 .bind(id)
                 .bind(user.0)
@@ -519,6 +568,7 @@ impl Store {
                 .bind(t.price.filter(|p| p.is_finite()))
                 .bind(actor)
                 .bind(t.at)
+                .bind(resolved_r)
                 .execute(&mut *tx)
                 .await
                 .map_err(query_error("journaling a setup transition"))?;
@@ -594,8 +644,9 @@ impl Store {
 
     /// The journal of one of the user's setups, oldest first (empty for another user's).
     pub async fn setup_events(&self, user: UserId, id: i64) -> Result<Vec<SetupEvent>, StoreError> {
-        const SQL: &str = "SELECT id, setup_id, from_status, to_status, reason, price, actor, \
-             at FROM setup_events WHERE setup_id = $1 AND user_id = $2 ORDER BY id";
+        const SQL: &str = "SELECT id, setup_id, from_status, to_status, reason, price, \
+             realised_r, actor, at FROM setup_events WHERE setup_id = $1 AND user_id = $2 \
+             ORDER BY id";
         let rows: Vec<EventRow> = on_pool!(self, |pool| sqlx::query_as(SQL)
             .bind(id)
             .bind(user.0)

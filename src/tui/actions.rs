@@ -19,10 +19,11 @@ use super::coach_runner::CoachRunner;
 use crate::runtime::AppEvent;
 use crate::runtime::alert_changes::{AlertChange, AlertChanges};
 use crate::runtime::bus::MarketBus;
+use crate::runtime::evaluate::judge_track;
 use crate::runtime::gex::GexRequest;
 use crate::runtime::setup_changes::{SetupChange, SetupChanges};
-use crate::setups::{ManualAction, apply_manual};
-use crate::store::{Store, StoreError, TRADER_ACTOR, UserId};
+use crate::setups::{LateTrack, ManualAction, apply_manual};
+use crate::store::{Store, StoreError, TRADER_ACTOR, TrackResult, UserId};
 
 /// How long actions wait for a lost database before they are reported as failed.
 pub const GIVE_UP: Duration = Duration::from_secs(120);
@@ -161,7 +162,16 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Result<Option<AppEvent>
             )),
         },
         Effect::Track { detection, at } => {
-            let result = match ctx.store.track(ctx.user, &detection, false, at).await {
+            // SPEC 5: refused when the target or stop already traded since the detection,
+            // a warning on the status line when the entry already passed.
+            let verdict = match ctx.bus.snapshot().await {
+                Some(snapshot) => judge_track(&snapshot, &detection.detection),
+                None => LateTrack::Fresh,
+            };
+            let tracking =
+                ctx.store
+                    .track_judged(ctx.user, &detection, false, at, TRADER_ACTOR, &verdict);
+            let result = match tracking.await {
                 Err(e) => Err(answer(e)?),
                 ok => ok,
             };
@@ -169,10 +179,27 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Result<Option<AppEvent>
                 ctx.changes
                     .publish(SetupChange::written(ctx.user, tracked.row().clone()));
             }
-            Some(AppEvent::Tracked {
+            let warning = match (&result, verdict.warning()) {
+                (Ok(TrackResult::Tracked(row)), Some(w)) => Some(format!(
+                    "tracked {} {}: {w}",
+                    row.setup.symbol, row.setup.kind
+                )),
+                _ => None,
+            };
+            let tracked = AppEvent::Tracked {
                 detection_id: detection.id,
                 result: result.map_err(|e| e.to_string()),
-            })
+            };
+            match warning {
+                // The warning follows the result on the status line.
+                Some(w) => {
+                    if ctx.events.send(tracked).await.is_err() {
+                        return Ok(None);
+                    }
+                    Some(AppEvent::Notice(w))
+                }
+                None => Some(tracked),
+            }
         }
         Effect::Manual { id, action, at } => Some(manual(ctx, id, action, at).await?),
         Effect::SaveNote { id, text, at } => {

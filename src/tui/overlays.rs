@@ -327,8 +327,14 @@ fn draw_details(
         ),
         Line::styled(
             format!(
-                "{}{} · tracked {} ET",
+                "{}{}{} · tracked {} ET",
                 status_label(row),
+                // Honest fills (SPEC 5): where it was filled and closed.
+                match (s.fill_price, s.exit_price) {
+                    (Some(f), Some(x)) => format!(" · filled {} → out {}", price(f), price(x)),
+                    (Some(f), None) => format!(" · filled {}", price(f)),
+                    _ => String::new(),
+                },
                 s.realised_r
                     .map(|r| format!(" · {r:+.2} R"))
                     .unwrap_or_default(),
@@ -366,6 +372,11 @@ fn draw_details(
                     .price
                     .map(|p| format!(" @ {}", price(p)))
                     .unwrap_or_default();
+                // The attempt's result stays on its event after a reopen (SPEC 5).
+                let at_price = match e.realised_r {
+                    Some(r) => format!("{at_price} {r:+.2} R"),
+                    None => at_price,
+                };
                 lines.push(Line::styled(
                     format!(
                         "{} ET  {from} → {}  {}{at_price}  ({})",

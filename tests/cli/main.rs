@@ -8,6 +8,7 @@ mod massive_support;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod backtest;
 mod bar_files;
 mod brief;
 mod calendar;

@@ -150,6 +150,10 @@ async fn setups_list_json_on(db: &Db) {
             "target": 684.25,
             "status": "triggered",
             "outcome": "target_hit",
+            // Honest fills: filled at the trade 681.30, out at the trade 684.30,
+            // (684.30 − 681.30) / 1.50 = +2 R.
+            "fill_price": 681.3,
+            "exit_price": 684.3,
             "realised_r": 2.0,
             "multi_day": false,
             "market_date": "2026-11-24",
@@ -168,6 +172,8 @@ async fn setups_list_json_on(db: &Db) {
     assert_eq!(list[0]["status"], "active");
     assert_eq!(list[0]["outcome"], serde_json::Value::Null);
     assert_eq!(list[0]["realised_r"], serde_json::Value::Null);
+    assert_eq!(list[0]["fill_price"], serde_json::Value::Null);
+    assert_eq!(list[0]["exit_price"], serde_json::Value::Null);
 
     let active = coach(db, &["setups", "list", "--status", "active", "--json"]);
     let active: serde_json::Value = serde_json::from_str(&stdout(&active)).unwrap();
@@ -195,6 +201,10 @@ async fn setups_table_on(db: &Db) {
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("ID  SYMBOL  KIND"), "{text}");
     assert!(lines[0].contains("TRACKED (ET)"));
+    assert!(
+        lines[0].contains("FILL") && lines[0].contains("EXIT"),
+        "{text}"
+    );
     let spy = lines[2];
     for cell in [
         "SPY",
@@ -205,6 +215,8 @@ async fn setups_table_on(db: &Db) {
         "684.25",
         "triggered",
         "target_hit",
+        "681.30",
+        "684.30",
         "+2.00",
         "2026-11-24 10:07",
     ] {

@@ -257,7 +257,14 @@ async fn a_setup_changed_by_another_process_is_reloaded_and_judged_on_the_next_p
         rig.cancel.cancel();
         let stored = s.setup(user, row.setup.id).await.unwrap().unwrap();
         assert_eq!(stored.setup.outcome, Some(Outcome::TargetHit));
-        assert_eq!(stored.setup.realised_r, Some(2.0));
+        // Honest fills: the manual trigger filled at the entry 101.00; the trade that
+        // reached the target printed 103.20, so (103.20 − 101.00) / 1.00 = +2.2 R.
+        assert_eq!(
+            (stored.setup.fill_price, stored.setup.exit_price),
+            (Some(101.0), Some(103.2))
+        );
+        let r = stored.setup.realised_r.unwrap();
+        assert!((r - 2.2).abs() < 1e-9, "{r}");
         assert_eq!(
             journal(&s.setup_events(user, row.setup.id).await.unwrap()),
             [

@@ -631,3 +631,162 @@ async fn watchlist_symbols_are_added_and_removed_with_every_symbol_checked() {
         assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
     }
 }
+
+/// A minute-bar-like update ending at `m` past 15:00 UTC (10:00 New York).
+fn bar_at(m: u32, high: f64, low: f64) -> PriceUpdate {
+    PriceUpdate {
+        at: at(15, m),
+        high,
+        low,
+        last: (high + low) / 2.0,
+    }
+}
+
+#[tokio::test]
+async fn reopening_keeps_the_earlier_minus_one_r_in_the_journal() {
+    for t in support::stores().await {
+        let s = &t.store;
+        let user = s.ensure_user("local", at(14, 0)).await.unwrap();
+        // Long SPY: stop 679.75, entry 681.25, target 684.25 (risk 1.50).
+        let d = stored(s, spy_long("or15")).await;
+        let row = track_new(s, user, &d, at(15, 7)).await;
+        let t1 = evaluate(&row.setup, &bar_at(9, 681.40, 680.90)).unwrap();
+        let triggered = s.apply_transition(user, &t1, "evaluator").await.unwrap();
+        assert_eq!(triggered.setup.fill_price, Some(681.25), "{}", t.name);
+        let t2 = evaluate(&triggered.setup, &bar_at(20, 680.50, 679.60)).unwrap();
+        let lost = s.apply_transition(user, &t2, "evaluator").await.unwrap();
+        assert_eq!(
+            (
+                lost.setup.outcome,
+                lost.setup.exit_price,
+                lost.setup.realised_r
+            ),
+            (Some(Outcome::StoppedOut), Some(679.75), Some(-1.0)),
+            "{}",
+            t.name
+        );
+
+        // The trader reopens it: a new attempt, the row's result cleared...
+        let reopened = manual(s, user, &lost, ManualAction::Reopen, at(15, 30))
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                reopened.setup.status,
+                reopened.setup.outcome,
+                reopened.setup.fill_price,
+                reopened.setup.exit_price,
+                reopened.setup.realised_r
+            ),
+            (SetupStatus::Active, None, None, None, None)
+        );
+        // ...the journal still has the −1 R, with the prices it was booked at.
+        let events = s.setup_events(user, row.setup.id).await.unwrap();
+        assert_eq!(
+            reasons(&events),
+            ["tracked", "entry_crossed", "stopped_out", "reopen"],
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            events
+                .iter()
+                .map(|e| (e.price, e.realised_r))
+                .collect::<Vec<_>>(),
+            [
+                (None, None),
+                (Some(681.25), None),
+                (Some(679.75), Some(-1.0)),
+                (None, None)
+            ]
+        );
+
+        // The second attempt gaps above the entry: filled at the bar's low 681.60, out at
+        // the target 684.25: (684.25 − 681.60) / 1.50 = +1.77 R, not the plan's +2 R.
+        let t3 = evaluate(&reopened.setup, &bar_at(31, 681.90, 681.60)).unwrap();
+        let again = s.apply_transition(user, &t3, "evaluator").await.unwrap();
+        let t4 = evaluate(&again.setup, &bar_at(45, 684.40, 683.90)).unwrap();
+        let won = s.apply_transition(user, &t4, "evaluator").await.unwrap();
+        assert_eq!(
+            (won.setup.fill_price, won.setup.exit_price),
+            (Some(681.60), Some(684.25))
+        );
+        let r = won.setup.realised_r.unwrap();
+        assert!((r - 2.65 / 1.5).abs() < 1e-9, "{}: {r}", t.name);
+        let events = s.setup_events(user, row.setup.id).await.unwrap();
+        let results: Vec<_> = events
+            .iter()
+            .filter_map(|e| Some((e.reason.as_str(), e.realised_r?)))
+            .collect();
+        assert_eq!(results.len(), 2, "{}: both attempts in the journal", t.name);
+        assert_eq!(results[0], ("stopped_out", -1.0));
+        assert_eq!(results[1].0, "target_hit");
+        assert!((results[1].1 - r).abs() < 1e-12);
+        // What the store reads back is what it wrote.
+        assert_eq!(
+            s.setup(user, row.setup.id).await.unwrap(),
+            Some(won),
+            "{}",
+            t.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_late_tracked_plan_whose_target_already_traded_is_refused_with_the_time() {
+    use coach::setups::{LateTrack, judge_late_track};
+    for t in support::stores().await {
+        let s = &t.store;
+        let user = s.ensure_user("local", at(14, 0)).await.unwrap();
+        // Detected at 15:06 UTC (10:06 ET); the target 684.25 traded in the bar ending 15:42.
+        let d = stored(s, spy_long("or15")).await;
+        let verdict = judge_late_track(
+            &d.detection,
+            [bar_at(20, 682.00, 681.00), bar_at(42, 684.50, 683.20)],
+        );
+        let err = s
+            .track_judged(user, &d, false, at(17, 0), "trader", &verdict)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{}: {err:?}", t.name);
+        assert_eq!(
+            err.to_string(),
+            "SPY orb_breakout: target already reached at 10:42 ET"
+        );
+        assert!(
+            s.setups(user, None).await.unwrap().is_empty(),
+            "{}: nothing was written",
+            t.name
+        );
+
+        // Only the entry passed: tracked (the caller warns), armed now.
+        let passed = judge_late_track(&d.detection, [bar_at(20, 682.00, 681.00)]);
+        assert_eq!(
+            passed.warning().as_deref(),
+            Some("entry already passed at 10:20 ET; fills at the next price")
+        );
+        let tracked = s
+            .track_judged(user, &d, false, at(15, 25), "trader", &passed)
+            .await
+            .unwrap();
+        let TrackResult::Tracked(row) = tracked else {
+            panic!("{}: expected a new setup", t.name)
+        };
+        assert_eq!(row.setup.armed_at, at(15, 25));
+        // The next price is above the entry: the fill is that price, not the entry.
+        let fill = evaluate(&row.setup, &PriceUpdate::trade(at(15, 26), 682.10)).unwrap();
+        assert_eq!(fill.price, Some(682.10));
+
+        // A detection already tracked is answered as such, before any late verdict.
+        let again = s
+            .track_judged(user, &d, false, at(17, 0), "trader", &verdict)
+            .await
+            .unwrap();
+        assert!(
+            matches!(again, TrackResult::AlreadyTracked(_)),
+            "{}",
+            t.name
+        );
+        assert_ne!(verdict, LateTrack::Fresh);
+    }
+}

@@ -84,7 +84,62 @@ fn a_gap_above_entry_and_target_triggers_and_the_target_counts_from_the_next_upd
         feed(&mut s, bar("14:02", 103.8, 103.2)),
         Some((R::TargetHit, 103.2))
     );
-    assert_eq!(s.realised_r, Some(2.0));
+    // Honest fills: filled at 103.50 (above the target), out at 103.20: −0.30 R, not the
+    // plan's +2 R.
+    assert_eq!((s.fill_price, s.exit_price), (Some(103.5), Some(103.2)));
+    assert_close(s.realised_r, -0.3);
+}
+
+fn assert_close(r: Option<f64>, expected: f64) {
+    let r = r.expect("a realised R");
+    assert!((r - expected).abs() < 1e-9, "R {r}, expected {expected}");
+}
+
+#[test]
+fn a_long_setup_whose_bar_gaps_above_its_entry_fills_at_the_bars_low_not_the_entry() {
+    // Long: stop 100, entry 101, target 103 (risk 1).
+    let mut s = long_setup();
+    assert_eq!(
+        feed(&mut s, bar("14:01", 101.9, 101.4)),
+        Some((R::EntryCrossed, 101.4))
+    );
+    assert_eq!(s.fill_price, Some(101.4));
+    assert_eq!(
+        feed(&mut s, bar("14:02", 103.1, 102.5)),
+        Some((R::TargetHit, 103.0))
+    );
+    // (103.00 − 101.40) / 1 = +1.60 R, not the plan's +2 R.
+    assert_eq!(s.exit_price, Some(103.0));
+    assert_close(s.realised_r, 1.6);
+}
+
+#[test]
+fn a_short_setup_whose_bar_gaps_below_its_entry_fills_at_the_bars_high() {
+    // Short: stop 100, entry 99, target 97 (risk 1).
+    let mut s = short_setup();
+    assert_eq!(
+        feed(&mut s, bar("14:01", 98.7, 98.2)),
+        Some((R::EntryCrossed, 98.7))
+    );
+    assert_eq!(
+        feed(&mut s, bar("14:02", 99.0, 96.0)),
+        Some((R::TargetHit, 97.0))
+    );
+    // (98.70 − 97.00) / 1 = +1.70 R.
+    assert_close(s.realised_r, 1.7);
+}
+
+#[test]
+fn a_manual_trigger_fills_at_the_plans_entry() {
+    let mut s = long_setup();
+    let t = apply_manual(&s, ManualAction::Trigger, at("14:01")).unwrap();
+    s.apply(&t).unwrap();
+    assert_eq!(s.fill_price, Some(101.0));
+    assert_eq!(
+        feed(&mut s, trade("14:02", 100.0)),
+        Some((R::StoppedOut, 100.0))
+    );
+    assert_eq!(s.realised_r, Some(-1.0));
 }
 
 #[test]
@@ -140,14 +195,16 @@ fn a_triggered_long_whose_bar_spans_stop_and_target_is_stopped_out() {
 }
 
 #[test]
-fn a_triggered_long_gapping_through_its_stop_books_minus_one_r_at_plan_levels() {
+fn a_gap_through_the_stop_books_what_really_happened_worse_than_minus_one_r() {
     let mut s = long_setup();
     feed(&mut s, trade("14:01", 101.0));
     assert_eq!(
         feed(&mut s, bar("14:02", 98.0, 97.0)),
         Some((R::StoppedOut, 98.0))
     );
-    assert_eq!(s.realised_r, Some(-1.0));
+    // Filled at 101, out at the gap bar's high 98: (98 − 101) / 1 = −3 R.
+    assert_eq!((s.fill_price, s.exit_price), (Some(101.0), Some(98.0)));
+    assert_eq!(s.realised_r, Some(-3.0));
 }
 
 #[test]
@@ -417,12 +474,63 @@ proptest! {
         prop_assert_eq!(s.version, 1 + transitions);
         prop_assert!(transitions <= 2);
         match (s.status, s.outcome) {
-            (Triggered, Some(TargetHit)) => {
+            (Triggered, Some(TargetHit | StoppedOut)) => {
                 let r = s.realised_r.unwrap();
-                prop_assert!(r >= 1.5 - 1e-9 && r.is_finite());
+                prop_assert!(r.is_finite());
+                prop_assert!(s.fill_price.is_some() && s.exit_price.is_some());
             }
-            (Triggered, Some(StoppedOut)) => prop_assert_eq!(s.realised_r, Some(-1.0)),
-            _ => prop_assert_eq!(s.realised_r, None),
+            (Triggered, Some(Open)) => {
+                prop_assert!(s.fill_price.is_some());
+                prop_assert_eq!((s.exit_price, s.realised_r), (None, None));
+            }
+            _ => prop_assert_eq!((s.fill_price, s.exit_price, s.realised_r), (None, None, None)),
+        }
+    }
+
+    /// What is exactly true with honest fills, for any path of updates:
+    /// - every fill and exit lies inside the `[low, high]` of the update that made it;
+    /// - the fill is never better than the entry (long: fill ≥ entry), a stop exit never
+    ///   better than the stop (long: exit ≤ stop), so a stopped-out trade books ≤ −1 R;
+    /// - a target exit is never worse than the target (long: exit ≥ target), and its R is
+    ///   at most the plan's target R, plus only the gap by which the exit update lay
+    ///   entirely beyond the target (its nearest price − target, in R) when it did;
+    /// - R = (exit − fill) / |entry − stop|, sign reversed for shorts.
+    #[test]
+    fn honest_fills_stay_inside_their_update_and_never_beat_the_plans_levels(
+        (direction, entry, stop, target) in plan(),
+        path in moves(),
+    ) {
+        let mut s = setup_for(direction, entry, stop, target);
+        let risk = (entry - stop).abs();
+        let sign = direction.sign();
+        let eps = 1e-9 * entry.max(1.0);
+        // The gap, in R, by which the exit update lay beyond the target (0 when it did not).
+        let mut gap_r = 0.0;
+        for (i, m) in path.into_iter().enumerate() {
+            let u = update_at(i, entry, risk, m);
+            let Some(t) = step(&mut s, &u) else { continue };
+            let price = t.price.unwrap();
+            prop_assert!(u.low <= price && price <= u.high, "{price} outside [{}, {}]", u.low, u.high);
+            match t.reason {
+                R::EntryCrossed => prop_assert!(sign * (price - entry) >= -eps, "fill {price} better than entry {entry}"),
+                R::StoppedOut => prop_assert!(sign * (price - stop) <= eps, "exit {price} better than stop {stop}"),
+                R::TargetHit => {
+                    prop_assert!(sign * (price - target) >= -eps, "exit {price} worse than target {target}");
+                    let nearest = if sign > 0.0 { u.low } else { u.high };
+                    gap_r = (sign * (nearest - target)).max(0.0) / risk;
+                }
+                _ => {}
+            }
+        }
+        let (Some(fill), Some(exit), Some(r)) = (s.fill_price, s.exit_price, s.realised_r) else {
+            return Ok(());
+        };
+        prop_assert!((r - sign * (exit - fill) / risk).abs() < 1e-6);
+        let target_r = s.target_r();
+        match s.outcome {
+            Some(StoppedOut) => prop_assert!(r <= -1.0 + 1e-6, "stopped out at {r} R"),
+            Some(TargetHit) => prop_assert!(r <= target_r + gap_r + 1e-6, "{r} R > {target_r} + gap {gap_r}"),
+            other => prop_assert!(false, "resolved with outcome {other:?}"),
         }
     }
 

@@ -236,6 +236,7 @@ fn reopening_clears_the_result_and_rearms_the_setup() {
     let t = apply_manual(&s, Reopen, at("15:45")).unwrap();
     s.apply(&t).unwrap();
     assert_eq!((s.status, s.outcome, s.realised_r), (Active, None, None));
+    assert_eq!((s.fill_price, s.exit_price), (None, None), "a new attempt");
     assert_eq!(s.armed_at, at("15:45"));
     assert_eq!(s.tracked_at, at("14:00"), "tracking time is kept");
     assert_eq!(
@@ -353,4 +354,37 @@ fn names_round_trip_through_text_and_json() {
         .filter(|r| r.is_manual())
         .collect();
     assert_eq!(manual.len(), 4);
+}
+
+#[test]
+fn the_realised_r_is_measured_between_the_fill_and_the_exit() {
+    use TransitionReason as R;
+    // Long: stop 100, entry 101 (risk 1); filled at 101.25, stopped out at 99.50.
+    let mut s = long_setup();
+    let t = Transition::compute(&s, R::EntryCrossed, Some(101.25), at("14:05")).unwrap();
+    s.apply(&t).unwrap();
+    assert_eq!(
+        (s.fill_price, s.exit_price, s.realised_r),
+        (Some(101.25), None, None)
+    );
+    let t = Transition::compute(&s, R::StoppedOut, Some(99.5), at("14:20")).unwrap();
+    s.apply(&t).unwrap();
+    assert_eq!((s.fill_price, s.exit_price), (Some(101.25), Some(99.5)));
+    assert_eq!(s.realised_r, Some(-1.75));
+    // Archiving keeps the attempt's prices and result.
+    let t = apply_manual(&s, Archive, at("15:00")).unwrap();
+    s.apply(&t).unwrap();
+    assert_eq!(
+        (s.fill_price, s.exit_price, s.realised_r),
+        (Some(101.25), Some(99.5), Some(-1.75))
+    );
+}
+
+#[test]
+fn realised_r_reverses_the_sign_for_shorts_and_is_zero_without_risk() {
+    use crate::domain::Direction::{Long, Short};
+    // Short: entry 99, stop 100 (risk 1); filled at 98.80, out at 97.00: +1.80 R.
+    assert!((realised_r(Short, 99.0, 100.0, 98.8, 97.0) - 1.8).abs() < 1e-12);
+    assert!((realised_r(Long, 101.0, 100.0, 101.0, 98.0) + 3.0).abs() < 1e-12);
+    assert_eq!(realised_r(Long, 100.0, 100.0, 100.0, 101.0), 0.0);
 }

@@ -553,6 +553,7 @@ fn the_history_redraws_the_details_popup_at_once_and_only_its_own() {
         to_status: crate::setups::SetupStatus::Active,
         reason: "tracked".into(),
         price: None,
+        realised_r: None,
         actor: "ann".into(),
         at: at_market(),
     };

@@ -1,0 +1,20 @@
+//! Setup statistics (SPEC 18): what the detections would have done, as a pure core. No
+//! I/O: the shell (`cli::backtest`) reads the bars, runs the detectors and writes the
+//! results.
+//!
+//! - [`simulate`]: one symbol-session's detections run through the section 5 lifecycle
+//!   (`setups::step`) on its regular minute bars, with slippage per side.
+//! - [`trade`]: the per-trade record, its outcome, hour bucket and confidence decile.
+//! - [`summary`]: a group's statistics (win rate with its Wilson interval, average R with
+//!   its interval, profit factor, drawdown, MFE/MAE).
+//! - [`group`]: splitting trades by kind, symbol, hour, regime or confidence.
+
+pub mod group;
+pub mod simulate;
+pub mod summary;
+pub mod trade;
+
+pub use group::{Dimension, GroupKey, GroupRow, GroupedTrades};
+pub use simulate::{simulate_detection, simulate_session};
+pub use summary::{GroupStats, TradeResult};
+pub use trade::{HourBucket, TradeOutcome, TradeRecord, confidence_decile};
