@@ -7,7 +7,9 @@
 //! Base URLs come from configuration (`[alpaca] data_url`, `stream_url`, `trading_url`)
 //! so tests run against local servers.
 
+pub mod feed;
 pub mod rest;
+pub mod stream;
 pub mod wire;
 
 use crate::domain::Symbol;
@@ -116,6 +118,16 @@ pub enum AlpacaError {
     NoKeys,
     #[error("bad Alpaca URL {url:?}: {detail}")]
     BadUrl { url: String, detail: String },
+    #[error(
+        "the Alpaca stream refused the API keys (402 {0}); check APCA_API_KEY_ID and APCA_API_SECRET_KEY"
+    )]
+    StreamAuthFailed(String),
+    #[error(
+        "the Alpaca plan does not include the {feed} feed (409 {message}); a free plan has feed = \"iex\" only"
+    )]
+    InsufficientSubscription { feed: String, message: String },
+    #[error("Alpaca refused the subscription: too many symbols (405 {0}); watch fewer symbols")]
+    SymbolLimit(String),
     #[error("{symbol} is an index and Alpaca has no index data{proxy}")]
     IndexNotOnAlpaca { symbol: String, proxy: String },
 }
