@@ -7,6 +7,7 @@
 //! Base URLs come from configuration (`[alpaca] data_url`, `stream_url`, `trading_url`)
 //! so tests run against local servers.
 
+pub mod chain;
 pub mod feed;
 pub mod rest;
 pub mod stream;

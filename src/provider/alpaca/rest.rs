@@ -13,6 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, Utc};
 use reqwest::{StatusCode, Url};
 
+use super::chain;
 use super::wire::{self, BarsPage};
 use super::{AlpacaConnection, AlpacaError, Feed};
 use crate::domain::{Bar, DailyBar, Symbol};
@@ -383,6 +384,73 @@ impl RestClient {
             .collect();
         daily.dedup_by_key(|d| d.date);
         Ok(daily)
+    }
+}
+
+impl RestClient {
+    /// The latest trade of `symbol` on the configured feed: `(price, RFC 3339 time)`.
+    pub async fn latest_trade(
+        &self,
+        symbol: &Symbol,
+    ) -> Result<Option<(f64, String)>, AlpacaError> {
+        let what = format!("the latest trade of {symbol}");
+        let url = self.url(
+            Api::Data,
+            "/v2/stocks/trades/latest",
+            &[
+                ("symbols", symbol.as_str().to_string()),
+                ("feed", self.connection.feed.as_str().to_string()),
+            ],
+        )?;
+        let body = self.get_text(&what, url).await?;
+        chain::parse_latest_trade(&body, symbol.as_str())
+            .map_err(|detail| AlpacaError::Decode { what, detail })
+    }
+
+    /// The options chain of `underlying` expiring by `expiry_to`: the trading API's
+    /// contracts (open interest) joined with the option snapshots (implied volatility,
+    /// `indicative` feed) at `spot`. Both are paged.
+    pub async fn options_chain(
+        &self,
+        underlying: &Symbol,
+        spot: f64,
+        as_of: DateTime<Utc>,
+        expiry_from: NaiveDate,
+        expiry_to: NaiveDate,
+    ) -> Result<(crate::gex::chain::Chain, chain::JoinCounts), AlpacaError> {
+        let contracts = self
+            .paged(
+                &format!("the option contracts of {underlying}"),
+                Api::Trading,
+                "/v2/options/contracts",
+                &[
+                    ("underlying_symbols", underlying.as_str().to_string()),
+                    ("expiration_date_gte", expiry_from.to_string()),
+                    ("expiration_date_lte", expiry_to.to_string()),
+                    ("limit", "10000".to_string()),
+                ],
+                chain::parse_contracts_page,
+                Vec::new(),
+            )
+            .await?;
+        let snapshots = self
+            .paged(
+                &format!("the option snapshots of {underlying}"),
+                Api::Data,
+                &format!("/v1beta1/options/snapshots/{underlying}"),
+                &[
+                    ("feed", "indicative".to_string()),
+                    ("limit", "1000".to_string()),
+                    ("expiration_date_gte", expiry_from.to_string()),
+                    ("expiration_date_lte", expiry_to.to_string()),
+                ],
+                chain::parse_snapshots_page,
+                BTreeMap::new(),
+            )
+            .await?;
+        Ok(chain::join_chain(
+            underlying, spot, as_of, &contracts, &snapshots,
+        ))
     }
 }
 
