@@ -228,3 +228,47 @@ async fn missing_keys_are_a_configuration_error_naming_alpacas_variables() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_the_keys_with_one_call_and_never_prints_them() {
+    let server = HttpServer::start(None, Some(market(BTreeMap::new(), 100))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = coach(
+        dir.path(),
+        &server.base,
+        &["doctor", "--provider", "alpaca"],
+    )
+    .await;
+    let stdout = text(&good.stdout);
+    assert!(good.status.success(), "{stdout}{}", text(&good.stderr));
+    assert!(
+        stdout.contains(&format!(
+            "ok alpaca keys: {} accepts them; feed iex",
+            server.base
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ok alpaca symbols: left out of the live feed: SPX is an index"),
+        "the default watchlist's indices are named: {stdout}"
+    );
+    assert_eq!(server.seen().len(), 1);
+    assert!(authenticated(&server.seen()[0]));
+
+    server.script([Canned::new(403, r#"{"message":"forbidden"}"#)]);
+    let bad = coach(
+        dir.path(),
+        &server.base,
+        &["doctor", "--provider", "alpaca"],
+    )
+    .await;
+    let stdout = text(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL alpaca keys: Alpaca rejected the API keys (HTTP 403: forbidden)"),
+        "{stdout}"
+    );
+    for output in [&good.stdout, &good.stderr, &bad.stdout, &bad.stderr] {
+        assert_no_keys("doctor's output", &text(output));
+    }
+}
