@@ -486,3 +486,17 @@ async fn another_client_holding_the_connection_backs_off_a_minute_and_says_so() 
         "waiting, not hammering"
     );
 }
+
+#[tokio::test]
+async fn a_watchlist_of_indices_only_is_refused_before_any_call() {
+    let config = AlpacaFeedConfig::new(
+        connection("http://127.0.0.1:9", "ws://127.0.0.1:9"),
+        coach::provider::alpaca::feed::streamable(
+            &[symbol("SPX"), symbol("NDX")],
+            &[symbol("SPX"), symbol("NDX")].into(),
+        ),
+    );
+    let e = AlpacaFeed::load(&config).await.err().unwrap();
+    assert_eq!(e, AlpacaError::NothingToStream);
+    assert!(e.is_fatal());
+}

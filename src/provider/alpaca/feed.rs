@@ -165,6 +165,9 @@ pub struct FeedInputs {
 impl AlpacaFeed {
     /// Loads the session's history over REST, as of the feed clock's now.
     pub async fn load(config: &AlpacaFeedConfig) -> Result<AlpacaFeed, AlpacaError> {
+        if config.symbols.is_empty() {
+            return Err(AlpacaError::NothingToStream);
+        }
         let rest = RestClient::new(&config.connection)?.with_retry(config.retry);
         let live = load_session(&rest, config, config.clock.now()).await?;
         Ok(AlpacaFeed {

@@ -129,6 +129,10 @@ pub enum AlpacaError {
     InsufficientSubscription { feed: String, message: String },
     #[error("Alpaca refused the subscription: too many symbols (405 {0}); watch fewer symbols")]
     SymbolLimit(String),
+    #[error(
+        "nothing to stream from Alpaca: every watched symbol is an index, and Alpaca has stocks and ETFs only (watch SPY or QQQ)"
+    )]
+    NothingToStream,
     #[error("{symbol} is an index and Alpaca has no index data{proxy}")]
     IndexNotOnAlpaca { symbol: String, proxy: String },
 }
