@@ -1,5 +1,6 @@
-//! `coach bars`: downloads history from Massive into the replay CSV format (SPEC 12), the
-//! files `coach replay --bars` and `--daily` read.
+//! `coach bars`: downloads history from Massive or Alpaca into the replay CSV format
+//! (SPEC 12, 19), the files `coach replay --bars` and `--daily` read. Dates are New York
+//! dates, inclusive; minute files include extended hours (04:00–20:00 New York).
 //!
 //! Minute files: `timestamp,open,high,low,close[,volume]`, the timestamp being the bar start
 //! in RFC 3339 with the New York offset; daily files: `date,open,high,low,close[,volume]`.
@@ -16,14 +17,17 @@ use super::CliError;
 use super::dashboard::CommonArgs;
 use crate::config::Config;
 use crate::domain::Symbol;
+use crate::provider::alpaca;
 use crate::provider::massive::rest::{AggBound, RestClient, RetryPolicy};
 use crate::provider::massive::{KNOWN_INDICES, MassiveError};
 use crate::provider::replay::{write_daily_bars, write_minute_bars};
 
-/// Download bars from Massive into a replay CSV file (use with --provider massive).
+/// Download bars from Massive or Alpaca into a replay CSV file (use with --provider massive
+/// or --provider alpaca).
 #[derive(Debug, Args)]
 pub struct BarsArgs {
-    /// The symbol (indices like SPX are fetched as I:SPX and written without volume).
+    /// The symbol (at Massive, indices like SPX are fetched as I:SPX and written without
+    /// volume; Alpaca has no indices: use their ETFs, SPY or QQQ).
     #[arg(long, value_name = "S")]
     pub symbol: String,
     /// First New York date, YYYY-MM-DD.
@@ -97,14 +101,47 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     })
 }
 
+/// Fetches the bars from Alpaca and renders the CSV text; `Ok((text, count))`.
+pub async fn download_alpaca(
+    client: &alpaca::rest::RestClient,
+    symbol: &Symbol,
+    timespan: BarsTimespan,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(String, usize), alpaca::AlpacaError> {
+    Ok(match timespan {
+        BarsTimespan::Minute => {
+            let bars = client.minute_bars(symbol, from, to).await?;
+            (write_minute_bars(&bars), bars.len())
+        }
+        BarsTimespan::Day => {
+            let bars = client.daily_bars(symbol, from, to).await?;
+            (write_daily_bars(&bars), bars.len())
+        }
+    })
+}
+
+/// Patient retries for a download: the free plans allow few calls a minute.
+fn download_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 6,
+        max_retry_after: Duration::from_secs(65),
+        ..RetryPolicy::default()
+    }
+}
+
 pub fn run(args: BarsArgs, common: &CommonArgs) -> Result<(), CliError> {
     let config = common.load_config()?;
-    if config.general.provider != "massive" {
-        return Err(CliError::Input(
-            "coach bars downloads from Massive: pass --provider massive (and set MASSIVE_API_KEY)"
-                .into(),
-        ));
-    }
+    let vendor = match config.general.provider.as_str() {
+        "massive" => "Massive",
+        "alpaca" => "Alpaca",
+        _ => {
+            return Err(CliError::Input(
+                "coach bars downloads from Massive or Alpaca: pass --provider massive (with MASSIVE_API_KEY) or --provider alpaca (with APCA_API_KEY_ID and APCA_API_SECRET_KEY)"
+                    .into(),
+            ));
+        }
+    };
     let symbol =
         Symbol::parse(&args.symbol).map_err(|e| CliError::Input(format!("--symbol: {e}")))?;
     let from = parse_date("--from", &args.from)?;
@@ -112,24 +149,31 @@ pub fn run(args: BarsArgs, common: &CommonArgs) -> Result<(), CliError> {
     if from > to {
         return Err(CliError::Input(format!("--from {from} is after --to {to}")));
     }
-    let client = RestClient::new(&config.massive.connection())
-        .map_err(|e| CliError::Input(e.to_string()))?
-        .with_retry(RetryPolicy {
-            max_attempts: 6,
-            max_retry_after: Duration::from_secs(65),
-            ..RetryPolicy::default()
-        });
     let index = is_index(&config, &symbol);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::Runtime(format!("cannot start the runtime: {e}")))?;
-    let (text, count) = runtime
-        .block_on(download(&client, &symbol, index, args.timespan, from, to))
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    let (text, count) = if vendor == "Alpaca" {
+        alpaca::check_tradable(&symbol, index)
+            .map_err(|e| CliError::Input(format!("--symbol: {e}")))?;
+        let client = alpaca::rest::RestClient::new(&config.alpaca.connection())
+            .map_err(|e| CliError::Input(e.to_string()))?
+            .with_retry(download_retry());
+        runtime
+            .block_on(download_alpaca(&client, &symbol, args.timespan, from, to))
+            .map_err(|e| CliError::Runtime(e.to_string()))?
+    } else {
+        let client = RestClient::new(&config.massive.connection())
+            .map_err(|e| CliError::Input(e.to_string()))?
+            .with_retry(download_retry());
+        runtime
+            .block_on(download(&client, &symbol, index, args.timespan, from, to))
+            .map_err(|e| CliError::Runtime(e.to_string()))?
+    };
     if count == 0 {
         return Err(CliError::Runtime(format!(
-            "Massive returned no {} bars of {symbol} from {from} to {to} (no session in the range, or the plan's history does not reach back so far); nothing written",
+            "{vendor} returned no {} bars of {symbol} from {from} to {to} (no session in the range, or the plan's history does not reach back so far); nothing written",
             match args.timespan {
                 BarsTimespan::Minute => "minute",
                 BarsTimespan::Day => "daily",

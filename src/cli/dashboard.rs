@@ -32,8 +32,9 @@ pub struct CommonArgs {
     /// The trader's name (default: local).
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
-    /// Market data provider: sim (simulated), replay (recorded bars, --bars) or massive
-    /// (Massive.com; key in MASSIVE_API_KEY).
+    /// Market data provider: sim (simulated), replay (recorded bars, --bars), massive
+    /// (Massive.com; key in MASSIVE_API_KEY) or alpaca (Alpaca, free IEX feed; keys in
+    /// APCA_API_KEY_ID and APCA_API_SECRET_KEY).
     #[arg(long, global = true, value_parser = crate::config::PROVIDERS)]
     pub provider: Option<String>,
     /// Recorded minute bars to replay (files, or directories of SYMBOL_1min*.csv and
@@ -226,6 +227,11 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
                 "replay" => format!("replay ×{}", config.replay.speed),
                 "massive" if config.massive.connection().is_delayed() => "massive DELAYED".into(),
                 "massive" => "massive".into(),
+                // Free-plan volumes are one exchange's: the header says IEX.
+                "alpaca" => match config.alpaca.connection().feed {
+                    crate::provider::alpaca::Feed::Iex => "alpaca IEX".into(),
+                    crate::provider::alpaca::Feed::Sip => "alpaca".into(),
+                },
                 _ => format!("sim ×{}", config.sim.speed),
             },
             database,

@@ -12,6 +12,10 @@
 //! entitlements, and the WebSocket (authentication and a subscription). Indices count
 //! only when an index is among the symbols; options are informative (the GEX can use the
 //! keyless CBOE chains instead).
+//!
+//! With `provider = "alpaca"`: the key pair (one authenticated call: the daily bar of
+//! the last session on the configured feed), and which watched symbols are indices
+//! Alpaca does not have (informative, naming their ETFs).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -106,6 +110,8 @@ pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
                 println!("{}", check.line());
                 checks.push(check);
             }
+        } else if config.general.provider == "alpaca" {
+            alpaca(&config, &mut checks).await;
         } else {
             let check = Check::ok("provider", "sim (the simulated market: nothing to reach)");
             println!("{}", check.line());
@@ -246,6 +252,54 @@ async fn database(config: &Config) -> Check {
 fn report(checks: &mut Vec<Check>, check: Check) {
     println!("{}", check.line());
     checks.push(check);
+}
+
+async fn alpaca(config: &Config, checks: &mut Vec<Check>) {
+    use crate::provider::alpaca::{self, rest::Timeframe};
+    let connection = config.alpaca.connection();
+    let client = match alpaca::rest::RestClient::new(&connection) {
+        Ok(c) => c.with_retry(RetryPolicy {
+            max_attempts: 2,
+            max_retry_after: Duration::from_secs(5),
+            ..RetryPolicy::default()
+        }),
+        Err(e) => return report(checks, Check::fail("alpaca keys", e.to_string())),
+    };
+    let last = calendar::previous_session(calendar::ny_date(Utc::now())).date;
+    let day = calendar::ny_instant(last, chrono::NaiveTime::MIN);
+    let probe = Symbol::parse("SPY").ok().into_iter().collect::<Vec<_>>();
+    let check = match client.stock_bars(&probe, Timeframe::Day, day, day).await {
+        Ok(bars) => Check::ok(
+            "alpaca keys",
+            format!(
+                "{} accepts them; feed {} ({} daily bar of SPY for {last})",
+                connection.data_url,
+                connection.feed.as_str(),
+                bars.values().map(Vec::len).sum::<usize>()
+            ),
+        ),
+        Err(e) => Check::fail("alpaca keys", e.to_string()),
+    };
+    report(checks, check);
+    let indices: Vec<String> = config
+        .sim
+        .symbols
+        .iter()
+        .filter_map(|s| {
+            alpaca::check_tradable(s, config.detectors.index_symbols.contains(s))
+                .err()
+                .map(|e| e.to_string())
+        })
+        .collect();
+    if !indices.is_empty() {
+        report(
+            checks,
+            Check::ok(
+                "alpaca symbols",
+                format!("left out of the live feed: {}", indices.join("; ")),
+            ),
+        );
+    }
 }
 
 async fn massive(config: &Config, checks: &mut Vec<Check>) {

@@ -1,4 +1,5 @@
-//! `coach gex`: the GEX profile of an options-chain file (SPEC 7, 12).
+//! `coach gex`: the GEX profile of an options-chain file, or of a live chain from Alpaca
+//! with `--provider alpaca --symbol S` (SPEC 7, 12, 19).
 //!
 //! `--json` prints one JSON document with the fields of [`GexProfile`] (dollars per 1 % move,
 //! strikes ascending, instants RFC 3339 UTC); without it a table for people.
@@ -25,8 +26,15 @@ over [0.8 S, 1.2 S] refined by Brent's method."
 )]
 pub struct GexArgs {
     /// The chain file: CBOE quotedata CSV, CBOE delayed-quotes JSON or a Massive snapshot.
-    #[arg(long, value_name = "FILE")]
-    pub chain: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "symbol")]
+    pub chain: Option<PathBuf>,
+    /// Fetch the live chain of this underlying instead (with --provider alpaca): Alpaca's
+    /// option contracts (open interest) joined with its option snapshots (IV).
+    #[arg(long, value_name = "S", conflicts_with = "chain")]
+    pub symbol: Option<String>,
+    /// With --symbol: the expirations fetched, up to this many calendar days ahead.
+    #[arg(long, value_name = "N", default_value_t = 45, requires = "symbol")]
+    pub days: u32,
     /// The file's format; guessed from its content when absent.
     #[arg(long, value_name = "cboe-csv|cboe-json|massive", value_parser = parse_format)]
     pub format: Option<ChainFormat>,
@@ -78,10 +86,88 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 }
 
 /// Runs `coach gex`.
-pub fn run(args: GexArgs) -> Result<(), CliError> {
-    let file = args.chain.display().to_string();
-    let bytes = std::fs::read(&args.chain)
-        .map_err(|e| CliError::Input(format!("{file}: cannot read: {e}")))?;
+pub fn run(args: GexArgs, common: &super::dashboard::CommonArgs) -> Result<(), CliError> {
+    let (chain, file) = match (&args.chain, &args.symbol) {
+        (Some(path), _) => (read_chain_file(path, &args)?, path.display().to_string()),
+        (None, Some(symbol)) => (
+            fetch_alpaca_chain(symbol, args.days, common)?,
+            symbol.clone(),
+        ),
+        (None, None) => {
+            return Err(CliError::Input(
+                "coach gex needs --chain FILE or --symbol S (with --provider alpaca)".into(),
+            ));
+        }
+    };
+    report(&chain, &file, &args)
+}
+
+/// The live chain of `symbol` from Alpaca, as of now at the latest trade's price.
+fn fetch_alpaca_chain(
+    symbol: &str,
+    days: u32,
+    common: &super::dashboard::CommonArgs,
+) -> Result<crate::gex::chain::Chain, CliError> {
+    use crate::provider::alpaca;
+    let config = common.load_config()?;
+    if config.general.provider != "alpaca" {
+        return Err(CliError::Input(
+            "coach gex --symbol fetches a live chain from Alpaca: pass --provider alpaca (with APCA_API_KEY_ID and APCA_API_SECRET_KEY), or give a chain file with --chain"
+                .into(),
+        ));
+    }
+    let symbol = crate::domain::Symbol::parse(symbol)
+        .map_err(|e| CliError::Input(format!("--symbol: {e}")))?;
+    alpaca::check_tradable(&symbol, config.detectors.index_symbols.contains(&symbol))
+        .map_err(|e| CliError::Input(format!("--symbol: {e}")))?;
+    let client = alpaca::rest::RestClient::new(&config.alpaca.connection())
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Runtime(format!("cannot start the runtime: {e}")))?;
+    let now = Utc::now();
+    let today = crate::market::calendar::ny_date(now);
+    let (chain, counts) =
+        runtime
+            .block_on(async {
+                let (spot, _) = client.latest_trade(&symbol).await?.ok_or_else(|| {
+                    alpaca::AlpacaError::Decode {
+                        what: format!("the latest trade of {symbol}"),
+                        detail: "Alpaca has no trade of it".into(),
+                    }
+                })?;
+                client
+                    .options_chain(
+                        &symbol,
+                        spot,
+                        now,
+                        today,
+                        alpaca::chain::expiry_horizon(today, days),
+                    )
+                    .await
+            })
+            .map_err(|e| CliError::Runtime(e.to_string()))?;
+    eprintln!(
+        "{symbol}: {} contracts with open interest and IV, {} without IV (no gamma), {} unreadable",
+        counts.joined, counts.without_iv, counts.unreadable
+    );
+    if counts.joined == 0 {
+        return Err(CliError::Runtime(format!(
+            "Alpaca gave no {symbol} option with both open interest and implied volatility expiring by {}",
+            alpaca::chain::expiry_horizon(today, days)
+        )));
+    }
+    Ok(chain)
+}
+
+fn read_chain_file(
+    path: &std::path::Path,
+    args: &GexArgs,
+) -> Result<crate::gex::chain::Chain, CliError> {
+    let file = path.display().to_string();
+    let bytes =
+        std::fs::read(path).map_err(|e| CliError::Input(format!("{file}: cannot read: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         CliError::Input(format!(
             "{file}: not UTF-8 text (byte {})",
@@ -89,15 +175,18 @@ pub fn run(args: GexArgs) -> Result<(), CliError> {
         ))
     })?;
     let format = args.format.unwrap_or_else(|| ChainFormat::guess(&text));
-    let chain = parse_chain(format, &text, &file)
+    parse_chain(format, &text, &file)
         .and_then(|raw| raw.into_chain(args.at, &file))
-        .map_err(|e| CliError::Input(format!("{e} (read as {format})")))?;
+        .map_err(|e| CliError::Input(format!("{e} (read as {format})")))
+}
+
+fn report(chain: &crate::gex::chain::Chain, file: &str, args: &GexArgs) -> Result<(), CliError> {
     let params = GexParams {
         rate: args.r,
         dividend_yield: args.q,
         ..GexParams::default()
     };
-    let profile = compute_profile(&chain, &params, args.expiry)
+    let profile = compute_profile(chain, &params, args.expiry)
         .map_err(|e| CliError::Input(format!("{file}: {e}")))?;
     let out = if args.json {
         let mut s =

@@ -102,7 +102,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         None => dashboard::run(&cli.common),
         Some(command) => match command {
             Command::Calendar(args) => calendar::run(args),
-            Command::Gex(args) => gex::run(args),
+            Command::Gex(args) => gex::run(args, &cli.common),
             Command::Replay(args) => replay::run(args),
             Command::Backtest(args) => backtest::run(args, &cli.common),
             Command::Setups(args) => setups::run(args, &cli.common),

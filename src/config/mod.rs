@@ -2,6 +2,7 @@
 //! environment overrides, then command-line flags. Every key is documented with its
 //! default in `config.example.toml`; a bad file or value names the key and the reason.
 
+mod alpaca;
 mod backtest;
 mod brief;
 mod env;
@@ -9,6 +10,7 @@ mod llm;
 mod ops;
 mod secret;
 
+pub use alpaca::{APCA_KEY_ID_VAR, APCA_SECRET_KEY_VAR, AlpacaConfig};
 pub use backtest::{BacktestConfig, check_slippage};
 pub use brief::{BriefConfig, load_calendar};
 pub use llm::{HOW_TO_CONFIGURE, LlmConfig};
@@ -34,6 +36,8 @@ pub struct Config {
     pub setups: Setups,
     /// Massive.com market data (SPEC 10.3): base URLs and the API key.
     pub massive: Massive,
+    /// Alpaca market data (SPEC 19): the free IEX or the paid SIP feed, and the key pair.
+    pub alpaca: AlpacaConfig,
     /// Detector thresholds (SPEC 4), one sub-table per detector.
     pub detectors: DetectorsConfig,
     /// Action name → key strings, e.g. `quit = ["q"]`, as written: missing actions keep
@@ -60,7 +64,7 @@ pub struct General {
     pub user: String,
     /// Database URL (`sqlite://…` or `postgres://…`); empty means SQLite in the XDG data dir.
     pub db: String,
-    /// Market data provider: `sim` or `massive`.
+    /// Market data provider: `sim`, `replay`, `massive` or `alpaca`.
     pub provider: String,
 }
 
@@ -187,7 +191,7 @@ impl Default for Ui {
 }
 
 /// The market data providers `general.provider` and `--provider` accept.
-pub const PROVIDERS: [&str; 3] = ["sim", "replay", "massive"];
+pub const PROVIDERS: [&str; 4] = ["sim", "replay", "massive", "alpaca"];
 
 /// The environment variable holding the Massive API key (wins over `[massive] api_key`).
 pub const MASSIVE_API_KEY_VAR: &str = "MASSIVE_API_KEY";
@@ -311,6 +315,8 @@ impl Config {
                 "SENTRY_DSN" => config.sentry.dsn = Secret::new(value.as_str()),
                 MASSIVE_API_KEY_VAR => config.massive.api_key = Secret::new(value.as_str()),
                 FRED_API_KEY_VAR => config.brief.fred_api_key = Secret::new(value.as_str()),
+                APCA_KEY_ID_VAR => config.alpaca.key_id = Secret::new(value.as_str()),
+                APCA_SECRET_KEY_VAR => config.alpaca.secret_key = Secret::new(value.as_str()),
                 _ => {}
             }
         }
@@ -342,7 +348,7 @@ impl Config {
                 );
             }
             "replay" => {}
-            "massive" => {}
+            "massive" | "alpaca" => {}
             other => {
                 return invalid(
                     "general.provider",
@@ -410,6 +416,7 @@ impl Config {
                 reason,
             })?;
         self.llm.validate()?;
+        self.alpaca.validate(self.general.provider == "alpaca")?;
         self.validate_massive()
     }
 
@@ -443,7 +450,9 @@ impl Config {
 }
 
 /// Secrets read from the environment under their conventional names (SPEC 13).
-const SECRET_VARS: [&str; 4] = [
+const SECRET_VARS: [&str; 6] = [
+    APCA_KEY_ID_VAR,
+    APCA_SECRET_KEY_VAR,
     "DISCORD_WEBHOOK_URL",
     "SENTRY_DSN",
     MASSIVE_API_KEY_VAR,

@@ -297,3 +297,63 @@ fn backtest_slippage_defaults_to_a_cent_and_comes_from_the_file_or_the_environme
         .to_string();
     assert!(err.starts_with("backtest.slippage: "), "{err}");
 }
+
+#[test]
+fn alpaca_keys_come_from_alpacas_own_variables_and_every_key_has_a_coach_variable() {
+    let c = Config::from_sources(
+        Some((
+            Path::new("c.toml"),
+            "[general]\nprovider = \"alpaca\"\n[alpaca]\nkey_id = \"FILEKEY123\"\n",
+        )),
+        &vars(&[
+            ("APCA_API_KEY_ID", "PKENVKEY0123"),
+            ("APCA_API_SECRET_KEY", "envsecret0123456789"),
+            ("COACH_ALPACA_FEED", "sip"),
+            ("COACH_ALPACA_DATA_URL", "http://127.0.0.1:9001"),
+            ("COACH_ALPACA_STREAM_URL", "ws://127.0.0.1:9002"),
+            ("COACH_ALPACA_TRADING_URL", "http://127.0.0.1:9003"),
+        ]),
+    )
+    .unwrap();
+    let a = c.alpaca.connection();
+    assert_eq!(
+        a.key_id.expose(),
+        "PKENVKEY0123",
+        "the variable wins over the file"
+    );
+    assert_eq!(a.secret_key.expose(), "envsecret0123456789");
+    assert_eq!(a.feed, crate::provider::alpaca::Feed::Sip);
+    assert_eq!(
+        (
+            a.data_url.as_str(),
+            a.stream_url.as_str(),
+            a.trading_url.as_str()
+        ),
+        (
+            "http://127.0.0.1:9001",
+            "ws://127.0.0.1:9002",
+            "http://127.0.0.1:9003"
+        )
+    );
+    let dump = format!("{c:?}{}", toml::to_string(&c).unwrap());
+    assert!(!dump.contains("PKENVKEY0123") && !dump.contains("envsecret0123456789"));
+}
+
+#[test]
+fn alpaca_needs_both_keys_and_a_known_feed() {
+    let e = Config::from_sources(None, &vars(&[("COACH_GENERAL_PROVIDER", "alpaca")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("APCA_API_KEY_ID") && e.contains("APCA_API_SECRET_KEY"),
+        "{e}"
+    );
+    let e = Config::from_sources(None, &vars(&[("COACH_ALPACA_FEED", "opra")]))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, "alpaca.feed: \"opra\" is not a feed (iex or sip)");
+    let e = Config::from_sources(None, &vars(&[("COACH_ALPACA_STREAM_URL", "https://x")]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("alpaca.stream_url:"), "{e}");
+}

@@ -1,5 +1,7 @@
 //! Market data providers (SPEC 10) and the provider-neutral events they publish.
 
+pub mod alpaca;
+pub mod backoff;
 pub mod bar_files;
 pub mod cboe;
 pub mod massive;

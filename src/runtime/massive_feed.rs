@@ -25,24 +25,24 @@ pub async fn run_massive_feed(
 ) -> Result<(), String> {
     match feed(&ctx, &config, &bus, &requests).await {
         Ok(()) => Ok(()),
-        Err(e) if e.is_fatal() => park(&ctx, &requests, &e).await,
+        Err(e) if e.is_fatal() => park(&ctx, &requests, "Massive", &e.to_string()).await,
         Err(e) => Err(e.to_string()),
     }
 }
 
-/// Records a fatal error and waits for shutdown, still answering snapshot requests with
-/// nothing (the requester sees no feed).
-async fn park(
+/// Records a fatal error of `vendor`'s feed and waits for shutdown, still answering
+/// snapshot requests with nothing (the requester sees no feed). Shared by the live feeds.
+pub(super) async fn park(
     ctx: &WorkerCtx,
     requests: &SnapshotRequests,
-    e: &MassiveError,
+    vendor: &str,
+    message: &str,
 ) -> Result<(), String> {
-    let message = e.to_string();
-    tracing::error!("Massive feed stopped: {message}");
+    tracing::error!("{vendor} feed stopped: {message}");
     ctx.health.update(ctx.name, |r| {
         r.state = WorkerState::Failed;
         r.errors += 1;
-        r.last_error = Some(crate::text::printable(&message));
+        r.last_error = Some(crate::text::printable(message));
         r.last_error_at = Some(Utc::now());
     });
     loop {
@@ -117,10 +117,17 @@ async fn publish_step(
 /// A dropped stream shows in Health as the worker's last error (the worker keeps running
 /// and reconnects by itself).
 fn record_disconnect(ctx: &WorkerCtx, cluster: Cluster, reason: &str) {
-    let message = format!("{} stream disconnected: {reason}", cluster.path());
+    record_stream_down(
+        ctx,
+        &format!("{} stream disconnected: {reason}", cluster.path()),
+    );
+}
+
+/// A stream's drop as the feed worker's last error in Health. Shared by the live feeds.
+pub(super) fn record_stream_down(ctx: &WorkerCtx, message: &str) {
     ctx.health.update(ctx.name, |r| {
         r.errors += 1;
-        r.last_error = Some(crate::text::printable(&message));
+        r.last_error = Some(crate::text::printable(message));
         r.last_error_at = Some(Utc::now());
     });
 }

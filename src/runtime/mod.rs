@@ -3,6 +3,7 @@
 
 pub mod alert_changes;
 pub mod alerting;
+pub mod alpaca_feed;
 pub mod attach;
 pub mod auto_track;
 pub mod brief;

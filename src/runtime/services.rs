@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::AppEvent;
 use super::alert_changes::AlertChanges;
 use super::alerting;
+use super::alpaca_feed::run_alpaca_feed;
 use super::auto_track::{DetectionInbox, run_auto_track};
 use super::brief::{BriefChannels, BriefScheduler, run_brief_scheduler};
 use super::bus::{MarketBus, SnapshotRequests};
@@ -235,6 +236,12 @@ impl Services {
                     run_massive_feed(ctx, feed_config.clone(), bus.clone(), requests.clone())
                 });
             }
+            Feed::Alpaca => {
+                let feed_config = alpaca_feed_config(config);
+                self.spawn("feed", interval, move |ctx| {
+                    run_alpaca_feed(ctx, feed_config.clone(), bus.clone(), requests.clone())
+                });
+            }
         }
     }
 
@@ -398,6 +405,8 @@ pub enum Feed {
     Recorded(RecordedMarket),
     /// Massive.com: REST history and the live WebSocket stream.
     Massive,
+    /// Alpaca: REST history and the live IEX (or SIP) stream.
+    Alpaca,
 }
 
 impl Feed {
@@ -406,6 +415,7 @@ impl Feed {
     pub fn from_config(config: &Config) -> Result<Feed, String> {
         match config.general.provider.as_str() {
             "massive" => return Ok(Feed::Massive),
+            "alpaca" => return Ok(Feed::Alpaca),
             "replay" => {}
             _ => return Ok(Feed::Sim),
         }
@@ -429,7 +439,7 @@ impl Feed {
             Feed::Sim => 15.0 / config.sim.speed,
             Feed::Recorded(_) => 60.0 / config.replay.speed,
             // Live minutes; the stream heartbeats while every socket is up.
-            Feed::Massive => 1.0,
+            Feed::Massive | Feed::Alpaca => 1.0,
         };
         Duration::from_secs_f64(real.max(1.0))
     }
@@ -490,6 +500,17 @@ fn feed_symbols(config: &Config) -> Vec<Symbol> {
 /// The live feed quotes the same symbols the simulation would (`sim.symbols`, which the
 /// dashboard extends with the watchlist); indices are the detectors' index symbols and the
 /// well-known cash indices.
+/// The Alpaca feed's settings: the same symbols as Massive's, indices left out (Alpaca
+/// has none; a warning names the ETF to watch instead).
+fn alpaca_feed_config(config: &Config) -> crate::provider::alpaca::feed::AlpacaFeedConfig {
+    use crate::provider::alpaca::feed::{AlpacaFeedConfig, streamable};
+    let indices = config.detectors.index_symbols.iter().cloned().collect();
+    AlpacaFeedConfig::new(
+        config.alpaca.connection(),
+        streamable(&config.sim.symbols, &indices),
+    )
+}
+
 fn massive_feed_config(config: &Config) -> MassiveFeedConfig {
     let indices = config
         .sim

@@ -45,6 +45,8 @@ pub fn data_dir() -> Option<PathBuf> {
 pub struct Seen {
     pub path_and_query: String,
     pub authorization: Option<String>,
+    /// Every header, names in lower case (Alpaca's keys travel in `apca-api-*` headers).
+    pub headers: Vec<(String, String)>,
 }
 
 /// A canned answer.
@@ -130,9 +132,20 @@ fn answer(state: &State, req: Request) -> Response {
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
     state.seen.lock().unwrap().push(Seen {
         path_and_query: path_and_query.clone(),
         authorization,
+        headers,
     });
     let canned = state
         .script

@@ -2,11 +2,16 @@
 //! and WebSocket, the Massive feed, the replay and simulated feeds. One test binary; each
 //! file is one provider or concern (the parsers' fuzzing is in tests/properties).
 
+#[path = "../alpaca_support/mod.rs"]
+mod alpaca_support;
 #[path = "../massive_support/mod.rs"]
 mod massive_support;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alpaca_gex;
+mod alpaca_rest;
+mod alpaca_stream;
 mod bar_files;
 mod cboe;
 mod massive_feed;

@@ -37,6 +37,8 @@ struct SymbolState {
 pub struct LiveSession {
     pub session: Session,
     pub delayed: bool,
+    /// The provider named in snapshots (`massive`, `alpaca`).
+    pub provider: &'static str,
     order: Vec<Symbol>,
     symbols: BTreeMap<Symbol, SymbolState>,
 }
@@ -73,6 +75,7 @@ impl LiveSession {
         LiveSession {
             session,
             delayed,
+            provider: "massive",
             order,
             symbols,
         }
@@ -122,6 +125,35 @@ impl LiveSession {
         true
     }
 
+    /// Replaces an accepted bar of today by `bar`, the one with the same start (a late
+    /// trade corrected it: Alpaca's `u` message); the last price follows when it was the
+    /// newest bar. Returns whether a bar was replaced; a bar never accepted is not taken
+    /// here (it goes through [`LiveSession::accept_bar`]).
+    pub fn correct_bar(&mut self, symbol: &Symbol, bar: Bar) -> bool {
+        let Some(state) = self.symbols.get_mut(symbol) else {
+            return false;
+        };
+        let Some(held) = state
+            .history
+            .bars
+            .iter_mut()
+            .rev()
+            .find(|b| b.start == bar.start)
+        else {
+            return false;
+        };
+        *held = bar;
+        if state.last_bar_start == Some(bar.start)
+            && state
+                .last
+                .as_ref()
+                .is_none_or(|q| q.at <= bar.start + Duration::minutes(1))
+        {
+            state.last = Some(quote_of(symbol, &bar));
+        }
+        true
+    }
+
     /// Accepts `bars` of one symbol in start order; returns those that were new.
     pub fn accept_bars(&mut self, symbol: &Symbol, mut bars: Vec<Bar>) -> Vec<Bar> {
         bars.sort_by_key(|b| b.start);
@@ -148,7 +180,7 @@ impl LiveSession {
     pub fn snapshot(&self, now: DateTime<Utc>) -> MarketSnapshot {
         let previous_close = crate::market::calendar::previous_session(self.session.date).close;
         MarketSnapshot {
-            provider: "massive",
+            provider: self.provider,
             session: self.session,
             now,
             delayed: self.delayed,

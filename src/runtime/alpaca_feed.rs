@@ -1,0 +1,80 @@
+//! The Alpaca feed worker: runs an [`AlpacaFeed`] under the supervisor like the Massive
+//! feed worker runs its feed (same bus, snapshot requests, Health reporting), with one
+//! stream instead of one per cluster.
+
+use std::sync::Arc;
+
+use super::bus::{MarketBus, SnapshotRequests};
+use super::massive_feed::{park, record_stream_down};
+use super::supervisor::WorkerCtx;
+use crate::provider::MarketEvent;
+use crate::provider::alpaca::AlpacaError;
+use crate::provider::alpaca::feed::{AlpacaFeed, AlpacaFeedConfig};
+
+/// Runs the Alpaca feed until cancelled. Rejected keys, a plan without the feed or too
+/// many symbols are reported in Health and park the worker; anything else returns an
+/// error so the supervisor restarts it with backoff.
+pub async fn run_alpaca_feed(
+    ctx: WorkerCtx,
+    config: AlpacaFeedConfig,
+    bus: MarketBus,
+    requests: SnapshotRequests,
+) -> Result<(), String> {
+    match feed(&ctx, &config, &bus, &requests).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_fatal() => park(&ctx, &requests, "Alpaca", &e.to_string()).await,
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn feed(
+    ctx: &WorkerCtx,
+    config: &AlpacaFeedConfig,
+    bus: &MarketBus,
+    requests: &SnapshotRequests,
+) -> Result<(), AlpacaError> {
+    let mut feed = AlpacaFeed::load(config).await?;
+    bus.publish(MarketEvent::Snapshot(Arc::new(feed.snapshot(feed.now()))));
+    ctx.heartbeat();
+
+    let cancel = ctx.cancel.child_token();
+    let _stop_stream = cancel.clone().drop_guard();
+    let mut inputs = feed.start_stream(&cancel);
+    let mut flush = tokio::time::interval(config.flush_every);
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            Some(event) = inputs.events.recv() => {
+                if let Some(reason) = feed.on_stream_event(event) {
+                    record_stream_down(ctx, &format!("Alpaca stream disconnected: {reason}"));
+                }
+            },
+            Some(done) = inputs.backfilled.recv() => feed.on_backfill(done)?,
+            ended = &mut inputs.stream => {
+                return Err(match ended {
+                    Ok(Err(e)) => e,
+                    Ok(Ok(())) => AlpacaError::Transport { what: "the stream".into(), detail: "stopped".into() },
+                    Err(e) => AlpacaError::Transport { what: "the stream".into(), detail: format!("the stream task failed: {e}") },
+                });
+            },
+            _ = flush.tick() => {
+                let now = feed.now();
+                if let Some(step) = feed.take_step(now) {
+                    bus.publish(step);
+                }
+                if feed.stream_live() {
+                    ctx.heartbeat();
+                }
+                if let Some(snapshot) = feed.roll(now).await? {
+                    bus.publish(MarketEvent::Snapshot(Arc::new(snapshot)));
+                }
+            },
+            Some(reply) = requests.next() => {
+                if reply.send(Arc::new(feed.snapshot(feed.now()))).is_err() {
+                    tracing::debug!("a snapshot requester went away");
+                }
+            },
+            _ = ctx.cancel.cancelled() => return Ok(()),
+        }
+    }
+}
