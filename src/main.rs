@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -7,7 +8,8 @@ fn main() -> ExitCode {
     match coach::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("coach: {e}");
+            // Not `eprintln!`: it panics when stderr is a terminal that is gone.
+            let _ = writeln!(std::io::stderr(), "coach: {e}");
             e.exit_code()
         }
     }

@@ -106,12 +106,18 @@ pub fn run(common: &CommonArgs) -> Result<(), CliError> {
     let exit = runtime.block_on(dashboard(config, common.attach));
     // Workers may be blocked on I/O; do not wait for them past a moment.
     runtime.shutdown_timeout(Duration::from_millis(300));
+    // The terminal is restored and the store closed by now. A signal exits 128 + its
+    // number as a shell reports it (SIGINT 130, SIGTERM 143); a terminal that went away
+    // exits 129, as its hang-up (SIGHUP) would, quietly: there is no one to tell.
     match exit? {
         Exit::Quit => Ok(()),
         Exit::Signal(n) => std::process::exit(128 + n),
-        Exit::TerminalGone => Err(CliError::Runtime("the terminal went away".into())),
+        Exit::TerminalGone => std::process::exit(128 + SIGHUP),
     }
 }
+
+/// SIGHUP's number, the status a hung-up terminal exits with (128 + it).
+const SIGHUP: i32 = 1;
 
 fn init_logging() {
     use tracing_subscriber::prelude::*;

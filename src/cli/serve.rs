@@ -83,6 +83,9 @@ fn database_label(config: &Config) -> String {
 
 async fn serve(config: Config) -> Result<(), CliError> {
     let now = Utc::now();
+    // Listening from the start: a signal during startup is a clean shutdown too, not the
+    // default action's abrupt death.
+    let shutdown = shutdown_signal()?;
     let store = Store::open(&config.general.db)
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;
@@ -150,7 +153,7 @@ async fn serve(config: Config) -> Result<(), CliError> {
         }
     };
 
-    let signal = wait_for_signal().await?;
+    let signal = shutdown.await?;
     tracing::info!("{signal}: shutting down");
     cancel.cancel();
     if !all_stopped(&health, WORKERS_GRACE).await {
@@ -260,24 +263,36 @@ async fn all_stopped(health: &Health, grace: Duration) -> bool {
     }
 }
 
+/// Starts listening for the signals that stop the server (SIGTERM, SIGINT, SIGHUP) now;
+/// the future resolves to the name of the first one that arrives.
 #[cfg(unix)]
-async fn wait_for_signal() -> Result<&'static str, CliError> {
+fn shutdown_signal()
+-> Result<impl std::future::Future<Output = Result<&'static str, CliError>>, CliError> {
     use tokio::signal::unix::{SignalKind, signal};
     let listen = |kind: SignalKind, name: &str| {
         signal(kind).map_err(|e| CliError::Runtime(format!("cannot listen for {name}: {e}")))
     };
     let mut term = listen(SignalKind::terminate(), "SIGTERM")?;
     let mut int = listen(SignalKind::interrupt(), "SIGINT")?;
-    Ok(tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
+    // A hang-up (the SSH session or terminal it was started from closed) is the same
+    // clean shutdown, not an abrupt exit 129.
+    let mut hup = listen(SignalKind::hangup(), "SIGHUP")?;
+    Ok(async move {
+        Ok(tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+            _ = hup.recv() => "SIGHUP",
+        })
     })
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() -> Result<&'static str, CliError> {
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| CliError::Runtime(format!("cannot listen for Ctrl-C: {e}")))?;
-    Ok("Ctrl-C")
+fn shutdown_signal()
+-> Result<impl std::future::Future<Output = Result<&'static str, CliError>>, CliError> {
+    Ok(async {
+        tokio::signal::ctrl_c()
+            .await
+            .map_err(|e| CliError::Runtime(format!("cannot listen for Ctrl-C: {e}")))?;
+        Ok("Ctrl-C")
+    })
 }

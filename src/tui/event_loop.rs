@@ -28,9 +28,11 @@ use crate::runtime::health::Health;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     Quit,
-    /// SIGTERM, SIGHUP or SIGQUIT, with its number.
+    /// SIGTERM, SIGINT (an external `kill -INT`: in raw mode Ctrl-C is a key), SIGHUP or
+    /// SIGQUIT, with its number.
     Signal(i32),
-    /// The terminal went away (input closed or failed).
+    /// The terminal went away: input closed or failed, or a write answered that the
+    /// terminal is gone (a closed pseudo-terminal, as after an SSH drop).
     TerminalGone,
 }
 
@@ -53,6 +55,7 @@ pub async fn run(
     let mut events = EventStream::new();
     let mut health_changed = inputs.health.subscribe();
     let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut quit = signal(SignalKind::quit())?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -68,6 +71,7 @@ pub async fn run(
         tokio::select! {
             biased;
             _ = term.recv() => return Ok(Exit::Signal(15)),
+            _ = interrupt.recv() => return Ok(Exit::Signal(2)),
             _ = hangup.recv() => return Ok(Exit::Signal(1)),
             _ = quit.recv() => return Ok(Exit::Signal(3)),
             input = events.next() => match input {
@@ -78,7 +82,11 @@ pub async fn run(
                     for effect in app.on_key(&key) {
                         match effect {
                             Effect::Quit => return Ok(Exit::Quit),
-                            Effect::FullRedraw => terminal::force_full_redraw(terminal)?,
+                            Effect::FullRedraw => {
+                                if let Err(e) = terminal::force_full_redraw(terminal) {
+                                    return write_failed(e);
+                                }
+                            }
                             store_write => inputs.actions.submit(store_write).await,
                         }
                     }
@@ -119,13 +127,28 @@ pub async fn run(
                 redraw = true;
             }
             _ = tokio::time::sleep_until(next_frame), if redraw => {
-                if app.take_bell() {
-                    terminal::bell(terminal)?;
+                if app.take_bell()
+                    && let Err(e) = terminal::bell(terminal)
+                {
+                    return write_failed(e);
                 }
-                terminal::draw_synchronized(terminal, |f| view::draw(f, app, theme, Utc::now()))?;
+                if let Err(e) =
+                    terminal::draw_synchronized(terminal, |f| view::draw(f, app, theme, Utc::now()))
+                {
+                    return write_failed(e);
+                }
                 redraw = false;
                 last_frame = Instant::now();
             }
         }
+    }
+}
+
+/// A failed write to the terminal: the way out when the terminal is gone, an error otherwise.
+fn write_failed(error: io::Error) -> io::Result<Exit> {
+    if terminal::is_gone(&error) {
+        Ok(Exit::TerminalGone)
+    } else {
+        Err(error)
     }
 }

@@ -1,8 +1,12 @@
 //! Entering and leaving the terminal's full-screen mode, safely.
 //!
 //! Restoration runs on normal exit, on error, on a panic of the UI thread (before
-//! color-eyre's report), and on SIGTERM/SIGHUP. A panic on any other thread (a worker)
-//! must not touch the terminal: the supervisor records it and Health shows it.
+//! color-eyre's report), and on SIGTERM/SIGINT/SIGHUP/SIGQUIT. A panic on any other thread
+//! (a worker) must not touch the terminal: the supervisor records it and Health shows it.
+//!
+//! The terminal may be gone when we leave (an SSH drop closes the pseudo-terminal): every
+//! write on the way out ignores its error, and nothing on that path may panic, because a
+//! panic there (ratatui's `Drop` and `eprintln!` both panic on a failed write) aborts.
 
 use std::io::{self, Stdout, Write};
 use std::sync::OnceLock;
@@ -19,7 +23,41 @@ use crossterm::{execute, queue};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-pub type Term = Terminal<CrosstermBackend<Stdout>>;
+pub type Term = Terminal<CrosstermBackend<Screen>>;
+
+/// Standard output while the full-screen mode is on. Once `restore` has run, writes go
+/// nowhere and succeed: the screen is no longer ours, and ratatui's `Drop` (which shows
+/// the cursor and `eprintln!`s, so panics, when that write fails) must find nothing to
+/// fail on a terminal that is gone.
+pub struct Screen(Stdout);
+
+impl Write for Screen {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if ACTIVE.load(Ordering::SeqCst) {
+            self.0.write(buf)
+        } else {
+            Ok(buf.len())
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if ACTIVE.load(Ordering::SeqCst) {
+            self.0.flush()
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Whether a failed terminal write means the terminal itself is gone: a hung-up
+/// pseudo-terminal answers EIO (ENXIO once the other side is closed), a pipe EPIPE.
+pub fn is_gone(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::BrokenPipe
+        || matches!(
+            error.raw_os_error(),
+            Some(libc::EIO | libc::ENXIO | libc::EPIPE)
+        )
+}
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static UI_THREAD: OnceLock<ThreadId> = OnceLock::new();
@@ -29,13 +67,14 @@ static UI_THREAD: OnceLock<ThreadId> = OnceLock::new();
 pub fn install_hooks() -> color_eyre::Result<()> {
     let (panic_hook, eyre_hook) = color_eyre::config::HookBuilder::default().into_hooks();
     eyre_hook.install()?;
-    let panic_hook = panic_hook.into_panic_hook();
     // Only the first caller's thread is the UI thread; later calls change nothing.
     let _ = UI_THREAD.set(std::thread::current().id());
     std::panic::set_hook(Box::new(move |info| {
         if Some(&std::thread::current().id()) == UI_THREAD.get() {
             restore();
-            panic_hook(info);
+            // Not color-eyre's own hook: it `eprintln!`s, and a failed write to a closed
+            // terminal would panic inside the hook, which aborts the process.
+            let _ = writeln!(io::stderr(), "{}", panic_hook.panic_report(info));
         } else {
             // Never write to the screen from here: the worker's supervisor gets the
             // payload through its JoinHandle and shows it in Health.
@@ -55,7 +94,7 @@ pub fn enter() -> io::Result<Term> {
     ACTIVE.store(true, Ordering::SeqCst);
     let mut stdout = io::stdout();
     execute!(stdout, EnterAlternateScreen, Hide)?;
-    Terminal::new(CrosstermBackend::new(stdout))
+    Terminal::new(CrosstermBackend::new(Screen(stdout)))
 }
 
 /// Leaves everything `enter` set up (and the modes we never enable, in case a library

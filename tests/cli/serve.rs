@@ -1,5 +1,6 @@
 //! `coach serve --http 127.0.0.1:0`, the real binary: the documented health and metrics
-//! documents, 404 elsewhere, exit 0 within 5 s of SIGTERM, and no secret in its logs.
+//! documents, 404 elsewhere, exit 0 within 5 s of SIGTERM or SIGHUP, and no secret in its
+//! logs.
 
 use crate::fake_discord;
 
@@ -75,8 +76,14 @@ impl Server {
 
     /// SIGTERM, then the exit status (panics if it takes more than 5 s).
     fn terminate(&mut self) -> std::process::ExitStatus {
+        self.stop_with("-TERM")
+    }
+
+    /// `kill SIGNAL` (as `kill` spells it: `-TERM`, `-HUP`), then the exit status (panics
+    /// if it takes more than 5 s).
+    fn stop_with(&mut self, signal: &str) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let killed = Command::new("kill").args([signal, &pid]).status().unwrap();
         assert!(killed.success());
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
@@ -85,7 +92,7 @@ impl Server {
             }
             if Instant::now() > deadline {
                 self.child.kill().unwrap();
-                panic!("still running 5 s after SIGTERM:\n{}", self.log());
+                panic!("still running 5 s after {signal}:\n{}", self.log());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -248,6 +255,25 @@ async fn serve_answers_health_and_metrics_then_stops_cleanly_on_sigterm() {
     assert!(log.contains("alerts go to the Discord webhook"), "{log}");
     assert!(!log.contains(TOKEN), "the webhook token leaked:\n{log}");
     assert!(!log.contains(API_KEY), "the API key leaked:\n{log}");
+}
+
+#[tokio::test]
+async fn a_hang_up_is_a_clean_shutdown_like_sigterm() {
+    let fake = FakeDiscord::start().await;
+    let mut server = start(&fake.url);
+    let status = server.stop_with("-HUP");
+    let log = server.log();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "SIGHUP is not an abrupt exit 129:\n{log}"
+    );
+    assert!(log.contains("SIGHUP: shutting down"), "{log}");
+    let (shutting, stopped) = (
+        log.find("SIGHUP: shutting down").unwrap_or_default(),
+        log.rfind("stopped").unwrap_or_default(),
+    );
+    assert!(stopped > shutting, "the shutdown ran to its end:\n{log}");
 }
 
 #[test]

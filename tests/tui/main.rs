@@ -7,3 +7,4 @@ mod support;
 mod chart;
 mod pty;
 mod screen;
+mod terminal_restore;
