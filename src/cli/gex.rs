@@ -1,8 +1,9 @@
 //! `coach gex`: the GEX profile of an options-chain file, or of a live chain from Alpaca
 //! with `--provider alpaca --symbol S` (SPEC 7, 12, 19).
 //!
-//! `--json` prints one JSON document with the fields of [`GexProfile`] (dollars per 1 % move,
-//! strikes ascending, instants RFC 3339 UTC); without it a table for people.
+//! `--json` prints one JSON document with the fields of [`GexProfile`] (GEX in dollars per 1 %
+//! move, vanna in dollars per vol point, charm in dollars per calendar day, the 0DTE share a
+//! fraction in [0, 1], strikes ascending, instants RFC 3339 UTC); without it a table for people.
 
 use std::io::{self, Write};
 use std::path::PathBuf;

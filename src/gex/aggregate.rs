@@ -144,6 +144,8 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
             call_gex: r.call_gex,
             put_gex: r.put_gex,
             net_gex: r.call_gex + r.put_gex,
+            vanna: 0.0,
+            charm: 0.0,
         })
         .collect();
     Aggregate {
@@ -157,7 +159,7 @@ pub(crate) fn aggregate(chain: &Chain, params: &GexParams, filter: ExpiryFilter)
 
 /// OI and IV positive and finite (NaN fails every comparison; a sum of positives is finite
 /// only if each is), strike in (0, [`MAX_STRIKE`]); `&` keeps it one branch.
-fn carries_gamma(c: &Contract) -> bool {
+pub(crate) fn carries_gamma(c: &Contract) -> bool {
     (c.open_interest > 0.0)
         & (c.iv > 0.0)
         & (c.strike > 0.0)

@@ -10,6 +10,7 @@
 //!   the sweep's kernels, and the one CPU dispatch (`COACH_GEX_PORTABLE=1` forces the
 //!   portable path).
 //! - `aggregate` (private): one pass from contracts to per-strike GEX and curve terms.
+//! - `greeks` (private): vanna and charm exposure per strike and the 0DTE share of gamma.
 //! - [`profile`]: per-strike GEX, walls, key levels, [`profile::GexProfile::levels`].
 //! - [`straddle`]: the front expiry's at-the-money straddle (the brief's expected move).
 //! - [`display`]: `$1.2B`-style amounts and prices for the CLI and the TUI.
@@ -28,6 +29,7 @@ pub mod display;
 pub mod expiry;
 pub mod filter;
 pub mod formats;
+mod greeks;
 pub mod occ;
 pub mod profile;
 pub mod straddle;

@@ -1,5 +1,6 @@
-//! The GEX profile of a chain (SPEC 7): per-strike call/put/net dollar GEX per 1 % move,
-//! total and regime, zero-gamma crossings, walls and key levels.
+//! The GEX profile of a chain (SPEC 7, 20): per-strike call/put/net dollar GEX per 1 % move
+//! and vanna and charm exposure, totals and regime, zero-gamma crossings, walls, the
+//! absolute-gamma strike, key levels and the 0DTE share.
 //!
 //! Conventions: dealers are assumed long calls and short puts (calls +, puts −);
 //! GEX = sign · Γ · OI · 100 · S² · 0.01 in dollars per 1 % move of the underlying; Γ is
@@ -54,15 +55,21 @@ impl Regime {
     }
 }
 
-/// One strike's GEX, summed across expirations and roots, dollars per 1 % move.
+/// One strike's exposures, summed across expirations and roots, dealer sign (+1 calls,
+/// −1 puts).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StrikeGex {
     pub strike: f64,
-    /// ≥ 0.
+    /// Dollars per 1 % move, ≥ 0.
     pub call_gex: f64,
-    /// ≤ 0.
+    /// Dollars per 1 % move, ≤ 0.
     pub put_gex: f64,
+    /// call + put, dollars per 1 % move.
     pub net_gex: f64,
+    /// Vanna exposure, dollars of delta per vol point: Σ sign · vanna · OI · 100 · S · 0.01.
+    pub vanna: f64,
+    /// Charm exposure, dollars of delta per calendar day: Σ sign · charm · OI · 100 · S / 365.
+    pub charm: f64,
 }
 
 /// How a key level is expected to act.
@@ -108,6 +115,10 @@ pub struct GexProfile {
     pub as_of: DateTime<Utc>,
     /// Σ net GEX, dollars per 1 % move.
     pub total_gex: f64,
+    /// Σ per-strike vanna exposure, dollars per vol point.
+    pub total_vanna: f64,
+    /// Σ per-strike charm exposure, dollars per calendar day.
+    pub total_charm: f64,
     pub regime: Regime,
     /// The zero-gamma crossing nearest spot; `None` when G has no sign change in [0.8 S, 1.2 S].
     pub zero_gamma: Option<f64>,
@@ -119,6 +130,11 @@ pub struct GexProfile {
     pub put_wall: Option<f64>,
     /// Strike of the largest |net GEX|.
     pub max_gex_strike: Option<f64>,
+    /// Strike of the largest call GEX + |put GEX| (gross gamma); ties nearest spot.
+    pub abs_gamma_strike: Option<f64>,
+    /// Σ |GEX| of the used contracts expiring on the snapshot's New York date over Σ |GEX|
+    /// of all used contracts, in [0, 1].
+    pub zero_dte_share: f64,
     /// Largest |net| first, at most 10.
     pub key_levels: Vec<KeyLevel>,
     /// Every strike with a contributing contract, ascending.
@@ -186,14 +202,19 @@ pub fn compute_profile(
         });
     }
     let curve = agg.curve;
-    Ok(assemble(
+    let mut strikes = agg.strikes;
+    let zero_dte_share =
+        super::greeks::add_vanna_charm(chain, params, &agg.expirations_used, &mut strikes);
+    let mut profile = assemble(
         chain,
-        agg.strikes,
+        strikes,
         &curve,
         params,
         agg.expirations_used,
         agg.contracts_used,
-    ))
+    );
+    profile.zero_dte_share = zero_dte_share;
+    Ok(profile)
 }
 
 /// Puts the pieces together once per-strike sums and the curve exist.
@@ -207,6 +228,8 @@ fn assemble(
 ) -> GexProfile {
     let spot = chain.spot;
     let total_gex: f64 = strikes.iter().map(|s| s.net_gex).sum();
+    let total_vanna: f64 = strikes.iter().map(|s| s.vanna).sum();
+    let total_charm: f64 = strikes.iter().map(|s| s.charm).sum();
     let crossings = curve.crossings(spot, params.sweep_points);
     let zero_gamma = crossings
         .iter()
@@ -217,12 +240,15 @@ fn assemble(
     let max_gex_strike = best_strike(&strikes, spot, |s| {
         (s.net_gex != 0.0).then_some(s.net_gex.abs())
     });
+    let abs_gamma_strike = abs_gamma_strike(&strikes, spot);
     let key_levels = key_levels(&strikes, spot, max_gex_strike);
     GexProfile {
         symbol: chain.symbol.clone(),
         spot,
         as_of: chain.as_of,
         total_gex,
+        total_vanna,
+        total_charm,
         regime: if total_gex >= 0.0 {
             Regime::Positive
         } else {
@@ -233,6 +259,8 @@ fn assemble(
         call_wall,
         put_wall,
         max_gex_strike,
+        abs_gamma_strike,
+        zero_dte_share: 0.0,
         key_levels,
         strikes,
         expirations_used,
@@ -259,6 +287,14 @@ fn best_strike(
         }
     }
     best.map(|(_, k)| k)
+}
+
+/// The strike with the largest call GEX + |put GEX|; ties nearest spot, then the lower.
+fn abs_gamma_strike(strikes: &[StrikeGex], spot: f64) -> Option<f64> {
+    best_strike(strikes, spot, |s| {
+        let gross = s.call_gex.abs() + s.put_gex.abs();
+        (gross > 0.0).then_some(gross)
+    })
 }
 
 /// Is strike `a` preferred over `b` by nearness to spot (then the lower)?
@@ -467,6 +503,144 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn one_at_the_money_call_a_year_out_has_the_spec_vanna_and_charm_exposure() {
+        let (y, m, d) = EXPIRY;
+        let chain = chain_days_before(
+            365,
+            100.0,
+            vec![contract("SPY", date(y, m, d), Right::Call, 100.0, 1.0, 0.2)],
+        );
+        let p = profile(&chain);
+        let s = p.strikes[0];
+        assert!(
+            rel(s.vanna, 19.847_627_373_850_6) < 1e-9,
+            "vanna {}",
+            s.vanna
+        );
+        assert!(
+            rel(s.charm, -0.543_770_612_982_208) < 1e-9,
+            "charm {}",
+            s.charm
+        );
+        assert_eq!((p.total_vanna, p.total_charm), (s.vanna, s.charm));
+        assert_eq!(p.abs_gamma_strike, Some(100.0));
+    }
+
+    #[test]
+    fn a_short_put_below_and_a_long_call_above_have_the_spec_dollar_vanna_and_charm() {
+        // Dealer sign: the put's per-share vanna is negative and its charm positive, so the
+        // dealers' short put shows +112.79 vanna and −37.60 charm, like the long call.
+        let p = profile(&toy(1.0));
+        let (put, call) = (p.strikes[0], p.strikes[1]);
+        assert_eq!((put.strike, call.strike), (95.0, 105.0));
+        assert!(rel(put.vanna, 112.786_934_836_874) < 1e-9, "{put:?}");
+        assert!(rel(call.vanna, 125.125_909_061_945) < 1e-9, "{call:?}");
+        assert!(rel(put.charm, -37.595_644_945_624_7) < 1e-9, "{put:?}");
+        assert!(rel(call.charm, -41.708_636_353_981_5) < 1e-9, "{call:?}");
+        assert!(rel(p.total_vanna, 112.786_934_836_874 + 125.125_909_061_945) < 1e-9);
+        assert!(rel(p.total_charm, -37.595_644_945_624_7 - 41.708_636_353_981_5) < 1e-9);
+        // Twice the put open interest, twice its exposures.
+        let doubled = profile(&toy(2.0));
+        assert!(rel(doubled.strikes[0].vanna, 2.0 * put.vanna) < 1e-12);
+        assert!(rel(doubled.strikes[0].charm, 2.0 * put.charm) < 1e-12);
+    }
+
+    #[test]
+    fn the_absolute_gamma_strike_adds_call_and_put_gamma_and_ties_go_nearest_spot() {
+        let row = |strike: f64, call: f64, put: f64| StrikeGex {
+            strike,
+            call_gex: call,
+            put_gex: put,
+            net_gex: call + put,
+            vanna: 0.0,
+            charm: 0.0,
+        };
+        // 98 and 103 both gross 40 (net −20 and 0); 101 has the largest |net| (25) only.
+        let strikes = vec![
+            row(98.0, 10.0, -30.0),
+            row(101.0, 25.0, 0.0),
+            row(103.0, 20.0, -20.0),
+        ];
+        assert_eq!(abs_gamma_strike(&strikes, 100.0), Some(98.0));
+        assert_eq!(abs_gamma_strike(&strikes, 101.0), Some(103.0));
+        assert_eq!(abs_gamma_strike(&strikes[1..2], 100.0), Some(101.0));
+        assert_eq!(abs_gamma_strike(&[row(100.0, 0.0, 0.0)], 100.0), None);
+        // From a chain: 3000 calls against 2900 puts at 102 nearly net out, yet it is the
+        // strike with the most gamma.
+        let (y, m, d) = EXPIRY;
+        let e = date(y, m, d);
+        let chain = chain_days_before(
+            10,
+            100.0,
+            vec![
+                contract("SPY", e, Right::Call, 102.0, 3000.0, 0.2),
+                contract("SPY", e, Right::Put, 102.0, 2900.0, 0.2),
+                contract("SPY", e, Right::Call, 104.0, 1000.0, 0.2),
+                contract("SPY", e, Right::Put, 97.0, 1500.0, 0.2),
+            ],
+        );
+        let p = profile(&chain);
+        assert_eq!(p.abs_gamma_strike, Some(102.0));
+        assert_ne!(p.max_gex_strike, Some(102.0));
+    }
+
+    #[test]
+    fn the_zero_dte_share_is_the_part_of_gross_gamma_expiring_today() {
+        let today = date(2025, 10, 17);
+        let later = date(2025, 10, 24);
+        // 10:00 New York on the 17th.
+        let morning = DateTime::parse_from_rfc3339("2025-10-17T14:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let chain = |contracts| Chain {
+            symbol: Symbol::parse("SPY").unwrap(),
+            spot: 100.0,
+            as_of: morning,
+            contracts,
+        };
+        let mixed = chain(vec![
+            contract("SPY", today, Right::Call, 100.0, 1000.0, 0.2),
+            contract("SPY", today, Right::Put, 99.0, 500.0, 0.2),
+            contract("SPY", later, Right::Put, 100.0, 2000.0, 0.2),
+        ]);
+        let p = profile(&mixed);
+        let gex = |c: &Contract| {
+            let years =
+                expiry::years_between(morning, expiry::expiry_instant(c.root.as_str(), c.expiry));
+            crate::gex::bs::gamma(100.0, c.strike, c.iv, years, 0.0, 0.0)
+                * c.open_interest
+                * 100.0
+                * 100.0
+        };
+        let (a, b, c) = (
+            gex(&mixed.contracts[0]),
+            gex(&mixed.contracts[1]),
+            gex(&mixed.contracts[2]),
+        );
+        assert!(rel(p.zero_dte_share, (a + b) / (a + b + c)) < 1e-12);
+        assert!(
+            p.zero_dte_share > 0.5 && p.zero_dte_share < 1.0,
+            "{}",
+            p.zero_dte_share
+        );
+        // Only today's expiry: all of it; the 0DTE filter likewise.
+        let only_today = chain(mixed.contracts[..2].to_vec());
+        assert_eq!(profile(&only_today).zero_dte_share, 1.0);
+        let filtered =
+            compute_profile(&mixed, &GexParams::default(), ExpiryFilter::ZeroDte).unwrap();
+        assert_eq!(filtered.zero_dte_share, 1.0);
+        // Nothing expiring today: none of it.
+        let only_later = chain(mixed.contracts[2..].to_vec());
+        assert_eq!(profile(&only_later).zero_dte_share, 0.0);
+        // After the close the day's contracts are expired and count nowhere.
+        let evening = Chain {
+            as_of: morning + Duration::hours(7),
+            ..mixed.clone()
+        };
+        assert_eq!(profile(&evening).zero_dte_share, 0.0);
+    }
+
+    #[test]
     fn call_and_put_gamma_are_equal_so_equal_oi_nets_to_zero() {
         let (y, m, d) = EXPIRY;
         let chain = chain_days_before(
@@ -613,18 +787,24 @@ pub(super) mod tests {
                 call_gex: 5.0,
                 put_gex: 0.0,
                 net_gex: 5.0,
+                vanna: 0.0,
+                charm: 0.0,
             },
             StrikeGex {
                 strike: 101.0,
                 call_gex: 5.0,
                 put_gex: 0.0,
                 net_gex: 5.0,
+                vanna: 0.0,
+                charm: 0.0,
             },
             StrikeGex {
                 strike: 103.0,
                 call_gex: 5.0,
                 put_gex: 0.0,
                 net_gex: 5.0,
+                vanna: 0.0,
+                charm: 0.0,
             },
         ];
         assert_eq!(
@@ -645,6 +825,8 @@ pub(super) mod tests {
             call_gex: net.max(0.0),
             put_gex: net.min(0.0),
             net_gex: net,
+            vanna: 0.0,
+            charm: 0.0,
         };
         let mut strikes: Vec<StrikeGex> = (0..20).map(|i| row(90.0 + i as f64, 1.0)).collect();
         strikes[3] = row(93.0, -50.0);
@@ -798,6 +980,9 @@ pub(super) mod tests {
                 prop_assert!(p.strikes.iter().all(|s| s.call_gex.is_finite() && s.put_gex.is_finite() && s.call_gex >= 0.0 && s.put_gex <= 0.0));
                 prop_assert!(p.strikes.windows(2).all(|w| w[0].strike < w[1].strike));
                 prop_assert!(p.key_levels.len() <= MAX_KEY_LEVELS);
+                prop_assert!((0.0..=1.0).contains(&p.zero_dte_share));
+                prop_assert!(p.total_vanna.is_finite() && p.total_charm.is_finite());
+                prop_assert!(p.strikes.iter().all(|s| s.vanna.is_finite() && s.charm.is_finite()));
                 let curve = {
                     let mut b = crate::gex::curve::GexCurveBuilder::default();
                     for c in &chain.contracts {

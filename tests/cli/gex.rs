@@ -59,12 +59,16 @@ fn the_spy_csv_gives_the_documented_json_document() {
         "spot",
         "as_of",
         "total_gex",
+        "total_vanna",
+        "total_charm",
         "regime",
         "zero_gamma",
         "crossings",
         "call_wall",
         "put_wall",
         "max_gex_strike",
+        "abs_gamma_strike",
+        "zero_dte_share",
         "key_levels",
         "strikes",
         "expirations_used",
@@ -87,9 +91,18 @@ fn the_spy_csv_gives_the_documented_json_document() {
         (Some(670.0), Some("magnet"))
     );
     let strike = &doc["strikes"][0];
-    for k in ["strike", "call_gex", "put_gex", "net_gex"] {
+    for k in ["strike", "call_gex", "put_gex", "net_gex", "vanna", "charm"] {
         assert!(strike[k].is_number(), "{k}");
     }
+    let strikes = doc["strikes"].as_array().unwrap();
+    let sum = |k: &str| strikes.iter().map(|s| s[k].as_f64().unwrap()).sum::<f64>();
+    for (total, k) in [("total_vanna", "vanna"), ("total_charm", "charm")] {
+        let t = doc[total].as_f64().unwrap();
+        assert!((t - sum(k)).abs() <= 1e-9 * t.abs().max(1.0), "{total} {t}");
+    }
+    assert!(doc["abs_gamma_strike"].as_f64().unwrap() > 0.0);
+    // After the close on the 25th nothing expiring that day is live.
+    assert_eq!(doc["zero_dte_share"], 0.0);
     assert_eq!(doc["expirations_used"][0], "2025-10-01");
 }
 

@@ -134,3 +134,83 @@ fn the_front_straddle_priced_from_iv_matches_the_quoted_mids() {
         s.price
     );
 }
+
+/// Per-strike vanna and charm exposure and the 0DTE share of the real chain against the
+/// textbook formulas written out here (r = q = 0, dealer sign, M = 100), evaluated at
+/// 11:00 New York on 2025-10-01 so that the front expiry is 0DTE.
+#[test]
+fn vanna_charm_and_the_zero_dte_share_match_a_straightforward_computation() {
+    use std::collections::BTreeMap;
+    let Some(chain) = load() else { return };
+    let at = chrono::DateTime::parse_from_rfc3339("2025-10-01T15:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let chain = Chain { as_of: at, ..chain };
+    let p = compute_profile(&chain, &GexParams::default(), ExpiryFilter::All).unwrap();
+    let s = chain.spot;
+    let pdf = |x: f64| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    // strike key → (vanna, charm, Σ |vanna terms|, Σ |charm terms|)
+    let mut expected: BTreeMap<i64, (f64, f64, f64, f64)> = BTreeMap::new();
+    let (mut gross_today, mut gross_all) = (0.0, 0.0);
+    let mut used = 0;
+    for c in &chain.contracts {
+        let t = coach::gex::expiry::years_between(
+            at,
+            coach::gex::expiry::expiry_instant(c.root.as_str(), c.expiry),
+        );
+        if !(c.open_interest > 0.0 && c.iv > 0.0 && t > 0.0) {
+            continue;
+        }
+        used += 1;
+        let sign = if c.right == coach::gex::Right::Call {
+            1.0
+        } else {
+            -1.0
+        };
+        let d1 = ((s / c.strike).ln() + 0.5 * c.iv * c.iv * t) / (c.iv * t.sqrt());
+        let d2 = d1 - c.iv * t.sqrt();
+        let vanna = sign * (-pdf(d1) * d2 / c.iv) * c.open_interest * 100.0 * s * 0.01;
+        let charm = sign * (pdf(d1) * d2 / (2.0 * t)) * c.open_interest * 100.0 * s / 365.0;
+        let gex = pdf(d1) / (s * c.iv * t.sqrt()) * c.open_interest * 100.0 * s * s * 0.01;
+        gross_all += gex;
+        if c.expiry.to_string() == "2025-10-01" {
+            gross_today += gex;
+        }
+        let e = expected
+            .entry((c.strike * 1000.0).round() as i64)
+            .or_default();
+        e.0 += vanna;
+        e.1 += charm;
+        e.2 += vanna.abs();
+        e.3 += charm.abs();
+    }
+    assert_eq!(p.contracts_used, used);
+    assert_eq!(p.strikes.len(), expected.len());
+    for (row, (key, (vanna, charm, vanna_scale, charm_scale))) in p.strikes.iter().zip(&expected) {
+        assert_eq!((row.strike * 1000.0).round() as i64, *key);
+        assert!(
+            (row.vanna - vanna).abs() <= 1e-9 * vanna_scale,
+            "{}: vanna {} vs {vanna}",
+            row.strike,
+            row.vanna
+        );
+        assert!(
+            (row.charm - charm).abs() <= 1e-9 * charm_scale,
+            "{}: charm {} vs {charm}",
+            row.strike,
+            row.charm
+        );
+    }
+    let total_vanna: f64 = expected.values().map(|e| e.0).sum();
+    let total_charm: f64 = expected.values().map(|e| e.1).sum();
+    assert!((p.total_vanna / total_vanna - 1.0).abs() < 1e-9);
+    assert!((p.total_charm / total_charm - 1.0).abs() < 1e-9);
+    let share = gross_today / gross_all;
+    assert!(share > 0.0 && share < 1.0, "{share}");
+    assert!(
+        (p.zero_dte_share / share - 1.0).abs() < 1e-9,
+        "{} vs {share}",
+        p.zero_dte_share
+    );
+    assert!(p.abs_gamma_strike.is_some());
+}
