@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 
 use super::CliError;
 use super::replay_engine::Progress;
-use crate::detect::{BarOutcome, DetectorsConfig, Engine};
+use crate::detect::{BarOutcome, DetectorsConfig, Engine, MissingInput};
 use crate::domain::{Bar, Detection, Symbol};
 use crate::market::calendar::NEW_YORK;
 use crate::market::state::MarketState;
@@ -124,6 +124,9 @@ pub fn run(args: ReplayArgs) -> Result<(), CliError> {
                 summary.regular,
                 summary.detections
             );
+            for line in missing_input_lines(&summary.missing) {
+                eprintln!("coach: {line}");
+            }
             Ok(())
         }
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
@@ -134,6 +137,40 @@ pub fn run(args: ReplayArgs) -> Result<(), CliError> {
 struct Summary {
     regular: usize,
     detections: usize,
+    /// Detectors silenced for a session by a missing input, in the order reported.
+    missing: Vec<MissingInput>,
+}
+
+/// The summary's lines for detectors silenced by a missing input: one per symbol and
+/// detector, naming the first session's reason and how many sessions it held for
+/// ("gamma_squeeze on SPY 2013-10-04: no GEX profile (and 5 more sessions to 2013-10-11)"),
+/// so a year of replay does not print a line per session.
+fn missing_input_lines(notes: &[MissingInput]) -> Vec<String> {
+    let mut groups: Vec<(&MissingInput, &MissingInput, usize)> = Vec::new();
+    for note in notes {
+        match groups
+            .iter_mut()
+            .find(|(first, _, _)| first.symbol == note.symbol && first.kind == note.kind)
+        {
+            Some((_, last, count)) => {
+                *last = note;
+                *count += 1;
+            }
+            None => groups.push((note, note, 1)),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(first, last, count)| match count {
+            1 => first.to_string(),
+            n => format!(
+                "{first} (and {} more session{} to {})",
+                n - 1,
+                if n == 2 { "" } else { "s" },
+                last.market_date
+            ),
+        })
+        .collect()
 }
 
 fn replay(
@@ -147,6 +184,7 @@ fn replay(
     let mut summary = Summary {
         regular: 0,
         detections: 0,
+        missing: Vec::new(),
     };
     let mut sessions: BTreeMap<&Symbol, NaiveDate> = BTreeMap::new();
     match format {
@@ -161,6 +199,7 @@ fn replay(
         if outcome != BarOutcome::Regular {
             continue;
         }
+        summary.missing.extend(engine.take_missing_inputs());
         summary.regular += 1;
         if format == ReplayFormat::Table
             && let Some(market) = engine.market(symbol)

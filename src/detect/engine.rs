@@ -25,11 +25,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::config::{ConfigError, DetectorsConfig};
 use super::context::{BarContext, SymbolClass, VolumeReading, VolumeSource};
+use super::missing::{MissingInput, missing_inputs};
 use super::plan::{Dedup, Emitter};
 use super::{Detector, Detectors};
 use crate::domain::{Bar, DailyBar, Detection, GammaLevels, Symbol};
 use crate::market::bars::RelativeVolume;
 use crate::market::state::{BarFate, MarketState};
+
+/// Missing-input notes the engine holds until taken; later ones are not recorded.
+pub const MAX_UNTAKEN_MISSING_INPUTS: usize = 1024;
 
 /// What the engine did with a bar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +78,10 @@ pub struct Engine {
     by_symbol: HashMap<Symbol, usize>,
     /// The slot of the last symbol looked up.
     last_slot: usize,
+    /// Detectors silenced for a session by a missing input, not yet taken; recording
+    /// stops once it holds [`MAX_UNTAKEN_MISSING_INPUTS`] (plus one session's few), so a
+    /// caller that never takes them (a backtest) keeps its memory flat.
+    missing: Vec<MissingInput>,
 }
 
 impl Engine {
@@ -85,6 +93,7 @@ impl Engine {
             slots: Vec::new(),
             by_symbol: HashMap::new(),
             last_slot: 0,
+            missing: Vec::new(),
         })
     }
 
@@ -177,6 +186,14 @@ impl Engine {
         self.slots.iter().map(|s| &s.symbol)
     }
 
+    /// Takes the notes of detectors that cannot fire this session for a missing input
+    /// (one per symbol, session and detector, made at the session's first regular bar),
+    /// oldest first. Allocates nothing when there are none. Take them at least every
+    /// [`MAX_UNTAKEN_MISSING_INPUTS`] / 4 symbol-sessions to see them all.
+    pub fn take_missing_inputs(&mut self) -> Vec<MissingInput> {
+        std::mem::take(&mut self.missing)
+    }
+
     /// Feeds one final 1-minute bar of `symbol`; detections are appended to `out` in
     /// detector order. O(1); allocates only for detections.
     pub fn on_bar(&mut self, symbol: &Symbol, bar: &Bar, out: &mut Vec<Detection>) -> BarOutcome {
@@ -189,6 +206,7 @@ impl Engine {
             .proxy
             .and_then(|p| self.slots[p].market.average_volume());
         let config = &self.config;
+        let missing = &mut self.missing;
         let Slot {
             symbol,
             class,
@@ -225,6 +243,16 @@ impl Engine {
             *session = Some(day_session.date);
             detectors.start_session();
             dedup.clear();
+            if missing.len() < MAX_UNTAKEN_MISSING_INPUTS {
+                missing.extend(missing_inputs(
+                    symbol,
+                    day_session.date,
+                    *class,
+                    market,
+                    gamma.as_ref(),
+                    config,
+                ));
+            }
         }
         let volume = match (stats.relative_volume, same_minute_proxy) {
             (Some(own), _) => VolumeReading {

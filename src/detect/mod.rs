@@ -7,11 +7,14 @@
 //! one tick beyond the signal bar in the trade direction, `stop` is beyond the structure
 //! that invalidates the idea plus `stop_buffer_atr1m` · ATR1m, and `target` is at least
 //! `min_reward_risk` (1.5) R away. A detector that needs a figure that is not known yet
-//! (prior day on the first session, daily ATR, ATR1m in the first minutes) stays silent.
+//! (prior day on the first session, daily ATR, ATR1m in the first minutes) stays silent;
+//! when the figure is missing for a whole session the engine says so once per symbol and
+//! session ([`MissingInput`], from [`Engine::take_missing_inputs`]).
 
 pub mod config;
 pub mod context;
 pub mod engine;
+pub mod missing;
 pub mod plan;
 
 pub mod break_retest;
@@ -26,6 +29,7 @@ pub mod vwap;
 pub use config::DetectorsConfig;
 pub use context::{BarContext, SymbolClass, VolumeReading, VolumeSource};
 pub use engine::{BarOutcome, Engine};
+pub use missing::MissingInput;
 pub use plan::{Emitter, Plan};
 
 /// One setup detector's per-symbol state.

@@ -202,6 +202,11 @@ impl DailyHistory {
     pub fn last_date(&self) -> Option<NaiveDate> {
         self.bars.last().map(|b| b.date)
     }
+
+    /// How many bars lie strictly before `date` (what the ATR before `date` can use).
+    pub fn count_before(&self, date: NaiveDate) -> usize {
+        self.bars.partition_point(|b| b.date < date)
+    }
 }
 
 /// Running high/low of one session's pre-market (04:00–09:30 New York).

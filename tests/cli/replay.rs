@@ -208,3 +208,44 @@ fn an_empty_directory_is_reported() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no <SYMBOL>_1min*.csv"));
 }
+
+#[test]
+fn detectors_silenced_by_a_missing_input_say_so_in_the_summary() {
+    if !shared() {
+        return;
+    }
+    // without the daily file the first session has no daily bar at all, and each later
+    // session only the finished minute sessions before it: never the 15 ATR(14) needs
+    let out = coach(&["replay", "--bars", MINUTES, "--format", "csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "coach: orb_breakout on SPY 2013-10-04: no daily ATR (needs 15 daily bars before the session, has 0) (and 5 more sessions to 2013-10-11)\n"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "coach: gap_fill on SPY 2013-10-04: no prior day (no daily bar and no minute session before it)\n"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("coach: gamma_squeeze on SPY 2013-10-04: no GEX profile (and 5 more sessions to 2013-10-11)\n"),
+        "{err}"
+    );
+
+    // with it, only the options chain is missing
+    let out = coach(&[
+        "replay", "--bars", MINUTES, "--daily", DAILY, "--format", "csv",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(!err.contains("orb_breakout on"), "{err}");
+    assert!(!err.contains("gap_fill on"), "{err}");
+    assert!(
+        err.contains("coach: gamma_squeeze on SPY 2013-10-04: no GEX profile"),
+        "{err}"
+    );
+}
