@@ -954,6 +954,7 @@ fn a_status_change_read_back_from_the_store_is_announced() {
 }
 
 mod focus;
+mod navigation;
 mod brief {
     use super::*;
     use crate::runtime::brief::BriefRequest;

@@ -63,7 +63,7 @@ pub fn startup() -> Startup {
     )
 }
 
-fn worker(name: &str, state: WorkerState, error: Option<&str>) -> WorkerRecord {
+pub fn worker(name: &str, state: WorkerState, error: Option<&str>) -> WorkerRecord {
     let t = market_time();
     WorkerRecord {
         name: name.into(),

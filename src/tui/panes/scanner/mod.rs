@@ -20,6 +20,7 @@ use crate::tui::action::Action;
 use crate::tui::app::setups_view::{TrackState, status_label};
 use crate::tui::app::{App, Effect, MarketView, Opportunity, PaneId};
 use crate::tui::pane::{Ctx, DrawCtx, Handled, Hint, Pane};
+use crate::tui::selection::Move;
 
 /// The Scanner pane's state.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -244,12 +245,17 @@ impl Pane for ScannerPane {
 
     fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> Handled {
         match action {
-            Action::Up | Action::Down => {
+            Action::Up
+            | Action::Down
+            | Action::First
+            | Action::Last
+            | Action::HalfPageUp
+            | Action::HalfPageDown => {
                 let ids = self.row_ids(ctx.market);
-                if !ids.is_empty() {
-                    let by = if action == Action::Up { -1 } else { 1 };
-                    let here = self.selected_row(ctx.market) as isize;
-                    let next = (here + by).clamp(0, ids.len() as isize - 1) as usize;
+                let step = Move::from_action(action);
+                if let Some(next) =
+                    step.and_then(|s| s.apply(self.selected_row(ctx.market), ids.len()))
+                {
                     self.selected = ids.into_iter().nth(next);
                     if let Some(symbol) = self.selected_symbol(ctx.market) {
                         ctx.focus_symbol(symbol);
