@@ -280,3 +280,23 @@ fn a_half_or_badly_configured_llm_names_the_key() {
     assert!(bad(&[("COACH_LLM_TIMEOUT_SECS", "0")]).starts_with("llm.timeout_secs: "));
     assert!(bad(&[("COACH_LLM_MAX_TOOL_ROUNDS", "0")]).starts_with("llm.max_tool_rounds: "));
 }
+
+#[test]
+fn the_scanners_opportunity_life_comes_from_file_or_environment_and_is_checked() {
+    assert_eq!(Config::default().scanner.max_age_minutes, 60);
+    let c = Config::from_sources(
+        Some((Path::new("c.toml"), "[scanner]\nmax_age_minutes = 45\n")),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.scanner.max_age_minutes, 45);
+    let c = Config::from_sources(None, &vars(&[("COACH_SCANNER_MAX_AGE_MINUTES", "20")])).unwrap();
+    assert_eq!(c.scanner.max_age_minutes, 20);
+    let err = Config::from_sources(None, &vars(&[("COACH_SCANNER_MAX_AGE_MINUTES", "0")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("scanner.max_age_minutes") && err.contains("0 is not"),
+        "{err}"
+    );
+}

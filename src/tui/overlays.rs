@@ -99,8 +99,11 @@ pub fn help_lines(app: &App) -> Vec<(String, &'static str)> {
 }
 
 /// What the help says after the keys: how to read what the panes show.
-pub const HELP_NOTES: [&str; 3] = [
+pub const HELP_NOTES: [&str; 6] = [
     "Scanner: Scr is the score, 0-100: a detection's confidence, a heads-up's strength.",
+    "Scanner: plans (t tracks them) come first, then ○ heads-up rows (near a level,",
+    "  a volume spike) with no plan. A plan leaves once its stop or target trades,",
+    "  after [scanner] max_age_minutes, and at the close.",
     "GEX: dealers assumed long calls, short puts; $ per 1 % move; Black-Scholes gamma.",
     "Keys are remappable in the [keys] section of the config file.",
 ];

@@ -278,6 +278,9 @@ pub struct Settings {
     pub has_chains: bool,
     /// The trader this screen belongs to; `None` shows every user's alert firings.
     pub user: Option<crate::store::UserId>,
+    /// How long a detection stays an opportunity in the Scanner (`[scanner]
+    /// max_age_minutes`).
+    pub opportunity_life: chrono::Duration,
 }
 
 /// What the screen starts with: the dashboard reads it from the configuration and the
@@ -309,6 +312,7 @@ impl Startup {
                 bell: false,
                 has_chains: true,
                 user: None,
+                opportunity_life: crate::tui::panes::scanner::DEFAULT_LIFE,
             },
             coach_configured: false,
             setups: Vec::new(),
@@ -371,6 +375,7 @@ impl App {
         } = startup;
         let mut panes = crate::tui::panes::Panes::default();
         panes.coach.configured = coach_configured;
+        panes.scanner.life = settings.opportunity_life;
         panes.setups.rows = setups;
         panes.chart.alerts = alerts;
         App {
