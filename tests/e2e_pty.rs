@@ -453,3 +453,15 @@ fn help_and_quit_work_on_the_too_small_screen() {
     assert!(status.success(), "exit status {status:?}");
     assert!(app.left_alternate_screen());
 }
+
+#[test]
+fn after_the_close_the_scanner_lists_no_opportunities_and_says_why() {
+    // the whole simulated session passes in about seven seconds
+    let mut app = start_in(tempfile::tempdir().unwrap(), &["--speed", "3600"]);
+    app.wait_for("6 Logs", Duration::from_secs(40));
+    app.press("2");
+    let closed = app.wait_for("The session is closed", Duration::from_secs(60));
+    assert!(closed.contains("0 plans · 0 ○ heads-up"), "{closed}");
+    app.send("q");
+    app.wait_exit(Duration::from_secs(10));
+}
