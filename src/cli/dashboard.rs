@@ -249,6 +249,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
             bell: config.ui.bell,
             has_chains,
             user: Some(user),
+            opportunity_life: chrono::Duration::minutes(i64::from(config.scanner.max_age_minutes)),
         },
         coach_configured,
         setups: store

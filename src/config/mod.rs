@@ -34,6 +34,8 @@ pub struct Config {
     pub ui: Ui,
     /// Tracked setups (SPEC 5).
     pub setups: Setups,
+    /// The Scanner's opportunity list (SPEC 6).
+    pub scanner: ScannerConfig,
     /// Massive.com market data (SPEC 10.3): base URLs and the API key.
     pub massive: Massive,
     /// Alpaca market data (SPEC 19): the free IEX or the paid SIP feed, and the key pair.
@@ -154,6 +156,23 @@ pub struct Setups {
     /// Track the configured user's watchlist detections automatically as they appear: at
     /// most one per symbol per 5 minutes, never a detection the user already tracked.
     pub auto_track: bool,
+}
+
+/// `[scanner]`: how long a detection stays an opportunity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScannerConfig {
+    /// Minutes after its signal bar a detection is listed as an opportunity (it leaves
+    /// earlier when its stop or target trades); it stays in the detections history.
+    pub max_age_minutes: u32,
+}
+
+impl Default for ScannerConfig {
+    fn default() -> Self {
+        ScannerConfig {
+            max_age_minutes: 60,
+        }
+    }
 }
 
 impl Default for General {
@@ -381,6 +400,15 @@ impl Config {
                 format!(
                     "{:?} is not one of auto, 16, truecolor, none",
                     self.ui.color
+                ),
+            );
+        }
+        if !(1..=390).contains(&self.scanner.max_age_minutes) {
+            return invalid(
+                "scanner.max_age_minutes",
+                format!(
+                    "{} is not a number of minutes between 1 and 390 (a whole session)",
+                    self.scanner.max_age_minutes
                 ),
             );
         }

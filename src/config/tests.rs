@@ -357,3 +357,23 @@ fn alpaca_needs_both_keys_and_a_known_feed() {
         .to_string();
     assert!(e.starts_with("alpaca.stream_url:"), "{e}");
 }
+
+#[test]
+fn the_scanners_opportunity_life_comes_from_file_or_environment_and_is_checked() {
+    assert_eq!(Config::default().scanner.max_age_minutes, 60);
+    let c = Config::from_sources(
+        Some((Path::new("c.toml"), "[scanner]\nmax_age_minutes = 45\n")),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.scanner.max_age_minutes, 45);
+    let c = Config::from_sources(None, &vars(&[("COACH_SCANNER_MAX_AGE_MINUTES", "20")])).unwrap();
+    assert_eq!(c.scanner.max_age_minutes, 20);
+    let err = Config::from_sources(None, &vars(&[("COACH_SCANNER_MAX_AGE_MINUTES", "0")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("scanner.max_age_minutes") && err.contains("0 is not"),
+        "{err}"
+    );
+}

@@ -1,8 +1,12 @@
 //! The scanner's signals besides detections (SPEC 6): price within 0.3 % of a key level,
 //! and relative-volume spikes. Each gets a score 0–100 so it ranks with the detections;
 //! a signal is a heads-up, not a plan: it has no stop or target and cannot be tracked.
+//! And whether a detection is still an opportunity (`gone`): its stop or target has not
+//! traded since, and it is not older than a detection's useful life.
 
-use crate::domain::{Direction, Symbol};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Bar, Detection, Direction, Symbol};
 
 /// Price within this percent of a level counts as "at the level".
 pub const NEAR_LEVEL_PCT: f64 = 0.3;
@@ -98,6 +102,50 @@ pub fn volume_spike(symbol: &Symbol, ratio: f64, up: bool) -> Option<ScanSignal>
     })
 }
 
+/// Why a detection is no longer an opportunity to act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gone {
+    /// A bar after the signal bar traded through the stop: the plan failed untracked.
+    StopTraded,
+    /// A bar after the signal bar reached the target: the move happened without us.
+    TargetTraded,
+    /// Older than the useful life of a detection (`[scanner] max_age_minutes`).
+    TooOld,
+}
+
+/// Whether `detection` is still a live opportunity at `now`: `None` while it is, else
+/// why not. `bars` are the symbol's final minute bars (any range, time order not
+/// needed): only those starting after the signal bar count, so the bar that fired the
+/// detection never kills it. A bar that trades both stop and target is judged stopped
+/// (the safe reading: its order inside the minute is unknown). `max_age` counts from the
+/// end of the signal bar.
+pub fn gone(
+    detection: &Detection,
+    bars: &[Bar],
+    now: DateTime<Utc>,
+    max_age: chrono::Duration,
+) -> Option<Gone> {
+    let after = bars.iter().filter(|b| b.start > detection.bar_time);
+    let (mut stopped, mut reached) = (false, false);
+    for bar in after {
+        let (stop_hit, target_hit) = match detection.direction {
+            Direction::Long => (bar.low <= detection.stop, bar.high >= detection.target),
+            Direction::Short => (bar.high >= detection.stop, bar.low <= detection.target),
+        };
+        stopped |= stop_hit;
+        reached |= target_hit;
+    }
+    if stopped {
+        Some(Gone::StopTraded)
+    } else if reached {
+        Some(Gone::TargetTraded)
+    } else if now - detection.detected_at > max_age {
+        Some(Gone::TooOld)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +199,98 @@ mod tests {
         assert_eq!((s.score, s.direction), (55, Direction::Short));
         assert_eq!(volume_spike(&spy(), 50.0, true).unwrap().score, 95);
         assert!(volume_spike(&spy(), f64::INFINITY, true).is_none());
+    }
+
+    mod gone {
+        use super::*;
+        use crate::domain::SetupKind;
+        use chrono::TimeZone;
+
+        /// 10:00 ET on 2026-11-24 (15:00 UTC) plus `m` minutes.
+        fn at(m: i64) -> DateTime<Utc> {
+            Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap() + chrono::Duration::minutes(m)
+        }
+
+        /// A long SPY plan from the 10:00 bar: entry 680.00, stop 679.00, target 682.00.
+        fn long() -> Detection {
+            Detection {
+                symbol: spy(),
+                kind: SetupKind::OrbBreakout,
+                direction: Direction::Long,
+                confidence: 70,
+                entry: 680.0,
+                stop: 679.0,
+                target: 682.0,
+                detected_at: at(1),
+                bar_time: at(0),
+                market_date: at(0).date_naive(),
+                dedup_key: "orb".into(),
+                rationale: "test".into(),
+            }
+        }
+
+        fn bar(m: i64, low: f64, high: f64) -> Bar {
+            Bar {
+                start: at(m),
+                open: low,
+                high,
+                low,
+                close: high,
+                volume: 1000.0,
+            }
+        }
+
+        const HOUR: chrono::Duration = chrono::Duration::minutes(60);
+
+        #[test]
+        fn a_plan_lives_while_price_stays_between_stop_and_target() {
+            let bars = [bar(1, 679.50, 681.20), bar(2, 679.10, 681.90)];
+            assert_eq!(gone(&long(), &bars, at(3), HOUR), None);
+        }
+
+        #[test]
+        fn a_long_plan_dies_when_a_later_bar_trades_its_stop_or_target() {
+            let stop = [bar(1, 679.50, 680.50), bar(2, 679.00, 680.00)];
+            assert_eq!(gone(&long(), &stop, at(3), HOUR), Some(Gone::StopTraded));
+            let target = [bar(1, 680.10, 682.00)];
+            assert_eq!(
+                gone(&long(), &target, at(2), HOUR),
+                Some(Gone::TargetTraded)
+            );
+            let both = [bar(1, 678.90, 682.10)];
+            assert_eq!(
+                gone(&long(), &both, at(2), HOUR),
+                Some(Gone::StopTraded),
+                "a bar through both is read as stopped"
+            );
+        }
+
+        #[test]
+        fn the_signal_bar_itself_never_kills_its_plan() {
+            let bars = [bar(0, 678.00, 683.00), bar(-5, 670.0, 690.0)];
+            assert_eq!(gone(&long(), &bars, at(1), HOUR), None);
+        }
+
+        #[test]
+        fn a_short_plan_reads_stop_above_and_target_below() {
+            let short = Detection {
+                direction: Direction::Short,
+                stop: 681.0,
+                target: 678.0,
+                ..long()
+            };
+            let up = [bar(1, 679.5, 681.0)];
+            assert_eq!(gone(&short, &up, at(2), HOUR), Some(Gone::StopTraded));
+            let down = [bar(1, 678.0, 679.5)];
+            assert_eq!(gone(&short, &down, at(2), HOUR), Some(Gone::TargetTraded));
+            assert_eq!(gone(&short, &[bar(1, 678.5, 680.5)], at(2), HOUR), None);
+        }
+
+        #[test]
+        fn a_plan_older_than_its_useful_life_is_gone() {
+            // detected at 10:01: alive at 11:01 exactly, gone a minute later
+            assert_eq!(gone(&long(), &[], at(61), HOUR), None);
+            assert_eq!(gone(&long(), &[], at(62), HOUR), Some(Gone::TooOld));
+        }
     }
 }

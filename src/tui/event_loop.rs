@@ -1,5 +1,6 @@
 //! The UI loop: one `select!` over terminal input, market events, health changes,
-//! signals, a 1 Hz tick and the render deadline. A frame is owed when a handler says
+//! signals, a 1 Hz tick, the status message's fade (one wake-up at its deadline) and
+//! the render deadline. A frame is owed when a handler says
 //! what it showed changed (every key press, a resize, the tick, or an event handler's
 //! `true`), and drawn at most `max_fps` times a second.
 
@@ -15,7 +16,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::actions::ActionRunner;
-use super::app::{App, Effect};
+use super::app::{App, Effect, STATUS_FADE};
 use super::terminal::{self, Term};
 use super::theme::Theme;
 use super::view;
@@ -65,9 +66,20 @@ pub async fn run(
     let (mut market_open, mut gex_open) = (true, true);
     // A frame is owed (the first one always is).
     let mut redraw = true;
+    // The status message last seen, and when it fades (one wake-up, no ticking).
+    let mut seen_status = app.status_seq();
+    let mut fade: Option<(Instant, u64)> = None;
 
     loop {
+        if app.status_seq() != seen_status {
+            seen_status = app.status_seq();
+            fade = match app.status() {
+                Some(s) if !s.is_error => Some((Instant::now() + STATUS_FADE, seen_status)),
+                _ => None,
+            };
+        }
         let next_frame = last_frame + frame_interval;
+        let fade_at = fade.map_or(next_frame, |(at, _)| at);
         tokio::select! {
             biased;
             _ = term.recv() => return Ok(Exit::Signal(15)),
@@ -125,6 +137,11 @@ pub async fn run(
                 // the diff sends only the cells that changed.
                 tui_logger::move_events();
                 redraw = true;
+            }
+            _ = tokio::time::sleep_until(fade_at), if fade.is_some() => {
+                if let Some((_, seq)) = fade.take() {
+                    redraw |= app.fade_status(seq);
+                }
             }
             _ = tokio::time::sleep_until(next_frame), if redraw => {
                 if app.take_bell()

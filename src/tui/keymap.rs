@@ -52,8 +52,8 @@ impl KeyBinding {
             "right" => KeyCode::Right,
             "home" => KeyCode::Home,
             "end" => KeyCode::End,
-            "pageup" => KeyCode::PageUp,
-            "pagedown" => KeyCode::PageDown,
+            "pageup" | "pgup" => KeyCode::PageUp,
+            "pagedown" | "pgdn" => KeyCode::PageDown,
             "space" => KeyCode::Char(' '),
             "backspace" => KeyCode::Backspace,
             "delete" | "del" => KeyCode::Delete,
@@ -112,6 +112,9 @@ impl fmt::Display for KeyBinding {
             KeyCode::Char(c) => write!(f, "{c}"),
             KeyCode::BackTab => f.write_str("Shift-Tab"),
             KeyCode::F(n) => write!(f, "F{n}"),
+            // short, so `Ctrl-D/PgDn` fits the help's key column
+            KeyCode::PageUp => f.write_str("PgUp"),
+            KeyCode::PageDown => f.write_str("PgDn"),
             other => write!(f, "{other}"),
         }
     }

@@ -15,6 +15,7 @@ pub mod keymap;
 pub mod overlays;
 pub mod pane;
 pub mod panes;
+pub mod selection;
 pub mod terminal;
 pub mod theme;
 pub mod view;

@@ -98,14 +98,22 @@ pub fn help_lines(app: &App) -> Vec<(String, &'static str)> {
         .collect()
 }
 
+/// What the help says after the keys: how to read what the panes show.
+pub const HELP_NOTES: [&str; 6] = [
+    "Scanner: Scr is the score, 0-100: a detection's confidence, a heads-up's strength.",
+    "Scanner: plans (t tracks them) come first, then ○ heads-up rows (near a level,",
+    "  a volume spike) with no plan. A plan leaves once its stop or target trades,",
+    "  after [scanner] max_age_minutes, and at the close.",
+    "GEX: dealers assumed long calls, short puts; $ per 1 % move; Black-Scholes gamma.",
+    "Keys are remappable in the [keys] section of the config file.",
+];
+
 /// Every action with its keys, in one column when it fits the height, else two; text that
-/// does not fit a column is cut, never wrapped over the next entry.
+/// does not fit a column is cut, never wrapped over the next entry. Then the notes; when
+/// it all does not fit the screen, the list keys scroll it (the title says so).
 fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let entries = help_lines(app);
-    let footer = [
-        "GEX: dealers assumed long calls, short puts; $ per 1 % move; Black-Scholes gamma from IV.",
-        "Keys are remappable in the [keys] section of the config file.",
-    ];
+    let footer = HELP_NOTES;
     let fits_one = entries.len() + footer.len() + 3 <= area.height as usize;
     let columns = if fits_one { 1 } else { 2 };
     let per_column = entries.len().div_ceil(columns);
@@ -131,25 +139,40 @@ fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Line::from(spans)
         })
         .collect();
-    if lines.len() + footer.len() + 3 <= area.height as usize {
-        lines.push(Line::default());
-        lines.extend(footer.map(|text| Line::styled(text, theme.dim)));
+    lines.push(Line::default());
+    lines.extend(footer.map(|text| Line::styled(text, theme.dim)));
+    // Lines past the screen are reached by scrolling: the box keeps the screen's height.
+    let rows = usize::from(area.height.saturating_sub(2)).max(1);
+    let last_top = lines.len().saturating_sub(rows);
+    app.set_help_last_top(last_top);
+    let top = app.help_top();
+    let title = if last_top == 0 {
+        " Help ".to_string()
     } else {
-        // 80×24: both columns are full; one short line keeps the box on the screen
-        lines.push(Line::styled(
-            "GEX: dealers long calls, short puts; $ per 1 % move · keys: [keys] in config",
-            theme.dim,
-        ));
-    }
+        let k = |a: Action| app.keymap().keys_for(a).first().map(ToString::to_string);
+        let keys = [Action::Down, Action::Up, Action::Last, Action::First]
+            .into_iter()
+            .filter_map(k)
+            .collect::<Vec<_>>()
+            .join("/");
+        format!(
+            " Help · lines {}-{} of {} · {keys} scroll · {} closes ",
+            top + 1,
+            (top + rows).min(lines.len()),
+            lines.len(),
+            app.keymap().label(Action::Back)
+        )
+    };
+    let shown: Vec<Line> = lines.into_iter().skip(top).take(rows).collect();
     let width = (column_width * columns) as u16 + 2;
-    let rect = centered(area, width, lines.len() as u16 + 2);
+    let rect = centered(area, width, shown.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(shown).block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.focus_border)
-                .title(Span::styled(" Help ", theme.focus_title)),
+                .title(Span::styled(title, theme.focus_title)),
         ),
         rect,
     );

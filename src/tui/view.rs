@@ -25,7 +25,12 @@ pub const GRID_HEIGHT: u16 = 40;
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now: DateTime<Utc>) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        draw_too_small(frame, area, theme);
+        draw_too_small(frame, area, app, theme);
+        // `?` and `q` still work here: their popups (help, the quit question) show over
+        // the notice, cut to the screen
+        if let Some(overlay @ (Overlay::Help | Overlay::ConfirmQuit)) = app.overlay() {
+            overlays::draw(frame, area, overlay, app, theme);
+        }
         return;
     }
     let grid = area.width >= GRID_WIDTH && area.height >= GRID_HEIGHT;
@@ -97,7 +102,7 @@ fn grid_columns(body: Rect) -> [Rect; 3] {
     .areas(top)
 }
 
-fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
+fn draw_too_small(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if area.width == 0 || area.height == 0 {
         return;
     }
@@ -107,7 +112,13 @@ fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
             theme.warn,
         ),
         Line::styled(
-            format!("now {}×{}; q quits", area.width, area.height),
+            format!(
+                "now {}×{}; {} help · {} quits",
+                area.width,
+                area.height,
+                app.keymap().label(Action::Help),
+                app.keymap().label(Action::Quit)
+            ),
             theme.dim,
         ),
     ];

@@ -403,3 +403,65 @@ fn before_the_simulated_open_the_brief_pane_comes_first_with_a_complete_brief() 
     app.wait_gone(&stamp, Duration::from_secs(15));
     app.quit();
 }
+
+#[test]
+fn list_keys_reach_both_ends_and_a_message_fades_at_80_by_24() {
+    let home = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/coach.db", home.path().display());
+    let mut app = Tui::start_in(home, &["--db", db.as_str()], 80, 24);
+    // the first snapshot (a price in the header) picks the first pane: then the Scanner
+    app.wait_for("◆ SPX 6", Duration::from_secs(15));
+    app.press("2");
+    app.wait_for("▶ 2 Scanner", Duration::from_secs(15));
+    app.press("j");
+    app.wait_for("◆ NDX", Duration::from_secs(10));
+    app.press("g");
+    app.wait_for("◆ SPX", Duration::from_secs(10));
+    // The help does not fit 80×24: End and G reach its notes, Home and g its top.
+    app.press("?");
+    app.wait_for("Help · lines 1-22", Duration::from_secs(10));
+    app.press("\x1b[F");
+    app.wait_for("[keys] section", Duration::from_secs(10));
+    app.press("\x1b[H");
+    app.wait_gone("[keys] section", Duration::from_secs(10));
+    app.press("G");
+    app.wait_for("[keys] section", Duration::from_secs(10));
+    app.press("g");
+    app.wait_gone("[keys] section", Duration::from_secs(10));
+    app.press("\x1b");
+    // A message fades by itself, with no key pressed.
+    app.press("w");
+    app.press("\x1b");
+    app.wait_for("✓ watchlist unchanged", Duration::from_secs(10));
+    app.wait_gone("✓ watchlist unchanged", Duration::from_secs(15));
+    app.send("q");
+    assert!(app.wait_exit(Duration::from_secs(10)).success());
+}
+
+#[test]
+fn help_and_quit_work_on_the_too_small_screen() {
+    let home = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/coach.db", home.path().display());
+    let mut app = Tui::start_in(home, &["--db", db.as_str()], 60, 20);
+    app.wait_for("? help · q quits", Duration::from_secs(15));
+    app.press("?");
+    app.wait_for("move down", Duration::from_secs(10));
+    app.press("q");
+    app.wait_gone("move down", Duration::from_secs(10));
+    app.send("q");
+    let status = app.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+    assert!(app.left_alternate_screen());
+}
+
+#[test]
+fn after_the_close_the_scanner_lists_no_opportunities_and_says_why() {
+    // the whole simulated session passes in about seven seconds
+    let mut app = start_in(tempfile::tempdir().unwrap(), &["--speed", "3600"]);
+    app.wait_for("6 Logs", Duration::from_secs(40));
+    app.press("2");
+    let closed = app.wait_for("The session is closed", Duration::from_secs(60));
+    assert!(closed.contains("0 plans · 0 ○ heads-up"), "{closed}");
+    app.send("q");
+    app.wait_exit(Duration::from_secs(10));
+}

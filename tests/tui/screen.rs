@@ -159,7 +159,7 @@ fn help_overlay_lists_the_live_keymap() {
 fn a_terminal_below_80_by_24_gets_the_too_small_notice() {
     let screen = render(&app(), 79, 24);
     assert!(screen.contains("terminal too small (need 80×24)"));
-    assert!(screen.contains("now 79×24; q quits"));
+    assert!(screen.contains("now 79×24; ? help · q quits"));
 }
 
 #[test]

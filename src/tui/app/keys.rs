@@ -9,6 +9,7 @@ use crate::runtime::brief::BriefRequest;
 use crate::store::parse_symbols;
 use crate::tui::action::Action;
 use crate::tui::pane::{Ctx, Handled};
+use crate::tui::selection::Move;
 
 /// Longest watchlist text the editor takes (50 symbols of up to 12 characters).
 const WATCHLIST_CHARS: usize = 50 * 13;
@@ -17,6 +18,10 @@ impl App {
     /// A key press. An open editor takes every key but Ctrl-C; otherwise the keymap
     /// decides, and an unbound key is reported.
     pub fn on_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        // An error stays until the next key: this one (its own result, if any, follows).
+        if self.status.as_ref().is_some_and(|s| s.is_error) {
+            self.set_status(None);
+        }
         let ctrl_c =
             key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
         if let Some(Overlay::EditWatchlist { input, error }) = &mut self.overlay
@@ -127,6 +132,11 @@ impl App {
                     self.overlay = None;
                     return vec![];
                 }
+                if let Some(step) = Move::from_action(action) {
+                    let len = self.help_last_top.get() + 1;
+                    self.help_top = step.apply(self.help_top(), len).unwrap_or(0);
+                    return vec![];
+                }
                 if action != Action::ForceQuit {
                     return vec![];
                 }
@@ -169,12 +179,17 @@ impl App {
                 let (handled, effects) =
                     self.pane_call(PaneId::Coach, |p, ctx| p.on_action(action, ctx));
                 if handled == Handled::No {
-                    self.status = None;
+                    self.set_status(None);
                 }
                 return effects;
             }
             Action::FocusChart => self.focus = PaneId::Chart,
-            Action::Up | Action::Down => {
+            Action::Up
+            | Action::Down
+            | Action::First
+            | Action::Last
+            | Action::HalfPageUp
+            | Action::HalfPageDown => {
                 // The focused pane's: a list moves, the Coach scrolls; a pane without
                 // one ignores them.
                 return self
@@ -201,8 +216,11 @@ impl App {
                     .pane_call(PaneId::Chart, |p, ctx| p.on_action(action, ctx))
                     .1;
             }
-            Action::Help => self.overlay = Some(Overlay::Help),
-            Action::Back => self.status = None,
+            Action::Help => {
+                self.help_top = 0;
+                self.overlay = Some(Overlay::Help);
+            }
+            Action::Back => self.set_status(None),
             Action::EditWatchlist => {
                 self.focus = PaneId::Scanner;
                 self.open_watchlist_editor();

@@ -149,6 +149,9 @@ pub enum Effect {
     Brief(crate::runtime::brief::BriefRequest),
 }
 
+/// How long a message (not an error) stays on the status line.
+pub const STATUS_FADE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A quote older than this on the market clock is marked stale.
 pub const STALE_QUOTE: chrono::Duration = chrono::Duration::minutes(2);
 
@@ -275,6 +278,9 @@ pub struct Settings {
     pub has_chains: bool,
     /// The trader this screen belongs to; `None` shows every user's alert firings.
     pub user: Option<crate::store::UserId>,
+    /// How long a detection stays an opportunity in the Scanner (`[scanner]
+    /// max_age_minutes`).
+    pub opportunity_life: chrono::Duration,
 }
 
 /// What the screen starts with: the dashboard reads it from the configuration and the
@@ -306,6 +312,7 @@ impl Startup {
                 bell: false,
                 has_chains: true,
                 user: None,
+                opportunity_life: crate::tui::panes::scanner::DEFAULT_LIFE,
             },
             coach_configured: false,
             setups: Vec::new(),
@@ -330,6 +337,13 @@ pub struct App {
     focus_chosen: bool,
     overlay: Option<Overlay>,
     status: Option<Status>,
+    /// Counts the messages put on the status line, so the shell can fade the one it
+    /// scheduled a fade for and not a newer one (`fade_status`).
+    status_seq: u64,
+    /// The help popup's first line shown (it scrolls with the list keys when it does not
+    /// fit), and the last one that may be first, as of its last drawing.
+    help_top: usize,
+    help_last_top: std::cell::Cell<usize>,
     /// What every pane reads of the market: session, clock, watchlist, levels, bars.
     market: MarketView,
     /// Every pane's own state (`panes::Panes`, the registry).
@@ -361,6 +375,7 @@ impl App {
         } = startup;
         let mut panes = crate::tui::panes::Panes::default();
         panes.coach.configured = coach_configured;
+        panes.scanner.life = settings.opportunity_life;
         panes.setups.rows = setups;
         panes.chart.alerts = alerts;
         App {
@@ -372,6 +387,9 @@ impl App {
             focus_chosen: false,
             overlay: None,
             status: None,
+            status_seq: 0,
+            help_top: 0,
+            help_last_top: std::cell::Cell::new(0),
             market: MarketView {
                 watchlist: watchlist.iter().cloned().map(SymbolRow::empty).collect(),
                 ..MarketView::default()
@@ -410,6 +428,37 @@ impl App {
     /// The status line: the result of the last action.
     pub fn status(&self) -> Option<&Status> {
         self.status.as_ref()
+    }
+
+    /// The help popup's first line shown (never past its end).
+    pub fn help_top(&self) -> usize {
+        self.help_top.min(self.help_last_top.get())
+    }
+
+    /// The help drawing says how far it can scroll at the screen's size.
+    pub(crate) fn set_help_last_top(&self, last: usize) {
+        self.help_last_top.set(last);
+    }
+
+    /// Which message the status line shows: a new message gets a new number.
+    pub fn status_seq(&self) -> u64 {
+        self.status_seq
+    }
+
+    /// The message numbered `seq` has been shown for `STATUS_FADE`: it goes, unless a
+    /// newer message replaced it or it is an error (errors stay until the next key).
+    /// `true` when the status line changed.
+    pub fn fade_status(&mut self, seq: u64) -> bool {
+        let fades = seq == self.status_seq && self.status.as_ref().is_some_and(|s| !s.is_error);
+        if fades {
+            self.status = None;
+        }
+        fades
+    }
+
+    fn set_status(&mut self, status: Option<Status>) {
+        self.status = status;
+        self.status_seq += 1;
     }
 
     pub fn market(&self) -> &MarketView {
@@ -468,7 +517,7 @@ impl App {
     pub(crate) fn apply(&mut self, requests: Requests) -> Vec<Effect> {
         let mut effects = requests.effects;
         if let Some(status) = requests.status {
-            self.status = Some(status);
+            self.set_status(Some(status));
         }
         if let Some(pane) = requests.focus_pane {
             self.focus = pane;
@@ -485,11 +534,11 @@ impl App {
     }
 
     pub fn say(&mut self, text: impl Into<String>) {
-        self.status = Some(Status::new(text, false));
+        self.set_status(Some(Status::new(text, false)));
     }
 
     pub fn say_error(&mut self, text: impl Into<String>) {
-        self.status = Some(Status::new(text, true));
+        self.set_status(Some(Status::new(text, true)));
     }
 
     /// Applies a market event to the watchlist rows; every one redraws (prices move).

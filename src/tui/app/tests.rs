@@ -647,7 +647,7 @@ fn relative_volume_is_the_last_minute_against_the_twenty_before() {
 }
 
 #[test]
-fn the_scanner_ranks_level_and_volume_signals_with_detections_and_t_explains_a_signal() {
+fn the_scanner_lists_plans_before_heads_up_signals_and_t_explains_a_signal() {
     let mut a = with_opportunity();
     a.market.watchlist[2].closes = vec![682.0, 683.0];
     a.on_event(AppEvent::Levels {
@@ -657,27 +657,27 @@ fn the_scanner_ranks_level_and_volume_signals_with_detections_and_t_explains_a_s
     let rows = a.opportunity_rows();
     assert_eq!(rows.len(), 2, "the detection and the PDH signal");
     assert!(
-        matches!(rows[0], Opportunity::Signal(_)),
-        "at PDH scores 88, above the detection's 80"
+        matches!(rows[0], Opportunity::Detection(_)),
+        "the plan first, although at PDH scores 88 above its 80: heads-ups are their own section"
     );
-    assert!(matches!(rows[1], Opportunity::Detection(_)));
+    assert!(matches!(rows[1], Opportunity::Signal(_)));
     drop(rows);
     for _ in 0..4 {
         a.update(Action::Down);
     }
-    assert!(a.update(Action::Track).is_empty());
-    let text = a.status.clone().unwrap().text;
-    assert!(
-        text.contains("SPY at PDH 683.10") && text.contains("without a plan"),
-        "{text}"
-    );
-    a.update(Action::Down);
     assert_eq!(
         a.update(Action::Track),
         vec![Effect::Track {
             detection: detection(7),
             at: at_market()
         }]
+    );
+    a.update(Action::Down);
+    assert!(a.update(Action::Track).is_empty());
+    let text = a.status.clone().unwrap().text;
+    assert!(
+        text.contains("SPY at PDH 683.10") && text.contains("without a plan"),
+        "{text}"
     );
 }
 
@@ -955,6 +955,7 @@ fn a_status_change_read_back_from_the_store_is_announced() {
 }
 
 mod focus;
+mod navigation;
 mod brief {
     use super::*;
     use crate::runtime::brief::BriefRequest;

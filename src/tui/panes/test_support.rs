@@ -63,7 +63,7 @@ pub fn startup() -> Startup {
     )
 }
 
-fn worker(name: &str, state: WorkerState, error: Option<&str>) -> WorkerRecord {
+pub fn worker(name: &str, state: WorkerState, error: Option<&str>) -> WorkerRecord {
     let t = market_time();
     WorkerRecord {
         name: name.into(),
@@ -103,8 +103,9 @@ fn detection(
         entry,
         stop: entry - sign * entry * 0.002,
         target: entry + sign * entry * 0.005,
-        detected_at: market_time() - chrono::Duration::minutes(12),
-        bar_time: market_time() - chrono::Duration::minutes(13),
+        // fresh: a plan detected 12 minutes ago has seen its stop trade in the sim
+        detected_at: market_time() - chrono::Duration::minutes(2),
+        bar_time: market_time() - chrono::Duration::minutes(3),
         market_date: market_time().date_naive(),
         dedup_key: format!("{name}-{kind:?}"),
         rationale: "test".into(),

@@ -78,13 +78,17 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, pane: &BriefPa
     }
     // j/k move by brief lines; the paragraph scrolls by screen rows, so the rows of the
     // lines above are summed (word wrapping may add a row the estimate misses)
-    let first = pane.top_line();
     let inner = usize::from(area.width.saturating_sub(2)).max(1);
-    let rows: usize = lines
+    let heights: Vec<usize> = lines
         .iter()
-        .take(first)
         .map(|l| l.width().div_ceil(inner).max(1))
-        .sum();
+        .collect();
+    // The brief stops at its end: the last top line is the one from which the rest fills
+    // the pane; `j` goes no further (the pane keeps it for its keys).
+    let visible = usize::from(area.height.saturating_sub(2));
+    pane.set_last_top(last_top(&heights, visible));
+    let first = pane.top_line();
+    let rows: usize = heights.iter().take(first).sum();
     let scroll = u16::try_from(rows).unwrap_or(u16::MAX);
     frame.render_widget(
         Paragraph::new(lines)
@@ -94,4 +98,33 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, pane: &BriefPa
             .block(block),
         area,
     );
+}
+
+/// The last line that may be at the top of a pane `visible` rows high, over lines of
+/// `heights` rows each: from it to the end, the lines fill the pane (or all fit).
+pub fn last_top(heights: &[usize], visible: usize) -> usize {
+    let mut below = 0;
+    for (i, h) in heights.iter().enumerate().rev() {
+        below += h;
+        if below > visible {
+            return i + 1;
+        }
+    }
+    0
+}
+
+#[cfg(test)]
+mod scroll_tests {
+    use super::last_top;
+
+    #[test]
+    fn the_brief_scrolls_until_its_last_line_is_at_the_bottom() {
+        // ten one-row lines in a four-row pane: lines 6..=9 fill it
+        assert_eq!(last_top(&[1; 10], 4), 6);
+        // a two-row line at the end counts twice
+        assert_eq!(last_top(&[1, 1, 1, 1, 2], 3), 3);
+        // a brief that fits never scrolls
+        assert_eq!(last_top(&[1; 3], 10), 0);
+        assert_eq!(last_top(&[], 10), 0);
+    }
 }

@@ -4,6 +4,7 @@
 
 mod draw;
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use ratatui::Frame;
@@ -19,6 +20,7 @@ use crate::runtime::brief::BriefRequest;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Effect, PaneId};
 use crate::tui::pane::{Ctx, DrawCtx, Handled, Hint, Pane};
+use crate::tui::selection::Move;
 
 /// The Brief pane's state: the brief shown, whether it is a preview (not stored), and
 /// the brief line scrolled to the top.
@@ -28,6 +30,9 @@ pub struct BriefPane {
     preview: bool,
     /// Index into the brief's text lines (`brief::render::text_lines`).
     top: usize,
+    /// The last line that may be at the top, as of the last drawing: the brief's end is
+    /// then at the pane's bottom (`None` before the first drawing).
+    last_top: Cell<Option<usize>>,
 }
 
 impl BriefPane {
@@ -39,16 +44,23 @@ impl BriefPane {
         self.preview
     }
 
-    /// The brief line at the top of the pane.
+    /// The brief line at the top of the pane (never past its end).
     pub fn top_line(&self) -> usize {
-        self.top
+        self.last_top
+            .get()
+            .map_or(self.top, |last| self.top.min(last))
+    }
+
+    /// The drawing says how far the brief can scroll at the pane's size.
+    pub(crate) fn set_last_top(&self, last: usize) {
+        self.last_top.set(Some(last));
     }
 
     /// The symbol whose section the top line is in (its heading or a line below it).
     pub fn section_symbol(&self) -> Option<Symbol> {
         let brief = self.brief.as_ref()?;
         let mut section = None;
-        for line in text_lines(brief).into_iter().take(self.top + 1) {
+        for line in text_lines(brief).into_iter().take(self.top_line() + 1) {
             if let TextLine::Heading(title) = line {
                 section = brief
                     .symbols
@@ -61,12 +73,12 @@ impl BriefPane {
         section
     }
 
-    fn scroll(&mut self, by: isize) {
+    fn scroll(&mut self, step: Move) {
         let len = self.brief.as_ref().map_or(0, |b| text_lines(b).len());
-        if len == 0 {
-            return;
+        let len = self.last_top.get().map_or(len, |last| len.min(last + 1));
+        if let Some(top) = step.apply(self.top_line(), len) {
+            self.top = top;
         }
-        self.top = (self.top as isize + by).clamp(0, len as isize - 1) as usize;
     }
 
     /// A brief arrived: the status line says what it is; a new one (or a switch between
@@ -120,8 +132,15 @@ impl Pane for BriefPane {
 
     fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> Handled {
         match action {
-            Action::Up | Action::Down => {
-                self.scroll(if action == Action::Up { -1 } else { 1 });
+            Action::Up
+            | Action::Down
+            | Action::First
+            | Action::Last
+            | Action::HalfPageUp
+            | Action::HalfPageDown => {
+                if let Some(step) = Move::from_action(action) {
+                    self.scroll(step);
+                }
                 if let Some(symbol) = self.section_symbol() {
                     ctx.focus_symbol(symbol);
                 }

@@ -20,6 +20,7 @@ use crate::market::intraday::{self, Timeframe};
 use crate::tui::action::Action;
 use crate::tui::app::{App, MarketView, Overlay, PaneId};
 use crate::tui::pane::{Ctx, DrawCtx, Handled, Hint, Pane};
+use crate::tui::selection::Move;
 use crate::tui::widgets::candles::ChartLine;
 
 /// The Chart's view.
@@ -115,13 +116,13 @@ impl ChartPane {
         };
     }
 
-    fn move_selection(&mut self, by: isize) {
-        if !self.view.show_alerts || self.alerts.is_empty() {
+    fn move_selection(&mut self, step: Move) {
+        if !self.view.show_alerts {
             return;
         }
-        let last = self.alerts.len() as isize - 1;
-        let next = (self.selected_row() as isize + by).clamp(0, last) as usize;
-        self.selected = Some(self.alerts[next].id);
+        if let Some(next) = step.apply(self.selected_row(), self.alerts.len()) {
+            self.selected = Some(self.alerts[next].id);
+        }
     }
 }
 
@@ -188,8 +189,16 @@ impl Pane for ChartPane {
                 self.view.show_alerts = !self.view.show_alerts;
                 self.selected = None;
             }
-            Action::Up => self.move_selection(-1),
-            Action::Down => self.move_selection(1),
+            Action::Up
+            | Action::Down
+            | Action::First
+            | Action::Last
+            | Action::HalfPageUp
+            | Action::HalfPageDown => {
+                if let Some(step) = Move::from_action(action) {
+                    self.move_selection(step);
+                }
+            }
             Action::Delete if self.view.show_alerts => match self.selected_alert() {
                 Some(alert) => ctx.open(Overlay::ConfirmRemoveAlert { id: alert.id }),
                 None => ctx.say_error("no alert selected"),

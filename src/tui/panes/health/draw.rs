@@ -51,20 +51,25 @@ pub fn draw(
         return;
     }
     let selected = pane.selected_row();
+    let columns = columns(pane.workers(), theme, now, block.inner(area).width);
     let rows: Vec<Row> = pane
         .workers()
         .iter()
         .enumerate()
         .map(|(i, w)| {
-            let row = Row::new(vec![
-                Cell::from(w.name.clone()),
-                Cell::from(state_cell(w, theme, now)),
-                Cell::from(age(w.last_success, now)),
-                Cell::from(w.cycles.to_string()),
-                Cell::from(w.errors.to_string()),
-                Cell::from(w.restarts.to_string()),
-                Cell::from(last_error(w, theme, now)),
-            ]);
+            let cells: Vec<Cell> = columns
+                .iter()
+                .map(|c| match c.kind {
+                    Column::Worker => Cell::from(w.name.clone()),
+                    Column::State => Cell::from(state_cell(w, theme, now)),
+                    Column::OkAgo => Cell::from(age(w.last_success, now)),
+                    Column::Cycles => Cell::from(w.cycles.to_string()),
+                    Column::Errors => Cell::from(w.errors.to_string()),
+                    Column::Restarts => Cell::from(w.restarts.to_string()),
+                    Column::LastError => Cell::from(last_error(w, theme, now)),
+                })
+                .collect();
+            let row = Row::new(cells);
             if i == selected && ctx.focused {
                 row.style(theme.selected)
             } else {
@@ -72,29 +77,116 @@ pub fn draw(
             }
         })
         .collect();
-    let header = Row::new([
-        "Worker",
-        "State",
-        "OK ago",
-        "Cycles",
-        "Err",
-        "Rst",
-        "Last error",
-    ])
-    .style(theme.dim);
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(10),
-            Constraint::Length(8),
-            Constraint::Length(6),
-            Constraint::Length(7),
-            Constraint::Length(4),
-            Constraint::Length(4),
-            Constraint::Min(10),
-        ],
-    )
-    .header(header)
-    .block(block);
+    let header = Row::new(columns.iter().map(|c| c.kind.header())).style(theme.dim);
+    let table = Table::new(rows, columns.iter().map(|c| Constraint::Length(c.width)))
+        .header(header)
+        .block(block);
     frame.render_widget(table, area);
+}
+
+/// A column of the Health table, in display order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    Worker,
+    State,
+    OkAgo,
+    Cycles,
+    Errors,
+    Restarts,
+    LastError,
+}
+
+impl Column {
+    fn header(self) -> &'static str {
+        match self {
+            Column::Worker => "Worker",
+            Column::State => "State",
+            Column::OkAgo => "OK ago",
+            Column::Cycles => "Cycles",
+            Column::Errors => "Err",
+            Column::Restarts => "Rst",
+            Column::LastError => "Last error",
+        }
+    }
+}
+
+/// A column and its width in cells.
+struct Sized {
+    kind: Column,
+    width: u16,
+}
+
+/// The narrowest a last error is cut to before the counts make way for it, in cells.
+const LAST_ERROR_MIN: usize = 16;
+
+/// The columns that fit `width` cells, each as wide as its widest cell or header, so
+/// names and states are never cut: the worker, its state and the age of its last success
+/// always; the last error (only as wide as its text, absent when no worker has one)
+/// next; the counts (cycles, errors, restarts) while room is left, the restarts first
+/// to go. A last error longer than what is left is cut at the pane's edge.
+fn columns(workers: &[WorkerRecord], theme: &Theme, now: DateTime<Utc>, width: u16) -> Vec<Sized> {
+    let widest = |kind: Column, cell: &dyn Fn(&WorkerRecord) -> usize| {
+        workers
+            .iter()
+            .map(cell)
+            .chain([kind.header().chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let error_width = workers
+        .iter()
+        .map(|w| last_error(w, theme, now).width())
+        .max()
+        .unwrap_or(0);
+    let mut shown: Vec<(Column, usize)> = vec![
+        (
+            Column::Worker,
+            widest(Column::Worker, &|w| w.name.chars().count()),
+        ),
+        (
+            Column::State,
+            widest(Column::State, &|w| state_cell(w, theme, now).width()),
+        ),
+        (
+            Column::OkAgo,
+            widest(Column::OkAgo, &|w| age(w.last_success, now).chars().count()),
+        ),
+        (
+            Column::Cycles,
+            widest(Column::Cycles, &|w| w.cycles.to_string().len()),
+        ),
+        (
+            Column::Errors,
+            widest(Column::Errors, &|w| w.errors.to_string().len()),
+        ),
+        (
+            Column::Restarts,
+            widest(Column::Restarts, &|w| w.restarts.to_string().len()),
+        ),
+    ];
+    let error =
+        (error_width > 0).then(|| error_width.max(Column::LastError.header().chars().count()));
+    let width = usize::from(width);
+    // one space between columns
+    let used = |cols: &[(Column, usize)], error: usize| {
+        cols.iter().map(|(_, w)| w + 1).sum::<usize>() + error
+    };
+    while shown.len() > 3 && used(&shown, error.map_or(0, |e| e.min(LAST_ERROR_MIN))) > width {
+        shown.pop();
+    }
+    let mut out: Vec<Sized> = shown
+        .into_iter()
+        .map(|(kind, w)| Sized {
+            kind,
+            width: u16::try_from(w).unwrap_or(u16::MAX),
+        })
+        .collect();
+    if let Some(e) = error {
+        let left = width.saturating_sub(out.iter().map(|c| usize::from(c.width) + 1).sum());
+        out.push(Sized {
+            kind: Column::LastError,
+            width: u16::try_from(e.min(left)).unwrap_or(u16::MAX),
+        });
+    }
+    out
 }

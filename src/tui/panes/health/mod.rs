@@ -13,6 +13,7 @@ use crate::runtime::health::{WorkerRecord, WorkerState};
 use crate::tui::action::Action;
 use crate::tui::app::{App, PaneId};
 use crate::tui::pane::{Ctx, DrawCtx, Handled, Hint, Pane};
+use crate::tui::selection::Move;
 
 /// The Health pane's state: the workers as last reported, and the selected one.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -60,13 +61,10 @@ impl HealthPane {
             .unwrap_or(0)
     }
 
-    fn move_selection(&mut self, by: isize) {
-        if self.workers.is_empty() {
-            return;
+    fn move_selection(&mut self, step: Move) {
+        if let Some(next) = step.apply(self.selected_row(), self.workers.len()) {
+            self.selected = Some(self.workers[next].name.clone());
         }
-        let last = self.workers.len() as isize - 1;
-        let next = (self.selected_row() as isize + by).clamp(0, last) as usize;
-        self.selected = Some(self.workers[next].name.clone());
     }
 
     fn failing(&self) -> usize {
@@ -99,12 +97,13 @@ impl Pane for HealthPane {
     }
 
     fn on_action(&mut self, action: Action, _ctx: &mut Ctx) -> Handled {
-        match action {
-            Action::Up => self.move_selection(-1),
-            Action::Down => self.move_selection(1),
-            _ => return Handled::No,
+        match Move::from_action(action) {
+            Some(step) => {
+                self.move_selection(step);
+                Handled::Yes
+            }
+            None => Handled::No,
         }
-        Handled::Yes
     }
 
     fn on_event(&mut self, event: &AppEvent, _ctx: &mut Ctx) -> bool {

@@ -170,7 +170,8 @@ fn signal_row(s: &ScanSignal, theme: &Theme) -> Row<'static> {
         Direction::Short => ("▼", theme.down),
     };
     Row::new(vec![
-        Cell::from(Line::from(s.score.to_string()).right_aligned()),
+        // ○ before the score: a heads-up, no plan to track (help and the title say so)
+        Cell::from(Line::from(format!("○{}", s.score)).right_aligned()),
         Cell::from(s.symbol.as_str().to_string()),
         Cell::from(what),
         Cell::from(Span::styled(arrow, style)),
@@ -194,10 +195,17 @@ fn draw_opportunities(
     }
     let opportunities = app.panes().scanner.rows(app.market());
     if opportunities.is_empty() {
-        frame.render_widget(
-            Paragraph::new("No setups detected on the watchlist yet today.").style(theme.dim),
-            area,
-        );
+        let closed = app
+            .market()
+            .session
+            .zip(app.market().now)
+            .is_some_and(|(s, now)| now >= s.close);
+        let text = if closed {
+            "The session is closed: its opportunities are over (`coach replay` keeps them)."
+        } else {
+            "No setups detected on the watchlist yet today."
+        };
+        frame.render_widget(Paragraph::new(text).style(theme.dim), area);
         return;
     }
     let rows: Vec<Row> = opportunities

@@ -1,6 +1,8 @@
 //! The Scanner pane (`2`): the watchlist with prices, change and sparklines, then today's
-//! opportunities (detections with a plan, level and volume signals), best score first;
-//! `t` tracks the selected detection (saving → saved | duplicate | error).
+//! opportunities: the plans (detections whose stop and target have not traded, younger
+//! than `[scanner] max_age_minutes`), best score first, then the ○ heads-up signals
+//! (level proximity, volume), best first; none after the close. `t` tracks the selected
+//! plan (saving → saved | duplicate | error).
 
 mod draw;
 
@@ -20,9 +22,13 @@ use crate::tui::action::Action;
 use crate::tui::app::setups_view::{TrackState, status_label};
 use crate::tui::app::{App, Effect, MarketView, Opportunity, PaneId};
 use crate::tui::pane::{Ctx, DrawCtx, Handled, Hint, Pane};
+use crate::tui::selection::Move;
+
+/// How long a detection stays an opportunity by default (`[scanner] max_age_minutes`).
+pub const DEFAULT_LIFE: chrono::Duration = chrono::Duration::minutes(60);
 
 /// The Scanner pane's state.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ScannerPane {
     /// Today's detections on the watchlist, best score first.
     pub(crate) opportunities: Vec<StoredDetection>,
@@ -31,6 +37,20 @@ pub struct ScannerPane {
     /// The selected row by what it shows: the rows re-sort under the cursor as
     /// detections and signals come and go.
     selected: Option<RowId>,
+    /// How long after its signal bar a detection is listed (it leaves sooner once its
+    /// stop or target trades: `setups::scanner::gone`).
+    pub(crate) life: chrono::Duration,
+}
+
+impl Default for ScannerPane {
+    fn default() -> Self {
+        ScannerPane {
+            opportunities: Vec::new(),
+            track_states: HashMap::new(),
+            selected: None,
+            life: DEFAULT_LIFE,
+        }
+    }
 }
 
 /// What a Scanner row shows: a watchlist symbol, a detection, or a signal.
@@ -91,22 +111,43 @@ impl ScannerPane {
         out
     }
 
-    /// The opportunity list: detections and signals together, best score first (a
-    /// detection first on equal scores: it carries a plan).
+    /// The opportunity list: the plans (detections still alive: `live`), best score
+    /// first, then the heads-up signals, best score first. After the close there is
+    /// none: the session's opportunities are over.
     pub fn rows<'a>(&'a self, market: &MarketView) -> Vec<Opportunity<'a>> {
-        let mut rows: Vec<Opportunity> = self
+        if market
+            .session
+            .zip(market.now)
+            .is_some_and(|(s, now)| now >= s.close)
+        {
+            return Vec::new();
+        }
+        let mut plans: Vec<Opportunity> = self
             .opportunities
             .iter()
+            .filter(|d| self.live(d, market))
             .map(Opportunity::Detection)
             .collect();
-        rows.extend(Self::signals(market).into_iter().map(Opportunity::Signal));
-        rows.sort_by_key(|o| {
-            (
-                std::cmp::Reverse(o.score()),
-                matches!(o, Opportunity::Signal(_)),
-            )
-        });
-        rows
+        plans.sort_by_key(|o| std::cmp::Reverse(o.score()));
+        let mut signals: Vec<Opportunity> = Self::signals(market)
+            .into_iter()
+            .map(Opportunity::Signal)
+            .collect();
+        signals.sort_by_key(|o| std::cmp::Reverse(o.score()));
+        plans.extend(signals);
+        plans
+    }
+
+    /// A detection is still an opportunity: neither its stop nor its target has traded
+    /// on the symbol's bars since, and it is younger than `life` on the market clock.
+    fn live(&self, found: &StoredDetection, market: &MarketView) -> bool {
+        let d = &found.detection;
+        let bars = market
+            .intraday
+            .get(&d.symbol)
+            .map_or(&[][..], |i| i.bars.as_slice());
+        let now = market.now.unwrap_or(d.detected_at);
+        scanner::gone(d, bars, now, self.life).is_none()
     }
 
     /// The symbol of the selected row (a watchlist row, then an opportunity).
@@ -225,7 +266,16 @@ impl Pane for ScannerPane {
     }
 
     fn title(&self, app: &App) -> String {
-        format!(" · watchlist ({})", app.market().watchlist.len())
+        let rows = self.rows(app.market());
+        let plans = rows
+            .iter()
+            .filter(|o| matches!(o, Opportunity::Detection(_)))
+            .count();
+        format!(
+            " · {} watched · {plans} plans · {} ○ heads-up",
+            app.market().watchlist.len(),
+            rows.len() - plans
+        )
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, block: Block<'static>, ctx: &DrawCtx) {
@@ -244,12 +294,17 @@ impl Pane for ScannerPane {
 
     fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> Handled {
         match action {
-            Action::Up | Action::Down => {
+            Action::Up
+            | Action::Down
+            | Action::First
+            | Action::Last
+            | Action::HalfPageUp
+            | Action::HalfPageDown => {
                 let ids = self.row_ids(ctx.market);
-                if !ids.is_empty() {
-                    let by = if action == Action::Up { -1 } else { 1 };
-                    let here = self.selected_row(ctx.market) as isize;
-                    let next = (here + by).clamp(0, ids.len() as isize - 1) as usize;
+                let step = Move::from_action(action);
+                if let Some(next) =
+                    step.and_then(|s| s.apply(self.selected_row(ctx.market), ids.len()))
+                {
                     self.selected = ids.into_iter().nth(next);
                     if let Some(symbol) = self.selected_symbol(ctx.market) {
                         ctx.focus_symbol(symbol);

@@ -2,14 +2,17 @@
 
 use crate::tui::action::Action;
 use crate::tui::app::PaneId;
-use crate::tui::panes::test_support::{full_app, pane_screen};
+use crate::tui::panes::test_support::{full_app, market_time, pane_screen, symbol};
 
 #[test]
 fn the_scanner_at_80_by_24_lists_the_watchlist_then_the_best_detection_first() {
     let mut app = full_app();
     app.update(Action::FocusScanner);
     let screen = pane_screen(&app, PaneId::Scanner, 80, 24);
-    assert!(screen.contains("▶ 2 Scanner · watchlist (4)"), "{screen}");
+    assert!(
+        screen.contains("▶ 2 Scanner · 4 watched · 2 plans · 0 ○ heads-up"),
+        "{screen}"
+    );
     let spy = screen.find("ORB").expect("the SPY detection is listed");
     let qqq = screen
         .find("vwap-rcl")
@@ -61,4 +64,136 @@ fn the_selection_stays_on_its_detection_when_a_better_one_arrives_above_it() {
         app.selected_symbol(PaneId::Scanner).map(|s| s.to_string()),
         Some("QQQ".to_string())
     );
+}
+
+/// The detection ids the Scanner lists as plans, in order.
+fn plans(app: &crate::tui::app::App) -> Vec<i64> {
+    app.opportunity_rows()
+        .iter()
+        .filter_map(|o| match o {
+            crate::tui::app::Opportunity::Detection(d) => Some(d.id),
+            crate::tui::app::Opportunity::Signal(_) => None,
+        })
+        .collect()
+}
+
+/// One final SPY minute bar at `minute` past the market time, trading `low`..`high`.
+fn spy_bar(app: &mut crate::tui::app::App, minute: i64, low: f64, high: f64) {
+    use crate::domain::Bar;
+    use crate::provider::MarketEvent;
+    let start = market_time() + chrono::Duration::minutes(minute);
+    app.on_market(&MarketEvent::Step {
+        at: start + chrono::Duration::minutes(1),
+        quotes: vec![],
+        bars: vec![(
+            symbol("SPY"),
+            Bar {
+                start,
+                open: high,
+                high,
+                low,
+                close: low,
+                volume: 1000.0,
+            },
+        )],
+    });
+}
+
+#[test]
+fn a_plan_whose_stop_trades_leaves_the_scanner_and_the_other_stays() {
+    let mut app = full_app();
+    assert_eq!(plans(&app), [41, 42], "SPY ORB, then QQQ vwap-rcl");
+    let spy = app.panes().scanner.opportunities()[0].detection.clone();
+    assert_eq!(spy.symbol.as_str(), "SPY");
+    // a bar just above the stop keeps it; one through the stop ends it
+    spy_bar(&mut app, 0, spy.stop + 0.01, spy.entry);
+    assert_eq!(plans(&app), [41, 42]);
+    spy_bar(&mut app, 1, spy.stop - 0.05, spy.entry);
+    assert_eq!(plans(&app), [42], "the SPY plan is dead: its stop traded");
+    assert_eq!(
+        app.panes().scanner.opportunities().len(),
+        2,
+        "it is still known (the history keeps it), only no longer listed"
+    );
+}
+
+#[test]
+fn a_plan_whose_target_trades_leaves_too() {
+    let mut app = full_app();
+    let spy = app.panes().scanner.opportunities()[0].detection.clone();
+    spy_bar(&mut app, 0, spy.entry, spy.target + 0.02);
+    assert_eq!(plans(&app), [42]);
+}
+
+#[test]
+fn a_plan_older_than_its_life_leaves_and_the_close_clears_them_all() {
+    let mut app = full_app();
+    // both were detected 2 minutes before the market time; a later step ages them
+    let step = |app: &mut crate::tui::app::App, minutes: i64| {
+        app.on_market(&crate::provider::MarketEvent::Step {
+            at: market_time() + chrono::Duration::minutes(minutes),
+            quotes: vec![],
+            bars: vec![],
+        });
+    };
+    step(&mut app, 58);
+    assert_eq!(plans(&app), [41, 42], "60 minutes old: still listed");
+    step(&mut app, 59);
+    assert!(plans(&app).is_empty(), "past an hour: gone");
+    let mut young = full_app();
+    let close = young.market().session.expect("a session").close;
+    young.on_event(crate::runtime::AppEvent::Detection(
+        crate::store::StoredDetection {
+            id: 50,
+            detection: crate::domain::Detection {
+                detected_at: close - chrono::Duration::minutes(10),
+                bar_time: close - chrono::Duration::minutes(11),
+                dedup_key: "young".into(),
+                ..young.panes().scanner.opportunities()[1].detection.clone()
+            },
+        },
+    ));
+    let minutes_to_close = (close - market_time()).num_minutes();
+    step(&mut young, minutes_to_close - 1);
+    assert!(!young.opportunity_rows().is_empty());
+    step(&mut young, minutes_to_close);
+    assert!(
+        young.opportunity_rows().is_empty(),
+        "after the close the session's opportunities are cleared"
+    );
+}
+
+#[test]
+fn heads_up_rows_follow_the_plans_with_their_marker_and_the_title_counts_both() {
+    let mut app = full_app();
+    app.update(Action::FocusScanner);
+    // SPY's last close sits 0.10 under its prior day's high: a heads-up
+    let close = *app.market().watchlist[2].closes.last().expect("SPY closes");
+    app.on_event(crate::runtime::AppEvent::Levels {
+        symbol: symbol("SPY"),
+        levels: vec![("PDH", close + 0.10)],
+    });
+    let rows = app.opportunity_rows();
+    assert!(
+        matches!(rows.last(), Some(crate::tui::app::Opportunity::Signal(_))),
+        "the PDH heads-up is listed"
+    );
+    let first_signal = rows
+        .iter()
+        .position(|o| matches!(o, crate::tui::app::Opportunity::Signal(_)));
+    if let Some(i) = first_signal {
+        assert!(
+            rows[i..]
+                .iter()
+                .all(|o| matches!(o, crate::tui::app::Opportunity::Signal(_))),
+            "no plan below a heads-up"
+        );
+    }
+    let heads_up = rows.len() - plans(&app).len();
+    let screen = pane_screen(&app, PaneId::Scanner, 120, 40);
+    assert!(
+        screen.contains(&format!("2 plans · {heads_up} ○ heads-up")),
+        "{screen}"
+    );
+    assert_eq!(screen.matches('○').count(), heads_up + 1, "{screen}");
 }

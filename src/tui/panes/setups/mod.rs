@@ -17,6 +17,7 @@ use crate::tui::app::editor::TextInput;
 use crate::tui::app::setups_view::status_label;
 use crate::tui::app::{App, Effect, Overlay, PaneId};
 use crate::tui::pane::{Ctx, DrawCtx, Handled, Hint, Pane};
+use crate::tui::selection::Move;
 
 /// The Setups pane's state.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -68,13 +69,10 @@ impl SetupsPane {
         self.selected = self.visible().get(row).map(|r| r.setup.id);
     }
 
-    fn move_selection(&mut self, by: isize) {
-        let len = self.visible().len();
-        if len == 0 {
-            return;
+    fn move_selection(&mut self, step: Move) {
+        if let Some(next) = step.apply(self.selected_row(), self.visible().len()) {
+            self.select_row(next);
         }
-        let next = (self.selected_row() as isize + by).clamp(0, len as isize - 1);
-        self.select_row(next as usize);
     }
 
     /// A setup as the store has it now; an older version never replaces a newer one
@@ -202,8 +200,15 @@ impl Pane for SetupsPane {
 
     fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> Handled {
         match action {
-            Action::Up | Action::Down => {
-                self.move_selection(if action == Action::Up { -1 } else { 1 });
+            Action::Up
+            | Action::Down
+            | Action::First
+            | Action::Last
+            | Action::HalfPageUp
+            | Action::HalfPageDown => {
+                if let Some(step) = Move::from_action(action) {
+                    self.move_selection(step);
+                }
                 if let Some(row) = self.selected_setup() {
                     ctx.focus_symbol(row.setup.symbol.clone());
                 }
