@@ -4,8 +4,9 @@
 //! `../shared/fixtures/alpaca/rest` (each file is `{"url": …, "response": …}`).
 #![allow(dead_code)]
 
-#[path = "../massive_support/mod.rs"]
-pub mod http;
+// The binaries that hold these tests include massive_support once; a second copy here
+// would install a second global log subscriber and one copy's captures would stay empty.
+pub(crate) use crate::massive_support as http;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use coach::domain::Bar;
 #[allow(unused_imports)]
-pub use http::{Canned, Dynamic, HttpServer, Seen, capture_logs};
+pub(crate) use http::{Canned, Dynamic, HttpServer, Seen, capture_logs};
 use serde_json::{Value, json};
 
 pub const KEY_ID: &str = "PKTEST0123456789ABCD";
