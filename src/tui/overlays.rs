@@ -98,6 +98,42 @@ pub fn help_lines(app: &App) -> Vec<(String, &'static str)> {
         .collect()
 }
 
+/// The help's first line: the keys of the pane that has the focus (its footer hints),
+/// before the list of every key.
+fn focused_pane_keys(app: &App) -> String {
+    let pane = app.panes().get(app.focus());
+    let keys: Vec<String> = pane
+        .hints(app)
+        .into_iter()
+        .map(|(keys, what)| format!("{keys} {what}"))
+        .collect();
+    let name = app.focus().title();
+    if keys.is_empty() {
+        format!("{name}: no keys of its own; the keys below work everywhere.")
+    } else {
+        format!("In {name}: {}", keys.join(" · "))
+    }
+}
+
+/// `text` in lines of at most `width` characters, broken between words (a word longer
+/// than the width gets a line of its own, cut when drawn).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if !line.is_empty() && needed > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
 /// What the help says after the keys: how to read what the panes show.
 pub const HELP_NOTES: [&str; 6] = [
     "Scanner: Scr is the score, 0-100: a detection's confidence, a heads-up's strength.",
@@ -114,31 +150,37 @@ pub const HELP_NOTES: [&str; 6] = [
 fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let entries = help_lines(app);
     let footer = HELP_NOTES;
-    let fits_one = entries.len() + footer.len() + 3 <= area.height as usize;
+    let here = focused_pane_keys(app);
+    // + the pane's line(s), "Every key:", the blank line and the box's borders.
+    let fits_one = entries.len() + footer.len() + 6 <= area.height as usize;
     let columns = if fits_one { 1 } else { 2 };
     let per_column = entries.len().div_ceil(columns);
     let column_width = ((area.width.saturating_sub(4) as usize) / columns).min(70);
     let key_width = 12;
-    let mut lines: Vec<Line> = (0..per_column)
-        .map(|row| {
-            let mut spans = Vec::new();
-            for col in 0..columns {
-                if let Some((keys, what)) = entries.get(col * per_column + row) {
-                    let text: String = what
-                        .chars()
-                        .take(column_width.saturating_sub(key_width + 3))
-                        .collect();
-                    let pad = column_width.saturating_sub(key_width + 2 + text.chars().count());
-                    spans.push(Span::styled(format!("{keys:>key_width$}  "), theme.header));
-                    spans.push(Span::styled(
-                        format!("{text}{}", " ".repeat(pad)),
-                        theme.text,
-                    ));
-                }
-            }
-            Line::from(spans)
-        })
+    let box_width = column_width * columns;
+    let mut lines: Vec<Line> = wrap_words(&here, box_width.saturating_sub(1))
+        .into_iter()
+        .map(|line| Line::styled(line, theme.text))
         .collect();
+    lines.push(Line::styled("Every key:", theme.dim));
+    lines.extend((0..per_column).map(|row| {
+        let mut spans = Vec::new();
+        for col in 0..columns {
+            if let Some((keys, what)) = entries.get(col * per_column + row) {
+                let text: String = what
+                    .chars()
+                    .take(column_width.saturating_sub(key_width + 3))
+                    .collect();
+                let pad = column_width.saturating_sub(key_width + 2 + text.chars().count());
+                spans.push(Span::styled(format!("{keys:>key_width$}  "), theme.header));
+                spans.push(Span::styled(
+                    format!("{text}{}", " ".repeat(pad)),
+                    theme.text,
+                ));
+            }
+        }
+        Line::from(spans)
+    }));
     lines.push(Line::default());
     lines.extend(footer.map(|text| Line::styled(text, theme.dim)));
     // Lines past the screen are reached by scrolling: the box keeps the screen's height.
@@ -164,7 +206,7 @@ fn draw_help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )
     };
     let shown: Vec<Line> = lines.into_iter().skip(top).take(rows).collect();
-    let width = (column_width * columns) as u16 + 2;
+    let width = box_width as u16 + 2;
     let rect = centered(area, width, shown.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
