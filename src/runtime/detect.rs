@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{mpsc, watch};
 
@@ -14,8 +16,10 @@ use super::ownership::{self, Owned};
 use super::supervisor::WorkerCtx;
 use crate::detect::config::DetectorsConfig;
 use crate::detect::engine::Engine;
-use crate::domain::{Bar, Detection, Symbol};
+use crate::detect::missing::MissingInput;
+use crate::domain::{Bar, Detection, SetupKind, Symbol};
 use crate::gex::ExpiryFilter;
+use crate::market::calendar;
 use crate::provider::{MarketEvent, MarketSnapshot};
 use crate::store::{Store, StoredDetection};
 
@@ -105,6 +109,34 @@ fn apply_gamma(engine: &mut Engine, board: &GexBoard) {
     }
 }
 
+/// Logs, once per symbol and session, each detector a missing input keeps silent today
+/// (SPEC 4: never silently).
+fn log_missing_inputs(engine: &mut Engine, today: NaiveDate, board: &GexBoard) {
+    let has_profile = |symbol: &Symbol| {
+        board
+            .iter()
+            .any(|((s, filter), _)| s == symbol && *filter == ExpiryFilter::All)
+    };
+    for note in todays_missing_inputs(engine.take_missing_inputs(), today, has_profile) {
+        tracing::info!("{note}");
+    }
+}
+
+/// The notes worth logging: today's only (priming replays earlier sessions, already
+/// past), and gamma_squeeze's "no GEX profile" only while the symbol still has none
+/// (priming replays today's first bar before the GEX board is applied).
+fn todays_missing_inputs(
+    notes: Vec<MissingInput>,
+    today: NaiveDate,
+    has_profile: impl Fn(&Symbol) -> bool,
+) -> Vec<MissingInput> {
+    notes
+        .into_iter()
+        .filter(|n| n.market_date == today)
+        .filter(|n| !(n.kind == SetupKind::GammaSqueeze && has_profile(&n.symbol)))
+        .collect()
+}
+
 /// Each symbol's watched levels after its bar, for the scanner's "at a level" signals.
 async fn send_levels(engine: &Engine, bars: &[(Symbol, Bar)], ui: &mpsc::Sender<AppEvent>) {
     for (symbol, _) in bars {
@@ -155,7 +187,9 @@ pub async fn run_detector(
         return Err("no market feed is running".into());
     };
     let (mut engine, found) = prime(&config, &snapshot)?;
+    let mut today = snapshot.session.date;
     apply_gamma(&mut engine, &gex.borrow_and_update());
+    log_missing_inputs(&mut engine, today, &gex.borrow());
     publish(&store, &ui, &metrics, &owned, found).await?;
     ctx.heartbeat();
     loop {
@@ -173,7 +207,9 @@ pub async fn run_detector(
             Ok(MarketEvent::Snapshot(snapshot)) => {
                 let (fresh, found) = prime(&config, &snapshot)?;
                 engine = fresh;
+                today = snapshot.session.date;
                 apply_gamma(&mut engine, &gex.borrow());
+                log_missing_inputs(&mut engine, today, &gex.borrow());
                 publish(&store, &ui, &metrics, &owned, found).await?;
             }
             Ok(MarketEvent::Step { mut bars, .. }) => {
@@ -185,6 +221,10 @@ pub async fn run_detector(
                 for (symbol, bar) in &bars {
                     engine.on_bar(symbol, bar, &mut found);
                 }
+                if let Some(date) = bars.iter().map(|(_, b)| calendar::ny_date(b.start)).max() {
+                    today = date;
+                }
+                log_missing_inputs(&mut engine, today, &gex.borrow());
                 publish(&store, &ui, &metrics, &owned, found).await?;
                 send_levels(&engine, &bars, &ui).await;
             }
@@ -192,5 +232,39 @@ pub async fn run_detector(
             Err(RecvError::Closed) => return Err("the market bus closed".into()),
         }
         ctx.heartbeat();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(kind: SetupKind, symbol: &str, date: &str) -> MissingInput {
+        MissingInput {
+            symbol: Symbol::parse(symbol).unwrap(),
+            market_date: date.parse().unwrap(),
+            kind,
+            what: "no daily ATR".into(),
+        }
+    }
+
+    #[test]
+    fn the_live_log_names_todays_silenced_detectors_but_not_a_profile_that_has_arrived() {
+        let notes = vec![
+            note(SetupKind::OrbBreakout, "SPY", "2026-11-23"),
+            note(SetupKind::OrbBreakout, "SPY", "2026-11-24"),
+            note(SetupKind::GammaSqueeze, "SPY", "2026-11-24"),
+            note(SetupKind::GammaSqueeze, "IWM", "2026-11-24"),
+        ];
+        let spy = Symbol::parse("SPY").unwrap();
+        let logged = todays_missing_inputs(notes, "2026-11-24".parse().unwrap(), |s| *s == spy);
+        let said: Vec<String> = logged.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            said,
+            [
+                "orb_breakout on SPY 2026-11-24: no daily ATR",
+                "gamma_squeeze on IWM 2026-11-24: no daily ATR",
+            ]
+        );
     }
 }
