@@ -9,9 +9,10 @@ use clap::Args;
 use super::CliError;
 use crate::coach::{Coach, CoachContext};
 use crate::config::Config;
+use crate::domain::Symbol;
 use crate::runtime::AppEvent;
 use crate::runtime::services::{Feed, Services};
-use crate::store::{Store, redact_url};
+use crate::store::{DEFAULT_WATCHLIST, MAX_SYMBOLS, Store, redact_url};
 use crate::tui::actions::{ActionContext, ActionRunner};
 use crate::tui::app::{App, Settings, Source, Startup};
 use crate::tui::coach_runner::{CoachRunner, screen_confirmer};
@@ -155,6 +156,29 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         .default_watchlist(user, now)
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;
+    // Recorded bars are read (and checked) before anything starts: their symbols may be
+    // what the screen watches.
+    let feed = if attach {
+        None
+    } else {
+        Some(Feed::from_config(&config).map_err(CliError::Input)?)
+    };
+    let (watched, first_focus) = match &feed {
+        Some(Feed::Recorded(market)) => {
+            let in_files: Vec<Symbol> = market.symbols().cloned().collect();
+            let screen = replay_watchlist(&watchlist.symbols, &in_files);
+            if screen.0 != watchlist.symbols {
+                tracing::info!(
+                    "watching the {} symbols of the bar files (the watchlist {} is the \
+                     built-in default; `coach watchlist set` one to watch it instead)",
+                    screen.0.len(),
+                    watchlist.name
+                );
+            }
+            screen
+        }
+        _ => (watchlist.symbols.clone(), None),
+    };
     let database = match config.general.db.as_str() {
         "" => "sqlite".to_string(),
         url if url.starts_with("sqlite:") => format!(
@@ -176,13 +200,11 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;
     let mut config = config;
-    extend_feed(&mut config, watchlist.symbols.iter().chain(&alert_symbols));
+    extend_feed(&mut config, watched.iter().chain(&alert_symbols));
     // What the screen reads from: its own workers, or the servers' through the database.
-    let workers = if attach {
-        Services::attach(&config, &store, user)
-    } else {
-        let feed = Feed::from_config(&config).map_err(CliError::Input)?;
-        Services::start(&config, &store, now, feed)
+    let workers = match feed {
+        None => Services::attach(&config, &store, user),
+        Some(feed) => Services::start(&config, &store, now, feed),
     };
     let has_chains = config.general.provider == "sim" && !attach;
     let coach = coach_runner(&config, &store, user, &workers, has_chains)?;
@@ -243,7 +265,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
             database,
             user: config.general.user.clone(),
         },
-        watchlist: watchlist.symbols.clone(),
+        watchlist: watched,
         settings: Settings {
             confirm_quit: config.ui.confirm_quit,
             bell: config.ui.bell,
@@ -261,6 +283,9 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
             .await
             .map_err(|e| CliError::Runtime(e.to_string()))?,
     });
+    if let Some(symbol) = first_focus {
+        app.show_symbol(symbol);
+    }
     let theme = Theme::from_config(
         &config.ui.color,
         std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
@@ -321,5 +346,71 @@ pub fn extend_feed<'a>(
         if !config.sim.symbols.contains(symbol) {
             config.sim.symbols.push(symbol.clone());
         }
+    }
+}
+
+/// What the screen watches on recorded bars (`--bars`), and the symbol focused first.
+///
+/// The trader's default watchlist wins when they have set one. One still holding exactly
+/// the built-in default (`DEFAULT_WATCHLIST`, SPX NDX SPY QQQ, which the store gives a new
+/// trader) counts as not set: the files' symbols are watched instead, at most
+/// `MAX_SYMBOLS` of them in the order given (alphabetical), and never saved into the
+/// store. The focus starts on the first watched symbol the files hold (`None`: none is).
+pub fn replay_watchlist(stored: &[Symbol], in_files: &[Symbol]) -> (Vec<Symbol>, Option<Symbol>) {
+    let is_builtin = stored.iter().map(Symbol::as_str).eq(DEFAULT_WATCHLIST);
+    let watched: Vec<Symbol> = if is_builtin && !in_files.is_empty() {
+        in_files.iter().take(MAX_SYMBOLS).cloned().collect()
+    } else {
+        stored.to_vec()
+    };
+    let focus = watched.iter().find(|s| in_files.contains(s)).cloned();
+    (watched, focus)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn symbols(names: &[&str]) -> Vec<Symbol> {
+        crate::store::parse_symbols(names).unwrap()
+    }
+
+    #[test]
+    fn the_built_in_default_gives_way_to_the_files_symbols_focused_on_the_first() {
+        let (watched, focus) =
+            replay_watchlist(&symbols(&DEFAULT_WATCHLIST), &symbols(&["AAA", "BBB"]));
+        assert_eq!(watched, symbols(&["AAA", "BBB"]));
+        assert_eq!(focus, Some(symbols(&["AAA"])[0].clone()));
+    }
+
+    #[test]
+    fn a_watchlist_the_trader_set_wins_and_focus_starts_on_its_first_symbol_with_data() {
+        let (watched, focus) =
+            replay_watchlist(&symbols(&["QQQ", "BBB", "AAA"]), &symbols(&["AAA", "BBB"]));
+        assert_eq!(watched, symbols(&["QQQ", "BBB", "AAA"]));
+        assert_eq!(focus, Some(symbols(&["BBB"])[0].clone()));
+        // The built-in symbols in another order were set by the trader too.
+        let reordered = symbols(&["SPY", "SPX", "NDX", "QQQ"]);
+        let (watched, focus) = replay_watchlist(&reordered, &symbols(&["SPY"]));
+        assert_eq!(
+            (watched, focus),
+            (reordered.clone(), Some(reordered[0].clone()))
+        );
+    }
+
+    #[test]
+    fn files_with_more_symbols_than_a_watchlist_holds_are_cut_at_the_limit() {
+        let many: Vec<String> = (0..60).map(|i| format!("S{i:02}")).collect();
+        let in_files: Vec<Symbol> = many.iter().map(|n| n.parse().unwrap()).collect();
+        let (watched, focus) = replay_watchlist(&symbols(&DEFAULT_WATCHLIST), &in_files);
+        assert_eq!(watched.len(), MAX_SYMBOLS);
+        assert_eq!(watched[..], in_files[..MAX_SYMBOLS]);
+        assert_eq!(focus.as_ref(), in_files.first());
+    }
+
+    #[test]
+    fn with_no_symbol_of_the_files_watched_nothing_is_focused_by_data() {
+        let (watched, focus) = replay_watchlist(&symbols(&["MSFT"]), &symbols(&["AAA"]));
+        assert_eq!((watched, focus), (symbols(&["MSFT"]), None));
     }
 }

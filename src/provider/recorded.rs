@@ -54,6 +54,11 @@ impl RecordedMarket {
         &self.sessions
     }
 
+    /// The symbols with minute bars, in alphabetical order.
+    pub fn symbols(&self) -> impl Iterator<Item = &Symbol> {
+        self.minute.keys()
+    }
+
     fn bars_of(&self, bars: &[Bar], session: Session) -> Vec<Bar> {
         let from = session.pre_market_open();
         let to = session.after_hours_close();

@@ -465,3 +465,95 @@ fn after_the_close_the_scanner_lists_no_opportunities_and_says_why() {
     app.send("q");
     app.wait_exit(Duration::from_secs(10));
 }
+
+/// `home/bars` with two small minute files of Friday 2024-03-08's open, AAA and BBB.
+fn two_bar_files(home: &std::path::Path) -> String {
+    let dir = home.join("bars");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (symbol, base) in [("AAA", 41.0), ("BBB", 87.0)] {
+        let mut text = String::from("timestamp,open,high,low,close,volume\n");
+        for minute in 0..30 {
+            let open = base + f64::from(minute) * 0.05;
+            text.push_str(&format!(
+                "2024-03-08 09:{:02}:00,{open:.2},{:.2},{:.2},{:.2},{}\n",
+                30 + minute,
+                open + 0.10,
+                open - 0.05,
+                open + 0.05,
+                1000 + minute * 10
+            ));
+        }
+        std::fs::write(dir.join(format!("{symbol}_1min.csv")), text).unwrap();
+    }
+    dir.display().to_string()
+}
+
+/// Whether a Scanner row starts with `symbol` (the Scanner box follows the Brief's).
+fn scanner_row(screen: &str, symbol: &str) -> bool {
+    screen
+        .lines()
+        .filter_map(|line| line.split("││").nth(1))
+        .any(|cell| cell.starts_with(&format!("{symbol} ")))
+}
+
+/// `coach --db DB ARGS` (a headless command) in `home`; its standard output.
+fn coach_in(home: &std::path::Path, args: &[&str]) -> String {
+    let db = format!("sqlite://{}/coach.db", home.display());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_coach"))
+        .args(["--db", db.as_str()])
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env_remove("COACH_CONFIG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "coach {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn bars_alone_watch_the_files_symbols_and_a_watchlist_the_trader_set_wins() {
+    let home = tempfile::tempdir().unwrap();
+    let bars = two_bar_files(home.path());
+
+    // A new trader has only the built-in default: the files' symbols are watched, the
+    // focus is on the first of them, and the header names the replay.
+    let mut app = start_in(home, &["--bars", bars.as_str()]);
+    app.wait_for("◆ AAA", Duration::from_secs(15));
+    app.press("2");
+    let screen = app.wait_for("▶ 2 Scanner", Duration::from_secs(10));
+    assert!(
+        screen.contains("replay ×"),
+        "the header says replay:\n{screen}"
+    );
+    // The Scanner's title counts the watched symbols; its rows name them (the Brief
+    // beside it is built for the stored watchlist, so SPX may show there).
+    assert!(
+        screen.contains("2 Scanner · 2 watched")
+            && scanner_row(&screen, "AAA")
+            && scanner_row(&screen, "BBB"),
+        "the Scanner watches AAA and BBB only:\n{screen}"
+    );
+    let home = app.quit();
+    // What the screen watched was not saved over the trader's watchlist.
+    let stored = coach_in(home.path(), &["watchlist", "show", "--json"]);
+    assert!(
+        stored.contains("SPX") && !stored.contains("AAA"),
+        "the stored watchlist is untouched: {stored}"
+    );
+
+    // The trader's own watchlist wins; the focus starts on its first symbol with bars.
+    coach_in(home.path(), &["watchlist", "set", "QQQ", "BBB"]);
+    let mut app = start_in(home, &["--bars", bars.as_str()]);
+    app.wait_for("◆ BBB", Duration::from_secs(15));
+    app.press("2");
+    let screen = app.wait_for("▶ 2 Scanner", Duration::from_secs(10));
+    assert!(
+        screen.contains("2 Scanner · 2 watched")
+            && scanner_row(&screen, "QQQ")
+            && scanner_row(&screen, "BBB")
+            && !scanner_row(&screen, "AAA"),
+        "the trader's QQQ BBB is watched, not the files' AAA:\n{screen}"
+    );
+    app.quit();
+}

@@ -49,7 +49,7 @@ impl App {
 
     /// Focuses `symbol` without asking for its GEX profile: the Chart starts at its
     /// latest bar.
-    pub(super) fn show_symbol(&mut self, symbol: Symbol) {
+    pub fn show_symbol(&mut self, symbol: Symbol) {
         if self.focus_symbol.as_ref() != Some(&symbol) {
             self.panes.chart.reset_cursor();
         }
