@@ -1,7 +1,21 @@
 //! Making external text safe to draw or log.
 
-/// Removes control characters and terminal escape sequences (CSI, OSC and lone ESC
-/// sequences) so provider messages, notes and symbols can never drive the terminal.
+/// The bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069):
+/// not control characters, but they reorder what follows them on screen, so a note or a
+/// file name could show text other than what it holds ("Trojan Source").
+fn is_bidi_override(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// [`printable`] line by line, keeping the line breaks: for multi-line texts such as
+/// error messages with their causes.
+pub fn printable_lines(input: &str) -> String {
+    input.lines().map(printable).collect::<Vec<_>>().join("\n")
+}
+
+/// Removes control characters (C0 and C1), terminal escape sequences (CSI, OSC and lone
+/// ESC sequences) and bidirectional overrides, so provider messages, notes, file names
+/// and symbols can never drive the terminal or reorder what is drawn.
 pub fn printable(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut chars = input.chars().peekable();
@@ -37,7 +51,7 @@ pub fn printable(input: &str) -> String {
             }
         } else if c == '\t' {
             out.push(' ');
-        } else if !c.is_control() {
+        } else if !c.is_control() && !is_bidi_override(c) {
             out.push(c);
         }
     }
@@ -46,7 +60,7 @@ pub fn printable(input: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::printable;
+    use super::{printable, printable_lines};
 
     #[test]
     fn escape_sequences_and_controls_are_removed() {
@@ -56,5 +70,29 @@ mod tests {
         assert_eq!(printable("bell\u{7}\r\nnext"), "bellnext");
         assert_eq!(printable("tab\there"), "tab here");
         assert_eq!(printable("plain ▲ 1.5%"), "plain ▲ 1.5%");
+        assert_eq!(printable("c1\u{9b}31mx\u{85}y"), "c131mxy", "C1 controls");
+    }
+
+    #[test]
+    fn bidirectional_overrides_are_removed_and_other_unicode_kept() {
+        assert_eq!(printable("buy \u{202e}llac\u{202c} SPY"), "buy llac SPY");
+        for c in [
+            '\u{202a}', '\u{202b}', '\u{202d}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+        ] {
+            assert_eq!(printable(&format!("a{c}b")), "ab", "U+{:04X}", c as u32);
+        }
+        // Neighbours of the ranges are ordinary text (en dash, zero-width joiner, U+206A).
+        assert_eq!(
+            printable("a\u{2013}b\u{200d}c\u{2070}"),
+            "a\u{2013}b\u{200d}c\u{2070}"
+        );
+    }
+
+    #[test]
+    fn line_by_line_keeps_the_breaks_and_strips_each_line() {
+        assert_eq!(
+            printable_lines("bad file a\u{1b}]0;pwned\u{7}.csv\ncaused by: x\u{202e}y"),
+            "bad file a.csv\ncaused by: xy"
+        );
     }
 }

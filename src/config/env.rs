@@ -17,7 +17,96 @@ pub(super) fn apply_overrides(
         key: "defaults".into(),
         reason: e.to_string(),
     })?;
-    walk(&defaults, table, "COACH", vars)
+    walk(&defaults, table, "COACH", vars)?;
+    refuse_unknown(&defaults, vars)
+}
+
+/// The `COACH_` variables that are not configuration keys: the configuration file's
+/// path, the log filter, and switches of the test suite and the build.
+const NOT_CONFIG: [&str; 5] = [
+    "COACH_CONFIG",
+    "COACH_LOG",
+    "COACH_REQUIRE_SHARED",
+    "COACH_GEX_PORTABLE",
+    "COACH_FUZZ_CASES",
+];
+
+/// A `COACH_` variable that names no key is an error, like an unknown key in the file:
+/// `COACH_SIM_SPED=1` must not leave the speed silently at its default.
+fn refuse_unknown(defaults: &toml::Table, vars: &[(String, String)]) -> Result<(), ConfigError> {
+    let mut known = Vec::new();
+    names(defaults, "COACH", &mut known);
+    let free = format!("{FREE_KEYS}_");
+    let unknown = vars.iter().map(|(var, _)| var).find(|var| {
+        var.starts_with("COACH_")
+            && !known.contains(var)
+            && !NOT_CONFIG.contains(&var.as_str())
+            && !var.starts_with("COACH_TEST_")
+            && !var.starts_with(&free)
+    });
+    match unknown {
+        None => Ok(()),
+        Some(var) => Err(ConfigError::Env {
+            var: crate::text::printable(var),
+            reason: format!(
+                "not a configuration variable (each key `section.key` is COACH_SECTION_KEY{}; \
+                 the others are {})",
+                closest(var, &known)
+                    .map(|k| format!(", did you mean {k}?"))
+                    .unwrap_or_default(),
+                NOT_CONFIG.join(", ")
+            ),
+        }),
+    }
+}
+
+/// The variable of every key of the default configuration, `[keys]` left out.
+fn names(defaults: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+    for (key, default) in defaults {
+        let var = format!("{prefix}_{}", key.to_ascii_uppercase());
+        match default {
+            toml::Value::Table(_) if var == FREE_KEYS => {}
+            toml::Value::Table(inner) => names(inner, &var, out),
+            _ => out.push(var),
+        }
+    }
+}
+
+/// The known variables nearest to a typo (at most two letters changed, added or
+/// removed), all of them when several are as near: `COACH_SIM_SPED` is one letter from
+/// both `COACH_SIM_SEED` and `COACH_SIM_SPEED`.
+fn closest(typo: &str, known: &[String]) -> Option<String> {
+    let distances: Vec<(usize, &String)> =
+        known.iter().map(|k| (edit_distance(typo, k), k)).collect();
+    let best = distances
+        .iter()
+        .map(|(d, _)| *d)
+        .min()
+        .filter(|d| *d <= 2)?;
+    let nearest: Vec<&str> = distances
+        .iter()
+        .filter(|(d, _)| *d == best)
+        .map(|(_, k)| k.as_str())
+        .collect();
+    Some(nearest.join(" or "))
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 fn walk(

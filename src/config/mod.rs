@@ -306,9 +306,11 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut table = match file {
             Some((path, text)) => {
+                // TOML errors quote the offending line: a secret's value never reaches
+                // the message (issue 26).
                 let parse_error = |e: toml::de::Error| ConfigError::Parse {
                     path: path.to_path_buf(),
-                    reason: one_line(&e.to_string()),
+                    reason: quoted(text, &e.to_string()),
                 };
                 // Deserialising the text itself gives errors with line, column and key.
                 toml::from_str::<Config>(text).map_err(parse_error)?;
@@ -319,9 +321,9 @@ impl Config {
         env::apply_overrides(&mut table, vars)?;
         let mut config: Config =
             Config::deserialize(toml::Value::Table(table)).map_err(|e| match file {
-                Some((path, _)) => ConfigError::Parse {
+                Some((path, text)) => ConfigError::Parse {
                     path: path.to_path_buf(),
-                    reason: one_line(e.message()),
+                    reason: quoted(text, e.message()),
                 },
                 None => ConfigError::Invalid {
                     key: "environment".into(),
@@ -489,6 +491,13 @@ const SECRET_VARS: [&str; 6] = [
 
 /// The environment variable holding the FRED API key (wins over `[brief] fred_api_key`).
 pub const FRED_API_KEY_VAR: &str = "FRED_API_KEY";
+
+/// A TOML error about the file `text` as the user reads it: on one line, the values of
+/// secret keys replaced by `***`, escapes and bidirectional overrides in the quoted line
+/// removed.
+fn quoted(text: &str, error: &str) -> String {
+    crate::text::printable(&secret::redact_file_secrets(text, &one_line(error)))
+}
 
 fn one_line(s: &str) -> String {
     s.lines()

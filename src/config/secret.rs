@@ -35,6 +35,54 @@ impl Secret {
     }
 }
 
+/// The keys whose values are [`Secret`]s, wherever they sit (`[massive] api_key`,
+/// `[alpaca] key_id` / `secret_key`, `[discord] webhook_url`, `[sentry] dsn`,
+/// `[llm] api_key`, `[brief] fred_api_key`).
+const SECRET_KEYS: [&str; 6] = [
+    "api_key",
+    "fred_api_key",
+    "key_id",
+    "secret_key",
+    "webhook_url",
+    "dsn",
+];
+
+/// `message` with the value of every secret key the configuration `text` sets replaced
+/// by `***`: TOML errors quote the offending line (`api_key = SEKRET`), quoted or not,
+/// and a type error may quote the value itself. A value is taken from `=` to the line's
+/// end and, for inline tables, to the next `,` or `}`, each with and without quotes.
+pub(super) fn redact_file_secrets(text: &str, message: &str) -> String {
+    let mut values: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let mut rest = line;
+        while let Some(eq) = rest.find('=') {
+            let key = rest[..eq]
+                .trim_end()
+                .trim_end_matches(['"', '\''])
+                .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+                .unwrap_or("");
+            let after = &rest[eq + 1..];
+            if SECRET_KEYS.contains(&key) {
+                let whole = after.trim();
+                let field = after.split([',', '}']).next().unwrap_or("").trim();
+                for candidate in [whole, field] {
+                    values.push(candidate);
+                    values.push(candidate.trim_matches(['"', '\'']).trim());
+                }
+            }
+            rest = after;
+        }
+    }
+    // Longest first, so a value is replaced whole before any part of it.
+    values.retain(|v| !v.is_empty());
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values.dedup();
+    values
+        .iter()
+        .fold(message.to_string(), |out, value| out.replace(value, "***"))
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(if self.is_set() { "***" } else { "\"\"" })

@@ -39,7 +39,8 @@ fn environment_overrides_the_file() {
             ("COACH_SIM_SYMBOLS", "spy, qqq"),
             ("COACH_UI_CONFIRM_QUIT", "false"),
             ("COACH_KEYS_QUIT", "Q"),
-            ("COACH_UNRELATED", "ignored"),
+            ("COACH_LOG", "debug"),
+            ("COACH_TEST_POSTGRES_URL", "postgres://x"),
         ]),
     )
     .unwrap();
@@ -376,4 +377,114 @@ fn the_scanners_opportunity_life_comes_from_file_or_environment_and_is_checked()
         err.contains("scanner.max_age_minutes") && err.contains("0 is not"),
         "{err}"
     );
+}
+
+#[test]
+fn a_misspelt_environment_variable_is_refused_and_named_like_a_misspelt_key() {
+    let err = Config::from_sources(None, &vars(&[("COACH_SIM_SPED", "1")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("COACH_SIM_SPED"), "{err}");
+    assert!(err.contains("not a configuration variable"), "{err}");
+    assert!(
+        err.contains("did you mean COACH_SIM_SEED or COACH_SIM_SPEED?"),
+        "{err}"
+    );
+    let err = Config::from_sources(None, &vars(&[("COACH_UNRELATED", "x")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("COACH_UNRELATED"), "{err}");
+    assert!(!err.contains("did you mean"), "nothing near it: {err}");
+}
+
+#[test]
+fn coach_variables_that_are_not_keys_stay_accepted() {
+    let c = Config::from_sources(
+        None,
+        &vars(&[
+            ("COACH_CONFIG", "/tmp/c.toml"),
+            ("COACH_LOG", "info"),
+            ("COACH_REQUIRE_SHARED", "1"),
+            ("COACH_GEX_PORTABLE", "1"),
+            ("COACH_FUZZ_CASES", "100"),
+            (
+                "COACH_TEST_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1/test",
+            ),
+            ("COACH_TEST_PG_RESTART_CLUSTER", "16/main"),
+            ("COACH_KEYS_FOCUS_NEXT", "tab"),
+            ("COACH_LLM_API_KEY", "k"),
+            ("COACH_HEALTH_FLOORS_ALERTS", "9"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.keys["focus_next"], ["tab"]);
+}
+
+/// Every secret key of the file, with a syntax error on its own line and on the next.
+#[test]
+fn a_syntax_error_never_shows_a_secret_value() {
+    let secrets = [
+        ("massive", "api_key"),
+        ("alpaca", "key_id"),
+        ("alpaca", "secret_key"),
+        ("discord", "webhook_url"),
+        ("sentry", "dsn"),
+        ("llm", "api_key"),
+        ("brief", "fred_api_key"),
+    ];
+    for (section, key) in secrets {
+        let texts = [
+            // Unquoted: the line itself is the error.
+            format!("[{section}]\n{key} = SEKRET-4f9a\n"),
+            // Unterminated string.
+            format!("[{section}]\n{key} = \"SEKRET-4f9a\n"),
+            // Quoted, then an error right on the next line.
+            format!("[{section}]\n{key} = \"SEKRET-4f9a\"\nbogus = = 1\n"),
+            // Quoted, then an error on the same line.
+            format!("[{section}]\n{key} = \"SEKRET-4f9a\" x\n"),
+            // An inline table.
+            format!("{section} = {{ {key} = SEKRET-4f9a }}\n"),
+            // A wrong type quotes the value.
+            format!("[{section}]\n{key} = 4242424242\n"),
+        ];
+        for text in texts {
+            let err = Config::from_sources(Some((Path::new("/tmp/c.toml"), &text)), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("/tmp/c.toml"), "{err}");
+            assert!(
+                !err.contains("SEKRET"),
+                "{section}.{key} in {text:?}: {err}"
+            );
+            assert!(!err.contains("4f9a"), "{section}.{key} in {text:?}: {err}");
+            assert!(
+                !err.contains("4242424242"),
+                "{section}.{key} in {text:?}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_syntax_error_still_shows_the_other_lines_values() {
+    let err = Config::from_sources(
+        Some((Path::new("/tmp/c.toml"), "[ui]\ncolor = purple\n")),
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("line 2"), "{err}");
+    assert!(err.contains("purple"), "only secrets are hidden: {err}");
+}
+
+#[test]
+fn a_syntax_error_quotes_its_line_without_escapes() {
+    let text = "[ui]\ncolor = \u{1b}]0;pwned\u{7} \u{202e}x\n";
+    let err = Config::from_sources(Some((Path::new("/tmp/c.toml"), text)), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("line 2"), "{err:?}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(!err.contains('\u{202e}'), "{err:?}");
 }

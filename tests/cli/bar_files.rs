@@ -324,3 +324,26 @@ fn the_brief_takes_the_official_close_from_the_daily_file_and_says_so() {
         "{json}"
     );
 }
+
+/// A file name is outside text like any other: one holding an OSC sequence (`ESC ]0;pwned
+/// BEL` sets the terminal's title) is named in the error without its ESC and BEL bytes.
+#[test]
+fn a_bar_file_name_with_an_escape_sequence_is_named_without_it() {
+    let e = env();
+    let path = e.dir.path().join("SPY_1min_\u{1b}]0;pwned\u{7}x.csv");
+    std::fs::write(&path, "this is not,a bar file\n1,2\n").unwrap();
+    let o = coach(&e, &["replay", "--bars", path.to_str().unwrap()]);
+    assert!(
+        !o.status.success(),
+        "a file that is not bars fails: {}",
+        err(&o)
+    );
+    let stderr = err(&o);
+    assert!(
+        stderr.contains("SPY_1min_x.csv"),
+        "the file is still named: {stderr:?}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(!stderr.contains('\u{7}'), "{stderr:?}");
+    assert!(!stderr.contains("pwned"), "{stderr:?}");
+}

@@ -114,7 +114,12 @@ async fn seed(store: &Store) -> (i64, i64) {
         .await
         .unwrap();
     store
-        .set_notes(local, qqq.setup.id, "fade\u{1b}[31m the gap", at(15, 21))
+        .set_notes(
+            local,
+            qqq.setup.id,
+            "fade\u{1b}[31m the \u{202e}gap",
+            at(15, 21),
+        )
         .await
         .unwrap();
     (spy.setup.id, qqq.setup.id)
@@ -224,10 +229,11 @@ async fn setups_table_on(db: &Db) {
     }
     assert!(
         lines[1].contains("fade the gap"),
-        "escape sequences are stripped: {:?}",
+        "escape sequences and the right-to-left override are stripped: {:?}",
         lines[1]
     );
     assert!(!text.contains('\u{1b}'));
+    assert!(!text.contains('\u{202e}'));
     let none = coach(db, &["setups", "list", "--status", "invalidated"]);
     assert_eq!(stdout(&none), "no invalidated setups\n");
 }

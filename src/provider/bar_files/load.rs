@@ -146,7 +146,9 @@ pub fn load_files(
         if path.is_dir() {
             let found = discover(path)?;
             if found.is_empty() {
-                return Err(BarFileError::EmptyDirectory(path.display().to_string()));
+                return Err(BarFileError::EmptyDirectory(crate::text::printable(
+                    &path.display().to_string(),
+                )));
             }
             let mut loaded = 0;
             for (file, kind) in &found {
@@ -160,7 +162,7 @@ pub fn load_files(
             }
             if loaded == 0 {
                 return Err(BarFileError::NothingLoaded {
-                    dir: path.display().to_string(),
+                    dir: crate::text::printable(&path.display().to_string()),
                     files: found.len(),
                 });
             }

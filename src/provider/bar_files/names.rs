@@ -26,7 +26,7 @@ impl BarFileKind {
 /// The symbol of a bar file: its name's prefix before the first `_`
 /// (`SPY_1min_2013-10.csv` → SPY).
 pub fn symbol_from_file_name(path: &Path) -> Result<Symbol, BarFileError> {
-    let file = path.display().to_string();
+    let file = crate::text::printable(&path.display().to_string());
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -69,7 +69,7 @@ pub fn bar_file_kind(name: &str) -> Option<BarFileKind> {
 /// The bar files of a directory, sorted by name, with the kind their name announces.
 pub fn discover(dir: &Path) -> Result<Vec<(PathBuf, Option<BarFileKind>)>, BarFileError> {
     let read_error = |e: std::io::Error| BarFileError::Read {
-        file: dir.display().to_string(),
+        file: crate::text::printable(&dir.display().to_string()),
         message: e.to_string(),
     };
     let mut found = Vec::new();

@@ -111,7 +111,8 @@ impl BarFile {
         kind: Option<BarFileKind>,
         rule: SymbolRule,
     ) -> Result<BarFile, BarFileError> {
-        let file = path.display().to_string();
+        // The name as errors and `--verbose` show it: a file name can hold escapes.
+        let file = crate::text::printable(&path.display().to_string());
         let handle = std::fs::File::open(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 BarFileError::NoSuchFile { file: file.clone() }
