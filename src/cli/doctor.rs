@@ -96,6 +96,9 @@ pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
         )
         .line()
     );
+    if let Some(warning) = crate::config::secrets_exposed_warning(common.config.as_deref()) {
+        eprintln!("coach: warning: {warning}");
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -255,22 +255,27 @@ pub fn secrets_exposed_warning(flag: Option<&Path>) -> Option<String> {
             .and_then(toml::Value::as_str)
             .is_some_and(|v| !v.trim().is_empty())
     };
-    let secrets: Vec<&str> = [
+    let mut secrets: Vec<&str> = [
         ("discord", "webhook_url"),
         ("sentry", "dsn"),
         ("llm", "api_key"),
         ("brief", "fred_api_key"),
+        ("massive", "api_key"),
+        ("alpaca", "key_id"),
+        ("alpaca", "secret_key"),
     ]
     .into_iter()
     .filter(|(section, key)| set(section, key))
     .map(|(section, _)| section)
     .collect();
+    secrets.dedup();
     if secrets.is_empty() || !secret::readable_by_others(&path) {
         return None;
     }
     Some(format!(
         "config file {} holds secrets ({}) and others can read it: chmod 600 it, or use \
-         DISCORD_WEBHOOK_URL / SENTRY_DSN / FRED_API_KEY",
+         DISCORD_WEBHOOK_URL / SENTRY_DSN / FRED_API_KEY / MASSIVE_API_KEY / APCA_API_KEY_ID and \
+         APCA_API_SECRET_KEY",
         path.display(),
         secrets.join(", ")
     ))

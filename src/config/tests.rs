@@ -191,6 +191,22 @@ fn a_config_file_with_a_secret_that_others_can_read_gets_a_warning() {
     chmod(0o600).unwrap();
     assert_eq!(secrets_exposed_warning(Some(&path)), None, "private: fine");
 
+    std::fs::write(
+        &path,
+        "[massive]\napi_key = \"mkey-123\"\n[alpaca]\nkey_id = \"PK1\"\nsecret_key = \"sk-2\"\n",
+    )
+    .unwrap();
+    chmod(0o644).unwrap();
+    let warning = secrets_exposed_warning(Some(&path)).expect("market data keys are secrets");
+    assert!(
+        warning.contains("(massive, alpaca)") && warning.contains("APCA_API_SECRET_KEY"),
+        "{warning}"
+    );
+    assert!(
+        !warning.contains("mkey-123") && !warning.contains("sk-2"),
+        "{warning}"
+    );
+
     std::fs::write(&path, "[discord]\nwebhook_url = \"\"\n").unwrap();
     chmod(0o644).unwrap();
     assert_eq!(
