@@ -255,19 +255,11 @@ pub fn secrets_exposed_warning(flag: Option<&Path>) -> Option<String> {
             .and_then(toml::Value::as_str)
             .is_some_and(|v| !v.trim().is_empty())
     };
-    let mut secrets: Vec<&str> = [
-        ("discord", "webhook_url"),
-        ("sentry", "dsn"),
-        ("llm", "api_key"),
-        ("brief", "fred_api_key"),
-        ("massive", "api_key"),
-        ("alpaca", "key_id"),
-        ("alpaca", "secret_key"),
-    ]
-    .into_iter()
-    .filter(|(section, key)| set(section, key))
-    .map(|(section, _)| section)
-    .collect();
+    let mut secrets: Vec<&str> = secret::SECRET_KEYS
+        .into_iter()
+        .filter(|(section, key)| set(section, key))
+        .map(|(section, _)| section)
+        .collect();
     secrets.dedup();
     if secrets.is_empty() || !secret::readable_by_others(&path) {
         return None;

@@ -35,16 +35,17 @@ impl Secret {
     }
 }
 
-/// The keys whose values are [`Secret`]s, wherever they sit (`[massive] api_key`,
-/// `[alpaca] key_id` / `secret_key`, `[discord] webhook_url`, `[sentry] dsn`,
-/// `[llm] api_key`, `[brief] fred_api_key`).
-const SECRET_KEYS: [&str; 6] = [
-    "api_key",
-    "fred_api_key",
-    "key_id",
-    "secret_key",
-    "webhook_url",
-    "dsn",
+/// Every configuration key whose value is a [`Secret`], as (section, key). Errors redact
+/// these keys' values wherever they sit; `doctor` and `serve` warn when a file that sets
+/// one is readable by others.
+pub(crate) const SECRET_KEYS: [(&str, &str); 7] = [
+    ("discord", "webhook_url"),
+    ("sentry", "dsn"),
+    ("llm", "api_key"),
+    ("brief", "fred_api_key"),
+    ("massive", "api_key"),
+    ("alpaca", "key_id"),
+    ("alpaca", "secret_key"),
 ];
 
 /// `message` with the value of every secret key the configuration `text` sets replaced
@@ -63,7 +64,7 @@ pub(super) fn redact_file_secrets(text: &str, message: &str) -> String {
                 .next()
                 .unwrap_or("");
             let after = &rest[eq + 1..];
-            if SECRET_KEYS.contains(&key) {
+            if SECRET_KEYS.iter().any(|(_, secret)| *secret == key) {
                 let whole = after.trim();
                 let field = after.split([',', '}']).next().unwrap_or("").trim();
                 for candidate in [whole, field] {
