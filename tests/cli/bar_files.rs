@@ -3,43 +3,14 @@
 //! doctor; a Massive-style multi-symbol gzip file giving the same detections as the
 //! per-symbol files; a directory with one bad file; a missing path; the official close.
 
+use crate::isolated::{coach, db, err, out};
 use crate::support;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use coach::provider::replay::read_minute_file;
-
-struct Env {
-    dir: tempfile::TempDir,
-    url: String,
-}
-
-fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("coach.db").display());
-    std::fs::write(dir.path().join("config.toml"), "").unwrap();
-    Env { dir, url }
-}
-
-fn coach(env: &Env, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_coach"))
-        .args(args)
-        .args(["--db", &env.url])
-        .env("COACH_CONFIG", env.dir.path().join("config.toml"))
-        .output()
-        .expect("the coach binary runs")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
 
 fn market_data() -> Option<PathBuf> {
     Some(support::shared_dir()?.join("data/bars/market-data_2024"))
@@ -55,7 +26,7 @@ fn lean_spy_minutes() -> Option<PathBuf> {
 #[test]
 fn the_market_data_folder_replays_as_shipped_and_verbose_names_each_layout() {
     let Some(dir) = market_data() else { return };
-    let e = env();
+    let e = db();
     let o = coach(
         &e,
         &["replay", "--bars", dir.to_str().unwrap(), "--verbose"],
@@ -79,7 +50,7 @@ fn the_market_data_folder_replays_as_shipped_and_verbose_names_each_layout() {
 #[test]
 fn the_brief_and_doctor_read_the_market_data_folder() {
     let Some(dir) = market_data() else { return };
-    let e = env();
+    let e = db();
     let o = coach(
         &e,
         &["brief", "--bars", dir.to_str().unwrap(), "--format", "json"],
@@ -138,7 +109,7 @@ fn a_multi_symbol_gzip_flat_file_gives_the_same_detections_as_the_per_symbol_fil
             .unwrap();
         }
     }
-    let e = env();
+    let e = db();
     let file = e.dir.path().join("2024-minute-aggs.csv.gz");
     std::fs::write(&file, gzip(flat.as_bytes())).unwrap();
 
@@ -168,7 +139,7 @@ fn a_multi_symbol_gzip_flat_file_gives_the_same_detections_as_the_per_symbol_fil
 
 #[test]
 fn a_directory_with_one_bad_file_replays_the_others_and_names_it() {
-    let e = env();
+    let e = db();
     let dir = e.dir.path().join("bars");
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(
@@ -210,7 +181,7 @@ fn a_directory_with_one_bad_file_replays_the_others_and_names_it() {
 
 #[test]
 fn a_missing_path_says_no_such_file() {
-    let e = env();
+    let e = db();
     for args in [
         vec!["replay", "--bars", "/nonexistent/AAPL_1min.csv"],
         vec!["brief", "--bars", "/nonexistent/bars.csv"],
@@ -245,7 +216,7 @@ fn aapl_minutes(dir: &Path, last: f64) {
 
 #[test]
 fn the_brief_takes_the_official_close_from_the_daily_file_and_says_so() {
-    let e = env();
+    let e = db();
     let dir = e.dir.path().join("aapl");
     std::fs::create_dir(&dir).unwrap();
     aapl_minutes(&dir, 169.0);
@@ -329,7 +300,7 @@ fn the_brief_takes_the_official_close_from_the_daily_file_and_says_so() {
 /// BEL` sets the terminal's title) is named in the error without its ESC and BEL bytes.
 #[test]
 fn a_bar_file_name_with_an_escape_sequence_is_named_without_it() {
-    let e = env();
+    let e = db();
     let path = e.dir.path().join("SPY_1min_\u{1b}]0;pwned\u{7}x.csv");
     std::fs::write(&path, "this is not,a bar file\n1,2\n").unwrap();
     let o = coach(&e, &["replay", "--bars", path.to_str().unwrap()]);

@@ -2,39 +2,11 @@
 //! recorded SPY bars of October 2013 (../shared), a temporary database, stdout, stderr
 //! and exit codes.
 
+use crate::isolated::{Db, coach, db, err, out};
 use crate::support;
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-struct Db {
-    dir: tempfile::TempDir,
-    url: String,
-}
-
-fn db() -> Db {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("coach.db").display());
-    std::fs::write(dir.path().join("config.toml"), "").unwrap();
-    Db { dir, url }
-}
-
-fn coach(db: &Db, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_coach"))
-        .args(args)
-        .args(["--db", &db.url])
-        .env("COACH_CONFIG", db.dir.path().join("config.toml"))
-        .output()
-        .expect("the coach binary runs")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
+use std::process::Output;
 
 fn spy_bars() -> Option<PathBuf> {
     Some(support::shared_dir()?.join("data/bars/lean_spy_2013-10"))
