@@ -4,6 +4,11 @@
 //! grouped and summarised (`stats::group`, `stats::summary`): a table, JSON or CSV on
 //! stdout, and the per-trade records as JSON lines with `--trades`.
 //!
+//! `--store` keeps the run and its groups per kind, per (kind, symbol), per symbol and in
+//! total in the database, replacing the earlier run (`store::backtest`): what the
+//! Scanner's edge column and the auto-tracker read. The dashboard's and `coach serve`'s
+//! scheduled run (`runtime::backtest`) runs the same code through [`stored_statistics`].
+//!
 //! Sessions are backtested one symbol-session at a time, as soon as the feed moves past
 //! them: only the open session of each symbol is buffered. (The bar files themselves are
 //! still read whole before the run, as `coach replay` reads them.)
@@ -20,13 +25,15 @@ use serde::Serialize;
 use super::CliError;
 use super::dashboard::CommonArgs;
 use super::replay::feeding_order;
-use super::replay_engine::{Progress, primed_engine};
+use super::replay_engine::{Progress, primed_engine_with};
 use crate::config::check_slippage;
 use crate::detect::BarOutcome;
 use crate::domain::{Bar, Detection, SetupKind, Symbol};
 use crate::market::calendar::ny_date;
 use crate::provider::replay::load_files;
+use crate::stats::edge::edge_groups;
 use crate::stats::{Dimension, GroupRow, GroupedTrades, TradeRecord, simulate_session};
+use crate::store::{BacktestRun, SOURCE_CLI};
 
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
@@ -71,6 +78,11 @@ pub struct BacktestArgs {
     /// outcome, fill, exit, R, MFE/MAE, bars held, hour bucket).
     #[arg(long, value_name = "FILE")]
     pub trades: Option<PathBuf>,
+    /// Keep the statistics per kind and per (kind, symbol) in the database (`--db`),
+    /// replacing the earlier stored run: the Scanner's edge column and auto-tracking
+    /// read them.
+    #[arg(long)]
+    pub store: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -187,6 +199,8 @@ struct Backtest<'a> {
     bars: u64,
     sessions: u64,
     untrackable: u64,
+    /// Notes go to the log instead of stderr (the scheduled run under the dashboard).
+    quiet: bool,
 }
 
 impl Backtest<'_> {
@@ -236,10 +250,15 @@ impl Backtest<'_> {
                 }
                 Err(e) => {
                     self.untrackable += 1;
-                    eprintln!(
-                        "coach: note: {} {} detected at {} cannot be tracked: {e}",
+                    let note = format!(
+                        "{} {} detected at {} cannot be tracked: {e}",
                         detection.symbol, detection.kind, detection.detected_at
                     );
+                    if self.quiet {
+                        tracing::debug!("backtest: {note}");
+                    } else {
+                        eprintln!("coach: note: {note}");
+                    }
                 }
             }
         }
@@ -287,8 +306,80 @@ struct Report<'a> {
     groups: Vec<GroupRow>,
 }
 
-pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
-    let scope = scope(&args, common)?;
+/// What a finished run found, before it is printed or stored.
+struct Finished {
+    grouped: GroupedTrades,
+    symbols: BTreeSet<Symbol>,
+    first: Option<NaiveDate>,
+    last: Option<NaiveDate>,
+    bars: u64,
+    sessions: u64,
+    untrackable: u64,
+    /// Bars fed to the detectors (pre- and post-market and out-of-scope sessions included).
+    fed: usize,
+}
+
+impl Finished {
+    /// The run as stored: its range, symbols and costs, stamped with this version.
+    fn stored_run(&self, slippage: f64, source: &str) -> BacktestRun {
+        BacktestRun {
+            ran_at: chrono::Utc::now(),
+            from: self.first,
+            to: self.last,
+            symbols: self
+                .symbols
+                .iter()
+                .map(|s| s.as_str().to_string())
+                .collect(),
+            bars: self.bars,
+            sessions: self.sessions,
+            slippage,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            source: source.to_string(),
+        }
+    }
+}
+
+/// The run and the groups to store of a backtest over `bars` (files or directories, as
+/// `--bars`) with `slippage` per side: what the scheduled run keeps. Quiet: notes go to
+/// the log and no progress is drawn (the dashboard owns the terminal).
+pub fn stored_statistics(
+    bars: &[PathBuf],
+    slippage: f64,
+    source: &str,
+) -> Result<(BacktestRun, Vec<GroupRow>), String> {
+    check_slippage(slippage).map_err(|e| format!("[backtest] slippage: {e}"))?;
+    let args = BacktestArgs {
+        bars: bars.to_vec(),
+        daily: Vec::new(),
+        symbol: None,
+        index: Vec::new(),
+        from: None,
+        to: None,
+        symbols: Vec::new(),
+        kinds: Vec::new(),
+        by: Vec::new(),
+        slippage: Some(slippage),
+        format: BacktestFormat::Json,
+        trades: None,
+        store: true,
+    };
+    let scope = Scope {
+        from: None,
+        to: None,
+        symbols: BTreeSet::new(),
+        kinds: BTreeSet::new(),
+        slippage,
+    };
+    let finished = execute(&args, &scope, true).map_err(|e| e.to_string())?;
+    Ok((
+        finished.stored_run(slippage, source),
+        edge_groups(&finished.grouped),
+    ))
+}
+
+/// Reads the bars, feeds the detectors and backtests every symbol-session in scope.
+fn execute(args: &BacktestArgs, scope: &Scope, quiet: bool) -> Result<Finished, CliError> {
     let forced = args
         .symbol
         .as_deref()
@@ -296,7 +387,13 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
         .transpose()?;
     let data = load_files(&args.bars, &args.daily, forced.as_ref())
         .map_err(|e| CliError::Input(e.to_string()))?;
-    let mut engine = primed_engine(&args.index, &data)?;
+    let mut engine = primed_engine_with(&args.index, &data, &mut |note| {
+        if quiet {
+            tracing::info!("backtest: {note}");
+        } else {
+            eprintln!("coach: note: {note}");
+        }
+    })?;
     let trades = match &args.trades {
         Some(path) => {
             let name = path.display().to_string();
@@ -309,7 +406,7 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
     };
     let order = feeding_order(engine.config(), &data.minute);
     let mut backtest = Backtest {
-        scope: &scope,
+        scope,
         open: BTreeMap::new(),
         grouped: GroupedTrades::new(),
         trades,
@@ -319,18 +416,38 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
         bars: 0,
         sessions: 0,
         untrackable: 0,
+        quiet,
     };
-    let progress = Progress::new("backtest", order.len());
+    let progress = (!quiet).then(|| Progress::new("backtest", order.len()));
     let mut detections = Vec::new();
     for (n, (symbol, bar)) in order.iter().enumerate() {
-        progress.at(n);
+        if let Some(p) = &progress {
+            p.at(n);
+        }
         detections.clear();
         if engine.on_bar(symbol, bar, &mut detections) == BarOutcome::Regular {
             backtest.on_regular_bar(symbol, bar, &detections)?;
         }
     }
     backtest.finish()?;
-    progress.done();
+    if let Some(p) = &progress {
+        p.done();
+    }
+    Ok(Finished {
+        grouped: backtest.grouped,
+        symbols: backtest.symbols,
+        first: backtest.first,
+        last: backtest.last,
+        bars: backtest.bars,
+        sessions: backtest.sessions,
+        untrackable: backtest.untrackable,
+        fed: order.len(),
+    })
+}
+
+pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
+    let scope = scope(&args, common)?;
+    let backtest = execute(&args, &scope, false)?;
     let by: Vec<Dimension> = args.by.iter().map(|b| b.dimension()).collect();
     let groups = backtest.grouped.groups(&by);
     let mut dims: Vec<Dimension> = if by.is_empty() {
@@ -383,7 +500,27 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
         backtest.grouped.len(),
         backtest.sessions,
         backtest.bars,
-        order.len()
+        backtest.fed
+    );
+    if args.store {
+        store(&backtest, &scope, common)?;
+    }
+    Ok(())
+}
+
+/// `--store`: keeps the run and its kind / (kind, symbol) groups in the database.
+fn store(finished: &Finished, scope: &Scope, common: &CommonArgs) -> Result<(), CliError> {
+    let run = finished.stored_run(scope.slippage, SOURCE_CLI);
+    let rows = edge_groups(&finished.grouped);
+    let saved = rows.len();
+    super::setups::with_store(common, |store, _user| async move {
+        store
+            .save_backtest_stats(&run, &rows)
+            .await
+            .map_err(|e| CliError::Runtime(format!("--store: {e}")))
+    })?;
+    eprintln!(
+        "coach: stored {saved} group(s) per kind and per (kind, symbol); they replace the earlier stored run"
     );
     Ok(())
 }

@@ -17,6 +17,16 @@ pub const PROGRESS_ABOVE: usize = 100_000;
 /// symbols) treated as indices too, and every symbol's daily bars added (a note on stderr
 /// names the files of rejected ones).
 pub fn primed_engine(index: &[String], data: &ReplayInput) -> Result<Engine, CliError> {
+    primed_engine_with(index, data, &mut |note| eprintln!("coach: note: {note}"))
+}
+
+/// [`primed_engine`] with its notes (rejected daily bars) handed to `note` instead of
+/// stderr: the scheduled backtest under the dashboard logs them.
+pub fn primed_engine_with(
+    index: &[String],
+    data: &ReplayInput,
+    note: &mut dyn FnMut(String),
+) -> Result<Engine, CliError> {
     let mut config = DetectorsConfig::default();
     for text in index {
         let symbol = Symbol::parse(text).map_err(|e| CliError::Input(format!("--index: {e}")))?;
@@ -34,11 +44,11 @@ pub fn primed_engine(index: &[String], data: &ReplayInput) -> Result<Engine, Cli
                 .filter(|(_, s)| s == symbol)
                 .map(|(f, _)| f.as_str())
                 .collect();
-            eprintln!(
-                "coach: note: {}: {rejected} daily bar(s) of {symbol} rejected as bad data \
+            note(format!(
+                "{}: {rejected} daily bar(s) of {symbol} rejected as bad data \
                  (NaN, inconsistent, or low below half the close)",
                 files.join(", ")
-            );
+            ));
         }
     }
     Ok(engine)

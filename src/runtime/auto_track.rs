@@ -11,23 +11,29 @@
 //!   stored detections when it starts; a restart must not track the morning's plans), and
 //! - neither its target nor its stop traded since the detection (SPEC 5: judged on the
 //!   feed's snapshot by [`judge_track`]; a plan whose entry already passed is tracked and
-//!   fills at the next price, which the log says).
+//!   fills at the next price, which the log says), and
+//! - its kind has no negative edge in the stored backtest statistics (SPEC 18:
+//!   `stats::edge::is_negative_edge`, the average-R 95 % interval below zero over ≥ 100
+//!   trades); the log says so once per kind.
 //!
 //! Tracked setups are armed at the detection instant (the bar end that fired it), written
 //! with actor `auto_track`, published on [`SetupChanges`] (the evaluator picks them up)
 //! and sent to the screen as [`AppEvent::SetupChanged`] without a transition.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{Mutex, mpsc, watch};
 
 use super::AppEvent;
+use super::backtest::EdgeStats;
 use super::bus::MarketBus;
 use super::evaluate::judge_track;
 use super::setup_changes::{SetupChange, SetupChanges};
 use super::supervisor::WorkerCtx;
 use crate::setups::LateTrack;
+use crate::stats::EdgeBook;
 use crate::store::{Store, StoreError, StoredDetection, TrackResult, UserId};
 
 /// The actor written on the `tracked` event of an auto-tracked setup.
@@ -111,8 +117,49 @@ pub async fn auto_track(
     }
 }
 
+/// The kinds the stored statistics say lose (negative edge), and which of them the log
+/// already named.
+#[derive(Debug, Default)]
+struct EdgeFilter {
+    book: EdgeBook,
+    logged: BTreeSet<String>,
+}
+
+impl EdgeFilter {
+    fn update(&mut self, stats: &EdgeStats) {
+        self.book = stats
+            .as_ref()
+            .map(|s| EdgeBook::new(&s.rows))
+            .unwrap_or_default();
+        self.logged.clear();
+    }
+
+    /// Whether `kind` may be auto-tracked; the first refusal of a kind is logged with the
+    /// numbers behind it.
+    fn admits(&mut self, kind: &str) -> bool {
+        if !self.book.is_negative(kind) {
+            return true;
+        }
+        if self.logged.insert(kind.to_string())
+            && let Some(s) = self.book.kind(kind)
+        {
+            let [lo, hi] = s.avg_r_ci95.unwrap_or([f64::NAN, f64::NAN]);
+            tracing::info!(
+                "not auto-tracking {kind}: negative edge in the stored backtest (avg R {:+.2}, \
+                 95 % interval [{lo:+.2}, {hi:+.2}] over {} trades)",
+                s.avg_r.unwrap_or(f64::NAN),
+                s.triggered
+            );
+        }
+        false
+    }
+}
+
 /// Forwards the detector's events to the screen and auto-tracks the detections, for the
-/// user named `user_name`, until cancelled or the detector side closes.
+/// user named `user_name`, until cancelled or the detector side closes. `edge` carries
+/// the stored backtest statistics as the scheduled run renews them; the worker also reads
+/// the store's at start, so the first detections are judged by them.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_auto_track(
     ctx: WorkerCtx,
     user_name: String,
@@ -121,11 +168,17 @@ pub async fn run_auto_track(
     changes: SetupChanges,
     inbox: DetectionInbox,
     ui: mpsc::Sender<AppEvent>,
+    mut edge: watch::Receiver<EdgeStats>,
 ) -> Result<(), String> {
     let user = store
         .ensure_user(&user_name, Utc::now())
         .await
         .map_err(|e| e.to_string())?;
+    let mut edges = EdgeFilter::default();
+    match store.latest_backtest_stats().await {
+        Ok(stored) => edges.update(&stored.map(Arc::new)),
+        Err(e) => tracing::warn!("auto-tracking without the stored backtest statistics: {e}"),
+    }
     let Some(snapshot) = bus.snapshot().await else {
         return Err("no market feed is running".into());
     };
@@ -151,6 +204,14 @@ pub async fn run_auto_track(
             ctx.heartbeat();
             continue;
         };
+        if edge.has_changed().unwrap_or(false) {
+            let stats = edge.borrow_and_update().clone();
+            edges.update(&stats);
+        }
+        if !edges.admits(found.detection.kind.as_str()) {
+            ctx.heartbeat();
+            continue;
+        }
         let verdict = match bus.snapshot().await {
             Some(snapshot) => judge_track(&snapshot, &found.detection),
             None => LateTrack::Fresh,

@@ -6,6 +6,7 @@ pub mod alerting;
 pub mod alpaca_feed;
 pub mod attach;
 pub mod auto_track;
+pub mod backtest;
 pub mod brief;
 pub mod bus;
 pub mod clock;
@@ -97,6 +98,9 @@ pub enum AppEvent {
         brief: std::sync::Arc<crate::brief::Brief>,
         preview: bool,
     },
+    /// The stored setup statistics (SPEC 18): read at start, and again after each
+    /// scheduled backtest run. The Scanner's edge column and the Stats pane show them.
+    BacktestStats(std::sync::Arc<crate::store::StoredBacktest>),
     /// A one-line notice for the trader: a trading alert or an operational incident.
     Notice(String),
     /// The AI coach's progress on the trader's question (streamed text, tool calls,

@@ -15,6 +15,7 @@ use super::alert_changes::AlertChanges;
 use super::alerting;
 use super::alpaca_feed::run_alpaca_feed;
 use super::auto_track::{DetectionInbox, run_auto_track};
+use super::backtest::{self, EdgeChannel, run_scheduled_backtest};
 use super::brief::{BriefChannels, BriefScheduler, run_brief_scheduler};
 use super::bus::{MarketBus, SnapshotRequests};
 use super::database;
@@ -82,6 +83,9 @@ pub struct Services {
     /// `AppEvent::Brief` (attached: no scheduler runs, the servers' stored brief arrives
     /// through the listener).
     pub brief: BriefChannels,
+    /// The latest stored backtest statistics (SPEC 18), published at start and after each
+    /// scheduled run; the screen gets them as `AppEvent::BacktestStats`.
+    pub edge: EdgeChannel,
 }
 
 impl Services {
@@ -109,6 +113,7 @@ impl Services {
             owned,
             instance: ownership::instance_id(),
             brief: BriefChannels::new(),
+            edge: EdgeChannel::default(),
         };
         (services, snapshot_requests)
     }
@@ -136,6 +141,7 @@ impl Services {
         let detections = services.spawn_auto_track(config, store, interval);
         services.spawn_detector(config, store, interval, detections);
         services.spawn_evaluator(store, interval, notifier.clone());
+        services.spawn_backtest(config, store);
         spawn_brief_scheduler(
             config,
             store,
@@ -259,12 +265,13 @@ impl Services {
         }
         let (tx, rx) = mpsc::channel(1024);
         let inbox = DetectionInbox::new(rx);
-        let (user, bus, store, changes, ui) = (
+        let (user, bus, store, changes, ui, edge) = (
             config.general.user.clone(),
             self.bus.clone(),
             store.clone(),
             self.setup_changes.clone(),
             self.events_tx.clone(),
+            self.edge.clone(),
         );
         self.spawn("autotrack", interval, move |ctx| {
             run_auto_track(
@@ -275,6 +282,7 @@ impl Services {
                 changes.clone(),
                 inbox.clone(),
                 ui.clone(),
+                edge.subscribe(),
             )
         });
         tx
@@ -331,6 +339,30 @@ impl Services {
                 events.clone(),
                 sinks.clone(),
                 owned.clone(),
+            )
+        });
+    }
+
+    /// With `[backtest] bars` set, the scheduled backtest after each close (worker
+    /// `backtest`); otherwise only a one-off read of the stored statistics (from
+    /// `coach backtest --store`) for the screen and the auto-tracker.
+    fn spawn_backtest(&self, config: &Config, store: &Store) {
+        let (store, edge, screen) = (store.clone(), self.edge.clone(), self.events_tx.clone());
+        let Some(bars) = config.backtest.scheduled_bars() else {
+            tokio::spawn(async move {
+                backtest::load_stored(&store, &edge, &screen).await;
+            });
+            return;
+        };
+        let slippage = config.backtest.slippage;
+        self.spawn(backtest::WORKER, backtest::INTERVAL, move |ctx| {
+            run_scheduled_backtest(
+                ctx,
+                store.clone(),
+                bars.clone(),
+                slippage,
+                edge.clone(),
+                screen.clone(),
             )
         });
     }

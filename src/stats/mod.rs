@@ -8,12 +8,16 @@
 //! - [`summary`]: a group's statistics (win rate with its Wilson interval, average R with
 //!   its interval, profit factor, drawdown, MFE/MAE).
 //! - [`group`]: splitting trades by kind, symbol, hour, regime or confidence.
+//! - [`edge`]: what stored statistics say about one opportunity ((kind, symbol) falling
+//!   back to kind) and which kinds have a negative edge.
 
+pub mod edge;
 pub mod group;
 pub mod simulate;
 pub mod summary;
 pub mod trade;
 
+pub use edge::{Edge, EdgeBook, EdgeScope, is_negative_edge};
 pub use group::{Dimension, GroupKey, GroupRow, GroupedTrades};
 pub use simulate::{simulate_detection, simulate_session};
 pub use summary::{GroupStats, TradeResult};

@@ -5,6 +5,7 @@
 //! `RETURNING`), and separate migration folders where they do not (DDL).
 
 mod alerts;
+mod backtest;
 mod briefs;
 mod coach;
 mod detections;
@@ -22,6 +23,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use alerts::{MAX_ALERT_NOTE_CHARS, NewAlert};
+pub use backtest::{BacktestRun, SOURCE_CLI, SOURCE_SCHEDULED, StoredBacktest};
 pub use briefs::StoredBrief;
 pub use detections::StoredDetection;
 pub use setups::{

@@ -135,11 +135,14 @@ fn wrap_words(text: &str, width: usize) -> Vec<String> {
 }
 
 /// What the help says after the keys: how to read what the panes show.
-pub const HELP_NOTES: [&str; 6] = [
+pub const HELP_NOTES: [&str; 9] = [
     "Scanner: Scr is the score, 0-100: a detection's confidence, a heads-up's strength.",
     "Scanner: plans (t tracks them) come first, then ○ heads-up rows (near a level,",
     "  a volume spike) with no plan. A plan leaves once its stop or target trades,",
     "  after [scanner] max_age_minutes, and at the close.",
+    "Edge: the stored backtest's win rate · mean R · n trades of the setup on the symbol",
+    "  (≥ 20 trades), else of the kind on all symbols (\"all\"). \"negative edge\": the",
+    "  kind's mean-R 95 % interval is below 0 over ≥ 100 trades; never auto-tracked.",
     "GEX: dealers assumed long calls, short puts; $ per 1 % move; Black-Scholes gamma.",
     "Keys are remappable in the [keys] section of the config file.",
 ];

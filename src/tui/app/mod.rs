@@ -656,13 +656,15 @@ impl App {
                 }
                 changed
             }
-            // The panes keep these: Setups the setups, Scanner the detections and what
-            // tracking them did, Health the servers' workers.
+            // The panes keep these: Setups the setups, Scanner the detections, what
+            // tracking them did and the stored backtest statistics (the edge column),
+            // Health the servers' workers.
             AppEvent::SetupsLoaded(_)
             | AppEvent::SetupChanged { .. }
             | AppEvent::Tracked { .. }
             | AppEvent::SetupDeleted(_)
             | AppEvent::Detection(_)
+            | AppEvent::BacktestStats(_)
             | AppEvent::RemoteWorkers(_) => false,
             AppEvent::ActionFailed(reason) => {
                 self.say_error(reason);

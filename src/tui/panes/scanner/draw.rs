@@ -1,6 +1,7 @@
 //! The Scanner pane: the watchlist with last price, change against the prior close and a
 //! sparkline of today's regular-session minute closes; below it today's detections on the
-//! watchlist, best score first, with their plan and age on the market clock.
+//! watchlist, best score first, with their plan, their edge from the stored backtest
+//! statistics and their age on the market clock.
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -12,6 +13,7 @@ use super::ScannerPane;
 use crate::domain::Direction;
 use crate::market::calendar::Session;
 use crate::setups::scanner::{ScanSignal, Signal};
+use crate::stats::{EdgeBook, EdgeScope};
 use crate::store::StoredDetection;
 use crate::tui::app::{App, Opportunity, SymbolRow, TrackState};
 use crate::tui::format::{price, span};
@@ -103,11 +105,56 @@ fn age(found: &StoredDetection, now: Option<DateTime<Utc>>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
+/// The edge text of `kind` on `symbol` and whether it is the kind's over every symbol:
+/// "42 % · +0.06 R · n 193" (win rate, mean R per filled trade, filled trades);
+/// "negative edge −0.48 R n 212" (the kind's numbers) for a kind with a negative edge;
+/// `None` without stored history.
+pub fn edge_text(edges: &EdgeBook, kind: &str, symbol: &str) -> Option<(String, EdgeScope, bool)> {
+    let edge = edges.edge(kind, symbol)?;
+    if edge.negative
+        && let Some(s) = edges.kind(kind)
+    {
+        let text = format!(
+            "negative edge {} R n {}",
+            signed_r(s.avg_r.unwrap_or(f64::NAN)),
+            s.triggered
+        );
+        return Some((text, EdgeScope::Kind, true));
+    }
+    let text = format!(
+        "{:.0} % · {} R · n {}",
+        edge.win_rate * 100.0,
+        signed_r(edge.avg_r),
+        edge.n
+    );
+    Some((text, edge.scope, false))
+}
+
+/// "+0.06", "−0.48" (a real minus sign).
+fn signed_r(r: f64) -> String {
+    format!("{r:+.2}").replace('-', "−")
+}
+
+fn edge_cell(edges: &EdgeBook, found: &StoredDetection, theme: &Theme) -> Cell<'static> {
+    let d = &found.detection;
+    match edge_text(edges, d.kind.as_str(), d.symbol.as_str()) {
+        None => Cell::from(Span::styled("—", theme.dim)),
+        Some((text, _, true)) => Cell::from(Span::styled(text, theme.warn)),
+        Some((text, EdgeScope::KindSymbol, false)) => Cell::from(text),
+        // the kind's numbers over every symbol stand in: marked "all"
+        Some((text, EdgeScope::Kind, false)) => Cell::from(Line::from(vec![
+            Span::raw(text),
+            Span::styled(" all", theme.dim),
+        ])),
+    }
+}
+
 fn opportunity_row<'a>(
     found: &'a StoredDetection,
     theme: &Theme,
     now: Option<DateTime<Utc>>,
     state: Option<&TrackState>,
+    edges: &EdgeBook,
 ) -> Row<'a> {
     let d = &found.detection;
     let mut cells = vec![Cell::from(
@@ -122,6 +169,7 @@ fn opportunity_row<'a>(
         d.target,
         theme,
     ));
+    cells.push(edge_cell(edges, found, theme));
     // While tracking is under way, or once done, the row says so instead of its age.
     cells.push(Cell::from(match state {
         Some(TrackState::Error(_)) => Line::from(Span::styled("ERR", theme.error)).right_aligned(),
@@ -178,6 +226,7 @@ fn signal_row(s: &ScanSignal, theme: &Theme) -> Row<'static> {
         Cell::from(Line::from(level).right_aligned()),
         Cell::from(""),
         Cell::from(""),
+        Cell::from(""),
         Cell::from(Line::from("now").right_aligned()),
     ])
     .style(theme.dim)
@@ -218,6 +267,7 @@ fn draw_opportunities(
                     theme,
                     app.market().now,
                     app.panes().scanner.track_state(d.id),
+                    &app.panes().scanner.edges,
                 ),
                 Opportunity::Signal(s) => signal_row(s, theme),
             };
@@ -236,6 +286,7 @@ fn draw_opportunities(
         Cell::from(Line::from("Entry").right_aligned()),
         Cell::from(Line::from("Stop").right_aligned()),
         Cell::from(Line::from("Target").right_aligned()),
+        Cell::from("Edge (win · avg R · n)"),
         Cell::from(Line::from("Age").right_aligned()),
     ])
     .style(theme.dim);
@@ -249,7 +300,8 @@ fn draw_opportunities(
             Constraint::Length(7),
             Constraint::Length(7),
             Constraint::Length(7),
-            Constraint::Min(5),
+            Constraint::Fill(1),
+            Constraint::Length(5),
         ],
     )
     .header(header);

@@ -3,6 +3,11 @@
 //! than `[scanner] max_age_minutes`), best score first, then the ○ heads-up signals
 //! (level proximity, volume), best first; none after the close. `t` tracks the selected
 //! plan (saving → saved | duplicate | error).
+//!
+//! Each plan shows its edge from the stored backtest statistics (SPEC 18, `stats::edge`):
+//! "42 % · +0.06 R · n 193" (win rate, mean R, filled trades) of its (kind, symbol) when
+//! that group has at least `stats::edge::MIN_SYMBOL_TRADES` trades, else of its kind over
+//! every symbol, then marked "all"; a kind with a negative edge reads "negative edge".
 
 mod draw;
 
@@ -17,6 +22,7 @@ use ratatui::widgets::Block;
 use crate::domain::Symbol;
 use crate::runtime::AppEvent;
 use crate::setups::scanner::{self, ScanSignal};
+use crate::stats::EdgeBook;
 use crate::store::{StoredDetection, TrackResult};
 use crate::tui::action::Action;
 use crate::tui::app::setups_view::{TrackState, status_label};
@@ -40,6 +46,9 @@ pub struct ScannerPane {
     /// How long after its signal bar a detection is listed (it leaves sooner once its
     /// stop or target trades: `setups::scanner::gone`).
     pub(crate) life: chrono::Duration,
+    /// The stored backtest statistics by kind and (kind, symbol), for the edge column
+    /// (`AppEvent::BacktestStats`); empty until some are stored.
+    pub(crate) edges: EdgeBook,
 }
 
 impl Default for ScannerPane {
@@ -49,6 +58,7 @@ impl Default for ScannerPane {
             track_states: HashMap::new(),
             selected: None,
             life: DEFAULT_LIFE,
+            edges: EdgeBook::default(),
         }
     }
 }
@@ -325,6 +335,10 @@ impl Pane for ScannerPane {
                 result,
             } => {
                 self.on_tracked(*detection_id, result, ctx);
+                true
+            }
+            AppEvent::BacktestStats(stored) => {
+                self.edges = EdgeBook::new(&stored.rows);
                 true
             }
             _ => false,
