@@ -12,6 +12,7 @@ mod support;
 
 mod alpaca;
 mod backtest;
+mod backtest_store;
 mod bar_files;
 mod brief;
 mod calendar;

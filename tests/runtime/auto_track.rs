@@ -166,3 +166,76 @@ async fn tracked_once_on(t: &support::TestStore) {
         }
     }
 }
+
+/// Stored backtest statistics where `kind` loses half an R over 120 trades (95 %
+/// interval [−0.71, −0.29]): a negative edge.
+async fn store_negative_edge(store: &Store, kind: &str) {
+    use coach::stats::{GroupKey, GroupRow, GroupStats};
+    use coach::store::{BacktestRun, SOURCE_CLI};
+    let row = GroupRow {
+        key: GroupKey {
+            kind: Some(kind.to_string()),
+            ..GroupKey::default()
+        },
+        stats: GroupStats {
+            detections: 130,
+            triggered: 120,
+            stopped_out: 90,
+            target_hit: 30,
+            wins: 30,
+            win_rate: Some(0.25),
+            avg_r: Some(-0.5),
+            avg_r_ci95: Some([-0.71, -0.29]),
+            total_r: -60.0,
+            ..GroupStats::default()
+        },
+    };
+    let run = BacktestRun {
+        ran_at: Utc::now(),
+        from: None,
+        to: None,
+        symbols: vec!["SPY".into()],
+        bars: 0,
+        sessions: 0,
+        slippage: 0.01,
+        version: "test".into(),
+        source: SOURCE_CLI.into(),
+    };
+    store.save_backtest_stats(&run, &[row]).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_with_a_negative_edge_in_the_stored_backtest_is_never_auto_tracked() {
+    let mut config = Config::default();
+    config.sim.speed = 3600.0;
+    config.setups.auto_track = true;
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 21, 0, 0).unwrap();
+    // the same session without statistics: which kinds get auto-tracked
+    let plain = support::sqlite().await;
+    let user = plain.store.ensure_user("local", now).await.unwrap();
+    run_session(&config, &plain.store, now).await;
+    let tracked = plain.store.setups(user, None).await.unwrap();
+    let kinds: HashSet<_> = tracked.iter().map(|r| r.setup.kind).collect();
+    let losing = tracked.first().expect("the demo session auto-tracks").setup.kind;
+
+    let judged = support::sqlite().await;
+    let user = judged.store.ensure_user("local", now).await.unwrap();
+    store_negative_edge(&judged.store, losing.as_str()).await;
+    run_session(&config, &judged.store, now).await;
+    let setups = judged.store.setups(user, None).await.unwrap();
+    assert!(
+        setups.iter().all(|r| r.setup.kind != losing),
+        "{losing} has a negative edge: {:?}",
+        setups.iter().map(|r| r.setup.kind).collect::<Vec<_>>()
+    );
+    if kinds.len() > 1 {
+        assert!(!setups.is_empty(), "the other kinds are still auto-tracked");
+    }
+    // the detections themselves are still stored and shown
+    let detections = judged
+        .store
+        .detections_on(chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap())
+        .await
+        .unwrap();
+    assert!(detections.iter().any(|d| d.detection.kind == losing));
+}

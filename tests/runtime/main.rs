@@ -9,6 +9,7 @@ mod support;
 
 mod alerts;
 mod auto_track;
+mod backtest_worker;
 mod brief_scheduler;
 mod coach_llm;
 mod detect_worker;

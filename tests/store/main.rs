@@ -5,5 +5,6 @@
 mod support;
 
 mod backends;
+mod backtest;
 mod positions;
 mod setups;

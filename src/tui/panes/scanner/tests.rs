@@ -21,6 +21,80 @@ fn the_scanner_at_80_by_24_lists_the_watchlist_then_the_best_detection_first() {
     insta::assert_snapshot!(screen);
 }
 
+/// Stored backtest statistics: ORB with 25 trades on SPY (its own line) and 193 over all
+/// symbols; vwap_reclaim over all symbols only, `vwap_avg_r` per trade over 120 trades with
+/// the given 95 % interval.
+fn backtest_stats(vwap_avg_r: f64, vwap_ci: [f64; 2]) -> crate::runtime::AppEvent {
+    use crate::stats::{GroupKey, GroupRow, GroupStats};
+    use crate::store::{BacktestRun, SOURCE_SCHEDULED, StoredBacktest};
+    let row = |kind: &str, symbol: Option<&str>, n: u64, win: f64, avg: f64, ci: [f64; 2]| GroupRow {
+        key: GroupKey {
+            kind: Some(kind.into()),
+            symbol: symbol.map(str::to_string),
+            ..GroupKey::default()
+        },
+        stats: GroupStats {
+            detections: n + 10,
+            triggered: n,
+            win_rate: Some(win),
+            avg_r: Some(avg),
+            avg_r_ci95: Some(ci),
+            ..GroupStats::default()
+        },
+    };
+    crate::runtime::AppEvent::BacktestStats(std::sync::Arc::new(StoredBacktest {
+        id: 1,
+        run: BacktestRun {
+            ran_at: market_time(),
+            from: None,
+            to: None,
+            symbols: vec!["SPY".into(), "QQQ".into()],
+            bars: 0,
+            sessions: 0,
+            slippage: 0.01,
+            version: "test".into(),
+            source: SOURCE_SCHEDULED.into(),
+        },
+        rows: vec![
+            row("orb_breakout", None, 193, 0.42, 0.06, [-0.1, 0.22]),
+            row("orb_breakout", Some("SPY"), 25, 0.52, 0.31, [-0.1, 0.7]),
+            row("vwap_reclaim", None, 120, 0.38, vwap_avg_r, vwap_ci),
+            row("vwap_reclaim", Some("QQQ"), 19, 0.3, -0.2, [-0.9, 0.5]),
+        ],
+    }))
+}
+
+#[test]
+fn the_edge_column_shows_the_symbols_history_or_the_kinds_marked_all() {
+    let mut app = full_app();
+    app.update(Action::FocusScanner);
+    let before = pane_screen(&app, PaneId::Scanner, 80, 24);
+    assert!(before.contains("Edge (win · avg R · n)"), "{before}");
+    assert!(app.on_event(backtest_stats(0.04, [-0.15, 0.23])));
+    let screen = pane_screen(&app, PaneId::Scanner, 80, 24);
+    // SPY has 25 ORB trades of its own; QQQ's 19 vwap trades are too few: the kind's
+    let spy = screen.lines().find(|l| l.contains("ORB")).unwrap();
+    assert!(spy.contains("52 % · +0.31 R · n 25") && !spy.contains("all"), "{spy}");
+    let qqq = screen.lines().find(|l| l.contains("vwap-rcl")).unwrap();
+    assert!(qqq.contains("38 % · +0.04 R · n 120 all"), "{qqq}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn a_kind_whose_mean_r_interval_is_below_zero_over_100_trades_reads_negative_edge() {
+    let mut app = full_app();
+    app.update(Action::FocusScanner);
+    app.on_event(backtest_stats(-0.5, [-0.71, -0.29]));
+    let screen = pane_screen(&app, PaneId::Scanner, 80, 24);
+    let qqq = screen.lines().find(|l| l.contains("vwap-rcl")).unwrap();
+    assert!(qqq.contains("negative edge −0.50 R n 120"), "{qqq}");
+    // an interval that reaches zero is not evidence of a losing setup
+    app.on_event(backtest_stats(-0.5, [-1.1, 0.1]));
+    let screen = pane_screen(&app, PaneId::Scanner, 80, 24);
+    let qqq = screen.lines().find(|l| l.contains("vwap-rcl")).unwrap();
+    assert!(qqq.contains("38 % · −0.50 R · n 120 all"), "{qqq}");
+}
+
 #[test]
 fn the_scanner_at_120_by_40_highlights_the_selected_detection() {
     let mut app = full_app();
