@@ -24,6 +24,16 @@ impl Services {
         drop(requests);
 
         database::spawn(store, &services.health, &services.cancel);
+        // The servers' stored backtest statistics, once (the Scanner's edge column); a
+        // later scheduled run shows after the screen restarts.
+        let (stats_store, edge, screen) = (
+            store.clone(),
+            services.edge.clone(),
+            services.events_tx.clone(),
+        );
+        tokio::spawn(async move {
+            super::backtest::load_stored(&stats_store, &edge, &screen).await;
+        });
         let (listen_store, screen) = (store.clone(), services.events_tx.clone());
         services.spawn(listen::WORKER, listen::INTERVAL, move |ctx| {
             listen::run_screen_listener(ctx, listen_store.clone(), user, screen.clone())

@@ -11,7 +11,9 @@
 //!   no run since the close runs at once, and one left open overnight runs once at 16:00.
 //! - The backtest runs on a blocking thread (`spawn_blocking`): the screen never waits.
 //! - A failure (a missing directory, a bad file) is recorded in Health and retried after
-//!   [`RETRY_AFTER`], not every minute.
+//!   [`RETRY_AFTER`], not every minute; until a run succeeds the worker sends no
+//!   heartbeat, so Health keeps it failed (and stale after 3 minutes, which the
+//!   operational alerts report with the error).
 //! - With `[backtest] bars` empty no worker runs; [`load_stored`] still hands the stored
 //!   statistics (from `coach backtest --store`) to the screen and the auto-tracker once.
 
@@ -146,8 +148,12 @@ pub async fn run_scheduled_backtest(
             _ = ctx.cancel.cancelled() => return Ok(()),
         }
         let now = Utc::now();
-        if !is_due(now, last_run) || retry_at.is_some_and(|at| now < at) {
+        if !is_due(now, last_run) {
             ctx.heartbeat();
+            continue;
+        }
+        if retry_at.is_some_and(|at| now < at) {
+            // no heartbeat: Health keeps showing the failure until a run succeeds
             continue;
         }
         tracing::info!(
