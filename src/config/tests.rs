@@ -316,6 +316,28 @@ fn backtest_slippage_defaults_to_a_cent_and_comes_from_the_file_or_the_environme
 }
 
 #[test]
+fn the_scheduled_backtest_is_off_by_default_and_its_bars_come_from_the_file_or_the_environment() {
+    assert_eq!(Config::default().backtest.scheduled_bars(), None);
+    let c = Config::from_sources(
+        Some((Path::new("c.toml"), "[backtest]\nbars = \"hist\"\n")),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        c.backtest.scheduled_bars(),
+        Some(std::path::PathBuf::from("hist"))
+    );
+    let c = Config::from_sources(None, &vars(&[("COACH_BACKTEST_BARS", "/data/bars")])).unwrap();
+    assert_eq!(
+        c.backtest.scheduled_bars(),
+        Some(std::path::PathBuf::from("/data/bars"))
+    );
+    // blank is off, like empty
+    let c = Config::from_sources(None, &vars(&[("COACH_BACKTEST_BARS", "  ")])).unwrap();
+    assert_eq!(c.backtest.scheduled_bars(), None);
+}
+
+#[test]
 fn alpaca_keys_come_from_alpacas_own_variables_and_every_key_has_a_coach_variable() {
     let c = Config::from_sources(
         Some((

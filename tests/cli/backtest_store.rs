@@ -49,7 +49,10 @@ fn stored_statistics_are_the_printed_ones_and_the_next_run_replaces_them() {
     }
     let db = db();
     assert!(stored(&db.url).is_none());
-    let o = coach(&db, &["backtest", "--bars", SHARED, "--format", "json", "--store"]);
+    let o = coach(
+        &db,
+        &["backtest", "--bars", SHARED, "--format", "json", "--store"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(err(&o).contains("stored"), "{}", err(&o));
     let report: Value = serde_json::from_str(&out(&o)).unwrap();
@@ -86,7 +89,9 @@ fn stored_statistics_are_the_printed_ones_and_the_next_run_replaces_them() {
             let spy = first
                 .rows
                 .iter()
-                .find(|r| r.key.kind.as_deref() == Some(kind) && r.key.symbol.as_deref() == Some("SPY"))
+                .find(|r| {
+                    r.key.kind.as_deref() == Some(kind) && r.key.symbol.as_deref() == Some("SPY")
+                })
                 .expect("the (kind, SPY) group is stored");
             assert_eq!(spy.stats, row.stats);
         }
@@ -100,13 +105,18 @@ fn stored_statistics_are_the_printed_ones_and_the_next_run_replaces_them() {
         .expect("a kind");
     let o = coach(
         &db,
-        &["backtest", "--bars", SHARED, "--kinds", &kind, "--format", "csv", "--store"],
+        &[
+            "backtest", "--bars", SHARED, "--kinds", &kind, "--format", "csv", "--store",
+        ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let second = stored(&db.url).unwrap();
     assert!(second.id > first.id);
     assert!(
-        second.rows.iter().all(|r| r.key.kind.is_none() || r.key.kind.as_deref() == Some(kind.as_str())),
+        second
+            .rows
+            .iter()
+            .all(|r| r.key.kind.is_none() || r.key.kind.as_deref() == Some(kind.as_str())),
         "only {kind} is left: {:?}",
         second.rows.iter().map(|r| &r.key).collect::<Vec<_>>()
     );

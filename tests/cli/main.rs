@@ -22,4 +22,5 @@ mod isolated;
 mod massive;
 mod replay;
 mod serve;
+mod serve_backtest;
 mod setups;

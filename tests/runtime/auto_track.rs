@@ -216,7 +216,11 @@ async fn a_kind_with_a_negative_edge_in_the_stored_backtest_is_never_auto_tracke
     run_session(&config, &plain.store, now).await;
     let tracked = plain.store.setups(user, None).await.unwrap();
     let kinds: HashSet<_> = tracked.iter().map(|r| r.setup.kind).collect();
-    let losing = tracked.first().expect("the demo session auto-tracks").setup.kind;
+    let losing = tracked
+        .first()
+        .expect("the demo session auto-tracks")
+        .setup
+        .kind;
 
     let judged = support::sqlite().await;
     let user = judged.store.ensure_user("local", now).await.unwrap();

@@ -45,7 +45,9 @@ fn start(
     (events, health, edge)
 }
 
-async fn next_stats(events: &mut mpsc::Receiver<AppEvent>) -> std::sync::Arc<coach::store::StoredBacktest> {
+async fn next_stats(
+    events: &mut mpsc::Receiver<AppEvent>,
+) -> std::sync::Arc<coach::store::StoredBacktest> {
     loop {
         let event = tokio::time::timeout(Duration::from_secs(120), events.recv())
             .await
@@ -79,9 +81,21 @@ async fn the_worker_backtests_the_bars_dir_stores_it_and_a_restart_only_loads_it
         .iter()
         .find(|r| r.key.kind.is_none() && r.key.symbol.is_none())
         .expect("a total row");
-    let kinds: Vec<_> = stats.rows.iter().filter(|r| r.key.kind.is_some() && r.key.symbol.is_none()).collect();
-    let on_spy: Vec<_> = stats.rows.iter().filter(|r| r.key.kind.is_some() && r.key.symbol.is_some()).collect();
-    assert_eq!(kinds.len(), on_spy.len(), "one symbol: each kind's row has a SPY twin");
+    let kinds: Vec<_> = stats
+        .rows
+        .iter()
+        .filter(|r| r.key.kind.is_some() && r.key.symbol.is_none())
+        .collect();
+    let on_spy: Vec<_> = stats
+        .rows
+        .iter()
+        .filter(|r| r.key.kind.is_some() && r.key.symbol.is_some())
+        .collect();
+    assert_eq!(
+        kinds.len(),
+        on_spy.len(),
+        "one symbol: each kind's row has a SPY twin"
+    );
     assert_eq!(
         kinds.iter().map(|r| r.stats.detections).sum::<u64>(),
         total.stats.detections
@@ -96,7 +110,10 @@ async fn the_worker_backtests_the_bars_dir_stores_it_and_a_restart_only_loads_it
         .into_iter()
         .find(|r| r.name == WORKER)
         .unwrap();
-    assert!(record.last_success.is_some() && record.errors == 0, "{record:?}");
+    assert!(
+        record.last_success.is_some() && record.errors == 0,
+        "{record:?}"
+    );
     cancel.cancel();
 
     // started again (a second dashboard, a restart): nothing new closed, so it loads
@@ -128,10 +145,16 @@ async fn a_missing_bars_directory_is_an_error_in_health_that_names_it() {
             .unwrap();
         if record.errors > 0 {
             let error = record.last_error.unwrap_or_default();
-            assert!(error.contains("coach-no-such-bars-dir") && error.contains("does not exist"), "{error}");
+            assert!(
+                error.contains("coach-no-such-bars-dir") && error.contains("does not exist"),
+                "{error}"
+            );
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "no error recorded: {record:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no error recorded: {record:?}"
+        );
         tokio::time::timeout(Duration::from_secs(2), changed.changed())
             .await
             .ok();

@@ -10,7 +10,9 @@ use coach::store::{BacktestRun, SOURCE_CLI, SOURCE_SCHEDULED, StoreError};
 
 fn run(source: &str, ran_minute: u32) -> BacktestRun {
     BacktestRun {
-        ran_at: Utc.with_ymd_and_hms(2026, 11, 25, 21, ran_minute, 0).unwrap(),
+        ran_at: Utc
+            .with_ymd_and_hms(2026, 11, 25, 21, ran_minute, 0)
+            .unwrap(),
         from: NaiveDate::from_ymd_opt(2013, 10, 7),
         to: NaiveDate::from_ymd_opt(2013, 10, 31),
         symbols: vec!["QQQ".into(), "SPY".into()],
@@ -54,7 +56,12 @@ fn row(kind: Option<&str>, symbol: Option<&str>, triggered: u64, avg_r: f64) -> 
 #[tokio::test]
 async fn a_stored_run_reads_back_field_for_field_and_the_next_run_replaces_it() {
     for t in support::stores().await {
-        assert_eq!(t.store.latest_backtest_stats().await.unwrap(), None, "{}", t.name);
+        assert_eq!(
+            t.store.latest_backtest_stats().await.unwrap(),
+            None,
+            "{}",
+            t.name
+        );
         let mut rows = vec![
             row(Some("orb_breakout"), Some("SPY"), 25, 0.31),
             row(Some("orb_breakout"), None, 193, 0.06),
@@ -80,7 +87,12 @@ async fn a_stored_run_reads_back_field_for_field_and_the_next_run_replaces_it() 
             .unwrap();
         let stored = t.store.latest_backtest_stats().await.unwrap().unwrap();
         assert_eq!(stored.id, first);
-        assert_eq!(stored.run, run(SOURCE_CLI, 0), "{}: the run round-trips", t.name);
+        assert_eq!(
+            stored.run,
+            run(SOURCE_CLI, 0),
+            "{}: the run round-trips",
+            t.name
+        );
         let mut expected = rows.clone();
         expected.sort_by(|a, b| a.key.cmp(&b.key));
         assert_eq!(stored.rows, expected, "{}: every group round-trips", t.name);
@@ -89,7 +101,10 @@ async fn a_stored_run_reads_back_field_for_field_and_the_next_run_replaces_it() 
 
         // what the Scanner makes of it: SPY has 25 ORB trades of its own, QQQ none
         let book = EdgeBook::new(&stored.rows);
-        assert_eq!(book.edge("orb_breakout", "SPY").unwrap().scope, EdgeScope::KindSymbol);
+        assert_eq!(
+            book.edge("orb_breakout", "SPY").unwrap().scope,
+            EdgeScope::KindSymbol
+        );
         assert_eq!(book.edge("orb_breakout", "QQQ").unwrap().n, 193);
 
         // the scheduled run after the next close replaces it whole
@@ -102,7 +117,11 @@ async fn a_stored_run_reads_back_field_for_field_and_the_next_run_replaces_it() 
         assert!(second > first);
         let stored = t.store.latest_backtest_stats().await.unwrap().unwrap();
         assert_eq!(stored.run.source, SOURCE_SCHEDULED);
-        assert_eq!(stored.rows, newer, "{}: nothing of the earlier run is left", t.name);
+        assert_eq!(
+            stored.rows, newer,
+            "{}: nothing of the earlier run is left",
+            t.name
+        );
         assert!(EdgeBook::new(&stored.rows).is_negative("vwap_reclaim"));
     }
 }

@@ -27,21 +27,22 @@ fn the_scanner_at_80_by_24_lists_the_watchlist_then_the_best_detection_first() {
 fn backtest_stats(vwap_avg_r: f64, vwap_ci: [f64; 2]) -> crate::runtime::AppEvent {
     use crate::stats::{GroupKey, GroupRow, GroupStats};
     use crate::store::{BacktestRun, SOURCE_SCHEDULED, StoredBacktest};
-    let row = |kind: &str, symbol: Option<&str>, n: u64, win: f64, avg: f64, ci: [f64; 2]| GroupRow {
-        key: GroupKey {
-            kind: Some(kind.into()),
-            symbol: symbol.map(str::to_string),
-            ..GroupKey::default()
-        },
-        stats: GroupStats {
-            detections: n + 10,
-            triggered: n,
-            win_rate: Some(win),
-            avg_r: Some(avg),
-            avg_r_ci95: Some(ci),
-            ..GroupStats::default()
-        },
-    };
+    let row =
+        |kind: &str, symbol: Option<&str>, n: u64, win: f64, avg: f64, ci: [f64; 2]| GroupRow {
+            key: GroupKey {
+                kind: Some(kind.into()),
+                symbol: symbol.map(str::to_string),
+                ..GroupKey::default()
+            },
+            stats: GroupStats {
+                detections: n + 10,
+                triggered: n,
+                win_rate: Some(win),
+                avg_r: Some(avg),
+                avg_r_ci95: Some(ci),
+                ..GroupStats::default()
+            },
+        };
     crate::runtime::AppEvent::BacktestStats(std::sync::Arc::new(StoredBacktest {
         id: 1,
         run: BacktestRun {
@@ -74,7 +75,10 @@ fn the_edge_column_shows_the_symbols_history_or_the_kinds_marked_all() {
     let screen = pane_screen(&app, PaneId::Scanner, 80, 24);
     // SPY has 25 ORB trades of its own; QQQ's 19 vwap trades are too few: the kind's
     let spy = screen.lines().find(|l| l.contains("ORB")).unwrap();
-    assert!(spy.contains("52 % · +0.31 R · n 25") && !spy.contains("all"), "{spy}");
+    assert!(
+        spy.contains("52 % · +0.31 R · n 25") && !spy.contains("all"),
+        "{spy}"
+    );
     let qqq = screen.lines().find(|l| l.contains("vwap-rcl")).unwrap();
     assert!(qqq.contains("38 % · +0.04 R · n 120 all"), "{qqq}");
     insta::assert_snapshot!(screen);
