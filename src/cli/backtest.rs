@@ -480,7 +480,13 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
     .and_then(|()| out.flush());
     match written {
         Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            // the reader stopped early (`| head`): what was asked to be kept still is
+            if args.store {
+                store(&backtest, &scope, common)?;
+            }
+            return Ok(());
+        }
         Err(e) => {
             return Err(CliError::Runtime(format!(
                 "writing the statistics failed: {e}"

@@ -132,3 +132,25 @@ fn without_store_nothing_is_kept() {
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(stored(&db.url).is_none());
 }
+
+#[test]
+fn a_bad_database_for_store_is_bad_input_naming_db() {
+    if !shared() {
+        return;
+    }
+    let db = db();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_coach"))
+        .args([
+            "backtest",
+            "--bars",
+            SHARED,
+            "--store",
+            "--db",
+            "mysql://nowhere/x",
+        ])
+        .env("COACH_CONFIG", db.dir.path().join("config.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("--db"), "{}", err(&o));
+}
