@@ -162,3 +162,49 @@ async fn a_missing_bars_directory_is_an_error_in_health_that_names_it() {
     assert_eq!(t.store.latest_backtest_stats().await.unwrap(), None);
     cancel.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_bars_dir_the_screen_still_gets_the_stored_statistics_and_no_worker_runs() {
+    use chrono::Utc;
+    use coach::config::Config;
+    use coach::runtime::services::{Feed, Services};
+    use coach::stats::{GroupKey, GroupRow, GroupStats};
+    use coach::store::{BacktestRun, SOURCE_CLI};
+    let t = support::sqlite().await;
+    let run = BacktestRun {
+        ran_at: Utc::now(),
+        from: None,
+        to: None,
+        symbols: vec!["SPY".into()],
+        bars: 390,
+        sessions: 1,
+        slippage: 0.01,
+        version: "test".into(),
+        source: SOURCE_CLI.into(),
+    };
+    let row = GroupRow {
+        key: GroupKey {
+            kind: Some("gap_fill".into()),
+            ..GroupKey::default()
+        },
+        stats: GroupStats {
+            detections: 3,
+            ..GroupStats::default()
+        },
+    };
+    let id = t.store.save_backtest_stats(&run, &[row]).await.unwrap();
+    let config = Config::default();
+    assert_eq!(config.backtest.scheduled_bars(), None);
+    let mut services = Services::start(&config, &t.store, Utc::now(), Feed::Sim);
+    let stats = next_stats(&mut services.events).await;
+    assert_eq!(stats.id, id);
+    assert_eq!(
+        services.edge.subscribe().borrow().as_ref().map(|s| s.id),
+        Some(id)
+    );
+    assert!(
+        services.health.snapshot().iter().all(|r| r.name != WORKER),
+        "no scheduled run without [backtest] bars"
+    );
+    services.shutdown();
+}
