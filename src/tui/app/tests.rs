@@ -334,6 +334,7 @@ fn detection(id: i64) -> StoredDetection {
             market_date: at_market().date_naive(),
             dedup_key: format!("k{id}"),
             rationale: "close above the range".into(),
+            gex: None,
         },
     }
 }
