@@ -6,6 +6,7 @@
 
 mod alerts;
 mod briefs;
+mod calibrations;
 mod coach;
 mod detections;
 mod positions;
@@ -23,6 +24,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use alerts::{MAX_ALERT_NOTE_CHARS, NewAlert};
 pub use briefs::StoredBrief;
+pub use calibrations::StoredCalibration;
 pub use detections::StoredDetection;
 pub use setups::{
     MAX_NOTES_CHARS, SetupEvent, SetupRow, TRACKED_REASON, TRADER_ACTOR, TrackResult,

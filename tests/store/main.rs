@@ -5,5 +5,6 @@
 mod support;
 
 mod backends;
+mod calibration;
 mod positions;
 mod setups;
