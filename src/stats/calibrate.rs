@@ -208,6 +208,8 @@ pub struct Evaluation {
 pub struct CalibrationReport {
     /// The first session judged; every fitting session is before it.
     pub split: NaiveDate,
+    /// Fitting trades a kind needs for a map.
+    pub min_fit: usize,
     pub maps: Vec<FittedMap>,
     /// One row per kind with a fitting or an evaluation trade, then all kinds (`kind`
     /// null).
@@ -215,9 +217,10 @@ pub struct CalibrationReport {
 }
 
 /// Fits a map per kind on the samples before `split` and judges raw and calibrated
-/// scores on the samples from `split` on. A kind without fitting samples keeps its raw
-/// score (its rows say `"calibrated": false`).
-pub fn calibrate(samples: &[Sample], split: NaiveDate) -> CalibrationReport {
+/// scores on the samples from `split` on. A kind with fewer than `min_fit` fitting samples
+/// (at least 1) gets no map and keeps its raw score (its rows say `"calibrated": false`):
+/// a map fitted on a handful of trades says 0 % or 100 %.
+pub fn calibrate(samples: &[Sample], split: NaiveDate, min_fit: usize) -> CalibrationReport {
     let mut by_kind: BTreeMap<SetupKind, (Vec<&Sample>, Vec<&Sample>)> = BTreeMap::new();
     for s in samples {
         let (fit, eval) = by_kind.entry(s.kind).or_default();
@@ -233,7 +236,11 @@ pub fn calibrate(samples: &[Sample], split: NaiveDate) -> CalibrationReport {
     let mut all_fit = 0u64;
     for (kind, (fit, eval)) in &by_kind {
         let pairs: Vec<(u8, bool)> = fit.iter().map(|s| (s.score, s.won)).collect();
-        let map = CalibrationMap::fit(&pairs);
+        let map = if pairs.len() >= min_fit.max(1) {
+            CalibrationMap::fit(&pairs)
+        } else {
+            None
+        };
         if let Some(map) = &map {
             maps.push(FittedMap {
                 kind: *kind,
@@ -276,6 +283,7 @@ pub fn calibrate(samples: &[Sample], split: NaiveDate) -> CalibrationReport {
     ));
     CalibrationReport {
         split,
+        min_fit,
         maps,
         evaluations,
     }

@@ -125,7 +125,7 @@ fn calibration_fits_before_the_split_and_judges_only_after_it() {
         // orb_breakout only after the split: no map, raw 0.7 and lost
         sample(SetupKind::OrbBreakout, 70, false, 16),
     ];
-    let r = calibrate(&samples, day(16));
+    let r = calibrate(&samples, day(16), 1);
     assert_eq!(r.split, day(16));
     assert_eq!(r.maps.len(), 1);
     let m = &r.maps[0];
@@ -167,4 +167,21 @@ fn without_a_map_the_screens_show_the_raw_score() {
     assert!(c.covers(SetupKind::GapFill));
     assert_eq!(c.score(SetupKind::GapFill, 65), 75);
     assert_eq!(c.score(SetupKind::OrbBreakout, 65), 65);
+}
+
+#[test]
+fn a_kind_with_too_few_fitting_trades_keeps_its_raw_score() {
+    let samples = [
+        sample(SetupKind::GapFill, 40, false, 7),
+        sample(SetupKind::GapFill, 80, true, 9),
+        sample(SetupKind::GapFill, 60, true, 16),
+    ];
+    let r = calibrate(&samples, day(16), 3);
+    assert!(r.maps.is_empty());
+    let gap = &r.evaluations[0];
+    assert_eq!((gap.fit_trades, gap.calibrated), (2, false));
+    // calibrated = raw: (0.6 − 1)² = 0.16
+    near(gap.brier_raw, 0.16);
+    near(gap.brier_calibrated, 0.16);
+    assert_eq!(calibrate(&samples, day(16), 2).maps.len(), 1);
 }
