@@ -15,6 +15,7 @@ mod backtest;
 mod bar_files;
 mod brief;
 mod calendar;
+mod calibrate;
 mod econ;
 mod gex;
 mod isolated;
