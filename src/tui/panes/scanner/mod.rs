@@ -1,7 +1,9 @@
 //! The Scanner pane (`2`): the watchlist with prices, change and sparklines, then today's
 //! opportunities: the plans (detections whose stop and target have not traded, younger
 //! than `[scanner] max_age_minutes`), best score first, then the ○ heads-up signals
-//! (level proximity, volume), best first; none after the close. `t` tracks the selected
+//! (level proximity, volume), best first; none after the close. A detection's score is
+//! its confidence, calibrated to a win probability (0-100) where `coach backtest
+//! --calibrate` stored a map for its kind. `t` tracks the selected
 //! plan (saving → saved | duplicate | error).
 
 mod draw;
@@ -14,9 +16,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::Block;
 
-use crate::domain::Symbol;
+use crate::domain::{Detection, SetupKind, Symbol};
 use crate::runtime::AppEvent;
 use crate::setups::scanner::{self, ScanSignal};
+use crate::stats::Calibrations;
 use crate::store::{StoredDetection, TrackResult};
 use crate::tui::action::Action;
 use crate::tui::app::setups_view::{TrackState, status_label};
@@ -40,6 +43,9 @@ pub struct ScannerPane {
     /// How long after its signal bar a detection is listed (it leaves sooner once its
     /// stop or target trades: `setups::scanner::gone`).
     pub(crate) life: chrono::Duration,
+    /// The stored confidence maps: a detection's score is shown (and ranked) calibrated
+    /// where its kind has one; the raw score stays in the detection.
+    pub(crate) calibrations: Calibrations,
 }
 
 impl Default for ScannerPane {
@@ -49,6 +55,7 @@ impl Default for ScannerPane {
             track_states: HashMap::new(),
             selected: None,
             life: DEFAULT_LIFE,
+            calibrations: Calibrations::default(),
         }
     }
 }
@@ -65,6 +72,16 @@ enum RowId {
 impl ScannerPane {
     pub fn opportunities(&self) -> &[StoredDetection] {
         &self.opportunities
+    }
+
+    /// The score shown for a detection: calibrated when its kind has a map, else raw.
+    pub fn score(&self, d: &Detection) -> u8 {
+        self.calibrations.score(d.kind, d.confidence)
+    }
+
+    /// Whether the score shown for a detection of `kind` is calibrated.
+    pub fn is_calibrated(&self, kind: SetupKind) -> bool {
+        self.calibrations.covers(kind)
     }
 
     pub fn track_state(&self, detection: i64) -> Option<&TrackState> {
@@ -128,7 +145,12 @@ impl ScannerPane {
             .filter(|d| self.live(d, market))
             .map(Opportunity::Detection)
             .collect();
-        plans.sort_by_key(|o| std::cmp::Reverse(o.score()));
+        plans.sort_by_key(|o| {
+            std::cmp::Reverse(match o {
+                Opportunity::Detection(d) => self.score(&d.detection),
+                Opportunity::Signal(s) => s.score,
+            })
+        });
         let mut signals: Vec<Opportunity> = Self::signals(market)
             .into_iter()
             .map(Opportunity::Signal)
@@ -197,7 +219,7 @@ impl ScannerPane {
         }
         let at = self
             .opportunities
-            .partition_point(|o| o.detection.confidence >= found.detection.confidence);
+            .partition_point(|o| self.score(&o.detection) >= self.score(&found.detection));
         self.opportunities.insert(at, found.clone());
         true
     }
