@@ -76,7 +76,7 @@ impl GexContext {
     /// The context of `levels` at `price` (the signal bar's close). `None` when the price
     /// is not a positive finite number. Equally near walls: the call wall.
     pub fn at(levels: &GammaLevels, price: f64) -> Option<GexContext> {
-        if !(price.is_finite() && price > 0.0) || !levels.total_gex.is_finite() {
+        if !(price.is_finite() && price > 0.0 && levels.total_gex.is_finite()) {
             return None;
         }
         let regime = if levels.is_negative_regime() {

@@ -78,7 +78,7 @@ impl CalibrationMap {
         }
         if let Some(i) = points
             .windows(2)
-            .position(|w| !(w[0].score < w[1].score) || w[0].probability > w[1].probability)
+            .position(|w| w[0].score >= w[1].score || w[0].probability > w[1].probability)
         {
             return Err(format!(
                 "points {i} and {} are not ascending in score with non-decreasing probability",
