@@ -65,6 +65,7 @@ fn app() -> App {
         market_date: now.date_naive(),
         dedup_key: "bench".into(),
         rationale: String::new(),
+        gex: None,
     };
     let setup = TrackedSetup::track(1, Some(1), &detection, false, now).expect("a valid plan");
     app.on_event(coach::runtime::AppEvent::SetupsLoaded(vec![SetupRow {

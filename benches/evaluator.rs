@@ -90,6 +90,7 @@ fn book(rng: &mut Lcg, quiet: bool) -> (SetupBook, Vec<Symbol>) {
                 market_date: NaiveDate::from_ymd_opt(2026, 3, 10).expect("a valid date"),
                 dedup_key: String::new(),
                 rationale: String::new(),
+                gex: None,
             };
             let mut setup = TrackedSetup::track(id, Some(id), &detection, false, tracked_at())
                 .expect("an ordered plan");

@@ -288,6 +288,11 @@ pub struct Detection {
     pub dedup_key: String,
     /// One human sentence naming the numbers that fired the detector.
     pub rationale: String,
+    /// The symbol's GEX profile at detection time, when one was known: the regime and the
+    /// signed distances to zero gamma and the nearest wall (`gex::context`). Stored in the
+    /// detection's payload; absent from the JSON when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gex: Option<crate::gex::GexContext>,
 }
 
 impl Detection {

@@ -22,16 +22,17 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use super::CliError;
 use super::dashboard::CommonArgs;
 use super::replay::feeding_order;
 use super::replay_engine::{Progress, primed_engine_with};
+use super::{CliError, calibrate};
 use crate::config::check_slippage;
 use crate::detect::BarOutcome;
 use crate::domain::{Bar, Detection, SetupKind, Symbol};
 use crate::market::calendar::ny_date;
 use crate::provider::replay::load_files;
 use crate::stats::edge::edge_groups;
+use crate::stats::calibrate::Sample;
 use crate::stats::{Dimension, GroupRow, GroupedTrades, TradeRecord, simulate_session};
 use crate::store::{BacktestRun, SOURCE_CLI};
 
@@ -75,7 +76,8 @@ pub struct BacktestArgs {
     #[arg(long, value_enum, default_value_t = BacktestFormat::Table)]
     pub format: BacktestFormat,
     /// Write every backtested detection to FILE as JSON lines (the detection's fields,
-    /// outcome, fill, exit, R, MFE/MAE, bars held, hour bucket).
+    /// outcome, fill, exit, R, MFE/MAE, bars held, hour bucket, and the GEX context when
+    /// one was known).
     #[arg(long, value_name = "FILE")]
     pub trades: Option<PathBuf>,
     /// Keep the statistics per kind and per (kind, symbol) in the database (`--db`),
@@ -83,6 +85,22 @@ pub struct BacktestArgs {
     /// read them.
     #[arg(long)]
     pub store: bool,
+    /// Calibrate the confidence score: per kind, fit a monotone map from the raw score to
+    /// the win rate of filled trades (isotonic regression) on the sessions before --split,
+    /// report the Brier score (raw and calibrated) and a reliability table on the sessions
+    /// from --split on, and store the maps as a new version in the database (the
+    /// dashboard then shows calibrated scores; the raw score is kept). Table or JSON only.
+    #[arg(long, requires = "split")]
+    pub calibrate: bool,
+    /// With --calibrate: the first session the maps are judged on (New York date); they
+    /// are fitted on the earlier sessions only.
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "calibrate")]
+    pub split: Option<NaiveDate>,
+    /// With --calibrate: the filled trades before --split a kind needs for a map; kinds
+    /// with fewer keep their raw score (a map fitted on a few trades says 0 % or 100 %).
+    #[arg(long, value_name = "N", default_value_t = 30, requires = "calibrate",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_fit: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -201,6 +219,8 @@ struct Backtest<'a> {
     untrackable: u64,
     /// Notes go to the log instead of stderr (the scheduled run under the dashboard).
     quiet: bool,
+    /// Filled trades as calibration sees them, kept only with `--calibrate`.
+    samples: Option<Vec<Sample>>,
 }
 
 impl Backtest<'_> {
@@ -246,6 +266,14 @@ impl Backtest<'_> {
             match result {
                 Ok(trade) => {
                     self.grouped.push(&trade);
+                    if let (Some(samples), Some(r)) = (&mut self.samples, trade.r) {
+                        samples.push(Sample {
+                            kind: detection.kind,
+                            score: detection.confidence,
+                            won: r > 0.0,
+                            market_date: detection.market_date,
+                        });
+                    }
                     self.write_trade(&trade)?;
                 }
                 Err(e) => {
@@ -304,6 +332,9 @@ struct Report<'a> {
     costs: String,
     by: Vec<&'static str>,
     groups: Vec<GroupRow>,
+    /// With `--calibrate`: the maps stored and their out-of-sample report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calibration: Option<calibrate::CalibrationOutput>,
 }
 
 /// What a finished run found, before it is printed or stored.
@@ -317,6 +348,8 @@ struct Finished {
     untrackable: u64,
     /// Bars fed to the detectors (pre- and post-market and out-of-scope sessions included).
     fed: usize,
+    /// Filled trades as calibration sees them, kept only with `--calibrate`.
+    samples: Option<Vec<Sample>>,
 }
 
 impl Finished {
@@ -363,6 +396,9 @@ pub fn stored_statistics(
         format: BacktestFormat::Json,
         trades: None,
         store: true,
+        calibrate: false,
+        split: None,
+        min_fit: 30,
     };
     let scope = Scope {
         from: None,
@@ -417,6 +453,7 @@ fn execute(args: &BacktestArgs, scope: &Scope, quiet: bool) -> Result<Finished, 
         sessions: 0,
         untrackable: 0,
         quiet,
+        samples: args.calibrate.then(Vec::new),
     };
     let progress = (!quiet).then(|| Progress::new("backtest", order.len()));
     let mut detections = Vec::new();
@@ -442,11 +479,19 @@ fn execute(args: &BacktestArgs, scope: &Scope, quiet: bool) -> Result<Finished, 
         sessions: backtest.sessions,
         untrackable: backtest.untrackable,
         fed: order.len(),
+        samples: backtest.samples,
     })
 }
 
 pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
     let scope = scope(&args, common)?;
+    if args.calibrate && args.format == BacktestFormat::Csv {
+        return Err(CliError::Input(
+            "--calibrate prints a table or JSON (--format table|json): CSV has no place for \
+             its reliability table"
+                .into(),
+        ));
+    }
     let backtest = execute(&args, &scope, false)?;
     let by: Vec<Dimension> = args.by.iter().map(|b| b.dimension()).collect();
     let groups = backtest.grouped.groups(&by);
@@ -457,6 +502,15 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
     };
     dims.sort();
     dims.dedup();
+    let calibration = match (&backtest.samples, args.split) {
+        (Some(samples), Some(split)) => Some(calibrate::run(
+            common,
+            samples,
+            split,
+            args.min_fit as usize,
+        )?),
+        _ => None,
+    };
     let report = Report {
         from: backtest.first,
         to: backtest.last,
@@ -467,6 +521,7 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
         costs: costs(scope.slippage),
         by: dims.iter().map(|d| d.as_str()).collect(),
         groups,
+        calibration,
     };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -475,7 +530,12 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out)),
         BacktestFormat::Csv => write_csv(&mut out, &report.groups),
-        BacktestFormat::Table => write_table(&mut out, &report, &dims),
+        BacktestFormat::Table => {
+            write_table(&mut out, &report, &dims).and_then(|()| match &report.calibration {
+                Some(c) => calibrate::write_table(&mut out, c),
+                None => Ok(()),
+            })
+        }
     }
     .and_then(|()| out.flush());
     match written {

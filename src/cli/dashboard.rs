@@ -282,6 +282,11 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
             .alerts(user)
             .await
             .map_err(|e| CliError::Runtime(e.to_string()))?,
+        // Without a stored map (or when it cannot be read) the scores stay raw.
+        calibrations: store.calibrations().await.unwrap_or_else(|e| {
+            tracing::warn!("confidence calibration not applied: {e}");
+            crate::stats::Calibrations::default()
+        }),
     });
     if let Some(symbol) = first_focus {
         app.show_symbol(symbol);

@@ -354,6 +354,7 @@ mod tests {
             market_date: NaiveDate::from_ymd_opt(2013, 10, 4).unwrap(),
             dedup_key: "gap 168.50 from 167.43".into(),
             rationale: "Gapped up, \"hard\"".into(),
+            gex: None,
         };
         assert_eq!(
             csv_row(&d),

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! engine.add_daily_bars(&spy, &daily);            // any time; prior day + ATR(14)
-//! engine.set_gamma_levels(gex);                   // optional, per symbol
+//! engine.set_gamma_levels(gex);                   // optional, per symbol; detections
+//!                                                 // then carry its `GexContext`
 //! engine.on_bar(&spy, &bar, &mut detections);     // every final 1-minute bar, in order
 //! ```
 //!
@@ -21,7 +22,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::config::{ConfigError, DetectorsConfig};
 use super::context::{BarContext, SymbolClass, VolumeReading, VolumeSource};
@@ -29,6 +30,7 @@ use super::missing::{MissingInput, missing_inputs};
 use super::plan::{Dedup, Emitter};
 use super::{Detector, Detectors};
 use crate::domain::{Bar, DailyBar, Detection, GammaLevels, Symbol};
+use crate::gex::GexContext;
 use crate::market::bars::RelativeVolume;
 use crate::market::state::{BarFate, MarketState};
 
@@ -299,8 +301,25 @@ impl Engine {
         };
         // re-arm what price has moved away from (this bar included), then detect
         dedup.on_bar(bar.high, bar.low);
+        let first_new = out.len();
         let mut emitter = Emitter::new(out, dedup);
         detectors.on_bar(&ctx, &mut emitter);
+        // The one place a detection learns the GEX profile known when it fired (SPEC 18):
+        // its regime and distances from the signal bar's close, for every detector. Known
+        // means as gamma_squeeze reads it: computed at most `max_age_minutes` before the
+        // bar's end, never after it.
+        if out.len() > first_new
+            && let Some(levels) = gamma.as_ref()
+        {
+            let age = bar.start + Duration::minutes(1) - levels.as_of;
+            let max_age = Duration::minutes(i64::from(config.gamma_squeeze.max_age_minutes));
+            if age >= Duration::zero() && age <= max_age {
+                let context = GexContext::at(levels, bar.close);
+                for d in &mut out[first_new..] {
+                    d.gex = context.clone();
+                }
+            }
+        }
         BarOutcome::Regular
     }
 }
@@ -356,6 +375,74 @@ mod tests {
             BarOutcome::OutsideSession
         );
         assert!(out.is_empty());
+    }
+
+    fn spy_profile(as_of: DateTime<Utc>) -> GammaLevels {
+        GammaLevels {
+            symbol: sym("SPY"),
+            spot: 100.3,
+            as_of,
+            total_gex: -2e9,
+            zero_gamma: Some(99.0),
+            call_wall: Some(102.0),
+            put_wall: Some(98.0),
+            max_call_gex_strike: Some(100.5),
+            max_put_gex_strike: Some(99.5),
+        }
+    }
+
+    /// A quiet morning, then a close at 100.60 above the 100.50 call-GEX strike on 2.5×
+    /// volume: gamma_squeeze (with a profile) and the opening-range breakout fire.
+    fn squeeze_morning(profile_age_minutes: Option<i64>) -> Scenario {
+        let mut s = Scenario::new("SPY").prior_day(101.0, 99.0, 100.0, 2.0);
+        s.quiet(20, 100.3, 0.05, 1000.0);
+        if let Some(age) = profile_age_minutes {
+            let as_of = at(s.date, 21) - chrono::Duration::minutes(age);
+            s.engine.set_gamma_levels(spy_profile(as_of));
+        }
+        s.bar(100.35, 100.65, 100.34, 100.60, 2500.0);
+        s
+    }
+
+    #[test]
+    fn detections_carry_the_regime_and_signed_distances_of_the_profile_known_when_they_fired() {
+        let s = squeeze_morning(Some(6));
+        assert!(!s.detections.is_empty());
+        for d in &s.detections {
+            let gex = d
+                .gex
+                .as_ref()
+                .unwrap_or_else(|| panic!("{} has no GEX context", d.kind));
+            assert_eq!(gex.regime, crate::gex::Regime::Negative);
+            assert_eq!(gex.price, 100.60, "measured from the signal bar's close");
+            // zero gamma 99.00 is 1.60 below 100.60: −1.60 points, −1.5905 %
+            let z = gex.zero_gamma.unwrap();
+            assert!((z.points + 1.60).abs() < 1e-9, "{z:?}");
+            assert!((z.percent + 1.60 / 100.60 * 100.0).abs() < 1e-9, "{z:?}");
+            assert!((z.percent + 1.5905).abs() < 1e-4);
+            // call wall 102 is 1.40 above, put wall 98 is 2.60 below: the call wall
+            let w = gex.nearest_wall.unwrap();
+            assert_eq!(w.side, crate::gex::WallSide::Call);
+            assert!((w.distance.points - 1.40).abs() < 1e-9, "{w:?}");
+            assert!((w.distance.percent - 1.3917).abs() < 1e-4, "{w:?}");
+        }
+    }
+
+    #[test]
+    fn without_a_fresh_profile_detections_carry_no_gex_context() {
+        // the opening-range breakout of `a_bar_fed_twice_is_counted_once`, with no profile,
+        // a profile two hours old (stale) and one from ten minutes after the bar (unknown)
+        for age in [None, Some(120), Some(-10)] {
+            let mut s = Scenario::new("SPY").prior_day(101.0, 99.0, 100.0, 2.0);
+            s.quiet(20, 100.0, 0.4, 1000.0);
+            if let Some(age) = age {
+                let as_of = at(s.date, 21) - chrono::Duration::minutes(age);
+                s.engine.set_gamma_levels(spy_profile(as_of));
+            }
+            s.bar(100.3, 100.9, 100.25, 100.8, 2000.0);
+            assert_eq!(s.of_kind(SetupKind::OrbBreakout).len(), 1, "{age:?}");
+            assert!(s.detections.iter().all(|d| d.gex.is_none()), "{age:?}");
+        }
     }
 
     #[test]

@@ -299,6 +299,7 @@ impl<'o> Emitter<'o> {
             market_date: ctx.session.date,
             dedup_key,
             rationale,
+            gex: None,
         });
         self.fired += 1;
         true

@@ -12,6 +12,8 @@
 //! - `aggregate` (private): one pass from contracts to per-strike GEX and curve terms.
 //! - `greeks` (private): vanna and charm exposure per strike and the 0DTE share of gamma.
 //! - [`profile`]: per-strike GEX, walls, key levels, [`profile::GexProfile::levels`].
+//! - [`context`]: a detection's regime and signed distances to zero gamma and the
+//!   nearest wall (SPEC 18).
 //! - [`straddle`]: the front expiry's at-the-money straddle (the brief's expected move).
 //! - [`display`]: `$1.2B`-style amounts and prices for the CLI and the TUI.
 //! - [`cache`]: 5-minute cache per (symbol, filter).
@@ -24,6 +26,7 @@ mod aggregate;
 pub mod bs;
 pub mod cache;
 pub mod chain;
+pub mod context;
 pub mod curve;
 pub mod display;
 pub mod expiry;
@@ -35,6 +38,7 @@ pub mod profile;
 pub mod straddle;
 
 pub use chain::{Chain, Contract, Right, Root};
+pub use context::{GexContext, LevelDistance, NearestWall, WallSide};
 pub use filter::ExpiryFilter;
 pub use profile::{
     GexError, GexParams, GexProfile, KeyLevel, LevelLabel, Regime, StrikeGex, compute_profile,

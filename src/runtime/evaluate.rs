@@ -706,6 +706,7 @@ mod tests {
             market_date: date,
             dedup_key: "or15".into(),
             rationale: String::new(),
+            gex: None,
         };
         let snapshot = |bars: Vec<Bar>, last: Option<(u32, f64)>| MarketSnapshot {
             provider: "test",
@@ -773,6 +774,7 @@ mod tests {
             market_date: date,
             dedup_key: "or15".into(),
             rationale: String::new(),
+            gex: None,
         };
         let mut s = TrackedSetup::track(3, Some(9), &plan, false, plan.detected_at).unwrap();
         let fill = step(

@@ -32,6 +32,7 @@ pub fn detection(direction: Direction, entry: f64, stop: f64, target: f64) -> De
         market_date: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
         dedup_key: "or15".into(),
         rationale: "test".into(),
+        gex: None,
     }
 }
 

@@ -226,6 +226,7 @@ mod tests {
                 market_date: at(0).date_naive(),
                 dedup_key: "orb".into(),
                 rationale: "test".into(),
+                gex: None,
             }
         }
 

@@ -7,17 +7,22 @@
 //! - [`trade`]: the per-trade record, its outcome, hour bucket and confidence decile.
 //! - [`summary`]: a group's statistics (win rate with its Wilson interval, average R with
 //!   its interval, profit factor, drawdown, MFE/MAE).
+//! - [`calibrate`]: per-kind monotone maps from raw confidence to win probability
+//!   ([`isotonic`] regression), their Brier score and reliability table, out of sample.
 //! - [`group`]: splitting trades by kind, symbol, hour, regime or confidence.
 //! - [`edge`]: what stored statistics say about one opportunity ((kind, symbol) falling
 //!   back to kind) and which kinds have a negative edge.
 
 pub mod edge;
+pub mod calibrate;
 pub mod group;
+pub mod isotonic;
 pub mod simulate;
 pub mod summary;
 pub mod trade;
 
 pub use edge::{Edge, EdgeBook, EdgeScope, is_negative_edge};
+pub use calibrate::{CalibrationMap, CalibrationReport, Calibrations};
 pub use group::{Dimension, GroupKey, GroupRow, GroupedTrades};
 pub use simulate::{simulate_detection, simulate_session};
 pub use summary::{GroupStats, TradeResult};

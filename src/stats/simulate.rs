@@ -85,9 +85,17 @@ pub fn simulate_detection(
         bars_held: None,
         hour: HourBucket::of(detection.bar_time),
         confidence_decile: confidence_decile(detection.confidence),
-        regime: None,
-        zero_gamma_distance: None,
-        wall_distance: None,
+        regime: detection.gex.as_ref().map(|g| g.regime),
+        zero_gamma_distance: detection
+            .gex
+            .as_ref()
+            .and_then(|g| g.zero_gamma)
+            .map(|z| z.points),
+        wall_distance: detection
+            .gex
+            .as_ref()
+            .and_then(|g| g.nearest_wall)
+            .map(|w| w.distance.points),
     };
     if let Some(at) = invalidated_at {
         record.outcome = TradeOutcome::Invalidated;

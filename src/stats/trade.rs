@@ -151,11 +151,14 @@ pub struct TradeRecord {
     pub hour: Option<HourBucket>,
     /// The detection's confidence decile ("60-70").
     pub confidence_decile: String,
-    /// The gamma regime of the symbol at detection time, when a GEX profile was known.
+    /// The gamma regime of the symbol at detection time, when a GEX profile was known
+    /// (the detection's `gex` payload, which also holds the distances in percent).
     pub regime: Option<Regime>,
-    /// Price distance from the detection's entry to the zero-gamma level, when known.
+    /// Signed distance to the zero-gamma level, `level − signal bar's close`, in price
+    /// units (positive: the level is above), when known.
     pub zero_gamma_distance: Option<f64>,
-    /// Price distance from the detection's entry to the nearest gamma wall, when known.
+    /// Signed distance to the nearest gamma wall, `wall − signal bar's close`, in price
+    /// units, when known.
     pub wall_distance: Option<f64>,
 }
 

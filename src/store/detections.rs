@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Store, StoreError, on_pool, query_error};
 use crate::domain::{Detection, Symbol};
+use crate::gex::GexContext;
 
 /// A detection as stored, with its id (the `source_id` of tracked setups).
 #[derive(Clone, Debug, PartialEq)]
@@ -28,12 +29,35 @@ struct Row {
     bar_time: DateTime<Utc>,
     dedup_key: String,
     rationale: String,
+    payload_json: String,
+}
+
+/// What a detection keeps in its `payload_json` column beyond the plan's columns: the GEX
+/// context known when it fired (issue 20 item 2b). `{}` when there is nothing more.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Payload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gex: Option<GexContext>,
+}
+
+fn payload_json(d: &Detection) -> String {
+    let payload = Payload { gex: d.gex.clone() };
+    // A plain struct of numbers, strings and dates always serialises.
+    serde_json::to_string(&payload).unwrap_or_else(|_| "{}".into())
 }
 
 impl Row {
     /// Rows written by another version or by hand may not parse; they are skipped with
     /// a log line rather than failing the whole list.
     fn into_stored(self) -> Option<StoredDetection> {
+        // An unreadable payload loses only the extras, never the detection.
+        let payload: Payload = serde_json::from_str(&self.payload_json).unwrap_or_else(|e| {
+            tracing::warn!(
+                "detection {} has an unreadable payload ({e}); its GEX context is dropped",
+                self.id
+            );
+            Payload::default()
+        });
         let parsed = (|| {
             Some(StoredDetection {
                 id: self.id,
@@ -50,6 +74,7 @@ impl Row {
                     market_date: self.market_date,
                     dedup_key: self.dedup_key.clone(),
                     rationale: self.rationale.clone(),
+                    gex: payload.gex,
                 },
             })
         })();
@@ -65,8 +90,8 @@ impl Store {
     /// signal was already stored for that session, e.g. by an earlier run).
     pub async fn insert_detection(&self, d: &Detection) -> Result<(i64, bool), StoreError> {
         const SQL: &str = "INSERT INTO detections (symbol, kind, direction, confidence, entry, \
-             stop, target, market_date, detected_at, bar_time, dedup_key, rationale) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             stop, target, market_date, detected_at, bar_time, dedup_key, rationale, payload_json) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (symbol, kind, direction, market_date, dedup_key) DO NOTHING \
              RETURNING id";
         let id: Option<i64> = on_pool!(self, |pool| sqlx::query_scalar(SQL)
@@ -82,6 +107,7 @@ impl Store {
             .bind(d.bar_time)
             .bind(&d.dedup_key)
             .bind(&d.rationale)
+            .bind(payload_json(d))
             .fetch_optional(pool)
             .await
             .map_err(query_error("storing a detection"))?);
@@ -105,7 +131,7 @@ impl Store {
     /// The detections of one session, oldest first.
     pub async fn detections_on(&self, date: NaiveDate) -> Result<Vec<StoredDetection>, StoreError> {
         const SQL: &str = "SELECT id, symbol, kind, direction, CAST(confidence AS INTEGER) AS confidence, \
-             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale \
+             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale, payload_json \
              FROM detections WHERE market_date = $1 ORDER BY detected_at, id";
         let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
             .bind(date)
@@ -118,7 +144,7 @@ impl Store {
     /// One stored detection by id (detections are shared by every user).
     pub async fn detection(&self, id: i64) -> Result<Option<StoredDetection>, StoreError> {
         const SQL: &str = "SELECT id, symbol, kind, direction, CAST(confidence AS INTEGER) AS confidence, \
-             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale \
+             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale, payload_json \
              FROM detections WHERE id = $1";
         let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
             .bind(id)

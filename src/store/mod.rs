@@ -7,6 +7,7 @@
 mod alerts;
 mod backtest;
 mod briefs;
+mod calibrations;
 mod coach;
 mod detections;
 mod positions;
@@ -25,6 +26,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use alerts::{MAX_ALERT_NOTE_CHARS, NewAlert};
 pub use backtest::{BacktestRun, SOURCE_CLI, SOURCE_SCHEDULED, StoredBacktest};
 pub use briefs::StoredBrief;
+pub use calibrations::StoredCalibration;
 pub use detections::StoredDetection;
 pub use setups::{
     MAX_NOTES_CHARS, SetupEvent, SetupRow, TRACKED_REASON, TRADER_ACTOR, TrackResult,

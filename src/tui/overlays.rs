@@ -135,8 +135,9 @@ fn wrap_words(text: &str, width: usize) -> Vec<String> {
 }
 
 /// What the help says after the keys: how to read what the panes show.
-pub const HELP_NOTES: [&str; 9] = [
+pub const HELP_NOTES: [&str; 10] = [
     "Scanner: Scr is the score, 0-100: a detection's confidence, a heads-up's strength.",
+    "  A win chance where `backtest --calibrate` stored a map; raw in setup details.",
     "Scanner: plans (t tracks them) come first, then ○ heads-up rows (near a level,",
     "  a volume spike) with no plan. A plan leaves once its stop or target trades,",
     "  after [scanner] max_age_minutes, and at the close.",
@@ -362,8 +363,22 @@ fn draw_confirm_remove_alert(frame: &mut Frame, area: Rect, app: &App, id: i64, 
     );
 }
 
-/// The plan, the detector's rationale (when the detection is still on screen), the note
-/// and the journal of every transition.
+/// "confidence 72 (calibrated; raw 65)", or "confidence 65" where the kind has no map.
+fn confidence_text(app: &App, d: &crate::domain::Detection) -> String {
+    let scanner = &app.panes().scanner;
+    if scanner.is_calibrated(d.kind) {
+        format!(
+            "confidence {} (calibrated win chance; raw score {})",
+            scanner.score(d),
+            d.confidence
+        )
+    } else {
+        format!("confidence {}", d.confidence)
+    }
+}
+
+/// The plan, the detector's rationale and confidence (when the detection is still on
+/// screen), the note and the journal of every transition.
 fn draw_details(
     frame: &mut Frame,
     area: Rect,
@@ -420,9 +435,15 @@ fn draw_details(
                 .iter()
                 .find(|o| o.id == source)
         })
-        .map(|o| o.detection.rationale.clone());
-    if let Some(r) = rationale {
+        .map(|o| {
+            (
+                o.detection.rationale.clone(),
+                confidence_text(app, &o.detection),
+            )
+        });
+    if let Some((r, confidence)) = rationale {
         lines.push(Line::styled(crate::text::printable(&r), theme.dim));
+        lines.push(Line::styled(confidence, theme.dim));
     }
     if !row.notes.is_empty() {
         lines.push(Line::styled(

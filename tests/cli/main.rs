@@ -16,6 +16,7 @@ mod backtest_store;
 mod bar_files;
 mod brief;
 mod calendar;
+mod calibrate;
 mod econ;
 mod gex;
 mod isolated;

@@ -66,6 +66,7 @@ fn detection(symbol: &str, direction: Direction, levels: (f64, f64, f64), key: &
         market_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
         dedup_key: key.into(),
         rationale: "test".into(),
+        gex: None,
     }
 }
 

@@ -363,6 +363,7 @@ async fn track_setup_changes_nothing_until_the_trader_confirms() {
                 market_date: date,
                 dedup_key: "coach-test".into(),
                 rationale: "Broke above 700 and held the retest.".into(),
+                gex: None,
             })
             .await
             .unwrap();
@@ -674,6 +675,7 @@ async fn the_tools_read_the_live_market_the_store_and_the_morning_brief() {
                 market_date: date,
                 dedup_key: "tools-test".into(),
                 rationale: "Reclaimed VWAP on volume.".into(),
+                gex: None,
             })
             .await
             .unwrap();

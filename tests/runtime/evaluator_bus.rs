@@ -205,6 +205,7 @@ async fn track(
         market_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
         dedup_key: key.into(),
         rationale: "test".into(),
+        gex: None,
     };
     let (id, _) = store.insert_detection(&detection).await.unwrap();
     match store

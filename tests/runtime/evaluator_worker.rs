@@ -51,6 +51,7 @@ async fn track(
         market_date: date,
         dedup_key: key.into(),
         rationale: "test plan".into(),
+        gex: None,
     };
     let (id, _) = store.insert_detection(&detection).await.unwrap();
     match store

@@ -125,6 +125,7 @@ fn detection(minute: u32, key: &str) -> coach::domain::Detection {
         market_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
         dedup_key: key.into(),
         rationale: "close 681.10 above the 15-minute range high 680.40 on 2.1x volume".into(),
+        gex: None,
     }
 }
 

@@ -6,5 +6,6 @@ mod support;
 
 mod backends;
 mod backtest;
+mod calibration;
 mod positions;
 mod setups;

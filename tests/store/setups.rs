@@ -31,6 +31,7 @@ fn spy_long(key: &str) -> Detection {
         market_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
         dedup_key: key.into(),
         rationale: "close 681.10 above the 15-minute range high 680.40 on 2.1x volume".into(),
+        gex: None,
     }
 }
 

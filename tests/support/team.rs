@@ -23,6 +23,7 @@ pub fn detection(symbol: &str) -> Detection {
         market_date: coach::market::calendar::ny_date(now),
         dedup_key: symbol.into(),
         rationale: "close above the opening range high on 2.1x volume".into(),
+        gex: None,
     }
 }
 

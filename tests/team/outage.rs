@@ -89,6 +89,7 @@ async fn a_transition_during_a_database_outage_is_applied_when_it_returns() {
         market_date: date,
         dedup_key: "outage".into(),
         rationale: "test plan".into(),
+        gex: None,
     };
     let (id, _) = t.store.insert_detection(&detection).await.unwrap();
     let row = match t

@@ -60,6 +60,7 @@ fn app() -> App {
         market_date: market_time().date_naive(),
         dedup_key: "snap".into(),
         rationale: "test".into(),
+        gex: None,
     };
     let setup = TrackedSetup::track(12, Some(1), &detection, false, market_time()).unwrap();
     let mut app = App::new(Startup {

@@ -203,6 +203,7 @@ fn the_coach_answers_a_follow_up_on_a_tracked_setup_and_the_flip_question() {
             market_date: coach::market::calendar::ny_date(now),
             dedup_key: "e2e-coach".into(),
             rationale: "Broke above 700 and held the retest.".into(),
+            gex: None,
         };
         let (id, _) = store.insert_detection(&detection).await.unwrap();
         let stored = coach::store::StoredDetection { id, detection };

@@ -33,6 +33,7 @@ fn trade(kind: SetupKind, symbol: &str, signal: i64, exit: i64, r: Option<f64>) 
             market_date: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
             dedup_key: String::new(),
             rationale: String::new(),
+            gex: None,
         },
         outcome,
         fill_price: r.map(|_| 101.0),
@@ -141,4 +142,33 @@ fn no_trades_give_one_empty_total_row() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].stats.detections, 0);
     assert_eq!(rows[0].stats.win_rate, None);
+}
+
+#[test]
+fn a_regime_split_separates_positive_negative_and_unknown_gamma() {
+    use crate::gex::Regime;
+    let mut g = GroupedTrades::new();
+    let with = |regime: Option<Regime>, r: f64| {
+        let mut t = trade(SetupKind::GapFill, "SPY", 10, 40, Some(r));
+        t.regime = regime;
+        t
+    };
+    g.push(&with(Some(Regime::Negative), 2.0));
+    g.push(&with(Some(Regime::Negative), -1.0));
+    g.push(&with(Some(Regime::Positive), -1.0));
+    g.push(&with(None, 1.0));
+    let rows = g.groups(&[Dimension::Regime]);
+    let by: Vec<(Option<&str>, u64, f64)> = rows
+        .iter()
+        .map(|r| (r.key.regime.as_deref(), r.stats.triggered, r.stats.total_r))
+        .collect();
+    assert_eq!(
+        by,
+        vec![
+            (Some("negative"), 2, 1.0),
+            (Some("positive"), 1, -1.0),
+            (Some("unknown"), 1, 1.0),
+            (None, 4, 1.0),
+        ]
+    );
 }

@@ -70,6 +70,7 @@ fn detection(bar: i64, direction: Direction, entry: f64, stop: f64, target: f64)
         market_date: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
         dedup_key: format!("bar {bar}"),
         rationale: "hand-written".into(),
+        gex: None,
     }
 }
 
@@ -226,4 +227,31 @@ fn the_trade_record_serializes_the_detection_fields_beside_its_outcome() {
     assert_eq!(v["detected_at"], "2026-03-10T13:31:00Z");
     assert!(v["regime"].is_null());
     assert!(v["zero_gamma_distance"].is_null());
+}
+
+#[test]
+fn a_trade_carries_the_regime_and_point_distances_of_its_detections_gex_context() {
+    use crate::domain::GammaLevels;
+    use crate::gex::{GexContext, Regime};
+    let levels = GammaLevels {
+        symbol: Symbol::parse("SPY").unwrap(),
+        spot: 100.2,
+        as_of: et(0),
+        total_gex: 3.0e9,
+        zero_gamma: Some(99.0),
+        call_wall: Some(101.0),
+        put_wall: Some(98.0),
+        max_call_gex_strike: None,
+        max_put_gex_strike: None,
+    };
+    let mut d = detection(0, Direction::Long, 101.0, 100.0, 103.0);
+    // signal bar 0 closed at 100.2: zero gamma 1.2 below, call wall 0.8 above (nearest)
+    d.gex = GexContext::at(&levels, 100.2);
+    let t = run(&d, P);
+    assert_eq!(t.regime, Some(Regime::Positive));
+    close(t.zero_gamma_distance, -1.2);
+    close(t.wall_distance, 0.8);
+    let v = serde_json::to_value(&t).unwrap();
+    assert_eq!(v["regime"], "positive");
+    assert_eq!(v["gex"]["nearest_wall"]["side"], "call");
 }

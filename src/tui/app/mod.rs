@@ -299,6 +299,9 @@ pub struct Startup {
     pub setups: Vec<crate::store::SetupRow>,
     /// The trader's price alerts, newest first.
     pub alerts: Vec<crate::alerts::PriceAlert>,
+    /// The stored confidence calibration (`coach backtest --calibrate`): the Scanner shows
+    /// each detection's calibrated score where its kind has a map, the raw one otherwise.
+    pub calibrations: crate::stats::Calibrations,
 }
 
 impl Startup {
@@ -317,6 +320,7 @@ impl Startup {
             coach_configured: false,
             setups: Vec::new(),
             alerts: Vec::new(),
+            calibrations: crate::stats::Calibrations::default(),
         }
     }
 }
@@ -372,10 +376,12 @@ impl App {
             coach_configured,
             setups,
             alerts,
+            calibrations,
         } = startup;
         let mut panes = crate::tui::panes::Panes::default();
         panes.coach.configured = coach_configured;
         panes.scanner.life = settings.opportunity_life;
+        panes.scanner.calibrations = calibrations;
         panes.setups.rows = setups;
         panes.chart.alerts = alerts;
         App {

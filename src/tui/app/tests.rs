@@ -334,6 +334,7 @@ fn detection(id: i64) -> StoredDetection {
             market_date: at_market().date_naive(),
             dedup_key: format!("k{id}"),
             rationale: "close above the range".into(),
+            gex: None,
         },
     }
 }
@@ -538,6 +539,43 @@ fn enter_opens_the_details_and_loads_the_history() {
     );
     a.update(Action::Back);
     assert_eq!(a.overlay, None);
+}
+
+fn details_screen(a: &App) -> String {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    terminal
+        .draw(|f| crate::tui::view::draw(f, a, &crate::tui::theme::Theme::ansi16(), at_market()))
+        .unwrap();
+    terminal.backend().to_string()
+}
+
+#[test]
+fn a_setups_details_show_the_calibrated_confidence_beside_the_raw_score() {
+    let mut a = with_opportunity();
+    a.panes.setups.rows = vec![active_row(7)];
+    a.update(Action::FocusSetups);
+    a.update(Action::Details);
+    a.on_event(AppEvent::History {
+        id: 7,
+        events: vec![],
+    });
+    let raw = details_screen(&a);
+    assert!(raw.contains("confidence 80"), "{raw}");
+    assert!(
+        !raw.contains("calibrated"),
+        "no map, nothing calibrated:\n{raw}"
+    );
+    // a map for orb_breakout that reads every score as 35 %
+    let samples: Vec<(u8, bool)> = (0..20).map(|i| (80, i < 7)).collect();
+    a.panes.scanner.calibrations = crate::stats::Calibrations::new([(
+        crate::domain::SetupKind::OrbBreakout,
+        crate::stats::CalibrationMap::fit(&samples).unwrap(),
+    )]);
+    let calibrated = details_screen(&a);
+    assert!(
+        calibrated.contains("confidence 35 (calibrated win chance; raw score 80)"),
+        "{calibrated}"
+    );
 }
 
 #[test]

@@ -109,6 +109,7 @@ fn detection(
         market_date: market_time().date_naive(),
         dedup_key: format!("{name}-{kind:?}"),
         rationale: "test".into(),
+        gex: None,
     }
 }
 

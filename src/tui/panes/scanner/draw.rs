@@ -149,17 +149,17 @@ fn edge_cell(edges: &EdgeBook, found: &StoredDetection, theme: &Theme) -> Cell<'
     }
 }
 
+/// A detection's row; `score` is what the Scr column shows (calibrated or raw).
 fn opportunity_row<'a>(
     found: &'a StoredDetection,
+    score: u8,
     theme: &Theme,
     now: Option<DateTime<Utc>>,
     state: Option<&TrackState>,
     edges: &EdgeBook,
 ) -> Row<'a> {
     let d = &found.detection;
-    let mut cells = vec![Cell::from(
-        Line::from(d.confidence.to_string()).right_aligned(),
-    )];
+    let mut cells = vec![Cell::from(Line::from(score.to_string()).right_aligned())];
     cells.extend(crate::tui::panes::plan_cells(
         &d.symbol,
         d.kind,
@@ -264,6 +264,7 @@ fn draw_opportunities(
             let row = match o {
                 Opportunity::Detection(d) => opportunity_row(
                     d,
+                    app.panes().scanner.score(&d.detection),
                     theme,
                     app.market().now,
                     app.panes().scanner.track_state(d.id),

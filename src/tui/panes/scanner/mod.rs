@@ -1,7 +1,9 @@
 //! The Scanner pane (`2`): the watchlist with prices, change and sparklines, then today's
 //! opportunities: the plans (detections whose stop and target have not traded, younger
 //! than `[scanner] max_age_minutes`), best score first, then the ○ heads-up signals
-//! (level proximity, volume), best first; none after the close. `t` tracks the selected
+//! (level proximity, volume), best first; none after the close. A detection's score is
+//! its confidence, calibrated to a win probability (0-100) where `coach backtest
+//! --calibrate` stored a map for its kind. `t` tracks the selected
 //! plan (saving → saved | duplicate | error).
 //!
 //! Each plan shows its edge from the stored backtest statistics (SPEC 18, `stats::edge`):
@@ -19,10 +21,11 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::Block;
 
-use crate::domain::Symbol;
+use crate::domain::{Detection, SetupKind, Symbol};
 use crate::runtime::AppEvent;
 use crate::setups::scanner::{self, ScanSignal};
 use crate::stats::EdgeBook;
+use crate::stats::Calibrations;
 use crate::store::{StoredDetection, TrackResult};
 use crate::tui::action::Action;
 use crate::tui::app::setups_view::{TrackState, status_label};
@@ -49,6 +52,9 @@ pub struct ScannerPane {
     /// The stored backtest statistics by kind and (kind, symbol), for the edge column
     /// (`AppEvent::BacktestStats`); empty until some are stored.
     pub(crate) edges: EdgeBook,
+    /// The stored confidence maps: a detection's score is shown (and ranked) calibrated
+    /// where its kind has one; the raw score stays in the detection.
+    pub(crate) calibrations: Calibrations,
 }
 
 impl Default for ScannerPane {
@@ -59,6 +65,7 @@ impl Default for ScannerPane {
             selected: None,
             life: DEFAULT_LIFE,
             edges: EdgeBook::default(),
+            calibrations: Calibrations::default(),
         }
     }
 }
@@ -75,6 +82,16 @@ enum RowId {
 impl ScannerPane {
     pub fn opportunities(&self) -> &[StoredDetection] {
         &self.opportunities
+    }
+
+    /// The score shown for a detection: calibrated when its kind has a map, else raw.
+    pub fn score(&self, d: &Detection) -> u8 {
+        self.calibrations.score(d.kind, d.confidence)
+    }
+
+    /// Whether the score shown for a detection of `kind` is calibrated.
+    pub fn is_calibrated(&self, kind: SetupKind) -> bool {
+        self.calibrations.covers(kind)
     }
 
     pub fn track_state(&self, detection: i64) -> Option<&TrackState> {
@@ -138,7 +155,12 @@ impl ScannerPane {
             .filter(|d| self.live(d, market))
             .map(Opportunity::Detection)
             .collect();
-        plans.sort_by_key(|o| std::cmp::Reverse(o.score()));
+        plans.sort_by_key(|o| {
+            std::cmp::Reverse(match o {
+                Opportunity::Detection(d) => self.score(&d.detection),
+                Opportunity::Signal(s) => s.score,
+            })
+        });
         let mut signals: Vec<Opportunity> = Self::signals(market)
             .into_iter()
             .map(Opportunity::Signal)
@@ -207,7 +229,7 @@ impl ScannerPane {
         }
         let at = self
             .opportunities
-            .partition_point(|o| o.detection.confidence >= found.detection.confidence);
+            .partition_point(|o| self.score(&o.detection) >= self.score(&found.detection));
         self.opportunities.insert(at, found.clone());
         true
     }

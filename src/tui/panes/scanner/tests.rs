@@ -275,3 +275,65 @@ fn heads_up_rows_follow_the_plans_with_their_marker_and_the_title_counts_both() 
     );
     assert_eq!(screen.matches('○').count(), heads_up + 1, "{screen}");
 }
+
+/// A flat map: every raw score of `kind` reads as `percent` % (fitted on one score whose
+/// trades won `percent` of the time).
+fn flat(
+    kind: crate::domain::SetupKind,
+    percent: usize,
+) -> (crate::domain::SetupKind, crate::stats::CalibrationMap) {
+    let samples: Vec<(u8, bool)> = (0..100).map(|i| (50, i < percent)).collect();
+    (kind, crate::stats::CalibrationMap::fit(&samples).unwrap())
+}
+
+#[test]
+fn with_a_stored_calibration_the_scanner_shows_and_ranks_the_calibrated_score() {
+    use crate::domain::SetupKind;
+    use crate::tui::panes::test_support::{full_app_with, startup};
+    // raw: SPY orb_breakout 72 above QQQ vwap_reclaim 64; calibrated: 30 below 55
+    let mut start = startup();
+    start.calibrations = crate::stats::Calibrations::new([
+        flat(SetupKind::OrbBreakout, 30),
+        flat(SetupKind::VwapReclaim, 55),
+    ]);
+    let mut app = full_app_with(start);
+    app.update(Action::FocusScanner);
+    let screen = pane_screen(&app, PaneId::Scanner, 80, 24);
+    let spy = screen.find("ORB").expect("the SPY detection is listed");
+    let qqq = screen
+        .find("vwap-rcl")
+        .expect("the QQQ detection is listed");
+    assert!(qqq < spy, "calibrated 55 before 30:\n{screen}");
+    let line = |what: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(what))
+            .unwrap()
+            .to_string()
+    };
+    assert!(line("ORB").contains(" 30 "), "{screen}");
+    assert!(line("vwap-rcl").contains(" 55 "), "{screen}");
+    assert!(
+        !screen.contains(" 72 "),
+        "the raw score is not the one shown:\n{screen}"
+    );
+    // the raw score stays in the detection
+    let raw: Vec<u8> = app
+        .panes()
+        .scanner
+        .opportunities()
+        .iter()
+        .map(|o| o.detection.confidence)
+        .collect();
+    assert!(raw.contains(&72) && raw.contains(&64), "{raw:?}");
+}
+
+#[test]
+fn without_a_stored_calibration_nothing_changes() {
+    let app = full_app();
+    let scanner = &app.panes().scanner;
+    for o in scanner.opportunities() {
+        assert_eq!(scanner.score(&o.detection), o.detection.confidence);
+        assert!(!scanner.is_calibrated(o.detection.kind));
+    }
+}
