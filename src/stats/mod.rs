@@ -8,13 +8,19 @@
 //! - [`summary`]: a group's statistics (win rate with its Wilson interval, average R with
 //!   its interval, profit factor, drawdown, MFE/MAE).
 //! - [`group`]: splitting trades by kind, symbol, hour, regime or confidence.
+//! - [`histogram`]: the distribution of R over a group's filled trades, in fixed bins.
+//! - [`journal`]: the trader's tracked setups and their journal as trade records.
 
 pub mod group;
+pub mod histogram;
+pub mod journal;
 pub mod simulate;
 pub mod summary;
 pub mod trade;
 
 pub use group::{Dimension, GroupKey, GroupRow, GroupedTrades};
+pub use histogram::RHistogram;
+pub use journal::{JournalEvent, JournalRange, JournalSetup, journal_groups};
 pub use simulate::{simulate_detection, simulate_session};
 pub use summary::{GroupStats, TradeResult};
 pub use trade::{HourBucket, TradeOutcome, TradeRecord, confidence_decile};

@@ -664,6 +664,8 @@ impl App {
             | AppEvent::SetupDeleted(_)
             | AppEvent::Detection(_)
             | AppEvent::RemoteWorkers(_) => false,
+            // The Stats pane keeps the statistics.
+            AppEvent::JournalStats(_) | AppEvent::BacktestStats(_) => false,
             AppEvent::ActionFailed(reason) => {
                 self.say_error(reason);
                 true
