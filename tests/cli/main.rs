@@ -22,3 +22,4 @@ mod massive;
 mod replay;
 mod serve;
 mod setups;
+mod setups_stats;
