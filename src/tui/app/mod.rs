@@ -482,6 +482,7 @@ impl App {
             PaneId::Chart => self.panes.chart.selected_row(),
             PaneId::Scanner => self.panes.scanner.selected_row(&self.market),
             PaneId::Setups => self.panes.setups.selected_row(),
+            PaneId::Stats => self.panes.stats.selected_row(),
             PaneId::Gex | PaneId::Logs | PaneId::Coach => 0,
         }
     }
