@@ -365,7 +365,10 @@ fn stats_on_9_shows_its_tab_in_the_tab_bar_at_80_by_24_and_takes_the_grids_top_a
     let narrow = render(&app, 80, 24);
     assert!(narrow.contains("[9 Stats]"), "{narrow}");
     assert!(narrow.contains("▶ 9 Stats · Backtest"), "{narrow}");
-    assert!(narrow.contains("[/] tab"), "the footer names the tab keys: {narrow}");
+    assert!(
+        narrow.contains("[/] tab"),
+        "the footer names the tab keys: {narrow}"
+    );
     assert!(narrow.contains("s sort"), "{narrow}");
     assert!(narrow.contains("run coach backtest --store"), "{narrow}");
     let grid = render(&app, 120, 40);
