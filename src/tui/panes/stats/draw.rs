@@ -129,19 +129,19 @@ fn draw_table(frame: &mut Frame, area: Rect, pane: &StatsPane, ctx: &DrawCtx) {
         headers.push(Cell::from("symbol"));
         widths.push(Constraint::Length(6));
     }
+    // (header, the sort key it shows, width); the intervals are not sort keys.
     for (label, key, width) in [
-        ("n", SortKey::Trades, 5),
-        ("win %", SortKey::WinRate, 6),
-        ("95% CI", SortKey::Group, 9),
-        ("avg R", SortKey::AvgR, 6),
-        ("95% CI", SortKey::Group, 14),
-        ("PF", SortKey::ProfitFactor, 5),
-        ("max DD", SortKey::Drawdown, 7),
+        ("n", Some(SortKey::Trades), 5),
+        ("win %", Some(SortKey::WinRate), 6),
+        ("95% CI", None, 9),
+        ("avg R", Some(SortKey::AvgR), 6),
+        ("95% CI", None, 14),
+        ("PF", Some(SortKey::ProfitFactor), 5),
+        ("max DD", Some(SortKey::Drawdown), 7),
     ] {
-        let text = if key == SortKey::Group {
-            label.to_string()
-        } else {
-            header(label, key, sort)
+        let text = match key {
+            Some(key) => header(label, key, sort),
+            None => label.to_string(),
         };
         headers.push(right(text));
         widths.push(Constraint::Length(width));
