@@ -685,6 +685,16 @@ fn write_table(out: &mut impl Write, report: &Report, dims: &[Dimension]) -> io:
         report.bars,
         report.costs
     )?;
+    write_groups(out, &report.groups, dims)
+}
+
+/// The legend, the header and one line per group; every rate has its n beside it ("win
+/// 50.0% of 4", "avg R +0.13 n 4"). Shared with `coach setups stats`.
+pub(super) fn write_groups(
+    out: &mut impl Write,
+    groups: &[GroupRow],
+    dims: &[Dimension],
+) -> io::Result<()> {
     writeln!(
         out,
         "R: realised result in multiples of the plan's risk |entry − stop|; filled = target + stop + time exit; \
@@ -714,7 +724,7 @@ fn write_table(out: &mut impl Write, report: &Report, dims: &[Dimension]) -> io:
         "MAE"
     ));
     writeln!(out, "{}", header.trim_end())?;
-    for g in &report.groups {
+    for g in groups {
         let s = &g.stats;
         let mut line = String::new();
         for d in dims {

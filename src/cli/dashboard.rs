@@ -221,6 +221,14 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         brief,
         ..
     } = workers;
+    // The Stats pane's Journal tab: at start and after every change of our setups.
+    crate::runtime::journal_stats::watch(
+        store.clone(),
+        user,
+        &changes,
+        events_tx.clone(),
+        cancel.clone(),
+    );
     let actions = ActionRunner::spawn(ActionContext {
         store: store.clone(),
         user,

@@ -21,6 +21,7 @@ pub mod replay;
 pub mod replay_engine;
 pub mod serve;
 pub mod setups;
+pub mod setups_stats;
 pub mod watchlist;
 
 /// A terminal dashboard for intraday options traders.

@@ -44,6 +44,9 @@ pub struct SetupsArgs {
 pub enum SetupsCommand {
     /// List the tracked setups, newest tracked first.
     List(ListArgs),
+    /// Statistics of your own tracked setups (win rate, R, profit factor, drawdown), as
+    /// `coach backtest` computes them.
+    Stats(super::setups_stats::StatsArgs),
 }
 
 /// The `--json` fields, shown by `coach setups list --help`.
@@ -115,6 +118,7 @@ where
 
 pub fn run(args: SetupsArgs, common: &CommonArgs) -> Result<(), CliError> {
     match args.command {
+        SetupsCommand::Stats(stats) => super::setups_stats::run(stats, common),
         SetupsCommand::List(list) => {
             let rows = with_store(common, |store, user| async move {
                 store

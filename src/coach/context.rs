@@ -11,6 +11,7 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use super::setup_stats::{StatsFilter, stats_json};
 use super::tools::ToolRequest;
 use crate::detect::config::DetectorsConfig;
 use crate::domain::Symbol;
@@ -68,6 +69,14 @@ impl CoachContext {
             ToolRequest::ListTrackedSetups { filter } => self.tracked(*filter).await,
             ToolRequest::KeyLevels { symbol } => self.key_levels(symbol).await,
             ToolRequest::TrackSetup { detection_id } => self.track(*detection_id).await,
+            ToolRequest::SetupStats { kind, symbol, hour } => {
+                let filter = StatsFilter {
+                    kind: *kind,
+                    symbol: symbol.clone(),
+                    hour: *hour,
+                };
+                self.setup_stats(&filter).await
+            }
         }
     }
 
@@ -230,6 +239,26 @@ impl CoachContext {
             .map(|row| SetupJson::new(&row.setup, &row.notes))
             .collect();
         Ok(json!({"status": filter.as_str(), "total": rows.len(), "setups": list}))
+    }
+
+    /// The journal's statistics (from the store, now) and the stored backtest's.
+    async fn setup_stats(&self, filter: &StatsFilter) -> Result<Value, String> {
+        let setups = crate::runtime::journal_stats::load(&self.store, self.user)
+            .await
+            .map_err(|e| e.to_string())?;
+        let journal = crate::stats::journal::journal(&setups, Default::default());
+        let backtest = self.stored_backtest().await?;
+        Ok(stats_json(filter, &journal, backtest.as_deref()))
+    }
+
+    /// The stored backtest statistics (`coach backtest --store` or the scheduled run);
+    /// `None` while none are stored.
+    async fn stored_backtest(&self) -> Result<Option<Vec<crate::stats::GroupRow>>, String> {
+        self.store
+            .latest_backtest_stats()
+            .await
+            .map(|stored| stored.map(|s| s.rows))
+            .map_err(|e| format!("reading the stored backtest statistics failed: {e}"))
     }
 
     async fn key_levels(&self, symbol: &Symbol) -> Result<Value, String> {

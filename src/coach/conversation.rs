@@ -315,6 +315,22 @@ pub fn summarize(request: &ToolRequest, v: &Value) -> String {
             price(num("last_price")),
             v["levels"].as_array().map_or(0, Vec::len)
         ),
+        ToolRequest::SetupStats { .. } => {
+            let groups = |part: &str| v[part]["groups"].as_array().map_or(0, Vec::len);
+            let journal = v["journal"]["ended_attempts"].as_u64().unwrap_or(0);
+            if v["backtest"].is_null() {
+                format!(
+                    "journal: {journal} ended setups, {} groups · no backtest stored",
+                    groups("journal")
+                )
+            } else {
+                format!(
+                    "journal: {journal} ended setups, {} groups · backtest: {} groups",
+                    groups("journal"),
+                    groups("backtest")
+                )
+            }
+        }
         ToolRequest::TrackSetup { detection_id } => match v["tracked"].as_bool() {
             Some(true) => format!("detection {detection_id} tracked"),
             _ if v["already_tracked"].as_bool() == Some(true) => {

@@ -3,10 +3,12 @@
 //!
 //! - [`tools`]: the tool definitions and argument validation (pure).
 //! - [`context`]: the tools' implementations over the live state (bus, GEX board, store).
+//! - [`setup_stats`]: `get_setup_stats`'s answer from the journal and stored backtest (pure).
 //! - [`conversation`]: the loop of model turns and tool calls, bounded, within budget.
 
 pub mod context;
 pub mod conversation;
+pub mod setup_stats;
 pub mod tools;
 
 pub use context::{CoachContext, Confirmer};

@@ -4,10 +4,11 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::Symbol;
+use crate::domain::{SetupKind, Symbol};
 use crate::gex::ExpiryFilter;
 use crate::llm::ToolDef;
 use crate::setups::StatusFilter;
+use crate::stats::HourBucket;
 
 /// A validated tool call.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +31,12 @@ pub enum ToolRequest {
     TrackSetup {
         detection_id: i64,
     },
+    /// Setup statistics (SPEC 18), narrowed to a kind, a symbol and an hour bucket.
+    SetupStats {
+        kind: Option<SetupKind>,
+        symbol: Option<Symbol>,
+        hour: Option<HourBucket>,
+    },
 }
 
 pub const GET_GAMMA_EXPOSURE: &str = "get_gamma_exposure";
@@ -38,6 +45,7 @@ pub const GET_MORNING_BRIEF: &str = "get_morning_brief";
 pub const LIST_TRACKED_SETUPS: &str = "list_tracked_setups";
 pub const GET_KEY_LEVELS: &str = "get_key_levels";
 pub const TRACK_SETUP: &str = "track_setup";
+pub const GET_SETUP_STATS: &str = "get_setup_stats";
 
 /// Every tool, as sent in each request.
 pub fn definitions() -> Vec<ToolDef> {
@@ -112,6 +120,22 @@ pub fn definitions() -> Vec<ToolDef> {
                 "additionalProperties": false
             }),
         },
+        ToolDef {
+            name: GET_SETUP_STATS,
+            description: "Does a setup pay? Statistics of the trader's own closed tracked \
+                setups (journal) and, when stored, of the backtest over history: per group \
+                n (filled trades), win rate with its 95% interval, average R with its 95% \
+                interval, profit factor, max drawdown in R. Always quote n with a rate.",
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "kind": {"type": "string", "enum": SetupKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()},
+                    "symbol": {"type": "string", "description": "Ticker, e.g. SPY"},
+                    "hour": {"type": "string", "enum": HourBucket::ALL.map(HourBucket::as_str), "description": "New York time bucket of the signal"}
+                },
+                "additionalProperties": false
+            }),
+        },
     ]
 }
 
@@ -133,6 +157,7 @@ pub fn parse(name: &str, arguments: &str) -> Result<ToolRequest, String> {
         LIST_TRACKED_SETUPS => &["status"],
         GET_KEY_LEVELS => &["symbol"],
         TRACK_SETUP => &["detection_id"],
+        GET_SETUP_STATS => &["kind", "symbol", "hour"],
         other => {
             return Err(format!(
                 "there is no tool {:?}; the tools are {}",
@@ -197,6 +222,32 @@ pub fn parse(name: &str, arguments: &str) -> Result<ToolRequest, String> {
         }),
         GET_KEY_LEVELS => Ok(ToolRequest::KeyLevels {
             symbol: symbol("symbol")?,
+        }),
+        GET_SETUP_STATS => Ok(ToolRequest::SetupStats {
+            kind: optional_str("kind")?
+                .map(|k| {
+                    k.trim()
+                        .parse::<SetupKind>()
+                        .map_err(|e| format!("{name}: {e}"))
+                })
+                .transpose()?,
+            symbol: optional_str("symbol")?
+                .map(|s| parse_symbol(s).map_err(|e| format!("{name}: {e}")))
+                .transpose()?,
+            hour: optional_str("hour")?
+                .map(|h| {
+                    HourBucket::ALL
+                        .into_iter()
+                        .find(|b| b.as_str() == h.trim())
+                        .ok_or_else(|| {
+                            format!(
+                                "{name}: hour {:?} is not one of {}",
+                                crate::text::printable(h),
+                                HourBucket::ALL.map(HourBucket::as_str).join(", ")
+                            )
+                        })
+                })
+                .transpose()?,
         }),
         _ => {
             let id = match args.get("detection_id") {
@@ -263,6 +314,33 @@ mod tests {
         assert!(err(TRACK_SETUP, r#"{"detection_id":-3}"#).contains("positive integer"));
         assert!(err(SCAN_OPPORTUNITIES, r#"{"symbols":"SPY"}"#).contains("array"));
         assert!(err(LIST_TRACKED_SETUPS, "[1]").contains("JSON object"));
+    }
+
+    #[test]
+    fn setup_stats_takes_an_optional_kind_symbol_and_hour_bucket() {
+        assert_eq!(
+            parse(GET_SETUP_STATS, ""),
+            Ok(ToolRequest::SetupStats {
+                kind: None,
+                symbol: None,
+                hour: None
+            })
+        );
+        assert_eq!(
+            parse(
+                GET_SETUP_STATS,
+                r#"{"kind":"orb_breakout","symbol":"spy","hour":"10:00-11:00"}"#
+            ),
+            Ok(ToolRequest::SetupStats {
+                kind: Some(SetupKind::OrbBreakout),
+                symbol: Some(Symbol::parse("SPY").unwrap()),
+                hour: Some(HourBucket::Morning)
+            })
+        );
+        let err = |a: &str| parse(GET_SETUP_STATS, a).unwrap_err();
+        assert!(err(r#"{"kind":"moonshot"}"#).starts_with("get_setup_stats: "));
+        assert!(err(r#"{"hour":"10-11"}"#).contains("is not one of 09:30-10:00"));
+        assert!(err(r#"{"symbol":"$$$"}"#).starts_with("get_setup_stats: "));
     }
 
     #[test]

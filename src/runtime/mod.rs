@@ -16,6 +16,7 @@ pub mod evaluate;
 pub mod feed;
 pub mod gex;
 pub mod health;
+pub mod journal_stats;
 pub mod listen;
 pub mod massive_feed;
 pub mod metrics;
@@ -106,4 +107,7 @@ pub enum AppEvent {
     /// The AI coach's progress on the trader's question (streamed text, tool calls,
     /// the answer, a confirmation it needs).
     Coach(crate::coach::CoachEvent),
+    /// The trader's journal statistics (SPEC 18; the Stats pane's Journal tab): each
+    /// group with the R histogram of its filled trades.
+    JournalStats(Vec<(crate::stats::GroupRow, crate::stats::RHistogram)>),
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::histogram::RHistogram;
 use super::summary::{GroupStats, TradeResult};
 use super::trade::TradeRecord;
 
@@ -118,6 +119,37 @@ impl GroupedTrades {
     /// split over all kinds when `by` holds kind, then the grand total; each part sorted by
     /// key. Statistics are computed in exit order.
     pub fn groups(&self, by: &[Dimension]) -> Vec<GroupRow> {
+        self.split(by)
+            .into_iter()
+            .map(|(key, results)| GroupRow {
+                key,
+                stats: GroupStats::of(&results),
+            })
+            .collect()
+    }
+
+    /// [`GroupedTrades::groups`], each row with the R histogram of its filled trades.
+    pub fn groups_with_histograms(&self, by: &[Dimension]) -> Vec<(GroupRow, RHistogram)> {
+        self.split(by)
+            .into_iter()
+            .map(|(key, results)| {
+                let histogram = RHistogram::of(
+                    results
+                        .iter()
+                        .filter(|t| t.outcome.is_triggered())
+                        .map(|t| t.r.unwrap_or(0.0)),
+                );
+                let row = GroupRow {
+                    key,
+                    stats: GroupStats::of(&results),
+                };
+                (row, histogram)
+            })
+            .collect()
+    }
+
+    /// Every group's key and its trades in exit order, in the order of `groups`.
+    fn split(&self, by: &[Dimension]) -> Vec<(GroupKey, Vec<TradeResult>)> {
         let mut dims: Vec<Dimension> = if by.is_empty() {
             vec![Dimension::Kind]
         } else {
@@ -148,13 +180,10 @@ impl GroupedTrades {
                 // No trade at all: still one total row, with zero counts.
                 groups.insert(GroupKey::default(), Vec::new());
             }
-            rows.extend(groups.into_iter().map(|(key, results)| GroupRow {
-                key,
-                stats: GroupStats::of(&results),
-            }));
+            rows.extend(groups);
         }
         // With no trades, each split produced the same empty total row; keep one.
-        rows.dedup_by(|a, b| a.key == b.key);
+        rows.dedup_by(|a, b| a.0 == b.0);
         rows
     }
 }

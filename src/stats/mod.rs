@@ -12,18 +12,24 @@
 //! - [`group`]: splitting trades by kind, symbol, hour, regime or confidence.
 //! - [`edge`]: what stored statistics say about one opportunity ((kind, symbol) falling
 //!   back to kind) and which kinds have a negative edge.
+//! - [`histogram`]: the distribution of R over a group's filled trades, in fixed bins.
+//! - [`journal`]: the trader's tracked setups and their journal as trade records.
 
-pub mod edge;
 pub mod calibrate;
+pub mod edge;
 pub mod group;
 pub mod isotonic;
+pub mod histogram;
+pub mod journal;
 pub mod simulate;
 pub mod summary;
 pub mod trade;
 
-pub use edge::{Edge, EdgeBook, EdgeScope, is_negative_edge};
 pub use calibrate::{CalibrationMap, CalibrationReport, Calibrations};
+pub use edge::{Edge, EdgeBook, EdgeScope, is_negative_edge};
 pub use group::{Dimension, GroupKey, GroupRow, GroupedTrades};
+pub use histogram::RHistogram;
+pub use journal::{JournalEvent, JournalRange, JournalSetup, journal_groups};
 pub use simulate::{simulate_detection, simulate_session};
 pub use summary::{GroupStats, TradeResult};
 pub use trade::{HourBucket, TradeOutcome, TradeRecord, confidence_decile};

@@ -122,7 +122,7 @@ pub fn mean_interval(values: &[f64], z: f64) -> Option<[f64; 2]> {
 
 /// Σ positive R / |Σ negative R|; `None` without a losing trade.
 pub fn profit_factor(rs: &[f64]) -> Option<f64> {
-    let gains: f64 = rs.iter().filter(|r| **r > 0.0).sum();
+    let gains: f64 = rs.iter().filter(|r| **r > 0.0).sum::<f64>() + 0.0; // not −0.0
     let losses: f64 = rs.iter().filter(|r| **r < 0.0).sum();
     (losses < 0.0).then(|| gains / -losses)
 }

@@ -78,6 +78,14 @@ pub enum HourBucket {
 }
 
 impl HourBucket {
+    pub const ALL: [HourBucket; 5] = [
+        HourBucket::Open,
+        HourBucket::Morning,
+        HourBucket::Midday,
+        HourBucket::Afternoon,
+        HourBucket::LastHour,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             HourBucket::Open => "09:30-10:00",

@@ -153,4 +153,23 @@ impl Store {
             .map_err(query_error("reading a detection"))?);
         Ok(row.and_then(Row::into_stored))
     }
+
+    /// The detections the user's setups were tracked from (the journal's statistics read
+    /// their signal time and confidence), by id.
+    pub async fn tracked_detections(
+        &self,
+        user: super::UserId,
+    ) -> Result<Vec<StoredDetection>, StoreError> {
+        const SQL: &str = "SELECT id, symbol, kind, direction, CAST(confidence AS INTEGER) AS confidence, \
+             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale \
+             FROM detections WHERE id IN \
+             (SELECT source_id FROM tracked_setups WHERE user_id = $1 AND source_id IS NOT NULL) \
+             ORDER BY id";
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
+            .bind(user.0)
+            .fetch_all(pool)
+            .await
+            .map_err(query_error("reading the detections of tracked setups"))?);
+        Ok(rows.into_iter().filter_map(Row::into_stored).collect())
+    }
 }

@@ -656,6 +656,19 @@ impl Store {
         rows.into_iter().map(EventRow::into_event).collect()
     }
 
+    /// The journal of every setup of the user, by setup then oldest first (the journal's
+    /// statistics, SPEC 18).
+    pub async fn user_setup_events(&self, user: UserId) -> Result<Vec<SetupEvent>, StoreError> {
+        const SQL: &str = "SELECT id, setup_id, from_status, to_status, reason, price, \
+             realised_r, actor, at FROM setup_events WHERE user_id = $1 ORDER BY setup_id, id";
+        let rows: Vec<EventRow> = on_pool!(self, |pool| sqlx::query_as(SQL)
+            .bind(user.0)
+            .fetch_all(pool)
+            .await
+            .map_err(query_error("reading the setups' journal"))?);
+        rows.into_iter().map(EventRow::into_event).collect()
+    }
+
     /// Every user's live setups (active, or triggered with an open outcome), for the
     /// evaluator.
     pub async fn live_setups(&self) -> Result<Vec<(UserId, SetupRow)>, StoreError> {

@@ -54,6 +54,15 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now: DateTime<Utc>) {
             frame.render_widget(ratatui::widgets::Clear, middle);
             panes::draw(frame, middle, PaneId::Coach, app, theme, now);
         }
+        // Nor has Stats: focused, it takes the top (Brief, Scanner, Setups, GEX) for its
+        // wide table, so Health, the Chart and Logs stay in view.
+        if app.focus() == PaneId::Stats {
+            let [top, _] =
+                Layout::vertical([Constraint::Percentage(70), Constraint::Percentage(30)])
+                    .areas(body);
+            frame.render_widget(ratatui::widgets::Clear, top);
+            panes::draw(frame, top, PaneId::Stats, app, theme, now);
+        }
     } else {
         draw_tabs(frame, tabs, app, theme);
         panes::draw(frame, body, app.focus(), app, theme, now);
@@ -232,9 +241,21 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now: Dat
 }
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    // " 1 Brief " per pane and a space between, or, when that does not fit the width,
+    // "1 Brief" (the focused one stays in brackets either way).
+    let full: usize = PaneId::ALL
+        .iter()
+        .map(|p| p.title().chars().count() + p.number().to_string().len() + 4)
+        .sum::<usize>()
+        - 1;
+    let compact = full > area.width as usize;
     let mut spans = Vec::new();
     for pane in PaneId::ALL {
-        let label = format!(" {} {} ", pane.number(), pane.title());
+        let label = if compact {
+            format!("{} {}", pane.number(), pane.title())
+        } else {
+            format!(" {} {} ", pane.number(), pane.title())
+        };
         if pane == app.focus() {
             spans.push(Span::styled(
                 format!("[{}]", label.trim()),
@@ -303,7 +324,7 @@ pub fn footer_hints(app: &App) -> Vec<Hint> {
                     "focus",
                 ),
                 (
-                    format!("{}…{}", k(Action::FocusBrief), k(Action::FocusChart)),
+                    format!("{}…{}", k(Action::FocusBrief), k(Action::FocusStats)),
                     "panes",
                 ),
                 (k(Action::Search), "symbol"),

@@ -25,3 +25,4 @@ mod replay;
 mod serve;
 mod serve_backtest;
 mod setups;
+mod setups_stats;

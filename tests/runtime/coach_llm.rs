@@ -177,7 +177,8 @@ async fn the_flip_question_is_answered_from_the_live_gex_profile_through_a_tool_
             "get_morning_brief",
             "list_tracked_setups",
             "get_key_levels",
-            "track_setup"
+            "track_setup",
+            "get_setup_stats"
         ]
     );
     // The tool result carries the real profile: spot, walls, contracts.
@@ -701,6 +702,50 @@ async fn the_tools_read_the_live_market_the_store_and_the_morning_brief() {
             .await
             .unwrap();
         assert_eq!(none["total"], 0);
+
+        // get_setup_stats: an empty journal says so; once the detection is tracked, filled
+        // at 699.00 and out at its target 702.00, it is one +2 R trade ((702 − 699) / 1.5).
+        let ask = ToolRequest::SetupStats {
+            kind: Some(SetupKind::VwapReclaim),
+            symbol: None,
+            hour: None,
+        };
+        let empty = ctx.run(&ask).await.unwrap();
+        assert_eq!(empty["journal"]["ended_attempts"], 0, "{}", store.name);
+        assert_eq!(empty["backtest"], serde_json::Value::Null);
+        let tracked = store
+            .store
+            .track(
+                ctx.user,
+                &coach::store::StoredDetection {
+                    id,
+                    detection: store.store.detection(id).await.unwrap().unwrap().detection,
+                },
+                false,
+                at,
+            )
+            .await
+            .unwrap()
+            .into_row();
+        let mut row = tracked;
+        for (secs, price) in [(60, 699.0), (120, 702.0)] {
+            let update =
+                coach::setups::PriceUpdate::trade(at + chrono::Duration::seconds(secs), price);
+            let t = coach::setups::evaluate(&row.setup, &update).unwrap();
+            row = store
+                .store
+                .apply_transition(ctx.user, &t, "evaluator")
+                .await
+                .unwrap();
+        }
+        let stats = ctx.run(&ask).await.unwrap();
+        let group = &stats["journal"]["groups"][0];
+        assert_eq!(group["kind"], "vwap_reclaim", "{stats:#}");
+        assert_eq!(
+            (group["triggered"].as_u64(), group["wins"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(group["avg_r"], 2.0);
 
         // Before the scheduler stored one: the same builder's brief of the live market.
         let built = ctx.run(&ToolRequest::MorningBrief).await.unwrap();

@@ -17,6 +17,7 @@ mod evaluator_bus;
 mod evaluator_worker;
 mod gex_worker;
 mod health_alerts;
+mod journal_stats;
 mod notify_discord;
 mod sentry_events;
 mod worker_panic;

@@ -558,3 +558,70 @@ fn bars_alone_watch_the_files_symbols_and_a_watchlist_the_trader_set_wins() {
     );
     app.quit();
 }
+
+/// `9` opens Stats; `]` shows the Journal the dashboard read from the store at start: a
+/// SPY ORB long 100 / 99 / 102 filled at 100 and out at 102 (+2 R), and one stopped at
+/// 98.80 (−1.2 R).
+#[test]
+fn nine_opens_stats_whose_journal_tab_shows_the_stored_journal() {
+    let home = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/coach.db", home.path().display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use coach::domain::{Detection, Direction, SetupKind, Symbol};
+        use coach::setups::{PriceUpdate, evaluate};
+        use coach::store::{Store, StoredDetection};
+        let store = Store::open(&url).await.unwrap();
+        let at = |m: i64| chrono::Utc::now() - chrono::Duration::minutes(60 - m);
+        let user = store.ensure_user("local", at(0)).await.unwrap();
+        for (n, exit) in [(0, 102.0), (1, 98.8)] {
+            let d = Detection {
+                gex: None,
+                symbol: Symbol::parse("SPY").unwrap(),
+                kind: SetupKind::OrbBreakout,
+                direction: Direction::Long,
+                confidence: 72,
+                entry: 100.0,
+                stop: 99.0,
+                target: 102.0,
+                detected_at: at(n * 10),
+                bar_time: at(n * 10),
+                market_date: coach::market::calendar::ny_date(at(n * 10)),
+                dedup_key: format!("pty-{n}"),
+                rationale: "test".into(),
+            };
+            let (id, _) = store.insert_detection(&d).await.unwrap();
+            let mut row = store
+                .track(
+                    user,
+                    &StoredDetection { id, detection: d },
+                    false,
+                    at(n * 10 + 1),
+                )
+                .await
+                .unwrap()
+                .into_row();
+            for (m, price) in [(2, 100.0), (3, exit)] {
+                let step = evaluate(&row.setup, &PriceUpdate::trade(at(n * 10 + m), price));
+                row = store
+                    .apply_transition(user, &step.unwrap(), "evaluator")
+                    .await
+                    .unwrap();
+            }
+        }
+        store.close().await;
+    });
+    let mut app = start_in(home, &[]);
+    app.wait_for("6 Logs", Duration::from_secs(10));
+    app.press("9");
+    app.wait_for("▶ 9 Stats · Backtest", Duration::from_secs(10));
+    app.wait_for("run coach backtest --store", Duration::from_secs(10));
+    app.press("]");
+    let screen = app.wait_for("win 50% of 2", Duration::from_secs(15));
+    assert!(screen.contains("orb_breakout"), "{screen}");
+    assert!(
+        screen.contains("avg R +0.40 over 2"),
+        "(2 − 1.2) / 2:\n{screen}"
+    );
+    app.quit();
+}

@@ -357,3 +357,23 @@ fn the_brief_pane_at_80_by_24_reads_in_sections_and_scrolls() {
         "scrolled past the top:\n{lower}"
     );
 }
+
+#[test]
+fn stats_on_9_shows_its_tab_in_the_tab_bar_at_80_by_24_and_takes_the_grids_top_at_120_by_40() {
+    let mut app = app();
+    app.update(Action::FocusStats);
+    let narrow = render(&app, 80, 24);
+    assert!(narrow.contains("[9 Stats]"), "{narrow}");
+    assert!(narrow.contains("▶ 9 Stats · Backtest"), "{narrow}");
+    assert!(
+        narrow.contains("[/] tab"),
+        "the footer names the tab keys: {narrow}"
+    );
+    assert!(narrow.contains("s sort"), "{narrow}");
+    assert!(narrow.contains("run coach backtest --store"), "{narrow}");
+    let grid = render(&app, 120, 40);
+    assert!(grid.contains("▶ 9 Stats · Backtest"), "{grid}");
+    assert!(grid.contains("5 Health"), "Health stays in view: {grid}");
+    assert!(!grid.contains("2 Scanner"), "Stats covers the top: {grid}");
+    insta::assert_snapshot!(grid);
+}

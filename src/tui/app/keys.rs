@@ -184,6 +184,15 @@ impl App {
                 return effects;
             }
             Action::FocusChart => self.focus = PaneId::Chart,
+            Action::FocusStats => self.focus = PaneId::Stats,
+            // In the Stats pane: `[`/`]` switch its tabs, `s` sorts its table.
+            Action::TimeframeDown | Action::TimeframeUp | Action::GexSymbol
+                if self.focus == PaneId::Stats =>
+            {
+                return self
+                    .pane_call(PaneId::Stats, |p, ctx| p.on_action(action, ctx))
+                    .1;
+            }
             Action::Up
             | Action::Down
             | Action::First

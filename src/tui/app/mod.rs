@@ -488,6 +488,7 @@ impl App {
             PaneId::Chart => self.panes.chart.selected_row(),
             PaneId::Scanner => self.panes.scanner.selected_row(&self.market),
             PaneId::Setups => self.panes.setups.selected_row(),
+            PaneId::Stats => self.panes.stats.selected_row(),
             PaneId::Gex | PaneId::Logs | PaneId::Coach => 0,
         }
     }
@@ -672,6 +673,8 @@ impl App {
             | AppEvent::Detection(_)
             | AppEvent::BacktestStats(_)
             | AppEvent::RemoteWorkers(_) => false,
+            // The Stats pane keeps the statistics.
+            AppEvent::JournalStats(_) => false,
             AppEvent::ActionFailed(reason) => {
                 self.say_error(reason);
                 true

@@ -40,13 +40,11 @@ fn number_keys_jump_to_their_pane_and_tab_cycles() {
         "the Chart (8) follows the Coach (7)"
     );
     a.update(Action::FocusNext);
-    assert_eq!(
-        a.focus,
-        PaneId::Brief,
-        "focus wraps from the Chart to Brief"
-    );
+    assert_eq!(a.focus, PaneId::Stats, "Stats (9) follows the Chart (8)");
+    a.update(Action::FocusNext);
+    assert_eq!(a.focus, PaneId::Brief, "focus wraps from Stats to Brief");
     a.update(Action::FocusPrev);
-    assert_eq!(a.focus, PaneId::Chart);
+    assert_eq!(a.focus, PaneId::Stats);
     a.update(Action::FocusBrief);
     a.update(Action::FocusChart);
     assert_eq!((a.focus, a.focus.number()), (PaneId::Chart, 8));

@@ -10,6 +10,7 @@ pub mod health;
 pub mod logs;
 pub mod scanner;
 pub mod setups;
+pub mod stats;
 #[cfg(test)]
 pub(crate) mod test_support;
 
@@ -27,7 +28,7 @@ use super::theme::Theme;
 /// each pane's name, and `Panes`, the state of every pane with `get`/`get_mut` by id.
 macro_rules! registry {
     ($($(#[$doc:meta])* $field:ident: $ty:ty => $id:ident $title:literal,)*) => {
-        /// The panes, in the order of their number keys (`1` Brief … `8` Chart).
+        /// The panes, in the order of their number keys (`1` Brief … `9` Stats).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum PaneId {
             $($(#[$doc])* $id,)*
@@ -77,6 +78,8 @@ registry! {
     /// The AI coach (SPEC 16).
     coach: coach::CoachPane => Coach "Coach",
     chart: chart::ChartPane => Chart "Chart",
+    /// Setup statistics (SPEC 18).
+    stats: stats::StatsPane => Stats "Stats",
 }
 
 /// Draws `pane` in its frame over `area` (nothing below 3×3).
@@ -166,6 +169,7 @@ mod registry_tests {
         }
         assert_eq!(PaneId::Coach.number(), 7);
         assert_eq!(PaneId::Chart.number(), 8);
+        assert_eq!(PaneId::Stats.number(), 9);
         assert_eq!(PaneId::Gex.title(), "GEX");
     }
 }
