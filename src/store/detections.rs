@@ -161,7 +161,7 @@ impl Store {
         user: super::UserId,
     ) -> Result<Vec<StoredDetection>, StoreError> {
         const SQL: &str = "SELECT id, symbol, kind, direction, CAST(confidence AS INTEGER) AS confidence, \
-             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale \
+             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale, payload_json \
              FROM detections WHERE id IN \
              (SELECT source_id FROM tracked_setups WHERE user_id = $1 AND source_id IS NOT NULL) \
              ORDER BY id";
