@@ -16,6 +16,7 @@ mod bar_files;
 mod brief;
 mod calendar;
 mod econ;
+mod full_disk;
 mod gex;
 mod isolated;
 mod massive;

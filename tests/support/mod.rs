@@ -3,6 +3,7 @@
 
 pub mod chat_server;
 pub mod pty;
+pub mod small_disk;
 pub mod team;
 
 use std::path::PathBuf;
