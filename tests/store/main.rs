@@ -5,5 +5,6 @@
 mod support;
 
 mod backends;
+mod full_disk;
 mod positions;
 mod setups;

@@ -89,17 +89,7 @@ impl SmallDisk {
 
     /// Writes zeros into `filler` until the disk is full (ENOSPC).
     pub fn fill(&self) {
-        let mut file = std::fs::File::create(self.path("filler")).expect("create the filler");
-        let block = vec![0u8; 4096];
-        loop {
-            match file.write(&block) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) if e.raw_os_error() == Some(libc_enospc()) => break,
-                Err(e) => panic!("filling the small disk: {e}"),
-            }
-        }
-        let _flushed = file.sync_all();
+        fill(&self.path("filler"));
     }
 
     /// Frees the space [`SmallDisk::fill`] took.
@@ -114,6 +104,95 @@ impl Drop for SmallDisk {
         let _killed = self.holder.kill();
         let _reaped = self.holder.wait();
     }
+}
+
+/// The environment variable that tells a test it runs inside [`rerun_in_namespace`].
+pub const INSIDE: &str = "COACH_TEST_INSIDE_MOUNT_NAMESPACE";
+
+/// Runs the test `name` of this test binary again, alone, in a private mount namespace of
+/// its own, where it may mount a [`HereDisk`] and use it in-process (a database on it
+/// opened by the test itself). Panics with its output when it fails; `false` (and a
+/// printed reason) when this user cannot make a mount namespace.
+pub fn rerun_in_namespace(name: &str) -> bool {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let output = Command::new("unshare")
+        .arg("-m")
+        .arg(exe)
+        .args(["--exact", name, "--nocapture", "--test-threads", "1"])
+        .env(INSIDE, "1")
+        .output()
+        .expect("unshare runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() && stderr.contains("unshare failed") && effective_uid() != Some(0) {
+        eprintln!("skipping the full-disk case: no mount namespace without root: {stderr}");
+        return false;
+    }
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{name} in a private mount namespace:\n{stdout}\n{stderr}"
+    );
+    true
+}
+
+/// A tmpfs mounted by this process, which runs in a private mount namespace
+/// ([`rerun_in_namespace`]); `None` outside one. The mount ends with the namespace, when
+/// the process exits.
+pub struct HereDisk {
+    dir: tempfile::TempDir,
+}
+
+impl HereDisk {
+    pub fn mount(megabytes: u32) -> Option<HereDisk> {
+        if std::env::var_os(INSIDE).is_none() {
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let status = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={megabytes}m"),
+                "coach-test-disk",
+            ])
+            .arg(dir.path())
+            .status()
+            .expect("mount runs");
+        assert!(status.success(), "mounting the small disk");
+        Some(HereDisk { dir })
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn sqlite_url(&self, name: &str) -> String {
+        format!("sqlite://{}", self.path(name).display())
+    }
+
+    /// Writes zeros into `filler` until the disk is full (ENOSPC).
+    pub fn fill(&self) {
+        fill(&self.path("filler"));
+    }
+
+    pub fn free(&self) {
+        std::fs::remove_file(self.path("filler")).expect("remove the filler");
+    }
+}
+
+fn fill(path: &std::path::Path) {
+    let mut file = std::fs::File::create(path).expect("create the filler");
+    let block = vec![0u8; 4096];
+    loop {
+        match file.write(&block) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(libc_enospc()) => break,
+            Err(e) => panic!("filling the small disk: {e}"),
+        }
+    }
+    let _flushed = file.sync_all();
 }
 
 /// ENOSPC on Linux.
