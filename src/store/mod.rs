@@ -264,6 +264,31 @@ impl Store {
         })
     }
 
+    /// Tries a write in a transaction it rolls back, so nothing changes: `coach doctor`'s
+    /// proof that the database takes writes (a read-only file, directory or filesystem
+    /// opens and reads fine, then refuses the first write; so does a PostgreSQL session
+    /// in read-only transactions).
+    pub async fn check_writable(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO users (name, created_at) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET name = excluded.name";
+        on_pool!(self, |pool| {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(query_error("starting a trial write"))?;
+            sqlx::query(SQL)
+                .bind("coach doctor trial write")
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error("a trial write"))?;
+            tx.rollback()
+                .await
+                .map_err(query_error("rolling back a trial write"))?;
+        });
+        Ok(())
+    }
+
     /// Every trader's name, by name (team mode: one `coach serve` works for all of them).
     pub async fn user_names(&self) -> Result<Vec<String>, StoreError> {
         const SQL: &str = "SELECT name FROM users ORDER BY name";

@@ -15,6 +15,7 @@ mod backtest;
 mod bar_files;
 mod brief;
 mod calendar;
+mod doctor;
 mod econ;
 mod full_disk;
 mod gex;

@@ -77,6 +77,28 @@ impl SmallDisk {
         format!("sqlite://{}", self._mount_point.path().join(name).display())
     }
 
+    /// The mount point as programs inside the namespace see it.
+    pub fn inside(&self) -> &std::path::Path {
+        self._mount_point.path()
+    }
+
+    /// Makes one file of the small disk read-only (a read-only bind mount of the file
+    /// over itself): writing to it fails with EROFS, even as root, while the directory
+    /// stays writable (SQLite can still make its `-wal` and `-shm` files beside it).
+    pub fn make_read_only(&self, name: &str) {
+        let file = self.inside().join(name);
+        let script = format!(
+            "mount --bind '{0}' '{0}' && mount -o remount,bind,ro '{0}'",
+            file.display()
+        );
+        let status = self
+            .command("sh")
+            .args(["-c", &script])
+            .status()
+            .expect("mount runs");
+        assert!(status.success(), "making {name} read-only");
+    }
+
     /// `program` run inside the namespace, where the small disk is mounted.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut command = Command::new("nsenter");
