@@ -98,6 +98,9 @@ async fn serve(config: Config) -> Result<(), CliError> {
             let listener = serve::bind(addr)
                 .await
                 .map_err(|e| CliError::Runtime(format!("cannot listen on {addr}: {e}")))?;
+            if let Some(warning) = serve::exposure_warning(addr) {
+                tracing::warn!("{warning}");
+            }
             Some(listener)
         }
     };

@@ -23,4 +23,5 @@ mod isolated;
 mod massive;
 mod replay;
 mod serve;
+mod serve_limits;
 mod setups;
