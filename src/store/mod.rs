@@ -238,11 +238,14 @@ impl Store {
         }
     }
 
-    /// The user's id, creating the user on first use.
+    /// The user's id, creating the user on first use. Names are trimmed and compared
+    /// without regard to ASCII case.
     pub async fn ensure_user(&self, name: &str, now: DateTime<Utc>) -> Result<UserId, StoreError> {
-        // Looked up first, so a command that only reads never writes (and works on a
-        // full disk); inserted only on first use.
-        const FIND: &str = "SELECT id FROM users WHERE name = $1";
+        // One trader whatever the spacing and case (`ann `, `ANN` and `ann` are one
+        // user; the first spelling is kept). Looked up first, so a command that only
+        // reads never writes (and works on a full disk); inserted only on first use.
+        let name = name.trim();
+        const FIND: &str = "SELECT id FROM users WHERE lower(name) = lower($1) ORDER BY id LIMIT 1";
         let found: Option<i64> = on_pool!(self, |pool| sqlx::query_scalar(FIND)
             .bind(name)
             .fetch_optional(pool)
