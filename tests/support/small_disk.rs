@@ -166,9 +166,7 @@ pub struct HereDisk {
 
 impl HereDisk {
     pub fn mount(megabytes: u32) -> Option<HereDisk> {
-        if std::env::var_os(INSIDE).is_none() {
-            return None;
-        }
+        std::env::var_os(INSIDE)?;
         let dir = tempfile::tempdir().expect("temp dir");
         let status = Command::new("mount")
             .args([
