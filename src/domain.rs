@@ -22,6 +22,9 @@ pub enum SymbolError {
     Empty,
     #[error("symbol {0:?} is longer than 12 characters")]
     TooLong(String),
+    /// Shown with the control characters removed (so the terminal is never driven by it).
+    #[error("symbol {0:?} contains control characters (escape sequences?); type the ticker")]
+    ControlCharacter(String),
     #[error("symbol {0:?} may only contain A-Z, 0-9 and . : ^ -")]
     BadCharacter(String),
 }
@@ -34,6 +37,13 @@ impl Symbol {
         let s = text.trim().to_ascii_uppercase();
         if s.is_empty() {
             return Err(SymbolError::Empty);
+        }
+        // Before the length: an escape sequence makes a short ticker long, and "longer
+        // than 12 characters" would hide what is wrong.
+        if s.chars().any(char::is_control) {
+            return Err(SymbolError::ControlCharacter(crate::text::printable(
+                text.trim(),
+            )));
         }
         if s.chars().count() > Self::MAX_LEN {
             return Err(SymbolError::TooLong(crate::text::printable(text.trim())));
@@ -394,5 +404,29 @@ mod tests {
             Symbol::parse("ABCDEFGHIJKLM"),
             Err(SymbolError::TooLong(_))
         ));
+    }
+
+    #[test]
+    fn a_symbol_with_control_characters_is_refused_as_such() {
+        for text in [
+            "SPY\u{1b}]0;pwned\u{7}",
+            "\u{1b}[31mSPY",
+            "SP\tY",
+            "SPY\u{9b}2J",
+        ] {
+            let err = Symbol::parse(text).unwrap_err();
+            assert!(
+                matches!(err, SymbolError::ControlCharacter(_)),
+                "{text:?}: {err}"
+            );
+            let message = err.to_string();
+            assert!(message.contains("control characters"), "{message}");
+            assert!(
+                !message
+                    .chars()
+                    .any(|c| c == '\u{1b}' || c == '\u{7}' || c == '\u{9b}'),
+                "{message:?}"
+            );
+        }
     }
 }

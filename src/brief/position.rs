@@ -77,6 +77,12 @@ impl NewPosition {
                 self.quantity
             ));
         }
+        if self.quantity.abs() > MAX_QUANTITY {
+            return Err(format!(
+                "quantity {} is beyond ±{MAX_QUANTITY} shares or contracts; a typo?",
+                self.quantity
+            ));
+        }
         if !(self.avg_price.is_finite() && self.avg_price >= 0.0) {
             return Err(format!("avg_price {} must be a price ≥ 0", self.avg_price));
         }
@@ -96,6 +102,19 @@ impl NewPosition {
                 "a {} needs a strike and an expiry",
                 self.kind.as_str()
             )),
+        }
+    }
+
+    /// Refuses an option whose expiry is before `today` (the New York date): it is no
+    /// longer a position. Expiring today (0DTE) is fine.
+    pub fn check_expiry(&self, today: NaiveDate) -> Result<(), String> {
+        match self.expiry {
+            Some(expiry) if self.kind.is_option() && expiry < today => Err(format!(
+                "expiry {expiry} has passed (today is {today} in New York): an expired \
+                 {} is not an open position",
+                self.kind.as_str()
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -130,7 +149,11 @@ pub const CSV_HEADER: &str = "symbol,kind,strike,expiry,quantity,avg_price,iv";
 
 /// Parses a positions CSV. Every row is checked before any is returned; an error names
 /// the line and the column.
-pub fn parse_csv(file: &str, text: &str) -> Result<Vec<NewPosition>, String> {
+/// Largest |quantity| a position may have, shares or contracts: beyond it, a typo.
+pub const MAX_QUANTITY: f64 = 1_000_000.0;
+
+/// The positions of a CSV file; `today` (the New York date) refuses expired options.
+pub fn parse_csv(file: &str, text: &str, today: NaiveDate) -> Result<Vec<NewPosition>, String> {
     let mut lines = text
         .lines()
         .enumerate()
@@ -202,6 +225,7 @@ pub fn parse_csv(file: &str, text: &str) -> Result<Vec<NewPosition>, String> {
         };
         position
             .validate()
+            .and_then(|()| position.check_expiry(today))
             .map_err(|m| format!("{file}: line {n}: {m}"))?;
         out.push(position);
     }
@@ -212,38 +236,66 @@ pub fn parse_csv(file: &str, text: &str) -> Result<Vec<NewPosition>, String> {
 mod tests {
     use super::*;
 
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+    }
+
+    #[test]
+    fn expired_options_and_absurd_quantities_are_refused() {
+        let header = "symbol,kind,strike,expiry,quantity,avg_price\n";
+        let expired = format!("{header}SPY,call,700,2026-11-23,2,4.10\n");
+        let err = parse_csv("p.csv", &expired, today()).unwrap_err();
+        assert!(
+            err.contains("line 2") && err.contains("2026-11-23 has passed"),
+            "{err}"
+        );
+        let zero_dte = format!("{header}SPY,put,650,2026-11-24,1,2.00\n");
+        assert_eq!(parse_csv("p.csv", &zero_dte, today()).unwrap().len(), 1);
+        let stock = format!("{header}SPY,stock,,,100,600\n");
+        assert_eq!(parse_csv("p.csv", &stock, today()).unwrap().len(), 1);
+        let absurd = format!("{header}SPY,stock,,,1e9,600\n");
+        let err = parse_csv("p.csv", &absurd, today()).unwrap_err();
+        assert!(err.contains("line 2") && err.contains("a typo?"), "{err}");
+        let short = format!("{header}SPY,call,700,2026-12-18,-1000000,4.10\n");
+        assert_eq!(parse_csv("p.csv", &short, today()).unwrap().len(), 1);
+    }
+
     #[test]
     fn a_broker_style_csv_imports_with_and_without_iv() {
         let text = "symbol,kind,strike,expiry,quantity,avg_price,iv\n\
                     SPY,stock,,,100,690.5,\n\
                     SPY,call,700,2026-12-18,-2,4.10,0.18\n";
-        let rows = parse_csv("p.csv", text).unwrap();
+        let rows = parse_csv("p.csv", text, today()).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].label(), "SPY 2026-12-18 700 call ×-2");
         assert_eq!(rows[1].iv, Some(0.18));
         let short = "symbol,kind,strike,expiry,quantity,avg_price\nQQQ,put,600,2026-12-04,1,3\n";
-        assert_eq!(parse_csv("p.csv", short).unwrap()[0].iv, None);
+        assert_eq!(parse_csv("p.csv", short, today()).unwrap()[0].iv, None);
     }
 
     #[test]
     fn a_bad_row_names_its_line_and_column_and_nothing_is_imported() {
         let text = "symbol,kind,strike,expiry,quantity,avg_price\nSPY,stock,,,100,690\nSPY,call,700,12/18/2026,1,4\n";
         assert_eq!(
-            parse_csv("p.csv", text).unwrap_err(),
+            parse_csv("p.csv", text, today()).unwrap_err(),
             "p.csv: line 3: expiry: \"12/18/2026\" is not YYYY-MM-DD"
         );
         let missing = "symbol,kind,strike,expiry,quantity,avg_price\nSPY,put,,,1,4\n";
         assert_eq!(
-            parse_csv("p.csv", missing).unwrap_err(),
+            parse_csv("p.csv", missing, today()).unwrap_err(),
             "p.csv: line 2: a put needs a strike and an expiry"
         );
         let header = "sym,kind\nSPY,stock\n";
         assert!(
-            parse_csv("p.csv", header)
+            parse_csv("p.csv", header, today())
                 .unwrap_err()
                 .contains("line 1: header")
         );
         let zero = "symbol,kind,strike,expiry,quantity,avg_price\nSPY,stock,,,0,690\n";
-        assert!(parse_csv("p.csv", zero).unwrap_err().contains("quantity 0"));
+        assert!(
+            parse_csv("p.csv", zero, today())
+                .unwrap_err()
+                .contains("quantity 0")
+        );
     }
 }

@@ -63,7 +63,7 @@ impl CommonArgs {
             config.general.db = db.clone();
         }
         if let Some(user) = &self.user {
-            config.general.user = user.clone();
+            config.general.user = user.trim().to_string();
         }
         if !self.bars.is_empty() {
             config.replay.bars = self.bars.iter().map(|p| p.display().to_string()).collect();

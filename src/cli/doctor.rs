@@ -245,8 +245,17 @@ async fn database(config: &Config) -> Check {
     };
     match Store::open(&config.general.db).await {
         Ok(store) => {
+            // Opening and migrating an up-to-date database only reads: a read-only file,
+            // directory or server passes both and refuses the dashboard's first write.
+            let written = store.check_writable(chrono::Utc::now()).await;
             store.close().await;
-            Check::ok("database", format!("{target} opened and migrated"))
+            match written {
+                Ok(()) => Check::ok(
+                    "database",
+                    format!("{target} opened, migrated and takes writes"),
+                ),
+                Err(e) => Check::fail("database", format!("{target} refuses writes: {e}")),
+            }
         }
         Err(e) => Check::fail("database", format!("{target}: {e}")),
     }

@@ -116,7 +116,10 @@ pub fn run(args: PositionsArgs, common: &CommonArgs) -> Result<(), CliError> {
             let name = file.display().to_string();
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| input(format!("{name}: cannot read: {e}")))?;
-            let positions = parse_csv(&name, &text).map_err(input)?;
+            // An import is today's book: an expired option in it is a stale file.
+            // (`add` takes past expiries: positions for a brief of a past date.)
+            let today = crate::market::calendar::ny_date(Utc::now());
+            let positions = parse_csv(&name, &text, today).map_err(input)?;
             if positions.is_empty() {
                 return Err(input(format!(
                     "{name}: no positions after the header {CSV_HEADER}"

@@ -81,6 +81,16 @@ fn database_label(config: &Config) -> String {
     }
 }
 
+/// The provider and, for the ones that play at a speed, the speed in use: `replay ×60`,
+/// `sim ×1`, `massive`.
+fn provider_label(config: &Config) -> String {
+    match config.general.provider.as_str() {
+        "sim" => format!("sim ×{}", config.sim.speed),
+        "replay" => format!("replay ×{}", config.replay.speed),
+        other => other.to_string(),
+    }
+}
+
 async fn serve(config: Config) -> Result<(), CliError> {
     let now = Utc::now();
     // Listening from the start: a signal during startup is a clean shutdown too, not the
@@ -98,6 +108,9 @@ async fn serve(config: Config) -> Result<(), CliError> {
             let listener = serve::bind(addr)
                 .await
                 .map_err(|e| CliError::Runtime(format!("cannot listen on {addr}: {e}")))?;
+            if let Some(warning) = serve::exposure_warning(addr) {
+                tracing::warn!("{warning}");
+            }
             Some(listener)
         }
     };
@@ -112,9 +125,8 @@ async fn serve(config: Config) -> Result<(), CliError> {
     let feed = Feed::from_config(&config).map_err(CliError::Input)?;
     let services = Services::start(&config, &store, now, feed);
     tracing::info!(
-        "coach serve: workers running headless; provider {} ×{}, database {}",
-        config.general.provider,
-        config.sim.speed,
+        "coach serve: workers running headless; provider {}, database {}",
+        provider_label(&config),
         database_label(&config)
     );
     spawn_team_workers(&store, &services);
@@ -295,4 +307,22 @@ fn shutdown_signal()
             .map_err(|e| CliError::Runtime(format!("cannot listen for Ctrl-C: {e}")))?;
         Ok("Ctrl-C")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_start_log_names_the_speed_of_the_provider_in_use() {
+        let mut config = Config::default();
+        config.sim.speed = 5.0;
+        config.replay.speed = 60.0;
+        config.general.provider = "replay".into();
+        assert_eq!(provider_label(&config), "replay ×60");
+        config.general.provider = "sim".into();
+        assert_eq!(provider_label(&config), "sim ×5");
+        config.general.provider = "massive".into();
+        assert_eq!(provider_label(&config), "massive");
+    }
 }

@@ -338,6 +338,8 @@ impl Config {
                 _ => {}
             }
         }
+        // `ann ` is `ann` (the store also compares names without regard to case).
+        config.general.user = config.general.user.trim().to_string();
         config.validate()?;
         Ok(config)
     }

@@ -2,6 +2,7 @@
 //! `GET /metrics` (Prometheus text); every other path is 404. Read-only, no secrets, no
 //! calls to anything external, so it is safe to expose to a monitoring network.
 
+pub mod connections;
 pub mod metrics;
 pub mod workers;
 
@@ -65,13 +66,24 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
-/// Serves until `shutdown` is cancelled, then finishes the requests in flight.
+/// Serves until `shutdown` is cancelled, then finishes the requests in flight; slow,
+/// idle and surplus connections are cut ([`connections`]).
 pub async fn run(
     listener: TcpListener,
     endpoint: Endpoint,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(endpoint))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
+    connections::serve(listener, router(endpoint), shutdown).await
+}
+
+/// The warning for an endpoint reachable from other machines (`None` on loopback): the
+/// documents are unauthenticated.
+pub fn exposure_warning(addr: SocketAddr) -> Option<String> {
+    (!addr.ip().is_loopback()).then(|| {
+        format!(
+            "the HTTP endpoint listens on {addr}, reachable from other machines: \
+             /health/workers and /metrics have no authentication; bind 127.0.0.1 \
+             or keep it behind a firewall"
+        )
+    })
 }

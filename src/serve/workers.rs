@@ -40,6 +40,10 @@ pub struct WorkerView {
     pub restarts: u32,
 }
 
+/// What `last_error` says instead of the error's text, which stays in the log, the
+/// dashboard's Health pane and the Discord incident.
+pub const ERROR_WITHHELD: &str = "failed; the error is in coach's log";
+
 /// RFC 3339 UTC with milliseconds: `2026-11-24T14:30:00.250Z`.
 pub fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -73,12 +77,39 @@ fn view(r: &WorkerRecord, now: DateTime<Utc>) -> WorkerView {
         last_cycle_end: r.last_cycle_end.map(iso),
         last_success: r.last_success.map(iso),
         last_success_age_secs: r.last_success.map(|t| age_secs(t, now)),
-        last_error: r.last_error.clone(),
+        // The text can carry what an upstream server answered (URLs, bodies); this
+        // document is unauthenticated, so it only says that there is one.
+        last_error: r.last_error.as_ref().map(|_| ERROR_WITHHELD.to_string()),
         last_error_at: r.last_error_at.map(iso),
         last_error_age_secs: r.last_error_at.map(|t| age_secs(t, now)),
         cycles: r.cycles,
         errors: r.errors,
         consecutive_failures: r.consecutive_failures,
         restarts: r.restarts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::health::Health;
+
+    #[test]
+    fn an_upstream_error_text_is_not_served() {
+        let health = Health::default();
+        let now = Utc::now();
+        health.register("feed", std::time::Duration::from_secs(60));
+        health.update("feed", |r| {
+            r.last_error = Some("GET https://api.example/v2?apiKey=SEKRET: 401 {\"body\"}".into());
+            r.last_error_at = Some(now);
+        });
+        let doc = document(&health.snapshot(), now);
+        let text = serde_json::to_string(&doc).unwrap();
+        assert!(
+            !text.contains("SEKRET") && !text.contains("api.example"),
+            "{text}"
+        );
+        assert_eq!(doc.workers[0].last_error.as_deref(), Some(ERROR_WITHHELD));
+        assert!(doc.workers[0].last_error_at.is_some());
     }
 }

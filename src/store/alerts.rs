@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, StoreError, UserId, on_pool, query_error};
+use super::{Store, StoreError, UserId, on_pool, query_error, returned_row};
 use crate::alerts::{AlertStatus, Condition, Firing, PriceAlert};
 use crate::domain::Symbol;
 
@@ -102,7 +102,7 @@ impl Store {
             "reference, created_at) VALUES ($1, $2, $3, $4, $5, 'armed', $6, $7, $8) RETURNING ",
             columns!()
         );
-        let row: Row = on_pool!(self, |pool| sqlx::query_as(SQL)
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
             .bind(user.0)
             .bind(alert.symbol.as_str())
             .bind(condition.kind())
@@ -111,9 +111,11 @@ impl Store {
             .bind(alert.repeat)
             .bind(reference)
             .bind(now)
-            .fetch_one(pool)
+            .fetch_all(pool)
             .await
             .map_err(query_error("storing the alert"))?);
+        let row = returned_row(rows)
+            .ok_or_else(|| StoreError::Corrupt("the alert was not stored".into()))?;
         Ok(row.into_alert()?.1)
     }
 
@@ -205,17 +207,19 @@ impl Store {
             "AND (fired_at IS NULL OR fired_at < $2) RETURNING ",
             columns!()
         );
-        let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
             .bind(status)
             .bind(firing.at)
             .bind(firing.price)
             .bind(firing.reference)
             .bind(firing.id)
             .bind(user.0)
-            .fetch_optional(pool)
+            .fetch_all(pool)
             .await
             .map_err(query_error("recording an alert firing"))?);
-        row.map(|r| r.into_alert().map(|(_, a)| a)).transpose()
+        returned_row(rows)
+            .map(|r| r.into_alert().map(|(_, a)| a))
+            .transpose()
     }
 
     /// The symbols of the user's armed alerts: the feed quotes them too.

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::{Store, StoreError, UserId, on_pool, query_error};
+use super::{Store, StoreError, UserId, on_pool, query_error, returned_row};
 
 impl Store {
     /// Tokens the user's coach used on `day` (New York date); 0 when none.
@@ -28,13 +28,15 @@ impl Store {
              ON CONFLICT (user_id, day) DO UPDATE SET tokens = llm_usage.tokens + excluded.tokens \
              RETURNING tokens";
         let add = i64::try_from(tokens).unwrap_or(i64::MAX);
-        let total: i64 = on_pool!(self, |pool| sqlx::query_scalar(SQL)
+        let totals: Vec<i64> = on_pool!(self, |pool| sqlx::query_scalar(SQL)
             .bind(user.0)
             .bind(day)
             .bind(add)
-            .fetch_one(pool)
+            .fetch_all(pool)
             .await
             .map_err(query_error("saving the coach's token usage"))?);
+        let total = returned_row(totals)
+            .ok_or_else(|| StoreError::Corrupt("the coach's token usage was not saved".into()))?;
         Ok(total.max(0) as u64)
     }
 }

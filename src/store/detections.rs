@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Store, StoreError, on_pool, query_error};
+use super::{Store, StoreError, on_pool, query_error, returned_row};
 use crate::domain::{Detection, Symbol};
 use crate::gex::GexContext;
 
@@ -94,7 +94,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (symbol, kind, direction, market_date, dedup_key) DO NOTHING \
              RETURNING id";
-        let id: Option<i64> = on_pool!(self, |pool| sqlx::query_scalar(SQL)
+        let id: Vec<i64> = on_pool!(self, |pool| sqlx::query_scalar(SQL)
             .bind(d.symbol.as_str())
             .bind(d.kind.as_str())
             .bind(d.direction.as_str())
@@ -108,10 +108,10 @@ impl Store {
             .bind(&d.dedup_key)
             .bind(&d.rationale)
             .bind(payload_json(d))
-            .fetch_optional(pool)
+            .fetch_all(pool)
             .await
             .map_err(query_error("storing a detection"))?);
-        if let Some(id) = id {
+        if let Some(id) = returned_row(id) {
             return Ok((id, true));
         }
         const EXISTING: &str = "SELECT id FROM detections WHERE symbol = $1 AND kind = $2 \

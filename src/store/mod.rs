@@ -120,6 +120,18 @@ impl StoreError {
     }
 }
 
+/// The row a write with `RETURNING` gave back, from `fetch_all` (never `fetch_one` or
+/// `fetch_optional` on a write outside a transaction).
+///
+/// Why: on SQLite those two stop stepping the statement after its first row, and a
+/// statement outside a transaction commits on the step that finishes it. Stopped early,
+/// the commit's failure (a full disk: `SQLITE_FULL`) is lost in a statement reset sqlx
+/// does not report, and the caller gets a row that was never saved (issue 26 item 1).
+/// `fetch_all` steps to the end, so the commit's error is the statement's error.
+pub(crate) fn returned_row<T>(rows: Vec<T>) -> Option<T> {
+    rows.into_iter().next()
+}
+
 pub(crate) fn query_error(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Query { what, source }
 }
@@ -178,6 +190,7 @@ impl Store {
     ) -> Result<Store, StoreError> {
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .after_release(|conn, _| Box::pin(async move { clean_after_release(conn).await }))
             .connect_with(options)
             .await
             .map_err(|e| open_error(target, e))?;
@@ -194,6 +207,7 @@ impl Store {
         );
         let pool = PgPoolOptions::new()
             .max_connections(8)
+            .after_release(|conn, _| Box::pin(async move { clean_after_release(conn).await }))
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await
@@ -228,17 +242,58 @@ impl Store {
         }
     }
 
-    /// The user's id, creating the user on first use.
+    /// The user's id, creating the user on first use. Names are trimmed and compared
+    /// without regard to ASCII case.
     pub async fn ensure_user(&self, name: &str, now: DateTime<Utc>) -> Result<UserId, StoreError> {
+        // One trader whatever the spacing and case (`ann `, `ANN` and `ann` are one
+        // user; the first spelling is kept). Looked up first, so a command that only
+        // reads never writes (and works on a full disk); inserted only on first use.
+        let name = name.trim();
+        const FIND: &str = "SELECT id FROM users WHERE lower(name) = lower($1) ORDER BY id LIMIT 1";
+        let found: Option<i64> = on_pool!(self, |pool| sqlx::query_scalar(FIND)
+            .bind(name)
+            .fetch_optional(pool)
+            .await
+            .map_err(query_error("looking up the user"))?);
+        if let Some(id) = found {
+            return Ok(UserId(id));
+        }
         const SQL: &str = "INSERT INTO users (name, created_at) VALUES ($1, $2) \
              ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id";
-        let id: i64 = on_pool!(self, |pool| sqlx::query_scalar(SQL)
+        let ids: Vec<i64> = on_pool!(self, |pool| sqlx::query_scalar(SQL)
             .bind(name)
             .bind(now)
-            .fetch_one(pool)
+            .fetch_all(pool)
             .await
             .map_err(query_error("creating the user"))?);
-        Ok(UserId(id))
+        returned_row(ids).map(UserId).ok_or_else(|| {
+            StoreError::Corrupt(format!("the user {name:?} was neither found nor created"))
+        })
+    }
+
+    /// Tries a write in a transaction it rolls back, so nothing changes: `coach doctor`'s
+    /// proof that the database takes writes (a read-only file, directory or filesystem
+    /// opens and reads fine, then refuses the first write; so does a PostgreSQL session
+    /// in read-only transactions).
+    pub async fn check_writable(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO users (name, created_at) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET name = excluded.name";
+        on_pool!(self, |pool| {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(query_error("starting a trial write"))?;
+            sqlx::query(SQL)
+                .bind("coach doctor trial write")
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error("a trial write"))?;
+            tx.rollback()
+                .await
+                .map_err(query_error("rolling back a trial write"))?;
+        });
+        Ok(())
     }
 
     /// Every trader's name, by name (team mode: one `coach serve` works for all of them).
@@ -253,6 +308,23 @@ impl Store {
     pub async fn close(&self) {
         on_pool!(self, |pool| pool.close().await)
     }
+}
+
+/// Whether a connection handed back to the pool may be used again: not while it still
+/// counts an open transaction. That happens when a transaction failed half-way (a full
+/// disk: SQLite rolls the whole transaction back itself, so the `ROLLBACK` sqlx sends when
+/// the `Transaction` drops fails and its depth stays 1); reused, every later
+/// `begin_with("BEGIN IMMEDIATE")` on it fails with "attempted to call begin_with at
+/// non-zero transaction depth" (issue 26 item 2). Such a connection is closed and the
+/// pool opens a fresh one. The ping first lets the connection finish the rollback a
+/// dropped `Transaction` queued, so a cleanly rolled-back connection is kept.
+async fn clean_after_release<C: sqlx::Connection>(conn: &mut C) -> Result<bool, sqlx::Error> {
+    conn.ping().await?;
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("a database connection was left inside a failed transaction; it is closed");
+    }
+    Ok(clean)
 }
 
 /// `~/.local/share/coach/coach.db` (the XDG data dir).

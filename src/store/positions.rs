@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Store, StoreError, UserId, on_pool, query_error};
+use super::{Store, StoreError, UserId, on_pool, query_error, returned_row};
 use crate::brief::position::{NewPosition, Position, PositionKind};
 use crate::domain::Symbol;
 
@@ -121,14 +121,14 @@ impl Store {
              AND closed_at IS NULL RETURNING ",
             columns!()
         );
-        let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
             .bind(at)
             .bind(id)
             .bind(user.0)
-            .fetch_optional(pool)
+            .fetch_all(pool)
             .await
             .map_err(query_error("closing a position"))?);
-        if let Some(row) = row {
+        if let Some(row) = returned_row(rows) {
             return row.into_position();
         }
         let open = self.positions(user, true).await?;

@@ -24,7 +24,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Store, StoreError, StoredDetection, UserId, on_pool, query_error};
+use super::{Store, StoreError, StoredDetection, UserId, on_pool, query_error, returned_row};
 use crate::domain::Symbol;
 use crate::setups::{LateTrack, Outcome, SetupStatus, TrackedSetup, Transition, TransitionReason};
 
@@ -600,15 +600,18 @@ impl Store {
              WHERE id = $3 AND user_id = $4 RETURNING ",
             columns!()
         );
-        let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
             .bind(notes)
             .bind(at)
             .bind(id)
             .bind(user.0)
-            .fetch_optional(pool)
+            .fetch_all(pool)
             .await
             .map_err(query_error("saving the notes of a setup"))?);
-        Ok(row.ok_or_else(|| not_found(id))?.into_row()?.1)
+        Ok(returned_row(rows)
+            .ok_or_else(|| not_found(id))?
+            .into_row()?
+            .1)
     }
 
     /// Deletes one of the user's setups and its journal.

@@ -207,11 +207,16 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Result<Option<AppEvent>
                 Ok(row) => {
                     ctx.changes
                         .publish(SetupChange::written(ctx.user, row.clone()));
-                    Some(AppEvent::SetupChanged {
+                    let changed = AppEvent::SetupChanged {
                         user: ctx.user,
                         row,
                         transition: None,
-                    })
+                    };
+                    if ctx.events.send(changed).await.is_err() {
+                        return Ok(None);
+                    }
+                    // Replaces "saving note…" on the status line: the note is stored.
+                    Some(AppEvent::Notice(format!("note saved on setup {id}")))
                 }
                 Err(e) => Some(AppEvent::ActionFailed(format!(
                     "note not saved: {}",

@@ -219,3 +219,30 @@ fn positions_are_added_imported_listed_closed_and_reach_the_brief() {
         "header and one open position:\n{table}"
     );
 }
+
+#[test]
+fn an_import_with_an_expired_option_or_an_absurd_quantity_saves_nothing() {
+    let db = db();
+    let csv = db.dir.path().join("p.csv");
+    for (rows, reason) in [
+        (
+            "QQQ,stock,,,10,600\nSPY,call,700,2020-01-17,2,4.10\n",
+            "line 3: expiry 2020-01-17 has passed",
+        ),
+        (
+            "QQQ,stock,,,10,600\nSPY,stock,,,5e9,600\n",
+            "line 3: quantity 5000000000 is beyond",
+        ),
+    ] {
+        std::fs::write(
+            &csv,
+            format!("symbol,kind,strike,expiry,quantity,avg_price\n{rows}"),
+        )
+        .unwrap();
+        let o = coach(&db, &["positions", "import", csv.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+        assert!(err(&o).contains(reason), "{}", err(&o));
+        let list = out(&coach(&db, &["positions", "list", "--json"]));
+        assert!(!list.contains("QQQ"), "nothing saved: {list}");
+    }
+}

@@ -14,9 +14,9 @@ use fake_discord::{FakeDiscord, TOKEN};
 
 const API_KEY: &str = "massive-KEY-never-log-me";
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     stderr: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
@@ -24,16 +24,26 @@ struct Server {
 /// Starts `coach serve` with a webhook and an API key in its environment, and waits
 /// for the address it logs.
 fn start(webhook: &str) -> Server {
+    start_on("127.0.0.1:0", webhook)
+}
+
+/// [`start`] listening on `http` (`IP:0` picks a free port).
+pub(crate) fn start_on(http: &str, webhook: &str) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "[health]\ncheck_secs = 0.5\n").unwrap();
     let db = format!("sqlite://{}", dir.path().join("coach.db").display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_coach"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_coach"));
+    if webhook.is_empty() {
+        command.env_remove("DISCORD_WEBHOOK_URL");
+    } else {
+        command.env("DISCORD_WEBHOOK_URL", webhook);
+    }
+    let mut child = command
         .args(["--config"])
         .arg(&config)
-        .args(["--db", &db, "serve", "--http", "127.0.0.1:0"])
+        .args(["--db", &db, "serve", "--http", http])
         .env_remove("COACH_CONFIG")
-        .env("DISCORD_WEBHOOK_URL", webhook)
         .env("MASSIVE_API_KEY", API_KEY)
         .env("COACH_LOG", "debug")
         .stdout(Stdio::null())
@@ -49,7 +59,9 @@ fn start(webhook: &str) -> Server {
             if let Some(i) = line.find("listening on http://") {
                 let rest = &line[i + "listening on http://".len()..];
                 let addr = rest.split_whitespace().next().unwrap_or_default();
-                let _sent = tx.send(addr.to_string());
+                // A wildcard address is reached on loopback.
+                let addr = addr.replace("0.0.0.0:", "127.0.0.1:");
+                let _sent = tx.send(addr);
             }
             lines.lock().unwrap().push(line);
         }
@@ -70,7 +82,7 @@ impl Server {
         format!("http://{}{path}", self.addr)
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.stderr.lock().unwrap().join("\n")
     }
 

@@ -15,6 +15,7 @@ mod coach_llm;
 mod detect_worker;
 mod evaluator_bus;
 mod evaluator_worker;
+mod full_disk_recovery;
 mod gex_worker;
 mod health_alerts;
 mod journal_stats;

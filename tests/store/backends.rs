@@ -31,6 +31,11 @@ async fn a_user_is_created_once() {
         let c = t.store.ensure_user("ann", at(13)).await.unwrap();
         assert_eq!(a, b, "{}", t.name);
         assert_ne!(a, c, "{}", t.name);
+        for spelling in ["ann ", " ANN", "Ann"] {
+            let same = t.store.ensure_user(spelling, at(14)).await.unwrap();
+            assert_eq!(same, c, "{}: {spelling:?} is ann", t.name);
+        }
+        assert_eq!(t.store.user_names().await.unwrap(), ["ann", "local"]);
     }
 }
 

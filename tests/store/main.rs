@@ -7,5 +7,6 @@ mod support;
 mod backends;
 mod backtest;
 mod calibration;
+mod full_disk;
 mod positions;
 mod setups;

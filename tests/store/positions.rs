@@ -57,6 +57,7 @@ async fn an_import_with_one_bad_position_saves_none() {
         let good = parse_csv(
             "p.csv",
             "symbol,kind,strike,expiry,quantity,avg_price\nQQQ,stock,,,10,600\nQQQ,put,590,2026-12-04,1,3.5\n",
+            at.date_naive(),
         )
         .unwrap();
         assert_eq!(

@@ -3,6 +3,7 @@
 
 pub mod chat_server;
 pub mod pty;
+pub mod small_disk;
 pub mod team;
 
 use std::path::PathBuf;
@@ -40,6 +41,21 @@ impl TestStore {
                 store
             }
         }
+    }
+
+    /// A new pool on the same PostgreSQL schema whose sessions start with these run-time
+    /// settings (e.g. `default_transaction_read_only = on`: the server refuses writes).
+    pub async fn reopen_with(&self, settings: &[(&str, &str)]) -> Store {
+        let Reopen::Postgres(options, _) = &self.reopen else {
+            panic!("reopen_with is for PostgreSQL stores");
+        };
+        let mut options = (**options).clone();
+        for (key, value) in settings {
+            options = options.options([(*key, *value)]);
+        }
+        Store::open_postgres(options)
+            .await
+            .expect("reconnect to the schema")
     }
 
     /// The database URL a CLI run can be pointed at (SQLite stores only).

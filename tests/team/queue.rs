@@ -95,11 +95,14 @@ async fn actions_pressed_during_an_outage_are_applied_in_order_when_it_ends() {
     role.restore().await;
 
     let mut applied = Vec::new();
-    while applied.len() < 3 {
+    let mut said = Vec::new();
+    while applied.len() < 3 || said.len() < 2 {
         match next(&mut events).await {
             AppEvent::SetupChanged { row, .. } => {
                 applied.push((row.notes.clone(), row.setup.status))
             }
+            // A stored note is also said on the status line.
+            AppEvent::Notice(text) => said.push(text),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -111,6 +114,12 @@ async fn actions_pressed_during_an_outage_are_applied_in_order_when_it_ends() {
             ("second".to_string(), SetupStatus::Archived),
         ],
         "applied in the order pressed"
+    );
+    let saved = format!("note saved on setup {id}");
+    assert_eq!(
+        said,
+        [saved.clone(), saved],
+        "each stored note is said, not left at 'saving note…'"
     );
     screen_store.close().await;
     role.drop_role().await;
