@@ -12,7 +12,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::AppEvent;
 use super::alert_changes::AlertChanges;
-use super::alerting;
 use super::alpaca_feed::run_alpaca_feed;
 use super::auto_track::{DetectionInbox, run_auto_track};
 use super::brief::{BriefChannels, BriefScheduler, run_brief_scheduler};
@@ -29,6 +28,7 @@ use super::monitor::{self, Monitor};
 use super::ownership::{self, Owned, run_ownership};
 use super::setup_changes::SetupChanges;
 use super::supervisor::{self, WorkerCtx};
+use super::{alerting, delivery};
 use crate::config::Config;
 use crate::domain::Symbol;
 use crate::gex::GexParams;
@@ -458,8 +458,10 @@ pub fn spawn_alerting(
     metrics: Arc<Metrics>,
     started_at: DateTime<Utc>,
 ) -> Notifier {
-    let (notifier, dispatcher) =
-        alerting::notifier(config, RetryPolicy::default(), events, metrics.clone());
+    let retry = RetryPolicy::default();
+    let (notifier, dispatcher) = alerting::notifier(config, retry.clone(), events, metrics.clone());
+    let channels = delivery::spawn_channels(&config.alerts, &retry, health, cancel, &metrics);
+    let dispatcher = dispatcher.with_channels(channels);
     if dispatcher.has_webhook() {
         tracing::info!("alerts go to the Discord webhook (its URL is not shown)");
     } else {

@@ -350,6 +350,8 @@ pub struct App {
     panes: crate::tui::panes::Panes,
     /// A bell is owed: the shell rings it (`take_bell`).
     ring_bell: bool,
+    /// Desktop notifications owed (title, body): the shell writes them (`take_desktop`).
+    desktop: Vec<(String, String)>,
 }
 
 /// The pane shown first at the market instant `now`: the Brief before the open of a
@@ -396,6 +398,7 @@ impl App {
             },
             panes,
             ring_bell: false,
+            desktop: Vec::new(),
         }
     }
 
@@ -472,6 +475,11 @@ impl App {
     /// Whether a bell is owed; the shell rings it once.
     pub fn take_bell(&mut self) -> bool {
         std::mem::take(&mut self.ring_bell)
+    }
+
+    /// The desktop notifications owed (title, body); the shell writes each once.
+    pub fn take_desktop(&mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.desktop)
     }
 
     /// The selected row of `pane` (the Brief: the line at the top).
@@ -683,6 +691,14 @@ impl App {
             },
             AppEvent::Notice(text) => {
                 self.say(text);
+                true
+            }
+            // Written by the shell at the next frame, whatever the screen shows.
+            AppEvent::Desktop { title, body } => {
+                // At most a screenful: a burst of alerts cannot pile up unbounded.
+                if self.desktop.len() < 32 {
+                    self.desktop.push((title, body));
+                }
                 true
             }
             AppEvent::Coach(event) => {
