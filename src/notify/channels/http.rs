@@ -53,6 +53,10 @@ impl Poster {
             .map_err(|e| {
                 ChannelError::Client(crate::text::printable(&e.without_url().to_string()))
             })?;
+        let mut also_secret = also_secret;
+        also_secret.extend(url_parts(url.expose()));
+        // Longest first, so a part is replaced whole before any piece of it.
+        also_secret.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
         Ok(Poster {
             client,
             url,
@@ -127,6 +131,31 @@ impl Poster {
     }
 }
 
+/// The parts of a URL a server may echo without the rest: the path, the query, every
+/// path segment of 6 characters or more (a topic, a token) and the password. Each is as
+/// secret as the whole URL.
+fn url_parts(url: &str) -> Vec<Secret> {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Vec::new();
+    };
+    let mut parts = vec![parsed.path().to_string()];
+    parts.extend(parsed.query().map(str::to_string));
+    parts.extend(parsed.password().map(str::to_string));
+    parts.extend(
+        parsed
+            .path_segments()
+            .into_iter()
+            .flatten()
+            .filter(|s| s.len() >= 6)
+            .map(str::to_string),
+    );
+    parts
+        .into_iter()
+        .filter(|p| p.len() > 1)
+        .map(Secret::new)
+        .collect()
+}
+
 /// The error and its causes on one line.
 fn describe(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
@@ -165,6 +194,26 @@ fn body_retry_after(body: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_path_query_and_long_segments_of_a_url_are_secret_too() {
+        let parts: Vec<String> =
+            url_parts("https://u:pw-secret@hooks.example/services/T0/B1/XyZtokenABC?k=v1")
+                .iter()
+                .map(|s| s.expose().to_string())
+                .collect();
+        assert_eq!(
+            parts,
+            [
+                "/services/T0/B1/XyZtokenABC",
+                "k=v1",
+                "pw-secret",
+                "services",
+                "XyZtokenABC"
+            ]
+        );
+        assert!(url_parts("not a url").is_empty());
+    }
 
     #[test]
     fn retry_after_reads_seconds_dates_and_telegram_bodies() {
