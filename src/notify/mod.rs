@@ -13,6 +13,7 @@ pub mod incidents;
 pub mod message;
 pub mod routing;
 pub mod sentry;
+pub mod snooze;
 
 use std::collections::HashMap;
 use std::fmt;

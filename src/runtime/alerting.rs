@@ -19,7 +19,10 @@ use crate::config::channels::QuietHours;
 use crate::notify::channels::Delivery;
 use crate::notify::discord::{Discord, RetryPolicy, WebhookMessage};
 use crate::notify::incidents::OpsNotice;
-use crate::notify::{self, Job, Notifier, message, routing, sentry};
+use crate::notify::snooze::{self, SnoozeTarget};
+use crate::notify::{self, Job, Notifier, TradingAlert, message, routing, sentry};
+use crate::store::Store;
+use chrono::{DateTime, Utc};
 
 /// The dispatcher's name in Health.
 pub const WORKER: &str = "alerts";
@@ -40,6 +43,8 @@ pub struct Dispatcher {
     quiet: Option<QuietHours>,
     /// The kinds sent as desktop notifications through the terminal; `None`: off.
     desktop: Option<Vec<String>>,
+    /// Where snoozes are kept (`with_snoozes`); `None`: nothing is ever snoozed.
+    snoozes: Option<Store>,
 }
 
 /// A notifier and its dispatcher, from `[alerts]` and `[discord]`. If the HTTP client
@@ -73,6 +78,7 @@ pub fn notifier(
                 .alerts
                 .desktop
                 .then(|| config.alerts.desktop_kinds.clone()),
+            snoozes: None,
         },
     )
 }
@@ -87,6 +93,28 @@ impl Dispatcher {
     pub fn with_channels(mut self, channels: Vec<ChannelQueue>) -> Dispatcher {
         self.channels = channels;
         self
+    }
+
+    /// Reads snoozes from this database before delivering a trading alert.
+    pub fn with_snoozes(mut self, store: Option<Store>) -> Dispatcher {
+        self.snoozes = store;
+        self
+    }
+
+    /// Whether the alert's price alert or setup is snoozed at `at`. A snooze that cannot
+    /// be read does not silence anything: better one alert too many than one lost.
+    async fn snoozed(&self, alert: &TradingAlert, at: DateTime<Utc>) -> bool {
+        let Some(store) = &self.snoozes else {
+            return false;
+        };
+        let target = SnoozeTarget::of(alert);
+        match store.snoozed_until(target).await {
+            Ok(until) => snooze::is_snoozed(until, at),
+            Err(e) => {
+                tracing::warn!("cannot read the snooze of {target}, delivering anyway: {e}");
+                false
+            }
+        }
     }
 
     /// Delivers queued notices until cancelled; heart-beats while idle.
@@ -119,6 +147,14 @@ impl Dispatcher {
                 self.screen(text);
                 if routing::is_quiet(self.quiet, at) {
                     tracing::debug!("quiet hours: {} alert shown only", alert.kind);
+                    return;
+                }
+                if self.snoozed(&alert, at).await {
+                    tracing::info!(
+                        "{} is snoozed: {} alert shown only",
+                        SnoozeTarget::of(&alert),
+                        alert.kind
+                    );
                     return;
                 }
                 let delivery = Delivery::of(&alert, at);

@@ -118,7 +118,7 @@ impl Services {
         let (owned_tx, owned) = ownership::channel(store);
         let (mut services, snapshot_requests) = Services::new(config, 4096, owned);
         // Alerting first, so every worker below can be handed `notifier.clone()`.
-        let notifier = spawn_alerting(
+        let notifier = spawn_alerting_with(
             config,
             &services.health,
             &services.cancel,
@@ -126,6 +126,7 @@ impl Services {
             services.events_tx.clone(),
             services.metrics.clone(),
             now,
+            Some(store.clone()),
         );
         services.spawn_ownership(config, store, owned_tx);
         database::spawn(store, &services.health, &services.cancel);
@@ -458,10 +459,27 @@ pub fn spawn_alerting(
     metrics: Arc<Metrics>,
     started_at: DateTime<Utc>,
 ) -> Notifier {
+    spawn_alerting_with(
+        config, health, cancel, bus, events, metrics, started_at, None,
+    )
+}
+
+/// [`spawn_alerting`] with the database the dispatcher reads snoozes from (SPEC 20).
+#[allow(clippy::too_many_arguments)]
+pub fn spawn_alerting_with(
+    config: &Config,
+    health: &Health,
+    cancel: &CancellationToken,
+    bus: Option<MarketBus>,
+    events: mpsc::Sender<AppEvent>,
+    metrics: Arc<Metrics>,
+    started_at: DateTime<Utc>,
+    snoozes: Option<Store>,
+) -> Notifier {
     let retry = RetryPolicy::default();
     let (notifier, dispatcher) = alerting::notifier(config, retry.clone(), events, metrics.clone());
     let channels = delivery::spawn_channels(&config.alerts, &retry, health, cancel, &metrics);
-    let dispatcher = dispatcher.with_channels(channels);
+    let dispatcher = dispatcher.with_channels(channels).with_snoozes(snoozes);
     if dispatcher.has_webhook() {
         tracing::info!("alerts go to the Discord webhook (its URL is not shown)");
     } else {

@@ -10,6 +10,7 @@ mod coach;
 mod detections;
 mod positions;
 mod setups;
+mod snoozes;
 mod team;
 mod watchlists;
 
