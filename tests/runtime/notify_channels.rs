@@ -434,3 +434,63 @@ async fn during_quiet_hours_the_screen_shows_and_no_channel_or_desktop_hears() {
     }
     run.cancel.cancel();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_snoozed_alert_reaches_no_channel_while_another_still_does() {
+    let ntfy = FakeChannel::start().await;
+    let mut config = Config::default();
+    config.alerts.ntfy_url = Secret::new(ntfy.url("/snooze"));
+    config.alerts.desktop = true;
+    let stored = crate::support::sqlite().await;
+    let now = Utc::now();
+    stored
+        .store
+        .snooze(
+            coach::notify::snooze::SnoozeTarget::Alert(5),
+            coach::notify::snooze::SnoozeFor::Minutes15.until(now),
+        )
+        .await
+        .unwrap();
+    // An hour-old snooze of alert 6 is over.
+    stored
+        .store
+        .snooze(
+            coach::notify::snooze::SnoozeTarget::Alert(6),
+            now - chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    let health = Health::with_floors(StaleFloors::from_config(&config.health));
+    let cancel = CancellationToken::new();
+    let (events, mut screen) = mpsc::channel(64);
+    let notifier = coach::runtime::services::spawn_alerting_with(
+        &config,
+        &health,
+        &cancel,
+        None,
+        events,
+        Arc::new(Metrics::default()),
+        now,
+        Some(stored.store.clone()),
+    );
+    assert_eq!(notifier.price_alert(price_alert(5)), Outcome::Queued);
+    let six = TradingAlert {
+        text: "alert 6 fired".into(),
+        ..price_alert(6)
+    };
+    assert_eq!(notifier.price_alert(six), Outcome::Queued);
+    let got = ntfy.wait_for(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(ntfy.received().len(), 1, "only alert 6: {got:#?}");
+    assert_eq!(got[0].body, "alert 6 fired");
+    let (mut notices, mut desktop) = (0, 0);
+    while let Ok(event) = screen.try_recv() {
+        match event {
+            AppEvent::Notice(_) => notices += 1,
+            AppEvent::Desktop { .. } => desktop += 1,
+            _ => {}
+        }
+    }
+    assert_eq!((notices, desktop), (2, 1), "both shown, one on the desktop");
+    cancel.cancel();
+}

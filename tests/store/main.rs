@@ -7,3 +7,4 @@ mod support;
 mod backends;
 mod positions;
 mod setups;
+mod snoozes;
