@@ -43,6 +43,7 @@ pub enum Action {
     CursorRight,
     NewAlert,
     AlertsView,
+    Snooze,
     BriefPreview,
     Help,
     Back,
@@ -52,7 +53,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 44] = [
         Action::FocusNext,
         Action::FocusPrev,
         Action::FocusBrief,
@@ -90,6 +91,7 @@ impl Action {
         Action::CursorRight,
         Action::NewAlert,
         Action::AlertsView,
+        Action::Snooze,
         Action::BriefPreview,
         Action::Help,
         Action::Back,
@@ -138,6 +140,7 @@ impl Action {
             Action::CursorRight => "cursor_right",
             Action::NewAlert => "new_alert",
             Action::AlertsView => "alerts_view",
+            Action::Snooze => "snooze",
             Action::BriefPreview => "brief_preview",
             Action::Help => "help",
             Action::Back => "back",
@@ -187,6 +190,7 @@ impl Action {
             Action::CursorRight => "Chart: cursor right",
             Action::NewAlert => "new price alert",
             Action::AlertsView => "Chart: alerts list",
+            Action::Snooze => "snooze the selected alert's or setup's notifications",
             Action::BriefPreview => "brief: next watchlist",
             Action::Help => "help (this screen)",
             Action::Back => "close popup, cancel",
@@ -236,6 +240,7 @@ impl Action {
             Action::CursorRight => &["l", "right"],
             Action::NewAlert => &["A"],
             Action::AlertsView => &["L"],
+            Action::Snooze => &["z"],
             Action::BriefPreview => &["v"],
             Action::Help => &["?"],
             Action::Back => &["esc"],

@@ -98,6 +98,10 @@ pub enum Overlay {
     ConfirmRemoveAlert {
         id: i64,
     },
+    /// `z` on an alert or a setup: for how long its notifications stay silent.
+    Snooze {
+        target: crate::notify::snooze::SnoozeTarget,
+    },
 }
 
 /// What the shell must do after an update. Store writes are done by the shell, in order;
@@ -144,6 +148,12 @@ pub enum Effect {
     AddAlert(crate::store::NewAlert),
     RemoveAlert {
         id: i64,
+    },
+    /// Silence an alert's or a setup's notifications (channels, desktop) for a while,
+    /// counted by the shell from the wall clock when it stores the snooze.
+    Snooze {
+        target: crate::notify::snooze::SnoozeTarget,
+        choice: crate::notify::snooze::SnoozeFor,
     },
     /// Ask the brief scheduler (pane opened, regenerate, preview).
     Brief(crate::runtime::brief::BriefRequest),
