@@ -190,7 +190,7 @@ impl Action {
             Action::CursorRight => "Chart: cursor right",
             Action::NewAlert => "new price alert",
             Action::AlertsView => "Chart: alerts list",
-            Action::Snooze => "snooze the selected alert's or setup's notifications",
+            Action::Snooze => "snooze alert or setup",
             Action::BriefPreview => "brief: next watchlist",
             Action::Help => "help (this screen)",
             Action::Back => "close popup, cancel",

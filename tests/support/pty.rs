@@ -169,6 +169,14 @@ impl Tui {
 
     /// `q`, answering `y` when coach asks because setups are active; asserts a clean exit
     /// and hands back the home for a restart.
+    /// The home folder the program runs in.
+    pub fn home_path(&self) -> &std::path::Path {
+        self.home
+            .as_ref()
+            .expect("the home folder is kept until quit")
+            .path()
+    }
+
     pub fn quit(mut self) -> tempfile::TempDir {
         self.press("q");
         std::thread::sleep(Duration::from_millis(200));

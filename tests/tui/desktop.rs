@@ -69,7 +69,7 @@ fn a_firing_alert_writes_osc_777_and_osc_9_to_the_terminal() {
     let screen = app.wait_for("▶ 2 Scanner", Duration::from_secs(10));
     assert!(screen.contains("6 Logs"), "{screen}");
     assert!(
-        !screen.contains("notify;") && !screen.contains("777"),
+        !screen.contains("notify;") && !screen.contains(&format!("{TITLE}:")),
         "{screen}"
     );
     app.send("q");
@@ -107,4 +107,52 @@ fn inside_tmux_each_notification_is_wrapped_for_passthrough() {
     );
     app.send("q");
     assert!(app.wait_exit(Duration::from_secs(10)).success());
+}
+
+/// `z` on the alert in the Chart's alerts list, then `2`: the snooze is stored for an
+/// hour, where the alert dispatcher (of this process, a restart, or `coach serve`)
+/// reads it.
+#[test]
+fn z_then_2_on_a_listed_alert_stores_an_hour_long_snooze() {
+    let mut app = dashboard_with_a_firing_alert("");
+    app.wait_for("6 Logs", Duration::from_secs(20));
+    app.press("8");
+    app.press("L");
+    app.wait_for("alerts (", Duration::from_secs(15));
+    let asked = std::time::SystemTime::now();
+    app.press("z");
+    app.wait_for(
+        "Silence alert 1 on every channel for",
+        Duration::from_secs(10),
+    );
+    app.press("2");
+    // The store is the proof (the status line may already show the next alert's words).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = format!("sqlite://{}/coach.db", app.home_path().display());
+    let until = runtime.block_on(async {
+        let store = coach::store::Store::open(&url).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let target = coach::notify::snooze::SnoozeTarget::Alert(1);
+            if let Some(until) = store.snoozed_until(target).await.unwrap() {
+                return until;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no snooze stored:\n{}",
+                app.text()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    app.quit();
+    let asked: chrono::DateTime<chrono::Utc> = asked.into();
+    let hour = until - asked;
+    assert!(
+        hour > chrono::Duration::minutes(59) && hour < chrono::Duration::minutes(61),
+        "{hour}"
+    );
 }
