@@ -125,15 +125,16 @@ pub(super) fn validate(alerts: &AlertsConfig) -> Result<(), ConfigError> {
         ));
     }
     let chat = alerts.telegram_chat.trim();
-    if alerts.telegram_token.is_set() != !chat.is_empty() {
+    if alerts.telegram_token.is_set() == chat.is_empty() {
         return Err(invalid(
             "telegram_chat",
             "telegram_token and telegram_chat go together: set both or neither",
         ));
     }
-    if !chat.is_empty()
-        && !(chat.starts_with('@') || chat.trim_start_matches('-').parse::<i64>().is_ok())
-    {
+    let chat_ok = chat.is_empty()
+        || chat.starts_with('@')
+        || chat.trim_start_matches('-').parse::<i64>().is_ok();
+    if !chat_ok {
         return Err(invalid(
             "telegram_chat",
             format!(
