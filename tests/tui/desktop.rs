@@ -9,6 +9,11 @@ use crate::support::pty::Tui;
 /// The dashboard with a move alert on SPY that fires at the first price (1 % from 1.00),
 /// desktop notifications on, and `TMUX` as given (empty: unset).
 fn dashboard_with_a_firing_alert(tmux: &str) -> Tui {
+    dashboard_sized(tmux, 120, 40)
+}
+
+/// `dashboard_with_a_firing_alert` at `cols`×`rows`.
+fn dashboard_sized(tmux: &str, cols: u16, rows: u16) -> Tui {
     let home = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/coach.db", home.path().display());
     let added = std::process::Command::new(env!("CARGO_BIN_EXE_coach"))
@@ -24,8 +29,8 @@ fn dashboard_with_a_firing_alert(tmux: &str) -> Tui {
     Tui::start_with_env(
         home,
         &["--db", &db],
-        120,
-        40,
+        cols,
+        rows,
         &[("COACH_ALERTS_DESKTOP", "true"), ("TMUX", tmux)],
     )
 }
@@ -155,4 +160,16 @@ fn z_then_2_on_a_listed_alert_stores_an_hour_long_snooze() {
         hour > chrono::Duration::minutes(59) && hour < chrono::Duration::minutes(61),
         "{hour}"
     );
+}
+
+/// SPEC 20: terminal notifications are written whatever the screen shows, the "too
+/// small" screen included.
+#[test]
+fn the_too_small_screen_still_writes_the_notification() {
+    let mut app = dashboard_sized("", 40, 10);
+    app.wait_for("too small", Duration::from_secs(20));
+    let start = format!("\x1b]777;notify;{TITLE};alert 1: SPY moves ±1 % at ");
+    wait_for_bytes(&app, &start, Duration::from_secs(40));
+    app.send("q");
+    let _ = app.wait_exit(Duration::from_secs(10));
 }
