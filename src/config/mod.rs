@@ -5,6 +5,7 @@
 mod alpaca;
 mod backtest;
 mod brief;
+pub mod channels;
 mod env;
 mod llm;
 mod ops;

@@ -44,6 +44,36 @@ pub struct AlertsConfig {
     pub stopped_out: bool,
     /// The trader's price alerts (SPEC 17) when they fire.
     pub price_alert: bool,
+    /// Delivery channels beyond the screen and Discord (SPEC 20): see
+    /// `config::channels` for their checks. Every `*_kinds` list names the kinds that
+    /// channel receives (`triggered`, `price_alert`, …); empty: every enabled kind.
+    /// A desktop notification through the terminal itself (OSC 777 and OSC 9).
+    pub desktop: bool,
+    pub desktop_kinds: Vec<String>,
+    /// An ntfy topic URL (`https://ntfy.sh/my-topic`), a secret.
+    pub ntfy_url: Secret,
+    pub ntfy_kinds: Vec<String>,
+    /// A URL that receives a generic JSON payload (README), a secret.
+    pub webhook_url: Secret,
+    pub webhook_kinds: Vec<String>,
+    /// A Slack-compatible incoming webhook URL, a secret.
+    pub slack_url: Secret,
+    pub slack_kinds: Vec<String>,
+    /// A Telegram bot token (a secret) and the chat it writes to.
+    pub telegram_token: Secret,
+    pub telegram_chat: String,
+    pub telegram_kinds: Vec<String>,
+    /// The Telegram Bot API base URL (a local server in tests).
+    pub telegram_api_url: String,
+    /// A program and its arguments, run without a shell; `{title}`, `{body}`,
+    /// `{symbol}` and `{kind}` in an argument are replaced. Empty: off.
+    pub command: Vec<String>,
+    pub command_kinds: Vec<String>,
+    /// The command is killed after this long (seconds).
+    pub command_timeout_secs: f64,
+    /// `HH:MM-HH:MM` in New York time (may cross midnight) when the channels above and
+    /// Discord's trading alerts stay silent; the dashboard still shows. Empty: never.
+    pub quiet_hours: String,
 }
 
 /// `[discord]`: where alerts go. `DISCORD_WEBHOOK_URL` in the environment wins.
@@ -121,6 +151,22 @@ impl Default for AlertsConfig {
             target_hit: true,
             stopped_out: true,
             price_alert: true,
+            desktop: false,
+            desktop_kinds: Vec::new(),
+            ntfy_url: Secret::default(),
+            ntfy_kinds: Vec::new(),
+            webhook_url: Secret::default(),
+            webhook_kinds: Vec::new(),
+            slack_url: Secret::default(),
+            slack_kinds: Vec::new(),
+            telegram_token: Secret::default(),
+            telegram_chat: String::new(),
+            telegram_kinds: Vec::new(),
+            telegram_api_url: "https://api.telegram.org".into(),
+            command: Vec::new(),
+            command_kinds: Vec::new(),
+            command_timeout_secs: 10.0,
+            quiet_hours: String::new(),
         }
     }
 }
@@ -153,6 +199,10 @@ impl AlertsConfig {
     pub fn cooldown(&self) -> Duration {
         secs(self.cooldown_secs)
     }
+
+    pub fn command_timeout(&self) -> Duration {
+        secs(self.command_timeout_secs)
+    }
 }
 
 /// Seconds as a `Duration`; values are validated at load, so this never sees NaN.
@@ -162,7 +212,12 @@ fn secs(s: f64) -> Duration {
 
 const DAY: f64 = 86_400.0;
 
-fn check_secs(key: &str, value: f64, min_exclusive: bool, max: f64) -> Result<(), ConfigError> {
+pub(super) fn check_secs(
+    key: &str,
+    value: f64,
+    min_exclusive: bool,
+    max: f64,
+) -> Result<(), ConfigError> {
     let low_ok = if min_exclusive {
         value > 0.0
     } else {
@@ -220,6 +275,7 @@ pub(super) fn validate(
             reason: "must be 1 or more".into(),
         });
     }
+    super::channels::validate(alerts)?;
     let url = discord.webhook_url.expose();
     if discord.webhook_url.is_set()
         && (!(url.starts_with("https://") || url.starts_with("http://"))

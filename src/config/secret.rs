@@ -38,8 +38,12 @@ impl Secret {
 /// Every configuration key whose value is a [`Secret`], as (section, key). Errors redact
 /// these keys' values wherever they sit; `doctor` and `serve` warn when a file that sets
 /// one is readable by others.
-pub(crate) const SECRET_KEYS: [(&str, &str); 7] = [
+pub(crate) const SECRET_KEYS: [(&str, &str); 11] = [
     ("discord", "webhook_url"),
+    ("alerts", "ntfy_url"),
+    ("alerts", "webhook_url"),
+    ("alerts", "slack_url"),
+    ("alerts", "telegram_token"),
     ("sentry", "dsn"),
     ("llm", "api_key"),
     ("brief", "fred_api_key"),

@@ -462,15 +462,9 @@ fn coach_variables_that_are_not_keys_stay_accepted() {
 /// Every secret key of the file, with a syntax error on its own line and on the next.
 #[test]
 fn a_syntax_error_never_shows_a_secret_value() {
-    let secrets = [
-        ("massive", "api_key"),
-        ("alpaca", "key_id"),
-        ("alpaca", "secret_key"),
-        ("discord", "webhook_url"),
-        ("sentry", "dsn"),
-        ("llm", "api_key"),
-        ("brief", "fred_api_key"),
-    ];
+    // The one list of secret keys, the alert channels' URLs and token included.
+    let secrets = super::secret::SECRET_KEYS;
+    assert!(secrets.contains(&("alerts", "telegram_token")));
     for (section, key) in secrets {
         let texts = [
             // Unquoted: the line itself is the error.
@@ -525,4 +519,43 @@ fn a_syntax_error_quotes_its_line_without_escapes() {
     assert!(err.contains("line 2"), "{err:?}");
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
     assert!(!err.contains('\u{202e}'), "{err:?}");
+}
+
+/// A channel URL from the environment that is not a URL is refused by name, its value
+/// unseen (SPEC 20: channel URLs are secrets).
+#[test]
+fn a_bad_channel_url_in_the_environment_is_named_and_never_shown() {
+    for key in ["NTFY_URL", "WEBHOOK_URL", "SLACK_URL"] {
+        let var = format!("COACH_ALERTS_{key}");
+        let err = Config::from_sources(None, &[(var.clone(), "sekret-topic-4f9a".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("alerts.{}", key.to_ascii_lowercase())),
+            "{err}"
+        );
+        assert!(!err.contains("4f9a"), "{var}: {err}");
+    }
+    let ok = Config::from_sources(
+        None,
+        &[
+            (
+                "COACH_ALERTS_NTFY_URL".into(),
+                "https://ntfy.sh/sekret-4f9a".into(),
+            ),
+            (
+                "COACH_ALERTS_COMMAND".into(),
+                "notify-send,{title},{body}".into(),
+            ),
+            ("COACH_ALERTS_QUIET_HOURS".into(), "12:00-13:00".into()),
+            ("COACH_ALERTS_DESKTOP".into(), "true".into()),
+        ],
+    )
+    .unwrap();
+    assert_eq!(ok.alerts.command, ["notify-send", "{title}", "{body}"]);
+    assert!(ok.alerts.desktop);
+    assert!(
+        !format!("{ok:?}").contains("4f9a"),
+        "Debug shows no channel URL"
+    );
 }

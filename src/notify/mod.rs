@@ -6,10 +6,14 @@
 //! nothing fails. This module holds the handle, the messages and their delivery
 //! channels; it knows nothing of the runtime.
 
+pub mod channels;
+pub mod desktop;
 pub mod discord;
 pub mod incidents;
 pub mod message;
+pub mod routing;
 pub mod sentry;
+pub mod snooze;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -50,6 +54,18 @@ impl AlertKind {
         AlertKind::StoppedOut,
         AlertKind::PriceAlert,
     ];
+
+    /// The kind's `[alerts]` key, as channel kind lists name it: `target_hit`.
+    pub fn key(self) -> &'static str {
+        match self {
+            AlertKind::Detected => "detected",
+            AlertKind::Triggered => "triggered",
+            AlertKind::Invalidated => "invalidated",
+            AlertKind::TargetHit => "target_hit",
+            AlertKind::StoppedOut => "stopped_out",
+            AlertKind::PriceAlert => "price_alert",
+        }
+    }
 
     /// Words for a message: `target hit`.
     pub fn label(self) -> &'static str {

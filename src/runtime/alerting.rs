@@ -1,7 +1,9 @@
 //! The alert dispatcher worker (SPEC 9): delivers what the [`Notifier`] handles queue,
 //! one at a time: logs it, shows it on the screen (`AppEvent::Notice`), reports
-//! incidents to Sentry (feature `sentry`), posts to the Discord webhook, and counts
-//! incidents and deliveries for `/metrics`.
+//! incidents to Sentry (feature `sentry`), posts to the Discord webhook, hands trading
+//! alerts to the channel workers (`runtime::delivery`) and the terminal's desktop
+//! notification as `notify::routing` decides, and counts incidents and deliveries for
+//! `/metrics`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,12 +11,18 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::AppEvent;
+use super::delivery::ChannelQueue;
 use super::metrics::Metrics;
 use super::supervisor::WorkerCtx;
 use crate::config::Config;
+use crate::config::channels::QuietHours;
+use crate::notify::channels::Delivery;
 use crate::notify::discord::{Discord, RetryPolicy, WebhookMessage};
 use crate::notify::incidents::OpsNotice;
-use crate::notify::{self, Job, Notifier, message, sentry};
+use crate::notify::snooze::{self, SnoozeTarget};
+use crate::notify::{self, Job, Notifier, TradingAlert, message, routing, sentry};
+use crate::store::Store;
+use chrono::{DateTime, Utc};
 
 /// The dispatcher's name in Health.
 pub const WORKER: &str = "alerts";
@@ -29,6 +37,14 @@ pub struct Dispatcher {
     username: String,
     events: mpsc::Sender<AppEvent>,
     metrics: Arc<Metrics>,
+    /// The channel workers' queues (`with_channels`).
+    channels: Vec<ChannelQueue>,
+    /// When channels, Discord's trading alerts and the desktop stay silent.
+    quiet: Option<QuietHours>,
+    /// The kinds sent as desktop notifications through the terminal; `None`: off.
+    desktop: Option<Vec<String>>,
+    /// Where snoozes are kept (`with_snoozes`); `None`: nothing is ever snoozed.
+    snoozes: Option<Store>,
 }
 
 /// A notifier and its dispatcher, from `[alerts]` and `[discord]`. If the HTTP client
@@ -55,6 +71,14 @@ pub fn notifier(
             username: config.discord.username.clone(),
             events,
             metrics,
+            channels: Vec::new(),
+            // Validated at load; a bad value cannot reach here, and would mean none.
+            quiet: QuietHours::parse(&config.alerts.quiet_hours).unwrap_or(None),
+            desktop: config
+                .alerts
+                .desktop
+                .then(|| config.alerts.desktop_kinds.clone()),
+            snoozes: None,
         },
     )
 }
@@ -63,6 +87,34 @@ impl Dispatcher {
     /// Whether messages go to Discord.
     pub fn has_webhook(&self) -> bool {
         self.discord.is_some()
+    }
+
+    /// Hands trading alerts to these channel workers too.
+    pub fn with_channels(mut self, channels: Vec<ChannelQueue>) -> Dispatcher {
+        self.channels = channels;
+        self
+    }
+
+    /// Reads snoozes from this database before delivering a trading alert.
+    pub fn with_snoozes(mut self, store: Option<Store>) -> Dispatcher {
+        self.snoozes = store;
+        self
+    }
+
+    /// Whether the alert's price alert or setup is snoozed at `at`. A snooze that cannot
+    /// be read does not silence anything: better one alert too many than one lost.
+    async fn snoozed(&self, alert: &TradingAlert, at: DateTime<Utc>) -> bool {
+        let Some(store) = &self.snoozes else {
+            return false;
+        };
+        let target = SnoozeTarget::of(alert);
+        match store.snoozed_until(target).await {
+            Ok(until) => snooze::is_snoozed(until, at),
+            Err(e) => {
+                tracing::warn!("cannot read the snooze of {target}, delivering anyway: {e}");
+                false
+            }
+        }
     }
 
     /// Delivers queued notices until cancelled; heart-beats while idle.
@@ -93,6 +145,32 @@ impl Dispatcher {
                 let text = message::trading_text(&alert);
                 tracing::info!(target: "coach::alert", "{text}");
                 self.screen(text);
+                if routing::is_quiet(self.quiet, at) {
+                    tracing::debug!("quiet hours: {} alert shown only", alert.kind);
+                    return;
+                }
+                if self.snoozed(&alert, at).await {
+                    tracing::info!(
+                        "{} is snoozed: {} alert shown only",
+                        SnoozeTarget::of(&alert),
+                        alert.kind
+                    );
+                    return;
+                }
+                let delivery = Delivery::of(&alert, at);
+                for channel in &self.channels {
+                    if routing::wants(&channel.kinds, alert.kind) {
+                        channel.offer(delivery.clone());
+                    }
+                }
+                if let Some(kinds) = &self.desktop
+                    && routing::wants(kinds, alert.kind)
+                {
+                    self.send_event(AppEvent::Desktop {
+                        title: delivery.title.clone(),
+                        body: delivery.body.clone(),
+                    });
+                }
                 let embed = message::trading_embed(&alert, at);
                 self.post(WebhookMessage::embed(&self.username, embed))
                     .await;
@@ -140,7 +218,11 @@ impl Dispatcher {
     }
 
     fn screen(&self, text: String) {
-        match self.events.try_send(AppEvent::Notice(text)) {
+        self.send_event(AppEvent::Notice(text));
+    }
+
+    fn send_event(&self, event: AppEvent) {
+        match self.events.try_send(event) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
                 tracing::warn!("a notice was not shown: the screen is behind");

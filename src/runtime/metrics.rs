@@ -18,6 +18,8 @@ pub struct Metrics {
     transitions: Labelled,
     incidents: Labelled,
     discord: Labelled,
+    /// Keyed `channel/result`.
+    deliveries: Labelled,
 }
 
 /// A counter per label value (setup kind, status, …).
@@ -50,6 +52,9 @@ pub struct MetricsSnapshot {
     pub incidents: BTreeMap<String, u64>,
     /// Discord deliveries, by result (`sent`, `failed`).
     pub discord: BTreeMap<String, u64>,
+    /// Alert channel deliveries (ntfy, webhook, slack, telegram, command), by
+    /// (channel, result: `sent`, `failed`).
+    pub deliveries: BTreeMap<(String, String), u64>,
 }
 
 impl Metrics {
@@ -81,6 +86,12 @@ impl Metrics {
         self.discord.add(if delivered { "sent" } else { "failed" });
     }
 
+    /// One channel delivery (`ntfy`, `command`, …) that succeeded or finally failed.
+    pub fn delivery(&self, channel: &str, delivered: bool) {
+        let result = if delivered { "sent" } else { "failed" };
+        self.deliveries.add(&format!("{channel}/{result}"));
+    }
+
     pub fn snapshot(&self) -> MetricsSnapshot {
         let last = self.last_market_event.load(Ordering::Relaxed);
         MetricsSnapshot {
@@ -92,6 +103,15 @@ impl Metrics {
             transitions: self.transitions.get(),
             incidents: self.incidents.get(),
             discord: self.discord.get(),
+            deliveries: self
+                .deliveries
+                .get()
+                .into_iter()
+                .filter_map(|(key, n)| {
+                    let (channel, result) = key.split_once('/')?;
+                    Some(((channel.to_string(), result.to_string()), n))
+                })
+                .collect(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod brief;
 pub mod bus;
 pub mod clock;
 pub mod database;
+pub mod delivery;
 pub mod detect;
 pub mod evaluate;
 pub mod feed;
@@ -104,6 +105,9 @@ pub enum AppEvent {
     BacktestStats(std::sync::Arc<crate::store::StoredBacktest>),
     /// A one-line notice for the trader: a trading alert or an operational incident.
     Notice(String),
+    /// A desktop notification to write through the terminal (`[alerts] desktop`): the
+    /// dispatcher already applied kinds, quiet hours and snoozes; the text is printable.
+    Desktop { title: String, body: String },
     /// The AI coach's progress on the trader's question (streamed text, tool calls,
     /// the answer, a confirmation it needs).
     Coach(crate::coach::CoachEvent),

@@ -12,7 +12,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::AppEvent;
 use super::alert_changes::AlertChanges;
-use super::alerting;
 use super::alpaca_feed::run_alpaca_feed;
 use super::auto_track::{DetectionInbox, run_auto_track};
 use super::backtest::{self, EdgeChannel, run_scheduled_backtest};
@@ -30,6 +29,7 @@ use super::monitor::{self, Monitor};
 use super::ownership::{self, Owned, run_ownership};
 use super::setup_changes::SetupChanges;
 use super::supervisor::{self, WorkerCtx};
+use super::{alerting, delivery};
 use crate::config::Config;
 use crate::domain::Symbol;
 use crate::gex::GexParams;
@@ -123,7 +123,7 @@ impl Services {
         let (owned_tx, owned) = ownership::channel(store);
         let (mut services, snapshot_requests) = Services::new(config, 4096, owned);
         // Alerting first, so every worker below can be handed `notifier.clone()`.
-        let notifier = spawn_alerting(
+        let notifier = spawn_alerting_with(
             config,
             &services.health,
             &services.cancel,
@@ -131,6 +131,7 @@ impl Services {
             services.events_tx.clone(),
             services.metrics.clone(),
             now,
+            Some(store.clone()),
         );
         services.spawn_ownership(config, store, owned_tx);
         database::spawn(store, &services.health, &services.cancel);
@@ -490,8 +491,27 @@ pub fn spawn_alerting(
     metrics: Arc<Metrics>,
     started_at: DateTime<Utc>,
 ) -> Notifier {
-    let (notifier, dispatcher) =
-        alerting::notifier(config, RetryPolicy::default(), events, metrics.clone());
+    spawn_alerting_with(
+        config, health, cancel, bus, events, metrics, started_at, None,
+    )
+}
+
+/// [`spawn_alerting`] with the database the dispatcher reads snoozes from (SPEC 20).
+#[allow(clippy::too_many_arguments)]
+pub fn spawn_alerting_with(
+    config: &Config,
+    health: &Health,
+    cancel: &CancellationToken,
+    bus: Option<MarketBus>,
+    events: mpsc::Sender<AppEvent>,
+    metrics: Arc<Metrics>,
+    started_at: DateTime<Utc>,
+    snoozes: Option<Store>,
+) -> Notifier {
+    let retry = RetryPolicy::default();
+    let (notifier, dispatcher) = alerting::notifier(config, retry.clone(), events, metrics.clone());
+    let channels = delivery::spawn_channels(&config.alerts, &retry, health, cancel, &metrics);
+    let dispatcher = dispatcher.with_channels(channels).with_snoozes(snoozes);
     if dispatcher.has_webhook() {
         tracing::info!("alerts go to the Discord webhook (its URL is not shown)");
     } else {

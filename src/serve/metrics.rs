@@ -183,6 +183,19 @@ pub fn render(records: &[WorkerRecord], metrics: &MetricsSnapshot, now: DateTime
         "Discord webhook deliveries, by result (sent, failed).",
         &metrics.discord,
     );
+    out.family(
+        "coach_alert_deliveries_total",
+        "counter",
+        "Alert channel deliveries (ntfy, webhook, slack, telegram, command), by channel and \
+         result (sent, failed). A failing channel is also a worker in Health.",
+    );
+    for ((channel, result), count) in &metrics.deliveries {
+        out.sample(
+            "coach_alert_deliveries_total",
+            &[("channel", channel), ("result", result)],
+            count,
+        );
+    }
     out.0
 }
 
@@ -220,6 +233,7 @@ mod tests {
             ..MetricsSnapshot::default()
         };
         m.detections.insert("orb_breakout".into(), 3);
+        m.deliveries.insert(("ntfy".into(), "failed".into()), 2);
         let text = render(&[record], &m, now);
         assert!(
             text.contains("coach_health_status{status=\"ok\"} 1\n"),
@@ -240,6 +254,9 @@ mod tests {
         let types = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
         let helps = text.lines().filter(|l| l.starts_with("# HELP ")).count();
         assert_eq!(types, helps);
-        assert_eq!(types, 15);
+        assert_eq!(types, 16);
+        assert!(
+            text.contains("coach_alert_deliveries_total{channel=\"ntfy\",result=\"failed\"} 2\n")
+        );
     }
 }

@@ -12,6 +12,7 @@ mod coach;
 mod detections;
 mod positions;
 mod setups;
+mod snoozes;
 mod team;
 mod watchlists;
 

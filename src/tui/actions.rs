@@ -268,8 +268,32 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Result<Option<AppEvent>
             }
             Err(e) => AppEvent::ActionFailed(format!("alert {id} not removed: {e}")),
         }),
+        Effect::Snooze { target, choice } => Some(snooze(ctx, target, choice).await),
         Effect::Quit | Effect::FullRedraw => None,
     })
+}
+
+/// Stores a snooze counted from now (wall clock: the alert dispatcher compares with it),
+/// forgetting the ones already over.
+async fn snooze(
+    ctx: &ActionContext,
+    target: crate::notify::snooze::SnoozeTarget,
+    choice: crate::notify::snooze::SnoozeFor,
+) -> AppEvent {
+    let now = chrono::Utc::now();
+    let until = choice.until(now);
+    if let Err(e) = ctx.store.prune_snoozes(now).await {
+        tracing::debug!("old snoozes not pruned: {e}");
+    }
+    match ctx.store.snooze(target, until).await {
+        Ok(()) => AppEvent::Notice(format!(
+            "{target} snoozed until {} ET: no channel or desktop notification before then",
+            until
+                .with_timezone(&chrono_tz::America::New_York)
+                .format("%a %H:%M")
+        )),
+        Err(e) => AppEvent::ActionFailed(format!("{target} not snoozed: {e}")),
+    }
 }
 
 /// How many times a manual action is computed again because the evaluator moved the

@@ -62,6 +62,7 @@ pub async fn run(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut last_frame = Instant::now() - frame_interval;
+    let in_tmux = crate::notify::desktop::in_tmux(std::env::var_os("TMUX").as_deref());
     // A closed source never reopens; its branch is switched off instead of spinning.
     let (mut market_open, mut gex_open) = (true, true);
     // A frame is owed (the first one always is).
@@ -146,6 +147,12 @@ pub async fn run(
             _ = tokio::time::sleep_until(next_frame), if redraw => {
                 if app.take_bell()
                     && let Err(e) = terminal::bell(terminal)
+                {
+                    return write_failed(e);
+                }
+                let notes = app.take_desktop();
+                if !notes.is_empty()
+                    && let Err(e) = terminal::desktop_notifications(terminal, &notes, in_tmux)
                 {
                     return write_failed(e);
                 }

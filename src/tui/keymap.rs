@@ -235,7 +235,7 @@ mod tests {
             Some(Action::FocusPrev)
         );
         assert_eq!(map.action(&key(KeyCode::Down, none)), Some(Action::Down));
-        assert_eq!(map.action(&key(KeyCode::Char('z'), none)), None);
+        assert_eq!(map.action(&key(KeyCode::Char('y'), none)), None);
     }
 
     #[test]

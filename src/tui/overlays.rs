@@ -76,6 +76,7 @@ pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, app: &App, theme: 
         Overlay::ConfirmRemoveAlert { id } => {
             draw_confirm_remove_alert(frame, area, app, *id, theme)
         }
+        Overlay::Snooze { target } => draw_snooze(frame, area, *target, theme),
     }
 }
 
@@ -358,6 +359,38 @@ fn draw_confirm_remove_alert(frame: &mut Frame, area: Rect, app: &App, id: i64, 
                 .borders(Borders::ALL)
                 .border_style(theme.warn)
                 .title(Span::styled(" Remove alert ", theme.warn)),
+        ),
+        rect,
+    );
+}
+
+/// `z`: the three snooze lengths, by number.
+fn draw_snooze(
+    frame: &mut Frame,
+    area: Rect,
+    target: crate::notify::snooze::SnoozeTarget,
+    theme: &Theme,
+) {
+    use crate::notify::snooze::SnoozeFor;
+    let rect = centered(area, 48, 7);
+    frame.render_widget(Clear, rect);
+    let mut text = vec![Line::styled(
+        format!("Silence {target} on every channel for"),
+        theme.text,
+    )];
+    for (n, choice) in SnoozeFor::ALL.iter().enumerate() {
+        text.push(Line::styled(
+            format!("{}  {}", n + 1, choice.label()),
+            theme.text,
+        ));
+    }
+    text.push(Line::styled("any other key = cancel", theme.header));
+    frame.render_widget(
+        Paragraph::new(text).alignment(Alignment::Center).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.warn)
+                .title(Span::styled(" Snooze ", theme.warn)),
         ),
         rect,
     );

@@ -142,3 +142,18 @@ pub fn bell(terminal: &mut Term) -> io::Result<()> {
     out.write_all(b"\x07")?;
     out.flush()
 }
+
+/// Writes desktop notifications (`[alerts] desktop`) as OSC 777 and OSC 9 sequences,
+/// wrapped for tmux when `in_tmux`. Outside ratatui's buffer, between frames: the
+/// sequences move no cursor and print nothing, so the frame is untouched.
+pub fn desktop_notifications(
+    terminal: &mut Term,
+    notes: &[(String, String)],
+    in_tmux: bool,
+) -> io::Result<()> {
+    let out = terminal.backend_mut();
+    for (title, body) in notes {
+        out.write_all(&crate::notify::desktop::notification(title, body, in_tmux))?;
+    }
+    out.flush()
+}

@@ -291,6 +291,12 @@ pub fn footer_hints(app: &App) -> Vec<Hint> {
         Some(Overlay::ConfirmRemoveAlert { .. }) => {
             vec![("y".into(), "remove"), ("any other key".into(), "keep")]
         }
+        Some(Overlay::Snooze { .. }) => vec![
+            ("1".into(), "15 min"),
+            ("2".into(), "1 h"),
+            ("3".into(), "rest of session"),
+            ("any other key".into(), "cancel"),
+        ],
         Some(Overlay::EditWatchlist { .. } | Overlay::EditNote { .. } | Overlay::Search { .. }) => {
             vec![
                 ("Enter".into(), "save"),

@@ -3,6 +3,8 @@
 
 #[path = "../alpaca_support/mod.rs"]
 mod alpaca_support;
+#[path = "../fake_channel/mod.rs"]
+mod fake_channel;
 #[path = "../fake_discord/mod.rs"]
 mod fake_discord;
 #[path = "../massive_support/mod.rs"]

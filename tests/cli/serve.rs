@@ -2,7 +2,7 @@
 //! documents, 404 elsewhere, exit 0 within 5 s of SIGTERM or SIGHUP, and no secret in its
 //! logs.
 
-use crate::fake_discord;
+use crate::{fake_channel, fake_discord};
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -10,6 +10,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use fake_channel::{FakeChannel, TOKEN as CHANNEL_TOKEN};
 use fake_discord::{FakeDiscord, TOKEN};
 
 const API_KEY: &str = "massive-KEY-never-log-me";
@@ -24,15 +25,31 @@ pub(crate) struct Server {
 /// Starts `coach serve` with a webhook and an API key in its environment, and waits
 /// for the address it logs.
 fn start(webhook: &str) -> Server {
-    start_on("127.0.0.1:0", webhook)
+    start_with(webhook, &[], |_| {})
 }
 
 /// [`start`] listening on `http` (`IP:0` picks a free port).
 pub(crate) fn start_on(http: &str, webhook: &str) -> Server {
+    launch(http, webhook, &[], |_| {})
+}
+
+/// `start` with more variables in the environment, after `prepare` ran with the
+/// database URL.
+fn start_with(webhook: &str, vars: &[(&str, String)], prepare: impl FnOnce(&str)) -> Server {
+    launch("127.0.0.1:0", webhook, vars, prepare)
+}
+
+fn launch(
+    http: &str,
+    webhook: &str,
+    vars: &[(&str, String)],
+    prepare: impl FnOnce(&str),
+) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "[health]\ncheck_secs = 0.5\n").unwrap();
     let db = format!("sqlite://{}", dir.path().join("coach.db").display());
+    prepare(&db);
     let mut command = Command::new(env!("CARGO_BIN_EXE_coach"));
     if webhook.is_empty() {
         command.env_remove("DISCORD_WEBHOOK_URL");
@@ -46,6 +63,7 @@ pub(crate) fn start_on(http: &str, webhook: &str) -> Server {
         .env_remove("COACH_CONFIG")
         .env("MASSIVE_API_KEY", API_KEY)
         .env("COACH_LOG", "debug")
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -286,6 +304,64 @@ async fn a_hang_up_is_a_clean_shutdown_like_sigterm() {
         log.rfind("stopped").unwrap_or_default(),
     );
     assert!(stopped > shutting, "the shutdown ran to its end:\n{log}");
+}
+
+/// `coach serve`, no terminal attached, posts a price alert that fires to ntfy (SPEC 20:
+/// "`coach serve` posts it to ntfy"), counts it in /metrics, and logs no channel URL.
+#[tokio::test]
+async fn serve_posts_a_firing_price_alert_to_ntfy_with_no_terminal() {
+    let fake = FakeDiscord::start().await;
+    let ntfy = FakeChannel::start().await;
+    let topic = ntfy.url(&format!("/{CHANNEL_TOKEN}"));
+    let mut server = start_with(
+        &fake.url,
+        &[
+            ("COACH_ALERTS_NTFY_URL", topic),
+            ("COACH_ALERTS_NTFY_KINDS", "price_alert".into()),
+        ],
+        |db| {
+            // 1% away from 1.00: the simulated SPY is there from its first price.
+            let out = Command::new(env!("CARGO_BIN_EXE_coach"))
+                .args([
+                    "--db", db, "alerts", "add", "SPY", "move", "1", "--from", "1",
+                ])
+                .env_remove("COACH_CONFIG")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+        },
+    );
+    let got = ntfy.wait_for(1, Duration::from_secs(60)).await;
+    assert_eq!(got[0].path, format!("/{CHANNEL_TOKEN}"));
+    assert!(got[0].body.contains("SPY moves ±1 %"), "{:?}", got[0].body);
+    assert_eq!(got[0].headers["priority"], "high");
+    let metrics = reqwest::get(server.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("coach_alert_deliveries_total{channel=\"ntfy\",result=\"sent\"} 1"),
+        "{metrics}"
+    );
+    let workers = reqwest::get(server.url("/health/workers"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        workers.contains("\"ntfy\""),
+        "the channel is a worker: {workers}"
+    );
+    let status = server.terminate();
+    assert_eq!(status.code(), Some(0), "{}", server.log());
+    let log = server.log();
+    assert!(log.contains("alerts go to ntfy too"), "{log}");
+    for text in [&log, &metrics, &workers] {
+        assert!(!text.contains(CHANNEL_TOKEN), "the topic leaked:\n{text}");
+    }
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! brief scheduler, alerts and their Discord and Sentry delivery, the AI coach, a panicking
 //! worker. One test binary; each file is one worker or chain of workers.
 
+#[path = "../fake_channel/mod.rs"]
+mod fake_channel;
 #[path = "../fake_discord/mod.rs"]
 mod fake_discord;
 #[path = "../support/mod.rs"]
@@ -19,6 +21,7 @@ mod full_disk_recovery;
 mod gex_worker;
 mod health_alerts;
 mod journal_stats;
+mod notify_channels;
 mod notify_discord;
 mod sentry_events;
 mod worker_panic;

@@ -10,3 +10,4 @@ mod calibration;
 mod full_disk;
 mod positions;
 mod setups;
+mod snoozes;

@@ -32,6 +32,17 @@ impl Tui {
 
     /// `coach ARGS` at `cols`×`rows` with `home` as its home (and XDG folders under it).
     pub fn start_in(home: tempfile::TempDir, args: &[&str], cols: u16, rows: u16) -> Tui {
+        Tui::start_with_env(home, args, cols, rows, &[])
+    }
+
+    /// `start_in` with `vars` set in the environment (an empty value removes the variable).
+    pub fn start_with_env(
+        home: tempfile::TempDir,
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+        vars: &[(&str, &str)],
+    ) -> Tui {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -47,6 +58,13 @@ impl Tui {
         cmd.env("XDG_DATA_HOME", home.path().join("data"));
         cmd.env_remove("COACH_CONFIG");
         cmd.env("TERM", "xterm-256color");
+        for (name, value) in vars {
+            if value.is_empty() {
+                cmd.env_remove(name);
+            } else {
+                cmd.env(name, value);
+            }
+        }
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
@@ -151,6 +169,14 @@ impl Tui {
 
     /// `q`, answering `y` when coach asks because setups are active; asserts a clean exit
     /// and hands back the home for a restart.
+    /// The home folder the program runs in.
+    pub fn home_path(&self) -> &std::path::Path {
+        self.home
+            .as_ref()
+            .expect("the home folder is kept until quit")
+            .path()
+    }
+
     pub fn quit(mut self) -> tempfile::TempDir {
         self.press("q");
         std::thread::sleep(Duration::from_millis(200));

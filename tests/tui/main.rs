@@ -5,6 +5,7 @@
 mod support;
 
 mod chart;
+mod desktop;
 mod pty;
 mod screen;
 mod terminal_restore;

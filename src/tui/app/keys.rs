@@ -60,6 +60,9 @@ impl App {
         if matches!(self.overlay, Some(Overlay::ConfirmRemoveAlert { .. })) && !ctrl_c {
             return self.confirm_remove_alert(key.code == KeyCode::Char('y'));
         }
+        if matches!(self.overlay, Some(Overlay::Snooze { .. })) && !ctrl_c {
+            return self.snooze_key(key);
+        }
         if matches!(self.overlay, Some(Overlay::Search { .. })) && !ctrl_c {
             return self.search_key(key);
         }
@@ -157,7 +160,8 @@ impl App {
                 | Overlay::ConfirmCoach { .. }
                 | Overlay::Search { .. }
                 | Overlay::NewAlert { .. }
-                | Overlay::ConfirmRemoveAlert { .. },
+                | Overlay::ConfirmRemoveAlert { .. }
+                | Overlay::Snooze { .. },
             ) if action != Action::ForceQuit => {
                 return vec![];
             }
@@ -207,6 +211,7 @@ impl App {
             }
             Action::Search => self.open_search(),
             Action::NewAlert => self.open_alert_editor(),
+            Action::Snooze => return self.snooze(),
             Action::Delete if self.focus == PaneId::Chart => {
                 let (handled, effects) =
                     self.pane_call(PaneId::Chart, |p, ctx| p.on_action(action, ctx));
@@ -279,6 +284,57 @@ impl App {
 
     /// The setup keys (`t x i a o n d f Enter`): the focused pane's (Scanner tracks,
     /// Setups runs the lifecycle), else where they work is said.
+    /// `z`: the alerts list's selected alert (Chart), or the selected tracked setup.
+    fn snooze(&mut self) -> Vec<Effect> {
+        use crate::notify::snooze::SnoozeTarget;
+        let target = match self.focus {
+            PaneId::Chart if self.panes.chart.view.show_alerts => self
+                .panes
+                .chart
+                .selected_alert()
+                .map(|a| SnoozeTarget::Alert(a.id)),
+            PaneId::Setups => self
+                .panes
+                .setups
+                .selected_setup()
+                .map(|r| SnoozeTarget::Setup(r.setup.id)),
+            _ => {
+                let (alerts, setups) = (
+                    self.keymap.label(Action::AlertsView),
+                    self.keymap.label(Action::FocusSetups),
+                );
+                self.say_error(format!(
+                    "snooze works on an alert (alerts list, {alerts}) or a tracked setup (Setups, {setups})"
+                ));
+                return vec![];
+            }
+        };
+        match target {
+            Some(target) => self.overlay = Some(Overlay::Snooze { target }),
+            None => self.say_error("nothing selected to snooze"),
+        }
+        vec![]
+    }
+
+    /// A key in the snooze popup: 1, 2 or 3 picks; any other key cancels.
+    fn snooze_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        use crate::notify::snooze::SnoozeFor;
+        let Some(Overlay::Snooze { target }) = self.overlay.take() else {
+            return vec![];
+        };
+        let choice = match key.code {
+            KeyCode::Char('1') => SnoozeFor::Minutes15,
+            KeyCode::Char('2') => SnoozeFor::Hour,
+            KeyCode::Char('3') => SnoozeFor::RestOfSession,
+            _ => {
+                self.say(format!("{target} not snoozed"));
+                return vec![];
+            }
+        };
+        self.say(format!("snoozing {target} for {}…", choice.label()));
+        vec![Effect::Snooze { target, choice }]
+    }
+
     fn setup_key(&mut self, action: Action) -> Vec<Effect> {
         if self.market.now.is_none() {
             self.say_error("no market time yet; wait for the feed");

@@ -98,6 +98,10 @@ pub enum Overlay {
     ConfirmRemoveAlert {
         id: i64,
     },
+    /// `z` on an alert or a setup: for how long its notifications stay silent.
+    Snooze {
+        target: crate::notify::snooze::SnoozeTarget,
+    },
 }
 
 /// What the shell must do after an update. Store writes are done by the shell, in order;
@@ -144,6 +148,12 @@ pub enum Effect {
     AddAlert(crate::store::NewAlert),
     RemoveAlert {
         id: i64,
+    },
+    /// Silence an alert's or a setup's notifications (channels, desktop) for a while,
+    /// counted by the shell from the wall clock when it stores the snooze.
+    Snooze {
+        target: crate::notify::snooze::SnoozeTarget,
+        choice: crate::notify::snooze::SnoozeFor,
     },
     /// Ask the brief scheduler (pane opened, regenerate, preview).
     Brief(crate::runtime::brief::BriefRequest),
@@ -354,6 +364,8 @@ pub struct App {
     panes: crate::tui::panes::Panes,
     /// A bell is owed: the shell rings it (`take_bell`).
     ring_bell: bool,
+    /// Desktop notifications owed (title, body): the shell writes them (`take_desktop`).
+    desktop: Vec<(String, String)>,
 }
 
 /// The pane shown first at the market instant `now`: the Brief before the open of a
@@ -402,6 +414,7 @@ impl App {
             },
             panes,
             ring_bell: false,
+            desktop: Vec::new(),
         }
     }
 
@@ -478,6 +491,11 @@ impl App {
     /// Whether a bell is owed; the shell rings it once.
     pub fn take_bell(&mut self) -> bool {
         std::mem::take(&mut self.ring_bell)
+    }
+
+    /// The desktop notifications owed (title, body); the shell writes each once.
+    pub fn take_desktop(&mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.desktop)
     }
 
     /// The selected row of `pane` (the Brief: the line at the top).
@@ -694,6 +712,14 @@ impl App {
             },
             AppEvent::Notice(text) => {
                 self.say(text);
+                true
+            }
+            // Written by the shell at the next frame, whatever the screen shows.
+            AppEvent::Desktop { title, body } => {
+                // At most a screenful: a burst of alerts cannot pile up unbounded.
+                if self.desktop.len() < 32 {
+                    self.desktop.push((title, body));
+                }
                 true
             }
             AppEvent::Coach(event) => {

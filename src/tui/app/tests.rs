@@ -1098,3 +1098,30 @@ mod brief {
         assert_eq!(b.focus, PaneId::Gex, "the trader's choice stands");
     }
 }
+
+#[test]
+fn z_on_a_tracked_setup_snoozes_it_for_the_rest_of_the_session_with_3() {
+    use crate::notify::snooze::{SnoozeFor, SnoozeTarget};
+    let mut a = with_opportunity();
+    a.panes.setups.rows = vec![active_row(2), active_row(1)];
+    a.update(Action::FocusSetups);
+    a.update(Action::Down);
+    assert!(a.update(Action::Snooze).is_empty());
+    assert_eq!(
+        a.overlay,
+        Some(Overlay::Snooze {
+            target: SnoozeTarget::Setup(1)
+        })
+    );
+    assert_eq!(
+        press(&mut a, crossterm::event::KeyCode::Char('3')),
+        vec![Effect::Snooze {
+            target: SnoozeTarget::Setup(1),
+            choice: SnoozeFor::RestOfSession
+        }]
+    );
+    a.panes.setups.rows.clear();
+    a.update(Action::Snooze);
+    assert_eq!(a.overlay, None);
+    assert!(a.status.as_ref().unwrap().text.contains("nothing selected"));
+}

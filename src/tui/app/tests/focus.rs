@@ -401,3 +401,45 @@ fn alerts_changed_elsewhere_replace_the_list_and_a_firing_new_to_the_screen_ring
     });
     assert_eq!(a.panes.chart.alerts.len(), 2, "bob's alerts are not ours");
 }
+
+#[test]
+fn z_on_a_listed_alert_offers_three_snoozes_and_a_number_picks_one() {
+    use crate::notify::snooze::{SnoozeFor, SnoozeTarget};
+    let mut a = app();
+    a.panes.chart.alerts = vec![stored_alert(4, AlertStatus::Armed)];
+    // Not on an alert or a setup: says where it works.
+    a.focus = PaneId::Gex;
+    assert!(press(&mut a, 'z').is_empty());
+    assert!(a.status.as_ref().unwrap().text.contains("snooze works on"));
+    assert_eq!(a.overlay, None);
+
+    press(&mut a, 'L');
+    assert!(press(&mut a, 'z').is_empty());
+    assert_eq!(
+        a.overlay,
+        Some(Overlay::Snooze {
+            target: SnoozeTarget::Alert(4)
+        })
+    );
+    // Any other key cancels and changes nothing.
+    assert!(press(&mut a, 'q').is_empty());
+    assert_eq!(a.overlay, None);
+    assert!(
+        a.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("alert 4 not snoozed")
+    );
+
+    press(&mut a, 'z');
+    assert_eq!(
+        press(&mut a, '2'),
+        vec![Effect::Snooze {
+            target: SnoozeTarget::Alert(4),
+            choice: SnoozeFor::Hour
+        }]
+    );
+    assert_eq!(a.overlay, None);
+    assert_eq!(a.focus, PaneId::Chart, "the digit did not switch panes");
+}

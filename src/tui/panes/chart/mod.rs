@@ -152,6 +152,7 @@ impl Pane for ChartPane {
             return vec![
                 (format!("{}/{}", k(Action::Down), k(Action::Up)), "move"),
                 (k(Action::Delete), "remove"),
+                (k(Action::Snooze), "snooze"),
                 (k(Action::AlertsView), "chart"),
             ];
         }

@@ -189,6 +189,7 @@ impl Pane for SetupsPane {
             (Action::Reopen, "reopen"),
             (Action::Note, "note"),
             (Action::Delete, "del"),
+            (Action::Snooze, "snooze"),
             (Action::Filter, "filter"),
             (Action::Details, "details"),
             (Action::AskCoach, "coach"),
