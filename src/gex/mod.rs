@@ -12,6 +12,8 @@
 //! - `aggregate` (private): one pass from contracts to per-strike GEX and curve terms.
 //! - `greeks` (private): vanna and charm exposure per strike and the 0DTE share of gamma.
 //! - [`profile`]: per-strike GEX, walls, key levels, [`profile::GexProfile::levels`].
+//! - [`role`]: a level's role (resistance/pin, acceleration…) from its side of spot and
+//!   its gamma sign.
 //! - [`straddle`]: the front expiry's at-the-money straddle (the brief's expected move).
 //! - [`display`]: `$1.2B`-style amounts and prices for the CLI and the TUI.
 //! - [`cache`]: 5-minute cache per (symbol, filter).
@@ -32,6 +34,7 @@ pub mod formats;
 mod greeks;
 pub mod occ;
 pub mod profile;
+pub mod role;
 pub mod straddle;
 
 pub use chain::{Chain, Contract, Right, Root};

@@ -131,11 +131,20 @@ impl Refresher {
         self.last_sweep = Some(now);
         self.cache.evict_stale(now);
         let symbols: Vec<Symbol> = self.last.keys().cloned().collect();
-        let fresh: Vec<_> = symbols
-            .iter()
-            .filter_map(|s| self.profile(s, ExpiryFilter::All, Refresh::IfStale))
-            .collect();
-        publish(board, fresh.into_iter().map(|p| (ExpiryFilter::All, p)));
+        let mut fresh = Vec::new();
+        for symbol in &symbols {
+            let Some(all) = self.profile(symbol, ExpiryFilter::All, Refresh::IfStale) else {
+                continue;
+            };
+            // 0DTE beside all expirations (SPEC 20), when today's expiry carries gamma.
+            if all.zero_dte_share > 0.0
+                && let Some(today) = self.profile(symbol, ExpiryFilter::ZeroDte, Refresh::IfStale)
+            {
+                fresh.push((ExpiryFilter::ZeroDte, today));
+            }
+            fresh.push((ExpiryFilter::All, all));
+        }
+        publish(board, fresh.into_iter());
     }
 }
 

@@ -135,12 +135,18 @@ fn wrap_words(text: &str, width: usize) -> Vec<String> {
 }
 
 /// What the help says after the keys: how to read what the panes show.
-pub const HELP_NOTES: [&str; 6] = [
+pub const HELP_NOTES: [&str; 12] = [
     "Scanner: Scr is the score, 0-100: a detection's confidence, a heads-up's strength.",
     "Scanner: plans (t tracks them) come first, then ○ heads-up rows (near a level,",
     "  a volume spike) with no plan. A plan leaves once its stop or target trades,",
     "  after [scanner] max_age_minutes, and at the close.",
     "GEX: dealers assumed long calls, short puts; $ per 1 % move; Black-Scholes gamma.",
+    "GEX roles: +γ above spot: resistance/pin; +γ below spot: support/pin; −γ above",
+    "  spot: acceleration ↑ (dealers buy as it rises); −γ below spot: acceleration ↓.",
+    "GEX vanna: dealers' $ delta change per +1 vol point; + means rising IV makes them",
+    "  sell (falling IV, buy). charm: their $ delta change per calendar day; + means",
+    "  time passing makes them sell, − buy. 0DTE: today's expiry's share of |γ|.",
+    "GEX spot (3m old, last X): the profile was computed 3 minutes ago at spot.",
     "Keys are remappable in the [keys] section of the config file.",
 ];
 

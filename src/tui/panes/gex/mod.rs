@@ -50,6 +50,15 @@ impl GexPane {
         self.board.get(&(symbol?.clone(), self.filter))
     }
 
+    /// The profile of `symbol` under `filter` (0DTE beside all expirations), if computed.
+    pub fn profile_under(
+        &self,
+        symbol: Option<&Symbol>,
+        filter: ExpiryFilter,
+    ) -> Option<&Arc<GexProfile>> {
+        self.board.get(&(symbol?.clone(), filter))
+    }
+
     /// The worker's latest profiles.
     pub fn set_board(&mut self, board: GexBoard) {
         self.board = board;
