@@ -16,6 +16,8 @@
 //!   its gamma sign.
 //! - [`straddle`]: the front expiry's at-the-money straddle (the brief's expected move).
 //! - [`display`]: `$1.2B`-style amounts and prices for the CLI and the TUI.
+//! - [`history`]: one point per refresh through the day (`gex_history`), the flip's step
+//!   line, sparklines, 30-day pruning.
 //! - [`cache`]: 5-minute cache per (symbol, filter).
 //! - [`formats`]: readers for CBOE CSV, CBOE JSON and Massive snapshots (pure: text in).
 //!
@@ -32,6 +34,7 @@ pub mod expiry;
 pub mod filter;
 pub mod formats;
 mod greeks;
+pub mod history;
 pub mod occ;
 pub mod profile;
 pub mod role;

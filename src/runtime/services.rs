@@ -132,7 +132,7 @@ impl Services {
 
         let interval = feed.step_interval(config);
         let has_chains = matches!(feed, Feed::Sim);
-        services.spawn_feed(config, now, feed, interval, snapshot_requests);
+        services.spawn_feed(config, store, now, feed, interval, snapshot_requests);
         let detections = services.spawn_auto_track(config, store, interval);
         services.spawn_detector(config, store, interval, detections);
         services.spawn_evaluator(store, interval, notifier.clone());
@@ -191,6 +191,7 @@ impl Services {
     fn spawn_feed(
         &self,
         config: &Config,
+        store: &Store,
         now: DateTime<Utc>,
         feed: Feed,
         interval: Duration,
@@ -219,9 +220,16 @@ impl Services {
                     seed,
                     params: GexParams::default(),
                 };
-                let (gex_bus, gex_channels) = (self.bus.clone(), self.gex.clone());
+                let (gex_bus, gex_channels, gex_store) =
+                    (self.bus.clone(), self.gex.clone(), store.clone());
                 self.spawn("gex", interval, move |ctx| {
-                    run_gex(ctx, gex_bus.clone(), chains, gex_channels.clone())
+                    run_gex(
+                        ctx,
+                        gex_bus.clone(),
+                        chains,
+                        gex_channels.clone(),
+                        Some(gex_store.clone()),
+                    )
                 });
             }
             Feed::Recorded(market) => {

@@ -8,6 +8,7 @@ mod alerts;
 mod briefs;
 mod coach;
 mod detections;
+mod gex_history;
 mod positions;
 mod setups;
 mod team;

@@ -135,7 +135,7 @@ fn wrap_words(text: &str, width: usize) -> Vec<String> {
 }
 
 /// What the help says after the keys: how to read what the panes show.
-pub const HELP_NOTES: [&str; 12] = [
+pub const HELP_NOTES: [&str; 14] = [
     "Scanner: Scr is the score, 0-100: a detection's confidence, a heads-up's strength.",
     "Scanner: plans (t tracks them) come first, then ○ heads-up rows (near a level,",
     "  a volume spike) with no plan. A plan leaves once its stop or target trades,",
@@ -147,6 +147,8 @@ pub const HELP_NOTES: [&str; 12] = [
     "  sell (falling IV, buy). charm: their $ delta change per calendar day; + means",
     "  time passing makes them sell, − buy. 0DTE: today's expiry's share of |γ|.",
     "GEX spot (3m old, last X): the profile was computed 3 minutes ago at spot.",
+    "GEX sparklines: total GEX and spot's distance to the flip (% of spot) per refresh",
+    "  today; the Chart draws zero gamma (ZG) as the step line it was through the day.",
     "Keys are remappable in the [keys] section of the config file.",
 ];
 

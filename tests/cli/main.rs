@@ -17,6 +17,7 @@ mod brief;
 mod calendar;
 mod econ;
 mod gex;
+mod gex_history;
 mod isolated;
 mod massive;
 mod replay;

@@ -76,3 +76,54 @@ async fn profiles_appear_for_the_simulated_chains_and_on_request() {
     assert!(next.contracts_used < profile.contracts_used);
     services.shutdown();
 }
+
+/// Every refresh of a symbol's all-expirations profile is kept: published on the history
+/// board and stored in `gex_history` (SPEC 20); the 0DTE profile is published beside it
+/// when today's expiry has gamma.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_refresh_is_kept_in_the_history_and_zero_dte_is_published_beside_all() {
+    let t = support::sqlite().await;
+    let config = Config::default();
+    // Wednesday 2026-11-25, 10:30 ET: SPX lists a daily expiring today.
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 15, 30, 0).unwrap();
+    let services = Services::start(&config, &t.store, now, Feed::Sim);
+    let mut history = services.gex.subscribe_history();
+    let spx = Symbol::parse("SPX").unwrap();
+    let points = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Some(p) = history.borrow_and_update().get(&spx) {
+                return p.clone();
+            }
+            history.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("SPX's first point within seconds");
+    let first = points.last().unwrap().clone();
+    let board = services.gex.subscribe();
+    let all = board.borrow()[&(spx.clone(), ExpiryFilter::All)].clone();
+    assert_eq!(first.at, all.as_of);
+    assert_eq!(first.zero_gamma, all.zero_gamma);
+    if all.zero_dte_share > 0.0 {
+        assert!(
+            board
+                .borrow()
+                .contains_key(&(spx.clone(), ExpiryFilter::ZeroDte)),
+            "0DTE beside all"
+        );
+    }
+    let day = coach::market::calendar::ny_date(first.at);
+    let stored = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let stored = t.store.gex_history(&spx, day).await.unwrap();
+            if !stored.is_empty() {
+                return stored;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the point stored");
+    assert_eq!(stored[0], first);
+    services.shutdown();
+}

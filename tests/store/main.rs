@@ -5,5 +5,6 @@
 mod support;
 
 mod backends;
+mod gex_history;
 mod positions;
 mod setups;

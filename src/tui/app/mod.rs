@@ -27,7 +27,7 @@ use crate::gex::GexProfile;
 use crate::market::calendar::Session;
 use crate::provider::{MarketEvent, MarketSnapshot};
 use crate::runtime::AppEvent;
-use crate::runtime::gex::{GexBoard, GexRequest};
+use crate::runtime::gex::{GexBoard, GexHistoryBoard, GexRequest};
 use crate::runtime::health::WorkerRecord;
 use crate::setups::ManualAction;
 use crate::setups::scanner::ScanSignal;
@@ -725,6 +725,18 @@ impl App {
     pub fn on_gex(&mut self, board: GexBoard) -> bool {
         self.panes.gex.set_board(board);
         true
+    }
+
+    /// Today's GEX history per symbol; it redraws the GEX sparklines and the Chart's
+    /// zero-gamma step line.
+    pub fn on_gex_history(&mut self, history: GexHistoryBoard) -> bool {
+        self.panes.gex.set_history(history);
+        true
+    }
+
+    /// The focused symbol's GEX history of today (time order), empty when none.
+    pub fn gex_history(&self) -> &[crate::gex::history::GexPoint] {
+        self.panes.gex.history(self.focus_symbol.as_ref())
     }
 
     /// This process's workers (the remote ones, when attached, follow them); `true`

@@ -4,6 +4,8 @@
 //! help) and a line with the walls' roles (a level's side of spot and its gamma sign).
 //! When the chain has a 0DTE expiry, the all-expirations and 0DTE profiles stand side by
 //! side from [`SIDE_BY_SIDE_WIDTH`] columns; narrower, a footer line says `e` shows 0DTE.
+//! Below them, when the day has two refreshes or more, sparklines of total GEX and of
+//! spot's distance to zero gamma (percent of spot) through the session.
 //! Conventions (also in help): dealers long calls and short puts; dollars per 1 % move;
 //! every price with two decimals.
 
@@ -14,6 +16,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::GexPane;
 use crate::gex::display::{abbreviate_dollars, price2};
+use crate::gex::history::{GexPoint, sparkline};
 use crate::gex::role::LevelRole;
 use crate::gex::{ExpiryFilter, GexProfile, Regime};
 use crate::tui::app::App;
@@ -160,6 +163,37 @@ fn roles_line(p: &GexProfile, width: u16, theme: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
+/// `total GEX ▁▂▅▇ -$6.25B (12 refreshes)` and `spot−flip ▇▅▂▁ -0.37%`: the session
+/// through the refreshes so far, latest value last.
+fn history_lines(points: &[GexPoint], width: u16, theme: &Theme) -> [Line<'static>; 2] {
+    let width = usize::from(width);
+    let row = |label: &str, values: Vec<f64>, last: String| -> Line<'static> {
+        let room = width.saturating_sub(label.chars().count() + last.chars().count() + 2);
+        Line::from(vec![
+            Span::styled(format!("{label} "), theme.dim),
+            Span::styled(sparkline(&values, room), theme.text),
+            Span::styled(format!(" {last}"), theme.text),
+        ])
+    };
+    let totals: Vec<f64> = points.iter().map(|p| p.total_gex).collect();
+    let distances: Vec<f64> = points
+        .iter()
+        .filter_map(GexPoint::flip_distance_pct)
+        .collect();
+    let last_total = points
+        .last()
+        .map(|p| abbreviate_dollars(p.total_gex))
+        .unwrap_or_default();
+    let last_distance = points
+        .last()
+        .and_then(GexPoint::flip_distance_pct)
+        .map_or("no flip".to_string(), |d| format!("{d:+.2}%"));
+    [
+        row("total GEX", totals, last_total),
+        row("spot−flip", distances, last_distance),
+    ]
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, pane: &GexPane, ctx: &DrawCtx) {
     let (app, theme) = (ctx.app, ctx.theme);
     let Some(profile) = pane.profile(app.focus_symbol()) else {
@@ -191,13 +225,28 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, pane: &GexPane
         .flatten();
     let side_by_side = zero_dte.is_some() && inner.width >= SIDE_BY_SIDE_WIDTH;
     let note_rows = u16::from(zero_dte.is_some() && !side_by_side);
-    let [greeks, roles, bars, note] = Layout::vertical([
+    let history = pane.history(app.focus_symbol());
+    // The history is of all expirations: under another filter it would mislead.
+    let history_rows =
+        if history.len() >= 2 && inner.height >= 14 && pane.filter() == ExpiryFilter::All {
+            2
+        } else {
+            0
+        };
+    let [greeks, roles, bars, trend, note] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(0),
+        Constraint::Length(history_rows),
         Constraint::Length(note_rows),
     ])
     .areas(inner);
+    if history_rows > 0 {
+        frame.render_widget(
+            Paragraph::new(Vec::from(history_lines(history, trend.width, theme))),
+            trend,
+        );
+    }
     frame.render_widget(
         Paragraph::new(greeks_line(profile, greeks.width, theme)),
         greeks,

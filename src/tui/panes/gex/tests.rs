@@ -134,3 +134,40 @@ fn the_spot_says_how_old_the_profile_is_when_it_lags_the_last_price() {
     let screen = pane_screen(&fresh, PaneId::Gex, 120, 40);
     assert!(!screen.contains(" old, last "), "{screen}");
 }
+
+#[test]
+fn sparklines_show_total_gex_and_spots_distance_to_the_flip_through_the_day() {
+    use crate::gex::history::GexPoint;
+    use std::collections::HashMap;
+    let mut app = full_app();
+    app.update(Action::FocusGex);
+    let p = app.gex_profile().unwrap().clone();
+    let points: Vec<GexPoint> = (0..12)
+        .map(|i| GexPoint {
+            at: market_time() - chrono::Duration::minutes(5 * (11 - i)),
+            total_gex: -8.0e9 + 0.5e9 * i as f64,
+            spot: 6800.0 + 3.0 * i as f64,
+            ..GexPoint::of(&p)
+        })
+        .collect();
+    let last = points.last().unwrap().clone();
+    app.on_gex_history(Arc::new(HashMap::from([(symbol("SPX"), Arc::new(points))])));
+    let screen = pane_screen(&app, PaneId::Gex, 80, 24);
+    let total = screen
+        .lines()
+        .find(|l| l.contains("total GEX "))
+        .expect(&screen);
+    assert!(total.contains("▁") && total.contains("█"), "{screen}");
+    assert!(total.contains("-$2.5B"), "{screen}");
+    let distance = format!("{:+.2}%", last.flip_distance_pct().unwrap());
+    let flip = screen
+        .lines()
+        .find(|l| l.contains("spot−flip "))
+        .expect(&screen);
+    assert!(flip.contains(&distance), "{screen}");
+    insta::assert_snapshot!(screen);
+    // Another filter's pane shows no all-expirations history.
+    app.update(Action::GexExpiry);
+    let screen = pane_screen(&app, PaneId::Gex, 80, 24);
+    assert!(!screen.contains("total GEX "), "{screen}");
+}
