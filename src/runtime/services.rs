@@ -321,13 +321,14 @@ impl Services {
             notifier,
             metrics: self.metrics.clone(),
         };
-        let (bus, store, changes, alerts, events, owned) = (
+        let (bus, store, changes, alerts, events, owned, gex) = (
             self.bus.clone(),
             store.clone(),
             self.setup_changes.clone(),
             self.alert_changes.clone(),
             self.events_tx.clone(),
             self.owned.clone(),
+            self.gex.clone(),
         );
         self.spawn("evaluate", interval, move |ctx| {
             run_evaluator(
@@ -339,6 +340,7 @@ impl Services {
                 events.clone(),
                 sinks.clone(),
                 owned.clone(),
+                gex.subscribe(),
             )
         });
     }

@@ -61,7 +61,7 @@ pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, app: &App, theme: 
                 .map(|c| format!("{}/{} {}", pick + 1, candidates.len(), c.label))
                 .unwrap_or_else(|| "no level known yet: type one".into());
             let hint = format!(
-                "above|below PRICE, move PCT%, relvol N, then [repeat] [note] · Up/Down: {from} · Enter sets · Esc cancels"
+                "above|below PRICE, move PCT%, relvol N, wall_break PCT%, flip_cross, regime_change, then [repeat] [note] · Up/Down: {from} · Enter sets · Esc cancels"
             );
             draw_editor(
                 frame,
@@ -135,7 +135,7 @@ fn wrap_words(text: &str, width: usize) -> Vec<String> {
 }
 
 /// What the help says after the keys: how to read what the panes show.
-pub const HELP_NOTES: [&str; 14] = [
+pub const HELP_NOTES: [&str; 17] = [
     "Scanner: Scr is the score, 0-100: a detection's confidence, a heads-up's strength.",
     "Scanner: plans (t tracks them) come first, then ○ heads-up rows (near a level,",
     "  a volume spike) with no plan. A plan leaves once its stop or target trades,",
@@ -147,6 +147,9 @@ pub const HELP_NOTES: [&str; 14] = [
     "  sell (falling IV, buy). charm: their $ delta change per calendar day; + means",
     "  time passing makes them sell, − buy. 0DTE: today's expiry's share of |γ|.",
     "GEX spot (3m old, last X): the profile was computed 3 minutes ago at spot.",
+    "Gamma alerts (A): flip_cross when spot crosses the latest zero gamma (or it moves",
+    "  across spot); wall_break X when a minute closes X % of spot beyond a wall;",
+    "  regime_change when total GEX changes sign. Each fires once per change.",
     "GEX sparklines: total GEX and spot's distance to the flip (% of spot) per refresh",
     "  today; the Chart draws zero gamma (ZG) as the step line it was through the day.",
     "Keys are remappable in the [keys] section of the config file.",

@@ -16,6 +16,7 @@ mod bar_files;
 mod brief;
 mod calendar;
 mod econ;
+mod gamma_alerts;
 mod gex;
 mod gex_history;
 mod isolated;

@@ -86,7 +86,8 @@ pub enum Overlay {
         error: Option<String>,
     },
     /// `A`: a price alert on `symbol`, prefilled from one of `candidates` (Up/Down
-    /// picks another); the text is `above|below|move|relvol VALUE [repeat] [note]`.
+    /// picks another); the text is `above|below|move|relvol|wall_break VALUE [repeat] [note]`
+    /// or `flip_cross|regime_change [repeat] [note]`.
     NewAlert {
         symbol: Symbol,
         input: TextInput,
