@@ -127,3 +127,47 @@ async fn each_refresh_is_kept_in_the_history_and_zero_dte_is_published_beside_al
     assert_eq!(stored[0], first);
     services.shutdown();
 }
+
+/// The refresher prunes the history to 30 New York days once a day: a point 40 days old
+/// goes at start, one 10 days old stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresher_prunes_history_older_than_thirty_days() {
+    use coach::gex::history::GexPoint;
+    let t = support::sqlite().await;
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 15, 30, 0).unwrap();
+    let spy = Symbol::parse("SPY").unwrap();
+    let point = |days: i64| GexPoint {
+        at: now - chrono::Duration::days(days),
+        spot: 674.10,
+        total_gex: 1.2e9,
+        zero_gamma: Some(671.35),
+        call_wall: Some(680.0),
+        put_wall: Some(660.0),
+        abs_gamma_strike: Some(675.0),
+        zero_dte_share: 0.3,
+    };
+    let (old, recent) = (point(40), point(10));
+    t.store.record_gex(&spy, &old).await.unwrap();
+    t.store.record_gex(&spy, &recent).await.unwrap();
+    let date = |p: &GexPoint| coach::market::calendar::ny_date(p.at);
+    let services = Services::start(&Config::default(), &t.store, now, Feed::Sim);
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while !t
+            .store
+            .gex_history(&spy, date(&old))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the 40-day-old point pruned within seconds");
+    services.shutdown();
+    assert_eq!(
+        t.store.gex_history(&spy, date(&recent)).await.unwrap(),
+        vec![recent],
+        "10 days old: kept"
+    );
+}
