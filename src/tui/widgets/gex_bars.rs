@@ -412,7 +412,8 @@ fn bar_cells(value: f64, scale: f64, half: u16) -> u16 {
 }
 
 /// `▶ spot 674.10  ◆ flip 671.35  C call wall 680.00  P put wall 665.00`, or without the
-/// names (`▶ 674.10  ◆ 671.35  C 680.00  P 665.00`) when that does not fit.
+/// names (`▶ 674.10  ◆ 671.35  C 680.00  P 665.00`) when that does not fit, and without the
+/// last marks when even that does not.
 fn draw_legend(
     buf: &mut Buffer,
     area: Rect,
@@ -439,13 +440,18 @@ fn draw_legend(
         - 2;
     let named = full <= usize::from(area.width);
     let mut x = area.left();
-    for (glyph, name, value) in items {
-        x = put(buf, area, x, y, glyph, st.marker);
+    for (i, (glyph, name, value)) in items.into_iter().enumerate() {
         let text = if named {
             format!(" {name}{value}  ")
         } else {
             format!(" {value}  ")
         };
+        // A mark whose price does not fit is left out whole, never cut (spot always shows).
+        let needed = glyph.chars().count() + text.trim_end().chars().count();
+        if i > 0 && usize::from(area.right().saturating_sub(x)) < needed {
+            break;
+        }
+        x = put(buf, area, x, y, glyph, st.marker);
         x = put(buf, area, x, y, &text, st.text);
     }
 }
@@ -644,5 +650,31 @@ mod tests {
         assert!(rows.iter().any(|r| (r.strike - p.spot).abs() <= 0.5));
         // A step that is not a multiple of the spacing is never used (no uneven bins).
         assert!(!is_multiple(2.5, 1.0) && is_multiple(25.0, 5.0) && is_multiple(2.5, 0.5));
+    }
+
+    #[test]
+    fn a_narrow_legend_leaves_marks_out_whole_never_cut() {
+        let p = demo_profile();
+        for width in 12..60u16 {
+            let t = draw(&GexBars::new(&p).styles(GexBarStyles::plain()), width, 10);
+            let buf = t.backend().buffer();
+            let legend: String = (0..width).map(|x| buf[(x, 0)].symbol()).collect();
+            assert!(legend.starts_with("▶ "), "{width}: {legend}");
+            for word in legend.split_whitespace() {
+                let is_glyph = [
+                    SPOT_GLYPH,
+                    ZERO_GAMMA_GLYPH,
+                    CALL_WALL_GLYPH,
+                    PUT_WALL_GLYPH,
+                ]
+                .contains(&word);
+                let named = ["spot", "flip", "call", "put", "wall", "none"].contains(&word);
+                let two_decimals = word.split_once('.').is_some_and(|(_, d)| d.len() == 2);
+                assert!(
+                    is_glyph || named || two_decimals,
+                    "{width}: {word:?} cut in {legend:?}"
+                );
+            }
+        }
     }
 }
