@@ -12,17 +12,31 @@
 //! - relative volume above N fires on a final minute bar whose volume is more than N
 //!   times the mean of the 20 bars before it (at least 5), when the bar before was not.
 //!
+//! - flip cross fires when the side of the latest zero gamma the price is on (at or above,
+//!   or below) changes: a price that moves over the flip, or a refresh that moves the flip
+//!   over a still price. The side before is the reference price's against the first flip
+//!   the alert sees; without a flip (none in range) nothing is judged;
+//! - wall break X fires on a final minute bar that closes above the latest call wall, or
+//!   below the latest put wall, by ≥ X % of the close, when the bar before was not beyond
+//!   (the reference price stands for that bar at first); a wall that moves is judged where
+//!   it is at each close;
+//! - regime change fires when a refresh's regime (total GEX ≥ 0) differs from the one
+//!   before it that the alert saw; the first refresh it sees sets it.
+//!
 //! An alert fires once and is done, or re-arms (`repeat`): a crossing alert then waits for
 //! the price to cross again (back and over), a move alert measures from the price it
-//! fired at, a volume alert waits for a bar back under N.
+//! fired at, a volume alert waits for a bar back under N, a gamma alert for the next
+//! change. A refresh seen twice is judged once.
 
 mod condition;
+pub mod gamma;
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-pub use condition::{Condition, ConditionError, MAX_MOVE_PCT, MAX_REL_VOLUME};
+pub use condition::{Condition, ConditionError, MAX_MOVE_PCT, MAX_REL_VOLUME, MAX_WALL_BREAK_PCT};
+pub use gamma::GammaState;
 
 use crate::domain::{Bar, Symbol};
 
@@ -122,8 +136,13 @@ struct SymbolAlerts {
     last_at: Option<DateTime<Utc>>,
     /// The last `VOLUME_BASELINE + 1` final minute volumes, oldest first.
     volumes: Vec<f64>,
-    /// Whether the previous final bar was above each volume alert's ratio (by alert id).
+    /// Whether the previous final bar was above each volume alert's ratio, or beyond a
+    /// wall for each wall-break alert (by alert id).
     was_above: HashMap<i64, bool>,
+    /// Each flip-cross alert's side of zero gamma at its last judgment (true: at or above).
+    flip_side: HashMap<i64, bool>,
+    /// Each regime-change alert's regime at the last refresh it saw (true: positive).
+    regime: HashMap<i64, bool>,
     alerts: Vec<PriceAlert>,
 }
 
@@ -132,6 +151,9 @@ struct SymbolAlerts {
 pub struct AlertBook {
     by_symbol: HashMap<Symbol, SymbolAlerts>,
     symbol_of: HashMap<i64, Symbol>,
+    /// Each symbol's latest GEX refresh (kept for symbols without alerts too, so an alert
+    /// added later is judged against it).
+    gamma: HashMap<Symbol, GammaState>,
 }
 
 impl AlertBook {
@@ -159,6 +181,8 @@ impl AlertBook {
         let entry = self.by_symbol.get_mut(&symbol)?;
         let index = entry.alerts.iter().position(|a| a.id == id)?;
         entry.was_above.remove(&id);
+        entry.flip_side.remove(&id);
+        entry.regime.remove(&id);
         Some(entry.alerts.swap_remove(index))
     }
 
@@ -235,7 +259,12 @@ impl AlertBook {
                 Condition::MovesPercent(pct) => alert
                     .reference
                     .is_some_and(|r| r > 0.0 && (price / r - 1.0).abs() * 100.0 >= pct),
-                Condition::RelVolumeAbove(_) => false,
+                Condition::FlipCross => {
+                    flip_crossed(&mut entry.flip_side, alert, self.gamma.get(symbol), price)
+                }
+                Condition::RelVolumeAbove(_)
+                | Condition::WallBreak(_)
+                | Condition::RegimeChange => false,
             };
             if fires {
                 if alert.repeat && matches!(alert.condition, Condition::MovesPercent(_)) {
@@ -295,6 +324,32 @@ impl AlertBook {
                 }
             }
         }
+        let gamma = self.gamma.get(symbol).copied();
+        if let Some(gamma) = gamma.filter(|_| bar.close.is_finite() && bar.close > 0.0) {
+            let at = bar.start + chrono::Duration::minutes(1);
+            for alert in &entry.alerts {
+                let Condition::WallBreak(pct) = alert.condition else {
+                    continue;
+                };
+                let beyond = gamma.beyond_wall(bar.close, pct);
+                let was = match entry.was_above.insert(alert.id, beyond) {
+                    Some(was) => was,
+                    None => alert.reference.is_some_and(|r| gamma.beyond_wall(r, pct)),
+                };
+                if beyond && !was {
+                    out.push(Firing {
+                        id: alert.id,
+                        symbol: symbol.clone(),
+                        condition: alert.condition,
+                        price: bar.close,
+                        rel_volume: None,
+                        at,
+                        rearmed: alert.repeat,
+                        reference: alert.reference,
+                    });
+                }
+            }
+        }
         self.drop_finished(before, out);
         self.on_price(
             symbol,
@@ -302,6 +357,51 @@ impl AlertBook {
             bar.start + chrono::Duration::minutes(1),
             out,
         );
+    }
+
+    /// A GEX refresh of `symbol` (its all-expirations profile): flip-cross alerts judge
+    /// the last price against the new flip, regime-change alerts the new regime. A refresh
+    /// no newer than the last one seen changes nothing (the board is republished whole).
+    pub fn on_gex(&mut self, symbol: &Symbol, gamma: GammaState, out: &mut Vec<Firing>) {
+        if self
+            .gamma
+            .get(symbol)
+            .is_some_and(|seen| gamma.at <= seen.at)
+        {
+            return;
+        }
+        self.gamma.insert(symbol.clone(), gamma);
+        let Some(entry) = self.by_symbol.get_mut(symbol) else {
+            return;
+        };
+        let before = out.len();
+        let price = entry.last;
+        for alert in &mut entry.alerts {
+            let fires = match alert.condition {
+                Condition::FlipCross => match price {
+                    Some(p) => flip_crossed(&mut entry.flip_side, alert, Some(&gamma), p),
+                    None => false,
+                },
+                Condition::RegimeChange => {
+                    let was = entry.regime.insert(alert.id, gamma.positive);
+                    was.is_some_and(|was| was != gamma.positive)
+                }
+                _ => false,
+            };
+            if fires {
+                out.push(Firing {
+                    id: alert.id,
+                    symbol: symbol.clone(),
+                    condition: alert.condition,
+                    price: price.unwrap_or(gamma.spot),
+                    rel_volume: None,
+                    at: gamma.at.max(entry.last_at.unwrap_or(gamma.at)),
+                    rearmed: alert.repeat,
+                    reference: alert.reference,
+                });
+            }
+        }
+        self.drop_finished(before, out);
     }
 
     /// Takes the alerts that fired for good (`out[from..]`, not re-armed) out of the book.
@@ -346,5 +446,29 @@ impl AlertBook {
     }
 }
 
+/// Judges a flip-cross alert at `price` against `gamma`'s flip: remembers the side and says
+/// whether it changed. The first judgment takes the side before from the alert's reference
+/// price (the price when it was set), else from `price` itself (no firing). Without a flip
+/// the memory is dropped: the next flip starts afresh.
+fn flip_crossed(
+    sides: &mut HashMap<i64, bool>,
+    alert: &PriceAlert,
+    gamma: Option<&GammaState>,
+    price: f64,
+) -> bool {
+    let Some(now) = gamma.and_then(|g| g.above_flip(price)) else {
+        sides.remove(&alert.id);
+        return false;
+    };
+    let before = sides.insert(alert.id, now).or_else(|| {
+        alert
+            .reference
+            .and_then(|r| gamma.and_then(|g| g.above_flip(r)))
+    });
+    before.is_some_and(|b| b != now)
+}
+
+#[cfg(test)]
+mod gamma_tests;
 #[cfg(test)]
 mod tests;

@@ -4,8 +4,11 @@
 //! `ID  SYMBOL  CONDITION  STATE  FIRED  NOTE` (tab-separated), or with `--json` one JSON
 //! array of `{"id", "symbol", "condition", "level", "status", "repeat", "reference",
 //! "created_at", "fired_at", "fired_price", "note"}` (stable; `condition` is the stored
-//! kind: crosses_above, crosses_below, moves_pct, rel_volume_above).
-//! `add SYMBOL above|below|move|relvol VALUE [--repeat] [--from PRICE] [--note TEXT]`
+//! kind: crosses_above, crosses_below, moves_pct, rel_volume_above, flip_cross,
+//! wall_break (level: the percent), regime_change (level 0)).
+//! `add SYMBOL above|below|move|relvol VALUE [--repeat] [--from PRICE] [--note TEXT]`, or
+//! the gamma conditions of SPEC 20: `add SYMBOL flip_cross|regime_change` (no value) and
+//! `add SYMBOL wall_break PCT` (percent of spot beyond the call or put wall),
 //! prints the stored alert; a move alert needs `--from` (the price it moves from). Bad
 //! input exits with code 2, names what is wrong and stores nothing. A running dashboard
 //! or `coach serve` on the same database follows alerts added or removed here within 5
@@ -40,14 +43,17 @@ pub enum AlertsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Set a price alert: `coach alerts add SPY above 450.5 --note "call wall"`.
+    /// Set an alert: `coach alerts add SPY above 450.5 --note "call wall"`,
+    /// `coach alerts add SPX flip_cross`, `coach alerts add SPY wall_break 0.1`.
     Add {
         symbol: String,
-        /// above, below, move or relvol.
+        /// above, below, move, relvol, wall_break; flip_cross or regime_change (no value).
         condition: String,
-        /// The price (above/below), the move in percent (move, e.g. 2%), or the relative
-        /// volume (relvol, e.g. 3).
-        value: String,
+        /// The price (above/below), the move in percent (move, e.g. 2%), the relative
+        /// volume (relvol, e.g. 3), the break beyond a GEX wall in percent of spot
+        /// (wall_break, e.g. 0.1); none for flip_cross and regime_change.
+        #[arg(allow_negative_numbers = true)]
+        value: Option<String>,
         /// Stay armed after firing (fire again on the next crossing).
         #[arg(long)]
         repeat: bool,
@@ -91,14 +97,14 @@ fn store_error(e: StoreError) -> CliError {
 pub fn new_alert(
     symbol: &str,
     condition: &str,
-    value: &str,
+    value: Option<&str>,
     repeat: bool,
     from: Option<f64>,
     note: &str,
 ) -> Result<NewAlert, CliError> {
     let symbol = Symbol::parse(symbol).map_err(|e| CliError::Input(e.to_string()))?;
-    let condition =
-        Condition::parse(condition, value).map_err(|e| CliError::Input(e.to_string()))?;
+    let condition = Condition::parse(condition, value.unwrap_or(""))
+        .map_err(|e| CliError::Input(e.to_string()))?;
     if let Some(p) = from.filter(|p| !(p.is_finite() && *p > 0.0)) {
         return Err(CliError::Input(format!(
             "--from {p} is not a price above 0"
@@ -138,7 +144,7 @@ pub fn run(args: AlertsArgs, common: &CommonArgs) -> Result<(), CliError> {
             from,
             note,
         } => {
-            let alert = new_alert(&symbol, &condition, &value, repeat, from, &note)?;
+            let alert = new_alert(&symbol, &condition, value.as_deref(), repeat, from, &note)?;
             let config = common.load_config()?;
             let (stored, on_feed) = with_config_store(&config, |store, user| async move {
                 // What a coach started before now quotes besides the configured symbols:
@@ -246,11 +252,35 @@ mod tests {
 
     #[test]
     fn add_validates_everything_before_touching_the_store() {
-        assert!(new_alert("spy", "above", "450.5", false, None, "").is_ok());
+        assert!(new_alert("spy", "above", Some("450.5"), false, None, "").is_ok());
         let bad = |r: Result<NewAlert, CliError>| r.unwrap_err().to_string();
-        assert!(bad(new_alert("S P Y", "above", "1", false, None, "")).contains("S P Y"));
-        assert!(bad(new_alert("SPY", "near", "1", false, None, "")).contains("near"));
-        assert!(bad(new_alert("SPY", "move", "2%", false, None, "")).contains("--from"));
-        assert!(bad(new_alert("SPY", "above", "1", false, Some(-1.0), "")).contains("--from"));
+        assert!(bad(new_alert("S P Y", "above", Some("1"), false, None, "")).contains("S P Y"));
+        assert!(bad(new_alert("SPY", "near", Some("1"), false, None, "")).contains("near"));
+        assert!(bad(new_alert("SPY", "move", Some("2%"), false, None, "")).contains("--from"));
+        assert!(
+            bad(new_alert("SPY", "above", Some("1"), false, Some(-1.0), "")).contains("--from")
+        );
+        // The gamma conditions of SPEC 20: two take no value, one a percent.
+        assert!(new_alert("SPX", "flip_cross", None, false, None, "").is_ok());
+        assert!(new_alert("SPX", "regime_change", None, true, None, "").is_ok());
+        assert!(new_alert("SPY", "wall_break", Some("0.1"), false, None, "").is_ok());
+        assert!(
+            bad(new_alert("SPY", "wall_break", None, false, None, "")).contains("wall_break needs")
+        );
+        assert!(
+            bad(new_alert(
+                "SPX",
+                "flip_cross",
+                Some("6850"),
+                false,
+                None,
+                ""
+            ))
+            .contains("takes no value")
+        );
+        assert!(
+            bad(new_alert("SPY", "wall_break", Some("20"), false, None, ""))
+                .contains("from 0 to 10")
+        );
     }
 }

@@ -315,6 +315,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
             actions,
             events,
             gex: gex.subscribe(),
+            gex_history: gex.subscribe_history(),
             health,
         },
     )

@@ -23,9 +23,13 @@ use crate::gex::{ExpiryFilter, GexParams, GexProfile, compute_profile};
     after_help = "Conventions: dealers long calls and short puts; GEX = sign·Γ·OI·100·S²·0.01 \
 in dollars per 1 % move; Γ from each contract's IV (Black-Scholes-Merton); T in calendar time to \
 16:00 New York (09:30 for AM-settled SPX/NDX/RUT/DJX monthlies); zero gamma from a 201-point sweep \
-over [0.8 S, 1.2 S] refined by Brent's method."
+over [0.8 S, 1.2 S] refined by Brent's method.",
+    subcommand_negates_reqs = true,
+    args_conflicts_with_subcommands = true
 )]
 pub struct GexArgs {
+    #[command(subcommand)]
+    pub command: Option<GexCommand>,
     /// The chain file: CBOE quotedata CSV, CBOE delayed-quotes JSON or a Massive snapshot.
     #[arg(long, value_name = "FILE", required_unless_present = "symbol")]
     pub chain: Option<PathBuf>,
@@ -54,6 +58,12 @@ pub struct GexArgs {
     /// Print the JSON document instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum GexCommand {
+    /// The stored profile of a symbol at every refresh of a New York date (SPEC 20).
+    History(super::gex_history::HistoryArgs),
 }
 
 fn parse_format(s: &str) -> Result<ChainFormat, String> {
@@ -88,6 +98,9 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 
 /// Runs `coach gex`.
 pub fn run(args: GexArgs, common: &super::dashboard::CommonArgs) -> Result<(), CliError> {
+    if let Some(GexCommand::History(history)) = args.command {
+        return super::gex_history::run(history, common);
+    }
     let (chain, file) = match (&args.chain, &args.symbol) {
         (Some(path), _) => (read_chain_file(path, &args)?, path.display().to_string()),
         (None, Some(symbol)) => (

@@ -16,6 +16,7 @@ pub mod dashboard;
 pub mod doctor;
 pub mod econ;
 pub mod gex;
+pub mod gex_history;
 pub mod positions;
 pub mod replay;
 pub mod replay_engine;
@@ -43,7 +44,8 @@ pub enum Command {
     /// Run every detection replay finds through the setup lifecycle on the following bars
     /// and print its statistics: win rate, average R, profit factor, drawdown (SPEC 18).
     Backtest(backtest::BacktestArgs),
-    /// Gamma-exposure profile of an options chain file.
+    /// Gamma-exposure profile of an options chain file; `coach gex history --symbol S`:
+    /// the profile at every refresh of a day.
     Gex(gex::GexArgs),
     /// Tracked setups: `coach setups list [--status S] [--json]`.
     Setups(setups::SetupsArgs),

@@ -58,6 +58,15 @@ pub fn price(value: f64) -> String {
     trim_zero(format!("{value:.2}"))
 }
 
+/// A price with exactly two decimals (`674.10`, `6700.00`): the GEX pane's form, where
+/// prices sit in columns and `674.1` would read as a different tick.
+pub fn price2(value: f64) -> String {
+    if !value.is_finite() {
+        return "n/a".into();
+    }
+    format!("{value:.2}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +91,13 @@ mod tests {
         assert_eq!(price(6700.0), "6700");
         assert_eq!(price(657.5), "657.5");
         assert_eq!(price(99.710_879), "99.71");
+    }
+
+    #[test]
+    fn pane_prices_keep_two_decimals() {
+        assert_eq!(price2(674.1), "674.10");
+        assert_eq!(price2(6700.0), "6700.00");
+        assert_eq!(price2(99.710_879), "99.71");
+        assert_eq!(price2(f64::NAN), "n/a");
     }
 }

@@ -14,8 +14,12 @@
 //! - [`profile`]: per-strike GEX, walls, key levels, [`profile::GexProfile::levels`].
 //! - [`context`]: a detection's regime and signed distances to zero gamma and the
 //!   nearest wall (SPEC 18).
+//! - [`role`]: a level's role (resistance/pin, acceleration…) from its side of spot and
+//!   its gamma sign.
 //! - [`straddle`]: the front expiry's at-the-money straddle (the brief's expected move).
 //! - [`display`]: `$1.2B`-style amounts and prices for the CLI and the TUI.
+//! - [`history`]: one point per refresh through the day (`gex_history`), the flip's step
+//!   line, sparklines, 30-day pruning.
 //! - [`cache`]: 5-minute cache per (symbol, filter).
 //! - [`formats`]: readers for CBOE CSV, CBOE JSON and Massive snapshots (pure: text in).
 //!
@@ -33,8 +37,10 @@ pub mod expiry;
 pub mod filter;
 pub mod formats;
 mod greeks;
+pub mod history;
 pub mod occ;
 pub mod profile;
+pub mod role;
 pub mod straddle;
 
 pub use chain::{Chain, Contract, Right, Root};

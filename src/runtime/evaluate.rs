@@ -42,13 +42,15 @@ use tokio::sync::{mpsc, watch};
 use super::AppEvent;
 use super::alert_changes::{AlertChange, AlertChanges};
 use super::bus::{MarketBus, fell_behind};
+use super::gex::GexBoard;
 use super::metrics::Metrics;
 use super::ownership::{self, Owned};
 use super::setup_changes::{SetupChange, SetupChanges};
 use super::supervisor::WorkerCtx;
-use crate::alerts::{AlertBook, Firing, PriceAlert};
+use crate::alerts::{AlertBook, Firing, GammaState, PriceAlert};
 use crate::domain::Detection;
 use crate::domain::{Bar, Symbol};
+use crate::gex::ExpiryFilter;
 use crate::market::calendar::{self, Session};
 use crate::notify::{AlertKind, Notifier, TradingAlert};
 use crate::provider::{MarketEvent, MarketSnapshot, Quote};
@@ -211,6 +213,9 @@ struct Evaluator {
     alerts: AlertBook,
     alert_owners: HashMap<i64, UserId>,
     firings: Vec<Firing>,
+    /// The GEX refresher's board: the gamma alerts (flip cross, wall break, regime change)
+    /// judge each symbol's all-expirations refreshes.
+    gex: watch::Receiver<GexBoard>,
 }
 
 impl Evaluator {
@@ -221,6 +226,7 @@ impl Evaluator {
         ui: mpsc::Sender<AppEvent>,
         session: Session,
         owned: watch::Receiver<Owned>,
+        gex: watch::Receiver<GexBoard>,
     ) -> Result<Evaluator, String> {
         let mut ev = Evaluator {
             store,
@@ -237,6 +243,7 @@ impl Evaluator {
             alerts: AlertBook::new(),
             alert_owners: HashMap::new(),
             firings: Vec::new(),
+            gex,
         };
         ev.reload().await?;
         ev.reload_alerts().await?;
@@ -281,6 +288,9 @@ impl Evaluator {
         for (symbol, price) in last {
             self.alerts.prime(&symbol, price);
         }
+        // The new book has seen no refresh: it takes the latest (its firings, if any, are
+        // recorded with the next update's).
+        self.judge_gamma();
         tracing::debug!("watching {} armed alerts", self.alerts.len());
         Ok(())
     }
@@ -342,6 +352,19 @@ impl Evaluator {
             None => {
                 self.alerts.remove(change.id);
                 self.alert_owners.remove(&change.id);
+            }
+        }
+    }
+
+    /// Gives the alert book each owned symbol's latest all-expirations GEX refresh (the book
+    /// ignores a refresh it has already judged).
+    fn judge_gamma(&mut self) {
+        let board = self.gex.borrow_and_update().clone();
+        let owned = self.owned.borrow();
+        for ((symbol, filter), profile) in board.iter() {
+            if *filter == ExpiryFilter::All && owned.contains(symbol) {
+                self.alerts
+                    .on_gex(symbol, GammaState::of(profile), &mut self.firings);
             }
         }
     }
@@ -580,6 +603,7 @@ pub async fn run_evaluator(
     ui: mpsc::Sender<AppEvent>,
     sinks: TransitionSinks,
     mut owned: watch::Receiver<Owned>,
+    gex: watch::Receiver<GexBoard>,
 ) -> Result<(), String> {
     ownership::decided(&mut owned).await?;
     owned.mark_unchanged();
@@ -591,9 +615,20 @@ pub async fn run_evaluator(
     let Some(snapshot) = bus.snapshot().await else {
         return Err("no market feed is running".into());
     };
-    let mut ev =
-        Evaluator::load(store, sinks, changes, ui, snapshot.session, owned.clone()).await?;
+    let mut gex_open = true;
+    let mut ev = Evaluator::load(
+        store,
+        sinks,
+        changes,
+        ui,
+        snapshot.session,
+        owned.clone(),
+        gex,
+    )
+    .await?;
     ev.catch_up(&snapshot).await?;
+    ev.judge_gamma();
+    ev.apply_firings().await?;
     let mut resync =
         tokio::time::interval_at(tokio::time::Instant::now() + ALERT_RESYNC, ALERT_RESYNC);
     resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -632,6 +667,15 @@ pub async fn run_evaluator(
                 Err(RecvError::Closed) => return Err("the alert changes channel closed".into()),
             },
             _ = resync.tick() => ev.resync_alerts().await,
+            changed = ev.gex.changed(), if gex_open => {
+                if changed.is_err() {
+                    // No GEX worker (no options chains): no refresh will come.
+                    gex_open = false;
+                    continue;
+                }
+                ev.judge_gamma();
+                ev.apply_firings().await?;
+            }
             event = events.recv() => match event {
                 Ok(MarketEvent::Snapshot(snapshot)) => ev.catch_up(&snapshot).await?,
                 Ok(MarketEvent::Step { at, quotes, bars }) => ev.on_step(at, &quotes, &bars).await?,

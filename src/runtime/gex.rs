@@ -2,12 +2,15 @@
 //! its options chain every 5 minutes of market time (the simulation's chain, built around
 //! the current price), serves the screen's requests for another expiry filter or a forced
 //! refresh, and publishes the latest profiles on a `watch` board that the detector and the
-//! screen read.
+//! screen read. Every refresh of a symbol's all-expirations profile is kept (SPEC 20):
+//! stored in `gex_history` and published with the rest of the day's points on the history
+//! board (the GEX pane's sparklines, the Chart's zero-gamma step line); once a New York day
+//! the refresher prunes the history to 30 days.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{Mutex, mpsc, watch};
 
@@ -15,14 +18,19 @@ use super::bus::MarketBus;
 use super::supervisor::WorkerCtx;
 use crate::domain::Symbol;
 use crate::gex::cache::{GexCache, Refresh};
+use crate::gex::history::{DailyPrune, GexPoint};
 use crate::gex::straddle::atm_straddle;
 use crate::gex::{Chain, ExpiryFilter, GexParams, GexProfile, compute_profile};
 use crate::market::calendar;
 use crate::provider::MarketEvent;
 use crate::provider::sim_chain::synthetic_chain;
+use crate::store::Store;
 
 /// The latest profile per (symbol, expiry filter).
 pub type GexBoard = Arc<HashMap<(Symbol, ExpiryFilter), Arc<GexProfile>>>;
+
+/// Each symbol's points of the current New York day, in time order.
+pub type GexHistoryBoard = Arc<HashMap<Symbol, Arc<Vec<GexPoint>>>>;
 
 /// How often profiles are recomputed, in market time.
 pub const REFRESH_EVERY: Duration = Duration::minutes(5);
@@ -39,6 +47,8 @@ pub struct GexRequest {
 #[derive(Clone, Debug)]
 pub struct GexChannels {
     pub board: watch::Sender<GexBoard>,
+    /// Today's history per symbol (all expirations), one point per refresh.
+    pub history: watch::Sender<GexHistoryBoard>,
     pub requests: mpsc::Sender<GexRequest>,
     incoming: Arc<Mutex<mpsc::Receiver<GexRequest>>>,
 }
@@ -46,9 +56,11 @@ pub struct GexChannels {
 impl GexChannels {
     pub fn new() -> GexChannels {
         let (board, _) = watch::channel(GexBoard::default());
+        let (history, _) = watch::channel(GexHistoryBoard::default());
         let (requests, incoming) = mpsc::channel(64);
         GexChannels {
             board,
+            history,
             requests,
             incoming: Arc::new(Mutex::new(incoming)),
         }
@@ -56,6 +68,10 @@ impl GexChannels {
 
     pub fn subscribe(&self) -> watch::Receiver<GexBoard> {
         self.board.subscribe()
+    }
+
+    pub fn subscribe_history(&self) -> watch::Receiver<GexHistoryBoard> {
+        self.history.subscribe()
     }
 }
 
@@ -81,6 +97,9 @@ struct Refresher {
     /// Last price and its instant per symbol (market clock).
     last: HashMap<Symbol, (f64, DateTime<Utc>)>,
     last_sweep: Option<DateTime<Utc>>,
+    /// Each symbol's points of one New York day (loaded from the store on first sight).
+    days: HashMap<Symbol, (NaiveDate, Vec<GexPoint>)>,
+    prune: DailyPrune,
 }
 
 impl Refresher {
@@ -123,19 +142,107 @@ impl Refresher {
         }
     }
 
-    /// Every symbol's all-expirations profile, when 5 market minutes have passed.
-    fn sweep(&mut self, now: DateTime<Utc>, board: &watch::Sender<GexBoard>) {
+    /// Every symbol's all-expirations profile, when 5 market minutes have passed; returns
+    /// them (for the history).
+    fn sweep(
+        &mut self,
+        now: DateTime<Utc>,
+        board: &watch::Sender<GexBoard>,
+    ) -> Vec<Arc<GexProfile>> {
         if self.last_sweep.is_some_and(|t| now - t < REFRESH_EVERY) {
-            return;
+            return Vec::new();
         }
         self.last_sweep = Some(now);
         self.cache.evict_stale(now);
         let symbols: Vec<Symbol> = self.last.keys().cloned().collect();
-        let fresh: Vec<_> = symbols
+        let mut fresh = Vec::new();
+        for symbol in &symbols {
+            let Some(all) = self.profile(symbol, ExpiryFilter::All, Refresh::IfStale) else {
+                continue;
+            };
+            // 0DTE beside all expirations (SPEC 20), when today's expiry carries gamma.
+            if all.zero_dte_share > 0.0
+                && let Some(today) = self.profile(symbol, ExpiryFilter::ZeroDte, Refresh::IfStale)
+            {
+                fresh.push((ExpiryFilter::ZeroDte, today));
+            }
+            fresh.push((ExpiryFilter::All, all));
+        }
+        let kept = fresh
             .iter()
-            .filter_map(|s| self.profile(s, ExpiryFilter::All, Refresh::IfStale))
+            .filter(|(f, _)| *f == ExpiryFilter::All)
+            .map(|(_, p)| p.clone())
             .collect();
-        publish(board, fresh.into_iter().map(|p| (ExpiryFilter::All, p)));
+        publish(board, fresh.into_iter());
+        kept
+    }
+
+    /// Keeps each profile's point: stored (once per instant), added to its symbol's day
+    /// and published. The first point of a symbol on a day loads the day's earlier points
+    /// from the store (a restart keeps the morning). A database that is away costs the
+    /// stored row, never the refresh: it is logged and the point is still shown.
+    async fn keep(
+        &mut self,
+        store: Option<&Store>,
+        profiles: Vec<Arc<GexProfile>>,
+        history: &watch::Sender<GexHistoryBoard>,
+    ) {
+        if profiles.is_empty() {
+            return;
+        }
+        let mut changed = Vec::new();
+        for profile in profiles {
+            let point = GexPoint::of(&profile);
+            let day = calendar::ny_date(point.at);
+            let symbol = &profile.symbol;
+            if self.days.get(symbol).is_none_or(|(d, _)| *d != day) {
+                let earlier = match store {
+                    Some(store) => store.gex_history(symbol, day).await.unwrap_or_else(|e| {
+                        tracing::warn!("reading the GEX history of {symbol}: {e}");
+                        Vec::new()
+                    }),
+                    None => Vec::new(),
+                };
+                self.days.insert(symbol.clone(), (day, earlier));
+            }
+            let Some((_, points)) = self.days.get_mut(symbol) else {
+                continue;
+            };
+            if points.last().is_some_and(|p| p.at >= point.at) {
+                continue; // the cache's profile again, or an older one
+            }
+            if let Some(store) = store
+                && let Err(e) = store.record_gex(symbol, &point).await
+            {
+                tracing::warn!("storing the GEX history of {symbol}: {e}");
+            }
+            points.push(point);
+            changed.push((symbol.clone(), Arc::new(points.clone())));
+        }
+        if !changed.is_empty() {
+            history.send_modify(|h| {
+                let map = Arc::make_mut(h);
+                for (symbol, points) in changed {
+                    map.insert(symbol, points);
+                }
+            });
+        }
+    }
+
+    /// Once a New York day: the history older than 30 days goes.
+    async fn prune(&mut self, store: Option<&Store>, now: DateTime<Utc>) {
+        let Some(store) = store else { return };
+        let Some(before) = self.prune.due(calendar::ny_date(now)) else {
+            return;
+        };
+        match store.prune_gex_history(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("pruned {n} GEX history points dated before {before}"),
+            Err(e) => {
+                tracing::warn!("pruning the GEX history: {e}");
+                self.prune.retry();
+            }
+        }
     }
 }
 
@@ -156,7 +263,9 @@ pub async fn run_gex(
     bus: MarketBus,
     chains: SimChains,
     channels: GexChannels,
+    store: Option<Store>,
 ) -> Result<(), String> {
+    let store = store.as_ref();
     let mut events = bus.subscribe();
     let Some(snapshot) = bus.snapshot().await else {
         return Err("no market feed is running".into());
@@ -167,6 +276,8 @@ pub async fn run_gex(
         cache: GexCache::new(),
         last: HashMap::new(),
         last_sweep: None,
+        days: HashMap::new(),
+        prune: DailyPrune::default(),
     };
     let mut incoming = channels.incoming.lock().await;
     let seed_prices = |refresher: &mut Refresher, snapshot: &crate::provider::MarketSnapshot| {
@@ -179,7 +290,9 @@ pub async fn run_gex(
         }
     };
     seed_prices(&mut refresher, &snapshot);
-    refresher.sweep(snapshot.now, &channels.board);
+    let fresh = refresher.sweep(snapshot.now, &channels.board);
+    refresher.keep(store, fresh, &channels.history).await;
+    refresher.prune(store, snapshot.now).await;
     ctx.heartbeat();
     loop {
         tokio::select! {
@@ -188,12 +301,15 @@ pub async fn run_gex(
                     for q in quotes {
                         refresher.last.insert(q.symbol, (q.price, at));
                     }
-                    refresher.sweep(at, &channels.board);
+                    let fresh = refresher.sweep(at, &channels.board);
+                    refresher.keep(store, fresh, &channels.history).await;
+                    refresher.prune(store, at).await;
                 }
                 Ok(MarketEvent::Snapshot(snapshot)) => {
                     seed_prices(&mut refresher, &snapshot);
                     refresher.last_sweep = None;
-                    refresher.sweep(snapshot.now, &channels.board);
+                    let fresh = refresher.sweep(snapshot.now, &channels.board);
+                    refresher.keep(store, fresh, &channels.history).await;
                 }
                 Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => return Err("the market bus closed".into()),
@@ -201,7 +317,12 @@ pub async fn run_gex(
             Some(request) = incoming.recv() => {
                 let refresh = if request.force { Refresh::Force } else { Refresh::IfStale };
                 match refresher.profile(&request.symbol, request.filter, refresh) {
-                    Some(profile) => publish(&channels.board, std::iter::once((request.filter, profile))),
+                    Some(profile) => {
+                        publish(&channels.board, std::iter::once((request.filter, profile.clone())));
+                        if request.filter == ExpiryFilter::All {
+                            refresher.keep(store, vec![profile], &channels.history).await;
+                        }
+                    }
                     None => tracing::warn!("no GEX profile for {} ({})", request.symbol, request.filter),
                 }
             }

@@ -138,7 +138,7 @@ impl Services {
 
         let interval = feed.step_interval(config);
         let has_chains = matches!(feed, Feed::Sim);
-        services.spawn_feed(config, now, feed, interval, snapshot_requests);
+        services.spawn_feed(config, store, now, feed, interval, snapshot_requests);
         let detections = services.spawn_auto_track(config, store, interval);
         services.spawn_detector(config, store, interval, detections);
         services.spawn_evaluator(store, interval, notifier.clone());
@@ -198,6 +198,7 @@ impl Services {
     fn spawn_feed(
         &self,
         config: &Config,
+        store: &Store,
         now: DateTime<Utc>,
         feed: Feed,
         interval: Duration,
@@ -226,9 +227,16 @@ impl Services {
                     seed,
                     params: GexParams::default(),
                 };
-                let (gex_bus, gex_channels) = (self.bus.clone(), self.gex.clone());
+                let (gex_bus, gex_channels, gex_store) =
+                    (self.bus.clone(), self.gex.clone(), store.clone());
                 self.spawn("gex", interval, move |ctx| {
-                    run_gex(ctx, gex_bus.clone(), chains, gex_channels.clone())
+                    run_gex(
+                        ctx,
+                        gex_bus.clone(),
+                        chains,
+                        gex_channels.clone(),
+                        Some(gex_store.clone()),
+                    )
                 });
             }
             Feed::Recorded(market) => {
@@ -322,13 +330,14 @@ impl Services {
             notifier,
             metrics: self.metrics.clone(),
         };
-        let (bus, store, changes, alerts, events, owned) = (
+        let (bus, store, changes, alerts, events, owned, gex) = (
             self.bus.clone(),
             store.clone(),
             self.setup_changes.clone(),
             self.alert_changes.clone(),
             self.events_tx.clone(),
             self.owned.clone(),
+            self.gex.clone(),
         );
         self.spawn("evaluate", interval, move |ctx| {
             run_evaluator(
@@ -340,6 +349,7 @@ impl Services {
                 events.clone(),
                 sinks.clone(),
                 owned.clone(),
+                gex.subscribe(),
             )
         });
     }

@@ -10,6 +10,7 @@ mod briefs;
 mod calibrations;
 mod coach;
 mod detections;
+mod gex_history;
 mod positions;
 mod setups;
 mod snoozes;

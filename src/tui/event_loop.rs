@@ -22,7 +22,7 @@ use super::theme::Theme;
 use super::view;
 use crate::provider::MarketEvent;
 use crate::runtime::AppEvent;
-use crate::runtime::gex::GexBoard;
+use crate::runtime::gex::{GexBoard, GexHistoryBoard};
 use crate::runtime::health::Health;
 
 /// Why the loop ended.
@@ -42,6 +42,8 @@ pub struct Inputs {
     pub actions: ActionRunner,
     pub events: mpsc::Receiver<AppEvent>,
     pub gex: watch::Receiver<GexBoard>,
+    /// Today's GEX history per symbol (the GEX pane's sparklines, the Chart's flip path).
+    pub gex_history: watch::Receiver<GexHistoryBoard>,
     pub health: Health,
 }
 
@@ -64,7 +66,7 @@ pub async fn run(
     let mut last_frame = Instant::now() - frame_interval;
     let in_tmux = crate::notify::desktop::in_tmux(std::env::var_os("TMUX").as_deref());
     // A closed source never reopens; its branch is switched off instead of spinning.
-    let (mut market_open, mut gex_open) = (true, true);
+    let (mut market_open, mut gex_open, mut history_open) = (true, true, true);
     // A frame is owed (the first one always is).
     let mut redraw = true;
     // The status message last seen, and when it fades (one wake-up, no ticking).
@@ -126,6 +128,13 @@ pub async fn run(
                     redraw |= app.on_gex(inputs.gex.borrow_and_update().clone());
                 } else {
                     gex_open = false;
+                }
+            }
+            changed = inputs.gex_history.changed(), if history_open => {
+                if changed.is_ok() {
+                    redraw |= app.on_gex_history(inputs.gex_history.borrow_and_update().clone());
+                } else {
+                    history_open = false;
                 }
             }
             changed = health_changed.changed() => {

@@ -61,7 +61,7 @@ pub fn draw(frame: &mut Frame, area: Rect, overlay: &Overlay, app: &App, theme: 
                 .map(|c| format!("{}/{} {}", pick + 1, candidates.len(), c.label))
                 .unwrap_or_else(|| "no level known yet: type one".into());
             let hint = format!(
-                "above|below PRICE, move PCT%, relvol N, then [repeat] [note] · Up/Down: {from} · Enter sets · Esc cancels"
+                "above|below PRICE, move PCT%, relvol N, wall_break PCT%, flip_cross, regime_change, then [repeat] [note] · Up/Down: {from} · Enter sets · Esc cancels"
             );
             draw_editor(
                 frame,
@@ -136,7 +136,7 @@ fn wrap_words(text: &str, width: usize) -> Vec<String> {
 }
 
 /// What the help says after the keys: how to read what the panes show.
-pub const HELP_NOTES: [&str; 10] = [
+pub const HELP_NOTES: [&str; 21] = [
     "Scanner: Scr is the score, 0-100: a detection's confidence, a heads-up's strength.",
     "  A win chance where `backtest --calibrate` stored a map; raw in setup details.",
     "Scanner: plans (t tracks them) come first, then ○ heads-up rows (near a level,",
@@ -146,6 +146,17 @@ pub const HELP_NOTES: [&str; 10] = [
     "  (≥ 20 trades), else of the kind on all symbols (\"all\"). \"negative edge\": the",
     "  kind's mean-R 95 % interval is below 0 over ≥ 100 trades; never auto-tracked.",
     "GEX: dealers assumed long calls, short puts; $ per 1 % move; Black-Scholes gamma.",
+    "GEX roles: +γ above spot: resistance/pin; +γ below spot: support/pin; −γ above",
+    "  spot: acceleration ↑ (dealers buy as it rises); −γ below spot: acceleration ↓.",
+    "GEX vanna: dealers' $ delta change per +1 vol point; + means rising IV makes them",
+    "  sell (falling IV, buy). charm: their $ delta change per calendar day; + means",
+    "  time passing makes them sell, − buy. 0DTE: today's expiry's share of |γ|.",
+    "GEX spot (3m old, last X): the profile was computed 3 minutes ago at spot.",
+    "Gamma alerts (A): flip_cross when spot crosses the latest zero gamma (or it moves",
+    "  across spot); wall_break X when a minute closes X % of spot beyond a wall;",
+    "  regime_change when total GEX changes sign. Each fires once per change.",
+    "GEX sparklines: total GEX and spot's distance to the flip (% of spot) per refresh",
+    "  today; the Chart draws zero gamma (ZG) as the step line it was through the day.",
     "Keys are remappable in the [keys] section of the config file.",
 ];
 

@@ -391,3 +391,105 @@ async fn an_alert_added_from_another_terminal_fires_in_the_running_dashboard() {
     assert_eq!(fired.status, AlertStatus::Fired);
     assert!(fired.fired_price.is_some_and(|p| p >= level));
 }
+
+/// The gamma conditions of SPEC 20 are stored and read back on both databases (no value
+/// for flip_cross and regime_change, the percent for wall_break) and recorded as fired
+/// exactly once like price alerts.
+#[tokio::test]
+async fn gamma_alerts_are_stored_and_fired_exactly_once_on_both_databases() {
+    for t in support::stores().await {
+        let store = &t.store;
+        let user = store.ensure_user("ann", at(14, 0)).await.unwrap();
+        let mut stored = Vec::new();
+        for (condition, repeat) in [
+            (Condition::FlipCross, false),
+            (Condition::WallBreak(0.1), false),
+            (Condition::RegimeChange, true),
+        ] {
+            let alert = NewAlert {
+                symbol: sym("SPX"),
+                condition,
+                note: String::new(),
+                repeat,
+                reference: Some(6832.54),
+            };
+            stored.push(store.add_alert(user, &alert, at(14, 1)).await.unwrap());
+        }
+        let read: Vec<Condition> = store
+            .alerts(user)
+            .await
+            .unwrap()
+            .iter()
+            .rev()
+            .map(|a| a.condition)
+            .collect();
+        assert_eq!(
+            read,
+            [
+                Condition::FlipCross,
+                Condition::WallBreak(0.1),
+                Condition::RegimeChange
+            ],
+            "{}",
+            t.name
+        );
+        for alert in &stored {
+            let f = firing(alert, 6858.10, at(15, 5));
+            let fired = store.fire_alert(user, &f).await.unwrap();
+            assert!(fired.is_some(), "{}: {}", t.name, alert.condition);
+            assert_eq!(
+                store.fire_alert(user, &f).await.unwrap(),
+                None,
+                "{}: {} twice",
+                t.name,
+                alert.condition
+            );
+        }
+        let armed = store.armed_alerts().await.unwrap();
+        assert_eq!(
+            armed.len(),
+            1,
+            "{}: only the repeating regime alert",
+            t.name
+        );
+        assert_eq!(armed[0].1.condition, Condition::RegimeChange);
+    }
+}
+
+/// The evaluator judges the GEX refresher's profiles: of two flip-cross alerts on SPX set
+/// at prices on either side of any flip (1 and 1,000,000), the one on the other side of
+/// the live price from its reference fires at the first refresh, recorded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flip_cross_alert_fires_from_the_live_gex_refresher() {
+    let t = support::sqlite().await;
+    let (config, now, _) = replay_of_2026_11_25();
+    let user = t.store.ensure_user("local", now).await.unwrap();
+    let mut ids = Vec::new();
+    for reference in [1.0, 1_000_000.0] {
+        let alert = NewAlert {
+            symbol: sym("SPX"),
+            condition: Condition::FlipCross,
+            note: "flip".into(),
+            repeat: false,
+            reference: Some(reference),
+        };
+        ids.push(t.store.add_alert(user, &alert, now).await.unwrap().id);
+    }
+    let mut services = Services::start(&config, &t.store, now, Feed::Sim);
+    let (stored, text) = loop {
+        let event = tokio::time::timeout(Duration::from_secs(90), services.events.recv())
+            .await
+            .expect("a flip-cross alert fires within 90 s")
+            .expect("events channel open");
+        if let AppEvent::AlertFired { alert, text, .. } = event
+            && ids.contains(&alert.id)
+        {
+            break (alert, text);
+        }
+    };
+    services.shutdown();
+    assert_eq!(stored.condition, Condition::FlipCross);
+    assert!(text.contains("SPX crosses zero gamma"), "{text}");
+    let row = t.store.alert(user, stored.id).await.unwrap().unwrap();
+    assert_eq!(row.status, AlertStatus::Fired, "recorded once, done");
+}

@@ -102,6 +102,7 @@ impl Rig {
             ui,
             sinks,
             coach::runtime::ownership::all(),
+            coach::runtime::gex::GexChannels::new().subscribe(),
         ));
         let mut rig = Rig {
             bus,

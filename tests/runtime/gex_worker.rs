@@ -76,3 +76,98 @@ async fn profiles_appear_for_the_simulated_chains_and_on_request() {
     assert!(next.contracts_used < profile.contracts_used);
     services.shutdown();
 }
+
+/// Every refresh of a symbol's all-expirations profile is kept: published on the history
+/// board and stored in `gex_history` (SPEC 20); the 0DTE profile is published beside it
+/// when today's expiry has gamma.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_refresh_is_kept_in_the_history_and_zero_dte_is_published_beside_all() {
+    let t = support::sqlite().await;
+    let config = Config::default();
+    // Wednesday 2026-11-25, 10:30 ET: SPX lists a daily expiring today.
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 15, 30, 0).unwrap();
+    let services = Services::start(&config, &t.store, now, Feed::Sim);
+    let mut history = services.gex.subscribe_history();
+    let spx = Symbol::parse("SPX").unwrap();
+    let points = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Some(p) = history.borrow_and_update().get(&spx) {
+                return p.clone();
+            }
+            history.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("SPX's first point within seconds");
+    let first = points.last().unwrap().clone();
+    let board = services.gex.subscribe();
+    let all = board.borrow()[&(spx.clone(), ExpiryFilter::All)].clone();
+    assert_eq!(first.at, all.as_of);
+    assert_eq!(first.zero_gamma, all.zero_gamma);
+    if all.zero_dte_share > 0.0 {
+        assert!(
+            board
+                .borrow()
+                .contains_key(&(spx.clone(), ExpiryFilter::ZeroDte)),
+            "0DTE beside all"
+        );
+    }
+    let day = coach::market::calendar::ny_date(first.at);
+    let stored = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let stored = t.store.gex_history(&spx, day).await.unwrap();
+            if !stored.is_empty() {
+                return stored;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the point stored");
+    assert_eq!(stored[0], first);
+    services.shutdown();
+}
+
+/// The refresher prunes the history to 30 New York days once a day: a point 40 days old
+/// goes at start, one 10 days old stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresher_prunes_history_older_than_thirty_days() {
+    use coach::gex::history::GexPoint;
+    let t = support::sqlite().await;
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 15, 30, 0).unwrap();
+    let spy = Symbol::parse("SPY").unwrap();
+    let point = |days: i64| GexPoint {
+        at: now - chrono::Duration::days(days),
+        spot: 674.10,
+        total_gex: 1.2e9,
+        zero_gamma: Some(671.35),
+        call_wall: Some(680.0),
+        put_wall: Some(660.0),
+        abs_gamma_strike: Some(675.0),
+        zero_dte_share: 0.3,
+    };
+    let (old, recent) = (point(40), point(10));
+    t.store.record_gex(&spy, &old).await.unwrap();
+    t.store.record_gex(&spy, &recent).await.unwrap();
+    let date = |p: &GexPoint| coach::market::calendar::ny_date(p.at);
+    let services = Services::start(&Config::default(), &t.store, now, Feed::Sim);
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while !t
+            .store
+            .gex_history(&spy, date(&old))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the 40-day-old point pruned within seconds");
+    services.shutdown();
+    assert_eq!(
+        t.store.gex_history(&spy, date(&recent)).await.unwrap(),
+        vec![recent],
+        "10 days old: kept"
+    );
+}

@@ -8,6 +8,7 @@ mod backends;
 mod backtest;
 mod calibration;
 mod full_disk;
+mod gex_history;
 mod positions;
 mod setups;
 mod snoozes;

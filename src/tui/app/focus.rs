@@ -227,15 +227,12 @@ impl App {
                 });
             }
         }
-        if let Some(profile) = self
-            .panes
-            .gex
-            .board()
-            .iter()
-            .filter(|((s, _), _)| s == symbol)
-            .map(|(_, p)| p)
-            .next()
-        {
+        // The pane's profile, else all expirations (the board holds 0DTE beside it).
+        if let Some(profile) = self.panes.gex.profile(Some(symbol)).or_else(|| {
+            self.panes
+                .gex
+                .profile_under(Some(symbol), crate::gex::ExpiryFilter::All)
+        }) {
             for (what, price) in [
                 ("GEX call wall", profile.call_wall),
                 ("GEX put wall", profile.put_wall),
@@ -248,6 +245,23 @@ impl App {
                     });
                 }
             }
+            // The gamma conditions (SPEC 20): they follow the refreshes, not one price.
+            if profile.zero_gamma.is_some() {
+                gex.push(AlertCandidate {
+                    label: "spot crosses the latest zero gamma".into(),
+                    condition: Condition::FlipCross,
+                });
+            }
+            if profile.call_wall.is_some() || profile.put_wall.is_some() {
+                gex.push(AlertCandidate {
+                    label: "a minute closes beyond a wall".into(),
+                    condition: Condition::WallBreak(0.1),
+                });
+            }
+            gex.push(AlertCandidate {
+                label: "total GEX changes sign".into(),
+                condition: Condition::RegimeChange,
+            });
         }
         for (label, price) in self.market.levels.get(symbol).into_iter().flatten() {
             levels.push(AlertCandidate {
@@ -428,16 +442,25 @@ fn alert_text(c: &AlertCandidate) -> String {
         Condition::CrossesBelow(p) => format!("below {p:.2} {note}"),
         Condition::MovesPercent(p) => format!("move {p}% {note}"),
         Condition::RelVolumeAbove(n) => format!("relvol {n} {note}"),
+        Condition::FlipCross => format!("flip_cross {note}"),
+        Condition::WallBreak(p) => format!("wall_break {p}% {note}"),
+        Condition::RegimeChange => format!("regime_change {note}"),
     }
 }
 
 /// `above 451.20 [repeat] [note…]` into an alert on `symbol`; `last` is the reference.
 pub fn parse_alert(symbol: &Symbol, text: &str, last: Option<f64>) -> Result<NewAlert, String> {
     let mut words = text.split_whitespace();
-    let (Some(kind), Some(value)) = (words.next(), words.next()) else {
-        return Err(
-            "write a condition and a value: above 450, below 440, move 2%, relvol 3".into(),
-        );
+    let usage = "write a condition and a value: above 450, below 440, move 2%, relvol 3, \
+                 wall_break 0.1%; or flip_cross, regime_change";
+    let Some(kind) = words.next() else {
+        return Err(usage.into());
+    };
+    // flip_cross and regime_change take no value: the next word is `repeat` or the note.
+    let value = if Condition::takes_no_value(kind) {
+        ""
+    } else {
+        words.next().ok_or(usage)?
     };
     let condition = Condition::parse(kind, value).map_err(|e| e.to_string())?;
     let mut rest: Vec<&str> = words.collect();

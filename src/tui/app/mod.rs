@@ -27,7 +27,7 @@ use crate::gex::GexProfile;
 use crate::market::calendar::Session;
 use crate::provider::{MarketEvent, MarketSnapshot};
 use crate::runtime::AppEvent;
-use crate::runtime::gex::{GexBoard, GexRequest};
+use crate::runtime::gex::{GexBoard, GexHistoryBoard, GexRequest};
 use crate::runtime::health::WorkerRecord;
 use crate::setups::ManualAction;
 use crate::setups::scanner::ScanSignal;
@@ -86,7 +86,8 @@ pub enum Overlay {
         error: Option<String>,
     },
     /// `A`: a price alert on `symbol`, prefilled from one of `candidates` (Up/Down
-    /// picks another); the text is `above|below|move|relvol VALUE [repeat] [note]`.
+    /// picks another); the text is `above|below|move|relvol|wall_break VALUE [repeat] [note]`
+    /// or `flip_cross|regime_change [repeat] [note]`.
     NewAlert {
         symbol: Symbol,
         input: TextInput,
@@ -762,6 +763,18 @@ impl App {
     pub fn on_gex(&mut self, board: GexBoard) -> bool {
         self.panes.gex.set_board(board);
         true
+    }
+
+    /// Today's GEX history per symbol; it redraws the GEX sparklines and the Chart's
+    /// zero-gamma step line.
+    pub fn on_gex_history(&mut self, history: GexHistoryBoard) -> bool {
+        self.panes.gex.set_history(history);
+        true
+    }
+
+    /// The focused symbol's GEX history of today (time order), empty when none.
+    pub fn gex_history(&self) -> &[crate::gex::history::GexPoint] {
+        self.panes.gex.history(self.focus_symbol.as_ref())
     }
 
     /// This process's workers (the remote ones, when attached, follow them); `true`

@@ -10,12 +10,17 @@
 //! solid `─`, other levels dotted `┈`; a label whose row is taken moves to the nearest
 //! free row within two. Direction is
 //! in the colour and in the readout above the chart (the pane's), never in colour alone.
+//! Zero gamma can also be a step line through the day (`━`, `┃` where it moved): the value
+//! each refresh had, from its instant to the next refresh's; the level of the same label is
+//! then only named on the axis, not drawn across the whole day.
 //! Any area, down to 0×0, no bars, and a flat day render without panicking.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::widgets::Widget;
+
+use chrono::{DateTime, Utc};
 
 use crate::domain::Bar;
 use crate::tui::format::price;
@@ -64,9 +69,14 @@ pub struct CandleStyles {
 /// Narrower plots than this draw a line of closes.
 pub const LINE_MODE_BELOW: u16 = 40;
 
+/// A level that steps through the day: (from this instant, the value; `None`: undefined).
+pub type StepPoints = [(DateTime<Utc>, Option<f64>)];
+
 pub struct CandleChart<'a> {
     bars: &'a [Bar],
     lines: &'a [ChartLine],
+    /// The label of the line drawn as steps, and its points in time order.
+    step: Option<(&'a str, &'a StepPoints)>,
     cursor: Option<usize>,
     mode: Option<ChartMode>,
     styles: CandleStyles,
@@ -77,10 +87,20 @@ impl<'a> CandleChart<'a> {
         CandleChart {
             bars,
             lines,
+            step: None,
             cursor: None,
             mode: None,
             styles: CandleStyles::default(),
         }
+    }
+
+    /// Draws the line labelled `label` as the step line of `points` (time order) instead
+    /// of across the whole chart at its latest value; nothing changes without points.
+    pub fn step_line(mut self, label: &'a str, points: &'a StepPoints) -> Self {
+        if !points.is_empty() {
+            self.step = Some((label, points));
+        }
+        self
     }
 
     /// The bar under the cursor (an index into `bars`).
@@ -165,6 +185,7 @@ impl Widget for &CandleChart<'_> {
             .lines
             .iter()
             .filter(|l| scale.contains(l.price))
+            .filter(|l| self.step.is_none_or(|(label, _)| l.label != label))
             .collect();
         by_weight.sort_by_key(|l| std::cmp::Reverse(l.kind as u8));
         for line in by_weight {
@@ -176,6 +197,29 @@ impl Widget for &CandleChart<'_> {
             };
             for x in plot.x..axis_x {
                 buf[(x, y)].set_char(glyph).set_style(style);
+            }
+        }
+        if let Some((_, points)) = self.step {
+            let style = self.styles.level.add_modifier(Modifier::BOLD);
+            let mut previous: Option<u16> = None;
+            for (i, bar) in visible.iter().enumerate() {
+                let Some(value) = step_value(points, bar.start).filter(|v| scale.contains(*v))
+                else {
+                    previous = None;
+                    continue;
+                };
+                let y = plot.y + (scale.half(value) / 2) as u16;
+                let x0 = plot.x + (i * step) as u16;
+                for x in x0..(x0 + step as u16).min(axis_x) {
+                    buf[(x, y)].set_char('━').set_style(style);
+                }
+                if let Some(p) = previous.filter(|p| *p != y) {
+                    for yy in p.min(y)..=p.max(y) {
+                        let glyph = if yy == y { '━' } else { '┃' };
+                        buf[(x0, yy)].set_char(glyph).set_style(style);
+                    }
+                }
+                previous = Some(y);
             }
         }
         if let Some(c) = self
@@ -309,6 +353,15 @@ impl CandleChart<'_> {
     }
 }
 
+/// The value in effect at `t`: the latest point at or before it.
+fn step_value(points: &StepPoints, t: DateTime<Utc>) -> Option<f64> {
+    let after = points.partition_point(|(at, _)| *at <= t);
+    points
+        .get(after.checked_sub(1)?)?
+        .1
+        .filter(|v| v.is_finite())
+}
+
 fn draw_candle(buf: &mut Buffer, x: u16, plot: Rect, scale: Scale, bar: &Bar, style: Style) {
     let (wick_top, wick_bottom) = (scale.half(bar.high), scale.half(bar.low));
     let (body_top, body_bottom) = (
@@ -422,5 +475,48 @@ mod tests {
         assert!(
             buf[(46, row_of(29))].symbol() == "▶" || (0..20).any(|y| buf[(46, y)].symbol() == "▶")
         );
+    }
+
+    #[test]
+    fn zero_gamma_steps_where_each_refresh_put_it_and_is_not_drawn_across_the_day() {
+        // 40 flat minutes at 100 (lows 99.7, highs 100.3); the flip was 99.8 from 14:30,
+        // 100.2 from 14:50.
+        let b = bars(&[100.0; 40]);
+        let t0 = b[0].start;
+        let points = [
+            (t0, Some(99.8)),
+            (t0 + chrono::Duration::minutes(20), Some(100.2)),
+        ];
+        let lines = [ChartLine {
+            label: "ZG".into(),
+            price: 100.2,
+            kind: LineKind::Gamma,
+        }];
+        let chart = CandleChart::new(&b, &lines)
+            .step_line("ZG", &points)
+            .mode(ChartMode::Line);
+        let buf = render(&chart, 60, 20);
+        let rows_with =
+            |x: u16| -> Vec<u16> { (0..20).filter(|y| buf[(x, *y)].symbol() == "━").collect() };
+        let (early, late) = (rows_with(5), rows_with(30));
+        assert_eq!(early.len(), 1, "one step row at 14:35");
+        assert_eq!(late.len(), 1, "one step row at 15:00");
+        assert!(late[0] < early[0], "100.2 is drawn above 99.8");
+        // The joint where it moved, and no dotted ZG line across the early part.
+        assert!((0..20).any(|y| buf[(20, y)].symbol() == "┃"));
+        assert!((0..20).all(|y| buf[(5, y)].symbol() != "┈"));
+        // The axis still names it.
+        let axis: String = (0..20)
+            .map(|y| (46..60).map(|x| buf[(x, y)].symbol()).collect::<String>())
+            .collect();
+        assert!(axis.contains("ZG 100.2"), "{axis}");
+        // Before the first refresh nothing is drawn.
+        let late_points = [(t0 + chrono::Duration::minutes(30), Some(99.8))];
+        let buf = render(
+            &CandleChart::new(&b, &lines).step_line("ZG", &late_points),
+            60,
+            20,
+        );
+        assert!((0..20).all(|y| buf[(5, y)].symbol() != "━"));
     }
 }

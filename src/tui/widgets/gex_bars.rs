@@ -14,7 +14,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::Widget;
 
-use crate::gex::display::{abbreviate_dollars, price};
+use crate::gex::display::{abbreviate_dollars, price, price2};
 use crate::gex::{GexProfile, Regime};
 
 /// Styles the theme supplies.
@@ -64,6 +64,8 @@ pub struct GexBars<'a> {
     profile: &'a GexProfile,
     range_percent: f64,
     styles: GexBarStyles,
+    /// Said after spot in the legend (how old the profile is when it lags the last price).
+    spot_note: Option<String>,
 }
 
 /// Default display range: ± this many percent of spot.
@@ -80,7 +82,14 @@ impl<'a> GexBars<'a> {
             profile,
             range_percent: DEFAULT_RANGE_PERCENT,
             styles: GexBarStyles::default(),
+            spot_note: None,
         }
+    }
+
+    /// Text said right after the spot price in the legend, e.g. `(3m old, last 674.35)`.
+    pub fn spot_note(mut self, note: Option<String>) -> Self {
+        self.spot_note = note;
+        self
     }
 
     /// Show strikes within ± `percent` % of spot (clamped to 0.1–50).
@@ -268,7 +277,7 @@ impl Widget for &GexBars<'_> {
         let bar_rows = usize::from(if chrome { area.height - 2 } else { area.height });
         let rows = rows(p, self.range_percent, bar_rows);
         if chrome {
-            draw_legend(buf, area, p, st);
+            draw_legend(buf, area, p, self.spot_note.as_deref(), st);
         }
         if rows.is_empty() {
             let y = bar_top + (bar_rows as u16) / 2;
@@ -291,7 +300,7 @@ impl Widget for &GexBars<'_> {
         let scale = rows.iter().map(|r| r.net.abs()).fold(0.0, f64::max);
         let label_width = rows
             .iter()
-            .map(|r| price(r.strike).chars().count())
+            .map(|r| price2(r.strike).chars().count())
             .max()
             .unwrap_or(0) as u16;
         let value_width = rows
@@ -323,7 +332,7 @@ impl Widget for &GexBars<'_> {
             } else {
                 st.text
             };
-            let label = format!("{:>w$}", price(row.strike), w = usize::from(label_width));
+            let label = format!("{:>w$}", price2(row.strike), w = usize::from(label_width));
             put(buf, area, area.left(), y, &label, label_style);
             let mut marks = String::new();
             for (hit, glyph) in [
@@ -402,18 +411,48 @@ fn bar_cells(value: f64, scale: f64, half: u16) -> u16 {
     cells.clamp(1, half)
 }
 
-fn draw_legend(buf: &mut Buffer, area: Rect, p: &GexProfile, st: &GexBarStyles) {
+/// `▶ spot 674.10  ◆ flip 671.35  C call wall 680.00  P put wall 665.00`, or without the
+/// names (`▶ 674.10  ◆ 671.35  C 680.00  P 665.00`) when that does not fit, and without the
+/// last marks when even that does not.
+fn draw_legend(
+    buf: &mut Buffer,
+    area: Rect,
+    p: &GexProfile,
+    spot_note: Option<&str>,
+    st: &GexBarStyles,
+) {
     let y = area.top();
+    let opt = |v: Option<f64>| v.map(price2).unwrap_or_else(|| "none".into());
+    let spot = match spot_note {
+        Some(note) => format!("{} {note}", price2(p.spot)),
+        None => price2(p.spot),
+    };
+    let items = [
+        (SPOT_GLYPH, "spot ", spot),
+        (ZERO_GAMMA_GLYPH, "flip ", opt(p.zero_gamma)),
+        (CALL_WALL_GLYPH, "call wall ", opt(p.call_wall)),
+        (PUT_WALL_GLYPH, "put wall ", opt(p.put_wall)),
+    ];
+    let full: usize = items
+        .iter()
+        .map(|(g, n, v)| g.chars().count() + 1 + n.chars().count() + v.chars().count() + 2)
+        .sum::<usize>()
+        - 2;
+    let named = full <= usize::from(area.width);
     let mut x = area.left();
-    let opt = |v: Option<f64>| v.map(price).unwrap_or_else(|| "none".into());
-    for (glyph, name, value) in [
-        (SPOT_GLYPH, "spot", price(p.spot)),
-        (ZERO_GAMMA_GLYPH, "flip", opt(p.zero_gamma)),
-        (CALL_WALL_GLYPH, "call wall", opt(p.call_wall)),
-        (PUT_WALL_GLYPH, "put wall", opt(p.put_wall)),
-    ] {
+    for (i, (glyph, name, value)) in items.into_iter().enumerate() {
+        let text = if named {
+            format!(" {name}{value}  ")
+        } else {
+            format!(" {value}  ")
+        };
+        // A mark whose price does not fit is left out whole, never cut (spot always shows).
+        let needed = glyph.chars().count() + text.trim_end().chars().count();
+        if i > 0 && usize::from(area.right().saturating_sub(x)) < needed {
+            break;
+        }
         x = put(buf, area, x, y, glyph, st.marker);
-        x = put(buf, area, x, y, &format!(" {name} {value}  "), st.text);
+        x = put(buf, area, x, y, &text, st.text);
     }
 }
 
@@ -549,8 +588,8 @@ mod tests {
                 .collect::<String>()
         };
         let lines: Vec<String> = (0..buf.area.height).map(line).collect();
-        assert!(lines[0].contains("▶ spot 661.2"), "{}", lines[0]);
-        let cw = price(p.call_wall.unwrap());
+        assert!(lines[0].contains("▶ spot 661.20"), "{}", lines[0]);
+        let cw = price2(p.call_wall.unwrap());
         let row_of_label =
             |label: &str| lines.iter().position(|l| l.trim_start().starts_with(label));
         let call_row = row_of_label(&cw).expect("the call wall strike is a row");
@@ -559,7 +598,7 @@ mod tests {
         let axis = lines[call_row].find('│').unwrap();
         let bar = lines[call_row].find('█').unwrap();
         assert!(bar > axis, "{}", lines[call_row]);
-        let pw = price(p.put_wall.unwrap());
+        let pw = price2(p.put_wall.unwrap());
         let put_row = row_of_label(&pw).expect("the put wall strike is a row");
         assert!(lines[put_row].contains('P'));
         assert!(lines[put_row].find('█').unwrap() < lines[put_row].find('│').unwrap());
@@ -611,5 +650,31 @@ mod tests {
         assert!(rows.iter().any(|r| (r.strike - p.spot).abs() <= 0.5));
         // A step that is not a multiple of the spacing is never used (no uneven bins).
         assert!(!is_multiple(2.5, 1.0) && is_multiple(25.0, 5.0) && is_multiple(2.5, 0.5));
+    }
+
+    #[test]
+    fn a_narrow_legend_leaves_marks_out_whole_never_cut() {
+        let p = demo_profile();
+        for width in 12..60u16 {
+            let t = draw(&GexBars::new(&p).styles(GexBarStyles::plain()), width, 10);
+            let buf = t.backend().buffer();
+            let legend: String = (0..width).map(|x| buf[(x, 0)].symbol()).collect();
+            assert!(legend.starts_with("▶ "), "{width}: {legend}");
+            for word in legend.split_whitespace() {
+                let is_glyph = [
+                    SPOT_GLYPH,
+                    ZERO_GAMMA_GLYPH,
+                    CALL_WALL_GLYPH,
+                    PUT_WALL_GLYPH,
+                ]
+                .contains(&word);
+                let named = ["spot", "flip", "call", "put", "wall", "none"].contains(&word);
+                let two_decimals = word.split_once('.').is_some_and(|(_, d)| d.len() == 2);
+                assert!(
+                    is_glyph || named || two_decimals,
+                    "{width}: {word:?} cut in {legend:?}"
+                );
+            }
+        }
     }
 }

@@ -251,6 +251,53 @@ fn the_alert_editor_cycles_candidates_and_refuses_nonsense() {
     }
 }
 
+#[test]
+fn the_alert_editor_offers_and_takes_the_gamma_conditions() {
+    let mut a = live_app();
+    press(&mut a, '4');
+    let offered: Vec<Condition> = a.alert_candidates().iter().map(|c| c.condition).collect();
+    for c in [
+        Condition::FlipCross,
+        Condition::WallBreak(0.1),
+        Condition::RegimeChange,
+    ] {
+        assert!(
+            offered.contains(&c),
+            "{c} offered on the GEX pane: {offered:?}"
+        );
+    }
+    press(&mut a, 'A');
+    a.on_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    typed(&mut a, "flip_cross repeat watch the flip");
+    match key(&mut a, KeyCode::Enter).as_slice() {
+        [Effect::AddAlert(alert)] => {
+            assert_eq!(alert.condition, Condition::FlipCross);
+            assert!(alert.repeat);
+            assert_eq!(alert.note, "watch the flip");
+        }
+        other => panic!("{other:?}"),
+    }
+    press(&mut a, 'A');
+    a.on_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    typed(&mut a, "wall_break 25");
+    assert_eq!(key(&mut a, KeyCode::Enter), vec![]);
+    match &a.overlay {
+        Some(Overlay::NewAlert { error: Some(e), .. }) => {
+            assert!(e.contains("from 0 to 10, got 25"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    a.on_key(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    typed(&mut a, "wall_break 0.25% breakout");
+    match key(&mut a, KeyCode::Enter).as_slice() {
+        [Effect::AddAlert(alert)] => {
+            assert_eq!(alert.condition, Condition::WallBreak(0.25));
+            assert_eq!(alert.note, "breakout");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 fn stored_alert(id: i64, status: AlertStatus) -> PriceAlert {
     PriceAlert {
         id,

@@ -56,6 +56,7 @@ pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, app: &App, the
         view: app.panes().chart.view.clone(),
         bars: app.chart_bars(),
         lines: chart_lines(app),
+        flip_path: flip_path(app),
         setup: app.chart_setup().map(|r| r.setup.id),
         area: inner,
         monochrome: *theme == Theme::monochrome(),
@@ -141,7 +142,9 @@ pub fn render_chart(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
     }
     Paragraph::new(Line::from(spans)).render(readout, buf);
     let lines = chart_lines(app);
+    let path = flip_path(app);
     CandleChart::new(&bars, &lines)
+        .step_line("ZG", &path)
         .cursor(cursor)
         .styles(CandleStyles {
             up: theme.up,
@@ -162,6 +165,19 @@ pub fn render_chart(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
         theme.dim,
     ))
     .render(legend, buf);
+}
+
+/// Zero gamma through the day (SPEC 20): each GEX refresh of the focused symbol today and
+/// the flip it found, drawn as a step line. Only under the all-expirations filter, the one
+/// the history keeps; empty otherwise.
+pub fn flip_path(app: &App) -> Vec<(chrono::DateTime<chrono::Utc>, Option<f64>)> {
+    if app.panes().gex.filter() != crate::gex::ExpiryFilter::All {
+        return Vec::new();
+    }
+    app.gex_history()
+        .iter()
+        .map(|p| (p.at, p.zero_gamma))
+        .collect()
 }
 
 /// Every level the Chart draws for the focused symbol.

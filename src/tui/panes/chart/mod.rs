@@ -44,6 +44,8 @@ pub struct ChartKey {
     pub view: ChartView,
     pub bars: Vec<Bar>,
     pub lines: Vec<ChartLine>,
+    /// Zero gamma through the day: (from, value) per GEX refresh.
+    pub flip_path: Vec<(chrono::DateTime<chrono::Utc>, Option<f64>)>,
     /// The chart setup's id, named in the legend.
     pub setup: Option<i64>,
     pub area: Rect,

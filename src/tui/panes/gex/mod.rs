@@ -12,8 +12,9 @@ use ratatui::layout::Rect;
 use ratatui::widgets::Block;
 
 use crate::domain::Symbol;
+use crate::gex::history::GexPoint;
 use crate::gex::{ExpiryFilter, GexProfile};
-use crate::runtime::gex::{GexBoard, GexRequest};
+use crate::runtime::gex::{GexBoard, GexHistoryBoard, GexRequest};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Effect, PaneId};
 use crate::tui::pane::{Ctx, DrawCtx, Handled, Hint, Pane};
@@ -32,6 +33,8 @@ const FILTERS: [ExpiryFilter; 5] = [
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GexPane {
     board: GexBoard,
+    /// Today's points per symbol (all expirations), one per refresh.
+    history: GexHistoryBoard,
     filter: ExpiryFilter,
 }
 
@@ -48,6 +51,27 @@ impl GexPane {
     /// The profile of `symbol` under the pane's filter, if computed.
     pub fn profile(&self, symbol: Option<&Symbol>) -> Option<&Arc<GexProfile>> {
         self.board.get(&(symbol?.clone(), self.filter))
+    }
+
+    /// The profile of `symbol` under `filter` (0DTE beside all expirations), if computed.
+    pub fn profile_under(
+        &self,
+        symbol: Option<&Symbol>,
+        filter: ExpiryFilter,
+    ) -> Option<&Arc<GexProfile>> {
+        self.board.get(&(symbol?.clone(), filter))
+    }
+
+    /// The refresher's history of today.
+    pub fn set_history(&mut self, history: GexHistoryBoard) {
+        self.history = history;
+    }
+
+    /// `symbol`'s points of today, in time order (empty when none).
+    pub fn history(&self, symbol: Option<&Symbol>) -> &[GexPoint] {
+        symbol
+            .and_then(|s| self.history.get(s))
+            .map_or(&[], |points| points.as_slice())
     }
 
     /// The worker's latest profiles.
