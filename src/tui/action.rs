@@ -54,7 +54,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 44] = [
+    pub const ALL: [Action; 45] = [
         Action::FocusNext,
         Action::FocusPrev,
         Action::FocusBrief,
