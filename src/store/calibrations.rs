@@ -96,10 +96,13 @@ impl Store {
             .bind(trades)
             .bind(split)
             .bind(now)
-            .fetch_one(pool)
+            .fetch_all(pool)
             .await);
         match result {
-            Ok(version) => Ok(version),
+            // every row read: on SQLite the commit's failure (a full disk) is the last step's
+            Ok(rows) => super::returned_row(rows).ok_or_else(|| {
+                StoreError::Invalid("storing a calibration map returned no version".into())
+            }),
             Err(e)
                 if e.as_database_error()
                     .is_some_and(|d| d.is_unique_violation()) =>
