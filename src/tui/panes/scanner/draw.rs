@@ -156,7 +156,7 @@ fn opportunity_row<'a>(
     theme: &Theme,
     now: Option<DateTime<Utc>>,
     state: Option<&TrackState>,
-    edges: &EdgeBook,
+    edges: Option<&EdgeBook>,
 ) -> Row<'a> {
     let d = &found.detection;
     let mut cells = vec![Cell::from(Line::from(score.to_string()).right_aligned())];
@@ -169,7 +169,9 @@ fn opportunity_row<'a>(
         d.target,
         theme,
     ));
-    cells.push(edge_cell(edges, found, theme));
+    if let Some(edges) = edges {
+        cells.push(edge_cell(edges, found, theme));
+    }
     // While tracking is under way, or once done, the row says so instead of its age.
     cells.push(Cell::from(match state {
         Some(TrackState::Error(_)) => Line::from(Span::styled("ERR", theme.error)).right_aligned(),
@@ -207,8 +209,14 @@ pub fn draw(
     );
 }
 
+/// Columns (with their one-column gaps) of a plan without its edge: score, symbol,
+/// setup, arrow, entry, stop, target, age.
+const PLAN_COLUMNS_WIDTH: u16 = 3 + 5 + 8 + 1 + 7 + 7 + 7 + 5 + 8;
+/// The narrowest edge column worth drawing ("42 % · +0.06 R" and a gap).
+const MIN_EDGE_WIDTH: u16 = 16;
+
 /// A level or volume signal: what it is in the setup column, the level as the price.
-fn signal_row(s: &ScanSignal, theme: &Theme) -> Row<'static> {
+fn signal_row(s: &ScanSignal, theme: &Theme, with_edge: bool) -> Row<'static> {
     let (what, level) = match &s.signal {
         Signal::NearLevel { label, level, .. } => (format!("at {label}"), price(*level)),
         Signal::VolumeSpike { ratio } => (format!("vol {ratio:.1}×"), String::new()),
@@ -217,7 +225,7 @@ fn signal_row(s: &ScanSignal, theme: &Theme) -> Row<'static> {
         Direction::Long => ("▲", theme.up),
         Direction::Short => ("▼", theme.down),
     };
-    Row::new(vec![
+    let mut cells = vec![
         // ○ before the score: a heads-up, no plan to track (help and the title say so)
         Cell::from(Line::from(format!("○{}", s.score)).right_aligned()),
         Cell::from(s.symbol.as_str().to_string()),
@@ -226,10 +234,12 @@ fn signal_row(s: &ScanSignal, theme: &Theme) -> Row<'static> {
         Cell::from(Line::from(level).right_aligned()),
         Cell::from(""),
         Cell::from(""),
-        Cell::from(""),
-        Cell::from(Line::from("now").right_aligned()),
-    ])
-    .style(theme.dim)
+    ];
+    if with_edge {
+        cells.push(Cell::from(""));
+    }
+    cells.push(Cell::from(Line::from("now").right_aligned()));
+    Row::new(cells).style(theme.dim)
 }
 
 fn draw_opportunities(
@@ -257,6 +267,10 @@ fn draw_opportunities(
         frame.render_widget(Paragraph::new(text).style(theme.dim), area);
         return;
     }
+    // The edge column only where the plan's own columns keep their width (a squeezed
+    // table cuts "lvl-test" to "lvl-tes").
+    let with_edge = area.width >= PLAN_COLUMNS_WIDTH + MIN_EDGE_WIDTH;
+    let edges = with_edge.then_some(&app.panes().scanner.edges);
     let rows: Vec<Row> = opportunities
         .iter()
         .enumerate()
@@ -268,9 +282,9 @@ fn draw_opportunities(
                     theme,
                     app.market().now,
                     app.panes().scanner.track_state(d.id),
-                    &app.panes().scanner.edges,
+                    edges,
                 ),
-                Opportunity::Signal(s) => signal_row(s, theme),
+                Opportunity::Signal(s) => signal_row(s, theme, with_edge),
             };
             if Some(i) == selected {
                 row.style(theme.selected)
@@ -279,7 +293,7 @@ fn draw_opportunities(
             }
         })
         .collect();
-    let header = Row::new(vec![
+    let mut header = vec![
         Cell::from(Line::from("Scr").right_aligned()),
         Cell::from("Sym"),
         Cell::from("Setup"),
@@ -287,25 +301,23 @@ fn draw_opportunities(
         Cell::from(Line::from("Entry").right_aligned()),
         Cell::from(Line::from("Stop").right_aligned()),
         Cell::from(Line::from("Target").right_aligned()),
-        Cell::from("Edge (win · avg R · n)"),
-        Cell::from(Line::from("Age").right_aligned()),
-    ])
-    .style(theme.dim);
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(3),
-            Constraint::Length(5),
-            Constraint::Length(8),
-            Constraint::Length(1),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Fill(1),
-            Constraint::Length(5),
-        ],
-    )
-    .header(header);
+    ];
+    let mut widths = vec![
+        Constraint::Length(3),
+        Constraint::Length(5),
+        Constraint::Length(8),
+        Constraint::Length(1),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(7),
+    ];
+    if with_edge {
+        header.push(Cell::from("Edge (win · avg R · n)"));
+        widths.push(Constraint::Fill(1));
+    }
+    header.push(Cell::from(Line::from("Age").right_aligned()));
+    widths.push(Constraint::Length(5));
+    let table = Table::new(rows, widths).header(Row::new(header).style(theme.dim));
     frame.render_widget(table, area);
 }
 
