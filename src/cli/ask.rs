@@ -145,5 +145,5 @@ async fn ask(mut config: Config, args: AskArgs) -> Result<String, CliError> {
     };
     services.shutdown();
     store.close().await;
-    answer.map_err(|e| CliError::Runtime(format!("coach: {e}")))
+    answer.map_err(|e| CliError::Runtime(format!("the coach could not answer: {e}")))
 }

@@ -250,7 +250,8 @@ impl Backtest<'_> {
         let Some((name, out)) = &mut self.trades else {
             return Ok(());
         };
-        serde_json::to_writer(&mut *out, trade)
+        crate::json_round::rounded(trade)
+            .and_then(|v| serde_json::to_writer(&mut *out, &v))
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out))
             .map_err(|e| CliError::Runtime(format!("writing {name} failed: {e}")))
@@ -354,7 +355,8 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = match args.format {
-        BacktestFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
+        BacktestFormat::Json => crate::json_round::rounded(&report)
+            .and_then(|v| serde_json::to_writer_pretty(&mut out, &v))
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out)),
         BacktestFormat::Csv => write_csv(&mut out, &report.groups),

@@ -177,6 +177,15 @@ fn replay_market(
         .max()
         .ok_or_else(|| input("--bars: no minute bars"))?;
     let date = date.unwrap_or(last_date);
+    // The brief of the session after the last recorded one still has its prior day;
+    // past that it would have nothing but "not available".
+    let latest = calendar::next_session(last_date).date;
+    if date > latest {
+        return Err(input(format!(
+            "--date {date} is past the recorded bars: they end on {last_date}, so the latest \
+             brief they can build is for {latest}"
+        )));
+    }
     let recorded: Vec<Symbol> = loaded.minute.keys().cloned().collect();
     let label = match &symbols {
         Some(_) => String::new(),

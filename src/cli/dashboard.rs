@@ -73,6 +73,8 @@ impl CommonArgs {
             config.general.provider = provider.clone();
         }
         if let Some(speed) = self.speed {
+            crate::config::check_speed(speed)
+                .map_err(|e| CliError::Input(format!("--speed: {e}")))?;
             config.sim.speed = speed;
             config.replay.speed = speed;
         }

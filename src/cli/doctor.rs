@@ -78,8 +78,12 @@ pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
     let config = match common.load_config() {
         Ok(c) => c,
         Err(e) => {
+            // The reason is on the FAIL line; stderr only says why doctor stopped, so
+            // the error is not printed twice.
             println!("{}", Check::fail("config", e.to_string()).line());
-            return Err(e);
+            return Err(CliError::Input(
+                "the configuration cannot be loaded (FAIL config above); no other check ran".into(),
+            ));
         }
     };
     let mut source = "defaults (no file)".to_string();

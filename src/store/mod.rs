@@ -11,6 +11,7 @@ mod detections;
 mod positions;
 mod setups;
 mod team;
+mod unreachable;
 mod watchlists;
 
 use std::path::{Path, PathBuf};
@@ -188,12 +189,19 @@ impl Store {
             options.get_port(),
             options.get_database().unwrap_or("")
         );
-        let pool = PgPoolOptions::new()
+        let pool = match PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
-            .map_err(|e| open_error(&target, e))?;
+        {
+            Ok(pool) => pool,
+            Err(e @ sqlx::Error::PoolTimedOut) => {
+                let reason = unreachable::postgres_reason(&options, &e).await;
+                return Err(open_error(&target, reason));
+            }
+            Err(e) => return Err(open_error(&target, e)),
+        };
         Ok(Store::Postgres(pool))
     }
 

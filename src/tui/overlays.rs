@@ -266,7 +266,13 @@ fn draw_confirm_quit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Clear, rect);
     let text = vec![
         Line::styled(
-            format!("{} tracked setups are still active.", app.active_setups()),
+            format!(
+                "{} still active.",
+                match app.active_setups() {
+                    1 => "1 tracked setup is".to_string(),
+                    n => format!("{n} tracked setups are"),
+                }
+            ),
             theme.text,
         ),
         Line::styled("Quit? y = quit, any other key = stay", theme.header),

@@ -19,6 +19,7 @@ mod econ;
 mod gex;
 mod isolated;
 mod massive;
+mod messages;
 mod replay;
 mod serve;
 mod setups;

@@ -246,10 +246,10 @@ fn draw_alerts(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let selected = (app.focus() == PaneId::Chart).then(|| app.panes().chart.selected_row());
     let rows = app.panes().chart.alerts.iter().enumerate().map(|(i, a)| {
         let fired = match (a.fired_at, a.fired_price) {
+            // An alert's price to the cent, an index's too (its level was set to it).
             (Some(at), Some(p)) => format!(
-                "{} @ {}",
-                at.with_timezone(&NEW_YORK).format("%m-%d %H:%M"),
-                price(p)
+                "{} @ {p:.2}",
+                at.with_timezone(&NEW_YORK).format("%m-%d %H:%M")
             ),
             _ => "—".into(),
         };
@@ -262,7 +262,7 @@ fn draw_alerts(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let row = Row::new(vec![
             Cell::from(a.id.to_string()),
             Cell::from(a.symbol.as_str().to_string()),
-            Cell::from(a.condition.to_string()),
+            Cell::from(a.condition_text()),
             Cell::from(state),
             Cell::from(fired),
             Cell::from(crate::text::printable(&a.note)),
