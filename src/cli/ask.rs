@@ -22,6 +22,8 @@ use crate::store::{Store, StoreError};
 
 #[derive(Debug, Args)]
 pub struct AskArgs {
+    #[command(flatten)]
+    pub market: super::dashboard::MarketArgs,
     /// The question, e.g. "where is the SPX flip and how far is price from it?"
     pub question: String,
     /// Print each tool call and its result on stderr.

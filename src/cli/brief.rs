@@ -52,6 +52,11 @@ pub struct BriefArgs {
     /// An economic calendar file instead of the configured one ([brief] econ_calendar).
     #[arg(long, value_name = "FILE")]
     pub calendar: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: super::dashboard::SourceArgs,
+    /// Seed of the simulated market (sim; default 42).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     /// Print each bar file's detected layout on stderr (replay).
     #[arg(long, short)]
     pub verbose: bool,

@@ -36,7 +36,10 @@ use crate::store::{Store, redact_url};
 
 /// Check the configuration, the database and the market data provider.
 #[derive(Debug, Args)]
-pub struct DoctorArgs {}
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub source: super::dashboard::SourceArgs,
+}
 
 /// One check's outcome.
 #[derive(Clone, Debug, PartialEq)]

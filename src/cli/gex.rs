@@ -26,6 +26,8 @@ in dollars per 1 % move; Γ from each contract's IV (Black-Scholes-Merton); T in
 over [0.8 S, 1.2 S] refined by Brent's method."
 )]
 pub struct GexArgs {
+    #[command(flatten)]
+    pub provider: super::dashboard::ProviderArg,
     /// The chain file: CBOE quotedata CSV, CBOE delayed-quotes JSON or a Massive snapshot.
     #[arg(long, value_name = "FILE", required_unless_present = "symbol")]
     pub chain: Option<PathBuf>,

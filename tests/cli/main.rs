@@ -17,6 +17,7 @@ mod brief;
 mod calendar;
 mod econ;
 mod gex;
+mod help;
 mod isolated;
 mod massive;
 mod messages;

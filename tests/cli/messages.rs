@@ -7,7 +7,7 @@ use crate::support;
 #[test]
 fn a_speed_of_0_says_what_a_speed_is_and_names_the_flag_or_the_key_in_use() {
     let db = db();
-    let o = coach(&db, &["setups", "list", "--speed", "0"]);
+    let o = coach(&db, &["serve", "--speed", "0"]);
     assert_eq!(o.status.code(), Some(2));
     let e = err(&o);
     assert!(e.contains("--speed: 0 is not a speed"), "{e}");
