@@ -129,7 +129,7 @@ pub fn run(args: AlertsArgs, common: &CommonArgs) -> Result<(), CliError> {
             if json {
                 to_json(&alerts)?
             } else {
-                to_text(&alerts)
+                format!("{HEADER}{}", to_text(&alerts))
             }
         }
         AlertsCommand::Add {
@@ -199,9 +199,10 @@ pub fn run(args: AlertsArgs, common: &CommonArgs) -> Result<(), CliError> {
 /// The tab-separated header of `list` (SPEC 12).
 const HEADER: &str = "id\tsymbol\tcondition\tstate\tfired\tnote\n";
 
-/// The header and one tab-separated line per alert; times in New York, as on the screen.
+/// One tab-separated line per alert (`list` puts [`HEADER`] above them); times in New
+/// York, as on the screen.
 fn to_text(alerts: &[PriceAlert]) -> String {
-    let mut out = String::from(HEADER);
+    let mut out = String::new();
     for a in alerts {
         let fired = match (a.fired_at, a.fired_price) {
             (Some(at), Some(p)) => format!(
@@ -296,8 +297,7 @@ mod tests {
         };
         assert_eq!(
             to_text(&[alert]),
-            "id\tsymbol\tcondition\tstate\tfired\tnote\n\
-             4\tNDX\tcrosses above 25123.45\tfired\t2026-07-01 10:31:05 ET @ 25123.50\twall break\n"
+            "4\tNDX\tcrosses above 25123.45\tfired\t2026-07-01 10:31:05 ET @ 25123.50\twall break\n"
         );
     }
 

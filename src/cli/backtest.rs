@@ -50,9 +50,9 @@ pub struct BacktestArgs {
     /// Last session to backtest (New York date, inclusive).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub to: Option<NaiveDate>,
-    /// Backtest only these symbols (comma-separated); the others still feed the detectors
-    /// (an index reads its ETF proxy's volume).
-    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    /// Backtest only these symbols (`SPY QQQ` or `SPY,QQQ`); the others still feed the
+    /// detectors (an index reads its ETF proxy's volume).
+    #[arg(long, num_args = 1.., value_name = "SYMBOL")]
     pub symbols: Vec<String>,
     /// Backtest only these setup kinds (comma-separated, e.g. `gap_fill,orb_breakout`).
     #[arg(long, value_delimiter = ',', value_name = "K,...")]
@@ -143,11 +143,10 @@ fn scope(args: &BacktestArgs, common: &CommonArgs) -> Result<Scope, CliError> {
             "--from {from} is after --to {to}: no session to backtest"
         )));
     }
-    let symbols = args
-        .symbols
-        .iter()
-        .map(|s| Symbol::parse(s.trim()).map_err(|e| CliError::Input(format!("--symbols: {e}"))))
-        .collect::<Result<_, _>>()?;
+    let symbols = crate::store::parse_symbols(&args.symbols)
+        .map_err(|e| CliError::Input(format!("--symbols: {e}")))?
+        .into_iter()
+        .collect();
     let kinds = args
         .kinds
         .iter()
@@ -250,8 +249,7 @@ impl Backtest<'_> {
         let Some((name, out)) = &mut self.trades else {
             return Ok(());
         };
-        crate::json_round::rounded(trade)
-            .and_then(|v| serde_json::to_writer(&mut *out, &v))
+        serde_json::to_writer(&mut *out, trade)
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out))
             .map_err(|e| CliError::Runtime(format!("writing {name} failed: {e}")))
@@ -355,8 +353,7 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = match args.format {
-        BacktestFormat::Json => crate::json_round::rounded(&report)
-            .and_then(|v| serde_json::to_writer_pretty(&mut out, &v))
+        BacktestFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out)),
         BacktestFormat::Csv => write_csv(&mut out, &report.groups),

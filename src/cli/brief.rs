@@ -40,8 +40,9 @@ pub struct BriefArgs {
     /// used. Default 09:25, five minutes before the open.
     #[arg(long, value_name = "HH:MM", default_value = "09:25")]
     pub at: String,
-    /// Symbols instead of the default watchlist (replay: instead of every recorded symbol).
-    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    /// Symbols instead of the default watchlist (replay: instead of every recorded symbol):
+    /// `SPY QQQ` or `SPY,QQQ`.
+    #[arg(long, num_args = 1.., value_name = "SYMBOL")]
     pub watchlist: Vec<String>,
     /// Daily-bar files (a date column named date, Date or timestamp) for ATR(14), the
     /// official prior close, and the prior day when minute bars do not cover it (replay).

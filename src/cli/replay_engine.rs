@@ -7,7 +7,6 @@ use std::io::{self, IsTerminal};
 
 use super::CliError;
 use crate::detect::{DetectorsConfig, Engine};
-use crate::domain::Symbol;
 use crate::provider::replay::ReplayInput;
 
 /// Bars above which a progress counter is shown on stderr (when it is a terminal).
@@ -18,8 +17,9 @@ pub const PROGRESS_ABOVE: usize = 100_000;
 /// names the files of rejected ones).
 pub fn primed_engine(index: &[String], data: &ReplayInput) -> Result<Engine, CliError> {
     let mut config = DetectorsConfig::default();
-    for text in index {
-        let symbol = Symbol::parse(text).map_err(|e| CliError::Input(format!("--index: {e}")))?;
+    let symbols =
+        crate::store::parse_symbols(index).map_err(|e| CliError::Input(format!("--index: {e}")))?;
+    for symbol in symbols {
         if !config.index_symbols.contains(&symbol) {
             config.index_symbols.push(symbol);
         }

@@ -24,3 +24,4 @@ mod messages;
 mod replay;
 mod serve;
 mod setups;
+mod symbols;
