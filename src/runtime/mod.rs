@@ -50,6 +50,8 @@ pub enum AppEvent {
     History {
         id: i64,
         events: Vec<crate::store::SetupEvent>,
+        /// The detector's rationale, from the stored detection (`None`: tracked by hand).
+        rationale: Option<String>,
     },
     /// A symbol's key levels after its latest bar (label, price), for the scanner.
     Levels {

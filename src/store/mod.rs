@@ -9,6 +9,7 @@ mod briefs;
 mod coach;
 mod detections;
 mod positions;
+mod rationale;
 mod setups;
 mod team;
 mod unreachable;

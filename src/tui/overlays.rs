@@ -365,7 +365,8 @@ fn draw_confirm_remove_alert(frame: &mut Frame, area: Rect, app: &App, id: i64, 
     );
 }
 
-/// The plan, the detector's rationale (when the detection is still on screen), the note
+/// The plan, the detector's rationale (from the Scanner, else as read from the store with
+/// the history), the note
 /// and the journal of every transition.
 fn draw_details(
     frame: &mut Frame,
@@ -423,7 +424,8 @@ fn draw_details(
                 .iter()
                 .find(|o| o.id == source)
         })
-        .map(|o| o.detection.rationale.clone());
+        .map(|o| o.detection.rationale.clone())
+        .or_else(|| app.panes().setups.rationales.get(&s.id).cloned());
     if let Some(r) = rationale {
         lines.push(Line::styled(crate::text::printable(&r), theme.dim));
     }
