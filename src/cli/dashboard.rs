@@ -310,6 +310,16 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         patience: crate::tui::actions::GIVE_UP,
         brief: brief.requests.clone(),
     });
+    if !attach {
+        // Another process's setups and alerts on this database (an attached screen has
+        // the team listener instead).
+        tokio::spawn(crate::runtime::poll_changes::run(
+            store.clone(),
+            user,
+            events_tx.clone(),
+            cancel.clone(),
+        ));
+    }
     let market_rx = bus.subscribe();
     // The feed may have published its first snapshot before we subscribed: ask for it.
     let (snapshot_bus, snapshot_events) = (bus.clone(), events_tx.clone());

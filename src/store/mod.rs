@@ -8,6 +8,7 @@ mod alerts;
 mod briefs;
 mod coach;
 mod detections;
+mod fingerprint;
 mod positions;
 mod rationale;
 mod setups;
@@ -26,6 +27,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use alerts::{MAX_ALERT_NOTE_CHARS, NewAlert};
 pub use briefs::StoredBrief;
 pub use detections::StoredDetection;
+pub use fingerprint::ChangeFingerprint;
 pub use setups::{
     MAX_NOTES_CHARS, SetupEvent, SetupRow, TRACKED_REASON, TRADER_ACTOR, TrackResult,
 };
