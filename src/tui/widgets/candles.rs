@@ -545,7 +545,7 @@ mod tests {
     }
 
     fn label_price(text: &str) -> f64 {
-        text.rsplit(|c: char| c == ' ' || c == '▶')
+        text.rsplit([' ', '▶'])
             .next()
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("no price in {text:?}"))
