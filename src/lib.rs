@@ -12,6 +12,7 @@ pub mod config;
 pub mod detect;
 pub mod domain;
 pub mod gex;
+pub mod json_round;
 pub mod llm;
 pub mod market;
 pub mod notify;

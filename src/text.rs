@@ -7,6 +7,16 @@ fn is_bidi_override(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// `1 tracked setup`, `2 tracked setups`, `0 tracked setups`: a count with its noun in
+/// the right number (the noun's plural is the noun with an `s`).
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// [`printable`] line by line, keeping the line breaks: for multi-line texts such as
 /// error messages with their causes.
 pub fn printable_lines(input: &str) -> String {

@@ -86,6 +86,19 @@ pub struct PriceAlert {
     pub fired_price: Option<f64>,
 }
 
+impl PriceAlert {
+    /// The condition as a trader reads it, a move with the price it is measured from:
+    /// `moves ±2 % from 680.12`, `crosses above 450.50`.
+    pub fn condition_text(&self) -> String {
+        match (self.condition, self.reference) {
+            (Condition::MovesPercent(_), Some(from)) => {
+                format!("{} from {from:.2}", self.condition)
+            }
+            _ => self.condition.to_string(),
+        }
+    }
+}
+
 /// An alert's condition was met: the store records it (once), then it is announced.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Firing {

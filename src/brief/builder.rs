@@ -409,8 +409,13 @@ fn change_since_prior_close(
     prior_day: Option<&PriorDayLevels>,
     atr14: Option<f64>,
 ) -> Option<Change> {
+    // A last price from before the prior session's close (an index before the open) is
+    // the prior close itself: no move to report (issue 22 item 10).
+    let after_prior_close = |l: &PriceAt, p: &PriorDayLevels| {
+        crate::market::calendar::session(p.date).is_none_or(|s| l.at > s.close)
+    };
     match (last, prior_day) {
-        (Some(l), Some(p)) if p.close > 0.0 => {
+        (Some(l), Some(p)) if p.close > 0.0 && after_prior_close(&l, p) => {
             let points = l.price - p.close;
             Some(Change {
                 points,
@@ -703,7 +708,8 @@ fn watch_items(symbols: &[SymbolBrief], setups: &[TrackedSetup]) -> Vec<WatchIte
         if let Some(p) = &s.pivots {
             near.push(("pivot P", p.p));
         }
-        if let Some(p) = &s.prior_day {
+        // Only a price since the prior close can be near it (else it is the close).
+        if let (Some(p), Some(_)) = (&s.prior_day, &s.change) {
             near.push(("prior close", p.close));
         }
         for (label, level) in near {

@@ -110,10 +110,13 @@ fn symbol_lines(s: &SymbolBrief) -> Vec<TextLine> {
             p2(v.s2)
         )));
     }
-    let em = s
-        .expected_move
-        .as_ref()
-        .map(|e| format!("expected move ±{} ({})", p2(e.points), e.method));
+    let em = s.expected_move.as_ref().map(|e| {
+        format!(
+            "expected move ±{} ({})",
+            p2(e.points),
+            method_words(&e.method)
+        )
+    });
     let atr = s.atr14.map(|a| format!("ATR(14) {}", p2(a)));
     let line = match (atr, em) {
         (Some(atr), Some(em)) => Some(format!("{atr} · {em}")),
@@ -415,4 +418,13 @@ pub fn markdown(b: &Brief) -> String {
         let _ = writeln!(md, "- **{m}**");
     }
     md
+}
+
+/// How the expected move was measured, in words (the JSON keeps the identifier).
+fn method_words(method: &str) -> &str {
+    match method {
+        "atm_straddle" => "at-the-money straddle",
+        "atr14" => "daily ATR(14)",
+        other => other,
+    }
 }

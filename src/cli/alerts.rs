@@ -1,7 +1,8 @@
 //! `coach alerts list|add|remove`: the trader's price alerts (SPEC 17, 12).
 //!
-//! `list` prints one line per alert, newest first:
-//! `ID  SYMBOL  CONDITION  STATE  FIRED  NOTE` (tab-separated), or with `--json` one JSON
+//! `list` prints a header line `id symbol condition state fired note` and one line per
+//! alert, newest first (tab-separated; a move shows the price it is measured from, a
+//! firing its New York time and price), or with `--json` one JSON
 //! array of `{"id", "symbol", "condition", "level", "status", "repeat", "reference",
 //! "created_at", "fired_at", "fired_price", "note"}` (stable; `condition` is the stored
 //! kind: crosses_above, crosses_below, moves_pct, rel_volume_above, flip_cross,
@@ -27,6 +28,7 @@ use super::dashboard::CommonArgs;
 use super::setups::{with_config_store, with_store};
 use crate::alerts::{Condition, PriceAlert};
 use crate::domain::Symbol;
+use crate::market::calendar::NEW_YORK;
 use crate::store::{NewAlert, StoreError};
 
 #[derive(Debug, Args)]
@@ -64,7 +66,7 @@ pub enum AlertsCommand {
         #[arg(long, default_value = "")]
         note: String,
     },
-    /// Remove alerts by id.
+    /// Remove alerts by id; prints each alert removed.
     Remove {
         #[arg(required = true, value_name = "ID")]
         ids: Vec<i64>,
@@ -133,7 +135,7 @@ pub fn run(args: AlertsArgs, common: &CommonArgs) -> Result<(), CliError> {
             if json {
                 to_json(&alerts)?
             } else {
-                to_text(&alerts)
+                format!("{HEADER}{}", to_text(&alerts))
             }
         }
         AlertsCommand::Add {
@@ -174,20 +176,24 @@ pub fn run(args: AlertsArgs, common: &CommonArgs) -> Result<(), CliError> {
             to_text(&[stored])
         }
         AlertsCommand::Remove { ids } => {
-            with_store(common, |store, user| async move {
+            let removed = with_store(common, |store, user| async move {
+                let mut found = Vec::with_capacity(ids.len());
                 for id in &ids {
-                    if store.alert(user, *id).await.map_err(store_error)?.is_none() {
-                        return Err(CliError::Input(format!(
-                            "alert {id} not found; nothing removed"
-                        )));
+                    match store.alert(user, *id).await.map_err(store_error)? {
+                        Some(alert) => found.push(alert),
+                        None => {
+                            return Err(CliError::Input(format!(
+                                "alert {id} not found; nothing removed"
+                            )));
+                        }
                     }
                 }
                 for id in &ids {
                     store.remove_alert(user, *id).await.map_err(store_error)?;
                 }
-                Ok(())
+                Ok(found)
             })?;
-            String::new()
+            removed_text(&removed)
         }
     };
     io::stdout()
@@ -196,25 +202,53 @@ pub fn run(args: AlertsArgs, common: &CommonArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Runtime(format!("cannot write to stdout: {e}")))
 }
 
+/// The tab-separated header of `list` (SPEC 12).
+const HEADER: &str = "id\tsymbol\tcondition\tstate\tfired\tnote\n";
+
+/// One tab-separated line per alert (`list` puts [`HEADER`] above them); times in New
+/// York, as on the screen.
 fn to_text(alerts: &[PriceAlert]) -> String {
+    let mut out = String::new();
+    for a in alerts {
+        let fired = match (a.fired_at, a.fired_price) {
+            (Some(at), Some(p)) => format!(
+                "{} ET @ {p:.2}",
+                at.with_timezone(&NEW_YORK).format("%Y-%m-%d %H:%M:%S")
+            ),
+            _ => "-".into(),
+        };
+        let status = if a.repeat {
+            format!("{} (repeat)", a.status.as_str())
+        } else {
+            a.status.as_str().to_string()
+        };
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{status}\t{fired}\t{}\n",
+            a.id,
+            a.symbol,
+            a.condition_text(),
+            crate::text::printable(&a.note).replace(['\t', '\n', '\r'], " ")
+        ));
+    }
+    out
+}
+
+/// `removed alert 3: SPY crosses above 450.50 (call wall)`, one line per alert.
+fn removed_text(alerts: &[PriceAlert]) -> String {
     alerts
         .iter()
         .map(|a| {
-            let fired = match (a.fired_at, a.fired_price) {
-                (Some(at), Some(p)) => format!("{} @ {p:.2}", at.format("%Y-%m-%dT%H:%M:%SZ")),
-                _ => "-".into(),
-            };
-            let status = if a.repeat {
-                format!("{} (repeat)", a.status.as_str())
+            let note = crate::text::printable(a.note.trim());
+            let note = if note.is_empty() {
+                String::new()
             } else {
-                a.status.as_str().to_string()
+                format!(" ({note})")
             };
             format!(
-                "{}\t{}\t{}\t{status}\t{fired}\t{}\n",
+                "removed alert {}: {} {}{note}\n",
                 a.id,
                 a.symbol,
-                a.condition,
-                crate::text::printable(&a.note)
+                a.condition_text()
             )
         })
         .collect()
@@ -238,7 +272,8 @@ fn to_json(alerts: &[PriceAlert]) -> Result<String, CliError> {
             note: &a.note,
         })
         .collect();
-    serde_json::to_string(&rows)
+    crate::json_round::rounded(&rows)
+        .and_then(|v| serde_json::to_string(&v))
         .map(|mut s| {
             s.push('\n');
             s
@@ -249,6 +284,28 @@ fn to_json(alerts: &[PriceAlert]) -> Result<String, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_firing_is_listed_in_new_york_time_with_its_price_to_the_cent() {
+        let fired = Utc.with_ymd_and_hms(2026, 7, 1, 14, 31, 5).unwrap();
+        let alert = PriceAlert {
+            id: 4,
+            symbol: Symbol::parse("NDX").unwrap(),
+            condition: Condition::CrossesAbove(25123.45),
+            note: "wall\tbreak".into(),
+            status: crate::alerts::AlertStatus::Fired,
+            repeat: false,
+            reference: None,
+            created_at: fired,
+            fired_at: Some(fired),
+            fired_price: Some(25123.5),
+        };
+        assert_eq!(
+            to_text(&[alert]),
+            "4\tNDX\tcrosses above 25123.45\tfired\t2026-07-01 10:31:05 ET @ 25123.50\twall break\n"
+        );
+    }
 
     #[test]
     fn add_validates_everything_before_touching_the_store() {

@@ -22,6 +22,8 @@ use crate::store::{Store, StoreError};
 
 #[derive(Debug, Args)]
 pub struct AskArgs {
+    #[command(flatten)]
+    pub market: super::dashboard::MarketArgs,
     /// The question, e.g. "where is the SPX flip and how far is price from it?"
     pub question: String,
     /// Print each tool call and its result on stderr.
@@ -145,5 +147,5 @@ async fn ask(mut config: Config, args: AskArgs) -> Result<String, CliError> {
     };
     services.shutdown();
     store.close().await;
-    answer.map_err(|e| CliError::Runtime(format!("coach: {e}")))
+    answer.map_err(|e| CliError::Runtime(format!("the coach could not answer: {e}")))
 }

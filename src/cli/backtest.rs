@@ -58,9 +58,9 @@ pub struct BacktestArgs {
     /// Last session to backtest (New York date, inclusive).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub to: Option<NaiveDate>,
-    /// Backtest only these symbols (comma-separated); the others still feed the detectors
-    /// (an index reads its ETF proxy's volume).
-    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    /// Backtest only these symbols (`SPY QQQ` or `SPY,QQQ`); the others still feed the
+    /// detectors (an index reads its ETF proxy's volume).
+    #[arg(long, num_args = 1.., value_name = "SYMBOL")]
     pub symbols: Vec<String>,
     /// Backtest only these setup kinds (comma-separated, e.g. `gap_fill,orb_breakout`).
     #[arg(long, value_delimiter = ',', value_name = "K,...")]
@@ -173,11 +173,10 @@ fn scope(args: &BacktestArgs, common: &CommonArgs) -> Result<Scope, CliError> {
             "--from {from} is after --to {to}: no session to backtest"
         )));
     }
-    let symbols = args
-        .symbols
-        .iter()
-        .map(|s| Symbol::parse(s.trim()).map_err(|e| CliError::Input(format!("--symbols: {e}"))))
-        .collect::<Result<_, _>>()?;
+    let symbols = crate::store::parse_symbols(&args.symbols)
+        .map_err(|e| CliError::Input(format!("--symbols: {e}")))?
+        .into_iter()
+        .collect();
     let kinds = args
         .kinds
         .iter()

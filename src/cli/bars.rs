@@ -26,6 +26,8 @@ use crate::provider::replay::{write_daily_bars, write_minute_bars};
 /// or --provider alpaca).
 #[derive(Debug, Args)]
 pub struct BarsArgs {
+    #[command(flatten)]
+    pub provider: super::dashboard::ProviderArg,
     /// The symbol (at Massive, indices like SPX are fetched as I:SPX and written without
     /// volume; Alpaca has no indices: use their ETFs, SPY or QQQ).
     #[arg(long, value_name = "S")]

@@ -40,8 +40,9 @@ pub struct BriefArgs {
     /// used. Default 09:25, five minutes before the open.
     #[arg(long, value_name = "HH:MM", default_value = "09:25")]
     pub at: String,
-    /// Symbols instead of the default watchlist (replay: instead of every recorded symbol).
-    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    /// Symbols instead of the default watchlist (replay: instead of every recorded symbol):
+    /// `SPY QQQ` or `SPY,QQQ`.
+    #[arg(long, num_args = 1.., value_name = "SYMBOL")]
     pub watchlist: Vec<String>,
     /// Daily-bar files (a date column named date, Date or timestamp) for ATR(14), the
     /// official prior close, and the prior day when minute bars do not cover it (replay).
@@ -52,6 +53,11 @@ pub struct BriefArgs {
     /// An economic calendar file instead of the configured one ([brief] econ_calendar).
     #[arg(long, value_name = "FILE")]
     pub calendar: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: super::dashboard::SourceArgs,
+    /// Seed of the simulated market (sim; default 42).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     /// Print each bar file's detected layout on stderr (replay).
     #[arg(long, short)]
     pub verbose: bool,
@@ -177,6 +183,15 @@ fn replay_market(
         .max()
         .ok_or_else(|| input("--bars: no minute bars"))?;
     let date = date.unwrap_or(last_date);
+    // The brief of the session after the last recorded one still has its prior day;
+    // past that it would have nothing but "not available".
+    let latest = calendar::next_session(last_date).date;
+    if date > latest {
+        return Err(input(format!(
+            "--date {date} is past the recorded bars: they end on {last_date}, so the latest \
+             brief they can build is for {latest}"
+        )));
+    }
     let recorded: Vec<Symbol> = loaded.minute.keys().cloned().collect();
     let label = match &symbols {
         Some(_) => String::new(),

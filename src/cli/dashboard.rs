@@ -21,7 +21,8 @@ use crate::tui::keymap::Keymap;
 use crate::tui::terminal;
 use crate::tui::theme::Theme;
 
-/// Flags shared by the dashboard and the headless commands.
+/// Flags every command that reads the configuration takes (`--config`, `--db`, `--user`,
+/// anywhere on the line), the dashboard's market flags, and `--attach`.
 #[derive(Debug, Clone, Args, Default)]
 pub struct CommonArgs {
     /// Configuration file (default: $COACH_CONFIG, then ~/.config/coach/config.toml).
@@ -33,28 +34,97 @@ pub struct CommonArgs {
     /// The trader's name (default: local).
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
-    /// Market data provider: sim (simulated), replay (recorded bars, --bars), massive
-    /// (Massive.com; key in MASSIVE_API_KEY) or alpaca (Alpaca, free IEX feed; keys in
-    /// APCA_API_KEY_ID and APCA_API_SECRET_KEY).
-    #[arg(long, global = true, value_parser = crate::config::PROVIDERS)]
-    pub provider: Option<String>,
-    /// Recorded minute bars to replay (files, or directories of SYMBOL_1min*.csv and
-    /// SYMBOL_1day*.csv); implies --provider replay.
-    #[arg(long, global = true, num_args = 1.., value_name = "FILE|DIR")]
-    pub bars: Vec<PathBuf>,
-    /// Simulated (or replayed) seconds per real second (default 60).
-    #[arg(long, global = true, value_name = "X")]
-    pub speed: Option<f64>,
-    /// Seed of the simulated market (default 42).
-    #[arg(long, global = true, value_name = "N")]
-    pub seed: Option<u64>,
+    /// The market the dashboard watches. Not global: a subcommand that uses the market
+    /// takes these flags itself, so the others' `--help` does not list them (issue 22
+    /// item 11).
+    #[command(flatten)]
+    pub market: MarketArgs,
     /// Attach the dashboard to a team database (`--db postgres://…`) that a `coach serve`
     /// works on: no feed or detector here; changes arrive through LISTEN/NOTIFY.
     #[arg(long)]
     pub attach: bool,
 }
 
+/// Where market data comes from: the flags of the dashboard and of the subcommands
+/// that run a market (serve, ask, brief, doctor).
+#[derive(Debug, Clone, Args, Default)]
+pub struct MarketArgs {
+    /// Market data provider: sim (simulated), replay (recorded bars, --bars), massive
+    /// (Massive.com; key in MASSIVE_API_KEY) or alpaca (Alpaca, free IEX feed; keys in
+    /// APCA_API_KEY_ID and APCA_API_SECRET_KEY).
+    #[arg(long, value_parser = crate::config::PROVIDERS)]
+    pub provider: Option<String>,
+    /// Recorded minute bars to replay (files, or directories of SYMBOL_1min*.csv and
+    /// SYMBOL_1day*.csv); implies --provider replay.
+    #[arg(long, num_args = 1.., value_name = "FILE|DIR")]
+    pub bars: Vec<PathBuf>,
+    /// Simulated (or replayed) seconds per real second (default 60).
+    #[arg(long, value_name = "X")]
+    pub speed: Option<f64>,
+    /// Seed of the simulated market (default 42).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+/// The provider and the recorded bars, for the commands that read a market without
+/// running it in time (`doctor`, `brief`).
+#[derive(Debug, Clone, Args, Default)]
+pub struct SourceArgs {
+    /// Market data provider: sim (simulated), replay (recorded bars, --bars), massive
+    /// or alpaca.
+    #[arg(long, value_parser = crate::config::PROVIDERS)]
+    pub provider: Option<String>,
+    /// Recorded minute bars (files, or directories of SYMBOL_1min*.csv and
+    /// SYMBOL_1day*.csv); implies --provider replay.
+    #[arg(long, num_args = 1.., value_name = "FILE|DIR")]
+    pub bars: Vec<PathBuf>,
+}
+
+impl SourceArgs {
+    pub fn market(&self, seed: Option<u64>) -> MarketArgs {
+        MarketArgs {
+            provider: self.provider.clone(),
+            bars: self.bars.clone(),
+            speed: None,
+            seed,
+        }
+    }
+}
+
+/// Only the provider, for the commands that fetch from one (`bars`, `gex --symbol`).
+#[derive(Debug, Clone, Args, Default)]
+pub struct ProviderArg {
+    /// The provider to fetch from: massive (key in MASSIVE_API_KEY) or alpaca (keys in
+    /// APCA_API_KEY_ID and APCA_API_SECRET_KEY); default: the configured one.
+    #[arg(long, value_parser = crate::config::PROVIDERS)]
+    pub provider: Option<String>,
+}
+
 impl CommonArgs {
+    /// These flags with a subcommand's market flags on top (given after the subcommand,
+    /// they win over the same flag before it).
+    pub fn with_market(&self, market: &MarketArgs) -> CommonArgs {
+        let mut out = self.clone();
+        let m = &mut out.market;
+        if market.provider.is_some() {
+            m.provider.clone_from(&market.provider);
+        }
+        if !market.bars.is_empty() {
+            m.bars.clone_from(&market.bars);
+        }
+        m.speed = market.speed.or(m.speed);
+        m.seed = market.seed.or(m.seed);
+        out
+    }
+
+    /// These flags with a subcommand's `--provider` on top.
+    pub fn with_provider(&self, provider: &ProviderArg) -> CommonArgs {
+        self.with_market(&MarketArgs {
+            provider: provider.provider.clone(),
+            ..MarketArgs::default()
+        })
+    }
+
     /// The configuration with these flags applied on top (flags win), validated again.
     pub fn load_config(&self) -> Result<Config, CliError> {
         let mut config =
@@ -65,18 +135,25 @@ impl CommonArgs {
         if let Some(user) = &self.user {
             config.general.user = user.trim().to_string();
         }
-        if !self.bars.is_empty() {
-            config.replay.bars = self.bars.iter().map(|p| p.display().to_string()).collect();
+        if !self.market.bars.is_empty() {
+            config.replay.bars = self
+                .market
+                .bars
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
             config.general.provider = "replay".into();
         }
-        if let Some(provider) = &self.provider {
+        if let Some(provider) = &self.market.provider {
             config.general.provider = provider.clone();
         }
-        if let Some(speed) = self.speed {
+        if let Some(speed) = self.market.speed {
+            crate::config::check_speed(speed)
+                .map_err(|e| CliError::Input(format!("--speed: {e}")))?;
             config.sim.speed = speed;
             config.replay.speed = speed;
         }
-        if let Some(seed) = self.seed {
+        if let Some(seed) = self.market.seed {
             config.sim.seed = seed;
         }
         config
@@ -241,6 +318,16 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         patience: crate::tui::actions::GIVE_UP,
         brief: brief.requests.clone(),
     });
+    if !attach {
+        // Another process's setups and alerts on this database (an attached screen has
+        // the team listener instead).
+        tokio::spawn(crate::runtime::poll_changes::run(
+            store.clone(),
+            user,
+            events_tx.clone(),
+            cancel.clone(),
+        ));
+    }
     let market_rx = bus.subscribe();
     // The feed may have published its first snapshot before we subscribed: ask for it.
     let (snapshot_bus, snapshot_events) = (bus.clone(), events_tx.clone());

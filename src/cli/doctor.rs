@@ -36,7 +36,10 @@ use crate::store::{Store, redact_url};
 
 /// Check the configuration, the database and the market data provider.
 #[derive(Debug, Args)]
-pub struct DoctorArgs {}
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub source: super::dashboard::SourceArgs,
+}
 
 /// One check's outcome.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,8 +81,12 @@ pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
     let config = match common.load_config() {
         Ok(c) => c,
         Err(e) => {
+            // The reason is on the FAIL line; stderr only says why doctor stopped, so
+            // the error is not printed twice.
             println!("{}", Check::fail("config", e.to_string()).line());
-            return Err(e);
+            return Err(CliError::Input(
+                "the configuration cannot be loaded (FAIL config above); no other check ran".into(),
+            ));
         }
     };
     let mut source = "defaults (no file)".to_string();

@@ -30,6 +30,8 @@ over [0.8 S, 1.2 S] refined by Brent's method.",
 pub struct GexArgs {
     #[command(subcommand)]
     pub command: Option<GexCommand>,
+    #[command(flatten)]
+    pub provider: super::dashboard::ProviderArg,
     /// The chain file: CBOE quotedata CSV, CBOE delayed-quotes JSON or a Massive snapshot.
     #[arg(long, value_name = "FILE", required_unless_present = "symbol")]
     pub chain: Option<PathBuf>,

@@ -106,17 +106,35 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         None => dashboard::run(&cli.common),
         Some(command) => match command {
             Command::Calendar(args) => calendar::run(args),
-            Command::Gex(args) => gex::run(args, &cli.common),
+            Command::Gex(args) => {
+                let common = cli.common.with_provider(&args.provider);
+                gex::run(args, &common)
+            }
             Command::Replay(args) => replay::run(args),
             Command::Backtest(args) => backtest::run(args, &cli.common),
             Command::Setups(args) => setups::run(args, &cli.common),
             Command::Watchlist(args) => watchlist::run(args, &cli.common),
             Command::Alerts(args) => alerts::run(args, &cli.common),
-            Command::Serve(args) => serve::run(args, &cli.common),
-            Command::Bars(args) => bars::run(args, &cli.common),
-            Command::Doctor(args) => doctor::run(args, &cli.common),
-            Command::Ask(args) => ask::run(args, &cli.common),
-            Command::Brief(args) => brief::run(args, &cli.common),
+            Command::Serve(args) => {
+                let common = cli.common.with_market(&args.market);
+                serve::run(args, &common)
+            }
+            Command::Bars(args) => {
+                let common = cli.common.with_provider(&args.provider);
+                bars::run(args, &common)
+            }
+            Command::Doctor(args) => {
+                let common = cli.common.with_market(&args.source.market(None));
+                doctor::run(args, &common)
+            }
+            Command::Ask(args) => {
+                let common = cli.common.with_market(&args.market);
+                ask::run(args, &common)
+            }
+            Command::Brief(args) => {
+                let common = cli.common.with_market(&args.source.market(args.seed));
+                brief::run(args, &common)
+            }
             Command::Positions(args) => positions::run(args, &cli.common),
             Command::Econ(args) => econ::run(args, &cli.common),
         },

@@ -132,7 +132,7 @@ pub fn run(args: PositionsArgs, common: &CommonArgs) -> Result<(), CliError> {
                     .await
                     .map_err(store_error)
             })?;
-            println!("imported {n} positions from {name}");
+            println!("imported {} from {name}", crate::text::count(n, "position"));
         }
         PositionsCommand::Close { id } => {
             let closed = with_store(common, |store, user| async move {

@@ -211,7 +211,7 @@ fn replay(
         for d in &detections {
             match format {
                 ReplayFormat::Jsonl => {
-                    serde_json::to_writer(&mut *out, d)?;
+                    serde_json::to_writer(&mut *out, &crate::json_round::rounded(d)?)?;
                     writeln!(out)?;
                 }
                 ReplayFormat::Csv => writeln!(out, "{}", csv_row(d))?,
@@ -240,16 +240,18 @@ fn utc(t: DateTime<Utc>) -> String {
 }
 
 /// One detection as a CSV row.
+/// One detection as CSV, prices to the cent (as in the JSON).
 pub fn csv_row(d: &Detection) -> String {
+    use crate::json_round::{PRICE_DECIMALS, round_to};
     format!(
         "{},{},{},{},{},{},{},{},{},{},{},{}",
         d.symbol,
         d.kind,
         d.direction,
         d.confidence,
-        d.entry,
-        d.stop,
-        d.target,
+        round_to(d.entry, PRICE_DECIMALS),
+        round_to(d.stop, PRICE_DECIMALS),
+        round_to(d.target, PRICE_DECIMALS),
         utc(d.detected_at),
         utc(d.bar_time),
         d.market_date,

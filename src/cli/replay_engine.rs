@@ -7,7 +7,6 @@ use std::io::{self, IsTerminal};
 
 use super::CliError;
 use crate::detect::{DetectorsConfig, Engine};
-use crate::domain::Symbol;
 use crate::provider::replay::ReplayInput;
 
 /// Bars above which a progress counter is shown on stderr (when it is a terminal).
@@ -28,8 +27,9 @@ pub fn primed_engine_with(
     note: &mut dyn FnMut(String),
 ) -> Result<Engine, CliError> {
     let mut config = DetectorsConfig::default();
-    for text in index {
-        let symbol = Symbol::parse(text).map_err(|e| CliError::Input(format!("--index: {e}")))?;
+    let symbols =
+        crate::store::parse_symbols(index).map_err(|e| CliError::Input(format!("--index: {e}")))?;
+    for symbol in symbols {
         if !config.index_symbols.contains(&symbol) {
             config.index_symbols.push(symbol);
         }

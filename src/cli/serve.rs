@@ -28,6 +28,8 @@ pub struct ServeArgs {
     /// picks a free one; the address is logged). Default: [serve] http, else no endpoint.
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
+    #[command(flatten)]
+    pub market: super::dashboard::MarketArgs,
 }
 
 /// How long shutdown waits for the workers, then for the HTTP server and the store:

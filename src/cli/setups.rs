@@ -131,7 +131,8 @@ pub fn run(args: SetupsArgs, common: &CommonArgs) -> Result<(), CliError> {
                     .iter()
                     .map(|row| SetupJson::new(&row.setup, &row.notes))
                     .collect();
-                let mut text = serde_json::to_string_pretty(&json)
+                let mut text = crate::json_round::rounded(&json)
+                    .and_then(|v| serde_json::to_string_pretty(&v))
                     .map_err(|e| CliError::Runtime(format!("cannot write JSON: {e}")))?;
                 text.push('\n');
                 text

@@ -10,6 +10,7 @@ mod env;
 mod llm;
 mod ops;
 mod secret;
+mod toml_words;
 
 pub use alpaca::{APCA_KEY_ID_VAR, APCA_SECRET_KEY_VAR, AlpacaConfig};
 pub use backtest::{BacktestConfig, check_slippage};
@@ -308,7 +309,7 @@ impl Config {
                 // the message (issue 26).
                 let parse_error = |e: toml::de::Error| ConfigError::Parse {
                     path: path.to_path_buf(),
-                    reason: quoted(text, &e.to_string()),
+                    reason: quoted(text, &toml_words::describe(Some(text), &e)),
                 };
                 // Deserialising the text itself gives errors with line, column and key.
                 toml::from_str::<Config>(text).map_err(parse_error)?;
@@ -321,11 +322,11 @@ impl Config {
             Config::deserialize(toml::Value::Table(table)).map_err(|e| match file {
                 Some((path, text)) => ConfigError::Parse {
                     path: path.to_path_buf(),
-                    reason: quoted(text, e.message()),
+                    reason: quoted(text, &toml_words::in_words(e.message())),
                 },
                 None => ConfigError::Invalid {
                     key: "environment".into(),
-                    reason: one_line(e.message()),
+                    reason: toml_words::in_words(e.message()),
                 },
             })?;
         for (var, value) in vars.iter().filter(|(_, v)| !v.trim().is_empty()) {
@@ -377,22 +378,21 @@ impl Config {
                 );
             }
         }
-        if !(self.replay.speed.is_finite()
-            && self.replay.speed > 0.0
-            && self.replay.speed <= 3600.0)
-        {
-            return invalid(
-                "replay.speed",
-                format!("{} is not a speed between 0 and 3600", self.replay.speed),
-            );
+        // The speed of the provider in use is named first: `--speed 0` in sim mode is
+        // about sim.speed.
+        let mut speeds = [
+            ("sim.speed", self.sim.speed),
+            ("replay.speed", self.replay.speed),
+        ];
+        if self.general.provider == "replay" {
+            speeds.reverse();
+        }
+        for (key, speed) in speeds {
+            if let Err(reason) = check_speed(speed) {
+                return invalid(key, reason);
+            }
         }
         self.validate_massive()?;
-        if !(self.sim.speed.is_finite() && self.sim.speed > 0.0 && self.sim.speed <= 3600.0) {
-            return invalid(
-                "sim.speed",
-                format!("{} is not a speed between 0 and 3600", self.sim.speed),
-            );
-        }
         if self.sim.symbols.is_empty() {
             return invalid("sim.symbols", "needs at least one symbol".into());
         }
@@ -491,6 +491,21 @@ const SECRET_VARS: [&str; 6] = [
 
 /// The environment variable holding the FRED API key (wins over `[brief] fred_api_key`).
 pub const FRED_API_KEY_VAR: &str = "FRED_API_KEY";
+
+/// The most simulated (or replayed) seconds per real second: an hour a second.
+pub const MAX_SPEED: f64 = 3600.0;
+
+/// A speed, in simulated seconds per real second: above 0 and at most [`MAX_SPEED`].
+pub fn check_speed(speed: f64) -> Result<(), String> {
+    if speed.is_finite() && speed > 0.0 && speed <= MAX_SPEED {
+        Ok(())
+    } else {
+        Err(format!(
+            "{speed} is not a speed: simulated seconds per real second, above 0 and at most \
+             {MAX_SPEED} (1 is real time)"
+        ))
+    }
+}
 
 /// A TOML error about the file `text` as the user reads it: on one line, the values of
 /// secret keys replaced by `***`, escapes and bidirectional overrides in the quoted line

@@ -23,6 +23,7 @@ pub mod massive_feed;
 pub mod metrics;
 pub mod monitor;
 pub mod ownership;
+pub mod poll_changes;
 pub mod remote;
 pub mod services;
 pub mod setup_changes;
@@ -53,6 +54,8 @@ pub enum AppEvent {
     History {
         id: i64,
         events: Vec<crate::store::SetupEvent>,
+        /// The detector's rationale, from the stored detection (`None`: tracked by hand).
+        rationale: Option<String>,
     },
     /// A symbol's key levels after its latest bar (label, price), for the scanner.
     Levels {

@@ -11,10 +11,13 @@ mod calibrations;
 mod coach;
 mod detections;
 mod gex_history;
+mod fingerprint;
 mod positions;
+mod rationale;
 mod setups;
 mod snoozes;
 mod team;
+mod unreachable;
 mod watchlists;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +33,7 @@ pub use backtest::{BacktestRun, SOURCE_CLI, SOURCE_SCHEDULED, StoredBacktest};
 pub use briefs::StoredBrief;
 pub use calibrations::StoredCalibration;
 pub use detections::StoredDetection;
+pub use fingerprint::ChangeFingerprint;
 pub use setups::{
     MAX_NOTES_CHARS, SetupEvent, SetupRow, TRACKED_REASON, TRADER_ACTOR, TrackResult,
 };
@@ -207,13 +211,20 @@ impl Store {
             options.get_port(),
             options.get_database().unwrap_or("")
         );
-        let pool = PgPoolOptions::new()
+        let pool = match PgPoolOptions::new()
             .max_connections(8)
             .after_release(|conn, _| Box::pin(async move { clean_after_release(conn).await }))
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
-            .map_err(|e| open_error(&target, e))?;
+        {
+            Ok(pool) => pool,
+            Err(e @ sqlx::Error::PoolTimedOut) => {
+                let reason = unreachable::postgres_reason(&options, &e).await;
+                return Err(open_error(&target, reason));
+            }
+            Err(e) => return Err(open_error(&target, e)),
+        };
         Ok(Store::Postgres(pool))
     }
 

@@ -34,11 +34,20 @@ pub enum WatchlistError {
     WouldBeEmpty(String),
 }
 
-/// Normalises, validates and deduplicates user input (first occurrence kept).
+/// Normalises, validates and deduplicates user input (first occurrence kept). The one
+/// parser of symbol lists (issue 22 item 8): each input may hold several symbols
+/// separated by commas, so the arguments `SPY QQQ`, `SPY,QQQ` and `"SPY, QQQ"` are the
+/// same list (a space inside one symbol, `"BRK B"`, is still refused, never split);
+/// positions in errors count the symbols.
 pub fn parse_symbols<S: AsRef<str>>(input: &[S]) -> Result<Vec<Symbol>, WatchlistError> {
-    let mut out: Vec<Symbol> = Vec::with_capacity(input.len());
-    for (i, text) in input.iter().enumerate() {
-        let symbol = Symbol::parse(text.as_ref()).map_err(|error| WatchlistError::BadSymbol {
+    let words: Vec<&str> = input
+        .iter()
+        .flat_map(|text| text.as_ref().split(','))
+        .filter(|word| !word.trim().is_empty())
+        .collect();
+    let mut out: Vec<Symbol> = Vec::with_capacity(words.len());
+    for (i, text) in words.iter().enumerate() {
+        let symbol = Symbol::parse(text).map_err(|error| WatchlistError::BadSymbol {
             position: i + 1,
             error,
         })?;
@@ -357,6 +366,28 @@ mod tests {
         let parsed = parse_symbols(&[" spy", "QQQ", "Spy ", "brk.b"]).unwrap();
         let names: Vec<&str> = parsed.iter().map(Symbol::as_str).collect();
         assert_eq!(names, ["SPY", "QQQ", "BRK.B"]);
+    }
+
+    #[test]
+    fn spaces_and_commas_separate_symbols_alike() {
+        let names = |input: &[&str]| -> Vec<String> {
+            parse_symbols(input)
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().to_string())
+                .collect()
+        };
+        let want = ["SPY", "QQQ", "IWM"];
+        assert_eq!(names(&["SPY", "QQQ", "IWM"]), want);
+        assert_eq!(names(&["SPY,QQQ,IWM"]), want);
+        assert_eq!(names(&["SPY, QQQ", "iwm,"]), want);
+        let err = parse_symbols(&["SPY QQQ"]).unwrap_err().to_string();
+        assert!(
+            err.contains("\"SPY QQQ\""),
+            "one argument with a space: {err}"
+        );
+        let err = parse_symbols(&["SPY,QQQ,B@D"]).unwrap_err().to_string();
+        assert!(err.contains("entry 3") && err.contains("B@D"), "{err}");
     }
 
     #[test]

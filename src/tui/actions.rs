@@ -235,7 +235,22 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Result<Option<AppEvent>
             ))),
         },
         Effect::LoadHistory { id } => match ctx.store.setup_events(ctx.user, id).await {
-            Ok(events) => Some(AppEvent::History { id, events }),
+            Ok(events) => {
+                // A rationale that cannot be read leaves the details without it.
+                let rationale = ctx
+                    .store
+                    .setup_rationale(ctx.user, id)
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::warn!("rationale of setup {id}: {e}");
+                        None
+                    });
+                Some(AppEvent::History {
+                    id,
+                    events,
+                    rationale,
+                })
+            }
             Err(e) => Some(AppEvent::ActionFailed(format!(
                 "history of setup {id}: {}",
                 answer(e)?

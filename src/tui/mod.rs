@@ -7,6 +7,7 @@
 
 pub mod action;
 pub mod actions;
+pub mod ansi16;
 pub mod app;
 pub mod coach_runner;
 pub mod event_loop;

@@ -282,7 +282,13 @@ fn draw_confirm_quit(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Clear, rect);
     let text = vec![
         Line::styled(
-            format!("{} tracked setups are still active.", app.active_setups()),
+            format!(
+                "{} still active.",
+                match app.active_setups() {
+                    1 => "1 tracked setup is".to_string(),
+                    n => format!("{n} tracked setups are"),
+                }
+            ),
             theme.text,
         ),
         Line::styled("Quit? y = quit, any other key = stay", theme.header),
@@ -421,8 +427,9 @@ fn confidence_text(app: &App, d: &crate::domain::Detection) -> String {
     }
 }
 
-/// The plan, the detector's rationale and confidence (when the detection is still on
-/// screen), the note and the journal of every transition.
+/// The plan, the detector's rationale (from the Scanner, else as read from the store with
+/// the history) and confidence (while the detection is on screen), the note and the
+/// journal of every transition.
 fn draw_details(
     frame: &mut Frame,
     area: Rect,
@@ -470,23 +477,21 @@ fn draw_details(
             theme.text,
         ),
     ];
-    let rationale = s
-        .source_id
-        .and_then(|source| {
-            app.panes()
-                .scanner
-                .opportunities()
-                .iter()
-                .find(|o| o.id == source)
-        })
-        .map(|o| {
-            (
-                o.detection.rationale.clone(),
-                confidence_text(app, &o.detection),
-            )
-        });
-    if let Some((r, confidence)) = rationale {
+    let on_screen = s.source_id.and_then(|source| {
+        app.panes()
+            .scanner
+            .opportunities()
+            .iter()
+            .find(|o| o.id == source)
+    });
+    let confidence = on_screen.map(|o| confidence_text(app, &o.detection));
+    let rationale = on_screen
+        .map(|o| o.detection.rationale.clone())
+        .or_else(|| app.panes().setups.rationales.get(&s.id).cloned());
+    if let Some(r) = rationale {
         lines.push(Line::styled(crate::text::printable(&r), theme.dim));
+    }
+    if let Some(confidence) = confidence {
         lines.push(Line::styled(confidence, theme.dim));
     }
     if !row.notes.is_empty() {

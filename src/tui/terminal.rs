@@ -21,6 +21,8 @@ use crossterm::terminal::{
 };
 use crossterm::{execute, queue};
 use ratatui::Terminal;
+
+use super::ansi16::Ansi16Filter;
 use ratatui::backend::CrosstermBackend;
 
 pub type Term = Terminal<CrosstermBackend<Screen>>;
@@ -28,13 +30,17 @@ pub type Term = Terminal<CrosstermBackend<Screen>>;
 /// Standard output while the full-screen mode is on. Once `restore` has run, writes go
 /// nowhere and succeed: the screen is no longer ours, and ratatui's `Drop` (which shows
 /// the cursor and `eprintln!`s, so panics, when that write fails) must find nothing to
-/// fail on a terminal that is gone.
-pub struct Screen(Stdout);
+/// fail on a terminal that is gone. Colours go out as 16-colour codes where they are
+/// one of the 16 ([`Ansi16Filter`]).
+pub struct Screen(Stdout, Ansi16Filter);
 
 impl Write for Screen {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if ACTIVE.load(Ordering::SeqCst) {
-            self.0.write(buf)
+            let mut out = Vec::with_capacity(buf.len() + 16);
+            self.1.filter(buf, &mut out);
+            self.0.write_all(&out)?;
+            Ok(buf.len())
         } else {
             Ok(buf.len())
         }
@@ -94,7 +100,10 @@ pub fn enter() -> io::Result<Term> {
     ACTIVE.store(true, Ordering::SeqCst);
     let mut stdout = io::stdout();
     execute!(stdout, EnterAlternateScreen, Hide)?;
-    Terminal::new(CrosstermBackend::new(Screen(stdout)))
+    Terminal::new(CrosstermBackend::new(Screen(
+        stdout,
+        Ansi16Filter::default(),
+    )))
 }
 
 /// Leaves everything `enter` set up (and the modes we never enable, in case a library

@@ -815,3 +815,44 @@ async fn coach_doctor_checks_the_model_server_when_one_is_configured() {
     );
     assert!(!stdout.contains(API_KEY));
 }
+
+/// Issue 22 item 9: a failed answer is told once, `coach: the coach could not answer: …`,
+/// not `coach: coach: …`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_coach_ask_says_coach_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("coach.db").display());
+    let script = Arc::new(Script::default());
+    let url = serve(script.clone()).await;
+    script
+        .replies
+        .lock()
+        .unwrap()
+        .push_back(Box::new(|_| Reply::Status(400, None)));
+    let configured = dir.path().join("coach.toml");
+    std::fs::write(
+        &configured,
+        format!("[llm]\nbase_url = \"{url}\"\nmodel = \"test-model\"\napi_key = \"{API_KEY}\"\n"),
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_coach"));
+    cmd.args([
+        "--config",
+        configured.to_str().unwrap(),
+        "--db",
+        &db,
+        "ask",
+        "flip?",
+    ])
+    .env("HOME", dir.path());
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("coach: the coach could not answer: "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("coach: coach:"), "{stderr}");
+}

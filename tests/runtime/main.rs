@@ -23,5 +23,6 @@ mod health_alerts;
 mod journal_stats;
 mod notify_channels;
 mod notify_discord;
+mod poll_changes;
 mod sentry_events;
 mod worker_panic;

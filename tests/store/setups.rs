@@ -791,3 +791,35 @@ async fn a_late_tracked_plan_whose_target_already_traded_is_refused_with_the_tim
         assert_ne!(verdict, LateTrack::Fresh);
     }
 }
+
+/// Issue 22 item 5: Enter on a setup shows the detector's rationale after a restart too,
+/// read back from the stored detection (the Scanner no longer lists it).
+#[tokio::test]
+async fn a_tracked_setups_rationale_is_read_back_after_a_restart() {
+    for t in support::stores().await {
+        let s = &t.store;
+        let user = s.ensure_user("local", at(14, 0)).await.unwrap();
+        let other = s.ensure_user("bob", at(14, 0)).await.unwrap();
+        let d = stored(s, spy_long("or15-rationale")).await;
+        let row = track_new(s, user, &d, at(15, 7)).await;
+        let again = t.reopen().await;
+        assert_eq!(
+            again
+                .setup_rationale(user, row.setup.id)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("close 681.10 above the 15-minute range high 680.40 on 2.1x volume"),
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            again.setup_rationale(other, row.setup.id).await.unwrap(),
+            None,
+            "another trader's setup: {}",
+            t.name
+        );
+        assert_eq!(again.setup_rationale(user, 999_999).await.unwrap(), None);
+        again.close().await;
+    }
+}

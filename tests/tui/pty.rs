@@ -358,7 +358,8 @@ fn a_tracked_setup_shows_on_the_chart_and_capital_a_stores_an_alert_at_its_entry
     let text = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.status.success(), "{listed:?}");
     assert!(
-        text.starts_with("1\t") && text.contains("setup #1 entry"),
+        text.lines().nth(1).is_some_and(|l| l.starts_with("1\t"))
+            && text.contains("setup #1 entry"),
         "the alert is stored:\n{text}"
     );
 }

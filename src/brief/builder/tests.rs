@@ -506,5 +506,40 @@ fn the_expected_move_is_the_front_at_the_money_straddle_when_a_chain_is_availabl
         .iter()
         .map(|l| format!("{l:?}"))
         .collect::<String>();
-    assert!(text.contains("(atm_straddle)"), "{text}");
+    // Words on the screen, the identifier in the JSON (issue 22 item 10).
+    assert!(text.contains("(at-the-money straddle)"), "{text}");
+    assert!(!text.contains("atm_straddle"), "{text}");
+}
+
+/// Issue 22 item 10: an index before the open has no price since the prior close, so
+/// there is no change to report and no "0.00 % from its prior close" watch item.
+#[test]
+fn an_index_before_the_open_reports_no_change_and_no_prior_close_watch_item() {
+    let today = date(DAY.0, DAY.1, DAY.2);
+    let prev = date(2026, 11, 23);
+    let input = SymbolInput {
+        daily: daily_bars(prev),
+        previous_bars: session_bars(prev, 6801.0, 6830.0, 6790.0, 6812.0),
+        bars: vec![],
+        // The feed's last quote of an index before the open: the prior session's close.
+        last: Some(crate::brief::model::PriceAt {
+            price: 6812.0,
+            at: ny(prev, 16, 0),
+        }),
+        ..SymbolInput::new(Symbol::parse("SPX").unwrap())
+    };
+    let b = build_one(input, ny(today, 9, 25), &[]);
+    let s = &b.symbols[0];
+    assert_eq!(
+        s.last.map(|l| l.price),
+        Some(6812.0),
+        "the prior close stands"
+    );
+    assert_eq!(s.change, None);
+    let text = crate::brief::render::text_lines(&b)
+        .iter()
+        .map(|l| format!("{l:?}"))
+        .collect::<String>();
+    assert!(!text.contains("+0.00 %"), "{text}");
+    assert!(!text.contains("from its prior close"), "{text}");
 }

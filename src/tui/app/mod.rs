@@ -704,9 +704,16 @@ impl App {
             }
             AppEvent::Market(snapshot) => self.on_market(&MarketEvent::Snapshot(snapshot)),
             // The Details popup waits for its history: it shows as soon as it comes.
-            AppEvent::History { id, events } => match &mut self.overlay {
+            AppEvent::History {
+                id,
+                events,
+                rationale,
+            } => match &mut self.overlay {
                 Some(Overlay::Details { id: open, history }) if *open == id => {
                     *history = Some(events);
+                    if let Some(r) = rationale {
+                        self.panes.setups.rationales.insert(id, r);
+                    }
                     true
                 }
                 _ => false,

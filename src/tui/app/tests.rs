@@ -527,6 +527,7 @@ fn enter_opens_the_details_and_loads_the_history() {
     a.on_event(AppEvent::History {
         id: 9,
         events: vec![],
+        rationale: None,
     });
     assert_eq!(
         a.overlay,
@@ -597,6 +598,7 @@ fn the_history_redraws_the_details_popup_at_once_and_only_its_own() {
         !a.on_event(AppEvent::History {
             id: 8,
             events: vec![event.clone()],
+            rationale: None,
         }),
         "another setup's history changes nothing on screen"
     );
@@ -611,6 +613,7 @@ fn the_history_redraws_the_details_popup_at_once_and_only_its_own() {
         a.on_event(AppEvent::History {
             id: 9,
             events: vec![event.clone()],
+            rationale: None,
         }),
         "the popup's own history is drawn with the next frame, not at the next tick"
     );
@@ -626,6 +629,7 @@ fn the_history_redraws_the_details_popup_at_once_and_only_its_own() {
         !a.on_event(AppEvent::History {
             id: 9,
             events: vec![event],
+            rationale: None,
         }),
         "a history after the popup closed is dropped"
     );

@@ -301,56 +301,164 @@ impl CandleChart<'_> {
         }
     }
 
-    /// The last close (`▶`), the in-range lines' labels at their rows (most important
-    /// first; a taken row keeps its label), and the out-of-range lines at the edges.
+    /// The axis labels, top to bottom in price order (issue 22 item 3): the lines above
+    /// the bars' range stacked at the top edge (`↑`, highest first), those below at the
+    /// bottom edge (`↓`, lowest last), and between them the last close (`▶`) and the
+    /// in-range lines, each within two rows of its line. When rows run out, the least
+    /// important labels give way (setup and alert first, then VWAP, prior day, gamma,
+    /// opening range, bands), never the order.
     fn draw_axis(&self, buf: &mut Buffer, axis: Rect, scale: Scale, visible: &[Bar]) {
         let rows = axis.height as usize;
-        let mut taken = vec![false; rows];
-        let width = axis.width as usize;
-        let mut put = |buf: &mut Buffer, row: usize, text: &str, style: Style| -> bool {
-            if row >= taken.len() || taken[row] {
-                return false;
-            }
-            taken[row] = true;
-            buf.set_stringn(axis.x, axis.y + row as u16, text, width, style);
-            true
-        };
-        // The row itself, else the nearest free one within two rows.
-        let near = |row: usize| {
-            [0isize, -1, 1, -2, 2]
-                .into_iter()
-                .filter_map(move |d| row.checked_add_signed(d))
-        };
-        if let Some(last) = visible.last() {
-            let text = format!("▶{}", price(last.close));
-            put(buf, scale.half(last.close) / 2, &text, self.styles.axis);
+        let mut labels: Vec<AxisLabel> = Vec::new();
+        if let Some(last) = visible.last().filter(|b| b.close.is_finite()) {
+            labels.push(AxisLabel {
+                text: format!("▶{}", price(last.close)),
+                price: last.close,
+                place: Place::Near(scale.half(last.close) / 2),
+                rank: 0,
+                style: self.styles.axis,
+            });
         }
-        let mut order: Vec<&ChartLine> = self.lines.iter().collect();
-        order.sort_by_key(|l| l.kind as u8);
-        let (mut above, mut below) = (0usize, rows.saturating_sub(1));
-        for line in order {
-            let style = self.line_style(line.kind);
-            if scale.contains(line.price) {
-                let text = format!("{} {}", line.label, price(line.price));
-                for row in near(scale.half(line.price) / 2) {
-                    if put(buf, row, &text, style) {
-                        break;
-                    }
-                }
+        for line in self.lines.iter().filter(|l| l.price.is_finite()) {
+            let (text, place) = if scale.contains(line.price) {
+                (
+                    format!("{} {}", line.label, price(line.price)),
+                    Place::Near(scale.half(line.price) / 2),
+                )
             } else if line.price > scale.high {
-                let text = format!("↑{} {}", line.label, price(line.price));
-                // Off-range labels keep to their half, so `↓` never shows at the top.
-                while above < rows / 2 && !put(buf, above, &text, style) {
-                    above += 1;
-                }
+                (format!("↑{} {}", line.label, price(line.price)), Place::Top)
             } else {
-                let text = format!("↓{} {}", line.label, price(line.price));
-                while below >= rows / 2 && below > 0 && !put(buf, below, &text, style) {
-                    below -= 1;
-                }
+                (
+                    format!("↓{} {}", line.label, price(line.price)),
+                    Place::Bottom,
+                )
+            };
+            labels.push(AxisLabel {
+                text,
+                price: line.price,
+                place,
+                rank: label_rank(line.kind),
+                style: self.line_style(line.kind),
+            });
+        }
+        let width = axis.width as usize;
+        for (label, row) in layout_labels(labels, rows) {
+            buf.set_stringn(axis.x, axis.y + row as u16, &label.text, width, label.style);
+        }
+    }
+}
+
+/// Where an axis label belongs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Place {
+    /// Within two rows of this row.
+    Near(usize),
+    /// Stacked at the top edge (its line is above the range).
+    Top,
+    /// Stacked at the bottom edge (its line is below the range).
+    Bottom,
+}
+
+#[derive(Clone, Debug)]
+struct AxisLabel {
+    text: String,
+    price: f64,
+    place: Place,
+    /// 0 is kept longest.
+    rank: u8,
+    style: Style,
+}
+
+/// Which labels keep their row when rows run out: 0 first.
+fn label_rank(kind: LineKind) -> u8 {
+    match kind {
+        LineKind::Setup => 1,
+        LineKind::Alert => 2,
+        LineKind::Vwap => 3,
+        LineKind::PriorDay => 4,
+        LineKind::Gamma => 5,
+        LineKind::OpeningRange => 6,
+        LineKind::Band => 7,
+    }
+}
+
+/// How far a label may sit from its line's row.
+const LABEL_SLACK: usize = 2;
+
+/// Rows for the labels that fit, in price order top to bottom: labels are taken most
+/// important first, each kept only if every kept label still has a row (edge labels
+/// stacked from their edge, the others within [`LABEL_SLACK`] of their line).
+fn layout_labels(labels: Vec<AxisLabel>, rows: usize) -> Vec<(AxisLabel, usize)> {
+    let mut by_rank: Vec<AxisLabel> = labels;
+    by_rank.sort_by_key(|l| l.rank);
+    let mut kept: Vec<AxisLabel> = Vec::new();
+    let mut placed: Vec<(AxisLabel, usize)> = Vec::new();
+    for label in by_rank {
+        kept.push(label);
+        match place_in_order(&kept, rows) {
+            Some(rows_of) => {
+                placed = rows_of;
+            }
+            None => {
+                kept.pop();
             }
         }
     }
+    placed
+}
+
+/// Top-to-bottom key: edge labels at their edges, the others by their row, then by price
+/// (higher first).
+fn order_key(l: &AxisLabel) -> (u8, usize, std::cmp::Reverse<i64>) {
+    let cents = std::cmp::Reverse((l.price * 100.0).round() as i64);
+    match l.place {
+        Place::Top => (0, 0, cents),
+        Place::Near(row) => (1, row, cents),
+        Place::Bottom => (2, 0, cents),
+    }
+}
+
+/// One row per label in order, or `None` when they do not fit.
+fn place_in_order(labels: &[AxisLabel], rows: usize) -> Option<Vec<(AxisLabel, usize)>> {
+    if labels.len() > rows {
+        return None;
+    }
+    let mut sorted: Vec<AxisLabel> = labels.to_vec();
+    sorted.sort_by(|a, b| {
+        order_key(a)
+            .partial_cmp(&order_key(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    // The lowest row each may take, top down; then the highest, bottom up.
+    let ideal = |l: &AxisLabel| match l.place {
+        Place::Top => 0,
+        Place::Near(row) => row.min(rows - 1),
+        Place::Bottom => rows - 1,
+    };
+    let mut at: Vec<usize> = Vec::with_capacity(sorted.len());
+    for (i, l) in sorted.iter().enumerate() {
+        let floor = if i == 0 { 0 } else { at[i - 1] + 1 };
+        at.push(ideal(l).max(floor));
+    }
+    for i in (0..sorted.len()).rev() {
+        let ceiling = if i + 1 == sorted.len() {
+            rows - 1
+        } else {
+            at[i + 1].checked_sub(1)?
+        };
+        at[i] = at[i].min(ceiling);
+    }
+    let fits = sorted
+        .iter()
+        .zip(&at)
+        .enumerate()
+        .all(|(i, (l, &row))| match l.place {
+            // Edge labels form an unbroken stack from their edge.
+            Place::Top => row == i,
+            Place::Bottom => row == rows - (sorted.len() - i),
+            Place::Near(want) => row.abs_diff(want.min(rows - 1)) <= LABEL_SLACK,
+        });
+    fits.then(|| sorted.into_iter().zip(at).collect())
 }
 
 /// The value in effect at `t`: the latest point at or before it.
@@ -518,5 +626,79 @@ mod tests {
             20,
         );
         assert!((0..20).all(|y| buf[(5, y)].symbol() != "━"));
+    /// The axis labels read top to bottom: (text, row).
+    fn axis_labels(buf: &Buffer, w: u16, h: u16) -> Vec<(String, u16)> {
+        let x0 = w - axis_width(Rect::new(0, 0, w, h));
+        (0..h)
+            .filter_map(|y| {
+                let text: String = (x0..w).map(|x| buf[(x, y)].symbol()).collect();
+                let text = text.trim().to_string();
+                (!text.is_empty()).then_some((text, y))
+            })
+            .collect()
+    }
+
+    fn label_price(text: &str) -> f64 {
+        text.rsplit([' ', '▶'])
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no price in {text:?}"))
+    }
+
+    #[test]
+    fn axis_labels_read_in_price_order_with_off_chart_levels_at_the_edges() {
+        // Bars 6800–6810; ZG just under +2σ (same row), PW and CW off the chart.
+        let b = bars(
+            &(0..40)
+                .map(|i| 6800.0 + (i % 11) as f64)
+                .collect::<Vec<_>>(),
+        );
+        let line = |label: &str, price: f64, kind: LineKind| ChartLine {
+            label: label.into(),
+            price,
+            kind,
+        };
+        let lines = [
+            line("VWAP", 6805.0, LineKind::Vwap),
+            line("+2σ", 6806.39, LineKind::Band),
+            line("+1σ", 6805.7, LineKind::Band),
+            line("-1σ", 6803.1, LineKind::Band),
+            line("-2σ", 6799.9, LineKind::Band),
+            line("ZG", 6805.84, LineKind::Gamma),
+            line("PW", 6750.0, LineKind::Gamma),
+            line("CW", 6900.0, LineKind::Gamma),
+            line("PDH", 6812.0, LineKind::PriorDay),
+            line("PDL", 6790.0, LineKind::PriorDay),
+        ];
+        for (w, h) in [(60, 12), (60, 20), (80, 8)] {
+            let buf = render(&CandleChart::new(&b, &lines), w, h);
+            let labels = axis_labels(&buf, w, h);
+            let prices: Vec<f64> = labels.iter().map(|(t, _)| label_price(t)).collect();
+            assert!(
+                prices.windows(2).all(|p| p[0] >= p[1]),
+                "{w}x{h}: labels out of price order: {labels:?}"
+            );
+            for (i, (text, row)) in labels.iter().enumerate() {
+                if text.starts_with('↑') {
+                    assert_eq!(*row as usize, i, "{w}x{h}: ↑ only at the top: {labels:?}");
+                }
+                if text.starts_with('↓') {
+                    assert_eq!(
+                        (h - row) as usize,
+                        labels.len() - i,
+                        "{w}x{h}: ↓ only at the bottom: {labels:?}"
+                    );
+                }
+            }
+            assert!(labels.iter().any(|(t, _)| t.starts_with('▶')), "{labels:?}");
+        }
+        let buf = render(&CandleChart::new(&b, &lines), 60, 20);
+        let text: Vec<String> = axis_labels(&buf, 60, 20).into_iter().map(|l| l.0).collect();
+        for needle in ["↑CW", "↓PW", "PDH", "↓PDL", "ZG", "+2σ", "VWAP"] {
+            assert!(
+                text.iter().any(|t| t.starts_with(needle)),
+                "{needle}: {text:?}"
+            );
+        }
     }
 }

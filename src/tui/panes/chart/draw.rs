@@ -120,26 +120,33 @@ pub fn render_chart(buf: &mut Buffer, area: Rect, app: &App, theme: &Theme) {
     let bar = bars[cursor.unwrap_or(bars.len() - 1)];
     let arrow = if bar.close >= bar.open { "▲" } else { "▼" };
     let when = bar.start.with_timezone(&NEW_YORK).format("%H:%M");
-    let mut spans = vec![
-        Span::styled(
-            format!("{symbol} {} ", app.panes().chart.view.timeframe.label()),
-            theme.header,
-        ),
-        Span::styled(
-            format!(
-                "{when} {arrow} O {} H {} L {} C {} V {}",
-                price(bar.open),
-                price(bar.high),
-                price(bar.low),
-                price(bar.close),
-                volume(bar.volume)
-            ),
-            theme.text,
-        ),
-    ];
-    if cursor.is_some() {
-        spans.push(Span::styled(" (cursor)", theme.dim));
-    }
+    let head = format!("{symbol} {} ", app.panes().chart.view.timeframe.label());
+    let (o, h, l, c, v) = (
+        price(bar.open),
+        price(bar.high),
+        price(bar.low),
+        price(bar.close),
+        volume(bar.volume),
+    );
+    let full = format!("{when} {arrow} O {o} H {h} L {l} C {c} V {v}");
+    let marker = if cursor.is_some() { " (cursor)" } else { "" };
+    // The whole readout when it fits; else without the symbol (the title has it) and
+    // with tighter spacing, so O H L C V are all there in a narrow pane (issue 22 item 3).
+    let width = readout.width as usize;
+    let spans = if head.chars().count() + full.chars().count() + marker.len() <= width {
+        vec![
+            Span::styled(head, theme.header),
+            Span::styled(full, theme.text),
+            Span::styled(marker, theme.dim),
+        ]
+    } else {
+        let compact = format!("{when}{arrow} O{o} H{h} L{l} C{c} V{v}");
+        let marker = if cursor.is_some() { " ◆" } else { "" };
+        vec![
+            Span::styled(compact, theme.text),
+            Span::styled(marker, theme.dim),
+        ]
+    };
     Paragraph::new(Line::from(spans)).render(readout, buf);
     let lines = chart_lines(app);
     let path = flip_path(app);
@@ -262,10 +269,10 @@ fn draw_alerts(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let selected = (app.focus() == PaneId::Chart).then(|| app.panes().chart.selected_row());
     let rows = app.panes().chart.alerts.iter().enumerate().map(|(i, a)| {
         let fired = match (a.fired_at, a.fired_price) {
+            // An alert's price to the cent, an index's too (its level was set to it).
             (Some(at), Some(p)) => format!(
-                "{} @ {}",
-                at.with_timezone(&NEW_YORK).format("%m-%d %H:%M"),
-                price(p)
+                "{} @ {p:.2}",
+                at.with_timezone(&NEW_YORK).format("%m-%d %H:%M")
             ),
             _ => "—".into(),
         };
@@ -278,7 +285,7 @@ fn draw_alerts(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let row = Row::new(vec![
             Cell::from(a.id.to_string()),
             Cell::from(a.symbol.as_str().to_string()),
-            Cell::from(a.condition.to_string()),
+            Cell::from(a.condition_text()),
             Cell::from(state),
             Cell::from(fired),
             Cell::from(crate::text::printable(&a.note)),

@@ -30,6 +30,26 @@ fn the_chart_at_120_by_40_on_five_minute_bars() {
 }
 
 #[test]
+fn the_ohlcv_readout_keeps_every_value_in_a_narrow_pane() {
+    let mut app = spy_chart();
+    app.update(Action::CursorLeft);
+    // The Chart's share of a 120x40 screen, and narrower.
+    for width in [58, 48] {
+        let screen = pane_screen(&app, PaneId::Chart, width, 20);
+        let readout = screen.lines().nth(1).unwrap();
+        for needle in [" O", " H", " L", " C", " V"] {
+            assert!(readout.contains(needle), "{width}: {needle:?} in {readout}");
+        }
+        let volume = readout.split(" V").nth(1).unwrap();
+        let volume = volume.split_whitespace().next().unwrap_or("");
+        assert!(
+            volume.ends_with('k') || volume.ends_with('M'),
+            "{width}: the volume is whole: {readout}"
+        );
+    }
+}
+
+#[test]
 fn the_alerts_list_at_80_by_24() {
     let mut app = spy_chart();
     app.update(Action::AlertsView);

@@ -1,20 +1,22 @@
-//! The Logs pane: the tracing log of this process (tui-logger's buffer).
+//! The Logs pane: the tracing log of this process (tui-logger's buffer), in New York
+//! time, wrapped at words.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::Block;
-use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget};
+use tui_logger::TuiLoggerWidget;
 
 use crate::tui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, block: Block<'static>, theme: &Theme) {
     let widget = TuiLoggerWidget::default()
         .block(block)
-        .output_timestamp(Some("%H:%M:%S".into()))
-        .output_level(Some(TuiLoggerLevelOutput::Abbreviated))
-        .output_target(false)
-        .output_file(false)
-        .output_line(false)
+        .formatter(Box::new(super::format::NewYorkFormatter {
+            text: theme.text,
+            error: theme.error,
+            warn: theme.warn,
+            dim: theme.dim,
+        }))
         .style(theme.text)
         .style_error(theme.error)
         .style_warn(theme.warn)

@@ -1,6 +1,7 @@
 //! The Logs pane (`6`): this process's tracing log (tui-logger's buffer).
 
 mod draw;
+mod format;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;

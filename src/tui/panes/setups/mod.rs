@@ -27,6 +27,9 @@ pub struct SetupsPane {
     pub(crate) filter: StatusFilter,
     /// The selected setup, by id: the list re-sorts and grows under the cursor.
     selected: Option<i64>,
+    /// Detector rationales read from the store by setup id, for the details of setups
+    /// whose detection is no longer on the Scanner (after a restart).
+    pub(crate) rationales: std::collections::HashMap<i64, String>,
 }
 
 impl SetupsPane {

@@ -52,3 +52,35 @@ fn the_selection_stays_on_its_setup_when_a_new_one_arrives_above_it() {
     assert_eq!(app.selected_setup().unwrap().setup.id, chosen);
     assert_eq!(app.selected(PaneId::Setups), 2, "its row moved down by one");
 }
+
+/// Issue 22 item 5: after a restart the Scanner no longer lists the detection, so the
+/// details show the rationale the store sent with the history.
+#[test]
+fn details_after_a_restart_show_the_rationale_read_from_the_store() {
+    use crate::runtime::AppEvent;
+    let mut app = full_app();
+    app.update(Action::FocusSetups);
+    let id = app.panes().setups.rows()[0].setup.id;
+    app.update(Action::Details);
+    app.on_event(AppEvent::History {
+        id,
+        events: vec![],
+        rationale: Some("Closed 681.10 above the 15-minute range high 680.40".into()),
+    });
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    terminal
+        .draw(|f| {
+            crate::tui::view::draw(
+                f,
+                &app,
+                &crate::tui::theme::Theme::monochrome(),
+                crate::tui::panes::test_support::market_time(),
+            )
+        })
+        .unwrap();
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("Closed 681.10 above the 15-minute range high 680.40"),
+        "{screen}"
+    );
+}
