@@ -43,6 +43,7 @@ async fn another_processs_setups_and_alerts_reach_the_screen_within_two_seconds(
 
     let at = Utc.with_ymd_and_hms(2026, 11, 24, 15, 6, 0).unwrap();
     let detection = Detection {
+        gex: None,
         symbol: Symbol::parse("SPY").unwrap(),
         kind: SetupKind::OrbBreakout,
         direction: Direction::Long,

@@ -557,6 +557,7 @@ fn a_setups_details_show_the_calibrated_confidence_beside_the_raw_score() {
     a.on_event(AppEvent::History {
         id: 7,
         events: vec![],
+        rationale: None,
     });
     let raw = details_screen(&a);
     assert!(raw.contains("confidence 80"), "{raw}");

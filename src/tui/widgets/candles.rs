@@ -626,6 +626,8 @@ mod tests {
             20,
         );
         assert!((0..20).all(|y| buf[(5, y)].symbol() != "━"));
+    }
+
     /// The axis labels read top to bottom: (text, row).
     fn axis_labels(buf: &Buffer, w: u16, h: u16) -> Vec<(String, u16)> {
         let x0 = w - axis_width(Rect::new(0, 0, w, h));
