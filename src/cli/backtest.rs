@@ -4,9 +4,10 @@
 //! grouped and summarised (`stats::group`, `stats::summary`): a table, JSON or CSV on
 //! stdout, and the per-trade records as JSON lines with `--trades`.
 //!
-//! Sessions are backtested one symbol-session at a time, as soon as the feed moves past
-//! them: only the open session of each symbol is buffered. (The bar files themselves are
-//! still read whole before the run, as `coach replay` reads them.)
+//! The bar files are streamed in feeding order (`replay_engine::open_input`) and sessions
+//! are backtested one symbol-session at a time, as soon as the feed moves past them: only
+//! the open session of each symbol is buffered, so memory is flat in the number of
+//! sessions.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -19,13 +20,11 @@ use serde::Serialize;
 
 use super::CliError;
 use super::dashboard::CommonArgs;
-use super::replay::feeding_order;
-use super::replay_engine::{Progress, primed_engine};
+use super::replay_engine::{FeedError, FeedOrder, input_error, open_input, report_stream};
 use crate::config::check_slippage;
-use crate::detect::BarOutcome;
+use crate::detect::{BarOutcome, Engine};
 use crate::domain::{Bar, Detection, SetupKind, Symbol};
 use crate::market::calendar::ny_date;
-use crate::provider::replay::load_files;
 use crate::stats::{Dimension, GroupRow, GroupedTrades, TradeRecord, simulate_session};
 
 #[derive(Debug, Args)]
@@ -108,12 +107,12 @@ pub enum BacktestFormat {
 }
 
 /// What the flags ask for, checked.
-struct Scope {
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    symbols: BTreeSet<Symbol>,
-    kinds: BTreeSet<SetupKind>,
-    slippage: f64,
+pub(super) struct Scope {
+    pub(super) from: Option<NaiveDate>,
+    pub(super) to: Option<NaiveDate>,
+    pub(super) symbols: BTreeSet<Symbol>,
+    pub(super) kinds: BTreeSet<SetupKind>,
+    pub(super) slippage: f64,
 }
 
 impl Scope {
@@ -176,7 +175,7 @@ struct OpenSession {
 
 /// The streaming part of the run: buffers each symbol's open session, backtests it when
 /// the feed leaves it, and keeps what the summary needs.
-struct Backtest<'a> {
+pub(super) struct Backtest<'a> {
     scope: &'a Scope,
     open: BTreeMap<Symbol, OpenSession>,
     grouped: GroupedTrades,
@@ -271,7 +270,7 @@ impl Backtest<'_> {
 
 /// The JSON output (SPEC 18).
 #[derive(Serialize)]
-struct Report<'a> {
+pub(super) struct Report<'a> {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     symbols: Vec<&'a str>,
@@ -289,14 +288,8 @@ struct Report<'a> {
 
 pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
     let scope = scope(&args, common)?;
-    let forced = args
-        .symbol
-        .as_deref()
-        .map(|s| Symbol::parse(s).map_err(|e| CliError::Input(format!("--symbol: {e}"))))
-        .transpose()?;
-    let data = load_files(&args.bars, &args.daily, forced.as_ref())
-        .map_err(|e| CliError::Input(e.to_string()))?;
-    let mut engine = primed_engine(&args.index, &data)?;
+    let (mut engine, mut stream) =
+        open_input(&args.bars, &args.daily, args.symbol.as_deref(), &args.index)?;
     let trades = match &args.trades {
         Some(path) => {
             let name = path.display().to_string();
@@ -307,50 +300,10 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
         }
         None => None,
     };
-    let order = feeding_order(engine.config(), &data.minute);
-    let mut backtest = Backtest {
-        scope: &scope,
-        open: BTreeMap::new(),
-        grouped: GroupedTrades::new(),
-        trades,
-        symbols: BTreeSet::new(),
-        first: None,
-        last: None,
-        bars: 0,
-        sessions: 0,
-        untrackable: 0,
-    };
-    let progress = Progress::new("backtest", order.len());
-    let mut detections = Vec::new();
-    for (n, (symbol, bar)) in order.iter().enumerate() {
-        progress.at(n);
-        detections.clear();
-        if engine.on_bar(symbol, bar, &mut detections) == BarOutcome::Regular {
-            backtest.on_regular_bar(symbol, bar, &detections)?;
-        }
-    }
-    backtest.finish()?;
-    progress.done();
-    let by: Vec<Dimension> = args.by.iter().map(|b| b.dimension()).collect();
-    let groups = backtest.grouped.groups(&by);
-    let mut dims: Vec<Dimension> = if by.is_empty() {
-        vec![Dimension::Kind]
-    } else {
-        by.clone()
-    };
-    dims.sort();
-    dims.dedup();
-    let report = Report {
-        from: backtest.first,
-        to: backtest.last,
-        symbols: backtest.symbols.iter().map(|s| s.as_str()).collect(),
-        bars: backtest.bars,
-        sessions: backtest.sessions,
-        slippage: scope.slippage,
-        costs: costs(scope.slippage),
-        by: dims.iter().map(|d| d.as_str()).collect(),
-        groups,
-    };
+    let (backtest, fed) = backtest(&mut engine, &mut stream, &scope, trades)?;
+    report_stream(&stream, false);
+    let report = report(&backtest, &scope, &args.by);
+    let dims = report_dims(&args.by);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = match args.format {
@@ -383,9 +336,76 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
         backtest.grouped.len(),
         backtest.sessions,
         backtest.bars,
-        order.len()
+        fed
     );
     Ok(())
+}
+
+/// Feeds `bars` through the engine and backtests each symbol-session as the feed leaves
+/// it; the statistics so far and the number of bars fed.
+pub(super) fn backtest<'s>(
+    engine: &mut Engine,
+    bars: &mut impl FeedOrder,
+    scope: &'s Scope,
+    trades: Option<(String, BufWriter<File>)>,
+) -> Result<(Backtest<'s>, usize), CliError> {
+    let mut backtest = Backtest {
+        scope,
+        open: BTreeMap::new(),
+        grouped: GroupedTrades::new(),
+        trades,
+        symbols: BTreeSet::new(),
+        first: None,
+        last: None,
+        bars: 0,
+        sessions: 0,
+        untrackable: 0,
+    };
+    let mut detections = Vec::new();
+    let fed = bars
+        .drive("backtest", |symbol, bar| {
+            detections.clear();
+            if engine.on_bar(symbol, bar, &mut detections) == BarOutcome::Regular {
+                backtest.on_regular_bar(symbol, bar, &detections)?;
+            }
+            Ok(())
+        })
+        .map_err(|e| match e {
+            FeedError::Input(e) => input_error(e),
+            FeedError::Feed(e) => e,
+        })?;
+    backtest.finish()?;
+    Ok((backtest, fed))
+}
+
+/// The dimensions the table shows: those asked for (kind by default), in order, once.
+fn report_dims(by: &[GroupBy]) -> Vec<Dimension> {
+    let mut dims: Vec<Dimension> = if by.is_empty() {
+        vec![Dimension::Kind]
+    } else {
+        by.iter().map(|b| b.dimension()).collect()
+    };
+    dims.sort();
+    dims.dedup();
+    dims
+}
+
+/// The JSON report of a finished backtest.
+pub(super) fn report<'b>(backtest: &'b Backtest, scope: &Scope, by: &[GroupBy]) -> Report<'b> {
+    let groups = backtest
+        .grouped
+        .groups(&by.iter().map(|b| b.dimension()).collect::<Vec<_>>());
+    Report {
+        from: backtest.first,
+        to: backtest.last,
+        symbols: backtest.symbols.iter().map(|s| s.as_str()).collect(),
+        bars: backtest.bars,
+        sessions: backtest.sessions,
+        slippage: scope.slippage,
+        costs: costs(scope.slippage),
+        by: report_dims(by).iter().map(|d| d.as_str()).collect(),
+        groups,
+    }
 }
 
 fn costs(slippage: f64) -> String {

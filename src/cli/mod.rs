@@ -20,6 +20,8 @@ pub mod replay;
 pub mod replay_engine;
 pub mod serve;
 pub mod setups;
+#[cfg(test)]
+mod stream_tests;
 pub mod watchlist;
 
 /// A terminal dashboard for intraday options traders.
