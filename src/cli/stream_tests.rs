@@ -121,7 +121,7 @@ fn the_shared_spy_week_replays_and_backtests_the_same_streamed() {
         return;
     };
     assert_same_everywhere(std::slice::from_ref(&dir));
-    let replayed = replay_output(&[dir.clone()], ReplayFormat::Jsonl, true);
+    let replayed = replay_output(std::slice::from_ref(&dir), ReplayFormat::Jsonl, true);
     assert!(replayed.lines().count() > 10, "{replayed}");
     let json = backtest_json(&[dir], &[], true);
     assert!(json.contains("\"sessions\": 6"), "{json}");
