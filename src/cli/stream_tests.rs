@@ -294,3 +294,20 @@ fn a_bad_row_cuts_a_directory_file_short_and_ends_a_named_file() {
         ))
     ));
 }
+
+#[test]
+fn hundreds_of_one_symbol_files_stream_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let letters = b"ABCDEFGHIJKLMNOPQRST";
+    for (i, a) in letters.iter().enumerate() {
+        for (j, b) in letters.iter().enumerate().take(15) {
+            let symbol = format!("X{}{}", *a as char, *b as char);
+            let text = minute_text(&DAYS[..1], 5, (i * 20 + j) as u64, true);
+            write(dir.path(), &format!("{symbol}_1min.csv"), &text);
+        }
+    }
+    let bars = [dir.path().to_path_buf()];
+    let order = stream_order(&bars);
+    assert_eq!(order.len(), 300 * 5);
+    assert!(order == whole_order(&bars));
+}
