@@ -9,9 +9,10 @@
 //! Scanner's edge column and the auto-tracker read. The dashboard's and `coach serve`'s
 //! scheduled run (`runtime::backtest`) runs the same code through [`stored_statistics`].
 //!
-//! Sessions are backtested one symbol-session at a time, as soon as the feed moves past
-//! them: only the open session of each symbol is buffered. (The bar files themselves are
-//! still read whole before the run, as `coach replay` reads them.)
+//! The bar files are streamed in feeding order (`replay_engine::open_input`) and sessions
+//! are backtested one symbol-session at a time, as soon as the feed moves past them: only
+//! the open session of each symbol is buffered, so memory is flat in the number of
+//! sessions.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -23,16 +24,16 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::dashboard::CommonArgs;
-use super::replay::feeding_order;
-use super::replay_engine::{Progress, primed_engine_with};
+use super::replay_engine::{
+    FeedError, FeedOrder, Quiet, input_error, open_input, report_stream,
+};
 use super::{CliError, calibrate};
 use crate::config::check_slippage;
-use crate::detect::BarOutcome;
+use crate::detect::{BarOutcome, Engine};
 use crate::domain::{Bar, Detection, SetupKind, Symbol};
 use crate::market::calendar::ny_date;
-use crate::provider::replay::load_files;
-use crate::stats::edge::edge_groups;
 use crate::stats::calibrate::Sample;
+use crate::stats::edge::edge_groups;
 use crate::stats::{Dimension, GroupRow, GroupedTrades, TradeRecord, simulate_session};
 use crate::store::{BacktestRun, SOURCE_CLI};
 
@@ -138,12 +139,12 @@ pub enum BacktestFormat {
 }
 
 /// What the flags ask for, checked.
-struct Scope {
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    symbols: BTreeSet<Symbol>,
-    kinds: BTreeSet<SetupKind>,
-    slippage: f64,
+pub(super) struct Scope {
+    pub(super) from: Option<NaiveDate>,
+    pub(super) to: Option<NaiveDate>,
+    pub(super) symbols: BTreeSet<Symbol>,
+    pub(super) kinds: BTreeSet<SetupKind>,
+    pub(super) slippage: f64,
 }
 
 impl Scope {
@@ -205,7 +206,7 @@ struct OpenSession {
 
 /// The streaming part of the run: buffers each symbol's open session, backtests it when
 /// the feed leaves it, and keeps what the summary needs.
-struct Backtest<'a> {
+pub(super) struct Backtest<'a> {
     scope: &'a Scope,
     open: BTreeMap<Symbol, OpenSession>,
     grouped: GroupedTrades,
@@ -317,7 +318,7 @@ impl Backtest<'_> {
 
 /// The JSON output (SPEC 18).
 #[derive(Serialize)]
-struct Report<'a> {
+pub(super) struct Report<'a> {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     symbols: Vec<&'a str>,
@@ -336,24 +337,9 @@ struct Report<'a> {
     calibration: Option<calibrate::CalibrationOutput>,
 }
 
-/// What a finished run found, before it is printed or stored.
-struct Finished {
-    grouped: GroupedTrades,
-    symbols: BTreeSet<Symbol>,
-    first: Option<NaiveDate>,
-    last: Option<NaiveDate>,
-    bars: u64,
-    sessions: u64,
-    untrackable: u64,
-    /// Bars fed to the detectors (pre- and post-market and out-of-scope sessions included).
-    fed: usize,
-    /// Filled trades as calibration sees them, kept only with `--calibrate`.
-    samples: Option<Vec<Sample>>,
-}
-
-impl Finished {
+impl Backtest<'_> {
     /// The run as stored: its range, symbols and costs, stamped with this version.
-    fn stored_run(&self, slippage: f64, source: &str) -> BacktestRun {
+    fn stored_run(&self, source: &str) -> BacktestRun {
         BacktestRun {
             ran_at: chrono::Utc::now(),
             from: self.first,
@@ -365,7 +351,7 @@ impl Finished {
                 .collect(),
             bars: self.bars,
             sessions: self.sessions,
-            slippage,
+            slippage: self.scope.slippage,
             version: env!("CARGO_PKG_VERSION").to_string(),
             source: source.to_string(),
         }
@@ -381,24 +367,6 @@ pub fn stored_statistics(
     source: &str,
 ) -> Result<(BacktestRun, Vec<GroupRow>), String> {
     check_slippage(slippage).map_err(|e| format!("[backtest] slippage: {e}"))?;
-    let args = BacktestArgs {
-        bars: bars.to_vec(),
-        daily: Vec::new(),
-        symbol: None,
-        index: Vec::new(),
-        from: None,
-        to: None,
-        symbols: Vec::new(),
-        kinds: Vec::new(),
-        by: Vec::new(),
-        slippage: Some(slippage),
-        format: BacktestFormat::Json,
-        trades: None,
-        store: true,
-        calibrate: false,
-        split: None,
-        min_fit: 30,
-    };
     let scope = Scope {
         from: None,
         to: None,
@@ -406,80 +374,17 @@ pub fn stored_statistics(
         kinds: BTreeSet::new(),
         slippage,
     };
-    let finished = execute(&args, &scope, true).map_err(|e| e.to_string())?;
-    Ok((
-        finished.stored_run(slippage, source),
-        edge_groups(&finished.grouped),
-    ))
-}
-
-/// Reads the bars, feeds the detectors and backtests every symbol-session in scope.
-fn execute(args: &BacktestArgs, scope: &Scope, quiet: bool) -> Result<Finished, CliError> {
-    let forced = args
-        .symbol
-        .as_deref()
-        .map(|s| Symbol::parse(s).map_err(|e| CliError::Input(format!("--symbol: {e}"))))
-        .transpose()?;
-    let data = load_files(&args.bars, &args.daily, forced.as_ref())
-        .map_err(|e| CliError::Input(e.to_string()))?;
-    let mut engine = primed_engine_with(&args.index, &data, &mut |note| {
-        if quiet {
-            tracing::info!("backtest: {note}");
-        } else {
-            eprintln!("coach: note: {note}");
-        }
-    })?;
-    let trades = match &args.trades {
-        Some(path) => {
-            let name = path.display().to_string();
-            let file = File::create(path).map_err(|e| {
-                CliError::Input(format!("--trades {name}: cannot create the file: {e}"))
-            })?;
-            Some((name, BufWriter::new(file)))
-        }
-        None => None,
+    let mut log = |note: String| tracing::info!("backtest: {note}");
+    let (mut engine, mut stream) =
+        open_input(bars, &[], None, &[], &mut log).map_err(|e| e.to_string())?;
+    let options = Options {
+        quiet: true,
+        calibrate: false,
     };
-    let order = feeding_order(engine.config(), &data.minute);
-    let mut backtest = Backtest {
-        scope,
-        open: BTreeMap::new(),
-        grouped: GroupedTrades::new(),
-        trades,
-        symbols: BTreeSet::new(),
-        first: None,
-        last: None,
-        bars: 0,
-        sessions: 0,
-        untrackable: 0,
-        quiet,
-        samples: args.calibrate.then(Vec::new),
-    };
-    let progress = (!quiet).then(|| Progress::new("backtest", order.len()));
-    let mut detections = Vec::new();
-    for (n, (symbol, bar)) in order.iter().enumerate() {
-        if let Some(p) = &progress {
-            p.at(n);
-        }
-        detections.clear();
-        if engine.on_bar(symbol, bar, &mut detections) == BarOutcome::Regular {
-            backtest.on_regular_bar(symbol, bar, &detections)?;
-        }
-    }
-    backtest.finish()?;
-    if let Some(p) = &progress {
-        p.done();
-    }
-    Ok(Finished {
-        grouped: backtest.grouped,
-        symbols: backtest.symbols,
-        first: backtest.first,
-        last: backtest.last,
-        bars: backtest.bars,
-        sessions: backtest.sessions,
-        untrackable: backtest.untrackable,
-        fed: order.len(),
-        samples: backtest.samples,
-    })
+    let (backtest, _) = backtest(&mut engine, &mut Quiet(&mut stream), &scope, None, options)
+        .map_err(|e| e.to_string())?;
+    report_stream(&stream, false, &mut log);
+    Ok((backtest.stored_run(source), edge_groups(&backtest.grouped)))
 }
 
 pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
@@ -491,17 +396,32 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
                 .into(),
         ));
     }
-    let backtest = execute(&args, &scope, false)?;
-    let by: Vec<Dimension> = args.by.iter().map(|b| b.dimension()).collect();
-    let groups = backtest.grouped.groups(&by);
-    let mut dims: Vec<Dimension> = if by.is_empty() {
-        vec![Dimension::Kind]
-    } else {
-        by.clone()
+    let mut notes = |note: String| eprintln!("coach: {note}");
+    let (mut engine, mut stream) = open_input(
+        &args.bars,
+        &args.daily,
+        args.symbol.as_deref(),
+        &args.index,
+        &mut notes,
+    )?;
+    let trades = match &args.trades {
+        Some(path) => {
+            let name = path.display().to_string();
+            let file = File::create(path).map_err(|e| {
+                CliError::Input(format!("--trades {name}: cannot create the file: {e}"))
+            })?;
+            Some((name, BufWriter::new(file)))
+        }
+        None => None,
     };
-    dims.sort();
-    dims.dedup();
-    let calibration = match (&backtest.samples, args.split) {
+    let options = Options {
+        quiet: false,
+        calibrate: args.calibrate,
+    };
+    let (backtest, fed) = backtest(&mut engine, &mut stream, &scope, trades, options)?;
+    report_stream(&stream, false, &mut notes);
+    let mut report = report(&backtest, &scope, &args.by);
+    report.calibration = match (&backtest.samples, args.split) {
         (Some(samples), Some(split)) => Some(calibrate::run(
             common,
             samples,
@@ -510,18 +430,7 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
         )?),
         _ => None,
     };
-    let report = Report {
-        from: backtest.first,
-        to: backtest.last,
-        symbols: backtest.symbols.iter().map(|s| s.as_str()).collect(),
-        bars: backtest.bars,
-        sessions: backtest.sessions,
-        slippage: scope.slippage,
-        costs: costs(scope.slippage),
-        by: dims.iter().map(|d| d.as_str()).collect(),
-        groups,
-        calibration,
-    };
+    let dims = report_dims(&args.by);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = match args.format {
@@ -542,7 +451,7 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
             // the reader stopped early (`| head`): what was asked to be kept still is
             if args.store {
-                store(&backtest, &scope, common)?;
+                store(&backtest, common)?;
             }
             return Ok(());
         }
@@ -565,18 +474,18 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
         backtest.grouped.len(),
         backtest.sessions,
         backtest.bars,
-        backtest.fed
+        fed
     );
     if args.store {
-        store(&backtest, &scope, common)?;
+        store(&backtest, common)?;
     }
     Ok(())
 }
 
 /// `--store`: keeps the run and its kind / (kind, symbol) groups in the database.
-fn store(finished: &Finished, scope: &Scope, common: &CommonArgs) -> Result<(), CliError> {
-    let run = finished.stored_run(scope.slippage, SOURCE_CLI);
-    let rows = edge_groups(&finished.grouped);
+fn store(backtest: &Backtest, common: &CommonArgs) -> Result<(), CliError> {
+    let run = backtest.stored_run(SOURCE_CLI);
+    let rows = edge_groups(&backtest.grouped);
     let saved = rows.len();
     super::setups::with_store(common, |store, _user| async move {
         store
@@ -588,6 +497,85 @@ fn store(finished: &Finished, scope: &Scope, common: &CommonArgs) -> Result<(), 
         "coach: stored {saved} group(s) per kind and per (kind, symbol); they replace the earlier stored run"
     );
     Ok(())
+}
+
+/// How a run reports: `quiet` sends its notes to the log (the scheduled run under the
+/// dashboard); `calibrate` keeps the filled trades calibration needs.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Options {
+    pub quiet: bool,
+    pub calibrate: bool,
+}
+
+/// Feeds `bars` through the engine and backtests each symbol-session as the feed leaves
+/// it; the statistics so far and the number of bars fed.
+pub(super) fn backtest<'s>(
+    engine: &mut Engine,
+    bars: &mut impl FeedOrder,
+    scope: &'s Scope,
+    trades: Option<(String, BufWriter<File>)>,
+    options: Options,
+) -> Result<(Backtest<'s>, usize), CliError> {
+    let mut backtest = Backtest {
+        scope,
+        open: BTreeMap::new(),
+        grouped: GroupedTrades::new(),
+        trades,
+        symbols: BTreeSet::new(),
+        first: None,
+        last: None,
+        bars: 0,
+        sessions: 0,
+        untrackable: 0,
+        quiet: options.quiet,
+        samples: options.calibrate.then(Vec::new),
+    };
+    let mut detections = Vec::new();
+    let fed = bars
+        .drive("backtest", |symbol, bar| {
+            detections.clear();
+            if engine.on_bar(symbol, bar, &mut detections) == BarOutcome::Regular {
+                backtest.on_regular_bar(symbol, bar, &detections)?;
+            }
+            Ok(())
+        })
+        .map_err(|e| match e {
+            FeedError::Input(e) => input_error(e),
+            FeedError::Feed(e) => e,
+        })?;
+    backtest.finish()?;
+    Ok((backtest, fed))
+}
+
+/// The dimensions the table shows: those asked for (kind by default), in order, once.
+fn report_dims(by: &[GroupBy]) -> Vec<Dimension> {
+    let mut dims: Vec<Dimension> = if by.is_empty() {
+        vec![Dimension::Kind]
+    } else {
+        by.iter().map(|b| b.dimension()).collect()
+    };
+    dims.sort();
+    dims.dedup();
+    dims
+}
+
+/// The JSON report of a finished backtest (without calibration, which `run` adds).
+pub(super) fn report<'b>(backtest: &'b Backtest, scope: &Scope, by: &[GroupBy]) -> Report<'b> {
+    let groups = backtest
+        .grouped
+        .groups(&by.iter().map(|b| b.dimension()).collect::<Vec<_>>());
+    Report {
+        from: backtest.first,
+        to: backtest.last,
+        symbols: backtest.symbols.iter().map(|s| s.as_str()).collect(),
+        bars: backtest.bars,
+        sessions: backtest.sessions,
+        slippage: scope.slippage,
+        costs: costs(scope.slippage),
+        by: report_dims(by).iter().map(|d| d.as_str()).collect(),
+        groups,
+        calibration: None,
+    }
 }
 
 fn costs(slippage: f64) -> String {

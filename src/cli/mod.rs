@@ -23,6 +23,8 @@ pub mod replay_engine;
 pub mod serve;
 pub mod setups;
 pub mod setups_stats;
+#[cfg(test)]
+mod stream_tests;
 pub mod watchlist;
 
 /// A terminal dashboard for intraday options traders.

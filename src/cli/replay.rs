@@ -2,7 +2,7 @@
 //! detection in bar order: JSON lines (the fields of SPEC 4), CSV, or a table to check by
 //! hand. The same `detect::Engine` code runs here as in the app.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
@@ -10,12 +10,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 
 use super::CliError;
-use super::replay_engine::Progress;
+use super::replay_engine::{FeedError, FeedOrder, input_error, open_input, report_stream};
 use crate::detect::{BarOutcome, DetectorsConfig, Engine, MissingInput};
 use crate::domain::{Bar, Detection, Symbol};
 use crate::market::calendar::NEW_YORK;
 use crate::market::state::MarketState;
-use crate::provider::bar_files::{BarFileError, ReplayInput, load_files};
+use crate::provider::bar_files::ReplayInput;
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
@@ -52,26 +52,6 @@ pub enum ReplayFormat {
     Table,
 }
 
-fn input(e: BarFileError) -> CliError {
-    CliError::Input(e.to_string())
-}
-
-fn parse_symbol(flag: &str, text: &str) -> Result<Symbol, CliError> {
-    Symbol::parse(text).map_err(|e| CliError::Input(format!("{flag}: {e}")))
-}
-
-/// Reads the files named by `--bars` and `--daily`.
-pub fn load(args: &ReplayArgs) -> Result<ReplayInput, CliError> {
-    let forced = args
-        .symbol
-        .as_deref()
-        .map(|s| parse_symbol("--symbol", s))
-        .transpose()?;
-    let data = load_files(&args.bars, &args.daily, forced.as_ref()).map_err(input)?;
-    report_files(&data, args.verbose);
-    Ok(data)
-}
-
 /// On stderr: each file of a directory that was skipped (file:line and what is wrong),
 /// and with `verbose` what was detected in each file read.
 pub fn report_files(data: &ReplayInput, verbose: bool) {
@@ -86,7 +66,9 @@ pub fn report_files(data: &ReplayInput, verbose: bool) {
 }
 
 /// All bars of all symbols in feeding order: by start, a volume proxy before the index
-/// that reads it, then by symbol.
+/// that reads it, then by symbol. (Replay and the backtest stream this order from the
+/// files, `provider::bar_files::stream`; this whole-input form is what tests compare
+/// the stream with.)
 pub fn feeding_order<'a>(
     config: &DetectorsConfig,
     minute: &'a BTreeMap<Symbol, Vec<Bar>>,
@@ -106,106 +88,128 @@ pub fn feeding_order<'a>(
 }
 
 pub fn run(args: ReplayArgs) -> Result<(), CliError> {
-    let data = load(&args)?;
-    let mut engine = super::replay_engine::primed_engine(&args.index, &data)?;
-    let order = feeding_order(engine.config(), &data.minute);
+    let mut notes = |note: String| eprintln!("coach: {note}");
+    let (mut engine, mut stream) = open_input(
+        &args.bars,
+        &args.daily,
+        args.symbol.as_deref(),
+        &args.index,
+        &mut notes,
+    )?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let result = replay(&mut engine, &order, args.format, &mut out).and_then(|s| {
-        out.flush()?;
-        Ok(s)
-    });
+    let result = replay(&mut engine, &mut stream, args.format, &mut out)
+        .and_then(|s| out.flush().map(|()| s).map_err(FeedError::Feed));
+    report_stream(&stream, args.verbose, &mut notes);
     match result {
         Ok(summary) => {
             eprintln!(
                 "coach: replayed {} bars of {} symbol(s) ({} in regular sessions): {} detection(s)",
-                order.len(),
-                data.minute.len(),
+                summary.bars,
+                stream.symbols_fed(),
                 summary.regular,
                 summary.detections
             );
-            for line in missing_input_lines(&summary.missing) {
+            for line in summary.missing.lines() {
                 eprintln!("coach: {line}");
             }
             Ok(())
         }
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(CliError::Runtime(format!("writing detections failed: {e}"))),
+        Err(FeedError::Feed(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(FeedError::Feed(e)) => {
+            Err(CliError::Runtime(format!("writing detections failed: {e}")))
+        }
+        Err(FeedError::Input(e)) => Err(input_error(e)),
     }
 }
 
-struct Summary {
+pub(super) struct Summary {
+    /// Bars fed.
+    bars: usize,
     regular: usize,
     detections: usize,
-    /// Detectors silenced for a session by a missing input, in the order reported.
-    missing: Vec<MissingInput>,
+    /// Detectors silenced for a session by a missing input.
+    missing: MissingGroups,
 }
 
-/// The summary's lines for detectors silenced by a missing input: one per symbol and
-/// detector, naming the first session's reason and how many sessions it held for
-/// ("gamma_squeeze on SPY 2013-10-04: no GEX profile (and 5 more sessions to 2013-10-11)"),
-/// so a year of replay does not print a line per session.
-fn missing_input_lines(notes: &[MissingInput]) -> Vec<String> {
-    let mut groups: Vec<(&MissingInput, &MissingInput, usize)> = Vec::new();
-    for note in notes {
-        match groups
+/// Detectors silenced by a missing input, one entry per symbol and detector: the first
+/// session's note, the last session's date and how many sessions it held for, so a year
+/// of replay holds (and prints) a line per symbol and detector, not per session.
+#[derive(Default)]
+pub(super) struct MissingGroups {
+    groups: Vec<(MissingInput, NaiveDate, usize)>,
+}
+
+impl MissingGroups {
+    fn add(&mut self, note: MissingInput) {
+        match self
+            .groups
             .iter_mut()
             .find(|(first, _, _)| first.symbol == note.symbol && first.kind == note.kind)
         {
             Some((_, last, count)) => {
-                *last = note;
+                *last = note.market_date;
                 *count += 1;
             }
-            None => groups.push((note, note, 1)),
+            None => self.groups.push((note.clone(), note.market_date, 1)),
         }
     }
-    groups
-        .into_iter()
-        .map(|(first, last, count)| match count {
-            1 => first.to_string(),
-            n => format!(
-                "{first} (and {} more session{} to {})",
-                n - 1,
-                if n == 2 { "" } else { "s" },
-                last.market_date
-            ),
-        })
-        .collect()
+
+    /// "gamma_squeeze on SPY 2013-10-04: no GEX profile (and 5 more sessions to
+    /// 2013-10-11)", in the order first met.
+    fn lines(&self) -> Vec<String> {
+        self.groups
+            .iter()
+            .map(|(first, last, count)| match count {
+                1 => first.to_string(),
+                n => format!(
+                    "{first} (and {} more session{} to {last})",
+                    n - 1,
+                    if *n == 2 { "" } else { "s" },
+                ),
+            })
+            .collect()
+    }
 }
 
-fn replay(
+/// Feeds `bars` through the engine, writing each detection to `out` in `format`.
+pub(super) fn replay(
     engine: &mut Engine,
-    order: &[(&Symbol, &Bar)],
+    bars: &mut impl FeedOrder,
     format: ReplayFormat,
     out: &mut impl Write,
-) -> io::Result<Summary> {
-    let progress = Progress::new("replay", order.len());
+) -> Result<Summary, FeedError<io::Error>> {
     let mut detections = Vec::new();
     let mut summary = Summary {
+        bars: 0,
         regular: 0,
         detections: 0,
-        missing: Vec::new(),
+        missing: MissingGroups::default(),
     };
-    let mut sessions: BTreeMap<&Symbol, NaiveDate> = BTreeMap::new();
+    // The session last headed in the table, per symbol.
+    let mut sessions: HashMap<Symbol, NaiveDate> = HashMap::new();
     match format {
-        ReplayFormat::Csv => writeln!(out, "{CSV_HEADER}")?,
-        ReplayFormat::Table => writeln!(out, "{}", table_header())?,
-        ReplayFormat::Jsonl => {}
+        ReplayFormat::Csv => writeln!(out, "{CSV_HEADER}"),
+        ReplayFormat::Table => writeln!(out, "{}", table_header()),
+        ReplayFormat::Jsonl => Ok(()),
     }
-    for (n, (symbol, bar)) in order.iter().enumerate() {
-        progress.at(n);
+    .map_err(FeedError::Feed)?;
+    summary.bars = bars.drive("replay", |symbol, bar| -> io::Result<()> {
         detections.clear();
         let outcome = engine.on_bar(symbol, bar, &mut detections);
         if outcome != BarOutcome::Regular {
-            continue;
+            return Ok(());
         }
-        summary.missing.extend(engine.take_missing_inputs());
+        for note in engine.take_missing_inputs() {
+            summary.missing.add(note);
+        }
         summary.regular += 1;
         if format == ReplayFormat::Table
             && let Some(market) = engine.market(symbol)
             && let Some(day) = market.day()
-            && sessions.insert(symbol, day.date) != Some(day.date)
+            && sessions.get(symbol) != Some(&day.date)
         {
+            sessions.insert(symbol.clone(), day.date);
             writeln!(out, "{}", session_line(symbol, day.date, market))?;
         }
         for d in &detections {
@@ -219,8 +223,8 @@ fn replay(
             }
         }
         summary.detections += detections.len();
-    }
-    progress.done();
+        Ok(())
+    })?;
     Ok(summary)
 }
 

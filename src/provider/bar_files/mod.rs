@@ -8,6 +8,8 @@
 //!   symbol, so a caller can stream a file without holding it;
 //! - [`names`]: what a file name says (symbol, minute or daily) and which files of a
 //!   directory are bar files;
+//! - [`stream`]: the minute bars of many files merged into feeding order while they are
+//!   read, for replay and the backtest (memory flat in the number of bars);
 //! - [`load`]: files and directories into bars by symbol, skipping (and naming) the
 //!   files of a directory that cannot be read.
 
@@ -15,6 +17,7 @@ pub mod layout;
 pub mod load;
 pub mod names;
 pub mod reader;
+pub mod stream;
 pub mod timestamp;
 
 pub use load::{FileSummary, ReplayInput, load_files};

@@ -512,4 +512,175 @@ mod tests {
             utc("2024-11-04T14:30:00Z")
         );
     }
+
+    /// chrono's format-string parsers (what the reader used per row before it read
+    /// timestamps by hand): the reference the hand parser must equal.
+    fn reference(kind: TimeKind, text: &str) -> Option<DateTime<Utc>> {
+        match kind {
+            TimeKind::IsoNaive => [
+                "%Y-%m-%d %H:%M:%S%.f",
+                "%Y-%m-%dT%H:%M:%S%.f",
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%dT%H:%M",
+            ]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+            .and_then(|naive| New_York.from_local_datetime(&naive).earliest())
+            .map(|t| t.with_timezone(&Utc)),
+            TimeKind::IsoOffset => DateTime::parse_from_rfc3339(text)
+                .ok()
+                .or_else(|| {
+                    [
+                        "%Y-%m-%dT%H:%M:%S%.f%#z",
+                        "%Y-%m-%d %H:%M:%S%.f%#z",
+                        "%Y-%m-%dT%H:%M%#z",
+                    ]
+                    .iter()
+                    .find_map(|f| DateTime::parse_from_str(text, f).ok())
+                })
+                .map(|t| t.with_timezone(&Utc)),
+            TimeKind::Rfc2822 => DateTime::parse_from_rfc2822(text)
+                .ok()
+                .map(|t| t.with_timezone(&Utc)),
+            TimeKind::EpochSeconds => DateTime::from_timestamp(text.parse().ok()?, 0),
+            TimeKind::EpochMillis => DateTime::from_timestamp_millis(text.parse().ok()?),
+            TimeKind::EpochMicros => DateTime::from_timestamp_micros(text.parse().ok()?),
+            TimeKind::EpochNanos => Some(DateTime::from_timestamp_nanos(text.parse().ok()?)),
+            TimeKind::Date => None,
+        }
+    }
+
+    /// What the reader makes of a text in a file of `kind` (the per-row fast path, with
+    /// one clock for the whole file as the reader keeps it).
+    fn fast(kind: TimeKind, text: &str, clock: &mut NewYorkClock) -> Option<DateTime<Utc>> {
+        match parse_as(kind, text.as_bytes())? {
+            Stamp::Instant(s, n) => DateTime::from_timestamp(s, n),
+            Stamp::Naive(d, s, n) => clock.instant(d, s, n, None).ok(),
+            Stamp::Date(_) => None,
+        }
+    }
+
+    /// Every layout the reader accepts, written from instants by chrono's formatter, read
+    /// by the fast path and by chrono's parser: every day of 2013 to 2026 at times across
+    /// the day, every minute of four clock-change days, 25 offsets, fractions of a second.
+    #[test]
+    fn the_fast_path_equals_chrono_on_every_layout_offset_and_dst_date() {
+        let mut instants: Vec<DateTime<Utc>> = Vec::new();
+        let mut day = NaiveDate::from_ymd_opt(2013, 1, 1).unwrap();
+        let last = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        while day <= last {
+            for (h, m) in [(0, 0), (4, 0), (9, 30), (13, 7), (15, 59), (23, 59)] {
+                let t = New_York
+                    .from_local_datetime(&day.and_hms_opt(h, m, 0).unwrap())
+                    .earliest()
+                    .unwrap();
+                instants.push(t.with_timezone(&Utc));
+            }
+            day = day.succ_opt().unwrap();
+        }
+        for (y, mo, d) in [(2013, 3, 10), (2013, 11, 3), (2024, 3, 10), (2024, 11, 3)] {
+            // 00:00 to 05:59 New York, every minute, in UTC minutes (both 01:xx of the
+            // fall-back night included).
+            let midnight = New_York
+                .from_local_datetime(
+                    &NaiveDate::from_ymd_opt(y, mo, d)
+                        .unwrap()
+                        .and_hms_opt(0, 0, 0)
+                        .unwrap(),
+                )
+                .earliest()
+                .unwrap()
+                .with_timezone(&Utc);
+            instants.extend((0..6 * 60).map(|m| midnight + chrono::Duration::minutes(m)));
+        }
+        let mut checked = 0;
+        let mut check = |kind: TimeKind, text: String, clock: &mut NewYorkClock| {
+            let expected = reference(kind, &text);
+            assert!(expected.is_some(), "chrono reads {text:?} ({kind:?})");
+            assert_eq!(fast(kind, &text, clock), expected, "{text:?} ({kind:?})");
+            assert_eq!(
+                parse_any(text.as_bytes()).map(|(_, k)| k),
+                Some(kind),
+                "{text:?}"
+            );
+            checked += 1;
+        };
+        let mut clock = NewYorkClock::default();
+        for t in &instants {
+            let ny = t.with_timezone(&New_York);
+            for f in [
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%dT%H:%M:%S",
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%dT%H:%M:%S%.3f",
+            ] {
+                let text = ny.format(f).to_string();
+                // A wall time of the fall-back night's second hour reads as its first
+                // occurrence without the previous row (both paths take the earliest).
+                check(TimeKind::IsoNaive, text, &mut clock);
+            }
+            for f in [
+                "%Y-%m-%dT%H:%M:%S%:z",
+                "%Y-%m-%d %H:%M:%S%z",
+                "%Y-%m-%dT%H:%M%:z",
+                "%Y-%m-%dT%H:%M:%S%.6f%:z",
+            ] {
+                check(TimeKind::IsoOffset, ny.format(f).to_string(), &mut clock);
+            }
+            check(
+                TimeKind::IsoOffset,
+                t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                &mut clock,
+            );
+            check(TimeKind::Rfc2822, ny.to_rfc2822(), &mut clock);
+            check(
+                TimeKind::Rfc2822,
+                t.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+                &mut clock,
+            );
+            let s = t.timestamp();
+            check(TimeKind::EpochSeconds, s.to_string(), &mut clock);
+            check(TimeKind::EpochMillis, (s * 1_000).to_string(), &mut clock);
+            check(
+                TimeKind::EpochMicros,
+                (s * 1_000_000).to_string(),
+                &mut clock,
+            );
+            check(
+                TimeKind::EpochNanos,
+                (s * 1_000_000_000).to_string(),
+                &mut clock,
+            );
+        }
+        // Every quarter-hour offset from -12:00 to +14:00, in each spelling, on one instant.
+        let t = utc("2024-03-08T14:30:00Z");
+        for quarter in -48..=56 {
+            let offset = chrono::FixedOffset::east_opt(quarter * 15 * 60).unwrap();
+            let local = t.with_timezone(&offset);
+            check(
+                TimeKind::IsoOffset,
+                local.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+                &mut clock,
+            );
+            check(
+                TimeKind::IsoOffset,
+                local.format("%Y-%m-%d %H:%M:%S%z").to_string(),
+                &mut clock,
+            );
+            check(TimeKind::Rfc2822, local.to_rfc2822(), &mut clock);
+        }
+        for fraction in ["5", "25", "250", "123456", "123456789"] {
+            check(
+                TimeKind::IsoOffset,
+                format!("2024-03-08T09:30:00.{fraction}-05:00"),
+                &mut clock,
+            );
+            check(
+                TimeKind::IsoNaive,
+                format!("2024-03-08 09:30:00.{fraction}"),
+                &mut clock,
+            );
+        }
+        assert!(checked > 450_000, "{checked}");
+    }
 }
