@@ -24,9 +24,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::dashboard::CommonArgs;
-use super::replay_engine::{
-    FeedError, FeedOrder, Quiet, input_error, open_input, report_stream,
-};
+use super::replay_engine::{FeedError, FeedOrder, Quiet, input_error, open_input, report_stream};
 use super::{CliError, calibrate};
 use crate::config::check_slippage;
 use crate::detect::{BarOutcome, Engine};

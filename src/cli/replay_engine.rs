@@ -103,7 +103,9 @@ pub fn input_error(e: BarFileError) -> CliError {
 /// what was detected in each file read, handed to `note` (stderr in the commands).
 pub fn report_stream(stream: &MinuteStream, verbose: bool, note: &mut dyn FnMut(String)) {
     for (e, fed) in stream.cut_short() {
-        note(format!("skipped the rest of a file after {fed} bar(s): {e}"));
+        note(format!(
+            "skipped the rest of a file after {fed} bar(s): {e}"
+        ));
     }
     if verbose {
         for file in stream.summaries() {

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::backtest::{GroupBy, Scope, backtest, report};
+use super::backtest::{GroupBy, Options, Scope, backtest, report};
 use super::replay::{ReplayFormat, feeding_order, replay};
 use super::replay_engine::{FeedOrder, open_input, primed_engine};
 use crate::detect::Engine;
@@ -91,7 +91,14 @@ fn backtest_json(bars: &[PathBuf], by: &[GroupBy], stream: bool) -> String {
     } else {
         let (mut engine, data) = whole(bars);
         let order = feeding_order(engine.config(), &data.minute);
-        backtest(&mut engine, &mut order.as_slice(), &scope, None, Options::default()).unwrap()
+        backtest(
+            &mut engine,
+            &mut order.as_slice(),
+            &scope,
+            None,
+            Options::default(),
+        )
+        .unwrap()
     };
     serde_json::to_string_pretty(&report(&result, &scope, by)).unwrap()
 }

@@ -18,8 +18,8 @@
 pub mod calibrate;
 pub mod edge;
 pub mod group;
-pub mod isotonic;
 pub mod histogram;
+pub mod isotonic;
 pub mod journal;
 pub mod simulate;
 pub mod summary;
