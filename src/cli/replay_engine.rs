@@ -6,7 +6,7 @@
 use std::io::{self, IsTerminal};
 
 use super::CliError;
-use crate::detect::{DetectorsConfig, Engine};
+use crate::detect::{DetectorsConfig, Engine, priming};
 use crate::domain::Symbol;
 use crate::provider::replay::ReplayInput;
 
@@ -24,24 +24,29 @@ pub fn primed_engine(index: &[String], data: &ReplayInput) -> Result<Engine, Cli
             config.index_symbols.push(symbol);
         }
     }
-    let mut engine = Engine::new(config).map_err(|e| CliError::Input(e.to_string()))?;
-    for (symbol, bars) in &data.daily {
-        let rejected = engine.add_daily_bars(symbol, bars);
-        if rejected > 0 {
-            let files: Vec<&str> = data
-                .daily_files
-                .iter()
-                .filter(|(_, s)| s == symbol)
-                .map(|(f, _)| f.as_str())
-                .collect();
-            eprintln!(
-                "coach: note: {}: {rejected} daily bar(s) of {symbol} rejected as bad data \
-                 (NaN, inconsistent, or low below half the close)",
-                files.join(", ")
-            );
-        }
+    // Replay's minutes are fed one by one after priming (its output needs each bar's
+    // detections), in the order the shared priming uses.
+    let primed = priming::prime(
+        config,
+        data.daily.iter().map(|(s, b)| (s, &b[..])),
+        [],
+        &mut Vec::new(),
+    )
+    .map_err(|e| CliError::Input(e.to_string()))?;
+    for (symbol, rejected) in &primed.rejected_daily {
+        let files: Vec<&str> = data
+            .daily_files
+            .iter()
+            .filter(|(_, s)| s == symbol)
+            .map(|(f, _)| f.as_str())
+            .collect();
+        eprintln!(
+            "coach: note: {}: {rejected} daily bar(s) of {symbol} rejected as bad data \
+             (NaN, inconsistent, or low below half the close)",
+            files.join(", ")
+        );
     }
-    Ok(engine)
+    Ok(primed.engine)
 }
 
 /// "coach: <what> n/total bars" redrawn in place on stderr every 65,536 bars, for inputs

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::detect::priming::HISTORY_SESSIONS;
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::market::calendar::{self, Session};
 use crate::market::levels::check_daily_bar;
@@ -65,6 +66,17 @@ impl RecordedMarket {
         bars.iter()
             .copied()
             .filter(|b| b.start >= from && b.start < to)
+            .collect()
+    }
+
+    /// The bars of the sessions before the previous one, oldest first, so that with the
+    /// previous session's they span up to [`HISTORY_SESSIONS`] sessions.
+    fn earlier_bars(&self, bars: &[Bar]) -> Vec<Bar> {
+        let end = self.current.saturating_sub(1);
+        let start = self.current.saturating_sub(HISTORY_SESSIONS).min(end);
+        self.sessions[start..end]
+            .iter()
+            .flat_map(|s| self.bars_of(bars, *s))
             .collect()
     }
 
@@ -129,6 +141,7 @@ impl Playable for RecordedMarket {
                         symbol: symbol.clone(),
                         is_index: all.iter().all(|b| b.volume == 0.0),
                         previous_bars: previous.map(|p| self.bars_of(all, p)).unwrap_or_default(),
+                        earlier_bars: self.earlier_bars(all),
                         prior_close: daily.last().map(|d| d.close),
                         daily,
                         last: last.map(|(price, at)| Quote {

@@ -717,6 +717,7 @@ mod tests {
                 is_index: false,
                 bars,
                 previous_bars: Vec::new(),
+                earlier_bars: Vec::new(),
                 daily: Vec::new(),
                 prior_close: None,
                 last: last.map(|(m, price)| Quote {

@@ -63,6 +63,7 @@ impl Rig {
                 is_index: false,
                 bars: vec![],
                 previous_bars: vec![],
+                earlier_bars: vec![],
                 daily: vec![],
                 prior_close: None,
                 last: None,

@@ -17,5 +17,6 @@ mod evaluator_worker;
 mod gex_worker;
 mod health_alerts;
 mod notify_discord;
+mod replay_equals_live;
 mod sentry_events;
 mod worker_panic;
