@@ -123,8 +123,10 @@ mod tests {
 
     #[test]
     fn the_config_cannot_ask_for_more_history_than_a_snapshot_carries() {
-        let mut config = DetectorsConfig::default();
-        config.relative_volume_sessions = HISTORY_SESSIONS;
+        let mut config = DetectorsConfig {
+            relative_volume_sessions: HISTORY_SESSIONS,
+            ..DetectorsConfig::default()
+        };
         config.validate().unwrap();
         config.relative_volume_sessions = HISTORY_SESSIONS + 1;
         assert!(config.validate().is_err());

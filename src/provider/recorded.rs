@@ -244,8 +244,36 @@ mod tests {
         assert_eq!(spy.prior_close, Some(682.0));
         assert_eq!(spy.daily.len(), 1);
         assert_eq!(spy.previous_bars.len(), 2);
+        assert!(
+            spy.earlier_bars.is_empty(),
+            "no session before the previous one"
+        );
         assert_eq!(spy.bars.len(), 1, "only the minute that has ended");
         assert!(!m.roll(), "the recording ends");
+    }
+
+    #[test]
+    fn a_snapshot_carries_the_sessions_before_the_previous_one_for_priming() {
+        let spy = Symbol::parse("SPY").unwrap();
+        // Mon 23rd to Wed 25th: on Wednesday, Tuesday is the previous session and
+        // Monday's two bars are the earlier history.
+        let bars = vec![
+            bar(14, 30, 23, 680.0),
+            bar(20, 59, 23, 682.0),
+            bar(14, 30, 24, 683.0),
+            bar(14, 30, 25, 684.0),
+        ];
+        let mut m = RecordedMarket::new(BTreeMap::from([(spy, bars)]), BTreeMap::new()).unwrap();
+        m.roll();
+        m.roll();
+        let third = m.snapshot(m.session().open);
+        let earlier: Vec<f64> = third.symbols[0]
+            .earlier_bars
+            .iter()
+            .map(|b| b.close)
+            .collect();
+        assert_eq!(earlier, [680.0, 682.0]);
+        assert_eq!(third.symbols[0].previous_bars.len(), 1);
     }
 
     #[test]
