@@ -126,8 +126,8 @@ pub async fn run_auto_track(
         .ensure_user(&user_name, Utc::now())
         .await
         .map_err(|e| e.to_string())?;
-    let Some(snapshot) = bus.snapshot().await else {
-        return Err("no market feed is running".into());
+    let Some(snapshot) = bus.snapshot_or_end(&ctx).await? else {
+        return Ok(());
     };
     let mut fresh = Freshness::new(snapshot.now);
     let mut rx = inbox.0.lock().await;

@@ -170,8 +170,8 @@ pub async fn run_detector(
     } = outputs;
     ownership::decided(&mut owned).await?;
     let mut events = bus.subscribe();
-    let Some(snapshot) = bus.snapshot().await else {
-        return Err("no market feed is running".into());
+    let Some(snapshot) = bus.snapshot_or_end(&ctx).await? else {
+        return Ok(());
     };
     let (mut engine, found) = prime(&config, &snapshot)?;
     let mut today = snapshot.session.date;

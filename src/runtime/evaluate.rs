@@ -641,8 +641,8 @@ pub async fn run_evaluator(
     let mut change_rx = changes.subscribe();
     let mut alert_rx = alert_changes.subscribe();
     let mut events = bus.subscribe();
-    let Some(snapshot) = bus.snapshot().await else {
-        return Err("no market feed is running".into());
+    let Some(snapshot) = bus.snapshot_or_end(&ctx).await? else {
+        return Ok(());
     };
     let mut ev =
         Evaluator::load(store, sinks, changes, ui, snapshot.session, owned.clone()).await?;

@@ -175,3 +175,58 @@ async fn the_live_detector_stores_what_replay_prints_at_every_speed() {
         );
     }
 }
+
+/// Issue 26 item 10: once a recording ends, the workers that need a feed stop (Health:
+/// stopped) after saying "recording finished" once, instead of failing every few seconds
+/// with "no market feed is running". The brief scheduler asks for the market every 20 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_recording_stops_the_workers_that_need_a_feed_without_failures() {
+    let Some(shared) = support::shared_dir() else {
+        return;
+    };
+    let t = support::sqlite().await;
+    let mut config = Config::default();
+    config.general.provider = "replay".into();
+    config.replay.bars = vec![
+        shared
+            .join("data/bars/lean_spy_2013-10")
+            .display()
+            .to_string(),
+    ];
+    config.replay.speed = 360_000.0;
+    let feed = Feed::from_config(&config).expect("the shared bars load");
+    let mut services = Services::start(&config, &t.store, chrono::Utc::now(), feed);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let state = |services: &Services, name: &str| {
+        services
+            .health
+            .snapshot()
+            .into_iter()
+            .find(|r| r.name == name)
+            .map(|r| r.state)
+    };
+    while state(&services, "brief") != Some(WorkerState::Stopped) {
+        assert!(
+            Instant::now() < deadline,
+            "the brief scheduler did not stop within a minute of the recording's end"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        while services.events.try_recv().is_ok() {}
+    }
+    let records = services.health.snapshot();
+    services.shutdown();
+    assert_eq!(state_of(&records, "feed"), Some(WorkerState::Stopped));
+    let failed: Vec<(String, Option<String>)> = records
+        .iter()
+        .filter(|r| r.errors > 0)
+        .map(|r| (r.name.clone(), r.last_error.clone()))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "workers failed after the end: {failed:?}"
+    );
+}
+
+fn state_of(records: &[coach::worker_health::WorkerRecord], name: &str) -> Option<WorkerState> {
+    records.iter().find(|r| r.name == name).map(|r| r.state)
+}
