@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 
 use super::CliError;
 use super::replay_engine::{FeedError, FeedOrder, input_error, open_input, report_stream};
-use crate::detect::{BarOutcome, DetectorsConfig, Engine, MissingInput};
+use crate::detect::{BarOutcome, DetectorsConfig, Engine, MissingInput, priming};
 use crate::domain::{Bar, Detection, Symbol};
 use crate::market::calendar::NEW_YORK;
 use crate::market::state::MarketState;
@@ -65,25 +65,19 @@ pub fn report_files(data: &ReplayInput, verbose: bool) {
     }
 }
 
-/// All bars of all symbols in feeding order: by start, a volume proxy before the index
-/// that reads it, then by symbol. (Replay and the backtest stream this order from the
-/// files, `provider::bar_files::stream`; this whole-input form is what tests compare
-/// the stream with.)
+/// All bars of all symbols in feeding order (the shared priming's: by start, a volume
+/// proxy before the index that reads it, then by symbol). Replay and the backtest stream
+/// this order from the files (`provider::bar_files::stream`); this whole-input form is
+/// what tests compare the stream with.
 pub fn feeding_order<'a>(
     config: &DetectorsConfig,
     minute: &'a BTreeMap<Symbol, Vec<Bar>>,
 ) -> Vec<(&'a Symbol, &'a Bar)> {
-    let is_proxy = |s: &Symbol| config.volume_proxies.values().any(|p| p == s);
     let mut all: Vec<(&Symbol, &Bar)> = minute
         .iter()
         .flat_map(|(s, bars)| bars.iter().map(move |b| (s, b)))
         .collect();
-    all.sort_by(|a, b| {
-        a.1.start
-            .cmp(&b.1.start)
-            .then_with(|| is_proxy(b.0).cmp(&is_proxy(a.0)))
-            .then_with(|| a.0.cmp(b.0))
-    });
+    priming::sort_for_feeding(config, &mut all);
     all
 }
 

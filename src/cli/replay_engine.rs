@@ -9,7 +9,7 @@ use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 
 use super::CliError;
-use crate::detect::{DetectorsConfig, Engine};
+use crate::detect::{DetectorsConfig, Engine, priming};
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::provider::bar_files::BarFileError;
 use crate::provider::bar_files::stream::{MinuteStream, open_files};
@@ -47,23 +47,28 @@ pub fn primed_engine_with(
             config.index_symbols.push(symbol);
         }
     }
-    let mut engine = Engine::new(config).map_err(|e| CliError::Input(e.to_string()))?;
-    for (symbol, bars) in daily {
-        let rejected = engine.add_daily_bars(symbol, bars);
-        if rejected > 0 {
-            let files: Vec<&str> = daily_files
-                .iter()
-                .filter(|(_, s)| s == symbol)
-                .map(|(f, _)| f.as_str())
-                .collect();
-            note(format!(
-                "{}: {rejected} daily bar(s) of {symbol} rejected as bad data \
-                 (NaN, inconsistent, or low below half the close)",
-                files.join(", ")
-            ));
-        }
+    // The minutes are fed one by one after priming (replay's output needs each bar's
+    // detections), in the order the shared priming uses.
+    let primed = priming::prime(
+        config,
+        daily.iter().map(|(s, b)| (s, &b[..])),
+        [],
+        &mut Vec::new(),
+    )
+    .map_err(|e| CliError::Input(e.to_string()))?;
+    for (symbol, rejected) in &primed.rejected_daily {
+        let files: Vec<&str> = daily_files
+            .iter()
+            .filter(|(_, s)| s == symbol)
+            .map(|(f, _)| f.as_str())
+            .collect();
+        note(format!(
+            "{}: {rejected} daily bar(s) of {symbol} rejected as bad data \
+             (NaN, inconsistent, or low below half the close)",
+            files.join(", ")
+        ));
     }
-    Ok(engine)
+    Ok(primed.engine)
 }
 
 /// Opens the input of `coach replay` and `coach backtest` and primes the engine with its

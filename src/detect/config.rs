@@ -150,7 +150,7 @@ impl DetectorsConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check(
             "relative_volume_sessions",
-            (1..=60).contains(&self.relative_volume_sessions),
+            (1..=super::priming::HISTORY_SESSIONS).contains(&self.relative_volume_sessions),
             "must be between 1 and 60",
         )?;
         check(

@@ -16,6 +16,7 @@ pub mod context;
 pub mod engine;
 pub mod missing;
 pub mod plan;
+pub mod priming;
 
 pub mod break_retest;
 pub mod gamma_squeeze;

@@ -46,6 +46,11 @@ pub struct SymbolSnapshot {
     pub bars: Vec<Bar>,
     /// The previous session's 1-minute bars.
     pub previous_bars: Vec<Bar>,
+    /// The 1-minute bars of the sessions before the previous one, oldest first, up to
+    /// [`crate::detect::priming::HISTORY_SESSIONS`] sessions with `previous_bars`: what a
+    /// detector engine primed from this snapshot needs to equal one that saw every bar
+    /// (relative volume averages several sessions). Empty where the provider has none.
+    pub earlier_bars: Vec<Bar>,
     /// Daily bars up to and including the previous session, oldest first.
     pub daily: Vec<DailyBar>,
     pub prior_close: Option<f64>,

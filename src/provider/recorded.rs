@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::detect::priming::HISTORY_SESSIONS;
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::market::calendar::{self, Session};
 use crate::market::levels::check_daily_bar;
@@ -65,6 +66,17 @@ impl RecordedMarket {
         bars.iter()
             .copied()
             .filter(|b| b.start >= from && b.start < to)
+            .collect()
+    }
+
+    /// The bars of the sessions before the previous one, oldest first, so that with the
+    /// previous session's they span up to [`HISTORY_SESSIONS`] sessions.
+    fn earlier_bars(&self, bars: &[Bar]) -> Vec<Bar> {
+        let end = self.current.saturating_sub(1);
+        let start = self.current.saturating_sub(HISTORY_SESSIONS).min(end);
+        self.sessions[start..end]
+            .iter()
+            .flat_map(|s| self.bars_of(bars, *s))
             .collect()
     }
 
@@ -129,6 +141,7 @@ impl Playable for RecordedMarket {
                         symbol: symbol.clone(),
                         is_index: all.iter().all(|b| b.volume == 0.0),
                         previous_bars: previous.map(|p| self.bars_of(all, p)).unwrap_or_default(),
+                        earlier_bars: self.earlier_bars(all),
                         prior_close: daily.last().map(|d| d.close),
                         daily,
                         last: last.map(|(price, at)| Quote {
@@ -231,8 +244,36 @@ mod tests {
         assert_eq!(spy.prior_close, Some(682.0));
         assert_eq!(spy.daily.len(), 1);
         assert_eq!(spy.previous_bars.len(), 2);
+        assert!(
+            spy.earlier_bars.is_empty(),
+            "no session before the previous one"
+        );
         assert_eq!(spy.bars.len(), 1, "only the minute that has ended");
         assert!(!m.roll(), "the recording ends");
+    }
+
+    #[test]
+    fn a_snapshot_carries_the_sessions_before_the_previous_one_for_priming() {
+        let spy = Symbol::parse("SPY").unwrap();
+        // Mon 23rd to Wed 25th: on Wednesday, Tuesday is the previous session and
+        // Monday's two bars are the earlier history.
+        let bars = vec![
+            bar(14, 30, 23, 680.0),
+            bar(20, 59, 23, 682.0),
+            bar(14, 30, 24, 683.0),
+            bar(14, 30, 25, 684.0),
+        ];
+        let mut m = RecordedMarket::new(BTreeMap::from([(spy, bars)]), BTreeMap::new()).unwrap();
+        m.roll();
+        m.roll();
+        let third = m.snapshot(m.session().open);
+        let earlier: Vec<f64> = third.symbols[0]
+            .earlier_bars
+            .iter()
+            .map(|b| b.close)
+            .collect();
+        assert_eq!(earlier, [680.0, 682.0]);
+        assert_eq!(third.symbols[0].previous_bars.len(), 1);
     }
 
     #[test]

@@ -179,8 +179,8 @@ pub async fn run_auto_track(
         Ok(stored) => edges.update(&stored.map(Arc::new)),
         Err(e) => tracing::warn!("auto-tracking without the stored backtest statistics: {e}"),
     }
-    let Some(snapshot) = bus.snapshot().await else {
-        return Err("no market feed is running".into());
+    let Some(snapshot) = bus.snapshot_or_end(&ctx).await? else {
+        return Ok(());
     };
     let mut fresh = Freshness::new(snapshot.now);
     let mut rx = inbox.0.lock().await;

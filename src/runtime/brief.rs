@@ -391,15 +391,19 @@ impl Default for BriefChannels {
     }
 }
 
-async fn view(bus: &MarketBus, gex: &watch::Receiver<GexBoard>) -> Result<MarketView, String> {
-    let snapshot = bus
-        .snapshot()
-        .await
-        .ok_or_else(|| "no market feed is running".to_string())?;
-    Ok(MarketView {
+/// The market now; `None` once the recording finished (the worker then stops).
+async fn view(
+    ctx: &WorkerCtx,
+    bus: &MarketBus,
+    gex: &watch::Receiver<GexBoard>,
+) -> Result<Option<MarketView>, String> {
+    let Some(snapshot) = bus.snapshot_or_end(ctx).await? else {
+        return Ok(None);
+    };
+    Ok(Some(MarketView {
         snapshot,
         gex: gex.borrow().clone(),
-    })
+    }))
 }
 
 /// The worker: checks the schedule at every market step, answers the screen's requests.
@@ -419,7 +423,9 @@ pub async fn run_brief_scheduler(
         // built before them would say "no options chain" for the whole day
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), gex.changed()).await;
     }
-    let first = view(&bus, &gex).await?;
+    let Some(first) = view(&ctx, &bus, &gex).await? else {
+        return Ok(());
+    };
     let mut now = first.snapshot.now;
     let mut incoming = channels.incoming.lock().await;
     let send = |brief: Arc<Brief>, preview: bool| AppEvent::Brief { brief, preview };
@@ -435,14 +441,18 @@ pub async fn run_brief_scheduler(
         tokio::select! {
             _ = alive.tick() => {
                 // the other traders, new ones included, at most every 20 s
-                let market = view(&bus, &gex).await?;
+                let Some(market) = view(&ctx, &bus, &gex).await? else {
+                    return Ok(());
+                };
                 scheduler.ensure_others(&mut others, now, &market).await?;
             }
             event = market_events.recv() => match event {
                 Ok(MarketEvent::Step { at, .. }) => {
                     now = at;
                     if scheduler.is_due(now) {
-                        let market = view(&bus, &gex).await?;
+                        let Some(market) = view(&ctx, &bus, &gex).await? else {
+                            return Ok(());
+                        };
                         if let Some(b) = scheduler.ensure(now, &market).await? {
                             let _ = events.send(send(b, false)).await;
                         }
@@ -453,7 +463,9 @@ pub async fn run_brief_scheduler(
                 Err(RecvError::Closed) => return Err("the market bus closed".into()),
             },
             Some(request) = incoming.recv() => {
-                let market = view(&bus, &gex).await?;
+                let Some(market) = view(&ctx, &bus, &gex).await? else {
+                    return Ok(());
+                };
                 let (result, preview) = match &request {
                     BriefRequest::Opened => {
                         let shown = scheduler.refresh(now, &market, false).await;

@@ -2,10 +2,11 @@
 //! consumer that starts late (or restarts after falling behind) catches up without
 //! losing the session so far.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 
+use super::supervisor::WorkerCtx;
 use crate::provider::{MarketEvent, MarketSnapshot};
 
 type SnapshotReply = oneshot::Sender<Arc<MarketSnapshot>>;
@@ -14,6 +15,8 @@ type SnapshotReply = oneshot::Sender<Arc<MarketSnapshot>>;
 pub struct MarketBus {
     events: broadcast::Sender<MarketEvent>,
     requests: mpsc::Sender<SnapshotReply>,
+    /// Set once by a feed whose market ended for good (a recording played to its end).
+    ended: Arc<OnceLock<String>>,
 }
 
 /// The feed's end of the snapshot requests; shared so a restarted feed keeps serving them.
@@ -26,7 +29,11 @@ impl MarketBus {
         let (events, _) = broadcast::channel(capacity);
         let (requests, rx) = mpsc::channel(64);
         (
-            MarketBus { events, requests },
+            MarketBus {
+                events,
+                requests,
+                ended: Arc::new(OnceLock::new()),
+            },
             SnapshotRequests(Arc::new(Mutex::new(rx))),
         )
     }
@@ -39,6 +46,43 @@ impl MarketBus {
     pub fn publish(&self, event: MarketEvent) {
         if self.events.send(event).is_err() {
             tracing::trace!("no market event subscribers");
+        }
+    }
+
+    /// Called by a feed whose market ended for good, before it stops: `why` ("the
+    /// recording has no more sessions"). The first call wins.
+    pub fn end(&self, why: &str) {
+        if self.ended.set(why.to_string()).is_err() {
+            tracing::trace!("the market had already ended");
+        }
+    }
+
+    /// Why the market ended, once a feed said so.
+    pub fn ended(&self) -> Option<&str> {
+        self.ended.get().map(String::as_str)
+    }
+
+    /// The snapshot a worker that needs a feed starts (or continues) from: `Ok(None)` once
+    /// the recording finished — said once, in the log, and the worker then returns
+    /// `Ok(())` so Health shows it stopped, not failing and restarting (issue 26 item
+    /// 10) — and an error when no feed is running for any other reason.
+    pub async fn snapshot_or_end(
+        &self,
+        ctx: &WorkerCtx,
+    ) -> Result<Option<Arc<MarketSnapshot>>, String> {
+        if let Some(snapshot) = self.snapshot().await {
+            return Ok(Some(snapshot));
+        }
+        match self.ended() {
+            Some(why) => {
+                tracing::info!(
+                    worker = ctx.name,
+                    "recording finished ({why}); {} stops",
+                    ctx.name
+                );
+                Ok(None)
+            }
+            None => Err("no market feed is running".into()),
         }
     }
 
@@ -60,5 +104,34 @@ impl SnapshotRequests {
     /// The next request, for the feed's `select!`.
     pub async fn next(&self) -> Option<SnapshotReply> {
         self.0.lock().await.recv().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::health::Health;
+    use tokio_util::sync::CancellationToken;
+
+    fn ctx() -> WorkerCtx {
+        WorkerCtx {
+            name: "detect",
+            health: Health::default(),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_finished_recording_is_an_end_and_a_missing_feed_an_error() {
+        let (bus, requests) = MarketBus::new(4);
+        drop(requests);
+        assert_eq!(
+            bus.snapshot_or_end(&ctx()).await,
+            Err("no market feed is running".to_string())
+        );
+        bus.end("the recording has no more sessions");
+        bus.end("a second reason is ignored");
+        assert_eq!(bus.ended(), Some("the recording has no more sessions"));
+        assert_eq!(bus.snapshot_or_end(&ctx()).await, Ok(None));
     }
 }

@@ -17,45 +17,32 @@ use super::supervisor::WorkerCtx;
 use crate::detect::config::DetectorsConfig;
 use crate::detect::engine::Engine;
 use crate::detect::missing::MissingInput;
+use crate::detect::priming;
 use crate::domain::{Bar, Detection, SetupKind, Symbol};
 use crate::gex::ExpiryFilter;
 use crate::market::calendar;
 use crate::provider::{MarketEvent, MarketSnapshot};
 use crate::store::{Store, StoredDetection};
 
-/// Orders one minute's bars so an ETF comes before the index it proxies for volume
-/// (the engine reads the proxy's bar of the same minute).
-fn proxies_first(engine: &Engine, bars: &mut [(Symbol, Bar)]) {
-    bars.sort_by_key(|(symbol, bar)| (bar.start, engine.config().is_index(symbol)));
-}
-
-/// A fresh engine primed with the snapshot: daily history, the previous session, and
-/// today's bars so far. Returns the detections those bars produce.
+/// A fresh engine primed with the snapshot through the priming `coach replay` uses: daily
+/// history, the earlier sessions' and the previous session's minutes, and today's bars so
+/// far. Returns today's detections among those the bars produce.
 pub fn prime(
     config: &DetectorsConfig,
     snapshot: &MarketSnapshot,
 ) -> Result<(Engine, Vec<Detection>), String> {
-    let mut engine = Engine::new(config.clone()).map_err(|e| e.to_string())?;
-    for s in &snapshot.symbols {
-        engine.add_daily_bars(&s.symbol, &s.daily);
-    }
-    let mut bars: Vec<(Symbol, Bar)> = snapshot
-        .symbols
-        .iter()
-        .flat_map(|s| {
-            s.previous_bars
-                .iter()
-                .chain(&s.bars)
-                .map(|b| (s.symbol.clone(), *b))
-        })
-        .collect();
-    proxies_first(&engine, &mut bars);
+    let daily = snapshot.symbols.iter().map(|s| (&s.symbol, &s.daily[..]));
+    let minute = snapshot.symbols.iter().flat_map(|s| {
+        (s.earlier_bars.iter())
+            .chain(&s.previous_bars)
+            .chain(&s.bars)
+            .map(move |b| (&s.symbol, b))
+    });
     let mut found = Vec::new();
-    for (symbol, bar) in &bars {
-        engine.on_bar(symbol, bar, &mut found);
-    }
+    let primed =
+        priming::prime(config.clone(), daily, minute, &mut found).map_err(|e| e.to_string())?;
     found.retain(|d| d.market_date == snapshot.session.date);
-    Ok((engine, found))
+    Ok((primed.engine, found))
 }
 
 /// Stores and announces the detections of the symbols this instance owns (another
@@ -183,8 +170,8 @@ pub async fn run_detector(
     } = outputs;
     ownership::decided(&mut owned).await?;
     let mut events = bus.subscribe();
-    let Some(snapshot) = bus.snapshot().await else {
-        return Err("no market feed is running".into());
+    let Some(snapshot) = bus.snapshot_or_end(&ctx).await? else {
+        return Ok(());
     };
     let (mut engine, found) = prime(&config, &snapshot)?;
     let mut today = snapshot.session.date;
@@ -216,7 +203,7 @@ pub async fn run_detector(
                 if bars.is_empty() {
                     continue;
                 }
-                proxies_first(&engine, &mut bars);
+                priming::sort_for_feeding(engine.config(), &mut bars);
                 let mut found = Vec::new();
                 for (symbol, bar) in &bars {
                     engine.on_bar(symbol, bar, &mut found);

@@ -31,6 +31,10 @@
 //! replays the snapshot's regular-session bars — the previous session's and today's so
 //! far — through the book; the pure rules skip bars from before a setup was armed or
 //! triggered, and the store's guard refuses anything another process already applied.
+//! A setup that joins the book later (tracked on a screen, by the auto-tracker or by
+//! another process) is judged the same way against the snapshot's bars before the next
+//! price, so a level crossed between its `armed_at` and its arrival is booked at that
+//! bar and at the level, not a bar late.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -55,8 +59,8 @@ use crate::market::calendar::{self, Session};
 use crate::notify::{AlertKind, Notifier, TradingAlert};
 use crate::provider::{MarketEvent, MarketSnapshot, Quote};
 use crate::setups::{
-    LateTrack, PriceUpdate, SetupBook, SetupStatus, TrackedSetup, Transition, expire_at_close,
-    judge_late_track,
+    LateTrack, PriceUpdate, SetupBook, SetupStatus, TrackedSetup, Transition, evaluate,
+    expire_at_close, judge_late_track,
 };
 use crate::store::{SetupRow, Store, StoreError, UserId};
 
@@ -216,6 +220,9 @@ struct Evaluator {
     /// The GEX refresher's board: the gamma alerts (flip cross, wall break, regime change)
     /// judge each symbol's all-expirations refreshes.
     gex: watch::Receiver<GexBoard>,
+    /// Setups that joined the book (or changed) elsewhere since the last catch-up: they
+    /// are judged against the feed's bars since they were armed before the next price.
+    pending: Vec<i64>,
 }
 
 impl Evaluator {
@@ -244,6 +251,7 @@ impl Evaluator {
             alert_owners: HashMap::new(),
             firings: Vec::new(),
             gex,
+            pending: Vec::new(),
         };
         ev.reload().await?;
         ev.reload_alerts().await?;
@@ -414,6 +422,7 @@ impl Evaluator {
                 if known.is_some_and(|v| v >= row.setup.version) {
                     return;
                 }
+                self.pending.push(row.setup.id);
                 self.remember(change.user, row.setup);
             }
             None => {
@@ -546,10 +555,54 @@ impl Evaluator {
         self.apply_scratch().await
     }
 
+    /// Judges the setups that joined the book since the last catch-up (tracked by a
+    /// screen, the auto-tracker or another process, which reach this book a moment or
+    /// several bars after they were armed) against the snapshot's regular-session bars of
+    /// the previous and the current session, in time order: the pure rules skip the bars
+    /// at or before `armed_at` (`triggered_at`), so a bar that crossed a level in between
+    /// books its transition at that bar's end and the level's price, never a bar late at a
+    /// later price (SPEC 5; issue 26 item 5). The store's guard refuses anything already
+    /// applied elsewhere.
+    async fn catch_up_pending(&mut self, snapshot: &MarketSnapshot) -> Result<(), String> {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_unstable();
+        pending.dedup();
+        let previous = calendar::previous_session(snapshot.session.date);
+        for (session, today) in [(previous, false), (snapshot.session, true)] {
+            for &id in &pending {
+                let Some(setup) = self.book.get(id) else {
+                    continue;
+                };
+                let symbol = setup.symbol.clone();
+                let Some(s) = (snapshot.symbols.iter()).find(|s| s.symbol == symbol) else {
+                    continue;
+                };
+                if !self.owned.borrow().contains(&symbol) {
+                    continue;
+                }
+                let bars = if today { &s.bars } else { &s.previous_bars };
+                for bar in bars.iter().filter(|b| is_regular_bar(&session, b)) {
+                    let Some(setup) = self.book.get(id) else {
+                        break;
+                    };
+                    if let Some(t) = evaluate(setup, &PriceUpdate::minute_bar(bar)) {
+                        self.apply(&t).await?;
+                    }
+                }
+            }
+            if !today {
+                self.expire_overdue(session.close).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Brings the book up to date with a snapshot: setups whose close passed expire at it;
     /// the previous session's and today's regular-session bars so far are evaluated in
     /// time order (bars from before a setup was armed are skipped by the rules).
     async fn catch_up(&mut self, snapshot: &MarketSnapshot) -> Result<(), String> {
+        // Every setup of the book is judged below.
+        self.pending.clear();
         self.session = snapshot.session;
         self.swept = None;
         let previous = calendar::previous_session(snapshot.session.date);
@@ -612,8 +665,8 @@ pub async fn run_evaluator(
     let mut change_rx = changes.subscribe();
     let mut alert_rx = alert_changes.subscribe();
     let mut events = bus.subscribe();
-    let Some(snapshot) = bus.snapshot().await else {
-        return Err("no market feed is running".into());
+    let Some(snapshot) = bus.snapshot_or_end(&ctx).await? else {
+        return Ok(());
     };
     let mut gex_open = true;
     let mut ev = Evaluator::load(
@@ -651,10 +704,25 @@ pub async fn run_evaluator(
                 }
             }
             change = change_rx.recv() => match change {
-                Ok(change) => ev.on_change(change),
+                Ok(change) => {
+                    ev.on_change(change);
+                    if !ev.pending.is_empty() {
+                        match bus.snapshot().await {
+                            Some(snapshot) => ev.catch_up_pending(&snapshot).await?,
+                            // No feed: nothing to catch up on.
+                            None => ev.pending.clear(),
+                        }
+                    }
+                }
                 Err(RecvError::Lagged(n)) => {
                     tracing::info!("missed {n} setup changes; reloading the live setups");
                     ev.reload().await?;
+                    // The missed ones may have been armed bars ago: judge them all.
+                    ev.pending.extend(ev.versions.keys().copied());
+                    if let Some(snapshot) = bus.snapshot().await {
+                        ev.catch_up_pending(&snapshot).await?;
+                    }
+                    ev.pending.clear();
                 }
                 Err(RecvError::Closed) => return Err("the setup changes channel closed".into()),
             },
@@ -762,6 +830,7 @@ mod tests {
                 is_index: false,
                 bars,
                 previous_bars: Vec::new(),
+                earlier_bars: Vec::new(),
                 daily: Vec::new(),
                 prior_close: None,
                 last: last.map(|(m, price)| Quote {

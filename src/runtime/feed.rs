@@ -40,6 +40,7 @@ pub async fn run_played_feed<M: Playable>(
         if step > end {
             if !market.roll() {
                 tracing::info!("the recording has no more sessions; the feed stops");
+                bus.end("the recording has no more sessions");
                 return Ok(());
             }
             clock.jump_to(session_start(market.session()));

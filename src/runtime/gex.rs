@@ -267,8 +267,8 @@ pub async fn run_gex(
 ) -> Result<(), String> {
     let store = store.as_ref();
     let mut events = bus.subscribe();
-    let Some(snapshot) = bus.snapshot().await else {
-        return Err("no market feed is running".into());
+    let Some(snapshot) = bus.snapshot_or_end(&ctx).await? else {
+        return Ok(());
     };
     let mut refresher = Refresher {
         chains,

@@ -51,18 +51,24 @@ impl Rig {
     /// A bus whose "feed" answers snapshot requests with the session at 09:25 ET and no
     /// bars, and an evaluator running on it (ready when this returns).
     async fn start(store: &Store) -> Rig {
+        Rig::start_with(store, at(14, 25), vec![]).await
+    }
+
+    /// The same, with a feed whose snapshot is taken at `now` and holds today's `bars`.
+    async fn start_with(store: &Store, now: DateTime<Utc>, bars: Vec<Bar>) -> Rig {
         let (bus, requests) = MarketBus::new(64);
         let session = calendar::session(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
         let snapshot = Arc::new(MarketSnapshot {
             provider: "test",
             delayed: false,
             session,
-            now: at(14, 25),
+            now,
             symbols: vec![SymbolSnapshot {
                 symbol: spy(),
                 is_index: false,
-                bars: vec![],
+                bars,
                 previous_bars: vec![],
+                earlier_bars: vec![],
                 daily: vec![],
                 prior_close: None,
                 last: None,
@@ -333,4 +339,65 @@ async fn only_regular_session_prices_count_and_the_close_expires_single_day_setu
     assert_eq!(far_now.setup.invalidated_at, Some(at(21, 0)));
     let multi_now = s.setup(user, multi.setup.id).await.unwrap().unwrap();
     assert_eq!(multi_now.setup.status, SetupStatus::Active);
+}
+
+/// A one-minute SPY bar starting at `start`: (open, high, low, close).
+fn minute(start: DateTime<Utc>, ohlc: (f64, f64, f64, f64)) -> Bar {
+    Bar {
+        start,
+        open: ohlc.0,
+        high: ohlc.1,
+        low: ohlc.2,
+        close: ohlc.3,
+        volume: 1000.0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_setup_that_reaches_the_evaluator_late_is_judged_from_the_bar_after_it_was_armed() {
+    for t in support::stores().await {
+        let s = &t.store;
+        let user = s.ensure_user("local", at(14, 0)).await.unwrap();
+        // Bar t is 09:40 ET (14:40Z); the long plan 101 / stop 100 / target 103 is armed
+        // at its end, 14:41Z. Bar t+1 (14:41Z) trades 100.60-101.30 through the entry;
+        // t+2 and t+3 drift higher. The feed's snapshot at 14:44Z holds all four.
+        let bars = vec![
+            minute(at(14, 40), (100.5, 100.9, 100.4, 100.8)),
+            minute(at(14, 41), (100.8, 101.3, 100.6, 101.2)),
+            minute(at(14, 42), (101.2, 101.6, 101.1, 101.5)),
+            minute(at(14, 43), (101.5, 101.8, 101.3, 101.7)),
+        ];
+        let mut rig = Rig::start_with(s, at(14, 44), bars).await;
+        let row = track(s, user, "late", (101.0, 100.0, 103.0), false, at(14, 41)).await;
+        // It reaches this evaluator at t+3 (another process tracked it; the auto-tracker
+        // or a listener told it), then the next minute (14:44Z, 101.40-101.90) arrives.
+        rig.publish(SetupChange::written(user, row.clone())).await;
+        rig.step(
+            at(14, 45),
+            101.8,
+            Some(minute(at(14, 44), (101.7, 101.9, 101.4, 101.8))),
+        )
+        .await;
+        rig.cancel.cancel();
+        assert_eq!(
+            rig.told(),
+            [(row.setup.id, TransitionReason::EntryCrossed)],
+            "{}",
+            t.name
+        );
+        let events = s.setup_events(user, row.setup.id).await.unwrap();
+        let entry = events
+            .iter()
+            .find(|e| e.reason == "entry_crossed")
+            .expect("an entry_crossed event");
+        assert_eq!(
+            (entry.at, entry.price),
+            (at(14, 42), Some(101.0)),
+            "{}: booked at the end of bar t+1 at the entry, not at 14:45Z @101.40",
+            t.name
+        );
+        let stored = s.setup(user, row.setup.id).await.unwrap().unwrap();
+        assert_eq!(stored.setup.status, SetupStatus::Triggered, "{}", t.name);
+        assert_eq!(stored.setup.fill_price, Some(101.0), "{}", t.name);
+    }
 }

@@ -24,5 +24,6 @@ mod journal_stats;
 mod notify_channels;
 mod notify_discord;
 mod poll_changes;
+mod replay_equals_live;
 mod sentry_events;
 mod worker_panic;

@@ -194,6 +194,7 @@ impl LiveSession {
                         is_index: s.history.is_index,
                         bars: s.history.bars.clone(),
                         previous_bars: s.history.previous_bars.clone(),
+                        earlier_bars: Vec::new(),
                         daily: s.history.daily.clone(),
                         prior_close: s
                             .history

@@ -27,6 +27,7 @@ impl Playable for SimMarket {
                     previous_bars: self
                         .previous
                         .bars_until(symbol, self.previous.session.after_hours_close()),
+                    earlier_bars: Vec::new(),
                     daily: self.daily.get(symbol).cloned().unwrap_or_default(),
                     prior_close: self.prior_close(symbol),
                     last: self.last_price(symbol, now).map(|price| Quote {
