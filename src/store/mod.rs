@@ -194,13 +194,27 @@ impl Store {
         options: SqliteConnectOptions,
         target: &str,
     ) -> Result<Store, StoreError> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .after_release(|conn, _| Box::pin(async move { clean_after_release(conn).await }))
-            .connect_with(options)
-            .await
-            .map_err(|e| open_error(target, e))?;
-        Ok(Store::Sqlite(pool))
+        // A new file's first connection switches it to WAL, which SQLite refuses at once
+        // (SQLITE_BUSY, no busy wait) while another process does the same: try again.
+        const ATTEMPTS: u32 = 5;
+        let mut attempt = 1;
+        loop {
+            let opened = SqlitePoolOptions::new()
+                .max_connections(4)
+                .after_release(|conn, _| Box::pin(async move { clean_after_release(conn).await }))
+                .connect_with(options.clone())
+                .await;
+            match opened {
+                Ok(pool) => return Ok(Store::Sqlite(pool)),
+                Err(sqlx::Error::Database(e))
+                    if e.code().as_deref() == Some("5") && attempt < ATTEMPTS =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                }
+                Err(e) => return Err(open_error(target, e)),
+            }
+        }
     }
 
     /// Connects to PostgreSQL with explicit options (tests use this to pick a schema).
@@ -229,12 +243,32 @@ impl Store {
     }
 
     /// Applies the backend's migrations; running it twice is harmless.
+    ///
+    /// Two processes opening a new SQLite database at once (a `coach serve` and a CLI
+    /// command, two terminals) can both find a migration unapplied; the second's then
+    /// fails on what the first just created and rolls back. PostgreSQL serialises them
+    /// with an advisory lock; on SQLite the loser tries again, when it finds the
+    /// migration applied.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        let result = match self {
-            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
-            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
-        };
-        result.map_err(|e| StoreError::Migrate(e.to_string()))
+        const SQLITE_ATTEMPTS: u32 = 5;
+        let mut attempt = 1;
+        loop {
+            let result = match self {
+                Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+                Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                Err(
+                    sqlx::migrate::MigrateError::Execute(_)
+                    | sqlx::migrate::MigrateError::ExecuteMigration(..),
+                ) if matches!(self, Store::Sqlite(_)) && attempt < SQLITE_ATTEMPTS => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                }
+                Err(e) => return Err(StoreError::Migrate(e.to_string())),
+            }
+        }
     }
 
     /// How a read-modify-write transaction starts, and what locks the row it reads:

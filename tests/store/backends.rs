@@ -175,3 +175,17 @@ async fn the_same_signal_is_stored_once_per_session() {
         );
     }
 }
+
+/// Two processes (a `coach serve` and a CLI command) opening one new SQLite database at
+/// the same moment both find it migrated: the one that loses the race on a migration
+/// tries again instead of failing with "duplicate column".
+#[tokio::test]
+async fn stores_opened_at_once_on_a_new_sqlite_file_all_migrate_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("coach.db").display());
+    let opens = (0..2).map(|_| coach::store::Store::open(&url));
+    for opened in futures::future::join_all(opens).await {
+        let store = opened.expect("every open migrates or finds it migrated");
+        store.close().await;
+    }
+}
