@@ -18,12 +18,14 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::CliError;
+use super::chain_files::load_chains;
 use super::dashboard::CommonArgs;
 use super::replay::feeding_order;
 use super::replay_engine::{Progress, primed_engine};
 use crate::config::check_slippage;
 use crate::detect::BarOutcome;
-use crate::domain::{Bar, Detection, SetupKind, Symbol};
+use crate::domain::{Bar, Detection, GammaLevels, SetupKind, Symbol};
+use crate::gex::Regime;
 use crate::market::calendar::ny_date;
 use crate::provider::replay::load_files;
 use crate::stats::{Dimension, GroupRow, GroupedTrades, TradeRecord, simulate_session};
@@ -40,6 +42,10 @@ pub struct BacktestArgs {
     /// The symbol of all given files, instead of the file-name prefix (as `coach replay`).
     #[arg(long, value_name = "S")]
     pub symbol: Option<String>,
+    /// Option-chain files (as `coach replay --chain`): detections made while a chain is in
+    /// force record its gamma regime and distances (`--by regime`).
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub chain: Vec<PathBuf>,
     /// Treat these symbols as indices too (as `coach replay --index`).
     #[arg(long, num_args = 1.., value_name = "S")]
     pub index: Vec<String>,
@@ -172,6 +178,36 @@ struct OpenSession {
     date: NaiveDate,
     bars: Vec<Bar>,
     detections: Vec<Detection>,
+    /// The gamma picture at each detection (same order), when a chain was in force.
+    gamma: Vec<Option<GammaAtDetection>>,
+}
+
+/// What a backtested trade records of the GEX profile in force at its detection (SPEC 18).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct GammaAtDetection {
+    regime: Regime,
+    /// |entry − zero gamma| in price units, when the profile has a zero-gamma level.
+    zero_gamma_distance: Option<f64>,
+    /// |entry − the nearer of the call and put walls| in price units, when it has one.
+    wall_distance: Option<f64>,
+}
+
+impl GammaAtDetection {
+    fn of(levels: &GammaLevels, entry: f64) -> Self {
+        GammaAtDetection {
+            regime: if levels.is_negative_regime() {
+                Regime::Negative
+            } else {
+                Regime::Positive
+            },
+            zero_gamma_distance: levels.zero_gamma.map(|z| (entry - z).abs()),
+            wall_distance: [levels.call_wall, levels.put_wall]
+                .into_iter()
+                .flatten()
+                .map(|w| (entry - w).abs())
+                .min_by(f64::total_cmp),
+        }
+    }
 }
 
 /// The streaming part of the run: buffers each symbol's open session, backtests it when
@@ -196,6 +232,7 @@ impl Backtest<'_> {
         symbol: &Symbol,
         bar: &Bar,
         detections: &[Detection],
+        gamma: Option<&GammaLevels>,
     ) -> Result<(), CliError> {
         let date = ny_date(bar.start);
         if self.open.get(symbol).is_some_and(|s| s.date != date)
@@ -213,11 +250,15 @@ impl Backtest<'_> {
                 date,
                 bars: Vec::with_capacity(390),
                 detections: Vec::new(),
+                gamma: Vec::new(),
             });
         session.bars.push(*bar);
-        session
-            .detections
-            .extend(detections.iter().filter(|d| self.scope.keeps(d)).cloned());
+        for d in detections.iter().filter(|d| self.scope.keeps(d)) {
+            session.detections.push(d.clone());
+            session
+                .gamma
+                .push(gamma.map(|g| GammaAtDetection::of(g, d.entry)));
+        }
         Ok(())
     }
 
@@ -228,9 +269,18 @@ impl Backtest<'_> {
         self.first = Some(self.first.map_or(session.date, |d| d.min(session.date)));
         self.last = Some(self.last.map_or(session.date, |d| d.max(session.date)));
         let results = simulate_session(&session.bars, &session.detections, self.scope.slippage);
-        for (result, detection) in results.into_iter().zip(&session.detections) {
+        for ((result, detection), gamma) in results
+            .into_iter()
+            .zip(&session.detections)
+            .zip(&session.gamma)
+        {
             match result {
-                Ok(trade) => {
+                Ok(mut trade) => {
+                    if let Some(g) = gamma {
+                        trade.regime = Some(g.regime);
+                        trade.zero_gamma_distance = g.zero_gamma_distance;
+                        trade.wall_distance = g.wall_distance;
+                    }
                     self.grouped.push(&trade);
                     self.write_trade(&trade)?;
                 }
@@ -296,6 +346,7 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
         .transpose()?;
     let data = load_files(&args.bars, &args.daily, forced.as_ref())
         .map_err(|e| CliError::Input(e.to_string()))?;
+    let mut chains = load_chains(&args.chain, &data.minute)?;
     let mut engine = primed_engine(&args.index, &data)?;
     let trades = match &args.trades {
         Some(path) => {
@@ -325,8 +376,10 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
     for (n, (symbol, bar)) in order.iter().enumerate() {
         progress.at(n);
         detections.clear();
+        chains.before_bar(&mut engine, symbol, bar);
         if engine.on_bar(symbol, bar, &mut detections) == BarOutcome::Regular {
-            backtest.on_regular_bar(symbol, bar, &detections)?;
+            let gamma = chains.levels(symbol);
+            backtest.on_regular_bar(symbol, bar, &detections, gamma)?;
         }
     }
     backtest.finish()?;

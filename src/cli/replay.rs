@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 
 use super::CliError;
+use super::chain_files::{ChainSchedule, load_chains};
 use super::replay_engine::Progress;
 use crate::detect::{BarOutcome, DetectorsConfig, Engine, MissingInput};
 use crate::domain::{Bar, Detection, Symbol};
@@ -34,6 +35,10 @@ pub struct ReplayArgs {
     /// Treat these symbols as indices too (opening_drive runs on them; ETF gap threshold).
     #[arg(long, num_args = 1.., value_name = "S")]
     pub index: Vec<String>,
+    /// Option-chain files (CBOE CSV or JSON, Massive snapshot): each one's GEX profile is
+    /// given to the detectors from its snapshot time through the close of its session.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub chain: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReplayFormat::Jsonl)]
     pub format: ReplayFormat,
     /// Print each file's detected layout on stderr (symbols, minute or daily, delimiter,
@@ -107,11 +112,12 @@ pub fn feeding_order<'a>(
 
 pub fn run(args: ReplayArgs) -> Result<(), CliError> {
     let data = load(&args)?;
+    let mut chains = load_chains(&args.chain, &data.minute)?;
     let mut engine = super::replay_engine::primed_engine(&args.index, &data)?;
     let order = feeding_order(engine.config(), &data.minute);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let result = replay(&mut engine, &order, args.format, &mut out).and_then(|s| {
+    let result = replay(&mut engine, &mut chains, &order, args.format, &mut out).and_then(|s| {
         out.flush()?;
         Ok(s)
     });
@@ -175,6 +181,7 @@ fn missing_input_lines(notes: &[MissingInput]) -> Vec<String> {
 
 fn replay(
     engine: &mut Engine,
+    chains: &mut ChainSchedule,
     order: &[(&Symbol, &Bar)],
     format: ReplayFormat,
     out: &mut impl Write,
@@ -195,6 +202,7 @@ fn replay(
     for (n, (symbol, bar)) in order.iter().enumerate() {
         progress.at(n);
         detections.clear();
+        chains.before_bar(engine, symbol, bar);
         let outcome = engine.on_bar(symbol, bar, &mut detections);
         if outcome != BarOutcome::Regular {
             continue;
