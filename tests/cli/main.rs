@@ -20,5 +20,6 @@ mod gex;
 mod isolated;
 mod massive;
 mod replay;
+mod replay_chain;
 mod serve;
 mod setups;
