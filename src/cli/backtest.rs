@@ -18,7 +18,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::CliError;
-use super::chain_files::load_chains;
+use super::chain_files::{ChainSchedule, load_chains};
 use super::dashboard::CommonArgs;
 use super::replay::feeding_order;
 use super::replay_engine::{Progress, primed_engine};
@@ -346,7 +346,7 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
         .transpose()?;
     let data = load_files(&args.bars, &args.daily, forced.as_ref())
         .map_err(|e| CliError::Input(e.to_string()))?;
-    let mut chains = load_chains(&args.chain, &data.minute)?;
+    let mut chains = ChainSchedule::new(load_chains(&args.chain, &data.minute)?);
     let mut engine = primed_engine(&args.index, &data)?;
     let trades = match &args.trades {
         Some(path) => {

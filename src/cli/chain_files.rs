@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -24,7 +25,8 @@ use crate::detect::Engine;
 use crate::domain::{Bar, GammaLevels, Symbol};
 use crate::gex::chain::Chain;
 use crate::gex::formats::{ChainFormat, RawChain, parse_chain};
-use crate::gex::{ExpiryFilter, GexParams, compute_profile};
+use crate::gex::straddle::atm_straddle;
+use crate::gex::{ExpiryFilter, GexParams, GexProfile, compute_profile};
 use crate::market::calendar::{self, NEW_YORK};
 
 /// Reads one chain file in `format` (guessed from the content when `None`). The error
@@ -117,6 +119,8 @@ pub struct ReplayChain {
     pub file: String,
     pub chain: Chain,
     pub levels: GammaLevels,
+    /// Its all-expirations profile (r = q = 0), with the ATM straddle.
+    pub profile: Arc<GexProfile>,
     /// The session it applies to (see the module rules).
     pub session: NaiveDate,
 }
@@ -126,7 +130,7 @@ pub struct ReplayChain {
 pub fn load_chains(
     paths: &[std::path::PathBuf],
     minute: &BTreeMap<Symbol, Vec<Bar>>,
-) -> Result<ChainSchedule, CliError> {
+) -> Result<Vec<ReplayChain>, CliError> {
     let mut chains = Vec::new();
     for path in paths {
         let file = path.display().to_string();
@@ -148,16 +152,19 @@ pub fn load_chains(
         let chain = raw
             .into_chain(None, &file)
             .map_err(|e| CliError::Input(e.to_string()))?;
-        let profile = compute_profile(&chain, &GexParams::default(), ExpiryFilter::All)
+        let params = GexParams::default();
+        let mut profile = compute_profile(&chain, &params, ExpiryFilter::All)
             .map_err(|e| CliError::Input(format!("{file}: {e}")))?;
+        profile.atm_straddle = atm_straddle(&chain, &params);
         chains.push(ReplayChain {
             file,
             levels: profile.levels(),
+            profile: Arc::new(profile),
             chain,
             session,
         });
     }
-    Ok(ChainSchedule::new(chains))
+    Ok(chains)
 }
 
 /// Which chain is in force for each symbol while bars are fed in time order.
@@ -222,6 +229,20 @@ impl ChainSchedule {
     pub fn chains(&self) -> impl Iterator<Item = &ReplayChain> {
         self.pending.values().flat_map(|(list, _)| list.iter())
     }
+}
+
+/// The chain in force for `symbol` at `now` (New York session `now`'s date), from
+/// `chains`: the latest snapshotted by `now` whose session is that date.
+pub fn in_force<'a>(
+    chains: &'a [ReplayChain],
+    symbol: &Symbol,
+    now: DateTime<Utc>,
+) -> Option<&'a ReplayChain> {
+    let date = calendar::ny_date(now);
+    chains
+        .iter()
+        .filter(|c| c.chain.symbol == *symbol && c.chain.as_of <= now && c.session == date)
+        .max_by_key(|c| c.chain.as_of)
 }
 
 #[cfg(test)]

@@ -112,7 +112,7 @@ pub fn feeding_order<'a>(
 
 pub fn run(args: ReplayArgs) -> Result<(), CliError> {
     let data = load(&args)?;
-    let mut chains = load_chains(&args.chain, &data.minute)?;
+    let mut chains = ChainSchedule::new(load_chains(&args.chain, &data.minute)?);
     let mut engine = super::replay_engine::primed_engine(&args.index, &data)?;
     let order = feeding_order(engine.config(), &data.minute);
     let stdout = io::stdout();

@@ -312,3 +312,46 @@ fn doctor_checks_each_chain_and_names_the_bad_ones() {
         "{text}"
     );
 }
+
+#[test]
+fn the_brief_shows_the_chain_snapshotted_by_its_time_and_not_a_later_one() {
+    if !shared() {
+        return;
+    }
+    let db = db();
+    let chain = cboe_chain(
+        &db,
+        "fresh.csv",
+        Some("October 10, 2013 at 2:50 PM EDT"),
+        168.45,
+        &[(168.5, 1_000, 50_000)],
+    );
+    let chain_arg = chain.display().to_string();
+    let brief = |at: &str| {
+        let run = coach(
+            &db,
+            &[
+                "brief",
+                "--bars",
+                BARS,
+                "--date",
+                "2013-10-10",
+                "--at",
+                at,
+                "--chain",
+                &chain_arg,
+            ],
+        );
+        assert_eq!(run.status.code(), Some(0), "{}", err(&run));
+        out(&run)
+    };
+    let text = brief("15:00");
+    assert!(
+        text.contains("options chain as of 2013-10-10 14:50 ET, 2 contracts"),
+        "{text}"
+    );
+    assert!(text.contains("put wall 168.50"), "{text}");
+    assert!(text.contains("(negative)"), "{text}");
+    // At 14:00 the chain was not saved yet.
+    assert!(!brief("14:00").contains("options chain as of"));
+}
