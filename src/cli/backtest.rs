@@ -18,7 +18,6 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::CliError;
-use super::chain_files::{ChainSchedule, load_chains};
 use super::dashboard::CommonArgs;
 use super::replay::feeding_order;
 use super::replay_engine::{Progress, primed_engine};
@@ -27,6 +26,7 @@ use crate::detect::BarOutcome;
 use crate::domain::{Bar, Detection, GammaLevels, SetupKind, Symbol};
 use crate::gex::Regime;
 use crate::market::calendar::ny_date;
+use crate::provider::chain_files::{ChainSchedule, load_chains};
 use crate::provider::replay::load_files;
 use crate::stats::{Dimension, GroupRow, GroupedTrades, TradeRecord, simulate_session};
 
@@ -346,7 +346,8 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
         .transpose()?;
     let data = load_files(&args.bars, &args.daily, forced.as_ref())
         .map_err(|e| CliError::Input(e.to_string()))?;
-    let mut chains = ChainSchedule::new(load_chains(&args.chain, &data.minute)?);
+    let mut chains =
+        ChainSchedule::new(load_chains(&args.chain, &data.minute).map_err(CliError::Input)?);
     let mut engine = primed_engine(&args.index, &data)?;
     let trades = match &args.trades {
         Some(path) => {

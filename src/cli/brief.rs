@@ -180,7 +180,8 @@ fn replay_market(
     let paths: Vec<PathBuf> = bars.iter().map(PathBuf::from).collect();
     let loaded = load_files(&paths, daily, None).map_err(|e| input(e.to_string()))?;
     super::replay::report_files(&loaded, verbose);
-    let chains = super::chain_files::load_chains(chains, &loaded.minute)?;
+    let chains = crate::provider::chain_files::load_chains(chains, &loaded.minute)
+        .map_err(CliError::Input)?;
     let last_date = loaded
         .minute
         .values()
@@ -213,7 +214,8 @@ fn replay_market(
                 daily: daily.get(symbol).cloned().unwrap_or_default(),
                 previous_bars: on(previous),
                 bars: on(date),
-                gex: super::chain_files::in_force(&chains, symbol, now).map(|c| c.profile.clone()),
+                gex: crate::provider::chain_files::in_force(&chains, symbol, now)
+                    .map(|c| c.profile.clone()),
                 ..SymbolInput::new(symbol.clone())
             }
         }),

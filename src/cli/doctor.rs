@@ -225,7 +225,7 @@ fn chain_files(paths: &[PathBuf], minute: Option<&BTreeMap<Symbol, Vec<Bar>>>) -
 }
 
 fn chain_file(path: &std::path::Path, minute: Option<&BTreeMap<Symbol, Vec<Bar>>>) -> Check {
-    use super::chain_files::{Placement, new_york, place, read_raw_chain};
+    use crate::provider::chain_files::{Placement, new_york, place, read_raw_chain};
     let file = path.display().to_string();
     let (raw, format) = match read_raw_chain(path, None) {
         Ok(read) => read,

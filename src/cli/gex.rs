@@ -168,7 +168,7 @@ fn read_chain_file(
 ) -> Result<crate::gex::chain::Chain, CliError> {
     let file = path.display().to_string();
     let (raw, format) =
-        super::chain_files::read_raw_chain(path, args.format).map_err(CliError::Input)?;
+        crate::provider::chain_files::read_raw_chain(path, args.format).map_err(CliError::Input)?;
     raw.into_chain(args.at, &file)
         .map_err(|e| CliError::Input(format!("{e} (read as {format})")))
 }

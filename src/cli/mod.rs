@@ -11,7 +11,6 @@ pub mod backtest;
 pub mod bars;
 pub mod brief;
 pub mod calendar;
-pub mod chain_files;
 pub mod dashboard;
 pub mod doctor;
 pub mod econ;

@@ -10,13 +10,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 
 use super::CliError;
-use super::chain_files::{ChainSchedule, load_chains};
 use super::replay_engine::Progress;
 use crate::detect::{BarOutcome, DetectorsConfig, Engine, MissingInput};
 use crate::domain::{Bar, Detection, Symbol};
 use crate::market::calendar::NEW_YORK;
 use crate::market::state::MarketState;
 use crate::provider::bar_files::{BarFileError, ReplayInput, load_files};
+use crate::provider::chain_files::{ChainSchedule, load_chains};
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
@@ -112,7 +112,8 @@ pub fn feeding_order<'a>(
 
 pub fn run(args: ReplayArgs) -> Result<(), CliError> {
     let data = load(&args)?;
-    let mut chains = ChainSchedule::new(load_chains(&args.chain, &data.minute)?);
+    let mut chains =
+        ChainSchedule::new(load_chains(&args.chain, &data.minute).map_err(CliError::Input)?);
     let mut engine = super::replay_engine::primed_engine(&args.index, &data)?;
     let order = feeding_order(engine.config(), &data.minute);
     let stdout = io::stdout();

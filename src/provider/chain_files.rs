@@ -1,4 +1,4 @@
-//! Option-chain files given to the replaying commands with `--chain FILE…` (SPEC 19):
+//! Option-chain files given to the replaying commands (and the dashboard on recorded bars) with `--chain FILE…` (SPEC 19):
 //! each file is read with the `coach gex --chain` readers (CBOE CSV or JSON, Massive
 //! snapshot; the format guessed from the content), its GEX profile computed (all
 //! expirations, r = q = 0), and the profile handed to the detector engine at the chain's
@@ -20,7 +20,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::CliError;
 use crate::detect::Engine;
 use crate::domain::{Bar, GammaLevels, Symbol};
 use crate::gex::chain::Chain;
@@ -130,16 +129,16 @@ pub struct ReplayChain {
 pub fn load_chains(
     paths: &[std::path::PathBuf],
     minute: &BTreeMap<Symbol, Vec<Bar>>,
-) -> Result<Vec<ReplayChain>, CliError> {
+) -> Result<Vec<ReplayChain>, String> {
     let mut chains = Vec::new();
     for path in paths {
         let file = path.display().to_string();
-        let (raw, _) = read_raw_chain(path, None).map_err(CliError::Input)?;
+        let (raw, _) = read_raw_chain(path, None)?;
         let Some(as_of) = raw.as_of else {
-            return Err(CliError::Input(format!(
+            return Err(format!(
                 "{file}: the {} chain has no snapshot time, so coach cannot tell when it applies in the replay",
                 raw.symbol
-            )));
+            ));
         };
         let session = match place(&file, &raw.symbol, as_of, minute) {
             Placement::Session(date) => date,
@@ -147,14 +146,12 @@ pub fn load_chains(
                 eprintln!("coach: warning: {warning}");
                 continue;
             }
-            Placement::OutsideBars(error) => return Err(CliError::Input(error)),
+            Placement::OutsideBars(error) => return Err(error),
         };
-        let chain = raw
-            .into_chain(None, &file)
-            .map_err(|e| CliError::Input(e.to_string()))?;
+        let chain = raw.into_chain(None, &file).map_err(|e| e.to_string())?;
         let params = GexParams::default();
         let mut profile = compute_profile(&chain, &params, ExpiryFilter::All)
-            .map_err(|e| CliError::Input(format!("{file}: {e}")))?;
+            .map_err(|e| format!("{file}: {e}"))?;
         profile.atm_straddle = atm_straddle(&chain, &params);
         chains.push(ReplayChain {
             file,
