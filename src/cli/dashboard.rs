@@ -42,6 +42,10 @@ pub struct CommonArgs {
     /// SYMBOL_1day*.csv); implies --provider replay.
     #[arg(long, global = true, num_args = 1.., value_name = "FILE|DIR")]
     pub bars: Vec<PathBuf>,
+    /// Option-chain files for the recorded bars (CBOE CSV or JSON, Massive snapshot): the
+    /// GEX pane, brief and gamma_squeeze get each one at its snapshot time.
+    #[arg(long, num_args = 1.., value_name = "FILE", requires = "bars")]
+    pub chain: Vec<PathBuf>,
     /// Simulated (or replayed) seconds per real second (default 60).
     #[arg(long, global = true, value_name = "X")]
     pub speed: Option<f64>,
@@ -68,6 +72,9 @@ impl CommonArgs {
         if !self.bars.is_empty() {
             config.replay.bars = self.bars.iter().map(|p| p.display().to_string()).collect();
             config.general.provider = "replay".into();
+        }
+        if !self.chain.is_empty() {
+            config.replay.chains = self.chain.iter().map(|p| p.display().to_string()).collect();
         }
         if let Some(provider) = &self.provider {
             config.general.provider = provider.clone();
@@ -164,7 +171,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         Some(Feed::from_config(&config).map_err(CliError::Input)?)
     };
     let (watched, first_focus) = match &feed {
-        Some(Feed::Recorded(market)) => {
+        Some(Feed::Recorded(market, _)) => {
             let in_files: Vec<Symbol> = market.symbols().cloned().collect();
             let screen = replay_watchlist(&watchlist.symbols, &in_files);
             if screen.0 != watchlist.symbols {

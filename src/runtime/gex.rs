@@ -57,6 +57,11 @@ impl GexChannels {
     pub fn subscribe(&self) -> watch::Receiver<GexBoard> {
         self.board.subscribe()
     }
+
+    /// The request queue's receiving end (one GEX worker at a time holds it).
+    pub(super) fn incoming(&self) -> Arc<Mutex<mpsc::Receiver<GexRequest>>> {
+        self.incoming.clone()
+    }
 }
 
 impl Default for GexChannels {

@@ -20,6 +20,7 @@ pub mod massive_feed;
 pub mod metrics;
 pub mod monitor;
 pub mod ownership;
+pub mod recorded_gex;
 pub mod remote;
 pub mod services;
 pub mod setup_changes;
