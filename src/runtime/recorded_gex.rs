@@ -20,10 +20,10 @@ use crate::provider::MarketEvent;
 use crate::provider::chain_files::{ReplayChain, in_force};
 
 /// What is on the board at `now`: per symbol with chains, the one in force (if any).
-pub fn board_at<'a>(
-    chains: &'a [ReplayChain],
+pub fn board_at(
+    chains: &[ReplayChain],
     now: DateTime<Utc>,
-) -> HashMap<Symbol, Option<&'a ReplayChain>> {
+) -> HashMap<Symbol, Option<&ReplayChain>> {
     let mut out = HashMap::new();
     for c in chains {
         out.entry(c.chain.symbol.clone())
