@@ -24,12 +24,17 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::dashboard::CommonArgs;
-use super::replay_engine::{FeedError, FeedOrder, Quiet, input_error, open_input, report_stream};
+use super::replay_engine::{
+    FeedError, FeedOrder, Quiet, input_error, open_chains, open_input, report_stream,
+    report_unused_chains,
+};
 use super::{CliError, calibrate};
 use crate::config::check_slippage;
 use crate::detect::{BarOutcome, Engine};
 use crate::domain::{Bar, Detection, SetupKind, Symbol};
+use crate::gex::GexContext;
 use crate::market::calendar::ny_date;
+use crate::provider::chain_files::ChainSchedule;
 use crate::stats::calibrate::Sample;
 use crate::stats::edge::edge_groups;
 use crate::stats::{Dimension, GroupRow, GroupedTrades, TradeRecord, simulate_session};
@@ -47,6 +52,11 @@ pub struct BacktestArgs {
     /// The symbol of all given files, instead of the file-name prefix (as `coach replay`).
     #[arg(long, value_name = "S")]
     pub symbol: Option<String>,
+    /// Option-chain files (as `coach replay --chain`): detections made while a chain is in
+    /// force (its session, from its snapshot time) record its gamma regime and signed
+    /// distances to zero gamma and the nearest wall (`--by regime`).
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub chain: Vec<PathBuf>,
     /// Treat these symbols as indices too (as `coach replay --index`).
     #[arg(long, num_args = 1.., value_name = "S")]
     pub index: Vec<String>,
@@ -379,8 +389,15 @@ pub fn stored_statistics(
         quiet: true,
         calibrate: false,
     };
-    let (backtest, _) = backtest(&mut engine, &mut Quiet(&mut stream), &scope, None, options)
-        .map_err(|e| e.to_string())?;
+    let (backtest, _) = backtest(
+        &mut engine,
+        &mut Quiet(&mut stream),
+        &mut ChainSchedule::default(),
+        &scope,
+        None,
+        options,
+    )
+    .map_err(|e| e.to_string())?;
     report_stream(&stream, false, &mut log);
     Ok((backtest.stored_run(source), edge_groups(&backtest.grouped)))
 }
@@ -416,8 +433,17 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
         quiet: false,
         calibrate: args.calibrate,
     };
-    let (backtest, fed) = backtest(&mut engine, &mut stream, &scope, trades, options)?;
+    let mut chains = open_chains(&args.chain, &stream)?;
+    let (backtest, fed) = backtest(
+        &mut engine,
+        &mut stream,
+        &mut chains,
+        &scope,
+        trades,
+        options,
+    )?;
     report_stream(&stream, false, &mut notes);
+    report_unused_chains(&chains, &mut notes);
     let mut report = report(&backtest, &scope, &args.by);
     report.calibration = match (&backtest.samples, args.split) {
         (Some(samples), Some(split)) => Some(calibrate::run(
@@ -510,6 +536,7 @@ pub(super) struct Options {
 pub(super) fn backtest<'s>(
     engine: &mut Engine,
     bars: &mut impl FeedOrder,
+    chains: &mut ChainSchedule,
     scope: &'s Scope,
     trades: Option<(String, BufWriter<File>)>,
     options: Options,
@@ -532,7 +559,15 @@ pub(super) fn backtest<'s>(
     let fed = bars
         .drive("backtest", |symbol, bar| {
             detections.clear();
+            chains.before_bar(engine, symbol, bar);
             if engine.on_bar(symbol, bar, &mut detections) == BarOutcome::Regular {
+                // A recorded chain is in force all its session; the engine keeps a profile
+                // only while it is fresh (gamma_squeeze's rule), so the chain's stands in.
+                if let Some(levels) = chains.levels(symbol) {
+                    for d in detections.iter_mut().filter(|d| d.gex.is_none()) {
+                        d.gex = GexContext::at(levels, bar.close);
+                    }
+                }
                 backtest.on_regular_bar(symbol, bar, &detections)?;
             }
             Ok(())

@@ -48,6 +48,10 @@ pub struct BriefArgs {
     /// official prior close, and the prior day when minute bars do not cover it (replay).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub daily: Vec<PathBuf>,
+    /// Option-chain files (CBOE CSV or JSON, Massive snapshot; replay): a symbol's GEX
+    /// section uses the latest of its chains snapshotted by --at that applies to the date.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub chain: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = BriefFormat::Markdown)]
     pub format: BriefFormat,
     /// An economic calendar file instead of the configured one ([brief] econ_calendar).
@@ -93,10 +97,16 @@ pub fn run(args: BriefArgs, common: &CommonArgs) -> Result<(), CliError> {
         "replay" => replay_market(
             &config.replay.bars,
             &args.daily,
+            &args.chain,
             date,
             symbols,
             args.verbose,
         )?,
+        "sim" if !args.chain.is_empty() => {
+            return Err(input(
+                "--chain gives recorded chains to recorded bars: pass --bars too",
+            ));
+        }
         "sim" => sim_market(config.sim.seed, date, symbols),
         other => {
             return Err(input(format!(
@@ -168,6 +178,7 @@ struct Market {
 fn replay_market(
     bars: &[String],
     daily: &[PathBuf],
+    chains: &[PathBuf],
     date: Option<NaiveDate>,
     symbols: Option<Vec<Symbol>>,
     verbose: bool,
@@ -175,6 +186,8 @@ fn replay_market(
     let paths: Vec<PathBuf> = bars.iter().map(PathBuf::from).collect();
     let loaded = load_files(&paths, daily, None).map_err(|e| input(e.to_string()))?;
     super::replay::report_files(&loaded, verbose);
+    let chains = crate::provider::chain_files::load_chains(chains, &loaded.minute)
+        .map_err(CliError::Input)?;
     let last_date = loaded
         .minute
         .values()
@@ -204,7 +217,7 @@ fn replay_market(
         date,
         symbols: Some(symbols.unwrap_or(recorded)),
         label,
-        input: Box::new(move |symbol, _now| {
+        input: Box::new(move |symbol, now| {
             let bars: &[Bar] = minute.get(symbol).map(Vec::as_slice).unwrap_or_default();
             let on = |d: NaiveDate| -> Vec<Bar> {
                 bars.iter()
@@ -216,6 +229,8 @@ fn replay_market(
                 daily: daily.get(symbol).cloned().unwrap_or_default(),
                 previous_bars: on(previous),
                 bars: on(date),
+                gex: crate::provider::chain_files::in_force(&chains, symbol, now)
+                    .map(|c| c.profile.clone()),
                 ..SymbolInput::new(symbol.clone())
             }
         }),

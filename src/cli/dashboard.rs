@@ -39,6 +39,10 @@ pub struct CommonArgs {
     /// item 11).
     #[command(flatten)]
     pub market: MarketArgs,
+    /// Option-chain files for the recorded bars (CBOE CSV or JSON, Massive snapshot): the
+    /// GEX pane, brief and gamma_squeeze get each one at its snapshot time.
+    #[arg(long, num_args = 1.., value_name = "FILE", requires = "bars")]
+    pub chain: Vec<PathBuf>,
     /// Attach the dashboard to a team database (`--db postgres://…`) that a `coach serve`
     /// works on: no feed or detector here; changes arrive through LISTEN/NOTIFY.
     #[arg(long)]
@@ -144,6 +148,9 @@ impl CommonArgs {
                 .collect();
             config.general.provider = "replay".into();
         }
+        if !self.chain.is_empty() {
+            config.replay.chains = self.chain.iter().map(|p| p.display().to_string()).collect();
+        }
         if let Some(provider) = &self.market.provider {
             config.general.provider = provider.clone();
         }
@@ -241,7 +248,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         Some(Feed::from_config(&config).map_err(CliError::Input)?)
     };
     let (watched, first_focus) = match &feed {
-        Some(Feed::Recorded(market)) => {
+        Some(Feed::Recorded(market, _)) => {
             let in_files: Vec<Symbol> = market.symbols().cloned().collect();
             let screen = replay_watchlist(&watchlist.symbols, &in_files);
             if screen.0 != watchlist.symbols {

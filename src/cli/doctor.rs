@@ -7,6 +7,10 @@
 //! With `provider = "replay"` (`--bars`): every bar file is read through the bar-file
 //! reader, one line per file and per symbol's sessions; a file that cannot be read fails.
 //!
+//! With `--chain FILE…`: each chain file is read with the `coach gex` readers and its
+//! symbol, contracts, expirations, snapshot time and spot printed, or why it is bad; with
+//! `--bars`, the session it applies to in the replay (a chain outside the bars fails).
+//!
 //! With `provider = "massive"`: the REST API (reachability, market status), the key and
 //! the stocks entitlement (minute aggregates of the last session), indices and options
 //! entitlements, and the WebSocket (authentication and a subscription). Indices count
@@ -17,6 +21,7 @@
 //! the last session on the configured feed), and which watched symbols are indices
 //! Alpaca does not have (informative, naming their ETFs).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -26,9 +31,9 @@ use clap::Args;
 use super::CliError;
 use super::dashboard::CommonArgs;
 use crate::config::Config;
-use crate::domain::Symbol;
+use crate::domain::{Bar, Symbol};
 use crate::market::calendar;
-use crate::provider::bar_files::load_files;
+use crate::provider::bar_files::{ReplayInput, load_files};
 use crate::provider::massive::rest::{AggBound, ChainFilter, RestClient, RetryPolicy};
 use crate::provider::massive::ws::{self, Cluster, StreamConfig};
 use crate::provider::massive::{KNOWN_INDICES, MassiveError};
@@ -39,6 +44,11 @@ use crate::store::{Store, redact_url};
 pub struct DoctorArgs {
     #[command(flatten)]
     pub source: super::dashboard::SourceArgs,
+    /// Option-chain files to check (CBOE CSV or JSON, Massive snapshot): each one's
+    /// symbol, contracts, expirations, snapshot time and spot, and with --bars the
+    /// session it applies to in the replay.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub chain: Vec<PathBuf>,
 }
 
 /// One check's outcome.
@@ -77,7 +87,7 @@ impl Check {
     }
 }
 
-pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
+pub fn run(args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
     let config = match common.load_config() {
         Ok(c) => c,
         Err(e) => {
@@ -112,18 +122,25 @@ pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Runtime(format!("cannot start the runtime: {e}")))?;
     let checks = runtime.block_on(async {
         let mut checks = vec![database(&config).await];
+        let mut minute = None;
         println!("{}", checks[0].line());
         if config.general.provider == "massive" {
             massive(&config, &mut checks).await;
         } else if config.general.provider == "replay" {
-            for check in bar_files(&config) {
+            let (bar_checks, input) = bar_files(&config);
+            for check in bar_checks {
                 println!("{}", check.line());
                 checks.push(check);
             }
+            minute = input.map(|i| i.minute);
         } else if config.general.provider == "alpaca" {
             alpaca(&config, &mut checks).await;
         } else {
             let check = Check::ok("provider", "sim (the simulated market: nothing to reach)");
+            println!("{}", check.line());
+            checks.push(check);
+        }
+        for check in chain_files(&args.chain, minute.as_ref()) {
             println!("{}", check.line());
             checks.push(check);
         }
@@ -148,7 +165,7 @@ pub fn run(_args: DoctorArgs, common: &CommonArgs) -> Result<(), CliError> {
 /// The replay provider's bar files (SPEC 19): each file read, with what was found in it
 /// (symbols, minute or daily, rows, first and last date), and each file of a directory
 /// that could not be read, named with its line and what is wrong.
-fn bar_files(config: &Config) -> Vec<Check> {
+fn bar_files(config: &Config) -> (Vec<Check>, Option<ReplayInput>) {
     let paths = |list: &[String]| list.iter().map(PathBuf::from).collect::<Vec<_>>();
     let input = match load_files(
         &paths(&config.replay.bars),
@@ -156,7 +173,7 @@ fn bar_files(config: &Config) -> Vec<Check> {
         None,
     ) {
         Ok(input) => input,
-        Err(e) => return vec![Check::fail("bars", e.to_string())],
+        Err(e) => return (vec![Check::fail("bars", e.to_string())], None),
     };
     let mut checks: Vec<Check> = input
         .files
@@ -203,7 +220,75 @@ fn bar_files(config: &Config) -> Vec<Check> {
             ),
         });
     }
-    checks
+    (checks, Some(input))
+}
+
+/// Each `--chain` file (SPEC 19): read with the `coach gex` readers, then what it holds
+/// (symbol, format, contracts, expirations, snapshot time, spot) or why it is bad; with
+/// recorded bars, also the session it applies to in the replay.
+fn chain_files(paths: &[PathBuf], minute: Option<&BTreeMap<Symbol, Vec<Bar>>>) -> Vec<Check> {
+    paths.iter().map(|p| chain_file(p, minute)).collect()
+}
+
+fn chain_file(path: &std::path::Path, minute: Option<&BTreeMap<Symbol, Vec<Bar>>>) -> Check {
+    use crate::provider::chain_files::{Placement, new_york, place, read_raw_chain};
+    let file = path.display().to_string();
+    let (raw, format) = match read_raw_chain(path, None) {
+        Ok(read) => read,
+        Err(e) => return Check::fail("chain", e),
+    };
+    let symbol = &raw.symbol;
+    if raw.contracts.is_empty() {
+        return Check::fail(
+            "chain",
+            format!("{file}: a {symbol} chain with no contracts"),
+        );
+    }
+    if !(raw.spot.is_finite() && raw.spot > 0.0) {
+        return Check::fail(
+            "chain",
+            format!(
+                "{file}: the {symbol} chain's spot {} is not a positive price",
+                raw.spot
+            ),
+        );
+    }
+    let Some(as_of) = raw.as_of else {
+        return Check::fail(
+            "chain",
+            format!(
+                "{file}: the {symbol} chain has no snapshot time (coach gex needs --at; the replay cannot use it)"
+            ),
+        );
+    };
+    let expirations: std::collections::BTreeSet<_> =
+        raw.contracts.iter().map(|c| c.expiry).collect();
+    let span = match (expirations.first(), expirations.last()) {
+        (Some(a), Some(b)) if a != b => format!(" {a} to {b}"),
+        (Some(a), _) => format!(" {a}"),
+        _ => String::new(),
+    };
+    let mut detail = format!(
+        "{file}: {symbol} ({format}), {} contract(s), {} expiration(s){span}, snapshot {}, spot {:.2}",
+        raw.contracts.len(),
+        expirations.len(),
+        new_york(as_of),
+        raw.spot
+    );
+    match minute.map(|m| place(&file, symbol, as_of, m)) {
+        None => {}
+        Some(Placement::Session(date)) => {
+            detail.push_str(&format!("; applies to the {date} session of the bars"));
+        }
+        Some(Placement::NoBars(warning)) => {
+            detail.push_str(&format!(
+                "; warning: {}",
+                warning.trim_start_matches(&format!("{file}: "))
+            ));
+        }
+        Some(Placement::OutsideBars(error)) => return Check::fail("chain", error),
+    }
+    Check::ok("chain", detail)
 }
 
 /// The AI coach's server (only when `[llm]` is set): it answers `GET /models`, and

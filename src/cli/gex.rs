@@ -14,7 +14,7 @@ use clap::Args;
 
 use super::CliError;
 use crate::gex::display::{abbreviate_dollars, price};
-use crate::gex::formats::{ChainFormat, parse_chain};
+use crate::gex::formats::ChainFormat;
 use crate::gex::{ExpiryFilter, GexParams, GexProfile, compute_profile};
 
 /// Compute the gamma-exposure profile of an options chain file.
@@ -182,17 +182,9 @@ fn read_chain_file(
     args: &GexArgs,
 ) -> Result<crate::gex::chain::Chain, CliError> {
     let file = path.display().to_string();
-    let bytes =
-        std::fs::read(path).map_err(|e| CliError::Input(format!("{file}: cannot read: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        CliError::Input(format!(
-            "{file}: not UTF-8 text (byte {})",
-            e.utf8_error().valid_up_to()
-        ))
-    })?;
-    let format = args.format.unwrap_or_else(|| ChainFormat::guess(&text));
-    parse_chain(format, &text, &file)
-        .and_then(|raw| raw.into_chain(args.at, &file))
+    let (raw, format) =
+        crate::provider::chain_files::read_raw_chain(path, args.format).map_err(CliError::Input)?;
+    raw.into_chain(args.at, &file)
         .map_err(|e| CliError::Input(format!("{e} (read as {format})")))
 }
 

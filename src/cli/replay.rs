@@ -10,12 +10,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 
 use super::CliError;
-use super::replay_engine::{FeedError, FeedOrder, input_error, open_input, report_stream};
+use super::replay_engine::{
+    FeedError, FeedOrder, input_error, open_chains, open_input, report_stream, report_unused_chains,
+};
 use crate::detect::{BarOutcome, DetectorsConfig, Engine, MissingInput, priming};
 use crate::domain::{Bar, Detection, Symbol};
 use crate::market::calendar::NEW_YORK;
 use crate::market::state::MarketState;
 use crate::provider::bar_files::ReplayInput;
+use crate::provider::chain_files::ChainSchedule;
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
@@ -34,6 +37,10 @@ pub struct ReplayArgs {
     /// Treat these symbols as indices too (opening_drive runs on them; ETF gap threshold).
     #[arg(long, num_args = 1.., value_name = "S")]
     pub index: Vec<String>,
+    /// Option-chain files (CBOE CSV or JSON, Massive snapshot): each one's GEX profile is
+    /// given to the detectors from its snapshot time through the close of its session.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub chain: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReplayFormat::Jsonl)]
     pub format: ReplayFormat,
     /// Print each file's detected layout on stderr (symbols, minute or daily, delimiter,
@@ -90,11 +97,13 @@ pub fn run(args: ReplayArgs) -> Result<(), CliError> {
         &args.index,
         &mut notes,
     )?;
+    let mut chains = open_chains(&args.chain, &stream)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let result = replay(&mut engine, &mut stream, args.format, &mut out)
+    let result = replay(&mut engine, &mut stream, &mut chains, args.format, &mut out)
         .and_then(|s| out.flush().map(|()| s).map_err(FeedError::Feed));
     report_stream(&stream, args.verbose, &mut notes);
+    report_unused_chains(&chains, &mut notes);
     match result {
         Ok(summary) => {
             eprintln!(
@@ -170,6 +179,7 @@ impl MissingGroups {
 pub(super) fn replay(
     engine: &mut Engine,
     bars: &mut impl FeedOrder,
+    chains: &mut ChainSchedule,
     format: ReplayFormat,
     out: &mut impl Write,
 ) -> Result<Summary, FeedError<io::Error>> {
@@ -190,6 +200,7 @@ pub(super) fn replay(
     .map_err(FeedError::Feed)?;
     summary.bars = bars.drive("replay", |symbol, bar| -> io::Result<()> {
         detections.clear();
+        chains.before_bar(engine, symbol, bar);
         let outcome = engine.on_bar(symbol, bar, &mut detections);
         if outcome != BarOutcome::Regular {
             return Ok(());

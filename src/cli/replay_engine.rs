@@ -13,6 +13,7 @@ use crate::detect::{DetectorsConfig, Engine, priming};
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::provider::bar_files::BarFileError;
 use crate::provider::bar_files::stream::{MinuteStream, open_files};
+use crate::provider::chain_files::{ChainSchedule, load_chains_streamed};
 
 /// Input bytes above which a progress line is shown on stderr (when it is a terminal):
 /// about 100,000 minute bars of a CSV file.
@@ -98,6 +99,30 @@ pub fn open_input(
         .feed(|s| config.volume_proxies.values().any(|p| p == s))
         .map_err(input_error)?;
     Ok((engine, stream))
+}
+
+/// The `--chain` files of a streamed replay, placed by their snapshot times; a chain of
+/// a symbol no bar file holds is named in a note and left out.
+pub fn open_chains(paths: &[PathBuf], stream: &MinuteStream) -> Result<ChainSchedule, CliError> {
+    load_chains_streamed(paths, stream.symbols())
+        .map(ChainSchedule::new)
+        .map_err(CliError::Input)
+}
+
+/// After the run: each chain that never applied, because no bar of its symbol in its
+/// session was fed (the session is outside the bars, or not a trading day).
+pub fn report_unused_chains(chains: &ChainSchedule, note: &mut dyn FnMut(String)) {
+    for c in chains.unused() {
+        note(format!(
+            "warning: {}: the {} chain's snapshot time {} applies to the {} session, which \
+             had no {} bar here: not used",
+            c.file,
+            c.chain.symbol,
+            crate::provider::chain_files::new_york(c.chain.as_of),
+            c.session,
+            c.chain.symbol
+        ));
+    }
 }
 
 pub fn input_error(e: BarFileError) -> CliError {

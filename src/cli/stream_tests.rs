@@ -68,11 +68,25 @@ fn replay_output(bars: &[PathBuf], format: ReplayFormat, stream: bool) -> String
     let mut out = Vec::new();
     if stream {
         let (mut engine, mut s) = streamed(bars);
-        replay(&mut engine, &mut s, format, &mut out).unwrap();
+        replay(
+            &mut engine,
+            &mut s,
+            &mut Default::default(),
+            format,
+            &mut out,
+        )
+        .unwrap();
     } else {
         let (mut engine, data) = whole(bars);
         let order = feeding_order(engine.config(), &data.minute);
-        replay(&mut engine, &mut order.as_slice(), format, &mut out).unwrap();
+        replay(
+            &mut engine,
+            &mut order.as_slice(),
+            &mut Default::default(),
+            format,
+            &mut out,
+        )
+        .unwrap();
     }
     String::from_utf8(out).unwrap()
 }
@@ -87,13 +101,22 @@ fn backtest_json(bars: &[PathBuf], by: &[GroupBy], stream: bool) -> String {
     };
     let (result, _) = if stream {
         let (mut engine, mut s) = streamed(bars);
-        backtest(&mut engine, &mut s, &scope, None, Options::default()).unwrap()
+        backtest(
+            &mut engine,
+            &mut s,
+            &mut Default::default(),
+            &scope,
+            None,
+            Options::default(),
+        )
+        .unwrap()
     } else {
         let (mut engine, data) = whole(bars);
         let order = feeding_order(engine.config(), &data.minute);
         backtest(
             &mut engine,
             &mut order.as_slice(),
+            &mut Default::default(),
             &scope,
             None,
             Options::default(),

@@ -125,6 +125,9 @@ pub struct Replay {
     pub bars: Vec<String>,
     /// Daily-bar CSV files (prior day, ATR).
     pub daily: Vec<String>,
+    /// Option-chain files (CBOE CSV or JSON, Massive snapshot), each applied from its
+    /// snapshot time through its session.
+    pub chains: Vec<String>,
     /// Simulated seconds per real second.
     pub speed: f64,
 }
@@ -134,6 +137,7 @@ impl Default for Replay {
         Replay {
             bars: Vec::new(),
             daily: Vec::new(),
+            chains: Vec::new(),
             speed: 60.0,
         }
     }

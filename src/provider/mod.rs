@@ -4,6 +4,7 @@ pub mod alpaca;
 pub mod backoff;
 pub mod bar_files;
 pub mod cboe;
+pub mod chain_files;
 pub mod massive;
 pub mod recorded;
 pub mod replay;

@@ -73,6 +73,11 @@ impl GexChannels {
     pub fn subscribe_history(&self) -> watch::Receiver<GexHistoryBoard> {
         self.history.subscribe()
     }
+
+    /// The request queue's receiving end (one GEX worker at a time holds it).
+    pub(super) fn incoming(&self) -> Arc<Mutex<mpsc::Receiver<GexRequest>>> {
+        self.incoming.clone()
+    }
 }
 
 impl Default for GexChannels {

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod ownership;
 pub mod poll_changes;
+pub mod recorded_gex;
 pub mod remote;
 pub mod services;
 pub mod setup_changes;

@@ -239,11 +239,24 @@ impl Services {
                     )
                 });
             }
-            Feed::Recorded(market) => {
+            Feed::Recorded(market, chains) => {
                 let speed = config.replay.speed;
                 self.spawn("feed", interval, move |ctx| {
                     run_played_feed(ctx, market.clone(), speed, bus.clone(), requests.clone())
                 });
+                // Recorded chains (`--chain`), each at its snapshot time; without them a
+                // recording has no options chain, and coach never invents one for real prices.
+                if !chains.is_empty() {
+                    let (gex_bus, gex_channels) = (self.bus.clone(), self.gex.clone());
+                    self.spawn("gex", interval, move |ctx| {
+                        super::recorded_gex::run_recorded_gex(
+                            ctx,
+                            gex_bus.clone(),
+                            chains.clone(),
+                            gex_channels.clone(),
+                        )
+                    });
+                }
             }
             Feed::Massive => {
                 let feed_config = massive_feed_config(config);
@@ -444,8 +457,12 @@ fn spawn_brief_scheduler(
 pub enum Feed {
     /// The simulated market of `[sim]`.
     Sim,
-    /// Recorded bars, already read and checked.
-    Recorded(RecordedMarket),
+    /// Recorded bars, already read and checked, and the recorded chains (`[replay] chains`)
+    /// placed among them.
+    Recorded(
+        RecordedMarket,
+        Arc<Vec<crate::provider::chain_files::ReplayChain>>,
+    ),
     /// Massive.com: REST history and the live WebSocket stream.
     Massive,
     /// Alpaca: REST history and the live IEX (or SIP) stream.
@@ -472,7 +489,12 @@ impl Feed {
         for skipped in &input.skipped {
             tracing::warn!("bar file skipped: {skipped}");
         }
-        RecordedMarket::new(input.minute, input.daily).map(Feed::Recorded)
+        let chains = crate::provider::chain_files::load_chains(
+            &paths(&config.replay.chains),
+            &input.minute,
+        )?;
+        RecordedMarket::new(input.minute, input.daily)
+            .map(|market| Feed::Recorded(market, Arc::new(chains)))
     }
 
     /// Real time between two feed steps (15 simulated seconds, or a recorded minute), at
@@ -480,7 +502,7 @@ impl Feed {
     fn step_interval(&self, config: &Config) -> Duration {
         let real = match self {
             Feed::Sim => 15.0 / config.sim.speed,
-            Feed::Recorded(_) => 60.0 / config.replay.speed,
+            Feed::Recorded(..) => 60.0 / config.replay.speed,
             // Live minutes; the stream heartbeats while every socket is up.
             Feed::Massive | Feed::Alpaca => 1.0,
         };

@@ -30,6 +30,7 @@ mod isolated;
 mod massive;
 mod messages;
 mod replay;
+mod replay_chain;
 mod serve;
 mod serve_backtest;
 mod serve_limits;

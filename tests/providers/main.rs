@@ -18,4 +18,5 @@ mod massive_feed;
 mod massive_rest;
 mod massive_stream;
 mod replay;
+mod replay_chain;
 mod sim;

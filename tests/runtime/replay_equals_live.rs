@@ -77,7 +77,7 @@ async fn live(bars: &Path, speed: f64) -> Vec<Finding> {
     config.replay.speed = speed;
     let feed = Feed::from_config(&config).expect("the shared bars load");
     let sessions = match &feed {
-        Feed::Recorded(market) => market.sessions().to_vec(),
+        Feed::Recorded(market, _) => market.sessions().to_vec(),
         _ => unreachable!("a replay config plays recorded bars"),
     };
     let mut services = Services::start(&config, &t.store, chrono::Utc::now(), feed);

@@ -362,6 +362,11 @@ impl MinuteStream {
         &self.symbols[id as usize]
     }
 
+    /// Every symbol the files hold, fed or not.
+    pub fn symbols(&self) -> &[Symbol] {
+        &self.symbols
+    }
+
     /// Symbols whose bars were fed so far.
     pub fn symbols_fed(&self) -> usize {
         self.fed_symbols.iter().filter(|f| **f).count()
