@@ -79,7 +79,7 @@ async fn ask(mut config: Config, args: AskArgs) -> Result<String, CliError> {
         }
     }
     let feed = Feed::from_config(&config).map_err(CliError::Input)?;
-    let has_chains = matches!(feed, Feed::Sim);
+    let has_chains = feed.has_chains();
     let services = Services::start(&config, &store, now, feed);
     if !services.wait_ready(has_chains, WARM_UP).await {
         tracing::warn!("the market workers were not ready within {WARM_UP:?}");

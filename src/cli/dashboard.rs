@@ -290,7 +290,9 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         None => Services::attach(&config, &store, user),
         Some(feed) => Services::start(&config, &store, now, feed),
     };
-    let has_chains = config.general.provider == "sim" && !attach;
+    // The simulation's chains and Alpaca's live ones; recorded chains are on the board
+    // without the worker answering requests for them.
+    let has_chains = matches!(config.general.provider.as_str(), "sim" | "alpaca") && !attach;
     let coach = coach_runner(&config, &store, user, &workers, has_chains)?;
     let coach_configured = coach.is_some();
     let Services {

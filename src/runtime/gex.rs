@@ -6,8 +6,14 @@
 //! stored in `gex_history` and published with the rest of the day's points on the history
 //! board (the GEX pane's sparklines, the Chart's zero-gamma step line); once a New York day
 //! the refresher prunes the history to 30 days.
+//!
+//! With `--provider alpaca` the chains are Alpaca's live ones (SPEC 19): each symbol's
+//! contracts (open interest) joined with its option snapshots (IV), fetched at most once
+//! per [`REFRESH_EVERY`] and re-priced at every later spot in between; a failed fetch is
+//! shown in Health (the worker stops heartbeating until a round succeeds) and the last
+//! chain of the same New York day stays in use.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -23,6 +29,8 @@ use crate::gex::straddle::atm_straddle;
 use crate::gex::{Chain, ExpiryFilter, GexParams, GexProfile, compute_profile};
 use crate::market::calendar;
 use crate::provider::MarketEvent;
+use crate::provider::alpaca::chain::expiry_horizon;
+use crate::provider::alpaca::rest::RestClient;
 use crate::provider::sim_chain::synthetic_chain;
 use crate::store::Store;
 
@@ -34,6 +42,10 @@ pub type GexHistoryBoard = Arc<HashMap<Symbol, Arc<Vec<GexPoint>>>>;
 
 /// How often profiles are recomputed, in market time.
 pub const REFRESH_EVERY: Duration = Duration::minutes(5);
+
+/// With Alpaca: the expirations fetched, up to this many calendar days ahead (as
+/// `coach gex --symbol`'s default `--days`).
+pub const ALPACA_CHAIN_DAYS: u32 = 45;
 
 /// The screen asks for a symbol's profile under a filter; `force` bypasses the cache (`r`).
 #[derive(Clone, Debug, PartialEq)]
@@ -93,11 +105,47 @@ pub struct SimChains {
     pub params: GexParams,
 }
 
+/// Alpaca's live chains: `client` fetches each symbol's contracts expiring within `days`
+/// calendar days.
+#[derive(Clone, Debug)]
+pub struct AlpacaChains {
+    pub client: RestClient,
+    pub days: u32,
+    pub params: GexParams,
+}
+
+/// Where the refresher's chains come from.
+#[derive(Clone, Debug)]
+pub enum ChainSource {
+    Sim(SimChains),
+    Alpaca(Box<AlpacaChains>),
+}
+
+impl ChainSource {
+    fn params(&self) -> GexParams {
+        match self {
+            ChainSource::Sim(s) => s.params,
+            ChainSource::Alpaca(a) => a.params,
+        }
+    }
+}
+
+impl From<SimChains> for ChainSource {
+    fn from(sim: SimChains) -> ChainSource {
+        ChainSource::Sim(sim)
+    }
+}
+
 struct Refresher {
-    chains: SimChains,
-    /// Each symbol's chain of the session, listed once at its first price of the day:
-    /// strikes and open interest stay put while spot moves, as a real chain's do.
+    chains: ChainSource,
+    /// Each symbol's chain of the session: the simulation lists it once at the symbol's
+    /// first price of the day (strikes and open interest stay put while spot moves, as a
+    /// real chain's do); Alpaca's is the last one fetched.
     listed: HashMap<Symbol, Chain>,
+    /// Alpaca: when each symbol's chain was last asked for (market clock), success or not.
+    fetched: HashMap<Symbol, DateTime<Utc>>,
+    /// Alpaca: the last round of fetches failed for at least one symbol (Health shows it).
+    failing: bool,
     cache: GexCache,
     /// Last price and its instant per symbol (market clock).
     last: HashMap<Symbol, (f64, DateTime<Utc>)>,
@@ -117,17 +165,26 @@ impl Refresher {
         refresh: Refresh,
     ) -> Option<Arc<GexProfile>> {
         let (spot, at) = *self.last.get(symbol)?;
-        let (seed, params) = (self.chains.seed, self.chains.params);
+        let params = self.chains.params();
         let day = calendar::ny_date(at);
-        let listed = self
-            .listed
-            .entry(symbol.clone())
-            .and_modify(|chain| {
-                if calendar::ny_date(chain.as_of) != day {
-                    *chain = synthetic_chain(symbol, spot, at, seed);
-                }
-            })
-            .or_insert_with(|| synthetic_chain(symbol, spot, at, seed));
+        let listed = match &self.chains {
+            ChainSource::Sim(sim) => {
+                let seed = sim.seed;
+                self.listed
+                    .entry(symbol.clone())
+                    .and_modify(|chain| {
+                        if calendar::ny_date(chain.as_of) != day {
+                            *chain = synthetic_chain(symbol, spot, at, seed);
+                        }
+                    })
+                    .or_insert_with(|| synthetic_chain(symbol, spot, at, seed))
+            }
+            // A live chain serves its own New York day only (open interest is daily).
+            ChainSource::Alpaca(_) => self
+                .listed
+                .get(symbol)
+                .filter(|c| calendar::ny_date(c.as_of) == day)?,
+        };
         let result = self.cache.get_or_compute(symbol, filter, at, refresh, || {
             let now = Chain {
                 spot,
@@ -147,11 +204,84 @@ impl Refresher {
         }
     }
 
-    /// Every symbol's all-expirations profile, when 5 market minutes have passed; returns
+    /// Alpaca: fetches the chain of every priced symbol not asked for within the last
+    /// [`REFRESH_EVERY`]; returns the symbols whose chain was renewed. A failed fetch keeps
+    /// the symbol's earlier chain and is reported in Health (`ctx`), keys never included.
+    async fn fetch_due(&mut self, now: DateTime<Utc>, ctx: &WorkerCtx) -> HashSet<Symbol> {
+        let mut renewed = HashSet::new();
+        let ChainSource::Alpaca(alpaca) = &self.chains else {
+            return renewed;
+        };
+        let due: Vec<(Symbol, f64)> = self
+            .last
+            .iter()
+            .filter(|(s, _)| {
+                self.fetched
+                    .get(*s)
+                    .is_none_or(|t| now - *t >= REFRESH_EVERY || now < *t)
+            })
+            .map(|(s, (spot, _))| (s.clone(), *spot))
+            .collect();
+        if due.is_empty() {
+            return renewed;
+        }
+        let today = calendar::ny_date(now);
+        let horizon = expiry_horizon(today, alpaca.days);
+        let mut errors = Vec::new();
+        for (symbol, spot) in due {
+            self.fetched.insert(symbol.clone(), now);
+            match alpaca
+                .client
+                .options_chain(&symbol, spot, now, today, horizon)
+                .await
+            {
+                Ok((chain, counts)) if counts.joined > 0 => {
+                    tracing::info!(
+                        "GEX {symbol}: Alpaca chain of {} contracts with open interest and IV ({} without IV, {} unreadable)",
+                        counts.joined,
+                        counts.without_iv,
+                        counts.unreadable
+                    );
+                    self.listed.insert(symbol.clone(), chain);
+                    renewed.insert(symbol);
+                }
+                Ok((_, counts)) => errors.push(format!(
+                    "Alpaca gave no {symbol} option with both open interest and implied volatility expiring by {horizon} ({} without IV, {} unreadable)",
+                    counts.without_iv, counts.unreadable
+                )),
+                Err(e) => errors.push(format!("the {symbol} options chain: {e}")),
+            }
+        }
+        self.failing = !errors.is_empty();
+        if self.failing {
+            let message = errors.join("; ");
+            tracing::warn!("GEX: {message}");
+            ctx.cycle_failed(&message);
+        }
+        renewed
+    }
+
+    /// The chains due (Alpaca), then the sweep.
+    async fn refresh(
+        &mut self,
+        now: DateTime<Utc>,
+        ctx: &WorkerCtx,
+        board: &watch::Sender<GexBoard>,
+    ) -> Vec<Arc<GexProfile>> {
+        if self.last_sweep.is_some_and(|t| now - t < REFRESH_EVERY) {
+            return Vec::new();
+        }
+        let renewed = self.fetch_due(now, ctx).await;
+        self.sweep(now, &renewed, board)
+    }
+
+    /// Every symbol's all-expirations profile, when 5 market minutes have passed (a
+    /// symbol in `renewed` has a new chain: its cached profile is not reused); returns
     /// them (for the history).
     fn sweep(
         &mut self,
         now: DateTime<Utc>,
+        renewed: &HashSet<Symbol>,
         board: &watch::Sender<GexBoard>,
     ) -> Vec<Arc<GexProfile>> {
         if self.last_sweep.is_some_and(|t| now - t < REFRESH_EVERY) {
@@ -162,12 +292,17 @@ impl Refresher {
         let symbols: Vec<Symbol> = self.last.keys().cloned().collect();
         let mut fresh = Vec::new();
         for symbol in &symbols {
-            let Some(all) = self.profile(symbol, ExpiryFilter::All, Refresh::IfStale) else {
+            let refresh = if renewed.contains(symbol) {
+                Refresh::Force
+            } else {
+                Refresh::IfStale
+            };
+            let Some(all) = self.profile(symbol, ExpiryFilter::All, refresh) else {
                 continue;
             };
             // 0DTE beside all expirations (SPEC 20), when today's expiry carries gamma.
             if all.zero_dte_share > 0.0
-                && let Some(today) = self.profile(symbol, ExpiryFilter::ZeroDte, Refresh::IfStale)
+                && let Some(today) = self.profile(symbol, ExpiryFilter::ZeroDte, refresh)
             {
                 fresh.push((ExpiryFilter::ZeroDte, today));
             }
@@ -266,7 +401,7 @@ fn publish(
 pub async fn run_gex(
     ctx: WorkerCtx,
     bus: MarketBus,
-    chains: SimChains,
+    chains: ChainSource,
     channels: GexChannels,
     store: Option<Store>,
 ) -> Result<(), String> {
@@ -278,6 +413,8 @@ pub async fn run_gex(
     let mut refresher = Refresher {
         chains,
         listed: HashMap::new(),
+        fetched: HashMap::new(),
+        failing: false,
         cache: GexCache::new(),
         last: HashMap::new(),
         last_sweep: None,
@@ -295,10 +432,12 @@ pub async fn run_gex(
         }
     };
     seed_prices(&mut refresher, &snapshot);
-    let fresh = refresher.sweep(snapshot.now, &channels.board);
+    let fresh = refresher.refresh(snapshot.now, &ctx, &channels.board).await;
     refresher.keep(store, fresh, &channels.history).await;
     refresher.prune(store, snapshot.now).await;
-    ctx.heartbeat();
+    if !refresher.failing {
+        ctx.heartbeat();
+    }
     loop {
         tokio::select! {
             event = events.recv() => match event {
@@ -306,14 +445,14 @@ pub async fn run_gex(
                     for q in quotes {
                         refresher.last.insert(q.symbol, (q.price, at));
                     }
-                    let fresh = refresher.sweep(at, &channels.board);
+                    let fresh = refresher.refresh(at, &ctx, &channels.board).await;
                     refresher.keep(store, fresh, &channels.history).await;
                     refresher.prune(store, at).await;
                 }
                 Ok(MarketEvent::Snapshot(snapshot)) => {
                     seed_prices(&mut refresher, &snapshot);
                     refresher.last_sweep = None;
-                    let fresh = refresher.sweep(snapshot.now, &channels.board);
+                    let fresh = refresher.refresh(snapshot.now, &ctx, &channels.board).await;
                     refresher.keep(store, fresh, &channels.history).await;
                 }
                 Err(RecvError::Lagged(_)) => continue,
@@ -333,6 +472,8 @@ pub async fn run_gex(
             }
             _ = ctx.cancel.cancelled() => return Ok(()),
         }
-        ctx.heartbeat();
+        if !refresher.failing {
+            ctx.heartbeat();
+        }
     }
 }

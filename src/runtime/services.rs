@@ -21,7 +21,7 @@ use super::database;
 use super::detect::{DetectorOutputs, run_detector};
 use super::evaluate::{TransitionSinks, run_evaluator};
 use super::feed::run_played_feed;
-use super::gex::{GexChannels, SimChains, run_gex};
+use super::gex::{AlpacaChains, ChainSource, GexChannels, SimChains, run_gex};
 use super::health::{Health, StaleFloors};
 use super::massive_feed::run_massive_feed;
 use super::metrics::Metrics;
@@ -137,7 +137,7 @@ impl Services {
         database::spawn(store, &services.health, &services.cancel);
 
         let interval = feed.step_interval(config);
-        let has_chains = matches!(feed, Feed::Sim);
+        let has_chains = feed.has_chains();
         services.spawn_feed(config, store, now, feed, interval, snapshot_requests);
         let detections = services.spawn_auto_track(config, store, interval);
         services.spawn_detector(config, store, interval, detections);
@@ -233,7 +233,7 @@ impl Services {
                     run_gex(
                         ctx,
                         gex_bus.clone(),
-                        chains,
+                        chains.into(),
                         gex_channels.clone(),
                         Some(gex_store.clone()),
                     )
@@ -269,6 +269,29 @@ impl Services {
                 self.spawn("feed", interval, move |ctx| {
                     run_alpaca_feed(ctx, feed_config.clone(), bus.clone(), requests.clone())
                 });
+                // Live chains for GEX: Alpaca's contracts (open interest) joined with its
+                // option snapshots (IV). Without keys the feed already says so in Health.
+                match crate::provider::alpaca::rest::RestClient::new(&config.alpaca.connection()) {
+                    Ok(client) => {
+                        let chains = ChainSource::Alpaca(Box::new(AlpacaChains {
+                            client,
+                            days: super::gex::ALPACA_CHAIN_DAYS,
+                            params: GexParams::default(),
+                        }));
+                        let (gex_bus, gex_channels, gex_store) =
+                            (self.bus.clone(), self.gex.clone(), store.clone());
+                        self.spawn("gex", interval, move |ctx| {
+                            run_gex(
+                                ctx,
+                                gex_bus.clone(),
+                                chains.clone(),
+                                gex_channels.clone(),
+                                Some(gex_store.clone()),
+                            )
+                        });
+                    }
+                    Err(e) => tracing::warn!("no GEX from Alpaca: {e}"),
+                }
             }
         }
     }
@@ -499,6 +522,12 @@ impl Feed {
 
     /// Real time between two feed steps (15 simulated seconds, or a recorded minute), at
     /// least a second so the stale threshold (3× this) never trips on scheduling noise.
+    /// Whether the feed comes with live options chains (the GEX worker builds profiles
+    /// from them): the simulation's synthetic ones, Alpaca's fetched ones.
+    pub fn has_chains(&self) -> bool {
+        matches!(self, Feed::Sim | Feed::Alpaca)
+    }
+
     fn step_interval(&self, config: &Config) -> Duration {
         let real = match self {
             Feed::Sim => 15.0 / config.sim.speed,

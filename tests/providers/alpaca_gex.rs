@@ -194,3 +194,234 @@ fn the_recorded_contracts_snapshots_and_latest_trade_parse() {
         Some(161.2958)
     );
 }
+
+// --- The GEX worker of the dashboard and `coach serve` on Alpaca's live chains -------
+
+use coach::domain::Symbol;
+use coach::market::calendar;
+use coach::provider::alpaca::rest::RestClient;
+use coach::provider::alpaca::{AlpacaConnection, Feed, Secret};
+use coach::provider::{MarketEvent, MarketSnapshot, Quote, SymbolSnapshot};
+use coach::runtime::bus::{MarketBus, SnapshotRequests};
+use coach::runtime::gex::{AlpacaChains, ChainSource, GexChannels, run_gex};
+use coach::runtime::health::Health;
+use coach::runtime::supervisor::WorkerCtx;
+use tokio_util::sync::CancellationToken;
+
+fn client(base: &str) -> RestClient {
+    RestClient::new(&AlpacaConnection {
+        data_url: base.into(),
+        stream_url: "ws://127.0.0.1:9".into(),
+        trading_url: base.into(),
+        feed: Feed::Iex,
+        key_id: Secret::new(KEY_ID),
+        secret_key: Secret::new(SECRET_KEY),
+    })
+    .unwrap()
+}
+
+fn spy_snapshot(price: f64, now: chrono::DateTime<Utc>) -> MarketSnapshot {
+    let mut date = calendar::ny_date(now);
+    let session = loop {
+        if let Some(s) = calendar::session(date) {
+            break s;
+        }
+        date = date.pred_opt().unwrap();
+    };
+    let spy = Symbol::parse("SPY").unwrap();
+    MarketSnapshot {
+        provider: "alpaca",
+        delayed: false,
+        session,
+        now,
+        symbols: vec![SymbolSnapshot {
+            symbol: spy.clone(),
+            is_index: false,
+            bars: Vec::new(),
+            previous_bars: Vec::new(),
+            earlier_bars: Vec::new(),
+            daily: Vec::new(),
+            prior_close: None,
+            last: Some(Quote {
+                symbol: spy,
+                price,
+                at: now,
+            }),
+        }],
+    }
+}
+
+/// The GEX worker on Alpaca chains against `market`, its first snapshot SPY at 600.25 now.
+struct Worker {
+    bus: MarketBus,
+    channels: GexChannels,
+    health: Health,
+    cancel: CancellationToken,
+    t0: chrono::DateTime<Utc>,
+}
+
+async fn start_worker(base: &str) -> Worker {
+    let (bus, requests): (MarketBus, SnapshotRequests) = MarketBus::new(64);
+    let t0 = Utc::now();
+    tokio::spawn(async move {
+        while let Some(reply) = requests.next().await {
+            let _ = reply.send(Arc::new(spy_snapshot(600.25, t0)));
+        }
+    });
+    let (channels, health, cancel) = (
+        GexChannels::new(),
+        Health::default(),
+        CancellationToken::new(),
+    );
+    health.register("gex", std::time::Duration::from_secs(1));
+    let ctx = WorkerCtx {
+        name: "gex",
+        health: health.clone(),
+        cancel: cancel.clone(),
+    };
+    let chains = ChainSource::Alpaca(Box::new(AlpacaChains {
+        client: client(base),
+        days: 45,
+        params: coach::gex::GexParams::default(),
+    }));
+    tokio::spawn(run_gex(ctx, bus.clone(), chains, channels.clone(), None));
+    Worker {
+        bus,
+        channels,
+        health,
+        cancel,
+        t0,
+    }
+}
+
+/// Waits (5 s at most) for SPY's all-expirations profile at `spot` on the board.
+async fn spy_profile_at(channels: &GexChannels, spot: f64) -> Arc<coach::gex::GexProfile> {
+    let key = (Symbol::parse("SPY").unwrap(), coach::gex::ExpiryFilter::All);
+    let mut board = channels.subscribe();
+    let found = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        board.wait_for(|b| b.get(&key).is_some_and(|p| p.spot == spot)),
+    )
+    .await;
+    let found = found.ok().and_then(|r| r.ok()).map(|b| b[&key].clone());
+    found.unwrap_or_else(|| {
+        panic!(
+            "no SPY profile at {spot} on the board: {:?}",
+            channels.subscribe().borrow().get(&key).map(|p| p.spot)
+        )
+    })
+}
+
+fn contract_requests(server: &HttpServer) -> usize {
+    server
+        .seen()
+        .iter()
+        .filter(|s| s.path_and_query.starts_with("/v2/options/contracts?"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresher_publishes_spy_from_the_live_chain_fetched_once_per_interval() {
+    let server = HttpServer::start(None, Some(options_market())).await;
+    let w = start_worker(&server.base).await;
+
+    let first = spy_profile_at(&w.channels, 600.25).await;
+    assert_eq!(
+        (first.call_wall, first.put_wall),
+        (Some(610.0), Some(590.0))
+    );
+    // 18 contracts in pages of 5: one fetch of the chain.
+    assert_eq!(contract_requests(&server), 4);
+    assert!(server.seen().iter().all(authenticated));
+    let spy = Symbol::parse("SPY").unwrap();
+    let mut history = w.channels.subscribe_history();
+    let points = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        history.wait_for(|h| h.contains_key(&spy)),
+    )
+    .await
+    .expect("gex_history gets the refresh")
+    .unwrap()[&spy]
+        .clone();
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0].call_wall, Some(610.0));
+
+    // Two minutes later a new snapshot, then the trader's forced refresh (`r`): the same
+    // chain re-priced at 601.5, no second fetch.
+    let at = w.t0 + Duration::minutes(2);
+    w.bus
+        .publish(MarketEvent::Snapshot(Arc::new(spy_snapshot(601.5, at))));
+    let key = (spy.clone(), coach::gex::ExpiryFilter::All);
+    let mut board = w.channels.subscribe();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while board.borrow_and_update()[&key].spot != 601.5 {
+        assert!(tokio::time::Instant::now() < deadline, "re-priced at 601.5");
+        w.channels
+            .requests
+            .send(coach::runtime::gex::GexRequest {
+                symbol: spy.clone(),
+                filter: coach::gex::ExpiryFilter::All,
+                force: true,
+            })
+            .await
+            .unwrap();
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(100), board.changed()).await;
+    }
+    assert_eq!(contract_requests(&server), 4, "at most once per interval");
+
+    // Eight minutes after the first fetch, the next refresh fetches the chain again.
+    let at = w.t0 + Duration::minutes(8);
+    w.bus.publish(MarketEvent::Step {
+        at,
+        quotes: vec![Quote {
+            symbol: spy.clone(),
+            price: 602.0,
+            at,
+        }],
+        bars: Vec::new(),
+    });
+    spy_profile_at(&w.channels, 602.0).await;
+    assert_eq!(contract_requests(&server), 8);
+    let record = w
+        .health
+        .snapshot()
+        .into_iter()
+        .find(|r| r.name == "gex")
+        .unwrap();
+    assert_eq!(record.errors, 0);
+    assert!(record.last_success.is_some());
+    w.cancel.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_alpaca_refuses_shows_in_health_without_the_keys() {
+    let refusing: Dynamic = Arc::new(|pq: &str| {
+        pq.starts_with("/v2/options/contracts?")
+            .then(|| Canned::new(403, r#"{"message":"forbidden."}"#))
+    });
+    let server = HttpServer::start(None, Some(refusing)).await;
+    let w = start_worker(&server.base).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let record = loop {
+        let record = w
+            .health
+            .snapshot()
+            .into_iter()
+            .find(|r| r.name == "gex")
+            .unwrap();
+        if record.errors > 0 {
+            break record;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Health shows the refused chain"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let error = record.last_error.unwrap_or_default();
+    assert!(error.contains("the SPY options chain"), "{error}");
+    assert_no_keys("the Health error", &error);
+    assert!(record.last_success.is_none(), "no heartbeat while failing");
+    assert!(w.channels.subscribe().borrow().is_empty());
+    w.cancel.cancel();
+}
