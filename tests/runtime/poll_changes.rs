@@ -8,6 +8,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use coach::alerts::Condition;
 use coach::domain::{Detection, Direction, SetupKind, Symbol};
 use coach::runtime::AppEvent;
+use coach::runtime::setup_changes::SetupChanges;
 use coach::store::{NewAlert, Store, StoredDetection, TrackResult};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -32,10 +33,13 @@ async fn another_processs_setups_and_alerts_reach_the_screen_within_two_seconds(
     let user = screen_store.ensure_user("local", now).await.unwrap();
     let (tx, mut rx) = mpsc::channel(16);
     let cancel = CancellationToken::new();
+    let evaluator = SetupChanges::default();
+    let mut resync = evaluator.subscribe_resync();
     let poller = tokio::spawn(coach::runtime::poll_changes::run(
         screen_store.clone(),
         user,
         tx,
+        evaluator.clone(),
         cancel.clone(),
     ));
     // Let the poller read its first fingerprint.
@@ -73,6 +77,12 @@ async fn another_processs_setups_and_alerts_reach_the_screen_within_two_seconds(
         }
         other => panic!("expected the setups, got {other:?}"),
     }
+    // The evaluator of the screen's process is asked to read its book back too.
+    assert!(
+        resync.has_changed().unwrap(),
+        "a setup tracked elsewhere asks the evaluator to resync"
+    );
+    resync.mark_unchanged();
 
     let alert = other
         .add_alert(
@@ -105,6 +115,10 @@ async fn another_processs_setups_and_alerts_reach_the_screen_within_two_seconds(
             .await
             .is_err(),
         "a quiet database sends nothing"
+    );
+    assert!(
+        !resync.has_changed().unwrap(),
+        "alerts alone do not move the evaluator's setups"
     );
     cancel.cancel();
     poller.await.unwrap();
