@@ -66,3 +66,23 @@ pub async fn run(
         }
     }
 }
+
+/// A server's evaluator on SQLite (no dashboard poller, every user's setups): asks it to
+/// resync whenever any user's setups moved, until `cancel`.
+pub async fn run_for_evaluator(store: Store, evaluator: SetupChanges, cancel: CancellationToken) {
+    let mut last = store.setups_fingerprint().await.ok();
+    let mut tick = tokio::time::interval(INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let Ok(now) = store.setups_fingerprint().await else {
+            continue;
+        };
+        if last.replace(now).is_some_and(|before| before != now) {
+            evaluator.request_resync();
+        }
+    }
+}
