@@ -315,6 +315,8 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         events_tx.clone(),
         cancel.clone(),
     );
+    // The evaluator's resync requests ride the same channel (see poll_changes below).
+    let evaluator_changes = changes.clone();
     let actions = ActionRunner::spawn(ActionContext {
         store: store.clone(),
         user,
@@ -328,12 +330,13 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         brief: brief.requests.clone(),
     });
     if !attach {
-        // Another process's setups and alerts on this database (an attached screen has
-        // the team listener instead).
+        // Another process's setups and alerts on this database, on the screen and in this
+        // process's evaluator (an attached screen has the team listener instead).
         tokio::spawn(crate::runtime::poll_changes::run(
             store.clone(),
             user,
             events_tx.clone(),
+            evaluator_changes,
             cancel.clone(),
         ));
     }

@@ -195,7 +195,8 @@ async fn serve(config: Config) -> Result<(), CliError> {
 }
 
 /// What a server adds for attached screens and other servers: its workers and prices in
-/// `worker_status`, and (PostgreSQL) the setups screens write, heard through LISTEN.
+/// `worker_status`, and the setups screens write: heard through LISTEN on PostgreSQL,
+/// through a polled fingerprint on SQLite.
 fn spawn_team_workers(store: &Store, services: &Services) {
     let (status_store, instance, bus) = (
         store.clone(),
@@ -218,6 +219,14 @@ fn spawn_team_workers(store: &Store, services: &Services) {
             services.cancel.clone(),
             move |ctx| listen::run_server_listener(ctx, listen_store.clone(), changes.clone()),
         );
+    } else {
+        // SQLite has no NOTIFY: the evaluator follows what `coach setups` and dashboards
+        // on the same file change through a polled fingerprint (issue 22 item 5).
+        tokio::spawn(crate::runtime::poll_changes::run_for_evaluator(
+            store.clone(),
+            services.setup_changes.clone(),
+            services.cancel.clone(),
+        ));
     }
 }
 

@@ -110,6 +110,38 @@ pub fn first_close_after(t: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
+/// What a book whose last-seen versions are `known` must do to match the store's live
+/// setups `live` (`(id, version)`), after another process changed some (issue 22 item 5):
+/// the setups to (re)load, new or at a newer version than the book's, and the ones to
+/// drop, no longer live (removed, archived, resolved or expired elsewhere). A setup the
+/// book already has at this version or later is left alone; so is one the book never had
+/// that is not live. Both lists are in id order.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SetupResync {
+    pub load: Vec<i64>,
+    pub drop: Vec<i64>,
+}
+
+impl SetupResync {
+    /// `known` holds only the book's setups (a removed one is `i64::MAX`, never live again).
+    pub fn between(known: &HashMap<i64, i64>, live: &[(i64, i64)]) -> SetupResync {
+        let mut load: Vec<i64> = live
+            .iter()
+            .filter(|(id, version)| known.get(id).is_none_or(|k| k < version))
+            .map(|(id, _)| *id)
+            .collect();
+        let live_ids: std::collections::HashSet<i64> = live.iter().map(|(id, _)| *id).collect();
+        let mut drop: Vec<i64> = known
+            .iter()
+            .filter(|(id, version)| **version != i64::MAX && !live_ids.contains(id))
+            .map(|(id, _)| *id)
+            .collect();
+        load.sort_unstable();
+        drop.sort_unstable();
+        SetupResync { load, drop }
+    }
+}
+
 /// Where an applied transition is announced besides the screen: the trading alerts
 /// (Discord, the status line) and the `/metrics` counters.
 #[derive(Clone, Debug)]
@@ -433,6 +465,49 @@ impl Evaluator {
         }
     }
 
+    /// Follows the setups other processes on this database tracked, changed, removed or
+    /// archived, which no in-process change announces (SQLite; the dashboard's fingerprint
+    /// poller asks): the book takes the store's live setups, a new or newer one joins
+    /// `pending` (caught up from its `armed_at` before the next price), and one no longer
+    /// live leaves the book. A failed read is an error: the restart reloads everything.
+    async fn resync_setups(&mut self) -> Result<(), String> {
+        let live = self
+            .store
+            .live_setups()
+            .await
+            .map_err(|e| format!("re-reading the live setups: {e}"))?;
+        let known: HashMap<i64, i64> = (self.owners.keys())
+            .filter_map(|id| Some((*id, *self.versions.get(id)?)))
+            .collect();
+        let versions: Vec<(i64, i64)> = (live.iter())
+            .map(|(_, row)| (row.setup.id, row.setup.version))
+            .collect();
+        let resync = SetupResync::between(&known, &versions);
+        if resync == SetupResync::default() {
+            return Ok(());
+        }
+        for id in &resync.drop {
+            self.book.remove(*id);
+            self.owners.remove(id);
+            // A change still queued from before cannot bring it back.
+            self.versions.insert(*id, i64::MAX);
+        }
+        for (user, row) in live {
+            if resync.load.binary_search(&row.setup.id).is_ok() {
+                self.book.remove(row.setup.id);
+                self.pending.push(row.setup.id);
+                self.remember(user, row.setup);
+            }
+        }
+        tracing::info!(
+            "setups changed elsewhere: {} joined or changed, {} left; evaluating {}",
+            resync.load.len(),
+            resync.drop.len(),
+            self.book.len()
+        );
+        Ok(())
+    }
+
     /// Writes the transitions in `scratch` through the store, one by one.
     async fn apply_scratch(&mut self) -> Result<(), String> {
         let transitions = std::mem::take(&mut self.scratch);
@@ -663,6 +738,7 @@ pub async fn run_evaluator(
     let mut owned_open = true;
     // Subscribe before loading, so no change or price between the two is missed.
     let mut change_rx = changes.subscribe();
+    let mut resync_rx = changes.subscribe_resync();
     let mut alert_rx = alert_changes.subscribe();
     let mut events = bus.subscribe();
     let Some(snapshot) = bus.snapshot_or_end(&ctx).await? else {
@@ -735,6 +811,18 @@ pub async fn run_evaluator(
                 Err(RecvError::Closed) => return Err("the alert changes channel closed".into()),
             },
             _ = resync.tick() => ev.resync_alerts().await,
+            requested = resync_rx.changed() => {
+                if requested.is_err() {
+                    return Err("the setup changes channel closed".into());
+                }
+                ev.resync_setups().await?;
+                if !ev.pending.is_empty() {
+                    match bus.snapshot().await {
+                        Some(snapshot) => ev.catch_up_pending(&snapshot).await?,
+                        None => ev.pending.clear(),
+                    }
+                }
+            }
             changed = ev.gex.changed(), if gex_open => {
                 if changed.is_err() {
                     // No GEX worker (no options chains): no refresh will come.
@@ -907,6 +995,33 @@ mod tests {
             transition_text(&s, &out.unwrap()),
             "SPY orb_breakout long: triggered → triggered (stopped_out) (stopped_out) at 678.85, \
              filled at 681.40, -1.70 R"
+        );
+    }
+
+    #[test]
+    fn a_resync_loads_what_another_process_tracked_or_moved_and_drops_what_left() {
+        // The book: 3 at version 1, 4 at version 2, 5 removed here, 6 at version 1.
+        let known = HashMap::from([(3, 1), (4, 2), (5, i64::MAX), (6, 1)]);
+        // The store: 3 unchanged, 4 triggered elsewhere (version 3), 6 archived elsewhere
+        // (no longer live), 7 tracked elsewhere, 5 never live again.
+        let live = [(3, 1), (4, 3), (7, 1)];
+        assert_eq!(
+            SetupResync::between(&known, &live),
+            SetupResync {
+                load: vec![4, 7],
+                drop: vec![6],
+            }
+        );
+        // A book ahead of a read that raced its own write keeps its copy.
+        let ahead = HashMap::from([(4, 5)]);
+        assert_eq!(
+            SetupResync::between(&ahead, &[(4, 4)]),
+            SetupResync::default()
+        );
+        // Nothing live, nothing known: nothing to do.
+        assert_eq!(
+            SetupResync::between(&HashMap::new(), &[]),
+            SetupResync::default()
         );
     }
 

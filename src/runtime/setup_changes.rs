@@ -1,9 +1,14 @@
 //! The broadcast of tracked-setup changes inside one process: whoever changes a setup
 //! (the evaluator, the screen's manual actions, the auto-tracker) publishes the setup as
 //! written, so every holder of a copy (the evaluator's book, the Setups pane) stays in
-//! sync without polling the store.
+//! sync without polling the store. Changes made by another process on the same SQLite
+//! database, which no broadcast announces, are signalled by a resync request
+//! ([`SetupChanges::request_resync`], from the dashboard's fingerprint poller): the
+//! evaluator then reads the live setups back (issue 22 item 5).
 
-use tokio::sync::broadcast;
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, watch};
 
 use crate::store::{SetupRow, UserId};
 
@@ -41,12 +46,30 @@ impl SetupChange {
 #[derive(Clone, Debug)]
 pub struct SetupChanges {
     tx: broadcast::Sender<SetupChange>,
+    /// Counts the resync requests: a receiver wakes once however many arrived meanwhile.
+    resync: Arc<watch::Sender<u64>>,
 }
 
 impl SetupChanges {
     pub fn new(capacity: usize) -> SetupChanges {
         let (tx, _) = broadcast::channel(capacity.max(1));
-        SetupChanges { tx }
+        let (resync, _) = watch::channel(0);
+        SetupChanges {
+            tx,
+            resync: Arc::new(resync),
+        }
+    }
+
+    /// Asks the holders of a book (the evaluator) to read the live setups back from the
+    /// store: another process changed some, and no [`SetupChange`] says which.
+    pub fn request_resync(&self) {
+        self.resync.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver of the resync requests made from now on (`changed().await` wakes on
+    /// the next).
+    pub fn subscribe_resync(&self) -> watch::Receiver<u64> {
+        self.resync.subscribe()
     }
 
     /// Sends to every receiver; having none is not an error.

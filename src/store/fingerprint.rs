@@ -35,3 +35,19 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Count, sum of versions and largest id of every user's tracked setups: moves with
+    /// every setup tracked, transitioned, noted, archived or deleted by any process, for
+    /// a server's evaluator on SQLite (which evaluates every user's setups).
+    pub async fn setups_fingerprint(&self) -> Result<(i64, i64, i64), StoreError> {
+        const SQL: &str = "SELECT CAST(COUNT(*) AS BIGINT), \
+             CAST(COALESCE(SUM(version), 0) AS BIGINT), \
+             CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM tracked_setups";
+        let row: (i64, i64, i64) = on_pool!(self, |pool| sqlx::query_as(SQL)
+            .fetch_one(pool)
+            .await
+            .map_err(query_error("reading the setups fingerprint"))?);
+        Ok(row)
+    }
+}

@@ -18,17 +18,17 @@ use coach::runtime::setup_changes::SetupChange;
 use coach::setups::{Outcome, SetupStatus, Transition, TransitionReason};
 use coach::store::{SetupRow, Store, StoredDetection, TrackResult, UserId};
 
-fn spy() -> Symbol {
+pub(crate) fn spy() -> Symbol {
     Symbol::parse("SPY").unwrap()
 }
 
-fn config(speed: f64) -> Config {
+pub(crate) fn config(speed: f64) -> Config {
     let mut config = Config::default();
     config.sim.speed = speed;
     config
 }
 
-async fn track(
+pub(crate) async fn track(
     store: &Store,
     user: UserId,
     plan: (Direction, f64, f64, f64),
@@ -65,7 +65,7 @@ async fn track(
 }
 
 /// Waits for the evaluator's next transition of setup `id` with `reason`.
-async fn transition_of(
+pub(crate) async fn transition_of(
     services: &mut Services,
     id: i64,
     reason: TransitionReason,
@@ -91,7 +91,7 @@ async fn transition_of(
 /// A long plan on `bars` whose entry sits just above every regular bar up to the first
 /// one starting at or after `after`, and whose stop is below every bar until price first
 /// reaches the entry. Returns the plan and the bar that reaches the entry.
-fn long_plan_crossed_after(
+pub(crate) fn long_plan_crossed_after(
     bars: &[Bar],
     session: &calendar::Session,
     after: DateTime<Utc>,

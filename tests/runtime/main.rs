@@ -16,6 +16,7 @@ mod brief_scheduler;
 mod coach_llm;
 mod detect_worker;
 mod evaluator_bus;
+mod evaluator_follows;
 mod evaluator_worker;
 mod full_disk_recovery;
 mod gex_worker;
