@@ -251,6 +251,11 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         Some(Feed::Recorded(market, _)) => {
             let in_files: Vec<Symbol> = market.symbols().cloned().collect();
             let screen = replay_watchlist(&watchlist.symbols, &in_files);
+            // Their Scanner rows say "no data"; the log says why, once (issue 22 item 8).
+            let missing = crate::provider::coverage::without_data(&in_files, &screen.0);
+            if let Some(message) = crate::provider::coverage::no_data_message("replay", &missing) {
+                tracing::warn!("{message} (the bar files hold none)");
+            }
             if screen.0 != watchlist.symbols {
                 tracing::info!(
                     "watching the {} symbols of the bar files (the watchlist {} is the \
