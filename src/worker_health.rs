@@ -52,6 +52,10 @@ pub struct WorkerRecord {
     pub errors: u64,
     pub consecutive_failures: u32,
     pub restarts: u32,
+    /// Why a worker stopped on its own, when it said ("recording finished"): shown in
+    /// Health in place of the last error. Cleared when the worker (re)starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 mod secs {
@@ -89,6 +93,7 @@ impl WorkerRecord {
             errors: 0,
             consecutive_failures: 0,
             restarts: 0,
+            note: None,
         }
     }
 

@@ -247,10 +247,19 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
     } else {
         Some(Feed::from_config(&config).map_err(CliError::Input)?)
     };
+    // Said on the status line once the screen is up (issue 22 item 8).
+    let mut no_data = None;
     let (watched, first_focus) = match &feed {
         Some(Feed::Recorded(market, _)) => {
             let in_files: Vec<Symbol> = market.symbols().cloned().collect();
             let screen = replay_watchlist(&watchlist.symbols, &in_files);
+            // Their Scanner rows say "no data"; the log says why, once (issue 22 item 8).
+            let missing = crate::provider::coverage::without_data(&in_files, &screen.0);
+            if let Some(message) = crate::provider::coverage::no_data_message("replay", &missing) {
+                let message = format!("{message} (the bar files hold none)");
+                tracing::warn!("{message}");
+                no_data = Some(message);
+            }
             if screen.0 != watchlist.symbols {
                 tracing::info!(
                     "watching the {} symbols of the bar files (the watchlist {} is the \
@@ -397,6 +406,9 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
     });
     if let Some(symbol) = first_focus {
         app.show_symbol(symbol);
+    }
+    if let Some(message) = no_data {
+        app.on_event(AppEvent::Notice(message));
     }
     let theme = Theme::from_config(
         &config.ui.color,

@@ -5,6 +5,13 @@
 //! upper case), validated against `^[A-Z0-9.:^-]{1,12}$` and deduplicated; a list holds at
 //! most 50. Any bad symbol — or, for `remove`, one not on the list — exits with code 2,
 //! names the symbol, and saves nothing.
+//!
+//! On recorded bars (`--bars` or `[replay] bars`), `set` and `add` warn on stderr about the
+//! symbols they name that the files hold no bars of ("warning: no data from replay for
+//! ZZZZ …"), and save them anyway: the watchlist is the trader's across every provider and
+//! session (tomorrow's files, a live feed), so a symbol missing from one recording is not
+//! a wrong one. The live providers and the simulation are not checked here (the
+//! simulation quotes every watchlist symbol; a live feed's answer comes at the open).
 
 use std::io::{self, Write};
 
@@ -14,7 +21,9 @@ use serde::Serialize;
 
 use super::CliError;
 use super::dashboard::CommonArgs;
-use super::setups::with_store;
+use super::setups::with_config_store;
+use crate::config::Config;
+use crate::domain::Symbol;
 use crate::store::{StoreError, Watchlist};
 
 /// The default watchlist.
@@ -64,7 +73,16 @@ fn store_error(e: StoreError) -> CliError {
 
 pub fn run(args: WatchlistArgs, common: &CommonArgs) -> Result<(), CliError> {
     let json = matches!(args.command, WatchlistCommand::Show { json: true });
-    let list = with_store(common, |store, user| async move {
+    let config = common.load_config()?;
+    let named: Vec<Symbol> = match &args.command {
+        WatchlistCommand::Set { symbols } | WatchlistCommand::Add { symbols } => symbols
+            .iter()
+            .flat_map(|s| s.split([',', ' ']))
+            .filter_map(|s| Symbol::parse(s).ok())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let list = with_config_store(&config, |store, user| async move {
         let now = Utc::now();
         let result = match args.command {
             WatchlistCommand::Show { .. } => store.default_watchlist(user, now).await,
@@ -76,6 +94,9 @@ pub fn run(args: WatchlistArgs, common: &CommonArgs) -> Result<(), CliError> {
         };
         result.map_err(store_error)
     })?;
+    if !named.is_empty() {
+        warn_without_data(&config, &named);
+    }
     let text = if json {
         to_json(&list)?
     } else {
@@ -85,6 +106,32 @@ pub fn run(args: WatchlistArgs, common: &CommonArgs) -> Result<(), CliError> {
         .lock()
         .write_all(text.as_bytes())
         .map_err(|e| CliError::Runtime(format!("cannot write to stdout: {e}")))
+}
+
+/// On recorded bars, the named symbols the files hold no bars of, said on stderr.
+fn warn_without_data(config: &Config, named: &[Symbol]) {
+    if config.general.provider != "replay" || config.replay.bars.is_empty() {
+        return;
+    }
+    let message = match crate::runtime::services::Feed::from_config(config) {
+        Ok(crate::runtime::services::Feed::Recorded(market, _)) => {
+            let in_files: Vec<Symbol> = market.symbols().cloned().collect();
+            let missing = crate::provider::coverage::without_data(&in_files, named);
+            match crate::provider::coverage::no_data_message("replay", &missing) {
+                Some(message) => format!(
+                    "warning: {message} (the bar files hold none); saved anyway, for \
+                     other recordings and live feeds"
+                ),
+                None => return,
+            }
+        }
+        Ok(_) => return,
+        Err(e) => format!(
+            "warning: cannot check the symbols against the bar files: {}",
+            crate::text::printable(&e)
+        ),
+    };
+    eprintln!("{message}");
 }
 
 fn to_text(list: &Watchlist) -> String {

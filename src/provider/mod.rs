@@ -5,6 +5,7 @@ pub mod backoff;
 pub mod bar_files;
 pub mod cboe;
 pub mod chain_files;
+pub mod coverage;
 pub mod massive;
 pub mod recorded;
 pub mod replay;

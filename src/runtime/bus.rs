@@ -9,6 +9,9 @@ use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 use super::supervisor::WorkerCtx;
 use crate::provider::{MarketEvent, MarketSnapshot};
 
+/// The Health note of a worker that stopped because the recording it followed ended.
+pub const RECORDING_FINISHED: &str = "recording finished";
+
 type SnapshotReply = oneshot::Sender<Arc<MarketSnapshot>>;
 
 #[derive(Clone, Debug)]
@@ -63,9 +66,10 @@ impl MarketBus {
     }
 
     /// The snapshot a worker that needs a feed starts (or continues) from: `Ok(None)` once
-    /// the recording finished — said once, in the log, and the worker then returns
-    /// `Ok(())` so Health shows it stopped, not failing and restarting (issue 26 item
-    /// 10) — and an error when no feed is running for any other reason.
+    /// the recording finished — said once, in the log and as the worker's Health note
+    /// ("recording finished"), and the worker then returns `Ok(())` so Health shows it
+    /// stopped, not failing and restarting (issue 26 item 10) — and an error when no
+    /// feed is running for any other reason.
     pub async fn snapshot_or_end(
         &self,
         ctx: &WorkerCtx,
@@ -80,6 +84,7 @@ impl MarketBus {
                     "recording finished ({why}); {} stops",
                     ctx.name
                 );
+                ctx.set_note(RECORDING_FINISHED);
                 Ok(None)
             }
             None => Err("no market feed is running".into()),
@@ -132,6 +137,11 @@ mod tests {
         bus.end("the recording has no more sessions");
         bus.end("a second reason is ignored");
         assert_eq!(bus.ended(), Some("the recording has no more sessions"));
-        assert_eq!(bus.snapshot_or_end(&ctx()).await, Ok(None));
+        let ctx = ctx();
+        ctx.health
+            .register("detect", std::time::Duration::from_secs(5));
+        assert_eq!(bus.snapshot_or_end(&ctx).await, Ok(None));
+        let note = ctx.health.snapshot()[0].note.clone();
+        assert_eq!(note.as_deref(), Some("recording finished"));
     }
 }

@@ -35,6 +35,14 @@ impl WorkerCtx {
             r.last_error_at = Some(Utc::now());
         });
     }
+
+    /// Says why the worker is about to stop on its own ("recording finished"): Health
+    /// shows it beside the stopped state. Cleared when the worker (re)starts.
+    pub fn set_note(&self, note: &str) {
+        self.health.update(self.name, |r| {
+            r.note = Some(crate::text::printable(note));
+        });
+    }
 }
 
 /// Retry delays of workers that retry on their own: 250 ms doubling, capped at 5 s, so a
@@ -75,6 +83,7 @@ where
             health.update(name, |r| {
                 r.state = WorkerState::Running;
                 r.started_at = Some(Utc::now());
+                r.note = None;
                 if !first {
                     r.restarts += 1;
                 }

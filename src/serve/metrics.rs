@@ -226,6 +226,7 @@ mod tests {
             errors: 0,
             consecutive_failures: 0,
             restarts: 0,
+            note: None,
         };
         let mut m = MetricsSnapshot {
             market_events: 12,

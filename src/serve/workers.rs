@@ -38,6 +38,9 @@ pub struct WorkerView {
     pub errors: u64,
     pub consecutive_failures: u32,
     pub restarts: u32,
+    /// Why a stopped worker stopped on its own ("recording finished"); `null` otherwise.
+    /// Coach's own words, never an upstream answer, so it is served as is.
+    pub note: Option<String>,
 }
 
 /// What `last_error` says instead of the error's text, which stays in the log, the
@@ -86,6 +89,7 @@ fn view(r: &WorkerRecord, now: DateTime<Utc>) -> WorkerView {
         errors: r.errors,
         consecutive_failures: r.consecutive_failures,
         restarts: r.restarts,
+        note: r.note.clone(),
     }
 }
 
@@ -111,5 +115,21 @@ mod tests {
         );
         assert_eq!(doc.workers[0].last_error.as_deref(), Some(ERROR_WITHHELD));
         assert!(doc.workers[0].last_error_at.is_some());
+    }
+
+    #[test]
+    fn a_worker_stopped_by_the_end_of_the_recording_says_so() {
+        let health = Health::default();
+        health.register("brief", std::time::Duration::from_secs(20));
+        health.update("brief", |r| {
+            r.state = WorkerState::Stopped;
+            r.note = Some("recording finished".into());
+        });
+        health.register("feed", std::time::Duration::from_secs(1));
+        let doc = document(&health.snapshot(), Utc::now());
+        let json = serde_json::to_value(&doc).unwrap();
+        assert_eq!(json["workers"][0]["state"], "stopped");
+        assert_eq!(json["workers"][0]["note"], "recording finished");
+        assert!(json["workers"][1]["note"].is_null(), "{json}");
     }
 }

@@ -37,3 +37,4 @@ mod serve_limits;
 mod setups;
 mod setups_stats;
 mod symbols;
+mod watchlist_coverage;

@@ -228,6 +228,7 @@ async fn serve_answers_health_and_metrics_then_stops_cleanly_on_sigterm() {
             "errors",
             "consecutive_failures",
             "restarts",
+            "note",
         ] {
             assert!(keys.contains(&key), "{key} missing in {w}");
         }

@@ -64,6 +64,7 @@ fn feed(last_ok: i64) -> WorkerRecord {
         errors: 1,
         consecutive_failures: 0,
         restarts: 1,
+        note: None,
     }
 }
 

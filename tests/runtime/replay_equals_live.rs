@@ -216,6 +216,12 @@ async fn a_finished_recording_stops_the_workers_that_need_a_feed_without_failure
     let records = services.health.snapshot();
     services.shutdown();
     assert_eq!(state_of(&records, "feed"), Some(WorkerState::Stopped));
+    let brief = records.iter().find(|r| r.name == "brief");
+    assert_eq!(
+        brief.and_then(|r| r.note.as_deref()),
+        Some("recording finished"),
+        "Health says why the brief scheduler stopped: {brief:?}"
+    );
     let failed: Vec<(String, Option<String>)> = records
         .iter()
         .filter(|r| r.errors > 0)

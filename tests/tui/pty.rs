@@ -557,6 +557,14 @@ fn bars_alone_watch_the_files_symbols_and_a_watchlist_the_trader_set_wins() {
             && !scanner_row(&screen, "AAA"),
         "the trader's QQQ BBB is watched, not the files' AAA:\n{screen}"
     );
+    // QQQ has no bars in the files: its row says so (issue 22 item 8).
+    assert!(
+        screen
+            .lines()
+            .filter_map(|line| line.split("││").nth(1))
+            .any(|cell| cell.starts_with("QQQ ") && cell.contains("no data")),
+        "QQQ reads no data:\n{screen}"
+    );
     app.quit();
 }
 

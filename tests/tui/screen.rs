@@ -77,6 +77,7 @@ fn app_with_coach(coach_configured: bool) -> App {
             errors: 0,
             consecutive_failures: 0,
             restarts: 0,
+            note: None,
         },
         WorkerRecord {
             name: "replay".into(),
@@ -93,6 +94,7 @@ fn app_with_coach(coach_configured: bool) -> App {
             errors: 1,
             consecutive_failures: 1,
             restarts: 0,
+            note: None,
         },
     ]);
     app

@@ -36,6 +36,7 @@ fn feed(last_success: i64) -> WorkerRecord {
         errors: 0,
         consecutive_failures: 0,
         restarts: 0,
+        note: None,
     }
 }
 

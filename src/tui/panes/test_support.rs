@@ -80,6 +80,7 @@ pub fn worker(name: &str, state: WorkerState, error: Option<&str>) -> WorkerReco
         errors: u64::from(error.is_some()),
         consecutive_failures: u32::from(error.is_some()),
         restarts: 0,
+        note: None,
     }
 }
 

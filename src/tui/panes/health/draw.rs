@@ -22,14 +22,34 @@ fn state_cell(w: &WorkerRecord, theme: &Theme, now: DateTime<Utc>) -> Span<'stat
     }
 }
 
-/// `12s provider closed the stream`: how long ago, then what.
+/// `12s provider closed the stream`: how long ago, then what; for a worker that stopped
+/// on its own with a reason, that reason instead (`recording finished`), as a note.
 fn last_error(w: &WorkerRecord, theme: &Theme, now: DateTime<Utc>) -> Line<'static> {
+    if let Some(note) = stopped_note(w) {
+        return Line::from(Span::styled(note.to_string(), theme.dim));
+    }
     match &w.last_error {
         Some(message) => Line::from(vec![
             Span::styled(format!("{} ", age(w.last_error_at, now)), theme.dim),
             Span::styled(message.clone(), theme.error),
         ]),
         None => Line::default(),
+    }
+}
+
+/// The note of a stopped worker, the one thing its last-error cell then says.
+fn stopped_note(w: &WorkerRecord) -> Option<&str> {
+    (w.state == WorkerState::Stopped)
+        .then_some(w.note.as_deref())
+        .flatten()
+}
+
+/// The last column's header: it says "note" too when a stopped worker's note shows there.
+fn last_error_header(workers: &[WorkerRecord]) -> &'static str {
+    if workers.iter().any(|w| stopped_note(w).is_some()) {
+        "Last error / note"
+    } else {
+        "Last error"
     }
 }
 
@@ -77,7 +97,12 @@ pub fn draw(
             }
         })
         .collect();
-    let header = Row::new(columns.iter().map(|c| c.kind.header())).style(theme.dim);
+    let last_header = last_error_header(pane.workers());
+    let header = Row::new(columns.iter().map(|c| match c.kind {
+        Column::LastError => last_header,
+        other => other.header(),
+    }))
+    .style(theme.dim);
     let table = Table::new(rows, columns.iter().map(|c| Constraint::Length(c.width)))
         .header(header)
         .block(block);
@@ -165,7 +190,7 @@ fn columns(workers: &[WorkerRecord], theme: &Theme, now: DateTime<Utc>, width: u
         ),
     ];
     let error =
-        (error_width > 0).then(|| error_width.max(Column::LastError.header().chars().count()));
+        (error_width > 0).then(|| error_width.max(last_error_header(workers).chars().count()));
     let width = usize::from(width);
     // one space between columns
     let used = |cols: &[(Column, usize)], error: usize| {

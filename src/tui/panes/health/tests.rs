@@ -94,3 +94,40 @@ fn the_last_error_column_is_only_as_wide_as_its_text() {
         "{error_row}"
     );
 }
+
+/// Issue 26 item 10: once a recording played to its end, the workers that follow the feed
+/// stop and say why, in the last column, instead of a blank (or a repeated error).
+#[test]
+fn a_worker_stopped_by_the_end_of_the_recording_says_recording_finished() {
+    let mut app = full_app();
+    let stopped = |name: &str| {
+        let mut w = worker(name, WorkerState::Stopped, None);
+        w.note = Some(crate::runtime::bus::RECORDING_FINISHED.to_string());
+        w
+    };
+    app.on_health(vec![
+        worker("feed", WorkerState::Stopped, None),
+        stopped("detect"),
+        stopped("brief"),
+        worker("gex", WorkerState::Failed, Some("chain request timed out")),
+    ]);
+    let screen = pane_screen(&app, PaneId::Health, 80, 24);
+    assert!(screen.contains("Last error / note"), "{screen}");
+    for name in ["detect", "brief"] {
+        let row = screen
+            .lines()
+            .find(|l| l.contains(&format!("│{name} ")))
+            .unwrap_or_default();
+        assert!(row.contains("stopped"), "{row}");
+        assert!(row.contains("recording finished"), "{row}");
+    }
+    let feed = screen
+        .lines()
+        .find(|l| l.contains("│feed "))
+        .unwrap_or_default();
+    assert!(
+        !feed.contains("recording finished"),
+        "no note, none shown: {feed}"
+    );
+    insta::assert_snapshot!(screen);
+}

@@ -337,3 +337,38 @@ fn without_a_stored_calibration_nothing_changes() {
         assert!(!scanner.is_calibrated(o.detection.kind));
     }
 }
+
+/// Issue 22 item 8: a watched symbol the recording holds no bars of is flagged where the
+/// trader looks — its Scanner row reads "no data" and the status line says from whom.
+#[test]
+fn a_watched_symbol_without_bars_reads_no_data_and_the_status_line_names_the_provider() {
+    use crate::tui::panes::test_support::{full_app_with, startup};
+    let mut start = startup();
+    start.watchlist.push(symbol("ZZZZ"));
+    let mut app = full_app_with(start);
+    app.on_event(crate::runtime::AppEvent::Notice(
+        "no data from replay for ZZZZ (the bar files hold none)".into(),
+    ));
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    terminal
+        .draw(|f| {
+            crate::tui::view::draw(
+                f,
+                &app,
+                &crate::tui::theme::Theme::ansi16(),
+                market_time() + chrono::Duration::seconds(2),
+            )
+        })
+        .unwrap();
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("no data from replay for ZZZZ (the bar files hold none)"),
+        "{screen}"
+    );
+    let row = screen
+        .lines()
+        .find(|l| l.contains("ZZZZ") && !l.contains("no data from"))
+        .unwrap_or_default();
+    assert!(row.contains("no data"), "the ZZZZ row: {row}\n{screen}");
+    insta::assert_snapshot!(screen);
+}
