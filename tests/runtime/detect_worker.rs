@@ -70,17 +70,28 @@ async fn stored_once_on(t: &support::TestStore) {
         .unwrap();
     assert!(first.iter().all(|d| stored.iter().any(|s| s.id == d.id)));
 
-    // The replay may interleave detections the first run never reached (the GEX walls
-    // arrive on their own schedule), so it is read until every first detection is back.
+    // The replay may interleave detections the first run never reached, and one that
+    // needed the GEX walls may not come back (they arrive on their own schedule): it is
+    // read until every first detection is back, or for a minute at most.
     let mut again = Services::start(&config, &t.store, now, Feed::Sim);
     let mut replayed: Vec<StoredDetection> = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while !first
         .iter()
         .all(|d| replayed.iter().any(|r| same_finding(r, d)))
     {
-        replayed.extend(first_detections(&mut again, 1).await);
+        match tokio::time::timeout_at(deadline, first_detections(&mut again, 1)).await {
+            Ok(found) => replayed.extend(found),
+            Err(_) => break,
+        }
     }
     again.shutdown();
+    assert!(
+        first
+            .iter()
+            .any(|d| replayed.iter().any(|r| same_finding(r, d))),
+        "the restarted run reports again what the first one found"
+    );
     for d in &first {
         let back = replayed.iter().filter(|r| same_finding(r, d));
         assert!(
