@@ -1,6 +1,6 @@
 //! A local HTTP server standing in for an alert channel (ntfy, a JSON webhook, Slack,
 //! Telegram's Bot API): it records every POST (path, headers, body) and answers from a
-//! script (then 200 `{"ok":true}`).
+//! script (the Discord stand-in's [`Reply`]; then 200 `{"ok":true}`).
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, VecDeque};
@@ -9,35 +9,15 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// A token in every channel URL: it must never show up in logs, errors or /metrics.
 pub const TOKEN: &str = "chan-T0KEN-never-log-me";
 
-#[derive(Clone, Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub body: String,
-    pub headers: Vec<(&'static str, String)>,
-}
-
-impl Reply {
-    pub fn status(status: u16, body: &str) -> Reply {
-        Reply {
-            status,
-            body: body.into(),
-            headers: Vec::new(),
-        }
-    }
-
-    pub fn header(mut self, name: &'static str, value: &str) -> Reply {
-        self.headers.push((name, value.into()));
-        self
-    }
-}
+pub use crate::fake_discord::Reply;
 
 #[derive(Clone, Debug)]
 pub struct Received {
@@ -136,18 +116,7 @@ async fn record(
         inner.script.pop_front()
     };
     fake.arrived.notify_waiters();
-    let reply = reply.unwrap_or_else(|| Reply::status(200, r#"{"ok":true}"#));
-    let mut response = (
-        StatusCode::from_u16(reply.status).unwrap(),
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        reply.body,
-    )
-        .into_response();
-    for (name, value) in reply.headers {
-        response.headers_mut().insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_str(&value).unwrap(),
-        );
-    }
-    response
+    reply
+        .unwrap_or_else(|| Reply::status(200, r#"{"ok":true}"#))
+        .into_response()
 }

@@ -39,6 +39,23 @@ impl Reply {
         self.headers.push((name, value.into()));
         self
     }
+
+    /// The HTTP answer: the status, a JSON body and the extra headers.
+    pub fn into_response(self) -> Response {
+        let mut response = (
+            StatusCode::from_u16(self.status).unwrap(),
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            self.body,
+        )
+            .into_response();
+        for (name, value) in self.headers {
+            response.headers_mut().insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_str(&value).unwrap(),
+            );
+        }
+        response
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -138,22 +155,10 @@ async fn execute(
         inner.script.pop_front()
     };
     fake.arrived.notify_waiters();
-    let Some(reply) = reply else {
-        return StatusCode::NO_CONTENT.into_response();
-    };
-    let mut response = (
-        StatusCode::from_u16(reply.status).unwrap(),
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        reply.body,
-    )
-        .into_response();
-    for (name, value) in reply.headers {
-        response.headers_mut().insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_str(&value).unwrap(),
-        );
+    match reply {
+        Some(reply) => reply.into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
     }
-    response
 }
 
 /// Everything logged through `tracing` on this thread while the guard lives (use a
