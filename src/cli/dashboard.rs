@@ -314,6 +314,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         setup_changes: changes,
         alert_changes,
         brief,
+        focus,
         ..
     } = workers;
     // The Stats pane's Journal tab: at start and after every change of our setups.
@@ -428,6 +429,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
             gex: gex.subscribe(),
             gex_history: gex.subscribe_history(),
             health,
+            focus,
         },
     )
     .await;

@@ -1,12 +1,16 @@
 //! The Alpaca feed worker: runs an [`AlpacaFeed`] under the supervisor like the Massive
 //! feed worker runs its feed (same bus, snapshot requests, Health reporting), with one
-//! stream instead of one per cluster.
+//! stream instead of one per cluster. `focus` is the dashboard's focused symbol, whose
+//! trades the stream follows (`coach serve` has none).
 
 use std::sync::Arc;
+
+use tokio::sync::watch;
 
 use super::bus::{MarketBus, SnapshotRequests};
 use super::massive_feed::{park, record_stream_down};
 use super::supervisor::WorkerCtx;
+use crate::domain::Symbol;
 use crate::provider::MarketEvent;
 use crate::provider::alpaca::AlpacaError;
 use crate::provider::alpaca::feed::{AlpacaFeed, AlpacaFeedConfig};
@@ -19,8 +23,9 @@ pub async fn run_alpaca_feed(
     config: AlpacaFeedConfig,
     bus: MarketBus,
     requests: SnapshotRequests,
+    focus: watch::Receiver<Option<Symbol>>,
 ) -> Result<(), String> {
-    match feed(&ctx, &config, &bus, &requests).await {
+    match feed(&ctx, &config, &bus, &requests, focus).await {
         Ok(()) => Ok(()),
         Err(e) if e.is_fatal() => park(&ctx, &requests, "Alpaca", &e.to_string()).await,
         Err(e) => Err(e.to_string()),
@@ -32,6 +37,7 @@ async fn feed(
     config: &AlpacaFeedConfig,
     bus: &MarketBus,
     requests: &SnapshotRequests,
+    focus: watch::Receiver<Option<Symbol>>,
 ) -> Result<(), AlpacaError> {
     let mut feed = AlpacaFeed::load(config).await?;
     bus.publish(MarketEvent::Snapshot(Arc::new(feed.snapshot(feed.now()))));
@@ -39,7 +45,7 @@ async fn feed(
 
     let cancel = ctx.cancel.child_token();
     let _stop_stream = cancel.clone().drop_guard();
-    let mut inputs = feed.start_stream(&cancel);
+    let mut inputs = feed.start_stream(&cancel, focus);
     let mut flush = tokio::time::interval(config.flush_every);
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

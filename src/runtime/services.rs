@@ -86,6 +86,9 @@ pub struct Services {
     /// The latest stored backtest statistics (SPEC 18), published at start and after each
     /// scheduled run; the screen gets them as `AppEvent::BacktestStats`.
     pub edge: EdgeChannel,
+    /// The symbol the screen focuses, set by the dashboard when its focus changes; the
+    /// Alpaca feed subscribes its trades (free plan: 30 trade symbols). Never set headless.
+    pub focus: watch::Sender<Option<Symbol>>,
 }
 
 impl Services {
@@ -114,6 +117,7 @@ impl Services {
             instance: ownership::instance_id(),
             brief: BriefChannels::new(),
             edge: EdgeChannel::default(),
+            focus: watch::channel(None).0,
         };
         (services, snapshot_requests)
     }
@@ -265,9 +269,15 @@ impl Services {
                 });
             }
             Feed::Alpaca => {
-                let feed_config = alpaca_feed_config(config);
+                let (feed_config, focus) = (alpaca_feed_config(config), self.focus.subscribe());
                 self.spawn("feed", interval, move |ctx| {
-                    run_alpaca_feed(ctx, feed_config.clone(), bus.clone(), requests.clone())
+                    run_alpaca_feed(
+                        ctx,
+                        feed_config.clone(),
+                        bus.clone(),
+                        requests.clone(),
+                        focus.clone(),
+                    )
                 });
                 // Live chains for GEX: Alpaca's contracts (open interest) joined with its
                 // option snapshots (IV). Without keys the feed already says so in Health.

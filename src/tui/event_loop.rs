@@ -20,6 +20,7 @@ use super::app::{App, Effect, STATUS_FADE};
 use super::terminal::{self, Term};
 use super::theme::Theme;
 use super::view;
+use crate::domain::Symbol;
 use crate::provider::MarketEvent;
 use crate::runtime::AppEvent;
 use crate::runtime::gex::{GexBoard, GexHistoryBoard};
@@ -45,6 +46,8 @@ pub struct Inputs {
     /// Today's GEX history per symbol (the GEX pane's sparklines, the Chart's flip path).
     pub gex_history: watch::Receiver<GexHistoryBoard>,
     pub health: Health,
+    /// Where the focused symbol goes when it changes (the Alpaca feed follows its trades).
+    pub focus: watch::Sender<Option<Symbol>>,
 }
 
 pub async fn run(
@@ -74,6 +77,7 @@ pub async fn run(
     let mut fade: Option<(Instant, u64)> = None;
 
     loop {
+        publish_focus(app, &inputs.focus);
         if app.status_seq() != seen_status {
             seen_status = app.status_seq();
             fade = match app.status() {
@@ -175,6 +179,19 @@ pub async fn run(
             }
         }
     }
+}
+
+/// Publishes the app's focused symbol when it differs from the last one published
+/// (receivers wake only on a change).
+pub fn publish_focus(app: &App, focus: &watch::Sender<Option<Symbol>>) {
+    focus.send_if_modified(|published| {
+        let now = app.focus_symbol();
+        if published.as_ref() == now {
+            return false;
+        }
+        *published = now.cloned();
+        true
+    });
 }
 
 /// A failed write to the terminal: the way out when the terminal is gone, an error otherwise.

@@ -18,7 +18,7 @@ use chrono_tz::America::New_York;
 use coach::domain::{Bar, Symbol};
 use coach::provider::MarketEvent;
 use coach::provider::alpaca::feed::{AlpacaFeed, AlpacaFeedConfig};
-use coach::provider::alpaca::stream::{StreamEvent, StreamTimings, Subscriptions, spawn_stream};
+use coach::provider::alpaca::stream::{StreamEvent, StreamTimings, Watched, spawn_stream};
 use coach::provider::alpaca::{AlpacaConnection, AlpacaError, Feed, Secret};
 use coach::provider::backoff::RetryPolicy;
 use coach::provider::massive::feed::FeedClock;
@@ -261,7 +261,7 @@ async fn run_feed(
     assert_eq!(loaded.provider, "alpaca");
     assert_eq!(loaded.symbols[0].bars.len(), 360, "04:00 to 09:59 at start");
     let cancel = CancellationToken::new();
-    let mut inputs = feed.start_stream(&cancel);
+    let mut inputs = feed.start_stream(&cancel, tokio::sync::watch::channel(None).1);
     let mut published = Vec::new();
     let done = |feed: &AlpacaFeed| {
         let snap = feed.snapshot(feed.now());
@@ -400,7 +400,7 @@ async fn stream_until_end(
             ..conn
         },
         fast_timings(),
-        Subscriptions::for_watchlist(&[symbol("SPY")]),
+        Watched::unfocused(vec![symbol("SPY")]),
         tx,
         cancel.clone(),
     );
@@ -464,7 +464,7 @@ async fn another_client_holding_the_connection_backs_off_a_minute_and_says_so() 
             connection_limit_backoff: Duration::from_secs(60),
             ..fast_timings()
         },
-        Subscriptions::for_watchlist(&[symbol("SPY")]),
+        Watched::unfocused(vec![symbol("SPY")]),
         tx,
         cancel.clone(),
     );

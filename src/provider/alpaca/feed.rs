@@ -11,12 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::rest::{RestClient, Timeframe};
-use super::stream::{StreamEvent, StreamTimings, Subscriptions, spawn_stream};
+use super::stream::{StreamEvent, StreamTimings, Watched, spawn_stream};
 use super::{AlpacaConnection, AlpacaError};
 use crate::domain::{Bar, Symbol};
 use crate::market::calendar;
@@ -192,16 +192,20 @@ impl AlpacaFeed {
         self.live.snapshot(now)
     }
 
-    /// Connects the stream (bars of every symbol, trades of up to 30); it stops when
-    /// `cancel` fires.
-    pub fn start_stream(&mut self, cancel: &CancellationToken) -> FeedInputs {
+    /// Connects the stream (bars of every symbol, trades of up to 30, `focus`'s among
+    /// them when it is a watched symbol); it stops when `cancel` fires.
+    pub fn start_stream(
+        &mut self,
+        cancel: &CancellationToken,
+        focus: watch::Receiver<Option<Symbol>>,
+    ) -> FeedInputs {
         let (events_tx, events) = mpsc::channel(4096);
         let (backfill_tx, backfilled) = mpsc::channel(8);
         self.backfill_tx = Some(backfill_tx);
         let stream = spawn_stream(
             self.config.connection.clone(),
             self.config.stream,
-            Subscriptions::for_watchlist(&self.config.symbols),
+            Watched::new(self.config.symbols.clone(), focus),
             events_tx,
             cancel.clone(),
         );

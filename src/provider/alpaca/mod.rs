@@ -11,6 +11,7 @@ pub mod chain;
 pub mod feed;
 pub mod rest;
 pub mod stream;
+pub mod subscriptions;
 pub mod wire;
 
 use crate::domain::Symbol;

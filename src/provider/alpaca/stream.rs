@@ -1,6 +1,8 @@
 //! The Alpaca market data stream (`/v2/iex` or `/v2/sip`): `connected` → auth → one
 //! subscribe (minute bars of the watchlist, trades of at most 30 symbols on the free
-//! plan), then minute bars `b`, corrected bars `u` and trades `t`. Pings every 25 s and a
+//! plan, the focused one among them: `subscriptions`), then minute bars `b`, corrected
+//! bars `u` and trades `t`; a focus change while live is sent as `unsubscribe` and
+//! `subscribe` on the same connection. Pings every 25 s and a
 //! read deadline; on a drop it reconnects with exponential backoff and full jitter (the
 //! shared [`RetryPolicy`]) and subscribes again, and the feed backfills the missed
 //! minutes over REST.
@@ -20,13 +22,11 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
+pub use super::subscriptions::{MAX_TRADE_SYMBOLS, Subscriptions, Watched};
 use super::wire::{BarWire, parse_instant, to_bar};
 use super::{AlpacaConnection, AlpacaError};
 use crate::domain::{Bar, Symbol};
 use crate::provider::backoff::RetryPolicy;
-
-/// The free plan's limit on trade (and quote) subscriptions.
-pub const MAX_TRADE_SYMBOLS: usize = 30;
 
 /// The stream's timings. Defaults are the protocol's; tests shorten them.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -53,39 +53,6 @@ impl Default for StreamTimings {
             backoff_max: Duration::from_secs(30),
             connection_limit_backoff: Duration::from_secs(60),
         }
-    }
-}
-
-/// What to subscribe to.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Subscriptions {
-    pub bars: Vec<Symbol>,
-    pub trades: Vec<Symbol>,
-}
-
-impl Subscriptions {
-    /// Minute bars of every symbol, trades of the first 30 (the free plan's limit).
-    pub fn for_watchlist(symbols: &[Symbol]) -> Subscriptions {
-        Subscriptions {
-            bars: symbols.to_vec(),
-            trades: symbols.iter().take(MAX_TRADE_SYMBOLS).cloned().collect(),
-        }
-    }
-
-    fn message(&self) -> Message {
-        let names = |list: &[Symbol]| {
-            list.iter()
-                .map(|s| s.as_str().to_string())
-                .collect::<Vec<_>>()
-        };
-        Message::text(
-            serde_json::json!({
-                "action": "subscribe",
-                "bars": names(&self.bars),
-                "trades": names(&self.trades),
-            })
-            .to_string(),
-        )
     }
 }
 
@@ -226,7 +193,7 @@ fn on_error(code: u16, message: &str, was_live: bool, connection: &AlpacaConnect
 pub fn spawn_stream(
     connection: AlpacaConnection,
     timings: StreamTimings,
-    subscriptions: Subscriptions,
+    mut watched: Watched,
     events: mpsc::Sender<StreamEvent>,
     cancel: CancellationToken,
 ) -> JoinHandle<Result<(), AlpacaError>> {
@@ -241,7 +208,7 @@ pub fn spawn_stream(
         loop {
             connection_count += 1;
             let ended = tokio::select! {
-                ended = connect_once(&connection, &timings, &subscriptions, &events, connection_count) => ended,
+                ended = connect_once(&connection, &timings, &mut watched, &events, connection_count) => ended,
                 _ = cancel.cancelled() => Ended::Cancelled,
             };
             let (reason, delay) = match ended {
@@ -378,16 +345,19 @@ async fn handshake(
     Ok(socket)
 }
 
+/// One connection: subscribes the set of the moment's focus, then follows the focus on
+/// the live socket until it drops.
 async fn connect_once(
     connection: &AlpacaConnection,
     timings: &StreamTimings,
-    subscriptions: &Subscriptions,
+    watched: &mut Watched,
     events: &mpsc::Sender<StreamEvent>,
     count: u64,
 ) -> Ended {
+    let mut subscriptions = watched.current();
     let mut socket = match tokio::time::timeout(
         timings.handshake_timeout,
-        handshake(connection, timings, subscriptions),
+        handshake(connection, timings, &subscriptions),
     )
     .await
     {
@@ -421,6 +391,8 @@ async fn connect_once(
     let mut ping = tokio::time::interval(timings.ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await;
+    // Without a screen the focus sender is gone: stop polling it.
+    let mut focus_open = true;
     loop {
         tokio::select! {
             text = next_text(&mut socket, timings.read_deadline) => {
@@ -438,6 +410,25 @@ async fn connect_once(
                         return Ended::ConsumerGone;
                     }
                 }
+            }
+            changed = watched.focus.changed(), if focus_open => {
+                if changed.is_err() {
+                    focus_open = false;
+                    continue;
+                }
+                let next = watched.current();
+                for message in subscriptions.changes_to(&next) {
+                    if let Err(e) = socket.send(message).await {
+                        return live_drop(format!("sending a focus subscription failed: {e}"));
+                    }
+                }
+                if next.trades != subscriptions.trades {
+                    tracing::debug!(
+                        "Alpaca trades follow the focus: {:?}",
+                        next.trades.last().map(Symbol::as_str)
+                    );
+                }
+                subscriptions = next;
             }
             _ = ping.tick() => {
                 if let Err(e) = socket.send(Message::Ping(Vec::new().into())).await {
@@ -477,14 +468,5 @@ mod tests {
             Element::Error(406, "connection limit exceeded".into())
         );
         assert!(parse_frame("not json").is_empty());
-    }
-
-    #[test]
-    fn trades_are_asked_for_at_most_thirty_symbols() {
-        let symbols: Vec<Symbol> = (0..40)
-            .map(|i| Symbol::parse(&format!("S{i}")).unwrap())
-            .collect();
-        let s = Subscriptions::for_watchlist(&symbols);
-        assert_eq!((s.bars.len(), s.trades.len()), (40, 30));
     }
 }
