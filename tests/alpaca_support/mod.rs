@@ -18,6 +18,8 @@ use coach::domain::Bar;
 pub(crate) use http::{Canned, Dynamic, HttpServer, Seen, capture_logs};
 use serde_json::{Value, json};
 
+pub mod ws;
+
 pub const KEY_ID: &str = "PKTEST0123456789ABCD";
 pub const SECRET_KEY: &str = "sEcReT0123456789abcdefghijKLMNOP";
 

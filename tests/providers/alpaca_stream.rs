@@ -8,10 +8,11 @@
 use crate::alpaca_support;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use alpaca_support::ws::{Script, WsServer, connection, fast_timings, ws_server};
 use alpaca_support::{Dynamic, HttpServer, KEY_ID, SECRET_KEY, assert_no_keys, market};
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use chrono_tz::America::New_York;
@@ -22,11 +23,8 @@ use coach::provider::alpaca::stream::{StreamEvent, StreamTimings, Watched, spawn
 use coach::provider::alpaca::{AlpacaConnection, AlpacaError, Feed, Secret};
 use coach::provider::backoff::RetryPolicy;
 use coach::provider::massive::feed::FeedClock;
-use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
 fn ny(h: u32, m: u32) -> DateTime<Utc> {
@@ -60,125 +58,6 @@ fn truth(base: f64) -> Vec<Bar> {
 fn bar_json(kind: &str, symbol: &str, b: &Bar) -> Value {
     json!({"T": kind, "S": symbol, "o": b.open, "h": b.high, "l": b.low, "c": b.close,
         "v": b.volume, "t": b.start.to_rfc3339_opts(SecondsFormat::Secs, true), "n": 5, "vw": b.close})
-}
-
-/// What one connection of the stand-in does after the handshake: frames to send, then
-/// whether to drop the connection (else it stays open).
-#[derive(Clone, Default)]
-struct Script {
-    /// Sent instead of `authenticated` (e.g. a 402 error), ending the connection.
-    auth_answer: Option<Value>,
-    /// Sent instead of the subscription answer.
-    subscribe_answer: Option<Value>,
-    frames: Vec<Value>,
-    drop_after: bool,
-}
-
-/// A WebSocket stand-in at `ws://127.0.0.1:port`; each accepted connection plays the
-/// next script (the last one repeats). Records the client's messages and counts
-/// connections.
-struct WsServer {
-    base: String,
-    connections: Arc<AtomicUsize>,
-    received: Arc<Mutex<Vec<Value>>>,
-}
-
-type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
-
-/// The client's next text message, recorded.
-async fn read(ws: &mut Ws, seen: &Mutex<Vec<Value>>) -> Option<Value> {
-    loop {
-        match ws.next().await? {
-            Ok(Message::Text(t)) => {
-                let v: Value = serde_json::from_str(&t).ok()?;
-                seen.lock().unwrap().push(v.clone());
-                return Some(v);
-            }
-            Ok(_) => continue,
-            Err(_) => return None,
-        }
-    }
-}
-
-async fn ws_server(scripts: Vec<Script>) -> WsServer {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("ws://{}", listener.local_addr().unwrap());
-    let connections = Arc::new(AtomicUsize::new(0));
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let (count, seen) = (connections.clone(), received.clone());
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let n = count.fetch_add(1, Ordering::SeqCst);
-            let script = scripts[n.min(scripts.len() - 1)].clone();
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
-                    return;
-                };
-                let send = |v: Value| Message::text(json!([v]).to_string());
-                let _ = ws
-                    .send(send(json!({"T":"success","msg":"connected"})))
-                    .await;
-                let Some(auth) = read(&mut ws, &seen).await else {
-                    return;
-                };
-                let keys_ok = auth["key"] == KEY_ID && auth["secret"] == SECRET_KEY;
-                let answer = match (&script.auth_answer, keys_ok) {
-                    (Some(a), _) => a.clone(),
-                    (None, false) => json!({"T":"error","code":402,"msg":"auth failed"}),
-                    (None, true) => json!({"T":"success","msg":"authenticated"}),
-                };
-                let _ = ws.send(send(answer.clone())).await;
-                if answer["T"] == "error" {
-                    return;
-                }
-                let Some(sub) = read(&mut ws, &seen).await else {
-                    return;
-                };
-                let answer = script.subscribe_answer.clone().unwrap_or_else(|| {
-                    json!({"T":"subscription","trades":sub["trades"],"quotes":[],"bars":sub["bars"]})
-                });
-                let _ = ws.send(send(answer.clone())).await;
-                if answer["T"] == "error" {
-                    return;
-                }
-                for frame in script.frames {
-                    let _ = ws.send(Message::text(json!([frame]).to_string())).await;
-                }
-                if script.drop_after {
-                    return;
-                }
-                while ws.next().await.is_some() {}
-            });
-        }
-    });
-    WsServer {
-        base,
-        connections,
-        received,
-    }
-}
-
-fn connection(data_url: &str, stream_url: &str) -> AlpacaConnection {
-    AlpacaConnection {
-        data_url: data_url.into(),
-        stream_url: stream_url.into(),
-        trading_url: data_url.into(),
-        feed: Feed::Iex,
-        key_id: Secret::new(KEY_ID),
-        secret_key: Secret::new(SECRET_KEY),
-    }
-}
-
-fn fast_timings() -> StreamTimings {
-    StreamTimings {
-        ping_every: Duration::from_secs(25),
-        read_deadline: Duration::from_secs(30),
-        handshake_timeout: Duration::from_secs(10),
-        backoff_base: Duration::from_millis(5),
-        backoff_max: Duration::from_millis(20),
-        connection_limit_backoff: Duration::from_secs(60),
-    }
 }
 
 /// The REST market: until the stream's second connection, the minutes before 10:00 (what
@@ -310,7 +189,7 @@ async fn run_feed(
         .into_iter()
         .map(|s| (s.symbol, s.bars))
         .collect();
-    let received = ws.received.lock().unwrap().clone();
+    let received = ws.received_on(1);
     assert_eq!(
         received[0],
         json!({"action":"auth","key":KEY_ID,"secret":SECRET_KEY})

@@ -9,6 +9,7 @@ mod massive_support;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alpaca_focus;
 mod alpaca_gex;
 mod alpaca_rest;
 mod alpaca_stream;
