@@ -202,3 +202,23 @@ fn write_failed(error: io::Error) -> io::Result<Exit> {
         Err(error)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::panes::test_support::{empty_app, symbol};
+
+    #[test]
+    fn the_focus_reaches_the_feed_once_per_change() {
+        let mut app = empty_app();
+        let (tx, mut rx) = watch::channel(None);
+        publish_focus(&app, &tx);
+        assert!(rx.has_changed().unwrap(), "the first focus is news");
+        assert_eq!(*rx.borrow_and_update(), Some(symbol("SPX")));
+        publish_focus(&app, &tx);
+        assert!(!rx.has_changed().unwrap(), "the same focus wakes nobody");
+        app.show_symbol(symbol("QQQ"));
+        publish_focus(&app, &tx);
+        assert_eq!(*rx.borrow_and_update(), Some(symbol("QQQ")));
+    }
+}
