@@ -58,7 +58,8 @@ pub enum Command {
     /// Run every worker headless (no TUI) with alerting, and optionally an HTTP endpoint
     /// (GET /health/workers, GET /metrics). SIGTERM or Ctrl-C stops it.
     Serve(serve::ServeArgs),
-    /// Download minute or daily bars from Massive into the replay CSV format.
+    /// Download minute or daily bars from Massive or Alpaca (`--provider`) into the replay
+    /// CSV format.
     Bars(bars::BarsArgs),
     /// Check the configuration, the database and the market data provider.
     Doctor(doctor::DoctorArgs),
