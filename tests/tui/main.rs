@@ -1,9 +1,14 @@
 //! The screen: insta snapshots of the whole grid and of the Chart pane, and the real binary
 //! in a pseudo-terminal. One test binary.
 
+#[path = "../alpaca_support/mod.rs"]
+mod alpaca_support;
+#[path = "../massive_support/mod.rs"]
+mod massive_support;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alpaca_focus;
 mod chart;
 mod desktop;
 mod pty;
