@@ -365,6 +365,63 @@ async fn serve_posts_a_firing_price_alert_to_ntfy_with_no_terminal() {
     }
 }
 
+/// `coach serve` on Alpaca against the local stand-ins (REST and the stream): the feed
+/// goes live with one subscribe (bars of the streamable symbols, no index; trades of the
+/// same, within 30) and never changes it (no screen, no focus), stops with exit 0, and
+/// the debug log holds neither key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_streams_alpaca_without_a_screen_and_never_logs_the_keys() {
+    use crate::alpaca_support::ws::{Script, ws_server};
+    use crate::alpaca_support::{HttpServer, KEY_ID, SECRET_KEY, assert_no_keys, market};
+    let ws = ws_server(vec![Script::default()]).await;
+    let rest = HttpServer::start(None, Some(market(Default::default(), 150))).await;
+    let vars = [
+        ("COACH_GENERAL_PROVIDER", "alpaca".to_string()),
+        ("COACH_ALPACA_DATA_URL", rest.base.clone()),
+        ("COACH_ALPACA_TRADING_URL", rest.base.clone()),
+        ("COACH_ALPACA_STREAM_URL", ws.base.clone()),
+        ("APCA_API_KEY_ID", KEY_ID.to_string()),
+        ("APCA_API_SECRET_KEY", SECRET_KEY.to_string()),
+    ];
+    let mut server = tokio::task::block_in_place(|| start_with("", &vars, |_| {}));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !server.log().contains("Alpaca iex stream live") {
+        assert!(
+            Instant::now() < deadline,
+            "the stream never went live:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let workers = reqwest::get(server.url("/health/workers"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(workers.contains("\"feed\""), "{workers}");
+    let status = tokio::task::block_in_place(|| server.terminate());
+    assert_eq!(status.code(), Some(0), "{}", server.log());
+
+    let messages = ws.received_on(1);
+    assert_eq!(messages.len(), 2, "auth and one subscribe: {messages:?}");
+    let subscribe = &messages[1];
+    assert_eq!(subscribe["action"], "subscribe");
+    let bars = subscribe["bars"].as_array().unwrap();
+    assert!(bars.contains(&"SPY".into()), "{subscribe}");
+    assert!(
+        !bars.contains(&"SPX".into()),
+        "no index on Alpaca: {subscribe}"
+    );
+    assert_eq!(
+        subscribe["trades"], subscribe["bars"],
+        "a short list: every trade"
+    );
+    assert_eq!(ws.connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_no_keys("the log", &server.log());
+    assert_no_keys("/health/workers", &workers);
+}
+
 #[test]
 fn a_bad_serve_address_in_the_config_is_bad_input() {
     let dir = tempfile::tempdir().unwrap();
