@@ -5,6 +5,7 @@
 mod support;
 
 mod chart;
+mod coalescing;
 mod desktop;
 mod pty;
 mod screen;
