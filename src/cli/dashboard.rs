@@ -424,6 +424,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         config.ui.max_fps,
         Inputs {
             market: market_rx,
+            bus: bus.clone(),
             actions,
             events,
             gex: gex.subscribe(),

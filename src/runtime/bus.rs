@@ -1,55 +1,283 @@
 //! The market bus: live events for every subscriber, and a snapshot on request so a
 //! consumer that starts late (or restarts after falling behind) catches up without
 //! losing the session so far.
+//!
+//! Each subscriber has a mailbox of its own, bounded whatever it does: the steps it has
+//! not read yet are merged into one (the final bars appended in order, the prices kept
+//! at the latest per symbol), so a slow consumer, or the screen between two frames, sees
+//! a burst of prices as one step with the last price. Bars are never dropped quietly:
+//! past `bar_limit` unread bars the mailbox is emptied and the subscriber's next `recv`
+//! answers `Lagged`, after which it restarts from a snapshot (the detector and the
+//! evaluator return `fell_behind`, the screen asks the feed for one).
 
-use std::sync::{Arc, OnceLock};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::supervisor::WorkerCtx;
-use crate::provider::{MarketEvent, MarketSnapshot};
+use crate::domain::Symbol;
+use crate::provider::{MarketEvent, MarketSnapshot, Quote};
 
 /// The Health note of a worker that stopped because the recording it followed ended.
 pub const RECORDING_FINISHED: &str = "recording finished";
+
+/// Snapshots queued in one mailbox (one per session roll, or per recording rewind)
+/// beyond which its subscriber is told it lagged.
+const MAX_QUEUED_SNAPSHOTS: usize = 16;
 
 type SnapshotReply = oneshot::Sender<Arc<MarketSnapshot>>;
 
 #[derive(Clone, Debug)]
 pub struct MarketBus {
-    events: broadcast::Sender<MarketEvent>,
+    subscribers: Arc<Subscribers>,
+    /// Dropped with the last clone of the bus: every mailbox is then closed.
+    _open: Arc<Open>,
     requests: mpsc::Sender<SnapshotReply>,
     /// Set once by a feed whose market ended for good (a recording played to its end).
     ended: Arc<OnceLock<String>>,
 }
 
+#[derive(Debug)]
+struct Subscribers {
+    mailboxes: Mutex<Vec<Weak<Mailbox>>>,
+    bar_limit: usize,
+}
+
+/// Closes every mailbox when the last publisher goes.
+#[derive(Debug)]
+struct Open(Arc<Subscribers>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        for mailbox in self.0.live() {
+            mailbox.lock().closed = true;
+            mailbox.ready.notify_one();
+        }
+    }
+}
+
+/// One subscriber's unread events.
+#[derive(Debug, Default)]
+struct Mailbox {
+    pending: Mutex<Pending>,
+    ready: Notify,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    /// In publication order: snapshots as published, consecutive steps merged into one.
+    queue: VecDeque<MarketEvent>,
+    /// Where each symbol's quote sits in the last queued step (when the last is a step).
+    last_quotes: HashMap<Symbol, usize>,
+    /// Final bars in the queued steps.
+    bars: usize,
+    /// Publications merged into the queue, to say how many were missed on a lag.
+    published: u64,
+    /// Publications dropped since the subscriber last read: its next `recv` says so.
+    missed: u64,
+    closed: bool,
+}
+
+/// A subscriber's end of the bus. `recv` answers like a broadcast receiver's: the next
+/// event, `Lagged(n)` once after `n` publications were dropped, `Closed` when the bus is
+/// gone.
+#[derive(Debug)]
+pub struct MarketReceiver {
+    mailbox: Arc<Mailbox>,
+}
+
+impl Subscribers {
+    fn live(&self) -> Vec<Arc<Mailbox>> {
+        let mut mailboxes = self.mailboxes.lock().unwrap_or_else(|e| e.into_inner());
+        mailboxes.retain(|m| m.strong_count() > 0);
+        mailboxes.iter().filter_map(Weak::upgrade).collect()
+    }
+}
+
+impl Mailbox {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        // A panic while holding it leaves a consistent queue (every change is one push).
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Pending {
+    fn push(&mut self, event: MarketEvent, bar_limit: usize) {
+        self.published += 1;
+        match event {
+            MarketEvent::Snapshot(snapshot) => {
+                self.queue.push_back(MarketEvent::Snapshot(snapshot));
+                self.last_quotes.clear();
+                let snapshots = self
+                    .queue
+                    .iter()
+                    .filter(|e| matches!(e, MarketEvent::Snapshot(_)))
+                    .count();
+                if snapshots > MAX_QUEUED_SNAPSHOTS {
+                    self.lag();
+                }
+            }
+            MarketEvent::Step { at, quotes, bars } => {
+                self.bars += bars.len();
+                match self.queue.back_mut() {
+                    Some(MarketEvent::Step {
+                        at: last_at,
+                        quotes: last_quotes,
+                        bars: last_bars,
+                    }) => {
+                        *last_at = (*last_at).max(at);
+                        last_bars.extend(bars);
+                        merge_quotes(last_quotes, &mut self.last_quotes, quotes);
+                    }
+                    _ => {
+                        let mut merged = Vec::with_capacity(quotes.len());
+                        self.last_quotes.clear();
+                        merge_quotes(&mut merged, &mut self.last_quotes, quotes);
+                        self.queue.push_back(MarketEvent::Step {
+                            at,
+                            quotes: merged,
+                            bars,
+                        });
+                    }
+                }
+                if self.bars > bar_limit {
+                    self.lag();
+                }
+            }
+        }
+    }
+
+    /// Drops everything unread: the subscriber hears `Lagged` and restarts from a
+    /// snapshot.
+    fn lag(&mut self) {
+        self.missed += self.published;
+        self.published = 0;
+        self.queue.clear();
+        self.last_quotes.clear();
+        self.bars = 0;
+    }
+
+    fn pop(&mut self) -> Option<Result<MarketEvent, RecvError>> {
+        if self.missed > 0 {
+            return Some(Err(RecvError::Lagged(std::mem::take(&mut self.missed))));
+        }
+        let event = self.queue.pop_front()?;
+        if self.queue.is_empty() {
+            self.last_quotes.clear();
+            self.published = 0;
+        }
+        if let MarketEvent::Step { bars, .. } = &event {
+            self.bars -= bars.len();
+        }
+        Some(Ok(event))
+    }
+}
+
+/// Adds `quotes` to a step's, a symbol's later quote replacing its earlier one in place.
+fn merge_quotes(into: &mut Vec<Quote>, at: &mut HashMap<Symbol, usize>, quotes: Vec<Quote>) {
+    for quote in quotes {
+        match at.get(&quote.symbol) {
+            Some(&i) => into[i] = quote,
+            None => {
+                at.insert(quote.symbol.clone(), into.len());
+                into.push(quote);
+            }
+        }
+    }
+}
+
+impl MarketReceiver {
+    /// The next event; see the type's documentation. Cancel-safe: nothing is taken out
+    /// of the mailbox until it is returned.
+    pub async fn recv(&mut self) -> Result<MarketEvent, RecvError> {
+        loop {
+            {
+                let mut pending = self.mailbox.lock();
+                if let Some(next) = pending.pop() {
+                    return next;
+                }
+                if pending.closed {
+                    return Err(RecvError::Closed);
+                }
+            }
+            // A publication between the check and here left a permit: no wake-up is lost.
+            self.mailbox.ready.notified().await;
+        }
+    }
+
+    /// Final bars waiting in this subscriber's mailbox (what a slow consumer costs).
+    pub fn pending_bars(&self) -> usize {
+        self.mailbox.lock().bars
+    }
+
+    /// Prices waiting in this subscriber's mailbox: at most one per symbol per queued
+    /// step.
+    pub fn pending_quotes(&self) -> usize {
+        let pending = self.mailbox.lock();
+        pending
+            .queue
+            .iter()
+            .map(|e| match e {
+                MarketEvent::Step { quotes, .. } => quotes.len(),
+                MarketEvent::Snapshot(_) => 0,
+            })
+            .sum()
+    }
+}
+
 /// The feed's end of the snapshot requests; shared so a restarted feed keeps serving them.
 #[derive(Clone, Debug)]
-pub struct SnapshotRequests(Arc<Mutex<mpsc::Receiver<SnapshotReply>>>);
+pub struct SnapshotRequests(Arc<tokio::sync::Mutex<mpsc::Receiver<SnapshotReply>>>);
 
 impl MarketBus {
-    /// `capacity` events are kept for a slow subscriber before it is told it lagged.
-    pub fn new(capacity: usize) -> (MarketBus, SnapshotRequests) {
-        let (events, _) = broadcast::channel(capacity);
+    /// A subscriber that leaves more than `bar_limit` final bars unread is told it
+    /// lagged (its prices never pile up: they are merged to the latest per symbol).
+    pub fn new(bar_limit: usize) -> (MarketBus, SnapshotRequests) {
+        let subscribers = Arc::new(Subscribers {
+            mailboxes: Mutex::new(Vec::new()),
+            bar_limit: bar_limit.max(1),
+        });
         let (requests, rx) = mpsc::channel(64);
         (
             MarketBus {
-                events,
+                _open: Arc::new(Open(subscribers.clone())),
+                subscribers,
                 requests,
                 ended: Arc::new(OnceLock::new()),
             },
-            SnapshotRequests(Arc::new(Mutex::new(rx))),
+            SnapshotRequests(Arc::new(tokio::sync::Mutex::new(rx))),
         )
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<MarketEvent> {
-        self.events.subscribe()
+    /// A mailbox that receives everything published from now on.
+    pub fn subscribe(&self) -> MarketReceiver {
+        let mailbox = Arc::new(Mailbox::default());
+        let mut mailboxes = self
+            .subscribers
+            .mailboxes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        mailboxes.push(Arc::downgrade(&mailbox));
+        MarketReceiver { mailbox }
     }
 
-    /// Sends to every subscriber; having none (yet) is not an error.
+    /// Puts `event` in every subscriber's mailbox (merged into the step it has not read
+    /// yet, if any) and wakes it; having none (yet) is not an error. Never waits.
     pub fn publish(&self, event: MarketEvent) {
-        if self.events.send(event).is_err() {
+        let mailboxes = self.subscribers.live();
+        let Some((last, others)) = mailboxes.split_last() else {
             tracing::trace!("no market event subscribers");
+            return;
+        };
+        let limit = self.subscribers.bar_limit;
+        for mailbox in others {
+            mailbox.lock().push(event.clone(), limit);
+            mailbox.ready.notify_one();
         }
+        last.lock().push(event, limit);
+        last.ready.notify_one();
     }
 
     /// Called by a feed whose market ended for good, before it stops: `why` ("the

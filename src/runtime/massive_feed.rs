@@ -11,7 +11,7 @@ use super::supervisor::WorkerCtx;
 use crate::provider::MarketEvent;
 use crate::provider::massive::MassiveError;
 use crate::provider::massive::feed::{MassiveFeed, MassiveFeedConfig, stream_ended};
-use crate::provider::massive::ws::Cluster;
+use crate::provider::massive::ws::{Cluster, StreamEvent};
 use crate::worker_health::WorkerState;
 
 /// Runs the Massive feed until cancelled. A bad key or a plan without the data is
@@ -53,9 +53,16 @@ pub(super) async fn park(
     }
 }
 
+/// Stream events read in one go before the step they make is published: what is ready
+/// (a WebSocket frame's messages arrive together), capped so snapshot requests and
+/// cancellation get their turn under a flood.
+pub(super) const MAX_EVENTS_PER_STEP: usize = 1024;
+
 /// Loads the session, publishes its snapshot, connects the streams, then serves stream
-/// events, backfills, flush ticks and snapshot requests until cancelled or a stream
-/// stops for good.
+/// events, backfills and snapshot requests until cancelled or a stream stops for good.
+/// Prices and bars are published as they arrive: the events ready together (a frame's)
+/// become one `Step`, with no batching interval in front of the screen, the evaluator
+/// and the alerts. The heartbeat and the session roll run on their own timer.
 async fn feed(
     ctx: &WorkerCtx,
     config: &MassiveFeedConfig,
@@ -69,20 +76,26 @@ async fn feed(
     let cancel = ctx.cancel.child_token();
     let _stop_streams = cancel.clone().drop_guard();
     let mut inputs = feed.start_streams(&cancel);
-    let mut flush = tokio::time::interval(config.flush_every);
-    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut housekeeping = tokio::time::interval(config.heartbeat_every);
+    housekeeping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             Some((cluster, event)) = inputs.events.recv() => {
-                if let Some(reason) = feed.on_stream_event(cluster, event) {
-                    record_disconnect(ctx, cluster, &reason);
+                take_event(ctx, &mut feed, cluster, event);
+                for _ in 1..MAX_EVENTS_PER_STEP {
+                    let Ok((cluster, event)) = inputs.events.try_recv() else { break };
+                    take_event(ctx, &mut feed, cluster, event);
                 }
+                publish_ready(bus, &mut feed);
             },
-            Some(done) = inputs.backfilled.recv() => feed.on_backfill(done)?,
+            Some(done) = inputs.backfilled.recv() => {
+                feed.on_backfill(done)?;
+                publish_ready(bus, &mut feed);
+            },
             Some((cluster, result)) = inputs.ended.recv() => {
                 return Err(stream_ended(cluster, result));
             },
-            _ = flush.tick() => publish_step(ctx, bus, &mut feed).await?,
+            _ = housekeeping.tick() => housekeep(ctx, bus, &mut feed).await?,
             Some(reply) = requests.next() => {
                 if reply.send(Arc::new(feed.snapshot(feed.now()))).is_err() {
                     tracing::debug!("a snapshot requester went away");
@@ -93,22 +106,33 @@ async fn feed(
     }
 }
 
-/// One flush tick: publishes what arrived since the last one, heart-beats while every
-/// stream is live (so an outage shows as stale), and rolls to a new session when the
-/// date changed.
-async fn publish_step(
+/// One stream event into the feed; a disconnect shows in Health.
+fn take_event(ctx: &WorkerCtx, feed: &mut MassiveFeed, cluster: Cluster, event: StreamEvent) {
+    if let Some(reason) = feed.on_stream_event(cluster, event) {
+        record_disconnect(ctx, cluster, &reason);
+    }
+}
+
+/// Publishes the prices and bars the feed gathered since its last step, if any.
+fn publish_ready(bus: &MarketBus, feed: &mut MassiveFeed) {
+    if let Some(step) = feed.take_step(feed.now()) {
+        bus.publish(step);
+    }
+}
+
+/// One housekeeping tick: heart-beats while every stream is live (so an outage shows as
+/// stale) and rolls to a new session when the date changed.
+async fn housekeep(
     ctx: &WorkerCtx,
     bus: &MarketBus,
     feed: &mut MassiveFeed,
 ) -> Result<(), MassiveError> {
-    let now = feed.now();
-    if let Some(step) = feed.take_step(now) {
-        bus.publish(step);
-    }
     if feed.all_streams_live() {
         ctx.heartbeat();
     }
-    if let Some(snapshot) = feed.roll(now).await? {
+    // What the old session gathered goes out before the new session's snapshot.
+    publish_ready(bus, feed);
+    if let Some(snapshot) = feed.roll(feed.now()).await? {
         bus.publish(MarketEvent::Snapshot(Arc::new(snapshot)));
     }
     Ok(())

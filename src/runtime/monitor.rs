@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, oneshot};
 
-use super::bus::MarketBus;
+use super::bus::{MarketBus, MarketReceiver};
 use super::health::Health;
 use super::metrics::Metrics;
 use super::supervisor::WorkerCtx;
@@ -112,7 +112,7 @@ impl Monitor {
 }
 
 async fn next_event(
-    market: &mut Option<broadcast::Receiver<MarketEvent>>,
+    market: &mut Option<MarketReceiver>,
 ) -> Result<MarketEvent, broadcast::error::RecvError> {
     match market {
         Some(rx) => rx.recv().await,

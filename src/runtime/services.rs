@@ -93,14 +93,15 @@ pub struct Services {
 
 impl Services {
     /// The handles before any worker starts: a fresh health registry with the configured
-    /// stale floors, a bus of `bus_capacity` events, empty channels. The returned
+    /// stale floors, a bus holding at most `bar_limit` unread bars per subscriber, empty
+    /// channels. The returned
     /// requests are the feed's to answer.
     pub(super) fn new(
         config: &Config,
-        bus_capacity: usize,
+        bar_limit: usize,
         owned: watch::Receiver<Owned>,
     ) -> (Services, SnapshotRequests) {
-        let (bus, snapshot_requests) = MarketBus::new(bus_capacity);
+        let (bus, snapshot_requests) = MarketBus::new(bar_limit);
         let (events_tx, events) = mpsc::channel(1024);
         let services = Services {
             bus,
@@ -125,7 +126,7 @@ impl Services {
     /// Spawns every worker on the current tokio runtime. `now` picks the simulated session.
     pub fn start(config: &Config, store: &Store, now: DateTime<Utc>, feed: Feed) -> Services {
         let (owned_tx, owned) = ownership::channel(store);
-        let (mut services, snapshot_requests) = Services::new(config, 4096, owned);
+        let (mut services, snapshot_requests) = Services::new(config, bus_bar_limit(config), owned);
         // Alerting first, so every worker below can be handed `notifier.clone()`.
         let notifier = spawn_alerting_with(
             config,
@@ -616,6 +617,13 @@ pub fn spawn_alerting_with(
 
 /// The symbols the feed quotes (`sim.symbols`, which the dashboard extends with the
 /// watchlist): what instances split between them.
+/// Unread bars a bus subscriber may hold before it is told it lagged and restarts from a
+/// snapshot: ten minutes of every symbol's bars, at least 4,096. (Its prices never pile
+/// up: they are merged to the latest per symbol.)
+fn bus_bar_limit(config: &Config) -> usize {
+    (config.sim.symbols.len() * 10).max(4096)
+}
+
 fn feed_symbols(config: &Config) -> Vec<Symbol> {
     config.sim.symbols.clone()
 }

@@ -3,15 +3,27 @@
 //! the render deadline. A frame is owed when a handler says
 //! what it showed changed (every key press, a resize, the tick, or an event handler's
 //! `true`), and drawn at most `max_fps` times a second.
+//!
+//! Prices are coalesced per frame: the market mailbox merges the steps not yet read
+//! (latest price per symbol, every bar), and ready events are handled before a frame is
+//! drawn, so a burst draws once, with its last price. The first price after a quiet spell
+//! draws at once (the frame deadline is already past); within a busy spell a frame waits
+//! at most one frame interval (1 / `max_fps`) after the previous one.
 
-use std::io;
+use std::future::Future;
+use std::io::{self, Write};
+use std::pin::pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use crossterm::event::{Event, EventStream, KeyEventKind};
-use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -21,8 +33,9 @@ use super::terminal::{self, Term};
 use super::theme::Theme;
 use super::view;
 use crate::domain::Symbol;
-use crate::provider::MarketEvent;
+use crate::provider::{MarketEvent, MarketSnapshot};
 use crate::runtime::AppEvent;
+use crate::runtime::bus::{MarketBus, MarketReceiver};
 use crate::runtime::gex::{GexBoard, GexHistoryBoard};
 use crate::runtime::health::Health;
 
@@ -39,7 +52,9 @@ pub enum Exit {
 }
 
 pub struct Inputs {
-    pub market: broadcast::Receiver<MarketEvent>,
+    pub market: MarketReceiver,
+    /// Where `market` comes from: asked for a snapshot when the screen fell behind it.
+    pub bus: MarketBus,
     pub actions: ActionRunner,
     pub events: mpsc::Receiver<AppEvent>,
     pub gex: watch::Receiver<GexBoard>,
@@ -50,20 +65,63 @@ pub struct Inputs {
     pub focus: watch::Sender<Option<Symbol>>,
 }
 
+/// The dashboard's loop on the real terminal: keys from the terminal, and SIGTERM,
+/// SIGINT, SIGHUP and SIGQUIT end it.
 pub async fn run(
     terminal: &mut Term,
     app: &mut App,
     theme: &Theme,
     max_fps: u32,
-    mut inputs: Inputs,
+    inputs: Inputs,
 ) -> io::Result<Exit> {
-    let frame_interval = Duration::from_secs_f64(1.0 / f64::from(max_fps.max(1)));
-    let mut events = EventStream::new();
-    let mut health_changed = inputs.health.subscribe();
     let mut term = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut quit = signal(SignalKind::quit())?;
+    let signals = async move {
+        tokio::select! {
+            biased;
+            _ = term.recv() => 15,
+            _ = interrupt.recv() => 2,
+            _ = hangup.recv() => 1,
+            _ = quit.recv() => 3,
+        }
+    };
+    let frames = Frames {
+        terminal,
+        app,
+        theme,
+        max_fps,
+    };
+    run_on(frames, inputs, EventStream::new(), signals).await
+}
+
+/// What the loop draws, on what, and how often.
+pub struct Frames<'a, W: Write> {
+    pub terminal: &'a mut Terminal<CrosstermBackend<W>>,
+    pub app: &'a mut App,
+    pub theme: &'a Theme,
+    pub max_fps: u32,
+}
+
+/// The loop itself over any terminal writer, key source and exit signal (`signal`
+/// resolves to the number of the signal that ends it): the real terminal's in `run`,
+/// a buffer and a channel in tests.
+pub async fn run_on<W: Write>(
+    frames: Frames<'_, W>,
+    mut inputs: Inputs,
+    mut events: impl Stream<Item = io::Result<Event>> + Unpin,
+    signal: impl Future<Output = i32>,
+) -> io::Result<Exit> {
+    let Frames {
+        terminal,
+        app,
+        theme,
+        max_fps,
+    } = frames;
+    let mut signal = pin!(signal);
+    let frame_interval = Duration::from_secs_f64(1.0 / f64::from(max_fps.max(1)));
+    let mut health_changed = inputs.health.subscribe();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut last_frame = Instant::now() - frame_interval;
@@ -75,6 +133,8 @@ pub async fn run(
     // The status message last seen, and when it fades (one wake-up, no ticking).
     let mut seen_status = app.status_seq();
     let mut fade: Option<(Instant, u64)> = None;
+    // The snapshot asked for after the screen fell behind the market.
+    let mut resync: Option<BoxFuture<'static, Option<Arc<MarketSnapshot>>>> = None;
 
     loop {
         publish_focus(app, &inputs.focus);
@@ -89,10 +149,7 @@ pub async fn run(
         let fade_at = fade.map_or(next_frame, |(at, _)| at);
         tokio::select! {
             biased;
-            _ = term.recv() => return Ok(Exit::Signal(15)),
-            _ = interrupt.recv() => return Ok(Exit::Signal(2)),
-            _ = hangup.recv() => return Ok(Exit::Signal(1)),
-            _ = quit.recv() => return Ok(Exit::Signal(3)),
+            number = &mut signal => return Ok(Exit::Signal(number)),
             input = events.next() => match input {
                 Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => {
                     // Every key shows something: a move, a popup, or the status line's
@@ -117,7 +174,10 @@ pub async fn run(
             event = inputs.market.recv(), if market_open => match event {
                 Ok(event) => redraw |= app.on_market(&event),
                 Err(RecvError::Lagged(n)) => {
-                    tracing::warn!("the screen fell {n} market events behind; showing the latest");
+                    // Its bars were dropped: start again from the feed's snapshot.
+                    tracing::warn!("the screen fell {n} market events behind; reloading the market");
+                    let bus = inputs.bus.clone();
+                    resync = Some(Box::pin(async move { bus.snapshot().await }));
                 }
                 Err(RecvError::Closed) => {
                     app.say_error("the market feed stopped; see Health");
@@ -126,6 +186,12 @@ pub async fn run(
                     market_open = false;
                 }
             },
+            snapshot = resynced(&mut resync), if resync.is_some() => {
+                resync = None;
+                if let Some(snapshot) = snapshot {
+                    redraw |= app.on_market(&MarketEvent::Snapshot(snapshot));
+                }
+            }
             Some(event) = inputs.events.recv() => redraw |= app.on_event(event),
             changed = inputs.gex.changed(), if gex_open => {
                 if changed.is_ok() {
@@ -192,6 +258,16 @@ pub fn publish_focus(app: &App, focus: &watch::Sender<Option<Symbol>>) {
         *published = now.cloned();
         true
     });
+}
+
+/// The snapshot asked for after a lag; never ready when none was asked for.
+async fn resynced(
+    resync: &mut Option<BoxFuture<'static, Option<Arc<MarketSnapshot>>>>,
+) -> Option<Arc<MarketSnapshot>> {
+    match resync {
+        Some(snapshot) => snapshot.await,
+        None => std::future::pending().await,
+    }
 }
 
 /// A failed write to the terminal: the way out when the terminal is gone, an error otherwise.

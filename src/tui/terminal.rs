@@ -127,8 +127,8 @@ pub fn restore() {
 
 /// Draws one frame inside a synchronized update (DEC 2026), so a slow link never shows
 /// half a frame. The end marker is sent even when drawing fails.
-pub fn draw_synchronized(
-    terminal: &mut Term,
+pub fn draw_synchronized<W: Write>(
+    terminal: &mut Terminal<CrosstermBackend<W>>,
     render: impl FnOnce(&mut ratatui::Frame),
 ) -> io::Result<()> {
     queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
@@ -139,14 +139,14 @@ pub fn draw_synchronized(
 
 /// Clears the screen and forgets the last frame, so the next draw repaints every cell
 /// (Ctrl-L). Does not query the cursor position, which races the input reader.
-pub fn force_full_redraw(terminal: &mut Term) -> io::Result<()> {
+pub fn force_full_redraw<W: Write>(terminal: &mut Terminal<CrosstermBackend<W>>) -> io::Result<()> {
     execute!(terminal.backend_mut(), Clear(ClearType::All))?;
     terminal.swap_buffers();
     Ok(())
 }
 
 /// Rings the terminal bell (BEL), for a price alert when `[ui] bell` is on.
-pub fn bell(terminal: &mut Term) -> io::Result<()> {
+pub fn bell<W: Write>(terminal: &mut Terminal<CrosstermBackend<W>>) -> io::Result<()> {
     let out = terminal.backend_mut();
     out.write_all(b"\x07")?;
     out.flush()
@@ -155,8 +155,8 @@ pub fn bell(terminal: &mut Term) -> io::Result<()> {
 /// Writes desktop notifications (`[alerts] desktop`) as OSC 777 and OSC 9 sequences,
 /// wrapped for tmux when `in_tmux`. Outside ratatui's buffer, between frames: the
 /// sequences move no cursor and print nothing, so the frame is untouched.
-pub fn desktop_notifications(
-    terminal: &mut Term,
+pub fn desktop_notifications<W: Write>(
+    terminal: &mut Terminal<CrosstermBackend<W>>,
     notes: &[(String, String)],
     in_tmux: bool,
 ) -> io::Result<()> {

@@ -16,6 +16,7 @@ mod alpaca_stream;
 mod bar_files;
 mod cboe;
 mod massive_feed;
+mod massive_prices;
 mod massive_rest;
 mod massive_stream;
 mod replay;

@@ -359,7 +359,7 @@ async fn run_session(
         [spx.clone()].into(),
     );
     config.clock = FeedClock::starting_at(utc("2013-10-09T03:00:00Z"));
-    config.flush_every = Duration::from_millis(20);
+    config.heartbeat_every = Duration::from_millis(20);
     config.backfill_settle = Duration::ZERO;
     config.retry = RetryPolicy {
         max_attempts: 3,

@@ -22,6 +22,7 @@ mod full_disk_recovery;
 mod gex_worker;
 mod health_alerts;
 mod journal_stats;
+mod market_bus;
 mod notify_channels;
 mod notify_discord;
 mod poll_changes;

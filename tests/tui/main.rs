@@ -10,6 +10,7 @@ mod support;
 
 mod alpaca_focus;
 mod chart;
+mod coalescing;
 mod desktop;
 mod pty;
 mod screen;

@@ -34,8 +34,9 @@ pub struct AlpacaFeedConfig {
     pub clock: FeedClock,
     pub retry: RetryPolicy,
     pub stream: StreamTimings,
-    /// How often accumulated prices and bars are published as one `Step`.
-    pub flush_every: Duration,
+    /// How often the worker heart-beats (while the stream is live) and checks for a new
+    /// session; prices and bars are published as they are read, not on this timer.
+    pub heartbeat_every: Duration,
     /// Calendar days of daily bars loaded before the previous session.
     pub daily_days: i64,
     /// A backfill asked for within this long after a minute ended waits until then, so
@@ -51,7 +52,7 @@ impl AlpacaFeedConfig {
             clock: FeedClock::real(),
             retry: RetryPolicy::default(),
             stream: StreamTimings::default(),
-            flush_every: Duration::from_millis(250),
+            heartbeat_every: Duration::from_millis(250),
             daily_days: 45,
             backfill_settle: Duration::from_secs(10),
         }

@@ -86,8 +86,10 @@ pub struct MassiveFeedConfig {
     pub clock: FeedClock,
     pub retry: RetryPolicy,
     pub stream: StreamTimings,
-    /// How often accumulated prices and bars are published as one `Step`.
-    pub flush_every: Duration,
+    /// How often the worker heart-beats (while every stream is live) and checks for a
+    /// new session. Prices and bars do not wait for it: they are published as soon as
+    /// the events that carry them are read (see `runtime::massive_feed`).
+    pub heartbeat_every: Duration,
     /// Calendar days of daily bars loaded before the previous session (ATR(14) needs 15
     /// sessions).
     pub daily_days: i64,
@@ -105,7 +107,7 @@ impl MassiveFeedConfig {
             clock: FeedClock::real(),
             retry: RetryPolicy::default(),
             stream: StreamTimings::default(),
-            flush_every: Duration::from_millis(250),
+            heartbeat_every: Duration::from_millis(250),
             daily_days: 45,
             backfill_settle: Duration::from_secs(10),
         }
@@ -252,8 +254,8 @@ struct ClusterState {
 
 /// The Massive feed between two publications: the session so far, each stream's state,
 /// and the prices and final bars not yet published. The feed worker
-/// (`runtime::massive_feed`) drives it: it hands in stream events, backfills and flush
-/// ticks, and publishes what comes out.
+/// (`runtime::massive_feed`) drives it: it hands in stream events and backfills, and
+/// publishes what comes out as soon as the events that were ready are in.
 pub struct MassiveFeed {
     config: MassiveFeedConfig,
     rest: RestClient,
@@ -408,8 +410,8 @@ impl MassiveFeed {
         Ok(())
     }
 
-    /// The prices and bars gathered since the last step, as one `Step` at `now`; `None`
-    /// when nothing happened.
+    /// The prices and bars gathered since the last step (the events read together, e.g.
+    /// one WebSocket frame's), as one `Step` at `now`; `None` when nothing happened.
     pub fn take_step(&mut self, now: DateTime<Utc>) -> Option<MarketEvent> {
         if self.quotes.is_empty() && self.bars.is_empty() {
             return None;
