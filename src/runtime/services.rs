@@ -604,8 +604,8 @@ pub fn spawn_alerting_with(
     notifier
 }
 
-/// The symbols the feed quotes (`sim.symbols`, which the dashboard extends with the
-/// watchlist): what instances split between them.
+/// The symbols the feed quotes (`sim.symbols`: the simulation's universe, which the
+/// dashboard extends with the watchlist for a live feed): what instances split between them.
 fn feed_symbols(config: &Config) -> Vec<Symbol> {
     config.sim.symbols.clone()
 }
