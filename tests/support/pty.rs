@@ -96,6 +96,36 @@ impl Tui {
         self.parser.lock().unwrap().screen().contents()
     }
 
+    /// The rows drawn in reverse video (a list's highlight): for each, its line number
+    /// and the text of its reversed cells only, trimmed.
+    pub fn reversed_rows(&self) -> Vec<(u16, String)> {
+        let parser = self.parser.lock().unwrap();
+        let screen = parser.screen();
+        let (rows, cols) = screen.size();
+        let mut out = Vec::new();
+        for row in 0..rows {
+            let mut text = String::new();
+            let mut any = false;
+            for col in 0..cols {
+                let Some(cell) = screen.cell(row, col) else {
+                    continue;
+                };
+                if !cell.inverse() || cell.is_wide_continuation() {
+                    continue;
+                }
+                any = true;
+                match cell.contents() {
+                    "" => text.push(' '),
+                    c => text.push_str(c),
+                }
+            }
+            if any {
+                out.push((row, text.trim().to_string()));
+            }
+        }
+        out
+    }
+
     /// Everything written to the terminal so far, escape sequences included.
     pub fn raw(&self) -> String {
         String::from_utf8_lossy(&self.raw.lock().unwrap()).into_owned()

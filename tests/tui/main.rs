@@ -7,5 +7,6 @@ mod support;
 mod chart;
 mod desktop;
 mod pty;
+mod pty_lists;
 mod screen;
 mod terminal_restore;
