@@ -473,7 +473,11 @@ fn the_alerts_list_selection_stays_on_its_alert_when_a_new_one_arrives_above_it(
         stored_alert(3, AlertStatus::Armed),
         stored_alert(2, AlertStatus::Armed),
     ]));
-    assert_eq!(selected(&a), Some(2), "row 1 is now alert 3; the selection is 2");
+    assert_eq!(
+        selected(&a),
+        Some(2),
+        "row 1 is now alert 3; the selection is 2"
+    );
     assert_eq!(a.panes.chart.selected_row(), 2);
 }
 
