@@ -209,11 +209,16 @@ impl Tui {
 
     pub fn quit(mut self) -> tempfile::TempDir {
         self.press("q");
-        std::thread::sleep(Duration::from_millis(200));
-        if self.text().contains("still active") {
-            self.press("y");
+        // Under load the question may take a while to draw: wait for it or the exit.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline && self.child.try_wait().ok().flatten().is_none() {
+            if self.text().contains("still active") {
+                self.press("y");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        let status = self.wait_exit(Duration::from_secs(3));
+        let status = self.wait_exit(Duration::from_secs(15));
         assert!(status.success(), "{status:?}");
         self.home.take().expect("the home is handed back once")
     }
