@@ -165,7 +165,18 @@ pub fn run(args: AlertsArgs, common: &CommonArgs) -> Result<(), CliError> {
                     .map_err(store_error)?;
                 Ok((stored, on_feed))
             })?;
-            if !config.sim.symbols.contains(&stored.symbol) && !on_feed.contains(&stored.symbol) {
+            if config.general.provider == "sim" {
+                // The simulation quotes its own universe only (`[sim] symbols`), watched or
+                // not (issue 22 item 8).
+                use crate::provider::coverage::{sim_no_data_message, without_data};
+                let alone = std::slice::from_ref(&stored.symbol);
+                let missing = without_data(&config.sim.symbols, alone);
+                if let Some(message) = sim_no_data_message(&missing) {
+                    eprintln!("note: {message}: this alert waits for a feed that quotes it");
+                }
+            } else if !config.sim.symbols.contains(&stored.symbol)
+                && !on_feed.contains(&stored.symbol)
+            {
                 eprintln!(
                     "note: {} is on no feed a coach starts with (configured symbols, default \
                      watchlist, armed alerts): a dashboard or `coach serve` already running \

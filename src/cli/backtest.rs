@@ -305,7 +305,9 @@ impl Backtest<'_> {
         let Some((name, out)) = &mut self.trades else {
             return Ok(());
         };
-        serde_json::to_writer(&mut *out, trade)
+        // At the precision the numbers mean, like every JSON output (`json_round`).
+        crate::json_round::rounded(trade)
+            .and_then(|rounded| serde_json::to_writer(&mut *out, &rounded))
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out))
             .map_err(|e| CliError::Runtime(format!("writing {name} failed: {e}")))
@@ -458,7 +460,9 @@ pub fn run(args: BacktestArgs, common: &CommonArgs) -> Result<(), CliError> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let written = match args.format {
-        BacktestFormat::Json => serde_json::to_writer_pretty(&mut out, &report)
+        // Prices to the cent, R, rates and Brier scores to four decimals (`json_round`).
+        BacktestFormat::Json => crate::json_round::rounded(&report)
+            .and_then(|rounded| serde_json::to_writer_pretty(&mut out, &rounded))
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out)),
         BacktestFormat::Csv => write_csv(&mut out, &report.groups),
@@ -621,9 +625,12 @@ fn costs(slippage: f64) -> String {
 pub const CSV_HEADER: &str = "kind,symbol,hour,regime,confidence,detections,triggered,target_hit,stopped_out,time_exit,expired,invalidated,wins,win_rate,win_rate_ci95_lo,win_rate_ci95_hi,avg_r,avg_r_ci95_lo,avg_r_ci95_hi,total_r,profit_factor,max_drawdown_r,avg_mfe_r,avg_mae_r";
 
 fn write_csv(out: &mut impl Write, groups: &[GroupRow]) -> io::Result<()> {
+    use crate::json_round::{RATIO_DECIMALS, round_to};
     writeln!(out, "{CSV_HEADER}")?;
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    // R, rates and ratios to four decimals, as in the JSON (`json_round`).
+    let ratio = |x: f64| round_to(x, RATIO_DECIMALS).to_string();
+    let num = |v: Option<f64>| v.map(ratio).unwrap_or_default();
     for g in groups {
         let (k, s) = (&g.key, &g.stats);
         let ci = |v: Option<[f64; 2]>| (num(v.map(|c| c[0])), num(v.map(|c| c[1])));
@@ -647,9 +654,9 @@ fn write_csv(out: &mut impl Write, groups: &[GroupRow]) -> io::Result<()> {
             s.wins,
             num(s.win_rate),
             num(s.avg_r),
-            s.total_r,
+            ratio(s.total_r),
             num(s.profit_factor),
-            s.max_drawdown_r,
+            ratio(s.max_drawdown_r),
             num(s.avg_mfe_r),
             num(s.avg_mae_r),
         )?;

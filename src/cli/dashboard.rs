@@ -287,13 +287,20 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         watchlist.symbols.len()
     );
 
-    // The feed quotes every watchlist symbol too, and every symbol with an armed alert.
+    // A live feed quotes every watched symbol too, and every symbol with an armed alert;
+    // the simulation flags those outside its universe instead of making them up.
     let alert_symbols = store
         .alert_symbols(user)
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;
     let mut config = config;
-    extend_feed(&mut config, watched.iter().chain(&alert_symbols));
+    let unsimulated = extend_feed(&mut config, watched.iter().chain(&alert_symbols));
+    // Only with the dashboard's own simulation: attached, the server's feed decides.
+    let unsimulated = crate::provider::coverage::sim_no_data_message(&unsimulated);
+    if let Some(message) = unsimulated.filter(|_| !attach) {
+        tracing::warn!("{message}");
+        no_data = Some(message);
+    }
     // What the screen reads from: its own workers, or the servers' through the database.
     let workers = match feed {
         None => Services::attach(&config, &store, user),
@@ -464,17 +471,28 @@ fn coach_runner(
     Ok(coach.map(|c| CoachRunner::new(c, workers.events_tx.clone())))
 }
 
-/// Adds `symbols` to the ones the feed quotes (`sim.symbols`, which the live feed uses
-/// too), keeping the order and skipping those already there.
+/// Makes the feed quote `symbols` (the watchlist's, the armed alerts'), and returns those
+/// it will have no data for.
+///
+/// A live feed streams whatever it is asked: they are added to the symbols it reads
+/// (`sim.symbols`), keeping the order and skipping those already there. The simulation
+/// simulates its own universe only (`[sim] symbols`, its "exchange"), so a symbol outside
+/// it is not made up: it is returned, to be flagged ("no data from sim for ZZZZ", issue 22
+/// item 8). Recorded bars are judged against their files elsewhere.
 pub fn extend_feed<'a>(
     config: &mut Config,
     symbols: impl IntoIterator<Item = &'a crate::domain::Symbol>,
-) {
-    for symbol in symbols {
-        if !config.sim.symbols.contains(symbol) {
-            config.sim.symbols.push(symbol.clone());
+) -> Vec<Symbol> {
+    let wanted: Vec<Symbol> = symbols.into_iter().cloned().collect();
+    if config.general.provider == "sim" {
+        return crate::provider::coverage::without_data(&config.sim.symbols, &wanted);
+    }
+    for symbol in wanted {
+        if !config.sim.symbols.contains(&symbol) {
+            config.sim.symbols.push(symbol);
         }
     }
+    Vec::new()
 }
 
 /// What the screen watches on recorded bars (`--bars`), and the symbol focused first.
@@ -540,5 +558,36 @@ mod tests {
     fn with_no_symbol_of_the_files_watched_nothing_is_focused_by_data() {
         let (watched, focus) = replay_watchlist(&symbols(&["MSFT"]), &symbols(&["AAA"]));
         assert_eq!((watched, focus), (symbols(&["MSFT"]), None));
+    }
+
+    /// Issue 22 item 8: the simulation is an exchange of `[sim] symbols`; a watched ZZZZ
+    /// is not made up but returned, to be flagged, and the universe stays as configured.
+    #[test]
+    fn the_simulation_quotes_its_universe_only_and_returns_the_watched_symbols_outside_it() {
+        let mut config = Config::default();
+        let universe = config.sim.symbols.clone();
+        let unsimulated = extend_feed(&mut config, &symbols(&["SPY", "ZZZZ", "NFLX", "ZZZZ"]));
+        assert_eq!(unsimulated, symbols(&["ZZZZ", "NFLX"]));
+        assert_eq!(config.sim.symbols, universe);
+    }
+
+    /// A live feed is asked for every watched symbol: they join the symbols it streams.
+    #[test]
+    fn a_live_feed_streams_the_watched_symbols_too_and_flags_none() {
+        let mut config = Config::default();
+        config.general.provider = "alpaca".into();
+        config.sim.symbols = symbols(&["SPY", "QQQ"]);
+        let unsimulated = extend_feed(&mut config, &symbols(&["QQQ", "ZZZZ"]));
+        assert!(unsimulated.is_empty());
+        assert_eq!(config.sim.symbols, symbols(&["SPY", "QQQ", "ZZZZ"]));
+    }
+
+    /// The demo a new trader starts: every symbol of the built-in watchlist is simulated
+    /// by the default config, so nothing is flagged.
+    #[test]
+    fn the_default_watchlist_is_simulated_by_the_default_config() {
+        let mut config = Config::default();
+        let unsimulated = extend_feed(&mut config, &symbols(&DEFAULT_WATCHLIST));
+        assert!(unsimulated.is_empty(), "{unsimulated:?}");
     }
 }

@@ -117,13 +117,18 @@ async fn serve(config: Config) -> Result<(), CliError> {
         }
     };
 
-    // Every user's armed alerts are evaluated here, so the feed quotes their symbols.
+    // Every user's armed alerts are evaluated here, so a live feed quotes their symbols
+    // (the simulation only its own `[sim] symbols`; the others are named in the log).
     let armed = store
         .armed_alerts()
         .await
         .map_err(|e| CliError::Runtime(e.to_string()))?;
     let mut config = config;
-    crate::cli::dashboard::extend_feed(&mut config, armed.iter().map(|(_, a)| &a.symbol));
+    let unsimulated =
+        crate::cli::dashboard::extend_feed(&mut config, armed.iter().map(|(_, a)| &a.symbol));
+    if let Some(message) = crate::provider::coverage::sim_no_data_message(&unsimulated) {
+        tracing::warn!("armed alerts: {message}");
+    }
     let feed = Feed::from_config(&config).map_err(CliError::Input)?;
     let services = Services::start(&config, &store, now, feed);
     tracing::info!(

@@ -10,8 +10,10 @@
 //! symbols they name that the files hold no bars of ("warning: no data from replay for
 //! ZZZZ …"), and save them anyway: the watchlist is the trader's across every provider and
 //! session (tomorrow's files, a live feed), so a symbol missing from one recording is not
-//! a wrong one. The live providers and the simulation are not checked here (the
-//! simulation quotes every watchlist symbol; a live feed's answer comes at the open).
+//! a wrong one. In the simulation the same goes for symbols outside its universe
+//! (`[sim] symbols`): "warning: no data from sim for ZZZZ (add it to [sim] symbols to
+//! simulate it) …". The live providers are not checked here (their answer comes at the
+//! open).
 
 use std::io::{self, Write};
 
@@ -42,11 +44,17 @@ pub enum WatchlistCommand {
         json: bool,
     },
     /// Replace the symbols of the default watchlist.
+    ///
+    /// Symbols the provider has no data for (outside `[sim] symbols` in the simulation,
+    /// absent from recorded bar files) are named on stderr and saved anyway.
     Set {
         #[arg(required = true, value_name = "SYMBOL")]
         symbols: Vec<String>,
     },
     /// Add symbols at the end of the default watchlist.
+    ///
+    /// Symbols the provider has no data for (outside `[sim] symbols` in the simulation,
+    /// absent from recorded bar files) are named on stderr and saved anyway.
     Add {
         #[arg(required = true, value_name = "SYMBOL")]
         symbols: Vec<String>,
@@ -108,8 +116,16 @@ pub fn run(args: WatchlistArgs, common: &CommonArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Runtime(format!("cannot write to stdout: {e}")))
 }
 
-/// On recorded bars, the named symbols the files hold no bars of, said on stderr.
+/// On recorded bars, the named symbols the files hold no bars of, and in the simulation
+/// those outside its universe (`[sim] symbols`), said on stderr.
 fn warn_without_data(config: &Config, named: &[Symbol]) {
+    if config.general.provider == "sim" {
+        let missing = crate::provider::coverage::without_data(&config.sim.symbols, named);
+        if let Some(message) = crate::provider::coverage::sim_no_data_message(&missing) {
+            eprintln!("warning: {message}; saved anyway, for recordings and live feeds");
+        }
+        return;
+    }
     if config.general.provider != "replay" || config.replay.bars.is_empty() {
         return;
     }

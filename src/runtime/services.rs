@@ -615,8 +615,6 @@ pub fn spawn_alerting_with(
     notifier
 }
 
-/// The symbols the feed quotes (`sim.symbols`, which the dashboard extends with the
-/// watchlist): what instances split between them.
 /// Unread bars a bus subscriber may hold before it is told it lagged and restarts from a
 /// snapshot: ten minutes of every symbol's bars, at least 4,096. (Its prices never pile
 /// up: they are merged to the latest per symbol.)
@@ -624,6 +622,8 @@ fn bus_bar_limit(config: &Config) -> usize {
     (config.sim.symbols.len() * 10).max(4096)
 }
 
+/// The symbols the feed quotes (`sim.symbols`: the simulation's universe, which the
+/// dashboard extends with the watchlist for a live feed): what instances split between them.
 fn feed_symbols(config: &Config) -> Vec<Symbol> {
     config.sim.symbols.clone()
 }

@@ -34,9 +34,12 @@ fn stored(url: &str) -> Option<StoredBacktest> {
     })
 }
 
+/// The stored statistic `a` (full precision) is the printed `b` once rounded as the JSON
+/// rounds it (four decimals, `json_round`).
 fn close(a: Option<f64>, b: &Value) {
+    use coach::json_round::{RATIO_DECIMALS, round_to};
     match (a, b.as_f64()) {
-        (Some(a), Some(b)) => assert!((a - b).abs() < 1e-9, "{a} != {b}"),
+        (Some(a), Some(b)) => assert_eq!(round_to(a, RATIO_DECIMALS), b, "{a} printed as {b}"),
         (None, None) => {}
         (a, b) => panic!("{a:?} != {b:?}"),
     }

@@ -260,9 +260,44 @@ async fn a_bad_status_or_database_url_exits_2() {
     assert!(!stderr(&out).contains("hunter2"));
 }
 
+/// Issue 22 item 8: the simulation quotes `[sim] symbols` only, so an alert outside them
+/// gets no prices there, watched or not, and says how to simulate it.
+#[tokio::test]
+async fn an_alert_outside_the_simulated_symbols_says_the_simulation_has_no_data_for_it() {
+    for db in dbs().await {
+        assert!(coach(&db, &["watchlist", "add", "NFLX"]).status.success());
+        for (symbol, note) in [
+            (
+                "ORCL",
+                "no data from sim for ORCL (add it to [sim] symbols to simulate it)",
+            ),
+            (
+                "NFLX",
+                "no data from sim for NFLX (add it to [sim] symbols to simulate it)",
+            ),
+        ] {
+            let off = coach(&db, &["alerts", "add", symbol, "above", "150"]);
+            assert_eq!(off.status.code(), Some(0), "stderr: {}", stderr(&off));
+            assert_eq!(
+                stderr(&off),
+                format!("note: {note}: this alert waits for a feed that quotes it\n")
+            );
+        }
+        let on = coach(&db, &["alerts", "add", "SPY", "above", "700"]);
+        assert_eq!((on.status.code(), stderr(&on)), (Some(0), String::new()));
+    }
+}
+
+/// On a live feed (Massive here; nothing connects) the watchlist and armed alerts are
+/// streamed too.
 #[tokio::test]
 async fn an_alert_on_a_symbol_no_feed_quotes_says_a_running_coach_judges_it_from_its_next_start() {
     for db in dbs().await {
+        std::fs::write(
+            db.dir.path().join("config.toml"),
+            "[general]\nprovider = \"massive\"\n[massive]\napi_key = \"not-a-real-key\"\n",
+        )
+        .unwrap();
         let off = coach(&db, &["alerts", "add", "ORCL", "above", "150"]);
         assert_eq!(off.status.code(), Some(0), "stderr: {}", stderr(&off));
         assert_eq!(stdout(&off), "1\tORCL\tcrosses above 150.00\tarmed\t-\t\n");

@@ -1,6 +1,7 @@
-//! Issue 22 item 8: on recorded bars, `coach watchlist set|add` says which symbols the
-//! files hold no bars of ("no data from replay for ZZZZ") and saves them anyway — the
-//! watchlist outlives one recording.
+//! Issue 22 item 8: `coach watchlist set|add` says which symbols the provider has no data
+//! for — on recorded bars those the files hold no bars of ("no data from replay for ZZZZ"),
+//! in the simulation those outside `[sim] symbols` — and saves them anyway: the watchlist
+//! outlives one recording.
 
 use crate::isolated::{coach, db, err, out};
 use crate::support;
@@ -32,10 +33,24 @@ fn watchlist_add_on_recorded_bars_warns_about_zzzz_and_still_saves_it() {
     assert_eq!(set.status.code(), Some(0), "stderr: {}", err(&set));
     assert_eq!(err(&set), "");
 
-    // Without recorded bars (the simulation) nothing is judged.
+    // The simulation judges against its universe (`[sim] symbols`), and saves anyway.
     std::fs::write(&config, "").unwrap();
     let sim = coach(&db, &["watchlist", "add", "ZZZZ"]);
     assert_eq!(sim.status.code(), Some(0), "stderr: {}", err(&sim));
-    assert_eq!(err(&sim), "");
+    assert_eq!(
+        err(&sim),
+        "warning: no data from sim for ZZZZ (add it to [sim] symbols to simulate it); saved \
+         anyway, for recordings and live feeds\n"
+    );
     assert_eq!(out(&sim), "Default: SPY, ZZZZ\n");
+    let simulated = coach(&db, &["watchlist", "add", "NVDA", "IWM"]);
+    assert_eq!(err(&simulated), "", "both are in the default [sim] symbols");
+
+    // A live feed's answer comes at the open: nothing is judged.
+    let alpaca = "[general]\nprovider = \"alpaca\"\n[alpaca]\nkey_id = \"not-a-key-id\"\n\
+                  secret_key = \"not-a-secret\"\n";
+    std::fs::write(&config, alpaca).unwrap();
+    let live = coach(&db, &["watchlist", "add", "YYYY"]);
+    assert_eq!(live.status.code(), Some(0), "stderr: {}", err(&live));
+    assert_eq!(err(&live), "");
 }

@@ -201,13 +201,13 @@ async fn an_alert_on_a_symbol_off_the_watchlist_gets_prices_and_fires_on_the_cro
     let user = t.store.ensure_user("local", now).await.unwrap();
     let watchlist = t.store.default_watchlist(user, now).await.unwrap();
     let nflx = sym("NFLX");
-    assert!(!watchlist.symbols.contains(&nflx) && !config.sim.symbols.contains(&nflx));
+    // NFLX is simulated (in `[sim] symbols`, the simulation's universe) but not watched.
+    config.sim.symbols.push(nflx.clone());
+    assert!(!watchlist.symbols.contains(&nflx));
 
     // The level: above every NFLX price of the first 20 simulated minutes after the open,
     // and reached later (the same seed and date give the same market).
-    let mut symbols = config.sim.symbols.clone();
-    symbols.push(nflx.clone());
-    let market = SimMarket::new(config.sim.seed, &symbols, date);
+    let market = SimMarket::new(config.sim.seed, &config.sim.symbols, date);
     let session = market.today.session;
     let bars = market.today.bars_until(&nflx, session.close);
     let regular: Vec<_> = bars.iter().filter(|b| session.contains(b.start)).collect();
@@ -238,9 +238,14 @@ async fn an_alert_on_a_symbol_off_the_watchlist_gets_prices_and_fires_on_the_cro
         .await
         .unwrap();
 
-    // What the dashboard does at start: the feed quotes the watchlist and alert symbols.
+    // What the dashboard does at start: the feed quotes the watchlist and alert symbols,
+    // all of them in the simulation's universe here, so none is flagged.
     let alert_symbols = t.store.alert_symbols(user).await.unwrap();
-    coach::cli::dashboard::extend_feed(&mut config, watchlist.symbols.iter().chain(&alert_symbols));
+    let unsimulated = coach::cli::dashboard::extend_feed(
+        &mut config,
+        watchlist.symbols.iter().chain(&alert_symbols),
+    );
+    assert_eq!(unsimulated, Vec::<Symbol>::new());
     let mut services = Services::start(&config, &t.store, now, Feed::Sim);
     let (stored, text) = fired(&mut services, alert.id).await;
     services.shutdown();

@@ -96,6 +96,36 @@ impl Tui {
         self.parser.lock().unwrap().screen().contents()
     }
 
+    /// The rows drawn in reverse video (a list's highlight): for each, its line number
+    /// and the text of its reversed cells only, trimmed.
+    pub fn reversed_rows(&self) -> Vec<(u16, String)> {
+        let parser = self.parser.lock().unwrap();
+        let screen = parser.screen();
+        let (rows, cols) = screen.size();
+        let mut out = Vec::new();
+        for row in 0..rows {
+            let mut text = String::new();
+            let mut any = false;
+            for col in 0..cols {
+                let Some(cell) = screen.cell(row, col) else {
+                    continue;
+                };
+                if !cell.inverse() || cell.is_wide_continuation() {
+                    continue;
+                }
+                any = true;
+                match cell.contents() {
+                    "" => text.push(' '),
+                    c => text.push_str(c),
+                }
+            }
+            if any {
+                out.push((row, text.trim().to_string()));
+            }
+        }
+        out
+    }
+
     /// Everything written to the terminal so far, escape sequences included.
     pub fn raw(&self) -> String {
         String::from_utf8_lossy(&self.raw.lock().unwrap()).into_owned()
@@ -179,11 +209,16 @@ impl Tui {
 
     pub fn quit(mut self) -> tempfile::TempDir {
         self.press("q");
-        std::thread::sleep(Duration::from_millis(200));
-        if self.text().contains("still active") {
-            self.press("y");
+        // Under load the question may take a while to draw: wait for it or the exit.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline && self.child.try_wait().ok().flatten().is_none() {
+            if self.text().contains("still active") {
+                self.press("y");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        let status = self.wait_exit(Duration::from_secs(3));
+        let status = self.wait_exit(Duration::from_secs(15));
         assert!(status.success(), "{status:?}");
         self.home.take().expect("the home is handed back once")
     }

@@ -13,5 +13,6 @@ mod chart;
 mod coalescing;
 mod desktop;
 mod pty;
+mod pty_lists;
 mod screen;
 mod terminal_restore;

@@ -14,7 +14,7 @@ fn start() -> Tui {
 }
 
 /// The real binary at 120×40 with `home` (its database at home/coach.db).
-fn start_in(home: tempfile::TempDir, extra: &[&str]) -> Tui {
+pub(super) fn start_in(home: tempfile::TempDir, extra: &[&str]) -> Tui {
     let db = format!("sqlite://{}/coach.db", home.path().display());
     let args: Vec<&str> = ["--db", db.as_str()]
         .into_iter()
@@ -73,7 +73,7 @@ fn sigterm_and_sighup_restore_the_terminal_and_exit_promptly() {
 
 /// The Setups pane's first row as the screen shows it (symbol to status): the row two
 /// lines under the pane's title, from the pane's left border to its right one.
-fn setup_row(screen: &str) -> String {
+pub(super) fn setup_row(screen: &str) -> String {
     let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
     let (title_row, line) = lines
         .iter()
@@ -499,7 +499,7 @@ fn scanner_row(screen: &str, symbol: &str) -> bool {
 }
 
 /// `coach --db DB ARGS` (a headless command) in `home`; its standard output.
-fn coach_in(home: &std::path::Path, args: &[&str]) -> String {
+pub(super) fn coach_in(home: &std::path::Path, args: &[&str]) -> String {
     let db = format!("sqlite://{}/coach.db", home.display());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_coach"))
         .args(["--db", db.as_str()])

@@ -600,6 +600,10 @@ impl App {
                 }
             }
         }
+        // The selected plan may just have died: its neighbour is selected, and said.
+        if let Some(said) = self.panes.scanner.follow_selection(&self.market) {
+            self.say(said);
+        }
         true
     }
 

@@ -449,6 +449,38 @@ fn alerts_changed_elsewhere_replace_the_list_and_a_firing_new_to_the_screen_ring
     assert_eq!(a.panes.chart.alerts.len(), 2, "bob's alerts are not ours");
 }
 
+/// Issue 22 item 1 in the alerts list: the selection is an alert, not a row, so an alert
+/// added above it (newest first) leaves the same one selected.
+#[test]
+fn the_alerts_list_selection_stays_on_its_alert_when_a_new_one_arrives_above_it() {
+    let mut a = app();
+    a.settings.user = Some(crate::store::UserId(1));
+    let ours = |alerts| AppEvent::AlertsChanged {
+        user: crate::store::UserId(1),
+        alerts,
+    };
+    a.on_event(ours(vec![
+        stored_alert(3, AlertStatus::Armed),
+        stored_alert(2, AlertStatus::Armed),
+    ]));
+    a.update(Action::FocusChart);
+    a.update(Action::AlertsView);
+    a.update(Action::Down);
+    let selected = |a: &App| a.panes.chart.selected_alert().map(|x| x.id);
+    assert_eq!(selected(&a), Some(2));
+    a.on_event(ours(vec![
+        stored_alert(4, AlertStatus::Armed),
+        stored_alert(3, AlertStatus::Armed),
+        stored_alert(2, AlertStatus::Armed),
+    ]));
+    assert_eq!(
+        selected(&a),
+        Some(2),
+        "row 1 is now alert 3; the selection is 2"
+    );
+    assert_eq!(a.panes.chart.selected_row(), 2);
+}
+
 #[test]
 fn z_on_a_listed_alert_offers_three_snoozes_and_a_number_picks_one() {
     use crate::notify::snooze::{SnoozeFor, SnoozeTarget};

@@ -46,6 +46,9 @@ pub struct ScannerPane {
     /// The selected row by what it shows: the rows re-sort under the cursor as
     /// detections and signals come and go.
     selected: Option<RowId>,
+    /// The row the selection was last seen on: when its item leaves the list, the item
+    /// now on that row (its neighbour) is selected instead (`follow_selection`).
+    selected_at: usize,
     /// How long after its signal bar a detection is listed (it leaves sooner once its
     /// stop or target trades: `setups::scanner::gone`).
     pub(crate) life: chrono::Duration,
@@ -63,6 +66,7 @@ impl Default for ScannerPane {
             opportunities: Vec::new(),
             track_states: HashMap::new(),
             selected: None,
+            selected_at: 0,
             life: DEFAULT_LIFE,
             edges: EdgeBook::default(),
             calibrations: Calibrations::default(),
@@ -111,12 +115,49 @@ impl ScannerPane {
         watchlist.chain(opportunities).collect()
     }
 
-    /// The row of the selected item (the first row when none is, or it is gone).
+    /// The row of the selected item (the first row when none is; its neighbour, the row
+    /// it was last seen on, when it is gone).
     pub fn selected_row(&self, market: &MarketView) -> usize {
+        let ids = self.row_ids(market);
         self.selected
             .as_ref()
-            .and_then(|id| self.row_ids(market).iter().position(|r| r == id))
-            .unwrap_or(0)
+            .and_then(|id| ids.iter().position(|r| r == id))
+            .unwrap_or_else(|| self.selected_at.min(ids.len().saturating_sub(1)))
+    }
+
+    /// After the market moved: when the selected item has left the list (a plan whose
+    /// stop or target traded, too old, the close; a heads-up gone), its neighbour is
+    /// selected and the returned line says so for the status line (issue 22 item 1).
+    pub(crate) fn follow_selection(&mut self, market: &MarketView) -> Option<String> {
+        let id = self.selected.clone()?;
+        let ids = self.row_ids(market);
+        if let Some(at) = ids.iter().position(|r| *r == id) {
+            self.selected_at = at;
+            return None;
+        }
+        let next = self.selected_at.min(ids.len().saturating_sub(1));
+        self.selected = ids.get(next).cloned();
+        self.selected_at = next;
+        let now = match &self.selected {
+            Some(row) => self.describe(row),
+            None => "nothing".to_string(),
+        };
+        Some(format!(
+            "{} left the Scanner; selected: {now}",
+            self.describe(&id)
+        ))
+    }
+
+    /// A row in words: `SPY`, `SPY ORB`, `SPY at PDH`.
+    fn describe(&self, row: &RowId) -> String {
+        match row {
+            RowId::Watchlist(symbol) => symbol.to_string(),
+            RowId::Detection(id) => match self.opportunities.iter().find(|o| o.id == *id) {
+                Some(o) => format!("{} {}", o.detection.symbol, o.detection.kind.short_label()),
+                None => format!("detection {id}"),
+            },
+            RowId::Signal(symbol, what) => format!("{symbol} {what}"),
+        }
     }
 
     /// The scanner's signals for the watchlist: the last final bar's close at a key
@@ -212,6 +253,7 @@ impl ScannerPane {
                 .any(|r| r.symbol == o.detection.symbol)
         });
         self.selected = None;
+        self.selected_at = 0;
     }
 
     /// A detection on the watchlist in this session joins the list by score; `true`
@@ -338,6 +380,7 @@ impl Pane for ScannerPane {
                     step.and_then(|s| s.apply(self.selected_row(ctx.market), ids.len()))
                 {
                     self.selected = ids.into_iter().nth(next);
+                    self.selected_at = next;
                     if let Some(symbol) = self.selected_symbol(ctx.market) {
                         ctx.focus_symbol(symbol);
                     }

@@ -195,6 +195,37 @@ fn a_plan_whose_stop_trades_leaves_the_scanner_and_the_other_stays() {
     );
 }
 
+/// Issue 22 item 1: when the highlighted plan leaves the list, the selection moves to
+/// its neighbour (the row it was on), not to the top, and the status line says so.
+#[test]
+fn when_the_selected_plan_dies_its_neighbour_is_selected_and_the_status_line_says_so() {
+    let mut app = full_app();
+    app.update(Action::FocusScanner);
+    for _ in 0..4 {
+        app.update(Action::Down);
+    }
+    let watchlist = app.market().watchlist.len();
+    assert_eq!(app.selected(PaneId::Scanner), watchlist, "the SPY ORB plan");
+    let spy = app.panes().scanner.opportunities()[0].detection.clone();
+    spy_bar(&mut app, 0, spy.stop - 0.05, spy.entry);
+    assert_eq!(plans(&app), [42], "the SPY plan is dead: its stop traded");
+    assert_eq!(
+        app.selected(PaneId::Scanner),
+        watchlist,
+        "its neighbour took its row, not the first one"
+    );
+    assert_eq!(
+        app.selected_symbol(PaneId::Scanner).map(|s| s.to_string()),
+        Some("QQQ".to_string())
+    );
+    let said = app.status().map(|s| s.text.clone()).unwrap_or_default();
+    assert_eq!(said, "SPY ORB left the Scanner; selected: QQQ vwap-rcl");
+    // Another step with the selection still there says nothing new.
+    app.say("quiet");
+    spy_bar(&mut app, 1, spy.stop - 0.05, spy.entry);
+    assert_eq!(app.status().unwrap().text, "quiet");
+}
+
 #[test]
 fn a_plan_whose_target_trades_leaves_too() {
     let mut app = full_app();
