@@ -16,6 +16,7 @@ mod bar_files;
 mod cboe;
 mod massive_feed;
 mod massive_rest;
+mod massive_scale;
 mod massive_stream;
 mod replay;
 mod replay_chain;
