@@ -84,14 +84,22 @@ pub struct Massive {
     /// `wss://delayed.massive.com` is the 15-minute delayed stream.
     pub ws_url: String,
     pub api_key: Secret,
+    /// REST requests in flight at once (history at start, backfills after reconnects).
+    pub max_concurrent_requests: usize,
+    /// REST requests started per minute; 0 = no pacing. Paid plans ask for under ~100
+    /// a second (6,000 a minute); the free plan allows 5 a minute.
+    pub max_requests_per_minute: u32,
 }
 
 impl Default for Massive {
     fn default() -> Self {
+        let limits = crate::provider::massive::limits::RequestLimits::default();
         Massive {
             rest_url: "https://api.massive.com".into(),
             ws_url: "wss://socket.massive.com".into(),
             api_key: Secret::default(),
+            max_concurrent_requests: limits.max_concurrent,
+            max_requests_per_minute: limits.per_minute,
         }
     }
 }
@@ -103,6 +111,14 @@ impl Massive {
             rest_url: self.rest_url.clone(),
             ws_url: self.ws_url.clone(),
             api_key: self.api_key.clone(),
+        }
+    }
+
+    /// The REST client's bounds.
+    pub fn limits(&self) -> crate::provider::massive::limits::RequestLimits {
+        crate::provider::massive::limits::RequestLimits {
+            max_concurrent: self.max_concurrent_requests,
+            per_minute: self.max_requests_per_minute,
         }
     }
 }
@@ -466,6 +482,15 @@ impl Config {
             .map_err(|e| invalid("massive.rest_url", e.to_string()))?;
         parse_base(&self.massive.ws_url, &["ws", "wss"])
             .map_err(|e| invalid("massive.ws_url", e.to_string()))?;
+        if !(1..=256).contains(&self.massive.max_concurrent_requests) {
+            return Err(invalid(
+                "massive.max_concurrent_requests",
+                format!(
+                    "{} is out of range (1 to 256)",
+                    self.massive.max_concurrent_requests
+                ),
+            ));
+        }
         let key = self.massive.api_key.expose();
         if !key.is_empty() && (key.trim().len() < 8 || key.chars().any(char::is_whitespace)) {
             return Err(invalid(

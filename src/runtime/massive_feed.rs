@@ -69,7 +69,14 @@ async fn feed(
     bus: &MarketBus,
     requests: &SnapshotRequests,
 ) -> Result<(), MassiveError> {
-    let mut feed = MassiveFeed::load(config).await?;
+    let progress = |done: usize, total: usize| {
+        // Every 1 % (and the last), so 8,000 symbols do not take the Health lock 8,000 times.
+        if done == total || done.is_multiple_of((total / 100).max(1)) {
+            ctx.set_note(&history_note(done, total));
+        }
+    };
+    let mut feed = MassiveFeed::load(config, &progress).await?;
+    ctx.health.update(ctx.name, |r| r.note = None);
     bus.publish(MarketEvent::Snapshot(Arc::new(feed.snapshot(feed.now()))));
     ctx.heartbeat();
 
@@ -81,15 +88,19 @@ async fn feed(
     loop {
         tokio::select! {
             Some((cluster, event)) = inputs.events.recv() => {
+                let before = feed.symbols_filling();
                 take_event(ctx, &mut feed, cluster, event);
                 for _ in 1..MAX_EVENTS_PER_STEP {
                     let Ok((cluster, event)) = inputs.events.try_recv() else { break };
                     take_event(ctx, &mut feed, cluster, event);
                 }
+                note_filling(ctx, before, feed.symbols_filling());
                 publish_ready(bus, &mut feed);
             },
             Some(done) = inputs.backfilled.recv() => {
+                let before = feed.symbols_filling();
                 feed.on_backfill(done)?;
+                note_filling(ctx, before, feed.symbols_filling());
                 publish_ready(bus, &mut feed);
             },
             Some((cluster, result)) = inputs.ended.recv() => {
@@ -138,6 +149,39 @@ async fn housekeep(
     Ok(())
 }
 
+/// Health's note while backfills run: how many symbols' bars are held back, updated
+/// every 100 symbols (and when it starts and ends).
+fn note_filling(ctx: &WorkerCtx, before: usize, now: usize) {
+    if before == now || (before / 100 == now / 100 && now != 0 && before != 0) {
+        return;
+    }
+    ctx.health.update(ctx.name, |r| {
+        r.note = (now > 0).then(|| format!("backfill: {} symbols held", thousands(now)));
+    });
+}
+
+/// Health's note while the history loads: "history 1,234/8,000 symbols loaded".
+fn history_note(done: usize, total: usize) -> String {
+    format!(
+        "history {}/{} symbols loaded",
+        thousands(done),
+        thousands(total)
+    )
+}
+
+/// `8000` as `8,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A dropped stream shows in Health as the worker's last error (the worker keeps running
 /// and reconnects by itself).
 fn record_disconnect(ctx: &WorkerCtx, cluster: Cluster, reason: &str) {
@@ -154,4 +198,20 @@ pub(super) fn record_stream_down(ctx: &WorkerCtx, message: &str) {
         r.last_error = Some(crate::text::printable(message));
         r.last_error_at = Some(Utc::now());
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loading_note_counts_symbols_with_thousands_separators() {
+        assert_eq!(
+            history_note(1234, 8000),
+            "history 1,234/8,000 symbols loaded"
+        );
+        assert_eq!(history_note(0, 10), "history 0/10 symbols loaded");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+    }
 }

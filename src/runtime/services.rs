@@ -652,9 +652,11 @@ fn massive_feed_config(config: &Config) -> MassiveFeedConfig {
         })
         .cloned()
         .collect();
-    MassiveFeedConfig::new(
+    let mut feed = MassiveFeedConfig::new(
         config.massive.connection(),
         config.sim.symbols.clone(),
         indices,
-    )
+    );
+    feed.limits = config.massive.limits();
+    feed
 }

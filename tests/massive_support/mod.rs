@@ -75,12 +75,25 @@ impl Canned {
 /// Computes an answer from the path and query, or `None` to fall through.
 pub type Dynamic = Arc<dyn Fn(&str) -> Option<Canned> + Send + Sync>;
 
+/// How long the server takes before answering a request (by path and query); the
+/// requests waiting meanwhile count as in flight.
+pub type Delay = Arc<dyn Fn(&str) -> std::time::Duration + Send + Sync>;
+
+/// Requests being answered now, and the most there ever were at once.
+#[derive(Default)]
+pub struct InFlight {
+    now: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
+}
+
 #[derive(Clone, Default)]
 struct State {
     seen: Arc<Mutex<Vec<Seen>>>,
     script: Arc<Mutex<VecDeque<Canned>>>,
     fixtures: Option<PathBuf>,
     dynamic: Option<Dynamic>,
+    delay: Option<Delay>,
+    in_flight: Arc<InFlight>,
 }
 
 /// A running HTTP stand-in.
@@ -88,28 +101,72 @@ pub struct HttpServer {
     pub base: String,
     seen: Arc<Mutex<Vec<Seen>>>,
     script: Arc<Mutex<VecDeque<Canned>>>,
+    in_flight: Arc<InFlight>,
 }
 
 impl HttpServer {
+    /// Like `start`, each answer sent after `delay` (a slow server).
+    pub async fn start_slow(
+        fixtures: Option<PathBuf>,
+        dynamic: Option<Dynamic>,
+        delay: Delay,
+    ) -> HttpServer {
+        Self::serve(State {
+            fixtures,
+            dynamic,
+            delay: Some(delay),
+            ..State::default()
+        })
+        .await
+    }
+
+    /// The most requests that were in flight at once.
+    pub fn peak_in_flight(&self) -> usize {
+        self.in_flight
+            .peak
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Serves, in this order: the scripted answers (one per request), the dynamic
     /// handler, the recorded fixture files, else a 404 JSON error.
     pub async fn start(fixtures: Option<PathBuf>, dynamic: Option<Dynamic>) -> HttpServer {
-        let state = State {
+        Self::serve(State {
             fixtures,
             dynamic,
             ..State::default()
-        };
+        })
+        .await
+    }
+
+    async fn serve(state: State) -> HttpServer {
+        use std::sync::atomic::Ordering;
         let (seen, script) = (state.seen.clone(), state.script.clone());
+        let in_flight = state.in_flight.clone();
         let app = axum::Router::new().fallback(move |req: Request| {
             let state = state.clone();
-            async move { answer(&state, req) }
+            async move {
+                let now = state.in_flight.now.fetch_add(1, Ordering::SeqCst) + 1;
+                state.in_flight.peak.fetch_max(now, Ordering::SeqCst);
+                if let Some(delay) = &state.delay {
+                    let pq = req.uri().path_and_query().map(|p| p.as_str().to_string());
+                    tokio::time::sleep(delay(&pq.unwrap_or_default())).await;
+                }
+                let response = answer(&state, req);
+                state.in_flight.now.fetch_sub(1, Ordering::SeqCst);
+                response
+            }
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        HttpServer { base, seen, script }
+        HttpServer {
+            base,
+            seen,
+            script,
+            in_flight,
+        }
     }
 
     pub fn script(&self, answers: impl IntoIterator<Item = Canned>) {

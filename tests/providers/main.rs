@@ -18,6 +18,7 @@ mod cboe;
 mod massive_feed;
 mod massive_prices;
 mod massive_rest;
+mod massive_scale;
 mod massive_stream;
 mod replay;
 mod replay_chain;

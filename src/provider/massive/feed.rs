@@ -5,26 +5,29 @@
 //! worker that runs it and publishes on the bus is `runtime::massive_feed`.
 //!
 //! Exactness: after every (re)connection and after the parser dropped frames, the
-//! missed minutes are fetched over REST. While that backfill runs, the cluster's stream
-//! bars are held back; then REST and held bars are merged by start and published through
-//! [`LiveSession::accept_bar`], so each minute bar is published exactly once and in order
-//! per symbol, whatever the disconnects.
+//! missed minutes are fetched over REST, one request per symbol, several at a time
+//! (within [`RequestLimits`]). Only a symbol whose own backfill is still in flight has its
+//! stream bars held back; when its REST answer arrives, REST and held bars are merged by
+//! start and published through [`LiveSession::accept_bar`], and its stream flows again.
+//! So each minute bar is published exactly once and in order per symbol, whatever the
+//! disconnects, and the other symbols' bars never wait for it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::limits::RequestLimits;
 use super::rest::{AggBound, RestClient, RetryPolicy};
 use super::session::{LiveSession, SymbolHistory};
 use super::wire::{AggKind, StreamMessage};
 use super::ws::{Cluster, StreamConfig, StreamEvent, StreamStats, spawn_stream};
 use super::{MassiveConfig, MassiveError, massive_ticker, symbol_of_ticker};
-use crate::domain::{Bar, Symbol};
+use crate::domain::{Bar, DailyBar, Symbol};
 use crate::market::calendar::{self, Session};
 use crate::provider::{MarketEvent, MarketSnapshot, Quote, latest_session_date};
 
@@ -96,6 +99,9 @@ pub struct MassiveFeedConfig {
     /// A backfill asked for within this long after a minute ended waits until then, so
     /// the REST API has the minute that just ended (it may lag the stream by seconds).
     pub backfill_settle: Duration,
+    /// REST requests in flight and per second (`[massive] max_concurrent_requests`,
+    /// `max_requests_per_minute`).
+    pub limits: RequestLimits,
 }
 
 impl MassiveFeedConfig {
@@ -110,6 +116,7 @@ impl MassiveFeedConfig {
             heartbeat_every: Duration::from_millis(250),
             daily_days: 45,
             backfill_settle: Duration::from_secs(10),
+            limits: RequestLimits::default(),
         }
     }
 
@@ -158,76 +165,152 @@ pub fn session_at(now: DateTime<Utc>) -> Option<Session> {
     calendar::session(latest_session_date(calendar::ny_date(now)))
 }
 
-/// Loads every symbol's history over REST (four symbols at a time).
+/// Loads every symbol's history over REST, several requests at a time (the client's
+/// [`RequestLimits`]): per symbol one minute-bar request spanning the previous session
+/// and today so far; daily bars per symbol, or for the stocks of a large universe from
+/// the grouped daily endpoint (one request per date for the whole market; see
+/// [`use_grouped_daily`]). `loaded` hears the count of symbols done after each one.
 pub async fn load_session(
     rest: &RestClient,
     config: &MassiveFeedConfig,
     now: DateTime<Utc>,
+    loaded: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<LiveSession, MassiveError> {
     let session = session_at(now).ok_or_else(|| MassiveError::Decode {
         what: "the session".into(),
         detail: format!("no NYSE session on or before {now}"),
     })?;
     let previous = calendar::previous_session(session.date);
-    let loads: Vec<_> = config
+    let daily_from = previous.date - chrono::Duration::days(config.daily_days);
+    let dates = trading_dates(daily_from, previous.date);
+    let stocks: BTreeSet<String> = config
         .symbols
         .iter()
-        .map(|symbol| {
-            let is_index = config.indices.contains(symbol);
-            async move {
-                let daily = rest
-                    .daily_bars(
-                        symbol,
-                        is_index,
-                        previous.date - chrono::Duration::days(config.daily_days),
-                        previous.date,
-                    )
-                    .await?;
-                let previous_bars = rest
-                    .minute_bars(
-                        symbol,
-                        is_index,
-                        AggBound::Instant(previous.pre_market_open()),
-                        AggBound::Instant(
-                            previous.after_hours_close() - chrono::Duration::minutes(1),
-                        ),
-                    )
-                    .await?;
-                let mut bars = Vec::new();
-                if now >= session.pre_market_open() {
-                    bars = rest
-                        .minute_bars(
-                            symbol,
-                            is_index,
-                            AggBound::Instant(session.pre_market_open()),
-                            AggBound::Instant(now.min(session.after_hours_close())),
-                        )
-                        .await?;
-                    bars.retain(|b| is_final(b, now));
-                }
-                Ok::<_, MassiveError>((
-                    symbol.clone(),
-                    SymbolHistory {
-                        is_index,
-                        bars,
-                        previous_bars,
-                        daily,
-                    },
-                ))
-            }
-        })
+        .filter(|s| !config.indices.contains(*s))
+        .map(|s| massive_ticker(s, false))
         .collect();
-    let histories: Vec<_> = futures::stream::iter(loads)
-        .buffered(4)
+    let mut grouped = if use_grouped_daily(stocks.len(), dates.len()) {
+        Some(grouped_daily(rest, &dates, &stocks, config.limits.max_concurrent).await?)
+    } else {
+        None
+    };
+    let total = config.symbols.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let mut loads = Vec::with_capacity(total);
+    for (i, symbol) in config.symbols.iter().enumerate() {
+        let is_index = config.indices.contains(symbol);
+        let daily_known = grouped
+            .as_mut()
+            .filter(|_| !is_index)
+            .map(|g| g.remove(&massive_ticker(symbol, false)).unwrap_or_default());
+        let done = &done;
+        let load = async move {
+            let daily = match daily_known {
+                Some(mut daily) => {
+                    daily.sort_by_key(|d| d.date);
+                    daily
+                }
+                None => {
+                    rest.daily_bars(symbol, is_index, daily_from, previous.date)
+                        .await?
+                }
+            };
+            // One request from the previous session's pre-market to now (or to the end
+            // of the previous session before today's pre-market), split by session.
+            let until = if now >= session.pre_market_open() {
+                now.min(session.after_hours_close())
+            } else {
+                previous.after_hours_close() - chrono::Duration::minutes(1)
+            };
+            let minutes = rest
+                .minute_bars(
+                    symbol,
+                    is_index,
+                    AggBound::Instant(previous.pre_market_open()),
+                    AggBound::Instant(until),
+                )
+                .await?;
+            let previous_day = previous.pre_market_open()..previous.after_hours_close();
+            let today = session.pre_market_open()..session.after_hours_close();
+            let previous_bars = minutes
+                .iter()
+                .filter(|b| previous_day.contains(&b.start))
+                .copied()
+                .collect();
+            let bars = minutes
+                .into_iter()
+                .filter(|b| today.contains(&b.start) && is_final(b, now))
+                .collect();
+            loaded(
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                total,
+            );
+            Ok::<_, MassiveError>((
+                i,
+                symbol.clone(),
+                SymbolHistory {
+                    is_index,
+                    bars,
+                    previous_bars,
+                    daily,
+                },
+            ))
+        };
+        loads.push(load);
+    }
+    let mut histories: Vec<_> = futures::stream::iter(loads)
+        .buffer_unordered(config.limits.max_concurrent.max(1))
         .collect::<Vec<_>>()
         .await
         .into_iter()
         .collect::<Result<_, _>>()?;
+    histories.sort_by_key(|(i, _, _)| *i);
     Ok(LiveSession::new(
         session,
         config.massive.is_delayed(),
-        histories,
+        histories.into_iter().map(|(_, s, h)| (s, h)).collect(),
     ))
+}
+
+/// Whether the stocks' daily bars come from the grouped daily endpoint: when there are
+/// more stocks than dates, since it then takes fewer requests (one per date instead of one
+/// per symbol; about 31 dates for ATR's 45 calendar days). A grouped answer is the
+/// whole market (~12,000 rows, ~1 MB), so a short watchlist asks per symbol instead.
+pub fn use_grouped_daily(stocks: usize, dates: usize) -> bool {
+    stocks > dates
+}
+
+/// The NYSE trading dates in `from ..= to`.
+fn trading_dates(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    from.iter_days()
+        .take_while(|d| *d <= to)
+        .filter(|d| calendar::session(*d).is_some())
+        .collect()
+}
+
+/// The daily bars of `tickers` (Massive's spelling) over `dates`, one grouped request
+/// per date, `concurrency` at a time.
+async fn grouped_daily(
+    rest: &RestClient,
+    dates: &[NaiveDate],
+    tickers: &BTreeSet<String>,
+    concurrency: usize,
+) -> Result<HashMap<String, Vec<DailyBar>>, MassiveError> {
+    let requests: Vec<_> = dates
+        .iter()
+        .map(|date| rest.grouped_daily(*date, |t| tickers.contains(t)))
+        .collect();
+    let pages: Vec<_> = futures::stream::iter(requests)
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut by_ticker: HashMap<String, Vec<DailyBar>> = HashMap::new();
+    for page in pages {
+        for (ticker, bar) in page? {
+            by_ticker.entry(ticker).or_default().push(bar);
+        }
+    }
+    Ok(by_ticker)
 }
 
 /// A minute bar is final once its minute has passed.
@@ -235,19 +318,24 @@ fn is_final(bar: &Bar, now: DateTime<Utc>) -> bool {
     bar.start + chrono::Duration::minutes(1) <= now
 }
 
-/// The missed minutes of some symbols, fetched over REST.
+/// The missed minutes of one symbol, fetched over REST.
 pub struct Backfill {
-    cluster: Cluster,
-    results: Vec<(Symbol, Result<Vec<Bar>, MassiveError>)>,
+    symbol: Symbol,
+    result: Result<Vec<Bar>, MassiveError>,
 }
 
-/// Per cluster: a backfill in flight holds the stream's bars back.
+/// A symbol whose backfill is in flight: its stream bars wait here until the REST answer
+/// is merged with them.
+#[derive(Default)]
+struct Filling {
+    held: Vec<Bar>,
+    /// Its stream reconnected while the request ran: fetch again from what we have.
+    again: bool,
+}
+
+/// Per cluster: whether its stream is up.
 #[derive(Default)]
 struct ClusterState {
-    backfilling: bool,
-    /// Another backfill was asked for while one ran (a reconnect meanwhile).
-    again: bool,
-    held: Vec<(Symbol, Bar)>,
     /// Authenticated and subscribed now.
     live: bool,
 }
@@ -263,6 +351,8 @@ pub struct MassiveFeed {
     clusters: BTreeMap<Cluster, ClusterState>,
     quotes: BTreeMap<Symbol, Quote>,
     bars: Vec<(Symbol, Bar)>,
+    /// Symbols with a backfill in flight (their stream bars held back).
+    filling: BTreeMap<Symbol, Filling>,
     /// Where backfills report; set by [`MassiveFeed::start_streams`].
     backfill_tx: Option<mpsc::Sender<Backfill>>,
 }
@@ -279,9 +369,15 @@ pub struct FeedInputs {
 
 impl MassiveFeed {
     /// Loads the session's history over REST, as of the feed clock's now.
-    pub async fn load(config: &MassiveFeedConfig) -> Result<MassiveFeed, MassiveError> {
-        let rest = RestClient::new(&config.massive)?.with_retry(config.retry);
-        let live = load_session(&rest, config, config.clock.now()).await?;
+    /// `loaded` hears how many symbols' history is in, of how many.
+    pub async fn load(
+        config: &MassiveFeedConfig,
+        loaded: &(dyn Fn(usize, usize) + Send + Sync),
+    ) -> Result<MassiveFeed, MassiveError> {
+        let rest = RestClient::new(&config.massive)?
+            .with_retry(config.retry)
+            .with_limits(config.limits);
+        let live = load_session(&rest, config, config.clock.now(), loaded).await?;
         Ok(MassiveFeed {
             config: config.clone(),
             rest,
@@ -289,6 +385,7 @@ impl MassiveFeed {
             clusters: BTreeMap::new(),
             quotes: BTreeMap::new(),
             bars: Vec::new(),
+            filling: BTreeMap::new(),
             backfill_tx: None,
         })
     }
@@ -307,7 +404,7 @@ impl MassiveFeed {
     pub fn start_streams(&mut self, cancel: &CancellationToken) -> FeedInputs {
         let (events_tx, events) = mpsc::channel::<(Cluster, StreamEvent)>(1024);
         let (ended_tx, ended) = mpsc::channel::<(Cluster, Result<(), MassiveError>)>(4);
-        let (backfill_tx, backfilled) = mpsc::channel::<Backfill>(8);
+        let (backfill_tx, backfilled) = mpsc::channel::<Backfill>(256);
         self.backfill_tx = Some(backfill_tx);
         for cluster in [Cluster::Stocks, Cluster::Indices] {
             let params = self.config.params(cluster);
@@ -348,12 +445,20 @@ impl MassiveFeed {
             StreamEvent::Live { .. } | StreamEvent::Overflow { .. } => {
                 if let Some(state) = self.clusters.get_mut(&cluster) {
                     state.live = true;
-                    if state.backfilling {
-                        state.again = true;
-                    } else {
-                        state.backfilling = true;
-                        self.start_backfill(cluster);
+                    let mut work = Vec::new();
+                    for symbol in self.live.symbols() {
+                        if self.config.cluster_of(symbol) != cluster {
+                            continue;
+                        }
+                        match self.filling.get_mut(symbol) {
+                            Some(filling) => filling.again = true,
+                            None => {
+                                self.filling.insert(symbol.clone(), Filling::default());
+                                work.push(symbol.clone());
+                            }
+                        }
                     }
+                    self.start_backfill(work);
                 }
                 None
             }
@@ -366,8 +471,7 @@ impl MassiveFeed {
             StreamEvent::Message(message) => {
                 on_message(
                     &mut self.live,
-                    &mut self.clusters,
-                    cluster,
+                    &mut self.filling,
                     message,
                     &mut self.quotes,
                     &mut self.bars,
@@ -377,37 +481,39 @@ impl MassiveFeed {
         }
     }
 
-    /// Merges a finished backfill with the bars held back meanwhile, or, when the stream
-    /// reconnected during it, keeps holding and fetches again. A key or plan error ends
-    /// the feed.
+    /// Merges one symbol's finished backfill with its bars held back meanwhile, and lets
+    /// its stream flow again; or, when the stream reconnected during the request, takes
+    /// the REST bars, keeps holding and fetches again. A key or plan error ends the feed.
     pub fn on_backfill(&mut self, done: Backfill) -> Result<(), MassiveError> {
-        let cluster = done.cluster;
-        let Some(state) = self.clusters.get_mut(&cluster) else {
+        let Backfill { symbol, result } = done;
+        let rest_bars = match result {
+            Ok(bars) => bars,
+            Err(e) if e.is_fatal() => return Err(e),
+            Err(e) => {
+                tracing::warn!("backfill of {symbol} failed, minutes may be missing: {e}");
+                Vec::new()
+            }
+        };
+        let Some(filling) = self.filling.get_mut(&symbol) else {
             return Ok(());
         };
-        let mut by_symbol: BTreeMap<Symbol, Vec<Bar>> = BTreeMap::new();
-        for (symbol, result) in done.results {
-            match result {
-                Ok(rest_bars) => by_symbol.entry(symbol).or_default().extend(rest_bars),
-                Err(e) if e.is_fatal() => return Err(e),
-                Err(e) => {
-                    tracing::warn!("backfill of {symbol} failed, minutes may be missing: {e}")
-                }
-            }
-        }
-        if state.again {
-            // Reconnected meanwhile: keep holding, fetch again from what we have.
-            state.again = false;
-            self.accept_bars(by_symbol);
-            self.start_backfill(cluster);
+        if filling.again {
+            filling.again = false;
+            self.accept_bars(&symbol, rest_bars);
+            self.start_backfill(vec![symbol]);
             return Ok(());
         }
-        for (symbol, bar) in state.held.drain(..) {
-            by_symbol.entry(symbol).or_default().push(bar);
+        let mut bars = rest_bars;
+        if let Some(filling) = self.filling.remove(&symbol) {
+            bars.extend(filling.held);
         }
-        state.backfilling = false;
-        self.accept_bars(by_symbol);
+        self.accept_bars(&symbol, bars);
         Ok(())
+    }
+
+    /// How many symbols have a backfill in flight (their stream bars held back).
+    pub fn symbols_filling(&self) -> usize {
+        self.filling.len()
     }
 
     /// The prices and bars gathered since the last step (the events read together, e.g.
@@ -437,21 +543,21 @@ impl MassiveFeed {
         if session_at(now).is_none_or(|s| s.date == self.live.session.date) {
             return Ok(None);
         }
-        self.live = load_session(&self.rest, &self.config, now).await?;
+        self.live = load_session(&self.rest, &self.config, now, &|_, _| {}).await?;
         Ok(Some(self.live.snapshot(now)))
     }
 
-    fn accept_bars(&mut self, by_symbol: BTreeMap<Symbol, Vec<Bar>>) {
-        for (symbol, list) in by_symbol {
-            for bar in self.live.accept_bars(&symbol, list) {
-                self.bars.push((symbol.clone(), bar));
-            }
+    fn accept_bars(&mut self, symbol: &Symbol, list: Vec<Bar>) {
+        for bar in self.live.accept_bars(symbol, list) {
+            self.bars.push((symbol.clone(), bar));
         }
     }
 
-    fn start_backfill(&self, cluster: Cluster) {
-        if let Some(done) = &self.backfill_tx {
-            start_backfill(&self.rest, &self.config, &self.live, cluster, done.clone());
+    fn start_backfill(&self, symbols: Vec<Symbol>) {
+        if let Some(done) = &self.backfill_tx
+            && !symbols.is_empty()
+        {
+            start_backfill(&self.rest, &self.config, &self.live, symbols, done.clone());
         }
     }
 }
@@ -467,8 +573,7 @@ pub fn stream_ended(cluster: Cluster, result: Result<(), MassiveError>) -> Massi
 
 fn on_message(
     live: &mut LiveSession,
-    clusters: &mut BTreeMap<Cluster, ClusterState>,
-    cluster: Cluster,
+    filling: &mut BTreeMap<Symbol, Filling>,
     message: StreamMessage,
     quotes: &mut BTreeMap<Symbol, Quote>,
     bars: &mut Vec<(Symbol, Bar)>,
@@ -486,9 +591,9 @@ fn on_message(
             };
             if agg.kind == AggKind::Minute {
                 let bar = agg.bar();
-                match clusters.get_mut(&cluster) {
-                    Some(state) if state.backfilling => state.held.push((symbol.clone(), bar)),
-                    _ => {
+                match filling.get_mut(&symbol) {
+                    Some(filling) => filling.held.push(bar),
+                    None => {
                         if live.accept_bar(&symbol, bar) {
                             bars.push((symbol.clone(), bar));
                         }
@@ -506,21 +611,24 @@ fn on_message(
     }
 }
 
-/// Fetches every symbol of `cluster` from its newest bar to now, in the background.
+/// Fetches each of `symbols` from its newest bar to now, in the background, as many at a
+/// time as the limits allow; each symbol reports as soon as its own answer is in.
 fn start_backfill(
     rest: &RestClient,
     config: &MassiveFeedConfig,
     live: &LiveSession,
-    cluster: Cluster,
+    symbols: Vec<Symbol>,
     done: mpsc::Sender<Backfill>,
 ) {
     let clock = config.clock;
     let settle = config.backfill_settle;
-    let work: Vec<(Symbol, bool, DateTime<Utc>)> = live
-        .symbols()
-        .iter()
-        .filter(|s| config.cluster_of(s) == cluster)
-        .map(|s| (s.clone(), live.is_index(s), live.backfill_from(s)))
+    let concurrency = config.limits.max_concurrent.max(1);
+    let work: Vec<(Symbol, bool, DateTime<Utc>)> = symbols
+        .into_iter()
+        .map(|s| {
+            let (is_index, from) = (live.is_index(&s), live.backfill_from(&s));
+            (s, is_index, from)
+        })
         .collect();
     let rest = rest.clone();
     tokio::spawn(async move {
@@ -530,28 +638,37 @@ fn start_backfill(
         if into_minute < settle {
             tokio::time::sleep(settle - into_minute).await;
         }
-        let now = clock.now();
-        let mut results = Vec::with_capacity(work.len());
-        for (symbol, is_index, from) in work {
-            if from > now {
-                results.push((symbol, Ok(Vec::new())));
-                continue;
-            }
-            let fetched = rest
-                .minute_bars(
-                    &symbol,
-                    is_index,
-                    AggBound::Instant(from),
-                    AggBound::Instant(now),
-                )
-                .await
-                .map(|mut list| {
-                    list.retain(|b| b.start >= from && is_final(b, now));
-                    list
-                });
-            results.push((symbol, fetched));
-        }
-        let _ = done.send(Backfill { cluster, results }).await;
+        let fetches: Vec<_> = work
+            .into_iter()
+            .map(|(symbol, is_index, from)| {
+                let (rest, done) = (rest.clone(), done.clone());
+                async move {
+                    // Each request asks up to its own now: the later it runs, the fewer
+                    // bars wait in the hold.
+                    let now = clock.now();
+                    let result = if from > now {
+                        Ok(Vec::new())
+                    } else {
+                        rest.minute_bars(
+                            &symbol,
+                            is_index,
+                            AggBound::Instant(from),
+                            AggBound::Instant(now),
+                        )
+                        .await
+                        .map(|mut list| {
+                            list.retain(|b| b.start >= from && is_final(b, now));
+                            list
+                        })
+                    };
+                    let _ = done.send(Backfill { symbol, result }).await;
+                }
+            })
+            .collect();
+        futures::stream::iter(fetches)
+            .buffer_unordered(concurrency)
+            .for_each(|()| async {})
+            .await;
     });
 }
 

@@ -8,6 +8,7 @@
 //! joined to the configured base).
 
 pub mod feed;
+pub mod limits;
 pub mod rest;
 pub mod session;
 pub mod wire;

@@ -8,6 +8,7 @@
 //! exponential backoff and full jitter, honouring `Retry-After`; 401 and 403 are never
 //! retried and name the key or the entitlement. Error texts never contain the key.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -16,6 +17,7 @@ use reqwest::{StatusCode, Url};
 use crate::provider::backoff::retry_after;
 pub use crate::provider::backoff::{RetryPolicy, describe_error};
 
+use super::limits::{Limiter, RequestLimits};
 use super::wire::{self, AggWire, MarketStatus, WireError};
 use super::{MassiveConfig, MassiveError, Secret, massive_ticker};
 use crate::domain::{Bar, DailyBar, Symbol};
@@ -73,6 +75,8 @@ pub struct RestClient {
     base: Url,
     key: Secret,
     retry: RetryPolicy,
+    /// Shared by every clone: requests in flight and started per second.
+    limiter: Arc<Limiter>,
 }
 
 impl std::fmt::Debug for RestClient {
@@ -125,11 +129,18 @@ impl RestClient {
             base,
             key: config.api_key.clone(),
             retry: RetryPolicy::default(),
+            limiter: Limiter::new(RequestLimits::default()),
         })
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> RestClient {
         self.retry = retry;
+        self
+    }
+
+    /// Bounds requests in flight and per second (shared by this client's clones).
+    pub fn with_limits(mut self, limits: RequestLimits) -> RestClient {
+        self.limiter = Limiter::new(limits);
         self
     }
 
@@ -192,6 +203,8 @@ impl RestClient {
         loop {
             attempt += 1;
             let last = attempt >= self.retry.max_attempts;
+            // Held until the answer is read; released before any retry wait.
+            let permit = self.limiter.acquire().await;
             let response = self
                 .http
                 .get(url.clone())
@@ -201,6 +214,7 @@ impl RestClient {
             let response = match response {
                 Ok(r) => r,
                 Err(e) => {
+                    drop(permit);
                     let detail = self.key.redact_in(&describe_error(e));
                     if last {
                         return Err(MassiveError::Transport {
@@ -215,7 +229,9 @@ impl RestClient {
             };
             let status = response.status();
             let retry_after = retry_after(response.headers());
-            let body = match response.text().await {
+            let body = response.text().await;
+            drop(permit);
+            let body = match body {
                 Ok(b) => b,
                 Err(e) if !last => {
                     tracing::warn!(
@@ -388,6 +404,45 @@ impl RestClient {
         bars.sort_by_key(|b| b.date);
         bars.dedup_by_key(|b| b.date);
         Ok(bars)
+    }
+
+    /// The whole US stock market's daily bars of one New York `date`, in one request
+    /// (`/v2/aggs/grouped/locale/us/market/stocks/{date}`): per ticker (Massive's
+    /// spelling) that `wanted` keeps, its bar of that date. Indices are not in it. The
+    /// bar's date is the date asked for (the endpoint's meaning), whatever `t` says.
+    pub async fn grouped_daily(
+        &self,
+        date: NaiveDate,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Vec<(String, DailyBar)>, MassiveError> {
+        let what = format!("the grouped daily bars of {date}");
+        let body = self
+            .get_text(
+                &what,
+                &format!(
+                    "/v2/aggs/grouped/locale/us/market/stocks/{}?adjusted=true",
+                    date.format("%Y-%m-%d")
+                ),
+            )
+            .await?;
+        let page = wire::parse_grouped_page(&body, wanted)
+            .map_err(|e| decode_error(&what, e, &self.key))?;
+        let mut skipped = page.skipped;
+        let rows: Vec<(String, DailyBar)> = page
+            .rows
+            .into_iter()
+            .filter_map(|(ticker, agg)| {
+                let bar = wire::to_daily_bar(&agg).map(|b| DailyBar { date, ..b });
+                if bar.is_none() {
+                    skipped += 1;
+                }
+                Some((ticker, bar?))
+            })
+            .collect();
+        if skipped > 0 {
+            tracing::warn!("{what}: {skipped} unusable rows skipped");
+        }
+        Ok(rows)
     }
 
     /// The previous session's daily bar (`/v2/aggs/ticker/{t}/prev`), if Massive has one.

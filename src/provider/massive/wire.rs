@@ -170,6 +170,50 @@ pub fn parse_aggs_page(body: &str) -> Result<ParsedAggs, WireError> {
     Ok(out)
 }
 
+/// A grouped daily page (`/v2/aggs/grouped/…/{date}`): one bar per ticker, the ticker in
+/// `T`. Rows without a ticker or that are not bar objects are counted in `skipped`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ParsedGrouped {
+    pub rows: Vec<(String, AggWire)>,
+    pub skipped: usize,
+}
+
+/// Parses a grouped daily answer, keeping only the tickers `wanted` says yes to (a whole
+/// market page has ~12,000 rows; most are not watched).
+pub fn parse_grouped_page(
+    body: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<ParsedGrouped, WireError> {
+    let page: AggsPage = parse_json(body)?;
+    check_status(&page.status, &page.error, &page.message)?;
+    let mut out = ParsedGrouped::default();
+    let items = match page.results {
+        Some(Value::Array(items)) => items,
+        Some(Value::Null) | None => Vec::new(),
+        Some(_) => {
+            out.skipped += 1;
+            Vec::new()
+        }
+    };
+    for mut value in items {
+        let ticker = match value.get_mut("T").map(Value::take) {
+            Some(Value::String(t)) => t,
+            _ => {
+                out.skipped += 1;
+                continue;
+            }
+        };
+        if !wanted(&ticker) {
+            continue;
+        }
+        match serde_json::from_value::<AggWire>(value) {
+            Ok(agg) => out.rows.push((ticker, agg)),
+            Err(_) => out.skipped += 1,
+        }
+    }
+    Ok(out)
+}
+
 /// The error text of a non-2xx JSON body (`error`, else `message`), if it has one.
 pub fn error_message(body: &str) -> Option<String> {
     let page: AggsPage = serde_json::from_str(body).ok()?;
