@@ -317,7 +317,7 @@ async fn run(drop_once: bool) -> Run {
         Default::default(),
     );
     config.clock = FeedClock::starting_at(utc("2013-10-09T03:00:00Z"));
-    config.flush_every = Duration::from_millis(10);
+    config.heartbeat_every = Duration::from_millis(10);
     config.backfill_settle = Duration::ZERO;
     config.limits = RequestLimits {
         max_concurrent: CONCURRENCY,
