@@ -2,7 +2,10 @@
 //! consumer that starts late (or restarts after falling behind) catches up without
 //! losing the session so far.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, Utc};
 
 use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 
@@ -20,6 +23,9 @@ pub struct MarketBus {
     requests: mpsc::Sender<SnapshotReply>,
     /// Set once by a feed whose market ended for good (a recording played to its end).
     ended: Arc<OnceLock<String>>,
+    /// The feed's market clock: the latest step instant published, in microseconds since
+    /// the Unix epoch (UTC); 0 before the first. The detector's lag is read against it.
+    market_clock: Arc<AtomicI64>,
 }
 
 /// The feed's end of the snapshot requests; shared so a restarted feed keeps serving them.
@@ -36,6 +42,7 @@ impl MarketBus {
                 events,
                 requests,
                 ended: Arc::new(OnceLock::new()),
+                market_clock: Arc::new(AtomicI64::new(0)),
             },
             SnapshotRequests(Arc::new(Mutex::new(rx))),
         )
@@ -47,8 +54,21 @@ impl MarketBus {
 
     /// Sends to every subscriber; having none (yet) is not an error.
     pub fn publish(&self, event: MarketEvent) {
+        if let MarketEvent::Step { at, .. } = &event {
+            self.market_clock
+                .fetch_max(at.timestamp_micros(), Ordering::Relaxed);
+        }
         if self.events.send(event).is_err() {
             tracing::trace!("no market event subscribers");
+        }
+    }
+
+    /// The feed's market clock: the latest step instant published (none before the
+    /// first). A simulated market runs it faster than the wall clock.
+    pub fn market_time(&self) -> Option<DateTime<Utc>> {
+        match self.market_clock.load(Ordering::Relaxed) {
+            0 => None,
+            micros => DateTime::from_timestamp_micros(micros),
         }
     }
 
