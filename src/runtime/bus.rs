@@ -11,7 +11,10 @@
 //! evaluator return `fell_behind`, the screen asks the feed for one).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use chrono::{DateTime, Utc};
 
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -37,6 +40,9 @@ pub struct MarketBus {
     requests: mpsc::Sender<SnapshotReply>,
     /// Set once by a feed whose market ended for good (a recording played to its end).
     ended: Arc<OnceLock<String>>,
+    /// The feed's market clock: the latest step instant published, in microseconds since
+    /// the Unix epoch (UTC); 0 before the first. The detector's lag is read against it.
+    market_clock: Arc<AtomicI64>,
 }
 
 #[derive(Debug)]
@@ -246,6 +252,7 @@ impl MarketBus {
                 subscribers,
                 requests,
                 ended: Arc::new(OnceLock::new()),
+                market_clock: Arc::new(AtomicI64::new(0)),
             },
             SnapshotRequests(Arc::new(tokio::sync::Mutex::new(rx))),
         )
@@ -266,6 +273,10 @@ impl MarketBus {
     /// Puts `event` in every subscriber's mailbox (merged into the step it has not read
     /// yet, if any) and wakes it; having none (yet) is not an error. Never waits.
     pub fn publish(&self, event: MarketEvent) {
+        if let MarketEvent::Step { at, .. } = &event {
+            self.market_clock
+                .fetch_max(at.timestamp_micros(), Ordering::Relaxed);
+        }
         let mailboxes = self.subscribers.live();
         let Some((last, others)) = mailboxes.split_last() else {
             tracing::trace!("no market event subscribers");
@@ -278,6 +289,15 @@ impl MarketBus {
         }
         last.lock().push(event, limit);
         last.ready.notify_one();
+    }
+
+    /// The feed's market clock: the latest step instant published (none before the
+    /// first). A simulated market runs it faster than the wall clock.
+    pub fn market_time(&self) -> Option<DateTime<Utc>> {
+        match self.market_clock.load(Ordering::Relaxed) {
+            0 => None,
+            micros => DateTime::from_timestamp_micros(micros),
+        }
     }
 
     /// Called by a feed whose market ended for good, before it stops: `why` ("the

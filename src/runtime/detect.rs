@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::AppEvent;
 use super::bus::{MarketBus, fell_behind};
+use super::detect_writer::{self, Pending};
 use super::gex::GexBoard;
 use super::metrics::Metrics;
 use super::ownership::{self, Owned};
@@ -22,7 +23,7 @@ use crate::domain::{Bar, Detection, SetupKind, Symbol};
 use crate::gex::ExpiryFilter;
 use crate::market::calendar;
 use crate::provider::{MarketEvent, MarketSnapshot};
-use crate::store::{Store, StoredDetection};
+use crate::store::Store;
 
 /// A fresh engine primed with the snapshot through the priming `coach replay` uses: daily
 /// history, the earlier sessions' and the previous session's minutes, and today's bars so
@@ -43,47 +44,6 @@ pub fn prime(
         priming::prime(config.clone(), daily, minute, &mut found).map_err(|e| e.to_string())?;
     found.retain(|d| d.market_date == snapshot.session.date);
     Ok((primed.engine, found))
-}
-
-/// Stores and announces the detections of the symbols this instance owns (another
-/// instance stores the others; see src/runtime/ownership.rs).
-async fn publish(
-    store: &Store,
-    ui: &mpsc::Sender<AppEvent>,
-    metrics: &Metrics,
-    owned: &watch::Receiver<Owned>,
-    found: Vec<Detection>,
-) -> Result<(), String> {
-    let found: Vec<Detection> = {
-        let owned = owned.borrow();
-        found
-            .into_iter()
-            .filter(|d| owned.contains(&d.symbol))
-            .collect()
-    };
-    for detection in found {
-        let (id, new) = store
-            .insert_detection(&detection)
-            .await
-            .map_err(|e| e.to_string())?;
-        if new {
-            metrics.detection(detection.kind.as_str());
-            tracing::info!(
-                "{} {} {} at {:.2}: {}",
-                detection.symbol,
-                detection.kind,
-                detection.direction,
-                detection.entry,
-                detection.rationale
-            );
-        }
-        // Stored ones are sent too: a restarted screen shows the session's detections.
-        let event = AppEvent::Detection(StoredDetection { id, detection });
-        if ui.send(event).await.is_err() {
-            tracing::debug!("the screen is gone; detections are still stored");
-        }
-    }
-    Ok(())
 }
 
 /// Gives the engine every symbol's all-expirations GEX levels (the walls join the watched
@@ -155,11 +115,14 @@ pub struct DetectorOutputs {
     pub owned: watch::Receiver<Owned>,
 }
 
+/// The detector worker: the engine on this task, the store writes on a task of their own
+/// (src/runtime/detect_writer.rs), so a slow commit holds the engine only once the
+/// writer's queue is full.
 pub async fn run_detector(
     ctx: WorkerCtx,
     config: DetectorsConfig,
     bus: MarketBus,
-    mut gex: watch::Receiver<GexBoard>,
+    gex: watch::Receiver<GexBoard>,
     outputs: DetectorOutputs,
 ) -> Result<(), String> {
     let DetectorOutputs {
@@ -169,15 +132,68 @@ pub async fn run_detector(
         mut owned,
     } = outputs;
     ownership::decided(&mut owned).await?;
+    let (queue, pending) = mpsc::channel(detect_writer::QUEUE_STEPS);
+    let sinks = detect_writer::Sinks {
+        ctx: ctx.clone(),
+        store,
+        ui: ui.clone(),
+        metrics,
+        owned,
+        bus: bus.clone(),
+    };
+    let writer = tokio::spawn(detect_writer::write_batches(pending, sinks));
+    let fed = feed_engine(&ctx, &config, &bus, gex, &ui, queue).await;
+    // The queue is closed now: a writer that is still running stores what is left.
+    match fed {
+        Ok(()) => writer_outcome(writer.await),
+        // A writer that stopped first says why (the engine only saw its queue close).
+        Err(_) if writer.is_finished() => {
+            writer_outcome(writer.await).and(Err("the detection writer stopped".into()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn writer_outcome(
+    joined: Result<Result<(), String>, tokio::task::JoinError>,
+) -> Result<(), String> {
+    joined.map_err(|e| format!("the detection writer failed: {e}"))?
+}
+
+/// Hands one step's findings to the writer; an error once the writer has stopped.
+async fn hand_over(queue: &mpsc::Sender<Pending>, pending: Pending) -> Result<(), String> {
+    queue
+        .send(pending)
+        .await
+        .map_err(|_| "the detection writer stopped".to_string())
+}
+
+/// The engine: primed from the bus's snapshot, then fed every final bar, its findings
+/// handed to the writer in order.
+async fn feed_engine(
+    ctx: &WorkerCtx,
+    config: &DetectorsConfig,
+    bus: &MarketBus,
+    mut gex: watch::Receiver<GexBoard>,
+    ui: &mpsc::Sender<AppEvent>,
+    queue: mpsc::Sender<Pending>,
+) -> Result<(), String> {
     let mut events = bus.subscribe();
-    let Some(snapshot) = bus.snapshot_or_end(&ctx).await? else {
+    let Some(snapshot) = bus.snapshot_or_end(ctx).await? else {
         return Ok(());
     };
-    let (mut engine, found) = prime(&config, &snapshot)?;
+    let (mut engine, found) = prime(config, &snapshot)?;
     let mut today = snapshot.session.date;
     apply_gamma(&mut engine, &gex.borrow_and_update());
     log_missing_inputs(&mut engine, today, &gex.borrow());
-    publish(&store, &ui, &metrics, &owned, found).await?;
+    hand_over(
+        &queue,
+        Pending {
+            found,
+            bar_ends: Vec::new(),
+        },
+    )
+    .await?;
     ctx.heartbeat();
     loop {
         let event = tokio::select! {
@@ -192,12 +208,19 @@ pub async fn run_detector(
         };
         match event {
             Ok(MarketEvent::Snapshot(snapshot)) => {
-                let (fresh, found) = prime(&config, &snapshot)?;
+                let (fresh, found) = prime(config, &snapshot)?;
                 engine = fresh;
                 today = snapshot.session.date;
                 apply_gamma(&mut engine, &gex.borrow());
                 log_missing_inputs(&mut engine, today, &gex.borrow());
-                publish(&store, &ui, &metrics, &owned, found).await?;
+                hand_over(
+                    &queue,
+                    Pending {
+                        found,
+                        bar_ends: Vec::new(),
+                    },
+                )
+                .await?;
             }
             Ok(MarketEvent::Step { mut bars, .. }) => {
                 if bars.is_empty() {
@@ -212,8 +235,13 @@ pub async fn run_detector(
                     today = date;
                 }
                 log_missing_inputs(&mut engine, today, &gex.borrow());
-                publish(&store, &ui, &metrics, &owned, found).await?;
-                send_levels(&engine, &bars, &ui).await;
+                // Minute bars: each ends a minute after it starts.
+                let bar_ends = bars
+                    .iter()
+                    .map(|(_, b)| b.start + chrono::Duration::minutes(1))
+                    .collect();
+                hand_over(&queue, Pending { found, bar_ends }).await?;
+                send_levels(&engine, &bars, ui).await;
             }
             Err(RecvError::Lagged(n)) => return Err(fell_behind(n)),
             Err(RecvError::Closed) => return Err("the market bus closed".into()),

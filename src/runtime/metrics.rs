@@ -20,6 +20,69 @@ pub struct Metrics {
     discord: Labelled,
     /// Keyed `channel/result`.
     deliveries: Labelled,
+    detector_lag: LagWindow,
+}
+
+/// The detector's lag behind the feed, in market seconds (a bar's end → its detections
+/// stored, read on the feed's market clock), for the latest [`LAG_SAMPLES`] bars.
+#[derive(Debug, Default)]
+struct LagWindow(Mutex<LagRing>);
+
+/// Bars the lag quantiles are taken over: two minutes of an 8,000-symbol market.
+pub const LAG_SAMPLES: usize = 16_384;
+
+#[derive(Debug, Default)]
+struct LagRing {
+    /// Seconds, oldest overwritten first once full.
+    samples: Vec<f64>,
+    next: usize,
+    /// Every sample ever recorded (the window holds the latest of them).
+    total: u64,
+}
+
+impl LagRing {
+    fn push(&mut self, seconds: f64) {
+        if self.samples.len() < LAG_SAMPLES {
+            self.samples.push(seconds);
+        } else {
+            self.samples[self.next] = seconds;
+        }
+        self.next = (self.next + 1) % LAG_SAMPLES;
+        self.total += 1;
+    }
+
+    fn quantiles(&self) -> Option<LagQuantiles> {
+        if self.samples.is_empty() {
+            return None;
+        }
+        let mut sorted = self.samples.clone();
+        sorted.sort_by(f64::total_cmp);
+        // Nearest rank: the smallest sample with at least q of the window at or below it.
+        let rank = |q: f64| {
+            let n = sorted.len();
+            let i = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
+            sorted[i]
+        };
+        Some(LagQuantiles {
+            p50: rank(0.5),
+            p99: rank(0.99),
+            max: sorted[sorted.len() - 1],
+            window: sorted.len(),
+            total: self.total,
+        })
+    }
+}
+
+/// Quantiles of the detector's lag over the latest bars, in market seconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LagQuantiles {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+    /// Bars in the window the quantiles are taken over (at most [`LAG_SAMPLES`]).
+    pub window: usize,
+    /// Bars measured since start.
+    pub total: u64,
 }
 
 /// A counter per label value (setup kind, status, …).
@@ -55,6 +118,8 @@ pub struct MetricsSnapshot {
     /// Alert channel deliveries (ntfy, webhook, slack, telegram, command), by
     /// (channel, result: `sent`, `failed`).
     pub deliveries: BTreeMap<(String, String), u64>,
+    /// The detector's lag behind the feed over the latest bars (none before the first).
+    pub detector_lag: Option<LagQuantiles>,
 }
 
 impl Metrics {
@@ -92,6 +157,20 @@ impl Metrics {
         self.deliveries.add(&format!("{channel}/{result}"));
     }
 
+    /// Each bar's lag behind the feed, in market seconds (negative values, a bar ahead
+    /// of the feed's clock, count as 0). Returns the quantiles with them.
+    pub fn detector_lag(&self, seconds: impl IntoIterator<Item = f64>) -> Option<LagQuantiles> {
+        let mut ring = self
+            .detector_lag
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for s in seconds {
+            ring.push(s.max(0.0));
+        }
+        ring.quantiles()
+    }
+
     pub fn snapshot(&self) -> MetricsSnapshot {
         let last = self.last_market_event.load(Ordering::Relaxed);
         MetricsSnapshot {
@@ -112,6 +191,12 @@ impl Metrics {
                     Some(((channel.to_string(), result.to_string()), n))
                 })
                 .collect(),
+            detector_lag: self
+                .detector_lag
+                .0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .quantiles(),
         }
     }
 }
@@ -141,5 +226,21 @@ mod tests {
         assert_eq!(s.detections["vwap_reclaim"], 1);
         assert_eq!(s.transitions["triggered"], 1);
         assert_eq!((s.discord["sent"], s.discord["failed"]), (1, 1));
+    }
+
+    #[test]
+    fn the_detector_lag_quantiles_follow_the_latest_bars_only() {
+        let m = Metrics::default();
+        assert_eq!(m.snapshot().detector_lag, None);
+        // 98 bars 0.2 s late, one 3 s, one 40 s (a bar held by a slow write).
+        let lags = std::iter::repeat_n(0.2, 98).chain([3.0, 40.0]);
+        let q = m.detector_lag(lags).unwrap();
+        assert_eq!((q.p50, q.p99, q.max), (0.2, 3.0, 40.0));
+        assert_eq!((q.window, q.total), (100, 100));
+        // A full window of prompt bars pushes the slow ones out; a clock skew is 0.
+        m.detector_lag(std::iter::repeat_n(0.5, LAG_SAMPLES - 1).chain([-2.0]));
+        let q = m.snapshot().detector_lag.unwrap();
+        assert_eq!((q.p50, q.p99, q.max), (0.5, 0.5, 0.5));
+        assert_eq!((q.window, q.total), (LAG_SAMPLES, 100 + LAG_SAMPLES as u64));
     }
 }

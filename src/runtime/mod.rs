@@ -13,6 +13,7 @@ pub mod clock;
 pub mod database;
 pub mod delivery;
 pub mod detect;
+pub mod detect_writer;
 pub mod evaluate;
 pub mod feed;
 pub mod gex;

@@ -159,6 +159,22 @@ pub fn render(records: &[WorkerRecord], metrics: &MetricsSnapshot, now: DateTime
             format!("{:.3}", age_secs(t, now)),
         );
     }
+    out.family(
+        "coach_detector_lag_seconds",
+        "gauge",
+        "Detector lag behind the feed, in market seconds (a bar's end to its detections \
+         stored, on the feed's market clock), by quantile over the latest bars (absent \
+         before the first bar).",
+    );
+    if let Some(lag) = &metrics.detector_lag {
+        for (quantile, value) in [("0.5", lag.p50), ("0.99", lag.p99), ("1", lag.max)] {
+            out.sample(
+                "coach_detector_lag_seconds",
+                &[("quantile", quantile)],
+                format!("{value:.3}"),
+            );
+        }
+    }
     out.labelled(
         "coach_detections_total",
         "kind",
@@ -235,6 +251,13 @@ mod tests {
         };
         m.detections.insert("orb_breakout".into(), 3);
         m.deliveries.insert(("ntfy".into(), "failed".into()), 2);
+        m.detector_lag = Some(crate::runtime::metrics::LagQuantiles {
+            p50: 0.25,
+            p99: 0.875,
+            max: 3.5,
+            window: 8000,
+            total: 16000,
+        });
         let text = render(&[record], &m, now);
         assert!(
             text.contains("coach_health_status{status=\"ok\"} 1\n"),
@@ -255,7 +278,10 @@ mod tests {
         let types = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
         let helps = text.lines().filter(|l| l.starts_with("# HELP ")).count();
         assert_eq!(types, helps);
-        assert_eq!(types, 16);
+        assert!(text.contains("coach_detector_lag_seconds{quantile=\"0.5\"} 0.250\n"));
+        assert!(text.contains("coach_detector_lag_seconds{quantile=\"0.99\"} 0.875\n"));
+        assert!(text.contains("coach_detector_lag_seconds{quantile=\"1\"} 3.500\n"));
+        assert_eq!(types, 17);
         assert!(
             text.contains("coach_alert_deliveries_total{channel=\"ntfy\",result=\"failed\"} 2\n")
         );

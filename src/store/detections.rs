@@ -1,11 +1,69 @@
 //! Detections (SPEC 2, 4): stored once per `(symbol, kind, direction, market_date,
 //! dedup_key)`; a repeat of the same signal is not an error, it is simply not new.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Store, StoreError, on_pool, query_error, returned_row};
 use crate::domain::{Detection, Symbol};
 use crate::gex::GexContext;
+
+/// Rows per multi-row `INSERT` of a batch: 13 parameters each, 6,500 in all, under
+/// SQLite's limit of 32,766 bound parameters and PostgreSQL's 65,535.
+pub const BATCH_ROWS: usize = 500;
+
+/// A detection's unique key: `(symbol, kind, direction, market_date, dedup_key)`.
+type Key = (String, String, String, NaiveDate, String);
+
+fn key(d: &Detection) -> Key {
+    (
+        d.symbol.as_str().to_string(),
+        d.kind.as_str().to_string(),
+        d.direction.as_str().to_string(),
+        d.market_date,
+        d.dedup_key.clone(),
+    )
+}
+
+/// What a batch insert returns for each row it stored.
+#[derive(sqlx::FromRow)]
+struct ReturnedKey {
+    id: i64,
+    symbol: String,
+    kind: String,
+    direction: String,
+    market_date: NaiveDate,
+    dedup_key: String,
+}
+
+/// `INSERT … VALUES (…), (…) … ON CONFLICT DO NOTHING RETURNING` for `rows` rows, with
+/// `$n` placeholders in column order.
+fn batch_insert_sql(rows: usize) -> String {
+    const COLUMNS: usize = 13;
+    let mut sql = String::from(
+        "INSERT INTO detections (symbol, kind, direction, confidence, entry, stop, target, \
+         market_date, detected_at, bar_time, dedup_key, rationale, payload_json) VALUES ",
+    );
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..COLUMNS {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * COLUMNS + column + 1));
+        }
+        sql.push(')');
+    }
+    sql.push_str(
+        " ON CONFLICT (symbol, kind, direction, market_date, dedup_key) DO NOTHING \
+         RETURNING id, symbol, kind, direction, market_date, dedup_key",
+    );
+    sql
+}
 
 /// A detection as stored, with its id (the `source_id` of tracked setups).
 #[derive(Clone, Debug, PartialEq)]
@@ -126,6 +184,90 @@ impl Store {
             .await
             .map_err(query_error("finding a stored detection"))?);
         Ok((id, false))
+    }
+
+    /// Stores a batch of detections in one transaction (issue 25 item 3): one multi-row
+    /// `INSERT … ON CONFLICT DO NOTHING` per [`BATCH_ROWS`] rows, then the ids of those
+    /// already stored. Returns, in the order given, each one's id and whether this call
+    /// stored it (a repeat inside the batch is new once, at its first place).
+    ///
+    /// All or nothing: a process killed in the middle leaves none of the batch, and the
+    /// restarted detector finds the same detections again (same key, so none twice).
+    pub async fn insert_detections(
+        &self,
+        batch: &[Detection],
+    ) -> Result<Vec<(i64, bool)>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut stored: HashMap<Key, i64> = HashMap::with_capacity(batch.len());
+        let mut ids: Vec<Option<(i64, bool)>> = vec![None; batch.len()];
+        on_pool!(self, |pool| {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(query_error("starting a batch of detections"))?;
+            for chunk in batch.chunks(BATCH_ROWS) {
+                let sql = batch_insert_sql(chunk.len());
+                // Built from placeholders only; every value is bound.
+                let mut query = sqlx::query_as::<_, ReturnedKey>(sqlx::AssertSqlSafe(sql));
+                for d in chunk {
+                    query = query
+                        .bind(d.symbol.as_str())
+                        .bind(d.kind.as_str())
+                        .bind(d.direction.as_str())
+                        .bind(i32::from(d.confidence))
+                        .bind(d.entry)
+                        .bind(d.stop)
+                        .bind(d.target)
+                        .bind(d.market_date)
+                        .bind(d.detected_at)
+                        .bind(d.bar_time)
+                        .bind(&d.dedup_key)
+                        .bind(&d.rationale)
+                        .bind(payload_json(d));
+                }
+                let returned: Vec<ReturnedKey> = query
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(query_error("storing a batch of detections"))?;
+                for r in returned {
+                    stored.insert(
+                        (r.symbol, r.kind, r.direction, r.market_date, r.dedup_key),
+                        r.id,
+                    );
+                }
+            }
+            // New ones take their id at their first place; a twin later in the batch
+            // and those stored before this batch are not new.
+            for (slot, d) in ids.iter_mut().zip(batch) {
+                if let Some(id) = stored.remove(&key(d)) {
+                    *slot = Some((id, true));
+                }
+            }
+            for (i, d) in batch.iter().enumerate() {
+                if ids[i].is_some() {
+                    continue;
+                }
+                const EXISTING: &str = "SELECT id FROM detections WHERE symbol = $1 AND \
+                     kind = $2 AND direction = $3 AND market_date = $4 AND dedup_key = $5";
+                let id: i64 = sqlx::query_scalar(EXISTING)
+                    .bind(d.symbol.as_str())
+                    .bind(d.kind.as_str())
+                    .bind(d.direction.as_str())
+                    .bind(d.market_date)
+                    .bind(&d.dedup_key)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(query_error("finding a stored detection"))?;
+                ids[i] = Some((id, false));
+            }
+            tx.commit()
+                .await
+                .map_err(query_error("committing a batch of detections"))?;
+        });
+        // Every slot was filled above (inserted, or found, else the query failed).
+        Ok(ids.into_iter().flatten().collect())
     }
 
     /// The detections of one session, oldest first.

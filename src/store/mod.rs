@@ -32,7 +32,7 @@ pub use alerts::{MAX_ALERT_NOTE_CHARS, NewAlert};
 pub use backtest::{BacktestRun, SOURCE_CLI, SOURCE_SCHEDULED, StoredBacktest};
 pub use briefs::StoredBrief;
 pub use calibrations::StoredCalibration;
-pub use detections::StoredDetection;
+pub use detections::{BATCH_ROWS, StoredDetection};
 pub use fingerprint::ChangeFingerprint;
 pub use setups::{
     MAX_NOTES_CHARS, SetupEvent, SetupRow, TRACKED_REASON, TRADER_ACTOR, TrackResult,

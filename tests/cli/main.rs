@@ -33,6 +33,7 @@ mod replay;
 mod replay_chain;
 mod serve;
 mod serve_backtest;
+mod serve_kill;
 mod serve_limits;
 mod setups;
 mod setups_stats;

@@ -7,6 +7,7 @@ mod support;
 mod backends;
 mod backtest;
 mod calibration;
+mod detection_batches;
 mod full_disk;
 mod gex_history;
 mod positions;
