@@ -178,6 +178,8 @@ pub async fn run_detector(
     apply_gamma(&mut engine, &gex.borrow_and_update());
     log_missing_inputs(&mut engine, today, &gex.borrow());
     publish(&store, &ui, &metrics, &owned, found).await?;
+    // Not held for the worker's life (issue 25: every symbol's two days of bars).
+    drop(snapshot);
     ctx.heartbeat();
     loop {
         let event = tokio::select! {

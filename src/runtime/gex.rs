@@ -483,6 +483,8 @@ pub async fn run_gex(
     let fresh = refresher.refresh(snapshot.now, &ctx, &channels.board).await;
     refresher.keep(store, fresh, &channels.history).await;
     refresher.prune(store, snapshot.now).await;
+    // Not held for the worker's life (issue 25: every symbol's two days of bars).
+    drop(snapshot);
     if !refresher.failing {
         ctx.heartbeat();
     }
