@@ -8,6 +8,14 @@ over a steady window after a warm-up, and reads its CPU time and resident memory
     cargo build --release
     python3 scripts/measure_tui.py [--seconds 60] [--warmup 5] [--cols 120] [--rows 40]
 
+At scale (SPEC 15, issue 25): `--symbols 500` writes a config whose `[sim] symbols` are
+the ten default ones plus generated tickers (S0011, S0012, ...) up to 500, and
+`--watchlist 50` sets the trader's watchlist to the first 50 of them (`coach watchlist
+set`, same database) before the dashboard starts:
+
+    python3 scripts/measure_tui.py --symbols 500 --watchlist 50 --seconds 60
+
+Memory is the resident set at the end of the window and the peak (VmHWM) over the run.
 Prints one line per figure; exit 0. Needs only the Python standard library.
 """
 import argparse, fcntl, os, pty, select, signal, struct, sys, tempfile, termios, time
@@ -18,12 +26,20 @@ def proc_cpu_seconds(pid):
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
 
-def proc_rss_mb(pid):
+def proc_status_mb(pid, key):
+    """A memory line of /proc/PID/status (VmRSS: now, VmHWM: peak), in MB."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+DEFAULT_SYMBOLS = ["SPX", "NDX", "SPY", "QQQ", "IWM", "AAPL", "MSFT", "NVDA", "TSLA", "AMZN"]
+
+def universe(n):
+    """The ten default symbols, then generated tickers up to `n` in all."""
+    extra = [f"S{i:04d}" for i in range(len(DEFAULT_SYMBOLS) + 1, n + 1)]
+    return (DEFAULT_SYMBOLS + extra)[:max(n, 1)]
 
 def main():
     ap = argparse.ArgumentParser()
@@ -32,6 +48,10 @@ def main():
     ap.add_argument("--warmup", type=float, default=5)
     ap.add_argument("--cols", type=int, default=120)
     ap.add_argument("--rows", type=int, default=40)
+    ap.add_argument("--symbols", type=int, default=0,
+                    help="simulate this many symbols ([sim] symbols); 0: the default config")
+    ap.add_argument("--watchlist", type=int, default=0,
+                    help="set the watchlist to the first N simulated symbols first")
     ap.add_argument("args", nargs="*", help="extra arguments for coach")
     a = ap.parse_args()
 
@@ -39,7 +59,19 @@ def main():
     env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=home + "/config",
                XDG_DATA_HOME=home + "/data", TERM="xterm-256color")
     env.pop("COACH_CONFIG", None)
-    argv = [a.binary, "--db", f"sqlite://{home}/coach.db", *a.args]
+    db = ["--db", f"sqlite://{home}/coach.db"]
+    if a.symbols:
+        names = universe(a.symbols)
+        config = os.path.join(home, "coach.toml")
+        with open(config, "w") as f:
+            f.write("[sim]\nsymbols = [" + ", ".join(f'"{s}"' for s in names) + "]\n")
+        env["COACH_CONFIG"] = config
+    if a.watchlist:
+        names = universe(max(a.symbols, a.watchlist))[:a.watchlist]
+        import subprocess
+        subprocess.run([a.binary, *db, "watchlist", "set", *names], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+    argv = [a.binary, *db, *a.args]
 
     started = time.monotonic()
     pid, fd = pty.fork()
@@ -73,7 +105,8 @@ def main():
     cpu0, t0 = proc_cpu_seconds(pid), time.monotonic()
     steady = pump(t0 + a.seconds)
     cpu1, t1 = proc_cpu_seconds(pid), time.monotonic()
-    rss = proc_rss_mb(pid)
+    rss = proc_status_mb(pid, "VmRSS")
+    peak = proc_status_mb(pid, "VmHWM")
     os.write(fd, b"q")
     pump(time.monotonic() + 1)
     try:
@@ -82,11 +115,13 @@ def main():
         pass
 
     window = t1 - t0
+    if a.symbols or a.watchlist:
+        print(f"universe: {a.symbols or 10} simulated symbols, watchlist {a.watchlist or 'default'}")
     print(f"terminal: {a.cols}x{a.rows}, window {window:.1f} s after {a.warmup:.0f} s warm-up")
     print(f"first frame: {first_frame * 1000:.0f} ms" if first_frame else "first frame: not seen")
     print(f"bytes written: {steady} ({steady / window:.0f} B/s)")
     print(f"cpu: {(cpu1 - cpu0) / window * 100:.2f} % of one core")
-    print(f"resident memory: {rss:.1f} MB")
+    print(f"resident memory: {rss:.1f} MB at the end, peak {peak:.1f} MB")
 
 if __name__ == "__main__":
     sys.exit(main())

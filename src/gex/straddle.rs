@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::strike_key;
 use super::bs;
-use super::chain::{Chain, Contract, Right};
+use super::chain::{Chain, Contract, Right, Root};
 use super::expiry::{Settlement, expiry_instant, new_york_date, settlement, years_between};
 use super::profile::GexParams;
 
@@ -36,13 +36,25 @@ pub struct Straddle {
 pub fn atm_straddle(chain: &Chain, params: &GexParams) -> Option<Straddle> {
     let priced = |c: &&Contract| c.iv.is_finite() && c.iv > 0.0 && c.strike > 0.0;
     // T per series: contracts of one settlement style and date expire at one instant.
+    // Chains list their contracts series by series, so the contract before nearly always
+    // has the same root and expiry: its T is reused without hashing (issue 25: the hash per
+    // contract, twice over the chain, was most of the simulation's GEX refresh).
     let mut series: HashMap<(Settlement, NaiveDate), f64> = HashMap::new();
+    let mut last: Option<(Root, NaiveDate, f64)> = None;
     let mut years = |c: &Contract| {
-        *series
+        if let Some((root, expiry, t)) = last
+            && root == c.root
+            && expiry == c.expiry
+        {
+            return t;
+        }
+        let t = *series
             .entry((settlement(c.root.as_str()), c.expiry))
             .or_insert_with(|| {
                 years_between(chain.as_of, expiry_instant(c.root.as_str(), c.expiry))
-            })
+            });
+        last = Some((c.root, c.expiry, t));
+        t
     };
     // The session's move: the first expiry that lasts through the close of the snapshot's
     // day (not an AM-settled monthly expiring at this morning's open), or after that close

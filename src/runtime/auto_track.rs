@@ -183,6 +183,8 @@ pub async fn run_auto_track(
         return Ok(());
     };
     let mut fresh = Freshness::new(snapshot.now);
+    // Not held for the worker's life (issue 25: every symbol's two days of bars).
+    drop(snapshot);
     let mut rx = inbox.0.lock().await;
     ctx.heartbeat();
     loop {

@@ -194,6 +194,8 @@ async fn feed_engine(
         },
     )
     .await?;
+    // Not held for the worker's life (issue 25: every symbol's two days of bars).
+    drop(snapshot);
     ctx.heartbeat();
     loop {
         let event = tokio::select! {

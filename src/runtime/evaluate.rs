@@ -758,6 +758,8 @@ pub async fn run_evaluator(
     ev.catch_up(&snapshot).await?;
     ev.judge_gamma();
     ev.apply_firings().await?;
+    // Not held for the worker's life (issue 25: every symbol's two days of bars).
+    drop(snapshot);
     let mut resync =
         tokio::time::interval_at(tokio::time::Instant::now() + ALERT_RESYNC, ALERT_RESYNC);
     resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

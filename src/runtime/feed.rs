@@ -32,7 +32,12 @@ pub async fn run_played_feed<M: Playable>(
 ) -> Result<(), String> {
     let mut clock = VirtualClock::new(session_start(market.session()), speed);
     let mut cursor = clock.now();
-    bus.publish(MarketEvent::Snapshot(Arc::new(market.snapshot(cursor))));
+    let first = Arc::new(market.snapshot(cursor));
+    bus.publish(MarketEvent::Snapshot(first.clone()));
+    // The snapshot of the market at `cursor` last made, answered again until the next step
+    // moves the cursor (then dropped, so the feed holds none for long).
+    let mut shared: Option<(DateTime<Utc>, Arc<crate::provider::MarketSnapshot>)> =
+        Some((cursor, first));
     ctx.heartbeat();
     loop {
         let end = market.session().after_hours_close();
@@ -45,7 +50,9 @@ pub async fn run_played_feed<M: Playable>(
             }
             clock.jump_to(session_start(market.session()));
             cursor = clock.now();
-            bus.publish(MarketEvent::Snapshot(Arc::new(market.snapshot(cursor))));
+            let fresh = Arc::new(market.snapshot(cursor));
+            bus.publish(MarketEvent::Snapshot(fresh.clone()));
+            shared = Some((cursor, fresh));
             ctx.heartbeat();
             continue;
         }
@@ -53,8 +60,18 @@ pub async fn run_played_feed<M: Playable>(
         tokio::select! {
             _ = tokio::time::sleep_until(wake) => {}
             Some(reply) = requests.next() => {
+                // Every request between two steps shares one snapshot (issue 25: at start
+                // each worker asks for one, and at 500 symbols each copy held tens of MB).
+                let snapshot = match &shared {
+                    Some((at, snapshot)) if *at == cursor => snapshot.clone(),
+                    _ => {
+                        let snapshot = Arc::new(market.snapshot(cursor));
+                        shared = Some((cursor, snapshot.clone()));
+                        snapshot
+                    }
+                };
                 // The requester may have gone away meanwhile; nothing to do then.
-                if reply.send(Arc::new(market.snapshot(cursor))).is_err() {
+                if reply.send(snapshot).is_err() {
                     tracing::debug!("a snapshot requester went away");
                 }
                 continue;
@@ -69,6 +86,9 @@ pub async fn run_played_feed<M: Playable>(
             }
             cursor = at;
             at = market.next_step(at);
+        }
+        if shared.as_ref().is_some_and(|(at, _)| *at != cursor) {
+            shared = None;
         }
         ctx.heartbeat();
     }

@@ -138,10 +138,18 @@ impl From<SimChains> for ChainSource {
 
 struct Refresher {
     chains: ChainSource,
-    /// Each symbol's chain of the session: the simulation lists it once at the symbol's
-    /// first price of the day (strikes and open interest stay put while spot moves, as a
-    /// real chain's do); Alpaca's is the last one fetched.
+    /// Alpaca: each symbol's chain of the session, the last one fetched.
     listed: HashMap<Symbol, Chain>,
+    /// The simulation lists each symbol's chain once at its first price of the day
+    /// (strikes and open interest stay put while spot moves, as a real chain's do). Only
+    /// that price and instant are kept: the chain is a pure function of them and the seed,
+    /// built again when a profile is due (issue 25: holding 500 symbols' chains took
+    /// 121 MB; building one takes about as long as the profile computed from it).
+    sim_listed: HashMap<Symbol, (f64, DateTime<Utc>)>,
+    /// The last simulated chain built and the listing it was built from (symbol, spot,
+    /// instant), reused by the next profile of the same listing (the sweep's 0DTE profile
+    /// follows its all-expirations one). Its spot and instant are the last profile's.
+    sim_chain: Option<(SimListing, Chain)>,
     /// Alpaca: when each symbol's chain was last asked for (market clock), success or not.
     fetched: HashMap<Symbol, DateTime<Utc>>,
     /// Alpaca: the last round of fetches failed for at least one symbol (Health shows it).
@@ -167,33 +175,55 @@ impl Refresher {
         let (spot, at) = *self.last.get(symbol)?;
         let params = self.chains.params();
         let day = calendar::ny_date(at);
-        let listed = match &self.chains {
+        let listing = match &self.chains {
             ChainSource::Sim(sim) => {
-                let seed = sim.seed;
-                self.listed
+                let (listed_spot, listed_at) = *self
+                    .sim_listed
                     .entry(symbol.clone())
-                    .and_modify(|chain| {
-                        if calendar::ny_date(chain.as_of) != day {
-                            *chain = synthetic_chain(symbol, spot, at, seed);
+                    .and_modify(|first| {
+                        if calendar::ny_date(first.1) != day {
+                            *first = (spot, at);
                         }
                     })
-                    .or_insert_with(|| synthetic_chain(symbol, spot, at, seed))
+                    .or_insert((spot, at));
+                Listing::Sim(
+                    SimListing {
+                        symbol: symbol.clone(),
+                        spot: listed_spot,
+                        at: listed_at,
+                    },
+                    sim.seed,
+                )
             }
             // A live chain serves its own New York day only (open interest is daily).
-            ChainSource::Alpaca(_) => self
-                .listed
-                .get(symbol)
-                .filter(|c| calendar::ny_date(c.as_of) == day)?,
+            ChainSource::Alpaca(_) => Listing::Held(
+                self.listed
+                    .get(symbol)
+                    .filter(|c| calendar::ny_date(c.as_of) == day)?,
+            ),
         };
+        let sim_chain = &mut self.sim_chain;
         let result = self.cache.get_or_compute(symbol, filter, at, refresh, || {
-            let now = Chain {
-                spot,
-                as_of: at,
-                ..listed.clone()
+            let (mut now, built) = match listing {
+                Listing::Held(chain) => (chain.clone(), None),
+                Listing::Sim(listing, seed) => {
+                    let chain = match sim_chain.take() {
+                        Some((key, chain)) if key == listing => chain,
+                        _ => synthetic_chain(&listing.symbol, listing.spot, listing.at, seed),
+                    };
+                    (chain, Some(listing))
+                }
             };
-            let mut profile = compute_profile(&now, &params, filter)?;
-            profile.atm_straddle = atm_straddle(&now, &params);
-            Ok::<_, crate::gex::GexError>(profile)
+            now.spot = spot;
+            now.as_of = at;
+            let profile = compute_profile(&now, &params, filter).map(|mut profile| {
+                profile.atm_straddle = atm_straddle(&now, &params);
+                profile
+            });
+            if let Some(listing) = built {
+                *sim_chain = Some((listing, now));
+            }
+            profile
         });
         match result {
             Ok(profile) => Some(profile),
@@ -386,6 +416,22 @@ impl Refresher {
     }
 }
 
+/// Where a profile's contracts come from: a chain held (Alpaca's), or the simulation's
+/// listing, built on demand with the seed.
+enum Listing<'a> {
+    Held(&'a Chain),
+    Sim(SimListing, u64),
+}
+
+/// The simulation lists a symbol's chain at its first price of the day: spot (price units)
+/// and instant.
+#[derive(Clone, Debug, PartialEq)]
+struct SimListing {
+    symbol: Symbol,
+    spot: f64,
+    at: DateTime<Utc>,
+}
+
 fn publish(
     board: &watch::Sender<GexBoard>,
     profiles: impl Iterator<Item = (ExpiryFilter, Arc<GexProfile>)>,
@@ -413,6 +459,8 @@ pub async fn run_gex(
     let mut refresher = Refresher {
         chains,
         listed: HashMap::new(),
+        sim_listed: HashMap::new(),
+        sim_chain: None,
         fetched: HashMap::new(),
         failing: false,
         cache: GexCache::new(),
@@ -435,6 +483,8 @@ pub async fn run_gex(
     let fresh = refresher.refresh(snapshot.now, &ctx, &channels.board).await;
     refresher.keep(store, fresh, &channels.history).await;
     refresher.prune(store, snapshot.now).await;
+    // Not held for the worker's life (issue 25: every symbol's two days of bars).
+    drop(snapshot);
     if !refresher.failing {
         ctx.heartbeat();
     }

@@ -149,6 +149,7 @@ async fn perform(ctx: &ActionContext, effect: Effect) -> Result<Option<AppEvent>
                 ))),
             }
         }
+        Effect::LoadBars(_) => ctx.bus.snapshot().await.map(AppEvent::Market),
         Effect::Gex(request) => match ctx.gex.try_send(request) {
             Ok(()) => None,
             Err(_) => Some(AppEvent::ActionFailed(

@@ -13,10 +13,15 @@ use crate::market::intraday::{self, PriorHlc};
 use crate::provider::{MarketSnapshot, Quote};
 use crate::store::{MAX_ALERT_NOTE_CHARS, NewAlert};
 
-/// One symbol's intraday data as the screen keeps it.
+/// One symbol's intraday data as the screen keeps it. Every fed symbol has one, but only
+/// the watchlist's and the focused symbol's keep their minute bars (issue 25: with a
+/// 500-symbol universe the others would hold megabytes nobody draws); the rest keep the
+/// small state (prior day, last price). A symbol focused later has its bars loaded from a
+/// snapshot (`Effect::LoadBars`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Intraday {
-    /// Today's final regular-session minute bars, in time order.
+    /// Today's final regular-session minute bars, in time order (empty for a symbol off
+    /// the watchlist and not focused).
     pub bars: Vec<Bar>,
     /// The prior session's high, low and close.
     pub prior: Option<PriorHlc>,
@@ -43,17 +48,39 @@ impl App {
         if self.focus_symbol.as_ref() == Some(&symbol) {
             return vec![];
         }
-        self.show_symbol(symbol);
-        self.gex_effect(false)
+        let mut effects: Vec<Effect> = self.show_symbol(symbol).into_iter().collect();
+        effects.extend(self.gex_effect(false));
+        effects
     }
 
     /// Focuses `symbol` without asking for its GEX profile: the Chart starts at its
-    /// latest bar.
-    pub fn show_symbol(&mut self, symbol: Symbol) {
-        if self.focus_symbol.as_ref() != Some(&symbol) {
-            self.panes.chart.reset_cursor();
+    /// latest bar. The symbol focused before drops its bars unless it is watched; the new
+    /// one, when fed but not watched, has none kept: the returned effect loads them.
+    pub fn show_symbol(&mut self, symbol: Symbol) -> Option<Effect> {
+        if self.focus_symbol.as_ref() == Some(&symbol) {
+            return None;
         }
+        self.panes.chart.reset_cursor();
+        if let Some(old) = self.focus_symbol.take()
+            && !self.watches(&old)
+            && let Some(data) = self.market.intraday.get_mut(&old)
+        {
+            data.bars = Vec::new();
+        }
+        let load = (!self.watches(&symbol) && self.market.intraday.contains_key(&symbol))
+            .then(|| Effect::LoadBars(symbol.clone()));
         self.focus_symbol = Some(symbol);
+        load
+    }
+
+    /// Whether `symbol` is on the watchlist.
+    fn watches(&self, symbol: &Symbol) -> bool {
+        self.market.watchlist.iter().any(|r| &r.symbol == symbol)
+    }
+
+    /// Whether the screen keeps `symbol`'s minute bars: watched or focused.
+    fn keeps_bars(&self, symbol: &Symbol) -> bool {
+        self.focus_symbol.as_ref() == Some(symbol) || self.watches(symbol)
     }
 
     /// The symbol of the selected row of `pane` (Scanner: watchlist rows, then the
@@ -72,13 +99,18 @@ impl App {
         let session = snapshot.session;
         let previous = crate::market::calendar::previous_session(session.date);
         for s in &snapshot.symbols {
+            let keep = self.keeps_bars(&s.symbol);
             let regular = |bars: &[Bar], open, close| -> Vec<Bar> {
                 bars.iter()
                     .filter(|b| b.start >= open && b.start < close)
                     .copied()
                     .collect()
             };
-            let bars = regular(&s.bars, session.open, session.close);
+            let bars = if keep {
+                regular(&s.bars, session.open, session.close)
+            } else {
+                Vec::new()
+            };
             let prior =
                 intraday::prior_hlc(&regular(&s.previous_bars, previous.open, previous.close))
                     .or_else(|| {
@@ -111,7 +143,7 @@ impl App {
             return;
         };
         for (symbol, bar) in bars {
-            if session.contains(bar.start) {
+            if session.contains(bar.start) && self.keeps_bars(symbol) {
                 self.market
                     .intraday
                     .entry(symbol.clone())

@@ -158,6 +158,9 @@ pub enum Effect {
     },
     /// Ask the brief scheduler (pane opened, regenerate, preview).
     Brief(crate::runtime::brief::BriefRequest),
+    /// The focused symbol is fed but off the watchlist, so its minute bars were not kept:
+    /// the shell answers with the market's latest snapshot (`AppEvent::Market`).
+    LoadBars(Symbol),
 }
 
 /// How long a message (not an error) stays on the status line.
@@ -257,7 +260,8 @@ impl Status {
 }
 
 /// The market as every pane sees it: the session, the market clock, the watchlist rows,
-/// the key levels and the intraday bars of every fed symbol.
+/// the key levels, and every fed symbol's intraday state (minute bars for the watched and
+/// the focused symbols only).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MarketView {
     pub session: Option<Session>,
@@ -266,7 +270,8 @@ pub struct MarketView {
     pub watchlist: Vec<SymbolRow>,
     /// Each symbol's watched key levels after its latest bar (label, price).
     pub levels: HashMap<Symbol, Vec<(&'static str, f64)>>,
-    /// Every fed symbol's regular-session minute bars today and the prior day's.
+    /// Every fed symbol's prior day and last price; the watched and focused symbols'
+    /// regular-session minute bars of today too.
     pub intraday: HashMap<Symbol, Intraday>,
 }
 
@@ -553,7 +558,7 @@ impl App {
         }
         match requests.focus_symbol {
             Some((symbol, true)) => effects.extend(self.set_focus(symbol)),
-            Some((symbol, false)) => self.show_symbol(symbol),
+            Some((symbol, false)) => effects.extend(self.show_symbol(symbol)),
             None => {}
         }
         effects

@@ -522,3 +522,63 @@ fn z_on_a_listed_alert_offers_three_snoozes_and_a_number_picks_one() {
     assert_eq!(a.overlay, None);
     assert_eq!(a.focus, PaneId::Chart, "the digit did not switch panes");
 }
+
+/// Issue 25: with a 500-symbol universe the screen held every symbol's minute bars; now
+/// only the watchlist's and the focused symbol's are kept, the others their last price and
+/// prior day, and a symbol focused later has its bars loaded from a snapshot.
+#[test]
+fn only_the_watched_and_the_focused_symbols_keep_their_minute_bars() {
+    let mut a = live_app();
+    let (aapl, spy) = (sym("AAPL"), sym("SPY"));
+    // 09:30 to 10:30 ET: sixty final minute bars for a watched symbol.
+    assert_eq!(a.market.intraday[&spy].bars.len(), 60);
+    let off_list = &a.market.intraday[&aapl];
+    assert!(
+        off_list.bars.is_empty(),
+        "{} bars kept",
+        off_list.bars.len()
+    );
+    assert!(off_list.last.is_some() && off_list.prior.is_some());
+
+    let effects = a.set_focus(aapl.clone());
+    assert!(
+        effects.contains(&Effect::LoadBars(aapl.clone())),
+        "{effects:?}"
+    );
+    // The shell answers with the latest snapshot: the focused symbol's bars come with it.
+    let symbols: Vec<Symbol> = crate::provider::sim::DEFAULT_SYMBOLS
+        .iter()
+        .map(|s| sym(s))
+        .collect();
+    let market = SimMarket::new(42, &symbols, market_time().date_naive());
+    use crate::runtime::feed::Playable;
+    a.on_market(&MarketEvent::Snapshot(Arc::new(
+        market.snapshot(market_time()),
+    )));
+    assert_eq!(a.market.intraday[&aapl].bars.len(), 60);
+    assert!(a.market.intraday[&sym("MSFT")].bars.is_empty());
+
+    // The next minute's bars: appended for the focused and watched symbols only.
+    let at = market_time() + chrono::Duration::minutes(1);
+    let Some(MarketEvent::Step { bars, .. }) = market.step_event(at) else {
+        panic!("the simulation has a step at 10:31 ET");
+    };
+    assert!(bars.iter().any(|(s, _)| s == &sym("MSFT")));
+    a.on_market(&MarketEvent::Step {
+        at,
+        quotes: Vec::new(),
+        bars,
+    });
+    assert_eq!(a.market.intraday[&aapl].bars.len(), 61);
+    assert_eq!(a.market.intraday[&spy].bars.len(), 61);
+    assert!(a.market.intraday[&sym("MSFT")].bars.is_empty());
+
+    // Focus back on a watched symbol: AAPL's bars go, nothing is asked for SPY's.
+    let effects = a.set_focus(spy.clone());
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::LoadBars(_))),
+        "{effects:?}"
+    );
+    assert!(a.market.intraday[&aapl].bars.is_empty());
+    assert_eq!(a.market.intraday[&spy].bars.len(), 61);
+}
