@@ -6,6 +6,7 @@ pub mod bar_files;
 pub mod cboe;
 pub mod chain_files;
 pub mod coverage;
+pub mod live_session;
 pub mod massive;
 pub mod recorded;
 pub mod replay;

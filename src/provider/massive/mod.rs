@@ -9,7 +9,6 @@
 
 pub mod feed;
 pub mod rest;
-pub mod session;
 pub mod wire;
 pub mod ws;
 

@@ -1,4 +1,5 @@
-//! The live feed's in-memory session (pure): per symbol the history loaded at start and
+//! The live feeds' in-memory session (pure), shared by every live provider (Massive,
+//! Alpaca): per symbol the history loaded at start and
 //! every final bar since, the last price, and the rule that makes the published stream
 //! exact: a minute bar is accepted only when it starts after the symbol's last accepted
 //! bar, so bars arriving twice (stream and REST backfill overlap) are published once and
