@@ -308,7 +308,7 @@ async fn run_feed(
     let bars = snap
         .symbols
         .into_iter()
-        .map(|s| (s.symbol, s.bars))
+        .map(|s| (s.symbol, s.bars.to_vec()))
         .collect();
     let received = ws.received.lock().unwrap().clone();
     assert_eq!(
