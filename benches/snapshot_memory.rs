@@ -7,7 +7,9 @@
 //! the previous session's 960 minutes 04:00–20:00, today's 480 minutes 04:00–12:00, 30
 //! daily bars), then does what the workers do: six consumers take a snapshot and hold it
 //! (detector, evaluator, GEX, brief, auto-track, status), the detector primes an engine
-//! from one, and one more minute bar per symbol arrives while they hold them. Printed:
+//! from one (and, for comparison, the way it primed before issue 25: every bar of the
+//! market in one sorted Vec), and one more minute bar per symbol arrives while they hold
+//! them. Printed:
 //! live heap bytes after each step and the peak, in MB (10^6 bytes) and KB per symbol.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -112,9 +114,47 @@ fn run(n: usize) {
         .map(|_| std::sync::Arc::new(live.snapshot(now)))
         .collect();
     step("+ six consumers hold a snapshot");
+    let before_priming = LIVE.load(Ordering::Relaxed);
+    let peak_so_far = PEAK.swap(before_priming, Ordering::Relaxed);
     let primed =
         coach::runtime::detect::prime(&DetectorsConfig::default(), &consumers[0]).expect("primed");
+    let priming_extra = PEAK.load(Ordering::Relaxed) - before_priming;
+    PEAK.fetch_max(peak_so_far, Ordering::Relaxed);
     step("+ the detector's primed engine");
+    println!(
+        "  {:<44} {:>9.1} MB",
+        "  (most held at once while priming, engine incl.)",
+        mb(priming_extra)
+    );
+    {
+        // the priming before the merge, for comparison: every bar of the market in one
+        // Vec of references, sorted (what runtime::detect::prime did until issue 25)
+        let before = LIVE.load(Ordering::Relaxed);
+        let peak_so_far = PEAK.swap(before, Ordering::Relaxed);
+        let minute = consumers[0].symbols.iter().flat_map(|s| {
+            (s.earlier_bars.iter())
+                .chain(&s.previous_bars)
+                .chain(&s.bars)
+                .map(move |b| (&s.symbol, b))
+        });
+        let daily = consumers[0]
+            .symbols
+            .iter()
+            .map(|s| (&s.symbol, &s.daily[..]));
+        let mut found = Vec::new();
+        let whole =
+            coach::detect::priming::prime(DetectorsConfig::default(), daily, minute, &mut found)
+                .expect("primed");
+        drop(whole);
+        let extra = PEAK.load(Ordering::Relaxed) - before;
+        // not part of the workers' peak: it replaced the merge, it does not run beside it
+        PEAK.store(peak_so_far, Ordering::Relaxed);
+        println!(
+            "  {:<44} {:>9.1} MB",
+            "  (the same, whole-market Vec + sort)",
+            mb(extra)
+        );
+    }
     let next = session.pre_market_open() + Duration::minutes(480);
     for symbol in live.symbols().to_vec() {
         live.accept_bar(&symbol, bar(next, 480));
