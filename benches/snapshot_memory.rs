@@ -85,9 +85,9 @@ fn histories(n: usize, session: calendar::Session) -> Vec<(Symbol, SymbolHistory
                 symbol,
                 SymbolHistory {
                     is_index: false,
-                    bars: bars.into(),
-                    previous_bars: previous_bars.into(),
-                    daily: daily.into(),
+                    bars,
+                    previous_bars,
+                    daily,
                 },
             )
         })

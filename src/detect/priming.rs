@@ -131,11 +131,14 @@ impl<'a, I: Iterator<Item = &'a Bar>> Iterator for Cursor<'a, I> {
 /// The merge behind [`prime_per_symbol`]: yields `(symbol, bar)` in the order
 /// [`sort_for_feeding`] gives the same bars (start, then a volume proxy before the rest,
 /// then symbol; a symbol's bars of the same start in their given order).
+/// A symbol's place in the merge: (its next bar's start, not a proxy, symbol, cursor
+/// index), smallest first; `false` sorts before `true`, so proxies come first.
+type Head<'a> = Reverse<(DateTime<Utc>, bool, &'a Symbol, usize)>;
+
 pub struct FeedingOrder<'a, I> {
     cursors: Vec<(&'a Symbol, Cursor<'a, I>)>,
-    /// Per symbol with bars left: (its next bar's start, not a proxy, symbol, cursor
-    /// index), smallest first; `false` sorts before `true`, so proxies come first.
-    heap: BinaryHeap<Reverse<(DateTime<Utc>, bool, &'a Symbol, usize)>>,
+    /// One head per symbol with bars left.
+    heap: BinaryHeap<Head<'a>>,
     next: Vec<Option<&'a Bar>>,
     proxy: Vec<bool>,
 }
@@ -276,7 +279,7 @@ mod tests {
         );
         // AAPL twice at minute 2 with different volumes (a repeat kept in its order),
         // SPY given out of order, SPX (reads SPY's volume) at the same minutes as SPY
-        let per_symbol = vec![
+        let per_symbol = [
             (&spx, vec![bar(0, 0.0), bar(1, 0.0), bar(3, 0.0)]),
             (&aapl, vec![bar(1, 10.0), bar(2, 20.0), bar(2, 30.0)]),
             (&spy, vec![bar(3, 3.0), bar(0, 1.0), bar(1, 2.0)]),
