@@ -46,9 +46,9 @@ fn inputs() -> (Vec<SymbolInput>, Vec<Position>) {
                     .map(Arc::new)
             });
             SymbolInput {
-                daily: s.daily.clone(),
-                previous_bars: s.previous_bars.clone(),
-                bars: s.bars.clone(),
+                daily: s.daily.to_vec(),
+                previous_bars: s.previous_bars.to_vec(),
+                bars: s.bars.to_vec(),
                 last,
                 gex,
                 ..SymbolInput::new(s.symbol.clone())

@@ -6,9 +6,11 @@ pub mod bar_files;
 pub mod cboe;
 pub mod chain_files;
 pub mod coverage;
+pub mod live_session;
 pub mod massive;
 pub mod recorded;
 pub mod replay;
+pub mod shared_vec;
 pub mod sim;
 pub mod sim_chain;
 
@@ -16,6 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::market::calendar::{self, Session};
+use shared_vec::SharedVec;
 
 /// A last price with its source timestamp.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,21 +43,23 @@ pub struct MarketSnapshot {
     pub symbols: Vec<SymbolSnapshot>,
 }
 
+/// The bar vectors are shared with the feed ([`SharedVec`]): cloning a snapshot, or
+/// taking one from a live feed, copies no bar.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SymbolSnapshot {
     pub symbol: Symbol,
     pub is_index: bool,
     /// Final 1-minute bars of the current session so far (pre-market included).
-    pub bars: Vec<Bar>,
+    pub bars: SharedVec<Bar>,
     /// The previous session's 1-minute bars.
-    pub previous_bars: Vec<Bar>,
+    pub previous_bars: SharedVec<Bar>,
     /// The 1-minute bars of the sessions before the previous one, oldest first, up to
     /// [`crate::detect::priming::HISTORY_SESSIONS`] sessions with `previous_bars`: what a
     /// detector engine primed from this snapshot needs to equal one that saw every bar
     /// (relative volume averages several sessions). Empty where the provider has none.
-    pub earlier_bars: Vec<Bar>,
+    pub earlier_bars: SharedVec<Bar>,
     /// Daily bars up to and including the previous session, oldest first.
-    pub daily: Vec<DailyBar>,
+    pub daily: SharedVec<DailyBar>,
     pub prior_close: Option<f64>,
     pub last: Option<Quote>,
 }

@@ -140,16 +140,19 @@ impl Playable for RecordedMarket {
                     SymbolSnapshot {
                         symbol: symbol.clone(),
                         is_index: all.iter().all(|b| b.volume == 0.0),
-                        previous_bars: previous.map(|p| self.bars_of(all, p)).unwrap_or_default(),
-                        earlier_bars: self.earlier_bars(all),
+                        previous_bars: previous
+                            .map(|p| self.bars_of(all, p))
+                            .unwrap_or_default()
+                            .into(),
+                        earlier_bars: self.earlier_bars(all).into(),
                         prior_close: daily.last().map(|d| d.close),
-                        daily,
+                        daily: daily.into(),
                         last: last.map(|(price, at)| Quote {
                             symbol: symbol.clone(),
                             price,
                             at,
                         }),
-                        bars: today,
+                        bars: today.into(),
                     }
                 })
                 .collect(),

@@ -55,9 +55,9 @@ impl MarketView {
             .map(|symbol| {
                 let mut input = SymbolInput::new(symbol.clone());
                 if let Some(s) = self.snapshot.symbols.iter().find(|s| &s.symbol == symbol) {
-                    input.daily = s.daily.clone();
-                    input.previous_bars = s.previous_bars.clone();
-                    input.bars = s.bars.clone();
+                    input.daily = s.daily.to_vec();
+                    input.previous_bars = s.previous_bars.to_vec();
+                    input.bars = s.bars.to_vec();
                     input.last = s.last.as_ref().map(|q| PriceAt {
                         price: q.price,
                         at: q.at,
@@ -434,6 +434,9 @@ pub async fn run_brief_scheduler(
     }
     let mut others = BTreeMap::new();
     scheduler.ensure_others(&mut others, now, &first).await?;
+    // the snapshot shares the feed's bars: holding it for the whole session would make
+    // the feed copy every symbol's bars of today at its next minute
+    drop(first);
     ctx.heartbeat();
     // alive between market steps too (a provider outside market hours sends none)
     let mut alive = tokio::time::interval(std::time::Duration::from_secs(20));

@@ -33,15 +33,16 @@ pub fn prime(
     snapshot: &MarketSnapshot,
 ) -> Result<(Engine, Vec<Detection>), String> {
     let daily = snapshot.symbols.iter().map(|s| (&s.symbol, &s.daily[..]));
-    let minute = snapshot.symbols.iter().flat_map(|s| {
-        (s.earlier_bars.iter())
+    // per symbol, merged into feeding order without gathering every bar of the market
+    let minute = snapshot.symbols.iter().map(|s| {
+        let bars = (s.earlier_bars.iter())
             .chain(&s.previous_bars)
-            .chain(&s.bars)
-            .map(move |b| (&s.symbol, b))
+            .chain(&s.bars);
+        (&s.symbol, bars)
     });
     let mut found = Vec::new();
-    let primed =
-        priming::prime(config.clone(), daily, minute, &mut found).map_err(|e| e.to_string())?;
+    let primed = priming::prime_per_symbol(config.clone(), daily, minute, &mut found)
+        .map_err(|e| e.to_string())?;
     found.retain(|d| d.market_date == snapshot.session.date);
     Ok((primed.engine, found))
 }

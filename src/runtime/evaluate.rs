@@ -918,10 +918,10 @@ mod tests {
             symbols: vec![SymbolSnapshot {
                 symbol: spy.clone(),
                 is_index: false,
-                bars,
-                previous_bars: Vec::new(),
-                earlier_bars: Vec::new(),
-                daily: Vec::new(),
+                bars: bars.into(),
+                previous_bars: Default::default(),
+                earlier_bars: Default::default(),
+                daily: Default::default(),
                 prior_close: None,
                 last: last.map(|(m, price)| Quote {
                     symbol: spy.clone(),

@@ -237,10 +237,10 @@ fn spy_snapshot(price: f64, now: chrono::DateTime<Utc>) -> MarketSnapshot {
         symbols: vec![SymbolSnapshot {
             symbol: spy.clone(),
             is_index: false,
-            bars: Vec::new(),
-            previous_bars: Vec::new(),
-            earlier_bars: Vec::new(),
-            daily: Vec::new(),
+            bars: Default::default(),
+            previous_bars: Default::default(),
+            earlier_bars: Default::default(),
+            daily: Default::default(),
             prior_close: None,
             last: Some(Quote {
                 symbol: spy,

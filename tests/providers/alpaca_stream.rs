@@ -187,7 +187,7 @@ async fn run_feed(
     let bars = snap
         .symbols
         .into_iter()
-        .map(|s| (s.symbol, s.bars))
+        .map(|s| (s.symbol, s.bars.to_vec()))
         .collect();
     let received = ws.received_on(1);
     assert_eq!(

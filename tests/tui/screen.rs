@@ -296,9 +296,9 @@ fn brief_at_nine() -> coach::brief::Brief {
                 .find(|s| s.symbol.as_str() == *name)
                 .unwrap();
             SymbolInput {
-                daily: s.daily.clone(),
-                previous_bars: s.previous_bars.clone(),
-                bars: s.bars.clone(),
+                daily: s.daily.to_vec(),
+                previous_bars: s.previous_bars.to_vec(),
+                bars: s.bars.to_vec(),
                 last: s.last.as_ref().map(|q| PriceAt {
                     price: q.price,
                     at: q.at,

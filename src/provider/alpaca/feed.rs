@@ -21,8 +21,8 @@ use super::{AlpacaConnection, AlpacaError};
 use crate::domain::{Bar, Symbol};
 use crate::market::calendar;
 use crate::provider::backoff::RetryPolicy;
+use crate::provider::live_session::{LiveSession, SymbolHistory};
 use crate::provider::massive::feed::{FeedClock, session_at};
-use crate::provider::massive::session::{LiveSession, SymbolHistory};
 use crate::provider::{MarketEvent, MarketSnapshot, Quote};
 
 /// What the Alpaca feed serves.

@@ -23,12 +23,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::limits::RequestLimits;
 use super::rest::{AggBound, RestClient, RetryPolicy};
-use super::session::{LiveSession, SymbolHistory};
 use super::wire::{AggKind, StreamMessage};
 use super::ws::{Cluster, StreamConfig, StreamEvent, StreamStats, spawn_stream};
 use super::{MassiveConfig, MassiveError, massive_ticker, symbol_of_ticker};
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::market::calendar::{self, Session};
+use crate::provider::live_session::{LiveSession, SymbolHistory};
 use crate::provider::{MarketEvent, MarketSnapshot, Quote, latest_session_date};
 
 /// The feed's notion of now: the wall clock, optionally shifted (tests replay a past

@@ -10,7 +10,6 @@
 pub mod feed;
 pub mod limits;
 pub mod rest;
-pub mod session;
 pub mod wire;
 pub mod ws;
 

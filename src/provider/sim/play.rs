@@ -23,12 +23,13 @@ impl Playable for SimMarket {
                 .map(|symbol| SymbolSnapshot {
                     symbol: symbol.clone(),
                     is_index: self.is_index(symbol),
-                    bars: self.today.bars_until(symbol, now),
+                    bars: self.today.bars_until(symbol, now).into(),
                     previous_bars: self
                         .previous
-                        .bars_until(symbol, self.previous.session.after_hours_close()),
-                    earlier_bars: Vec::new(),
-                    daily: self.daily.get(symbol).cloned().unwrap_or_default(),
+                        .bars_until(symbol, self.previous.session.after_hours_close())
+                        .into(),
+                    earlier_bars: Default::default(),
+                    daily: self.daily.get(symbol).cloned().unwrap_or_default().into(),
                     prior_close: self.prior_close(symbol),
                     last: self.last_price(symbol, now).map(|price| Quote {
                         symbol: symbol.clone(),

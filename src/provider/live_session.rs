@@ -1,4 +1,5 @@
-//! The live feed's in-memory session (pure): per symbol the history loaded at start and
+//! The live feeds' in-memory session (pure), shared by every live provider (Massive,
+//! Alpaca): per symbol the history loaded at start and
 //! every final bar since, the last price, and the rule that makes the published stream
 //! exact: a minute bar is accepted only when it starts after the symbol's last accepted
 //! bar, so bars arriving twice (stream and REST backfill overlap) are published once and
@@ -10,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::market::calendar::Session;
+use crate::provider::shared_vec::SharedVec;
 use crate::provider::{MarketSnapshot, Quote, SymbolSnapshot};
 
 /// What the REST history gives for one symbol at start.
@@ -24,9 +26,18 @@ pub struct SymbolHistory {
     pub daily: Vec<DailyBar>,
 }
 
+/// One symbol's history as held: the same vectors every snapshot hands out.
 #[derive(Clone, Debug, PartialEq)]
 struct SymbolState {
-    history: SymbolHistory,
+    is_index: bool,
+    /// Today's final minute bars, ascending; appended to (copy on write while a
+    /// snapshot still holds the previous vector).
+    bars: SharedVec<Bar>,
+    /// Never changed after the start: shared by every snapshot as they are.
+    previous_bars: SharedVec<Bar>,
+    daily: SharedVec<DailyBar>,
+    /// The prior close snapshots report (see [`LiveSession::snapshot`]), fixed at start.
+    prior_close: Option<f64>,
     last: Option<Quote>,
     /// Start of the newest accepted bar (today's or the previous session's).
     last_bar_start: Option<DateTime<Utc>>,
@@ -56,6 +67,7 @@ impl LiveSession {
     pub fn new(session: Session, delayed: bool, histories: Vec<(Symbol, SymbolHistory)>) -> Self {
         let mut order = Vec::with_capacity(histories.len());
         let mut symbols = BTreeMap::new();
+        let previous_close = crate::market::calendar::previous_session(session.date).close;
         for (symbol, history) in histories {
             let newest = history
                 .bars
@@ -68,7 +80,17 @@ impl LiveSession {
                 SymbolState {
                     last: newest.map(|b| quote_of(&symbol, &b)),
                     last_bar_start: newest.map(|b| b.start),
-                    history,
+                    prior_close: history
+                        .previous_bars
+                        .iter()
+                        .rev()
+                        .find(|b| b.start < previous_close)
+                        .map(|b| b.close)
+                        .or(history.daily.last().map(|d| d.close)),
+                    is_index: history.is_index,
+                    bars: history.bars.into(),
+                    previous_bars: history.previous_bars.into(),
+                    daily: history.daily.into(),
                 },
             );
         }
@@ -86,7 +108,7 @@ impl LiveSession {
     }
 
     pub fn is_index(&self, symbol: &Symbol) -> bool {
-        self.symbols.get(symbol).is_some_and(|s| s.history.is_index)
+        self.symbols.get(symbol).is_some_and(|s| s.is_index)
     }
 
     /// Start of the symbol's newest accepted bar.
@@ -116,7 +138,7 @@ impl LiveSession {
         }
         state.last_bar_start = Some(bar.start);
         if (day_start..day_end).contains(&bar.start) {
-            state.history.bars.push(bar);
+            state.bars.push(bar);
         }
         let quote = quote_of(symbol, &bar);
         if state.last.as_ref().is_none_or(|q| q.at <= quote.at) {
@@ -133,16 +155,11 @@ impl LiveSession {
         let Some(state) = self.symbols.get_mut(symbol) else {
             return false;
         };
-        let Some(held) = state
-            .history
-            .bars
-            .iter_mut()
-            .rev()
-            .find(|b| b.start == bar.start)
-        else {
+        // found on the shared bars first: a copy only for a bar that is really replaced
+        let Some(at) = state.bars.iter().rposition(|b| b.start == bar.start) else {
             return false;
         };
-        *held = bar;
+        state.bars.make_mut()[at] = bar;
         if state.last_bar_start == Some(bar.start)
             && state
                 .last
@@ -174,11 +191,11 @@ impl LiveSession {
         true
     }
 
-    /// The session as a consumer needs it to start.
+    /// The session as a consumer needs it to start: shares every symbol's bars with the
+    /// session (no bar is copied; see [`SharedVec`]).
     /// The prior close is the previous session's last regular-session minute close (after
     /// hours excluded), else the last daily close.
     pub fn snapshot(&self, now: DateTime<Utc>) -> MarketSnapshot {
-        let previous_close = crate::market::calendar::previous_session(self.session.date).close;
         MarketSnapshot {
             provider: self.provider,
             session: self.session,
@@ -191,19 +208,12 @@ impl LiveSession {
                     let s = self.symbols.get(symbol)?;
                     Some(SymbolSnapshot {
                         symbol: symbol.clone(),
-                        is_index: s.history.is_index,
-                        bars: s.history.bars.clone(),
-                        previous_bars: s.history.previous_bars.clone(),
-                        earlier_bars: Vec::new(),
-                        daily: s.history.daily.clone(),
-                        prior_close: s
-                            .history
-                            .previous_bars
-                            .iter()
-                            .rev()
-                            .find(|b| b.start < previous_close)
-                            .map(|b| b.close)
-                            .or(s.history.daily.last().map(|d| d.close)),
+                        is_index: s.is_index,
+                        bars: s.bars.clone(),
+                        previous_bars: s.previous_bars.clone(),
+                        earlier_bars: SharedVec::default(),
+                        daily: s.daily.clone(),
+                        prior_close: s.prior_close,
                         last: s.last.clone(),
                     })
                 })
