@@ -332,7 +332,7 @@ http = "127.0.0.1:{http_port}"
         when = datetime.fromtimestamp(start_epoch, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
         rate = f" x{a.speed:g}" if a.speed != 1 else ""
         env.update(LD_PRELOAD=lib, FAKETIME=f"@{when}{rate}", TZ="UTC",
-                   FAKETIME_DONT_FAKE_MONOTONIC="1", FAKETIME_NO_CACHE="1")
+                   FAKETIME_DONT_FAKE_MONOTONIC="1")
         while time.time() < anchor:
             time.sleep(0.001)
 
@@ -595,8 +595,9 @@ def report(r):
 
 def build(a):
     target = os.environ.get("CARGO_TARGET_DIR", "target")
-    bins = {"coach": f"{target}/release/coach", "feed": f"{target}/release/examples/scale_feed"}
-    if not a.no_build:
+    out = a.bin_dir or f"{target}/release"
+    bins = {"coach": f"{out}/coach", "feed": f"{out}/examples/scale_feed"}
+    if not a.no_build and not a.bin_dir:
         subprocess.run(["cargo", "build", "--release", "--bin", "coach", "--example", "scale_feed"],
                        check=True)
     for k, path in bins.items():
@@ -621,6 +622,7 @@ def main():
     ap.add_argument("--cols", type=int, default=120)
     ap.add_argument("--rows", type=int, default=40)
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--bin-dir", help="take coach and examples/scale_feed from here, unbuilt (e.g. target/debug)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
     ap.add_argument("--json", action="store_true", help="also print each run as one JSON line")
     ap.add_argument("--table", action="store_true",
