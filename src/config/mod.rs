@@ -165,8 +165,6 @@ pub struct Ui {
     /// `auto` (16 colours unless `NO_COLOR`), `16`, `truecolor` or `none`.
     pub color: String,
     /// Upper bound on frames drawn per second; frames are drawn only when something changed.
-    /// The default 30 keeps a price that arrives just after a frame at most 33 ms from the
-    /// screen (the price-to-screen target is p99 60 ms).
     pub max_fps: u32,
     /// Ask before `q` quits while setups are active.
     pub confirm_quit: bool,
@@ -226,7 +224,7 @@ impl Default for Ui {
     fn default() -> Self {
         Ui {
             color: "auto".into(),
-            max_fps: 30,
+            max_fps: 20,
             confirm_quit: true,
             bell: false,
         }

@@ -15,7 +15,7 @@ fn no_file_and_no_variables_give_the_documented_defaults() {
     assert_eq!(c, Config::default());
     assert_eq!(c.general.user, "local");
     assert_eq!(c.sim.speed, 60.0);
-    assert_eq!(c.ui.max_fps, 30);
+    assert_eq!(c.ui.max_fps, 20);
 }
 
 #[test]
