@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Store, StoreError, on_pool, query_error, returned_row};
+use super::{Store, StoreError, on_pool, query_error};
 use crate::domain::{Detection, Symbol};
 use crate::gex::GexContext;
 
@@ -147,43 +147,11 @@ impl Store {
     /// Stores a detection once. Returns its id and whether it is new (`false` when the same
     /// signal was already stored for that session, e.g. by an earlier run).
     pub async fn insert_detection(&self, d: &Detection) -> Result<(i64, bool), StoreError> {
-        const SQL: &str = "INSERT INTO detections (symbol, kind, direction, confidence, entry, \
-             stop, target, market_date, detected_at, bar_time, dedup_key, rationale, payload_json) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (symbol, kind, direction, market_date, dedup_key) DO NOTHING \
-             RETURNING id";
-        let id: Vec<i64> = on_pool!(self, |pool| sqlx::query_scalar(SQL)
-            .bind(d.symbol.as_str())
-            .bind(d.kind.as_str())
-            .bind(d.direction.as_str())
-            .bind(i32::from(d.confidence))
-            .bind(d.entry)
-            .bind(d.stop)
-            .bind(d.target)
-            .bind(d.market_date)
-            .bind(d.detected_at)
-            .bind(d.bar_time)
-            .bind(&d.dedup_key)
-            .bind(&d.rationale)
-            .bind(payload_json(d))
-            .fetch_all(pool)
-            .await
-            .map_err(query_error("storing a detection"))?);
-        if let Some(id) = returned_row(id) {
-            return Ok((id, true));
-        }
-        const EXISTING: &str = "SELECT id FROM detections WHERE symbol = $1 AND kind = $2 \
-             AND direction = $3 AND market_date = $4 AND dedup_key = $5";
-        let id: i64 = on_pool!(self, |pool| sqlx::query_scalar(EXISTING)
-            .bind(d.symbol.as_str())
-            .bind(d.kind.as_str())
-            .bind(d.direction.as_str())
-            .bind(d.market_date)
-            .bind(&d.dedup_key)
-            .fetch_one(pool)
-            .await
-            .map_err(query_error("finding a stored detection"))?);
-        Ok((id, false))
+        let stored = self.insert_detections(std::slice::from_ref(d)).await?;
+        stored.into_iter().next().ok_or(StoreError::Query {
+            what: "storing a detection",
+            source: sqlx::Error::RowNotFound,
+        })
     }
 
     /// Stores a batch of detections in one transaction (issue 25 item 3): one multi-row

@@ -1,7 +1,7 @@
 //! `coach backtest` run as a user would: the built binary over the shared SPY sessions.
 //! Every number the statistics print is recomputed here from the per-trade file.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -57,14 +57,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn shared() -> bool {
-    if Path::new(SHARED).is_dir() {
-        return true;
-    }
-    if std::env::var("COACH_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{SHARED} is missing and COACH_REQUIRE_SHARED=1");
-    }
-    eprintln!("skipping: {SHARED} is not there (shared data absent)");
-    false
+    crate::support::shared_present(SHARED)
 }
 
 fn count(trades: &[&Value], outcome: &str) -> u64 {

@@ -10,15 +10,7 @@ use coach::store::{SOURCE_CLI, Store, StoredBacktest};
 const SHARED: &str = "../shared/data/bars/lean_spy_2013-10";
 
 fn shared() -> bool {
-    if std::path::Path::new(SHARED).is_dir() {
-        return true;
-    }
-    assert!(
-        std::env::var("COACH_REQUIRE_SHARED").as_deref() != Ok("1"),
-        "COACH_REQUIRE_SHARED=1 but {SHARED} is missing"
-    );
-    eprintln!("skipping: {SHARED} is missing");
-    false
+    crate::support::shared_present(SHARED)
 }
 
 fn stored(url: &str) -> Option<StoredBacktest> {

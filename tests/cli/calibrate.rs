@@ -3,8 +3,6 @@
 //! database: the maps fitted before the split are stored as versions, and the Brier score
 //! printed for the raw scores is recomputed here from the per-trade file.
 
-use std::path::Path;
-
 use serde_json::Value;
 
 use crate::isolated::{self, Db, err, out};
@@ -13,14 +11,7 @@ const SHARED: &str = "../shared/data/bars/lean_spy_2013-10";
 const SPLIT: &str = "2013-10-09";
 
 fn shared() -> bool {
-    if Path::new(SHARED).is_dir() {
-        return true;
-    }
-    if std::env::var("COACH_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{SHARED} is missing and COACH_REQUIRE_SHARED=1");
-    }
-    eprintln!("skipping: {SHARED} is not there (shared data absent)");
-    false
+    crate::support::shared_present(SHARED)
 }
 
 /// `coach backtest --bars SHARED ARGS`, exit 0: (stdout, stderr).

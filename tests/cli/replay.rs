@@ -1,6 +1,5 @@
 //! `coach replay` run as a user would: the built binary over real and hand-made CSV files.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 const SHARED: &str = "../shared/data/bars/lean_spy_2013-10";
@@ -19,14 +18,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn shared() -> bool {
-    if Path::new(SHARED).is_dir() {
-        return true;
-    }
-    if std::env::var("COACH_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{SHARED} is missing and COACH_REQUIRE_SHARED=1");
-    }
-    eprintln!("skipping: {SHARED} is not there (shared data absent)");
-    false
+    crate::support::shared_present(SHARED)
 }
 
 #[test]

@@ -24,14 +24,7 @@ const DAYS: [&str; 2] = ["02 Jan 2024", "03 Jan 2024"];
 type Keys = BTreeMap<String, usize>;
 
 fn shared() -> bool {
-    if Path::new(SHARED).is_dir() {
-        return true;
-    }
-    if std::env::var("COACH_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{SHARED} is missing and COACH_REQUIRE_SHARED=1");
-    }
-    eprintln!("skipping: {SHARED} is not there (shared data absent)");
-    false
+    crate::support::shared_present(SHARED)
 }
 
 /// The two sessions of every `*_1min_2024.csv` in the shared folder, into `dir/bars`,

@@ -146,6 +146,19 @@ fn schema_url(url: &str, schema: &str) -> String {
     format!("{url}{separator}options[search_path]={schema}")
 }
 
+/// Whether `path` (under `../shared`) is there; a printed reason when not, and with
+/// `COACH_REQUIRE_SHARED=1` a failure instead.
+pub fn shared_present(path: &str) -> bool {
+    if std::path::Path::new(path).exists() {
+        return true;
+    }
+    if std::env::var("COACH_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!("{path} is missing and COACH_REQUIRE_SHARED=1");
+    }
+    eprintln!("skipping: {path} is not there (shared data absent)");
+    false
+}
+
 /// `../shared` beside the repository, or `None` with a printed reason; with
 /// `COACH_REQUIRE_SHARED=1` a missing folder fails the test instead.
 pub fn shared_dir() -> Option<PathBuf> {
