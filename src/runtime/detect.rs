@@ -187,14 +187,7 @@ async fn feed_engine(
     let mut today = snapshot.session.date;
     apply_gamma(&mut engine, &gex.borrow_and_update());
     log_missing_inputs(&mut engine, today, &gex.borrow());
-    hand_over(
-        &queue,
-        Pending {
-            found,
-            bar_ends: Vec::new(),
-        },
-    )
-    .await?;
+    hand_over(&queue, Pending::primed(found)).await?;
     // Not held for the worker's life (issue 25: every symbol's two days of bars).
     drop(snapshot);
     ctx.heartbeat();
@@ -216,14 +209,7 @@ async fn feed_engine(
                 today = snapshot.session.date;
                 apply_gamma(&mut engine, &gex.borrow());
                 log_missing_inputs(&mut engine, today, &gex.borrow());
-                hand_over(
-                    &queue,
-                    Pending {
-                        found,
-                        bar_ends: Vec::new(),
-                    },
-                )
-                .await?;
+                hand_over(&queue, Pending::primed(found)).await?;
             }
             Ok(MarketEvent::Step { mut bars, .. }) => {
                 if bars.is_empty() {

@@ -27,6 +27,16 @@ pub struct Pending {
     pub bar_ends: Vec<DateTime<Utc>>,
 }
 
+impl Pending {
+    /// What priming found: history, so no bar's lag is recorded.
+    pub fn primed(found: Vec<Detection>) -> Pending {
+        Pending {
+            found,
+            bar_ends: Vec::new(),
+        }
+    }
+}
+
 /// Where the writer's results go.
 pub struct Sinks {
     pub ctx: WorkerCtx,

@@ -297,3 +297,27 @@ pub fn capture_logs() -> (LogBuffer, ()) {
         .clone();
     (buffer, ())
 }
+
+/// Starts the Massive feed worker as the supervisor would: named "feed" in a Health of its
+/// own (a 1 s heartbeat), stopped by `cancel`. Returns that Health and the worker's task.
+pub fn spawn_feed_worker(
+    config: coach::provider::massive::feed::MassiveFeedConfig,
+    bus: coach::runtime::bus::MarketBus,
+    requests: coach::runtime::bus::SnapshotRequests,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> (
+    coach::runtime::health::Health,
+    tokio::task::JoinHandle<Result<(), String>>,
+) {
+    let health = coach::runtime::health::Health::default();
+    health.register("feed", std::time::Duration::from_secs(1));
+    let ctx = coach::runtime::supervisor::WorkerCtx {
+        name: "feed",
+        health: health.clone(),
+        cancel: cancel.clone(),
+    };
+    let feed = tokio::spawn(coach::runtime::massive_feed::run_massive_feed(
+        ctx, config, bus, requests,
+    ));
+    (health, feed)
+}

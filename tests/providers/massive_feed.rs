@@ -21,9 +21,6 @@ use coach::provider::massive::rest::RetryPolicy;
 use coach::provider::massive::{MassiveConfig, Secret};
 use coach::provider::replay::{read_daily_file, read_minute_file};
 use coach::runtime::bus::MarketBus;
-use coach::runtime::health::Health;
-use coach::runtime::massive_feed::run_massive_feed;
-use coach::runtime::supervisor::WorkerCtx;
 use futures::{SinkExt, StreamExt};
 use massive_support::{Canned, Dynamic, HttpServer};
 use rand::{RngExt, SeedableRng};
@@ -372,14 +369,7 @@ async fn run_session(
         backoff_max: Duration::from_millis(30),
         ..StreamTimings::default()
     };
-    let health = Health::default();
-    health.register("feed", Duration::from_secs(1));
-    let ctx = WorkerCtx {
-        name: "feed",
-        health: health.clone(),
-        cancel: cancel.clone(),
-    };
-    let feed = tokio::spawn(run_massive_feed(ctx, config, bus.clone(), requests));
+    let (health, feed) = massive_support::spawn_feed_worker(config, bus.clone(), requests, &cancel);
 
     // The market moves on, one minute every 3 ms, whoever is connected.
     {
@@ -538,8 +528,6 @@ async fn a_bad_key_parks_the_feed_with_a_clear_error_in_health() {
         r#"{"status":"ERROR","request_id":"r","error":"Unknown API Key"}"#,
     )]);
     let (bus, requests) = MarketBus::new(16);
-    let health = Health::default();
-    health.register("feed", Duration::from_secs(1));
     let cancel = CancellationToken::new();
     let config = MassiveFeedConfig::new(
         MassiveConfig {
@@ -550,12 +538,7 @@ async fn a_bad_key_parks_the_feed_with_a_clear_error_in_health() {
         vec![Symbol::parse("SPY").unwrap()],
         Default::default(),
     );
-    let ctx = WorkerCtx {
-        name: "feed",
-        health: health.clone(),
-        cancel: cancel.clone(),
-    };
-    let feed = tokio::spawn(run_massive_feed(ctx, config, bus, requests));
+    let (health, feed) = massive_support::spawn_feed_worker(config, bus, requests, &cancel);
     let mut error = None;
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -15,9 +15,6 @@ use coach::provider::MarketEvent;
 use coach::provider::massive::feed::{FeedClock, MassiveFeedConfig};
 use coach::provider::massive::{MassiveConfig, Secret};
 use coach::runtime::bus::{MarketBus, MarketReceiver};
-use coach::runtime::health::Health;
-use coach::runtime::massive_feed::run_massive_feed;
-use coach::runtime::supervisor::WorkerCtx;
 use futures::{SinkExt, StreamExt};
 use massive_support::{Canned, Dynamic, HttpServer};
 use serde_json::{Value, json};
@@ -107,15 +104,8 @@ async fn a_price_and_a_minute_bar_on_the_socket_reach_the_bus_without_a_batching
     config.clock = FeedClock::starting_at(now);
     config.heartbeat_every = Duration::from_secs(3600);
     config.backfill_settle = Duration::ZERO;
-    let health = Health::default();
-    health.register("feed", Duration::from_secs(1));
     let cancel = CancellationToken::new();
-    let ctx = WorkerCtx {
-        name: "feed",
-        health: health.clone(),
-        cancel: cancel.clone(),
-    };
-    let feed = tokio::spawn(run_massive_feed(ctx, config, bus.clone(), requests));
+    let (_, feed) = massive_support::spawn_feed_worker(config, bus.clone(), requests, &cancel);
 
     // The stream is live and its backfill (no bars) done once the feed answers a
     // snapshot with the stream connected; then one price, then one minute bar.

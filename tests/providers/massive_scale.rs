@@ -21,9 +21,6 @@ use coach::provider::massive::limits::RequestLimits;
 use coach::provider::massive::rest::RetryPolicy;
 use coach::provider::massive::{MassiveConfig, Secret};
 use coach::runtime::bus::MarketBus;
-use coach::runtime::health::Health;
-use coach::runtime::massive_feed::run_massive_feed;
-use coach::runtime::supervisor::WorkerCtx;
 use futures::{SinkExt, StreamExt};
 use massive_support::{Canned, Delay, Dynamic, HttpServer};
 use serde_json::{Value, json};
@@ -334,14 +331,7 @@ async fn run(drop_once: bool) -> Run {
         backoff_max: Duration::from_millis(30),
         ..StreamTimings::default()
     };
-    let health = Health::default();
-    health.register("feed", Duration::from_secs(1));
-    let ctx = WorkerCtx {
-        name: "feed",
-        health: health.clone(),
-        cancel: cancel.clone(),
-    };
-    let feed = tokio::spawn(run_massive_feed(ctx, config, bus.clone(), requests));
+    let (_, feed) = massive_support::spawn_feed_worker(config, bus.clone(), requests, &cancel);
 
     // The market moves on, one minute every 25 ms, whoever is connected.
     {
