@@ -303,6 +303,21 @@ fn backtest_and_replay_see_the_same_detections_on_the_same_input() {
 }
 
 #[test]
+fn a_half_cent_slippage_is_reported_as_half_a_cent_not_rounded_to_a_cent() {
+    if !shared() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let (stdout, _) = sandbox.backtest(&["--format", "json", "--slippage", "0.005"]);
+    let report: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(
+        report["slippage"], 0.005,
+        "a cost per share keeps its sub-cent value"
+    );
+    assert!(report["costs"].as_str().unwrap().contains("0.005 per side"));
+}
+
+#[test]
 fn slippage_costs_each_filled_trade_two_slips_over_its_risk() {
     if !shared() {
         return;
