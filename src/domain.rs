@@ -156,6 +156,30 @@ impl DailyBar {
             },
         ))
     }
+
+    /// The daily bar of the regular session `open..close` on `date` made from its minute
+    /// bars (only that session's, in time order), when they cover it well enough to stand
+    /// for it: the first bar within five minutes of the open, the last within five of the
+    /// close, and bars for at least half of its minutes. The market state derives a prior
+    /// day from minutes by the same rule (`market::state`), so a recording completed with
+    /// these bars primes the engine with no prior day the engine would not make itself.
+    pub fn from_covering_minutes(
+        date: NaiveDate,
+        open: DateTime<Utc>,
+        close: DateTime<Utc>,
+        minutes: &[Bar],
+    ) -> Option<DailyBar> {
+        let minute_of = |b: &Bar| (b.start - open).num_minutes();
+        let session_minutes = (close - open).num_minutes();
+        let (first, last) = (minutes.first()?, minutes.last()?);
+        let count = i64::try_from(minutes.len()).unwrap_or(i64::MAX);
+        let covers = minute_of(first) < 5
+            && minute_of(last) + 5 >= session_minutes
+            && count.saturating_mul(2) >= session_minutes;
+        covers
+            .then(|| DailyBar::from_minutes(date, minutes))
+            .flatten()
+    }
 }
 
 /// Trade direction of a setup.
@@ -386,6 +410,52 @@ mod tests {
             DailyBar::from_minutes(date, &[]),
             None,
             "no minutes, no bar"
+        );
+    }
+
+    #[test]
+    fn minutes_make_a_daily_bar_only_when_they_cover_the_session() {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let open = Utc.with_ymd_and_hms(2026, 11, 24, 14, 30, 0).unwrap();
+        let close = open + chrono::Duration::minutes(390);
+        let at = |minute: i64| Bar {
+            start: open + chrono::Duration::minutes(minute),
+            ..bar(0, 10.0, 11.0, 9.0, 10.0, 100.0)
+        };
+        let every_minute: Vec<Bar> = (0..390).map(at).collect();
+        assert_eq!(
+            DailyBar::from_covering_minutes(date, open, close, &every_minute).map(|d| d.volume),
+            Some(39_000.0)
+        );
+        // An illiquid name: open to close but 142 of 390 minutes traded.
+        let sparse: Vec<Bar> = (0..142).map(|i| at(i * 389 / 141)).collect();
+        assert_eq!(
+            (sparse[0].start, sparse[141].start),
+            (open, close - chrono::Duration::minutes(1))
+        );
+        assert_eq!(
+            DailyBar::from_covering_minutes(date, open, close, &sparse),
+            None
+        );
+        // Exactly half the minutes, from the first to the last: enough.
+        let half: Vec<Bar> = (0..194).map(|i| at(i * 2)).chain([at(389)]).collect();
+        assert_eq!(half.len(), 195);
+        assert!(DailyBar::from_covering_minutes(date, open, close, &half).is_some());
+        // Without the last six minutes the close is missing; without the first five, the open.
+        assert_eq!(
+            DailyBar::from_covering_minutes(date, open, close, &every_minute[..384]),
+            None
+        );
+        assert_eq!(
+            DailyBar::from_covering_minutes(date, open, close, &every_minute[5..]),
+            None
+        );
+        assert!(
+            DailyBar::from_covering_minutes(date, open, close, &every_minute[4..386]).is_some()
+        );
+        assert_eq!(
+            DailyBar::from_covering_minutes(date, open, close, &[]),
+            None
         );
     }
 

@@ -82,7 +82,11 @@ impl RecordedMarket {
 
     /// Daily bars before the session: the files' valid bars (so the prior close is the
     /// official close), completed by the regular-hours minute bars of earlier sessions
-    /// where the files have no valid bar for that date.
+    /// where the files have no valid bar for that date and the minutes cover the session
+    /// (`DailyBar::from_covering_minutes`). A session of an illiquid name with minutes
+    /// for a third of the day makes no daily bar, as in `coach replay`'s engine: one made
+    /// here would give `coach serve` a prior day (gap_fill, pivots) that replay of the
+    /// same files does not have.
     fn daily_before(&self, symbol: &Symbol, bars: &[Bar], session: Session) -> Vec<DailyBar> {
         let mut by_date: BTreeMap<_, DailyBar> = self
             .daily
@@ -97,13 +101,35 @@ impl RecordedMarket {
                 continue;
             }
             if let Some(day) =
-                DailyBar::from_minutes(s.date, bars.iter().filter(|b| s.contains(b.start)))
+                DailyBar::from_covering_minutes(s.date, s.open, s.close, regular(bars, *s))
             {
                 by_date.insert(s.date, day);
             }
         }
         by_date.into_values().collect()
     }
+
+    /// The close the watchlist's change is measured from: the previous session's daily
+    /// bar (the official close), else its last regular-hours minute, else the last daily
+    /// bar. A session too sparse for a daily bar still has a last trade.
+    fn prior_close(&self, bars: &[Bar], daily: &[DailyBar]) -> Option<f64> {
+        let previous = self.current.checked_sub(1).map(|i| self.sessions[i]);
+        let official = daily
+            .last()
+            .filter(|d| previous.is_some_and(|p| p.date == d.date));
+        let last_trade = previous.and_then(|p| regular(bars, p).last());
+        official
+            .map(|d| d.close)
+            .or(last_trade.map(|b| b.close))
+            .or(daily.last().map(|d| d.close))
+    }
+}
+
+/// The regular-hours bars of `session` within `bars` (sorted by start).
+fn regular(bars: &[Bar], session: Session) -> &[Bar] {
+    let from = bars.partition_point(|b| b.start < session.open);
+    let to = bars.partition_point(|b| b.start < session.close);
+    &bars[from..to.max(from)]
 }
 
 fn minute_end(bar: &Bar) -> DateTime<Utc> {
@@ -145,7 +171,7 @@ impl Playable for RecordedMarket {
                             .unwrap_or_default()
                             .into(),
                         earlier_bars: self.earlier_bars(all).into(),
-                        prior_close: daily.last().map(|d| d.close),
+                        prior_close: self.prior_close(all, &daily),
                         daily: daily.into(),
                         last: last.map(|(price, at)| Quote {
                             symbol: symbol.clone(),
@@ -237,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn the_first_session_has_no_prior_day_and_the_second_derives_it_from_minutes() {
+    fn the_first_session_has_no_prior_close_and_the_second_takes_the_last_trade() {
         let mut m = market();
         let first = m.snapshot(m.session().open);
         assert_eq!(first.symbols[0].prior_close, None, "nothing is invented");
@@ -245,7 +271,10 @@ mod tests {
         let second = m.snapshot(m.session().open + Duration::minutes(1));
         let spy = &second.symbols[0];
         assert_eq!(spy.prior_close, Some(682.0));
-        assert_eq!(spy.daily.len(), 1);
+        assert!(
+            spy.daily.is_empty(),
+            "two minutes of a session do not stand for its daily bar"
+        );
         assert_eq!(spy.previous_bars.len(), 2);
         assert!(
             spy.earlier_bars.is_empty(),
@@ -253,6 +282,41 @@ mod tests {
         );
         assert_eq!(spy.bars.len(), 1, "only the minute that has ended");
         assert!(!m.roll(), "the recording ends");
+    }
+
+    #[test]
+    fn a_session_traded_every_minute_makes_the_daily_bar_and_a_sparse_one_does_not() {
+        let (spy, lii) = (Symbol::parse("SPY").unwrap(), Symbol::parse("LII").unwrap());
+        // Monday 23rd 09:30-16:00 ET: SPY trades every minute, LII in 142 of the 390
+        // (from the open to the close, as the 2024 recording's LII on January 2nd).
+        let monday = |minutes: &mut dyn Iterator<Item = u32>| -> Vec<Bar> {
+            minutes
+                .map(|m| bar(14 + (30 + m) / 60, (30 + m) % 60, 23, 600.0 + f64::from(m)))
+                .chain([bar(14, 30, 24, 1.0)])
+                .collect()
+        };
+        let spy_bars = monday(&mut (0..390));
+        let lii_bars = monday(&mut (0..142).map(|i| i * 389 / 141));
+        let mut m = RecordedMarket::new(
+            BTreeMap::from([(spy, spy_bars), (lii, lii_bars)]),
+            BTreeMap::new(),
+        )
+        .unwrap();
+        assert!(m.roll());
+        let tuesday = m.snapshot(m.session().open);
+        let (lii, spy) = (&tuesday.symbols[0], &tuesday.symbols[1]);
+        assert_eq!(spy.symbol.as_str(), "SPY");
+        let day = spy
+            .daily
+            .last()
+            .expect("a covered session makes a daily bar");
+        assert_eq!((day.open, day.high, day.close), (600.0, 989.1, 989.0));
+        assert_eq!(spy.prior_close, Some(989.0));
+        assert!(
+            lii.daily.is_empty(),
+            "no prior day the engine would not make"
+        );
+        assert_eq!(lii.prior_close, Some(989.0), "its last trade still is");
     }
 
     #[test]

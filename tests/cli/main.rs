@@ -35,6 +35,7 @@ mod serve;
 mod serve_backtest;
 mod serve_kill;
 mod serve_limits;
+mod serve_replay;
 mod setups;
 mod setups_stats;
 mod symbols;

@@ -17,19 +17,19 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use coach::store::Store;
 
-const SHARED: &str = "../shared/data/bars/market-data_2024";
+pub(super) const SHARED: &str = "../shared/data/bars/market-data_2024";
 const DAYS: [&str; 2] = ["02 Jan 2024", "03 Jan 2024"];
 
 /// A detection's unique key (symbol, kind, direction, market date, dedup key) → rows.
-type Keys = BTreeMap<String, usize>;
+pub(super) type Keys = BTreeMap<String, usize>;
 
-fn shared() -> bool {
+pub(super) fn shared() -> bool {
     crate::support::shared_present(SHARED)
 }
 
 /// The two sessions of every `*_1min_2024.csv` in the shared folder, into `dir/bars`,
 /// and a config playing them; returns the config's path.
-fn recording(dir: &Path) -> std::path::PathBuf {
+pub(super) fn recording(dir: &Path) -> std::path::PathBuf {
     let bars = dir.join("bars");
     std::fs::create_dir_all(&bars).unwrap();
     for entry in std::fs::read_dir(SHARED).unwrap() {
@@ -60,7 +60,7 @@ fn recording(dir: &Path) -> std::path::PathBuf {
     config
 }
 
-struct Serve {
+pub(super) struct Serve {
     child: Child,
     addr: String,
 }
@@ -72,7 +72,7 @@ impl Drop for Serve {
     }
 }
 
-fn serve(config: &Path, db: &str) -> Serve {
+pub(super) fn serve(config: &Path, db: &str) -> Serve {
     let mut child = Command::new(env!("CARGO_BIN_EXE_coach"))
         .arg("--config")
         .arg(config)
@@ -100,7 +100,7 @@ fn serve(config: &Path, db: &str) -> Serve {
 }
 
 /// The stored detections of the two sessions, by key, with how many rows each has.
-async fn stored(db: &str) -> Keys {
+pub(super) async fn stored(db: &str) -> Keys {
     let store = Store::open(db).await.unwrap();
     let mut keys = Keys::new();
     for day in ["2024-01-02", "2024-01-03"] {
@@ -137,7 +137,7 @@ async fn worker_state(http: &reqwest::Client, addr: &str, name: &str) -> String 
 
 /// Waits until the recording has played out (the feed worker stopped) and the stored
 /// count has not moved for two seconds; the stored keys then.
-async fn played_out(server: &Serve, db: &str) -> Keys {
+pub(super) async fn played_out(server: &Serve, db: &str) -> Keys {
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     while worker_state(&http, &server.addr, "feed").await != "stopped" {
