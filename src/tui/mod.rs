@@ -9,6 +9,7 @@ pub mod action;
 pub mod actions;
 pub mod ansi16;
 pub mod app;
+pub mod coach_outbox;
 pub mod coach_runner;
 pub mod event_loop;
 pub mod format;
