@@ -204,6 +204,10 @@ pub fn run(common: &CommonArgs) -> Result<(), CliError> {
 /// SIGHUP's number, the status a hung-up terminal exits with (128 + it).
 const SIGHUP: i32 = 1;
 
+/// Log lines the dashboard keeps for its Logs pane (a ring: a day-long session forgets
+/// its oldest lines, the file log and `coach serve`'s stderr keep everything).
+const LOG_LINES: usize = 10_000;
+
 fn init_logging() {
     use tracing_subscriber::prelude::*;
     // Captured into the Logs pane only: nothing may write to stdout/stderr under the TUI.
@@ -211,6 +215,9 @@ fn init_logging() {
         return;
     }
     tui_logger::set_default_level(tui_logger::LevelFilter::Info);
+    // The Logs pane's memory: the latest lines, the oldest dropped (about 3 MB at
+    // 300 bytes a line). tui-logger's own default, stated so the bound is ours.
+    tui_logger::set_buffer_depth(LOG_LINES);
     let filter = tracing_subscriber::EnvFilter::try_from_env("COACH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let layer = tui_logger::TuiTracingSubscriberLayer.with_filter(filter);

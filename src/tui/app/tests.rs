@@ -1130,3 +1130,37 @@ fn z_on_a_tracked_setup_snoozes_it_for_the_rest_of_the_session_with_3() {
     assert_eq!(a.overlay, None);
     assert!(a.status.as_ref().unwrap().text.contains("nothing selected"));
 }
+
+#[test]
+fn a_new_session_forgets_yesterdays_tracking_marks_but_not_a_save_on_its_way() {
+    use crate::provider::sim::{DEFAULT_SYMBOLS, SimMarket};
+    use crate::runtime::feed::Playable;
+    let mut a = with_opportunity();
+    a.on_event(AppEvent::Tracked {
+        detection_id: 7,
+        result: Ok(TrackResult::Tracked(active_row(1))),
+    });
+    a.panes.scanner.track_states.insert(8, TrackState::Saving);
+    let symbols: Vec<Symbol> = DEFAULT_SYMBOLS
+        .iter()
+        .map(|s| Symbol::parse(s).unwrap())
+        .collect();
+    for day in [24, 25] {
+        let open = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, day, 14, 30, 0).unwrap();
+        let market = SimMarket::new(42, &symbols, open.date_naive());
+        a.on_market(&MarketEvent::Snapshot(std::sync::Arc::new(
+            market.snapshot(open),
+        )));
+        assert_eq!(a.market().session.map(|s| s.date), Some(open.date_naive()));
+    }
+    assert_eq!(
+        a.panes.scanner.track_states.get(&7),
+        None,
+        "Monday's saved mark is gone on Tuesday"
+    );
+    assert_eq!(
+        a.panes.scanner.track_states.get(&8),
+        Some(&TrackState::Saving),
+        "a save still on its way keeps its mark until its answer"
+    );
+}

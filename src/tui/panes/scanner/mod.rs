@@ -239,9 +239,13 @@ impl ScannerPane {
         }
     }
 
-    /// A new session: yesterday's detections go.
+    /// A new session: yesterday's detections go, and with them what tracking them did
+    /// (kept for the rows shown; a dashboard open for weeks would keep every mark), save
+    /// a save still on its way, whose answer has yet to arrive.
     pub(crate) fn clear(&mut self) {
         self.opportunities.clear();
+        self.track_states
+            .retain(|_, state| *state == TrackState::Saving);
     }
 
     /// The watchlist changed: detections off it go, the selection starts over.
