@@ -1,5 +1,39 @@
 //! The shell's moving parts: supervised workers, their health, the market feed and the
 //! virtual clock of the simulation.
+//!
+//! # Bounded state (issue 25 item 1)
+//!
+//! Every queue, cache and history a day-long `coach serve` or dashboard keeps, and what
+//! bounds it. "Universe" is the fed symbols; "session" means cleared at the next one.
+//!
+//! | state | bound | when full / policy |
+//! |---|---|---|
+//! | market bus mailbox per subscriber (`bus`) | steps merged, `bar_limit` bars, 16 snapshots | emptied, `Lagged`, restart from a snapshot |
+//! | screen events `AppEvent` (`services`, auto-track inbox) | 1,024 | the worker waits: nothing dropped |
+//! | coach question → screen (`tui::coach_outbox`) | 256 entries | text joined, oldest tool line evicted (counted, logged); answer never dropped |
+//! | detection writer (`detect_writer`) | 256 steps | the detector waits |
+//! | notifier jobs / channel deliveries (`notify`, `delivery`) | 256 / 64 per channel | dropped and logged (an alert not queued is not marked sent) |
+//! | notifier de-duplication (`notify`) | 10,000 keys, or 3 days of alerts if more | past 10,000, keys older than 3 days forgotten |
+//! | setup / alert change broadcasts | 1,024 | lagging receiver reloads from the store |
+//! | GEX / brief requests from the screen | 64 / 16 | refused, said on the status line |
+//! | screen effects (`tui::actions`) | 256 | the screen waits |
+//! | GEX refresher: chains, last prices, cache (`gex`) | universe × 2 filters | replaced in place |
+//! | GEX history points (`gex`, board) | universe × one New York day | next day replaces it; store pruned to 30 days |
+//! | health records, incidents, retries (`health`, `notify::incidents`) | workers × incident kinds | replaced in place |
+//! | metrics counters / detector lag (`metrics`) | finite label sets / 16,384-sample ring | oldest sample overwritten |
+//! | evaluator ids (owners, versions, alert owners) | open setups and armed alerts | removed on close, fire or delete |
+//! | price alert book (`alerts`) | armed alerts | `sync` removes the disarmed |
+//! | auto-track refusal log (`auto_track`) | setup kinds | cleared with each statistics update |
+//! | brief schedulers of other traders (`brief`) | traders in the database | one each |
+//! | HTTP connections (`serve::connections`) | 64 open, 120 s each | closed on accept |
+//! | screen: scanner rows, track marks | watchlist (50) × session | cleared at the next session (a save in flight kept) |
+//! | screen: intraday bars, levels | bars: focus + watchlist; levels: universe | replaced per snapshot |
+//! | screen: status line / coach transcript / coach history | one / 400 lines / 8 questions | replaced / oldest dropped |
+//! | screen: Logs pane (tui-logger) | 10,000 lines (`cli::dashboard`) | oldest dropped |
+//!
+//! Per-symbol feed and detector state (`provider::live_session`, `provider::massive`,
+//! `detect`, `runtime::detect`) is bounded by the universe and the session; their own
+//! modules say how.
 
 pub mod alert_changes;
 pub mod alerting;
