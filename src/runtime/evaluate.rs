@@ -142,6 +142,29 @@ impl SetupResync {
     }
 }
 
+/// What the evaluator remembers of setups that left its book (resolved, removed,
+/// archived, expired): their last version (`i64::MAX` once deleted) and owner, which only
+/// refuse a change still queued from before they left. At each close sweep the ones that
+/// had already left by the previous sweep are forgotten: nothing is queued a whole
+/// session, and a process running for weeks keeps the live setups and one session of
+/// departures instead of every setup it ever saw (issue 25 item 1). `in_book` says
+/// whether an id is live; `departed` is the previous sweep's list, replaced.
+pub fn forget_departed(
+    versions: &mut HashMap<i64, i64>,
+    owners: &mut HashMap<i64, UserId>,
+    departed: &mut Vec<i64>,
+    in_book: impl Fn(i64) -> bool,
+) {
+    for id in std::mem::take(departed) {
+        if !in_book(id) {
+            versions.remove(&id);
+            owners.remove(&id);
+        }
+    }
+    departed.extend(versions.keys().copied().filter(|id| !in_book(*id)));
+    departed.sort_unstable();
+}
+
 /// Where an applied transition is announced besides the screen: the trading alerts
 /// (Discord, the status line) and the `/metrics` counters.
 #[derive(Clone, Debug)]
@@ -240,6 +263,9 @@ struct Evaluator {
     owners: HashMap<i64, UserId>,
     /// Last version seen per setup (`i64::MAX` once deleted): older changes are ignored.
     versions: HashMap<i64, i64>,
+    /// Setups out of the book at the last close sweep, forgotten at the next
+    /// (`forget_departed`).
+    departed: Vec<i64>,
     session: Session,
     swept: Option<NaiveDate>,
     scratch: Vec<Transition>,
@@ -275,6 +301,7 @@ impl Evaluator {
             book: SetupBook::new(),
             owners: HashMap::new(),
             versions: HashMap::new(),
+            departed: Vec::new(),
             session,
             swept: None,
             scratch: Vec::new(),
@@ -300,6 +327,7 @@ impl Evaluator {
         self.book = SetupBook::new();
         self.owners.clear();
         self.versions.clear();
+        self.departed.clear();
         for (user, row) in live {
             self.remember(user, row.setup);
         }
@@ -601,6 +629,13 @@ impl Evaluator {
         self.apply_firings().await?;
         if at >= session.close && self.swept != Some(session.date) {
             self.swept = Some(session.date);
+            let book = &self.book;
+            forget_departed(
+                &mut self.versions,
+                &mut self.owners,
+                &mut self.departed,
+                |id| book.get(id).is_some(),
+            );
             self.expire_overdue(at).await?;
         }
         Ok(())
@@ -1025,6 +1060,46 @@ mod tests {
             SetupResync::between(&HashMap::new(), &[]),
             SetupResync::default()
         );
+    }
+
+    #[test]
+    fn a_departed_setup_is_remembered_through_one_close_and_forgotten_at_the_next() {
+        let trader = UserId(1);
+        // 1 and 2 live; 3 resolved today (its last version 4); 5 deleted today.
+        let mut versions = HashMap::from([(1, 1), (2, 3), (3, 4), (5, i64::MAX)]);
+        let mut owners: HashMap<i64, UserId> =
+            [1, 2, 3, 5].into_iter().map(|id| (id, trader)).collect();
+        let mut departed = Vec::new();
+        let mut live = vec![1, 2];
+        let mut sweep =
+            |versions: &mut HashMap<i64, i64>, owners: &mut HashMap<i64, UserId>, live: &[i64]| {
+                forget_departed(versions, owners, &mut departed, |id| live.contains(&id));
+            };
+        // Today's close: 3 and 5 left today, so a change queued before still meets them.
+        sweep(&mut versions, &mut owners, &live);
+        assert_eq!(versions.get(&3), Some(&4));
+        assert_eq!(versions.get(&5), Some(&i64::MAX));
+        // 2 resolves tomorrow; at tomorrow's close 3 and 5 are forgotten, 2 is kept.
+        live.retain(|id| *id != 2);
+        sweep(&mut versions, &mut owners, &live);
+        let mut kept: Vec<i64> = versions.keys().copied().collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [1, 2]);
+        let mut owned: Vec<i64> = owners.keys().copied().collect();
+        owned.sort_unstable();
+        assert_eq!(owned, [1, 2], "owners go with versions");
+        // A month of closes with one setup resolved a day keeps one day of them.
+        for day in 10..40 {
+            versions.insert(day, 2);
+            owners.insert(day, trader);
+            sweep(&mut versions, &mut owners, &live);
+        }
+        assert_eq!(
+            versions.len(),
+            2,
+            "the live setup and today's departure: {versions:?}"
+        );
+        assert!(versions.contains_key(&1) && versions.contains_key(&39));
     }
 
     #[test]

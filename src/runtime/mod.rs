@@ -21,7 +21,8 @@
 //! | GEX history points (`gex`, board) | universe × one New York day | next day replaces it; store pruned to 30 days |
 //! | health records, incidents, retries (`health`, `notify::incidents`) | workers × incident kinds | replaced in place |
 //! | metrics counters / detector lag (`metrics`) | finite label sets / 16,384-sample ring | oldest sample overwritten |
-//! | evaluator ids (owners, versions, alert owners) | open setups and armed alerts | removed on close, fire or delete |
+//! | evaluator setup ids (owners, versions) | live setups + one session of departures | forgotten at the second close sweep (`evaluate::forget_departed`) |
+//! | evaluator alert owners | armed alerts | removed on fire or delete |
 //! | price alert book (`alerts`) | armed alerts | `sync` removes the disarmed |
 //! | auto-track refusal log (`auto_track`) | setup kinds | cleared with each statistics update |
 //! | brief schedulers of other traders (`brief`) | traders in the database | one each |
