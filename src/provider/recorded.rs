@@ -1,6 +1,7 @@
 //! A recorded market: minute bars read from replay files (SPEC 10.2), played as a feed on
 //! the virtual clock one session after another. A quote is each bar's close at its
-//! minute's end; daily bars come from the daily files, else from the minute bars.
+//! minute's end; daily bars come from the daily files, else from the minute bars of the
+//! sessions they cover (the engine's rule for a prior day, so serve and replay agree).
 
 use std::collections::BTreeMap;
 
