@@ -26,15 +26,15 @@
 //! | price alert book (`alerts`) | armed alerts | `sync` removes the disarmed |
 //! | auto-track refusal log (`auto_track`) | setup kinds | cleared with each statistics update |
 //! | brief schedulers of other traders (`brief`) | traders in the database | one each |
-//! | HTTP connections (`serve::connections`) | 64 open, 120 s each | closed on accept |
+//! | HTTP connections (`serve::connections`) | 64 open, 120 s each | one beyond them closed on accept |
 //! | screen: scanner rows, track marks | watchlist (50) × session | cleared at the next session (a save in flight kept) |
 //! | screen: intraday bars, levels | bars: focus + watchlist; levels: universe | replaced per snapshot |
 //! | screen: status line / coach transcript / coach history | one / 400 lines / 8 questions | replaced / oldest dropped |
 //! | screen: Logs pane (tui-logger) | 10,000 lines (`cli::dashboard`) | oldest dropped |
 //!
 //! Per-symbol feed and detector state (`provider::live_session`, `provider::massive`,
-//! `detect`, `runtime::detect`) is bounded by the universe and the session; their own
-//! modules say how.
+//! `detect`, `runtime::detect`) is kept per symbol of the universe for the session; how
+//! small each symbol's share is, is issue 25's memory work in those modules.
 
 pub mod alert_changes;
 pub mod alerting;
