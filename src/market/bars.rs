@@ -5,6 +5,7 @@
 //! session) work once per session) and allocates nothing per bar. Prices are in the
 //! instrument's units, volumes in shares; "minute" means minutes after 09:30 New York.
 
+use super::minute_volumes::MinuteVolumes;
 use crate::domain::Bar;
 
 /// Number of 1-minute slots in a full regular session (09:30–16:00).
@@ -260,20 +261,20 @@ pub struct RelativeVolume {
 /// `sessions` sessions when at least `min_sessions` of them have that minute, else against
 /// the average of the last 20 regular-session bars (defined once 5 exist).
 ///
-/// Memory: one row of 390 f32 per session seen, up to `sessions + 1` rows (1.56 KB a
-/// session; two after priming on the previous session and today), allocated a row at a
-/// time from the first bar with volume. The same-minute average is summed from the rows
-/// when asked (at most `sessions` additions per bar) rather than kept as 390 running sums:
-/// whole share counts (every feed's and the simulator's are) stored as f32 add up exactly
-/// in f64 in any order, so the sum equals the running one bit for bit (fractional volumes
-/// could differ in the last bit, only when one minute's volumes span more than 2^21).
+/// Memory: one [`MinuteVolumes`] row per session seen (780 bytes while a session's
+/// volumes are whole and below 65,535 shares, else 1,560), up to `sessions + 1` rows; two
+/// after priming on the previous session and today. Rows come one at a time from the
+/// first bar with volume. The same-minute average is summed from the rows when asked (at
+/// most `sessions` additions per bar) rather than kept as 390 running sums: whole share
+/// counts (every feed's and the simulator's are) stored as f32 add up exactly in f64 in
+/// any order, so the sum equals a running one bit for bit (fractional volumes could
+/// differ in the last bit, only when one minute's volumes span more than 2^21).
 #[derive(Clone, Debug)]
 pub struct RelativeVolumeTracker {
     sessions: usize,
     min_sessions: usize,
-    /// Rows of 390 minutes, a volume or −1 where the session had no bar with that minute;
-    /// row `session_index % (sessions + 1)` is the current session.
-    history: Vec<f32>,
+    /// Row `session_index % (sessions + 1)` is the current session.
+    history: Vec<MinuteVolumes>,
     session_index: usize,
     started: bool,
     last20: RollingMean<20>,
@@ -307,13 +308,13 @@ impl RelativeVolumeTracker {
             self.session_index += 1;
         }
         self.started = true;
-        let row = (self.session_index % self.rows()) * SESSION_MINUTES;
+        let row = self.session_index % self.rows();
         if row == self.history.len() {
             // exactly one row more, not a doubling: the table's size is the point
-            self.history.reserve_exact(SESSION_MINUTES);
-            self.history.resize(row + SESSION_MINUTES, -1.0);
+            self.history.reserve_exact(1);
+            self.history.push(MinuteVolumes::default());
         } else {
-            self.history[row..row + SESSION_MINUTES].fill(-1.0);
+            self.history[row] = MinuteVolumes::default();
         }
     }
 
@@ -321,10 +322,8 @@ impl RelativeVolumeTracker {
     fn same_minute(&self, m: usize) -> (f64, usize) {
         self.history
             .iter()
-            .skip(m)
-            .step_by(SESSION_MINUTES)
-            .filter(|v| **v >= 0.0)
-            .fold((0.0, 0), |(sum, n), v| (sum + f64::from(*v), n + 1))
+            .filter_map(|row| row.get(m))
+            .fold((0.0, 0), |(sum, n), v| (sum + f64::from(v), n + 1))
     }
 
     /// Relative volume of `volume` at `minute` (before it is recorded); `None` while no
@@ -359,7 +358,7 @@ impl RelativeVolumeTracker {
 
     /// Same-minute volume history held, in sessions (rows of 390 minutes).
     pub fn sessions_held(&self) -> usize {
-        self.history.len() / SESSION_MINUTES
+        self.history.len()
     }
 
     /// Records the volume of the bar at `minute`.
@@ -376,13 +375,12 @@ impl RelativeVolumeTracker {
             if volume <= 0.0 {
                 return;
             }
-            self.history = vec![-1.0; SESSION_MINUTES];
+            self.history = vec![MinuteVolumes::default()];
             self.session_index = 0;
             self.started = true;
         }
-        let cell = (self.session_index % self.rows()) * SESSION_MINUTES + m;
-        // f32 keeps 7 significant digits: plenty for an average of share counts.
-        self.history[cell] = volume as f32;
+        let row = self.session_index % self.rows();
+        self.history[row].set(m, volume);
     }
 }
 
@@ -538,6 +536,41 @@ mod tests {
         let r = rv.ratio(7, 700.0).unwrap();
         assert_eq!(r.baseline, VolumeBaseline::SameMinute { sessions: 2 });
         assert!((r.ratio - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn relative_volume_history_grows_a_session_at_a_time_up_to_its_window() {
+        let mut rv = RelativeVolumeTracker::new(3, 1);
+        rv.start_session();
+        assert_eq!(
+            rv.sessions_held(),
+            0,
+            "nothing before the first bar with volume"
+        );
+        rv.record(0, 0.0);
+        assert_eq!(rv.sessions_held(), 0, "nor for a bar without volume");
+        // one session at 100 shares a minute, then a wide one (a minute of 70,000), ...
+        for (session, volume) in [100.0, 70_000.0, 300.0, 400.0, 500.0, 600.0]
+            .into_iter()
+            .enumerate()
+        {
+            if session > 0 {
+                rv.start_session();
+            }
+            for minute in 0..390 {
+                rv.record(minute, volume);
+            }
+            assert_eq!(
+                rv.sessions_held(),
+                (session + 1).min(4),
+                "session {session}"
+            );
+        }
+        rv.start_session();
+        // the window is the last three: (400 + 500 + 600) / 3 = 500
+        let r = rv.ratio(389, 1_000.0).unwrap();
+        assert_eq!(r.baseline, VolumeBaseline::SameMinute { sessions: 3 });
+        assert_eq!(r.ratio, 2.0);
     }
 
     #[test]
