@@ -152,7 +152,8 @@ struct DedupEntry {
 
 /// "At most once per session unless price first moves away": a fired
 /// (kind, direction, key) is suppressed until a bar trades `reset_distance` away from its
-/// entry. Cleared at each session. Holds a handful of entries; no allocation in steady state.
+/// entry. Cleared at each session. Holds a handful of entries, allocated at the first
+/// detection (most symbols on most bars have none); no allocation in steady state.
 #[derive(Clone, Debug, Default)]
 pub struct Dedup {
     entries: Vec<DedupEntry>,
@@ -161,7 +162,7 @@ pub struct Dedup {
 impl Dedup {
     pub fn new() -> Self {
         Dedup {
-            entries: Vec::with_capacity(32),
+            entries: Vec::new(),
         }
     }
 

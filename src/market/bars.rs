@@ -5,6 +5,7 @@
 //! session) work once per session) and allocates nothing per bar. Prices are in the
 //! instrument's units, volumes in shares; "minute" means minutes after 09:30 New York.
 
+use super::minute_volumes::MinuteVolumes;
 use crate::domain::Bar;
 
 /// Number of 1-minute slots in a full regular session (09:30–16:00).
@@ -260,15 +261,20 @@ pub struct RelativeVolume {
 /// `sessions` sessions when at least `min_sessions` of them have that minute, else against
 /// the average of the last 20 regular-session bars (defined once 5 exist).
 ///
-/// Memory: `(sessions + 1) × 390` f32 per symbol, allocated on the first bar with volume.
+/// Memory: one [`MinuteVolumes`] row per session seen (780 bytes while a session's
+/// volumes are whole and below 65,535 shares, else 1,560), up to `sessions + 1` rows; two
+/// after priming on the previous session and today. Rows come one at a time from the
+/// first bar with volume. The same-minute average is summed from the rows when asked (at
+/// most `sessions` additions per bar) rather than kept as 390 running sums: whole share
+/// counts (every feed's and the simulator's are) stored as f32 add up exactly in f64 in
+/// any order, so the sum equals a running one bit for bit (fractional volumes could
+/// differ in the last bit, only when one minute's volumes span more than 2^21).
 #[derive(Clone, Debug)]
 pub struct RelativeVolumeTracker {
     sessions: usize,
     min_sessions: usize,
-    /// Rows of 390 minutes; row `session_index % rows` is the current session.
-    history: Vec<f32>,
-    sums: Vec<f64>,
-    counts: Vec<u8>,
+    /// Row `session_index % (sessions + 1)` is the current session.
+    history: Vec<MinuteVolumes>,
     session_index: usize,
     started: bool,
     last20: RollingMean<20>,
@@ -281,20 +287,19 @@ impl RelativeVolumeTracker {
             sessions,
             min_sessions: min_sessions.clamp(1, sessions),
             history: Vec::new(),
-            sums: Vec::new(),
-            counts: Vec::new(),
             session_index: 0,
             started: false,
             last20: RollingMean::new(5),
         }
     }
 
+    /// Rows kept once full: the current session and `sessions` before it.
     fn rows(&self) -> usize {
         self.sessions + 1
     }
 
-    /// Starts a new session: the row of the session `sessions + 1` back is dropped from
-    /// the per-minute sums (O(390), once per session).
+    /// Starts a new session: it takes a fresh row while fewer than `sessions + 1` are
+    /// held, else the row of the session `sessions + 1` back (O(390), once per session).
     pub fn start_session(&mut self) {
         if self.history.is_empty() {
             return;
@@ -303,25 +308,32 @@ impl RelativeVolumeTracker {
             self.session_index += 1;
         }
         self.started = true;
-        let row = (self.session_index % self.rows()) * SESSION_MINUTES;
-        for minute in 0..SESSION_MINUTES {
-            let old = self.history[row + minute];
-            if old >= 0.0 {
-                self.sums[minute] -= f64::from(old);
-                self.counts[minute] -= 1;
-                self.history[row + minute] = -1.0;
-            }
+        let row = self.session_index % self.rows();
+        if row == self.history.len() {
+            // exactly one row more, not a doubling: the table's size is the point
+            self.history.reserve_exact(1);
+            self.history.push(MinuteVolumes::default());
+        } else {
+            self.history[row] = MinuteVolumes::default();
         }
+    }
+
+    /// Sum and count of the volumes recorded at minute `m` over the rows held.
+    fn same_minute(&self, m: usize) -> (f64, usize) {
+        self.history
+            .iter()
+            .filter_map(|row| row.get(m))
+            .fold((0.0, 0), |(sum, n), v| (sum + f64::from(v), n + 1))
     }
 
     /// Relative volume of `volume` at `minute` (before it is recorded); `None` while no
     /// baseline exists or the baseline is zero.
     pub fn ratio(&self, minute: u32, volume: f64) -> Option<RelativeVolume> {
         let m = minute as usize;
-        if m < SESSION_MINUTES && !self.counts.is_empty() {
-            let n = usize::from(self.counts[m]);
+        if m < SESSION_MINUTES && !self.history.is_empty() {
+            let (sum, n) = self.same_minute(m);
             if n >= self.min_sessions {
-                let mean = self.sums[m] / n as f64;
+                let mean = sum / n as f64;
                 if mean > 0.0 {
                     return Some(RelativeVolume {
                         ratio: volume / mean,
@@ -344,6 +356,11 @@ impl RelativeVolumeTracker {
         self.last20.mean()
     }
 
+    /// Same-minute volume history held, in sessions (rows of 390 minutes).
+    pub fn sessions_held(&self) -> usize {
+        self.history.len()
+    }
+
     /// Records the volume of the bar at `minute`.
     pub fn record(&mut self, minute: u32, volume: f64) {
         if !(volume.is_finite() && volume >= 0.0) {
@@ -358,22 +375,12 @@ impl RelativeVolumeTracker {
             if volume <= 0.0 {
                 return;
             }
-            self.history = vec![-1.0; self.rows() * SESSION_MINUTES];
-            self.sums = vec![0.0; SESSION_MINUTES];
-            self.counts = vec![0; SESSION_MINUTES];
+            self.history = vec![MinuteVolumes::default()];
+            self.session_index = 0;
             self.started = true;
         }
-        let cell = (self.session_index % self.rows()) * SESSION_MINUTES + m;
-        let old = self.history[cell];
-        if old >= 0.0 {
-            self.sums[m] -= f64::from(old);
-            self.counts[m] -= 1;
-        }
-        // f32 keeps 7 significant digits: plenty for an average of share counts.
-        let stored = volume as f32;
-        self.history[cell] = stored;
-        self.sums[m] += f64::from(stored);
-        self.counts[m] += 1;
+        let row = self.session_index % self.rows();
+        self.history[row].set(m, volume);
     }
 }
 
@@ -529,6 +536,41 @@ mod tests {
         let r = rv.ratio(7, 700.0).unwrap();
         assert_eq!(r.baseline, VolumeBaseline::SameMinute { sessions: 2 });
         assert!((r.ratio - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn relative_volume_history_grows_a_session_at_a_time_up_to_its_window() {
+        let mut rv = RelativeVolumeTracker::new(3, 1);
+        rv.start_session();
+        assert_eq!(
+            rv.sessions_held(),
+            0,
+            "nothing before the first bar with volume"
+        );
+        rv.record(0, 0.0);
+        assert_eq!(rv.sessions_held(), 0, "nor for a bar without volume");
+        // one session at 100 shares a minute, then a wide one (a minute of 70,000), ...
+        for (session, volume) in [100.0, 70_000.0, 300.0, 400.0, 500.0, 600.0]
+            .into_iter()
+            .enumerate()
+        {
+            if session > 0 {
+                rv.start_session();
+            }
+            for minute in 0..390 {
+                rv.record(minute, volume);
+            }
+            assert_eq!(
+                rv.sessions_held(),
+                (session + 1).min(4),
+                "session {session}"
+            );
+        }
+        rv.start_session();
+        // the window is the last three: (400 + 500 + 600) / 3 = 500
+        let r = rv.ratio(389, 1_000.0).unwrap();
+        assert_eq!(r.baseline, VolumeBaseline::SameMinute { sessions: 3 });
+        assert_eq!(r.ratio, 2.0);
     }
 
     #[test]

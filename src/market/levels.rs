@@ -123,6 +123,9 @@ impl DailyHistory {
             }
         }
         self.rebuild_atr();
+        // held per symbol for the whole run: no growth slack (issue 25 item 1)
+        self.bars.shrink_to_fit();
+        self.atr.shrink_to_fit();
         rejected
     }
 
@@ -138,6 +141,9 @@ impl DailyHistory {
             }
             _ => {
                 let atr = self.next_atr(self.bars.len(), &bar);
+                // one bar a session: grow by one, not by doubling
+                self.bars.reserve_exact(1);
+                self.atr.reserve_exact(1);
                 self.bars.push(bar);
                 self.atr.push(atr);
             }

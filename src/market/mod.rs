@@ -4,5 +4,6 @@ pub mod bars;
 pub mod calendar;
 pub mod intraday;
 pub mod levels;
+pub mod minute_volumes;
 pub mod session_clock;
 pub mod state;

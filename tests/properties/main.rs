@@ -5,5 +5,6 @@
 
 mod calibration;
 mod detector_properties;
+mod incremental_state;
 mod massive_fuzz;
 mod price_scale;
