@@ -231,3 +231,5 @@ fn index_and_etf_histories_stay_in_proportion() {
         .fold((f64::MAX, f64::MIN), |(l, h), r| (l.min(*r), h.max(*r)));
     assert!(hi / lo < 1.01, "SPX/SPY ratio drifted from {lo} to {hi}");
 }
+
+mod fingerprint;
