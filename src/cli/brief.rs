@@ -260,7 +260,11 @@ fn sim_market(seed: u64, date: Option<NaiveDate>, symbols: Option<Vec<Symbol>>) 
             if !sim.symbols().any(|s| s == symbol) {
                 return input;
             }
-            input.daily = sim.daily.get(symbol).cloned().unwrap_or_default();
+            input.daily = sim
+                .daily
+                .get(symbol)
+                .map(|d| d.to_vec())
+                .unwrap_or_default();
             input.previous_bars = sim.previous.bars_until(symbol, sim.today.session.open);
             input.bars = sim.today.bars_until(symbol, now);
             input.last = sim

@@ -9,16 +9,23 @@
 //! Prices are in dollars (index points for indices), volume in shares.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+mod day;
+mod plan;
 mod play;
+mod tape;
+
+pub use day::SimDay;
 
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::market::calendar::{self, Session};
+use crate::provider::shared_vec::SharedVec;
 
 /// The symbols the demo quotes by default.
 pub const DEFAULT_SYMBOLS: [&str; 10] = [
@@ -90,61 +97,29 @@ pub struct SimMinute {
     pub steps: [f64; STEPS_PER_MINUTE],
 }
 
-/// One symbol's minutes of one session, 04:00–20:00 New York (regular hours only for
-/// an index), in time order.
-#[derive(Clone, Debug)]
-pub struct SimSeries {
-    pub symbol: Symbol,
-    pub minutes: Vec<SimMinute>,
-}
-
-/// Every symbol's minutes of one session.
-#[derive(Clone, Debug)]
-pub struct SimDay {
-    pub session: Session,
-    pub series: Vec<SimSeries>,
-}
-
-impl SimDay {
-    /// The session's regular-hours daily bar of a symbol, from its minute bars.
-    pub fn daily_bar(&self, symbol: &Symbol) -> Option<DailyBar> {
-        let series = self.series.iter().find(|s| &s.symbol == symbol)?;
-        daily_from_minutes(self.session, &series.minutes)
-    }
-
-    /// Final bars of a symbol whose minute has ended by `now`.
-    pub fn bars_until(&self, symbol: &Symbol, now: DateTime<Utc>) -> Vec<Bar> {
-        self.series
-            .iter()
-            .find(|s| &s.symbol == symbol)
-            .map(|s| {
-                s.minutes
-                    .iter()
-                    .take_while(|m| m.bar.start + Duration::minutes(1) <= now)
-                    .map(|m| m.bar)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
-
-fn daily_from_minutes(session: Session, minutes: &[SimMinute]) -> Option<DailyBar> {
+fn daily_from_bars(session: Session, bars: &[Bar]) -> Option<DailyBar> {
     DailyBar::from_minutes(
         session.date,
-        minutes
-            .iter()
-            .map(|m| &m.bar)
-            .filter(|b| session.contains(b.start)),
+        bars.iter().filter(|b| session.contains(b.start)),
     )
 }
 
 /// The simulated market: daily history, the previous session and the current one.
+///
+/// Memory (issue 25 item 5): the previous session's bars are held once, final, and the
+/// current session's only as far as its clock has gone; snapshots share both (and the
+/// daily history) instead of copying them. A symbol's 15-second prices are generated
+/// when its minute starts and kept only for the latest minute.
 #[derive(Clone, Debug)]
 pub struct SimMarket {
     seed: u64,
-    specs: Vec<Spec>,
+    specs: Arc<[Spec]>,
+    /// Each symbol's place in `specs` (its first, should a symbol be listed twice).
+    index: Arc<HashMap<Symbol, usize>>,
     /// Daily bars per symbol, oldest first, up to and including the previous session.
-    pub daily: HashMap<Symbol, Vec<DailyBar>>,
+    pub daily: HashMap<Symbol, SharedVec<DailyBar>>,
+    /// The previous session's regular close per symbol, in `specs` order.
+    prior_closes: Vec<Option<f64>>,
     pub previous: SimDay,
     pub today: SimDay,
 }
@@ -153,7 +128,12 @@ impl SimMarket {
     /// Builds the market whose current session is the first trading day on or after
     /// `date`; the same seed and date give the same market.
     pub fn new(seed: u64, symbols: &[Symbol], date: NaiveDate) -> SimMarket {
-        let specs: Vec<Spec> = symbols.iter().map(spec_for).collect();
+        let specs: Arc<[Spec]> = symbols.iter().map(spec_for).collect();
+        let mut index = HashMap::with_capacity(specs.len());
+        for (i, spec) in specs.iter().enumerate() {
+            index.entry(spec.symbol.clone()).or_insert(i);
+        }
+        let index = Arc::new(index);
         let today_session = calendar::session(date).unwrap_or_else(|| calendar::next_session(date));
         let previous_session = calendar::previous_session(today_session.date);
 
@@ -181,9 +161,9 @@ impl SimMarket {
                 ]
             })
             .collect();
-        let mut daily: HashMap<Symbol, Vec<DailyBar>> = HashMap::new();
+        let mut daily: HashMap<Symbol, SharedVec<DailyBar>> = HashMap::new();
         let mut closes: Vec<f64> = Vec::with_capacity(specs.len());
-        for spec in &specs {
+        for spec in specs.iter() {
             let mut rng = rng_for(
                 seed,
                 history_sessions[0].date,
@@ -206,44 +186,64 @@ impl SimMarket {
                 })
                 .collect();
             closes.push(close);
-            daily.insert(spec.symbol.clone(), bars);
+            daily.insert(spec.symbol.clone(), bars.into());
         }
 
-        let previous = simulate_session(seed, &specs, previous_session, &closes);
-        for spec in &specs {
-            if let (Some(bar), Some(list)) = (
-                previous.daily_bar(&spec.symbol),
-                daily.get_mut(&spec.symbol),
-            ) {
-                list.push(bar);
-            }
-        }
-        let prev_closes = last_closes(&previous);
-        let today = simulate_session(seed, &specs, today_session, &prev_closes);
-        SimMarket {
+        let previous = SimDay::new(
+            seed,
+            specs.clone(),
+            index.clone(),
+            previous_session,
+            &closes,
+        );
+        previous.finish();
+        let today = SimDay::new(
+            seed,
+            specs.clone(),
+            index.clone(),
+            today_session,
+            &previous.last_closes(),
+        );
+        let mut market = SimMarket {
             seed,
             specs,
+            index,
             daily,
+            prior_closes: Vec::new(),
             previous,
             today,
-        }
+        };
+        market.close_previous_session();
+        market
     }
 
     /// Moves to the next session: today becomes the previous session.
     pub fn roll(&mut self) {
         let next = calendar::next_session(self.today.session.date);
-        let closes = last_closes(&self.today);
-        let new_today = simulate_session(self.seed, &self.specs, next, &closes);
-        let old = std::mem::replace(&mut self.today, new_today);
-        for spec in &self.specs {
-            if let (Some(bar), Some(list)) = (
-                old.daily_bar(&spec.symbol),
-                self.daily.get_mut(&spec.symbol),
-            ) {
-                list.push(bar);
+        self.today.finish();
+        let new_today = SimDay::new(
+            self.seed,
+            self.specs.clone(),
+            self.index.clone(),
+            next,
+            &self.today.last_closes(),
+        );
+        self.previous = std::mem::replace(&mut self.today, new_today);
+        self.close_previous_session();
+    }
+
+    /// Appends the (finished) previous session's daily bars to the history and notes
+    /// its closes.
+    fn close_previous_session(&mut self) {
+        let bars: Vec<Option<DailyBar>> = (0..self.specs.len())
+            .map(|i| self.previous.daily_bar(i))
+            .collect();
+        for (spec, bar) in self.specs.iter().zip(&bars) {
+            if let (Some(bar), Some(list)) = (bar, self.daily.get_mut(&spec.symbol)) {
+                list.push(*bar);
             }
         }
-        self.previous = old;
+        self.prior_closes = bars.iter().map(|b| b.map(|b| b.close)).collect();
     }
 
     /// The symbols quoted, in a stable order.
@@ -252,48 +252,33 @@ impl SimMarket {
     }
 
     pub fn is_index(&self, symbol: &Symbol) -> bool {
-        self.specs.iter().any(|s| &s.symbol == symbol && s.is_index)
+        self.index
+            .get(symbol)
+            .and_then(|&i| self.specs.get(i))
+            .is_some_and(|s| s.is_index)
     }
 
     /// The previous session's regular close of a symbol.
     pub fn prior_close(&self, symbol: &Symbol) -> Option<f64> {
-        self.previous.daily_bar(symbol).map(|b| b.close)
+        self.prior_closes
+            .get(*self.index.get(symbol)?)
+            .copied()
+            .flatten()
     }
 
     /// The last price of a symbol at `now`: the latest 15-second step at or before it,
     /// else the previous session's last price.
     pub fn last_price(&self, symbol: &Symbol, now: DateTime<Utc>) -> Option<f64> {
-        let series = self.today.series.iter().find(|s| &s.symbol == symbol)?;
-        let mut last = self
-            .previous
-            .series
-            .iter()
-            .find(|s| &s.symbol == symbol)
-            .and_then(|s| s.minutes.last())
-            .map(|m| m.bar.close);
-        for m in &series.minutes {
-            for (i, p) in m.steps.iter().enumerate() {
-                if step_instant(m.bar.start, i) <= now {
-                    last = Some(*p);
-                } else {
-                    return last;
-                }
-            }
-        }
-        last
+        let i = *self.index.get(symbol)?;
+        self.today
+            .visit_one(i, now, |tape| tape.last_step(now))?
+            .or_else(|| self.previous.last_close(i))
     }
 }
 
 /// The instant the `i`-th 15-second price of the minute starting at `start` is known.
 pub fn step_instant(start: DateTime<Utc>, i: usize) -> DateTime<Utc> {
     start + Duration::seconds(15 * (i as i64 + 1))
-}
-
-fn last_closes(day: &SimDay) -> Vec<f64> {
-    day.series
-        .iter()
-        .map(|s| s.minutes.last().map(|m| m.bar.close).unwrap_or(f64::NAN))
-        .collect()
 }
 
 fn fnv(bytes: &[u8]) -> u64 {
@@ -338,178 +323,6 @@ fn simulate_daily(
 
 /// Minutes from 04:00 to 20:00 New York.
 const EXTENDED_MINUTES: i64 = 16 * 60;
-
-fn simulate_session(seed: u64, specs: &[Spec], session: Session, prev_closes: &[f64]) -> SimDay {
-    let mut rng = rng_for(seed, session.date, 0x5eed);
-    let pre_open = session.pre_market_open();
-    let regular_minutes = (session.close - session.open).num_minutes().max(1) as f64;
-    let after_close = session.after_hours_close();
-    let total_minutes =
-        ((after_close - pre_open).num_minutes()).clamp(0, EXTENDED_MINUTES + 60) as usize;
-
-    // The day's character: a trend day drifts one way, a range day pulls back to its open.
-    let trend = if rng.random::<f64>() < 0.4 {
-        let sign = if rng.random::<bool>() { 1.0 } else { -1.0 };
-        sign * (0.004 + 0.006 * rng.random::<f64>())
-    } else {
-        0.0
-    };
-    let gap = 0.0035 * normal(&mut rng);
-    let base_step_vol = 0.010 / (regular_minutes * STEPS_PER_MINUTE as f64).sqrt();
-
-    // Factor log paths, one value per 15-second step boundary (index 0 = 04:00).
-    let steps = total_minutes * STEPS_PER_MINUTE;
-    let mut factors = [
-        vec![0.0f64; steps + 1],
-        vec![0.0f64; steps + 1],
-        vec![0.0f64; steps + 1],
-    ];
-    // GARCH(1,1) on the deseasonalised shock, so the open's higher volatility and the
-    // gap do not feed back into the variance (which would make it explode).
-    let mut garch_var = base_step_vol * base_step_vol;
-    let mut last_shock = 0.0f64;
-    let (alpha, beta) = (0.08, 0.90);
-    for i in 0..steps {
-        let at = pre_open + Duration::seconds(15 * i as i64);
-        let regular = at >= session.open && at < session.close;
-        let t = (at - session.open).num_seconds() as f64 / 60.0;
-        let u_shape = if regular {
-            1.0 + 1.4 * (-t / 20.0).exp() + 0.5 * (-(regular_minutes - t) / 30.0).exp()
-        } else {
-            0.3
-        };
-        garch_var = base_step_vol * base_step_vol * (1.0 - alpha - beta)
-            + alpha * last_shock * last_shock
-            + beta * garch_var;
-        let shock = garch_var.sqrt() * normal(&mut rng);
-        last_shock = shock;
-        let sigma = garch_var.sqrt() * u_shape;
-        let mut drift = 0.0;
-        if regular {
-            drift += trend / (regular_minutes * STEPS_PER_MINUTE as f64);
-            if trend == 0.0 {
-                // Range day: mean reversion of the broad factor toward the session open.
-                let open_level =
-                    factors[0][minute_index(session.open, pre_open) * STEPS_PER_MINUTE];
-                drift -= 0.002 * (factors[0][i] - open_level);
-            }
-        }
-        if i == 0 {
-            drift += 0.6 * gap;
-        }
-        if at == session.open {
-            drift += 0.4 * gap;
-        }
-        let market = drift + shock * u_shape;
-        let tech = 1.15 * market + 0.6 * sigma * normal(&mut rng);
-        let small = 1.1 * market + 0.7 * sigma * normal(&mut rng);
-        factors[0][i + 1] = factors[0][i] + market;
-        factors[1][i + 1] = factors[1][i] + tech;
-        factors[2][i + 1] = factors[2][i] + small;
-    }
-
-    let series = specs
-        .iter()
-        .zip(prev_closes)
-        .map(|(spec, prev_close)| {
-            let mut rng = rng_for(seed, session.date, fnv(spec.symbol.as_str().as_bytes()));
-            let path = match spec.factor {
-                Factor::Broad => &factors[0],
-                Factor::Tech => &factors[1],
-                Factor::Small => &factors[2],
-            };
-            let idio_step =
-                spec.idio_daily_vol / (regular_minutes * STEPS_PER_MINUTE as f64).sqrt();
-            let prev = if prev_close.is_finite() {
-                *prev_close
-            } else {
-                spec.base_price
-            };
-            let mut own = 0.0f64;
-            let mut prices = Vec::with_capacity(steps + 1);
-            for level in path.iter() {
-                prices.push(prev * (spec.beta * level + own).exp());
-                own += idio_step * normal(&mut rng);
-            }
-            let minutes = (0..total_minutes)
-                .filter_map(|m| {
-                    let start = pre_open + Duration::minutes(m as i64);
-                    let regular = start >= session.open && start < session.close;
-                    if spec.is_index && !regular {
-                        return None;
-                    }
-                    if !regular && start >= after_close {
-                        return None;
-                    }
-                    Some(build_minute(
-                        &mut rng,
-                        spec,
-                        session,
-                        start,
-                        &prices[m * STEPS_PER_MINUTE..=(m + 1) * STEPS_PER_MINUTE],
-                        regular_minutes,
-                    ))
-                })
-                .collect();
-            SimSeries {
-                symbol: spec.symbol.clone(),
-                minutes,
-            }
-        })
-        .collect();
-    SimDay { session, series }
-}
-
-fn minute_index(at: DateTime<Utc>, pre_open: DateTime<Utc>) -> usize {
-    (at - pre_open).num_minutes().max(0) as usize
-}
-
-fn build_minute(
-    rng: &mut ChaCha8Rng,
-    spec: &Spec,
-    session: Session,
-    start: DateTime<Utc>,
-    points: &[f64],
-    regular_minutes: f64,
-) -> SimMinute {
-    let open = points[0];
-    let mut steps = [0.0; STEPS_PER_MINUTE];
-    steps.copy_from_slice(&points[1..=STEPS_PER_MINUTE]);
-    let close = steps[STEPS_PER_MINUTE - 1];
-    let step_size = points
-        .windows(2)
-        .map(|w| (w[1] - w[0]).abs())
-        .fold(0.0, f64::max);
-    let wick = || 0.35 * step_size;
-    let high = steps.iter().copied().fold(open, f64::max) + wick() * rng.random::<f64>();
-    let low = steps.iter().copied().fold(open, f64::min) - wick() * rng.random::<f64>();
-    let regular = start >= session.open && start < session.close;
-    let volume = if spec.is_index {
-        0.0
-    } else {
-        let t = (start - session.open).num_minutes() as f64;
-        let per_minute = spec.daily_volume / regular_minutes;
-        let shape = if regular {
-            0.55 + 2.2 * (-t / 25.0).exp() + 1.6 * (-(regular_minutes - 1.0 - t) / 25.0).exp()
-        } else {
-            0.02
-        };
-        let activity = 0.7 + 60.0 * ((close - open) / open).abs();
-        let noise = (0.3 * normal(rng)).exp();
-        (per_minute * shape * activity.min(4.0) * noise).round()
-    };
-    SimMinute {
-        bar: Bar {
-            start,
-            open,
-            high,
-            low,
-            close,
-            volume,
-        },
-        steps,
-    }
-}
 
 #[cfg(test)]
 mod tests;

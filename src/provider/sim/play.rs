@@ -12,37 +12,46 @@ impl Playable for SimMarket {
         self.today.session
     }
 
+    /// Everything known at `now`; the bars and daily history are shared with the market,
+    /// not copied (a snapshot of 8,000 symbols costs a pointer per list).
     fn snapshot(&self, now: DateTime<Utc>) -> MarketSnapshot {
+        let mut symbols = Vec::with_capacity(self.specs.len());
+        let previous_end = self.previous.session.after_hours_close();
+        self.today.visit(now, |i, tape| {
+            let Some(spec) = self.specs.get(i) else {
+                return;
+            };
+            let symbol = &spec.symbol;
+            symbols.push(SymbolSnapshot {
+                symbol: symbol.clone(),
+                is_index: spec.is_index,
+                bars: tape.bars_until(now),
+                previous_bars: self.previous.shared_bars_until(i, previous_end),
+                earlier_bars: Default::default(),
+                daily: self.daily.get(symbol).cloned().unwrap_or_default(),
+                prior_close: self.prior_closes.get(i).copied().flatten(),
+                last: tape
+                    .last_step(now)
+                    .or_else(|| self.previous.last_close(i))
+                    .map(|price| Quote {
+                        symbol: symbol.clone(),
+                        price,
+                        at: now,
+                    }),
+            });
+        });
         MarketSnapshot {
             provider: "sim",
             delayed: false,
             session: self.today.session,
             now,
-            symbols: self
-                .symbols()
-                .map(|symbol| SymbolSnapshot {
-                    symbol: symbol.clone(),
-                    is_index: self.is_index(symbol),
-                    bars: self.today.bars_until(symbol, now).into(),
-                    previous_bars: self
-                        .previous
-                        .bars_until(symbol, self.previous.session.after_hours_close())
-                        .into(),
-                    earlier_bars: Default::default(),
-                    daily: self.daily.get(symbol).cloned().unwrap_or_default().into(),
-                    prior_close: self.prior_close(symbol),
-                    last: self.last_price(symbol, now).map(|price| Quote {
-                        symbol: symbol.clone(),
-                        price,
-                        at: now,
-                    }),
-                })
-                .collect(),
+            symbols,
         }
     }
 
     /// Every symbol's price at the 15-second step ending at `at`, and the bars whose
-    /// minute ended then.
+    /// minute ended then. One pass over the symbols, each generating at most its next
+    /// minute: O(symbols) per step.
     fn step_event(&self, at: DateTime<Utc>) -> Option<MarketEvent> {
         let minute_start = floor_minute(at - Duration::seconds(1));
         let step = ((at - minute_start).num_seconds() / 15 - 1) as usize;
@@ -51,23 +60,22 @@ impl Playable for SimMarket {
         }
         let mut quotes = Vec::new();
         let mut bars = Vec::new();
-        for series in &self.today.series {
-            let Ok(idx) = series
-                .minutes
-                .binary_search_by_key(&minute_start, |m| m.bar.start)
-            else {
-                continue;
+        self.today.visit(at, |i, tape| {
+            let (Some(spec), Some(minute)) = (self.specs.get(i), tape.latest()) else {
+                return;
             };
-            let minute = &series.minutes[idx];
+            if minute.bar.start != minute_start {
+                return;
+            }
             quotes.push(Quote {
-                symbol: series.symbol.clone(),
+                symbol: spec.symbol.clone(),
                 price: minute.steps[step],
                 at,
             });
             if step == STEPS_PER_MINUTE - 1 {
-                bars.push((series.symbol.clone(), minute.bar));
+                bars.push((spec.symbol.clone(), minute.bar));
             }
-        }
+        });
         (!quotes.is_empty()).then_some(MarketEvent::Step { at, quotes, bars })
     }
 

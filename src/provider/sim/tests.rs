@@ -22,6 +22,37 @@ fn market() -> SimMarket {
     )
 }
 
+/// Every symbol's minutes of a session (bars and 15-second prices), as the session's
+/// clock reaches each minute's end.
+fn every_minute(day: &SimDay) -> Vec<SimMinute> {
+    let mut out = Vec::new();
+    let mut at = day.session.pre_market_open() + Duration::minutes(1);
+    while at <= day.session.after_hours_close() {
+        day.visit(at, |_, tape| {
+            out.extend(
+                tape.latest()
+                    .filter(|m| m.bar.start + Duration::minutes(1) == at),
+            )
+        });
+        at += Duration::minutes(1);
+    }
+    out
+}
+
+fn every_minute_of(day: &SimDay, i: usize) -> Vec<SimMinute> {
+    let mut out = Vec::new();
+    let mut at = day.session.pre_market_open() + Duration::minutes(1);
+    while at <= day.session.after_hours_close() {
+        out.extend(
+            day.visit_one(i, at, |tape| tape.latest().copied())
+                .flatten()
+                .filter(|m| m.bar.start + Duration::minutes(1) == at),
+        );
+        at += Duration::minutes(1);
+    }
+    out
+}
+
 fn returns(bars: &[Bar]) -> Vec<f64> {
     bars.iter().map(|b| (b.close / b.open).ln()).collect()
 }
@@ -85,8 +116,8 @@ fn a_weekend_date_starts_on_the_next_session() {
 #[test]
 fn bars_are_well_formed_and_positive() {
     let m = market();
-    for series in m.today.series.iter().chain(&m.previous.series) {
-        for minute in &series.minutes {
+    for day in [&m.today, &m.previous] {
+        for minute in every_minute(day) {
             let b = minute.bar;
             assert!(b.low > 0.0 && b.low <= b.open.min(b.close), "{b:?}");
             assert!(b.high >= b.open.max(b.close), "{b:?}");
@@ -195,13 +226,11 @@ fn last_price_steps_every_fifteen_seconds() {
     let m = market();
     let open = m.today.session.open;
     let spy = sym("SPY");
-    let first = m.today.series.iter().find(|s| s.symbol == spy).unwrap();
-    let idx = first
-        .minutes
-        .iter()
-        .position(|x| x.bar.start == open)
+    let spy_index = m.symbols().position(|s| *s == spy).unwrap();
+    let minute = every_minute_of(&m.today, spy_index)
+        .into_iter()
+        .find(|x| x.bar.start == open)
         .unwrap();
-    let minute = first.minutes[idx];
     assert_eq!(
         m.last_price(&spy, open + Duration::seconds(15)),
         Some(minute.steps[0])
@@ -231,3 +260,6 @@ fn index_and_etf_histories_stay_in_proportion() {
         .fold((f64::MAX, f64::MIN), |(l, h), r| (l.min(*r), h.max(*r)));
     assert!(hi / lo < 1.01, "SPX/SPY ratio drifted from {lo} to {hi}");
 }
+
+mod fingerprint;
+mod sharing;
