@@ -672,7 +672,7 @@ def heaptrack_summary(stem, top):
     def close():
         if current is not None:
             own = [fr for fr in frames if "coach::" in fr] or frames
-            sites.append((round(current / 1e6, 1), " <- ".join(own[:3])))
+            sites.append((round(current / 1e6, 1), " <- ".join(own[:3]) or "(unresolved frames)"))
 
     in_peaks = False
     for line in text.splitlines():
