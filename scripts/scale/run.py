@@ -42,11 +42,15 @@ Options: --minutes K market minutes measured after the stream is live (default 3
 --speed X market seconds per real second (default 1; above 1 libfaketime also shortens
 coach's own sleeps and timeouts by X, so coach runs X times faster as a whole), --rss-limit-mb
 (default 6000: coach is stopped there and peak RSS is reported as "> limit"),
---startup-timeout seconds (default 600), --no-build, --keep (keep the temp dir).
+--startup-timeout seconds (default 600), --no-build, --keep (keep the temp dir),
+--wrap "CMD ARGS" (run coach under a tool), --massif (run coach under valgrind's massif,
+keep the file in --profile-dir and print the top allocation sites at the heap's peak, see
+massif_sites.py), --heaptrack (the same with heaptrack; --sim only: heaptrack's preload
+and libfaketime crash together).
 Needs Python 3 (standard library only), cargo, and libfaketime for the Massive path.
 """
 import argparse, codecs, fcntl, json, os, pty, re, select, signal, socket, sqlite3, statistics
-import struct, subprocess, sys, tempfile, termios, time, urllib.request
+import shlex, shutil, struct, subprocess, sys, tempfile, termios, time, urllib.request
 from datetime import datetime, timezone
 
 FAKETIME_LIBS = [
@@ -218,6 +222,40 @@ def symbols_for(n):
     return [f"S{i:0{width}d}" for i in range(1, n + 1)]
 
 
+def children_of(pid):
+    """The pids whose parent is `pid` (every thread's children, from /proc)."""
+    kids = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                kids += [int(k) for k in f.read().split()]
+    except OSError:
+        pass
+    return kids
+
+
+def find_descendant(root, exe, timeout):
+    """The first process under `root` (itself included) running the binary `exe`: coach
+    started by a wrapper (heaptrack's script forks it). None after `timeout` seconds."""
+    want = os.path.realpath(exe)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        todo, seen = [root], set()
+        while todo:
+            p = todo.pop()
+            if p in seen:
+                continue
+            seen.add(p)
+            try:
+                if os.path.realpath(f"/proc/{p}/exe") == want:
+                    return p
+            except OSError:
+                pass
+            todo += children_of(p)
+        time.sleep(0.02)
+    return None
+
+
 def toml_list(items):
     return "[" + ", ".join(f'"{s}"' for s in items) + "]"
 
@@ -321,6 +359,7 @@ http = "127.0.0.1:{http_port}"
         f.write(config)
     os.chmod(cfg, 0o600)
     common = [bins["coach"], "--config", cfg, "--db", f"sqlite://{db_path}"]
+    wrap, profile_out = wrapper_for(a, mode)
     if mode == "dashboard":
         subprocess.run(common + ["watchlist", "set", *watch], env=env, check=True,
                        stdout=subprocess.DEVNULL)
@@ -340,14 +379,20 @@ http = "127.0.0.1:{http_port}"
     log = open(f"{home}/coach.log", "wb")
     fd = None
     if mode == "serve":
-        proc = subprocess.Popen(common + ["serve"], env=env, stdout=log, stderr=log,
+        proc = subprocess.Popen(wrap + common + ["serve"], env=env, stdout=log, stderr=log,
                                 stdin=subprocess.DEVNULL)
-        pid = proc.pid
+        launched_pid = proc.pid
     else:
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execvpe(common[0], common, env)
+        launched_pid, fd = pty.fork()
+        if launched_pid == 0:
+            argv = wrap + common
+            os.execvpe(argv[0], argv, env)
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", a.rows, a.cols, 0, 0))
+    # Under a wrapper, coach is a descendant of what was launched (heaptrack forks it):
+    # measure and stop coach. A tool that runs it in its own process (valgrind) is coach.
+    pid = find_descendant(launched_pid, bins["coach"], 3) if wrap else launched_pid
+    pid = pid or launched_pid
+    if fd is not None:
         os.kill(pid, signal.SIGWINCH)
     screen = Screen(a.cols, a.rows) if fd is not None else None
 
@@ -492,16 +537,22 @@ http = "127.0.0.1:{http_port}"
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         pass
-    for _ in range(50):
+    # A profiler writes its data after coach exits (heaptrack: minutes at 2,000 symbols).
+    for _ in range(50 if not wrap else 3000):
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
+            done, _ = os.waitpid(launched_pid, os.WNOHANG)
         except ChildProcessError:
             break
         if done:
             break
         time.sleep(0.1)
     else:
-        os.kill(pid, signal.SIGKILL)
+        os.kill(launched_pid, signal.SIGKILL)
+        if pid != launched_pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     if server is not None:
         server.terminate()
         server.wait(timeout=5)
@@ -538,11 +589,110 @@ http = "127.0.0.1:{http_port}"
         "price_to_screen_p99_ms": round(pct(probe_lat, 99) * 1000, 1) if probe_lat else None,
         "metrics_lag_lines": metrics_lines,
         "load_after": loadavg(),
+        "wrapped_in": " ".join(wrap) or None,
     })
+    if a.heaptrack:
+        res.update(heaptrack_summary(profile_out, a.heaptrack_top))
+    if a.massif:
+        res.update(massif_summary(profile_out, a.symbols, a.heaptrack_top))
     if not a.keep:
         subprocess.run(["rm", "-rf", home])
         res["home"] = "(removed)"
     return res
+
+
+# ---------------------------------------------------------------- profiling
+def wrapper_for(a, mode):
+    """The command coach runs under (empty for none) and heaptrack's output path stem."""
+    if a.heaptrack:
+        if shutil.which("heaptrack") is None:
+            raise SystemExit("--heaptrack needs heaptrack: apt-get install heaptrack")
+        if not a.sim:
+            # heaptrack 1.4's preload and libfaketime's crash any program they share
+            # (a segfault before main, even /bin/date), so no heaptrack on the Massive path
+            raise SystemExit("--heaptrack works with --sim only (libfaketime and heaptrack's "
+                             "preload crash together); on the Massive path use "
+                             "--wrap \"valgrind --tool=massif --massif-out-file=FILE\"")
+        out_dir = os.path.abspath(a.profile_dir)
+        os.makedirs(out_dir, exist_ok=True)
+        stem = f"{out_dir}/heaptrack.coach.{'sim' if a.sim else 'massive'}-{mode}-{a.symbols}.{os.getpid()}"
+        return ["heaptrack", "-o", stem], stem
+    if a.massif:
+        if shutil.which("valgrind") is None:
+            raise SystemExit("--massif needs valgrind: apt-get install valgrind")
+        out_dir = os.path.abspath(a.profile_dir)
+        os.makedirs(out_dir, exist_ok=True)
+        stem = f"{out_dir}/massif.coach.{'sim' if a.sim else 'massive'}-{mode}-{a.symbols}.{os.getpid()}"
+        return ["valgrind", "--tool=massif", "--depth=40", "--threshold=0.5",
+                f"--massif-out-file={stem}.out"], stem
+    return (shlex.split(a.wrap) if a.wrap else []), None
+
+
+def massif_summary(stem, symbols, top):
+    """The top sites at the heap's peak of a massif run (see massif_sites.py)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import massif_sites
+    path = f"{stem}.out"
+    if not os.path.exists(path):
+        return {"massif_file": None, "massif_sites": []}
+    totals, peak = massif_sites.sites(massif_sites.peak_tree(path))
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:top]
+    return {"massif_file": path, "massif_peak_heap_mb": round(peak / 1e6, 1),
+            "massif_sites": [(round(n / 1e6, 1), site) for site, n in ranked]}
+
+
+PEAK_SITE = re.compile(r"^(\d+(?:\.\d+)?)([KMGT]?)B? peak memory consumed over (\d+) calls from$")
+UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+
+
+def demangle(name):
+    """A legacy-mangled Rust symbol as heaptrack prints it, made readable (no hash)."""
+    name = re.sub(r"::h[0-9a-f]{16}$", "", name)
+    for code, text in (("$LT$", "<"), ("$GT$", ">"), ("$u20$", " "), ("$C$", ","),
+                       ("$RF$", "&"), ("$BP$", "*"), ("..", "::"), ("_<", "<")):
+        name = name.replace(code, text)
+    return name
+
+
+def heaptrack_summary(stem, top):
+    """Runs `heaptrack_print` on the run's data file: the whole report goes next to it
+    (.txt) and the `top` allocation sites by peak come back as (MB at the peak, site),
+    a site being the first frames of its backtrace that are coach's own code."""
+    data = next((f"{stem}{ext}" for ext in (".zst", ".gz", "") if os.path.exists(f"{stem}{ext}")), None)
+    if data is None:
+        return {"heaptrack_file": None, "heaptrack_sites": []}
+    text = subprocess.run(
+        ["heaptrack_print", "-f", data, "--print-peaks", "1", "--print-allocators", "0",
+         "--print-temporary", "0", "--print-leaks", "0", "-n", str(top), "-s", "0"],
+        capture_output=True, text=True).stdout
+    with open(f"{stem}.txt", "w") as f:
+        f.write(text)
+    sites, current, frames = [], None, []
+
+    def close():
+        if current is not None:
+            own = [fr for fr in frames if "coach::" in fr] or frames
+            sites.append((round(current / 1e6, 1), " <- ".join(own[:3]) or "(unresolved frames)"))
+
+    in_peaks = False
+    for line in text.splitlines():
+        if line.startswith("PEAK MEMORY CONSUMERS"):
+            in_peaks = True
+            continue
+        if not in_peaks:
+            continue
+        if line.startswith("MOST ") or line.startswith("total runtime"):
+            break
+        m = PEAK_SITE.match(line.strip())
+        if m:
+            close()
+            current, frames = float(m.group(1)) * UNITS[m.group(2)], []
+        elif current is not None and line.strip() and not line.strip().startswith(("0x", "in ", "at ", "and ")):
+            frames.append(demangle(line.strip()))
+    close()
+    total = re.search(r"peak heap memory consumption: (\S+)", text)
+    return {"heaptrack_file": data, "heaptrack_report": f"{stem}.txt",
+            "heaptrack_peak_heap": total.group(1) if total else None, "heaptrack_sites": sites}
 
 
 def fmt(v, unit="", digits=1):
@@ -590,6 +740,20 @@ def report(r):
             f"{r['detections_from_history']} from history)")
     for l in r["metrics_lag_lines"]:
         lines.append(f"/metrics: {l}")
+    if r.get("wrapped_in"):
+        lines.append(f"coach ran under: {r['wrapped_in']} (RSS includes the tool's own)")
+    if "heaptrack_file" in r:
+        lines.append(f"heaptrack data: {r['heaptrack_file']} (report {r.get('heaptrack_report')}), "
+                     f"peak heap {r.get('heaptrack_peak_heap')}")
+        per = 1e3 / r["symbols"]
+        for mb, site in r["heaptrack_sites"]:
+            lines.append(f"  {mb:8.1f} MB at peak ({mb * per:6.1f} KB/symbol)  {site}")
+    if "massif_file" in r:
+        peak = r.get("massif_peak_heap_mb")
+        lines.append(f"massif data: {r['massif_file']}, peak heap {fmt(peak, ' MB')}"
+                     + (f" ({peak * 1e3 / r['symbols']:.1f} KB/symbol)" if peak else ""))
+        for mb, site in r["massif_sites"]:
+            lines.append(f"  {mb:8.1f} MB at peak ({mb * 1e3 / r['symbols']:6.1f} KB/symbol)  {site}")
     return "\n".join(lines)
 
 
@@ -625,9 +789,19 @@ def main():
     ap.add_argument("--bin-dir", help="take coach and examples/scale_feed from here, unbuilt (e.g. target/debug)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
     ap.add_argument("--json", action="store_true", help="also print each run as one JSON line")
+    ap.add_argument("--wrap", help="run coach under this command (e.g. \"valgrind --tool=massif\")")
+    ap.add_argument("--heaptrack", action="store_true",
+                    help="run coach under heaptrack; keep the data file, print the top sites by peak")
+    ap.add_argument("--profile-dir", default=".", help="where --heaptrack keeps its data (default .)")
+    ap.add_argument("--massif", action="store_true",
+                    help="run coach under valgrind's massif; keep the file, print the top sites at the peak")
+    ap.add_argument("--heaptrack-top", type=int, default=15,
+                    help="allocation sites --heaptrack and --massif print")
     ap.add_argument("--table", action="store_true",
                     help="the BENCHMARKS.md table: dashboard 500/50 (Massive and sim), serve 500, 2000, 8000")
     a = ap.parse_args()
+    if sum(map(bool, (a.heaptrack, a.massif, a.wrap))) > 1:
+        raise SystemExit("--heaptrack, --massif and --wrap: choose one")
     if a.symbols < 1 or a.speed <= 0 or a.minutes <= 0:
         raise SystemExit("--symbols, --speed and --minutes must be positive")
     bins = build(a)

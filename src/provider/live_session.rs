@@ -292,6 +292,41 @@ mod tests {
     }
 
     #[test]
+    fn history_from_oversized_rest_answers_is_held_bar_for_bar_without_their_spare_room() {
+        let session = calendar::session(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
+        let previous = calendar::previous_session(session.date);
+        // as the REST loader hands them: both in buffers with room for a whole answer
+        let mut previous_bars = Vec::with_capacity(1_024);
+        previous_bars.extend(
+            (0..960).map(|i| bar(previous.pre_market_open() + Duration::minutes(i), 600.0)),
+        );
+        let mut bars = Vec::with_capacity(1_024);
+        bars.extend((0..15).map(|i| bar(session.pre_market_open() + Duration::minutes(i), 601.0)));
+        let spy = Symbol::parse("SPY").unwrap();
+        let history = SymbolHistory {
+            is_index: false,
+            bars: bars.clone(),
+            previous_bars: previous_bars.clone(),
+            daily: vec![],
+        };
+        let mut live = LiveSession::new(session, false, vec![(spy.clone(), history)]);
+        let snap = live.snapshot(session.open);
+        assert_eq!(snap.symbols[0].previous_bars, previous_bars);
+        assert_eq!(snap.symbols[0].bars, bars);
+        assert_eq!(snap.symbols[0].previous_bars.capacity(), 960);
+        assert_eq!(snap.symbols[0].bars.capacity(), 15);
+        drop(snap);
+        // the rest of the day streams in: room grows an hour or so at a time
+        for i in 15..960 {
+            let start = session.pre_market_open() + Duration::minutes(i);
+            assert!(live.accept_bar(&spy, bar(start, 602.0)));
+        }
+        let day = &live.snapshot(session.close).symbols[0].bars;
+        assert_eq!(day.len(), 960);
+        assert!(day.capacity() - day.len() <= crate::provider::shared_vec::MAX_SPARE);
+    }
+
+    #[test]
     fn a_first_session_without_history_backfills_from_the_pre_market() {
         let session = calendar::session(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
         let qqq = Symbol::parse("QQQ").unwrap();

@@ -6,10 +6,26 @@
 //! slice it always was (`len`, `last`, `iter`, `[..]`). The owner (the live session)
 //! appends with [`SharedVec::push`]: in place while no snapshot holds the vector, else
 //! on a fresh copy (copy on write), leaving the snapshot's bars exactly as they were.
+//!
+//! Memory (issue 25 item 1): a vector is held with no spare room when it is made (the
+//! REST answers arrive in vectors grown by doubling, and a filtered `collect` may keep a
+//! whole answer's buffer for a few bars: at 8,000 symbols ~57 KB per symbol unused), and
+//! it grows by at most [`MAX_SPARE`] elements at a time (a day's minute bars by an hour
+//! at a time, instead of doubling to 1,024 for 960).
 
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
+
+/// Most spare elements an append leaves room for (elements, not bytes): 64 minute bars
+/// are 3.6 KB, about an hour of a symbol's minutes.
+pub const MAX_SPARE: usize = 64;
+
+/// Room to add to a full vector of `len` elements: half as many again plus one, at most
+/// [`MAX_SPARE`].
+fn spare_for(len: usize) -> usize {
+    (len / 2 + 1).min(MAX_SPARE)
+}
 
 #[derive(Clone, PartialEq)]
 pub struct SharedVec<T>(Arc<Vec<T>>);
@@ -19,22 +35,33 @@ impl<T> SharedVec<T> {
     pub fn shares_with(&self, other: &SharedVec<T>) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
+
+    /// Elements the held vector has room for (its length plus spare room).
+    pub fn capacity(&self) -> usize {
+        self.0.capacity()
+    }
 }
 
 impl<T: Clone> SharedVec<T> {
     /// The vector to change: the same one when nobody else holds it, else a copy with
-    /// room for half as many again, so the appends after a snapshot copy once.
+    /// room for half as many again (at most [`MAX_SPARE`]), so the appends after a
+    /// snapshot copy once.
     pub fn make_mut(&mut self) -> &mut Vec<T> {
         if Arc::get_mut(&mut self.0).is_none() {
-            let mut copy = Vec::with_capacity(self.0.len() + self.0.len() / 2 + 1);
+            let mut copy = Vec::with_capacity(self.0.len() + spare_for(self.0.len()));
             copy.extend_from_slice(&self.0);
             self.0 = Arc::new(copy);
         }
         Arc::get_mut(&mut self.0).expect("a vector just made unique")
     }
 
+    /// Appends `item`; a full vector grows by [`spare_for`] its length, not by doubling.
     pub fn push(&mut self, item: T) {
-        self.make_mut().push(item);
+        let v = self.make_mut();
+        if v.len() == v.capacity() {
+            v.reserve_exact(spare_for(v.len()));
+        }
+        v.push(item);
     }
 }
 
@@ -44,15 +71,17 @@ impl<T> Default for SharedVec<T> {
     }
 }
 
+/// Held with no spare room (see the module's note on memory).
 impl<T> From<Vec<T>> for SharedVec<T> {
-    fn from(v: Vec<T>) -> Self {
+    fn from(mut v: Vec<T>) -> Self {
+        v.shrink_to_fit();
         SharedVec(Arc::new(v))
     }
 }
 
 impl<T> FromIterator<T> for SharedVec<T> {
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
-        SharedVec(Arc::new(iter.into_iter().collect()))
+        iter.into_iter().collect::<Vec<T>>().into()
     }
 }
 
@@ -104,6 +133,38 @@ mod tests {
             "no snapshot holds it: appended in place"
         );
         assert_eq!(owner.len(), 5);
+    }
+
+    #[test]
+    fn history_is_held_without_spare_room_and_grows_by_at_most_max_spare() {
+        // a REST answer's buffer: room for 512 bars, 15 of them today's
+        let mut answer: Vec<u32> = Vec::with_capacity(512);
+        answer.extend(0..15);
+        let mut held: SharedVec<u32> = answer.into();
+        assert_eq!(held.capacity(), 15, "no spare room once held");
+        held.push(15);
+        assert_eq!((held.len(), held.capacity()), (16, 15 + 8));
+        for i in 16..1_000 {
+            held.push(i);
+            assert!(
+                held.capacity() - held.len() <= MAX_SPARE,
+                "at {} bars the spare room is {}",
+                held.len(),
+                held.capacity() - held.len()
+            );
+        }
+        assert_eq!(held.len(), 1_000);
+        assert_eq!(
+            held.iter().copied().collect::<Vec<_>>(),
+            (0..1_000).collect::<Vec<_>>()
+        );
+        // a snapshot holds it: the copy gets bounded room too, the snapshot none added
+        let snapshot = held.clone();
+        held.push(1_000);
+        assert_eq!(held.capacity(), 1_000 + MAX_SPARE);
+        assert_eq!(snapshot.len(), 1_000);
+        let collected: SharedVec<u32> = (0..300).filter(|i| i % 3 == 0).collect();
+        assert_eq!(collected.capacity(), 100);
     }
 
     #[test]

@@ -190,6 +190,8 @@ async fn feed_engine(
     hand_over(&queue, Pending::primed(found)).await?;
     // Not held for the worker's life (issue 25: every symbol's two days of bars).
     drop(snapshot);
+    // The start-up's burst (history answers, priming) is over: give its pages back.
+    super::heap::release_freed_pages();
     ctx.heartbeat();
     loop {
         let event = tokio::select! {

@@ -53,6 +53,7 @@ pub mod evaluate;
 pub mod feed;
 pub mod gex;
 pub mod health;
+pub mod heap;
 pub mod journal_stats;
 pub mod listen;
 pub mod massive_feed;
