@@ -308,6 +308,30 @@ mod tests {
     }
 
     #[test]
+    fn a_loading_session_serves_only_the_symbols_whose_history_is_in_in_display_order() {
+        let session = calendar::session(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
+        let s = |t: &str| Symbol::parse(t).unwrap();
+        let mut live = LiveSession::loading(session, false, vec![s("SPY"), s("QQQ"), s("IWM")]);
+        assert!(live.snapshot(session.open).symbols.is_empty());
+        assert!(
+            !live.accept_bar(&s("QQQ"), bar(session.open, 500.0)),
+            "no history yet"
+        );
+        let history = |close| SymbolHistory {
+            bars: vec![bar(session.open, close)],
+            ..SymbolHistory::default()
+        };
+        live.add_history(s("IWM"), history(240.0));
+        live.add_history(s("SPY"), history(600.0));
+        assert!(live.has_history(&s("SPY")) && !live.has_history(&s("QQQ")));
+        let snap = live.snapshot(session.open + Duration::minutes(1));
+        let names: Vec<&str> = snap.symbols.iter().map(|s| s.symbol.as_str()).collect();
+        assert_eq!(names, ["SPY", "IWM"], "display order, QQQ still loading");
+        assert_eq!(snap.symbols[1].last.as_ref().unwrap().price, 240.0);
+        assert_eq!(live.symbols().len(), 3);
+    }
+
+    #[test]
     fn a_first_session_without_history_backfills_from_the_pre_market() {
         let session = calendar::session(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
         let qqq = Symbol::parse("QQQ").unwrap();

@@ -774,6 +774,76 @@ mod tests {
         assert_eq!(config.params(Cluster::Indices), ["AM.I:SPX", "V.I:SPX"]);
     }
 
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    #[test]
+    fn a_history_asked_once_the_stream_was_whole_meets_it_unless_rest_may_lag_that_minute() {
+        let live = at("2026-11-24T15:00:02.5Z");
+        let newest_1459 = Some(at("2026-11-24T14:59:00Z"));
+        let newest_1458 = Some(at("2026-11-24T14:58:00Z"));
+        let asked = at("2026-11-24T15:00:03Z");
+        // REST answers at once (no settle): asked after the minute that ended at 15:00.
+        assert!(history_meets_stream(
+            newest_1458,
+            asked,
+            live,
+            Duration::ZERO
+        ));
+        // Asked before the stream was whole, in the previous minute: 14:59 may be missing.
+        let early = at("2026-11-24T14:59:58Z");
+        assert!(!history_meets_stream(
+            newest_1458,
+            early,
+            live,
+            Duration::ZERO
+        ));
+        // REST may lag 10 s: 3 s after 15:00 the answer may lack 14:59, unless it has it.
+        let settle = Duration::from_secs(10);
+        assert!(!history_meets_stream(newest_1458, asked, live, settle));
+        assert!(history_meets_stream(newest_1459, asked, live, settle));
+        assert!(history_meets_stream(
+            None,
+            at("2026-11-24T15:00:10Z"),
+            live,
+            settle
+        ));
+        assert!(
+            !history_meets_stream(None, asked, live, settle),
+            "no bar at all, asked within the settle"
+        );
+    }
+
+    #[test]
+    fn a_reconnect_misses_nothing_when_the_newest_bar_is_the_last_minute_ended() {
+        let session =
+            calendar::session(chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
+        let now = at("2026-11-24T15:00:40Z");
+        assert!(!may_have_missed(
+            Some(at("2026-11-24T14:59:00Z")),
+            now,
+            &session
+        ));
+        assert!(may_have_missed(
+            Some(at("2026-11-24T14:58:00Z")),
+            now,
+            &session
+        ));
+        assert!(may_have_missed(None, now, &session), "no bar yet today");
+        // Before the pre-market nothing of today can be missed, after the close nothing more.
+        let night = session.pre_market_open() - chrono::Duration::minutes(30);
+        assert!(!may_have_missed(None, night, &session));
+        let last = session.after_hours_close() - chrono::Duration::minutes(1);
+        let late = session.after_hours_close() + chrono::Duration::hours(2);
+        assert!(!may_have_missed(Some(last), late, &session));
+        assert!(may_have_missed(
+            Some(last - chrono::Duration::minutes(1)),
+            late,
+            &session
+        ));
+    }
+
     #[test]
     fn the_session_served_is_today_on_a_trading_day_else_the_last_one() {
         let saturday = DateTime::parse_from_rfc3339("2026-11-28T15:00:00Z")
