@@ -204,6 +204,8 @@ async fn feed_engine(
         };
         match event {
             Ok(MarketEvent::Snapshot(snapshot)) => {
+                // Priming 8,000 symbols takes seconds: skip snapshots a newer one replaces.
+                let snapshot = events.latest_snapshot().unwrap_or(snapshot);
                 let (fresh, found) = prime(config, &snapshot)?;
                 engine = fresh;
                 today = snapshot.session.date;
