@@ -17,12 +17,19 @@ What it prints (one `name: value` line each, and with --json one JSON object):
   - peak RSS (VmHWM) and steady RSS (median over the steady window) of coach, from /proc;
   - CPU of coach, of the market server and of this harness, in % of one core (they share
     the machine's cores), over the steady window and over the whole run;
-  - start-up: launch to the stream subscribed (history loaded), launch to the first frame
+  - start-up: launch to the stream subscribed (the server's `client` line), launch to the
+    whole history loaded (serve: coach's log line "history loaded: N symbols in T s"; coach
+    streams and detects the symbols loaded so far meanwhile), launch to the first detection
+    stored and to the first detection of a streamed minute, launch to the first frame
     (dashboard: the first output that contains "Logs", like scripts/measure_tui.py);
   - detector lag p50/p99 in market seconds: for each detection stored for a minute the
     server streamed, the instant it was first seen in coach's SQLite detections table
     (polled every 0.2 s, read-only) minus the instant the server finished sending that
     minute's `AM` burst, times --speed. The 0.2 s poll adds 0–0.2 s (0.1 s on average).
+    Printed twice: over the whole run (the minutes streamed while the history loaded
+    included: a symbol loaded late has its first minutes detected when its history is
+    in), and in the steady state, the minutes whose burst was sent after coach's history
+    was loaded.
     If coach's `/metrics` has a detector-lag metric (`coach_detector_lag…`), serve mode
     prints those lines too;
   - dashboard: bytes/s written to the terminal over the steady window, and price→screen
@@ -38,7 +45,8 @@ Usage (from the repository root; builds the release binary and the example first
     python3 scripts/scale/run.py --sim --mode dashboard --symbols 500
     python3 scripts/scale/run.py --table          # the BENCHMARKS.md table, < 15 min
 
-Options: --minutes K market minutes measured after the stream is live (default 3),
+Options: --minutes K market minutes measured after the stream is live (serve on the
+Massive path: after coach's history is loaded) (default 3),
 --speed X market seconds per real second (default 1; above 1 libfaketime also shortens
 coach's own sleeps and timeouts by X, so coach runs X times faster as a whole), --rss-limit-mb
 (default 6000: coach is stopped there and peak RSS is reported as "> limit"),
@@ -402,7 +410,10 @@ http = "127.0.0.1:{http_port}"
     probe_lat, superseded = [], 0
     det_lag, det_history, det_late_unknown = [], 0, 0
     last_det_id = 0
-    first_frame = live_at = None
+    first_frame = live_at = stream_at = history_at = None
+    first_detection = first_streamed_detection = None
+    log_reader = None
+    log_tail = b""
     rss_samples, peak_rss_kb, over_limit = [], 0, False
     steady_t0 = steady_t1 = None
     cpu0 = {}
@@ -469,8 +480,19 @@ http = "127.0.0.1:{http_port}"
                 elif parts[:1] == ["probe"] and steady_t0 is not None and screen is not None:
                     probes[parts[1]] = int(parts[2]) / 1e6
                     probe_order.append(parts[1])
-                elif parts[:1] == ["client"] and live_at is None:
-                    live_at = now - launched
+                elif parts[:1] == ["client"] and stream_at is None:
+                    stream_at = now - launched
+                    if mode != "serve":
+                        live_at = stream_at
+        if mode == "serve" and not a.sim and history_at is None:
+            # coach's log says when the last symbol's history is in.
+            if log_reader is None and os.path.exists(f"{home}/coach.log"):
+                log_reader = open(f"{home}/coach.log", "rb")
+            if log_reader is not None:
+                log_tail += log_reader.read()
+                if b"history loaded:" in log_tail:
+                    history_at = live_at = now - launched
+                log_tail = log_tail[-200:]
         if a.sim and live_at is None and first_frame is not None:
             live_at = first_frame
         if a.sim and mode == "serve" and live_at is None and now - launched > 2:
@@ -505,10 +527,14 @@ http = "127.0.0.1:{http_port}"
                         (last_det_id,)).fetchall()
                     for det_id, detected_at in rows:
                         last_det_id = max(last_det_id, det_id)
+                        if first_detection is None:
+                            first_detection = now - launched
                         end = int(round(parse_db_time(detected_at)))
                         sent = minutes_sent.get(end)
                         if sent is not None:
-                            det_lag.append((now - sent) * a.speed)
+                            if first_streamed_detection is None:
+                                first_streamed_detection = now - launched
+                            det_lag.append((sent, (now - sent) * a.speed))
                         elif not minutes_sent or end < min(minutes_sent):
                             det_history += 1
                         else:
@@ -558,6 +584,8 @@ http = "127.0.0.1:{http_port}"
         server.wait(timeout=5)
     if db is not None:
         db.close()
+    if log_reader is not None:
+        log_reader.close()
 
     def cpu_pct(k, c0, c1):
         if c0.get(k) is None or c1.get(k) is None or c1["t"] <= c0["t"]:
@@ -565,6 +593,11 @@ http = "127.0.0.1:{http_port}"
         return (c1[k] - c0[k]) / (c1["t"] - c0["t"]) * 100
 
     steady = cpu0 or start_cpu
+    lags = [lag for _, lag in det_lag]
+    # The steady state: minutes whose burst went out once coach's history was loaded.
+    history_real = launched + history_at if history_at is not None else None
+    steady_lags = [lag for sent, lag in det_lag
+                   if history_real is not None and sent >= history_real]
     window = steady_t1 - (steady["t"])
     res.update({
         "ended_early": ended_early,
@@ -577,12 +610,22 @@ http = "127.0.0.1:{http_port}"
         "cpu_coach_whole_run_pct": cpu_pct("coach", start_cpu, cpu1),
         "steady_window_s": round(window, 1),
         "live_after_s": round(live_at, 2) if live_at is not None else None,
+        "stream_after_s": round(stream_at, 2) if stream_at is not None else None,
+        "history_loaded_after_s": round(history_at, 2) if history_at is not None else None,
+        "first_detection_after_s":
+            round(first_detection, 2) if first_detection is not None else None,
+        "first_streamed_detection_after_s":
+            round(first_streamed_detection, 2) if first_streamed_detection is not None else None,
         "first_frame_ms": round(first_frame * 1000) if first_frame is not None else None,
         "bytes_per_s": round(steady_bytes / window) if fd is not None and window > 0 else None,
-        "detections_streamed": len(det_lag),
+        "detections_streamed": len(lags),
         "detections_from_history": det_history,
-        "detector_lag_p50_s": pct(det_lag, 50), "detector_lag_p99_s": pct(det_lag, 99),
-        "detector_lag_max_s": max(det_lag) if det_lag else None,
+        "detector_lag_p50_s": pct(lags, 50), "detector_lag_p99_s": pct(lags, 99),
+        "detector_lag_max_s": max(lags) if lags else None,
+        "detections_steady": len(steady_lags),
+        "detector_lag_steady_p50_s": pct(steady_lags, 50),
+        "detector_lag_steady_p99_s": pct(steady_lags, 99),
+        "detector_lag_steady_max_s": max(steady_lags) if steady_lags else None,
         "probes_shown": len(probe_lat), "probes_superseded": superseded,
         "probes_never_shown": len(probe_order),
         "price_to_screen_p50_ms": round(pct(probe_lat, 50) * 1000, 1) if probe_lat else None,
@@ -720,8 +763,15 @@ def report(r):
         f"CPU over {fmt(r['steady_window_s'], ' s')} steady: coach {fmt(r['cpu_coach_pct'], ' %')}, "
         f"market server {fmt(r['cpu_server_pct'], ' %')}, harness {fmt(r['cpu_harness_pct'], ' %')} (of one core)",
         f"CPU of coach over the whole run: {fmt(r['cpu_coach_whole_run_pct'], ' %')}",
-        f"stream live (history loaded) after: {fmt(r['live_after_s'], ' s', 2)}",
+        f"stream subscribed after: {fmt(r['stream_after_s'], ' s', 2)}",
     ]
+    if r["mode"] == "serve" and r["path"] == "massive":
+        lines += [
+            f"history loaded after: {fmt(r['history_loaded_after_s'], ' s', 2)}",
+            f"first detection stored after: {fmt(r['first_detection_after_s'], ' s', 2)}; "
+            f"first detection of a streamed minute after: "
+            f"{fmt(r['first_streamed_detection_after_s'], ' s', 2)}",
+        ]
     if r["mode"] == "dashboard":
         lines += [
             f"start to first frame: {fmt(r['first_frame_ms'], ' ms')}",
@@ -734,10 +784,17 @@ def report(r):
                 f"{r['probes_superseded']} superseded, {r['probes_never_shown']} pending at the end)")
     if r["path"] == "massive":
         lines.append(
-            f"detector lag (market s, from the SQLite detections): p50 {fmt(r['detector_lag_p50_s'], ' s', 2)}, "
+            f"detector lag over the whole run (market s, from the SQLite detections): p50 {fmt(r['detector_lag_p50_s'], ' s', 2)}, "
             f"p99 {fmt(r['detector_lag_p99_s'], ' s', 2)}, max {fmt(r['detector_lag_max_s'], ' s', 2)} "
             f"({r['detections_streamed']} detections of streamed minutes, "
             f"{r['detections_from_history']} from history)")
+    if r["path"] == "massive" and r["mode"] == "serve":
+        lines.append(
+            f"detector lag in the steady state (minutes sent after the history loaded): "
+            f"p50 {fmt(r['detector_lag_steady_p50_s'], ' s', 2)}, "
+            f"p99 {fmt(r['detector_lag_steady_p99_s'], ' s', 2)}, "
+            f"max {fmt(r['detector_lag_steady_max_s'], ' s', 2)} "
+            f"({r['detections_steady']} detections)")
     for l in r["metrics_lag_lines"]:
         lines.append(f"/metrics: {l}")
     if r.get("wrapped_in"):
@@ -780,7 +837,8 @@ def main():
     ap.add_argument("--sim", action="store_true", help="coach's simulated market instead of the server")
     ap.add_argument("--sim-speed", type=float, default=60.0, help="[sim] speed in --sim runs")
     ap.add_argument("--start", help="market time at start, RFC 3339 (default 09:45 New York of the last session)")
-    ap.add_argument("--warmup", type=float, default=5, help="real seconds after the stream is live before the steady window")
+    ap.add_argument("--warmup", type=float, default=5,
+                    help="real seconds after the stream is live (serve: the history loaded) before the steady window")
     ap.add_argument("--rss-limit-mb", type=float, default=6000)
     ap.add_argument("--startup-timeout", type=float, default=600)
     ap.add_argument("--cols", type=int, default=120)

@@ -65,44 +65,60 @@ fn quote_of(symbol: &Symbol, bar: &Bar) -> Quote {
 impl LiveSession {
     /// `histories` in display order; the last price starts as the newest bar's close.
     pub fn new(session: Session, delayed: bool, histories: Vec<(Symbol, SymbolHistory)>) -> Self {
-        let mut order = Vec::with_capacity(histories.len());
-        let mut symbols = BTreeMap::new();
-        let previous_close = crate::market::calendar::previous_session(session.date).close;
+        let order = histories.iter().map(|(s, _)| s.clone()).collect();
+        let mut live = LiveSession::loading(session, delayed, order);
         for (symbol, history) in histories {
-            let newest = history
-                .bars
-                .last()
-                .or(history.previous_bars.last())
-                .copied();
-            order.push(symbol.clone());
-            symbols.insert(
-                symbol.clone(),
-                SymbolState {
-                    last: newest.map(|b| quote_of(&symbol, &b)),
-                    last_bar_start: newest.map(|b| b.start),
-                    prior_close: history
-                        .previous_bars
-                        .iter()
-                        .rev()
-                        .find(|b| b.start < previous_close)
-                        .map(|b| b.close)
-                        .or(history.daily.last().map(|d| d.close)),
-                    is_index: history.is_index,
-                    bars: history.bars.into(),
-                    previous_bars: history.previous_bars.into(),
-                    daily: history.daily.into(),
-                },
-            );
+            live.add_history(symbol, history);
         }
+        live
+    }
+
+    /// A session whose symbols (`order`, display order) have no history yet: each joins
+    /// with [`LiveSession::add_history`]; until then it is left out of snapshots and its
+    /// bars and prices are refused.
+    pub fn loading(session: Session, delayed: bool, order: Vec<Symbol>) -> Self {
         LiveSession {
             session,
             delayed,
             provider: "massive",
             order,
-            symbols,
+            symbols: BTreeMap::new(),
         }
     }
 
+    /// Takes the history of one of the display order's symbols (replacing any it had); the
+    /// last price starts as the newest bar's close.
+    pub fn add_history(&mut self, symbol: Symbol, history: SymbolHistory) {
+        let previous_close = crate::market::calendar::previous_session(self.session.date).close;
+        let newest = history
+            .bars
+            .last()
+            .or(history.previous_bars.last())
+            .copied();
+        let state = SymbolState {
+            last: newest.map(|b| quote_of(&symbol, &b)),
+            last_bar_start: newest.map(|b| b.start),
+            prior_close: history
+                .previous_bars
+                .iter()
+                .rev()
+                .find(|b| b.start < previous_close)
+                .map(|b| b.close)
+                .or(history.daily.last().map(|d| d.close)),
+            is_index: history.is_index,
+            bars: history.bars.into(),
+            previous_bars: history.previous_bars.into(),
+            daily: history.daily.into(),
+        };
+        self.symbols.insert(symbol, state);
+    }
+
+    /// Whether the symbol's history is in (it is served, and takes bars and prices).
+    pub fn has_history(&self, symbol: &Symbol) -> bool {
+        self.symbols.contains_key(symbol)
+    }
+
+    /// The symbols in display order, with or without their history.
     pub fn symbols(&self) -> &[Symbol] {
         &self.order
     }
@@ -324,6 +340,30 @@ mod tests {
         let day = &live.snapshot(session.close).symbols[0].bars;
         assert_eq!(day.len(), 960);
         assert!(day.capacity() - day.len() <= crate::provider::shared_vec::MAX_SPARE);
+    }
+
+    #[test]
+    fn a_loading_session_serves_only_the_symbols_whose_history_is_in_in_display_order() {
+        let session = calendar::session(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
+        let s = |t: &str| Symbol::parse(t).unwrap();
+        let mut live = LiveSession::loading(session, false, vec![s("SPY"), s("QQQ"), s("IWM")]);
+        assert!(live.snapshot(session.open).symbols.is_empty());
+        assert!(
+            !live.accept_bar(&s("QQQ"), bar(session.open, 500.0)),
+            "no history yet"
+        );
+        let history = |close| SymbolHistory {
+            bars: vec![bar(session.open, close)],
+            ..SymbolHistory::default()
+        };
+        live.add_history(s("IWM"), history(240.0));
+        live.add_history(s("SPY"), history(600.0));
+        assert!(live.has_history(&s("SPY")) && !live.has_history(&s("QQQ")));
+        let snap = live.snapshot(session.open + Duration::minutes(1));
+        let names: Vec<&str> = snap.symbols.iter().map(|s| s.symbol.as_str()).collect();
+        assert_eq!(names, ["SPY", "IWM"], "display order, QQQ still loading");
+        assert_eq!(snap.symbols[1].last.as_ref().unwrap().price, 240.0);
+        assert_eq!(live.symbols().len(), 3);
     }
 
     #[test]

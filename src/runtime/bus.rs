@@ -213,6 +213,32 @@ impl MarketReceiver {
         }
     }
 
+    /// The newest snapshot waiting in this subscriber's mailbox, with everything queued
+    /// before it dropped (a snapshot holds every symbol's bars and last price so far, so
+    /// the events before it add nothing); what came after it stays queued. `None` when no
+    /// snapshot waits. For a consumer that rebuilds its state from each snapshot (the
+    /// detector re-primes): while the Massive feed publishes the symbols loaded so far
+    /// every few seconds, one that primes slower than that skips to the latest.
+    pub fn latest_snapshot(&mut self) -> Option<Arc<MarketSnapshot>> {
+        let mut pending = self.mailbox.lock();
+        if pending.missed > 0 {
+            return None;
+        }
+        let at = (pending.queue.iter()).rposition(|e| matches!(e, MarketEvent::Snapshot(_)))?;
+        let mut latest = None;
+        for event in pending.queue.drain(..=at).collect::<Vec<_>>() {
+            match event {
+                MarketEvent::Step { bars, .. } => pending.bars -= bars.len(),
+                MarketEvent::Snapshot(snapshot) => latest = Some(snapshot),
+            }
+        }
+        if pending.queue.is_empty() {
+            pending.last_quotes.clear();
+            pending.published = 0;
+        }
+        latest
+    }
+
     /// Final bars waiting in this subscriber's mailbox (what a slow consumer costs).
     pub fn pending_bars(&self) -> usize {
         self.mailbox.lock().bars
@@ -372,6 +398,60 @@ mod tests {
             health: Health::default(),
             cancel: CancellationToken::new(),
         }
+    }
+
+    fn empty_snapshot(minute: u32) -> Arc<MarketSnapshot> {
+        let session = crate::market::calendar::session(
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 24).expect("a date"),
+        )
+        .expect("a trading day");
+        Arc::new(MarketSnapshot {
+            provider: "massive",
+            delayed: false,
+            session,
+            now: session.open + chrono::Duration::minutes(i64::from(minute)),
+            symbols: Vec::new(),
+        })
+    }
+
+    fn step_of_one_bar(minute: u32) -> MarketEvent {
+        let start = empty_snapshot(minute).now;
+        let bar = crate::domain::Bar {
+            start,
+            open: 1.0,
+            high: 1.0,
+            low: 1.0,
+            close: 1.0,
+            volume: 1.0,
+        };
+        MarketEvent::Step {
+            at: start,
+            quotes: Vec::new(),
+            bars: vec![(Symbol::parse("SPY").expect("a symbol"), bar)],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_consumer_skips_to_the_newest_snapshot_keeping_what_came_after_it() {
+        let (bus, _requests) = MarketBus::new(100);
+        let mut events = bus.subscribe();
+        assert_eq!(events.latest_snapshot(), None, "nothing queued");
+        bus.publish(MarketEvent::Snapshot(empty_snapshot(0)));
+        bus.publish(step_of_one_bar(1));
+        bus.publish(MarketEvent::Snapshot(empty_snapshot(2)));
+        bus.publish(step_of_one_bar(3));
+        bus.publish(MarketEvent::Snapshot(empty_snapshot(4)));
+        bus.publish(step_of_one_bar(5));
+        assert_eq!(events.pending_bars(), 3);
+        let latest = events.latest_snapshot().expect("a snapshot waits");
+        assert_eq!(latest.now, empty_snapshot(4).now, "the newest one");
+        assert_eq!(events.pending_bars(), 1, "the steps before it are dropped");
+        assert_eq!(
+            events.recv().await,
+            Ok(step_of_one_bar(5)),
+            "the step after it stays"
+        );
+        assert_eq!(events.latest_snapshot(), None);
     }
 
     #[tokio::test]

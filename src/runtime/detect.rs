@@ -208,6 +208,11 @@ async fn feed_engine(
         };
         match event {
             Ok(MarketEvent::Snapshot(snapshot)) => {
+                // Priming 8,000 symbols takes seconds: skip snapshots a newer one replaces.
+                let snapshot = events.latest_snapshot().unwrap_or(snapshot);
+                // The old engine goes first: one market's engine in memory, not two.
+                let empty = Engine::new(config.clone()).map_err(|e| e.to_string())?;
+                drop(std::mem::replace(&mut engine, empty));
                 let (fresh, found) = prime(config, &snapshot)?;
                 engine = fresh;
                 today = snapshot.session.date;

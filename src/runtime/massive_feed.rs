@@ -58,61 +58,121 @@ pub(super) async fn park(
 /// cancellation get their turn under a flood.
 pub(super) const MAX_EVENTS_PER_STEP: usize = 1024;
 
-/// Loads the session, publishes its snapshot, connects the streams, then serves stream
-/// events, backfills and snapshot requests until cancelled or a stream stops for good.
-/// Prices and bars are published as they arrive: the events ready together (a frame's)
-/// become one `Step`, with no batching interval in front of the screen, the evaluator
-/// and the alerts. The heartbeat and the session roll run on their own timer.
+/// Connects the streams and loads the session's history at once, then serves stream
+/// events, histories, backfills and snapshot requests until cancelled or a stream stops
+/// for good. While the history loads, the symbols loaded so far are published as a new
+/// snapshot every few seconds (`announce_every`), so the detector and the other consumers
+/// start on them while the rest load. Prices and bars are published as they arrive: the
+/// events ready together (a frame's) become one `Step`, with no batching interval in
+/// front of the screen, the evaluator and the alerts. The heartbeat, the snapshots of
+/// the loading symbols and the session roll run on their own timer.
 async fn feed(
     ctx: &WorkerCtx,
     config: &MassiveFeedConfig,
     bus: &MarketBus,
     requests: &SnapshotRequests,
 ) -> Result<(), MassiveError> {
-    let progress = |done: usize, total: usize| {
-        // Every 1 % (and the last), so 8,000 symbols do not take the Health lock 8,000 times.
-        if done == total || done.is_multiple_of((total / 100).max(1)) {
-            ctx.set_note(&history_note(done, total));
-        }
-    };
-    let mut feed = MassiveFeed::load(config, &progress).await?;
-    ctx.health.update(ctx.name, |r| r.note = None);
-    bus.publish(MarketEvent::Snapshot(Arc::new(feed.snapshot(feed.now()))));
-    ctx.heartbeat();
-
+    let mut feed = MassiveFeed::loading(config)?;
     let cancel = ctx.cancel.child_token();
     let _stop_streams = cancel.clone().drop_guard();
     let mut inputs = feed.start_streams(&cancel);
+    let mut loading = Loading::new(config.symbols.len());
+    loading.note(ctx, &feed);
     let mut housekeeping = tokio::time::interval(config.heartbeat_every);
     housekeeping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             Some((cluster, event)) = inputs.events.recv() => {
-                let before = feed.symbols_filling();
                 take_event(ctx, &mut feed, cluster, event);
                 for _ in 1..MAX_EVENTS_PER_STEP {
                     let Ok((cluster, event)) = inputs.events.try_recv() else { break };
                     take_event(ctx, &mut feed, cluster, event);
                 }
-                note_filling(ctx, before, feed.symbols_filling());
                 publish_ready(bus, &mut feed);
             },
+            Some(loaded) = inputs.histories.recv() => {
+                feed.on_history(loaded?);
+                for _ in 1..MAX_EVENTS_PER_STEP {
+                    let Ok(loaded) = inputs.histories.try_recv() else { break };
+                    feed.on_history(loaded?);
+                }
+                publish_ready(bus, &mut feed);
+                loading.announce(ctx, bus, &mut feed);
+            },
             Some(done) = inputs.backfilled.recv() => {
-                let before = feed.symbols_filling();
                 feed.on_backfill(done)?;
-                note_filling(ctx, before, feed.symbols_filling());
                 publish_ready(bus, &mut feed);
             },
             Some((cluster, result)) = inputs.ended.recv() => {
                 return Err(stream_ended(cluster, result));
             },
-            _ = housekeeping.tick() => housekeep(ctx, bus, &mut feed).await?,
+            _ = housekeeping.tick() => {
+                loading.announce(ctx, bus, &mut feed);
+                housekeep(ctx, bus, &mut feed).await?;
+            },
             Some(reply) = requests.next() => {
                 if reply.send(Arc::new(feed.snapshot(feed.now()))).is_err() {
                     tracing::debug!("a snapshot requester went away");
                 }
             },
             _ = ctx.cancel.cancelled() => return Ok(()),
+        }
+    }
+}
+
+/// The start-up's progress: when the last snapshot went out, and Health's note.
+struct Loading {
+    began: std::time::Instant,
+    last_snapshot: std::time::Instant,
+    total: usize,
+    note: Option<String>,
+    done: bool,
+}
+
+impl Loading {
+    fn new(total: usize) -> Loading {
+        let now = std::time::Instant::now();
+        Loading {
+            began: now,
+            last_snapshot: now,
+            total,
+            note: None,
+            done: false,
+        }
+    }
+
+    /// Publishes the symbols loaded since the last snapshot when one is due (after the
+    /// step gathered so far, which the snapshot would otherwise repeat), and keeps
+    /// Health's note current.
+    fn announce(&mut self, ctx: &WorkerCtx, bus: &MarketBus, feed: &mut MassiveFeed) {
+        if feed.announcement_due(self.last_snapshot.elapsed()) {
+            publish_ready(bus, feed);
+            let snapshot = feed.announce(feed.now());
+            bus.publish(MarketEvent::Snapshot(Arc::new(snapshot)));
+            self.last_snapshot = std::time::Instant::now();
+            ctx.heartbeat();
+        }
+        if !self.done && feed.symbols_loading() == 0 && feed.symbols_announced() == self.total {
+            self.done = true;
+            tracing::info!(
+                "history loaded: {} symbols in {:.1} s",
+                thousands(self.total),
+                self.began.elapsed().as_secs_f64()
+            );
+        }
+        self.note(ctx, feed);
+    }
+
+    /// Sets Health's note when it changed.
+    fn note(&mut self, ctx: &WorkerCtx, feed: &MassiveFeed) {
+        let note = feed_note(
+            feed.symbols_announced(),
+            feed.symbols_loading(),
+            feed.symbols_filling(),
+        );
+        if note != self.note {
+            ctx.health.update(ctx.name, |r| r.note.clone_from(&note));
+            self.note = note;
         }
     }
 }
@@ -149,24 +209,24 @@ async fn housekeep(
     Ok(())
 }
 
-/// Health's note while backfills run: how many symbols' bars are held back, updated
-/// every 100 symbols (and when it starts and ends).
-fn note_filling(ctx: &WorkerCtx, before: usize, now: usize) {
-    if before == now || (before / 100 == now / 100 && now != 0 && before != 0) {
-        return;
+/// Health's note: while the history loads, how many symbols are live (published,
+/// detected) and how many still load, e.g. "1,234 symbols live, 6,766 loading history";
+/// then while backfills run, how many symbols' bars are held back; else none.
+fn feed_note(live: usize, loading: usize, filling: usize) -> Option<String> {
+    let held = (filling > 0).then(|| format!("backfill: {} symbols held", thousands(filling)));
+    if loading > 0 {
+        let progress = format!(
+            "{} symbols live, {} loading history",
+            thousands(live),
+            thousands(loading)
+        );
+        Some(match held {
+            Some(held) => format!("{progress}; {held}"),
+            None => progress,
+        })
+    } else {
+        held
     }
-    ctx.health.update(ctx.name, |r| {
-        r.note = (now > 0).then(|| format!("backfill: {} symbols held", thousands(now)));
-    });
-}
-
-/// Health's note while the history loads: "history 1,234/8,000 symbols loaded".
-fn history_note(done: usize, total: usize) -> String {
-    format!(
-        "history {}/{} symbols loaded",
-        thousands(done),
-        thousands(total)
-    )
 }
 
 /// `8000` as `8,000`.
@@ -205,12 +265,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_loading_note_counts_symbols_with_thousands_separators() {
+    fn the_note_counts_live_and_loading_symbols_with_thousands_separators() {
         assert_eq!(
-            history_note(1234, 8000),
-            "history 1,234/8,000 symbols loaded"
+            feed_note(1234, 6766, 0).as_deref(),
+            Some("1,234 symbols live, 6,766 loading history")
         );
-        assert_eq!(history_note(0, 10), "history 0/10 symbols loaded");
+        assert_eq!(
+            feed_note(0, 10, 2).as_deref(),
+            Some("0 symbols live, 10 loading history; backfill: 2 symbols held")
+        );
+        assert_eq!(
+            feed_note(8000, 0, 1500).as_deref(),
+            Some("backfill: 1,500 symbols held")
+        );
+        assert_eq!(feed_note(8000, 0, 0), None, "all live, nothing held");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(999), "999");
     }

@@ -19,6 +19,7 @@ mod massive_feed;
 mod massive_prices;
 mod massive_rest;
 mod massive_scale;
+mod massive_startup;
 mod massive_stream;
 mod replay;
 mod replay_chain;

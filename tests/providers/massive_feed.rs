@@ -21,6 +21,7 @@ use coach::provider::massive::rest::RetryPolicy;
 use coach::provider::massive::{MassiveConfig, Secret};
 use coach::provider::replay::{read_daily_file, read_minute_file};
 use coach::runtime::bus::MarketBus;
+use coach::worker_health::WorkerState;
 use futures::{SinkExt, StreamExt};
 use massive_support::{Canned, Dynamic, HttpServer};
 use rand::{RngExt, SeedableRng};
@@ -539,15 +540,18 @@ async fn a_bad_key_parks_the_feed_with_a_clear_error_in_health() {
         Default::default(),
     );
     let (health, feed) = massive_support::spawn_feed_worker(config, bus, requests, &cancel);
+    // The stream (nothing listens) fails to connect too; the key error parks the feed.
     let mut error = None;
-    for _ in 0..100 {
+    for _ in 0..250 {
         tokio::time::sleep(Duration::from_millis(20)).await;
-        error = health.snapshot().into_iter().find_map(|r| r.last_error);
+        error = (health.snapshot().into_iter())
+            .find(|r| r.state == WorkerState::Failed)
+            .and_then(|r| r.last_error);
         if error.is_some() {
             break;
         }
     }
-    let error = error.expect("the error is recorded");
+    let error = error.expect("the feed is parked with the error recorded");
     assert!(
         error.contains("refused the API key") && error.contains("MASSIVE_API_KEY"),
         "{error}"

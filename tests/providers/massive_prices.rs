@@ -107,8 +107,18 @@ async fn a_price_and_a_minute_bar_on_the_socket_reach_the_bus_without_a_batching
     let cancel = CancellationToken::new();
     let (_, feed) = massive_support::spawn_feed_worker(config, bus.clone(), requests, &cancel);
 
-    // The stream is live and its backfill (no bars) done once the feed answers a
-    // snapshot with the stream connected; then one price, then one minute bar.
+    // SPY's prices and bars stream once a snapshot has announced it (its history is
+    // in); then one price, then one minute bar.
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
+            Ok(Ok(MarketEvent::Snapshot(s))) if s.symbols.iter().any(|s| s.symbol == spy) => {
+                break;
+            }
+            Ok(Ok(_)) => continue,
+            Ok(Err(e)) => panic!("the bus: {e}"),
+            Err(_) => panic!("no snapshot announced SPY: the feed waited for its timer"),
+        }
+    }
     let ms = |t: &str| utc(t).timestamp_millis();
     let end = ms("2013-10-08T14:00:30Z");
     frames

@@ -484,10 +484,7 @@ async fn forty_stocks_take_their_daily_bars_from_one_grouped_request_per_date() 
     // AA's first date's bar: 40 + 0 + day of month, closing half a dollar up.
     let day: f64 = dates[0].format("%d").to_string().parse().unwrap();
     assert_eq!(calm.daily_first_close, Some(40.0 + day + 0.5));
-    // One minute request per symbol at start (previous session and today together),
-    // then one backfill per symbol when the stream went live.
-    assert_eq!(
-        calm.market.minute_requests.load(Ordering::SeqCst),
-        2 * STOCKS
-    );
+    // One minute request per symbol (previous session and today together), asked once
+    // the stream was live: no backfill on the first connect.
+    assert_eq!(calm.market.minute_requests.load(Ordering::SeqCst), STOCKS);
 }

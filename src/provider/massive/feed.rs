@@ -1,34 +1,40 @@
-//! The Massive feed: loads the session's history over REST, streams `AM`/`A`/`V` events,
-//! and turns both into the same `MarketEvent`s as the simulated feed: a `Snapshot` at
-//! start and at each session roll, then `Step`s with new last prices and the minute bars
+//! The Massive feed: streams `AM`/`A`/`V` events while it loads the session's history over
+//! REST (`super::history`), and turns both into the same `MarketEvent`s as the simulated
+//! feed: `Snapshot`s (while the history loads, every few seconds with the symbols loaded
+//! so far; at each session roll), then `Step`s with new last prices and the minute bars
 //! that became final. Snapshot requests are answered from the in-memory session. The
 //! worker that runs it and publishes on the bus is `runtime::massive_feed`.
 //!
-//! Exactness: after every (re)connection and after the parser dropped frames, the
-//! missed minutes are fetched over REST, one request per symbol, several at a time
-//! (within [`RequestLimits`]). Only a symbol whose own backfill is still in flight has its
-//! stream bars held back; when its REST answer arrives, REST and held bars are merged by
-//! start and published through [`LiveSession::accept_bar`], and its stream flows again.
-//! So each minute bar is published exactly once and in order per symbol, whatever the
-//! disconnects, and the other symbols' bars never wait for it.
+//! Exactness: the streams connect first. A symbol's stream bars are held until its
+//! history is in; its history request asks up to its own now, so history and held bars
+//! together cover every minute, merged by start through [`LiveSession::accept_bar`]
+//! (when the request may have missed the minute that ended just before the stream went
+//! live, the symbol is backfilled before its held bars go out; see
+//! [`history_meets_stream`]). After a reconnection, and after the parser dropped frames,
+//! the symbols that can have missed a minute ([`may_have_missed`]) are backfilled over
+//! REST, one request per symbol, several at a time (within [`RequestLimits`]); only a
+//! symbol whose own backfill is in flight has its stream bars held back, and its stream
+//! flows again when its answer is merged. So each minute bar is published exactly once
+//! and in order per symbol, whatever the disconnects, and no symbol waits for another.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use super::history::{Loaded, history_stream, is_final, load_session, session_of};
 use super::limits::RequestLimits;
 use super::rest::{AggBound, RestClient, RetryPolicy};
 use super::wire::{AggKind, StreamMessage};
 use super::ws::{Cluster, StreamConfig, StreamEvent, StreamStats, spawn_stream};
 use super::{MassiveConfig, MassiveError, massive_ticker, symbol_of_ticker};
-use crate::domain::{Bar, DailyBar, Symbol};
+use crate::domain::{Bar, Symbol};
 use crate::market::calendar::{self, Session};
-use crate::provider::live_session::{LiveSession, SymbolHistory};
+use crate::provider::live_session::LiveSession;
 use crate::provider::{MarketEvent, MarketSnapshot, Quote, latest_session_date};
 
 /// The feed's notion of now: the wall clock, optionally shifted (tests replay a past
@@ -102,6 +108,10 @@ pub struct MassiveFeedConfig {
     /// REST requests in flight and per second (`[massive] max_concurrent_requests`,
     /// `max_requests_per_minute`).
     pub limits: RequestLimits,
+    /// While the history loads, the symbols loaded so far are published (a new snapshot)
+    /// at most this often; the last ones as soon as every symbol is in. Each snapshot
+    /// re-primes the consumers (the detector replays every symbol's bars), hence not more.
+    pub announce_every: Duration,
 }
 
 impl MassiveFeedConfig {
@@ -117,6 +127,7 @@ impl MassiveFeedConfig {
             daily_days: 45,
             backfill_settle: Duration::from_secs(10),
             limits: RequestLimits::default(),
+            announce_every: Duration::from_secs(5),
         }
     }
 
@@ -165,159 +176,6 @@ pub fn session_at(now: DateTime<Utc>) -> Option<Session> {
     calendar::session(latest_session_date(calendar::ny_date(now)))
 }
 
-/// Loads every symbol's history over REST, several requests at a time (the client's
-/// [`RequestLimits`]): per symbol one minute-bar request spanning the previous session
-/// and today so far; daily bars per symbol, or for the stocks of a large universe from
-/// the grouped daily endpoint (one request per date for the whole market; see
-/// [`use_grouped_daily`]). `loaded` hears the count of symbols done after each one.
-pub async fn load_session(
-    rest: &RestClient,
-    config: &MassiveFeedConfig,
-    now: DateTime<Utc>,
-    loaded: &(dyn Fn(usize, usize) + Send + Sync),
-) -> Result<LiveSession, MassiveError> {
-    let session = session_at(now).ok_or_else(|| MassiveError::Decode {
-        what: "the session".into(),
-        detail: format!("no NYSE session on or before {now}"),
-    })?;
-    let previous = calendar::previous_session(session.date);
-    let daily_from = previous.date - chrono::Duration::days(config.daily_days);
-    let dates = trading_dates(daily_from, previous.date);
-    let stocks: BTreeSet<String> = config
-        .symbols
-        .iter()
-        .filter(|s| !config.indices.contains(*s))
-        .map(|s| massive_ticker(s, false))
-        .collect();
-    let mut grouped = if use_grouped_daily(stocks.len(), dates.len()) {
-        Some(grouped_daily(rest, &dates, &stocks, config.limits.max_concurrent).await?)
-    } else {
-        None
-    };
-    let total = config.symbols.len();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let mut loads = Vec::with_capacity(total);
-    for (i, symbol) in config.symbols.iter().enumerate() {
-        let is_index = config.indices.contains(symbol);
-        let daily_known = grouped
-            .as_mut()
-            .filter(|_| !is_index)
-            .map(|g| g.remove(&massive_ticker(symbol, false)).unwrap_or_default());
-        let done = &done;
-        let load = async move {
-            let daily = match daily_known {
-                Some(mut daily) => {
-                    daily.sort_by_key(|d| d.date);
-                    daily
-                }
-                None => {
-                    rest.daily_bars(symbol, is_index, daily_from, previous.date)
-                        .await?
-                }
-            };
-            // One request from the previous session's pre-market to now (or to the end
-            // of the previous session before today's pre-market), split by session.
-            let until = if now >= session.pre_market_open() {
-                now.min(session.after_hours_close())
-            } else {
-                previous.after_hours_close() - chrono::Duration::minutes(1)
-            };
-            let minutes = rest
-                .minute_bars(
-                    symbol,
-                    is_index,
-                    AggBound::Instant(previous.pre_market_open()),
-                    AggBound::Instant(until),
-                )
-                .await?;
-            let previous_day = previous.pre_market_open()..previous.after_hours_close();
-            let today = session.pre_market_open()..session.after_hours_close();
-            let previous_bars = minutes
-                .iter()
-                .filter(|b| previous_day.contains(&b.start))
-                .copied()
-                .collect();
-            let bars = minutes
-                .into_iter()
-                .filter(|b| today.contains(&b.start) && is_final(b, now))
-                .collect();
-            loaded(
-                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
-                total,
-            );
-            Ok::<_, MassiveError>((
-                i,
-                symbol.clone(),
-                SymbolHistory {
-                    is_index,
-                    bars,
-                    previous_bars,
-                    daily,
-                },
-            ))
-        };
-        loads.push(load);
-    }
-    let mut histories: Vec<_> = futures::stream::iter(loads)
-        .buffer_unordered(config.limits.max_concurrent.max(1))
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<Result<_, _>>()?;
-    histories.sort_by_key(|(i, _, _)| *i);
-    Ok(LiveSession::new(
-        session,
-        config.massive.is_delayed(),
-        histories.into_iter().map(|(_, s, h)| (s, h)).collect(),
-    ))
-}
-
-/// Whether the stocks' daily bars come from the grouped daily endpoint: when there are
-/// more stocks than dates, since it then takes fewer requests (one per date instead of one
-/// per symbol; about 31 dates for ATR's 45 calendar days). A grouped answer is the
-/// whole market (~12,000 rows, ~1 MB), so a short watchlist asks per symbol instead.
-pub fn use_grouped_daily(stocks: usize, dates: usize) -> bool {
-    stocks > dates
-}
-
-/// The NYSE trading dates in `from ..= to`.
-fn trading_dates(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
-    from.iter_days()
-        .take_while(|d| *d <= to)
-        .filter(|d| calendar::session(*d).is_some())
-        .collect()
-}
-
-/// The daily bars of `tickers` (Massive's spelling) over `dates`, one grouped request
-/// per date, `concurrency` at a time.
-async fn grouped_daily(
-    rest: &RestClient,
-    dates: &[NaiveDate],
-    tickers: &BTreeSet<String>,
-    concurrency: usize,
-) -> Result<HashMap<String, Vec<DailyBar>>, MassiveError> {
-    let requests: Vec<_> = dates
-        .iter()
-        .map(|date| rest.grouped_daily(*date, |t| tickers.contains(t)))
-        .collect();
-    let pages: Vec<_> = futures::stream::iter(requests)
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
-    let mut by_ticker: HashMap<String, Vec<DailyBar>> = HashMap::new();
-    for page in pages {
-        for (ticker, bar) in page? {
-            by_ticker.entry(ticker).or_default().push(bar);
-        }
-    }
-    Ok(by_ticker)
-}
-
-/// A minute bar is final once its minute has passed.
-fn is_final(bar: &Bar, now: DateTime<Utc>) -> bool {
-    bar.start + chrono::Duration::minutes(1) <= now
-}
-
 /// The missed minutes of one symbol, fetched over REST.
 pub struct Backfill {
     symbol: Symbol,
@@ -333,17 +191,20 @@ struct Filling {
     again: bool,
 }
 
-/// Per cluster: whether its stream is up.
+/// Per cluster: whether its stream is up, and since when without a gap.
 #[derive(Default)]
 struct ClusterState {
     /// Authenticated and subscribed now.
     live: bool,
+    /// The feed clock's now when the stream last went live or last dropped frames: it
+    /// has delivered every minute that ended after this. `None` while down.
+    whole_since: Option<DateTime<Utc>>,
 }
 
 /// The Massive feed between two publications: the session so far, each stream's state,
 /// and the prices and final bars not yet published. The feed worker
-/// (`runtime::massive_feed`) drives it: it hands in stream events and backfills, and
-/// publishes what comes out as soon as the events that were ready are in.
+/// (`runtime::massive_feed`) drives it: it hands in stream events, histories and
+/// backfills, and publishes what comes out as soon as the events that were ready are in.
 pub struct MassiveFeed {
     config: MassiveFeedConfig,
     rest: RestClient,
@@ -351,33 +212,78 @@ pub struct MassiveFeed {
     clusters: BTreeMap<Cluster, ClusterState>,
     quotes: BTreeMap<Symbol, Quote>,
     bars: Vec<(Symbol, Bar)>,
+    /// Symbols whose history is not in yet, with their stream bars held meanwhile.
+    loading: HashMap<Symbol, Vec<Bar>>,
     /// Symbols with a backfill in flight (their stream bars held back).
     filling: BTreeMap<Symbol, Filling>,
+    /// Symbols whose history is in but that no published snapshot has had yet: their
+    /// bars and prices go out with the next snapshot, not in steps.
+    unannounced: HashSet<Symbol>,
+    /// Whether a snapshot of this session has been published.
+    announced_once: bool,
     /// Where backfills report; set by [`MassiveFeed::start_streams`].
     backfill_tx: Option<mpsc::Sender<Backfill>>,
+    /// Whether the streams' first connection is settled: every stream live, or one down.
+    /// The history load waits for it (at most [`STREAMS_WAIT`]) so that its answers meet
+    /// the live streams without a backfill, and a stream that cannot connect does not
+    /// hold the load back.
+    streams_settled: watch::Sender<bool>,
 }
 
-/// What the streams and the backfills send to the feed worker.
+/// How long the history load waits for the streams' first connection before it starts
+/// anyway (a symbol loaded before they are live is backfilled once they are).
+const STREAMS_WAIT: Duration = Duration::from_secs(10);
+
+/// What the streams, the history load and the backfills send to the feed worker.
 pub struct FeedInputs {
     /// Every cluster's stream events, in arrival order.
     pub events: mpsc::Receiver<(Cluster, StreamEvent)>,
     /// A stream that stopped for good, with why.
     pub ended: mpsc::Receiver<(Cluster, Result<(), MassiveError>)>,
+    /// Each symbol's history as it arrives, for [`MassiveFeed::on_history`]; an error
+    /// ends the load (closed when every symbol is in, or when nothing was to load).
+    pub histories: mpsc::Receiver<Result<Loaded, MassiveError>>,
     /// Missed minutes fetched over REST, for [`MassiveFeed::on_backfill`].
     pub backfilled: mpsc::Receiver<Backfill>,
 }
 
 impl MassiveFeed {
-    /// Loads the session's history over REST, as of the feed clock's now.
-    /// `loaded` hears how many symbols' history is in, of how many.
+    /// A feed whose history is still to load: [`MassiveFeed::start_streams`] connects the
+    /// streams and starts the load, each symbol joining as its history arrives.
+    pub fn loading(config: &MassiveFeedConfig) -> Result<MassiveFeed, MassiveError> {
+        let session = session_of(config.clock.now())?;
+        let live =
+            LiveSession::loading(session, config.massive.is_delayed(), config.symbols.clone());
+        let loading = config
+            .symbols
+            .iter()
+            .map(|s| (s.clone(), Vec::new()))
+            .collect();
+        MassiveFeed::with(config, live, loading)
+    }
+
+    /// Loads the whole session's history over REST before returning, as of the feed
+    /// clock's now; the streams connect afterwards. `loaded` hears how many symbols'
+    /// history is in, of how many.
     pub async fn load(
         config: &MassiveFeedConfig,
         loaded: &(dyn Fn(usize, usize) + Send + Sync),
     ) -> Result<MassiveFeed, MassiveError> {
+        let mut feed = MassiveFeed::loading(config)?;
+        feed.live = load_session(&feed.rest, config, config.clock.now(), loaded).await?;
+        feed.loading.clear();
+        feed.announced_once = true;
+        Ok(feed)
+    }
+
+    fn with(
+        config: &MassiveFeedConfig,
+        live: LiveSession,
+        loading: HashMap<Symbol, Vec<Bar>>,
+    ) -> Result<MassiveFeed, MassiveError> {
         let rest = RestClient::new(&config.massive)?
             .with_retry(config.retry)
             .with_limits(config.limits);
-        let live = load_session(&rest, config, config.clock.now(), loaded).await?;
         Ok(MassiveFeed {
             config: config.clone(),
             rest,
@@ -385,8 +291,12 @@ impl MassiveFeed {
             clusters: BTreeMap::new(),
             quotes: BTreeMap::new(),
             bars: Vec::new(),
+            loading,
             filling: BTreeMap::new(),
+            unannounced: HashSet::new(),
+            announced_once: false,
             backfill_tx: None,
+            streams_settled: watch::Sender::new(false),
         })
     }
 
@@ -395,16 +305,18 @@ impl MassiveFeed {
         self.config.clock.now()
     }
 
-    /// Everything known at `now`.
+    /// Everything known at `now` (the symbols whose history is in).
     pub fn snapshot(&self, now: DateTime<Utc>) -> MarketSnapshot {
         self.live.snapshot(now)
     }
 
-    /// Connects one stream per cluster that has symbols; they stop when `cancel` fires.
+    /// Connects one stream per cluster that has symbols, and starts loading the history
+    /// of the symbols still without one; they stop when `cancel` fires.
     pub fn start_streams(&mut self, cancel: &CancellationToken) -> FeedInputs {
         let (events_tx, events) = mpsc::channel::<(Cluster, StreamEvent)>(1024);
         let (ended_tx, ended) = mpsc::channel::<(Cluster, Result<(), MassiveError>)>(4);
         let (backfill_tx, backfilled) = mpsc::channel::<Backfill>(256);
+        let (history_tx, histories) = mpsc::channel::<Result<Loaded, MassiveError>>(256);
         self.backfill_tx = Some(backfill_tx);
         for cluster in [Cluster::Stocks, Cluster::Indices] {
             let params = self.config.params(cluster);
@@ -431,53 +343,106 @@ impl MassiveFeed {
             });
             self.clusters.insert(cluster, ClusterState::default());
         }
+        if !self.loading.is_empty() {
+            let mut config = self.config.clone();
+            config.symbols.retain(|s| self.loading.contains_key(s));
+            start_history(
+                self.rest.clone(),
+                config,
+                self.live.session,
+                self.streams_settled.subscribe(),
+                history_tx,
+                cancel.clone(),
+            );
+        }
         FeedInputs {
             events,
             ended,
+            histories,
             backfilled,
         }
     }
 
-    /// Takes one stream event in. A (re)connection starts a backfill of the missed
-    /// minutes; a disconnect returns its reason, for Health.
+    /// Takes one stream event in. A (re)connection, or frames the parser dropped, start a
+    /// backfill of the symbols that can have missed a minute; a disconnect returns its
+    /// reason, for Health.
     pub fn on_stream_event(&mut self, cluster: Cluster, event: StreamEvent) -> Option<String> {
         match event {
             StreamEvent::Live { .. } | StreamEvent::Overflow { .. } => {
+                let now = self.now();
                 if let Some(state) = self.clusters.get_mut(&cluster) {
                     state.live = true;
+                    state.whole_since = Some(now);
                     let mut work = Vec::new();
                     for symbol in self.live.symbols() {
-                        if self.config.cluster_of(symbol) != cluster {
+                        // a symbol still loading is judged when its history arrives
+                        if self.config.cluster_of(symbol) != cluster
+                            || !self.live.has_history(symbol)
+                        {
                             continue;
                         }
                         match self.filling.get_mut(symbol) {
                             Some(filling) => filling.again = true,
                             None => {
-                                self.filling.insert(symbol.clone(), Filling::default());
-                                work.push(symbol.clone());
+                                let newest = self.live.last_bar_start(symbol);
+                                if may_have_missed(newest, now, &self.live.session) {
+                                    self.filling.insert(symbol.clone(), Filling::default());
+                                    work.push(symbol.clone());
+                                }
                             }
                         }
                     }
                     self.start_backfill(work);
+                }
+                if self.all_streams_live() {
+                    self.streams_settled.send_replace(true);
                 }
                 None
             }
             StreamEvent::Down { reason, .. } => {
                 if let Some(state) = self.clusters.get_mut(&cluster) {
                     state.live = false;
+                    state.whole_since = None;
                 }
+                self.streams_settled.send_replace(true);
                 Some(reason)
             }
             StreamEvent::Message(message) => {
-                on_message(
-                    &mut self.live,
-                    &mut self.filling,
-                    message,
-                    &mut self.quotes,
-                    &mut self.bars,
-                );
+                self.on_message(message);
                 None
             }
+        }
+    }
+
+    /// Takes one symbol's history in: the symbol joins the session (published with the
+    /// next snapshot) and the stream bars held meanwhile follow its history's bars; or,
+    /// when history and stream can leave a minute between them, the held bars wait for a
+    /// backfill from the history's newest bar.
+    pub fn on_history(&mut self, loaded: Loaded) {
+        let Loaded {
+            symbol,
+            history,
+            asked_at,
+        } = loaded;
+        let Some(held) = self.loading.remove(&symbol) else {
+            return;
+        };
+        self.live.add_history(symbol.clone(), history);
+        self.unannounced.insert(symbol.clone());
+        let whole_since = self
+            .clusters
+            .get(&self.config.cluster_of(&symbol))
+            .and_then(|c| c.whole_since);
+        let newest = self.live.last_bar_start(&symbol);
+        let met = whole_since.is_some_and(|since| {
+            history_meets_stream(newest, asked_at, since, self.config.backfill_settle)
+        });
+        if met {
+            self.accept_bars(&symbol, held);
+        } else {
+            let filling = Filling { held, again: false };
+            self.filling.insert(symbol.clone(), filling);
+            self.start_backfill(vec![symbol]);
         }
     }
 
@@ -516,6 +481,37 @@ impl MassiveFeed {
         self.filling.len()
     }
 
+    /// How many symbols' history is not in yet.
+    pub fn symbols_loading(&self) -> usize {
+        self.loading.len()
+    }
+
+    /// How many symbols the published snapshots have had (their bars and prices stream).
+    pub fn symbols_announced(&self) -> usize {
+        self.config.symbols.len() - self.loading.len() - self.unannounced.len()
+    }
+
+    /// Whether the next snapshot is due, `since_last` after the last one: as soon as the
+    /// whole history is in, else every [`MassiveFeedConfig::announce_every`] while new
+    /// symbols have loaded.
+    pub fn announcement_due(&self, since_last: Duration) -> bool {
+        let news = !self.unannounced.is_empty();
+        if self.loading.is_empty() {
+            news || !self.announced_once
+        } else {
+            news && since_last >= self.config.announce_every
+        }
+    }
+
+    /// The snapshot that announces the symbols loaded since the last one (it has every
+    /// symbol whose history is in, with its bars so far); their bars and prices stream
+    /// from now on. Publish the pending step ([`MassiveFeed::take_step`]) before it.
+    pub fn announce(&mut self, now: DateTime<Utc>) -> MarketSnapshot {
+        self.unannounced.clear();
+        self.announced_once = true;
+        self.live.snapshot(now)
+    }
+
     /// The prices and bars gathered since the last step (the events read together, e.g.
     /// one WebSocket frame's), as one `Step` at `now`; `None` when nothing happened.
     pub fn take_step(&mut self, now: DateTime<Utc>) -> Option<MarketEvent> {
@@ -544,12 +540,54 @@ impl MassiveFeed {
             return Ok(None);
         }
         self.live = load_session(&self.rest, &self.config, now, &|_, _| {}).await?;
+        self.loading.clear();
+        self.unannounced.clear();
         Ok(Some(self.live.snapshot(now)))
     }
 
+    fn on_message(&mut self, message: StreamMessage) {
+        match message {
+            StreamMessage::Agg(agg) => {
+                let Some(symbol) = symbol_of_ticker(&agg.ticker) else {
+                    return;
+                };
+                if agg.kind == AggKind::Minute {
+                    let bar = agg.bar();
+                    if let Some(held) = self.loading.get_mut(&symbol) {
+                        held.push(bar);
+                    } else if let Some(filling) = self.filling.get_mut(&symbol) {
+                        filling.held.push(bar);
+                    } else {
+                        self.accept_bars(&symbol, vec![bar]);
+                    }
+                }
+                self.quote(symbol, agg.close, agg.end);
+            }
+            StreamMessage::Value { ticker, value, at } => {
+                if let Some(symbol) = symbol_of_ticker(&ticker) {
+                    self.quote(symbol, value, at);
+                }
+            }
+            StreamMessage::Status { .. } => {}
+        }
+    }
+
+    /// A last price: kept by the session (once its history is in), and published unless
+    /// its symbol waits for the next snapshot.
+    fn quote(&mut self, symbol: Symbol, price: f64, at: DateTime<Utc>) {
+        let q = Quote { symbol, price, at };
+        if self.live.set_quote(q.clone()) && !self.unannounced.contains(&q.symbol) {
+            self.quotes.insert(q.symbol.clone(), q);
+        }
+    }
+
+    /// Accepts a symbol's bars into the session; those that were new are published,
+    /// unless the symbol waits for the next snapshot (which will have them).
     fn accept_bars(&mut self, symbol: &Symbol, list: Vec<Bar>) {
-        for bar in self.live.accept_bars(symbol, list) {
-            self.bars.push((symbol.clone(), bar));
+        let new = self.live.accept_bars(symbol, list);
+        if !self.unannounced.contains(symbol) {
+            self.bars
+                .extend(new.into_iter().map(|bar| (symbol.clone(), bar)));
         }
     }
 
@@ -571,44 +609,84 @@ pub fn stream_ended(cluster: Cluster, result: Result<(), MassiveError>) -> Massi
     })
 }
 
-fn on_message(
-    live: &mut LiveSession,
-    filling: &mut BTreeMap<Symbol, Filling>,
-    message: StreamMessage,
-    quotes: &mut BTreeMap<Symbol, Quote>,
-    bars: &mut Vec<(Symbol, Bar)>,
+/// The start of the minute `t` is in.
+fn minute_floor(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp().div_euclid(60) * 60, 0).unwrap_or(t)
+}
+
+/// Whether a symbol's history, asked for at `asked_at` and whose newest bar starts at
+/// `newest`, and its stream bars held since `whole_since` (the stream delivered every
+/// minute that ended after it) leave no minute out. The stream may have missed the
+/// minutes ended by `whole_since`'s minute; REST has them when the request came `settle`
+/// after that minute ended (REST may lag the stream by seconds), or when the answer has
+/// that minute already.
+pub fn history_meets_stream(
+    newest: Option<DateTime<Utc>>,
+    asked_at: DateTime<Utc>,
+    whole_since: DateTime<Utc>,
+    settle: Duration,
+) -> bool {
+    let boundary = minute_floor(whole_since);
+    let settle = chrono::Duration::from_std(settle).unwrap_or(chrono::Duration::MAX);
+    asked_at >= boundary + settle
+        || newest.is_some_and(|t| t + chrono::Duration::minutes(1) >= boundary)
+}
+
+/// Whether a stream that went live again at `now` can have missed a minute of a symbol
+/// whose newest accepted bar starts at `newest`: unless that bar is the last minute of
+/// `session` that ended by `now` (nothing has ended since).
+pub fn may_have_missed(
+    newest: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    session: &Session,
+) -> bool {
+    let last_end = minute_floor(now).min(session.after_hours_close());
+    last_end > session.pre_market_open()
+        && newest.is_none_or(|t| t + chrono::Duration::minutes(1) < last_end)
+}
+
+/// Loads `config.symbols`' history of `session` in the background, sending each symbol's
+/// as it arrives; stops at the first error (sent) or when `cancel` fires. The minute-bar
+/// requests wait until the streams' first connection is settled (`streams_settled`), at
+/// most [`STREAMS_WAIT`]: an answer asked for once they are live needs no backfill to
+/// meet them.
+fn start_history(
+    rest: RestClient,
+    config: MassiveFeedConfig,
+    session: Session,
+    mut streams_settled: watch::Receiver<bool>,
+    done: mpsc::Sender<Result<Loaded, MassiveError>>,
+    cancel: CancellationToken,
 ) {
-    let mut quote = |live: &mut LiveSession, symbol: Symbol, price: f64, at: DateTime<Utc>| {
-        let q = Quote { symbol, price, at };
-        if live.set_quote(q.clone()) {
-            quotes.insert(q.symbol.clone(), q);
-        }
-    };
-    match message {
-        StreamMessage::Agg(agg) => {
-            let Some(symbol) = symbol_of_ticker(&agg.ticker) else {
-                return;
+    tokio::spawn(async move {
+        let load = async {
+            let stream = match history_stream(&rest, &config, session).await {
+                Ok(stream) => stream,
+                Err(e) => {
+                    let _ = done.send(Err(e)).await;
+                    return;
+                }
             };
-            if agg.kind == AggKind::Minute {
-                let bar = agg.bar();
-                match filling.get_mut(&symbol) {
-                    Some(filling) => filling.held.push(bar),
-                    None => {
-                        if live.accept_bar(&symbol, bar) {
-                            bars.push((symbol.clone(), bar));
-                        }
-                    }
+            let settled = streams_settled.wait_for(|settled| *settled);
+            if tokio::time::timeout(STREAMS_WAIT, settled).await.is_err() {
+                tracing::warn!(
+                    "the Massive streams are not connected after {} s; loading the history anyway",
+                    STREAMS_WAIT.as_secs()
+                );
+            }
+            let mut stream = std::pin::pin!(stream);
+            while let Some(one) = stream.next().await {
+                let failed = one.is_err();
+                if done.send(one).await.is_err() || failed {
+                    return;
                 }
             }
-            quote(live, symbol, agg.close, agg.end);
+        };
+        tokio::select! {
+            () = load => {}
+            () = cancel.cancelled() => {}
         }
-        StreamMessage::Value { ticker, value, at } => {
-            if let Some(symbol) = symbol_of_ticker(&ticker) {
-                quote(live, symbol, value, at);
-            }
-        }
-        StreamMessage::Status { .. } => {}
-    }
+    });
 }
 
 /// Fetches each of `symbols` from its newest bar to now, in the background, as many at a
@@ -694,6 +772,76 @@ mod tests {
             ["AM.SPY", "A.SPY", "AM.AAPL", "A.AAPL"]
         );
         assert_eq!(config.params(Cluster::Indices), ["AM.I:SPX", "V.I:SPX"]);
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    #[test]
+    fn a_history_asked_once_the_stream_was_whole_meets_it_unless_rest_may_lag_that_minute() {
+        let live = at("2026-11-24T15:00:02.5Z");
+        let newest_1459 = Some(at("2026-11-24T14:59:00Z"));
+        let newest_1458 = Some(at("2026-11-24T14:58:00Z"));
+        let asked = at("2026-11-24T15:00:03Z");
+        // REST answers at once (no settle): asked after the minute that ended at 15:00.
+        assert!(history_meets_stream(
+            newest_1458,
+            asked,
+            live,
+            Duration::ZERO
+        ));
+        // Asked before the stream was whole, in the previous minute: 14:59 may be missing.
+        let early = at("2026-11-24T14:59:58Z");
+        assert!(!history_meets_stream(
+            newest_1458,
+            early,
+            live,
+            Duration::ZERO
+        ));
+        // REST may lag 10 s: 3 s after 15:00 the answer may lack 14:59, unless it has it.
+        let settle = Duration::from_secs(10);
+        assert!(!history_meets_stream(newest_1458, asked, live, settle));
+        assert!(history_meets_stream(newest_1459, asked, live, settle));
+        assert!(history_meets_stream(
+            None,
+            at("2026-11-24T15:00:10Z"),
+            live,
+            settle
+        ));
+        assert!(
+            !history_meets_stream(None, asked, live, settle),
+            "no bar at all, asked within the settle"
+        );
+    }
+
+    #[test]
+    fn a_reconnect_misses_nothing_when_the_newest_bar_is_the_last_minute_ended() {
+        let session =
+            calendar::session(chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
+        let now = at("2026-11-24T15:00:40Z");
+        assert!(!may_have_missed(
+            Some(at("2026-11-24T14:59:00Z")),
+            now,
+            &session
+        ));
+        assert!(may_have_missed(
+            Some(at("2026-11-24T14:58:00Z")),
+            now,
+            &session
+        ));
+        assert!(may_have_missed(None, now, &session), "no bar yet today");
+        // Before the pre-market nothing of today can be missed, after the close nothing more.
+        let night = session.pre_market_open() - chrono::Duration::minutes(30);
+        assert!(!may_have_missed(None, night, &session));
+        let last = session.after_hours_close() - chrono::Duration::minutes(1);
+        let late = session.after_hours_close() + chrono::Duration::hours(2);
+        assert!(!may_have_missed(Some(last), late, &session));
+        assert!(may_have_missed(
+            Some(last - chrono::Duration::minutes(1)),
+            late,
+            &session
+        ));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! joined to the configured base).
 
 pub mod feed;
+pub mod history;
 pub mod limits;
 pub mod rest;
 pub mod wire;
