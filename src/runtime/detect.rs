@@ -219,6 +219,9 @@ async fn feed_engine(
                 apply_gamma(&mut engine, &gex.borrow());
                 log_missing_inputs(&mut engine, today, &gex.borrow());
                 hand_over(&queue, Pending::primed(found)).await?;
+                // The live feed announces its symbols in snapshots while the history
+                // loads: each priming is a burst like the first.
+                super::heap::release_freed_pages();
             }
             Ok(MarketEvent::Step { mut bars, .. }) => {
                 if bars.is_empty() {
