@@ -16,12 +16,12 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::lean_backend::LeanBackend;
 use chrono::Utc;
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{mpsc, watch};
@@ -98,7 +98,7 @@ pub async fn run(
 
 /// What the loop draws, on what, and how often.
 pub struct Frames<'a, W: Write> {
-    pub terminal: &'a mut Terminal<CrosstermBackend<W>>,
+    pub terminal: &'a mut Terminal<LeanBackend<W>>,
     pub app: &'a mut App,
     pub theme: &'a Theme,
     pub max_fps: u32,

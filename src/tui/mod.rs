@@ -14,6 +14,7 @@ pub mod coach_runner;
 pub mod event_loop;
 pub mod format;
 pub mod keymap;
+pub mod lean_backend;
 pub mod overlays;
 pub mod pane;
 pub mod panes;

@@ -15,17 +15,17 @@ use std::thread::ThreadId;
 
 use crossterm::cursor::{Hide, Show};
 use crossterm::event::{DisableBracketedPaste, DisableMouseCapture};
+use crossterm::execute;
 use crossterm::terminal::{
-    BeginSynchronizedUpdate, Clear, ClearType, EndSynchronizedUpdate, EnterAlternateScreen,
-    LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
 };
-use crossterm::{execute, queue};
 use ratatui::Terminal;
 
 use super::ansi16::Ansi16Filter;
-use ratatui::backend::CrosstermBackend;
+use super::lean_backend::LeanBackend;
 
-pub type Term = Terminal<CrosstermBackend<Screen>>;
+pub type Term = Terminal<LeanBackend<Screen>>;
 
 /// Standard output while the full-screen mode is on. Once `restore` has run, writes go
 /// nowhere and succeed: the screen is no longer ours, and ratatui's `Drop` (which shows
@@ -100,10 +100,7 @@ pub fn enter() -> io::Result<Term> {
     ACTIVE.store(true, Ordering::SeqCst);
     let mut stdout = io::stdout();
     execute!(stdout, EnterAlternateScreen, Hide)?;
-    Terminal::new(CrosstermBackend::new(Screen(
-        stdout,
-        Ansi16Filter::default(),
-    )))
+    Terminal::new(LeanBackend::new(Screen(stdout, Ansi16Filter::default())))
 }
 
 /// Leaves everything `enter` set up (and the modes we never enable, in case a library
@@ -126,27 +123,27 @@ pub fn restore() {
 }
 
 /// Draws one frame inside a synchronized update (DEC 2026), so a slow link never shows
-/// half a frame. The end marker is sent even when drawing fails.
+/// half a frame; a frame where no cell changed writes nothing ([`LeanBackend`]). The end
+/// marker is sent even when drawing fails.
 pub fn draw_synchronized<W: Write>(
-    terminal: &mut Terminal<CrosstermBackend<W>>,
+    terminal: &mut Terminal<LeanBackend<W>>,
     render: impl FnOnce(&mut ratatui::Frame),
 ) -> io::Result<()> {
-    queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
     let drawn = terminal.draw(render).map(|_| ());
-    let ended = execute!(terminal.backend_mut(), EndSynchronizedUpdate);
+    let ended = ratatui::backend::Backend::flush(terminal.backend_mut());
     drawn.and(ended)
 }
 
 /// Clears the screen and forgets the last frame, so the next draw repaints every cell
 /// (Ctrl-L). Does not query the cursor position, which races the input reader.
-pub fn force_full_redraw<W: Write>(terminal: &mut Terminal<CrosstermBackend<W>>) -> io::Result<()> {
+pub fn force_full_redraw<W: Write>(terminal: &mut Terminal<LeanBackend<W>>) -> io::Result<()> {
     execute!(terminal.backend_mut(), Clear(ClearType::All))?;
     terminal.swap_buffers();
     Ok(())
 }
 
 /// Rings the terminal bell (BEL), for a price alert when `[ui] bell` is on.
-pub fn bell<W: Write>(terminal: &mut Terminal<CrosstermBackend<W>>) -> io::Result<()> {
+pub fn bell<W: Write>(terminal: &mut Terminal<LeanBackend<W>>) -> io::Result<()> {
     let out = terminal.backend_mut();
     out.write_all(b"\x07")?;
     out.flush()
@@ -156,7 +153,7 @@ pub fn bell<W: Write>(terminal: &mut Terminal<CrosstermBackend<W>>) -> io::Resul
 /// wrapped for tmux when `in_tmux`. Outside ratatui's buffer, between frames: the
 /// sequences move no cursor and print nothing, so the frame is untouched.
 pub fn desktop_notifications<W: Write>(
-    terminal: &mut Terminal<CrosstermBackend<W>>,
+    terminal: &mut Terminal<LeanBackend<W>>,
     notes: &[(String, String)],
     in_tmux: bool,
 ) -> io::Result<()> {

@@ -22,9 +22,9 @@ use coach::tui::actions::{ActionContext, ActionRunner};
 use coach::tui::app::{App, Source, Startup};
 use coach::tui::event_loop::{self, Exit, Frames, Inputs};
 use coach::tui::keymap::Keymap;
+use coach::tui::lean_backend::LeanBackend;
 use coach::tui::theme::Theme;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use tokio::sync::mpsc;
@@ -125,7 +125,7 @@ async fn a_burst_of_1000_prices_draws_one_frame_showing_the_last_price() {
     )));
     let written = Written::default();
     let mut terminal = Terminal::with_options(
-        CrosstermBackend::new(written.clone()),
+        LeanBackend::new(written.clone()),
         TerminalOptions {
             viewport: Viewport::Fixed(Rect::new(0, 0, 120, 40)),
         },

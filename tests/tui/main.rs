@@ -12,6 +12,7 @@ mod alpaca_focus;
 mod chart;
 mod coalescing;
 mod desktop;
+mod lean_frames;
 mod pty;
 mod pty_lists;
 mod screen;
