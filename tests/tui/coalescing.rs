@@ -2,8 +2,7 @@
 //! buffer through the crossterm backend on tokio's paused clock, gets a burst of 1,000
 //! prices published on the market bus and draws it as one frame, showing the last one.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -29,29 +28,11 @@ use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use tokio::sync::mpsc;
 
+use crate::written::Written;
+
 /// 10:30 ET on Tuesday 2026-11-24 (15:30 UTC).
 fn market_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 15, 30, 0).unwrap()
-}
-
-/// What the loop wrote, shared with the test.
-#[derive(Clone, Default)]
-struct Written(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Written {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Written {
-    fn bytes(&self) -> Vec<u8> {
-        self.0.lock().unwrap().clone()
-    }
 }
 
 /// Frames drawn in `bytes`: each one is a synchronized update.

@@ -3,9 +3,6 @@
 //! symbols), a frame with no change writes nothing, and a price tick writes little more
 //! than its digits.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use coach::tui::lean_backend::LeanBackend;
 use coach::tui::terminal::draw_synchronized;
 use ratatui::buffer::Buffer;
@@ -13,25 +10,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
-#[derive(Clone, Default)]
-struct Written(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Written {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Written {
-    /// The bytes written since the last call.
-    fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
+use crate::written::Written;
 
 const COLS: u16 = 60;
 const ROWS: u16 = 12;

@@ -17,3 +17,4 @@ mod pty;
 mod pty_lists;
 mod screen;
 mod terminal_restore;
+mod written;
