@@ -44,8 +44,6 @@ pub fn prime(
     let primed = priming::prime_per_symbol(config.clone(), daily, minute, &mut found)
         .map_err(|e| e.to_string())?;
     found.retain(|d| d.market_date == snapshot.session.date);
-    // Earlier sessions' findings were most of it (7.7 KB a symbol at 2,000 symbols).
-    found.shrink_to_fit();
     Ok((primed.engine, found))
 }
 
