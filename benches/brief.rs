@@ -47,8 +47,8 @@ fn inputs() -> (Vec<SymbolInput>, Vec<Position>) {
             });
             SymbolInput {
                 daily: s.daily.to_vec(),
-                previous_bars: s.previous_bars.to_vec(),
-                bars: s.bars.to_vec(),
+                previous_bars: s.previous_bars.load().to_vec(),
+                bars: s.bars.load().to_vec(),
                 last,
                 gex,
                 ..SymbolInput::new(s.symbol.clone())

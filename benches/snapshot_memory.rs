@@ -106,35 +106,6 @@ fn run(n: usize) {
         "  (most held at once while priming, engine incl.)",
         mb(priming_extra)
     );
-    {
-        // the priming before the merge, for comparison: every bar of the market in one
-        // Vec of references, sorted (what runtime::detect::prime did until issue 25)
-        let before = LIVE.load(Ordering::Relaxed);
-        let peak_so_far = PEAK.swap(before, Ordering::Relaxed);
-        let minute = consumers[0].symbols.iter().flat_map(|s| {
-            (s.earlier_bars.iter())
-                .chain(&s.previous_bars)
-                .chain(&s.bars)
-                .map(move |b| (&s.symbol, b))
-        });
-        let daily = consumers[0]
-            .symbols
-            .iter()
-            .map(|s| (&s.symbol, &s.daily[..]));
-        let mut found = Vec::new();
-        let whole =
-            coach::detect::priming::prime(DetectorsConfig::default(), daily, minute, &mut found)
-                .expect("primed");
-        drop(whole);
-        let extra = PEAK.load(Ordering::Relaxed) - before;
-        // not part of the workers' peak: it replaced the merge, it does not run beside it
-        PEAK.store(peak_so_far, Ordering::Relaxed);
-        println!(
-            "  {:<44} {:>9.1} MB",
-            "  (the same, whole-market Vec + sort)",
-            mb(extra)
-        );
-    }
     let next = session.pre_market_open() + Duration::minutes(480);
     for symbol in live.symbols().to_vec() {
         live.accept_bar(&symbol, bar(next, 480));

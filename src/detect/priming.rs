@@ -10,7 +10,7 @@
 
 use std::borrow::Borrow;
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -39,6 +39,29 @@ pub fn sort_for_feeding<S: Borrow<Symbol>, B: Borrow<Bar>>(
             .then_with(|| is_proxy(sb).cmp(&is_proxy(sa)))
             .then_with(|| sa.cmp(sb))
     });
+}
+
+/// The symbols in groups an engine can be primed with one after another: a volume proxy
+/// with the indices that read its bars (`volume_proxies`; fed together, so within a
+/// minute the proxy's bar comes first), every other symbol alone. A symbol's engine state
+/// is otherwise its own, so priming group by group leaves the engine as one merge of the
+/// whole market would. Positions in `symbols`, each group in order of first appearance.
+pub fn feeding_groups(config: &DetectorsConfig, symbols: &[&Symbol]) -> Vec<Vec<usize>> {
+    let position: HashMap<&Symbol, usize> =
+        symbols.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+    let mut group_of_leader: HashMap<usize, usize> = HashMap::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, symbol) in symbols.iter().enumerate() {
+        let leader = (config.volume_proxies.get(*symbol))
+            .and_then(|proxy| position.get(proxy).copied())
+            .unwrap_or(i);
+        let group = *group_of_leader.entry(leader).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[group].push(i);
+    }
+    groups
 }
 
 /// An engine primed with history.
@@ -214,6 +237,23 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
+
+    #[test]
+    fn an_index_is_primed_with_its_volume_proxy_and_every_other_symbol_alone() {
+        let names = ["SPX", "AAPL", "SPY", "NDX", "IWM", "QQQ", "RUT"];
+        let symbols: Vec<Symbol> = names.iter().map(|s| Symbol::parse(s).unwrap()).collect();
+        let refs: Vec<&Symbol> = symbols.iter().collect();
+        let groups = feeding_groups(&DetectorsConfig::default(), &refs);
+        // SPX reads SPY's volume and NDX QQQ's; RUT's proxy (IWM) is not its by default
+        assert_eq!(groups, [vec![0, 2], vec![1], vec![3, 5], vec![4], vec![6]]);
+        let without_proxy = feeding_groups(&DetectorsConfig::default(), &refs[..2]);
+        assert_eq!(
+            without_proxy,
+            [vec![0], vec![1]],
+            "SPX alone when SPY is not quoted"
+        );
+        assert!(feeding_groups(&DetectorsConfig::default(), &[]).is_empty());
+    }
 
     fn bar(minute: u32, volume: f64) -> Bar {
         Bar {

@@ -225,9 +225,9 @@ impl LiveSession {
                     Some(SymbolSnapshot {
                         symbol: symbol.clone(),
                         is_index: s.is_index,
-                        bars: s.bars.clone(),
-                        previous_bars: s.previous_bars.clone(),
-                        earlier_bars: SharedVec::default(),
+                        bars: s.bars.clone().into(),
+                        previous_bars: s.previous_bars.clone().into(),
+                        earlier_bars: Default::default(),
                         daily: s.daily.clone(),
                         prior_close: s.prior_close,
                         last: s.last.clone(),
@@ -294,7 +294,7 @@ mod tests {
         assert_eq!(closes, [602.0, 603.0], "sorted, the overlap dropped");
         assert_eq!(live.backfill_from(&spy), open + Duration::minutes(4));
         let snap = live.snapshot(open + Duration::minutes(5));
-        assert_eq!(snap.symbols[0].bars.len(), 4);
+        assert_eq!(snap.symbols[0].bars.load().len(), 4);
         assert_eq!(snap.symbols[0].last.as_ref().unwrap().price, 603.0);
     }
 
@@ -329,15 +329,15 @@ mod tests {
         let snap = live.snapshot(session.open);
         assert_eq!(snap.symbols[0].previous_bars, previous_bars);
         assert_eq!(snap.symbols[0].bars, bars);
-        assert_eq!(snap.symbols[0].previous_bars.capacity(), 960);
-        assert_eq!(snap.symbols[0].bars.capacity(), 15);
+        assert_eq!(snap.symbols[0].previous_bars.load().capacity(), 960);
+        assert_eq!(snap.symbols[0].bars.load().capacity(), 15);
         drop(snap);
         // the rest of the day streams in: room grows an hour or so at a time
         for i in 15..960 {
             let start = session.pre_market_open() + Duration::minutes(i);
             assert!(live.accept_bar(&spy, bar(start, 602.0)));
         }
-        let day = &live.snapshot(session.close).symbols[0].bars;
+        let day = live.snapshot(session.close).symbols[0].bars.load();
         assert_eq!(day.len(), 960);
         assert!(day.capacity() - day.len() <= crate::provider::shared_vec::MAX_SPARE);
     }

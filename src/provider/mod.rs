@@ -3,6 +3,7 @@
 pub mod alpaca;
 pub mod backoff;
 pub mod bar_files;
+pub mod bar_list;
 pub mod cboe;
 pub mod chain_files;
 pub mod coverage;
@@ -18,6 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::market::calendar::{self, Session};
+use bar_list::BarList;
 use shared_vec::SharedVec;
 
 /// A last price with its source timestamp.
@@ -43,21 +45,22 @@ pub struct MarketSnapshot {
     pub symbols: Vec<SymbolSnapshot>,
 }
 
-/// The bar vectors are shared with the feed ([`SharedVec`]): cloning a snapshot, or
-/// taking one from a live feed, copies no bar.
+/// The minute bars are shared with the feed or made when read ([`BarList`]): cloning a
+/// snapshot, or taking one from a feed, copies no bar. Read a symbol's bars with
+/// [`BarList::load`] and drop them before the next symbol's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SymbolSnapshot {
     pub symbol: Symbol,
     pub is_index: bool,
     /// Final 1-minute bars of the current session so far (pre-market included).
-    pub bars: SharedVec<Bar>,
+    pub bars: BarList,
     /// The previous session's 1-minute bars.
-    pub previous_bars: SharedVec<Bar>,
+    pub previous_bars: BarList,
     /// The 1-minute bars of the sessions before the previous one, oldest first, up to
     /// [`crate::detect::priming::HISTORY_SESSIONS`] sessions with `previous_bars`: what a
     /// detector engine primed from this snapshot needs to equal one that saw every bar
     /// (relative volume averages several sessions). Empty where the provider has none.
-    pub earlier_bars: SharedVec<Bar>,
+    pub earlier_bars: BarList,
     /// Daily bars up to and including the previous session, oldest first.
     pub daily: SharedVec<DailyBar>,
     pub prior_close: Option<f64>,

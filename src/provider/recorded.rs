@@ -276,12 +276,12 @@ mod tests {
             spy.daily.is_empty(),
             "two minutes of a session do not stand for its daily bar"
         );
-        assert_eq!(spy.previous_bars.len(), 2);
+        assert_eq!(spy.previous_bars.load().len(), 2);
         assert!(
-            spy.earlier_bars.is_empty(),
+            spy.earlier_bars.load().is_empty(),
             "no session before the previous one"
         );
-        assert_eq!(spy.bars.len(), 1, "only the minute that has ended");
+        assert_eq!(spy.bars.load().len(), 1, "only the minute that has ended");
         assert!(!m.roll(), "the recording ends");
     }
 
@@ -337,11 +337,12 @@ mod tests {
         let third = m.snapshot(m.session().open);
         let earlier: Vec<f64> = third.symbols[0]
             .earlier_bars
+            .load()
             .iter()
             .map(|b| b.close)
             .collect();
         assert_eq!(earlier, [680.0, 682.0]);
-        assert_eq!(third.symbols[0].previous_bars.len(), 1);
+        assert_eq!(third.symbols[0].previous_bars.load().len(), 1);
     }
 
     #[test]

@@ -56,8 +56,8 @@ impl MarketView {
                 let mut input = SymbolInput::new(symbol.clone());
                 if let Some(s) = self.snapshot.symbols.iter().find(|s| &s.symbol == symbol) {
                     input.daily = s.daily.to_vec();
-                    input.previous_bars = s.previous_bars.to_vec();
-                    input.bars = s.bars.to_vec();
+                    input.previous_bars = s.previous_bars.load().to_vec();
+                    input.bars = s.bars.load().to_vec();
                     input.last = s.last.as_ref().map(|q| PriceAt {
                         price: q.price,
                         at: q.at,

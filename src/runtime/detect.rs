@@ -22,29 +22,52 @@ use crate::detect::priming;
 use crate::domain::{Bar, Detection, SetupKind, Symbol};
 use crate::gex::ExpiryFilter;
 use crate::market::calendar;
+use crate::provider::bar_list::BarList;
+use crate::provider::shared_vec::SharedVec;
 use crate::provider::{MarketEvent, MarketSnapshot};
 use crate::store::Store;
 
 /// A fresh engine primed with the snapshot through the priming `coach replay` uses: daily
 /// history, the earlier sessions' and the previous session's minutes, and today's bars so
 /// far. Returns today's detections among those the bars produce.
+///
+/// Memory (issue 25 items 1 and 5): the symbols are primed a feeding group at a time
+/// ([`priming::feeding_groups`]), each group's bars loaded, fed and dropped before the
+/// next group's: the most held is one group's bars, not the market's (a simulated market
+/// makes them again when read and holds none).
 pub fn prime(
     config: &DetectorsConfig,
     snapshot: &MarketSnapshot,
 ) -> Result<(Engine, Vec<Detection>), String> {
-    let daily = snapshot.symbols.iter().map(|s| (&s.symbol, &s.daily[..]));
-    // per symbol, merged into feeding order without gathering every bar of the market
-    let minute = snapshot.symbols.iter().map(|s| {
-        let bars = (s.earlier_bars.iter())
-            .chain(&s.previous_bars)
-            .chain(&s.bars);
-        (&s.symbol, bars)
-    });
-    let mut found = Vec::new();
-    let primed = priming::prime_per_symbol(config.clone(), daily, minute, &mut found)
-        .map_err(|e| e.to_string())?;
-    found.retain(|d| d.market_date == snapshot.session.date);
-    Ok((primed.engine, found))
+    let mut engine = Engine::new(config.clone()).map_err(|e| e.to_string())?;
+    for s in &snapshot.symbols {
+        engine.add_daily_bars(&s.symbol, &s.daily);
+    }
+    let symbols: Vec<&Symbol> = snapshot.symbols.iter().map(|s| &s.symbol).collect();
+    let (mut found, mut group_found) = (Vec::new(), Vec::new());
+    for group in priming::feeding_groups(config, &symbols) {
+        let loaded: Vec<(&Symbol, [SharedVec<Bar>; 3])> = (group.iter())
+            .filter_map(|&i| snapshot.symbols.get(i))
+            .map(|s| {
+                let lists = [&s.earlier_bars, &s.previous_bars, &s.bars];
+                (&s.symbol, lists.map(BarList::load))
+            })
+            .collect();
+        let minute = loaded.iter().map(|(symbol, [earlier, previous, today])| {
+            (
+                *symbol,
+                earlier.iter().chain(previous.iter()).chain(today.iter()),
+            )
+        });
+        for (symbol, bar) in priming::FeedingOrder::new(config, minute) {
+            engine.on_bar(symbol, bar, &mut group_found);
+        }
+        let today = snapshot.session.date;
+        found.extend(group_found.drain(..).filter(|d| d.market_date == today));
+    }
+    // In bar order across the groups, as one merge of the whole market finds them.
+    found.sort_by_key(|d| d.bar_time);
+    Ok((engine, found))
 }
 
 /// Gives the engine every symbol's all-expirations GEX levels (the walls join the watched
@@ -252,6 +275,68 @@ async fn feed_engine(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::Playable;
+    use crate::provider::sim::{DEFAULT_SYMBOLS, SimMarket};
+
+    fn in_bar_order(mut found: Vec<Detection>) -> Vec<Detection> {
+        found.sort_by(|a, b| {
+            (a.bar_time, a.symbol.as_str(), &a.dedup_key).cmp(&(
+                b.bar_time,
+                b.symbol.as_str(),
+                &b.dedup_key,
+            ))
+        });
+        found
+    }
+
+    #[test]
+    fn priming_a_group_at_a_time_finds_what_one_merge_of_the_market_finds_and_runs_on_alike() {
+        let symbols: Vec<Symbol> = DEFAULT_SYMBOLS
+            .iter()
+            .map(|s| Symbol::parse(s).unwrap())
+            .collect();
+        let market = SimMarket::new(7, &symbols, "2026-11-24".parse().unwrap());
+        let at = market.session().open + chrono::Duration::minutes(150);
+        let snapshot = market.snapshot(at);
+        let config = DetectorsConfig::default();
+        let (mut grouped, found) = prime(&config, &snapshot).unwrap();
+
+        // the whole market's bars, loaded at once and merged (what priming did before)
+        let loaded: Vec<(Symbol, Vec<Bar>)> = (snapshot.symbols.iter())
+            .map(|s| {
+                let mut bars = s.previous_bars.load().to_vec();
+                bars.extend_from_slice(&s.bars.load());
+                (s.symbol.clone(), bars)
+            })
+            .collect();
+        let daily = snapshot.symbols.iter().map(|s| (&s.symbol, &s.daily[..]));
+        let minute = loaded.iter().map(|(s, bars)| (s, bars.iter()));
+        let mut whole_found = Vec::new();
+        let whole =
+            priming::prime_per_symbol(config.clone(), daily, minute, &mut whole_found).unwrap();
+        let mut whole = whole.engine;
+        whole_found.retain(|d| d.market_date == snapshot.session.date);
+        assert!(
+            !found.is_empty(),
+            "two and a half hours of ten symbols find something"
+        );
+        assert_eq!(in_bar_order(found), in_bar_order(whole_found));
+
+        // the next hour's bars through both engines
+        let (mut from_grouped, mut from_whole) = (Vec::new(), Vec::new());
+        let mut t = at;
+        while t < at + chrono::Duration::minutes(60) {
+            t = market.next_step(t);
+            if let Some(MarketEvent::Step { mut bars, .. }) = market.step_event(t) {
+                priming::sort_for_feeding(&config, &mut bars);
+                for (symbol, bar) in &bars {
+                    grouped.on_bar(symbol, bar, &mut from_grouped);
+                    whole.on_bar(symbol, bar, &mut from_whole);
+                }
+            }
+        }
+        assert_eq!(from_grouped, from_whole);
+    }
 
     fn note(kind: SetupKind, symbol: &str, date: &str) -> MissingInput {
         MissingInput {

@@ -91,9 +91,10 @@ pub fn judge_track(snapshot: &MarketSnapshot, plan: &Detection) -> LateTrack {
     };
     let today = snapshot.session;
     let previous = calendar::previous_session(today.date);
-    let bars = (s.previous_bars.iter())
+    let (previous_bars, bars) = (s.previous_bars.load(), s.bars.load());
+    let bars = (previous_bars.iter())
         .filter(|b| is_regular_bar(&previous, b))
-        .chain(s.bars.iter().filter(|b| is_regular_bar(&today, b)))
+        .chain(bars.iter().filter(|b| is_regular_bar(&today, b)))
         .map(PriceUpdate::minute_bar);
     let last = (s.last.as_ref())
         .filter(|q| is_regular_quote(&today, q.at))
@@ -690,7 +691,7 @@ impl Evaluator {
                 if !self.owned.borrow().contains(&symbol) {
                     continue;
                 }
-                let bars = if today { &s.bars } else { &s.previous_bars };
+                let bars = if today { &s.bars } else { &s.previous_bars }.load();
                 for bar in bars.iter().filter(|b| is_regular_bar(&session, b)) {
                     let Some(setup) = self.book.get(id) else {
                         break;
@@ -723,7 +724,7 @@ impl Evaluator {
                 if self.book.setups_for(&s.symbol).is_empty() {
                     continue;
                 }
-                let bars = if today { &s.bars } else { &s.previous_bars };
+                let bars = if today { &s.bars } else { &s.previous_bars }.load();
                 updates.extend(
                     bars.iter()
                         .filter(|b| is_regular_bar(&session, b))

@@ -138,7 +138,11 @@ async fn run_feed(
     let mut feed = AlpacaFeed::load(&config).await.unwrap();
     let loaded = feed.snapshot(feed.now());
     assert_eq!(loaded.provider, "alpaca");
-    assert_eq!(loaded.symbols[0].bars.len(), 360, "04:00 to 09:59 at start");
+    assert_eq!(
+        loaded.symbols[0].bars.load().len(),
+        360,
+        "04:00 to 09:59 at start"
+    );
     let cancel = CancellationToken::new();
     let mut inputs = feed.start_stream(&cancel, tokio::sync::watch::channel(None).1);
     let mut published = Vec::new();
@@ -148,7 +152,7 @@ async fn run_feed(
             && snap
                 .symbols
                 .iter()
-                .all(|s| s.bars.last().is_some_and(|b| b.start == ny(10, 9)))
+                .all(|s| s.bars.load().last().is_some_and(|b| b.start == ny(10, 9)))
             && snap.symbols[0]
                 .last
                 .as_ref()
@@ -176,7 +180,7 @@ async fn run_feed(
             feed.settled(),
             snap.symbols
                 .iter()
-                .map(|s| s.bars.last().map(|b| b.start))
+                .map(|s| s.bars.load().last().map(|b| b.start))
                 .collect::<Vec<_>>(),
             snap.symbols[0].last
         );
@@ -187,7 +191,7 @@ async fn run_feed(
     let bars = snap
         .symbols
         .into_iter()
-        .map(|s| (s.symbol, s.bars.to_vec()))
+        .map(|s| (s.symbol, s.bars.load().to_vec()))
         .collect();
     let received = ws.received_on(1);
     assert_eq!(

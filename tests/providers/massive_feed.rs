@@ -420,13 +420,14 @@ async fn run_session(
                 for sym in &s.symbols {
                     let bars: Vec<Bar> = sym
                         .bars
+                        .load()
                         .iter()
                         .filter(|b| b.start >= today_start)
                         .copied()
                         .collect();
                     got.insert(sym.symbol.clone(), bars);
                     assert_eq!(
-                        sym.previous_bars.len(),
+                        sym.previous_bars.load().len(),
                         market.minute["SPY"].len() - market.today.len()
                     );
                     assert!(sym.daily.len() >= 15, "daily history for ATR(14)");
@@ -442,7 +443,7 @@ async fn run_session(
     // A late consumer gets the same session from the feed's memory.
     let snapshot = bus.snapshot().await.expect("the feed answers");
     for s in &snapshot.symbols {
-        assert_eq!(s.bars.len(), market.today.len(), "{}", s.symbol);
+        assert_eq!(s.bars.load().len(), market.today.len(), "{}", s.symbol);
     }
     cancel.cancel();
     let _ = feed.await;

@@ -378,7 +378,8 @@ async fn run(drop_once: bool) -> Run {
                 out.daily_lengths = s.symbols.iter().map(|s| s.daily.len()).collect();
                 out.daily_first_close = s.symbols[0].daily.first().map(|d| d.close);
                 for sym in &s.symbols {
-                    out.bars.insert(sym.symbol.clone(), sym.bars.to_vec());
+                    out.bars
+                        .insert(sym.symbol.clone(), sym.bars.load().to_vec());
                 }
             }
             MarketEvent::Step { bars, .. } => {

@@ -286,7 +286,8 @@ impl Run {
         match &event {
             MarketEvent::Snapshot(s) => {
                 for sym in &s.symbols {
-                    self.bars.insert(sym.symbol.clone(), sym.bars.to_vec());
+                    self.bars
+                        .insert(sym.symbol.clone(), sym.bars.load().to_vec());
                 }
             }
             MarketEvent::Step { bars, .. } => {

@@ -54,12 +54,13 @@ async fn a_late_subscriber_gets_a_snapshot_then_steps_in_order() {
         NaiveDate::from_ymd_opt(2026, 11, 23)
     );
     assert!(
-        !spy.bars.is_empty(),
+        !spy.bars.load().is_empty(),
         "pre-market bars exist before the open"
     );
     assert!(
         snapshot.symbols[0]
             .bars
+            .load()
             .iter()
             .all(|b| b.start >= snapshot.session.open)
     );

@@ -297,8 +297,8 @@ fn brief_at_nine() -> coach::brief::Brief {
                 .unwrap();
             SymbolInput {
                 daily: s.daily.to_vec(),
-                previous_bars: s.previous_bars.to_vec(),
-                bars: s.bars.to_vec(),
+                previous_bars: s.previous_bars.load().to_vec(),
+                bars: s.bars.load().to_vec(),
                 last: s.last.as_ref().map(|q| PriceAt {
                     price: q.price,
                     at: q.at,

@@ -8,12 +8,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 
+use super::Spec;
 use super::plan::SessionPlan;
 use super::tape::Tape;
-use super::{Spec, daily_from_bars};
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::market::calendar::Session;
-use crate::provider::shared_vec::SharedVec;
+use crate::provider::bar_list::{BarList, MakeBars};
 
 /// Every symbol's minutes of one session, 04:00–20:00 New York (regular hours only for
 /// an index), generated as they are asked for.
@@ -56,21 +56,34 @@ impl SimDay {
     pub fn bars_until(&self, symbol: &Symbol, now: DateTime<Utc>) -> Vec<Bar> {
         self.index
             .get(symbol)
-            .map(|&i| self.shared_bars_until(i, now).to_vec())
+            .map(|&i| self.bar_list(i, now).load().to_vec())
             .unwrap_or_default()
     }
 
-    /// The bars of the `i`-th symbol whose minute has ended by `now`, shared with the
-    /// tape when it is played to `now` (as the feed does), else a copy.
-    pub(super) fn shared_bars_until(&self, i: usize, now: DateTime<Utc>) -> SharedVec<Bar> {
-        let mut tapes = self.tapes();
-        match (tapes.get_mut(i), self.specs.get(i)) {
-            (Some(tape), Some(spec)) => {
-                tape.advance(&self.plan, spec, now);
-                tape.bars_until(now)
-            }
-            _ => SharedVec::default(),
+    /// The bars of the `i`-th symbol whose minute has ended by `until`, as a recipe that
+    /// makes them when read (nothing held).
+    pub(super) fn bar_list(&self, i: usize, until: DateTime<Utc>) -> BarList {
+        match self.tapes().get(i).map(Tape::given_close) {
+            Some(given_close) => self.bar_list_from(i, given_close, until),
+            None => BarList::default(),
         }
+    }
+
+    /// [`SimDay::bar_list`] for the tape that starts from `given_close` (the caller
+    /// holds the tapes).
+    pub(super) fn bar_list_from(
+        &self,
+        i: usize,
+        given_close: f64,
+        until: DateTime<Utc>,
+    ) -> BarList {
+        BarList::Made(Arc::new(DayBars {
+            plan: self.plan.clone(),
+            specs: self.specs.clone(),
+            i,
+            given_close,
+            until,
+        }))
     }
 
     /// Plays every tape to `now` and shows each, in `specs` order, to `visit`.
@@ -105,8 +118,7 @@ impl SimDay {
 
     /// The regular-hours daily bar of the `i`-th symbol from its final bars.
     pub(super) fn daily_bar(&self, i: usize) -> Option<DailyBar> {
-        let tapes = self.tapes();
-        daily_from_bars(self.session, tapes.get(i)?.bars())
+        self.tapes().get(i)?.regular_daily()
     }
 
     /// Each symbol's last final close (NaN for none), in `specs` order.
@@ -125,6 +137,24 @@ impl SimDay {
     fn tapes(&self) -> MutexGuard<'_, Vec<Tape>> {
         // Nothing in a tape panics; should it ever, the next question still gets answered.
         self.tapes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One symbol's final bars of one session up to an instant, made again when read.
+struct DayBars {
+    plan: Arc<SessionPlan>,
+    specs: Arc<[Spec]>,
+    i: usize,
+    given_close: f64,
+    until: DateTime<Utc>,
+}
+
+impl MakeBars for DayBars {
+    fn make(&self) -> Vec<Bar> {
+        match self.specs.get(self.i) {
+            Some(spec) => Tape::bars_until(&self.plan, spec, self.given_close, self.until),
+            None => Vec::new(),
+        }
     }
 }
 

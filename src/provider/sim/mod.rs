@@ -24,7 +24,7 @@ mod tape;
 pub use day::SimDay;
 
 use crate::domain::{Bar, DailyBar, Symbol};
-use crate::market::calendar::{self, Session};
+use crate::market::calendar;
 use crate::provider::shared_vec::SharedVec;
 
 /// The symbols the demo quotes by default.
@@ -95,13 +95,6 @@ fn spec_for(symbol: &Symbol) -> Spec {
 pub struct SimMinute {
     pub bar: Bar,
     pub steps: [f64; STEPS_PER_MINUTE],
-}
-
-fn daily_from_bars(session: Session, bars: &[Bar]) -> Option<DailyBar> {
-    DailyBar::from_minutes(
-        session.date,
-        bars.iter().filter(|b| session.contains(b.start)),
-    )
 }
 
 /// The simulated market: daily history, the previous session and the current one.

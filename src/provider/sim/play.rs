@@ -25,8 +25,8 @@ impl Playable for SimMarket {
             symbols.push(SymbolSnapshot {
                 symbol: symbol.clone(),
                 is_index: spec.is_index,
-                bars: tape.bars_until(now),
-                previous_bars: self.previous.shared_bars_until(i, previous_end),
+                bars: self.today.bar_list_from(i, tape.given_close(), now),
+                previous_bars: self.previous.bar_list(i, previous_end),
                 earlier_bars: Default::default(),
                 daily: self.daily.get(symbol).cloned().unwrap_or_default(),
                 prior_close: self.prior_closes.get(i).copied().flatten(),

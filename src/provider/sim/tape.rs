@@ -7,6 +7,11 @@
 //! walk), then per minute with a bar two uniforms (wicks) and, unless an index, a normal
 //! (volume noise). The tape holds two cursors into it: `noise` at the next boundary, and
 //! `minutes` past every boundary's normal.
+//!
+//! Memory (issue 25 item 5): a tape holds no bars, only its random streams, the latest
+//! minute, the last close and the regular session's running daily bar (under a kilobyte
+//! a symbol). A consumer's bars are made again from a fresh tape ([`TapeBars`]): the same
+//! streams give the same bars.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::RngExt;
@@ -14,9 +19,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::plan::SessionPlan;
 use super::{STEPS_PER_MINUTE, SimMinute, Spec, fnv, normal, rng_for, step_instant};
-use crate::domain::Bar;
+use crate::domain::{Bar, DailyBar};
 use crate::market::calendar::Session;
-use crate::provider::shared_vec::SharedVec;
 
 #[derive(Clone, Debug)]
 pub(super) struct Tape {
@@ -33,8 +37,10 @@ pub(super) struct Tape {
     /// The next minute to generate (0 = 04:00 New York) and its opening price.
     next_minute: usize,
     next_open: f64,
-    /// Final bars so far, shared with every snapshot that took them.
-    bars: SharedVec<Bar>,
+    /// The close of the last final bar.
+    last_close: Option<f64>,
+    /// The regular session's daily bar from its final minutes so far.
+    regular: Option<DailyBar>,
     /// The latest minute generated, and whether its bar is still to become final.
     latest: Option<SimMinute>,
     latest_pending: bool,
@@ -67,7 +73,8 @@ impl Tape {
             minutes,
             next_minute: 0,
             next_open: 0.0,
-            bars: SharedVec::default(),
+            last_close: None,
+            regular: None,
             latest: None,
             latest_pending: false,
             position: DateTime::<Utc>::MIN_UTC,
@@ -90,6 +97,17 @@ impl Tape {
     /// every minute whose first 15-second price is known by `now` is generated, and every
     /// bar whose minute has ended by `now` is final.
     pub fn advance(&mut self, plan: &SessionPlan, spec: &Spec, now: DateTime<Utc>) {
+        self.advance_with(plan, spec, now, |_| ());
+    }
+
+    /// [`Tape::advance`], showing each bar that becomes final to `on_final`, in order.
+    fn advance_with(
+        &mut self,
+        plan: &SessionPlan,
+        spec: &Spec,
+        now: DateTime<Utc>,
+        mut on_final: impl FnMut(&Bar),
+    ) {
         if now <= self.position {
             return;
         }
@@ -99,7 +117,8 @@ impl Tape {
                 if minute.bar.start + Duration::minutes(1) > now {
                     return;
                 }
-                self.bars.push(minute.bar);
+                self.finalize(plan.session, &minute.bar);
+                on_final(&minute.bar);
                 self.latest_pending = false;
             }
             if self.next_minute >= plan.total_minutes
@@ -111,16 +130,44 @@ impl Tape {
         }
     }
 
-    /// Final bars whose minute ended by `now`: the tape's own vector (shared, not
-    /// copied) when the tape is at `now`, else a copy of the part before it.
-    pub fn bars_until(&self, now: DateTime<Utc>) -> SharedVec<Bar> {
-        let n = self
-            .bars
-            .partition_point(|b| b.start + Duration::minutes(1) <= now);
-        if n == self.bars.len() {
-            self.bars.clone()
-        } else {
-            self.bars[..n].to_vec().into()
+    /// The final bars whose minute ended by `until` of the tape that starts from
+    /// `given_close`, made by a fresh tape (bit-identical to those any such tape made).
+    pub fn bars_until(
+        plan: &SessionPlan,
+        spec: &Spec,
+        given_close: f64,
+        until: DateTime<Utc>,
+    ) -> Vec<Bar> {
+        let mut bars = Vec::new();
+        Tape::new(plan, spec, given_close).advance_with(plan, spec, until, |b| bars.push(*b));
+        bars
+    }
+
+    /// The previous session's last price this tape starts from (NaN when unknown).
+    pub fn given_close(&self) -> f64 {
+        self.given_close
+    }
+
+    fn finalize(&mut self, session: Session, bar: &Bar) {
+        self.last_close = Some(bar.close);
+        if session.contains(bar.start) {
+            self.regular = Some(match self.regular {
+                None => DailyBar {
+                    date: session.date,
+                    open: bar.open,
+                    high: bar.high,
+                    low: bar.low,
+                    close: bar.close,
+                    volume: bar.volume,
+                },
+                Some(day) => DailyBar {
+                    high: day.high.max(bar.high),
+                    low: day.low.min(bar.low),
+                    close: bar.close,
+                    volume: day.volume + bar.volume,
+                    ..day
+                },
+            });
         }
     }
 
@@ -141,11 +188,13 @@ impl Tape {
 
     /// The close of the last final bar.
     pub fn last_close(&self) -> Option<f64> {
-        self.bars.last().map(|b| b.close)
+        self.last_close
     }
 
-    pub fn bars(&self) -> &[Bar] {
-        &self.bars
+    /// The regular session's daily bar from the final bars so far (as
+    /// [`DailyBar::from_minutes`] makes it from them).
+    pub fn regular_daily(&self) -> Option<DailyBar> {
+        self.regular
     }
 
     /// The price at step boundary `i`, the next one in the noise stream.

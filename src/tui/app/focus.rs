@@ -107,19 +107,22 @@ impl App {
                     .collect()
             };
             let bars = if keep {
-                regular(&s.bars, session.open, session.close)
+                regular(&s.bars.load(), session.open, session.close)
             } else {
                 Vec::new()
             };
-            let prior =
-                intraday::prior_hlc(&regular(&s.previous_bars, previous.open, previous.close))
-                    .or_else(|| {
-                        s.daily.last().map(|d| PriorHlc {
-                            high: d.high,
-                            low: d.low,
-                            close: d.close,
-                        })
-                    });
+            let prior = intraday::prior_hlc(&regular(
+                &s.previous_bars.load(),
+                previous.open,
+                previous.close,
+            ))
+            .or_else(|| {
+                s.daily.last().map(|d| PriorHlc {
+                    high: d.high,
+                    low: d.low,
+                    close: d.close,
+                })
+            });
             self.market.intraday.insert(
                 s.symbol.clone(),
                 Intraday {

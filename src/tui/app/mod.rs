@@ -630,8 +630,8 @@ impl App {
             row.prior_close = s.prior_close;
             row.last = s.last.as_ref().map(|q| q.price);
             row.last_at = s.last.as_ref().map(|q| q.at);
-            let regular = s
-                .bars
+            let bars = s.bars.load();
+            let regular = bars
                 .iter()
                 .filter(|b| b.start >= snapshot.session.open && b.start < snapshot.session.close);
             (row.closes, row.volumes) = regular.map(|b| (b.close, b.volume)).unzip();

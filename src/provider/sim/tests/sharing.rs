@@ -1,5 +1,6 @@
-//! Snapshots share the market's bars instead of copying them, and a question about an
-//! earlier instant gets the same answer as from a market that never went further.
+//! Snapshots hold no bars (each list is made again when read) and share the daily
+//! history, and a question about an earlier instant gets the same answer as from a market
+//! that never went further.
 
 use chrono::NaiveDate;
 
@@ -11,19 +12,20 @@ fn at_ten(m: &SimMarket) -> DateTime<Utc> {
 }
 
 #[test]
-fn a_snapshot_shares_each_symbols_bars_and_history_with_the_market() {
+fn a_snapshot_holds_no_bars_and_shares_the_daily_history_with_the_market() {
     let m = market();
     let now = at_ten(&m);
     let first = m.snapshot(now);
     let second = m.snapshot(now);
     assert_eq!(first.symbols.len(), DEFAULT_SYMBOLS.len());
     for (a, b) in first.symbols.iter().zip(&second.symbols) {
-        assert!(a.bars.shares_with(&b.bars), "{} today's bars", a.symbol);
         assert!(
-            a.previous_bars.shares_with(&b.previous_bars),
-            "{}",
+            !a.bars.is_held(),
+            "{} today's bars are made when read",
             a.symbol
         );
+        assert!(!a.previous_bars.is_held(), "{}", a.symbol);
+        assert_eq!(a.bars, b.bars, "{}: made twice, the same bars", a.symbol);
         assert!(a.daily.shares_with(&b.daily), "{} daily history", a.symbol);
     }
     let spy = first
@@ -32,9 +34,10 @@ fn a_snapshot_shares_each_symbols_bars_and_history_with_the_market() {
         .find(|s| s.symbol == sym("SPY"))
         .unwrap();
     // 04:00 to 10:00 New York: 360 final minutes, the last one 09:59.
-    assert_eq!(spy.bars.len(), 360);
-    assert_eq!(spy.bars[359].start, now - Duration::minutes(1));
-    assert_eq!(spy.previous_bars.len(), 16 * 60);
+    let bars = spy.bars.load();
+    assert_eq!(bars.len(), 360);
+    assert_eq!(bars[359].start, now - Duration::minutes(1));
+    assert_eq!(spy.previous_bars.load().len(), 16 * 60);
     assert_eq!(spy.daily.len(), HISTORY_SESSIONS + 1);
 }
 
@@ -48,7 +51,7 @@ fn a_snapshot_keeps_its_bars_when_the_market_plays_on() {
         .iter()
         .find(|s| s.symbol == sym("SPY"))
         .unwrap();
-    let before: Vec<Bar> = spy.bars.to_vec();
+    let before: Vec<Bar> = spy.bars.load().to_vec();
     let mut at = m.next_step(now);
     let mut final_bars = 0;
     while at <= now + Duration::minutes(5) {
@@ -65,8 +68,9 @@ fn a_snapshot_keeps_its_bars_when_the_market_plays_on() {
         .iter()
         .find(|s| s.symbol == sym("SPY"))
         .unwrap();
-    assert_eq!(spy_later.bars.len(), before.len() + 5);
-    assert_eq!(spy_later.bars[..before.len()], before[..]);
+    let later_bars = spy_later.bars.load();
+    assert_eq!(later_bars.len(), before.len() + 5);
+    assert_eq!(later_bars[..before.len()], before[..]);
 }
 
 #[test]
@@ -94,7 +98,7 @@ fn a_snapshot_agrees_with_the_markets_own_answers() {
         .find(|s| s.symbol == sym("SPX"))
         .unwrap();
     assert!(spx.is_index);
-    assert_eq!(spx.bars.len(), 30, "an index starts at 09:30");
+    assert_eq!(spx.bars.load().len(), 30, "an index starts at 09:30");
 }
 
 #[test]
