@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{Bar, DailyBar, Symbol};
 use crate::market::calendar::Session;
+use crate::provider::packed_bars::DayBars;
 use crate::provider::shared_vec::SharedVec;
 use crate::provider::{MarketSnapshot, Quote, SymbolSnapshot};
 
@@ -30,11 +31,11 @@ pub struct SymbolHistory {
 #[derive(Clone, Debug, PartialEq)]
 struct SymbolState {
     is_index: bool,
-    /// Today's final minute bars, ascending; appended to (copy on write while a
-    /// snapshot still holds the previous vector).
-    bars: SharedVec<Bar>,
+    /// Today's final minute bars, ascending, packed where they pack; appended to (copy
+    /// on write while a snapshot still holds the previous vector).
+    bars: DayBars,
     /// Never changed after the start: shared by every snapshot as they are.
-    previous_bars: SharedVec<Bar>,
+    previous_bars: DayBars,
     daily: SharedVec<DailyBar>,
     /// The prior close snapshots report (see [`LiveSession::snapshot`]), fixed at start.
     prior_close: Option<f64>,
@@ -171,11 +172,9 @@ impl LiveSession {
         let Some(state) = self.symbols.get_mut(symbol) else {
             return false;
         };
-        // found on the shared bars first: a copy only for a bar that is really replaced
-        let Some(at) = state.bars.iter().rposition(|b| b.start == bar.start) else {
+        if !state.bars.replace(bar) {
             return false;
-        };
-        state.bars.make_mut()[at] = bar;
+        }
         if state.last_bar_start == Some(bar.start)
             && state
                 .last
@@ -208,7 +207,7 @@ impl LiveSession {
     }
 
     /// The session as a consumer needs it to start: shares every symbol's bars with the
-    /// session (no bar is copied; see [`SharedVec`]).
+    /// session (no bar is copied; packed ones are unpacked when a consumer reads them).
     /// The prior close is the previous session's last regular-session minute close (after
     /// hours excluded), else the last daily close.
     pub fn snapshot(&self, now: DateTime<Utc>) -> MarketSnapshot {
@@ -225,8 +224,8 @@ impl LiveSession {
                     Some(SymbolSnapshot {
                         symbol: symbol.clone(),
                         is_index: s.is_index,
-                        bars: s.bars.clone().into(),
-                        previous_bars: s.previous_bars.clone().into(),
+                        bars: s.bars.to_list(),
+                        previous_bars: s.previous_bars.to_list(),
                         earlier_bars: Default::default(),
                         daily: s.daily.clone(),
                         prior_close: s.prior_close,
@@ -308,7 +307,7 @@ mod tests {
     }
 
     #[test]
-    fn history_from_oversized_rest_answers_is_held_bar_for_bar_without_their_spare_room() {
+    fn history_from_oversized_rest_answers_is_held_packed_bar_for_bar_without_their_spare_room() {
         let session = calendar::session(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
         let previous = calendar::previous_session(session.date);
         // as the REST loader hands them: both in buffers with room for a whole answer
@@ -329,15 +328,22 @@ mod tests {
         let snap = live.snapshot(session.open);
         assert_eq!(snap.symbols[0].previous_bars, previous_bars);
         assert_eq!(snap.symbols[0].bars, bars);
-        assert_eq!(snap.symbols[0].previous_bars.load().capacity(), 960);
-        assert_eq!(snap.symbols[0].bars.load().capacity(), 15);
+        let held = |live: &LiveSession| live.symbols[&spy].clone();
+        let (DayBars::Packed(previous), DayBars::Packed(today)) =
+            (held(&live).previous_bars, held(&live).bars)
+        else {
+            panic!("bars quoted to the cent are held packed");
+        };
+        assert_eq!((previous.capacity(), today.capacity()), (960, 15));
         drop(snap);
         // the rest of the day streams in: room grows an hour or so at a time
         for i in 15..960 {
             let start = session.pre_market_open() + Duration::minutes(i);
             assert!(live.accept_bar(&spy, bar(start, 602.0)));
         }
-        let day = live.snapshot(session.close).symbols[0].bars.load();
+        let DayBars::Packed(day) = held(&live).bars else {
+            panic!("still packed");
+        };
         assert_eq!(day.len(), 960);
         assert!(day.capacity() - day.len() <= crate::provider::shared_vec::MAX_SPARE);
     }

@@ -9,6 +9,7 @@ pub mod chain_files;
 pub mod coverage;
 pub mod live_session;
 pub mod massive;
+pub mod packed_bars;
 pub mod recorded;
 pub mod replay;
 pub mod shared_vec;
