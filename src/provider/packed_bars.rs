@@ -187,7 +187,7 @@ mod tests {
     #[test]
     fn a_bar_quoted_to_the_cent_or_the_basis_point_packs_in_24_bytes_and_unpacks_exactly() {
         assert_eq!(std::mem::size_of::<PackedBar>(), 24);
-        for close in [683.17, 0.0001, 25_312.45, 6_850.0, 199_999.9999, 12.3456] {
+        for close in [683.17, 0.0001, 25_312.45, 6_850.0, 199_999.999_9, 12.345_6] {
             let b = bar(0, close, 1_234_567.0);
             let packed = PackedBar::pack(&b).unwrap_or_else(|| panic!("{close} packs"));
             assert_eq!(packed.unpack(), b, "{close}");
