@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    coach::runtime::heap::limit_arenas();
     let cli = coach::cli::Cli::parse();
     match coach::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
