@@ -158,8 +158,9 @@ struct Refresher {
     /// Last price and its instant per symbol (market clock).
     last: HashMap<Symbol, (f64, DateTime<Utc>)>,
     last_sweep: Option<DateTime<Utc>>,
-    /// Each symbol's points of one New York day (loaded from the store on first sight).
-    days: HashMap<Symbol, (NaiveDate, Vec<GexPoint>)>,
+    /// Each symbol's points of one New York day (loaded from the store on first sight),
+    /// the vector the history board hands out (one copy, not one per refresh).
+    days: HashMap<Symbol, (NaiveDate, Arc<Vec<GexPoint>>)>,
     prune: DailyPrune,
 }
 
@@ -321,7 +322,15 @@ impl Refresher {
         self.cache.evict_stale(now);
         let symbols: Vec<Symbol> = self.last.keys().cloned().collect();
         let mut fresh = Vec::new();
-        for symbol in &symbols {
+        let mut kept = Vec::new();
+        for (i, symbol) in symbols.iter().enumerate() {
+            // Published a part at a time, so the board lets go of the last sweep's
+            // profiles as the new ones come (issue 25: 8,000 symbols' two generations
+            // were 138 MB at the sweep's peak, one is half of it).
+            if i % PUBLISH_EVERY_SYMBOLS == 0 && !fresh.is_empty() {
+                kept.extend(all_expirations(&fresh));
+                publish(board, fresh.drain(..));
+            }
             let refresh = if renewed.contains(symbol) {
                 Refresh::Force
             } else {
@@ -338,11 +347,7 @@ impl Refresher {
             }
             fresh.push((ExpiryFilter::All, all));
         }
-        let kept = fresh
-            .iter()
-            .filter(|(f, _)| *f == ExpiryFilter::All)
-            .map(|(_, p)| p.clone())
-            .collect();
+        kept.extend(all_expirations(&fresh));
         publish(board, fresh.into_iter());
         kept
     }
@@ -373,7 +378,7 @@ impl Refresher {
                     }),
                     None => Vec::new(),
                 };
-                self.days.insert(symbol.clone(), (day, earlier));
+                self.days.insert(symbol.clone(), (day, Arc::new(earlier)));
             }
             let Some((_, points)) = self.days.get_mut(symbol) else {
                 continue;
@@ -386,14 +391,22 @@ impl Refresher {
             {
                 tracing::warn!("storing the GEX history of {symbol}: {e}");
             }
-            points.push(point);
-            changed.push((symbol.clone(), Arc::new(points.clone())));
+            changed.push((symbol.clone(), point));
         }
         if !changed.is_empty() {
+            let days = &mut self.days;
             history.send_modify(|h| {
                 let map = Arc::make_mut(h);
-                for (symbol, points) in changed {
-                    map.insert(symbol, points);
+                for (symbol, point) in changed {
+                    // The board lets go of its reference first, so the point is added in
+                    // place unless a screen still holds the day (issue 25: a copy of
+                    // every symbol's day per refresh grew 8,000 symbols by 0.2 MB a
+                    // market minute).
+                    map.remove(&symbol);
+                    if let Some((_, points)) = days.get_mut(&symbol) {
+                        Arc::make_mut(points).push(point);
+                        map.insert(symbol, points.clone());
+                    }
                 }
             });
         }
@@ -430,6 +443,18 @@ struct SimListing {
     symbol: Symbol,
     spot: f64,
     at: DateTime<Utc>,
+}
+
+/// Symbols whose new profiles a sweep publishes at once.
+const PUBLISH_EVERY_SYMBOLS: usize = 500;
+
+/// The all-expirations profiles among `fresh` (those the history keeps).
+fn all_expirations(
+    fresh: &[(ExpiryFilter, Arc<GexProfile>)],
+) -> impl Iterator<Item = Arc<GexProfile>> + '_ {
+    (fresh.iter())
+        .filter(|(f, _)| *f == ExpiryFilter::All)
+        .map(|(_, p)| p.clone())
 }
 
 fn publish(
