@@ -18,6 +18,8 @@ use crate::domain::Bar;
 pub trait MakeBars: Send + Sync {
     /// The bars, oldest first.
     fn make(&self) -> Vec<Bar>;
+    /// How many bars [`MakeBars::make`] gives, without making them.
+    fn count(&self) -> usize;
 }
 
 #[derive(Clone)]
@@ -34,6 +36,18 @@ impl BarList {
             BarList::Held(bars) => bars.clone(),
             BarList::Made(recipe) => recipe.make().into(),
         }
+    }
+
+    /// How many bars there are (made ones are counted, not made).
+    pub fn len(&self) -> usize {
+        match self {
+            BarList::Held(bars) => bars.len(),
+            BarList::Made(recipe) => recipe.count(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Whether the bars are held (reading them costs nothing).
@@ -109,6 +123,9 @@ mod tests {
                 })
                 .collect()
         }
+        fn count(&self) -> usize {
+            self.0 as usize
+        }
     }
 
     #[test]
@@ -122,7 +139,7 @@ mod tests {
         let made = BarList::Made(Arc::new(Ramp(3)));
         assert!(!made.is_held());
         assert_eq!(made, held);
-        assert_eq!(made.load().len(), 3);
+        assert_eq!((made.len(), made.load().len()), (3, 3));
         assert_eq!(made.load()[2].close, 102.25);
         assert_ne!(BarList::Made(Arc::new(Ramp(2))), held);
         assert!(BarList::default().load().is_empty());

@@ -163,6 +163,9 @@ impl MakeBars for Unpack {
     fn make(&self) -> Vec<Bar> {
         self.0.iter().map(PackedBar::unpack).collect()
     }
+    fn count(&self) -> usize {
+        self.0.len()
+    }
 }
 
 #[cfg(test)]

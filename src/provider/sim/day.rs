@@ -156,6 +156,11 @@ impl MakeBars for DayBars {
             None => Vec::new(),
         }
     }
+    fn count(&self) -> usize {
+        self.specs
+            .get(self.i)
+            .map_or(0, |spec| self.plan.bars_until(spec, self.until))
+    }
 }
 
 impl Clone for SimDay {

@@ -122,6 +122,16 @@ impl SessionPlan {
         self.minute_start(self.total_minutes)
     }
 
+    /// How many final bars `spec` has by `until`: its minutes with a bar that ended by
+    /// then (what a tape played to `until` has made).
+    pub fn bars_until(&self, spec: &Spec, until: DateTime<Utc>) -> usize {
+        (0..self.total_minutes)
+            .map(|m| self.minute_start(m))
+            .take_while(|start| *start + Duration::minutes(1) <= until)
+            .filter(|start| self.has_bar(spec, *start))
+            .count()
+    }
+
     /// Whether the minute starting at `start` has a bar for `spec`: an index trades only
     /// in regular hours, and nothing trades after the after-hours close.
     pub fn has_bar(&self, spec: &Spec, start: DateTime<Utc>) -> bool {

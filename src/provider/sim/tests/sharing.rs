@@ -80,6 +80,13 @@ fn a_snapshot_agrees_with_the_markets_own_answers() {
     let snapshot = m.snapshot(now);
     for s in &snapshot.symbols {
         assert_eq!(s.bars, m.today.bars_until(&s.symbol, now), "{}", s.symbol);
+        assert_eq!(
+            s.bars.len(),
+            s.bars.load().len(),
+            "{}: counted as made",
+            s.symbol
+        );
+        assert_eq!(s.previous_bars.len(), s.previous_bars.load().len());
         let previous_end = m.previous.session.after_hours_close();
         assert_eq!(
             s.previous_bars,
