@@ -1,9 +1,10 @@
 //! The Massive feed's start-up and reconnects (issue 25 item 2b) against local stand-ins
 //! whose stream the test drives step by step: the streams are live before any history is
-//! asked for, and a bar streamed while its symbol's history loads is published once, in
-//! order, after the history's bars, with no backfill; a symbol whose history is in is
-//! published (and streams) while another still loads, and Health says how many are
-//! live and loading; a reconnect within the minute asks REST for nothing, and one after
+//! asked for, and a bar streamed while its symbol's history loads is published at once,
+//! and the snapshot that brings the history has it once, in order, after the history's
+//! bars, with no backfill; a symbol whose history is in is published while another still
+//! loads, both stream at once, and Health says how many are in and that the others are
+//! detected on live bars only; a reconnect within the minute asks REST for nothing, and one after
 //! a missed minute backfills exactly that minute.
 
 use crate::massive_support;
@@ -311,11 +312,12 @@ impl Run {
         }
     }
 
-    /// Reads the bus until a snapshot has every ticker.
+    /// Reads the bus until a snapshot has every ticker with its history.
     async fn until_snapshot_of_all(&mut self) {
         loop {
             if let MarketEvent::Snapshot(s) = self.next().await
                 && s.symbols.len() == TICKERS.len()
+                && s.symbols.iter().all(|s| !s.history_loading)
             {
                 return;
             }
@@ -359,7 +361,7 @@ async fn the_history_is_asked_once_the_stream_is_live_and_a_bar_streamed_meanwhi
     // While the histories load: 13:59 again (REST has it too) and 14:00 (REST does not).
     run.step(Step::Bars(TICKERS.to_vec(), minute("13:59")));
     run.step(Step::Bars(TICKERS.to_vec(), minute("14:00")));
-    run.until_every_symbol_has(minute("14:00")).await;
+    run.until_snapshot_of_all().await;
 
     for t in TICKERS {
         assert_eq!(
@@ -401,15 +403,16 @@ async fn a_symbol_whose_history_is_in_is_published_and_streams_while_another_sti
         }
     }
     let deadline = Instant::now() + Duration::from_secs(2);
-    while run.note().as_deref() != Some("1 symbols live, 1 loading history") {
+    let said = "history loading: 1 of 2 symbols in; detecting on live bars only for the other 1";
+    while run.note().as_deref() != Some(said) {
         assert!(
             Instant::now() < deadline,
-            "Health says how many symbols are live and loading: {:?}",
+            "Health says how many symbols' history is in: {:?}",
             run.note()
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    // AAA streams now; BBB's bar waits for its history.
+    // Both stream at once, BBB's bar too while its history still loads.
     run.step(Step::Bars(TICKERS.to_vec(), minute("14:00")));
     loop {
         if let MarketEvent::Step { bars, .. } = run.next().await
@@ -417,7 +420,11 @@ async fn a_symbol_whose_history_is_in_is_published_and_streams_while_another_sti
         {
             let got: Vec<(&str, DateTime<Utc>)> =
                 bars.iter().map(|(s, b)| (s.as_str(), b.start)).collect();
-            assert_eq!(got, [("AAA", minute("14:00"))], "AAA's bar; BBB's is held");
+            assert_eq!(
+                got,
+                [("AAA", minute("14:00")), ("BBB", minute("14:00"))],
+                "BBB's bar is not held for its history"
+            );
             break;
         }
     }
