@@ -14,18 +14,25 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use coach::domain::{Bar, Symbol};
+use coach::detect::config::DetectorsConfig;
+use coach::domain::{Bar, SetupKind, Symbol};
 use coach::provider::MarketEvent;
 use coach::provider::massive::feed::{FeedClock, MassiveFeedConfig, StreamTimings};
 use coach::provider::massive::limits::RequestLimits;
 use coach::provider::massive::{MassiveConfig, Secret};
+use coach::runtime::AppEvent;
 use coach::runtime::bus::{MarketBus, MarketReceiver};
+use coach::runtime::detect::{DetectorOutputs, LIVE_ONLY_KEY, LIVE_ONLY_NOTE, run_detector};
+use coach::runtime::gex::GexBoard;
 use coach::runtime::health::Health;
+use coach::runtime::metrics::Metrics;
+use coach::runtime::supervisor::WorkerCtx;
+use coach::store::{Store, StoredDetection};
 use futures::{SinkExt, StreamExt};
 use massive_support::{Canned, Delay, Dynamic, HttpServer};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
@@ -40,17 +47,29 @@ fn minute(hh_mm: &str) -> DateTime<Utc> {
     utc(&format!("2013-10-08T{hh_mm}:00Z"))
 }
 
-/// Ticker `t`'s bar of the minute starting at `start`, in cents, different per minute.
+/// Ticker `t`'s bar of the minute starting at `start`, different per minute: from the
+/// open (13:30 UTC, 09:30 New York) a slide of 5 cents a minute below VWAP, then a jump
+/// back above it that the next bar holds (a VWAP reclaim, after 10:00 New York): BBB
+/// crosses at 14:05 and holds at 14:06, AAA two minutes later; then a slow drift up.
 fn bar(t: &str, start: DateTime<Utc>) -> Bar {
-    let base = if t == "AAA" { 50.0 } else { 70.0 };
-    let m = (start - minute("13:30")).num_minutes() as f64;
+    let (base, cross) = if t == "AAA" { (50.0, 37) } else { (70.0, 35) };
+    let m = (start - minute("13:30")).num_minutes();
+    let slide = |m: i64| base - 0.05 * m as f64;
+    let (open, close) = match m {
+        m if m < cross => (slide(m) + 0.02, slide(m)),
+        m if m == cross => (slide(m) + 0.02, slide(m) + 1.2),
+        m => {
+            let held = slide(cross) + 1.3 + 0.01 * (m - cross - 1) as f64;
+            (held - 0.05, held)
+        }
+    };
     Bar {
         start,
-        open: base + m / 100.0,
-        high: base + m / 100.0 + 0.25,
-        low: base + m / 100.0 - 0.25,
-        close: base + m / 100.0 + 0.05,
-        volume: 1000.0 + m,
+        open,
+        high: open.max(close) + 0.05,
+        low: open.min(close) - 0.05,
+        close,
+        volume: 1000.0 + m as f64,
     }
 }
 
@@ -212,11 +231,32 @@ struct Run {
     cancel: CancellationToken,
     /// Each symbol's bars: a snapshot's replace what it had, a step's are appended.
     bars: BTreeMap<Symbol, Vec<Bar>>,
+    /// Opens BBB's history requests (open unless the run was started gated).
+    bbb_gate: watch::Sender<bool>,
+    bus: MarketBus,
     _http: HttpServer,
 }
 
 impl Run {
     async fn start(now: DateTime<Utc>, released: DateTime<Utc>, bbb_delay: Duration) -> Run {
+        Run::launch(now, released, bbb_delay, true).await
+    }
+
+    /// Like `start`, BBB's history requests held until [`Run::land_bbb_history`].
+    async fn start_with_bbb_history_held(now: DateTime<Utc>, released: DateTime<Utc>) -> Run {
+        Run::launch(now, released, Duration::ZERO, false).await
+    }
+
+    fn land_bbb_history(&self) {
+        self.bbb_gate.send_replace(true);
+    }
+
+    async fn launch(
+        now: DateTime<Utc>,
+        released: DateTime<Utc>,
+        bbb_delay: Duration,
+        bbb_open: bool,
+    ) -> Run {
         let rest = Arc::new(Rest {
             released: Mutex::new(released),
             minute_requests: Mutex::new(Vec::new()),
@@ -232,7 +272,16 @@ impl Run {
                 Duration::ZERO
             }
         });
-        let http = HttpServer::start_slow(None, Some(dynamic), delay).await;
+        let (bbb_gate, gate) = watch::channel(bbb_open);
+        let http = if bbb_open {
+            HttpServer::start_slow(None, Some(dynamic), delay).await
+        } else {
+            let gate: massive_support::Gate = Arc::new(move |pq: &str| {
+                pq.contains("/ticker/BBB/range/1/minute/")
+                    .then(|| gate.clone())
+            });
+            HttpServer::start_gated(Some(dynamic), gate).await
+        };
         let (ws_url, steps, subscribed) = stream_server().await;
         let (bus, requests) = MarketBus::new(4096);
         let events = bus.subscribe();
@@ -260,7 +309,8 @@ impl Run {
             ..StreamTimings::default()
         };
         let cancel = CancellationToken::new();
-        let (health, _) = massive_support::spawn_feed_worker(config, bus, requests, &cancel);
+        let (health, _) =
+            massive_support::spawn_feed_worker(config, bus.clone(), requests, &cancel);
         Run {
             rest,
             steps,
@@ -270,8 +320,44 @@ impl Run {
             clock,
             cancel,
             bars: BTreeMap::new(),
+            bbb_gate,
+            bus,
             _http: http,
         }
+    }
+
+    /// Starts the detector worker on this run's bus, storing into `store`; returns the
+    /// detections it shows, in order.
+    fn start_detector(&self, store: &Store) -> mpsc::UnboundedReceiver<StoredDetection> {
+        let health = Health::default();
+        health.register("detector", Duration::from_secs(1));
+        let ctx = WorkerCtx {
+            name: "detector",
+            health,
+            cancel: self.cancel.clone(),
+        };
+        let (ui, mut screen) = mpsc::channel(1024);
+        let outputs = DetectorOutputs {
+            store: store.clone(),
+            ui,
+            metrics: Arc::new(Metrics::default()),
+            owned: coach::runtime::ownership::all(),
+        };
+        let (gex_board, gex) = watch::channel(GexBoard::default());
+        let bus = self.bus.clone();
+        tokio::spawn(async move {
+            let _board = gex_board;
+            run_detector(ctx, DetectorsConfig::default(), bus, gex, outputs).await
+        });
+        let (shown, detections) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(event) = screen.recv().await {
+                if let AppEvent::Detection(d) = event {
+                    let _ = shown.send(d);
+                }
+            }
+        });
+        detections
     }
 
     fn step(&self, step: Step) {
@@ -503,4 +589,76 @@ async fn a_reconnect_after_a_missed_minute_backfills_exactly_that_minute() {
         [("AAA", minute("14:00")), ("BBB", minute("14:00"))],
         "one backfill per symbol, from the missed minute: {requests:?}"
     );
+}
+
+/// The next detection the detector shows.
+async fn next_shown(shown: &mut mpsc::UnboundedReceiver<StoredDetection>) -> StoredDetection {
+    tokio::time::timeout(Duration::from_secs(30), shown.recv())
+        .await
+        .expect("a detection within 30 s")
+        .expect("the detector runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symbol_whose_history_is_slow_is_published_and_detected_on_live_bars_at_once_and_its_signal_is_stored_once()
+ {
+    let t = crate::support::sqlite().await;
+    // 10:07:02 New York; REST has the bars to 09:39, but BBB's history lands only when
+    // the test says so.
+    let mut run =
+        Run::start_with_bbb_history_held(utc("2013-10-08T14:07:02Z"), minute("13:40")).await;
+    let mut shown = run.start_detector(&t.store);
+    run.step(Step::Accept);
+    // The stream from 09:35: BBB slides below VWAP, crosses back at 10:05, holds at 10:06.
+    let mut start = minute("13:35");
+    while start <= minute("14:06") {
+        run.step(Step::Bars(TICKERS.to_vec(), start));
+        start += chrono::Duration::minutes(1);
+    }
+    run.until_every_symbol_has(minute("14:06")).await;
+    assert_eq!(
+        run.bars_of("BBB"),
+        &bars_until("BBB", minute("14:07"))[5..],
+        "BBB's streamed minutes are published while its history is held"
+    );
+    let first = next_shown(&mut shown).await;
+    let reclaim = &first.detection;
+    assert_eq!(
+        (reclaim.symbol.as_str(), reclaim.kind, reclaim.bar_time),
+        ("BBB", SetupKind::VwapReclaim, minute("14:06")),
+        "BBB's reclaim is detected on its live bars, its history still held"
+    );
+    assert_eq!(reclaim.dedup_key, format!("VWAP{LIVE_ONLY_KEY}"));
+    assert!(reclaim.rationale.ends_with(LIVE_ONLY_NOTE), "{}", reclaim.rationale);
+
+    run.land_bbb_history();
+    run.until_snapshot_of_all().await;
+    assert_eq!(
+        run.bars_of("BBB"),
+        bars_until("BBB", minute("14:07")),
+        "with its history: every minute from the open once, in order"
+    );
+    // AAA reclaims at 10:08, after the re-prime with BBB's history: once it shows, that
+    // re-prime's findings were stored and shown before it.
+    run.step(Step::Bars(TICKERS.to_vec(), minute("14:07")));
+    run.step(Step::Bars(TICKERS.to_vec(), minute("14:08")));
+    loop {
+        let d = next_shown(&mut shown).await;
+        if d.detection.symbol.as_str() == "AAA" && d.detection.bar_time == minute("14:08") {
+            assert_eq!(d.detection.kind, SetupKind::VwapReclaim);
+            assert_eq!(d.detection.dedup_key, "VWAP", "AAA's history was in");
+            break;
+        }
+        assert!(
+            !(d.detection.symbol.as_str() == "BBB" && d.detection.kind == SetupKind::VwapReclaim),
+            "BBB's reclaim is not shown again by the re-prime: {d:?}"
+        );
+    }
+    let stored = t.store.detections_on(reclaim.market_date).await.unwrap();
+    let bbb: Vec<_> = stored
+        .iter()
+        .filter(|s| s.detection.symbol.as_str() == "BBB" && s.detection.kind == SetupKind::VwapReclaim)
+        .map(|s| (s.id, s.detection.bar_time))
+        .collect();
+    assert_eq!(bbb, [(first.id, minute("14:06"))], "BBB's reclaim is stored once");
 }
