@@ -31,7 +31,7 @@ use super::metrics::Metrics;
 use super::ownership::{self, Owned};
 use super::supervisor::WorkerCtx;
 use crate::detect::config::DetectorsConfig;
-use crate::detect::engine::Engine;
+use crate::detect::engine::{BarOutcome, Engine};
 use crate::detect::missing::MissingInput;
 use crate::detect::priming;
 use crate::domain::{Bar, Detection, Direction, SetupKind, Symbol};
@@ -47,9 +47,19 @@ pub fn prime(
     config: &DetectorsConfig,
     snapshot: &MarketSnapshot,
 ) -> Result<(Engine, Vec<Detection>), String> {
-    let daily = snapshot.symbols.iter().map(|s| (&s.symbol, &s.daily[..]));
+    prime_some(config, snapshot, |_| true)
+}
+
+/// Like [`prime`], on the snapshot's symbols that `which` picks only.
+fn prime_some(
+    config: &DetectorsConfig,
+    snapshot: &MarketSnapshot,
+    which: impl Fn(&Symbol) -> bool,
+) -> Result<(Engine, Vec<Detection>), String> {
+    let picked = || snapshot.symbols.iter().filter(|s| which(&s.symbol));
+    let daily = picked().map(|s| (&s.symbol, &s.daily[..]));
     // per symbol, merged into feeding order without gathering every bar of the market
-    let minute = snapshot.symbols.iter().map(|s| {
+    let minute = picked().map(|s| {
         let bars = (s.earlier_bars.iter())
             .chain(&s.previous_bars)
             .chain(&s.bars);
@@ -141,6 +151,69 @@ impl LiveOnly {
                 .insert(signal);
         }
         true
+    }
+}
+
+/// Per symbol, how many of today's bars the engine has been fed since it was last primed
+/// (its snapshot's, then its steps') and whether its history was loading then: a later
+/// snapshot of the same session with as many bars and the same history holds nothing the
+/// engine lacks, so only the symbols where either differs (their history arrived, a gap
+/// was filled, steps were skipped for the snapshot) are primed again: at 8,000 symbols a
+/// whole re-prime takes seconds, and the feed publishes a snapshot every few seconds
+/// while its history loads.
+#[derive(Debug, Default)]
+struct Fed {
+    session: Option<NaiveDate>,
+    /// (today's bars fed, history loading when primed)
+    bars: HashMap<Symbol, (usize, bool)>,
+}
+
+impl Fed {
+    /// Which of `snapshot`'s symbols to prime: `None` for all of them (a new session, or
+    /// an engine with a symbol the snapshot lacks).
+    fn stale(&self, snapshot: &MarketSnapshot, engine: &Engine) -> Option<HashSet<Symbol>> {
+        let in_snapshot: HashSet<&Symbol> = snapshot.symbols.iter().map(|s| &s.symbol).collect();
+        if self.session != Some(snapshot.session.date)
+            || engine.symbols().any(|s| !in_snapshot.contains(s))
+        {
+            return None;
+        }
+        let mut stale: HashSet<Symbol> = (snapshot.symbols.iter())
+            .filter(|s| self.bars.get(&s.symbol) != Some(&(s.bars.len(), s.history_loading)))
+            .map(|s| s.symbol.clone())
+            .collect();
+        // an index reads its volume proxy's bars of the same minute while it is primed
+        for (index, proxy) in &engine.config().volume_proxies {
+            if stale.contains(index) {
+                stale.insert(proxy.clone());
+            }
+        }
+        Some(stale)
+    }
+
+    /// After priming `which` (all when `None`) from `snapshot`.
+    fn primed(&mut self, snapshot: &MarketSnapshot, which: Option<&HashSet<Symbol>>) {
+        if which.is_none() {
+            self.bars.clear();
+        }
+        self.session = Some(snapshot.session.date);
+        for s in &snapshot.symbols {
+            if which.is_none_or(|w| w.contains(&s.symbol)) {
+                (self.bars).insert(s.symbol.clone(), (s.bars.len(), s.history_loading));
+            }
+        }
+    }
+
+    /// A step's bar the engine took (not one it had already): one of the session's
+    /// trading day counts (a snapshot holds those).
+    fn stepped(&mut self, symbol: &Symbol, bar: &Bar) {
+        let Some(session) = self.session.and_then(calendar::session) else {
+            return;
+        };
+        if (session.pre_market_open()..session.after_hours_close()).contains(&bar.start) {
+            // a symbol first seen in a step streams before its history
+            self.bars.entry(symbol.clone()).or_insert((0, true)).0 += 1;
+        }
     }
 }
 
@@ -291,7 +364,9 @@ async fn feed_engine(
         return Ok(());
     };
     let mut live_only = LiveOnly::default();
+    let mut fed = Fed::default();
     let (mut engine, mut found) = prime(config, &snapshot)?;
+    fed.primed(&snapshot, None);
     live_only.primed(&snapshot, &mut found);
     let mut today = snapshot.session.date;
     apply_gamma(&mut engine, &gex.borrow_and_update());
@@ -317,12 +392,25 @@ async fn feed_engine(
             Ok(MarketEvent::Snapshot(snapshot)) => {
                 // Priming 8,000 symbols takes seconds: skip snapshots a newer one replaces.
                 let snapshot = events.latest_snapshot().unwrap_or(snapshot);
-                // The old engine goes first: one market's engine in memory, not two.
-                let empty = Engine::new(config.clone()).map_err(|e| e.to_string())?;
-                drop(std::mem::replace(&mut engine, empty));
-                let (fresh, mut found) = prime(config, &snapshot)?;
+                let mut found = match fed.stale(&snapshot, &engine) {
+                    // Only the symbols the snapshot changed, on a fresh engine adopted.
+                    Some(stale) => {
+                        let (fresh, found) = prime_some(config, &snapshot, |s| stale.contains(s))?;
+                        engine.adopt(fresh);
+                        fed.primed(&snapshot, Some(&stale));
+                        found
+                    }
+                    None => {
+                        // The old engine goes first: one market's engine in memory, not two.
+                        let empty = Engine::new(config.clone()).map_err(|e| e.to_string())?;
+                        drop(std::mem::replace(&mut engine, empty));
+                        let (fresh, found) = prime(config, &snapshot)?;
+                        engine = fresh;
+                        fed.primed(&snapshot, None);
+                        found
+                    }
+                };
                 live_only.primed(&snapshot, &mut found);
-                engine = fresh;
                 today = snapshot.session.date;
                 apply_gamma(&mut engine, &gex.borrow());
                 log_missing_inputs(&mut engine, today, &gex.borrow(), &live_only);
@@ -338,7 +426,9 @@ async fn feed_engine(
                 priming::sort_for_feeding(engine.config(), &mut bars);
                 let mut found = Vec::new();
                 for (symbol, bar) in &bars {
-                    engine.on_bar(symbol, bar, &mut found);
+                    if engine.on_bar(symbol, bar, &mut found) != BarOutcome::NotAfterPrevious {
+                        fed.stepped(symbol, bar);
+                    }
                 }
                 found.retain_mut(|d| live_only.take(d));
                 if let Some(date) = bars.iter().map(|(_, b)| calendar::ny_date(b.start)).max() {
@@ -419,6 +509,55 @@ mod tests {
                 .chain(loaded.iter().map(|s| symbol(s, false)))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn a_later_snapshot_reprimes_only_the_symbols_whose_history_arrived_or_bars_differ() {
+        let config = DetectorsConfig::default();
+        let mut first = snapshot(&["QQQ"], &["SPY", "IWM", "DIA"]);
+        let open = first.session.open;
+        let bar = |m: i64| Bar {
+            start: open + chrono::Duration::minutes(m),
+            open: 100.0,
+            high: 100.5,
+            low: 99.5,
+            close: 100.2,
+            volume: 1000.0,
+        };
+        for s in &mut first.symbols {
+            s.bars = vec![bar(0), bar(1)].into();
+        }
+        let (mut engine, _) = prime(&config, &first).unwrap();
+        let mut fed = Fed::default();
+        fed.primed(&first, None);
+        // a step brings 09:32 of SPY and QQQ; IWM's misses the snapshot below
+        let mut out = Vec::new();
+        for s in ["SPY", "QQQ"] {
+            let symbol = Symbol::parse(s).unwrap();
+            assert_eq!(
+                engine.on_bar(&symbol, &bar(2), &mut out),
+                BarOutcome::Regular
+            );
+            fed.stepped(&symbol, &bar(2));
+        }
+        let mut later = snapshot(&[], &["QQQ", "SPY", "IWM", "DIA"]);
+        for s in &mut later.symbols {
+            let upto = if s.symbol.as_str() == "DIA" { 2 } else { 3 };
+            s.bars = (0..upto).map(bar).collect::<Vec<_>>().into();
+        }
+        let stale = fed.stale(&later, &engine).expect("the same session");
+        let mut names: Vec<&str> = stale.iter().map(|s| s.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            ["IWM", "QQQ"],
+            "QQQ's history arrived, IWM's 09:32 was skipped"
+        );
+        let next_day = snapshot(&[], &["SPY"]);
+        assert!(
+            fed.stale(&next_day, &engine).is_none(),
+            "a symbol left: all again"
+        );
     }
 
     #[test]

@@ -60,9 +60,10 @@ pub(super) const MAX_EVENTS_PER_STEP: usize = 1024;
 
 /// Connects the streams and loads the session's history at once, then serves stream
 /// events, histories, backfills and snapshot requests until cancelled or a stream stops
-/// for good. While the history loads, the symbols loaded so far are published as a new
-/// snapshot every few seconds (`announce_every`), so the detector and the other consumers
-/// start on them while the rest load. Prices and bars are published as they arrive: the
+/// for good. While the history loads, every symbol's bars and prices stream at once (the
+/// consumers run on live bars only for a symbol whose history is not in), and the
+/// symbols whose history arrived are published as a new snapshot every few seconds
+/// (`announce_every`), so the detector and the other consumers re-prime with it. Prices and bars are published as they arrive: the
 /// events ready together (a frame's) become one `Step`, with no batching interval in
 /// front of the screen, the evaluator and the alerts. The heartbeat, the snapshots of
 /// the loading symbols and the session roll run on their own timer.

@@ -81,8 +81,7 @@ pub type Delay = Arc<dyn Fn(&str) -> std::time::Duration + Send + Sync>;
 
 /// Requests that wait until the test opens their gate (by path and query): `None` for
 /// those answered at once.
-pub type Gate =
-    Arc<dyn Fn(&str) -> Option<tokio::sync::watch::Receiver<bool>> + Send + Sync>;
+pub type Gate = Arc<dyn Fn(&str) -> Option<tokio::sync::watch::Receiver<bool>> + Send + Sync>;
 
 /// Requests being answered now, and the most there ever were at once.
 #[derive(Default)]

@@ -629,7 +629,11 @@ async fn a_symbol_whose_history_is_slow_is_published_and_detected_on_live_bars_a
         "BBB's reclaim is detected on its live bars, its history still held"
     );
     assert_eq!(reclaim.dedup_key, format!("VWAP{LIVE_ONLY_KEY}"));
-    assert!(reclaim.rationale.ends_with(LIVE_ONLY_NOTE), "{}", reclaim.rationale);
+    assert!(
+        reclaim.rationale.ends_with(LIVE_ONLY_NOTE),
+        "{}",
+        reclaim.rationale
+    );
 
     run.land_bbb_history();
     run.until_snapshot_of_all().await;
@@ -657,8 +661,14 @@ async fn a_symbol_whose_history_is_slow_is_published_and_detected_on_live_bars_a
     let stored = t.store.detections_on(reclaim.market_date).await.unwrap();
     let bbb: Vec<_> = stored
         .iter()
-        .filter(|s| s.detection.symbol.as_str() == "BBB" && s.detection.kind == SetupKind::VwapReclaim)
+        .filter(|s| {
+            s.detection.symbol.as_str() == "BBB" && s.detection.kind == SetupKind::VwapReclaim
+        })
         .map(|s| (s.id, s.detection.bar_time))
         .collect();
-    assert_eq!(bbb, [(first.id, minute("14:06"))], "BBB's reclaim is stored once");
+    assert_eq!(
+        bbb,
+        [(first.id, minute("14:06"))],
+        "BBB's reclaim is stored once"
+    );
 }
