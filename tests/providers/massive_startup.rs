@@ -4,7 +4,9 @@
 //! and the snapshot that brings the history has it once, in order, after the history's
 //! bars, with no backfill; a symbol whose history is in is published while another still
 //! loads, both stream at once, and Health says how many are in and that the others are
-//! detected on live bars only; a reconnect within the minute asks REST for nothing, and one after
+//! detected on live bars only; a minute the history may lack is fetched while the stream
+//! flows, and fills in with a snapshot; a symbol whose history is slow is detected on its
+//! live bars at once and its signal stored once; a reconnect within the minute asks REST for nothing, and one after
 //! a missed minute backfills exactly that minute.
 
 use crate::massive_support;
@@ -239,12 +241,22 @@ struct Run {
 
 impl Run {
     async fn start(now: DateTime<Utc>, released: DateTime<Utc>, bbb_delay: Duration) -> Run {
-        Run::launch(now, released, bbb_delay, true).await
+        Run::launch(now, released, bbb_delay, true, Duration::ZERO).await
+    }
+
+    /// Like `start`, with REST lagging the stream by up to `settle` (the feed's
+    /// `backfill_settle`).
+    async fn start_with_settle(
+        now: DateTime<Utc>,
+        released: DateTime<Utc>,
+        settle: Duration,
+    ) -> Run {
+        Run::launch(now, released, Duration::ZERO, true, settle).await
     }
 
     /// Like `start`, BBB's history requests held until [`Run::land_bbb_history`].
     async fn start_with_bbb_history_held(now: DateTime<Utc>, released: DateTime<Utc>) -> Run {
-        Run::launch(now, released, Duration::ZERO, false).await
+        Run::launch(now, released, Duration::ZERO, false, Duration::ZERO).await
     }
 
     fn land_bbb_history(&self) {
@@ -256,6 +268,7 @@ impl Run {
         released: DateTime<Utc>,
         bbb_delay: Duration,
         bbb_open: bool,
+        settle: Duration,
     ) -> Run {
         let rest = Arc::new(Rest {
             released: Mutex::new(released),
@@ -298,7 +311,7 @@ impl Run {
         config.clock = clock;
         config.heartbeat_every = Duration::from_millis(20);
         config.announce_every = Duration::from_millis(50);
-        config.backfill_settle = Duration::ZERO;
+        config.backfill_settle = settle;
         config.limits = RequestLimits {
             max_concurrent: 4,
             per_minute: 0,
@@ -670,5 +683,58 @@ async fn a_symbol_whose_history_is_slow_is_published_and_detected_on_live_bars_a
         bbb,
         [(first.id, minute("14:06"))],
         "BBB's reclaim is stored once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_minute_the_history_may_lack_is_fetched_while_the_stream_flows_and_fills_in_with_a_snapshot()
+ {
+    // 10:00:07 New York, REST lagging the stream by up to 10 s: the histories asked now
+    // may lack 09:59 (they do: REST has up to 09:58), so 09:59 is fetched at 10:00:10.
+    let mut run = Run::start_with_settle(
+        utc("2013-10-08T14:00:07Z"),
+        minute("13:59"),
+        Duration::from_secs(10),
+    )
+    .await;
+    run.step(Step::Accept);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while run.minute_requests().len() < TICKERS.len() {
+        assert!(Instant::now() < deadline, "both histories are asked for");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    *run.rest.released.lock().unwrap() = minute("14:00");
+    run.step(Step::Bars(TICKERS.to_vec(), minute("14:00")));
+    // 10:00 goes out at once; 09:59 fills in later, with a snapshot.
+    let mut streamed_before_filled = false;
+    loop {
+        let event = run.next().await;
+        if let MarketEvent::Step { bars, .. } = &event
+            && bars.iter().any(|(_, b)| b.start == minute("14:00"))
+        {
+            streamed_before_filled = true;
+        }
+        if matches!(event, MarketEvent::Snapshot(_))
+            && TICKERS
+                .iter()
+                .all(|t| run.bars_of(t) == bars_until(t, minute("14:01")))
+        {
+            break;
+        }
+    }
+    assert!(
+        streamed_before_filled,
+        "the streamed 10:00 is not held for the missing 09:59"
+    );
+    let requests = run.minute_requests();
+    let mut backfills: Vec<(&str, DateTime<Utc>)> = requests[TICKERS.len()..]
+        .iter()
+        .map(|r| (r.ticker.as_str(), r.from))
+        .collect();
+    backfills.sort();
+    assert_eq!(
+        backfills,
+        [("AAA", minute("13:59")), ("BBB", minute("13:59"))],
+        "one request per symbol, from the minute its history may lack: {requests:?}"
     );
 }
