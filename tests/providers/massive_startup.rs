@@ -6,8 +6,8 @@
 //! loads, both stream at once, and Health says how many are in and that the others are
 //! detected on live bars only; a minute the history may lack is fetched while the stream
 //! flows, and fills in with a snapshot; a symbol whose history is slow is detected on its
-//! live bars at once and its signal stored once; a reconnect within the minute asks REST for nothing, and one after
-//! a missed minute backfills exactly that minute.
+//! live bars at once and its signal stored once; a reconnect within the minute asks REST
+//! for nothing, and one after a missed minute backfills exactly that minute.
 
 use crate::massive_support;
 
