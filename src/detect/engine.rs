@@ -194,6 +194,33 @@ impl Engine {
         self.slots.iter().map(|s| &s.symbol)
     }
 
+    /// Takes `fresh`'s symbols in place of this engine's, adding those it lacks: a partial
+    /// re-prime (the live detector primes only the symbols a feed snapshot changed on a
+    /// fresh engine, then adopts them). The other symbols keep their state; volume
+    /// proxies are linked again by symbol; `fresh`'s missing-input notes follow. Both
+    /// engines must have the same config.
+    pub fn adopt(&mut self, fresh: Engine) {
+        let Engine { slots, missing, .. } = fresh;
+        for slot in slots {
+            match self.by_symbol.get(&slot.symbol) {
+                Some(&i) => self.slots[i] = slot,
+                None => {
+                    self.by_symbol.insert(slot.symbol.clone(), self.slots.len());
+                    self.slots.push(slot);
+                }
+            }
+        }
+        // a proxy is a position in `slots`: every link is made again in this engine
+        let by_symbol = &self.by_symbol;
+        for slot in &mut self.slots {
+            slot.proxy = (slot.proxy_symbol.as_ref()).and_then(|p| by_symbol.get(p).copied());
+        }
+        self.last_slot = 0;
+        if self.missing.len() < MAX_UNTAKEN_MISSING_INPUTS {
+            self.missing.extend(missing);
+        }
+    }
+
     /// Takes the notes of detectors that cannot fire this session for a missing input
     /// (one per symbol, session and detector, made at the session's first regular bar),
     /// oldest first. Allocates nothing when there are none. Take them at least every
@@ -348,6 +375,58 @@ mod tests {
             close: c,
             volume: v,
         }
+    }
+
+    #[test]
+    fn a_symbol_primed_apart_and_adopted_carries_on_as_if_primed_with_the_rest() {
+        let (spx, spy, qqq) = (sym("SPX"), sym("SPY"), sym("QQQ"));
+        let day = NaiveDate::from_ymd_opt(2024, 11, 26).unwrap();
+        let t = |m: u32| {
+            calendar::ny_instant(
+                day,
+                NaiveTime::from_hms_opt(9 + (30 + m) / 60, (30 + m) % 60, 0).unwrap(),
+            )
+        };
+        let feed = |engine: &mut Engine, symbols: &[&Symbol], minutes: std::ops::Range<u32>| {
+            let mut out = Vec::new();
+            for m in minutes {
+                for s in symbols {
+                    let p = 100.0 + f64::from(m % 7);
+                    let volume = if s.as_str() == "SPX" {
+                        0.0
+                    } else {
+                        1000.0 + f64::from(m)
+                    };
+                    engine.on_bar(
+                        s,
+                        &bar(t(m), p, p + 0.5, p - 0.5, p + 0.1, volume),
+                        &mut out,
+                    );
+                }
+            }
+            out
+        };
+        let config = DetectorsConfig::default();
+        let mut whole = Engine::new(config.clone()).unwrap();
+        feed(&mut whole, &[&spy, &spx, &qqq], 0..40);
+        // SPY and SPX from the start; QQQ primed apart (its history came later) and adopted
+        let mut engine = Engine::new(config.clone()).unwrap();
+        feed(&mut engine, &[&spy, &spx], 0..40);
+        let mut fresh = Engine::new(config).unwrap();
+        feed(&mut fresh, &[&qqq], 0..40);
+        engine.adopt(fresh);
+        for s in [&spy, &spx, &qqq] {
+            assert_eq!(
+                format!("{:?}", engine.market(s).unwrap().vwap()),
+                format!("{:?}", whole.market(s).unwrap().vwap()),
+                "{s}"
+            );
+        }
+        // and on: the same detections, SPX still reading SPY's volume
+        let later = feed(&mut engine, &[&spy, &spx, &qqq], 40..90);
+        let expected = feed(&mut whole, &[&spy, &spx, &qqq], 40..90);
+        assert_eq!(later, expected);
+        assert_eq!(engine.symbols().count(), 3);
     }
 
     #[test]

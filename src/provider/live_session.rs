@@ -4,6 +4,11 @@
 //! exact: a minute bar is accepted only when it starts after the symbol's last accepted
 //! bar, so bars arriving twice (stream and REST backfill overlap) are published once and
 //! always in order.
+//!
+//! While a live feed starts, a symbol can stream before its history is in: it is held
+//! live only ([`LiveSession::start_live`]), its streamed bars kept and served with
+//! `history_loading` set, and its history, when it lands ([`LiveSession::add_history`]),
+//! is merged with them by minute start, each minute once, in order.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +36,8 @@ pub struct SymbolHistory {
 #[derive(Clone, Debug, PartialEq)]
 struct SymbolState {
     is_index: bool,
+    /// Whether its REST history is in; `false` while only its streamed bars are held.
+    history: bool,
     /// Today's final minute bars, ascending, packed where they pack; appended to (copy
     /// on write while a snapshot still holds the previous vector).
     bars: DayBars,
@@ -87,18 +94,42 @@ impl LiveSession {
         }
     }
 
-    /// Takes the history of one of the display order's symbols (replacing any it had); the
-    /// last price starts as the newest bar's close.
-    pub fn add_history(&mut self, symbol: Symbol, history: SymbolHistory) {
+    /// Takes the history of one of the display order's symbols; the last price starts as
+    /// the newest bar's close. A symbol held live only keeps its streamed bars: merged
+    /// with the history's by minute start (the history's bar where both have a minute),
+    /// each minute once, in order; its last price stays when newer. A symbol whose history
+    /// was in already has it replaced.
+    pub fn add_history(&mut self, symbol: Symbol, mut history: SymbolHistory) {
         let previous_close = crate::market::calendar::previous_session(self.session.date).close;
-        let newest = history
+        let streamed = self
+            .symbols
+            .remove(&symbol)
+            .filter(|s| !s.history)
+            .map(|s| (s.bars.to_vec(), s.last, s.last_bar_start));
+        let mut newest = history
             .bars
             .last()
             .or(history.previous_bars.last())
-            .copied();
+            .map(|b| b.start);
+        let mut last = history
+            .bars
+            .last()
+            .or(history.previous_bars.last())
+            .map(|b| quote_of(&symbol, b));
+        if let Some((bars, streamed_last, streamed_newest)) = streamed {
+            history.bars = merge_by_start(std::mem::take(&mut history.bars), bars);
+            newest = newest.max(streamed_newest);
+            if streamed_last
+                .as_ref()
+                .is_some_and(|q| last.as_ref().is_none_or(|l| l.at <= q.at))
+            {
+                last = streamed_last;
+            }
+        }
         let state = SymbolState {
-            last: newest.map(|b| quote_of(&symbol, &b)),
-            last_bar_start: newest.map(|b| b.start),
+            history: true,
+            last,
+            last_bar_start: newest,
             prior_close: history
                 .previous_bars
                 .iter()
@@ -114,8 +145,35 @@ impl LiveSession {
         self.symbols.insert(symbol, state);
     }
 
-    /// Whether the symbol's history is in (it is served, and takes bars and prices).
+    /// Holds a symbol of the display order whose history is still loading live only: it
+    /// takes its streamed bars and prices from now on, and is served with
+    /// `history_loading` until [`LiveSession::add_history`]. Nothing for a symbol already
+    /// held or not in the display order.
+    pub fn start_live(&mut self, symbol: &Symbol, is_index: bool) {
+        if self.symbols.contains_key(symbol) || !self.order.contains(symbol) {
+            return;
+        }
+        let state = SymbolState {
+            is_index,
+            history: false,
+            bars: DayBars::default(),
+            previous_bars: DayBars::default(),
+            daily: SharedVec::default(),
+            prior_close: None,
+            last: None,
+            last_bar_start: None,
+        };
+        self.symbols.insert(symbol.clone(), state);
+    }
+
+    /// Whether the symbol's history is in.
     pub fn has_history(&self, symbol: &Symbol) -> bool {
+        self.symbols.get(symbol).is_some_and(|s| s.history)
+    }
+
+    /// Whether the symbol is held (with its history, or live only while it loads): it
+    /// is served, and takes bars and prices.
+    pub fn is_held(&self, symbol: &Symbol) -> bool {
         self.symbols.contains_key(symbol)
     }
 
@@ -186,6 +244,34 @@ impl LiveSession {
         true
     }
 
+    /// Merges `bars` of one symbol (a REST answer) with what it holds, by minute start:
+    /// those newer than its newest bar are accepted in order and returned (to publish);
+    /// those of today's trading day older than it whose minute it lacks fill their gap,
+    /// in place. Returns the new bars, and whether a gap was filled (consumers that saw
+    /// the later bars need a new snapshot to have it).
+    pub fn merge_bars(&mut self, symbol: &Symbol, mut bars: Vec<Bar>) -> (Vec<Bar>, bool) {
+        bars.sort_by_key(|b| b.start);
+        let newest = self.last_bar_start(symbol);
+        let (older, newer): (Vec<Bar>, Vec<Bar>) = bars
+            .into_iter()
+            .partition(|b| newest.is_some_and(|last| b.start <= last));
+        let day = self.session.pre_market_open()..self.session.after_hours_close();
+        let mut filled = false;
+        if let Some(state) = self.symbols.get_mut(symbol) {
+            let gaps: Vec<Bar> = older
+                .into_iter()
+                .filter(|b| day.contains(&b.start))
+                .filter(|b| !state.bars.has_start(b.start))
+                .collect();
+            if !gaps.is_empty() {
+                filled = true;
+                let merged = merge_by_start(state.bars.to_vec(), gaps);
+                state.bars = merged.into();
+            }
+        }
+        (self.accept_bars(symbol, newer), filled)
+    }
+
     /// Accepts `bars` of one symbol in start order; returns those that were new.
     pub fn accept_bars(&mut self, symbol: &Symbol, mut bars: Vec<Bar>) -> Vec<Bar> {
         bars.sort_by_key(|b| b.start);
@@ -230,11 +316,21 @@ impl LiveSession {
                         daily: s.daily.clone(),
                         prior_close: s.prior_close,
                         last: s.last.clone(),
+                        history_loading: !s.history,
                     })
                 })
                 .collect(),
         }
     }
+}
+
+/// `first` and `second`, each ascending by start, as one ascending list with each minute
+/// once (`first`'s bar where both have it).
+fn merge_by_start(first: Vec<Bar>, second: Vec<Bar>) -> Vec<Bar> {
+    let mut by_start: BTreeMap<DateTime<Utc>, Bar> =
+        second.into_iter().map(|b| (b.start, b)).collect();
+    by_start.extend(first.into_iter().map(|b| (b.start, b)));
+    by_start.into_values().collect()
 }
 
 #[cfg(test)]
@@ -370,6 +466,79 @@ mod tests {
         assert_eq!(names, ["SPY", "IWM"], "display order, QQQ still loading");
         assert_eq!(snap.symbols[1].last.as_ref().unwrap().price, 240.0);
         assert_eq!(live.symbols().len(), 3);
+    }
+
+    #[test]
+    fn a_symbol_streaming_before_its_history_keeps_its_bars_and_gets_history_before_them() {
+        let session = calendar::session(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()).unwrap();
+        let qqq = Symbol::parse("QQQ").unwrap();
+        let mut live = LiveSession::loading(session, false, vec![qqq.clone()]);
+        let open = session.open;
+        let m = |i: i64| open + Duration::minutes(i);
+        live.start_live(&qqq, false);
+        assert!(!live.has_history(&qqq) && live.is_held(&qqq));
+        // 09:32 and 09:33 stream while the history loads
+        assert!(live.accept_bar(&qqq, bar(m(2), 502.0)));
+        assert!(live.accept_bar(&qqq, bar(m(3), 503.0)));
+        let snap = live.snapshot(m(4));
+        assert!(snap.symbols[0].history_loading, "served as live bars only");
+        assert_eq!(snap.symbols[0].bars.len(), 2);
+        // the history asked at 09:33:30 has 09:30 to 09:32 (09:32 twice, REST's kept)
+        let history = SymbolHistory {
+            bars: vec![bar(m(0), 500.0), bar(m(1), 501.0), bar(m(2), 502.5)],
+            ..SymbolHistory::default()
+        };
+        live.add_history(qqq.clone(), history);
+        let snap = live.snapshot(m(4));
+        let symbol = &snap.symbols[0];
+        assert!(!symbol.history_loading);
+        let closes: Vec<f64> = symbol.bars.load().iter().map(|b| b.close).collect();
+        assert_eq!(
+            closes,
+            [500.0, 501.0, 502.5, 503.0],
+            "each minute once, in order"
+        );
+        assert_eq!(
+            symbol.last.as_ref().unwrap().price,
+            503.0,
+            "the newest price stays"
+        );
+        assert!(
+            !live.accept_bar(&qqq, bar(m(3), 1.0)),
+            "09:33 is in already"
+        );
+        assert!(live.accept_bar(&qqq, bar(m(4), 504.0)));
+    }
+
+    #[test]
+    fn a_gap_fetched_after_later_minutes_streamed_fills_in_place_and_publishes_only_newer() {
+        let (mut live, spy) = setup();
+        let open = live.session.open;
+        let m = |i: i64| open + Duration::minutes(i);
+        // the history ends at 09:30; 09:33 streamed; REST answers 09:31 to 09:34
+        assert!(live.accept_bar(&spy, bar(m(3), 603.0)));
+        let answer = vec![
+            bar(m(1), 601.0),
+            bar(m(2), 602.0),
+            bar(m(3), 9.0),
+            bar(m(4), 604.0),
+        ];
+        let (new, filled) = live.merge_bars(&spy, answer);
+        assert!(filled, "09:31 and 09:32 were missing");
+        assert_eq!(
+            new,
+            [bar(m(4), 604.0)],
+            "only the newer minute goes out in a step"
+        );
+        let closes: Vec<f64> = live.snapshot(m(5)).symbols[0]
+            .bars
+            .load()
+            .iter()
+            .map(|b| b.close)
+            .collect();
+        assert_eq!(closes, [600.0, 601.0, 602.0, 603.0, 604.0]);
+        let (new, filled) = live.merge_bars(&spy, vec![bar(m(2), 1.0)]);
+        assert!(new.is_empty() && !filled, "nothing missing any more");
     }
 
     #[test]

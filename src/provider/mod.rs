@@ -66,6 +66,11 @@ pub struct SymbolSnapshot {
     pub daily: SharedVec<DailyBar>,
     pub prior_close: Option<f64>,
     pub last: Option<Quote>,
+    /// Its history is still loading (a live feed's start-up): `bars` are only the minutes
+    /// streamed since the feed started and `previous_bars`, `earlier_bars` and `daily` are
+    /// empty, so detectors that need history stay silent on it until a later snapshot
+    /// has it with its history.
+    pub history_loading: bool,
 }
 
 /// The live stream, in time order.

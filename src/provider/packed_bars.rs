@@ -101,6 +101,23 @@ impl DayBars {
         }
     }
 
+    /// The bars as they came.
+    pub fn to_vec(&self) -> Vec<Bar> {
+        match self {
+            DayBars::Packed(bars) => bars.iter().map(PackedBar::unpack).collect(),
+            DayBars::Plain(bars) => bars.to_vec(),
+        }
+    }
+
+    /// Whether a bar starts at `start` (the bars ascending by start).
+    pub fn has_start(&self, start: DateTime<Utc>) -> bool {
+        match self {
+            DayBars::Packed(bars) => bars.binary_search_by_key(&start, |b| b.unpack().start),
+            DayBars::Plain(bars) => bars.binary_search_by_key(&start, |b| b.start),
+        }
+        .is_ok()
+    }
+
     /// Appends `bar`; the first bar that does not pack turns the list plain.
     pub fn push(&mut self, bar: Bar) {
         match (&mut *self, PackedBar::pack(&bar)) {

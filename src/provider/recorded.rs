@@ -173,6 +173,7 @@ impl Playable for RecordedMarket {
                             .into(),
                         earlier_bars: self.earlier_bars(all).into(),
                         prior_close: self.prior_close(all, &daily),
+                        history_loading: false,
                         daily: daily.into(),
                         last: last.map(|(price, at)| Quote {
                             symbol: symbol.clone(),

@@ -1,6 +1,21 @@
 //! The detector worker: feeds every final bar from the bus through the detector engine,
 //! stores each detection once, and tells the screen about the new ones.
+//!
+//! Symbols whose history is still loading (a live feed's start-up: the snapshot has them
+//! with `history_loading`, or a step brings a symbol the snapshot lacks) are detected on
+//! their live bars at once; the detectors that need history (daily ATR, prior day,
+//! relative volume) stay silent on them, as for any missing input, without a log line
+//! each (the feed's Health note says the history is loading). What a trader sees:
+//! - a signal found on live bars only is stored and shown at once, its rationale ending
+//!   with [`LIVE_ONLY_NOTE`] and its dedup key with [`LIVE_ONLY_KEY`];
+//! - when a snapshot brings the symbol's history, the engine is re-primed on history and
+//!   live bars together: the day's signals found in the history are stored and shown then
+//!   (as at any start), and a signal already shown for the same bar, kind, direction and
+//!   level is not stored or shown again;
+//! - a live-only signal the whole picture would not have made stays as it was shown (it
+//!   is not withdrawn: a trader may already have acted on it).
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -16,15 +31,15 @@ use super::metrics::Metrics;
 use super::ownership::{self, Owned};
 use super::supervisor::WorkerCtx;
 use crate::detect::config::DetectorsConfig;
-use crate::detect::engine::Engine;
+use crate::detect::engine::{BarOutcome, Engine};
 use crate::detect::missing::MissingInput;
 use crate::detect::priming;
-use crate::domain::{Bar, Detection, SetupKind, Symbol};
+use crate::domain::{Bar, Detection, Direction, SetupKind, Symbol};
 use crate::gex::ExpiryFilter;
 use crate::market::calendar;
 use crate::provider::bar_list::BarList;
 use crate::provider::shared_vec::SharedVec;
-use crate::provider::{MarketEvent, MarketSnapshot};
+use crate::provider::{MarketEvent, MarketSnapshot, SymbolSnapshot};
 use crate::store::Store;
 
 /// A fresh engine primed with the snapshot through the priming `coach replay` uses: daily
@@ -39,15 +54,27 @@ pub fn prime(
     config: &DetectorsConfig,
     snapshot: &MarketSnapshot,
 ) -> Result<(Engine, Vec<Detection>), String> {
+    prime_some(config, snapshot, |_| true)
+}
+
+/// Like [`prime`], on the snapshot's symbols that `which` picks only.
+fn prime_some(
+    config: &DetectorsConfig,
+    snapshot: &MarketSnapshot,
+    which: impl Fn(&Symbol) -> bool,
+) -> Result<(Engine, Vec<Detection>), String> {
     let mut engine = Engine::new(config.clone()).map_err(|e| e.to_string())?;
-    for s in &snapshot.symbols {
+    let picked: Vec<&SymbolSnapshot> = (snapshot.symbols.iter())
+        .filter(|s| which(&s.symbol))
+        .collect();
+    for s in &picked {
         engine.add_daily_bars(&s.symbol, &s.daily);
     }
-    let symbols: Vec<&Symbol> = snapshot.symbols.iter().map(|s| &s.symbol).collect();
+    let symbols: Vec<&Symbol> = picked.iter().map(|s| &s.symbol).collect();
     let (mut found, mut group_found) = (Vec::new(), Vec::new());
     for group in priming::feeding_groups(config, &symbols) {
         let loaded: Vec<(&Symbol, [SharedVec<Bar>; 3])> = (group.iter())
-            .filter_map(|&i| snapshot.symbols.get(i))
+            .filter_map(|&i| picked.get(i))
             .map(|s| {
                 let lists = [&s.earlier_bars, &s.previous_bars, &s.bars];
                 (&s.symbol, lists.map(BarList::load))
@@ -70,6 +97,151 @@ pub fn prime(
     Ok((engine, found))
 }
 
+/// Ends the dedup key of a detection found on live bars only: its store key never meets
+/// one found with the history (which may number the same level's signals differently).
+pub const LIVE_ONLY_KEY: &str = " (live bars only)";
+
+/// Ends the rationale of a detection found on live bars only.
+pub const LIVE_ONLY_NOTE: &str =
+    " Found on live bars only: this symbol's history was still loading.";
+
+/// One signal as a trader tells it apart: kind, direction, the signal bar's start (UTC)
+/// and its level (the dedup key without the engine's `#n` occurrence or the live-only
+/// mark).
+type Signal = (SetupKind, Direction, chrono::DateTime<chrono::Utc>, String);
+
+fn signal_of(d: &Detection) -> Signal {
+    let key = d
+        .dedup_key
+        .strip_suffix(LIVE_ONLY_KEY)
+        .unwrap_or(&d.dedup_key);
+    let key = match key.rsplit_once(" #") {
+        Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => base,
+        _ => key,
+    };
+    (d.kind, d.direction, d.bar_time, key.to_string())
+}
+
+/// The symbols the engine runs on live bars only, and the signals found on them, so
+/// that no signal is stored twice when their history arrives.
+#[derive(Debug, Default)]
+struct LiveOnly {
+    /// The symbols of the last snapshot with their history; any other is live only.
+    with_history: HashSet<Symbol>,
+    /// The session the signals below belong to.
+    date: Option<NaiveDate>,
+    /// Per symbol, the signals found on its live bars only (stored and shown).
+    found: HashMap<Symbol, HashSet<Signal>>,
+}
+
+impl LiveOnly {
+    fn is_live_only(&self, symbol: &Symbol) -> bool {
+        !self.with_history.contains(symbol)
+    }
+
+    /// After priming from `snapshot`: marks what was found on symbols still live only,
+    /// and drops every signal already found on live bars (stored and shown then).
+    fn primed(&mut self, snapshot: &MarketSnapshot, found: &mut Vec<Detection>) {
+        if self.date != Some(snapshot.session.date) {
+            self.date = Some(snapshot.session.date);
+            self.found.clear();
+        }
+        self.with_history = (snapshot.symbols.iter())
+            .filter(|s| !s.history_loading)
+            .map(|s| s.symbol.clone())
+            .collect();
+        found.retain_mut(|d| self.take(d));
+        let with_history = &self.with_history;
+        self.found
+            .retain(|symbol, _| !with_history.contains(symbol));
+    }
+
+    /// A detection of a step: marked when its symbol is live only; `false` when the
+    /// signal was found on live bars already.
+    fn take(&mut self, d: &mut Detection) -> bool {
+        let signal = signal_of(d);
+        if self
+            .found
+            .get(&d.symbol)
+            .is_some_and(|f| f.contains(&signal))
+        {
+            return false;
+        }
+        if self.is_live_only(&d.symbol) {
+            d.dedup_key.push_str(LIVE_ONLY_KEY);
+            d.rationale.push_str(LIVE_ONLY_NOTE);
+            self.found
+                .entry(d.symbol.clone())
+                .or_default()
+                .insert(signal);
+        }
+        true
+    }
+}
+
+/// Per symbol, how many of today's bars the engine has been fed since it was last primed
+/// (its snapshot's, then its steps') and whether its history was loading then: a later
+/// snapshot of the same session with as many bars and the same history holds nothing the
+/// engine lacks, so only the symbols where either differs (their history arrived, a gap
+/// was filled, steps were skipped for the snapshot) are primed again: at 8,000 symbols a
+/// whole re-prime takes seconds, and the feed publishes a snapshot every few seconds
+/// while its history loads.
+#[derive(Debug, Default)]
+struct Fed {
+    session: Option<NaiveDate>,
+    /// (today's bars fed, history loading when primed)
+    bars: HashMap<Symbol, (usize, bool)>,
+}
+
+impl Fed {
+    /// Which of `snapshot`'s symbols to prime: `None` for all of them (a new session, or
+    /// an engine with a symbol the snapshot lacks).
+    fn stale(&self, snapshot: &MarketSnapshot, engine: &Engine) -> Option<HashSet<Symbol>> {
+        let in_snapshot: HashSet<&Symbol> = snapshot.symbols.iter().map(|s| &s.symbol).collect();
+        if self.session != Some(snapshot.session.date)
+            || engine.symbols().any(|s| !in_snapshot.contains(s))
+        {
+            return None;
+        }
+        let mut stale: HashSet<Symbol> = (snapshot.symbols.iter())
+            .filter(|s| self.bars.get(&s.symbol) != Some(&(s.bars.len(), s.history_loading)))
+            .map(|s| s.symbol.clone())
+            .collect();
+        // an index reads its volume proxy's bars of the same minute while it is primed
+        for (index, proxy) in &engine.config().volume_proxies {
+            if stale.contains(index) {
+                stale.insert(proxy.clone());
+            }
+        }
+        Some(stale)
+    }
+
+    /// After priming `which` (all when `None`) from `snapshot`.
+    fn primed(&mut self, snapshot: &MarketSnapshot, which: Option<&HashSet<Symbol>>) {
+        if which.is_none() {
+            self.bars.clear();
+        }
+        self.session = Some(snapshot.session.date);
+        for s in &snapshot.symbols {
+            if which.is_none_or(|w| w.contains(&s.symbol)) {
+                (self.bars).insert(s.symbol.clone(), (s.bars.len(), s.history_loading));
+            }
+        }
+    }
+
+    /// A step's bar the engine took (not one it had already): one of the session's
+    /// trading day counts (a snapshot holds those).
+    fn stepped(&mut self, symbol: &Symbol, bar: &Bar) {
+        let Some(session) = self.session.and_then(calendar::session) else {
+            return;
+        };
+        if (session.pre_market_open()..session.after_hours_close()).contains(&bar.start) {
+            // a symbol first seen in a step streams before its history
+            self.bars.entry(symbol.clone()).or_insert((0, true)).0 += 1;
+        }
+    }
+}
+
 /// Gives the engine every symbol's all-expirations GEX levels (the walls join the watched
 /// levels; gamma_squeeze reads the regime and strikes).
 fn apply_gamma(engine: &mut Engine, board: &GexBoard) {
@@ -82,13 +254,23 @@ fn apply_gamma(engine: &mut Engine, board: &GexBoard) {
 
 /// Logs, once per symbol and session, each detector a missing input keeps silent today
 /// (SPEC 4: never silently).
-fn log_missing_inputs(engine: &mut Engine, today: NaiveDate, board: &GexBoard) {
+/// Symbols on live bars only are not logged: their history is loading (Health says so).
+fn log_missing_inputs(
+    engine: &mut Engine,
+    today: NaiveDate,
+    board: &GexBoard,
+    live_only: &LiveOnly,
+) {
     let has_profile = |symbol: &Symbol| {
         board
             .iter()
             .any(|((s, filter), _)| s == symbol && *filter == ExpiryFilter::All)
     };
-    for note in todays_missing_inputs(engine.take_missing_inputs(), today, has_profile) {
+    let notes = engine.take_missing_inputs();
+    let notes = todays_missing_inputs(notes, today, has_profile)
+        .into_iter()
+        .filter(|n| !live_only.is_live_only(&n.symbol));
+    for note in notes {
         tracing::info!("{note}");
     }
 }
@@ -206,10 +388,14 @@ async fn feed_engine(
     let Some(snapshot) = bus.snapshot_or_end(ctx).await? else {
         return Ok(());
     };
-    let (mut engine, found) = prime(config, &snapshot)?;
+    let mut live_only = LiveOnly::default();
+    let mut fed = Fed::default();
+    let (mut engine, mut found) = prime(config, &snapshot)?;
+    fed.primed(&snapshot, None);
+    live_only.primed(&snapshot, &mut found);
     let mut today = snapshot.session.date;
     apply_gamma(&mut engine, &gex.borrow_and_update());
-    log_missing_inputs(&mut engine, today, &gex.borrow());
+    log_missing_inputs(&mut engine, today, &gex.borrow(), &live_only);
     hand_over(&queue, Pending::primed(found)).await?;
     // Not held for the worker's life (issue 25: every symbol's two days of bars).
     drop(snapshot);
@@ -231,14 +417,28 @@ async fn feed_engine(
             Ok(MarketEvent::Snapshot(snapshot)) => {
                 // Priming 8,000 symbols takes seconds: skip snapshots a newer one replaces.
                 let snapshot = events.latest_snapshot().unwrap_or(snapshot);
-                // The old engine goes first: one market's engine in memory, not two.
-                let empty = Engine::new(config.clone()).map_err(|e| e.to_string())?;
-                drop(std::mem::replace(&mut engine, empty));
-                let (fresh, found) = prime(config, &snapshot)?;
-                engine = fresh;
+                let mut found = match fed.stale(&snapshot, &engine) {
+                    // Only the symbols the snapshot changed, on a fresh engine adopted.
+                    Some(stale) => {
+                        let (fresh, found) = prime_some(config, &snapshot, |s| stale.contains(s))?;
+                        engine.adopt(fresh);
+                        fed.primed(&snapshot, Some(&stale));
+                        found
+                    }
+                    None => {
+                        // The old engine goes first: one market's engine in memory, not two.
+                        let empty = Engine::new(config.clone()).map_err(|e| e.to_string())?;
+                        drop(std::mem::replace(&mut engine, empty));
+                        let (fresh, found) = prime(config, &snapshot)?;
+                        engine = fresh;
+                        fed.primed(&snapshot, None);
+                        found
+                    }
+                };
+                live_only.primed(&snapshot, &mut found);
                 today = snapshot.session.date;
                 apply_gamma(&mut engine, &gex.borrow());
-                log_missing_inputs(&mut engine, today, &gex.borrow());
+                log_missing_inputs(&mut engine, today, &gex.borrow(), &live_only);
                 hand_over(&queue, Pending::primed(found)).await?;
                 // The live feed announces its symbols in snapshots while the history
                 // loads: each priming is a burst like the first.
@@ -251,12 +451,15 @@ async fn feed_engine(
                 priming::sort_for_feeding(engine.config(), &mut bars);
                 let mut found = Vec::new();
                 for (symbol, bar) in &bars {
-                    engine.on_bar(symbol, bar, &mut found);
+                    if engine.on_bar(symbol, bar, &mut found) != BarOutcome::NotAfterPrevious {
+                        fed.stepped(symbol, bar);
+                    }
                 }
+                found.retain_mut(|d| live_only.take(d));
                 if let Some(date) = bars.iter().map(|(_, b)| calendar::ny_date(b.start)).max() {
                     today = date;
                 }
-                log_missing_inputs(&mut engine, today, &gex.borrow());
+                log_missing_inputs(&mut engine, today, &gex.borrow(), &live_only);
                 // Minute bars: each ends a minute after it starts.
                 let bar_ends = bars
                     .iter()
@@ -345,6 +548,133 @@ mod tests {
             kind,
             what: "no daily ATR".into(),
         }
+    }
+
+    /// A long VWAP reclaim of `symbol` on the bar starting `minute` minutes after 10:00
+    /// New York.
+    fn detection(symbol: &str, key: &str, minute: i64) -> Detection {
+        let bar_time = chrono::DateTime::parse_from_rfc3339("2026-11-24T15:00:00Z")
+            .unwrap()
+            .to_utc()
+            + chrono::Duration::minutes(minute);
+        Detection {
+            symbol: Symbol::parse(symbol).unwrap(),
+            kind: SetupKind::VwapReclaim,
+            direction: Direction::Long,
+            confidence: 60,
+            entry: 100.0,
+            stop: 99.0,
+            target: 102.0,
+            detected_at: bar_time + chrono::Duration::minutes(1),
+            bar_time,
+            market_date: "2026-11-24".parse().unwrap(),
+            dedup_key: key.into(),
+            rationale: "Reclaimed VWAP.".into(),
+            gex: None,
+        }
+    }
+
+    fn snapshot(loading: &[&str], loaded: &[&str]) -> MarketSnapshot {
+        let session = calendar::session("2026-11-24".parse().unwrap()).unwrap();
+        let symbol = |name: &&str, history_loading| crate::provider::SymbolSnapshot {
+            symbol: Symbol::parse(name).unwrap(),
+            is_index: false,
+            bars: Default::default(),
+            previous_bars: Default::default(),
+            earlier_bars: Default::default(),
+            daily: Default::default(),
+            prior_close: None,
+            last: None,
+            history_loading,
+        };
+        MarketSnapshot {
+            provider: "massive",
+            delayed: false,
+            session,
+            now: session.open,
+            symbols: (loading.iter().map(|s| symbol(s, true)))
+                .chain(loaded.iter().map(|s| symbol(s, false)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_later_snapshot_reprimes_only_the_symbols_whose_history_arrived_or_bars_differ() {
+        let config = DetectorsConfig::default();
+        let mut first = snapshot(&["QQQ"], &["SPY", "IWM", "DIA"]);
+        let open = first.session.open;
+        let bar = |m: i64| Bar {
+            start: open + chrono::Duration::minutes(m),
+            open: 100.0,
+            high: 100.5,
+            low: 99.5,
+            close: 100.2,
+            volume: 1000.0,
+        };
+        for s in &mut first.symbols {
+            s.bars = vec![bar(0), bar(1)].into();
+        }
+        let (mut engine, _) = prime(&config, &first).unwrap();
+        let mut fed = Fed::default();
+        fed.primed(&first, None);
+        // a step brings 09:32 of SPY and QQQ; IWM's misses the snapshot below
+        let mut out = Vec::new();
+        for s in ["SPY", "QQQ"] {
+            let symbol = Symbol::parse(s).unwrap();
+            assert_eq!(
+                engine.on_bar(&symbol, &bar(2), &mut out),
+                BarOutcome::Regular
+            );
+            fed.stepped(&symbol, &bar(2));
+        }
+        let mut later = snapshot(&[], &["QQQ", "SPY", "IWM", "DIA"]);
+        for s in &mut later.symbols {
+            let upto = if s.symbol.as_str() == "DIA" { 2 } else { 3 };
+            s.bars = (0..upto).map(bar).collect::<Vec<_>>().into();
+        }
+        let stale = fed.stale(&later, &engine).expect("the same session");
+        let mut names: Vec<&str> = stale.iter().map(|s| s.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            ["IWM", "QQQ"],
+            "QQQ's history arrived, IWM's 09:32 was skipped"
+        );
+        let next_day = snapshot(&[], &["SPY"]);
+        assert!(
+            fed.stale(&next_day, &engine).is_none(),
+            "a symbol left: all again"
+        );
+    }
+
+    #[test]
+    fn a_signal_on_live_bars_is_marked_once_and_not_stored_again_when_the_history_lands() {
+        let mut live_only = LiveOnly::default();
+        live_only.primed(&snapshot(&["QQQ"], &["SPY"]), &mut Vec::new());
+        // a step: QQQ (history loading) and SPY (history in) reclaim VWAP at 10:00
+        let mut found = vec![detection("QQQ", "VWAP", 0), detection("SPY", "VWAP", 0)];
+        found.retain_mut(|d| live_only.take(d));
+        assert_eq!(found[0].dedup_key, "VWAP (live bars only)");
+        assert!(found[0].rationale.ends_with(LIVE_ONLY_NOTE));
+        assert_eq!(found[1].dedup_key, "VWAP", "SPY's history is in");
+        // a re-prime while QQQ still loads finds its signal again: not handed over twice
+        let mut again = vec![detection("QQQ", "VWAP", 0)];
+        live_only.primed(&snapshot(&["QQQ"], &["SPY"]), &mut again);
+        assert!(again.is_empty());
+        // QQQ's history lands: the whole day has an earlier reclaim at 09:35 (new, stored
+        // once) and numbers the 10:00 one as the second (already shown: dropped)
+        let mut primed = vec![
+            detection("QQQ", "VWAP", -25),
+            detection("QQQ", "VWAP #2", 0),
+        ];
+        live_only.primed(&snapshot(&[], &["SPY", "QQQ"]), &mut primed);
+        let keys: Vec<&str> = primed.iter().map(|d| d.dedup_key.as_str()).collect();
+        assert_eq!(keys, ["VWAP"], "the history's own signal only, unmarked");
+        // from now on QQQ's signals are ordinary
+        let mut later = vec![detection("QQQ", "VWAP #3", 40)];
+        later.retain_mut(|d| live_only.take(d));
+        assert_eq!(later[0].dedup_key, "VWAP #3");
+        assert!(live_only.found.is_empty());
     }
 
     #[test]

@@ -959,6 +959,7 @@ mod tests {
                 earlier_bars: Default::default(),
                 daily: Default::default(),
                 prior_close: None,
+                history_loading: false,
                 last: last.map(|(m, price)| Quote {
                     symbol: spy.clone(),
                     price,

@@ -60,9 +60,10 @@ pub(super) const MAX_EVENTS_PER_STEP: usize = 1024;
 
 /// Connects the streams and loads the session's history at once, then serves stream
 /// events, histories, backfills and snapshot requests until cancelled or a stream stops
-/// for good. While the history loads, the symbols loaded so far are published as a new
-/// snapshot every few seconds (`announce_every`), so the detector and the other consumers
-/// start on them while the rest load. Prices and bars are published as they arrive: the
+/// for good. While the history loads, every symbol's bars and prices stream at once (the
+/// consumers run on live bars only for a symbol whose history is not in), and the
+/// symbols whose history arrived are published as a new snapshot every few seconds
+/// (`announce_every`), so the detector and the other consumers re-prime with it. Prices and bars are published as they arrive: the
 /// events ready together (a frame's) become one `Step`, with no batching interval in
 /// front of the screen, the evaluator and the alerts. The heartbeat, the snapshots of
 /// the loading symbols and the session roll run on their own timer.
@@ -165,11 +166,7 @@ impl Loading {
 
     /// Sets Health's note when it changed.
     fn note(&mut self, ctx: &WorkerCtx, feed: &MassiveFeed) {
-        let note = feed_note(
-            feed.symbols_announced(),
-            feed.symbols_loading(),
-            feed.symbols_filling(),
-        );
+        let note = feed_note(self.total, feed.symbols_loading(), feed.symbols_filling());
         if note != self.note {
             ctx.health.update(ctx.name, |r| r.note.clone_from(&note));
             self.note = note;
@@ -209,15 +206,17 @@ async fn housekeep(
     Ok(())
 }
 
-/// Health's note: while the history loads, how many symbols are live (published,
-/// detected) and how many still load, e.g. "1,234 symbols live, 6,766 loading history";
-/// then while backfills run, how many symbols' bars are held back; else none.
-fn feed_note(live: usize, loading: usize, filling: usize) -> Option<String> {
+/// Health's note: while the history loads, how many symbols' history is in of how many,
+/// and that the others are detected on their live bars only, e.g. "history loading:
+/// 3,120 of 8,000 symbols in; detecting on live bars only for the other 4,880"; then
+/// while backfills run, how many symbols' bars are held back; else none.
+fn feed_note(total: usize, loading: usize, filling: usize) -> Option<String> {
     let held = (filling > 0).then(|| format!("backfill: {} symbols held", thousands(filling)));
     if loading > 0 {
         let progress = format!(
-            "{} symbols live, {} loading history",
-            thousands(live),
+            "history loading: {} of {} symbols in; detecting on live bars only for the other {}",
+            thousands(total.saturating_sub(loading)),
+            thousands(total),
             thousands(loading)
         );
         Some(match held {
@@ -265,14 +264,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_note_counts_live_and_loading_symbols_with_thousands_separators() {
+    fn the_note_counts_symbols_whose_history_is_in_and_those_detected_on_live_bars_only() {
         assert_eq!(
-            feed_note(1234, 6766, 0).as_deref(),
-            Some("1,234 symbols live, 6,766 loading history")
+            feed_note(8000, 4880, 0).as_deref(),
+            Some(
+                "history loading: 3,120 of 8,000 symbols in; \
+                 detecting on live bars only for the other 4,880"
+            )
         );
         assert_eq!(
-            feed_note(0, 10, 2).as_deref(),
-            Some("0 symbols live, 10 loading history; backfill: 2 symbols held")
+            feed_note(10, 10, 2).as_deref(),
+            Some(
+                "history loading: 0 of 10 symbols in; detecting on live bars only for the \
+                 other 10; backfill: 2 symbols held"
+            )
         );
         assert_eq!(
             feed_note(8000, 0, 1500).as_deref(),

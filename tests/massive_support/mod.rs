@@ -79,6 +79,10 @@ pub type Dynamic = Arc<dyn Fn(&str) -> Option<Canned> + Send + Sync>;
 /// requests waiting meanwhile count as in flight.
 pub type Delay = Arc<dyn Fn(&str) -> std::time::Duration + Send + Sync>;
 
+/// Requests that wait until the test opens their gate (by path and query): `None` for
+/// those answered at once.
+pub type Gate = Arc<dyn Fn(&str) -> Option<tokio::sync::watch::Receiver<bool>> + Send + Sync>;
+
 /// Requests being answered now, and the most there ever were at once.
 #[derive(Default)]
 pub struct InFlight {
@@ -93,6 +97,7 @@ struct State {
     fixtures: Option<PathBuf>,
     dynamic: Option<Dynamic>,
     delay: Option<Delay>,
+    gate: Option<Gate>,
     in_flight: Arc<InFlight>,
 }
 
@@ -115,6 +120,17 @@ impl HttpServer {
             fixtures,
             dynamic,
             delay: Some(delay),
+            ..State::default()
+        })
+        .await
+    }
+
+    /// Like `start`, each answer held until its gate is open (a history that lands only
+    /// when the test says so).
+    pub async fn start_gated(dynamic: Option<Dynamic>, gate: Gate) -> HttpServer {
+        Self::serve(State {
+            dynamic,
+            gate: Some(gate),
             ..State::default()
         })
         .await
@@ -147,9 +163,13 @@ impl HttpServer {
             async move {
                 let now = state.in_flight.now.fetch_add(1, Ordering::SeqCst) + 1;
                 state.in_flight.peak.fetch_max(now, Ordering::SeqCst);
+                let pq = req.uri().path_and_query().map(|p| p.as_str().to_string());
+                let pq = pq.unwrap_or_default();
                 if let Some(delay) = &state.delay {
-                    let pq = req.uri().path_and_query().map(|p| p.as_str().to_string());
-                    tokio::time::sleep(delay(&pq.unwrap_or_default())).await;
+                    tokio::time::sleep(delay(&pq)).await;
+                }
+                if let Some(mut open) = state.gate.as_ref().and_then(|gate| gate(&pq)) {
+                    let _ = open.wait_for(|open| *open).await;
                 }
                 let response = answer(&state, req);
                 state.in_flight.now.fetch_sub(1, Ordering::SeqCst);

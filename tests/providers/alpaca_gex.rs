@@ -242,6 +242,7 @@ fn spy_snapshot(price: f64, now: chrono::DateTime<Utc>) -> MarketSnapshot {
             earlier_bars: Default::default(),
             daily: Default::default(),
             prior_close: None,
+            history_loading: false,
             last: Some(Quote {
                 symbol: spy,
                 price,

@@ -71,6 +71,7 @@ impl Rig {
                 earlier_bars: Default::default(),
                 daily: Default::default(),
                 prior_close: None,
+                history_loading: false,
                 last: None,
             }],
         });

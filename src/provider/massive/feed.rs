@@ -5,19 +5,23 @@
 //! that became final. Snapshot requests are answered from the in-memory session. The
 //! worker that runs it and publishes on the bus is `runtime::massive_feed`.
 //!
-//! Exactness: the streams connect first. A symbol's stream bars are held until its
-//! history is in; its history request asks up to its own now, so history and held bars
-//! together cover every minute, merged by start through [`LiveSession::accept_bar`]
-//! (when the request may have missed the minute that ended just before the stream went
-//! live, the symbol is backfilled before its held bars go out; see
-//! [`history_meets_stream`]). After a reconnection, and after the parser dropped frames,
+//! Exactness: the streams connect first. A symbol's stream bars and prices are published
+//! at once, also while its history loads (the session holds them, and serves the symbol
+//! with `history_loading` in snapshots: consumers run on live bars only meanwhile); its
+//! history request asks up to its own now, so history and streamed bars together cover
+//! every minute, merged by start through [`LiveSession::add_history`], and the next
+//! snapshot has the symbol with both, each minute once, in order (consumers rebuild from
+//! it). When the request may have missed the minute that ended just before the stream
+//! went live ([`history_meets_stream`]), that gap is fetched over REST without holding the
+//! stream: the minutes it fills go out with a further snapshot
+//! ([`LiveSession::merge_bars`]). After a reconnection, and after the parser dropped frames,
 //! the symbols that can have missed a minute ([`may_have_missed`]) are backfilled over
 //! REST, one request per symbol, several at a time (within [`RequestLimits`]); only a
 //! symbol whose own backfill is in flight has its stream bars held back, and its stream
 //! flows again when its answer is merged. So each minute bar is published exactly once
 //! and in order per symbol, whatever the disconnects, and no symbol waits for another.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -180,6 +184,9 @@ pub fn session_at(now: DateTime<Utc>) -> Option<Session> {
 pub struct Backfill {
     symbol: Symbol,
     result: Result<Vec<Bar>, MassiveError>,
+    /// The gap between a symbol's history and its stream at start (its stream was not
+    /// held), not a reconnect's backfill.
+    gap: bool,
 }
 
 /// A symbol whose backfill is in flight: its stream bars wait here until the REST answer
@@ -212,12 +219,14 @@ pub struct MassiveFeed {
     clusters: BTreeMap<Cluster, ClusterState>,
     quotes: BTreeMap<Symbol, Quote>,
     bars: Vec<(Symbol, Bar)>,
-    /// Symbols whose history is not in yet, with their stream bars held meanwhile.
-    loading: HashMap<Symbol, Vec<Bar>>,
+    /// Symbols whose history is not in yet (their stream bars and prices are published
+    /// and held by the session as they come).
+    loading: HashSet<Symbol>,
     /// Symbols with a backfill in flight (their stream bars held back).
     filling: BTreeMap<Symbol, Filling>,
-    /// Symbols whose history is in but that no published snapshot has had yet: their
-    /// bars and prices go out with the next snapshot, not in steps.
+    /// Symbols whose history is in (or whose gap was filled) since the last published
+    /// snapshot: the next snapshot is due for them (their bars and prices stream at once
+    /// meanwhile; the snapshot brings the history and the filled minutes).
     unannounced: HashSet<Symbol>,
     /// Whether a snapshot of this session has been published.
     announced_once: bool,
@@ -254,11 +263,7 @@ impl MassiveFeed {
         let session = session_of(config.clock.now())?;
         let live =
             LiveSession::loading(session, config.massive.is_delayed(), config.symbols.clone());
-        let loading = config
-            .symbols
-            .iter()
-            .map(|s| (s.clone(), Vec::new()))
-            .collect();
+        let loading = config.symbols.iter().cloned().collect();
         MassiveFeed::with(config, live, loading)
     }
 
@@ -279,7 +284,7 @@ impl MassiveFeed {
     fn with(
         config: &MassiveFeedConfig,
         live: LiveSession,
-        loading: HashMap<Symbol, Vec<Bar>>,
+        loading: HashSet<Symbol>,
     ) -> Result<MassiveFeed, MassiveError> {
         let rest = RestClient::new(&config.massive)?
             .with_retry(config.retry)
@@ -345,7 +350,7 @@ impl MassiveFeed {
         }
         if !self.loading.is_empty() {
             let mut config = self.config.clone();
-            config.symbols.retain(|s| self.loading.contains_key(s));
+            config.symbols.retain(|s| self.loading.contains(s));
             start_history(
                 self.rest.clone(),
                 config,
@@ -387,12 +392,12 @@ impl MassiveFeed {
                                 let newest = self.live.last_bar_start(symbol);
                                 if may_have_missed(newest, now, &self.live.session) {
                                     self.filling.insert(symbol.clone(), Filling::default());
-                                    work.push(symbol.clone());
+                                    work.push((symbol.clone(), self.live.backfill_from(symbol)));
                                 }
                             }
                         }
                     }
-                    self.start_backfill(work);
+                    self.start_backfill(work, false);
                 }
                 if self.all_streams_live() {
                     self.streams_settled.send_replace(true);
@@ -414,43 +419,54 @@ impl MassiveFeed {
         }
     }
 
-    /// Takes one symbol's history in: the symbol joins the session (published with the
-    /// next snapshot) and the stream bars held meanwhile follow its history's bars; or,
-    /// when history and stream can leave a minute between them, the held bars wait for a
-    /// backfill from the history's newest bar.
+    /// Takes one symbol's history in: merged with the bars it streamed meanwhile, it
+    /// goes out with the next snapshot; when history and stream can leave a minute
+    /// between them, that gap is fetched from the history's newest bar on (the stream
+    /// keeps flowing; the filled minutes go out with a further snapshot).
     pub fn on_history(&mut self, loaded: Loaded) {
         let Loaded {
             symbol,
             history,
             asked_at,
         } = loaded;
-        let Some(held) = self.loading.remove(&symbol) else {
+        if !self.loading.remove(&symbol) {
             return;
-        };
+        }
+        // Start of the history's newest bar, today's or the previous session's.
+        let newest = history
+            .bars
+            .last()
+            .or(history.previous_bars.last())
+            .map(|b| b.start);
         self.live.add_history(symbol.clone(), history);
         self.unannounced.insert(symbol.clone());
         let whole_since = self
             .clusters
             .get(&self.config.cluster_of(&symbol))
             .and_then(|c| c.whole_since);
-        let newest = self.live.last_bar_start(&symbol);
         let met = whole_since.is_some_and(|since| {
             history_meets_stream(newest, asked_at, since, self.config.backfill_settle)
         });
-        if met {
-            self.accept_bars(&symbol, held);
-        } else {
-            let filling = Filling { held, again: false };
-            self.filling.insert(symbol.clone(), filling);
-            self.start_backfill(vec![symbol]);
+        if !met {
+            let from = newest.map_or_else(
+                || self.live.session.pre_market_open(),
+                |t| t + chrono::Duration::minutes(1),
+            );
+            self.start_backfill(vec![(symbol, from)], true);
         }
     }
 
     /// Merges one symbol's finished backfill with its bars held back meanwhile, and lets
     /// its stream flow again; or, when the stream reconnected during the request, takes
     /// the REST bars, keeps holding and fetches again. A key or plan error ends the feed.
+    /// The gap between a symbol's history and its stream ([`Backfill::gap`]) is merged by
+    /// minute start: the minutes it fills go out with the next snapshot.
     pub fn on_backfill(&mut self, done: Backfill) -> Result<(), MassiveError> {
-        let Backfill { symbol, result } = done;
+        let Backfill {
+            symbol,
+            result,
+            gap,
+        } = done;
         let rest_bars = match result {
             Ok(bars) => bars,
             Err(e) if e.is_fatal() => return Err(e),
@@ -459,13 +475,23 @@ impl MassiveFeed {
                 Vec::new()
             }
         };
+        if gap {
+            let (new, filled) = self.live.merge_bars(&symbol, rest_bars);
+            self.bars
+                .extend(new.into_iter().map(|bar| (symbol.clone(), bar)));
+            if filled {
+                self.unannounced.insert(symbol);
+            }
+            return Ok(());
+        }
         let Some(filling) = self.filling.get_mut(&symbol) else {
             return Ok(());
         };
         if filling.again {
             filling.again = false;
             self.accept_bars(&symbol, rest_bars);
-            self.start_backfill(vec![symbol]);
+            let from = self.live.backfill_from(&symbol);
+            self.start_backfill(vec![(symbol, from)], false);
             return Ok(());
         }
         let mut bars = rest_bars;
@@ -481,12 +507,12 @@ impl MassiveFeed {
         self.filling.len()
     }
 
-    /// How many symbols' history is not in yet.
+    /// How many symbols' history is not in yet (detected on their live bars only).
     pub fn symbols_loading(&self) -> usize {
         self.loading.len()
     }
 
-    /// How many symbols the published snapshots have had (their bars and prices stream).
+    /// How many symbols the published snapshots have had with their history.
     pub fn symbols_announced(&self) -> usize {
         self.config.symbols.len() - self.loading.len() - self.unannounced.len()
     }
@@ -504,8 +530,9 @@ impl MassiveFeed {
     }
 
     /// The snapshot that announces the symbols loaded since the last one (it has every
-    /// symbol whose history is in, with its bars so far); their bars and prices stream
-    /// from now on. Publish the pending step ([`MassiveFeed::take_step`]) before it.
+    /// symbol with its bars so far: history and streamed bars, or streamed bars only
+    /// with `history_loading` while its history loads). Publish the pending step
+    /// ([`MassiveFeed::take_step`]) before it.
     pub fn announce(&mut self, now: DateTime<Utc>) -> MarketSnapshot {
         self.unannounced.clear();
         self.announced_once = true;
@@ -551,11 +578,10 @@ impl MassiveFeed {
                 let Some(symbol) = symbol_of_ticker(&agg.ticker) else {
                     return;
                 };
+                self.start_live(&symbol);
                 if agg.kind == AggKind::Minute {
                     let bar = agg.bar();
-                    if let Some(held) = self.loading.get_mut(&symbol) {
-                        held.push(bar);
-                    } else if let Some(filling) = self.filling.get_mut(&symbol) {
+                    if let Some(filling) = self.filling.get_mut(&symbol) {
                         filling.held.push(bar);
                     } else {
                         self.accept_bars(&symbol, vec![bar]);
@@ -565,6 +591,7 @@ impl MassiveFeed {
             }
             StreamMessage::Value { ticker, value, at } => {
                 if let Some(symbol) = symbol_of_ticker(&ticker) {
+                    self.start_live(&symbol);
                     self.quote(symbol, value, at);
                 }
             }
@@ -572,30 +599,44 @@ impl MassiveFeed {
         }
     }
 
-    /// A last price: kept by the session (once its history is in), and published unless
-    /// its symbol waits for the next snapshot.
+    /// A symbol whose history still loads is held live only from its first streamed
+    /// event on, so its bars and prices are kept and published at once.
+    fn start_live(&mut self, symbol: &Symbol) {
+        if self.loading.contains(symbol) {
+            self.live
+                .start_live(symbol, self.config.indices.contains(symbol));
+        }
+    }
+
+    /// A last price: kept by the session, and published.
     fn quote(&mut self, symbol: Symbol, price: f64, at: DateTime<Utc>) {
         let q = Quote { symbol, price, at };
-        if self.live.set_quote(q.clone()) && !self.unannounced.contains(&q.symbol) {
+        if self.live.set_quote(q.clone()) {
             self.quotes.insert(q.symbol.clone(), q);
         }
     }
 
-    /// Accepts a symbol's bars into the session; those that were new are published,
-    /// unless the symbol waits for the next snapshot (which will have them).
+    /// Accepts a symbol's bars into the session; those that were new are published.
     fn accept_bars(&mut self, symbol: &Symbol, list: Vec<Bar>) {
         let new = self.live.accept_bars(symbol, list);
-        if !self.unannounced.contains(symbol) {
-            self.bars
-                .extend(new.into_iter().map(|bar| (symbol.clone(), bar)));
-        }
+        self.bars
+            .extend(new.into_iter().map(|bar| (symbol.clone(), bar)));
     }
 
-    fn start_backfill(&self, symbols: Vec<Symbol>) {
+    /// Fetches each symbol's minutes from its instant on; `gap`: the gaps between
+    /// histories and streams at start (see [`Backfill::gap`]).
+    fn start_backfill(&self, work: Vec<(Symbol, DateTime<Utc>)>, gap: bool) {
         if let Some(done) = &self.backfill_tx
-            && !symbols.is_empty()
+            && !work.is_empty()
         {
-            start_backfill(&self.rest, &self.config, &self.live, symbols, done.clone());
+            start_backfill(
+                &self.rest,
+                &self.config,
+                &self.live,
+                work,
+                gap,
+                done.clone(),
+            );
         }
     }
 }
@@ -689,22 +730,24 @@ fn start_history(
     });
 }
 
-/// Fetches each of `symbols` from its newest bar to now, in the background, as many at a
-/// time as the limits allow; each symbol reports as soon as its own answer is in.
+/// Fetches each symbol of `work` from its instant (a minute start) to now, in the
+/// background, as many at a time as the limits allow; each symbol reports as soon as its
+/// own answer is in.
 fn start_backfill(
     rest: &RestClient,
     config: &MassiveFeedConfig,
     live: &LiveSession,
-    symbols: Vec<Symbol>,
+    work: Vec<(Symbol, DateTime<Utc>)>,
+    gap: bool,
     done: mpsc::Sender<Backfill>,
 ) {
     let clock = config.clock;
     let settle = config.backfill_settle;
     let concurrency = config.limits.max_concurrent.max(1);
-    let work: Vec<(Symbol, bool, DateTime<Utc>)> = symbols
+    let work: Vec<(Symbol, bool, DateTime<Utc>)> = work
         .into_iter()
-        .map(|s| {
-            let (is_index, from) = (live.is_index(&s), live.backfill_from(&s));
+        .map(|(s, from)| {
+            let is_index = live.is_index(&s);
             (s, is_index, from)
         })
         .collect();
@@ -739,7 +782,13 @@ fn start_backfill(
                             list
                         })
                     };
-                    let _ = done.send(Backfill { symbol, result }).await;
+                    let _ = done
+                        .send(Backfill {
+                            symbol,
+                            result,
+                            gap,
+                        })
+                        .await;
                 }
             })
             .collect();

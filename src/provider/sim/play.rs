@@ -30,6 +30,7 @@ impl Playable for SimMarket {
                 earlier_bars: Default::default(),
                 daily: self.daily.get(symbol).cloned().unwrap_or_default(),
                 prior_close: self.prior_closes.get(i).copied().flatten(),
+                history_loading: false,
                 last: tape
                     .last_step(now)
                     .or_else(|| self.previous.last_close(i))
