@@ -28,14 +28,16 @@ fn mb(bytes: usize) -> f64 {
     bytes as f64 / 1e6
 }
 
+/// Prices in whole cents, as a feed's JSON gives them (parsed decimals, so they pack).
 fn bar(start: chrono::DateTime<chrono::Utc>, i: usize) -> Bar {
-    let close = 100.0 + (i % 97) as f64 * 0.01;
+    let cents = 10_000 + (i % 97) as i64;
+    let dollars = |c: i64| c as f64 / 100.0;
     Bar {
         start,
-        open: close - 0.02,
-        high: close + 0.05,
-        low: close - 0.05,
-        close,
+        open: dollars(cents - 2),
+        high: dollars(cents + 5),
+        low: dollars(cents - 5),
+        close: dollars(cents),
         volume: 1_000.0 + (i % 13) as f64 * 100.0,
     }
 }

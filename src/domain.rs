@@ -137,24 +137,31 @@ impl DailyBar {
         minutes: impl IntoIterator<Item = &'a Bar>,
     ) -> Option<DailyBar> {
         let mut minutes = minutes.into_iter();
-        let first = minutes.next()?;
-        Some(minutes.fold(
-            DailyBar {
-                date,
-                open: first.open,
-                high: first.high,
-                low: first.low,
-                close: first.close,
-                volume: first.volume,
-            },
-            |day, b| DailyBar {
-                high: day.high.max(b.high),
-                low: day.low.min(b.low),
-                close: b.close,
-                volume: day.volume + b.volume,
-                ..day
-            },
-        ))
+        let first = DailyBar::of_minute(date, minutes.next()?);
+        Some(minutes.fold(first, DailyBar::with_minute))
+    }
+
+    /// The daily bar of `date` made of one minute bar (the first of its session).
+    pub fn of_minute(date: NaiveDate, minute: &Bar) -> DailyBar {
+        DailyBar {
+            date,
+            open: minute.open,
+            high: minute.high,
+            low: minute.low,
+            close: minute.close,
+            volume: minute.volume,
+        }
+    }
+
+    /// This daily bar with the session's next minute bar added.
+    pub fn with_minute(self, minute: &Bar) -> DailyBar {
+        DailyBar {
+            high: self.high.max(minute.high),
+            low: self.low.min(minute.low),
+            close: minute.close,
+            volume: self.volume + minute.volume,
+            ..self
+        }
     }
 
     /// The daily bar of the regular session `open..close` on `date` made from its minute

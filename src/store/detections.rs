@@ -181,8 +181,8 @@ impl Store {
                 // each batch size is a statement of its own, and a connection's cache of
                 // up to 100 of them held tens of MB (issue 25: 25 MB of SQLite's memory in
                 // `coach serve` on 8,000 symbols was cached multi-row INSERTs).
-                let mut query = sqlx::query_as::<_, ReturnedKey>(sqlx::AssertSqlSafe(sql))
-                    .persistent(false);
+                let mut query =
+                    sqlx::query_as::<_, ReturnedKey>(sqlx::AssertSqlSafe(sql)).persistent(false);
                 for d in chunk {
                     query = query
                         .bind(d.symbol.as_str())

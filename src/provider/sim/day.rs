@@ -77,7 +77,7 @@ impl SimDay {
         given_close: f64,
         until: DateTime<Utc>,
     ) -> BarList {
-        BarList::Made(Arc::new(DayBars {
+        BarList::Made(Arc::new(RemadeBars {
             plan: self.plan.clone(),
             specs: self.specs.clone(),
             i,
@@ -141,7 +141,7 @@ impl SimDay {
 }
 
 /// One symbol's final bars of one session up to an instant, made again when read.
-struct DayBars {
+struct RemadeBars {
     plan: Arc<SessionPlan>,
     specs: Arc<[Spec]>,
     i: usize,
@@ -149,7 +149,7 @@ struct DayBars {
     until: DateTime<Utc>,
 }
 
-impl MakeBars for DayBars {
+impl MakeBars for RemadeBars {
     fn make(&self) -> Vec<Bar> {
         match self.specs.get(self.i) {
             Some(spec) => Tape::bars_until(&self.plan, spec, self.given_close, self.until),

@@ -99,10 +99,10 @@ pub struct SimMinute {
 
 /// The simulated market: daily history, the previous session and the current one.
 ///
-/// Memory (issue 25 item 5): the previous session's bars are held once, final, and the
-/// current session's only as far as its clock has gone; snapshots share both (and the
-/// daily history) instead of copying them. A symbol's 15-second prices are generated
-/// when its minute starts and kept only for the latest minute.
+/// Memory (issue 25 item 5): no minute bar is held. Each symbol's tape keeps its random
+/// streams and the latest minute (its 15-second prices); a snapshot's bars are recipes
+/// that replay a fresh tape when a consumer reads them, and the daily history is shared,
+/// not copied.
 #[derive(Clone, Debug)]
 pub struct SimMarket {
     seed: u64,

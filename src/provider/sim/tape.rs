@@ -10,8 +10,8 @@
 //!
 //! Memory (issue 25 item 5): a tape holds no bars, only its random streams, the latest
 //! minute, the last close and the regular session's running daily bar (under a kilobyte
-//! a symbol). A consumer's bars are made again from a fresh tape ([`TapeBars`]): the same
-//! streams give the same bars.
+//! a symbol). A consumer's bars are made again from a fresh tape ([`Tape::bars_until`]): the
+//! same streams give the same bars.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::RngExt;
@@ -152,21 +152,8 @@ impl Tape {
         self.last_close = Some(bar.close);
         if session.contains(bar.start) {
             self.regular = Some(match self.regular {
-                None => DailyBar {
-                    date: session.date,
-                    open: bar.open,
-                    high: bar.high,
-                    low: bar.low,
-                    close: bar.close,
-                    volume: bar.volume,
-                },
-                Some(day) => DailyBar {
-                    high: day.high.max(bar.high),
-                    low: day.low.min(bar.low),
-                    close: bar.close,
-                    volume: day.volume + bar.volume,
-                    ..day
-                },
+                None => DailyBar::of_minute(session.date, bar),
+                Some(day) => day.with_minute(bar),
             });
         }
     }
