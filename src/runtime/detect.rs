@@ -139,6 +139,22 @@ impl LiveOnly {
         !self.with_history.contains(symbol)
     }
 
+    /// The signals of `date` stored on live bars only before this detector started (a
+    /// restart while histories load): the re-prime that brings their history does not
+    /// store them again.
+    fn remember(&mut self, date: NaiveDate, stored: impl IntoIterator<Item = Detection>) {
+        if self.date != Some(date) {
+            self.date = Some(date);
+            self.found.clear();
+        }
+        for d in stored {
+            if d.market_date == date && d.dedup_key.ends_with(LIVE_ONLY_KEY) {
+                let signal = signal_of(&d);
+                self.found.entry(d.symbol).or_default().insert(signal);
+            }
+        }
+    }
+
     /// After priming from `snapshot`: marks what was found on symbols still live only,
     /// and drops every signal already found on live bars (stored and shown then).
     fn primed(&mut self, snapshot: &MarketSnapshot, found: &mut Vec<Detection>) {
@@ -347,8 +363,9 @@ pub async fn run_detector(
         owned,
         bus: bus.clone(),
     };
+    let stored = sinks.store.clone();
     let writer = tokio::spawn(detect_writer::write_batches(pending, sinks));
-    let fed = feed_engine(&ctx, &config, &bus, gex, &ui, queue).await;
+    let fed = feed_engine(&ctx, &config, &bus, gex, &ui, &stored, queue).await;
     // The queue is closed now: a writer that is still running stores what is left.
     match fed {
         Ok(()) => writer_outcome(writer.await),
@@ -382,6 +399,7 @@ async fn feed_engine(
     bus: &MarketBus,
     mut gex: watch::Receiver<GexBoard>,
     ui: &mpsc::Sender<AppEvent>,
+    store: &Store,
     queue: mpsc::Sender<Pending>,
 ) -> Result<(), String> {
     let mut events = bus.subscribe();
@@ -389,6 +407,16 @@ async fn feed_engine(
         return Ok(());
     };
     let mut live_only = LiveOnly::default();
+    match store.detections_on(snapshot.session.date).await {
+        Ok(stored) => live_only.remember(
+            snapshot.session.date,
+            stored.into_iter().map(|s| s.detection),
+        ),
+        Err(e) => tracing::warn!(
+            "reading today's detections: {e}; a signal stored on live bars before a restart \
+             may be stored again when its history arrives"
+        ),
+    }
     let mut fed = Fed::default();
     let (mut engine, mut found) = prime(config, &snapshot)?;
     fed.primed(&snapshot, None);
@@ -675,6 +703,38 @@ mod tests {
         later.retain_mut(|d| live_only.take(d));
         assert_eq!(later[0].dedup_key, "VWAP #3");
         assert!(live_only.found.is_empty());
+    }
+
+    #[test]
+    fn a_detector_restarted_while_a_history_loads_does_not_store_again_what_it_stored_on_live_bars()
+    {
+        // before the restart: QQQ's 10:00 reclaim stored on live bars only
+        let mut before = LiveOnly::default();
+        before.primed(&snapshot(&["QQQ"], &["SPY"]), &mut Vec::new());
+        let mut stored = vec![detection("QQQ", "VWAP", 0), detection("SPY", "VWAP", 0)];
+        stored.retain_mut(|d| before.take(d));
+        // the restarted detector reads today's detections, then QQQ's history lands
+        let mut restarted = LiveOnly::default();
+        let date = snapshot(&[], &[]).session.date;
+        restarted.remember(date, stored);
+        let mut primed = vec![
+            detection("QQQ", "VWAP", -25),
+            detection("QQQ", "VWAP #2", 0),
+            detection("SPY", "VWAP", 0),
+        ];
+        restarted.primed(&snapshot(&[], &["SPY", "QQQ"]), &mut primed);
+        let kept: Vec<(&str, &str)> = (primed.iter())
+            .map(|d| (d.symbol.as_str(), d.dedup_key.as_str()))
+            .collect();
+        // SPY's was stored unmarked: the store's unique key keeps it once already
+        assert_eq!(kept, [("QQQ", "VWAP"), ("SPY", "VWAP")]);
+        // another day's live-only signals are not remembered
+        let mut next_day = LiveOnly::default();
+        next_day.remember(
+            date.succ_opt().unwrap(),
+            vec![detection("QQQ", "VWAP (live bars only)", 0)],
+        );
+        assert!(next_day.found.is_empty());
     }
 
     #[test]
