@@ -32,6 +32,13 @@ pub struct SymbolHistory {
     pub daily: Vec<DailyBar>,
 }
 
+impl SymbolHistory {
+    /// The newest minute bar: today's last, else the previous session's last.
+    pub fn newest_bar(&self) -> Option<&Bar> {
+        self.bars.last().or(self.previous_bars.last())
+    }
+}
+
 /// One symbol's history as held: the same vectors every snapshot hands out.
 #[derive(Clone, Debug, PartialEq)]
 struct SymbolState {
@@ -106,16 +113,8 @@ impl LiveSession {
             .remove(&symbol)
             .filter(|s| !s.history)
             .map(|s| (s.bars.to_vec(), s.last, s.last_bar_start));
-        let mut newest = history
-            .bars
-            .last()
-            .or(history.previous_bars.last())
-            .map(|b| b.start);
-        let mut last = history
-            .bars
-            .last()
-            .or(history.previous_bars.last())
-            .map(|b| quote_of(&symbol, b));
+        let mut newest = history.newest_bar().map(|b| b.start);
+        let mut last = history.newest_bar().map(|b| quote_of(&symbol, b));
         if let Some((bars, streamed_last, streamed_newest)) = streamed {
             history.bars = merge_by_start(std::mem::take(&mut history.bars), bars);
             newest = newest.max(streamed_newest);

@@ -139,14 +139,19 @@ impl LiveOnly {
         !self.with_history.contains(symbol)
     }
 
-    /// The signals of `date` stored on live bars only before this detector started (a
-    /// restart while histories load): the re-prime that brings their history does not
-    /// store them again.
-    fn remember(&mut self, date: NaiveDate, stored: impl IntoIterator<Item = Detection>) {
+    /// Forgets another session's signals.
+    fn on_session(&mut self, date: NaiveDate) {
         if self.date != Some(date) {
             self.date = Some(date);
             self.found.clear();
         }
+    }
+
+    /// The signals of `date` stored on live bars only before this detector started (a
+    /// restart while histories load): the re-prime that brings their history does not
+    /// store them again.
+    fn remember(&mut self, date: NaiveDate, stored: impl IntoIterator<Item = Detection>) {
+        self.on_session(date);
         for d in stored {
             if d.market_date == date && d.dedup_key.ends_with(LIVE_ONLY_KEY) {
                 let signal = signal_of(&d);
@@ -158,10 +163,7 @@ impl LiveOnly {
     /// After priming from `snapshot`: marks what was found on symbols still live only,
     /// and drops every signal already found on live bars (stored and shown then).
     fn primed(&mut self, snapshot: &MarketSnapshot, found: &mut Vec<Detection>) {
-        if self.date != Some(snapshot.session.date) {
-            self.date = Some(snapshot.session.date);
-            self.found.clear();
-        }
+        self.on_session(snapshot.session.date);
         self.with_history = (snapshot.symbols.iter())
             .filter(|s| !s.history_loading)
             .map(|s| s.symbol.clone())

@@ -63,10 +63,11 @@ pub(super) const MAX_EVENTS_PER_STEP: usize = 1024;
 /// for good. While the history loads, every symbol's bars and prices stream at once (the
 /// consumers run on live bars only for a symbol whose history is not in), and the
 /// symbols whose history arrived are published as a new snapshot every few seconds
-/// (`announce_every`), so the detector and the other consumers re-prime with it. Prices and bars are published as they arrive: the
-/// events ready together (a frame's) become one `Step`, with no batching interval in
-/// front of the screen, the evaluator and the alerts. The heartbeat, the snapshots of
-/// the loading symbols and the session roll run on their own timer.
+/// (`announce_every`), so the detector and the other consumers re-prime with it. Prices
+/// and bars are published as they arrive: the events ready together (a frame's) become
+/// one `Step`, with no batching interval in front of the screen, the evaluator and the
+/// alerts. The heartbeat, the snapshots of the loading symbols and the session roll run
+/// on their own timer.
 async fn feed(
     ctx: &WorkerCtx,
     config: &MassiveFeedConfig,

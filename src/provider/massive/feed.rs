@@ -433,11 +433,7 @@ impl MassiveFeed {
             return;
         }
         // Start of the history's newest bar, today's or the previous session's.
-        let newest = history
-            .bars
-            .last()
-            .or(history.previous_bars.last())
-            .map(|b| b.start);
+        let newest = history.newest_bar().map(|b| b.start);
         self.live.add_history(symbol.clone(), history);
         self.unannounced.insert(symbol.clone());
         let whole_since = self
