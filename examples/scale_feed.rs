@@ -58,8 +58,8 @@ struct Args {
     /// Market seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
-    /// Market time at the anchor (RFC 3339); default 09:45 New York of the last session
-    /// before today.
+    /// Market time at the anchor: RFC 3339, or `HH:MM` New York time of the last session
+    /// before today (default 09:45).
     #[arg(long)]
     start: Option<String>,
     /// Real Unix second at which market time reads `--start`; default now.
@@ -532,13 +532,25 @@ async fn pulse(app: AppState, frames: broadcast::Sender<Arc<str>>, probes: bool)
     }
 }
 
-fn default_start() -> DateTime<Utc> {
+/// `HH:MM` New York time of the last session before today.
+fn last_session_at(time: chrono::NaiveTime) -> DateTime<Utc> {
     let today = calendar::ny_date(Utc::now());
-    let session = calendar::previous_session(today);
-    calendar::ny_instant(
-        session.date,
-        chrono::NaiveTime::from_hms_opt(9, 45, 0).unwrap_or_default(),
-    )
+    calendar::ny_instant(calendar::previous_session(today).date, time)
+}
+
+/// `--start`'s market instant: RFC 3339, or `HH:MM` of the last session (default 09:45).
+fn start_of(text: Option<&str>) -> Result<DateTime<Utc>, String> {
+    let Some(text) = text else {
+        return Ok(last_session_at(
+            chrono::NaiveTime::from_hms_opt(9, 45, 0).unwrap_or_default(),
+        ));
+    };
+    if let Ok(time) = chrono::NaiveTime::parse_from_str(text, "%H:%M") {
+        return Ok(last_session_at(time));
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.to_utc())
+        .map_err(|e| format!("--start {text:?} is neither HH:MM nor RFC 3339: {e}"))
 }
 
 #[tokio::main]
@@ -547,12 +559,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.symbols == 0 || args.speed.is_nan() || args.speed <= 0.0 {
         return Err("--symbols must be at least 1 and --speed above 0".into());
     }
-    let start = match &args.start {
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map_err(|e| format!("--start {text:?}: {e}"))?
-            .to_utc(),
-        None => default_start(),
-    };
+    let start = start_of(args.start.as_deref())?;
     let anchor_us = args
         .anchor
         .map(|a| (a * 1e6) as i64)
