@@ -302,6 +302,7 @@ async fn dashboard(config: Config, attach: bool) -> Result<Exit, CliError> {
         .map_err(|e| CliError::Runtime(e.to_string()))?;
     let mut config = config;
     let unsimulated = extend_feed(&mut config, watched.iter().chain(&alert_symbols));
+    config.gex.keep(watched.iter().chain(&alert_symbols));
     // Only with the dashboard's own simulation: attached, the server's feed decides.
     let unsimulated = crate::provider::coverage::sim_no_data_message(&unsimulated);
     if let Some(message) = unsimulated.filter(|_| !attach) {

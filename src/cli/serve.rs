@@ -126,6 +126,14 @@ async fn serve(config: Config) -> Result<(), CliError> {
     let mut config = config;
     let unsimulated =
         crate::cli::dashboard::extend_feed(&mut config, armed.iter().map(|(_, a)| &a.symbol));
+    // GEX is kept up to date for every user's default watchlist and armed alerts.
+    let watched = store
+        .default_watchlist_symbols()
+        .await
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    config
+        .gex
+        .keep(watched.iter().chain(armed.iter().map(|(_, a)| &a.symbol)));
     if let Some(message) = crate::provider::coverage::sim_no_data_message(&unsimulated) {
         tracing::warn!("armed alerts: {message}");
     }

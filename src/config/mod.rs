@@ -7,6 +7,7 @@ mod backtest;
 mod brief;
 pub mod channels;
 mod env;
+mod gex;
 mod llm;
 mod ops;
 mod secret;
@@ -15,6 +16,7 @@ mod toml_words;
 pub use alpaca::{APCA_KEY_ID_VAR, APCA_SECRET_KEY_VAR, AlpacaConfig};
 pub use backtest::{BacktestConfig, check_slippage};
 pub use brief::{BriefConfig, load_calendar};
+pub use gex::GexConfig;
 pub use llm::{HOW_TO_CONFIGURE, LlmConfig};
 pub use ops::{AlertsConfig, DiscordConfig, HealthConfig, SentryConfig, ServeConfig};
 pub use secret::Secret;
@@ -59,6 +61,8 @@ pub struct Config {
     pub brief: BriefConfig,
     /// `coach backtest` (SPEC 18): the costs it applies.
     pub backtest: BacktestConfig,
+    /// Which symbols' GEX profiles are kept up to date (SPEC 7, 20).
+    pub gex: GexConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

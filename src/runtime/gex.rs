@@ -157,6 +157,9 @@ struct Refresher {
     cache: GexCache,
     /// Last price and its instant per symbol (market clock).
     last: HashMap<Symbol, (f64, DateTime<Utc>)>,
+    /// The symbols refreshed every [`REFRESH_EVERY`] (`[gex]`); `None`: every priced one.
+    /// Any symbol's profile is still computed when the screen asks for it.
+    scope: Option<HashSet<Symbol>>,
     last_sweep: Option<DateTime<Utc>>,
     /// Each symbol's points of one New York day (loaded from the store on first sight),
     /// the vector the history board hands out (one copy, not one per refresh).
@@ -165,6 +168,10 @@ struct Refresher {
 }
 
 impl Refresher {
+    fn is_refreshed(&self, symbol: &Symbol) -> bool {
+        self.scope.as_ref().is_none_or(|s| s.contains(symbol))
+    }
+
     /// Computes (or takes from the cache) one profile. A chain with no usable contract is
     /// logged, not fatal: the other symbols still get theirs.
     fn profile(
@@ -235,7 +242,7 @@ impl Refresher {
         }
     }
 
-    /// Alpaca: fetches the chain of every priced symbol not asked for within the last
+    /// Alpaca: fetches the chain of every refreshed symbol not asked for within the last
     /// [`REFRESH_EVERY`]; returns the symbols whose chain was renewed. A failed fetch keeps
     /// the symbol's earlier chain and is reported in Health (`ctx`), keys never included.
     async fn fetch_due(&mut self, now: DateTime<Utc>, ctx: &WorkerCtx) -> HashSet<Symbol> {
@@ -247,9 +254,8 @@ impl Refresher {
             .last
             .iter()
             .filter(|(s, _)| {
-                self.fetched
-                    .get(*s)
-                    .is_none_or(|t| now - *t >= REFRESH_EVERY || now < *t)
+                self.is_refreshed(s)
+                    && (self.fetched.get(*s)).is_none_or(|t| now - *t >= REFRESH_EVERY || now < *t)
             })
             .map(|(s, (spot, _))| (s.clone(), *spot))
             .collect();
@@ -306,7 +312,7 @@ impl Refresher {
         self.sweep(now, &renewed, board)
     }
 
-    /// Every symbol's all-expirations profile, when 5 market minutes have passed (a
+    /// Every refreshed symbol's all-expirations profile, when 5 market minutes have passed (a
     /// symbol in `renewed` has a new chain: its cached profile is not reused); returns
     /// them (for the history).
     fn sweep(
@@ -320,7 +326,10 @@ impl Refresher {
         }
         self.last_sweep = Some(now);
         self.cache.evict_stale(now);
-        let symbols: Vec<Symbol> = self.last.keys().cloned().collect();
+        let symbols: Vec<Symbol> = (self.last.keys())
+            .filter(|s| self.is_refreshed(s))
+            .cloned()
+            .collect();
         let mut fresh = Vec::new();
         let mut kept = Vec::new();
         for (i, symbol) in symbols.iter().enumerate() {
@@ -469,12 +478,15 @@ fn publish(
     });
 }
 
+/// `scope`: the symbols refreshed every [`REFRESH_EVERY`] (`None`: every priced one; see
+/// `GexConfig::scope`).
 pub async fn run_gex(
     ctx: WorkerCtx,
     bus: MarketBus,
     chains: ChainSource,
     channels: GexChannels,
     store: Option<Store>,
+    scope: Option<HashSet<Symbol>>,
 ) -> Result<(), String> {
     let store = store.as_ref();
     let mut events = bus.subscribe();
@@ -490,6 +502,7 @@ pub async fn run_gex(
         failing: false,
         cache: GexCache::new(),
         last: HashMap::new(),
+        scope,
         last_sweep: None,
         days: HashMap::new(),
         prune: DailyPrune::default(),

@@ -1,6 +1,7 @@
 //! Starts the background workers one coach process runs, headless or under the TUI:
 //! the market feed and everything that consumes it.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -234,6 +235,7 @@ impl Services {
                 };
                 let (gex_bus, gex_channels, gex_store) =
                     (self.bus.clone(), self.gex.clone(), store.clone());
+                let scope = gex_scope(config);
                 self.spawn("gex", interval, move |ctx| {
                     run_gex(
                         ctx,
@@ -241,6 +243,7 @@ impl Services {
                         chains.into(),
                         gex_channels.clone(),
                         Some(gex_store.clone()),
+                        scope.clone(),
                     )
                 });
             }
@@ -291,6 +294,7 @@ impl Services {
                         }));
                         let (gex_bus, gex_channels, gex_store) =
                             (self.bus.clone(), self.gex.clone(), store.clone());
+                        let scope = gex_scope(config);
                         self.spawn("gex", interval, move |ctx| {
                             run_gex(
                                 ctx,
@@ -298,6 +302,7 @@ impl Services {
                                 chains.clone(),
                                 gex_channels.clone(),
                                 Some(gex_store.clone()),
+                                scope.clone(),
                             )
                         });
                     }
@@ -620,6 +625,24 @@ pub fn spawn_alerting_with(
 /// up: they are merged to the latest per symbol.)
 fn bus_bar_limit(config: &Config) -> usize {
     (config.sim.symbols.len() * 10).max(4096)
+}
+
+/// The symbols the GEX refresher keeps up to date (`[gex]`; `None`: every one the feed
+/// quotes), said in the log when it is not all of them.
+fn gex_scope(config: &Config) -> Option<HashSet<Symbol>> {
+    let universe = feed_symbols(config);
+    let scope = config.gex.scope(&universe, &config.detectors.index_symbols);
+    if let Some(scope) = &scope {
+        let refreshed = universe.iter().filter(|s| scope.contains(*s)).count();
+        tracing::info!(
+            "GEX refreshed for {refreshed} of {} symbols (more than [gex] max_symbols = {}: \
+             [gex] symbols, the index symbols, the watchlist's and the armed alerts'); \
+             a focused symbol's profile is computed when asked",
+            universe.len(),
+            config.gex.max_symbols
+        );
+    }
+    scope
 }
 
 /// The symbols the feed quotes (`sim.symbols`: the simulation's universe, which the

@@ -107,6 +107,24 @@ impl Store {
         Ok(rows.into_iter().map(Row::into_watchlist).collect())
     }
 
+    /// The symbols of every user's default watchlist, each once, in order of first
+    /// appearance (read only: a user without one is not given one here).
+    pub async fn default_watchlist_symbols(&self) -> Result<Vec<Symbol>, StoreError> {
+        const SQL: &str = "SELECT id, name, symbols, is_default, updated_at FROM watchlists \
+             WHERE is_default ORDER BY user_id";
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
+            .fetch_all(pool)
+            .await
+            .map_err(query_error("reading the default watchlists"))?);
+        let mut symbols: Vec<Symbol> = Vec::new();
+        for symbol in rows.into_iter().flat_map(|r| r.into_watchlist().symbols) {
+            if !symbols.contains(&symbol) {
+                symbols.push(symbol);
+            }
+        }
+        Ok(symbols)
+    }
+
     /// The user's default watchlist, recovering it when missing: a user with no list
     /// gets `Default = [SPX, NDX, SPY, QQQ]`; with lists but none flagged, the most
     /// recently updated becomes the default.

@@ -285,7 +285,14 @@ async fn start_worker(base: &str) -> Worker {
         days: 45,
         params: coach::gex::GexParams::default(),
     }));
-    tokio::spawn(run_gex(ctx, bus.clone(), chains, channels.clone(), None));
+    tokio::spawn(run_gex(
+        ctx,
+        bus.clone(),
+        chains,
+        channels.clone(),
+        None,
+        None,
+    ));
     Worker {
         bus,
         channels,

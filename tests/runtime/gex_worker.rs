@@ -128,6 +128,73 @@ async fn each_refresh_is_kept_in_the_history_and_zero_dte_is_published_beside_al
     services.shutdown();
 }
 
+/// Over `[gex] max_symbols` quoted symbols, only the named symbols and the index symbols
+/// are refreshed (profiles, history, stored rows); another symbol's profile is still
+/// computed when the screen asks for it (the focused symbol's GEX pane).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_universe_over_max_symbols_refreshes_the_named_and_index_symbols_only() {
+    let t = support::sqlite().await;
+    let mut config = Config::default();
+    config.gex.max_symbols = 3;
+    config.gex.keep(&[Symbol::parse("TSLA").unwrap()]);
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 15, 30, 0).unwrap();
+    let services = Services::start(&config, &t.store, now, Feed::Sim);
+    let mut history = services.gex.subscribe_history();
+    let (tsla, aapl) = (
+        Symbol::parse("TSLA").unwrap(),
+        Symbol::parse("AAPL").unwrap(),
+    );
+    // One sweep publishes every refreshed symbol's point at once.
+    let day = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if history.borrow_and_update().contains_key(&tsla) {
+                return history.borrow().clone();
+            }
+            history.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("TSLA's first point within seconds");
+    let mut refreshed: Vec<&str> = day.keys().map(|s| s.as_str()).collect();
+    refreshed.sort();
+    assert_eq!(refreshed, ["NDX", "SPX", "TSLA"]);
+    let board = services.gex.subscribe();
+    assert!(
+        !board
+            .borrow()
+            .contains_key(&(aapl.clone(), ExpiryFilter::All))
+    );
+    let date = coach::market::calendar::ny_date(day[&tsla][0].at);
+    assert!(t.store.gex_history(&aapl, date).await.unwrap().is_empty());
+
+    services
+        .gex
+        .requests
+        .send(GexRequest {
+            symbol: aapl.clone(),
+            filter: ExpiryFilter::All,
+            force: false,
+        })
+        .await
+        .unwrap();
+    let mut board = board;
+    let asked = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Some(p) = board
+                .borrow_and_update()
+                .get(&(aapl.clone(), ExpiryFilter::All))
+            {
+                return p.clone();
+            }
+            board.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("AAPL's profile on request");
+    assert!(asked.spot > 0.0 && asked.contracts_used > 0);
+    services.shutdown();
+}
+
 /// The refresher prunes the history to 30 New York days once a day: a point 40 days old
 /// goes at start, one 10 days old stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

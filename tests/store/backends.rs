@@ -104,6 +104,33 @@ async fn watchlists_are_per_user() {
     }
 }
 
+/// `coach serve` keeps GEX up to date for every user's default watchlist: each symbol
+/// once, first appearance first, and a user's other lists left out.
+#[tokio::test]
+async fn the_default_watchlists_symbols_are_every_users_once() {
+    for t in support::stores().await {
+        let ann = t.store.ensure_user("ann", at(12)).await.unwrap();
+        let bob = t.store.ensure_user("bob", at(12)).await.unwrap();
+        assert!(
+            t.store
+                .default_watchlist_symbols()
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        t.store
+            .set_default_symbols(ann, &["TSLA", "SPY"], at(12))
+            .await
+            .unwrap();
+        t.store
+            .set_default_symbols(bob, &["SPY", "NVDA"], at(12))
+            .await
+            .unwrap();
+        let symbols = t.store.default_watchlist_symbols().await.unwrap();
+        assert_eq!(names(&symbols), ["TSLA", "SPY", "NVDA"], "{}", t.name);
+    }
+}
+
 #[tokio::test]
 async fn an_unknown_url_scheme_is_refused_without_leaking_a_password() {
     let err = coach::store::Store::open("mysql://root:hunter2@db/x")
