@@ -255,6 +255,33 @@ impl Store {
         Ok(rows.into_iter().filter_map(Row::into_stored).collect())
     }
 
+    /// The detections of a market date whose dedup key ends with `suffix` (the detector's
+    /// live-only mark), in the order [`Store::detections_on`] gives.
+    pub async fn detections_on_ending(
+        &self,
+        date: NaiveDate,
+        suffix: &str,
+    ) -> Result<Vec<StoredDetection>, StoreError> {
+        const SQL: &str = "SELECT id, symbol, kind, direction, CAST(confidence AS INTEGER) AS confidence, \
+             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale, payload_json \
+             FROM detections WHERE market_date = $1 AND dedup_key LIKE $2 ESCAPE '\\' \
+             ORDER BY detected_at, id";
+        let pattern = format!(
+            "%{}",
+            suffix
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
+            .bind(date)
+            .bind(&pattern)
+            .fetch_all(pool)
+            .await
+            .map_err(query_error("reading detections"))?);
+        Ok(rows.into_iter().filter_map(Row::into_stored).collect())
+    }
+
     /// One stored detection by id (detections are shared by every user).
     pub async fn detection(&self, id: i64) -> Result<Option<StoredDetection>, StoreError> {
         const SQL: &str = "SELECT id, symbol, kind, direction, CAST(confidence AS INTEGER) AS confidence, \

@@ -161,6 +161,48 @@ fn detection(minute: u32, key: &str) -> coach::domain::Detection {
     }
 }
 
+/// A restarted detector reads back only the day's signals marked as found on live bars;
+/// the suffix is matched literally (`_` and `%` are not wildcards).
+#[tokio::test]
+async fn the_detections_of_a_day_whose_key_ends_with_a_mark_are_read_alone() {
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    for t in support::stores().await {
+        let keys = [
+            "VWAP (live bars only)",
+            "VWAP",
+            "ORH (live bars only) #2",
+            "PDH_50%",
+        ];
+        for (minute, key) in keys.iter().enumerate() {
+            t.store
+                .insert_detection(&detection(minute as u32, key))
+                .await
+                .unwrap();
+        }
+        let read = |suffix: &'static str| {
+            let store = t.store.clone();
+            async move {
+                let found = store.detections_on_ending(date, suffix).await.unwrap();
+                found
+                    .into_iter()
+                    .map(|s| s.detection.dedup_key)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            read(" (live bars only)").await,
+            ["VWAP (live bars only)"],
+            "{}",
+            t.name
+        );
+        assert_eq!(read("_50%").await, ["PDH_50%"], "{}", t.name);
+        assert!(read("H%").await.is_empty(), "{}: % is literal", t.name);
+        let next_day = date.succ_opt().unwrap();
+        let other_day = t.store.detections_on_ending(next_day, "").await.unwrap();
+        assert!(other_day.is_empty(), "{}", t.name);
+    }
+}
+
 #[tokio::test]
 async fn the_same_signal_is_stored_once_per_session() {
     for t in support::stores().await {

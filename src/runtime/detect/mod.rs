@@ -15,7 +15,9 @@
 //! - a live-only signal the whole picture would not have made stays as it was shown (it
 //!   is not withdrawn: a trader may already have acted on it).
 
-use std::collections::{HashMap, HashSet};
+mod fed;
+mod live_only;
+
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -34,13 +36,16 @@ use crate::detect::config::DetectorsConfig;
 use crate::detect::engine::{BarOutcome, Engine};
 use crate::detect::missing::MissingInput;
 use crate::detect::priming;
-use crate::domain::{Bar, Detection, Direction, SetupKind, Symbol};
+use crate::domain::{Bar, Detection, SetupKind, Symbol};
 use crate::gex::ExpiryFilter;
 use crate::market::calendar;
 use crate::provider::bar_list::BarList;
 use crate::provider::shared_vec::SharedVec;
 use crate::provider::{MarketEvent, MarketSnapshot, SymbolSnapshot};
 use crate::store::Store;
+use fed::Fed;
+use live_only::LiveOnly;
+pub use live_only::{LIVE_ONLY_KEY, LIVE_ONLY_NOTE};
 
 /// A fresh engine primed with the snapshot through the priming `coach replay` uses: daily
 /// history, the earlier sessions' and the previous session's minutes, and today's bars so
@@ -95,169 +100,6 @@ fn prime_some(
     // In bar order across the groups, as one merge of the whole market finds them.
     found.sort_by_key(|d| d.bar_time);
     Ok((engine, found))
-}
-
-/// Ends the dedup key of a detection found on live bars only: its store key never meets
-/// one found with the history (which may number the same level's signals differently).
-pub const LIVE_ONLY_KEY: &str = " (live bars only)";
-
-/// Ends the rationale of a detection found on live bars only.
-pub const LIVE_ONLY_NOTE: &str =
-    " Found on live bars only: this symbol's history was still loading.";
-
-/// One signal as a trader tells it apart: kind, direction, the signal bar's start (UTC)
-/// and its level (the dedup key without the engine's `#n` occurrence or the live-only
-/// mark).
-type Signal = (SetupKind, Direction, chrono::DateTime<chrono::Utc>, String);
-
-fn signal_of(d: &Detection) -> Signal {
-    let key = d
-        .dedup_key
-        .strip_suffix(LIVE_ONLY_KEY)
-        .unwrap_or(&d.dedup_key);
-    let key = match key.rsplit_once(" #") {
-        Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => base,
-        _ => key,
-    };
-    (d.kind, d.direction, d.bar_time, key.to_string())
-}
-
-/// The symbols the engine runs on live bars only, and the signals found on them, so
-/// that no signal is stored twice when their history arrives.
-#[derive(Debug, Default)]
-struct LiveOnly {
-    /// The symbols of the last snapshot with their history; any other is live only.
-    with_history: HashSet<Symbol>,
-    /// The session the signals below belong to.
-    date: Option<NaiveDate>,
-    /// Per symbol, the signals found on its live bars only (stored and shown).
-    found: HashMap<Symbol, HashSet<Signal>>,
-}
-
-impl LiveOnly {
-    fn is_live_only(&self, symbol: &Symbol) -> bool {
-        !self.with_history.contains(symbol)
-    }
-
-    /// Forgets another session's signals.
-    fn on_session(&mut self, date: NaiveDate) {
-        if self.date != Some(date) {
-            self.date = Some(date);
-            self.found.clear();
-        }
-    }
-
-    /// The signals of `date` stored on live bars only before this detector started (a
-    /// restart while histories load): the re-prime that brings their history does not
-    /// store them again.
-    fn remember(&mut self, date: NaiveDate, stored: impl IntoIterator<Item = Detection>) {
-        self.on_session(date);
-        for d in stored {
-            if d.market_date == date && d.dedup_key.ends_with(LIVE_ONLY_KEY) {
-                let signal = signal_of(&d);
-                self.found.entry(d.symbol).or_default().insert(signal);
-            }
-        }
-    }
-
-    /// After priming from `snapshot`: marks what was found on symbols still live only,
-    /// and drops every signal already found on live bars (stored and shown then).
-    fn primed(&mut self, snapshot: &MarketSnapshot, found: &mut Vec<Detection>) {
-        self.on_session(snapshot.session.date);
-        self.with_history = (snapshot.symbols.iter())
-            .filter(|s| !s.history_loading)
-            .map(|s| s.symbol.clone())
-            .collect();
-        found.retain_mut(|d| self.take(d));
-        let with_history = &self.with_history;
-        self.found
-            .retain(|symbol, _| !with_history.contains(symbol));
-    }
-
-    /// A detection of a step: marked when its symbol is live only; `false` when the
-    /// signal was found on live bars already.
-    fn take(&mut self, d: &mut Detection) -> bool {
-        let signal = signal_of(d);
-        if self
-            .found
-            .get(&d.symbol)
-            .is_some_and(|f| f.contains(&signal))
-        {
-            return false;
-        }
-        if self.is_live_only(&d.symbol) {
-            d.dedup_key.push_str(LIVE_ONLY_KEY);
-            d.rationale.push_str(LIVE_ONLY_NOTE);
-            self.found
-                .entry(d.symbol.clone())
-                .or_default()
-                .insert(signal);
-        }
-        true
-    }
-}
-
-/// Per symbol, how many of today's bars the engine has been fed since it was last primed
-/// (its snapshot's, then its steps') and whether its history was loading then: a later
-/// snapshot of the same session with as many bars and the same history holds nothing the
-/// engine lacks, so only the symbols where either differs (their history arrived, a gap
-/// was filled, steps were skipped for the snapshot) are primed again: at 8,000 symbols a
-/// whole re-prime takes seconds, and the feed publishes a snapshot every few seconds
-/// while its history loads.
-#[derive(Debug, Default)]
-struct Fed {
-    session: Option<NaiveDate>,
-    /// (today's bars fed, history loading when primed)
-    bars: HashMap<Symbol, (usize, bool)>,
-}
-
-impl Fed {
-    /// Which of `snapshot`'s symbols to prime: `None` for all of them (a new session, or
-    /// an engine with a symbol the snapshot lacks).
-    fn stale(&self, snapshot: &MarketSnapshot, engine: &Engine) -> Option<HashSet<Symbol>> {
-        let in_snapshot: HashSet<&Symbol> = snapshot.symbols.iter().map(|s| &s.symbol).collect();
-        if self.session != Some(snapshot.session.date)
-            || engine.symbols().any(|s| !in_snapshot.contains(s))
-        {
-            return None;
-        }
-        let mut stale: HashSet<Symbol> = (snapshot.symbols.iter())
-            .filter(|s| self.bars.get(&s.symbol) != Some(&(s.bars.len(), s.history_loading)))
-            .map(|s| s.symbol.clone())
-            .collect();
-        // an index reads its volume proxy's bars of the same minute while it is primed
-        for (index, proxy) in &engine.config().volume_proxies {
-            if stale.contains(index) {
-                stale.insert(proxy.clone());
-            }
-        }
-        Some(stale)
-    }
-
-    /// After priming `which` (all when `None`) from `snapshot`.
-    fn primed(&mut self, snapshot: &MarketSnapshot, which: Option<&HashSet<Symbol>>) {
-        if which.is_none() {
-            self.bars.clear();
-        }
-        self.session = Some(snapshot.session.date);
-        for s in &snapshot.symbols {
-            if which.is_none_or(|w| w.contains(&s.symbol)) {
-                (self.bars).insert(s.symbol.clone(), (s.bars.len(), s.history_loading));
-            }
-        }
-    }
-
-    /// A step's bar the engine took (not one it had already): one of the session's
-    /// trading day counts (a snapshot holds those).
-    fn stepped(&mut self, symbol: &Symbol, bar: &Bar) {
-        let Some(session) = self.session.and_then(calendar::session) else {
-            return;
-        };
-        if (session.pre_market_open()..session.after_hours_close()).contains(&bar.start) {
-            // a symbol first seen in a step streams before its history
-            self.bars.entry(symbol.clone()).or_insert((0, true)).0 += 1;
-        }
-    }
 }
 
 /// Gives the engine every symbol's all-expirations GEX levels (the walls join the watched
@@ -409,13 +251,16 @@ async fn feed_engine(
         return Ok(());
     };
     let mut live_only = LiveOnly::default();
-    match store.detections_on(snapshot.session.date).await {
+    match (store)
+        .detections_on_ending(snapshot.session.date, LIVE_ONLY_KEY)
+        .await
+    {
         Ok(stored) => live_only.remember(
             snapshot.session.date,
             stored.into_iter().map(|s| s.detection),
         ),
         Err(e) => tracing::warn!(
-            "reading today's detections: {e}; a signal stored on live bars before a restart \
+            "reading today's live-only detections: {e}; a signal stored on live bars before a restart \
              may be stored again when its history arrives"
         ),
     }
@@ -508,6 +353,7 @@ async fn feed_engine(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Direction;
     use crate::provider::Playable;
     use crate::provider::sim::{DEFAULT_SYMBOLS, SimMarket};
 
@@ -704,7 +550,7 @@ mod tests {
         let mut later = vec![detection("QQQ", "VWAP #3", 40)];
         later.retain_mut(|d| live_only.take(d));
         assert_eq!(later[0].dedup_key, "VWAP #3");
-        assert!(live_only.found.is_empty());
+        assert!(!live_only.holds_signals());
     }
 
     #[test]
@@ -736,7 +582,7 @@ mod tests {
             date.succ_opt().unwrap(),
             vec![detection("QQQ", "VWAP (live bars only)", 0)],
         );
-        assert!(next_day.found.is_empty());
+        assert!(!next_day.holds_signals());
     }
 
     #[test]
