@@ -315,7 +315,7 @@ def run_once(a, mode, bins):
     db_path = f"{home}/coach.db"
     http_port = free_port()
     res = {"mode": mode, "path": "sim" if a.sim else "massive", "symbols": a.symbols,
-           "watchlist": len(watch) if mode == "dashboard" else 0, "speed": a.speed,
+           "watchlist": len(watch), "speed": a.speed,
            "minutes": a.minutes, "load_before": loadavg(), "home": home}
     env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=f"{home}/config",
                XDG_DATA_HOME=f"{home}/data", TERM="xterm-256color", COACH_LOG="info")
@@ -372,9 +372,9 @@ http = "127.0.0.1:{http_port}"
     os.chmod(cfg, 0o600)
     common = [bins["coach"], "--config", cfg, "--db", f"sqlite://{db_path}"]
     wrap, profile_out = wrapper_for(a, mode)
-    if mode == "dashboard":
-        subprocess.run(common + ["watchlist", "set", *watch], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+    # serve too: a server keeps GEX up to date for its users' watchlists (`[gex]`)
+    subprocess.run(common + ["watchlist", "set", *watch], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
 
     if not a.sim:
         lib = next((p for p in FAKETIME_LIBS if os.path.exists(p)), None)
@@ -754,7 +754,7 @@ def report(r):
     over = "> " if r["peak_rss_over_limit"] else ""
     lines = [
         f"run: {r['path']} {r['mode']}, {r['symbols']} symbols"
-        + (f", watchlist {r['watchlist']}" if r["mode"] == "dashboard" else "")
+        + f", watchlist {r['watchlist']}"
         + f", {r['minutes']} market minutes at speed {r['speed']:g}"
         + (f", session {r['session']}" if r.get("session") else "")
         + (f" from {r['start_ny']} New York" if r.get("start_ny") else ""),
