@@ -1,11 +1,12 @@
 //! The GEX refresher worker (SPEC 7): recomputes each symbol's gamma-exposure profile from
 //! its options chain every 5 minutes of market time (the simulation's chain, built around
-//! the current price), serves the screen's requests for another expiry filter or a forced
-//! refresh, and publishes the latest profiles on a `watch` board that the detector and the
-//! screen read. Every refresh of a symbol's all-expirations profile is kept (SPEC 20):
-//! stored in `gex_history` and published with the rest of the day's points on the history
-//! board (the GEX pane's sparklines, the Chart's zero-gamma step line); once a New York day
-//! the refresher prunes the history to 30 days.
+//! the current price; over `[gex] max_symbols` quoted symbols only those of `[gex]`, the
+//! watchlists' and the armed alerts'), serves the screen's requests for another expiry
+//! filter or a forced refresh, and publishes the latest profiles on a `watch` board that
+//! the detector and the screen read. Every refresh of a symbol's all-expirations profile
+//! is kept (SPEC 20): stored in `gex_history` and published with the rest of the day's
+//! points on the history board (the GEX pane's sparklines, the Chart's zero-gamma step
+//! line); once a New York day the refresher prunes the history to 30 days.
 //!
 //! With `--provider alpaca` the chains are Alpaca's live ones (SPEC 19): each symbol's
 //! contracts (open interest) joined with its option snapshots (IV), fetched at most once
