@@ -10,8 +10,30 @@ use chrono::{TimeZone, Utc};
 use coach::config::Config;
 use coach::domain::Symbol;
 use coach::gex::ExpiryFilter;
-use coach::runtime::gex::GexRequest;
+use coach::gex::GexProfile;
+use coach::runtime::gex::{GexBoard, GexRequest};
 use coach::runtime::services::{Feed, Services};
+use tokio::sync::watch;
+
+/// The profile of (symbol, filter) once the board has it; `what` names it in a time-out.
+async fn profile_on(
+    board: &mut watch::Receiver<GexBoard>,
+    symbol: &Symbol,
+    filter: ExpiryFilter,
+    what: &str,
+) -> std::sync::Arc<GexProfile> {
+    let key = (symbol.clone(), filter);
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Some(p) = board.borrow_and_update().get(&key) {
+                return p.clone();
+            }
+            board.changed().await.unwrap();
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what} within 20 s"))
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profiles_appear_for_the_simulated_chains_and_on_request() {
@@ -22,19 +44,7 @@ async fn profiles_appear_for_the_simulated_chains_and_on_request() {
     let mut board = services.gex.subscribe();
     let spx = Symbol::parse("SPX").unwrap();
 
-    let profile = tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            if let Some(p) = board
-                .borrow_and_update()
-                .get(&(spx.clone(), ExpiryFilter::All))
-            {
-                return p.clone();
-            }
-            board.changed().await.unwrap();
-        }
-    })
-    .await
-    .expect("an SPX profile within seconds");
+    let profile = profile_on(&mut board, &spx, ExpiryFilter::All, "an SPX profile").await;
     assert!(profile.spot > 1000.0 && profile.contracts_used > 100);
     assert!(
         profile
@@ -59,19 +69,13 @@ async fn profiles_appear_for_the_simulated_chains_and_on_request() {
         })
         .await
         .unwrap();
-    let next = tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            if let Some(p) = board
-                .borrow_and_update()
-                .get(&(spx.clone(), ExpiryFilter::Next(1)))
-            {
-                return p.clone();
-            }
-            board.changed().await.unwrap();
-        }
-    })
-    .await
-    .expect("the next:1 profile on request");
+    let next = profile_on(
+        &mut board,
+        &spx,
+        ExpiryFilter::Next(1),
+        "the next:1 profile",
+    )
+    .await;
     assert_eq!(next.expirations_used.len(), 1, "next:1 uses one expiration");
     assert!(next.contracts_used < profile.contracts_used);
     services.shutdown();
@@ -178,19 +182,13 @@ async fn a_universe_over_max_symbols_refreshes_the_named_and_index_symbols_only(
         .await
         .unwrap();
     let mut board = board;
-    let asked = tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            if let Some(p) = board
-                .borrow_and_update()
-                .get(&(aapl.clone(), ExpiryFilter::All))
-            {
-                return p.clone();
-            }
-            board.changed().await.unwrap();
-        }
-    })
-    .await
-    .expect("AAPL's profile on request");
+    let asked = profile_on(
+        &mut board,
+        &aapl,
+        ExpiryFilter::All,
+        "AAPL's profile on request",
+    )
+    .await;
     assert!(asked.spot > 0.0 && asked.contracts_used > 0);
     services.shutdown();
 }
