@@ -113,8 +113,9 @@ impl LiveSession {
             .remove(&symbol)
             .filter(|s| !s.history)
             .map(|s| (s.bars.to_vec(), s.last, s.last_bar_start));
-        let mut newest = history.newest_bar().map(|b| b.start);
-        let mut last = history.newest_bar().map(|b| quote_of(&symbol, b));
+        let newest_bar = history.newest_bar();
+        let mut newest = newest_bar.map(|b| b.start);
+        let mut last = newest_bar.map(|b| quote_of(&symbol, b));
         if let Some((bars, streamed_last, streamed_newest)) = streamed {
             history.bars = merge_by_start(std::mem::take(&mut history.bars), bars);
             newest = newest.max(streamed_newest);
@@ -172,7 +173,8 @@ impl LiveSession {
 
     /// Whether the symbol is held (with its history, or live only while it loads): it
     /// is served, and takes bars and prices.
-    pub fn is_held(&self, symbol: &Symbol) -> bool {
+    #[cfg(test)]
+    fn is_held(&self, symbol: &Symbol) -> bool {
         self.symbols.contains_key(symbol)
     }
 

@@ -143,6 +143,19 @@ impl Row {
     }
 }
 
+/// A query of whole stored detections: every column [`Row`] reads, then `$tail` (the
+/// `WHERE` and `ORDER BY` clauses).
+macro_rules! select_detections {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, symbol, kind, direction, CAST(confidence AS INTEGER) AS confidence, \
+             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale, \
+             payload_json FROM detections ",
+            $tail
+        )
+    };
+}
+
 impl Store {
     /// Stores a detection once. Returns its id and whether it is new (`false` when the same
     /// signal was already stored for that session, e.g. by an earlier run).
@@ -244,9 +257,7 @@ impl Store {
 
     /// The detections of one session, oldest first.
     pub async fn detections_on(&self, date: NaiveDate) -> Result<Vec<StoredDetection>, StoreError> {
-        const SQL: &str = "SELECT id, symbol, kind, direction, CAST(confidence AS INTEGER) AS confidence, \
-             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale, payload_json \
-             FROM detections WHERE market_date = $1 ORDER BY detected_at, id";
+        const SQL: &str = select_detections!("WHERE market_date = $1 ORDER BY detected_at, id");
         let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
             .bind(date)
             .fetch_all(pool)
@@ -262,10 +273,9 @@ impl Store {
         date: NaiveDate,
         suffix: &str,
     ) -> Result<Vec<StoredDetection>, StoreError> {
-        const SQL: &str = "SELECT id, symbol, kind, direction, CAST(confidence AS INTEGER) AS confidence, \
-             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale, payload_json \
-             FROM detections WHERE market_date = $1 AND dedup_key LIKE $2 ESCAPE '\\' \
-             ORDER BY detected_at, id";
+        const SQL: &str = select_detections!(
+            "WHERE market_date = $1 AND dedup_key LIKE $2 ESCAPE '\\' ORDER BY detected_at, id"
+        );
         let pattern = format!(
             "%{}",
             suffix
@@ -284,9 +294,7 @@ impl Store {
 
     /// One stored detection by id (detections are shared by every user).
     pub async fn detection(&self, id: i64) -> Result<Option<StoredDetection>, StoreError> {
-        const SQL: &str = "SELECT id, symbol, kind, direction, CAST(confidence AS INTEGER) AS confidence, \
-             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale, payload_json \
-             FROM detections WHERE id = $1";
+        const SQL: &str = select_detections!("WHERE id = $1");
         let row: Option<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
             .bind(id)
             .fetch_optional(pool)
@@ -301,11 +309,11 @@ impl Store {
         &self,
         user: super::UserId,
     ) -> Result<Vec<StoredDetection>, StoreError> {
-        const SQL: &str = "SELECT id, symbol, kind, direction, CAST(confidence AS INTEGER) AS confidence, \
-             entry, stop, target, market_date, detected_at, bar_time, dedup_key, rationale, payload_json \
-             FROM detections WHERE id IN \
+        const SQL: &str = select_detections!(
+            "WHERE id IN \
              (SELECT source_id FROM tracked_setups WHERE user_id = $1 AND source_id IS NOT NULL) \
-             ORDER BY id";
+             ORDER BY id"
+        );
         let rows: Vec<Row> = on_pool!(self, |pool| sqlx::query_as(SQL)
             .bind(user.0)
             .fetch_all(pool)
